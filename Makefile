@@ -1,0 +1,35 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run once test bench eval check clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mention-monitor needs Python 3.11+")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)  ## start the daemon with the shipped config (alerts print to the terminal without SLACK_BOT_TOKEN)
+	$(VENV)/bin/monitor run
+
+once: $(STAMP)  ## one pass, as cron would run it
+	$(VENV)/bin/monitor run --once
+
+test: $(STAMP)  ## the whole suite
+	$(PY) -m pytest -q
+
+bench: $(STAMP)  ## benchmarks against local servers; prints ratios and peak memory
+	$(PY) -m tests.bench
+
+eval: $(STAMP)  ## sentiment precision/recall/F1 on the dev set, beside plain VADER
+	$(PY) -m monitor.sentiment.evaluate
+
+check: $(STAMP)  ## lint and type check
+	$(VENV)/bin/ruff check monitor tests
+	$(VENV)/bin/mypy monitor
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,3 @@
+"""mention-monitor: hear about an unhappy customer before the story spreads."""
+
+__version__ = "0.1.0"

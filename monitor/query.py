@@ -67,7 +67,9 @@ def normalize(text: str) -> str:
     single spaces and a leading and trailing space, so searching for ``" term "`` is a whole-word search.
     """
     text = _POSSESSIVE.sub("", text)
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # NFKD on both sides of casefold: compatibility forms can decompose to capitals ("ℌ" -> "H"), and
+    # casefolding can produce composed characters again.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     out: list[str] = [" "]
     pending_sigil = ""
     for ch in decomposed:

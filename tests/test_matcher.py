@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import QueryError
@@ -135,7 +135,7 @@ def queries(draw: st.DrawFn, depth: int = 2) -> str:
     parts = []
     for i in range(draw(st.integers(1, 4))):
         if i:
-            parts.append(draw(st.sampled_from(["", "AND ", "OR "])))
+            parts.append(draw(st.sampled_from(["", "AND ", "OR ", "OR "])))
         if depth and draw(st.integers(0, 4)) == 0:
             atom = f"({draw(queries(depth=depth - 1))})"
         else:
@@ -156,10 +156,12 @@ TEXT_PIECES = ["acme", "Acme", "ACME's", "acmeville", "#acme", "@Acme", "#acmefa
                "road", "Café", "cafe", "ab", "a", "b", "acme-brick", "brick, road", "🚀", "\u200b", "é"]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(st.lists(queries().filter(valid), min_size=1, max_size=5),
        st.lists(st.tuples(st.sampled_from(TEXT_PIECES), st.sampled_from([" ", "  ", ", ", "-", "!", "\n"])),
                 max_size=10).map(lambda pairs: "".join(p + sep for p, sep in pairs)))
+@example(["acme OR cafe", "brick road"], "Café, brick road")  # hits on a brand's later terms only
+@example(["(acme -brick) OR road"], "acme brick road")
 def test_matching_agrees_with_the_slow_reference(brand_queries: list[str], text: str) -> None:
     config = {f"brand{i}": q for i, q in enumerate(brand_queries)}
     expected = []

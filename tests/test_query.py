@@ -176,3 +176,10 @@ def test_parse_query_only_ever_raises_query_error(query: str) -> None:
         assert 0 <= err.position <= len(query)
     else:
         assert positive_terms(node), "a parsed query always has a term to trigger on"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_fast_path_agrees_with_the_unicode_path(text: str) -> None:
+    # "\u00a0" is not ASCII, so it forces the general path without changing the words
+    assert normalize(text) == normalize(text + "\u00a0")

@@ -182,21 +182,17 @@ def evaluate(node: Node, found: set[Term] | frozenset[Term]) -> bool:
 
 def terms_of(node: Node) -> set[Term]:
     """Every term of the query, negated ones included (the matcher must look for those too)."""
-    return set(_walk(node, 0, positive_only=False))
+    return {t for t, _depth in _walk_depth(node, 0)}
 
 
 def positive_terms(node: Node) -> list[Term]:
     """Terms not under any NOT, in query order: a text can only match if it holds one of them."""
-    return list(dict.fromkeys(_walk(node, 0, positive_only=True)))
+    return list(dict.fromkeys(t for t, depth in _walk_depth(node, 0) if depth == 0))
 
 
 def negated_terms(node: Node) -> list[Term]:
     """Terms under a NOT, in query order: the ones that can exclude a text."""
     return list(dict.fromkeys(t for t, depth in _walk_depth(node, 0) if depth > 0))
-
-
-def _walk(node: Node, depth: int, positive_only: bool) -> list[Term]:
-    return [t for t, d in _walk_depth(node, depth) if not positive_only or d == 0]
 
 
 def _walk_depth(node: Node, depth: int) -> list[tuple[Term, int]]:
@@ -208,7 +204,7 @@ def _walk_depth(node: Node, depth: int) -> list[tuple[Term, int]]:
     return [pair for child in node.children for pair in _walk_depth(child, depth)]
 
 
-def make_term(kind: TermKind, raw: str, query: str, position: int) -> Term:
+def _make_term(kind: TermKind, raw: str, query: str, position: int) -> Term:
     """Build a term from what the user wrote, or say precisely why it cannot be matched."""
     text = normalize(raw).strip()
     if kind in _SIGIL_OF:
@@ -220,10 +216,10 @@ def make_term(kind: TermKind, raw: str, query: str, position: int) -> Term:
             raise QueryError(f"{sigil}{raw} is not a valid {kind} (letters, digits and _ only)", query, position)
         return Term(kind, text)
     text = " ".join(w.lstrip("@#") for w in text.split())
+    if not raw.strip():
+        raise QueryError("empty phrase" if kind == "phrase" else "empty term", query, position)
     if not text:
-        what = "empty phrase" if kind == "phrase" and not raw.strip() else f"nothing to match in {raw!r}"
-        raise QueryError(f"{what} (only letters and digits are matched)" if raw.strip() else what,
-                         query, position)
+        raise QueryError(f"nothing to match in {raw!r} (only letters and digits are matched)", query, position)
     return Term(kind, text)
 
 
@@ -234,12 +230,12 @@ def parse_keyword(word: str) -> Term:
     """
     raw = word.strip()
     if len(raw) >= 2 and raw[0] in _OPEN_QUOTES and raw[-1] in _CLOSE_QUOTES:
-        return make_term("phrase", raw[1:-1], word, 0)
+        return _make_term("phrase", raw[1:-1], word, 0)
     if raw[:1] in _SIGILS and " " not in raw:
-        return make_term(_SIGILS[raw[0]], raw[1:], word, 0)  # type: ignore[arg-type]
+        return _make_term(_SIGILS[raw[0]], raw[1:], word, 0)  # type: ignore[arg-type]
     if not raw:
         raise QueryError("empty keyword", word, 0)
-    term = make_term("word", raw, word, 0)
+    term = _make_term("word", raw, word, 0)
     return Term("phrase", term.text) if " " in raw.strip() else term
 
 
@@ -269,7 +265,7 @@ def _tokenize(query: str) -> list[_Tok]:
             end = next((j for j in range(i + 1, n) if query[j] in _CLOSE_QUOTES), -1)
             if end < 0:
                 raise QueryError("unclosed quote opened", query, i)
-            toks.append(_Tok("TERM", i, make_term("phrase", query[i + 1:end], query, i)))
+            toks.append(_Tok("TERM", i, _make_term("phrase", query[i + 1:end], query, i)))
             i = end + 1
         elif ch == "-" and (i + 1 == n or query[i + 1].isspace() or query[i + 1] == ")"):
             raise QueryError("'-' must be attached to the term it excludes, as in -word", query, i)
@@ -284,9 +280,9 @@ def _tokenize(query: str) -> list[_Tok]:
             if word in _OPERATORS:
                 toks.append(_Tok(word, i))
             elif word[0] in _SIGILS:
-                toks.append(_Tok("TERM", i, make_term(_SIGILS[word[0]], word[1:], query, i)))  # type: ignore[arg-type]
+                toks.append(_Tok("TERM", i, _make_term(_SIGILS[word[0]], word[1:], query, i)))  # type: ignore[arg-type]
             else:
-                toks.append(_Tok("TERM", i, make_term("word", word, query, i)))
+                toks.append(_Tok("TERM", i, _make_term("word", word, query, i)))
             i = j
     return toks
 

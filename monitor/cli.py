@@ -1,0 +1,127 @@
+"""The `monitor` command line. The only place that turns exceptions into messages and exit codes.
+
+Exit status: 0 ok, 1 runtime failure (or unhealthy, for `status`), 2 invalid config or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import __version__, logs
+from .errors import AlertError, ConfigError, ConfigValidationError, LockHeld, MonitorError, SourceError
+
+EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
+log = logging.getLogger("monitor")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("global options")
+    g.add_argument("--config", default="config/monitor.yaml", metavar="PATH", help="default: %(default)s")
+    g.add_argument("--rules", default="rules.yaml", metavar="PATH", help="default: %(default)s")
+    g.add_argument("--db", default=None, metavar="PATH", help="overrides storage.path")
+    g.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], type=str.upper)
+    g.add_argument("--log-format", default="text", choices=["text", "json"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .collectors import registered
+
+    kinds = "\n".join(f"  {k:<12} {c.summary()}" for k, c in registered().items())
+    parser = argparse.ArgumentParser(
+        prog="monitor", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Self-hosted brand-mention monitoring: collect, score, route to Slack, escalate.",
+        epilog=f"source kinds:\n{kinds}")
+    parser.add_argument("--version", action="version", version=f"mention-monitor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p)
+        return p
+
+    p = add("run", "run the daemon (or one pass with --once, for cron)")
+    p.add_argument("--once", action="store_true", help="poll every source once, deliver what is due, exit")
+    add("check", "validate config and rules; every error names file, line, key and a hint")
+    p = add("explain", "dry run of one mention: brands, language, sentiment, routes tried, who is notified")
+    p.add_argument("text")
+    p.add_argument("--source", default="rss", help="source kind or id (default: rss)")
+    p.add_argument("--brand", help="only this brand")
+    p.add_argument("--rating", type=float)
+    p.add_argument("--reach", type=int)
+    p.add_argument("--lang")
+    p.add_argument("--json", action="store_true")
+    add("score", "score texts from stdin (lines, or JSON lines with text/rating/lang); JSON lines out")
+    p = add("replay", "run stored mentions through the current rules; print who would be told; send nothing")
+    p.add_argument("--since", default="7d", help="how far back (default: %(default)s)")
+    p = add("preview", "fetch one source now and print what it would collect, as JSON lines")
+    p.add_argument("kind")
+    p.add_argument("target", help="URL or query, depending on the kind")
+    p = add("alerts", "list alerts")
+    p.add_argument("--open", action="store_true", help="only alerts not yet resolved")
+    p.add_argument("--json", action="store_true")
+    for name, what in (("ack", "acknowledge"), ("resolve", "resolve")):
+        p = add(name, f"{what} an alert (the same as the Slack button)")
+        p.add_argument("id", type=int)
+        p.add_argument("--by", default=None, help="who (default: the current user)")
+    p = add("status", "per-source health, delivery queue, open alerts; exit 1 when unhealthy")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logs.setup(args.log_level, args.log_format)
+    handler = _HANDLERS[args.command]
+    try:
+        return handler(args)
+    except ConfigValidationError as exc:
+        for issue in exc.issues:
+            print(f"error: {issue}", file=sys.stderr)
+        print(f"{len(exc.issues)} error(s); nothing was started", file=sys.stderr)
+        return EXIT_CONFIG
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except LockHeld as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except (AlertError, SourceError) as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except MonitorError as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return EXIT_FAIL
+
+
+def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
+    from . import commands
+
+    return {name: getattr(commands, f"cmd_{name}") for name in (
+        "run", "check", "explain", "score", "replay", "preview", "alerts", "ack", "resolve", "status")}
+
+
+class _Lazy(dict[str, Any]):
+    """Command implementations import the heavy stages; `monitor --help` should not pay for that."""
+
+    def __missing__(self, key: str) -> Any:
+        self.update(_commands())
+        return dict.__getitem__(self, key)
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = _Lazy()
+
+
+def print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

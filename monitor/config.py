@@ -1,0 +1,155 @@
+"""config/monitor.yaml: brands, sources, Slack, storage; validated whole before anything runs.
+
+After `load_config` returns, the runtime trusts the result: every source's options are already the typed
+model of its kind, every brand query already parsed (so a bad query is a config error, not a runtime one).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from .collectors import REGISTRY, SourceOptions
+from .durations import Duration
+from .errors import ConfigIssue, ConfigValidationError, QueryError
+from .fetch import HttpConfig
+from .query import parse_query
+from .validation import Strict, did_you_mean, validate
+from .yamlfile import LocatedYaml, load_yaml
+
+DEFAULT_CONFIG = "config/monitor.yaml"
+
+
+class BrandConfig(Strict):
+    query: str
+    languages: list[str] | None = None
+    overrides: dict[str, float] = Field(default_factory=dict)   # word -> valence on VADER's -4..4 scale
+
+    @field_validator("overrides")
+    @classmethod
+    def _overrides(cls, v: dict[str, float]) -> dict[str, float]:
+        for word, score in v.items():
+            if not -4.0 <= score <= 4.0:
+                raise ValueError(f'override for "{word}" is {score:g}; word scores range from -4 to 4')
+        return v
+
+
+class SlackConfig(Strict):
+    api_url: str = "https://slack.com/api/"
+    token_env: str = "SLACK_BOT_TOKEN"
+    app_token_env: str = "SLACK_APP_TOKEN"
+    per_channel_interval: Duration = 1.0      # at most one message per channel this often (Slack's guidance)
+    timeout: Duration = 15.0
+
+    @field_validator("api_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f'api_url "{v}" must start with http:// or https://')
+        return v if v.endswith("/") else v + "/"
+
+
+class StorageConfig(Strict):
+    path: str = "var/monitor.db"
+
+
+class SentimentConfig(Strict):
+    threshold: float = Field(-0.05, ge=-1.0, le=1.0)   # a score at or below this is negative
+
+
+class _ConfigFile(Strict):
+    brands: dict[str, BrandConfig]
+    sources: list[dict[str, Any]] = Field(default_factory=list)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    brands: dict[str, BrandConfig]
+    sources: list[SourceOptions]
+    slack: SlackConfig
+    storage: StorageConfig
+    sentiment: SentimentConfig
+    http: HttpConfig
+
+    def source(self, source_id: str) -> SourceOptions:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise KeyError(source_id)
+
+    def db_path(self, override: str | None = None) -> str:
+        return os.path.expanduser(override or self.storage.path)
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
+    """Load and validate the whole file; raise ConfigValidationError listing every issue found."""
+    doc = load_yaml(path)
+    return config_from(doc)
+
+
+def config_from(doc: LocatedYaml) -> Config:
+    if not isinstance(doc.data, dict):
+        raise ConfigValidationError([doc.issue((), "the file must be a mapping with brands: and sources:")])
+    base, issues = validate(doc, _ConfigFile)
+    sources: list[SourceOptions] = []
+    raw_sources = doc.data.get("sources") or []
+    if isinstance(raw_sources, list):
+        sources = _sources(doc, raw_sources, issues)
+    if base is not None:
+        issues += _brands(doc, base.brands)
+        names = set(base.brands)
+        for i, s in enumerate(sources):
+            for b in s.brands or []:
+                if b not in names:
+                    issues.append(doc.issue(("sources", i, "brands"), f'unknown brand "{b}"', did_you_mean(b, names)))
+    if issues or base is None:
+        raise ConfigValidationError(issues)
+    return Config(str(doc.file), base.brands, sources, base.slack, base.storage, base.sentiment, base.http)
+
+
+def _sources(doc: LocatedYaml, raw: list[Any], issues: list[ConfigIssue]) -> list[SourceOptions]:
+    out: list[SourceOptions] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(raw):
+        loc = ("sources", i)
+        if not isinstance(item, dict):
+            issues.append(doc.issue(loc, "each source must be a mapping with id, kind, every"))
+            continue
+        kind = item.get("kind")
+        if kind not in REGISTRY:
+            hint = did_you_mean(str(kind), REGISTRY) if kind else "expected one of: " + ", ".join(sorted(REGISTRY))
+            msg = f'unknown source kind "{kind}"' if kind else 'missing required key "kind"'
+            issues.append(doc.issue((*loc, "kind") if kind else loc, msg, hint))
+            continue
+        opts, errs = validate(doc, REGISTRY[kind].Options, item, loc)
+        issues += errs
+        if opts is None:
+            continue
+        if opts.id in seen:
+            issues.append(doc.issue((*loc, "id"), f'duplicate source id "{opts.id}"',
+                                    f"first used by sources[{seen[opts.id]}]"))
+            continue
+        seen[opts.id] = i
+        out.append(opts)
+    return out
+
+
+def _brands(doc: LocatedYaml, brands: dict[str, BrandConfig]) -> list[ConfigIssue]:
+    issues = []
+    for name, brand in brands.items():
+        try:
+            parse_query(brand.query)
+        except QueryError as exc:
+            pointer = f"{brand.query}\n{' ' * exc.position}^"
+            issues.append(doc.issue(("brands", name, "query"), f"{exc.reason} at position {exc.position}",
+                                    f"in query:\n    {pointer.replace(chr(10), chr(10) + '    ')}"))
+    return issues

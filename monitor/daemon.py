@@ -1,0 +1,198 @@
+"""The daemon and cron mode: wire config and rules into stages, schedule polls, deliver, reload, drain.
+
+`App` builds everything from the two files; `run_once` is one complete pass for cron, `run_forever` the
+systemd daemon. Both hold the run lock for their whole life, so two never share a database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from .alerts import notify_plain
+from .clock import Clock, SystemClock
+from .config import Config, load_config
+from .delivery import ConsoleSender, Outbox, Sender, SlackSender
+from .errors import ConfigError
+from .fetch import make_client
+from .pipeline import Analyzer, Pipeline
+from .poller import Poller, PollOutcome
+from .routing import Router
+from .rules import Rules, load_rules
+from .slack_message import escape
+from .storage import RunLock, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Paths:
+    config: str = "config/monitor.yaml"
+    rules: str = "rules.yaml"
+    db: str | None = None
+
+
+class App:
+    """Everything the daemon needs, built from validated config; rules can be swapped while running."""
+
+    def __init__(self, paths: Paths, *, clock: Clock | None = None, sender: Sender | None = None,
+                 transport: httpx.BaseTransport | None = None, config: Config | None = None,
+                 rules: Rules | None = None):
+        self.paths = paths
+        self.clock = clock or SystemClock()
+        self.config = config or load_config(paths.config)
+        self.rules = rules or load_rules(paths.rules)
+        self.db_path = self.config.db_path(paths.db)
+        self.store = Store(self.db_path, self.clock)
+        self._analyzer = Analyzer(self.config, Router(self.rules))
+        self.sender = sender or self._default_sender()
+        self.outbox = Outbox(self.store, self.sender, self.clock, self.config.slack.per_channel_interval,
+                             fallback=self.rules.default_targets)
+        self.wake = threading.Event()        # set when new deliveries are queued
+        self.pipeline = Pipeline(self.store, lambda: self._analyzer, on_alert=lambda _id: self.wake.set())
+        self.client = make_client(self.config.http, transport)
+        self.poller = Poller(self.store, self.pipeline, self.client, self.clock, self.config.http,
+                             lambda: self.rules.default_targets)
+
+    def _default_sender(self) -> Sender:
+        token = os.environ.get(self.config.slack.token_env)
+        if not token:
+            log.warning("no Slack token in $%s: alerts are printed to the terminal instead",
+                        self.config.slack.token_env)
+            return ConsoleSender()
+        return SlackSender(token, self.config.slack.api_url, self.config.slack.timeout)
+
+    @property
+    def analyzer(self) -> Analyzer:
+        return self._analyzer
+
+    def reload_rules(self) -> bool:
+        """Swap in the new rules if they validate; otherwise keep the last good ones and say so, loudly."""
+        try:
+            rules = load_rules(self.paths.rules)
+        except ConfigError as exc:
+            log.error("rules reload failed, keeping the last good rules: %s", exc)
+            notify_plain(self.store, f"config-error:{int(self.clock.now())}",
+                         ":warning: `rules.yaml` reload failed; the daemon keeps running with the last good "
+                         f"rules.\n```{escape(str(exc))[:2500]}```", self.rules.default_targets)
+            self.wake.set()
+            return False
+        self.rules = rules
+        self._analyzer = Analyzer(self.config, Router(rules), self._analyzer.scorer, self._analyzer.matcher)
+        self.outbox.fallback = rules.default_targets
+        log.info("rules reloaded", extra={"routes": len(rules.routes), "owners": len(rules.owners)})
+        return True
+
+    def poll(self, source_id: str, force: bool = False) -> PollOutcome:
+        return self.poller.poll(self.config.source(source_id), force=force)
+
+    def close(self) -> None:
+        self.client.close()
+        self.store.close()
+
+
+def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int = 4) -> dict[str, Any]:
+    """Cron mode: finish leftovers, poll every source once, route, deliver what is due, exit."""
+    app.pipeline.process_pending()
+    sources = [s for s in app.config.sources if s.enabled]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sources) or 1))) as pool:
+        outcomes = list(pool.map(app.poller.poll, sources))
+    app.pipeline.process_pending()
+    sent = drain(app.outbox, app.clock, delivery_budget_s)
+    return {"polled": sum(o.ok for o in outcomes), "failed": sum(bool(o.error) for o in outcomes),
+            "new_mentions": sum(o.new for o in outcomes), "sent": sent}
+
+
+def drain(outbox: Outbox, clock: Clock, budget_s: float) -> int:
+    """Send until nothing is due within the budget (per-channel pacing and Retry-After included)."""
+    deadline = clock.now() + budget_s
+    sent = 0
+    while clock.now() < deadline and not outbox.halted:
+        sent += outbox.run_once()
+        wait = outbox.next_due_in()
+        if wait is None or clock.now() + wait > deadline:
+            break
+        clock.sleep(min(max(wait, 0.05), outbox.interval, max(0.0, deadline - clock.now())))
+    return sent
+
+
+class Daemon:
+    """`monitor run`: one APScheduler job per source, a delivery loop, SIGHUP reload, SIGTERM drain."""
+
+    def __init__(self, app: App, *, stagger_s: float = 5.0):
+        self.app = app
+        self.stop = threading.Event()
+        self.stagger_s = stagger_s
+        self.scheduler = BackgroundScheduler(
+            executors={"default": APThreadPool(max_workers=8)},
+            job_defaults={"coalesce": True,          # a late job runs once, not once per missed slot
+                          "max_instances": 1,        # a slow poll is never overlapped by its own next run
+                          "misfire_grace_time": None},  # run late rather than skip, however late
+            timezone="UTC")
+
+    def schedule(self) -> None:
+        now = datetime.now().astimezone()
+        for i, source in enumerate(s for s in self.app.config.sources if s.enabled):
+            first = now + timedelta(seconds=min(self.stagger_s, 0.2 * i))
+            self.scheduler.add_job(self._poll_job, "interval", seconds=source.every, id=source.id,
+                                   args=[source.id], next_run_time=first, jitter=min(30, source.every * 0.05))
+
+    def _poll_job(self, source_id: str) -> None:
+        if self.stop.is_set():
+            return
+        self.app.poll(source_id)
+        row = self.app.store.one("SELECT 1 FROM deliveries WHERE state = 'pending' LIMIT 1")
+        if row:
+            self.app.wake.set()
+
+    def deliver_loop(self) -> None:
+        while not self.stop.is_set():
+            self.app.outbox.run_once()
+            wait = self.app.outbox.next_due_in()
+            timeout = 5.0 if wait is None else min(5.0, max(0.05, wait))
+            self.app.wake.wait(timeout)
+            self.app.wake.clear()
+
+    def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        self.app.pipeline.process_pending()
+        self.schedule()
+        self.scheduler.start()
+        deliverer = threading.Thread(target=self.deliver_loop, name="deliver", daemon=True)
+        deliverer.start()
+        log.info("daemon started", extra={"sources": len(self.app.config.sources), "db": self.app.db_path})
+        if on_ready:
+            on_ready()
+        self.stop.wait()
+        log.info("stopping: finishing current polls and writes")
+        self.scheduler.shutdown(wait=True)
+        self.app.wake.set()
+        deliverer.join(timeout=10)
+        log.info("stopped")
+
+    def install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=self.app.reload_rules, daemon=True).start())
+
+
+def run_daemon(paths: Paths) -> int:
+    app = App(paths)
+    with RunLock(app.db_path):
+        daemon = Daemon(app)
+        daemon.install_signals()
+        try:
+            daemon.run()
+        finally:
+            app.close()
+    return 0

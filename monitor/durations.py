@@ -1,0 +1,48 @@
+"""Durations as ops write them ("30s", "5m", "1h30m", "7d") and as the runtime uses them (float seconds)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds for "90s", "5m", "1h30m", "2d" or a bare number of seconds; ValueError with a hint otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"bad duration {value!r} (use e.g. 30s, 5m, 2h, 7d)")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"bad duration {value!r}: must not be negative")
+        return float(value)
+    if not isinstance(value, str):
+        raise ValueError(f"bad duration {value!r} (use e.g. 30s, 5m, 2h, 7d)")
+    text = value.strip().lower().replace(" ", "")
+    pos, total = 0, 0.0
+    for m in _PART.finditer(text):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if not text or pos != len(text):
+        raise ValueError(f'bad duration "{value}" (use e.g. 30s, 5m, 2h, 7d, or 1h30m)')
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact form: 5400 -> "1h30m", for messages and `monitor status`."""
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    out, rest = "", int(round(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            out += f"{rest // size}{unit}"
+            rest %= size
+    return out or "0s"
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]

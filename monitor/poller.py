@@ -1,0 +1,126 @@
+"""Polling one source: collect, store, route; and the bookkeeping that keeps ops informed of its health.
+
+A failing source backs off exponentially (with jitter, so many broken feeds do not retry in lockstep), is
+reported after `failure_alert_after` consecutive failures, and again when it recovers. 401/403 disable the
+source until ops fix its credentials and restart/reload: retrying a refused token only burns quota.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from .alerts import notify_plain
+from .clock import Clock
+from .collectors import REGISTRY, CollectResult, SourceOptions, SourceState
+from .errors import RateLimited, SourceAuthError, SourceError
+from .fetch import HttpConfig
+from .model import Target
+from .pipeline import Pipeline
+from .slack_message import escape
+from .storage import Store, loads
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 6 * 3600.0
+
+
+@dataclass
+class PollOutcome:
+    source_id: str
+    ok: bool
+    new: int = 0
+    seen: int = 0
+    not_modified: bool = False
+    skipped: str | None = None
+    error: str | None = None
+
+
+class Poller:
+    def __init__(self, store: Store, pipeline: Pipeline, client: httpx.Client, clock: Clock, http: HttpConfig,
+                 health_targets: Callable[[], list[Target]]):
+        self.store = store
+        self.pipeline = pipeline
+        self.client = client
+        self.clock = clock
+        self.http = http
+        self.health_targets = health_targets
+
+    def state(self, source_id: str) -> SourceState:
+        row = self.store.one("SELECT cursor, etag, last_modified FROM sources WHERE id = ?", (source_id,))
+        if not row:
+            return SourceState()
+        return SourceState(loads(row["cursor"]), row["etag"], row["last_modified"])
+
+    def poll(self, source: SourceOptions, force: bool = False) -> PollOutcome:
+        now = self.clock.now()
+        row = self.store.one("SELECT next_run, disabled_reason FROM sources WHERE id = ?", (source.id,))
+        if row and row["disabled_reason"]:
+            return PollOutcome(source.id, False, skipped=f"disabled: {row['disabled_reason']}")
+        if row and row["next_run"] and now < row["next_run"] and not force:
+            return PollOutcome(source.id, False, skipped="backing off")
+        collector = REGISTRY[source.kind](source, self.client, self.clock, self.http)
+        started = time.monotonic()
+        try:
+            result: CollectResult = collector.collect(self.state(source.id))
+            new_ids = self.pipeline.ingest(source, result)
+        except SourceAuthError as exc:
+            return self._failed(source, exc.reason, disable=True)
+        except RateLimited as exc:
+            return self._failed(source, exc.reason, retry_at=exc.retry_at)
+        except SourceError as exc:
+            return self._failed(source, exc.reason)
+        except Exception as exc:  # noqa: BLE001 - a bug or surprise in one collector never stops the others
+            log.debug("collector crashed", exc_info=True, extra={"source_id": source.id})
+            return self._failed(source, f"unexpected {type(exc).__name__}: {exc}"[:300])
+        self._succeeded(source, result)
+        for w in result.warnings:
+            log.warning("partial result: %s", w, extra={"source_id": source.id})
+        log.info("polled", extra={"source_id": source.id, "new": len(new_ids), "items": len(result.mentions),
+                                  "not_modified": result.not_modified,
+                                  "ms": round((time.monotonic() - started) * 1000)})
+        self.pipeline.process_pending()
+        return PollOutcome(source.id, True, len(new_ids), len(result.mentions), result.not_modified)
+
+    def _succeeded(self, source: SourceOptions, result: CollectResult) -> None:
+        now = self.clock.now()
+        with self.store.tx() as db:
+            row = db.execute("SELECT consecutive_failures, health_alerted FROM sources WHERE id = ?",
+                             (source.id,)).fetchone()
+            db.execute("UPDATE sources SET last_attempt=?, last_success=?, consecutive_failures=0, next_run=NULL,"
+                       " health_alerted=0, last_error=? WHERE id=?",
+                       (now, now, "; ".join(result.warnings)[:500] or None, source.id))
+        if row and row[1]:
+            notify_plain(self.store, f"health:{source.id}:recovered:{int(now)}",
+                         f":white_check_mark: Source `{source.id}` ({source.kind}) has recovered after {row[0]} "
+                         "failed polls.", self.health_targets())
+
+    def _failed(self, source: SourceOptions, reason: str, *, disable: bool = False,
+                retry_at: float | None = None) -> PollOutcome:
+        now = self.clock.now()
+        with self.store.tx() as db:
+            db.execute("INSERT OR IGNORE INTO sources (id, kind) VALUES (?, ?)", (source.id, source.kind))
+            failures = db.execute("UPDATE sources SET consecutive_failures = consecutive_failures + 1 WHERE id = ?"
+                                  " RETURNING consecutive_failures", (source.id,)).fetchone()[0]
+            backoff = min(MAX_BACKOFF_S, source.every * 2 ** min(failures - 1, 12)) * random.uniform(0.9, 1.1)
+            next_run = retry_at if retry_at else (now + backoff if failures > 1 else None)
+            db.execute("UPDATE sources SET last_attempt=?, last_error=?, last_error_at=?, next_run=?,"
+                       " disabled_reason=? WHERE id=?",
+                       (now, reason, now, next_run, reason if disable else None, source.id))
+            alerted = db.execute("SELECT health_alerted FROM sources WHERE id = ?", (source.id,)).fetchone()[0]
+            should_alert = (disable or failures >= source.failure_alert_after) and not alerted
+            if should_alert:
+                db.execute("UPDATE sources SET health_alerted = 1 WHERE id = ?", (source.id,))
+        log.warning("poll failed: %s", reason, extra={"source_id": source.id, "failures": failures,
+                                                      "disabled": disable})
+        if should_alert:
+            what = "is disabled until its credentials are fixed" if disable else f"failed {failures} polls in a row"
+            notify_plain(self.store, f"health:{source.id}:failing:{int(now)}",
+                         f":rotating_light: Source `{source.id}` ({source.kind}) {what}. Last error: {escape(reason)}",
+                         self.health_targets())
+        return PollOutcome(source.id, False, error=reason)

@@ -1,0 +1,39 @@
+"""`make bench`: every scenario against local servers, figures as ratios to a baseline run in this process."""
+
+from __future__ import annotations
+
+import importlib
+import resource
+import sys
+import time
+
+SCENARIOS = [
+    ("pipeline", "tests.bench.pipeline", "mentions/s through match+score+store+route vs bare VADER"),
+    ("matching", "tests.bench.matching", "brand matching with 10 vs 1,000 keywords"),
+    ("scoring", "tests.bench.scoring", "sentiment scoring vs bare VADER"),
+]
+
+
+def main(argv: list[str]) -> int:
+    wanted = set(argv) or {name for name, _, _ in SCENARIOS}
+    for name, module, what in SCENARIOS:
+        if name not in wanted:
+            continue
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:
+            print(f"[{name}] skipped: {exc}")
+            continue
+        t0 = time.perf_counter()
+        figures = mod.run()
+        took = time.perf_counter() - t0
+        print(f"[{name}] {what}  ({took:.1f}s)")
+        for key, value in figures.items():
+            print(f"    {key:<28} {value:,.3f}" if isinstance(value, float) else f"    {key:<28} {value}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (max RSS of this process): {peak_mb:,.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

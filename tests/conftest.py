@@ -1,0 +1,84 @@
+"""Shared fixtures: a fresh database, local fake servers, and config files written for a test."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.clock import FakeClock
+from monitor.storage import Store
+from tests.fakes.feeds import FeedServer
+from tests.fakes.slack import TOKEN, FakeSlack
+
+RULES = """\
+version: 1
+owners:
+  comms-oncall:  {slack: "#comms-alerts", mention: "@here"}
+  support-lead:  {slack: "@U024BE7LH"}
+  security:      {slack: "#security-incidents"}
+  head-of-comms: {slack: "@U0HEAD"}
+defaults:
+  notify: comms-oncall
+escalation_policies:
+  critical:
+    - notify: [security, head-of-comms]
+    - after: 10m
+      notify: head-of-comms
+routes:
+  - name: data-security
+    match: {any: [breach, hacked, "data leak"]}
+    escalation: critical
+  - name: bad-review
+    match: {source: [reviews, appstore], rating: {at_most: 2}}
+    notify: support-lead
+  - name: any-negative
+    match: {sentiment: {below: -0.05}}
+    notify: comms-oncall
+"""
+
+
+@pytest.fixture
+def fresh_db(tmp_path: Path) -> Iterator[Store]:
+    store = Store(tmp_path / "monitor.db", FakeClock())
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as srv:
+        yield srv
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with FeedServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def slack_env(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    return TOKEN
+
+
+def write_config(tmp_path: Path, *, sources: str, slack_url: str = "http://127.0.0.1:9/api/",
+                 rules: str = RULES, brands: str | None = None, extra: str = "") -> tuple[Path, Path]:
+    """Write config/monitor.yaml and rules.yaml for a test; returns their paths."""
+    brands = brands or """\
+      acme:
+        query: '"acme" OR @acme OR #acme NOT "acme brick"'
+    """
+    cfg = tmp_path / "monitor.yaml"
+    cfg.write_text(
+        "brands:\n" + textwrap.indent(textwrap.dedent(brands), "  ")
+        + "sources:\n" + textwrap.indent(textwrap.dedent(sources), "  ")
+        + f"slack:\n  api_url: {slack_url}\n  per_channel_interval: 0.05\n"
+        + f"storage:\n  path: {tmp_path / 'monitor.db'}\n"
+        + "http:\n  allow_private: true\n" + textwrap.dedent(extra))
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(rules)
+    return cfg, rules_path

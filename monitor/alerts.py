@@ -114,3 +114,38 @@ def list_alerts(store: Store, only_open: bool = False, limit: int = 100) -> list
 def targets_of(row: dict[str, Any]) -> list[Target]:
     raw = row["targets"] if isinstance(row["targets"], list) else json.loads(row["targets"])
     return [Target(**t) for t in raw]
+
+
+# -- Seams for thread replies and root-message updates ---------------------------------------------------
+# Escalations, repeats and group updates are thread replies under each root message of the alert; a state
+# change re-renders the root message (chat.update). Both go through the outbox like everything else.
+
+def root_deliveries(db: sqlite_utils.Database, alert_id: int) -> list[dict[str, Any]]:
+    cur = db.execute("SELECT id, channel, owner, payload FROM deliveries WHERE alert_id = ? AND kind = 'post'"
+                     " AND parent_id IS NULL AND state != 'failed' ORDER BY id", (alert_id,))
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def queue_reply(db: sqlite_utils.Database, now: float, alert_id: int, key: str, text: str,
+                ping: Target | None = None) -> int:
+    """A thread reply under every root message of the alert; returns how many were queued."""
+    n = 0
+    for root in root_deliveries(db, alert_id):
+        target = Target(root["owner"] or "", root["channel"])
+        if enqueue(db, now, f"alert:{alert_id}:reply:{key}:{root['channel']}", "post", target,
+                   plain_message(text, ping), alert_id, parent_id=root["id"]):
+            n += 1
+    return n
+
+
+def queue_root_update(db: sqlite_utils.Database, now: float, alert_id: int, key: str,
+                      payload_for: Any) -> int:
+    """Re-render every root message (chat.update); `payload_for(root_delivery) -> payload`."""
+    n = 0
+    for root in root_deliveries(db, alert_id):
+        target = Target(root["owner"] or "", root["channel"])
+        if enqueue(db, now, f"alert:{alert_id}:update:{key}:{root['channel']}", "update", target,
+                   payload_for(root), alert_id, parent_id=root["id"]):
+            n += 1
+    return n

@@ -41,6 +41,7 @@ MIN_CONFIDENCE = 0.5
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _HANDLE = re.compile(r"[@#][\w_]+")
 _ASCII_NOISE = re.compile(r"[^A-Za-z0-9\s.,;:!?'\"()-]")
+_ASCII_NON_LETTER = re.compile(r"[^A-Za-z]+")
 _CACHE_SIZE = 4096  # bounded: repeated texts (retweets, syndicated news) are common
 
 _lock = threading.Lock()
@@ -83,7 +84,11 @@ def _clean(text: str) -> str:
 
 _EN_WORDS = frozenset(
     "the and is are was were to of my you it this that with for have has not i me we they your be been "
-    "just so but what when will would can can't don't it's i'm".split()
+    "just so but what when will would can can't don't it's i'm an at from by or if all get got do did out "
+    "up about like one more there their he she his her him our us who how why which could should now some "
+    "only really very after before because than then them these those its i've i'll i'd doesn't didn't "
+    "isn't wasn't you're they're we're that's there's what's had over into off back too also even still "
+    "much many any every".split()
 )
 # frequent words of other Latin-script languages that are not English words
 _NOT_EN_WORDS = frozenset(
@@ -137,17 +142,22 @@ def detect_language(text: str) -> str | None:
     if not text:
         return None
     cleaned = _clean(text)
-    letters = [ch for ch in cleaned if ch.isalpha()]
-    if not letters:
-        return None
     if _obviously_english(cleaned):
         return "en"
-    by_script = _script_language("".join(letters))
-    if by_script is not None:
-        return by_script
-    # CJK ideographs carry far more information per character than Latin letters
-    if len(letters) < MIN_LETTERS and not any(0x4E00 <= ord(ch) <= 0x9FFF for ch in letters):
-        return None
+    if cleaned.isascii():  # C-speed letter count; no script to recognise
+        n_letters = len(_ASCII_NON_LETTER.sub("", cleaned))
+        if n_letters < MIN_LETTERS:
+            return None
+    else:
+        letters = "".join(ch for ch in cleaned if ch.isalpha())
+        if not letters:
+            return None
+        by_script = _script_language(letters)
+        if by_script is not None:
+            return by_script
+        # CJK ideographs carry far more information per character than Latin letters
+        if len(letters) < MIN_LETTERS and not any(0x4E00 <= ord(ch) <= 0x9FFF for ch in letters):
+            return None
     lang, confidence = _model().classify(cleaned)
     if confidence < MIN_CONFIDENCE:
         return None

@@ -7,48 +7,35 @@ published algorithm (lexicon valence, booster words with distance decay, ALL-CAP
 three-token window with the ``N_SCALAR`` flip, the "but" shift, exclamation/question emphasis and the
 ``x / sqrt(x² + 15)`` normalisation), parameterised by a :class:`LangPack` so English and French share it.
 
-Departures from VADER, on purpose:
+Departures from VADER, on purpose (each is a general linguistic rule, not a fit to particular lines):
 * phrase rules (``stopped working``, ``ne fonctionne plus``) add a valence and silence the lexicon words
   they cover, so a complaint is not counted twice;
 * a negated *negative* word flips only weakly (``NEG_FLIP``) — "not broken" / "no problems" means
-  "fine", not "delighted" — while a negated positive word keeps VADER's stronger flip ("not good").
+  "fine", not "delighted" — while a negated positive word keeps VADER's stronger flip ("not good");
+* negation stops at a clause end and never applies to emoticons/emoji ("I'm not! :p");
+* irrealis blocking (Taboada et al., "Lexicon-based methods for sentiment analysis", 2011): a positive
+  word after "would/could/should/wish/if …" in the same clause describes what the product is *not*
+  ("it would have been easier", "I wish it had a better zoom"), so it does not count as praise.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from .phrases import PhraseMatcher, Rule, rule
+
+__all__ = ["Contribution", "LangPack", "Rule", "analyse", "analyse_raw", "normalize", "rule", "tokenize"]
 
 B_INCR = 0.293
 C_INCR = 0.733
 N_SCALAR = -0.74
 NEG_FLIP = -0.3
 ALPHA = 15.0
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A phrase pattern with a valence on VADER's -4..4 scale; ``negatable`` rules look 3 tokens back."""
-
-    pattern: re.Pattern[str]
-    valence: float
-    label: str
-    negatable: bool = True
-    triggers: tuple[str, ...] = ()
-
-
-def rule(regex: str, valence: float, label: str | None = None, negatable: bool = True) -> Rule:
-    """Compile a rule anchored on token boundaries; the label defaults to the regex text."""
-    # every literal word of 3+ letters: a match must contain at least one of them, so a cheap substring
-    # test skips the regex for almost all texts (regexes starting with a look-behind cannot be prefiltered
-    # by the re engine itself)
-    literals = re.sub(r"\\[a-zA-Z]|\(\?[:!=<]+", " ", regex)
-    triggers = tuple(sorted({w for w in re.findall(r"[^\W\d_]{3,}", literals)}))
-    pattern = re.compile(rf"(?<![\w'’]){regex}(?![\w'’])")
-    return Rule(pattern, valence, label or regex, negatable, triggers)
+_STRIP = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»“”‘’…"
+_CLAUSE_END = frozenset(".!?;")
+_DECAY = (1.0, 0.95, 0.9)
 
 
 @dataclass(frozen=True)
@@ -62,9 +49,20 @@ class LangPack:
     contrast: frozenset[str]
     rules: tuple[Rule, ...] = ()
     prepare: Callable[[str], str] = lambda text: text
-    lookup: Callable[[Mapping[str, float], str], float | None] = lambda lex, word: lex.get(word)
+    #: fallback lookup for words the lexicon lacks (French inflection); None = exact lookup only
+    fallback: Callable[[Mapping[str, float], str], float | None] | None = None
     is_negation: Callable[[list[str], int], bool] | None = None
     skip: frozenset[str] = field(default_factory=frozenset)
+    #: tokens that start an irrealis scope (see module docstring)
+    irrealis: frozenset[str] = field(default_factory=frozenset)
+    #: lexicon keys that are emoticons/emoji: never negated
+    symbols: frozenset[str] = field(default_factory=frozenset)
+    matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
+    irrealis_first: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matcher", PhraseMatcher(self.rules))
+        object.__setattr__(self, "irrealis_first", frozenset(w.split()[0] for w in self.irrealis))
 
 
 @dataclass
@@ -77,34 +75,24 @@ class Contribution:
     index: int
 
 
-def _strip(token: str) -> str:
-    stripped = token.strip(string.punctuation + "«»“”‘’…")
-    return token if len(stripped) <= 2 else stripped
-
-
 def tokenize(text: str) -> tuple[list[str], list[bool]]:
     """VADER's tokenisation (whitespace split, edge punctuation stripped unless that leaves ≤2 chars),
     plus, per token, whether it closed a clause (". ! ? ;") in the raw text."""
     tokens: list[str] = []
     ends: list[bool] = []
     for raw in text.split():
-        token = _strip(raw)
+        token = raw.strip(_STRIP)
+        if len(token) <= 2:
+            token = raw
         if token:
             tokens.append(token)
-            ends.append(len(raw) > 1 and raw[-1] in ".!?;")
+            ends.append(len(raw) > 1 and raw[-1] in _CLAUSE_END)
     return tokens, ends
 
 
 def normalize(total: float) -> float:
     score = total / math.sqrt(total * total + ALPHA)
     return max(-1.0, min(1.0, score))
-
-
-def _is_negation(pack: LangPack, lower: list[str], j: int) -> bool:
-    if pack.is_negation is not None:
-        return pack.is_negation(lower, j)
-    word = lower[j]
-    return word in pack.negations or "n't" in word or "n’t" in word
 
 
 def _punctuation(text: str) -> float:
@@ -129,69 +117,87 @@ def analyse_raw(
     tokens, ends = tokenize(pack.prepare(text))
     lower = [t.lower() for t in tokens]
     n = len(tokens)
-    caps = sum(1 for t in tokens if t.isupper())
-    cap_diff = 0 < caps < n
+    if not n:
+        return 0.0, []
+    negations, boosters, fallback, custom_neg = pack.negations, pack.boosters, pack.fallback, pack.is_negation
+
+    def negator(j: int) -> bool:
+        if custom_neg is not None:
+            return custom_neg(lower, j)
+        w = lower[j]
+        return w in negations or w.endswith("n't") or w.endswith("n’t")
+
+    def value(word: str) -> float | None:
+        hit = lex.get(word)
+        if hit is None and fallback is not None:
+            hit = fallback(lex, word)
+        return hit
+
+    cap_diff = not text.islower() and 0 < sum(1 for t in tokens if t.isupper()) < n
 
     # phrase rules first: they claim their tokens
     claimed: set[int] = set()
     contributions: list[Contribution] = []
-    if pack.rules and n:
-        joined = " ".join(lower)
-        matches = (
-            (r, m)
-            for r in pack.rules
-            if not r.triggers or any(t in joined for t in r.triggers)
-            for m in r.pattern.finditer(joined)
-        )
-        for r, m in matches:  # rules listed first win overlaps
-            first = joined.count(" ", 0, m.start())
-            last = joined.count(" ", 0, max(m.end() - 1, m.start()))
-            if any(i in claimed for i in range(first, last + 1)):
-                continue
-            claimed.update(range(first, last + 1))
-            valence, kind, label = r.valence, "rule", m.group(0)
-            window = [j for j in range(max(0, first - 3), first) if not any(ends[j:first])]
-            if r.negatable and any(lower[j] == "no" or _is_negation(pack, lower, j) for j in window):
-                valence, kind = valence * (NEG_FLIP if valence < 0 else N_SCALAR), "negation"
-                label = f"not {label}"
-            if valence:
-                contributions.append(Contribution(label, valence, kind, first))
+    for r, first, last, label in pack.matcher.find(lower):
+        claimed.update(range(first, last + 1))
+        valence, kind = r.valence, "rule"
+        if r.negatable:
+            for j in range(first - 1, max(-1, first - 4), -1):
+                if ends[j]:
+                    break
+                if lower[j] == "no" or negator(j):
+                    valence, kind = valence * (NEG_FLIP if valence < 0 else N_SCALAR), "negation"
+                    label = f"not {label}"
+                    break
+        if valence:
+            contributions.append(Contribution(label, valence, kind, first))
 
-    for i, (tok, low) in enumerate(zip(tokens, lower, strict=True)):
-        if i in claimed or low in pack.boosters or low in pack.skip:
+    irrealis, irrealis_first = pack.irrealis, pack.irrealis_first
+    in_irrealis = False
+    for i in range(n):
+        low = lower[i]
+        if i and ends[i - 1]:
+            in_irrealis = False
+        if low in irrealis_first and (low in irrealis or (i + 1 < n and f"{low} {lower[i + 1]}" in irrealis)):
+            in_irrealis = True
+        if i in claimed or low in pack.skip:
             continue
-        if low == "kind" and i + 1 < n and lower[i + 1] == "of":
-            continue
-        base = pack.lookup(lex, low)
+        base = value(low)
         if base is None:
             continue
-        valence = base
-        if low == "no" and i + 1 < n and pack.lookup(lex, lower[i + 1]) is not None:
+        if low in boosters and i + 1 < n and value(lower[i + 1]) is not None:
+            continue  # "pretty useless": a degree adverb here, boosting the next word
+        if low == "kind" and i + 1 < n and lower[i + 1] == "of":
+            continue
+        if low == "no" and i + 1 < n and value(lower[i + 1]) is not None:
             continue  # "no" negates the next lexicon word instead of scoring itself
-        negated = False
-        if (i > 0 and lower[i - 1] == "no") or (i > 1 and lower[i - 2] == "no"):
-            negated = True
-        if tok.isupper() and cap_diff:
+        valence = base
+        tok = tokens[i]
+        if cap_diff and valence and tok.isupper():
             valence += C_INCR if valence > 0 else -C_INCR
+        negated = (i > 0 and lower[i - 1] == "no") or (i > 1 and lower[i - 2] == "no" and not ends[i - 2])
         for k in range(3):
-            j = i - (k + 1)
+            j = i - k - 1
             if j < 0 or ends[j]:
                 break
-            if pack.lookup(lex, lower[j]) is not None:
-                continue
-            boost = pack.boosters.get(lower[j], 0.0)
-            if boost:
-                boost = boost if valence >= 0 else -boost
-                if tokens[j].isupper() and cap_diff:
+            prev = lower[j]
+            if prev in boosters:
+                boost = boosters[prev] if valence >= 0 else -boosters[prev]
+                if cap_diff and tokens[j].isupper():
                     boost += C_INCR if valence > 0 else -C_INCR
-                valence += boost * (1.0, 0.95, 0.9)[k]
-            if _is_negation(pack, lower, j):
+                valence += boost * _DECAY[k]
+            elif value(prev) is not None:
+                continue
+            if negator(j):
                 negated = not negated
         kind = "override" if low in overridden else "lexicon"
-        if negated:
+        if negated and low not in pack.symbols:
             valence *= NEG_FLIP if base < 0 else N_SCALAR
             kind = "negation"
-        contributions.append(Contribution(tok if kind != "negation" else f"not {tok}", valence, kind, i))
+            tok = f"not {tok}"
+        elif in_irrealis and valence > 0 and kind == "lexicon" and low not in irrealis_first:
+            valence, kind, tok = 0.0, "irrealis", f"if {tok}"
+        contributions.append(Contribution(tok, valence, kind, i))
 
     # "but"/"mais": what comes after dominates
     for c in pack.contrast:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 
 from .engine import B_INCR, LangPack, rule
-from .lexicon_en import emoji_valences, split_emoji
+from .lexicon_en import emoji_valences, split_emoji, symbols
 
 #: Customer-experience words; override the (often timid) lexicon values, e.g. "horrible" is -0.7 there.
 CX_LEXICON: dict[str, float] = {
@@ -80,10 +80,8 @@ def _strip_accents(word: str) -> str:
 
 
 def _lookup(lexicon: Mapping[str, float], word: str) -> float | None:
-    """Exact, then plural/feminine stripped, then accent-insensitive (covers "decu", "casse")."""
-    hit = lexicon.get(word)
-    if hit is not None:
-        return hit
+    """For words the lexicon lacks: plural/feminine ending stripped (accent-free aliases are in the lexicon)."""
+    hit: float | None
     for cut in ("s", "x", "e", "es"):
         if len(word) > 4 and word.endswith(cut) and (hit := lexicon.get(word[: -len(cut)])) is not None:
             return hit
@@ -128,7 +126,8 @@ def pack() -> LangPack:
         contrast=frozenset({"mais"}),
         rules=RULES,
         prepare=lambda text: _prepare(text, emoji),
-        lookup=_lookup,
+        fallback=_lookup,
+        symbols=symbols(lexicon),
         is_negation=_is_negation,
         skip=frozenset({"ne", "plus"}),
     )

@@ -1,4 +1,4 @@
-"""The public scorer: language routing, rule engine, English model layer, star ratings, brand overrides.
+"""The public scorer: language routing, rule engine, star ratings, brand overrides.
 
 Why the routing rules:
 * ``lang=None`` → :func:`monitor.language.detect_language`. When detection returns ``None`` (a handful of
@@ -8,8 +8,12 @@ Why the routing rules:
 * A detected language we have no lexicon for is *unscored* (``score=None``, ``negative=False``) and says
   so, rather than being read with the English lexicon and silently called neutral.
 
-Thread-safety: a Scorer holds only immutable data built in ``__init__``; language packs and the model are
-module-level caches built once. Construction is cheap (per-brand lexicon copies only for overridden
+Why no learned layer: a logistic regression over n-grams, trained on the dev set, scored well in-sample but
+worse than the rules on held-out folds, and made scoring several times slower than bare VADER; general
+lexicon entries and phrase rules generalise better (figures in the README, "Sentiment").
+
+Thread-safety: a Scorer holds only immutable data built in ``__init__``; language packs are module-level
+caches built once. Construction is cheap (per-brand lexicon copies only for overridden
 brands), so building one per config reload is fine.
 """
 
@@ -22,7 +26,6 @@ from typing import Any
 
 from ..language import detect_language
 from . import engine, french, lexicon_en
-from .model import dense_features, load_model, logit_to_valence, token_features
 
 SUPPORTED = frozenset({"en", "fr"})
 MAX_DRIVERS = 5
@@ -79,12 +82,13 @@ class Scorer:
             raise ValueError(f"unsupported sentiment language(s): {sorted(unknown)}; have {sorted(SUPPORTED)}")
         self.supported_languages: frozenset[str] = wanted
         self._packs = {code: p for code, p in _packs().items() if code in wanted}
-        self._model = load_model()
         # brand -> (lowercased words, {lang: merged lexicon}); built now so score() never mutates state
         brand_lex: dict[str, tuple[frozenset[str], dict[str, Mapping[str, float]]]] = {}
         for brand, words in (overrides or {}).items():
             lowered = {w.lower(): max(-4.0, min(4.0, float(v))) for w, v in words.items()}
-            merged = {code: MappingProxyType({**p.lexicon, **lowered}) for code, p in self._packs.items()}
+            merged: dict[str, Mapping[str, float]] = {
+                code: MappingProxyType({**p.lexicon, **lowered}) for code, p in self._packs.items()
+            }
             brand_lex[brand.lower()] = (frozenset(lowered), merged)
         self._brands = MappingProxyType(brand_lex)
 
@@ -105,13 +109,6 @@ class Scorer:
             lexicon = per_lang[scoring_lang]
         total, contributions = engine.analyse_raw(pack, text or "", lexicon, overridden)
         drivers = [Driver(c.text, c.valence, c.kind) for c in contributions if abs(c.valence) >= 0.05]
-
-        if scoring_lang == "en" and self._model is not None and text:
-            tokens = token_features(text)
-            z = self._model.logit(dense_features(total, contributions), tokens, overridden)
-            override_sum = sum(c.valence for c in contributions if c.kind == "override")
-            total = logit_to_valence(z) + override_sum
-            drivers += [Driver(t, w, "model") for t, w in self._model.top_tokens(tokens) if abs(w) >= 0.3]
 
         score = engine.normalize(total)
         if rating is not None:

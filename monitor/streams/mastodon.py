@@ -118,9 +118,10 @@ class MastodonSource(StreamSource):
             try:
                 yield CONNECTED
                 top = _id(cursor)
-                for ev in self._backfill(client, headers, cursor, want):
-                    top = max(top, _id(ev.cursor)) if isinstance(ev, Item) else top
-                    yield ev
+                if cursor:                         # a first start goes live from now, like Jetstream
+                    for ev in self._backfill(client, headers, cursor, want):
+                        top = max(top, _id(ev.cursor)) if isinstance(ev, Item) else top
+                        yield ev
                 yield from self._live(inbox, want, stop, top)
             finally:
                 self._resp = None
@@ -255,7 +256,7 @@ def _id(value: Any) -> int:
 
 
 def _rewound(status_id: int, seconds: float) -> int:
-    if status_id < 1 << 40:          # not a snowflake (an old or tiny instance): ids are a plain sequence
+    if status_id < 1 << 40 or seconds <= 0:    # not a snowflake (an old or tiny instance): ids are a plain sequence
         return status_id
     return max(0, (status_id >> 16) - int(seconds * 1000)) << 16
 

@@ -101,10 +101,10 @@ class FakeMastodon(LocalServer):
             for event, data, etag in pending:
                 if tag is not None and etag != tag:
                     continue
-                if drop is not None and rec["sent"] >= drop:
-                    return
                 yield f"event: {event}\ndata: {data}\n\n".encode()
                 rec["sent"] += 1
+                if drop is not None and rec["sent"] >= drop:
+                    return                        # the stream ends here, whatever comes next
             if time.monotonic() - beat >= self.heartbeat:
                 beat = time.monotonic()
                 yield b":thump\n\n"

@@ -222,3 +222,31 @@ def test_kill_9_and_restart_resume_with_no_gap_and_no_duplicate(tmp_path, fake_s
             assert s.one("SELECT COUNT(*) AS n FROM mentions WHERE processed_at IS NULL")["n"] == 0
         finally:
             s.close()
+
+
+def test_status_and_check_show_the_stream(tmp_path, capsys):
+    from monitor.cli import main
+
+    with FakeJetstream() as js:
+        wanted = _load(js, 20)
+        app = make_app(tmp_path, _source(js))
+        try:
+            with running(app) as runner:
+                wait_for(lambda: runner.stats.events == 20 and len(stored_ids(app)) == len(wanted), what="read")
+                wait_for(lambda: (app.store.one("SELECT events FROM stream_status") or {}).get("events") == 20,
+                         what="status written")
+                args = ["--config", str(tmp_path / "monitor.yaml"), "--rules", str(tmp_path / "rules.yaml")]
+                capsys.readouterr()
+                main(["status", "--json", *args])
+                report = json.loads(capsys.readouterr().out)
+                stream = report["sources"][0]["stream"]
+                assert stream["connected"] is True and stream["events"] == 20 and stream["matched"] == 2
+                assert stream["lag"] is not None and stream["malformed"] == 0
+                main(["status", *args])
+                assert "stream connected; last event" in capsys.readouterr().out
+            main(["status", "--json", *args])
+            assert json.loads(capsys.readouterr().out)["sources"][0]["stream"]["connected"] is False
+            assert main(["check", *args]) == 0
+            assert "jetstream   stream" in capsys.readouterr().out
+        finally:
+            app.close()

@@ -23,7 +23,7 @@ from tests.streams_helpers import make_app, running, stored_ids, wait_for
 def _source(srv: FakeMastodon, extra: str = "") -> str:
     return f"""\
         - id: masto
-          kind: mastodon
+          kind: mastodon-stream
           instance: {srv.url}
           hashtag: "#acme"
           rewind: 0s

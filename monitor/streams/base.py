@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import Field, field_validator
 
 from ..clock import Clock
-from ..collectors.base import SourceOptions
+from ..collectors.base import REGISTRY, SourceOptions
 from ..durations import Duration
 from ..fetch import HttpConfig
 from ..model import Mention
@@ -106,6 +106,8 @@ S = TypeVar("S", bound=type[StreamSource])
 def register_stream(cls: S) -> S:
     if cls.kind in STREAM_REGISTRY and STREAM_REGISTRY[cls.kind] is not cls:
         raise RuntimeError(f"two streams registered for kind {cls.kind!r}")
+    if cls.kind in REGISTRY:       # one `kind:` namespace in config for polled and streamed sources
+        raise RuntimeError(f"stream kind {cls.kind!r} is already a polled collector kind")
     STREAM_REGISTRY[cls.kind] = cls
     return cls
 

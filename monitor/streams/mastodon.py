@@ -72,7 +72,7 @@ class MastodonOptions(StreamOptions):
 class MastodonSource(StreamSource):
     """Mastodon streaming API (server-sent events): one instance's hashtag or public timeline, gaps backfilled."""
 
-    kind = "mastodon"
+    kind = "mastodon-stream"
     Options = MastodonOptions
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -235,7 +235,7 @@ class MastodonSource(StreamSource):
         acc = inner.get("account")
         account: dict[str, Any] = acc if isinstance(acc, dict) else {}
         return Item(cursor, Mention(
-            source_id=self.opts.id, source_kind="mastodon",
+            source_id=self.opts.id, source_kind="mastodon-stream",
             external_id=str(inner.get("uri") or inner.get("url") or f"{self.opts.instance}/statuses/{sid}"),
             text=text, title=title, url=inner.get("url") or inner.get("uri"),
             author=account.get("acct"), published=published,

@@ -30,8 +30,10 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .collectors import registered
+    from .streams import STREAM_REGISTRY
 
-    kinds = "\n".join(f"  {k:<12} {c.summary()}" for k, c in registered().items())
+    summaries = {k: c.summary() for k, c in registered().items()} | {k: c.summary() for k, c in STREAM_REGISTRY.items()}
+    kinds = "\n".join(f"  {k:<12} {v}" for k, v in summaries.items())
     parser = argparse.ArgumentParser(
         prog="monitor", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Self-hosted brand-mention monitoring: collect, score, route to Slack, escalate.",

@@ -25,6 +25,8 @@ from .routing import Router
 from .rules import load_rules
 from .sentiment import Scorer
 from .storage import RunLock, Store
+from .streams import STREAM_REGISTRY, is_stream
+from .streams.health import stream_report
 
 
 def _paths(args: argparse.Namespace) -> Paths:
@@ -42,7 +44,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             summary = run_once(app)
         finally:
             app.close()
-    print(f"polled {summary['polled']} source(s), {summary['failed']} failed, "
+    print(f"polled {summary['polled']} source(s) ({summary.get('streams', 0)} stream(s) caught up), "
+          f"{summary['failed']} failed, "
           f"{summary['new_mentions']} new mention(s), {summary['sent']} message(s) sent", file=sys.stderr)
     return EXIT_FAIL if summary["failed"] and not summary["polled"] else EXIT_OK
 
@@ -69,7 +72,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     token = config.slack.token_env
     print(f"slack: {'token found in $' + token if os.environ.get(token) else 'no $' + token + ': alerts print to the terminal'}")
     for s in config.sources:
-        print(f"  source {s.id:<20} {s.kind:<11} every {format_duration(s.every):<6} {REGISTRY[s.kind].summary()}")
+        if is_stream(s):
+            print(f"  source {s.id:<20} {s.kind:<11} {'stream':<12} {STREAM_REGISTRY[s.kind].summary()}")
+        else:
+            print(f"  source {s.id:<20} {s.kind:<11} every {format_duration(s.every):<6} {REGISTRY[s.kind].summary()}")
     return EXIT_OK
 
 
@@ -256,6 +262,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                         "last_error": r.get("last_error"), "consecutive_failures": r.get("consecutive_failures", 0),
                         "next_run": iso(r.get("next_run")), "disabled": r.get("disabled_reason"),
                         "healthy": not failing})
+        if is_stream(src):
+            sources[-1]["stream"] = stream_report(store, src, now)
     q = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE state='pending'") or {}
     stuck = bool(q.get("oldest") and now - q["oldest"] > 15 * 60)
     unhealthy |= stuck
@@ -273,8 +281,18 @@ def cmd_status(args: argparse.Namespace) -> int:
             mark = "ok  " if s["healthy"] else "FAIL"
             print(f"{mark} {s['id']:<22} {s['kind']:<10} last ok {s['last_success'] or 'never':<21} "
                   f"failures {s['consecutive_failures']}" + (f"  error: {s['last_error']}" if s["last_error"] else ""))
+            if "stream" in s:
+                print("     " + _stream_line(s["stream"]))
         ob = report["outbox"]
         print(f"outbox: {ob['pending']} pending" + (f", oldest {ob['oldest_pending']}" if ob["pending"] else "")
               + (" — STUCK" if stuck else ""))
         print("open alerts: " + (", ".join(f"{k} {v}" for k, v in open_by_owner.items()) or "none"))
     return EXIT_FAIL if unhealthy else EXIT_OK
+
+
+def _stream_line(st: dict[str, Any]) -> str:
+    state = "connected" if st["connected"] else ("disconnected" if st["daemon_seen"] else "not running (no daemon)")
+    ago = f"{format_duration(st['last_event_ago'])} ago" if st["last_event_ago"] is not None else "never"
+    lag = f"{st['lag']:.1f}s" if st["lag"] is not None else "-"
+    return (f"stream {state}; last event {ago}, lag {lag}; {st['events']:,} events, {st['matched']:,} matched, "
+            f"{st['malformed']:,} malformed, {st['reconnects']:,} reconnects")

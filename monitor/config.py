@@ -18,6 +18,7 @@ from .durations import Duration
 from .errors import ConfigIssue, ConfigValidationError, QueryError
 from .fetch import HttpConfig
 from .query import parse_query
+from .streams import STREAM_REGISTRY
 from .validation import Strict, did_you_mean, validate
 from .yamlfile import LocatedYaml, load_yaml
 
@@ -125,12 +126,13 @@ def _sources(doc: LocatedYaml, raw: list[Any], issues: list[ConfigIssue]) -> lis
             issues.append(doc.issue(loc, "each source must be a mapping with id, kind, every"))
             continue
         kind = item.get("kind")
-        if kind not in REGISTRY:
-            hint = did_you_mean(str(kind), REGISTRY) if kind else "expected one of: " + ", ".join(sorted(REGISTRY))
+        kinds: dict[str, Any] = {**REGISTRY, **STREAM_REGISTRY}     # polled collectors and streams alike
+        if kind not in kinds:
+            hint = did_you_mean(str(kind), kinds) if kind else "expected one of: " + ", ".join(sorted(kinds))
             msg = f'unknown source kind "{kind}"' if kind else 'missing required key "kind"'
             issues.append(doc.issue((*loc, "kind") if kind else loc, msg, hint))
             continue
-        opts, errs = validate(doc, REGISTRY[kind].Options, item, loc)
+        opts, errs = validate(doc, kinds[kind].Options, item, loc)
         issues += errs
         if opts is None:
             continue

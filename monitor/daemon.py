@@ -32,6 +32,8 @@ from .routing import Router
 from .rules import Rules, load_rules
 from .slack_message import escape
 from .storage import RunLock, Store
+from .streams import is_stream
+from .streams.runner import StreamSupervisor, run_streams_once
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +107,16 @@ class App:
 def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int = 4) -> dict[str, Any]:
     """Cron mode: finish leftovers, poll every source once, route, deliver what is due, exit."""
     app.pipeline.process_pending()
-    sources = [s for s in app.config.sources if s.enabled]
+    sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sources) or 1))) as pool:
         outcomes = list(pool.map(app.poller.poll, sources))
+    streamed = run_streams_once(app)        # each stream catches up from its saved cursor, bounded in time
     app.pipeline.process_pending()
     sent = drain(app.outbox, app.clock, delivery_budget_s)
-    return {"polled": sum(o.ok for o in outcomes), "failed": sum(bool(o.error) for o in outcomes),
-            "new_mentions": sum(o.new for o in outcomes), "sent": sent}
+    return {"polled": sum(o.ok for o in outcomes) + sum(o.ok for o in streamed),
+            "failed": sum(bool(o.error) for o in outcomes) + sum(bool(o.error) for o in streamed),
+            "new_mentions": sum(o.new for o in outcomes) + sum(o.new for o in streamed), "sent": sent,
+            "streams": len(streamed)}
 
 
 def drain(outbox: Outbox, clock: Clock, budget_s: float) -> int:
@@ -143,7 +148,7 @@ class Daemon:
 
     def schedule(self) -> None:
         now = datetime.now().astimezone()
-        for i, source in enumerate(s for s in self.app.config.sources if s.enabled):
+        for i, source in enumerate(s for s in self.app.config.sources if s.enabled and not is_stream(s)):
             first = now + timedelta(seconds=min(self.stagger_s, 0.2 * i))
             self.scheduler.add_job(self._poll_job, "interval", seconds=source.every, id=source.id,
                                    args=[source.id], next_run_time=first, jitter=min(30, source.every * 0.05))
@@ -168,6 +173,8 @@ class Daemon:
         self.app.pipeline.process_pending()
         self.schedule()
         self.scheduler.start()
+        self.streams = StreamSupervisor(self.app, self.stop)    # one supervised thread per stream source
+        self.streams.start()
         deliverer = threading.Thread(target=self.deliver_loop, name="deliver", daemon=True)
         deliverer.start()
         log.info("daemon started", extra={"sources": len(self.app.config.sources), "db": self.app.db_path})
@@ -176,6 +183,7 @@ class Daemon:
         self.stop.wait()
         log.info("stopping: finishing current polls and writes")
         self.scheduler.shutdown(wait=True)
+        self.streams.join()                  # each stream flushes its batch and saves its cursor
         self.app.wake.set()
         deliverer.join(timeout=10)
         log.info("stopped")

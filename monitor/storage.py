@@ -65,6 +65,14 @@ MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY, mention_id INTEGER, alert_id INTEGER, brand TEXT, verdict TEXT NOT NULL,
         actor TEXT, at REAL NOT NULL, text TEXT);
     """,
+    # v2: live health of stream sources (monitor.streams), written by the daemon, read by `monitor status`
+    """
+    CREATE TABLE stream_status (
+        source_id TEXT PRIMARY KEY, connected INTEGER NOT NULL DEFAULT 0, connected_at REAL,
+        last_event_at REAL, event_time REAL, lag REAL, events INTEGER NOT NULL DEFAULT 0,
+        matched INTEGER NOT NULL DEFAULT 0, malformed INTEGER NOT NULL DEFAULT 0,
+        reconnects INTEGER NOT NULL DEFAULT 0, updated_at REAL, pid INTEGER);
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

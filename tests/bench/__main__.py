@@ -10,7 +10,9 @@ import time
 SCENARIOS = [
     ("pipeline", "tests.bench.pipeline", "mentions/s through match+score+store+route vs bare VADER"),
     ("matching", "tests.bench.matching", "brand matching with 10 vs 1,000 keywords"),
-    ("scoring", "tests.bench.scoring", "scoring throughput vs bare VADER"),
+    ("scoring", "tests.bench.scoring", "sentiment scoring vs bare VADER"),
+    ("firehose", "tests.bench.firehose", "Jetstream posts/s with 1,000 brand keywords vs bare JSON decoding"),
+    ("latency", "tests.bench.latency", "stream post to fake Slack, default settings: trickle and burst"),
 ]
 
 

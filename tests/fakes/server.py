@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,7 +25,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0              # before the status line: a server that does not answer
-    chunks: list[bytes] | None = None   # streamed with `chunk_delay` between chunks: a trickling server
+    chunks: Iterable[bytes] | None = None   # streamed with `chunk_delay` between chunks (a generator may block: a live stream)
     chunk_delay: float = 0.0
 
 

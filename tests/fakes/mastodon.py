@@ -1,0 +1,110 @@
+"""A local Mastodon instance: the streaming API (server-sent events) and the REST timelines, on 127.0.0.1.
+
+`GET /api/v1/streaming/hashtag?tag=X` (and `/public`, `/public/local`) streams `event: update` for statuses
+posted *while connected* (Mastodon does not replay), with `:thump` heartbeats. `GET /api/v1/timelines/tag/X`
+pages with `min_id`/`limit`, newest first, as Mastodon does. With `token` set, both need `Bearer <token>`.
+Faults: `drop_after[i]` ends the i-th stream after that many updates; `post_raw` sends a malformed event.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from .server import LocalServer, Reply, Request
+
+
+class FakeMastodon(LocalServer):
+    def __init__(self, token: str | None = None, heartbeat: float = 0.5):
+        super().__init__(self._serve)
+        self.token = token
+        self.heartbeat = heartbeat
+        self.statuses: list[dict[str, Any]] = []
+        self.streams: list[dict[str, Any]] = []           # one record per stream connection
+        self.drop_after: list[int | None] = []
+        self.timeline_requests: list[dict[str, str]] = []
+        self._cond = threading.Condition()
+        self._events: list[tuple[str, str, str | None]] = []   # (event, data, tag) in posting order
+        self._seq = 0
+        self._closing = threading.Event()
+
+    def post(self, text: str, *, tag: str = "acme", acct: str = "jane@example.social", followers: int = 10,
+             language: str = "en") -> dict[str, Any]:
+        with self._cond:
+            self._seq += 1
+            now = time.time()
+            sid = str((int(now * 1000) << 16) | self._seq)
+            status = {"id": sid, "uri": f"https://example.social/users/jane/statuses/{sid}",
+                      "url": f"https://example.social/@jane/{sid}", "created_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                      "content": f"<p>{text}</p>", "spoiler_text": "", "language": language,
+                      "account": {"acct": acct, "followers_count": followers},
+                      "tags": [{"name": tag}], "reblog": None}
+            self.statuses.append(status)
+            self._events.append(("update", json.dumps(status), tag))
+            self._cond.notify_all()
+        return status
+
+    def post_raw(self, event: str, data: str, tag: str = "acme") -> None:
+        with self._cond:
+            self._events.append((event, data, tag))
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        self._closing.set()
+        with self._cond:
+            self._cond.notify_all()
+        super().stop()
+
+    def _authorized(self, req: Request) -> bool:
+        return self.token is None or req.headers.get("authorization") == f"Bearer {self.token}"
+
+    def _serve(self, req: Request) -> Reply:
+        if not self._authorized(req):
+            return Reply(401, b'{"error":"The access token is invalid"}', {"Content-Type": "application/json"})
+        q = {k: v[-1] for k, v in parse_qs(req.query).items()}
+        if req.path.startswith("/api/v1/streaming/"):
+            tag = q.get("tag") if req.path.endswith("/hashtag") else None
+            return Reply(200, headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"},
+                         chunks=self._stream(tag))
+        if req.path.startswith("/api/v1/timelines/"):
+            self.timeline_requests.append(q)
+            tag = req.path.rsplit("/", 1)[-1] if "/tag/" in req.path else None
+            min_id = int(q.get("min_id") or 0)
+            limit = min(40, int(q.get("limit") or 20))
+            with self._cond:
+                found = [s for s in self.statuses if int(s["id"]) > min_id
+                         and (tag is None or any(t["name"] == tag for t in s["tags"]))]
+            page = found[:limit] if "min_id" in q else found[-limit:]
+            return Reply(200, json.dumps(page[::-1]).encode(), {"Content-Type": "application/json"})
+        return Reply(404, b'{"error":"Record not found"}', {"Content-Type": "application/json"})
+
+    def _stream(self, tag: str | None) -> Iterator[bytes]:
+        with self._cond:
+            index = len(self.streams)
+            rec: dict[str, Any] = {"tag": tag, "sent": 0}
+            self.streams.append(rec)
+            i = len(self._events)                 # live only: nothing from before the connection
+        drop = self.drop_after[index] if index < len(self.drop_after) else None
+        yield b":)\n\n"
+        beat = time.monotonic()
+        while not self._closing.is_set():
+            with self._cond:
+                if i >= len(self._events):
+                    self._cond.wait(0.05)
+                pending = self._events[i:]
+                i += len(pending)
+            for event, data, etag in pending:
+                if tag is not None and etag != tag:
+                    continue
+                yield f"event: {event}\ndata: {data}\n\n".encode()
+                rec["sent"] += 1
+                if drop is not None and rec["sent"] >= drop:
+                    return                        # the stream ends here, whatever comes next
+            if time.monotonic() - beat >= self.heartbeat:
+                beat = time.monotonic()
+                yield b":thump\n\n"

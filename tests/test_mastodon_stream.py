@@ -1,0 +1,188 @@
+"""Mastodon streaming: live statuses over SSE, gaps closed through the REST timeline, tokens, bad events."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from monitor.daemon import run_once
+from monitor.storage import Store
+from tests.conftest import write_config
+from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.slack import TOKEN
+from tests.streams_helpers import make_app, running, stored_ids, wait_for
+
+
+def _source(srv: FakeMastodon, extra: str = "") -> str:
+    return f"""\
+        - id: masto
+          kind: mastodon-stream
+          instance: {srv.url}
+          hashtag: "#acme"
+          rewind: 0s
+    """.rstrip(" ") + extra
+
+
+def test_disconnect_mid_stream_backfills_the_gap_nothing_lost_or_duplicated(tmp_path):
+    with FakeMastodon() as srv:
+        srv.drop_after = [3]                     # the first stream ends after 3 updates
+        gap_posted = threading.Event()
+
+        def during_reconnect_delay(_s: float) -> bool:
+            if not gap_posted.is_set():          # posted while we are disconnected: the stream never sends these
+                for i in range(45):              # more than one REST page (40)
+                    srv.post(f"acme refund denied, gap {i}")
+                gap_posted.set()
+            return False
+
+        app = make_app(tmp_path, _source(srv))
+        try:
+            with running(app, sleep=during_reconnect_delay) as runner:
+                wait_for(lambda: len(srv.streams) == 1, what="first stream")
+                live1 = [srv.post(f"acme is broken again {i}") for i in range(3)]
+                srv.post("unrelated", tag="other")
+                wait_for(lambda: len(srv.streams) == 2, what="reconnection")
+                wait_for(lambda: len(stored_ids(app)) == 48, what="gap backfilled")
+                live2 = [srv.post(f"acme app crashed {i}") for i in range(2)]
+                wait_for(lambda: len(stored_ids(app)) == 50, what="live after reconnect")
+            gap = [s for s in srv.statuses if "gap" in s["content"]]
+            expected = [s["uri"] for s in live1 + gap + live2]
+            assert sorted(stored_ids(app)) == sorted(expected)
+            # the gap was asked for from the last status read, then paged on
+            first_page, second_page = srv.timeline_requests[:2]
+            assert first_page["min_id"] == live1[-1]["id"]
+            assert second_page["min_id"] == gap[39]["id"]
+            per_mention = app.store.query("SELECT mention_id, COUNT(*) AS n FROM alert_mentions GROUP BY mention_id")
+            assert all(r["n"] == 1 for r in per_mention) and len(per_mention) == 50
+            saved = json.loads(app.store.one("SELECT cursor FROM sources")["cursor"])
+            assert saved == live2[-1]["id"]
+            assert runner.stats.reconnects >= 1
+        finally:
+            app.close()
+
+
+def test_malformed_events_are_skipped_and_counted(tmp_path):
+    with FakeMastodon() as srv:
+        app = make_app(tmp_path, _source(srv))
+        try:
+            with running(app) as runner:
+                wait_for(lambda: len(srv.streams) == 1, what="stream")
+                srv.post_raw("update", "{not json")
+                srv.post_raw("update", '{"content": "acme without an id"}')
+                srv.post_raw("delete", "109999")                 # not an update: ignored, not malformed
+                ok = srv.post("acme support never answers")
+                wait_for(lambda: len(stored_ids(app)) == 1, what="the good status")
+                wait_for(lambda: runner.stats.malformed == 2, what="counted")
+            assert stored_ids(app) == [ok["uri"]]
+            row = app.store.one("SELECT author, reach, url, language FROM mentions")
+            assert row == {"author": "jane@example.social", "reach": 10, "url": ok["url"], "language": "en"}
+        finally:
+            app.close()
+
+
+def test_token_from_env_is_sent(tmp_path, monkeypatch):
+    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "masto-secret-token")
+    with FakeMastodon(token="masto-secret-token") as srv:
+        app = make_app(tmp_path, _source(srv, "          token_env: MASTODON_ACCESS_TOKEN\n"))
+        try:
+            with running(app):
+                wait_for(lambda: len(srv.streams) == 1, what="authorized stream")
+                srv.post("acme lost my parcel")
+                wait_for(lambda: len(stored_ids(app)) == 1, what="stored")
+            assert all(r.headers.get("authorization") == "Bearer masto-secret-token" for r in srv.requests)
+        finally:
+            app.close()
+
+
+@pytest.mark.parametrize("env_token", [None, "wrong-token"])
+def test_missing_or_refused_token_stops_the_stream_with_a_reason(tmp_path, monkeypatch, env_token):
+    if env_token:
+        monkeypatch.setenv("MASTODON_ACCESS_TOKEN", env_token)
+    else:
+        monkeypatch.delenv("MASTODON_ACCESS_TOKEN", raising=False)
+    with FakeMastodon(token="right-token") as srv:
+        app = make_app(tmp_path, _source(srv, "          token_env: MASTODON_ACCESS_TOKEN\n"))
+        try:
+            with running(app):
+                wait_for(lambda: (app.store.one("SELECT disabled_reason FROM sources") or {}).get("disabled_reason"),
+                         what="disabled")
+            reason = app.store.one("SELECT disabled_reason FROM sources")["disabled_reason"]
+            assert ("is not set" in reason) if env_token is None else ("HTTP 401" in reason)
+            assert "right-token" not in reason and (env_token is None or env_token not in reason)
+        finally:
+            app.close()
+
+
+def test_run_once_reads_the_timeline_from_the_cursor(tmp_path):
+    with FakeMastodon() as srv:
+        old = srv.post("acme was slow last week")
+        app = make_app(tmp_path, _source(srv))
+        try:
+            run_once(app, delivery_budget_s=1)               # no cursor yet: the newest page
+            assert stored_ids(app) == [old["uri"]] and srv.streams == []
+            new = [srv.post(f"acme outage {i}") for i in range(3)]
+            summary = run_once(app, delivery_budget_s=1)
+            assert summary["new_mentions"] == 3
+            assert "min_id" not in srv.timeline_requests[0] and srv.timeline_requests[1]["min_id"] == old["id"]
+            assert sorted(stored_ids(app)) == sorted([old["uri"]] + [s["uri"] for s in new])
+        finally:
+            app.close()
+
+
+@pytest.mark.slow
+def test_kill_9_and_restart_backfills_with_no_gap_and_no_duplicate(tmp_path, fake_slack):
+    with FakeMastodon() as srv:
+        cfg, rules = write_config(tmp_path, slack_url=fake_slack.api_url, sources=_source(srv))
+        env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN}
+        cmd = [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--rules", str(rules)]
+        db = tmp_path / "monitor.db"
+
+        def count() -> int:
+            if not db.exists():
+                return 0
+            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            try:
+                return conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
+            except sqlite3.Error:
+                return 0
+            finally:
+                conn.close()
+
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: len(srv.streams) == 1, timeout=30, what="daemon connected")
+            before = [srv.post(f"acme refund denied {i}") for i in range(5)]
+            wait_for(lambda: count() == 5, what="stored before the kill")
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        while_dead = [srv.post(f"acme outage while down {i}") for i in range(7)]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: count() == 12, timeout=30, what="backfilled after restart")
+            wait_for(lambda: len(srv.streams) == 2, what="live again")
+            after = srv.post("acme still down, awful")
+            wait_for(lambda: count() == 13, what="live after restart")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert srv.timeline_requests[-1]["min_id"] == before[-1]["id"]
+        s = Store(db)
+        try:
+            got = sorted(r["external_id"] for r in s.query("SELECT external_id FROM mentions"))
+            assert got == sorted(x["uri"] for x in before + while_dead + [after])
+            per_mention = s.query("SELECT mention_id, COUNT(*) AS n FROM alert_mentions GROUP BY mention_id")
+            assert len(per_mention) == 13 and all(r["n"] == 1 for r in per_mention)
+        finally:
+            s.close()

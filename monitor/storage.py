@@ -100,17 +100,33 @@ class Store:
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def _migrate(self) -> None:
+        """Bring the schema up to date; safe when two processes open a fresh database at the same moment.
+
+        Each step takes the write lock first (BEGIN IMMEDIATE) and re-reads the version inside it, so the
+        second process waits, then sees the work already done (regression: "table sources already exists"
+        when `monitor status` ran during the daemon's first start).
+        """
         with self._lock:
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise StorageError(f"database {self.path} has schema v{version}, newer than this version "
-                                   f"of mention-monitor understands (v{len(MIGRATIONS)}); upgrade first")
-            for i in range(version, len(MIGRATIONS)):
+            while True:
                 try:
-                    self.db.conn.executescript("BEGIN;" + MIGRATIONS[i] + f";PRAGMA user_version={i + 1};COMMIT;")
+                    self.db.conn.execute("BEGIN IMMEDIATE")
+                    version = self.db.conn.execute("PRAGMA user_version").fetchone()[0]
+                    if version > len(MIGRATIONS):
+                        self.db.conn.rollback()
+                        raise StorageError(f"database {self.path} has schema v{version}, newer than this version "
+                                           f"of mention-monitor understands (v{len(MIGRATIONS)}); upgrade first")
+                    if version == len(MIGRATIONS):
+                        self.db.conn.rollback()
+                        return
+                    # executescript would COMMIT first; run the statements one by one inside our transaction
+                    for statement in _statements(MIGRATIONS[version]):
+                        self.db.conn.execute(statement)
+                    self.db.conn.execute(f"PRAGMA user_version={version + 1}")
+                    self.db.conn.commit()
                 except sqlite3.Error as exc:
-                    self.db.conn.rollback()
-                    raise StorageError(f"migration to schema v{i + 1} failed: {exc}") from exc
+                    if self.db.conn.in_transaction:
+                        self.db.conn.rollback()
+                    raise StorageError(f"migration to schema v{version + 1} failed: {exc}") from exc
 
     @contextmanager
     def tx(self) -> Iterator[sqlite_utils.Database]:
@@ -153,6 +169,20 @@ class Store:
 
     def now(self) -> float:
         return self.clock.now()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement knows where each one ends)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip().strip(";").strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
 
 
 def dumps(value: Any) -> str:

@@ -38,3 +38,16 @@ def test_run_lock_is_exclusive(tmp_path):
         RunLock(db).acquire()
     with RunLock(db):
         pass            # released on exit
+
+
+def test_concurrent_first_open_migrates_once(tmp_path):
+    """Regression: two processes opening a fresh database at once failed with "table sources already exists"."""
+    import subprocess
+    import sys
+    path = tmp_path / "race.db"
+    code = f"from monitor.storage import Store; Store({str(path)!r}).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)

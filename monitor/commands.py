@@ -256,14 +256,17 @@ def cmd_status(args: argparse.Namespace) -> int:
                         "last_error": r.get("last_error"), "consecutive_failures": r.get("consecutive_failures", 0),
                         "next_run": iso(r.get("next_run")), "disabled": r.get("disabled_reason"),
                         "healthy": not failing})
-    q = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE state='pending'") or {}
-    stuck = bool(q.get("oldest") and now - q["oldest"] > 15 * 60)
+    from .delivery import health
+    q = health(store, now, config.slack.stuck_after)
+    stuck = bool(q["stuck"] or q["halted"])
     unhealthy |= stuck
     open_by_owner: dict[str, int] = {}
     for a in list_alerts(store, only_open=True, limit=10_000):
         for t in a["targets"]:
             open_by_owner[t["owner"]] = open_by_owner.get(t["owner"], 0) + 1
-    outbox: dict[str, Any] = {"pending": q.get("n", 0), "oldest_pending": iso(q.get("oldest")), "stuck": stuck}
+    outbox: dict[str, Any] = {"pending": q["pending"], "oldest_pending": iso(q["oldest"]), "stuck": stuck,
+                              "stuck_count": q["stuck"], "halted": q["halted"], "failed_24h": q["failed_24h"],
+                              "last_error": (q["stuck_example"] or {}).get("last_error")}
     report: dict[str, Any] = {"sources": sources, "outbox": outbox,
               "open_alerts": open_by_owner, "healthy": not unhealthy}
     if args.json:
@@ -275,6 +278,9 @@ def cmd_status(args: argparse.Namespace) -> int:
                   f"failures {s['consecutive_failures']}" + (f"  error: {s['last_error']}" if s["last_error"] else ""))
         ob = report["outbox"]
         print(f"outbox: {ob['pending']} pending" + (f", oldest {ob['oldest_pending']}" if ob["pending"] else "")
-              + (" — STUCK" if stuck else ""))
+              + (f" — STUCK: {ob['stuck_count']} pending over {format_duration(config.slack.stuck_after)}"
+                 + (f", last error: {ob['last_error']}" if ob["last_error"] else "") if ob["stuck_count"] else "")
+              + (f" — HALTED: {ob['halted']}" if ob["halted"] else "")
+              + (f"; {ob['failed_24h']} failed in the last 24 h" if ob["failed_24h"] else ""))
         print("open alerts: " + (", ".join(f"{k} {v}" for k, v in open_by_owner.items()) or "none"))
     return EXIT_FAIL if unhealthy else EXIT_OK

@@ -102,7 +102,9 @@ def classify_error(status: int, error: str, parsed: bool, headers: dict[str, Any
         return SlackFatal(f"Slack refused the token: {error}")
     if error in _CHANNEL:
         return ChannelUnavailable(channel, error)
-    if status >= 500 or error in _TRANSIENT or not parsed:
+    if status >= 500 or not parsed or error.startswith("Received a response in a non-JSON format"):
+        return SlackTransient(f"Slack answered HTTP {status}" + (f" ({error[:100]})" if parsed else ""))
+    if error in _TRANSIENT:
         return SlackTransient(f"Slack answered {error}")
     return SlackRejected(error)      # invalid_blocks, msg_too_long, message_not_found…: this message only
 

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from .model import Target
 
@@ -93,6 +93,11 @@ def safe_link(url: str | None, label: str) -> str:
     if not host or not url:
         return ""
     clean_url = _INVISIBLE.sub("", url.strip())
+    parts = urlsplit(clean_url)
+    if not parts.netloc.isascii():      # a look-alike Unicode host: link to (and show) its punycode form
+        userinfo = parts.netloc.rpartition("@")[0]
+        port = f":{parts.port}" if parts.port else ""
+        clean_url = urlunsplit(parts._replace(netloc=(userinfo + "@" if userinfo else "") + host + port))
     clean_url = "".join(c if 0x20 < ord(c) < 0x7F else _pct(c) for c in clean_url)
     clean_url = (clean_url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C")
                  .replace("&", "&amp;"))

@@ -80,6 +80,11 @@ class SlackConfig(Strict):
     stuck_after: Duration = 900.0             # a message pending longer shows in `monitor status` and the logs
     digest: DigestConfig | None = None
 
+    @field_validator("interactive", mode="before")
+    @classmethod
+    def _interactive(cls, v: Any) -> Any:
+        return {False: "off", True: "socket"}.get(v, v) if isinstance(v, bool) else v   # YAML reads off as false
+
     @field_validator("http_listen")
     @classmethod
     def _listen(cls, v: str) -> str:

@@ -39,9 +39,12 @@ class WebhookSender:
         # Routing still decided who this is for; in a single channel, say so.
         text = body.get("text") or ""
         if channel and not channel.startswith("C"):
-            body["blocks"] = [*(body.get("blocks") or []),
-                              {"type": "context", "elements": [{"type": "mrkdwn", "text": trim(
-                                  f"for {channel if channel.startswith('#') else '<@' + channel + '>'}", 300)}]}][:50]
+            who = trim(f"for {channel if channel.startswith('#') else '<@' + channel + '>'}", 300)
+            if body.get("blocks"):
+                body["blocks"] = [*body["blocks"], {"type": "context",
+                                                    "elements": [{"type": "mrkdwn", "text": who}]}][:50]
+            else:
+                text = f"{text}\n_{who}_"
         try:
             resp = self.client.send(text=text, blocks=body.get("blocks") or None, unfurl_links=False,
                                     unfurl_media=False)

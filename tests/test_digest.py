@@ -17,7 +17,7 @@ from monitor.digest import build, queue_digests, slot
 from monitor.model import Target
 from monitor.rules import load_rules
 from monitor.storage import Store
-from tests.alert_factory import COMMS, make_alert
+from tests.alert_factory import make_alert
 from tests.conftest import RULES, write_config
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -16,7 +16,7 @@ from monitor.webhook import WebhookSender
 from tests.alert_factory import make_alert
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed
-from tests.fakes.slack import Fault, FakeSlack
+from tests.fakes.slack import FakeSlack, Fault
 from tests.test_end_to_end import NEGATIVE
 
 

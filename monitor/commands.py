@@ -67,7 +67,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"{args.rules}: OK — {len(rules.owners)} owner(s), {len(rules.routes)} route(s), "
           f"{len(rules.escalation_policies)} escalation polic(ies)")
     token = config.slack.token_env
-    print(f"slack: {'token found in $' + token if os.environ.get(token) else 'no $' + token + ': alerts print to the terminal'}")
+    sl = config.slack
+    if sl.mode == "webhook":
+        hook = sl.webhook_url_env
+        print(f"slack: webhook mode (one channel, no buttons): "
+              f"{'$' + hook + ' found' if os.environ.get(hook) else 'no $' + hook + ': alerts print to the terminal'}")
+    else:
+        print(f"slack: {'token found in $' + token if os.environ.get(token) else 'no $' + token + ': alerts print to the terminal'}")
+        need = {"socket": sl.app_token_env, "http": sl.signing_secret_env}.get(sl.interactive)
+        print(f"slack buttons: {sl.interactive}" + (f" ({'$' + need + ' found' if os.environ.get(need) else 'no $' + need + ': buttons will not work'})" if need else ""))
     for s in config.sources:
         print(f"  source {s.id:<20} {s.kind:<11} every {format_duration(s.every):<6} {REGISTRY[s.kind].summary()}")
     return EXIT_OK

@@ -112,3 +112,21 @@ def test_run_once_queues_and_sends_the_digest(tmp_path, fake_slack, slack_env):
         assert sum(t.startswith("Daily digest") for t in (p.args["text"] for p in fake_slack.posts())) == 1
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("yaml, message", [
+    ('  digest: {at: "9am"}\n', 'slack.digest.at: bad time "9am"'),
+    ('  digest: {tz: Mars/Olympus}\n', 'unknown time zone "Mars/Olympus"'),
+    ('  interactive: sockets\n', "slack.interactive"),
+    ('  http_listen: "3000"\n', 'must be host:port'),
+    ('  mode: bot-ish\n', "slack.mode"),
+])
+def test_slack_config_errors_name_the_key(tmp_path, yaml, message):
+    from monitor.config import load_config
+    from monitor.errors import ConfigValidationError
+
+    cfg, _ = write_config(tmp_path, sources="[]\n")
+    cfg.write_text(cfg.read_text().replace("slack:\n", "slack:\n" + yaml))
+    with pytest.raises(ConfigValidationError) as exc:
+        load_config(cfg)
+    assert message in str(exc.value) and "monitor.yaml:" in str(exc.value)

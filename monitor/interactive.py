@@ -101,13 +101,15 @@ class Actions:
             return "Sorry, that did not work (the monitor could not record it); please try again."
         log.info("slack action", extra={"alert_id": alert_id, "action": action, "actor": actor,
                                         "state": after.get("state")})
-        queued = refresh_roots(self.store, alert_id, since_delivery=last["id"])
-        if queued:
+        if _same(before, after):
+            if action in ("ack", "resolve"):
+                who = before.get("resolved_by") if before["state"] == "resolved" else before.get("acked_by")
+                by = f" by {_who(who)}" if who else ""
+                return f"Alert #{alert_id} was already {before['state']}{by}; nothing changed."
+            if action == "snooze":
+                return None     # snoozed again, to the same minute: the message already says so
+        if refresh_roots(self.store, alert_id, since_delivery=last["id"]):
             self.on_change()
-        if _same(before, after) and action in ("ack", "resolve"):
-            who = before.get("resolved_by") if before["state"] == "resolved" else before.get("acked_by")
-            by = f" by {_who(who)}" if who else ""
-            return f"Alert #{alert_id} was already {before['state']}{by}; nothing changed."
         return None
 
     def respond(self, response_url: Any, text: str) -> None:
@@ -339,4 +341,8 @@ def start_interactive(slack: Any, store: Store, clock: Clock, env: dict[str, str
         log.error("slack.interactive is http but $%s is not set: Slack buttons will not work",
                   slack.signing_secret_env)
         return None
-    return HttpEndpoint(slack.http_listen, slack.http_path, secret, actions, clock).start()
+    try:
+        return HttpEndpoint(slack.http_listen, slack.http_path, secret, actions, clock).start()
+    except OSError as exc:
+        log.error("cannot listen on slack.http_listen %s: %s; Slack buttons will not work", slack.http_listen, exc)
+        return None

@@ -70,7 +70,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"{args.rules}: OK — {len(rules.owners)} owner(s), {len(rules.routes)} route(s), "
           f"{len(rules.escalation_policies)} escalation polic(ies)")
     token = config.slack.token_env
-    print(f"slack: {'token found in $' + token if os.environ.get(token) else 'no $' + token + ': alerts print to the terminal'}")
+    sl = config.slack
+    if sl.mode == "webhook":
+        hook = sl.webhook_url_env
+        print(f"slack: webhook mode (one channel, no buttons): "
+              f"{'$' + hook + ' found' if os.environ.get(hook) else 'no $' + hook + ': alerts print to the terminal'}")
+    else:
+        print(f"slack: {'token found in $' + token if os.environ.get(token) else 'no $' + token + ': alerts print to the terminal'}")
+        need = {"socket": sl.app_token_env, "http": sl.signing_secret_env}.get(sl.interactive)
+        print(f"slack buttons: {sl.interactive}" + (f" ({'$' + need + ' found' if os.environ.get(need) else 'no $' + need + ': buttons will not work'})" if need else ""))
     for s in config.sources:
         if is_stream(s):
             print(f"  source {s.id:<20} {s.kind:<11} {'stream':<12} {STREAM_REGISTRY[s.kind].summary()}")
@@ -264,14 +272,17 @@ def cmd_status(args: argparse.Namespace) -> int:
                         "healthy": not failing})
         if is_stream(src):
             sources[-1]["stream"] = stream_report(store, src, now)
-    q = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE state='pending'") or {}
-    stuck = bool(q.get("oldest") and now - q["oldest"] > 15 * 60)
+    from .delivery import health
+    q = health(store, now, config.slack.stuck_after)
+    stuck = bool(q["stuck"] or q["halted"])
     unhealthy |= stuck
     open_by_owner: dict[str, int] = {}
     for a in list_alerts(store, only_open=True, limit=10_000):
         for t in a["targets"]:
             open_by_owner[t["owner"]] = open_by_owner.get(t["owner"], 0) + 1
-    outbox: dict[str, Any] = {"pending": q.get("n", 0), "oldest_pending": iso(q.get("oldest")), "stuck": stuck}
+    outbox: dict[str, Any] = {"pending": q["pending"], "oldest_pending": iso(q["oldest"]), "stuck": stuck,
+                              "stuck_count": q["stuck"], "halted": q["halted"], "failed_24h": q["failed_24h"],
+                              "last_error": (q["stuck_example"] or {}).get("last_error")}
     report: dict[str, Any] = {"sources": sources, "outbox": outbox,
               "open_alerts": open_by_owner, "healthy": not unhealthy}
     if args.json:
@@ -285,7 +296,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print("     " + _stream_line(s["stream"]))
         ob = report["outbox"]
         print(f"outbox: {ob['pending']} pending" + (f", oldest {ob['oldest_pending']}" if ob["pending"] else "")
-              + (" — STUCK" if stuck else ""))
+              + (f" — STUCK: {ob['stuck_count']} pending over {format_duration(config.slack.stuck_after)}"
+                 + (f", last error: {ob['last_error']}" if ob["last_error"] else "") if ob["stuck_count"] else "")
+              + (f" — HALTED: {ob['halted']}" if ob["halted"] else "")
+              + (f"; {ob['failed_24h']} failed in the last 24 h" if ob["failed_24h"] else ""))
         print("open alerts: " + (", ".join(f"{k} {v}" for k, v in open_by_owner.items()) or "none"))
     return EXIT_FAIL if unhealthy else EXIT_OK
 

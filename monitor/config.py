@@ -7,9 +7,11 @@ model of its kind, every brand query already parsed (so a bad query is a config 
 from __future__ import annotations
 
 import os
+import re
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -39,12 +41,65 @@ class BrandConfig(Strict):
         return v
 
 
+class DigestConfig(Strict):
+    """A daily summary per owner; off unless `slack.digest` is set."""
+
+    at: str = "09:00"
+    tz: str = "UTC"
+    owners: list[str] | None = None            # default: every owner in rules.yaml
+    skip_empty: bool = True                    # no message for an owner with nothing to report
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(v)):
+            raise ValueError(f'bad time "{v}" (use 24-hour "HH:MM", e.g. "09:00")')
+        return v
+
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'unknown time zone "{v}" (use an IANA name such as "Europe/Paris")') from None
+        return v
+
+
 class SlackConfig(Strict):
+    mode: Literal["bot", "webhook"] = "bot"   # webhook: one channel, no buttons, no threads, no edits
     api_url: str = "https://slack.com/api/"
     token_env: str = "SLACK_BOT_TOKEN"
     app_token_env: str = "SLACK_APP_TOKEN"
+    webhook_url_env: str = "SLACK_WEBHOOK_URL"
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    interactive: Literal["socket", "http", "off"] = "socket"   # socket: when $SLACK_APP_TOKEN is set
+    http_listen: str = "127.0.0.1:3000"       # interactive: http — host:port of the Request URL endpoint
+    http_path: str = "/slack/actions"
     per_channel_interval: Duration = 1.0      # at most one message per channel this often (Slack's guidance)
     timeout: Duration = 15.0
+    stuck_after: Duration = 900.0             # a message pending longer shows in `monitor status` and the logs
+    digest: DigestConfig | None = None
+
+    @field_validator("interactive", mode="before")
+    @classmethod
+    def _interactive(cls, v: Any) -> Any:
+        return {False: "off", True: "socket"}.get(v, v) if isinstance(v, bool) else v   # YAML reads off as false
+
+    @field_validator("http_listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        host, _, port = v.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f'http_listen "{v}" must be host:port, e.g. "127.0.0.1:3000"')
+        return v
+
+    @field_validator("http_path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.startswith("/"):
+            raise ValueError(f'http_path "{v}" must start with "/"')
+        return v
 
     @field_validator("api_url")
     @classmethod

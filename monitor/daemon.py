@@ -60,7 +60,7 @@ class App:
         self._analyzer = Analyzer(self.config, Router(self.rules))
         self.sender = sender or self._default_sender()
         self.outbox = Outbox(self.store, self.sender, self.clock, self.config.slack.per_channel_interval,
-                             fallback=self.rules.default_targets)
+                             fallback=self.rules.default_targets, stuck_after=self.config.slack.stuck_after)
         self.wake = threading.Event()        # set when new deliveries are queued
         self.pipeline = Pipeline(self.store, lambda: self._analyzer, on_alert=lambda _id: self.wake.set())
         self.client = make_client(self.config.http, transport)
@@ -68,6 +68,14 @@ class App:
                              lambda: self.rules.default_targets)
 
     def _default_sender(self) -> Sender:
+        if self.config.slack.mode == "webhook":
+            url = os.environ.get(self.config.slack.webhook_url_env)
+            if url:
+                from .webhook import WebhookSender
+                return WebhookSender(url, self.config.slack.timeout)
+            log.warning("slack.mode is webhook but $%s is not set: alerts are printed to the terminal instead",
+                        self.config.slack.webhook_url_env)
+            return ConsoleSender()
         token = os.environ.get(self.config.slack.token_env)
         if not token:
             log.warning("no Slack token in $%s: alerts are printed to the terminal instead",
@@ -96,6 +104,16 @@ class App:
         log.info("rules reloaded", extra={"routes": len(rules.routes), "owners": len(rules.owners)})
         return True
 
+    def queue_digests(self) -> int:
+        """Today's per-owner digests, once their hour has come (idempotent: keyed by owner and day)."""
+        if self.config.slack.digest is None:
+            return 0
+        from .digest import queue_digests
+        n = queue_digests(self.store, self.rules, self.config.slack.digest, self.clock.now())
+        if n:
+            self.wake.set()
+        return n
+
     def poll(self, source_id: str, force: bool = False) -> PollOutcome:
         return self.poller.poll(self.config.source(source_id), force=force)
 
@@ -112,6 +130,7 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int = 4) ->
         outcomes = list(pool.map(app.poller.poll, sources))
     streamed = run_streams_once(app)        # each stream catches up from its saved cursor, bounded in time
     app.pipeline.process_pending()
+    app.queue_digests()
     sent = drain(app.outbox, app.clock, delivery_budget_s)
     return {"polled": sum(o.ok for o in outcomes) + sum(o.ok for o in streamed),
             "failed": sum(bool(o.error) for o in outcomes) + sum(bool(o.error) for o in streamed),
@@ -163,8 +182,12 @@ class Daemon:
 
     def deliver_loop(self) -> None:
         while not self.stop.is_set():
-            self.app.outbox.run_once()
-            wait = self.app.outbox.next_due_in()
+            try:
+                self.app.outbox.run_once()
+                wait = self.app.outbox.next_due_in()
+            except Exception:  # noqa: BLE001 - e.g. a locked database: the loop must outlive it
+                log.exception("delivery loop error; retrying")
+                wait = 5.0
             timeout = 5.0 if wait is None else min(5.0, max(0.05, wait))
             self.app.wake.wait(timeout)
             self.app.wake.clear()
@@ -172,9 +195,15 @@ class Daemon:
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
         self.app.pipeline.process_pending()
         self.schedule()
+        if self.app.config.slack.digest is not None:
+            self.scheduler.add_job(self.app.queue_digests, "interval", seconds=60, id="digest",
+                                   next_run_time=datetime.now().astimezone())
         self.scheduler.start()
         self.streams = StreamSupervisor(self.app, self.stop)    # one supervised thread per stream source
         self.streams.start()
+        from .interactive import start_interactive
+        buttons = start_interactive(self.app.config.slack, self.app.store, self.app.clock, dict(os.environ),
+                                    self.app.wake.set)
         deliverer = threading.Thread(target=self.deliver_loop, name="deliver", daemon=True)
         deliverer.start()
         log.info("daemon started", extra={"sources": len(self.app.config.sources), "db": self.app.db_path})
@@ -182,6 +211,8 @@ class Daemon:
             on_ready()
         self.stop.wait()
         log.info("stopping: finishing current polls and writes")
+        if buttons is not None:
+            buttons.stop()
         self.scheduler.shutdown(wait=True)
         self.streams.join()                  # each stream flushes its batch and saves its cursor
         self.app.wake.set()

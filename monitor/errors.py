@@ -18,6 +18,7 @@ strings::
     │   ├── SlackRateLimited         429: retry after `retry_after` seconds
     │   ├── SlackTransient           5xx, connection refused, timeouts: retry with backoff
     │   ├── ChannelUnavailable       channel_not_found / not_in_channel: reroute to the default owner
+    │   ├── SlackRejected            this one message was refused (invalid_blocks, message_not_found…)
     │   └── SlackFatal               invalid_auth and friends: stop delivering, say so loudly
     ├── StorageError                 the SQLite state cannot be used
     │   └── LockHeld                 another `monitor run --once` holds the database
@@ -130,6 +131,14 @@ class ChannelUnavailable(DeliveryError):
         self.channel = channel
         self.error = error
         super().__init__(f"{error}: {channel}")
+
+
+class SlackRejected(DeliveryError):
+    """Slack refused this one message (bad blocks, message to update gone): retrying it as is cannot help."""
+
+    def __init__(self, error: str):
+        self.error = error
+        super().__init__(f"Slack rejected the message: {error}")
 
 
 class SlackFatal(DeliveryError):

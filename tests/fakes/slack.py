@@ -11,6 +11,7 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -18,6 +19,8 @@ from urllib.parse import parse_qs
 from .server import LocalServer, Reply, Request
 
 TOKEN = "xoxb-test-0000000000-abcdefghijklmnop"
+APP_TOKEN = "xapp-1-A000-0000-abcdefghijklmnop"
+WEBHOOK_PATH = "/services/T000/B000/fakewebhooksecret0000"
 
 
 @dataclass
@@ -45,11 +48,18 @@ def channel_id(name: str) -> str:
 
 
 class FakeSlack(LocalServer):
-    def __init__(self, token: str = TOKEN, port: int = 0):
+    def __init__(self, token: str = TOKEN, port: int = 0, clock: Any = None, post_delay: float = 0.0):
         super().__init__(self._serve, port)
         self.token = token
+        self.app_token = APP_TOKEN
+        self.clock = clock                            # stamps `Call.at` (a FakeClock: simulated time)
+        self.post_delay = post_delay                  # seconds each chat.postMessage takes to answer
         self.calls: list[Call] = []
         self.faults: list[Fault] = []                 # consumed one per call, in order
+        self.fault_when: Callable[[Call], Fault | None] | None = None   # e.g. "down until the clock says"
+        self.responses: list[dict[str, Any]] = []     # what was POSTed to response_urls
+        self.webhook_posts: list[dict[str, Any]] = []  # what was POSTed to the incoming webhook
+        self.socket: Any = None                       # a SocketModeServer, once `enable_socket_mode()`
         self.channel_errors: dict[str, str] = {}      # channel as sent -> error (channel_not_found...)
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}   # (channel id, ts) -> latest message
         self._lock = threading.Lock()
@@ -63,7 +73,35 @@ class FakeSlack(LocalServer):
         return [c for c in self.calls if c.method == "chat.postMessage"
                 and (channel is None or c.args.get("channel") in (channel, channel.lstrip("#"), channel_id(channel)))]
 
+    @property
+    def webhook_url(self) -> str:
+        return self.url + WEBHOOK_PATH
+
+    def response_url(self, key: str = "1") -> str:
+        return f"{self.url}/actions/T000/{key}/fakeresponsesecret"
+
+    def enable_socket_mode(self) -> Any:
+        from .socket_mode import SocketModeServer
+
+        self.socket = SocketModeServer().start()
+        return self.socket
+
+    def stop(self) -> None:
+        if self.socket is not None:
+            self.socket.stop()
+            self.socket = None
+        super().stop()
+
+    def _now(self) -> float:
+        return float(self.clock.now()) if self.clock is not None else time.monotonic()
+
     def _serve(self, req: Request) -> Reply:
+        if req.path.startswith("/actions/"):
+            with self._lock:
+                self.responses.append(json.loads(req.body or b"{}"))
+            return Reply(200, b"ok", {"Content-Type": "text/plain"})
+        if req.path == WEBHOOK_PATH:
+            return self._webhook(req)
         method = req.path.rsplit("/", 1)[-1]
         ctype = req.headers.get("content-type", "")
         try:
@@ -75,9 +113,12 @@ class FakeSlack(LocalServer):
             return self._json({"ok": False, "error": "invalid_json"})
         auth = req.headers.get("authorization", "")
         token = auth[7:] if auth.lower().startswith("bearer ") else None
+        call = Call(method, args, self._now(), token)
         with self._lock:
-            self.calls.append(Call(method, args, time.monotonic(), token))
+            self.calls.append(call)
             fault = self.faults.pop(0) if self.faults else None
+        if fault is None and self.fault_when is not None:
+            fault = self.fault_when(call)
         if fault:
             headers = {"Content-Type": "application/json; charset=utf-8"}
             if fault.retry_after is not None:
@@ -88,8 +129,16 @@ class FakeSlack(LocalServer):
                 return Reply(fault.status, fault.body or b"<html><body>Internal Server Error</body></html>",
                              {"Content-Type": "text/html"})
             return self._json({"ok": False, "error": fault.error or "internal_error"})
+        if method == "apps.connections.open":
+            if token != self.app_token:
+                return self._json({"ok": False, "error": "invalid_auth"})
+            if self.socket is None:
+                return self._json({"ok": False, "error": "not_allowed"})
+            return self._json({"ok": True, "url": self.socket.url})
         if token != self.token:
             return self._json({"ok": False, "error": "not_authed" if not token else "invalid_auth"})
+        if method == "chat.postMessage" and self.post_delay:
+            time.sleep(self.post_delay)
         if method == "auth.test":
             return self._json({"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "monitor",
                                "team_id": "T000", "user_id": "U000BOT", "bot_id": "B000"})
@@ -115,6 +164,31 @@ class FakeSlack(LocalServer):
                 self.messages[(cid, ts)] = message
             return self._json({"ok": True, "channel": cid, "ts": ts, "message": message})
         return self._json({"ok": False, "error": "unknown_method"})
+
+    def _webhook(self, req: Request) -> Reply:
+        """Incoming webhooks answer text, not JSON: `ok`, or `invalid_payload`, `no_service`… with a status."""
+        try:
+            body = json.loads(req.body or b"{}")
+        except ValueError:
+            return Reply(400, b"invalid_payload", {"Content-Type": "text/plain"})
+        call = Call("webhook", body, self._now(), None)
+        with self._lock:
+            self.calls.append(call)
+            fault = self.faults.pop(0) if self.faults else None
+        if fault is None and self.fault_when is not None:
+            fault = self.fault_when(call)
+        if fault:
+            headers = {"Content-Type": "text/plain"}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = f"{fault.retry_after:g}"
+            status = 429 if fault.status == 429 else fault.status
+            text = fault.body or (fault.error or ("rate_limited" if status == 429 else "internal_error")).encode()
+            return Reply(status if status != 200 else 400, text, headers)
+        if not body.get("text") and not body.get("blocks"):
+            return Reply(400, b"no_text", {"Content-Type": "text/plain"})
+        with self._lock:
+            self.webhook_posts.append(body)
+        return Reply(200, b"ok", {"Content-Type": "text/plain"})
 
     @staticmethod
     def _json(obj: dict[str, Any], status: int = 200) -> Reply:

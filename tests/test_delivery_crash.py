@@ -1,0 +1,89 @@
+"""kill -9 the delivering daemon at random points, many times: no alert lost, at most one duplicate per kill."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from monitor.alerts import enqueue
+from monitor.clock import SystemClock
+from monitor.model import Target
+from monitor.storage import Store
+from tests.conftest import write_config
+from tests.fakes.slack import TOKEN, FakeSlack
+
+CHANNELS = [Target("comms-oncall", "#comms-alerts"), Target("security", "#security-incidents"),
+            Target("head-of-comms", "@U0HEAD")]
+N = 45
+BUDGET_S = 45.0
+
+
+def _sent(db: Path) -> int:
+    store = Store(db, SystemClock())
+    try:
+        return store.one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'sent'")["n"]
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_kill_9_during_delivery_loses_nothing_and_duplicates_at_most_one_per_kill(tmp_path):
+    rng = random.Random(int(os.environ.get("CRASH_SEED", "0")) or None)
+    with FakeSlack(post_delay=0.02) as slack:
+        cfg, rules = write_config(tmp_path, sources="[]\n", slack_url=slack.api_url)
+        cfg.write_text(cfg.read_text().replace("slack:\n", "slack:\n  interactive: off\n"))
+        db = tmp_path / "monitor.db"
+        store = Store(db, SystemClock())
+        with store.tx() as tx:
+            for i in range(N):
+                t = CHANNELS[i % len(CHANNELS)]
+                enqueue(tx, store.now(), f"crash:{i}", "post", t, {"text": f"alert {i:03d}"})
+        store.close()
+        env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN}
+        env.pop("SLACK_APP_TOKEN", None)
+        cmd = [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--rules", str(rules)]
+        kills = 0
+        deadline = time.monotonic() + BUDGET_S
+        while _sent(db) < N and time.monotonic() < deadline:
+            before = len(slack.posts())
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                t0 = time.monotonic()
+                while len(slack.posts()) == before and time.monotonic() - t0 < 20 and proc.poll() is None:
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0.0, 0.15))            # somewhere in the middle of delivering
+            finally:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+            kills += 1
+        # then run to completion, and stop cleanly
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        for line in proc.stderr:                      # signal handlers are in place once it says so
+            if "daemon started" in line:
+                break
+        t0 = time.monotonic()
+        while _sent(db) < N and time.monotonic() - t0 < 30:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err[-2000:]
+
+        assert kills >= 8, f"only {kills} kills happened within the budget"
+        texts = [c.args["text"] for c in slack.posts()]
+        counts = Counter(texts)
+        assert set(counts) == {f"alert {i:03d}" for i in range(N)}          # nothing lost
+        duplicates = sum(n - 1 for n in counts.values())
+        print(f"kills={kills} duplicates={duplicates} posts={len(texts)}")
+        assert duplicates <= kills, (duplicates, kills)
+        for t in CHANNELS:                                                    # order kept per channel
+            firsts = list(dict.fromkeys(c.args["text"] for c in slack.posts(t.channel)))
+            assert firsts == sorted(firsts)

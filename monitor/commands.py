@@ -18,11 +18,13 @@ from .daemon import App, Paths, run_daemon, run_once
 from .durations import format_duration, parse_duration
 from .errors import ConfigIssue, ConfigValidationError, MonitorError
 from .fetch import make_client
+from .grouping import snapshot
 from .language import detect_language
 from .model import Mention
 from .pipeline import Analyzer, mention_from_row
-from .routing import Router
-from .rules import load_rules
+from .quiet import exempt, hold_until
+from .routing import Decision, Router
+from .rules import Rules, load_rules
 from .sentiment import Scorer
 from .storage import RunLock, Store
 
@@ -105,6 +107,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         "notify": sorted({o for v in analysis.verdicts for o in v.decision.owners}),
         "trace": [{"route": s.route, "matched": s.matched, "why": list(s.reasons)}
                   for s in (decision.trace if decision else [])],
+        **_plan(analyzer.router.rules, decision),
     }
     if args.json:
         print_json(out)
@@ -129,7 +132,37 @@ def cmd_explain(args: argparse.Namespace) -> int:
             print(f"  {'✓' if step.matched else '✗'} {step.route}: {'; '.join(step.reasons)}")
     print(f"route:     {out['route'] or ('default owner' if out['notify'] else 'none: stored, not sent')}")
     print(f"notify:    {', '.join(out['notify']) or 'nobody'}")
+    if out["notify"]:
+        for i, lvl in enumerate(out["escalation"]):
+            when = "at once" if not lvl["after"] else f"after {format_duration(lvl['after'])} unacknowledged"
+            rep = f", {lvl['repeat']} repeat(s)" if lvl["repeat"] else ""
+            print(f"  level {i + 1}: {', '.join(lvl['notify'])} {when}{rep}")
+        g = out["grouping"]
+        print(f"grouping:  first message after {format_duration(g['group_wait'])}, updates at most every "
+              f"{format_duration(g['group_interval'])}, re-announced every {format_duration(g['repeat_after'])}"
+              + (f", reopens {format_duration(g['ack_timeout'])} after an unresolved ack" if g["ack_timeout"] else ""))
+        q = out["quiet_hours"]
+        if q:
+            print(f"quiet:     {'excepted, goes through quiet hours' if q['exempt'] else 'waits during quiet hours'}"
+                  + (f" (quiet now, until {q['now_until']})" if q["now_until"] else ""))
     return EXIT_OK
+
+
+def _plan(rules: Rules, decision: Decision | None) -> dict[str, Any]:
+    """What happens after routing: the policy's levels, grouping timers, quiet hours (first hit)."""
+    hit = decision.hits[0] if decision and decision.hits else None
+    if hit is None:
+        return {"policy": None, "escalation": [], "grouping": None, "quiet_hours": None}
+    levels = snapshot(rules, hit)
+    quiet = None
+    if rules.quiet_hours:
+        until = hold_until(rules, hit.route, hit.policy, time.time())
+        quiet = {"exempt": exempt(rules, hit.route, hit.policy), "now_until": iso(until)}
+    return {"policy": hit.policy,
+            "escalation": [{"after": lv["after"], "repeat": lv["repeat"],
+                            "notify": [t["owner"] if t["owner"] != "inline" else t["slack"] for t in lv["targets"]]}
+                           for lv in levels],
+            "grouping": rules.timing(hit.route), "quiet_hours": quiet}
 
 
 def cmd_score(args: argparse.Namespace) -> int:

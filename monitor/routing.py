@@ -178,4 +178,4 @@ def _as_list(v: str | list[str]) -> list[str]:
 
 
 def _show(terms: Iterable[Term]) -> str:
-    return ", ".join(f'"{t}"' for t in terms)
+    return ", ".join(str(t) if str(t).startswith('"') else f'"{t}"' for t in terms)

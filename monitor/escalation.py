@@ -58,7 +58,7 @@ def _fire(db: sqlite_utils.Database, now: float, alert_id: int, rules: Rules) ->
     a = alert_row(db, alert_id)
     if a is None or a["next_action_at"] is None or a["next_action_at"] > now or a["state"] == "resolved":
         return 0                                     # someone acted, or another tick fired it
-    held = None if a["quiet_exempt"] else hold_until(rules, a["route"], a["policy"], now)
+    held = hold_until(rules, a["route"], a["policy"], now)      # the current quiet hours, reloaded or not
     if held is not None:
         db.execute("UPDATE alerts SET next_action_at = ? WHERE id = ?", (held, alert_id))
         record_event(db, alert_id, now, "held", None, f"{a['next_action']}: quiet hours")

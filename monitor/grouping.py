@@ -180,7 +180,7 @@ def _flush(db: sqlite_utils.Database, now: float, alert_id: int, rules: Rules, w
     if a["state"] == "resolved":
         db.execute("UPDATE alerts SET flush_at = NULL WHERE id = ?", (alert_id,))
         return 0
-    held = None if a["quiet_exempt"] else hold_until(rules, a["route"], a["policy"], now)
+    held = hold_until(rules, a["route"], a["policy"], now)      # the current quiet hours, reloaded or not
     if held is not None:
         if a["flush_at"] < held:
             db.execute("UPDATE alerts SET flush_at = ? WHERE id = ?", (held, alert_id))

@@ -35,13 +35,24 @@ def quiet_until(q: QuietHours | None, now: float) -> float | None:
         end_day = local.date() + timedelta(days=1) if t >= start else local.date()
     if not inside:
         return None
-    wall = datetime.combine(end_day, end)
-    # A wall time that does not exist (spring-forward gap) resolves forward; an ambiguous one to its first.
-    ends = wall.replace(tzinfo=tz)
-    back = ends.astimezone(UTC).astimezone(tz)
-    if back.replace(tzinfo=None) != wall:
-        ends = (wall + timedelta(hours=1)).replace(tzinfo=tz)
-    return max(ends.timestamp(), now)
+    return max(_first_instant_at(datetime.combine(end_day, end), tz), now)
+
+
+def _first_instant_at(wall: datetime, tz: zoneinfo.ZoneInfo) -> float:
+    """The first instant the local clock reads `wall` or later: a wall time in a spring-forward gap ends
+    the window when the clock jumps past it; an ambiguous one (fall back) at its first occurrence."""
+    early = wall.replace(tzinfo=tz, fold=0).timestamp()
+    late = wall.replace(tzinfo=tz, fold=1).timestamp()
+    if datetime.fromtimestamp(early, tz).replace(tzinfo=None) == wall:
+        return early
+    lo, hi = int(min(early, late)), int(max(early, late))      # the gap: the jump is in between
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, tz).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return float(hi)
 
 
 def exempt(rules: Rules, route: str | None, policy: str | None) -> bool:

@@ -63,13 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("preview", "fetch one source now and print what it would collect, as JSON lines")
     p.add_argument("kind")
     p.add_argument("target", help="URL or query, depending on the kind")
-    p = add("alerts", "list alerts")
+    p = add("alerts", "list alerts (or one alert's history with its id)")
+    p.add_argument("id", type=int, nargs="?", help="show this alert and every transition, with who and when")
     p.add_argument("--open", action="store_true", help="only alerts not yet resolved")
+    p.add_argument("--limit", type=int, default=100)
     p.add_argument("--json", action="store_true")
-    for name, what in (("ack", "acknowledge"), ("resolve", "resolve")):
+    for name, what in (("ack", "acknowledge"), ("resolve", "resolve"), ("reopen", "reopen"),
+                       ("snooze", "snooze")):
         p = add(name, f"{what} an alert (the same as the Slack button)")
         p.add_argument("id", type=int)
         p.add_argument("--by", default=None, help="who (default: the current user)")
+        if name == "snooze":
+            p.add_argument("--for", dest="for_", default="1h", help="how long (default: %(default)s)")
+    p = add("feedback", "list “Not negative” feedback kept for ops and the scorer")
+    p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--json", action="store_true")
     p = add("status", "per-source health, delivery queue, open alerts; exit 1 when unhealthy")
     p.add_argument("--json", action="store_true")
     return parser
@@ -107,7 +115,8 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
     from . import commands
 
     return {name: getattr(commands, f"cmd_{name}") for name in (
-        "run", "check", "explain", "score", "replay", "preview", "alerts", "ack", "resolve", "status")}
+        "run", "check", "explain", "score", "replay", "preview", "alerts", "ack", "resolve", "reopen", "snooze",
+        "feedback", "status")}
 
 
 class _Lazy(dict[str, Any]):

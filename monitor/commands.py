@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from .alerts import list_alerts, transition
+from .alerts import alert_events, get_alert, list_alerts, list_feedback, transition
 from .cli import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, print_json
 from .clock import SystemClock, iso
 from .collectors import REGISTRY, registered
@@ -18,11 +18,13 @@ from .daemon import App, Paths, run_daemon, run_once
 from .durations import format_duration, parse_duration
 from .errors import ConfigIssue, ConfigValidationError, MonitorError
 from .fetch import make_client
+from .grouping import snapshot
 from .language import detect_language
 from .model import Mention
-from .pipeline import Analyzer, mention_from_row
-from .routing import Router
-from .rules import load_rules
+from .pipeline import Analyzer
+from .quiet import exempt, hold_until
+from .routing import Decision, Router
+from .rules import Rules, load_rules
 from .sentiment import Scorer
 from .storage import RunLock, Store
 from .streams import STREAM_REGISTRY, is_stream
@@ -119,6 +121,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         "notify": sorted({o for v in analysis.verdicts for o in v.decision.owners}),
         "trace": [{"route": s.route, "matched": s.matched, "why": list(s.reasons)}
                   for s in (decision.trace if decision else [])],
+        **_plan(analyzer.router.rules, decision),
     }
     if args.json:
         print_json(out)
@@ -143,7 +146,37 @@ def cmd_explain(args: argparse.Namespace) -> int:
             print(f"  {'✓' if step.matched else '✗'} {step.route}: {'; '.join(step.reasons)}")
     print(f"route:     {out['route'] or ('default owner' if out['notify'] else 'none: stored, not sent')}")
     print(f"notify:    {', '.join(out['notify']) or 'nobody'}")
+    if out["notify"]:
+        for i, lvl in enumerate(out["escalation"]):
+            when = "at once" if not lvl["after"] else f"after {format_duration(lvl['after'])} unacknowledged"
+            rep = f", {lvl['repeat']} repeat(s)" if lvl["repeat"] else ""
+            print(f"  level {i + 1}: {', '.join(lvl['notify'])} {when}{rep}")
+        g = out["grouping"]
+        print(f"grouping:  first message after {format_duration(g['group_wait'])}, updates at most every "
+              f"{format_duration(g['group_interval'])}, re-announced every {format_duration(g['repeat_after'])}"
+              + (f", reopens {format_duration(g['ack_timeout'])} after an unresolved ack" if g["ack_timeout"] else ""))
+        q = out["quiet_hours"]
+        if q:
+            print(f"quiet:     {'excepted, goes through quiet hours' if q['exempt'] else 'waits during quiet hours'}"
+                  + (f" (quiet now, until {q['now_until']})" if q["now_until"] else ""))
     return EXIT_OK
+
+
+def _plan(rules: Rules, decision: Decision | None) -> dict[str, Any]:
+    """What happens after routing: the policy's levels, grouping timers, quiet hours (first hit)."""
+    hit = decision.hits[0] if decision and decision.hits else None
+    if hit is None:
+        return {"policy": None, "escalation": [], "grouping": None, "quiet_hours": None}
+    levels = snapshot(rules, hit)
+    quiet = None
+    if rules.quiet_hours:
+        until = hold_until(rules, hit.route, hit.policy, time.time())
+        quiet = {"exempt": exempt(rules, hit.route, hit.policy), "now_until": iso(until)}
+    return {"policy": hit.policy,
+            "escalation": [{"after": lv["after"], "repeat": lv["repeat"],
+                            "notify": [t["owner"] if t["owner"] != "inline" else t["slack"] for t in lv["targets"]]}
+                           for lv in levels],
+            "grouping": rules.timing(hit.route), "quiet_hours": quiet}
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -169,22 +202,18 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from .replay import replay
     analyzer = _analyzer(args)
     store = Store(analyzer.config.db_path(args.db))
-    since = time.time() - parse_duration(args.since)
-    rows = store.query("SELECT * FROM mentions WHERE collected_at >= ? ORDER BY id", (since,))
-    would = 0
-    for row in rows:
-        m = mention_from_row(row)
-        for v in analyzer.analyze(m).verdicts:
-            for hit in v.decision.hits:
-                would += 1
-                print_json({"mention_id": m.id, "collected_at": iso(row["collected_at"]), "brand": v.brand,
-                            "route": hit.route, "notify": [t.owner for t in hit.targets],
-                            "channels": [t.slack for t in hit.targets], "score": v.sentiment.score,
-                            "text": m.full_text[:200]})
-    print(f"{len(rows)} mention(s) since {args.since}; {would} alert(s) would be sent; nothing was sent",
-          file=sys.stderr)
+    try:
+        n, would = replay(store, analyzer, time.time() - parse_duration(args.since))
+    finally:
+        store.close()
+    for record in would:
+        print_json(record)
+    mentions = sum(r["mentions"] for r in would)
+    print(f"{n} mention(s) since {args.since}; {len(would)} alert(s) covering {mentions} mention(s) would have "
+          "been sent; nothing was sent", file=sys.stderr)
     return EXIT_OK
 
 
@@ -225,7 +254,24 @@ def _store(args: argparse.Namespace) -> Store:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    rows = list_alerts(_store(args), only_open=args.open)
+    store = _store(args)
+    if args.id is not None:
+        row = get_alert(store, args.id)
+        events = alert_events(store, args.id)
+        if args.json:
+            print_json({**list_alerts_one(store, args.id), "events": events})
+            return EXIT_OK
+        print(f"alert #{row['id']} ({row['kind']}) {row['state']}"
+              + (f" ({row['resolution']})" if row["resolution"] else "")
+              + f" · route {row['route'] or 'default'} · policy {row['policy'] or '-'} · level {row['level'] + 1}"
+              + f" · {row['mention_count']} mention(s)")
+        print(f"  {row['title'] or ''}")
+        for e in events:
+            print(f"  {iso(e['at'])}  {e['kind']:<13} {e['actor'] or '':<16} {e['detail'] or ''}")
+        if row["next_action_at"] and row["state"] != "resolved":
+            print(f"  next: {row['next_action']} at {iso(row['next_action_at'])}")
+        return EXIT_OK
+    rows = list_alerts(store, only_open=args.open, limit=args.limit)
     if args.json:
         for r in rows:
             print_json(r)
@@ -233,25 +279,59 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     if not rows:
         print("no alerts" if not args.open else "no open alerts")
     for r in rows:
-        owners = ",".join(t["owner"] for t in r["targets"])
+        owners = ",".join(r["owners"])
+        tta = f" ack {format_duration(r['time_to_ack'])}" if r["time_to_ack"] is not None else ""
+        ttr = f" resolve {format_duration(r['time_to_resolve'])}" if r["time_to_resolve"] is not None else ""
         print(f"#{r['id']:<5} {r['state']:<12} {iso(r['created_at'])}  {r['brand'] or '-':<12} "
-              f"route={r['route'] or 'default'} owners={owners} mentions={r['mention_count']}  {(r['title'] or '')[:60]}")
+              f"route={r['route'] or 'default'} owners={owners} mentions={r['mention_count']}{tta}{ttr}  "
+              f"{(r['title'] or '')[:60]}")
     return EXIT_OK
+
+
+def list_alerts_one(store: Store, alert_id: int) -> dict[str, Any]:
+    return next(r for r in list_alerts(store, limit=1_000_000) if r["id"] == alert_id)
 
 
 def _actor(args: argparse.Namespace) -> str:
     return args.by or f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
 
 
-def cmd_ack(args: argparse.Namespace) -> int:
-    row = transition(_store(args), args.id, "ack", _actor(args))
-    print(f"alert #{row['id']} is {row['state']}")
+def _transition(args: argparse.Namespace, action: str, until: float | None = None) -> int:
+    row = transition(_store(args), args.id, action, _actor(args), until=until)
+    extra = f" until {iso(row['snoozed_until'])}" if row.get("snoozed_until") else ""
+    extra += f" ({row['resolution']})" if row.get("resolution") else ""
+    print(f"alert #{row['id']} is {row['state']}{extra}")
     return EXIT_OK
 
 
+def cmd_ack(args: argparse.Namespace) -> int:
+    return _transition(args, "ack")
+
+
 def cmd_resolve(args: argparse.Namespace) -> int:
-    row = transition(_store(args), args.id, "resolve", _actor(args))
-    print(f"alert #{row['id']} is {row['state']}")
+    return _transition(args, "resolve")
+
+
+def cmd_reopen(args: argparse.Namespace) -> int:
+    return _transition(args, "reopen")
+
+
+def cmd_snooze(args: argparse.Namespace) -> int:
+    return _transition(args, "snooze", time.time() + parse_duration(args.for_))
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    rows = list_feedback(_store(args), limit=args.limit)
+    if args.json:
+        for r in rows:
+            print_json({**r, "at": iso(r["at"])})
+        return EXIT_OK
+    if not rows:
+        print("no feedback yet")
+    for r in rows:
+        text = " ".join((r["text"] or "").split())[:80]
+        print(f"{iso(r['at'])}  {r['verdict']:<13} {r['brand'] or '-':<12} by {r['actor'] or '?':<16} "
+              f"alert #{r['alert_id']}  {text}")
     return EXIT_OK
 
 

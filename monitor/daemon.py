@@ -25,9 +25,11 @@ from .clock import Clock, SystemClock
 from .config import Config, load_config
 from .delivery import ConsoleSender, Outbox, Sender, SlackSender
 from .errors import ConfigError
+from .escalation import tick
 from .fetch import make_client
 from .pipeline import Analyzer, Pipeline
 from .poller import Poller, PollOutcome
+from .reload import RulesWatcher
 from .routing import Router
 from .rules import Rules, load_rules
 from .slack_message import escape
@@ -66,6 +68,7 @@ class App:
         self.client = make_client(self.config.http, transport)
         self.poller = Poller(self.store, self.pipeline, self.client, self.clock, self.config.http,
                              lambda: self.rules.default_targets)
+        self.rules_watcher = RulesWatcher(paths.rules, self.reload_rules)
 
     def _default_sender(self) -> Sender:
         if self.config.slack.mode == "webhook":
@@ -114,6 +117,14 @@ class App:
             self.wake.set()
         return n
 
+    def tick(self, flush_waiting: bool = False) -> dict[str, int]:
+        """Alert timers (spikes, group flushes, escalations, snoozes) from stored state and this clock."""
+        out = tick(self.store, self.rules, list(self.config.brands), router=self._analyzer.router,
+                   flush_waiting=flush_waiting)
+        if any(out.values()):
+            self.wake.set()
+        return out
+
     def poll(self, source_id: str, force: bool = False) -> PollOutcome:
         return self.poller.poll(self.config.source(source_id), force=force)
 
@@ -131,6 +142,7 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int = 4) ->
     streamed = run_streams_once(app)        # each stream catches up from its saved cursor, bounded in time
     app.pipeline.process_pending()
     app.queue_digests()
+    app.tick(flush_waiting=True)         # the pass was the batch: no group_wait across cron runs
     sent = drain(app.outbox, app.clock, delivery_budget_s)
     return {"polled": sum(o.ok for o in outcomes) + sum(o.ok for o in streamed),
             "failed": sum(bool(o.error) for o in outcomes) + sum(bool(o.error) for o in streamed),
@@ -154,8 +166,9 @@ def drain(outbox: Outbox, clock: Clock, budget_s: float) -> int:
 class Daemon:
     """`monitor run`: one APScheduler job per source, a delivery loop, SIGHUP reload, SIGTERM drain."""
 
-    def __init__(self, app: App, *, stagger_s: float = 5.0):
+    def __init__(self, app: App, *, stagger_s: float = 5.0, tick_s: float = 2.0):
         self.app = app
+        self.tick_s = tick_s
         self.stop = threading.Event()
         self.stagger_s = stagger_s
         self.scheduler = BackgroundScheduler(
@@ -171,6 +184,18 @@ class Daemon:
             first = now + timedelta(seconds=min(self.stagger_s, 0.2 * i))
             self.scheduler.add_job(self._poll_job, "interval", seconds=source.every, id=source.id,
                                    args=[source.id], next_run_time=first, jitter=min(30, source.every * 0.05))
+        self.scheduler.add_job(self._tick_job, "interval", seconds=self.tick_s, id="alert-timers",
+                               next_run_time=now)
+
+    def _tick_job(self) -> None:
+        """Rules file changes, then alert timers; an error here is logged and the next tick tries again."""
+        if self.stop.is_set():
+            return
+        try:
+            self.app.rules_watcher.check()
+            self.app.tick()
+        except Exception:  # noqa: BLE001 - a timer bug must not stop the scheduler
+            log.exception("alert timers failed; retrying next tick")
 
     def _poll_job(self, source_id: str) -> None:
         if self.stop.is_set():
@@ -222,7 +247,11 @@ class Daemon:
     def install_signals(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
         signal.signal(signal.SIGINT, lambda *_: self.stop.set())
-        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=self.app.reload_rules, daemon=True).start())
+        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=self._sighup, daemon=True).start())
+
+    def _sighup(self) -> None:
+        self.app.rules_watcher.mark_current()
+        self.app.reload_rules()
 
 
 def run_daemon(paths: Paths) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
@@ -45,4 +45,8 @@ def format_duration(seconds: float) -> str:
     return out or "0s"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+# In JSON Schema (editors), a duration is what ops write: "30s", "5m", "1h30m", "7d", or seconds.
+DURATION_SCHEMA = {"anyOf": [{"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*)+$"},
+                             {"type": "number", "minimum": 0}],
+                   "description": "a duration: 30s, 5m, 2h, 1h30m, 7d (or seconds)"}
+Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_SCHEMA)]

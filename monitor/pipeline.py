@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .alerts import open_alert
 from .collectors import CollectResult, SourceOptions
 from .config import Config
+from .grouping import assign
 from .language import detect_language
 from .matcher import BrandMatch, BrandMatcher
 from .model import Mention
@@ -177,8 +177,10 @@ class Pipeline:
                  dumps([d.to_dict() for d in first.drivers]) if first else None,
                  dumps([h.route for v in analysis.verdicts for h in v.decision.hits]), status, m.id))
             for v in analysis.verdicts:
-                for hit in v.decision.hits:
-                    opened.append(open_alert(db, now, m, v.brand, v.sentiment, hit))
+                for hit in v.decision.hits:      # one alert per story and route: a retweet joins its original
+                    alert_id, new = assign(db, now, m, v.brand, hit, analyzer.router.rules)
+                    if new:
+                        opened.append(alert_id)
         for alert_id in opened:
             log.info("alert opened", extra={"alert_id": alert_id, "mention_id": m.id, "source_id": m.source_id})
             self.on_alert(alert_id)

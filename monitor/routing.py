@@ -7,13 +7,13 @@ and what no route takes falls to the root (`defaults`) if it is negative. Every 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .matcher import TermIndex
 from .model import Target
 from .query import Term, parse_keyword
-from .rules import Match, Route, Rules
+from .rules import Match, Route, Rules, Spike
 from .sentiment import Sentiment
 
 
@@ -30,6 +30,9 @@ class Subject:
     reach: int | None = None
     language: str | None = None
     spike: bool = False
+    # For a spike subject: does this route's `spike` condition hold for the brand? None if it does,
+    # otherwise why not (the counts), so `monitor explain` can show it.
+    spike_check: Callable[[Spike], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class Router:
             hits.append(self._hit(r))
             if not r.continue_:
                 break
-        if not hits and subject.sentiment.negative:
+        if not hits and subject.sentiment.negative and not subject.spike:
             d = self.rules.defaults
             hits.append(RouteHit(None, self._policy_targets(d.escalation) or tuple(self.rules.default_targets),
                                  d.escalation))
@@ -134,6 +137,10 @@ class Router:
             out += _range("reach", s.reach, m.reach.at_most, m.reach.at_least)
         if m.language is not None and s.language not in _as_list(m.language):
             out.append(f"language {s.language or 'unknown'!r} not in {_as_list(m.language)}")
+        if not out and m.spike is not None and s.spike_check is not None:   # counts only when all else holds
+            why = s.spike_check(m.spike)
+            if why:
+                out.append(why)
         return out
 
 
@@ -171,4 +178,4 @@ def _as_list(v: str | list[str]) -> list[str]:
 
 
 def _show(terms: Iterable[Term]) -> str:
-    return ", ".join(f'"{t}"' for t in terms)
+    return ", ".join(str(t) if str(t).startswith('"') else f'"{t}"' for t in terms)

@@ -45,9 +45,19 @@ OwnerRef = str | list[str] | Owner     # an owner name, several, or an inline {s
 class Defaults(Strict):
     notify: str
     escalation: str | None = None
-    group_wait: Duration = 30.0
-    group_interval: Duration = 300.0
-    repeat_after: Duration = 4 * 3600.0
+    group_wait: Duration = 30.0           # batch a new group's mentions this long before the first message
+    group_interval: Duration = 300.0      # then at most one update per group this often
+    repeat_after: Duration = 4 * 3600.0   # an open, unacknowledged alert is re-announced this often
+    ack_timeout: Duration | None = None   # an acknowledged alert not resolved by then reopens
+    group_similarity: float = Field(0.9, ge=0.5, le=1.0)   # texts this alike (0..1) are one story
+
+
+class Timing(Strict):
+    """What a route may override of the defaults; anything left out is inherited."""
+
+    group_wait: Duration | None = None
+    group_interval: Duration | None = None
+    repeat_after: Duration | None = None
     ack_timeout: Duration | None = None
 
 
@@ -91,8 +101,13 @@ class Range(Strict):
 
 
 class Spike(Strict):
-    negative: int = Field(ge=1)
+    """Negative volume of one brand in a window against the same window on past days."""
+
+    negative: int = Field(ge=1)             # at least this many negative mentions in the window...
     within: Duration = 3600.0
+    k: float = Field(3.0, ge=0.0)           # ...and more than mean + k·sd of the same window on past days
+    baseline_days: int = Field(7, ge=0, le=90)
+    cooldown: Duration | None = None        # after a spike alert ends, no new one for this long (default: within)
 
 
 Keywords = list[str]
@@ -121,7 +136,7 @@ class Match(Strict):
         return self
 
 
-class Route(Strict):
+class Route(Timing):
     name: str
     match: Match = Field(default_factory=Match)
     notify: OwnerRef | None = None
@@ -159,6 +174,18 @@ class Rules:
     @property
     def default_targets(self) -> list[Target]:
         return self.targets(self.defaults.notify)
+
+    def route(self, name: str | None) -> Route | None:
+        return next((r for r in self.routes if r.name == name), None) if name else None
+
+    def timing(self, route: str | None) -> dict[str, float | None]:
+        """group_wait, group_interval, repeat_after and ack_timeout for a route, defaults filled in."""
+        r = self.route(route)
+        out: dict[str, float | None] = {}
+        for key in ("group_wait", "group_interval", "repeat_after", "ack_timeout"):
+            own = getattr(r, key) if r is not None else None
+            out[key] = own if own is not None else getattr(self.defaults, key)
+        return out
 
     def route_keywords(self) -> set[Term]:
         out: set[Term] = set()
@@ -218,6 +245,9 @@ def _semantic(doc: LocatedYaml, r: _RulesFile) -> list[ConfigIssue]:
                 issues.append(doc.issue(("escalation_policies", pname, i, "after"),
                                         "levels must be in increasing order of `after`"))
             last = after
+    if r.quiet_hours and r.quiet_hours.from_ == r.quiet_hours.to:
+        issues.append(doc.issue(("quiet_hours", "to"), f'quiet hours start and end at {r.quiet_hours.to}',
+                                'give a window, e.g. from: "22:00", to: "07:00" (it may cross midnight)'))
     if r.quiet_hours:
         known = policies | {rt.name for rt in r.routes}
         for i, name in enumerate(r.quiet_hours.except_):
@@ -225,7 +255,7 @@ def _semantic(doc: LocatedYaml, r: _RulesFile) -> list[ConfigIssue]:
                 issues.append(doc.issue(("quiet_hours", "except", i), f'unknown policy or route "{name}"',
                                         did_you_mean(name, known)))
     seen: dict[str, int] = {}
-    catch_all: int | None = None
+    catch_all: int | None = None      # a catch-all mention route shadows later mention routes, not spike routes
     for i, route in enumerate(r.routes):
         loc: Loc = ("routes", i)
         if route.name in seen:
@@ -237,14 +267,20 @@ def _semantic(doc: LocatedYaml, r: _RulesFile) -> list[ConfigIssue]:
                                     "put the first owner in the policy's first level"))
         check_owner(route.notify, (*loc, "notify"))
         check_policy(route.escalation, (*loc, "escalation"))
-        if catch_all is not None:
+        spike = route.match.spike is not None
+        if spike:
+            extra = [k for k in Match.model_fields if k not in ("spike", "brand") and getattr(route.match, k) is not None]
+            if extra:
+                issues.append(doc.issue((*loc, "match", extra[0]), f'"{extra[0]}" cannot be combined with spike',
+                                        "a spike is counted per brand: only `brand` narrows a spike route"))
+        if catch_all is not None and not spike:
             issues.append(doc.issue(loc, f'route "{route.name}" can never match',
-                                    f'routes[{catch_all}] matches everything and has no `continue: true`'))
+                                    f'routes[{catch_all}] matches every mention and has no `continue: true`'))
         elif _is_catch_all(route.match) and not route.continue_:
             catch_all = i
     return issues
 
 
 def _is_catch_all(m: Match) -> bool:
+    """No match keys at all: takes every mention (spikes are routed separately, by `spike` routes)."""
     return all(getattr(m, k) is None for k in Match.model_fields)
-

@@ -145,8 +145,10 @@ def _when(ts: float | None) -> str:
 def state_line(alert: dict[str, Any], now: float | None = None) -> str:
     state = alert.get("state") or "open"
     snoozed = alert.get("snoozed_until")
-    if state == "open" and snoozed and (now is None or snoozed > now):
-        return f"{STATE_ICON['snoozed']} *Snoozed* until{_when(snoozed)}"
+    # The lifecycle keeps a snoozed alert "acknowledged" (escalation paused) until the snooze ends.
+    if state != "resolved" and snoozed and (now is None or snoozed > now):
+        by = f" by {actor_text(alert.get('acked_by'))}" if alert.get("acked_by") else ""
+        return f"{STATE_ICON['snoozed']} *Snoozed*{by} until{_when(snoozed)}"
     icon = STATE_ICON.get(state, ":grey_question:")
     text = f"{icon} *{escape(state.capitalize())}*"
     if state in ("acknowledged", "resolved") and alert.get("acked_by"):

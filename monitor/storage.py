@@ -73,6 +73,36 @@ MIGRATIONS: list[str] = [
         matched INTEGER NOT NULL DEFAULT 0, malformed INTEGER NOT NULL DEFAULT 0,
         reconnects INTEGER NOT NULL DEFAULT 0, updated_at REAL, pid INTEGER);
     """,
+    # v3: the alert lifecycle keeps all its timers and its policy in the row (restart-safe, reload-proof),
+    # stories for grouping, spike state, and false-positive feedback.
+    """
+    ALTER TABLE alerts ADD COLUMN policy_levels TEXT;        -- the policy as it was when the alert opened
+    ALTER TABLE alerts ADD COLUMN timing TEXT;               -- group_wait, group_interval, repeat_after, ack_timeout
+    ALTER TABLE alerts ADD COLUMN quiet_exempt INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN flush_at REAL;             -- next group message due (first post or update)
+    ALTER TABLE alerts ADD COLUMN flushed_at REAL;
+    ALTER TABLE alerts ADD COLUMN notified_at REAL;          -- first root message queued
+    ALTER TABLE alerts ADD COLUMN notified_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN last_notified_at REAL;     -- last ping (repeat_after counts from here)
+    ALTER TABLE alerts ADD COLUMN esc_base REAL;             -- level N fires at esc_base + after[N]
+    ALTER TABLE alerts ADD COLUMN level_fired_at REAL;
+    ALTER TABLE alerts ADD COLUMN level_repeats INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN next_action TEXT;          -- what fires at next_action_at
+    ALTER TABLE alerts ADD COLUMN last_ack_at REAL;
+    ALTER TABLE alerts ADD COLUMN resolution TEXT;           -- resolved | not_negative | folded
+    ALTER TABLE alerts ADD COLUMN folded_into INTEGER;
+    ALTER TABLE alerts ADD COLUMN story_text TEXT;
+    ALTER TABLE alerts ADD COLUMN spike_firing INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN spike_last REAL;
+    ALTER TABLE alerts ADD COLUMN spike_stats TEXT;
+    CREATE INDEX alerts_flush ON alerts (flush_at) WHERE flush_at IS NOT NULL;
+    CREATE INDEX alerts_next_action ON alerts (next_action_at) WHERE next_action_at IS NOT NULL;
+    CREATE INDEX alerts_spike ON alerts (brand, kind, state);
+    CREATE TABLE alert_stories (
+        alert_id INTEGER NOT NULL REFERENCES alerts (id), key TEXT NOT NULL, PRIMARY KEY (key, alert_id));
+    CREATE INDEX mentions_negative ON mentions (collected_at) WHERE negative = 1;
+    CREATE INDEX feedback_at ON feedback (at);
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

@@ -1,14 +1,16 @@
-"""Real alerts for tests: a stored mention, opened through `alerts.open_alert`, root messages queued."""
+"""Real alerts for tests: a stored mention, opened through the grouping stage, root messages queued at once."""
 
 from __future__ import annotations
 
 import itertools
 
-from monitor.alerts import open_alert
+from monitor.grouping import _flush, open_mention_alert
 from monitor.model import Mention, Target
 from monitor.routing import RouteHit
+from monitor.rules import Rules, rules_from
 from monitor.sentiment import Sentiment
 from monitor.storage import Store, dumps
+from monitor.yamlfile import parse_yaml
 
 COMMS = Target("comms-oncall", "#comms-alerts", "@here")
 _ids = itertools.count(1)
@@ -30,4 +32,13 @@ def make_alert(store: Store, *, brand: str = "acme", text: str = "Acme support i
                           sentiment.score, int(sentiment.negative), int(unscored), dumps([{"text": "terrible"}]),
                           now, sentiment.language))
         m.id = cur.lastrowid
-        return open_alert(db, now, m, brand, sentiment, RouteHit(route, targets, None))
+        rules = _rules()
+        alert_id = open_mention_alert(db, now, m, brand, RouteHit(route, targets, None), rules,
+                                      f"{route}|{brand}|{m.id}", [], "")
+        _flush(db, now, alert_id, rules, waiting_too=True)      # no group_wait: the root messages are queued now
+        return alert_id
+
+
+def _rules() -> Rules:
+    from tests.conftest import RULES
+    return rules_from(parse_yaml(RULES, "rules.yaml"))

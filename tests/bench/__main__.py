@@ -14,6 +14,7 @@ SCENARIOS = [
     ("firehose", "tests.bench.firehose", "Jetstream posts/s with 1,000 brand keywords vs bare JSON decoding"),
     ("latency", "tests.bench.latency", "stream post to fake Slack, default settings: trickle and burst"),
     ("slack", "tests.bench.slack", "hostile-alert rendering; outbox throughput vs a bare WebClient loop"),
+    ("lifecycle", "tests.bench.lifecycle", "grouping storm vs distinct stories; timer tick cost"),
 ]
 
 

@@ -12,6 +12,7 @@ line of the evaluation set: a held-out set decides whether it generalises.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -68,9 +69,18 @@ CX_LEXICON: dict[str, float] = {
     # "bought it on amazon", "windows xp")
     "play": 0.0, "plays": 0.0, "playing": 0.0, "played": 0.0, "support": 0.3, "supports": 0.3,
     "supported": 0.3, "hand": 0.0, "hands": 0.0, "charged": 0.0, "charging": 0.0, "amazon": 0.0, "xp": 0.0, "wish": 0.0,
+    # social-post interjections, slang and emoticons VADER lacks or misreads ("D:" is the sad face, and
+    # its lower-cased key collides with a positive entry; "o_O" is surprise, not displeasure)
+    "d:": -2.9, "sigh": -1.0, "sighs": -1.0, "fml": -2.4, "argh": -1.8, "grr": -1.5, "bleh": -1.0,
+    "ouch": -1.2, "dammit": -2.0, "damnit": -2.0, "facepalm": -1.8, "epicfail": -2.5, "boo": -1.2,
+    "o_o": 0.0, "o.o": 0.0, "0_o": 0.0, "o_0": 0.0,
     # hope voices doubt about a product ("I hope it lasts", "hope they fix it"), not VADER's strong praise
     "hope": 1.0,
 }
+
+#: Laughter is a reaction, not a claim: "I'm not going lol" does not deny the laugh, so it is never negated
+#: (like emoticons).
+LAUGHTER = frozenset({"lol", "lolz", "lmao", "lmfao", "rofl", "haha", "hahaha", "hehe", "hah", "xd"})
 
 #: Degree adverbs VADER lacks; words that are also lexicon entries ("pretty") boost only when a sentiment
 #: word follows ("pretty useless"), otherwise keep their own valence ("a pretty dress").
@@ -270,6 +280,20 @@ def symbols(lexicon: Mapping[str, float]) -> frozenset[str]:
     return frozenset(k for k in lexicon if not k.replace("-", "").replace("'", "").isalpha())
 
 
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
+
+
+def elongated(lexicon: Mapping[str, float], word: str) -> float | None:
+    """Social posts stretch words for emphasis ("sooo baaad", "ughhhh", "loooove"): look a word up with
+    each run of 3+ repeated letters cut to two, then to one."""
+    if _ELONGATED.search(word) is None:
+        return None
+    hit = lexicon.get(_ELONGATED.sub(r"\1\1", word))
+    if hit is None:
+        hit = lexicon.get(_ELONGATED.sub(r"\1", word))
+    return hit
+
+
 @lru_cache(maxsize=1)
 def pack() -> LangPack:
     """The English pack, built once per process (VADER's lexicon file is parsed here)."""
@@ -284,5 +308,6 @@ def pack() -> LangPack:
         rules=RULES,
         prepare=lambda text: split_emoji(text, emoji),
         irrealis=IRREALIS,
-        symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}),
+        fallback=elongated,
+        symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}) | LAUGHTER,
     )

@@ -111,6 +111,14 @@ RULES = (
     rule(r"(?:can't|cannot|can not|couldn't) (?:really )?complain", 1.2, "can't complain", negatable=False),
     rule(r"(?:hard|tough|difficult) to beat", 2.0, "hard to beat", negatable=False),
     rule(r"point(?:-| and |-and-)shoot", 0.0, "point and shoot", negatable=False),
+    # idioms whose words VADER scores but whose meaning is neutral: the comparison "it's not like …" (unlike the
+    # verb in "don't like"), "kill time", the rhetorical "is that a bad thing?"
+    rule(r"(?<!do )(?<!does )(?<!did )(?<!would )(?<!will )(?<!could )not (?:to )?(?:be )?like", 0.0, "not like (comparison)",
+         negatable=False),
+    rule(r"kill(?:s|ed|ing)? (?:some |the |a little |a bit of )?time", 0.0, "kill time", negatable=False),
+    rule(r"(?:is|was|isn't|wasn't) (?:that|this|it) a bad thing", 0.0, "is that a bad thing", negatable=False),
+    rule(r"(?:out of|beyond) control", -2.0, "out of control", negatable=False),
+    rule(r"thanks? (?:you )?for nothing", -2.4, "thanks for nothing", negatable=False),
     # product reviews: praise words that are not praise
     rule(r"(?:i|we) (?:really )?(?:wanted|tried|want|hoped|expected) to (?:like|love|enjoy)", -2.0, "wanted to like",
          negatable=False),

@@ -62,6 +62,32 @@ class Sentiment:
         return {k: data[k] for k in ("language", "score", "negative", "unscored", "drivers")}
 
 
+#: Up to this many words, a language other than English is double-checked against the English vocabulary.
+SHORT_TEXT_WORDS = 6
+_FUNCTION_WORDS = frozenset(
+    "a an the i me my you your he she it its we our they them is are was were be been am as at by for from in"
+    " of on to with and or but so if not no this that these those what so too very just all more".split()
+)
+
+
+def _short_english(text: str, pack: engine.LangPack) -> bool:
+    """A short text (≤ SHORT_TEXT_WORDS words) whose words are all English function or sentiment words.
+
+    Language identification on a handful of words is unreliable: "Nervous as hell" comes back French. When
+    every word of such a text is English vocabulary (the English lexicon or a function word) and at least one
+    carries sentiment, it is English. Longer texts, and short ones with any word English does not know
+    ("Das ist super"), keep the detected language.
+    """
+    words = [w.strip(engine._STRIP).lower() for w in text.split()]
+    words = [w for w in words if w.isalpha()]
+    if not words or len(words) > SHORT_TEXT_WORDS:
+        return False
+    lexicon = pack.lexicon
+    if not all(w in lexicon or w in _FUNCTION_WORDS for w in words):
+        return False
+    return any(lexicon.get(w) for w in words)
+
+
 def _packs() -> dict[str, engine.LangPack]:
     return {"en": lexicon_en.pack(), "fr": french.pack()}
 
@@ -97,6 +123,8 @@ class Scorer:
     ) -> Sentiment:
         """Score one mention. ``rating`` is 1..5 stars when the source has one."""
         language = lang.lower() if lang else detect_language(text or "")
+        if language not in (None, "en") and "en" in self._packs and _short_english(text or "", self._packs["en"]):
+            language = "en"  # "Nervous as hell" came back French: n-grams of three words are a guess
         scoring_lang = language or "en"  # unsure → English, see module docstring
         pack = self._packs.get(scoring_lang)
         if pack is None:

@@ -60,7 +60,7 @@ CX_LEXICON: dict[str, float] = {
     "issues": -1.2, "stuck": -1.2, "missing": -1.3, "waste": -2.0, "wasted": -2.2, "cons": -1.0,
     "paperweight": -2.0, "trash": -1.5, "bulky": -1.0, "detracts": -1.5, "expensive": -0.8,
     "pricey": -0.8, "cheap": -0.4, "noisy": -1.2, "skips": -1.2, "skipping": -1.2, "static": -0.8,
-    "dim": -0.8, "blurry": -1.2, "stinks": -2.0, "sucks": -2.0, "sucked": -2.0, "lousy": -2.5,
+    "dim": -0.8, "blurry": -1.2, "impractical": -1.5, "unproductive": -1.5, "shudder": -1.5, "stinks": -2.0, "sucks": -2.0, "sucked": -2.0, "lousy": -2.5,
     # common misspellings in reviews and posts
     "dissapointed": -2.2, "disapointed": -2.2, "dissappointed": -2.2, "disappointe": -2.2,
     "dissapointing": -2.3, "disapointing": -2.3, "dissapointment": -2.0, "disapointment": -2.0,
@@ -68,7 +68,7 @@ CX_LEXICON: dict[str, float] = {
     # product and tech words VADER reads as sentiment ("plays discs", "supports mp3", "on the other hand",
     # "bought it on amazon", "windows xp")
     "play": 0.0, "plays": 0.0, "playing": 0.0, "played": 0.0, "support": 0.3, "supports": 0.3,
-    "supported": 0.3, "hand": 0.0, "hands": 0.0, "charged": 0.0, "charging": 0.0, "amazon": 0.0, "xp": 0.0, "wish": 0.0,
+    "supported": 0.3, "practical": 1.0, "hand": 0.0, "hands": 0.0, "charged": 0.0, "charging": 0.0, "amazon": 0.0, "xp": 0.0, "wish": 0.0,
     # social-post interjections, slang and emoticons VADER lacks or misreads ("D:" is the sad face, and
     # its lower-cased key collides with a positive entry; "o_O" is surprise, not displeasure)
     "d:": -2.9, "sigh": -1.0, "sighs": -1.0, "fml": -2.4, "argh": -1.8, "grr": -1.5, "bleh": -1.0,

@@ -202,8 +202,11 @@ def test_irrealis_blocks_praise_in_counterfactuals() -> None:
 def test_stretched_words_score_as_their_base_word() -> None:
     """Round 3: "baaaad"/"loooove" were unknown words, so stretched (emphatic) sentiment scored 0."""
     _, contributions = analyse(english_pack(), "baaaad")
-    assert [(c.text, c.valence) for c in contributions] == [("baaaad", english_pack().lexicon["bad"])]
+    assert [(c.text, c.valence) for c in contributions] == [("bad", english_pack().lexicon["bad"])]
+    assert analyse(english_pack(), "coooool")[1][0].text == "cool"  # two letters first, then one
     assert analyse(english_pack(), "loooove it")[0] > 0.5
+    caps, lower = analyse(english_pack(), "so BAAAAD")[0], analyse(english_pack(), "so bad")[0]
+    assert caps == analyse(english_pack(), "so BAD")[0] < lower  # ALL-CAPS emphasis survives
     assert analyse(english_pack(), "zzzzap")[1] == []  # no base word: still unknown, not guessed
 
 

@@ -288,18 +288,29 @@ def symbols(lexicon: Mapping[str, float]) -> frozenset[str]:
     return frozenset(k for k in lexicon if not k.replace("-", "").replace("'", "").isalpha())
 
 
-_ELONGATED = re.compile(r"([a-z])\1{2,}")
+_ELONGATED = re.compile(r"([a-zA-Z])\1{2,}")
+_STRETCHED_WORD = re.compile(r"[a-zA-Z]*([a-zA-Z])\1{2,}[a-zA-Z]*")
 
 
-def elongated(lexicon: Mapping[str, float], word: str) -> float | None:
-    """Social posts stretch words for emphasis ("sooo baaad", "ughhhh", "loooove"): look a word up with
-    each run of 3+ repeated letters cut to two, then to one."""
-    if _ELONGATED.search(word) is None:
-        return None
-    hit = lexicon.get(_ELONGATED.sub(r"\1\1", word))
-    if hit is None:
-        hit = lexicon.get(_ELONGATED.sub(r"\1", word))
-    return hit
+def unstretch(text: str, lexicon: Mapping[str, float]) -> str:
+    """Social posts stretch words for emphasis ("sooo baaad", "ughhhh", "loooove"): rewrite each stretched
+    word to the lexicon word it stands for (runs of 3+ letters cut to two, else to one); words that are not
+    stretched forms of a lexicon word are left alone.
+
+    Done once per text (one C-speed regex scan, nothing more for the usual text without a stretched word)
+    rather than as a per-token lookup fallback, which cost ~15% of scoring time.
+    """
+    if _ELONGATED.search(text) is None:
+        return text
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        for form in (_ELONGATED.sub(r"\1\1", word), _ELONGATED.sub(r"\1", word)):
+            if form.lower() in lexicon:
+                return form
+        return word
+
+    return _STRETCHED_WORD.sub(fix, text)
 
 
 @lru_cache(maxsize=1)
@@ -314,8 +325,7 @@ def pack() -> LangPack:
         boosters={**BOOSTER_DICT, **EXTRA_BOOSTERS},
         contrast=frozenset({"but"}),
         rules=RULES,
-        prepare=lambda text: split_emoji(text, emoji),
+        prepare=lambda text: unstretch(split_emoji(text, emoji), lexicon),
         irrealis=IRREALIS,
-        fallback=elongated,
         symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}) | LAUGHTER,
     )

@@ -133,6 +133,7 @@ def analyse_raw(
             hit = fallback(lex, word)
         return hit
 
+    vals = [value(w) for w in lower]  # one lookup per token: the loops below ask about neighbours repeatedly
     cap_diff = not text.islower() and 0 < sum(1 for t in tokens if t.isupper()) < n
 
     # phrase rules first: they claim their tokens
@@ -162,14 +163,14 @@ def analyse_raw(
             in_irrealis = True
         if i in claimed or low in pack.skip:
             continue
-        base = value(low)
+        base = vals[i]
         if base is None:
             continue
-        if low in boosters and i + 1 < n and value(lower[i + 1]) is not None:
+        if low in boosters and i + 1 < n and vals[i + 1] is not None:
             continue  # "pretty useless": a degree adverb here, boosting the next word
         if low == "kind" and i + 1 < n and lower[i + 1] == "of":
             continue
-        if low == "no" and i + 1 < n and value(lower[i + 1]) is not None:
+        if low == "no" and i + 1 < n and vals[i + 1] is not None:
             continue  # "no" negates the next lexicon word instead of scoring itself
         valence = base
         tok = tokens[i]
@@ -186,7 +187,7 @@ def analyse_raw(
                 if cap_diff and tokens[j].isupper():
                     boost += C_INCR if valence > 0 else -C_INCR
                 valence += boost * _DECAY[k]
-            elif value(prev) is not None:
+            elif vals[j] is not None:
                 continue
             if negator(j):
                 negated = not negated

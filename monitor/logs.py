@@ -23,10 +23,19 @@ _PATTERNS = [
     re.compile(r"(xox[abposr]-|xapp-)[A-Za-z0-9-]+"),
     re.compile(r"(https://hooks\.slack\.com/services/)[A-Za-z0-9/]+"),
 ]
+_EXTRA_SECRETS: set[str] = set()
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
 
 
+def add_secret(value: str | None) -> None:
+    """Scrub this value too (a credential read from a variable named in config, e.g. a source's token_env)."""
+    if value and len(value) >= 6:
+        _EXTRA_SECRETS.add(value)
+
+
 def redact(text: str, secrets: list[str]) -> str:
+    for s in sorted(_EXTRA_SECRETS - set(secrets), key=len, reverse=True):
+        text = text.replace(s, "[REDACTED]")
     for s in secrets:
         text = text.replace(s, "[REDACTED]")
     for pat in _PATTERNS:

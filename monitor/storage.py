@@ -65,6 +65,11 @@ MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY, mention_id INTEGER, alert_id INTEGER, brand TEXT, verdict TEXT NOT NULL,
         actor TEXT, at REAL NOT NULL, text TEXT);
     """,
+    # v2: a source disabled by 401/403 remembers a fingerprint of its credentials and options, so it is
+    # polled again as soon as ops change either (and not on every cron run with the same bad token).
+    """
+    ALTER TABLE sources ADD COLUMN disabled_fingerprint TEXT;
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

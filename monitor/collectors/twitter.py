@@ -72,7 +72,7 @@ class TwitterCollector(Collector):
             meta = body.get("meta") or {}
             if page == 0:
                 newest = meta.get("newest_id")
-            users = {u.get("id"): u for u in (body.get("includes") or {}).get("users", []) if isinstance(u, dict)}
+            users = {str(u.get("id")): u for u in (body.get("includes") or {}).get("users", []) if isinstance(u, dict)}
             for tweet in body.get("data") or []:
                 try:
                     mentions.append(_mention(tweet, users, opts.id))
@@ -141,7 +141,7 @@ def adapt_session(session: requests.Session, api_url: str, http: HttpConfig, lim
         with limiter.slot(host, now):
             return _capped(original(method, url, **kw), http)
 
-    session.request = request  # type: ignore[method-assign]
+    session.request = request  # type: ignore[method-assign,assignment]
 
 
 def _capped(resp: requests.Response, http: HttpConfig) -> requests.Response:
@@ -168,7 +168,7 @@ def _api_message(exc: tweepy.HTTPException) -> str:
 
 def _mention(tweet: dict[str, Any], users: dict[str, Any], source_id: str) -> Mention:
     tid = str(tweet["id"])
-    user = users.get(tweet.get("author_id")) or {}
+    user = users.get(str(tweet.get("author_id"))) or {}
     username = user.get("username")
     created = tweet.get("created_at")
     lang = tweet.get("lang")

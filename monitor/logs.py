@@ -96,5 +96,6 @@ def setup(level: str = "INFO", fmt: str = "text", stream: Any = None) -> None:
     root.setLevel(level.upper())
     # Libraries that print credentials at DEBUG: keep them quiet unless explicitly asked, and redacted anyway.
     for noisy in ("tweepy", "urllib3", "httpx", "httpcore", "slack_sdk", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level) if noisy != "apscheduler"
-                                          else max(logging.WARNING, root.level))
+        # httpx logs every request at INFO: a line per fetch drowns ours ("polled ..." says it all)
+        quiet = logging.WARNING if noisy in ("apscheduler", "httpx") else logging.INFO
+        logging.getLogger(noisy).setLevel(max(quiet, root.level))

@@ -66,7 +66,7 @@ def _capped_sync_author_detail(self: Any, key: str = "author") -> Any:
     return _sync_author_detail(self, key)
 
 
-_FeedParserMixin._sync_author_detail = _capped_sync_author_detail  # type: ignore[method-assign]
+_FeedParserMixin._sync_author_detail = _capped_sync_author_detail
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
 

@@ -62,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", default="7d", help="how far back (default: %(default)s)")
     p = add("preview", "fetch one source now and print what it would collect, as JSON lines")
     p.add_argument("kind")
-    p.add_argument("target", help="URL or query, depending on the kind")
+    p.add_argument("target", help="URL (rss, reviews), query (twitter, reddit, hackernews, bluesky, mastodon; "
+                   "#tag for mastodon tags) or app id (appstore)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="another source option, as in config (e.g. --set api_url=http://…, --set countries=[us,fr])")
     p = add("alerts", "list alerts (or one alert's history with its id)")
     p.add_argument("id", type=int, nargs="?", help="show this alert and every transition, with who and when")
     p.add_argument("--open", action="store_true", help="only alerts not yet resolved")

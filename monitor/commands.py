@@ -9,6 +9,8 @@ import sys
 import time
 from typing import Any
 
+import yaml
+
 from .alerts import alert_events, get_alert, list_alerts, list_feedback, transition
 from .cli import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, print_json
 from .clock import SystemClock, iso
@@ -16,7 +18,7 @@ from .collectors import REGISTRY, registered
 from .config import load_config
 from .daemon import App, Paths, run_daemon, run_once
 from .durations import format_duration, parse_duration
-from .errors import ConfigIssue, ConfigValidationError, MonitorError
+from .errors import ConfigError, ConfigIssue, ConfigValidationError, MonitorError
 from .fetch import make_client
 from .grouping import snapshot
 from .language import detect_language
@@ -218,31 +220,46 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    """Fetch one source now and print what it would collect; any failure is one line and exit 1."""
     if args.kind not in REGISTRY:
         print(f"monitor: unknown source kind {args.kind!r} (known: {', '.join(registered())})", file=sys.stderr)
         return EXIT_CONFIG
     cls = REGISTRY[args.kind]
-    try:
-        config = load_config(args.config)
-        http = config.http
-    except ConfigValidationError:
-        from .fetch import HttpConfig
-        http = HttpConfig()
-    try:
-        opts = cls.Options.model_validate({"id": "preview", "kind": args.kind, **cls.preview_options(args.target)})
-    except Exception as exc:  # noqa: BLE001 - pydantic's message is the one-line reason here
-        print(f"monitor: bad target for {args.kind}: {str(exc).splitlines()[-1].strip()}", file=sys.stderr)
-        return EXIT_CONFIG
     from .collectors import SourceState
+    from .fetch import HttpConfig
+    try:
+        http = load_config(args.config).http
+    except (ConfigError, OSError):
+        http = HttpConfig()            # preview works without (or with a broken) config file
+    extra: dict[str, Any] = {}
+    for item in getattr(args, "set", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            print(f"monitor: --set {item!r}: expected KEY=VALUE", file=sys.stderr)
+            return EXIT_CONFIG
+        extra[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+    try:
+        opts = cls.Options.model_validate({"id": "preview", "kind": args.kind, **cls.preview_options(args.target),
+                                           **extra})
+    except Exception as exc:  # noqa: BLE001 - pydantic's message is the one-line reason here
+        reason = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()) \
+            if hasattr(exc, "errors") else str(exc)
+        print(f"monitor: bad target for {args.kind}: {reason}", file=sys.stderr)
+        return EXIT_CONFIG
     with make_client(http) as client:
         try:
             result = cls(opts, client, SystemClock(), http).collect(SourceState())
         except MonitorError as exc:
-            print(f"monitor: preview failed: {exc}", file=sys.stderr)
+            print(f"monitor: preview failed: {' '.join(str(exc).split())}", file=sys.stderr)
+            return EXIT_FAIL
+        except Exception as exc:  # noqa: BLE001 - a collector bug is still one line, never a traceback
+            print(f"monitor: preview failed: unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]}",
+                  file=sys.stderr)
             return EXIT_FAIL
     for m in result.mentions:
         print_json({"external_id": m.external_id, "published": iso(m.published), "author": m.author,
-                    "url": m.url, "title": m.title, "text": m.text, "reach": m.reach, "rating": m.rating})
+                    "url": m.url, "title": m.title, "text": m.text, "reach": m.reach, "rating": m.rating,
+                    "language": m.language})
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(f"{len(result.mentions)} item(s)", file=sys.stderr)

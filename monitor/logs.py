@@ -23,10 +23,19 @@ _PATTERNS = [
     re.compile(r"(xox[abposr]-|xapp-)[A-Za-z0-9-]+"),
     re.compile(r"(https://hooks\.slack\.com/services/)[A-Za-z0-9/]+"),
 ]
+_EXTRA_SECRETS: set[str] = set()
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
 
 
+def add_secret(value: str | None) -> None:
+    """Scrub this value too (a credential read from a variable named in config, e.g. a source's token_env)."""
+    if value and len(value) >= 6:
+        _EXTRA_SECRETS.add(value)
+
+
 def redact(text: str, secrets: list[str]) -> str:
+    for s in sorted(_EXTRA_SECRETS - set(secrets), key=len, reverse=True):
+        text = text.replace(s, "[REDACTED]")
     for s in secrets:
         text = text.replace(s, "[REDACTED]")
     for pat in _PATTERNS:
@@ -87,5 +96,6 @@ def setup(level: str = "INFO", fmt: str = "text", stream: Any = None) -> None:
     root.setLevel(level.upper())
     # Libraries that print credentials at DEBUG: keep them quiet unless explicitly asked, and redacted anyway.
     for noisy in ("tweepy", "urllib3", "httpx", "httpcore", "slack_sdk", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level) if noisy != "apscheduler"
-                                          else max(logging.WARNING, root.level))
+        # httpx logs every request at INFO: a line per fetch drowns ours ("polled ..." says it all)
+        quiet = logging.WARNING if noisy in ("apscheduler", "httpx") else logging.INFO
+        logging.getLogger(noisy).setLevel(max(quiet, root.level))

@@ -1,8 +1,10 @@
 """Polling one source: collect, store, route; and the bookkeeping that keeps ops informed of its health.
 
 A failing source backs off exponentially (with jitter, so many broken feeds do not retry in lockstep), is
-reported after `failure_alert_after` consecutive failures, and again when it recovers. 401/403 disable the
-source until ops fix its credentials and restart/reload: retrying a refused token only burns quota.
+reported after `failure_alert_after` consecutive failures, and again when it recovers. A 429 reschedules the
+source at the reset time the server gave (backoff when it gave none). 401/403 disable the source until its
+credentials or options change (a fingerprint of both is kept): retrying a refused token only burns quota, and
+a cron run every five minutes must not hammer the API with it.
 """
 
 from __future__ import annotations
@@ -39,17 +41,19 @@ class PollOutcome:
     not_modified: bool = False
     skipped: str | None = None
     error: str | None = None
+    partial: bool = False           # polled, but part of the answer could not be read (see warnings)
 
 
 class Poller:
     def __init__(self, store: Store, pipeline: Pipeline, client: httpx.Client, clock: Clock, http: HttpConfig,
-                 health_targets: Callable[[], list[Target]]):
+                 health_targets: Callable[[], list[Target]], rng: random.Random | None = None):
         self.store = store
         self.pipeline = pipeline
         self.client = client
         self.clock = clock
         self.http = http
         self.health_targets = health_targets
+        self.rng = rng or random.Random()
 
     def state(self, source_id: str) -> SourceState:
         row = self.store.one("SELECT cursor, etag, last_modified FROM sources WHERE id = ?", (source_id,))
@@ -59,18 +63,25 @@ class Poller:
 
     def poll(self, source: SourceOptions, force: bool = False) -> PollOutcome:
         now = self.clock.now()
-        row = self.store.one("SELECT next_run, disabled_reason FROM sources WHERE id = ?", (source.id,))
-        if row and row["disabled_reason"]:
-            return PollOutcome(source.id, False, skipped=f"disabled: {row['disabled_reason']}")
-        if row and row["next_run"] and now < row["next_run"] and not force:
-            return PollOutcome(source.id, False, skipped="backing off")
+        row = self.store.one("SELECT next_run, disabled_reason, disabled_fingerprint FROM sources WHERE id = ?",
+                             (source.id,))
         collector = REGISTRY[source.kind](source, self.client, self.clock, self.http)
+        if row and row["disabled_reason"]:
+            if row["disabled_fingerprint"] == collector.fingerprint():
+                return PollOutcome(source.id, False, skipped=f"disabled: {row['disabled_reason']}")
+            log.info("credentials or options changed: polling the disabled source again",
+                     extra={"source_id": source.id})
+            with self.store.tx() as db:
+                db.execute("UPDATE sources SET disabled_reason = NULL, disabled_fingerprint = NULL, next_run = NULL"
+                           " WHERE id = ?", (source.id,))
+        elif row and row["next_run"] and now < row["next_run"] and not force:
+            return PollOutcome(source.id, False, skipped="backing off")
         started = time.monotonic()
         try:
             result: CollectResult = collector.collect(self.state(source.id))
             new_ids = self.pipeline.ingest(source, result)
         except SourceAuthError as exc:
-            return self._failed(source, exc.reason, disable=True)
+            return self._failed(source, exc.reason, disable=collector.fingerprint())
         except RateLimited as exc:
             return self._failed(source, exc.reason, retry_at=exc.retry_at)
         except SourceError as exc:
@@ -85,7 +96,8 @@ class Poller:
                                   "not_modified": result.not_modified,
                                   "ms": round((time.monotonic() - started) * 1000)})
         self.pipeline.process_pending()
-        return PollOutcome(source.id, True, len(new_ids), len(result.mentions), result.not_modified)
+        return PollOutcome(source.id, True, len(new_ids), len(result.mentions), result.not_modified,
+                           partial=bool(result.warnings))
 
     def _succeeded(self, source: SourceOptions, result: CollectResult) -> None:
         now = self.clock.now()
@@ -100,27 +112,41 @@ class Poller:
                          f":white_check_mark: Source `{source.id}` ({source.kind}) has recovered after {row[0]} "
                          "failed polls.", self.health_targets())
 
-    def _failed(self, source: SourceOptions, reason: str, *, disable: bool = False,
+    def _failed(self, source: SourceOptions, reason: str, *, disable: str | None = None,
                 retry_at: float | None = None) -> PollOutcome:
         now = self.clock.now()
         with self.store.tx() as db:
             db.execute("INSERT OR IGNORE INTO sources (id, kind) VALUES (?, ?)", (source.id, source.kind))
             failures = db.execute("UPDATE sources SET consecutive_failures = consecutive_failures + 1 WHERE id = ?"
                                   " RETURNING consecutive_failures", (source.id,)).fetchone()[0]
-            backoff = min(MAX_BACKOFF_S, source.every * 2 ** min(failures - 1, 12)) * random.uniform(0.9, 1.1)
-            next_run = retry_at if retry_at else (now + backoff if failures > 1 else None)
+            next_run = self.next_run(source, failures, now, retry_at)
             db.execute("UPDATE sources SET last_attempt=?, last_error=?, last_error_at=?, next_run=?,"
-                       " disabled_reason=? WHERE id=?",
-                       (now, reason, now, next_run, reason if disable else None, source.id))
+                       " disabled_reason=?, disabled_fingerprint=? WHERE id=?",
+                       (now, reason, now, next_run, reason if disable else None, disable, source.id))
             alerted = db.execute("SELECT health_alerted FROM sources WHERE id = ?", (source.id,)).fetchone()[0]
-            should_alert = (disable or failures >= source.failure_alert_after) and not alerted
+            should_alert = (bool(disable) or failures >= source.failure_alert_after) and not alerted
             if should_alert:
                 db.execute("UPDATE sources SET health_alerted = 1 WHERE id = ?", (source.id,))
         log.warning("poll failed: %s", reason, extra={"source_id": source.id, "failures": failures,
-                                                      "disabled": disable})
+                                                      "disabled": bool(disable)})
         if should_alert:
-            what = "is disabled until its credentials are fixed" if disable else f"failed {failures} polls in a row"
+            what = ("is disabled until its credentials (or its options) change" if disable
+                    else f"failed {failures} polls in a row")
             notify_plain(self.store, f"health:{source.id}:failing:{int(now)}",
                          f":rotating_light: Source `{source.id}` ({source.kind}) {what}. Last error: {escape(reason)}",
                          self.health_targets())
         return PollOutcome(source.id, False, error=reason)
+
+    def next_run(self, source: SourceOptions, failures: int, now: float, retry_at: float | None) -> float | None:
+        """When a failing source may be polled again.
+
+        The server's own reset time wins (capped, and never in the past); otherwise the first failure waits
+        for the regular schedule and later ones back off exponentially, ±20% jitter so that many sources
+        broken by one outage do not retry in lockstep.
+        """
+        if retry_at is not None:
+            return min(max(retry_at, now + 1.0), now + MAX_BACKOFF_S)
+        if failures <= 1:
+            return None
+        backoff = min(MAX_BACKOFF_S, source.every * 2 ** min(failures - 1, 12))
+        return now + backoff * self.rng.uniform(0.8, 1.2)

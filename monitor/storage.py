@@ -103,6 +103,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX mentions_negative ON mentions (collected_at) WHERE negative = 1;
     CREATE INDEX feedback_at ON feedback (at);
     """,
+    # v4: a source disabled by 401/403 remembers a fingerprint of its credentials and options, so it is
+    # polled again as soon as ops change either (and not on every cron run with the same bad token).
+    """
+    ALTER TABLE sources ADD COLUMN disabled_fingerprint TEXT;
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

@@ -94,3 +94,59 @@ def test_trickling_server_is_cut_at_the_deadline(feed_server):
                                                   headers={"Content-Type": "application/rss+xml"}))
     with pytest.raises(FetchError, match="deadline"):
         _collect(feed_server.feed_url("/slow"), deadline=1.0, read_timeout=0.5)
+
+
+GNEWS = b"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">
+<channel><title>"acme" - Google News</title><link>https://news.google.com/search?q=acme</link>
+<item><title>Acme recalls routers - Example Times</title>
+<link>https://news.google.com/rss/articles/CBMiKGh0dHBzOi8vd3d3LmV4YW1wbGUuY29tL25ld3MvYWNtZS1vdXRhZ2XSAQA?oc=5</link>
+<guid isPermaLink="false">CBMiKGh0dHBzOi8vd3d3LmV4YW1wbGUuY29tL25ld3MvYWNtZS1vdXRhZ2XSAQA</guid>
+<pubDate>Thu, 20 Nov 2026 10:00:00 GMT</pubDate><description>Acme recalls routers</description>
+<source url="https://www.example.com">Example Times</source></item>
+<item><title>Opaque new-style id</title><link>https://news.google.com/rss/articles/CBMiAU_yqLOabcdef?oc=5</link>
+<guid isPermaLink="false">opaque</guid></item>
+</channel></rss>"""
+
+ALERTS = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" xmlns:idx="urn:atom-extension:indexing">
+<id>tag:google.com,2005:reader/user/0123/state/com.google/alerts/456</id><title>Google Alert - acme</title>
+<entry><id>tag:google.com,2013:googlealerts/feed:789</id><title type="html">&lt;b&gt;Acme&lt;/b&gt; data breach</title>
+<link href="https://www.google.com/url?rct=j&amp;sa=t&amp;url=https://blog.example/acme-breach%3Fref%3D1&amp;ct=ga&amp;cd=CAIyGg&amp;usg=AOv"/>
+<published>2026-11-20T10:00:00Z</published><updated>2026-11-20T10:00:00Z</updated>
+<content type="html">Customers say &lt;b&gt;Acme&lt;/b&gt; leaked data</content></entry></feed>"""
+
+
+def test_google_news_links_are_unwrapped_when_recoverable(feed_server):
+    feed_server.feeds["/gn"] = Feed(raw=GNEWS)
+    first, opaque = _collect(feed_server.feed_url("/gn")).mentions
+    assert first.url == "https://www.example.com/news/acme-outage"
+    assert first.author == "Example Times"                       # the publisher, from <source>
+    assert opaque.url.startswith("https://news.google.com/rss/articles/CBMiAU_yqL")   # kept as is
+
+
+def test_google_alerts_links_are_unwrapped(feed_server):
+    feed_server.feeds["/ga"] = Feed(raw=ALERTS, content_type="application/atom+xml")
+    (m,) = _collect(feed_server.feed_url("/ga")).mentions
+    assert m.url == "https://blog.example/acme-breach?ref=1" and m.title == "Acme data breach"
+
+
+def test_entity_bomb_does_not_expand(feed_server):
+    lol = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    bomb = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol0 "lol">{lol}]>'
+            '<rss version="2.0"><channel><title>x</title><item><title>&lol9;</title><guid>b1</guid></item>'
+            '</channel></rss>').encode()
+    feed_server.feeds["/lol"] = Feed(raw=bomb)
+    import time
+    started = time.monotonic()
+    try:
+        result = _collect(feed_server.feed_url("/lol"))
+    except ParseError:
+        result = None
+    assert time.monotonic() - started < 10
+    if result is not None:
+        assert all(len(m.full_text) < 100_000 for m in result.mentions)
+
+
+def test_huge_author_field_is_capped(feed_server):
+    feed_server.feeds["/big"] = Feed([Item("g1", "Acme", author="A" * 65536)])
+    (m,) = _collect(feed_server.feed_url("/big")).mentions
+    assert len(m.author) <= 500

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -11,7 +14,7 @@ from pydantic import field_validator
 
 from ..clock import Clock
 from ..durations import Duration
-from ..fetch import HttpConfig
+from ..fetch import HttpConfig, Response, fetch
 from ..model import Mention
 from ..validation import Strict
 
@@ -78,6 +81,23 @@ class Collector:
     def collect(self, state: SourceState) -> CollectResult:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def get(self, url: str, state: SourceState | None = None, **kwargs: Any) -> Response:
+        """`fetch` with this collector's client, limits and clock (and its validators when `state` is given)."""
+        if state is not None:
+            kwargs.setdefault("etag", state.etag)
+            kwargs.setdefault("last_modified", state.last_modified)
+        return fetch(self.client, url, self.http_config, now=self.clock.now(), **kwargs)
+
+    def secret_envs(self) -> list[str]:
+        """Environment variables holding this source's credentials (their values are never logged)."""
+        return []
+
+    def fingerprint(self) -> str:
+        """Hash of the options and credential values: a source disabled by 401/403 is retried once it changes."""
+        basis = json.dumps(self.options.model_dump(mode="json"), sort_keys=True) + "".join(
+            f"\n{name}={os.environ.get(name, '')}" for name in self.secret_envs())
+        return hashlib.sha256(basis.encode()).hexdigest()[:24]
+
     @classmethod
     def preview_options(cls, target: str) -> dict[str, Any]:
         """Options for `monitor preview KIND TARGET`: most kinds take a URL, query kinds override this."""
@@ -103,3 +123,17 @@ def registered() -> dict[str, type[Collector]]:
     return dict(sorted(REGISTRY.items()))
 
 
+
+
+def check_url(value: str, key: str = "url") -> str:
+    """Config URLs must be http(s): anything else (file:, ftp:, a bare path) is a config error."""
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f'{key} "{value}" must start with http:// or https://')
+    return value
+
+
+def web_url(value: Any) -> str | None:
+    """A link from collected data, kept only when it is http(s) (never javascript:, data:, file:)."""
+    if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")):
+        return value.strip()
+    return None

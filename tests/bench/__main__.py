@@ -15,6 +15,7 @@ SCENARIOS = [
     ("latency", "tests.bench.latency", "stream post to fake Slack, default settings: trickle and burst"),
     ("slack", "tests.bench.slack", "hostile-alert rendering; outbox throughput vs a bare WebClient loop"),
     ("lifecycle", "tests.bench.lifecycle", "grouping storm vs distinct stories; timer tick cost"),
+    ("polling", "tests.bench.polling", "1,000 RSS sources, 90% answering 304, vs the same round without conditional GET"),
 ]
 
 

@@ -1,0 +1,101 @@
+"""A local X API v2 (`GET /2/tweets/search/recent`) speaking the real wire format to the real tweepy client.
+
+Bearer-token auth (401 with the v2 problem body), `since_id`/`next_token` paging newest first, `expansions=
+author_id` users in `includes`, `meta.newest_id`, and rate-limit headers on every answer: when the window's
+quota is spent it answers 429 with `x-rate-limit-reset` (or without it, with `send_reset=False`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+from .server import LocalServer, Reply, Request
+
+BEARER = "AAAAAAAAAAAAAAAAAAAAAFakeBearerTokenForTests0123456789"
+
+
+@dataclass
+class Tweet:
+    id: int
+    text: str
+    author_id: str = "100"
+    created_at: float = field(default_factory=time.time)
+    lang: str = "en"
+    likes: int = 0
+
+
+class FakeX(LocalServer):
+    def __init__(self, token: str = BEARER) -> None:
+        super().__init__(self._serve)
+        self.token = token
+        self.tweets: list[Tweet] = []
+        self.users: dict[str, dict[str, object]] = {
+            "100": {"id": "100", "username": "jane", "name": "Jane Doe", "public_metrics": {"followers_count": 1234}}}
+        self.faults: list[Reply] = []          # served first, one per request
+        self.remaining = 10_000                # requests left in the window
+        self.reset_at = int(time.time()) + 900
+        self.send_reset = True
+        self.stall_page: int | None = None     # page index (0-based) that never answers: kill -9 tests
+        self._lock = threading.Lock()
+
+    @property
+    def api_url(self) -> str:
+        return self.url
+
+    def add(self, *tweets: Tweet) -> None:
+        self.tweets.extend(tweets)
+
+    def _serve(self, req: Request) -> Reply:
+        with self._lock:
+            if self.faults:
+                return self.faults.pop(0)
+        if req.headers.get("authorization") != f"Bearer {self.token}":
+            return _json({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"},
+                         401)
+        if req.path != "/2/tweets/search/recent":
+            return _json({"title": "Not Found Error", "status": 404, "detail": "no such route"}, 404)
+        with self._lock:
+            self.remaining -= 1
+            limited = self.remaining < 0
+        rl = {"x-rate-limit-limit": "450", "x-rate-limit-remaining": str(max(0, self.remaining))}
+        if self.send_reset:
+            rl["x-rate-limit-reset"] = str(self.reset_at)
+        if limited:
+            return _json({"title": "Too Many Requests", "type": "about:blank", "status": 429,
+                          "detail": "Too Many Requests"}, 429, rl)
+        q = {k: v[0] for k, v in parse_qs(req.query).items()}
+        if "query" not in q:
+            return _json({"errors": [{"message": "query is required"}], "title": "Invalid Request",
+                          "detail": "One or more parameters to your request was invalid.", "status": 400}, 400, rl)
+        page = int(q.get("next_token", "p0")[1:])
+        if self.stall_page is not None and page == self.stall_page:
+            return Reply(200, b"{}", rl, delay=3600)
+        term = q["query"].split()[0].strip('"').lower()
+        since = int(q.get("since_id", "0"))
+        size = int(q.get("max_results", "10"))
+        found = sorted((t for t in self.tweets if t.id > since and term in t.text.lower()),
+                       key=lambda t: t.id, reverse=True)
+        chunk = found[page * size:(page + 1) * size]
+        meta: dict[str, object] = {"result_count": len(chunk)}
+        if not chunk:
+            return _json({"meta": meta}, 200, rl)
+        meta.update(newest_id=str(chunk[0].id), oldest_id=str(chunk[-1].id))
+        if len(found) > (page + 1) * size:
+            meta["next_token"] = f"p{page + 1}"
+        data = [{"id": str(t.id), "text": t.text, "author_id": t.author_id, "lang": t.lang,
+                 "edit_history_tweet_ids": [str(t.id)], "conversation_id": str(t.id),
+                 "created_at": datetime.fromtimestamp(t.created_at, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                 "public_metrics": {"like_count": t.likes, "retweet_count": 0, "reply_count": 0, "quote_count": 0}}
+                for t in chunk]
+        users = [self.users[a] for a in sorted({t.author_id for t in chunk}) if a in self.users]
+        return _json({"data": data, "includes": {"users": users}, "meta": meta}, 200, rl)
+
+
+def _json(obj: object, status: int, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, json.dumps(obj).encode(), {"Content-Type": "application/json; charset=utf-8",
+                                                    **(headers or {})})

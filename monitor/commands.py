@@ -242,39 +242,27 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from . import health
+
     config = load_config(args.config)
     store = Store(config.db_path(args.db))
-    rows = {r["id"]: r for r in store.query("SELECT * FROM sources")}
-    now = time.time()
-    unhealthy = False
-    sources = []
-    for src in config.sources:
-        r = rows.get(src.id, {})
-        failing = (r.get("consecutive_failures") or 0) >= src.failure_alert_after or bool(r.get("disabled_reason"))
-        unhealthy |= failing
-        sources.append({"id": src.id, "kind": src.kind, "last_success": iso(r.get("last_success")),
-                        "last_error": r.get("last_error"), "consecutive_failures": r.get("consecutive_failures", 0),
-                        "next_run": iso(r.get("next_run")), "disabled": r.get("disabled_reason"),
-                        "healthy": not failing})
-    q = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE state='pending'") or {}
-    stuck = bool(q.get("oldest") and now - q["oldest"] > 15 * 60)
-    unhealthy |= stuck
-    open_by_owner: dict[str, int] = {}
-    for a in list_alerts(store, only_open=True, limit=10_000):
-        for t in a["targets"]:
-            open_by_owner[t["owner"]] = open_by_owner.get(t["owner"], 0) + 1
-    outbox: dict[str, Any] = {"pending": q.get("n", 0), "oldest_pending": iso(q.get("oldest")), "stuck": stuck}
-    report: dict[str, Any] = {"sources": sources, "outbox": outbox,
-              "open_alerts": open_by_owner, "healthy": not unhealthy}
+    try:
+        report = health.report(config, store, time.time())
+    finally:
+        store.close()
     if args.json:
         print_json(report)
     else:
-        for s in sources:
-            mark = "ok  " if s["healthy"] else "FAIL"
-            print(f"{mark} {s['id']:<22} {s['kind']:<10} last ok {s['last_success'] or 'never':<21} "
-                  f"failures {s['consecutive_failures']}" + (f"  error: {s['last_error']}" if s["last_error"] else ""))
-        ob = report["outbox"]
-        print(f"outbox: {ob['pending']} pending" + (f", oldest {ob['oldest_pending']}" if ob["pending"] else "")
-              + (" — STUCK" if stuck else ""))
-        print("open alerts: " + (", ".join(f"{k} {v}" for k, v in open_by_owner.items()) or "none"))
-    return EXIT_FAIL if unhealthy else EXIT_OK
+        print("\n".join(health.render(report)))
+    return EXIT_OK if report["healthy"] else EXIT_FAIL
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from .ui import UI
+
+    ui = UI(load_config(args.config).db_path(args.db), live=args.live)
+    try:
+        ui.serve(args.host, args.port)
+    finally:
+        ui.close()
+    return EXIT_OK

@@ -100,7 +100,8 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         when = self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
         extras = " ".join(f"{k}={_fmt(v)}" for k, v in record.__dict__.items() if k not in _STD)
-        line = f"{when}Z {record.levelname} {record.getMessage()}" + (f" {extras}" if extras else "")
+        origin = "" if record.name == "monitor" or record.name.startswith("monitor.") else f"{record.name}: "
+        line = f"{when}Z {record.levelname} {origin}{record.getMessage()}" + (f" {extras}" if extras else "")
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:

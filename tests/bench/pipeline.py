@@ -11,8 +11,8 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from monitor.collectors import CollectResult
 from monitor.config import load_config
-from monitor.delivery import ConsoleSender
 from monitor.daemon import App, Paths
+from monitor.delivery import ConsoleSender
 from monitor.model import Mention
 
 REPO = Path(__file__).resolve().parents[2]

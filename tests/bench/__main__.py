@@ -11,6 +11,7 @@ SCENARIOS = [
     ("pipeline", "tests.bench.pipeline", "mentions/s through match+score+store+route vs bare VADER"),
     ("matching", "tests.bench.matching", "brand matching with 10 vs 1,000 keywords"),
     ("scoring", "tests.bench.scoring", "sentiment scoring vs bare VADER"),
+    ("operations", "tests.bench.operations", "retention pruning, metrics scrape and status on 200k mentions"),
 ]
 
 

@@ -260,7 +260,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     from .ui import UI
 
-    ui = UI(load_config(args.config).db_path(args.db), live=args.live)
+    db = os.path.expanduser(args.db) if args.db else load_config(args.config).db_path()   # --db needs no config
+    ui = UI(db, live=args.live)
     try:
         ui.serve(args.host, args.port)
     finally:

@@ -127,7 +127,7 @@ def load_credentials(directory: str | None = None) -> list[str]:
         if not _ENV_NAME.match(name) or not entry.is_file():
             log.debug("credential %s ignored: not named like an environment variable", name)
             continue
-        if name in os.environ:
+        if os.environ.get(name):          # set explicitly (and not empty): that wins
             continue
         try:
             raw = entry.read_bytes()[:MAX_CREDENTIAL_BYTES]

@@ -215,7 +215,7 @@ def test_sources_that_never_answer_do_not_delay_the_others(tmp_path, feed_server
     ok = polls["ok"]
     gaps = [b - a for a, b in zip(ok, ok[1:], strict=False)]
     assert len(ok) >= 4, ok
-    assert max(gaps) < 1.0 + 0.05 + 0.4, gaps          # interval + jitter + scheduling slack
+    assert max(gaps) < 1.0 + 0.05 + 0.5, gaps          # interval + jitter + scheduling slack
     assert all(len(polls[f"hung{i}"]) == 1 for i in range(10)), "a hung poll is never overlapped"
     assert sorted(daemon.abandoned) == sorted(f"hung{i}" for i in range(10))
     overlapped = app.metrics.registry.get_sample_value("monitor_polls_overlapped_total", {"source": "hung0"})

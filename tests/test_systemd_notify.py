@@ -157,7 +157,7 @@ def test_watchdog_pings_stop_when_the_scheduler_loop_is_stuck(tmp_path, feed_ser
         with daemon.scheduler._jobstores_lock:
             stuck_at = time.monotonic()
             time.sleep(1.5)
-            during = [t for t, _ in notify_socket.with_key("WATCHDOG") if t > stuck_at + 0.05]
+            during = [t for t, _ in notify_socket.with_key("WATCHDOG") if t > stuck_at + 0.3]
         assert during == [], "no ping while the loop is stuck: systemd would restart the daemon"
         before = len(notify_socket.with_key("WATCHDOG"))
         notify_socket.wait_for("WATCHDOG", count=before + 2)       # and pings resume when it is unstuck

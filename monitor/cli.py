@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import __version__, logs
+from . import __version__, logs, systemd
 from .errors import AlertError, ConfigError, ConfigValidationError, LockHeld, MonitorError, SourceError
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG = 0, 1, 2
@@ -83,12 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("status", "per-source health, delivery queue, open alerts; exit 1 when unhealthy")
     p.add_argument("--json", action="store_true")
+    p = add("ui", "browse the state read-only in Datasette, with saved queries (needs mention-monitor[ui])")
+    p.add_argument("--host", default="127.0.0.1", help="default: %(default)s (only this machine)")
+    p.add_argument("--port", type=int, default=8001, help="default: %(default)s")
+    p.add_argument("--live", action="store_true",
+                   help="read the live database (read-only) instead of a consistent snapshot taken at start")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    systemd.load_credentials()          # before logging starts, so the redactor knows every secret
     logs.setup(args.log_level, args.log_format)
     handler = _HANDLERS[args.command]
     try:
@@ -119,7 +125,7 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
 
     return {name: getattr(commands, f"cmd_{name}") for name in (
         "run", "check", "explain", "score", "replay", "preview", "alerts", "ack", "resolve", "reopen", "snooze",
-        "feedback", "status")}
+        "feedback", "status", "ui")}
 
 
 class _Lazy(dict[str, Any]):

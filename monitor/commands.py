@@ -30,7 +30,6 @@ from .rules import Rules, load_rules
 from .sentiment import Scorer
 from .storage import RunLock, Store
 from .streams import STREAM_REGISTRY, is_stream
-from .streams.health import stream_report
 
 
 def _paths(args: argparse.Namespace) -> Paths:
@@ -353,57 +352,28 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from . import health
+
     config = load_config(args.config)
     store = Store(config.db_path(args.db))
-    rows = {r["id"]: r for r in store.query("SELECT * FROM sources")}
-    now = time.time()
-    unhealthy = False
-    sources = []
-    for src in config.sources:
-        r = rows.get(src.id, {})
-        failing = (r.get("consecutive_failures") or 0) >= src.failure_alert_after or bool(r.get("disabled_reason"))
-        unhealthy |= failing
-        sources.append({"id": src.id, "kind": src.kind, "last_success": iso(r.get("last_success")),
-                        "last_error": r.get("last_error"), "consecutive_failures": r.get("consecutive_failures", 0),
-                        "next_run": iso(r.get("next_run")), "disabled": r.get("disabled_reason"),
-                        "healthy": not failing})
-        if is_stream(src):
-            sources[-1]["stream"] = stream_report(store, src, now)
-    from .delivery import health
-    q = health(store, now, config.slack.stuck_after)
-    stuck = bool(q["stuck"] or q["halted"])
-    unhealthy |= stuck
-    open_by_owner: dict[str, int] = {}
-    for a in list_alerts(store, only_open=True, limit=10_000):
-        for t in a["targets"]:
-            open_by_owner[t["owner"]] = open_by_owner.get(t["owner"], 0) + 1
-    outbox: dict[str, Any] = {"pending": q["pending"], "oldest_pending": iso(q["oldest"]), "stuck": stuck,
-                              "stuck_count": q["stuck"], "halted": q["halted"], "failed_24h": q["failed_24h"],
-                              "last_error": (q["stuck_example"] or {}).get("last_error")}
-    report: dict[str, Any] = {"sources": sources, "outbox": outbox,
-              "open_alerts": open_by_owner, "healthy": not unhealthy}
+    try:
+        report = health.report(config, store, time.time())
+    finally:
+        store.close()
     if args.json:
         print_json(report)
     else:
-        for s in sources:
-            mark = "ok  " if s["healthy"] else "FAIL"
-            print(f"{mark} {s['id']:<22} {s['kind']:<10} last ok {s['last_success'] or 'never':<21} "
-                  f"failures {s['consecutive_failures']}" + (f"  error: {s['last_error']}" if s["last_error"] else ""))
-            if "stream" in s:
-                print("     " + _stream_line(s["stream"]))
-        ob = report["outbox"]
-        print(f"outbox: {ob['pending']} pending" + (f", oldest {ob['oldest_pending']}" if ob["pending"] else "")
-              + (f" — STUCK: {ob['stuck_count']} pending over {format_duration(config.slack.stuck_after)}"
-                 + (f", last error: {ob['last_error']}" if ob["last_error"] else "") if ob["stuck_count"] else "")
-              + (f" — HALTED: {ob['halted']}" if ob["halted"] else "")
-              + (f"; {ob['failed_24h']} failed in the last 24 h" if ob["failed_24h"] else ""))
-        print("open alerts: " + (", ".join(f"{k} {v}" for k, v in open_by_owner.items()) or "none"))
-    return EXIT_FAIL if unhealthy else EXIT_OK
+        print("\n".join(health.render(report)))
+    return EXIT_OK if report["healthy"] else EXIT_FAIL
 
 
-def _stream_line(st: dict[str, Any]) -> str:
-    state = "connected" if st["connected"] else ("disconnected" if st["daemon_seen"] else "not running (no daemon)")
-    ago = f"{format_duration(st['last_event_ago'])} ago" if st["last_event_ago"] is not None else "never"
-    lag = f"{st['lag']:.1f}s" if st["lag"] is not None else "-"
-    return (f"stream {state}; last event {ago}, lag {lag}; {st['events']:,} events, {st['matched']:,} matched, "
-            f"{st['malformed']:,} malformed, {st['reconnects']:,} reconnects")
+def cmd_ui(args: argparse.Namespace) -> int:
+    from .ui import UI
+
+    db = os.path.expanduser(args.db) if args.db else load_config(args.config).db_path()   # --db needs no config
+    ui = UI(db, live=args.live)
+    try:
+        ui.serve(args.host, args.port)
+    finally:
+        ui.close()
+    return EXIT_OK

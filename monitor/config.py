@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -111,6 +111,44 @@ class SlackConfig(Strict):
 
 class StorageConfig(Strict):
     path: str = "var/monitor.db"
+    # Mentions older than this are pruned daily (those linked to an alert, or with feedback, are kept, and
+    # pruned ones stay counted in the daily summary); null keeps everything.
+    retention: Duration | None = 90 * 86400.0
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, v: float | None) -> float | None:
+        if v is not None and v < 86400:
+            raise ValueError(f"retention {v:g}s is shorter than a day; use e.g. 30d, or null to keep everything")
+        return v
+
+
+class MetricsConfig(Strict):
+    """Prometheus metrics, off unless asked for: `listen` serves /metrics, `textfile` suits cron runs."""
+
+    listen: str | None = None            # "127.0.0.1:9464"; "0.0.0.0:9464" exposes it to the network
+    textfile: str | None = None          # written after each `--once` pass (node_exporter textfile collector)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str | None) -> str | None:
+        if v is not None:
+            split_listen(v)
+        return v
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """"127.0.0.1:9464", "[::1]:9464" or ":9464" (loopback) to (host, port); ValueError with a hint."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f'listen "{value}" must be HOST:PORT, e.g. "127.0.0.1:9464"')
+    return (host.strip("[]") or "127.0.0.1"), int(port)
+
+
+class DaemonConfig(Strict):
+    # On SIGTERM, polls and sends in progress get this long to finish; then the daemon exits anyway (nothing
+    # half-written: every write is a transaction). Keep it below systemd's TimeoutStopSec.
+    drain_timeout: Duration = 20.0
 
 
 class SentimentConfig(Strict):
@@ -124,6 +162,8 @@ class _ConfigFile(Strict):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
 
 
 @dataclass(frozen=True)
@@ -135,6 +175,8 @@ class Config:
     storage: StorageConfig
     sentiment: SentimentConfig
     http: HttpConfig
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
 
     def source(self, source_id: str) -> SourceOptions:
         for s in self.sources:
@@ -169,7 +211,8 @@ def config_from(doc: LocatedYaml) -> Config:
                     issues.append(doc.issue(("sources", i, "brands"), f'unknown brand "{b}"', did_you_mean(b, names)))
     if issues or base is None:
         raise ConfigValidationError(issues)
-    return Config(str(doc.file), base.brands, sources, base.slack, base.storage, base.sentiment, base.http)
+    return Config(str(doc.file), base.brands, sources, base.slack, base.storage, base.sentiment, base.http,
+                  metrics=base.metrics, daemon=base.daemon)
 
 
 def _sources(doc: LocatedYaml, raw: list[Any], issues: list[ConfigIssue]) -> list[SourceOptions]:

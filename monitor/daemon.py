@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,16 +18,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from . import retention
 from .alerts import notify_plain
 from .clock import Clock, SystemClock
+from .collectors import SourceOptions
 from .config import Config, load_config
 from .delivery import ConsoleSender, Outbox, Sender, SlackSender
 from .errors import ConfigError
 from .escalation import tick
 from .fetch import make_client
+from .metrics import Metrics
 from .pipeline import Analyzer, Pipeline
 from .poller import Poller, PollOutcome
 from .reload import RulesWatcher
@@ -36,6 +41,7 @@ from .slack_message import escape
 from .storage import RunLock, Store
 from .streams import is_stream
 from .streams.runner import StreamSupervisor, run_streams_once
+from .systemd import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +67,10 @@ class App:
         self.store = Store(self.db_path, self.clock)
         self._analyzer = Analyzer(self.config, Router(self.rules))
         self.sender = sender or self._default_sender()
-        self.outbox = Outbox(self.store, self.sender, self.clock, self.config.slack.per_channel_interval,
-                             fallback=self.rules.default_targets, stuck_after=self.config.slack.stuck_after)
+        self.metrics = Metrics(self.db_path)
+        self.outbox = Outbox(self.store, self.metrics.wrap_sender(self.sender), self.clock,
+                             self.config.slack.per_channel_interval, fallback=self.rules.default_targets,
+                             stuck_after=self.config.slack.stuck_after)
         self.wake = threading.Event()        # set when new deliveries are queued
         self.pipeline = Pipeline(self.store, lambda: self._analyzer, on_alert=lambda _id: self.wake.set())
         self.client = make_client(self.config.http, transport)
@@ -126,9 +134,17 @@ class App:
         return out
 
     def poll(self, source_id: str, force: bool = False) -> PollOutcome:
-        return self.poller.poll(self.config.source(source_id), force=force)
+        return self.poll_source(self.config.source(source_id), force=force)
+
+    def poll_source(self, source: SourceOptions, force: bool = False) -> PollOutcome:
+        started = time.monotonic()
+        outcome = self.poller.poll(source, force=force)
+        self.metrics.observe_poll(source.id, time.monotonic() - started, ok=outcome.ok,
+                                  not_modified=outcome.not_modified, skipped=bool(outcome.skipped))
+        return outcome
 
     def close(self) -> None:
+        self.metrics.close()
         self.client.close()
         self.store.close()
 
@@ -138,12 +154,14 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int = 4) ->
     app.pipeline.process_pending()
     sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sources) or 1))) as pool:
-        outcomes = list(pool.map(app.poller.poll, sources))
+        outcomes = list(pool.map(app.poll_source, sources))
     streamed = run_streams_once(app)        # each stream catches up from its saved cursor, bounded in time
     app.pipeline.process_pending()
     app.queue_digests()
     app.tick(flush_waiting=True)         # the pass was the batch: no group_wait across cron runs
     sent = drain(app.outbox, app.clock, delivery_budget_s)
+    retention.run_if_due(app.store, app.config.storage.retention)
+    app.metrics.write_textfile(app.config.metrics)
     return {"polled": sum(o.ok for o in outcomes) + sum(o.ok for o in streamed),
             "failed": sum(bool(o.error) for o in outcomes) + sum(bool(o.error) for o in streamed),
             "new_mentions": sum(o.new for o in outcomes) + sum(o.new for o in streamed), "sent": sent,
@@ -164,19 +182,45 @@ def drain(outbox: Outbox, clock: Clock, budget_s: float) -> int:
 
 
 class Daemon:
-    """`monitor run`: one APScheduler job per source, a delivery loop, SIGHUP reload, SIGTERM drain."""
+    """`monitor run`: one APScheduler job per source, a delivery loop, SIGHUP reload, SIGTERM drain.
 
-    def __init__(self, app: App, *, stagger_s: float = 5.0, tick_s: float = 2.0):
+    Scheduling choices, on purpose:
+    - one worker per enabled source (plus spare ones for housekeeping): a source that never answers holds
+      one worker until its fetch deadline, never the others' (the pool is never exhausted by hung polls);
+    - `max_instances=1`: a poll still running when its next slot comes is not overlapped by a second one;
+      that slot is skipped, logged with the source id, and counted (`monitor_polls_overlapped_total`);
+    - `coalesce=True`: after a stall (suspend, clock jump) a source is polled once, not once per missed slot;
+    - `misfire_grace_time=None`: a late poll still runs, however late; skipping it would only add a whole
+      interval of delay to a source that is already late.
+    The systemd watchdog is pinged from a job of this same scheduler, so a stuck scheduler loop (or a stalled
+    delivery loop) stops the pings and systemd restarts the daemon.
+    """
+
+    DELIVERY_STALL_S = 600.0     # a delivery loop silent this long is stuck (each Slack call has a timeout)
+
+    def __init__(self, app: App, *, stagger_s: float = 5.0, notifier: Notifier | None = None,
+                 drain_timeout: float | None = None, tick_s: float = 2.0):
         self.app = app
         self.tick_s = tick_s
         self.stop = threading.Event()
         self.stagger_s = stagger_s
+        self.notifier = notifier or Notifier({})
+        self.drain_timeout = app.config.daemon.drain_timeout if drain_timeout is None else drain_timeout
+        self.running: dict[str, float] = {}      # source id -> monotonic start, for drain and status
+        self.abandoned: list[str] = []           # still running when the drain bound passed
+        self.deliver_heartbeat = time.monotonic()
+        self._deliverer: threading.Thread | None = None
+        self.streams: StreamSupervisor | None = None
+        self.buttons: Any = None
+        workers = len([s for s in app.config.sources if s.enabled]) + 2
         self.scheduler = BackgroundScheduler(
-            executors={"default": APThreadPool(max_workers=8)},
+            executors={"default": APThreadPool(max_workers=workers),
+                       "housekeeping": APThreadPool(max_workers=2)},   # watchdog, retention, never behind polls
             job_defaults={"coalesce": True,          # a late job runs once, not once per missed slot
                           "max_instances": 1,        # a slow poll is never overlapped by its own next run
                           "misfire_grace_time": None},  # run late rather than skip, however late
             timezone="UTC")
+        self.scheduler.add_listener(self._overlapped, EVENT_JOB_MAX_INSTANCES)
 
     def schedule(self) -> None:
         now = datetime.now().astimezone()
@@ -184,8 +228,14 @@ class Daemon:
             first = now + timedelta(seconds=min(self.stagger_s, 0.2 * i))
             self.scheduler.add_job(self._poll_job, "interval", seconds=source.every, id=source.id,
                                    args=[source.id], next_run_time=first, jitter=min(30, source.every * 0.05))
-        self.scheduler.add_job(self._tick_job, "interval", seconds=self.tick_s, id="alert-timers",
+        self.scheduler.add_job(self._tick_job, "interval", seconds=self.tick_s, id="_alert-timers",
                                next_run_time=now)
+        self.scheduler.add_job(self._retention_job, "interval", hours=1, id="_retention", executor="housekeeping",
+                               next_run_time=now + timedelta(seconds=60))
+        interval = self.notifier.watchdog_interval
+        if interval:
+            self.scheduler.add_job(self._watchdog_job, "interval", seconds=interval, id="_watchdog",
+                                   executor="housekeeping", next_run_time=now)
 
     def _tick_job(self) -> None:
         """Rules file changes, then alert timers; an error here is logged and the next tick tries again."""
@@ -200,13 +250,59 @@ class Daemon:
     def _poll_job(self, source_id: str) -> None:
         if self.stop.is_set():
             return
-        self.app.poll(source_id)
+        self.running[source_id] = time.monotonic()
+        try:
+            self.app.poll(source_id)
+        except Exception:
+            if self.stop.is_set():     # a poll abandoned by the drain ends against a closed store: expected
+                log.debug("abandoned poll ended after shutdown", extra={"source_id": source_id})
+                return
+            raise
+        finally:
+            self.running.pop(source_id, None)
         row = self.app.store.one("SELECT 1 FROM deliveries WHERE state = 'pending' LIMIT 1")
         if row:
             self.app.wake.set()
 
+    def _overlapped(self, event: JobSubmissionEvent) -> None:
+        if event.job_id.startswith("_"):
+            return
+        started = self.running.get(event.job_id)
+        log.warning("poll skipped: the previous poll of this source is still running",
+                    extra={"source_id": event.job_id,
+                           "running_s": round(time.monotonic() - started, 1) if started else None})
+        self.app.metrics.polls_overlapped.labels(event.job_id).inc()
+
+    def _retention_job(self) -> None:
+        if not self.stop.is_set():
+            retention.run_if_due(self.app.store, self.app.config.storage.retention)
+
+    def _watchdog_job(self) -> None:
+        """Runs on the scheduler: no ping if the delivery loop is stuck, and none at all if the scheduler is."""
+        silent = time.monotonic() - self.deliver_heartbeat
+        if silent > self.DELIVERY_STALL_S:
+            log.error("delivery loop silent for %ds: withholding the watchdog ping so systemd restarts the daemon",
+                      int(silent))
+            return
+        self.notifier.watchdog(self.status_line())
+
+    def status_line(self) -> str:
+        """One line for `systemctl status` (STATUS=)."""
+        try:
+            failing = self.app.store.one("SELECT COUNT(*) AS n FROM sources WHERE consecutive_failures > 0"
+                                         " OR disabled_reason IS NOT NULL") or {}
+            pending = self.app.store.one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'") or {}
+            opened = self.app.store.one("SELECT COUNT(*) AS n FROM alerts WHERE state = 'open'") or {}
+        except Exception:  # noqa: BLE001 - a status line must never break the watchdog
+            return "running"
+        enabled = sum(1 for s in self.app.config.sources if s.enabled)
+        return (f"{enabled} source(s), {failing.get('n', 0)} failing; {pending.get('n', 0)} message(s) pending; "
+                f"{opened.get('n', 0)} open alert(s)" + (f"; DELIVERY HALTED: {self.app.outbox.halted}"
+                                                         if self.app.outbox.halted else ""))
+
     def deliver_loop(self) -> None:
         while not self.stop.is_set():
+            self.deliver_heartbeat = time.monotonic()
             try:
                 self.app.outbox.run_once()
                 wait = self.app.outbox.next_due_in()
@@ -220,47 +316,91 @@ class Daemon:
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
         self.app.pipeline.process_pending()
         self.schedule()
+        self.app.metrics.serve(self.app.config.metrics)
         if self.app.config.slack.digest is not None:
-            self.scheduler.add_job(self.app.queue_digests, "interval", seconds=60, id="digest",
+            self.scheduler.add_job(self.app.queue_digests, "interval", seconds=60, id="_digest",
                                    next_run_time=datetime.now().astimezone())
         self.scheduler.start()
         self.streams = StreamSupervisor(self.app, self.stop)    # one supervised thread per stream source
         self.streams.start()
         from .interactive import start_interactive
-        buttons = start_interactive(self.app.config.slack, self.app.store, self.app.clock, dict(os.environ),
-                                    self.app.wake.set)
-        deliverer = threading.Thread(target=self.deliver_loop, name="deliver", daemon=True)
-        deliverer.start()
+        self.buttons = start_interactive(self.app.config.slack, self.app.store, self.app.clock, dict(os.environ),
+                                         self.app.wake.set)
+        self._deliverer = threading.Thread(target=self.deliver_loop, name="deliver", daemon=True)
+        self._deliverer.start()
         log.info("daemon started", extra={"sources": len(self.app.config.sources), "db": self.app.db_path})
+        self.notifier.ready(self.status_line())
         if on_ready:
             on_ready()
         self.stop.wait()
-        log.info("stopping: finishing current polls and writes")
-        if buttons is not None:
-            buttons.stop()
-        self.scheduler.shutdown(wait=True)
-        self.streams.join()                  # each stream flushes its batch and saves its cursor
+        self.drain()
+
+    def drain(self) -> None:
+        """Stop polling, let current polls and sends finish within `drain_timeout`, then return regardless.
+
+        Every write is a transaction, so work still running at the bound is simply not committed: its
+        mentions are fetched again on the next start (the cursor only moves with them), and an unsent message
+        stays pending in the outbox.
+        """
+        log.info("stopping: finishing current polls and writes", extra={
+            "running": sorted(self.running), "drain_timeout_s": self.drain_timeout})
+        self.notifier.stopping("draining: finishing current polls and writes")
+        deadline = time.monotonic() + self.drain_timeout
+        if self.buttons is not None:
+            self.buttons.stop()
+        self.scheduler.shutdown(wait=False)
         self.app.wake.set()
-        deliverer.join(timeout=10)
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self._deliverer is not None:
+            self._deliverer.join(timeout=max(0.0, deadline - time.monotonic()))
+        if self.streams is not None:
+            self.streams.join()              # each stream flushes its batch and saves its cursor
+        self.abandoned = sorted(self.running) + (["deliver"] if self._deliverer and self._deliverer.is_alive()
+                                                 else [])
+        if self.abandoned:
+            log.warning("drain bound reached: abandoning unfinished work, none of it committed; it is redone on the"
+                        " next start", extra={"abandoned": self.abandoned, "drain_timeout_s": self.drain_timeout})
         log.info("stopped")
 
+    def reload(self) -> None:
+        self.notifier.reloading()
+        try:
+            self.app.reload_rules()
+        finally:
+            self.notifier.ready(self.status_line())
+
     def install_signals(self) -> None:
-        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
-        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
-        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=self._sighup, daemon=True).start())
+        def on_stop(signum: int, _frame: object) -> None:
+            if self.stop.is_set():          # a second Ctrl-C / SIGTERM: the operator does not want to wait
+                log.warning("second %s: exiting now without draining", signal.Signals(signum).name)
+                logging.shutdown()
+                os._exit(1)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=self._sighup, name="reload",
+                                                                  daemon=True).start())
 
     def _sighup(self) -> None:
-        self.app.rules_watcher.mark_current()
-        self.app.reload_rules()
+        self.app.rules_watcher.mark_current()     # the watcher must not report this change a second time
+        self.reload()
 
 
-def run_daemon(paths: Paths) -> int:
+def run_daemon(paths: Paths, notifier: Notifier | None = None) -> int:
     app = App(paths)
     with RunLock(app.db_path):
-        daemon = Daemon(app)
+        daemon = Daemon(app, notifier=notifier or Notifier())
         daemon.install_signals()
         try:
             daemon.run()
         finally:
             app.close()
+            daemon.notifier.close()
+    if daemon.abandoned:
+        # Worker threads stuck in a fetch would keep the interpreter alive until their own timeouts; nothing
+        # of theirs can be committed any more (the store is closed), so leave now, within the bound.
+        logging.shutdown()
+        os._exit(0)
     return 0

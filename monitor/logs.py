@@ -17,14 +17,26 @@ from pythonjsonlogger.json import JsonFormatter
 
 SECRET_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_WEBHOOK_URL",
               "TWITTER_BEARER_TOKEN", "BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN", "REDDIT_CLIENT_SECRET")
+# Any other variable named like a secret is treated as one too (a custom `slack.token_env`, a credential).
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|WEBHOOK")
 _PATTERNS = [
-    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer\s+|basic\s+|token\s+)?[^\s'\",}]+"),
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer\s+|basic\s+|token\s+|oauth\s+)?[^\s'\",}]+"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9%._~+/=-]{8,}"),
-    re.compile(r"(xox[abposr]-|xapp-)[A-Za-z0-9-]+"),
-    re.compile(r"(https://hooks\.slack\.com/services/)[A-Za-z0-9/]+"),
+    re.compile(r"(xox[abposre]-|xapp-)[A-Za-z0-9-]+"),
+    re.compile(r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]+"),
+    re.compile(r"(?i)([?&;](?:access_token|token|api_key|apikey|key|secret|client_secret|password|sig)=)[^&\s'\"#]+"),
+    re.compile(r"(?i)(oauth_signature=\"?)[^\s\",&]+"),
 ]
+_SECRET_KEY = re.compile(r"(?i)^(proxy-)?authorization$|token|secret|password|passwd|cookie|api[_-]?key|signature")
 _EXTRA_SECRETS: set[str] = set()
 _STD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+
+
+def secret_values(environ: Any = None) -> list[str]:
+    """The values to scrub: every known secret variable and every variable named like one (longest first)."""
+    env = os.environ if environ is None else environ
+    names = set(SECRET_ENV) | {n for n in env if _SECRET_NAME.search(n.upper())}
+    return sorted({v for n in names if (v := env.get(n)) and len(v) >= 6}, key=len, reverse=True)
 
 
 def add_secret(value: str | None) -> None:
@@ -43,11 +55,33 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
+def _redact_value(value: Any, secrets: list[str], depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if depth > 4 or isinstance(value, int | float | bool) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {k: "[REDACTED]" if isinstance(k, str) and _SECRET_KEY.search(k) and v
+                else _redact_value(v, secrets, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_redact_value(v, secrets, depth + 1) for v in value]
+    return redact(str(value), secrets)      # objects whose repr might carry a header or a token
+
+
 class RedactingFilter(logging.Filter):
+    """Scrubs the message, every extra field, the traceback and the stack of each record, whoever logged it.
+
+    The traceback is formatted here, redacted, and left as `exc_text` (with `exc_info` cleared): formatters
+    would otherwise format the raw exception after the filter ran, and exception messages do carry URLs
+    and headers.
+    """
+
     def __init__(self, extra_env: tuple[str, ...] = ()):
         super().__init__()
-        names = SECRET_ENV + extra_env
-        self.secrets = sorted({v for n in names if (v := os.environ.get(n)) and len(v) >= 6}, key=len, reverse=True)
+        self.secrets = secret_values()
+        extra = [v for n in extra_env if (v := os.environ.get(n)) and len(v) >= 6]
+        self.secrets = sorted(set(self.secrets) | set(extra), key=len, reverse=True)
+        self._formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -56,9 +90,16 @@ class RedactingFilter(logging.Filter):
             msg = str(record.msg)
         record.msg = redact(msg, self.secrets)
         record.args = None
+        if record.exc_info:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.secrets)
         for key, value in list(record.__dict__.items()):
-            if key not in _STD and isinstance(value, str):
-                setattr(record, key, redact(value, self.secrets))
+            if key not in _STD:
+                setattr(record, key, _redact_value(value, self.secrets))
         return True
 
 
@@ -68,9 +109,14 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         when = self.formatTime(record, "%Y-%m-%dT%H:%M:%S")
         extras = " ".join(f"{k}={_fmt(v)}" for k, v in record.__dict__.items() if k not in _STD)
-        line = f"{when}Z {record.levelname} {record.getMessage()}" + (f" {extras}" if extras else "")
-        if record.exc_info:
-            line += " | " + self.formatException(record.exc_info).replace("\n", " | ")
+        origin = "" if record.name == "monitor" or record.name.startswith("monitor.") else f"{record.name}: "
+        line = f"{when}Z {record.levelname} {origin}{record.getMessage()}" + (f" {extras}" if extras else "")
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line += " | " + record.exc_text.replace("\n", " | ")
+        if record.stack_info:
+            line += " | " + record.stack_info.replace("\n", " | ")
         return line.replace("\n", " ")
 
 
@@ -83,8 +129,11 @@ def setup(level: str = "INFO", fmt: str = "text", stream: Any = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RedactingFilter())
     if fmt == "json":
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                                           rename_fields={"asctime": "time", "levelname": "level"}))
+        json_formatter = JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                                       rename_fields={"asctime": "time", "levelname": "level"},
+                                       datefmt="%Y-%m-%dT%H:%M:%SZ")
+        json_formatter.converter = __import__("time").gmtime
+        handler.setFormatter(json_formatter)
     else:
         formatter = TextFormatter()
         formatter.converter = __import__("time").gmtime

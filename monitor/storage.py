@@ -108,6 +108,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sources ADD COLUMN disabled_fingerprint TEXT;
     """,
+    # v5 (operations): retention keeps per-day counts of the mentions it prunes, and remembers its last run.
+    """
+    CREATE INDEX alert_mentions_mention ON alert_mentions (mention_id);
+    CREATE INDEX mentions_source_counts ON mentions (source_id, status, negative);   -- metrics: covering scan
+    CREATE TABLE mention_daily (
+        day TEXT NOT NULL, source_id TEXT NOT NULL, brand TEXT NOT NULL,
+        mentions INTEGER NOT NULL DEFAULT 0, matched INTEGER NOT NULL DEFAULT 0, negative INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, source_id, brand));
+    CREATE TABLE maintenance (job TEXT PRIMARY KEY, last_run REAL NOT NULL, detail TEXT);
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

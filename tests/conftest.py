@@ -22,6 +22,7 @@ owners:
   head-of-comms: {slack: "@U0HEAD"}
 defaults:
   notify: comms-oncall
+  group_wait: 1s        # tests want prompt announcements; the default (30s) is exercised by the SPEC rules
 escalation_policies:
   critical:
     - notify: [security, head-of-comms]

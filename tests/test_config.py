@@ -80,7 +80,7 @@ def test_every_error_reported_at_once(tmp_path):
     (("after: 10m", "after: ten minutes"), 'bad duration "ten minutes"'),
     (("routes:\n", "quiet_hours: {from: '22:00', to: '07:00', tz: Mars/Olympus}\nroutes:\n"), 'unknown time zone "Mars/Olympus"'),
     (("routes:\n", "routes:\n  - name: everything\n    notify: comms-oncall\n"), 'can never match'),
-    (("  notify: comms-oncall\nescalation", "  notify: comms-oncall\n  notfy: x\nescalation"), 'unknown key "notfy" (did you mean "notify"?)'),
+    (("  notify: comms-oncall\n  group_wait", "  notify: comms-oncall\n  notfy: x\n  group_wait"), 'unknown key "notfy" (did you mean "notify"?)'),
     (("  - name: bad-review", "  - name: data-security"), 'duplicate route name "data-security"'),
     (("owners:\n", "owners:\n  comms-oncall: {slack: '#other'}\n"), "duplicate key"),
 ])

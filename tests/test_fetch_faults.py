@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 import os
+import re
 import resource
 import subprocess
 import sys

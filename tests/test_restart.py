@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.conftest import RULES, write_config
+from tests.conftest import write_config
 from tests.fakes.feeds import Feed, Item
 from tests.fakes.slack import TOKEN
 from tests.fakes.twitter import BEARER, FakeX, Tweet
@@ -47,9 +47,7 @@ def test_kill_9_mid_poll_loses_nothing_and_stores_nothing_twice(tmp_path, feed_s
         x.add(*[Tweet(i, f"acme post {i}" + (" terrible support, never again" if i % 50 == 0 else ""),
                       created_at=now - 60) for i in range(1, N_TWEETS + 1)])
         x.stall_page = 1
-        # group_wait 1s: alerts are announced promptly (the default 30s would only slow the test down)
-        cfg, rules = write_config(tmp_path, rules=RULES.replace("  notify: comms-oncall\nescalation",
-                                  "  notify: comms-oncall\n  group_wait: 1s\nescalation"), slack_url=fake_slack.api_url, sources=f"""\
+        cfg, rules = write_config(tmp_path, slack_url=fake_slack.api_url, sources=f"""\
             - id: news
               kind: rss
               url: {feed_server.feed_url('/news.xml')}

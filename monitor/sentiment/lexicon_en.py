@@ -42,7 +42,7 @@ CX_LEXICON: dict[str, float] = {
     "poorly": -1.8, "annoyance": -1.5, "annoyances": -1.5, "nuisance": -1.4, "hassle": -1.5,
     "headache": -1.4, "nightmare": -2.4, "disappointment": -2.0, "regret": -2.0, "regrets": -2.0,
     "unfortunately": -1.6, "unfortunate": -1.4, "complained": -1.4, "complain": -1.2,
-    "disgraceful": -2.5, "disgrace": -2.3, "shambles": -2.2, "appalling": -2.6, "unacceptable": -2.2,
+    "disgraceful": -2.5, "disgrace": -2.3, "shambles": -2.2, "appalling": -2.6,
     "overpriced": -1.8, "overcharged": -2.2, "ripoff": -2.6, "rip-off": -2.6, "scammed": -2.6,
     "fraudulent": -2.5, "unauthorized": -2.0, "unauthorised": -2.0, "breach": -2.2, "breached": -2.2,
     "hacked": -2.2, "leaked": -1.8, "compromised": -1.8, "recalled": -1.5, "unsafe": -2.0,

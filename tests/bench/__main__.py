@@ -16,6 +16,7 @@ SCENARIOS = [
     ("slack", "tests.bench.slack", "hostile-alert rendering; outbox throughput vs a bare WebClient loop"),
     ("lifecycle", "tests.bench.lifecycle", "grouping storm vs distinct stories; timer tick cost"),
     ("polling", "tests.bench.polling", "1,000 RSS sources, 90% answering 304, vs the same round without conditional GET"),
+    ("operations", "tests.bench.operations", "retention pruning, metrics scrape and status on 200k mentions"),
 ]
 
 

@@ -1,0 +1,96 @@
+"""A real `monitor` process for tests: started with a bounded life, its log lines read as they come."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class MonitorProcess:
+    """`with MonitorProcess(["run", "--config", ...]) as p: p.wait_for("daemon started")`.
+
+    The process is always killed on exit from the block, so a failing test never leaves one behind.
+    """
+
+    def __init__(self, args: Sequence[str], env: dict[str, str] | None = None, cwd: str | Path | None = None,
+                 unset: Sequence[str] = ()):
+        self.args = [sys.executable, "-m", "monitor", *args]
+        self.env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k not in unset}
+        self.cwd = cwd
+        self.lines: list[str] = []
+        self.stdout = ""
+        self._cond = threading.Condition()
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> MonitorProcess:
+        self.proc = subprocess.Popen(self.args, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self._readers = [threading.Thread(target=self._read, daemon=True),
+                         threading.Thread(target=self._read_stdout, daemon=True)]
+        for t in self._readers:
+            t.start()
+        return self
+
+    def _read(self) -> None:
+        assert self.proc and self.proc.stderr
+        for line in self.proc.stderr:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+
+    def _read_stdout(self) -> None:
+        assert self.proc and self.proc.stdout
+        for line in self.proc.stdout:
+            self.stdout += line
+
+    @property
+    def pid(self) -> int:
+        assert self.proc
+        return self.proc.pid
+
+    def wait_for(self, pattern: str, timeout: float = 20.0, start: int = 0) -> str:
+        """The first log line (from index `start`) matching the regex; fail with the log if none comes."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.lines[start:]:
+                    if rx.search(line):
+                        return line
+                if self.proc and self.proc.poll() is not None:
+                    deadline = min(deadline, time.monotonic() + 0.5)    # exited: only late lines may come
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no log line matching {pattern!r} within {timeout}s; log:\n"
+                                         + "\n".join(self.lines[-40:]))
+                self._cond.wait(min(left, 0.1))
+
+    def signal(self, sig: signal.Signals) -> None:
+        assert self.proc
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        assert self.proc
+        rc = self.proc.wait(timeout=timeout)
+        for t in self._readers:
+            t.join(timeout=5)     # the last lines
+        return rc
+
+    def log(self) -> str:
+        with self._cond:
+            return "\n".join(self.lines)
+
+    def __enter__(self) -> MonitorProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)

@@ -1,0 +1,110 @@
+"""`monitor status`: per-source health, the outbox, open alerts by owner, and an exit status ops can alert on."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from monitor.cli import main
+from monitor.storage import Store, dumps
+from tests.conftest import write_config
+
+SOURCES = """\
+    - id: healthy
+      kind: rss
+      url: http://127.0.0.1:9/a.xml
+      every: 5m
+    - id: failing
+      kind: rss
+      url: http://127.0.0.1:9/b.xml
+      failure_alert_after: 3
+    - id: refused
+      kind: rss
+      url: http://127.0.0.1:9/c.xml
+    - id: new
+      kind: rss
+      url: http://127.0.0.1:9/d.xml
+    - id: paused
+      kind: rss
+      url: http://127.0.0.1:9/e.xml
+      enabled: false
+"""
+
+
+@pytest.fixture
+def setup(tmp_path):
+    cfg, rules = write_config(tmp_path, sources=SOURCES)
+    store = Store(tmp_path / "monitor.db")
+    now = time.time()
+    with store.tx() as db:
+        db.execute("INSERT INTO sources (id, kind, last_attempt, last_success) VALUES ('healthy', 'rss', ?, ?)",
+                   (now - 60, now - 60))
+        db.execute("INSERT INTO sources (id, kind, last_attempt, last_success, last_error, last_error_at,"
+                   " consecutive_failures, next_run) VALUES ('failing', 'rss', ?, ?, 'HTTP 503 from x', ?, 1, ?)",
+                   (now - 30, now - 3600, now - 30, now + 600))
+        db.execute("INSERT INTO sources (id, kind, last_attempt) VALUES ('refused', 'rss', ?)", (now - 30,))
+        for i, (owners, state) in enumerate([(["comms-oncall"], "open"), (["comms-oncall", "security"], "open"),
+                                             (["support-lead"], "acknowledged"), (["support-lead"], "resolved")]):
+            db.execute("INSERT INTO alerts (group_key, targets, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                       (f"g{i}", dumps([{"owner": o, "channel": f"#{o}"} for o in owners]), state, now - 100, now))
+        db.execute("INSERT INTO deliveries (dedupe_key, kind, channel, payload, created_at) VALUES"
+                   " ('d1', 'post', '#comms-alerts', '{}', ?)", (now - 120,))
+    yield cfg, rules, store, now
+    store.close()
+
+
+def _status(cfg, capsys) -> tuple[int, dict]:
+    rc = main(["status", "--config", str(cfg), "--json"])
+    return rc, json.loads(capsys.readouterr().out)
+
+
+def test_healthy_report_and_exit_0(setup, capsys):
+    cfg, _rules, _store, now = setup
+    rc, rep = _status(cfg, capsys)
+    assert rc == 0, rep["problems"]
+    src = {s["id"]: s for s in rep["sources"]}
+    assert src["healthy"]["last_success"] and src["healthy"]["consecutive_failures"] == 0
+    assert src["healthy"]["next_run"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 60 + 300))
+    assert src["failing"]["last_error"] == "HTTP 503 from x" and src["failing"]["consecutive_failures"] == 1
+    assert src["failing"]["next_run"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 600))  # backoff
+    assert src["new"]["last_success"] is None and src["new"]["healthy"]
+    assert src["paused"]["next_run"] is None
+    assert rep["outbox"]["pending"] == 1 and rep["outbox"]["oldest_pending"] and not rep["outbox"]["stuck"]
+    assert rep["open_alerts"] == {"comms-oncall": 2, "support-lead": 1, "security": 1}
+    assert rep["unacknowledged"]["count"] == 2
+
+
+@pytest.mark.parametrize("change, problem", [
+    ("UPDATE sources SET consecutive_failures = 3 WHERE id = 'failing'", "source failing: 3 failed polls in a row"),
+    ("UPDATE sources SET disabled_reason = 'HTTP 401 from x' WHERE id = 'refused'",
+     "source refused: disabled: HTTP 401 from x"),
+    ("UPDATE sources SET last_attempt = last_attempt - 7200, last_success = last_success - 7200 WHERE id = 'healthy'",
+     "source healthy: not polled for 2h1m"),
+    ("UPDATE deliveries SET created_at = created_at - 3600", "outbox: oldest message waiting for 1h2m"),
+    ("UPDATE deliveries SET last_error = 'halted: Slack refused the token: invalid_auth'",   # as the outbox stores it
+     "outbox: delivery halted: Slack refused the token: invalid_auth"),
+])
+def test_unhealthy_exits_1_and_says_why(setup, capsys, change, problem):
+    cfg, _rules, store, _now = setup
+    with store.tx() as db:
+        db.execute(change)
+    rc, rep = _status(cfg, capsys)
+    assert rc == 1
+    assert not rep["healthy"]
+    assert any(p.startswith(problem) for p in rep["problems"]), rep["problems"]
+
+
+def test_text_output(setup, capsys):
+    cfg, _rules, store, _now = setup
+    with store.tx() as db:
+        db.execute("UPDATE sources SET consecutive_failures = 3 WHERE id = 'failing'")
+    rc = main(["status", "--config", str(cfg)])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "FAIL failing" in out and "last error: HTTP 503 from x" in out
+    assert "ok   healthy" in out and "off  paused" in out
+    assert "outbox: 1 pending, oldest" in out
+    assert "open alerts: comms-oncall 2, security 1, support-lead 1" in out
+    assert "UNHEALTHY:\n  - source failing: 3 failed polls in a row" in out

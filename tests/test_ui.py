@@ -1,0 +1,158 @@
+"""`monitor ui`: Datasette over a snapshot (immutable) or the live file (read-only), with the shipped saved
+queries executing against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from monitor import retention
+from monitor.alerts import transition
+from monitor.clock import FakeClock
+from monitor.daemon import App, Paths, run_once
+from monitor.errors import MonitorError
+from monitor.ui import UI, metadata
+from tests.conftest import write_config
+from tests.fakes.feeds import Feed, Item
+from tests.fakes.process import MonitorProcess
+from tests.fakes.server import free_port
+
+DAY = 86400.0
+
+
+@pytest.fixture
+def db(tmp_path, feed_server, fake_slack, slack_env) -> str:
+    """Two days of real pipeline output: alerts (one acknowledged after 30 minutes), and a pruned day."""
+    clock = FakeClock(time.time() - 45 * DAY)
+    cfg, rules = write_config(tmp_path, slack_url=fake_slack.api_url, sources=f"""\
+        - id: news
+          kind: rss
+          url: {feed_server.feed_url('/news.xml')}
+    """)
+    app = App(Paths(str(cfg), str(rules)), clock=clock)
+
+    # each day's complaints are new stories: the same text again would (rightly) join the still-open alert
+    stories = {"old": ("Acme support is terrible", "Rude and useless. Awful.",
+                       "Acme refund denied again", "Worst service, I hate it."),
+               "new": ("Acme app crashed and lost my files", "Furious, this is a disaster.",
+                       "Acme delivery three weeks late", "Still waiting, horrible experience.")}
+
+    def day(prefix: str) -> None:
+        t1, b1, t2, b2 = stories[prefix]
+        feed_server.feeds["/news.xml"] = Feed([
+            Item(f"{prefix}-a", t1, b1, published=clock.now() - 60),
+            Item(f"{prefix}-b", t2, b2, published=clock.now() - 60),
+            Item(f"{prefix}-c", "I love Acme", "Great blender!", published=clock.now() - 60)])
+        run_once(app, delivery_budget_s=10)
+
+    try:
+        day("old")                                    # 45 days ago: its unalerted mention gets pruned
+        clock.advance(44 * DAY)
+        day("new")
+        first = app.store.query("SELECT id FROM alerts ORDER BY id DESC LIMIT 1")[0]["id"]
+        clock.advance(1800)
+        transition(app.store, first, "ack", "jane")
+        retention.prune(app.store, 30 * DAY)
+        return app.db_path
+    finally:
+        app.close()
+
+
+def _get(ui: UI, *paths: str) -> list[Any]:
+    async def go() -> list[Any]:
+        await ui.startup()
+        out = []
+        for p in paths:
+            r = await ui.ds.client.get(p)
+            assert r.status_code == 200, (p, r.text[:500])
+            out.append(r.json())
+        return out
+    return asyncio.run(go())
+
+
+def test_canned_queries_on_a_snapshot(db):
+    ui = UI(db)
+    try:
+        opened, negative, tta, tables = _get(
+            ui, "/monitor/open_alerts.json?_shape=array",
+            "/monitor/negative_by_brand_and_day.json?_shape=array&days=60",
+            "/monitor/time_to_acknowledge_by_owner.json?_shape=array",
+            "/monitor.json")
+    finally:
+        ui.close()
+    # two negative mentions a day, each its own alert routed to comms-oncall; one acknowledged
+    assert len(opened) == 4 and {a["owners"] for a in opened} == {"comms-oncall"}
+    assert {a["state"] for a in opened} == {"open", "acknowledged"}
+    days = {(r["day"], r["brand"]): r for r in negative}
+    assert len(days) == 2 and all(r["brand"] == "acme" for r in negative)
+    assert sorted((r["mentions"], r["negative"]) for r in negative) == [(3, 2), (3, 2)]   # live + pruned counts
+    assert [r["owner"] for r in tta] == ["comms-oncall"]
+    assert tta[0]["alerts"] == 2 and tta[0]["acknowledged"] == 1 and tta[0]["avg_minutes_to_ack"] == 30.0
+    names = {t["name"]: t for t in tables["tables"]}
+    assert names["maintenance"]["hidden"] and not names["alerts"]["hidden"]
+
+
+def test_query_parameters_filter(db):
+    ui = UI(db)
+    try:
+        (none,) = _get(ui, "/monitor/negative_by_brand_and_day.json?_shape=array&brand=globex&days=60")
+        (recent,) = _get(ui, "/monitor/negative_by_brand_and_day.json?_shape=array&days=7")
+    finally:
+        ui.close()
+    assert none == [] and len(recent) == 1
+
+
+def test_snapshot_is_immutable_and_live_sees_new_writes(db):
+    import sqlite3
+
+    snap, live = UI(db), UI(db, live=True)
+    try:
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE alerts SET state = 'resolved'")
+        (a,) = _get(snap, "/monitor/open_alerts.json?_shape=array")
+        (b,) = _get(live, "/monitor/open_alerts.json?_shape=array")
+        assert len(a) == 4 and b == []
+        for ui in (snap, live):
+            r = asyncio.run(ui.ds.client.get("/monitor.json?sql=DELETE+FROM+alerts"))
+            assert r.status_code == 400 and "must be a SELECT" in r.text
+        with pytest.raises(AssertionError):      # Datasette refuses writes to an immutable database outright
+            asyncio.run(snap.ds.get_database("monitor").execute_write("DELETE FROM alerts"))
+    finally:
+        snap.close()
+        live.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 4
+
+
+def test_metadata_ships_with_the_package():
+    meta = metadata("prod")
+    assert set(meta["databases"]) == {"prod"}
+    assert {"open_alerts", "negative_by_brand_and_day", "time_to_acknowledge_by_owner"} <= set(
+        meta["databases"]["prod"]["queries"])
+
+
+def test_missing_database_is_a_clear_error(tmp_path):
+    with pytest.raises(MonitorError, match="no database at"):
+        UI(str(tmp_path / "nope.db"))
+
+
+def test_cli_serves_on_loopback_and_stops(db, tmp_path):
+    port = free_port()
+    cfg, _rules = write_config(tmp_path, sources="[]\n")
+    with MonitorProcess(["ui", "--config", str(cfg), "--db", db, "--port", str(port)]) as proc:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/monitor/open_alerts.json?_shape=array", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or (proc.proc and proc.proc.poll() is not None):
+                    raise AssertionError("monitor ui did not come up:\n" + proc.log()) from None
+                time.sleep(0.1)
+        assert r.status_code == 200 and len(r.json()) == 4
+        assert f"http://127.0.0.1:{port}/monitor" in proc.stdout
+    # leaving the block kills the server: it never outlives the test

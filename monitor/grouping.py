@@ -81,19 +81,21 @@ def assign(db: sqlite_utils.Database, now: float, m: Mention, brand: str, hit: R
         join(db, now, spike[0]["id"], m, [])
         return spike[0]["id"], False
     group_key = f"{hit.route or 'default'}|{brand}"
+    since = now - rules.defaults.story_window    # an old, quiet alert is not today's story, even if unresolved
     keys = story_keys(m)
     if keys:
         marks = ",".join("?" * len(keys))
         same = rows(db, f"SELECT a.id FROM alert_stories s JOIN alerts a ON a.id = s.alert_id WHERE s.key IN ({marks})"
-                        " AND a.group_key = ? AND a.state != 'resolved' ORDER BY a.id DESC LIMIT 1", (*keys, group_key))
+                        " AND a.group_key = ? AND a.state != 'resolved' AND a.updated_at >= ?"
+                        " ORDER BY a.id DESC LIMIT 1", (*keys, group_key, since))
         if same:
             join(db, now, same[0]["id"], m, keys)
             return same[0]["id"], False
     text = story_text(m)
     if len(text) >= MIN_TEXT_FOR_SIMILARITY:
         cands = rows(db, "SELECT id, story_text FROM alerts WHERE group_key = ? AND state != 'resolved'"
-                         " AND kind = 'mention' AND story_text IS NOT NULL ORDER BY id DESC LIMIT ?",
-                     (group_key, CANDIDATES))
+                         " AND kind = 'mention' AND story_text IS NOT NULL AND updated_at >= ? ORDER BY id DESC LIMIT ?",
+                     (group_key, since, CANDIDATES))
         choices = {c["id"]: c["story_text"] for c in cands}
         best = process.extractOne(text, choices, scorer=fuzz.ratio,
                                   score_cutoff=rules.defaults.group_similarity * 100)

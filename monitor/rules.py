@@ -50,6 +50,7 @@ class Defaults(Strict):
     repeat_after: Duration = 4 * 3600.0   # an open, unacknowledged alert is re-announced this often
     ack_timeout: Duration | None = None   # an acknowledged alert not resolved by then reopens
     group_similarity: float = Field(0.9, ge=0.5, le=1.0)   # texts this alike (0..1) are one story
+    story_window: Duration = 86400.0   # a story silent this long starts a new alert when it comes back
 
 
 class Timing(Strict):

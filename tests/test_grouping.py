@@ -60,6 +60,16 @@ def test_a_new_story_is_a_new_alert(h):
     assert len(h.sender.roots()) == 2
 
 
+def test_a_story_silent_past_story_window_comes_back_as_a_new_alert(h):
+    """Regression: an unresolved alert from weeks ago swallowed today's mention of the same text."""
+    h.mention(STORY)
+    h.clock.advance(23 * 3600)
+    h.mention("RT @jane: " + STORY)                       # within the default 24h window: the same story
+    h.clock.advance(25 * 3600)
+    h.mention("RT @joe: " + STORY)                        # silent for 25h: a new alert
+    assert [a["mention_count"] for a in h.alerts()] == [2, 1]
+
+
 def test_same_link_after_unwrapping_is_one_story(h):
     h.mention("Acme layoffs: support staff say the company is a disaster",
               url="https://news.example.com/acme-layoffs?utm_source=twitter&utm_medium=social")

@@ -328,6 +328,8 @@ def start_interactive(slack: Any, store: Store, clock: Clock, env: dict[str, str
     """What the daemon starts, from `slack:` config and the environment; None (and why, in the log) if nothing."""
     if slack.mode == "webhook" or slack.interactive == "off":
         return None
+    if not env.get(slack.token_env):
+        return None      # no bot token: alerts print to the terminal, there are no buttons to click
     actions = Actions(store, clock, slack.api_url, on_change, slack.timeout)
     if slack.interactive == "socket":
         token = env.get(slack.app_token_env)

@@ -167,3 +167,41 @@ def test_the_dispatcher_sends_no_poll_to_a_host_inside_its_gap():
     assert len(results) == 5 and len(starts) == 5
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     assert min(gaps) >= 0.29, gaps
+
+
+def test_routing_after_a_poll_is_single_flight_and_leaves_no_row_behind(tmp_path):
+    """Regression: each of the 64 workers ran `process_pending` after its poll and all analysed the same pending
+    rows (one claim won, the rest was thrown away), so a cold round's CPU grew with the pool."""
+    from monitor.collectors import CollectResult
+    from monitor.model import Mention
+
+    cfg, rules = write_config(tmp_path, sources="- {id: s0, kind: rss, url: 'http://127.0.0.1:9/f.xml'}\n")
+    app = App(Paths(str(cfg), str(rules)), sender=ConsoleSender(open("/dev/null", "w")))
+    source = app.config.source("s0")
+    pipeline = app.pipeline
+    analysed: list[str] = []
+    real_analyze = app.analyzer.analyze
+
+    def slow_analyze(m, only=None):
+        analysed.append(m.external_id)
+        time.sleep(0.2)
+        return real_analyze(m, only)
+
+    app.analyzer.analyze = slow_analyze  # type: ignore[method-assign]
+
+    def mention(i: int) -> Mention:
+        return Mention(source_id="s0", source_kind="rss", external_id=f"m{i}", text=f"Acme news number {i}")
+
+    pipeline.ingest(source, CollectResult([mention(0)]))
+    router = threading.Thread(target=pipeline.process_pending)
+    router.start()
+    time.sleep(0.05)                                   # the router is busy with m0
+    pipeline.ingest(source, CollectResult([mention(1)]))
+    t0 = time.monotonic()
+    assert pipeline.process_pending(wait=False) == 0   # does not wait, does not duplicate the work
+    assert time.monotonic() - t0 < 0.1
+    router.join(timeout=10)
+    left = app.store.one("SELECT COUNT(*) AS n FROM mentions WHERE processed_at IS NULL")["n"]
+    app.close()
+    assert left == 0, "the routing thread looked again after letting go and routed m1 too"
+    assert sorted(analysed) == ["m0", "m1"], analysed

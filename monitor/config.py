@@ -10,6 +10,7 @@ import os
 import re
 import zoneinfo
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -149,6 +150,9 @@ class DaemonConfig(Strict):
     # On SIGTERM, polls and sends in progress get this long to finish; then the daemon exits anyway (nothing
     # half-written: every write is a transaction). Keep it below systemd's TimeoutStopSec.
     drain_timeout: Duration = 20.0
+    # Polls in progress at once, whatever the number of sources (one worker thread each). Size it for the polls
+    # per second you need times a typical poll's duration, plus the sources that may hang until http.deadline.
+    max_concurrent_polls: int = Field(64, ge=1, le=1024)
 
 
 class SentimentConfig(Strict):
@@ -179,10 +183,12 @@ class Config:
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
 
     def source(self, source_id: str) -> SourceOptions:
-        for s in self.sources:
-            if s.id == source_id:
-                return s
-        raise KeyError(source_id)
+        return self._sources_by_id[source_id]
+
+    @cached_property
+    def _sources_by_id(self) -> dict[str, SourceOptions]:
+        # every poll and every routed mention looks its source up: a scan of 5,000 would cost a second a round
+        return {s.id: s for s in self.sources}
 
     def db_path(self, override: str | None = None) -> str:
         return os.path.expanduser(override or self.storage.path)

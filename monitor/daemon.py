@@ -12,13 +12,11 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -28,9 +26,10 @@ from .clock import Clock, SystemClock
 from .collectors import SourceOptions
 from .config import Config, load_config
 from .delivery import ConsoleSender, Outbox, Sender, SlackSender
+from .dispatch import PollDispatcher
 from .errors import ConfigError
 from .escalation import tick
-from .fetch import make_client
+from .fetch import limiter_of, make_client
 from .metrics import Metrics
 from .pipeline import Analyzer, Pipeline
 from .poller import Poller, PollOutcome
@@ -73,7 +72,8 @@ class App:
                              stuck_after=self.config.slack.stuck_after)
         self.wake = threading.Event()        # set when new deliveries are queued
         self.pipeline = Pipeline(self.store, lambda: self._analyzer, on_alert=lambda _id: self.wake.set())
-        self.client = make_client(self.config.http, transport)
+        self.client = make_client(self.config.http, transport,
+                                  max_connections=self.config.daemon.max_concurrent_polls)
         self.poller = Poller(self.store, self.pipeline, self.client, self.clock, self.config.http,
                              lambda: self.rules.default_targets)
         self.rules_watcher = RulesWatcher(paths.rules, self.reload_rules)
@@ -143,18 +143,31 @@ class App:
                                   not_modified=outcome.not_modified, skipped=bool(outcome.skipped))
         return outcome
 
+    def dispatcher(self, poll: Callable[[SourceOptions], Any], *, max_concurrent: int | None = None,
+                   on_overlap: Callable[[str], None] | None = None) -> PollDispatcher:
+        """The bounded, host-aware poll pool both modes use (`dispatch.py` says why it is built this way)."""
+        return PollDispatcher(poll, max_concurrent=max_concurrent or self.config.daemon.max_concurrent_polls,
+                              per_host_concurrency=self.config.http.per_host_concurrency,
+                              limiter=limiter_of(self.client), on_overlap=on_overlap,
+                              on_drift=self.metrics.poll_drift.observe)
+
     def close(self) -> None:
         self.metrics.close()
         self.client.close()
         self.store.close()
 
 
-def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int = 4) -> dict[str, Any]:
-    """Cron mode: finish leftovers, poll every source once, route, deliver what is due, exit."""
+def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None = None) -> dict[str, Any]:
+    """Cron mode: finish leftovers, poll every source once, route, deliver what is due, exit.
+
+    The polls go through the daemon's own bounded, host-aware pool (`daemon.max_concurrent_polls` workers,
+    `workers` overrides it), so 5,000 sources finish a round as fast as the per-host limits allow.
+    """
     app.pipeline.process_pending()
     sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sources) or 1))) as pool:
-        outcomes = list(pool.map(app.poll_source, sources))
+    results = app.dispatcher(app.poll_source, max_concurrent=workers).run_round(sources)
+    outcomes = [o if o is not None else PollOutcome(s.id, False, error="poll crashed (see the log)")
+                for s, o in zip(sources, results, strict=True)]
     streamed = run_streams_once(app)        # each stream catches up from its saved cursor, bounded in time
     app.pipeline.process_pending()
     app.queue_digests()
@@ -182,16 +195,19 @@ def drain(outbox: Outbox, clock: Clock, budget_s: float) -> int:
 
 
 class Daemon:
-    """`monitor run`: one APScheduler job per source, a delivery loop, SIGHUP reload, SIGTERM drain.
+    """`monitor run`: polls on a bounded dispatcher, timers on APScheduler, a delivery loop, SIGHUP, SIGTERM.
 
     Scheduling choices, on purpose:
-    - one worker per enabled source (plus spare ones for housekeeping): a source that never answers holds
-      one worker until its fetch deadline, never the others' (the pool is never exhausted by hung polls);
-    - `max_instances=1`: a poll still running when its next slot comes is not overlapped by a second one;
-      that slot is skipped, logged with the source id, and counted (`monitor_polls_overlapped_total`);
-    - `coalesce=True`: after a stall (suspend, clock jump) a source is polled once, not once per missed slot;
-    - `misfire_grace_time=None`: a late poll still runs, however late; skipping it would only add a whole
-      interval of delay to a source that is already late.
+    - polls run on `PollDispatcher` (`dispatch.py`): at most `daemon.max_concurrent_polls` worker threads
+      however many sources there are, handed out oldest-due first and per host within the politeness limits;
+      a source that never answers holds one worker until its fetch deadline, never the others';
+    - a poll still running when its next slot comes is not overlapped by a second one; that slot is skipped,
+      logged with the source id, and counted (`monitor_polls_overlapped_total`);
+    - after a stall (suspend, clock jump) a source is polled once, not once per missed slot, and a late poll
+      still runs however late: skipping it would only add a whole interval to a source already late;
+    - schedule drift (start minus due) is a histogram, `monitor_poll_schedule_drift_seconds`.
+    APScheduler keeps the housekeeping jobs (alert timers, retention, digests, the watchdog) on its own
+    small pools, so they never queue behind polls.
     The systemd watchdog is pinged from a job of this same scheduler, so a stuck scheduler loop (or a stalled
     delivery loop) stops the pings and systemd restarts the daemon.
     """
@@ -212,22 +228,20 @@ class Daemon:
         self._deliverer: threading.Thread | None = None
         self.streams: StreamSupervisor | None = None
         self.buttons: Any = None
-        workers = len([s for s in app.config.sources if s.enabled]) + 2
+        self.polls = app.dispatcher(self._poll_source, on_overlap=self._overlapped)
         self.scheduler = BackgroundScheduler(
-            executors={"default": APThreadPool(max_workers=workers),
+            executors={"default": APThreadPool(max_workers=4),
                        "housekeeping": APThreadPool(max_workers=2)},   # watchdog, retention, never behind polls
             job_defaults={"coalesce": True,          # a late job runs once, not once per missed slot
                           "max_instances": 1,        # a slow poll is never overlapped by its own next run
                           "misfire_grace_time": None},  # run late rather than skip, however late
             timezone="UTC")
-        self.scheduler.add_listener(self._overlapped, EVENT_JOB_MAX_INSTANCES)
 
     def schedule(self) -> None:
         now = datetime.now().astimezone()
+        mono = time.monotonic()
         for i, source in enumerate(s for s in self.app.config.sources if s.enabled and not is_stream(s)):
-            first = now + timedelta(seconds=min(self.stagger_s, 0.2 * i))
-            self.scheduler.add_job(self._poll_job, "interval", seconds=source.every, id=source.id,
-                                   args=[source.id], next_run_time=first, jitter=min(30, source.every * 0.05))
+            self.polls.add(source, mono + min(self.stagger_s, 0.2 * i))
         self.scheduler.add_job(self._tick_job, "interval", seconds=self.tick_s, id="_alert-timers",
                                next_run_time=now)
         self.scheduler.add_job(self._retention_job, "interval", hours=1, id="_retention", executor="housekeeping",
@@ -247,6 +261,9 @@ class Daemon:
         except Exception:  # noqa: BLE001 - a timer bug must not stop the scheduler
             log.exception("alert timers failed; retrying next tick")
 
+    def _poll_source(self, source: SourceOptions) -> None:
+        self._poll_job(source.id)
+
     def _poll_job(self, source_id: str) -> None:
         if self.stop.is_set():
             return
@@ -264,14 +281,12 @@ class Daemon:
         if row:
             self.app.wake.set()
 
-    def _overlapped(self, event: JobSubmissionEvent) -> None:
-        if event.job_id.startswith("_"):
-            return
-        started = self.running.get(event.job_id)
+    def _overlapped(self, source_id: str) -> None:
+        started = self.running.get(source_id)
         log.warning("poll skipped: the previous poll of this source is still running",
-                    extra={"source_id": event.job_id,
+                    extra={"source_id": source_id,
                            "running_s": round(time.monotonic() - started, 1) if started else None})
-        self.app.metrics.polls_overlapped.labels(event.job_id).inc()
+        self.app.metrics.polls_overlapped.labels(source_id).inc()
 
     def _retention_job(self) -> None:
         if not self.stop.is_set():
@@ -321,6 +336,7 @@ class Daemon:
             self.scheduler.add_job(self.app.queue_digests, "interval", seconds=60, id="_digest",
                                    next_run_time=datetime.now().astimezone())
         self.scheduler.start()
+        self.polls.start()
         self.streams = StreamSupervisor(self.app, self.stop)    # one supervised thread per stream source
         self.streams.start()
         from .interactive import start_interactive
@@ -349,6 +365,7 @@ class Daemon:
         if self.buttons is not None:
             self.buttons.stop()
         self.scheduler.shutdown(wait=False)
+        self.polls.stop()
         self.app.wake.set()
         while self.running and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -74,13 +74,18 @@ class PoliteClient(httpx.Client):
     limiter: HostLimiter
 
 
-def make_client(cfg: HttpConfig, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """One pooled client for all collectors; per-request deadlines are enforced in `fetch`."""
+def make_client(cfg: HttpConfig, transport: httpx.BaseTransport | None = None,
+                max_connections: int = 50) -> httpx.Client:
+    """One pooled client for all collectors; per-request deadlines are enforced in `fetch`.
+
+    A poll holds at most one connection at a time, so `max_connections` is the poll pool's size: a worker
+    never waits for a connection another worker holds."""
     timeout = httpx.Timeout(connect=cfg.connect_timeout, read=cfg.read_timeout, write=cfg.read_timeout,
                             pool=cfg.deadline)
     client = PoliteClient(timeout=timeout, follow_redirects=False, transport=transport,
                           headers={"User-Agent": cfg.user_agent, "Accept-Encoding": "gzip, deflate"},
-                          limits=httpx.Limits(max_connections=50, max_keepalive_connections=20))
+                          limits=httpx.Limits(max_connections=max(50, max_connections),
+                                              max_keepalive_connections=max(20, max_connections)))
     client.limiter = HostLimiter(cfg.per_host_concurrency, cfg.per_host_interval)
     return client
 

@@ -33,6 +33,7 @@ from .errors import (
 
 log = logging.getLogger(__name__)
 
+DRIFT_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300)
 POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
 _REASONS = ((SlackRateLimited, "rate_limited"), (ChannelUnavailable, "channel_unavailable"),
             (SlackFatal, "refused"), (SlackTransient, "transient"))
@@ -50,6 +51,9 @@ class Metrics:
         self.polls_overlapped = Counter("monitor_polls_overlapped", "Scheduled polls not started because the "
                                         "previous poll of the same source was still running", ["source"],
                                         registry=self.registry)
+        self.poll_drift = Histogram("monitor_poll_schedule_drift_seconds", "How late polls start: actual start "
+                                    "minus due time (waiting for a worker or for the host's politeness gap)",
+                                    buckets=DRIFT_BUCKETS, registry=self.registry)
         self.slack_calls = Counter("monitor_slack_messages_sent", "Slack calls that succeeded (post, reply, update)",
                                    ["method"], registry=self.registry)
         self.delivery_failures = Counter("monitor_delivery_failures", "Slack calls that failed, by reason",

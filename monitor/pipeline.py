@@ -9,6 +9,7 @@ deliveries, so a crash at any point is repaired by running `process_pending` aga
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +85,8 @@ class Pipeline:
         self.store = store
         self._analyzer = analyzer_ref        # a callable, so a rules reload swaps the analyzer atomically
         self.on_alert = on_alert or (lambda alert_id: None)
+        self._pending_lock = threading.Lock()
+        self._pending_asked = threading.Event()
 
     def ingest(self, source: SourceOptions, result: CollectResult) -> list[int]:
         """Store the collected mentions and the source's new cursor in one transaction; return new ids."""
@@ -138,8 +141,27 @@ class Pipeline:
                         log.exception("routing failed; left for the next pass", extra={"mention_id": row["id"]})
         return done
 
-    def process_pending(self, limit: int = 500) -> int:
-        """Route every stored-but-unrouted mention (oldest first). Safe to call any time, from any thread."""
+    def process_pending(self, limit: int = 500, *, wait: bool = True) -> int:
+        """Route every stored-but-unrouted mention (oldest first). Safe to call any time, from any thread.
+
+        One thread routes at a time: with dozens of poll workers each calling this after its poll, every one
+        of them used to analyse the same pending rows and all but one threw the work away (the cost of a
+        cold round grew with the pool). `wait=False` (the poller) returns at once when another thread is
+        routing; that thread looks again after it lets go, so the caller's rows are never left behind.
+        """
+        done = 0
+        self._pending_asked.set()
+        while self._pending_asked.is_set():
+            if not self._pending_lock.acquire(blocking=wait):
+                return done                 # the holder re-checks `_pending_asked` after releasing
+            try:
+                self._pending_asked.clear()
+                done += self._route_pending(limit)
+            finally:
+                self._pending_lock.release()
+        return done
+
+    def _route_pending(self, limit: int) -> int:
         done = 0
         while True:
             rows = self.store.query("SELECT * FROM mentions WHERE processed_at IS NULL ORDER BY id LIMIT ?",

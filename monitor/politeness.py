@@ -54,6 +54,12 @@ class HostLimiter:
                 self._sleep(start - mono)
             yield
 
+    def ready_in(self, host: str) -> float:
+        """Seconds before `host` may be asked again (its minimum gap); 0 when now. Lets a dispatcher send its
+        workers elsewhere instead of having them sleep in `slot`."""
+        with self._lock:
+            return max(0.0, self._next_start.get(host.lower(), 0.0) - self._monotonic())
+
     def block(self, host: str, until: float | None) -> None:
         """Remember that `host` asked for quiet until `until` (epoch seconds)."""
         if until:

@@ -95,7 +95,7 @@ class Poller:
         log.info("polled", extra={"source_id": source.id, "new": len(new_ids), "items": len(result.mentions),
                                   "not_modified": result.not_modified,
                                   "ms": round((time.monotonic() - started) * 1000)})
-        self.pipeline.process_pending()
+        self.pipeline.process_pending(wait=False)      # another worker routing now routes these too
         return PollOutcome(source.id, True, len(new_ids), len(result.mentions), result.not_modified,
                            partial=bool(result.warnings))
 

@@ -7,8 +7,6 @@ model of its kind, every brand query already parsed (so a bad query is a config 
 from __future__ import annotations
 
 import os
-import re
-import zoneinfo
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +20,7 @@ from .errors import ConfigIssue, ConfigValidationError, QueryError
 from .fetch import HttpConfig
 from .query import parse_query
 from .streams import STREAM_REGISTRY
-from .validation import Strict, did_you_mean, validate
+from .validation import Strict, TimeOfDay, TimeZone, did_you_mean, validate
 from .yamlfile import LocatedYaml, load_yaml
 
 DEFAULT_CONFIG = "config/monitor.yaml"
@@ -45,26 +43,10 @@ class BrandConfig(Strict):
 class DigestConfig(Strict):
     """A daily summary per owner; off unless `slack.digest` is set."""
 
-    at: str = "09:00"
-    tz: str = "UTC"
+    at: TimeOfDay = "09:00"
+    tz: TimeZone = "UTC"
     owners: list[str] | None = None            # default: every owner in rules.yaml
     skip_empty: bool = True                    # no message for an owner with nothing to report
-
-    @field_validator("at")
-    @classmethod
-    def _at(cls, v: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(v)):
-            raise ValueError(f'bad time "{v}" (use 24-hour "HH:MM", e.g. "09:00")')
-        return v
-
-    @field_validator("tz")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(v)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'unknown time zone "{v}" (use an IANA name such as "Europe/Paris")') from None
-        return v
 
 
 class SlackConfig(Strict):

@@ -8,7 +8,6 @@ and a hint, and nothing runs until the file is right. On reload, a bad file keep
 from __future__ import annotations
 
 import re
-import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -19,12 +18,11 @@ from .durations import Duration
 from .errors import ConfigIssue, ConfigValidationError, QueryError
 from .model import Target
 from .query import Term, parse_keyword
-from .validation import Strict, did_you_mean, validate
+from .validation import Strict, TimeOfDay, TimeZone, did_you_mean, validate
 from .yamlfile import Loc, LocatedYaml, load_yaml
 
 DEFAULT_RULES = "rules.yaml"
 _SLACK_DEST = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|@[UW][A-Z0-9]{2,}|[CGDUW][A-Z0-9]{2,})$")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Owner(Strict):
@@ -63,26 +61,10 @@ class Timing(Strict):
 
 
 class QuietHours(Strict):
-    from_: str = Field(alias="from")
-    to: str
-    tz: str = "UTC"
+    from_: TimeOfDay = Field(alias="from")
+    to: TimeOfDay
+    tz: TimeZone = "UTC"
     except_: list[str] = Field(default_factory=list, alias="except")
-
-    @field_validator("from_", "to")
-    @classmethod
-    def _time(cls, v: str) -> str:
-        if not _HHMM.match(str(v)):
-            raise ValueError(f'bad time "{v}" (use 24-hour "HH:MM", e.g. "22:00")')
-        return v
-
-    @field_validator("tz")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(v)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'unknown time zone "{v}" (use an IANA name such as "Europe/Paris")') from None
-        return v
 
 
 class EscalationLevel(Strict):

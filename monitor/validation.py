@@ -8,17 +8,37 @@ closest allowed one, a bad value is quoted back.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
+import zoneinfo
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from .errors import ConfigIssue
 from .yamlfile import Loc, LocatedYaml
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _time_of_day(v: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(v)):
+        raise ValueError(f'bad time "{v}" (use 24-hour "HH:MM", e.g. "22:00")')
+    return v
+
+
+def _time_zone(v: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(v)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'unknown time zone "{v}" (use an IANA name such as "Europe/Paris")') from None
+    return v
+
+
+TimeOfDay = Annotated[str, AfterValidator(_time_of_day)]      # "HH:MM", 24-hour
+TimeZone = Annotated[str, AfterValidator(_time_zone)]         # an IANA name
 
 
 class Strict(BaseModel):

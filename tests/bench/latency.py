@@ -4,7 +4,11 @@ real daemon (`Daemon.run`: stream thread, pipeline, outbox, real slack_sdk WebCl
 Two arrival patterns, because the outbox paces each channel at `slack.per_channel_interval` (default 1s,
 Slack's own guidance): a *trickle* (one negative post every 1.2s, under the pace) shows the pipeline's own
 delay (`batch_wait` 0.25s + routing + the outbox wake-up); a *burst* (10 at once, one channel) shows the
-queueing a user sees when complaints arrive together: the n-th waits about n seconds. Run alone with
+queueing a user sees when complaints arrive together: the n-th waits about n seconds.
+
+Every post is a different story (distinct words), or grouping would rightly fold them into one alert. Run
+twice: with the default rules, where a new alert waits `group_wait` (30s) so that a burst of the same story
+arrives as one message, and with `group_wait: 0s`, the pipeline's own latency. Run alone with
 ``python -m tests.bench.latency``.
 """
 
@@ -18,7 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-TRICKLE, TRICKLE_GAP_S, BURST = 12, 1.2, 10
+TRICKLE, TRICKLE_GAP_S, BURST = 8, 1.2, 8
+WORDS = ("refund denied broken rude late charged twice crashed useless awful outage waiting hours never "
+         "again lost parcel cancelled account locked support ignored billing error app froze").split()
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -26,7 +32,22 @@ def _pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
+def _story(i: int) -> str:
+    """A complaint of its own: words drawn per post, so no two posts are near-duplicates."""
+    import random
+    rnd = random.Random(i)
+    return "acme " + " ".join(rnd.sample(WORDS, 8)) + " terrible"
+
+
 def run() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for label, group_wait in (("default", None), ("group_wait_0", "0s")):
+        for key, value in _scenario(group_wait).items():
+            out[f"{label}_{key}"] = value
+    return out
+
+
+def _scenario(group_wait: str | None) -> dict[str, Any]:
     from monitor.daemon import App, Daemon, Paths
     from tests.fakes.jetstream import FakeJetstream
     from tests.fakes.slack import TOKEN, FakeSlack
@@ -40,7 +61,8 @@ def run() -> dict[str, Any]:
                        f"slack: {{api_url: '{slack.api_url}'}}\nstorage: {{path: {tmp}/bench.db}}\n")
         rules = Path(tmp) / "rules.yaml"
         rules.write_text("version: 1\nowners:\n  comms: {slack: '#comms'}\ndefaults:\n  notify: comms\n"
-                         "routes:\n  - name: any-negative\n    match: {sentiment: {below: -0.05}}\n    notify: comms\n")
+                         + (f"  group_wait: {group_wait}\n" if group_wait else "")
+                         + "routes:\n  - name: any-negative\n    match: {sentiment: {below: -0.05}}\n    notify: comms\n")
         app = App(Paths(str(cfg), str(rules)))
         daemon = Daemon(app)
         ready = threading.Event()
@@ -56,7 +78,7 @@ def run() -> dict[str, Any]:
             for i in range(n):
                 key = f"{tag}{i:03d}"
                 sent[key] = time.monotonic()
-                js.add_post(f"acme support is terrible, refund denied {key}", time_us=int(time.time() * 1e6))
+                js.add_post(f"{_story(hash(key) & 0xFFFF)} {key}", time_us=int(time.time() * 1e6))
                 if gap:
                     time.sleep(gap)
             got: dict[str, float] = {}

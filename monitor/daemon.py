@@ -215,7 +215,7 @@ class Daemon:
     DELIVERY_STALL_S = 600.0     # a delivery loop silent this long is stuck (each Slack call has a timeout)
 
     def __init__(self, app: App, *, stagger_s: float = 5.0, notifier: Notifier | None = None,
-                 drain_timeout: float | None = None, tick_s: float = 2.0):
+                 drain_timeout: float | None = None, tick_s: float = 0.5):
         self.app = app
         self.tick_s = tick_s
         self.stop = threading.Event()

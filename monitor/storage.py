@@ -126,21 +126,38 @@ BUSY_TIMEOUT_S = 10.0
 class Store:
     """The one gateway to the database; every method is safe to call from any thread."""
 
-    def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None):
+    def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None, *, readonly: bool = False):
+        """`readonly`: for commands that only look (`monitor status`): never creates, migrates or writes the file,
+        so running one as another user (root, say) cannot leave anything the service user cannot open."""
         self.path = str(path)
         self.clock = clock or SystemClock()
-        if self.path != ":memory:":
+        self.readonly = readonly
+        if readonly and not Path(self.path).exists():
+            raise StorageError(f"no database at {self.path} yet: start the daemon (or run `monitor run --once`) first")
+        if self.path != ":memory:" and not readonly:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            if readonly:
+                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open database {self.path}: {exc}") from exc
         self._lock = threading.RLock()
+        if readonly:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version != len(MIGRATIONS):
+                self.db.conn.close()
+                raise StorageError(f"database {self.path} has schema v{version}, this version of mention-monitor "
+                                   f"uses v{len(MIGRATIONS)}: start the daemon once to migrate it, then look again")
+            return
         self._migrate()
 
     # -- plumbing ---------------------------------------------------------------------------------------

@@ -108,3 +108,20 @@ def test_text_output(setup, capsys):
     assert "outbox: 1 pending, oldest" in out
     assert "open alerts: comms-oncall 2, security 1, support-lead 1" in out
     assert "UNHEALTHY:\n  - source failing: 3 failed polls in a row" in out
+
+
+def test_status_never_creates_or_migrates_the_database(tmp_path, capsys):
+    """Regression: `monitor status` opened the database read-write and migrated it, so a root-run status could
+    leave files the service user cannot open; now it only reads, and says so when there is nothing to read."""
+    from monitor.cli import main
+    from tests.conftest import write_config
+
+    cfg, rules = write_config(tmp_path, sources="[]\n")
+    db = tmp_path / "monitor.db"
+    assert main(["status", "--config", str(cfg), "--rules", str(rules)]) == 1
+    assert not db.exists() and "no database" in capsys.readouterr().err
+    import sqlite3
+    sqlite3.connect(db).execute("PRAGMA user_version=1").connection.close()       # an old schema
+    assert main(["status", "--config", str(cfg), "--rules", str(rules)]) == 1
+    assert "start the daemon once to migrate" in capsys.readouterr().err
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 1     # untouched

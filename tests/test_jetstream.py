@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from monitor.daemon import run_once
 from monitor.storage import Store
 from tests.conftest import write_config
 from tests.fakes.jetstream import FakeJetstream
+from tests.fakes.process import mentions_in
 from tests.fakes.slack import TOKEN
 from tests.streams_helpers import make_app, running, stored_ids, wait_for
 
@@ -178,16 +178,7 @@ def test_kill_9_and_restart_resume_with_no_gap_and_no_duplicate(tmp_path, fake_s
         db = tmp_path / "monitor.db"
 
         def count() -> int:
-            """Read-only, with plain sqlite3: opening a Store would race the daemon's own first migration."""
-            if not db.exists():
-                return 0
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-            try:
-                return conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
-            except sqlite3.Error:
-                return 0                                   # not migrated yet
-            finally:
-                conn.close()
+            return mentions_in(db)
 
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:

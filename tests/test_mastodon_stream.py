@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from monitor.daemon import run_once
 from monitor.storage import Store
 from tests.conftest import write_config
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.process import mentions_in
 from tests.fakes.slack import TOKEN
 from tests.streams_helpers import make_app, running, stored_ids, wait_for
 
@@ -145,15 +145,7 @@ def test_kill_9_and_restart_backfills_with_no_gap_and_no_duplicate(tmp_path, fak
         db = tmp_path / "monitor.db"
 
         def count() -> int:
-            if not db.exists():
-                return 0
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-            try:
-                return conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
-            except sqlite3.Error:
-                return 0
-            finally:
-                conn.close()
+            return mentions_in(db)
 
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -94,3 +95,17 @@ class MonitorProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+def mentions_in(db: Path | str) -> int:
+    """Mentions stored so far, read with plain read-only sqlite3 while a daemon writes: 0 before the file exists
+    or before the daemon's first migration created the table (opening a Store would race that migration)."""
+    if not Path(db).exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()

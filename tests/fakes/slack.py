@@ -113,12 +113,7 @@ class FakeSlack(LocalServer):
             return self._json({"ok": False, "error": "invalid_json"})
         auth = req.headers.get("authorization", "")
         token = auth[7:] if auth.lower().startswith("bearer ") else None
-        call = Call(method, args, self._now(), token)
-        with self._lock:
-            self.calls.append(call)
-            fault = self.faults.pop(0) if self.faults else None
-        if fault is None and self.fault_when is not None:
-            fault = self.fault_when(call)
+        fault = self._record(Call(method, args, self._now(), token))
         if fault:
             headers = {"Content-Type": "application/json; charset=utf-8"}
             if fault.retry_after is not None:
@@ -171,12 +166,7 @@ class FakeSlack(LocalServer):
             body = json.loads(req.body or b"{}")
         except ValueError:
             return Reply(400, b"invalid_payload", {"Content-Type": "text/plain"})
-        call = Call("webhook", body, self._now(), None)
-        with self._lock:
-            self.calls.append(call)
-            fault = self.faults.pop(0) if self.faults else None
-        if fault is None and self.fault_when is not None:
-            fault = self.fault_when(call)
+        fault = self._record(Call("webhook", body, self._now(), None))
         if fault:
             headers = {"Content-Type": "text/plain"}
             if fault.retry_after is not None:
@@ -189,6 +179,15 @@ class FakeSlack(LocalServer):
         with self._lock:
             self.webhook_posts.append(body)
         return Reply(200, b"ok", {"Content-Type": "text/plain"})
+
+    def _record(self, call: Call) -> Fault | None:
+        """Every call is recorded; the next scripted fault (or `fault_when`'s) decides how it is answered."""
+        with self._lock:
+            self.calls.append(call)
+            fault = self.faults.pop(0) if self.faults else None
+        if fault is None and self.fault_when is not None:
+            fault = self.fault_when(call)
+        return fault
 
     @staticmethod
     def _json(obj: dict[str, Any], status: int = 200) -> Reply:

@@ -25,7 +25,7 @@ bench: $(STAMP)  ## benchmarks against local servers; prints ratios and peak mem
 	$(PY) -m tests.bench
 
 eval: $(STAMP)  ## sentiment precision/recall/F1 on the dev set, beside plain VADER
-	$(PY) -m monitor.sentiment.evaluate
+	$(PY) -m monitor.analyse.sentiment.evaluate
 
 check: $(STAMP)  ## lint and type check
 	$(VENV)/bin/ruff check monitor tests

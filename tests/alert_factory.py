@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import itertools
 
-from monitor.grouping import _flush, open_mention_alert
-from monitor.model import Mention, Target
-from monitor.routing import RouteHit
-from monitor.rules import Rules, rules_from
-from monitor.sentiment import Sentiment
-from monitor.storage import Store, dumps
-from monitor.yamlfile import parse_yaml
+from monitor.alerting.grouping import _flush, open_mention_alert
+from monitor.analyse.routing import RouteHit
+from monitor.analyse.sentiment import Sentiment
+from monitor.config.rules import Rules, rules_from
+from monitor.core.model import Mention, Target
+from monitor.core.yamlfile import parse_yaml
+from monitor.store.database import Store, dumps
 
 COMMS = Target("comms-oncall", "#comms-alerts", "@here")
 _ids = itertools.count(1)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.clock import FakeClock
-from monitor.storage import Store
+from monitor.core.clock import FakeClock
+from monitor.store.database import Store
 from tests.fakes.feeds import FeedServer
 from tests.fakes.slack import TOKEN, FakeSlack
 

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.clock import FakeClock
-from monitor.collectors import CollectResult, SourceOptions
-from monitor.daemon import App, Paths
-from monitor.model import Mention
+from monitor.core.clock import FakeClock
+from monitor.core.model import Mention
+from monitor.runtime.daemon import App, Paths
+from monitor.sources import CollectResult, SourceOptions
 from tests.conftest import write_config
 
 # 2024-03-12 10:00 UTC, a Tuesday morning in Paris: outside the example's quiet hours.

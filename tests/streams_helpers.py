@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from monitor.daemon import App, Paths
-from monitor.streams.runner import StreamRunner, runner_for
+from monitor.runtime.daemon import App, Paths, runner_for
+from monitor.runtime.streams import StreamRunner
 from tests.conftest import write_config
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 from tests.fakes.harness import collect
 from tests.fakes.social import AppReview, FakeAppStore
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from monitor.collectors import SourceState
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
+from monitor.sources import SourceState
 from tests.fakes.harness import collect
 from tests.fakes.social import FakeBluesky, Skeet
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_config
-from monitor.errors import ConfigValidationError
-from monitor.rules import load_rules
+from monitor.config.rules import load_rules
+from monitor.config.settings import load_config
+from monitor.core.errors import ConfigValidationError
 from tests.conftest import RULES, write_config
 
 REPO = Path(__file__).resolve().parent.parent

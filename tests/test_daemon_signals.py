@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.collectors import CollectResult
-from monitor.daemon import App, Daemon, Paths
-from monitor.model import Mention
+from monitor.core.model import Mention
+from monitor.runtime.daemon import App, Daemon, Paths
+from monitor.sources import CollectResult
 from tests.conftest import RULES, write_config
 from tests.fakes.feeds import Feed, FeedServer, Item, render_rss
 from tests.fakes.process import MonitorProcess

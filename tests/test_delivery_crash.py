@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.alerts import enqueue
-from monitor.clock import SystemClock
-from monitor.model import Target
-from monitor.storage import Store
+from monitor.core.clock import SystemClock
+from monitor.core.model import Target
+from monitor.notify.queue import enqueue
+from monitor.store.database import Store
 from tests.conftest import write_config
 from tests.fakes.slack import TOKEN, FakeSlack
 

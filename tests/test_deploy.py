@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import build_parser
-from monitor.config import DaemonConfig
+from monitor.config.settings import DaemonConfig
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed
 from tests.fakes.slack import TOKEN

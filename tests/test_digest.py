@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor import alerts
-from monitor.clock import FakeClock
-from monitor.config import DigestConfig
-from monitor.daemon import App, Paths, run_once
-from monitor.digest import build, queue_digests, slot
-from monitor.model import Target
-from monitor.rules import load_rules
-from monitor.storage import Store
+from monitor.alerting import lifecycle as alerts
+from monitor.alerting.digest import build, queue_digests, slot
+from monitor.config.rules import load_rules
+from monitor.config.settings import DigestConfig
+from monitor.core.clock import FakeClock
+from monitor.core.model import Target
+from monitor.runtime.daemon import App, Paths, run_once
+from monitor.store.database import Store
 from tests.alert_factory import make_alert
 from tests.conftest import RULES, write_config
 
@@ -122,8 +122,8 @@ def test_run_once_queues_and_sends_the_digest(tmp_path, fake_slack, slack_env):
     ('  mode: bot-ish\n', "slack.mode"),
 ])
 def test_slack_config_errors_name_the_key(tmp_path, yaml, message):
-    from monitor.config import load_config
-    from monitor.errors import ConfigValidationError
+    from monitor.config.settings import load_config
+    from monitor.core.errors import ConfigValidationError
 
     cfg, _ = write_config(tmp_path, sources="[]\n")
     cfg.write_text(cfg.read_text().replace("slack:\n", "slack:\n" + yaml))

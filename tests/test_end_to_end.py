@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from monitor.daemon import App, Paths, run_once
+from monitor.runtime.daemon import App, Paths, run_once
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed, FeedServer, Item
 from tests.fakes.slack import TOKEN, FakeSlack

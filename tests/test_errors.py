@@ -1,5 +1,5 @@
-from monitor.clock import FakeClock, iso
-from monitor.errors import ConfigIssue, ConfigValidationError, QueryError
+from monitor.core.clock import FakeClock, iso
+from monitor.core.errors import ConfigIssue, ConfigValidationError, QueryError
 
 
 def test_config_issue_names_file_line_path_and_hint():

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.alerts import transition
+from monitor.alerting.lifecycle import transition
 from tests.harness import Harness, spec_rules
 
 INFLUENCER = dict(reach=25_000)                # angry-influencer → policy standard

@@ -16,9 +16,9 @@ import time
 import httpx
 import pytest
 
-from monitor.errors import BodyTooLarge, FetchError, RateLimited
-from monitor.fetch import HttpConfig, fetch, make_client
-from monitor.politeness import HostLimiter
+from monitor.core.errors import BodyTooLarge, FetchError, RateLimited
+from monitor.sources.fetch import HttpConfig, fetch, make_client
+from monitor.sources.politeness import HostLimiter
 from tests.conftest import write_config
 from tests.fakes.bombs import entity_bomb, gzip_bomb
 from tests.fakes.feeds import Feed, FeedServer, Item
@@ -235,6 +235,6 @@ def test_httpx_is_never_asked_to_decode():
     """Regression guard: httpx would inflate a whole chunk at once (the gzip bomb); we read raw."""
     import inspect
 
-    from monitor import fetch as f
+    from monitor.sources import fetch as f
     assert "iter_raw" in inspect.getsource(f.read_body) and "iter_bytes" not in inspect.getsource(f)
     assert isinstance(make_client(HttpConfig()), httpx.Client)

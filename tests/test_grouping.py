@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from monitor.grouping import canonical_url
-from monitor.model import Mention
+from monitor.alerting.grouping import canonical_url
+from monitor.core.model import Mention
 from tests.harness import Harness, spec_rules
 
 STORY = "Acme customer service left me on hold for two hours and then hung up on me, absolutely awful"
@@ -94,7 +94,7 @@ def test_short_texts_are_not_grouped_by_similarity(h):
 
 
 def test_resolved_story_starts_a_new_alert(h):
-    from monitor.alerts import transition
+    from monitor.alerting.lifecycle import transition
     h.mention(STORY)
     transition(h.app.store, h.alerts()[0]["id"], "resolve", "dan")
     h.mention("RT @x: " + STORY)
@@ -158,6 +158,6 @@ def test_canonical_url(url, key):
 
 
 def test_story_keys_include_links_in_the_text():
-    from monitor.grouping import story_keys
+    from monitor.alerting.grouping import story_keys
     m = Mention("s", "rss", "1", "read this https://example.com/x?fbclid=1 now", url="https://t.example/9")
     assert story_keys(m) == ["url:t.example/9", "url:example.com/x"]

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from monitor.collectors import SourceState
-from monitor.errors import ParseError, RateLimited
+from monitor.core.errors import ParseError, RateLimited
+from monitor.sources import SourceState
 from tests.fakes.harness import collect
 from tests.fakes.server import Reply
 from tests.fakes.social import FakeAlgolia, Hit

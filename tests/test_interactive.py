@@ -15,11 +15,11 @@ import httpx
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from monitor import alerts
-from monitor.clock import FakeClock, SystemClock
-from monitor.delivery import Outbox, SlackSender
-from monitor.interactive import Actions, HttpEndpoint, SocketModeRunner
-from monitor.storage import Store
+from monitor.alerting import lifecycle as alerts
+from monitor.alerting.interactive import Actions, HttpEndpoint, SocketModeRunner
+from monitor.core.clock import FakeClock, SystemClock
+from monitor.notify.outbox import Outbox, SlackSender
+from monitor.store.database import Store
 from tests.alert_factory import COMMS, make_alert
 from tests.fakes.slack import APP_TOKEN, TOKEN, FakeSlack
 
@@ -289,7 +289,7 @@ def test_http_inside_the_window_and_other_paths(fresh_db, fake_slack, posted, en
 
 
 def test_daemon_starts_socket_mode_and_delivers_the_update(tmp_path, fake_slack, monkeypatch):
-    from monitor.daemon import App, Daemon, Paths
+    from monitor.runtime.daemon import App, Daemon, Paths
     from tests.conftest import write_config
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)

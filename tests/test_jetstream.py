@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from monitor.daemon import run_once
-from monitor.storage import Store
+from monitor.runtime.daemon import run_once
+from monitor.store.database import Store
 from tests.conftest import write_config
 from tests.fakes.jetstream import FakeJetstream
 from tests.fakes.process import mentions_in

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.language import detect_language
+from monitor.analyse.language import detect_language
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from monitor.alerts import list_alerts, list_feedback, transition
-from monitor.delivery import SlackSender
-from monitor.errors import AlertError
+from monitor.alerting.lifecycle import list_alerts, list_feedback, transition
+from monitor.core.errors import AlertError
+from monitor.notify.outbox import SlackSender
 from tests.fakes.slack import TOKEN, channel_id
 from tests.harness import NEGATIVE, Harness, spec_rules
 

@@ -16,8 +16,8 @@ import tweepy
 from requests.adapters import HTTPAdapter
 from slack_sdk import WebClient
 
-from monitor import logs
-from monitor.daemon import App, Paths, run_once
+from monitor.core import logs
+from monitor.runtime.daemon import App, Paths, run_once
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed
 from tests.fakes.server import LocalServer, Reply
@@ -83,7 +83,7 @@ def _library_traffic(base: str, slack_api: str) -> None:
     try:
         raise RuntimeError(f"upstream said no to Authorization: Bearer {TWITTER} at {base}?key={CUSTOM}")
     except RuntimeError:
-        logging.getLogger("monitor.poller").exception("collector crashed", extra={
+        logging.getLogger("monitor.runtime.poller").exception("collector crashed", extra={
             "source_id": "x-acme", "headers": {"Authorization": f"Bearer {TWITTER}", "X-Api-Key": CUSTOM}})
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.collectors import SourceState
-from monitor.errors import SourceAuthError
+from monitor.core.errors import SourceAuthError
+from monitor.sources import SourceState
 from tests.fakes.harness import collect
 from tests.fakes.social import FakeMastodon, Status
 

@@ -11,8 +11,8 @@ import threading
 
 import pytest
 
-from monitor.daemon import run_once
-from monitor.storage import Store
+from monitor.runtime.daemon import run_once
+from monitor.store.database import Store
 from tests.conftest import write_config
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.process import mentions_in

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from monitor.errors import QueryError
-from monitor.matcher import BrandMatch, BrandMatcher, TermIndex
-from monitor.query import Term, evaluate, normalize, parse_keyword, parse_query, terms_of
+from monitor.analyse.matcher import BrandMatch, BrandMatcher, TermIndex
+from monitor.core.errors import QueryError
+from monitor.core.query import Term, evaluate, normalize, parse_keyword, parse_query, terms_of
 from tests.test_query import CASES, reference_find
 
 BRANDS = {

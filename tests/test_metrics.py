@@ -8,9 +8,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.config import split_listen
-from monitor.daemon import App, Paths, run_once
-from monitor.errors import MonitorError
+from monitor.config.settings import split_listen
+from monitor.core.errors import MonitorError
+from monitor.runtime.daemon import App, Paths, run_once
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed
 from tests.fakes.process import MonitorProcess

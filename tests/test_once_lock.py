@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import time
 
-from monitor.daemon import App, Paths, run_once
+from monitor.runtime.daemon import App, Paths, run_once
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed
 from tests.fakes.process import MonitorProcess

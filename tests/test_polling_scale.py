@@ -8,11 +8,11 @@ import threading
 import time
 from pathlib import Path
 
-from monitor.collectors import SourceOptions
-from monitor.daemon import App, Daemon, Paths, run_once
-from monitor.delivery import ConsoleSender
-from monitor.dispatch import PollDispatcher, poll_host
-from monitor.politeness import HostLimiter
+from monitor.notify.outbox import ConsoleSender
+from monitor.runtime.daemon import App, Daemon, Paths, run_once
+from monitor.runtime.dispatch import PollDispatcher, poll_host
+from monitor.sources import SourceOptions
+from monitor.sources.politeness import HostLimiter
 from tests.conftest import write_config
 from tests.fakes.feedfarm import FeedFarm
 
@@ -172,8 +172,8 @@ def test_the_dispatcher_sends_no_poll_to_a_host_inside_its_gap():
 def test_routing_after_a_poll_is_single_flight_and_leaves_no_row_behind(tmp_path):
     """Regression: each of the 64 workers ran `process_pending` after its poll and all analysed the same pending
     rows (one claim won, the rest was thrown away), so a cold round's CPU grew with the pool."""
-    from monitor.collectors import CollectResult
-    from monitor.model import Mention
+    from monitor.core.model import Mention
+    from monitor.sources import CollectResult
 
     cfg, rules = write_config(tmp_path, sources="- {id: s0, kind: rss, url: 'http://127.0.0.1:9/f.xml'}\n")
     app = App(Paths(str(cfg), str(rules)), sender=ConsoleSender(open("/dev/null", "w")))

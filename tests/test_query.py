@@ -15,8 +15,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.errors import ConfigError, QueryError
-from monitor.query import (
+from monitor.core.errors import ConfigError, QueryError
+from monitor.core.query import (
     And,
     Not,
     Or,

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.quiet import hold_until, quiet_until
-from monitor.rules import QuietHours, load_rules
+from monitor.alerting.quiet import hold_until, quiet_until
+from monitor.config.rules import QuietHours, load_rules
 from tests.harness import spec_rules
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.errors import ParseError, RateLimited
+from monitor.core.errors import ParseError, RateLimited
 from tests.fakes.harness import collect
 from tests.fakes.server import Reply
 from tests.fakes.social import FakeReddit, Post

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from monitor.daemon import Daemon
+from monitor.runtime.daemon import Daemon
 from tests.harness import Harness, spec_rules
 
 BROKEN = spec_rules().replace("notify: support-lead\n    - after: 30m", "notify: suport-lead\n    - after: 30m")

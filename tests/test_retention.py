@@ -6,13 +6,14 @@ import time
 
 import pytest
 
-from monitor import retention
-from monitor.alerts import notify_plain, transition
-from monitor.clock import FakeClock
-from monitor.daemon import App, Paths, run_once
-from monitor.errors import ConfigValidationError
-from monitor.model import Target
-from monitor.storage import Store
+from monitor.alerting.lifecycle import transition
+from monitor.core.clock import FakeClock
+from monitor.core.errors import ConfigValidationError
+from monitor.core.model import Target
+from monitor.notify.queue import notify_plain
+from monitor.runtime.daemon import App, Paths, run_once
+from monitor.store import retention
+from monitor.store.database import Store
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed, Item
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.collectors import SourceState
-from monitor.collectors.reviews import normalise_rating
+from monitor.sources import SourceState
+from monitor.sources.kinds.reviews import normalise_rating
 from tests.fakes.feeds import Feed
 from tests.fakes.harness import collect
 from tests.fakes.reviews import jsonld_page, microdata_page, plain_page

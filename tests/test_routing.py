@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.config import load_config
-from monitor.errors import ConfigValidationError
-from monitor.model import Mention
-from monitor.pipeline import Analyzer
-from monitor.routing import Router
-from monitor.rules import Spike, load_rules
-from monitor.spike import DAY, evaluate, spike_subject
+from monitor.alerting.spike import DAY, evaluate, spike_subject
+from monitor.analyse.analyzer import Analyzer
+from monitor.analyse.routing import Router
+from monitor.config.rules import Spike, load_rules
+from monitor.config.settings import load_config
+from monitor.core.errors import ConfigValidationError
+from monitor.core.model import Mention
 
 DATA = yaml.safe_load((Path(__file__).parent / "data" / "routing_cases.yaml").read_text())
 CASES = DATA["cases"]

@@ -6,10 +6,10 @@ import gzip
 
 import pytest
 
-from monitor.clock import SystemClock
-from monitor.collectors import REGISTRY, SourceState
-from monitor.errors import BodyTooLarge, FetchError, ParseError, RateLimited
-from monitor.fetch import HttpConfig, make_client
+from monitor.core.clock import SystemClock
+from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited
+from monitor.sources import REGISTRY, SourceState
+from monitor.sources.fetch import HttpConfig, make_client
 from tests.fakes.feeds import Feed, Item
 from tests.fakes.server import Reply
 

@@ -1,4 +1,4 @@
-"""The shipped JSON Schemas match the pydantic models (regenerate with `python -m monitor.schemas`), and
+"""The shipped JSON Schemas match the pydantic models (regenerate with `python -m monitor.config.schemas`), and
 they accept the shipped files and the SPEC example while catching what an editor should flag."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from monitor import schemas
+from monitor.config import schemas
 from tests.harness import spec_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("name, which", list(schemas.FILES.items()))
 def test_shipped_schema_matches_the_models(name, which):
     shipped = (schemas.HERE / name).read_text()
-    assert shipped == schemas.render(which), f"{name} drifted from the models: run `python -m monitor.schemas`"
+    assert shipped == schemas.render(which), f"{name} drifted from the models: run `python -m monitor.config.schemas`"
 
 
 def _validator(name: str) -> jsonschema.Draft202012Validator:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.sentiment import Driver, Scorer, Sentiment
-from monitor.sentiment.engine import analyse
-from monitor.sentiment.evaluate import DEFAULT_FILE, load_rows, prf
-from monitor.sentiment.lexicon_en import pack as english_pack
-from monitor.sentiment.phrases import PhraseMatcher, first_words, rule
+from monitor.analyse.sentiment import Driver, Scorer, Sentiment
+from monitor.analyse.sentiment.engine import analyse
+from monitor.analyse.sentiment.evaluate import DEFAULT_FILE, load_rows, prf
+from monitor.analyse.sentiment.lexicon_en import pack as english_pack
+from monitor.analyse.sentiment.phrases import PhraseMatcher, first_words, rule
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "sentiment_cases.yaml").read_text(encoding="utf-8"))
 

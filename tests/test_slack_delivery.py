@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.alerts import enqueue
-from monitor.clock import FakeClock, SystemClock
-from monitor.delivery import MAX_BACKOFF_S, Outbox, SlackSender
-from monitor.model import Target
-from monitor.storage import Store
+from monitor.core.clock import FakeClock, SystemClock
+from monitor.core.model import Target
+from monitor.notify.outbox import MAX_BACKOFF_S, Outbox, SlackSender
+from monitor.notify.queue import enqueue
+from monitor.store.database import Store
 from tests.fakes.slack import TOKEN, FakeSlack, Fault
 
 COMMS = Target("comms-oncall", "#comms-alerts")
@@ -102,7 +102,7 @@ def test_per_channel_pacing_real_time(tmp_path, fake_slack):
     store = Store(tmp_path / "db.sqlite", SystemClock())
     _queue(store, 4)
     box = _outbox(store, fake_slack, SystemClock(), interval=0.3)
-    from monitor.daemon import drain
+    from monitor.runtime.daemon import drain
     assert drain(box, SystemClock(), 10) == 4
     times = [c.at for c in fake_slack.posts()]
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
@@ -164,7 +164,7 @@ def test_twenty_alerts_to_one_channel_go_about_one_second_apart(fresh_db):
     with FakeSlack(clock=clock) as slack:
         _queue(fresh_db, 20)
         box = _outbox(fresh_db, slack, clock, interval=1.0)
-        from monitor.daemon import drain
+        from monitor.runtime.daemon import drain
         assert drain(box, clock, 60) == 20
         times = [c.at for c in slack.posts()]
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
@@ -177,7 +177,7 @@ def test_two_channels_are_paced_independently(fresh_db):
     with FakeSlack(clock=clock) as slack:
         _queue(fresh_db, 5)
         _queue(fresh_db, 5, Target("security", "#security-incidents"))
-        from monitor.daemon import drain
+        from monitor.runtime.daemon import drain
         assert drain(_outbox(fresh_db, slack, clock, interval=1.0), clock, 60) == 10
         assert max(c.at for c in slack.posts()) - min(c.at for c in slack.posts()) < 4.5
 
@@ -341,5 +341,5 @@ def test_halt_is_visible_in_status(fresh_db, fake_slack):
     _queue(fresh_db, 2)
     box = _outbox(fresh_db, fake_slack, token="xoxb-revoked")
     box.run_once()
-    from monitor.delivery import health
+    from monitor.notify.outbox import health
     assert "invalid_auth" in health(fresh_db, fresh_db.now())["halted"]

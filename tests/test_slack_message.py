@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.model import Target
-from monitor.slack_message import (
+from monitor.core.model import Target
+from monitor.notify.blockkit import (
     HEADER_LIMIT,
     SECTION_LIMIT,
     alert_message,

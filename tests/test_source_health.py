@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from monitor.clock import FakeClock
-from monitor.daemon import App, Paths
+from monitor.core.clock import FakeClock
+from monitor.runtime.daemon import App, Paths
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed, Item
 from tests.fakes.server import Reply

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from monitor.alerts import transition
-from monitor.spike import DAY
+from monitor.alerting.lifecycle import transition
+from monitor.alerting.spike import DAY
 from tests.harness import Harness, spec_rules
 
 COMPLAINTS = ["Acme lost my parcel again, useless", "Acme billing charged me twice, awful",
@@ -113,8 +113,8 @@ def test_cooldown_after_resolve(h):
 
 
 def test_not_negative_feedback_is_excluded_from_spike_counts(h):
-    from monitor.rules import Spike
-    from monitor.spike import db_counter
+    from monitor.alerting.spike import db_counter
+    from monitor.config.rules import Spike
     _burst(h, 3, spread=30)
     now = h.clock.now()
     count = db_counter(h.app.store, "acme")

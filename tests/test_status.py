@@ -8,7 +8,7 @@ import time
 import pytest
 
 from monitor.cli import main
-from monitor.storage import Store, dumps
+from monitor.store.database import Store, dumps
 from tests.conftest import write_config
 
 SOURCES = """\

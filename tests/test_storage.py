@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.errors import LockHeld
-from monitor.storage import MIGRATIONS, RunLock, Store
+from monitor.core.errors import LockHeld
+from monitor.store.database import MIGRATIONS, RunLock, Store
 
 
 def test_migrations_apply_once(tmp_path):
@@ -45,7 +45,7 @@ def test_concurrent_first_open_migrates_once(tmp_path):
     import subprocess
     import sys
     path = tmp_path / "race.db"
-    code = f"from monitor.storage import Store; Store({str(path)!r}).close()"
+    code = f"from monitor.store.database import Store; Store({str(path)!r}).close()"
     procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(6)]
     errors = [p.communicate(timeout=60)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), errors

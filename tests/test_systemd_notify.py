@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.daemon import App, Daemon, Paths
-from monitor.systemd import Notifier, load_credentials
+from monitor.ops.systemd import Notifier, load_credentials
+from monitor.runtime.daemon import App, Daemon, Paths
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed
 from tests.fakes.process import MonitorProcess

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from monitor import logs
-from monitor.collectors import SourceState
-from monitor.errors import FetchError, RateLimited, SourceAuthError
+from monitor.core import logs
+from monitor.core.errors import FetchError, RateLimited, SourceAuthError
+from monitor.sources import SourceState
 from tests.fakes.harness import collect
 from tests.fakes.server import Reply
 from tests.fakes.twitter import BEARER, FakeX, Tweet

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor import retention
-from monitor.alerts import transition
-from monitor.clock import FakeClock
-from monitor.daemon import App, Paths, run_once
-from monitor.errors import MonitorError
-from monitor.ui import UI, metadata
+from monitor.alerting.lifecycle import transition
+from monitor.core.clock import FakeClock
+from monitor.core.errors import MonitorError
+from monitor.ops.ui import UI, metadata
+from monitor.runtime.daemon import App, Paths, run_once
+from monitor.store import retention
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed, Item
 from tests.fakes.process import MonitorProcess

@@ -7,12 +7,12 @@ import os
 import subprocess
 import sys
 
-from monitor.alerts import enqueue, queue_reply, queue_root_update
-from monitor.clock import FakeClock
-from monitor.daemon import App, Paths, drain, run_once
-from monitor.delivery import Outbox
-from monitor.model import Target
-from monitor.webhook import WebhookSender
+from monitor.core.clock import FakeClock
+from monitor.core.model import Target
+from monitor.notify.outbox import Outbox
+from monitor.notify.queue import enqueue, queue_reply, queue_root_update
+from monitor.notify.webhook import WebhookSender
+from monitor.runtime.daemon import App, Paths, drain, run_once
 from tests.alert_factory import make_alert
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed

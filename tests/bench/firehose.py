@@ -67,9 +67,8 @@ def _serve(port_q: Any, stop: Any) -> None:
 
 
 def run() -> dict[str, Any]:
-    from monitor.daemon import App, Paths
-    from monitor.delivery import ConsoleSender
-    from monitor.streams.runner import runner_for
+    from monitor.notify.outbox import ConsoleSender
+    from monitor.runtime.daemon import App, Paths, runner_for
 
     data, matched = frames()
     raw = [f for _, f in data]

@@ -48,7 +48,7 @@ def run() -> dict[str, Any]:
 
 
 def _scenario(group_wait: str | None) -> dict[str, Any]:
-    from monitor.daemon import App, Daemon, Paths
+    from monitor.runtime.daemon import App, Daemon, Paths
     from tests.fakes.jetstream import FakeJetstream
     from tests.fakes.slack import TOKEN, FakeSlack
 

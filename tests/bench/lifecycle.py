@@ -8,11 +8,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from monitor.clock import FakeClock
-from monitor.collectors import CollectResult, SourceOptions
-from monitor.daemon import App, Paths
-from monitor.delivery import ConsoleSender
-from monitor.model import Mention
+from monitor.core.clock import FakeClock
+from monitor.core.model import Mention
+from monitor.notify.outbox import ConsoleSender
+from monitor.runtime.daemon import App, Paths
+from monitor.sources import CollectResult, SourceOptions
 from tests.bench.pipeline import WORDS
 
 REPO = Path(__file__).resolve().parents[2]

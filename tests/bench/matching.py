@@ -11,7 +11,7 @@ import random
 import time
 from typing import Any
 
-from monitor.matcher import BrandMatcher
+from monitor.analyse.matcher import BrandMatcher
 
 _REAL_BRANDS = ["acme", "globex", "initech", "umbrella", "hooli", "vandelay", "stark", "wayne", "tyrell",
                 "cyberdyne"]

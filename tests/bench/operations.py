@@ -17,12 +17,13 @@ from typing import Any
 
 from prometheus_client import generate_latest
 
-from monitor import health, retention
-from monitor.clock import FakeClock
-from monitor.config import config_from
-from monitor.metrics import Metrics
-from monitor.storage import Store
-from monitor.yamlfile import load_yaml
+from monitor.config.settings import config_from
+from monitor.core.clock import FakeClock
+from monitor.core.yamlfile import load_yaml
+from monitor.ops import health
+from monitor.ops.metrics import Metrics
+from monitor.store import retention
+from monitor.store.database import Store
 
 DAY = 86400.0
 N = 200_000

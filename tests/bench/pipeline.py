@@ -9,11 +9,11 @@ from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from monitor.collectors import CollectResult
-from monitor.config import load_config
-from monitor.daemon import App, Paths
-from monitor.delivery import ConsoleSender
-from monitor.model import Mention
+from monitor.config.settings import load_config
+from monitor.core.model import Mention
+from monitor.notify.outbox import ConsoleSender
+from monitor.runtime.daemon import App, Paths
+from monitor.sources import CollectResult
 
 REPO = Path(__file__).resolve().parents[2]
 WORDS = ("the app crashed again support was rude refund denied love it great update works fine slow "

@@ -13,8 +13,8 @@ import time
 from email.utils import formatdate
 from pathlib import Path
 
-from monitor.daemon import App, Paths, run_once
-from monitor.delivery import ConsoleSender
+from monitor.notify.outbox import ConsoleSender
+from monitor.runtime.daemon import App, Paths, run_once
 from tests.fakes.feeds import Feed, Item, render_rss
 from tests.fakes.server import LocalServer, Reply, Request
 

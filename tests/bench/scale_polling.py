@@ -68,9 +68,9 @@ def poll(urls: list[str]) -> dict[str, Any]:
     """Poller child: everything measured here is the monitor's own."""
     import httpx
 
-    from monitor import logs
-    from monitor.daemon import App, Daemon, Paths, run_once
-    from monitor.delivery import ConsoleSender
+    from monitor.core import logs
+    from monitor.notify.outbox import ConsoleSender
+    from monitor.runtime.daemon import App, Daemon, Paths, run_once
 
     logs.setup("INFO", stream=open(os.devnull, "w"))       # the daemon logs a line per poll: pay for it
     out: dict[str, Any] = {"sources": len(urls), "hosts": HOSTS, "interval_s": EVERY,

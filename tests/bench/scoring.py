@@ -8,8 +8,8 @@ language detection (what ``Scorer.score(text)`` does for a mention of unknown la
 
 from __future__ import annotations
 
-from monitor.language import detect_language
-from monitor.sentiment.evaluate import DEFAULT_FILE, best_rate, load_rows, throughput
+from monitor.analyse.language import detect_language
+from monitor.analyse.sentiment.evaluate import DEFAULT_FILE, best_rate, load_rows, throughput
 
 
 def run() -> dict:

@@ -15,12 +15,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from monitor.alerts import enqueue
-from monitor.clock import SystemClock
-from monitor.delivery import Outbox, SlackSender
-from monitor.model import Target
-from monitor.slack_message import alert_message
-from monitor.storage import Store
+from monitor.core.clock import SystemClock
+from monitor.core.model import Target
+from monitor.notify.blockkit import alert_message
+from monitor.notify.outbox import Outbox, SlackSender
+from monitor.notify.queue import enqueue
+from monitor.store.database import Store
 from tests.fakes.slack import TOKEN, FakeSlack
 
 ALERT = {"id": 1, "brand": "acme", "route": "r", "state": "open", "mention_count": 3, "acked_by": None,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.clock import Clock, SystemClock
-from monitor.collectors import REGISTRY, CollectResult, SourceState
-from monitor.fetch import HttpConfig, make_client
+from monitor.core.clock import Clock, SystemClock
+from monitor.sources import REGISTRY, CollectResult, SourceState
+from monitor.sources.fetch import HttpConfig, make_client
 
 
 def collect(kind: str, options: dict[str, Any], state: SourceState | None = None, clock: Clock | None = None,

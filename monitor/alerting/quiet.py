@@ -1,0 +1,71 @@
+"""Quiet hours: when a non-excepted alert's messages wait, and until when.
+
+The window is wall-clock time in its own time zone (22:00–07:00 Europe/Paris stays 22:00–07:00 across DST),
+and may cross midnight. A held message is not queued at all until the window ends: the alert's own timer
+moves to the end of the window, so nothing is lost, and a held message never sits at the head of a channel's
+queue blocking an excepted (critical) alert behind it.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime, time, timedelta
+
+from monitor.config.rules import QuietHours, Rules
+
+
+def _hhmm(text: str) -> time:
+    h, m = text.split(":")
+    return time(int(h), int(m))
+
+
+def quiet_until(q: QuietHours | None, now: float) -> float | None:
+    """The epoch second the quiet window containing `now` ends, or None when `now` is not in one."""
+    if q is None:
+        return None
+    tz = zoneinfo.ZoneInfo(q.tz)
+    local = datetime.fromtimestamp(now, UTC).astimezone(tz)
+    start, end = _hhmm(q.from_), _hhmm(q.to)
+    t = local.time()
+    if start < end:
+        inside = start <= t < end
+        end_day = local.date()
+    else:                                   # crosses midnight: 22:00 → 07:00
+        inside = t >= start or t < end
+        end_day = local.date() + timedelta(days=1) if t >= start else local.date()
+    if not inside:
+        return None
+    return max(_first_instant_at(datetime.combine(end_day, end), tz), now)
+
+
+def _first_instant_at(wall: datetime, tz: zoneinfo.ZoneInfo) -> float:
+    """The first instant the local clock reads `wall` or later: a wall time in a spring-forward gap ends
+    the window when the clock jumps past it; an ambiguous one (fall back) at its first occurrence."""
+    early = wall.replace(tzinfo=tz, fold=0).timestamp()
+    late = wall.replace(tzinfo=tz, fold=1).timestamp()
+    if datetime.fromtimestamp(early, tz).replace(tzinfo=None) == wall:
+        return early
+    lo, hi = int(min(early, late)), int(max(early, late))      # the gap: the jump is in between
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, tz).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return float(hi)
+
+
+def exempt(rules: Rules, route: str | None, policy: str | None) -> bool:
+    """`except:` names policies or routes whose alerts go through quiet hours."""
+    q = rules.quiet_hours
+    if q is None:
+        return True
+    names = set(q.except_)
+    return bool((route and route in names) or (policy and policy in names))
+
+
+def hold_until(rules: Rules, route: str | None, policy: str | None, now: float) -> float | None:
+    """When a message of this alert due now may go out, if quiet hours hold it; None: it may go now."""
+    if exempt(rules, route, policy):
+        return None
+    return quiet_until(rules.quiet_hours, now)

@@ -1,0 +1,79 @@
+"""The pure analyser: match brands, detect the language, score, route. No I/O.
+
+`monitor explain`, `monitor replay` and the daemon all call `Analyzer.analyze`, so what the terminal shows is
+exactly what the daemon decides. It holds everything compiled from config and rules (the brand matcher, the
+scorer with per-brand overrides, the router); a reload builds a new one and swaps it atomically.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.analyse.language import detect_language
+from monitor.analyse.matcher import BrandMatch, BrandMatcher
+from monitor.analyse.routing import Decision, Router, Subject
+from monitor.analyse.sentiment import Scorer, Sentiment
+from monitor.config.settings import Config
+from monitor.core.model import Mention
+from monitor.store.database import loads
+
+
+@dataclass
+class BrandVerdict:
+    brand: str
+    terms: tuple[str, ...]
+    sentiment: Sentiment
+    decision: Decision
+
+
+@dataclass
+class Analysis:
+    language: str | None
+    verdicts: list[BrandVerdict] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)    # brand -> why its match was dropped
+
+    @property
+    def negative(self) -> bool:
+        return any(v.sentiment.negative for v in self.verdicts)
+
+
+class Analyzer:
+    """Match, score and route one mention; holds everything compiled from config and rules."""
+
+    def __init__(self, config: Config, router: Router, scorer: Scorer | None = None,
+                 matcher: BrandMatcher | None = None):
+        self.config = config
+        self.router = router
+        self.matcher = matcher or BrandMatcher({n: b.query for n, b in config.brands.items()})
+        self.scorer = scorer or Scorer(config.sentiment.threshold,
+                                       {n: b.overrides for n, b in config.brands.items() if b.overrides})
+
+    def analyze(self, m: Mention, only_brands: list[str] | None = None) -> Analysis:
+        text = m.full_text
+        lang = m.language or detect_language(text)
+        out = Analysis(lang)
+        matches: list[BrandMatch] = self.matcher.match(text)
+        if only_brands is not None:
+            matches = [b for b in matches if b.brand in only_brands]
+        if not matches:
+            return out
+        terms = self.router.keywords_in(text)
+        for bm in matches:
+            wanted = self.config.brands[bm.brand].languages
+            if wanted and lang and lang not in wanted:
+                out.skipped[bm.brand] = f"language {lang!r} not in {wanted}"
+                continue
+            sentiment = self.scorer.score(text, lang=lang, rating=m.rating, brand=bm.brand)
+            subject = Subject(bm.brand, m.source_kind, m.source_id, sentiment, terms, m.rating, m.reach,
+                              sentiment.language or lang)
+            out.verdicts.append(BrandVerdict(bm.brand, bm.terms, sentiment, self.router.route(subject)))
+        return out
+
+
+
+def mention_from_row(row: dict[str, Any]) -> Mention:
+    return Mention(source_id=row["source_id"], source_kind=row["source_kind"], external_id=row["external_id"],
+                   text=row["text"], url=row["url"], author=row["author"], title=row["title"],
+                   published=row["published"], language=row["language"], reach=row["reach"],
+                   rating=row["rating"], raw=loads(row["raw"], {}), id=row["id"])

@@ -1,0 +1,218 @@
+"""A VADER-style valence engine that remembers *why*: every contribution is kept with the token or rule
+that produced it, so the scorer can report drivers.
+
+Why not call ``vaderSentiment`` directly: its analyzer returns only aggregates, hard-codes English
+negations and boosters at module level, and cannot take phrase rules. This module follows VADER's
+published algorithm (lexicon valence, booster words with distance decay, ALL-CAPS emphasis, negation in a
+three-token window with the ``N_SCALAR`` flip, the "but" shift, exclamation/question emphasis and the
+``x / sqrt(x² + 15)`` normalisation), parameterised by a :class:`LangPack` so English and French share it.
+
+Departures from VADER, on purpose (each is a general linguistic rule, not a fit to particular lines):
+* phrase rules (``stopped working``, ``ne fonctionne plus``) add a valence and silence the lexicon words
+  they cover, so a complaint is not counted twice;
+* a negated *negative* word flips only weakly (``NEG_FLIP``) — "not broken" / "no problems" means
+  "fine", not "delighted" — while a negated positive word keeps VADER's stronger flip ("not good");
+* negation stops at a clause end and never applies to emoticons/emoji ("I'm not! :p");
+* irrealis blocking (Taboada et al., "Lexicon-based methods for sentiment analysis", 2011): a positive
+  word after "would/could/should/wish/if …" in the same clause describes what the product is *not*
+  ("it would have been easier", "I wish it had a better zoom"), so it does not count as praise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from monitor.analyse.sentiment.phrases import PhraseMatcher, Rule, rule
+
+__all__ = ["Contribution", "LangPack", "Rule", "analyse", "analyse_raw", "normalize", "rule", "tokenize"]
+
+B_INCR = 0.293
+C_INCR = 0.733
+N_SCALAR = -0.74
+NEG_FLIP = -0.3
+ALPHA = 15.0
+_STRIP = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»“”‘’…"
+_CLAUSE_END = frozenset(".!?;")
+_DECAY = (1.0, 0.95, 0.9)
+
+
+@dataclass(frozen=True)
+class LangPack:
+    """Everything language-specific the engine needs; built once per process and shared read-only."""
+
+    code: str
+    lexicon: Mapping[str, float]
+    negations: frozenset[str]
+    boosters: Mapping[str, float]
+    contrast: frozenset[str]
+    rules: tuple[Rule, ...] = ()
+    prepare: Callable[[str], str] = lambda text: text
+    #: fallback lookup for words the lexicon lacks (French inflection); None = exact lookup only
+    fallback: Callable[[Mapping[str, float], str], float | None] | None = None
+    is_negation: Callable[[list[str], int], bool] | None = None
+    skip: frozenset[str] = field(default_factory=frozenset)
+    #: tokens that start an irrealis scope (see module docstring)
+    irrealis: frozenset[str] = field(default_factory=frozenset)
+    #: lexicon keys that are emoticons/emoji: never negated
+    symbols: frozenset[str] = field(default_factory=frozenset)
+    matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
+    irrealis_first: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matcher", PhraseMatcher(self.rules))
+        object.__setattr__(self, "irrealis_first", frozenset(w.split()[0] for w in self.irrealis))
+
+
+@dataclass
+class Contribution:
+    """One term's share of the raw valence sum (before normalisation)."""
+
+    text: str
+    valence: float
+    kind: str
+    index: int
+
+
+def tokenize(text: str) -> tuple[list[str], list[bool]]:
+    """VADER's tokenisation (whitespace split, edge punctuation stripped unless that leaves ≤2 chars),
+    plus, per token, whether it closed a clause (". ! ? ;") in the raw text."""
+    tokens: list[str] = []
+    ends: list[bool] = []
+    for raw in text.split():
+        token = raw.strip(_STRIP)
+        if len(token) <= 2:
+            token = raw
+        if token:
+            tokens.append(token)
+            ends.append(len(raw) > 1 and raw[-1] in _CLAUSE_END)
+    return tokens, ends
+
+
+def normalize(total: float) -> float:
+    score = total / math.sqrt(total * total + ALPHA)
+    return max(-1.0, min(1.0, score))
+
+
+def _punctuation(text: str) -> float:
+    ep = min(text.count("!"), 4) * 0.292
+    qm = text.count("?")
+    return ep + (0.0 if qm <= 1 else (qm * 0.18 if qm <= 3 else 0.96))
+
+
+def analyse(
+    pack: LangPack, text: str, lexicon: Mapping[str, float] | None = None, overridden: frozenset[str] = frozenset()
+) -> tuple[float, list[Contribution]]:
+    """Return (compound score in -1..1, contributions). ``lexicon`` replaces ``pack.lexicon`` (overrides)."""
+    total, contributions = analyse_raw(pack, text, lexicon, overridden)
+    return normalize(total), contributions
+
+
+def analyse_raw(
+    pack: LangPack, text: str, lexicon: Mapping[str, float] | None = None, overridden: frozenset[str] = frozenset()
+) -> tuple[float, list[Contribution]]:
+    """Return (raw valence sum incl. punctuation emphasis, contributions)."""
+    lex = pack.lexicon if lexicon is None else lexicon
+    tokens, ends = tokenize(pack.prepare(text))
+    lower = [t.lower() for t in tokens]
+    n = len(tokens)
+    if not n:
+        return 0.0, []
+    negations, boosters, fallback, custom_neg = pack.negations, pack.boosters, pack.fallback, pack.is_negation
+
+    def negator(j: int) -> bool:
+        if custom_neg is not None:
+            return custom_neg(lower, j)
+        w = lower[j]
+        return w in negations or w.endswith("n't") or w.endswith("n’t")
+
+    def value(word: str) -> float | None:
+        hit = lex.get(word)
+        if hit is None and fallback is not None:
+            hit = fallback(lex, word)
+        return hit
+
+    vals = [value(w) for w in lower]  # one lookup per token: the loops below ask about neighbours repeatedly
+    cap_diff = not text.islower() and 0 < sum(1 for t in tokens if t.isupper()) < n
+
+    # phrase rules first: they claim their tokens
+    claimed: set[int] = set()
+    contributions: list[Contribution] = []
+    for r, first, last, label in pack.matcher.find(lower):
+        claimed.update(range(first, last + 1))
+        valence, kind = r.valence, "rule"
+        if r.negatable:
+            for j in range(first - 1, max(-1, first - 4), -1):
+                if ends[j]:
+                    break
+                if lower[j] == "no" or negator(j):
+                    valence, kind = valence * (NEG_FLIP if valence < 0 else N_SCALAR), "negation"
+                    label = f"not {label}"
+                    break
+        if valence:
+            contributions.append(Contribution(label, valence, kind, first))
+
+    irrealis, irrealis_first = pack.irrealis, pack.irrealis_first
+    in_irrealis = False
+    for i in range(n):
+        low = lower[i]
+        if i and ends[i - 1]:
+            in_irrealis = False
+        if low in irrealis_first and (low in irrealis or (i + 1 < n and f"{low} {lower[i + 1]}" in irrealis)):
+            in_irrealis = True
+        if i in claimed or low in pack.skip:
+            continue
+        base = vals[i]
+        if base is None:
+            continue
+        if low in boosters and i + 1 < n and vals[i + 1] is not None:
+            continue  # "pretty useless": a degree adverb here, boosting the next word
+        if low == "kind" and i + 1 < n and lower[i + 1] == "of":
+            continue
+        if low == "no" and i + 1 < n and vals[i + 1] is not None:
+            continue  # "no" negates the next lexicon word instead of scoring itself
+        valence = base
+        tok = tokens[i]
+        if cap_diff and valence and tok.isupper():
+            valence += C_INCR if valence > 0 else -C_INCR
+        negated = (i > 0 and lower[i - 1] == "no") or (i > 1 and lower[i - 2] == "no" and not ends[i - 2])
+        for k in range(3):
+            j = i - k - 1
+            if j < 0 or ends[j]:
+                break
+            prev = lower[j]
+            if prev in boosters:
+                boost = boosters[prev] if valence >= 0 else -boosters[prev]
+                if cap_diff and tokens[j].isupper():
+                    boost += C_INCR if valence > 0 else -C_INCR
+                valence += boost * _DECAY[k]
+            elif vals[j] is not None:
+                continue
+            if negator(j):
+                negated = not negated
+        kind = "override" if low in overridden else "lexicon"
+        if negated and low not in pack.symbols:
+            valence *= NEG_FLIP if base < 0 else N_SCALAR
+            kind = "negation"
+            tok = f"not {tok}"
+        elif in_irrealis and valence > 0 and kind == "lexicon" and low not in irrealis_first:
+            valence, kind, tok = 0.0, "irrealis", f"if {tok}"
+        contributions.append(Contribution(tok, valence, kind, i))
+
+    # "but"/"mais": what comes after dominates
+    for c in pack.contrast:
+        if c in lower:
+            at = lower.index(c)
+            for contrib in contributions:
+                if contrib.index < at:
+                    contrib.valence *= 0.5
+                elif contrib.index > at:
+                    contrib.valence *= 1.5
+            break
+
+    total = sum(c.valence for c in contributions)
+    if total:
+        punct = _punctuation(text)
+        total += punct if total > 0 else -punct
+    return total, contributions

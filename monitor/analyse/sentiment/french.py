@@ -1,0 +1,133 @@
+"""French language pack: the vaderSentiment-fr lexicon plus French complaint rules and negation.
+
+Why a copied lexicon instead of the ``vaderSentiment-fr`` package: the package's analyzer fuzzy-matches
+every unknown word against the whole lexicon (slow), appends ``/`` to ``sys.path`` at import time and pulls
+in ``fuzzywuzzy`` (GPL). We only need its data, so ``data/fr_lexicon.txt`` is shipped here under its MIT
+licence (see ``data/LICENSE-fr_lexicon.txt``) and scored by our own engine.
+
+French specifics handled here: elisions are expanded ("n'est" → "ne est") so negators are separate
+tokens; "ne … plus" negates while a bare "plus" means "more"; unknown words retry without accents and
+without a plural/feminine ending, which covers most inflection the lexicon lacks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+
+from monitor.analyse.sentiment.engine import B_INCR, LangPack, rule
+from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
+
+#: Customer-experience words; override the (often timid) lexicon values, e.g. "horrible" is -0.7 there.
+CX_LEXICON: dict[str, float] = {
+    "impoli": -2.2, "impolie": -2.2, "inutile": -2.0, "inutiles": -2.0, "nul": -2.2, "nulle": -2.2,
+    "horrible": -2.6, "lamentable": -2.6, "catastrophique": -2.8, "honteux": -2.4, "scandaleux": -2.6,
+    "inadmissible": -2.6, "inacceptable": -2.4, "déçu": -2.2, "déçue": -2.2, "déception": -2.2,
+    "décevant": -2.2, "cassé": -2.0, "cassée": -2.0, "abîmé": -1.8, "abîmée": -1.8, "endommagé": -1.9,
+    "défectueux": -2.1, "défectueuse": -2.1, "panne": -2.0, "bug": -1.5, "bugs": -1.5, "bogue": -1.5,
+    "plante": -1.2, "planté": -1.8, "lent": -1.2, "lente": -1.2, "retard": -1.6, "arnaque": -2.8,
+    "escroquerie": -2.8, "remboursement": -1.4, "rembourser": -1.2, "remboursé": -0.8, "piraté": -2.2,
+    "piratage": -2.2, "fuite": -1.6, "dangereux": -2.0, "dangereuse": -2.0, "rappel": -0.8,
+    "annuler": -1.2, "annulé": -1.2, "annulée": -1.2, "résilier": -1.8, "résiliation": -1.5,
+    "injoignable": -2.2, "incompétent": -2.2, "incompétents": -2.2, "pire": -2.6, "problème": -1.6,
+    "problèmes": -1.6, "souci": -1.2, "soucis": -1.2, "galère": -1.8, "attente": -1.0,
+    "content": 1.8, "contente": 1.8, "satisfait": 1.8, "satisfaite": 1.8, "génial": 2.6, "géniale": 2.6,
+    "parfait": 2.4, "parfaite": 2.4, "excellent": 2.8, "merci": 1.6, "top": 1.8, "super": 2.0, "bravo": 2.2,
+    "rapide": 1.2, "efficace": 1.8, "mal": -1.4,
+}
+
+NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
+
+BOOSTERS: dict[str, float] = {
+    w: B_INCR for w in (
+        "très", "trop", "vraiment", "tellement", "extrêmement", "totalement", "complètement", "absolument",
+        "super", "hyper", "vachement", "carrément", "tout",
+    )
+} | {w: -B_INCR for w in ("assez", "peu", "plutôt", "presque", "légèrement")}
+
+RULES = (
+    rule(r"pas mal de", 0.0, "pas mal de", negatable=False),
+    rule(r"pas mal", 1.2, "pas mal", negatable=False),
+    rule(r"ne (?:\w+ )?(?:fonctionne|marche|démarre|charge|répond|s'allume|se allume)s? (?:plus|pas)", -2.5, "ne fonctionne plus", negatable=False),
+    rule(r"(?:fonctionne|marche) (?:plus|pas)", -2.5, "ne marche pas", negatable=False),
+    rule(r"(?:a |est )?tombée? en panne", -2.5, "en panne", negatable=False),
+    rule(r"toujours pas (?:reçu|livré|arrivé|de réponse|de nouvelles|remboursé)", -2.5, "toujours pas reçu", negatable=False),
+    rule(r"(?:je |j'?)?(?:attends|attend) (?:toujours|encore|depuis)", -2.2, "j'attends toujours", negatable=False),
+    rule(r"depuis (?:\d+|deux|trois|quatre|plusieurs) (?:jours|semaines|mois)", -1.4, "depuis des semaines"),
+    rule(r"en attente", -1.6, "en attente"),
+    rule(r"(?:débité|prélevé|facturé)e?s? (?:deux fois|en double|à tort)", -2.6, "débité deux fois", negatable=False),
+    rule(r"plus jamais", -2.8, negatable=False),
+    rule(r"(?:je )?(?:ne )?(?:recommande|conseille) pas", -2.4, "ne recommande pas", negatable=False),
+    rule(r"(?:fuite|vol) de données", -2.6, "fuite de données"),
+    rule(r"service (?:client|clientèle|après-vente) (?:\w+ )?(?:inexistant|nul|injoignable|incompétent|lamentable)", -2.8, "service client nul"),
+    rule(r"(?:aucune|pas de) réponse", -2.2, negatable=False),
+    rule(r"(?:je veux|je demande|exige) (?:être )?(?:un )?rembours", -2.4, "je veux être remboursé", negatable=False),
+    rule(r"du tout", 0.0, "du tout", negatable=False),
+)
+
+_ELISION = re.compile(r"\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+
+
+def _prepare(text: str, emoji: Mapping[str, float]) -> str:
+    return split_emoji(_ELISION.sub(lambda m: m.group(1) + "e ", text), emoji)
+
+
+def _strip_accents(word: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFD", word) if unicodedata.category(ch) != "Mn")
+
+
+def _lookup(lexicon: Mapping[str, float], word: str) -> float | None:
+    """For words the lexicon lacks: plural/feminine ending stripped (accent-free aliases are in the lexicon)."""
+    hit: float | None
+    for cut in ("s", "x", "e", "es"):
+        if len(word) > 4 and word.endswith(cut) and (hit := lexicon.get(word[: -len(cut)])) is not None:
+            return hit
+    return None
+
+
+def _is_negation(lower: list[str], j: int) -> bool:
+    word = lower[j]
+    if word in NEGATIONS:
+        return True
+    # "plus" negates only after "ne" ("ne marche plus"); on its own it means "more"
+    return word == "plus" and any(w == "ne" for w in lower[max(0, j - 3) : j])
+
+
+@lru_cache(maxsize=1)
+def _load_lexicon() -> dict[str, float]:
+    raw = resources.files("monitor.analyse.sentiment").joinpath("data/fr_lexicon.txt").read_text(encoding="utf-8")
+    lexicon: dict[str, float] = {}
+    for line in raw.splitlines():
+        word, sep, value = line.rpartition("->")
+        if sep and word:
+            try:
+                lexicon[word.strip().lower()] = float(value)
+            except ValueError:
+                continue
+    return lexicon
+
+
+@lru_cache(maxsize=1)
+def pack() -> LangPack:
+    """The French pack, built once per process."""
+    emoji = emoji_valences()
+    base = {**_load_lexicon(), **emoji, **CX_LEXICON}
+    # accent-free aliases so "decu", "tres" (typed without accents, common online) still hit
+    lexicon = {**{_strip_accents(k): v for k, v in base.items()}, **base}
+    boosters = {**{_strip_accents(k): v for k, v in BOOSTERS.items()}, **BOOSTERS}
+    return LangPack(
+        code="fr",
+        lexicon=lexicon,
+        negations=NEGATIONS,
+        boosters=boosters,
+        contrast=frozenset({"mais"}),
+        rules=RULES,
+        prepare=lambda text: _prepare(text, emoji),
+        fallback=_lookup,
+        symbols=symbols(lexicon),
+        is_negation=_is_negation,
+        skip=frozenset({"ne", "plus"}),
+    )

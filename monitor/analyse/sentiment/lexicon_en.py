@@ -1,0 +1,333 @@
+"""English language pack: VADER's lexicon plus a customer-experience lexicon and complaint phrase rules.
+
+Why a supplement: VADER was built from general social-media text; it has no entry for the words people
+use when a product or service fails them ("crashed", "outage", "refund", "unresponsive", "flimsy"), so
+those complaints score 0. The entries below are on VADER's -4..4 scale and deliberately moderate: single
+words that are only negative in context ("waiting", "down", "hold", "return", "cheap", "wish") are *not*
+here but in :data:`RULES`, where the surrounding words make the reading unambiguous.
+
+Every entry is a general pattern of complaints (or a general VADER misreading of product text), never a
+line of the evaluation set: a held-out set decides whether it generalises.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+
+from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE, SentimentIntensityAnalyzer
+
+from monitor.analyse.sentiment.engine import LangPack, rule
+
+#: Customer-experience words VADER lacks (or under-weights). Overrides VADER where both have the word.
+CX_LEXICON: dict[str, float] = {
+    # failures and defects
+    "crashed": -2.0, "crashes": -1.8, "crashing": -1.8, "outage": -2.2, "outages": -2.2,
+    "malfunction": -2.0, "malfunctions": -2.0, "malfunctioning": -2.0, "malfunctioned": -2.0,
+    "glitch": -1.5, "glitches": -1.5, "glitchy": -1.8, "buggy": -1.8, "laggy": -1.6, "lag": -1.0,
+    "lags": -1.2, "froze": -1.6, "freezes": -1.6, "freezing": -1.0, "frozen": -0.8,
+    "overheats": -1.8, "overheating": -1.8, "overheated": -1.8, "defect": -1.8, "defects": -1.8,
+    "defective": -2.2, "flaw": -1.5, "flaws": -1.5, "flawed": -1.6, "drawback": -1.5, "drawbacks": -1.5,
+    "downside": -1.3, "downsides": -1.3, "shortcoming": -1.6, "shortcomings": -1.6, "quibble": -1.0,
+    "quibbles": -1.0, "gripe": -1.4, "gripes": -1.4, "unreliable": -1.8, "unusable": -2.2,
+    "unresponsive": -1.8, "inaccurate": -1.5, "incorrect": -1.2, "inconsistent": -1.2, "unstable": -1.5,
+    "instability": -1.5, "error-prone": -1.8, "bug": -1.2, "bugs": -1.2, "error": -1.7, "errors": -1.7,
+    "cracked": -1.6, "cracks": -1.3, "dented": -1.4, "scratched": -1.2, "flimsy": -1.8, "cheaply": -1.2,
+    "fragile": -0.8, "clunky": -1.4, "cumbersome": -1.4, "tedious": -1.3, "grainy": -1.2, "fuzzy": -0.8,
+    "distorted": -1.7, "sluggish": -1.7, "slow": -0.8, "finicky": -1.4, "flaky": -1.6, "tinny": -1.2,
+    "muffled": -1.2, "crackling": -1.2, "scratchy": -1.0, "mediocre": -1.5, "subpar": -1.8,
+    "shoddy": -2.2, "junk": -2.2, "junky": -2.0, "garbage": -2.0, "rubbish": -2.0, "useless": -2.0,
+    "worthless": -2.2, "nonexistent": -1.6, "non-existent": -1.6, "lacking": -1.2, "lacks": -1.0,
+    "poorly": -1.8, "annoyance": -1.5, "annoyances": -1.5, "nuisance": -1.4, "hassle": -1.5,
+    "headache": -1.4, "nightmare": -2.4, "disappointment": -2.0, "regret": -2.0, "regrets": -2.0,
+    "unfortunately": -1.6, "unfortunate": -1.4, "complained": -1.4, "complain": -1.2,
+    "disgraceful": -2.5, "disgrace": -2.3, "shambles": -2.2, "appalling": -2.6,
+    "overpriced": -1.8, "overcharged": -2.2, "ripoff": -2.6, "rip-off": -2.6, "scammed": -2.6,
+    "fraudulent": -2.5, "unauthorized": -2.0, "unauthorised": -2.0, "breach": -2.2, "breached": -2.2,
+    "hacked": -2.2, "leaked": -1.8, "compromised": -1.8, "recalled": -1.5, "unsafe": -2.0,
+    "hazard": -1.8, "dangerous": -2.0, "beware": -2.0, "misleading": -1.8, "unclear": -1.0,
+    "unintuitive": -1.4, "counterintuitive": -1.2, "confusing": -1.4, "complicated": -1.0,
+    "awkward": -1.2, "uncomfortable": -1.8, "skimped": -1.8, "skimp": -1.4,
+    "forewarned": -1.8, "time-consuming": -1.2, "unlucky": -1.4, "criticism": -1.2, "criticisms": -1.2,
+    "rude": -2.2, "unhelpful": -2.0, "unprofessional": -2.0, "incompetent": -2.2, "ignored": -1.6,
+    "refund": -1.3, "refunded": -0.8, "chargeback": -1.8, "cancelled": -1.2, "canceled": -1.2,
+    "cancel": -1.2, "cancelling": -1.2, "delayed": -1.3, "delay": -1.2, "delays": -1.2,
+    "unacceptable": -2.4, "ridiculous": -1.8, "pathetic": -2.4, "awful": -2.4, "horrible": -2.6,
+    "terrible": -2.6, "disappointed": -2.2, "disappointing": -2.3, "frustrating": -2.1, "frustrated": -2.0,
+    "died": -2.0, "dies": -1.8, "dead": -2.0, "broke": -1.8, "breaks": -1.8, "broken": -2.2,
+    "faulty": -1.9, "fails": -1.9, "failed": -2.0, "failing": -1.8, "stopped": -1.2, "refused": -1.5,
+    "refuses": -1.6, "wont": -0.3, "mistake": -1.6, "problem": -1.8, "problems": -1.8, "issue": -1.0,
+    "issues": -1.2, "stuck": -1.2, "missing": -1.3, "waste": -2.0, "wasted": -2.2, "cons": -1.0,
+    "paperweight": -2.0, "trash": -1.5, "bulky": -1.0, "detracts": -1.5, "expensive": -0.8,
+    "pricey": -0.8, "cheap": -0.4, "noisy": -1.2, "skips": -1.2, "skipping": -1.2, "static": -0.8,
+    "dim": -0.8, "blurry": -1.2, "impractical": -1.5, "unproductive": -1.5, "shudder": -1.5, "stinks": -2.0, "sucks": -2.0, "sucked": -2.0, "lousy": -2.5,
+    # common misspellings in reviews and posts
+    "dissapointed": -2.2, "disapointed": -2.2, "dissappointed": -2.2, "disappointe": -2.2,
+    "dissapointing": -2.3, "disapointing": -2.3, "dissapointment": -2.0, "disapointment": -2.0,
+    "disipointed": -2.2, "disapponted": -2.2, "embarassing": -1.6, "embarassed": -1.5, "defected": -1.8, "stucked": -1.2,
+    # product and tech words VADER reads as sentiment ("plays discs", "supports mp3", "on the other hand",
+    # "bought it on amazon", "windows xp")
+    "play": 0.0, "plays": 0.0, "playing": 0.0, "played": 0.0, "support": 0.3, "supports": 0.3,
+    "supported": 0.3, "practical": 1.0, "hand": 0.0, "hands": 0.0, "charged": 0.0, "charging": 0.0, "amazon": 0.0, "xp": 0.0, "wish": 0.0,
+    # social-post interjections, slang and emoticons VADER lacks or misreads ("D:" is the sad face, and
+    # its lower-cased key collides with a positive entry; "o_O" is surprise, not displeasure)
+    "d:": -2.9, "sigh": -1.0, "sighs": -1.0, "fml": -2.4, "argh": -1.8, "grr": -1.5, "bleh": -1.0,
+    "ouch": -1.2, "dammit": -2.0, "damnit": -2.0, "facepalm": -1.8, "epicfail": -2.5, "boo": -1.2,
+    "o_o": 0.0, "o.o": 0.0, "0_o": 0.0, "o_0": 0.0,
+    # hope voices doubt about a product ("I hope it lasts", "hope they fix it"), not VADER's strong praise
+    "hope": 1.0,
+}
+
+#: Laughter is a reaction, not a claim: "I'm not going lol" does not deny the laugh, so it is never negated
+#: (like emoticons).
+LAUGHTER = frozenset({"lol", "lolz", "lmao", "lmfao", "rofl", "haha", "hahaha", "hehe", "hah", "xd"})
+
+#: Degree adverbs VADER lacks; words that are also lexicon entries ("pretty") boost only when a sentiment
+#: word follows ("pretty useless"), otherwise keep their own valence ("a pretty dress").
+EXTRA_BOOSTERS: dict[str, float] = {"pretty": 0.293, "super": 0.293, "real": 0.293}
+
+#: Words after which a positive word describes what is missing, not what is there (irrealis blocking).
+IRREALIS = frozenset({
+    "would have", "could have", "should have", "might have", "would've", "could've", "should've", "wish",
+    "wished", "if only", "hoped", "was hoping", "expected", "supposed to",
+})
+
+_NUM = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|few|couple|several|a few|a couple)"
+_UNIT = r"(?:minutes?|hours?|days?|weeks?|months?|uses?|times?|charges?)"
+_NEG_AUX = (
+    r"(?:doesn't|does not|didn't|did not|won't|will not|wouldn't|would not|don't|do not|can't|cannot|can not"
+    r"|could not|couldn't|never|isn't|is not|wasn't|was not|aren't|are not|weren't|no longer|not|barely"
+    r"|hardly|still won't|still doesn't|still can't)"
+)
+
+#: Complaint patterns that need context. Regexes run on the lower-cased, space-joined token stream.
+RULES = (
+    # the "no problems" class: a denied complaint is mild praise, not a complaint (VADER reads it negative)
+    rule(r"(?:no|not|never|without|don't|didn't|haven't|hasn't|hadn't|havent|hasnt|have not|has not|had not"
+         r"|did not|do not|wasn't|weren't|isn't|aren't|zero|nary) (?:\w+ ){0,2}(?:any |a |one |single |major |real"
+         r" |serious |big |significant |more |other |further )*(?:problems?|issues?|complaints?|trouble|troubles"
+         r"|glitches|hiccups?|regrets?|gripes?|complaint|worries|qualms|hassles?)", 0.8, "no problems",
+         negatable=False),
+    rule(r"(?:can't|cannot|can not|couldn't) (?:really )?complain", 1.2, "can't complain", negatable=False),
+    rule(r"(?:hard|tough|difficult) to beat", 2.0, "hard to beat", negatable=False),
+    rule(r"point(?:-| and |-and-)shoot", 0.0, "point and shoot", negatable=False),
+    # idioms whose words VADER scores but whose meaning is neutral: the comparison "it's not like …" (unlike the
+    # verb in "don't like"), "kill time", the rhetorical "is that a bad thing?"
+    rule(r"(?<!do )(?<!does )(?<!did )(?<!would )(?<!will )(?<!could )not (?:to )?(?:be )?like", 0.0, "not like (comparison)",
+         negatable=False),
+    rule(r"kill(?:s|ed|ing)? (?:some |the |a little |a bit of )?time", 0.0, "kill time", negatable=False),
+    rule(r"(?:is|was|isn't|wasn't) (?:that|this|it) a bad thing", 0.0, "is that a bad thing", negatable=False),
+    rule(r"(?:out of|beyond) control", -2.0, "out of control", negatable=False),
+    rule(r"thanks? (?:you )?for nothing", -2.4, "thanks for nothing", negatable=False),
+    # product reviews: praise words that are not praise
+    rule(r"(?:i|we) (?:really )?(?:wanted|tried|want|hoped|expected) to (?:like|love|enjoy)", -2.0, "wanted to like",
+         negatable=False),
+    rule(r"(?:would|could|might) (?:have been|be) (?:much |a lot |far |even |so |way )?(?:nicer|better"
+         r"|easier|nice|great|good|helpful|useful|preferable|handy)", -1.6, "would have been better", negatable=False),
+    rule(r"(?:should have|shouldn't have|should've|could have been)\b", -1.0, "should have", negatable=False),
+    rule(r"(?:should have|should've|wish i had|wish i'd) (?:bought|gotten|got|gone|purchased|stuck|listened|read"
+         r"|returned|spent|paid|waited)", -2.2, "should have bought", negatable=False),
+    rule(r"(?:i |we |you |really |just |only |still |do )?wish(?:ed)? (?:it|they|there|the|this|that)",
+         -1.4, "wish it", negatable=False),
+    rule(r"if only", -1.2, negatable=False),
+    rule(r"(?:could|can) do better", -1.8, negatable=False),
+    rule(r"(?:could|should|would|might) (?:at least|have at least)", -1.4, "could at least", negatable=False),
+    rule(r"(?:the )?only (?:good|positive|nice|redeeming|decent) (?:thing|feature|part|point)", -1.6,
+         "the only good thing", negatable=False),
+    # waiting and delivery
+    rule(r"still (?:waiting|no sign|not (?:arrived|received|here|delivered|fixed|resolved|working))", -2.3,
+         "still waiting"),
+    rule(r"(?:been )?waiting (?:for|on) (?:\w+ ){0,3}(?:\d+|two|three|four|several|weeks|days|hours|months|ages)\b",
+         -2.0, "waiting for …"),
+    rule(r"on hold (?:for )?", -1.8, "on hold"),
+    rule(r"(?:never|hasn't|has not|haven't|have not|not yet) (?:arrived|received|showed up|shipped|delivered|came)",
+         -2.2, "never arrived"),
+    rule(r"never (?:got|received|heard back|worked|recieved)", -2.0, "never got", negatable=False),
+    rule(rf"{_NUM} {_UNIT} (?:now|later|late|and counting)", -1.6, "weeks late"),
+    rule(r"(?:arrived|came|delivered|showed up) (?:\w+ )?(?:late|damaged|broken|cracked|dead|defective|used)", -2.0,
+         "arrived damaged"),
+    # money
+    rule(r"charged (?:me |us |my card |my account )?(?:twice|double|two times|three times|multiple times|several times|again)",
+         -2.5, "charged twice"),
+    rule(r"double[- ]charged", -2.5),
+    rule(r"(?:want|need|asked for|requesting|demand|get|got) (?:a |my )?(?:full )?(?:refund|money back)", -2.3,
+         "refund"),
+    rule(r"(?:not|isn't|is not|wasn't|was not|aren't|ain't) (?:\w+ )?worth (?:it|the|a|\$|buying|your|my|what|that)",
+         -2.3, "not worth", negatable=False),
+    rule(r"(?:waste|wasted|waisted|waste of) (?:of )?(?:my |your |our |good )?(?:money|time|\$|cash)", -2.6,
+         "waste of money"),
+    rule(r"(?:money|time|cash) down the (?:drain|toilet)", -2.6, "money down the drain", negatable=False),
+    rule(r"save your (?:money|time|cash)", -2.2, negatable=False),
+    # things breaking
+    rule(r"(?:stopped|stops|quit|quits|ceased) (?:working|charging|responding|playing|recognizing|reading|functioning"
+         r"|holding)", -2.5, "stopped working"),
+    rule(rf"{_NEG_AUX} (?:even |always |really |properly |going to |gonna |seem to |seems to )?(?:work|works"
+         r"|worked|working|function|functions|turn on|power on|charge|connect|load|play|read|recognize|recognise"
+         r"|boot|sync|respond|answer|perform|fit|fits|last|hold|stay|register|detect|ship|make sense|close|open|eject"
+         r"|start|accept|let me|stay on|come on)\b", -2.2, "does not work", negatable=False),
+    rule(r"(?:nothing|neither (?:\w+ ){0,4}|none of (?:\w+ ){0,3}) (?:works?|worked|helps?|helped|happens|happened"
+         r"|fixed|fits)", -2.2, "nothing worked", negatable=False),
+    rule(r"(?:broke|breaks|died|dies|failed|fails|cracked|fell apart|quit|stopped working) (?:after|within|in)\b",
+         -2.4, "broke after"),
+    rule(r"(?:started|starts|began|begins|begun) (?:to )?(?:fail|break|crack|peel|leak|die|skip|freez|crash"
+         r"|malfunction|act up|flicker|rattle|squeak|fall apart)\w*", -2.0, "started to fail"),
+    rule(r"act(?:s|ed|ing)? up", -1.8, "acts up"),
+    rule(rf"(?:worked|lasted) (?:fine |well |great |ok |okay )?(?:for )?(?:only |just |about )?{_NUM} (?:minutes?|hours?"
+         r"|days?|weeks?)", -1.6, "worked for two weeks"),
+    rule(r"(?:fall|falls|fell|falling) (?:\w+ )?short", -1.8, "falls short"),
+    rule(r"(?:went|go|goes|gone) up in smoke", -2.2, "up in smoke"),
+    rule(r"(?:not|isn't|wasn't|aren't|weren't|doesn't|didn't|don't|never|hardly) (?:\w+ ){0,3}enough", -1.4,
+         "not enough", negatable=False),
+    rule(r"not (?:\w+ ){0,2}what (?:i|you|we|they) (?:\w+ ){0,2}(?:wanted|expected|expect|looking for|ordered"
+         r"|paid for|need|needed)", -1.8, "not what I expected", negatable=False),
+    rule(r"thumbs down", -2.0, negatable=False),
+    rule(r"(?:an |the )?otherwise (?:good|great|nice|fine|excellent|decent|solid|perfect|ok|okay)", -1.0,
+         "otherwise good", negatable=False),
+    rule(rf"(?:only )?lasted (?:only |just |barely |less than |under |about |maybe |not even )?{_NUM}"
+         rf" (?:\w+ )?{_UNIT}", -1.2, "lasted …"),
+    rule(rf"(?:only lasted|lasted (?:only|just|barely|less than|under|not even)) (?:about )?(?:\w+ )?{_NUM}?",
+         -2.4, "only lasted", negatable=False),
+    rule(r"(?:send|sent|sending|ship|shipped|take|took|bring|brought|mail|mailed) (?:it|them|this|the \w+|this \w+|mine) back",
+         -2.0, "sent it back"),
+    rule(r"(?:return|returned|returning) (?:it|this|them|the|mine|both|my|that)", -2.0, "returned it"),
+    rule(r"(?:for|in for|needs?|needed) (?:a )?(?:repair|repairs|replacement)", -1.8, "needs repair"),
+    rule(r"(?:had|have|has|having) to (?:be )?(?:return|replace|send|exchange|reset|restart|reboot|call|contact"
+         r"|repair|fix)", -1.8, "had to return"),
+    rule(r"(?:is|was|are|were|went|goes|been) down\b", -1.8, "is down"),
+    rule(r"(?:keeps?|kept) (?:on )?(?:\w+ing)", -1.4, "keeps …ing", negatable=False),
+    rule(r"(?:data|security|privacy) (?:breach|leak|leaks|incident)", -2.6),
+    rule(r"(?:product )?recall\b", -1.5, "recall"),
+    rule(r"only (?:played|plays|play|works|work|worked|lasted|last|reads|read|recognizes|recognized|charges"
+         r"|charge|holds|hold|held|got)", -1.6,
+         "only worked", negatable=False),
+    rule(r"(?:not|isn't|wasn't|aren't|weren't|never|no longer) (?:very |fully |always |even )?(?:valid|compatible"
+         r"|supported|documented|recognized|detected|responsive|reliable|accurate|intuitive"
+         r"|user-friendly|functional|usable)", -1.5, "not compatible", negatable=False),
+    # quality and fit
+    rule(r"(?:poor|low|bad|terrible|awful|cheap|questionable|inferior|shoddy) (?:build |sound |picture |print )?"
+         r"(?:quality|construction|workmanship|craftsmanship)", -2.2, "poor quality", negatable=False),
+    rule(r"cheap(?:ly)? (?:made|plastic|construction|feel|feeling|materials?|parts?|built|looking)", -2.0,
+         "cheap plastic", negatable=False),
+    rule(r"too (?:small|big|large|heavy|short|long|slow|expensive|loud|quiet|dim|bright|hard|difficult|complicated"
+         r"|bulky|thick|thin|flimsy|hot|much|tight|loose|narrow|wide|weak|low|high|fast|sensitive)", -1.6, "too …"),
+    rule(r"(?:doesn't|does not|didn't|did not|don't|won't) (?:\w+ )?fit", -2.0, "doesn't fit", negatable=False),
+    rule(r"no (?:picture|sound|signal|audio|video|power|display|image|reception|response|instructions|manual"
+         r"|documentation|support|help|way to|option to|ability to|backlight|volume)", -1.8, "no picture",
+         negatable=False),
+    rule(r"(?:has|have|had|with|there's|there is|there are|there was|comes with) no (?!problem|problems|issue|issues"
+         r"|complaints?|trouble|doubt|regrets?)", -1.0, "has no", negatable=False),
+    rule(r"(?:doesn't|does not|didn't|did not) (?:have|support|come with|include|allow|let)", -1.4, "doesn't have",
+         negatable=False),
+    rule(r"(?:hard|difficult|impossible|tricky|confusing|awkward) to (?:use|read|see|find|hear|navigate|get|figure"
+         r"|understand|set|operate|install|access|reach|hold|open|control|clean|adjust)", -1.8, "hard to use"),
+    rule(r"(?:takes?|took|taking) (?:forever|ages|too long)", -1.6, "takes forever"),
+    rule(r"(?:still|just) (?:can't|cannot|couldn't|doesn't|won't|isn't|not)", -1.6, "still can't", negatable=False),
+    rule(r"(?:can't|cannot|can not|couldn't|could not|unable to) (?!wait|beat|complain|go wrong|recommend|say enough"
+         r"|believe|get enough|stop|live without|praise|imagine|thank|be happier|be better|be more|ask|have asked|fault"
+         r"|give|resist|help but|agree"
+         r"|deny|argue|tell|think|miss|remember)\w+", -1.0, "can't …", negatable=False),
+    rule(r"forget (?:it|about it)", -1.6, negatable=False),
+    rule(r"prone to", -1.5),
+    rule(r"(?:i|we|you|they) (?:had|have|will have|'ll have|'d have) to", -0.8, "had to"),
+    rule(r"washed out", -1.4),
+    rule(r"(?:calls?|connection|signal|wifi|wi-fi) (?:\w+ )?(?:drops?|dropped|dropping)", -1.8, "dropped calls"),
+    # service
+    rule(r"(?:customer |tech |technical )?(?:service|support) (?:was|is|were|are) (?:\w+ )?(?:useless|rude|unhelpful"
+         r"|terrible|awful|a joke|nonexistent|non-existent)", -2.6, "bad support"),
+    rule(r"no (?:one|body) (?:answers|answered|responds|responded|replies|replied|helps|helped|cares|called)", -2.4,
+         "nobody answers"),
+    rule(r"(?:never|no) (?:got |received )?(?:a )?(?:response|reply|answer|call back|callback)", -2.2, "no reply"),
+    rule(r"never again", -2.8, negatable=False),
+    rule(r"(?:never|won't|will not|wouldn't|would not|will never|would never|cannot|can't|could not|couldn't)"
+         r" (?:\w+ ){0,3}(?:buy|order|use|shop|fly|recommend|purchase) (?:\w+ )?(?:again|from|here|this|it|them|another"
+         r"|anyone|to)", -2.6, "never buy again", negatable=False),
+    rule(r"(?:don't|do not|dont|never) (?:buy|bother|waste|purchase|order)\b", -2.6, "don't buy", negatable=False),
+    rule(r"(?:stay away|steer clear|avoid) (?:from )?(?:this|it|them|these|that)", -2.4, "stay away",
+         negatable=False),
+    rule(r"(?:look|looking|shop|shopping) (?:\w+ )?elsewhere", -2.0, "look elsewhere", negatable=False),
+    rule(r"recommend against", -2.4, negatable=False),
+    rule(r"(?:is|was|are|were) a joke", -2.2),
+    rule(r"piece of (?:junk|crap|garbage|shit|sh\S*|trash)", -3.0, "piece of junk"),
+    rule(r"(?:i |we )?(?:want|wanted|going|decided) to cancel", -2.2, "cancel"),
+    rule(r"the (?:only |biggest |main |one )?(?:problem|downside|drawback|catch|issue|con|complaint|gripe|negative)"
+         r" (?:is|was|i have|i had)", -1.4, "the problem is"),
+    rule(r"sorry (?:i|we) (?:bought|purchased|ordered|got)", -2.4, "sorry I bought", negatable=False),
+)
+
+
+@lru_cache(maxsize=1)
+def _vader() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+@lru_cache(maxsize=1)
+def emoji_valences() -> dict[str, float]:
+    """Emoji → valence, from VADER's emoji descriptions scored with its lexicon (computed once).
+
+    VADER swaps each emoji for its English description before scoring; we fold that description into one
+    valence per emoji so French text can use emoji too, and so the driver shows the emoji itself.
+    """
+    vader = _vader()
+    out: dict[str, float] = {}
+    for emoji, description in vader.emojis.items():
+        words = [vader.lexicon.get(w.lower()) for w in description.split()]
+        total = sum(w for w in words if w is not None)
+        if total:
+            out[emoji] = max(-3.0, min(3.0, total))
+    return out
+
+
+def split_emoji(text: str, emoji: Mapping[str, float]) -> str:
+    """Surround known emoji with spaces so each is its own token."""
+    if text.isascii():
+        return text
+    return "".join(f" {ch} " if ch in emoji else ch for ch in text)
+
+
+def symbols(lexicon: Mapping[str, float]) -> frozenset[str]:
+    """Lexicon keys that are emoticons or emoji rather than words (":)", ":p", "😍"): never negated."""
+    return frozenset(k for k in lexicon if not k.replace("-", "").replace("'", "").isalpha())
+
+
+_ELONGATED = re.compile(r"([a-zA-Z])\1{2,}")
+_STRETCHED_WORD = re.compile(r"[a-zA-Z]*([a-zA-Z])\1{2,}[a-zA-Z]*")
+
+
+def unstretch(text: str, lexicon: Mapping[str, float]) -> str:
+    """Social posts stretch words for emphasis ("sooo baaad", "ughhhh", "loooove"): rewrite each stretched
+    word to the lexicon word it stands for (runs of 3+ letters cut to two, else to one); words that are not
+    stretched forms of a lexicon word are left alone.
+
+    Done once per text (one C-speed regex scan, nothing more for the usual text without a stretched word)
+    rather than as a per-token lookup fallback, which cost ~15% of scoring time.
+    """
+    if _ELONGATED.search(text) is None:
+        return text
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        for form in (_ELONGATED.sub(r"\1\1", word), _ELONGATED.sub(r"\1", word)):
+            if form.lower() in lexicon:
+                return form
+        return word
+
+    return _STRETCHED_WORD.sub(fix, text)
+
+
+@lru_cache(maxsize=1)
+def pack() -> LangPack:
+    """The English pack, built once per process (VADER's lexicon file is parsed here)."""
+    emoji = emoji_valences()
+    lexicon = {**_vader().lexicon, **emoji, **CX_LEXICON}
+    return LangPack(
+        code="en",
+        lexicon=lexicon,
+        negations=frozenset(NEGATE) | {"hardly", "barely", "nope", "nor"},
+        boosters={**BOOSTER_DICT, **EXTRA_BOOSTERS},
+        contrast=frozenset({"but"}),
+        rules=RULES,
+        prepare=lambda text: unstretch(split_emoji(text, emoji), lexicon),
+        irrealis=IRREALIS,
+        symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}) | LAUGHTER,
+    )

@@ -1,0 +1,242 @@
+"""config/monitor.yaml: brands, sources, Slack, storage; validated whole before anything runs.
+
+After `load_config` returns, the runtime trusts the result: every source's options are already the typed
+model of its kind, every brand query already parsed (so a bad query is a config error, not a runtime one).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from monitor.core.durations import Duration
+from monitor.core.errors import ConfigIssue, ConfigValidationError, QueryError
+from monitor.core.query import parse_query
+from monitor.core.validation import Strict, TimeOfDay, TimeZone, did_you_mean, validate
+from monitor.core.yamlfile import LocatedYaml, load_yaml
+from monitor.sources import REGISTRY, SourceOptions
+from monitor.sources.fetch import HttpConfig
+
+DEFAULT_CONFIG = "config/monitor.yaml"
+
+
+class BrandConfig(Strict):
+    query: str
+    languages: list[str] | None = None
+    overrides: dict[str, float] = Field(default_factory=dict)   # word -> valence on VADER's -4..4 scale
+
+    @field_validator("overrides")
+    @classmethod
+    def _overrides(cls, v: dict[str, float]) -> dict[str, float]:
+        for word, score in v.items():
+            if not -4.0 <= score <= 4.0:
+                raise ValueError(f'override for "{word}" is {score:g}; word scores range from -4 to 4')
+        return v
+
+
+class DigestConfig(Strict):
+    """A daily summary per owner; off unless `slack.digest` is set."""
+
+    at: TimeOfDay = "09:00"
+    tz: TimeZone = "UTC"
+    owners: list[str] | None = None            # default: every owner in rules.yaml
+    skip_empty: bool = True                    # no message for an owner with nothing to report
+
+
+class SlackConfig(Strict):
+    mode: Literal["bot", "webhook"] = "bot"   # webhook: one channel, no buttons, no threads, no edits
+    api_url: str = "https://slack.com/api/"
+    token_env: str = "SLACK_BOT_TOKEN"
+    app_token_env: str = "SLACK_APP_TOKEN"
+    webhook_url_env: str = "SLACK_WEBHOOK_URL"
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    interactive: Literal["socket", "http", "off"] = "socket"   # socket: when $SLACK_APP_TOKEN is set
+    http_listen: str = "127.0.0.1:3000"       # interactive: http — host:port of the Request URL endpoint
+    http_path: str = "/slack/actions"
+    per_channel_interval: Duration = 1.0      # at most one message per channel this often (Slack's guidance)
+    timeout: Duration = 15.0
+    stuck_after: Duration = 900.0             # a message pending longer shows in `monitor status` and the logs
+    digest: DigestConfig | None = None
+
+    @field_validator("interactive", mode="before")
+    @classmethod
+    def _interactive(cls, v: Any) -> Any:
+        return {False: "off", True: "socket"}.get(v, v) if isinstance(v, bool) else v   # YAML reads off as false
+
+    @field_validator("http_listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        host, _, port = v.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f'http_listen "{v}" must be host:port, e.g. "127.0.0.1:3000"')
+        return v
+
+    @field_validator("http_path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.startswith("/"):
+            raise ValueError(f'http_path "{v}" must start with "/"')
+        return v
+
+    @field_validator("api_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f'api_url "{v}" must start with http:// or https://')
+        return v if v.endswith("/") else v + "/"
+
+
+class StorageConfig(Strict):
+    path: str = "var/monitor.db"
+    # Mentions older than this are pruned daily (those linked to an alert, or with feedback, are kept, and
+    # pruned ones stay counted in the daily summary); null keeps everything.
+    retention: Duration | None = 90 * 86400.0
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, v: float | None) -> float | None:
+        if v is not None and v < 86400:
+            raise ValueError(f"retention {v:g}s is shorter than a day; use e.g. 30d, or null to keep everything")
+        return v
+
+
+class MetricsConfig(Strict):
+    """Prometheus metrics, off unless asked for: `listen` serves /metrics, `textfile` suits cron runs."""
+
+    listen: str | None = None            # "127.0.0.1:9464"; "0.0.0.0:9464" exposes it to the network
+    textfile: str | None = None          # written after each `--once` pass (node_exporter textfile collector)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str | None) -> str | None:
+        if v is not None:
+            split_listen(v)
+        return v
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """"127.0.0.1:9464", "[::1]:9464" or ":9464" (loopback) to (host, port); ValueError with a hint."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f'listen "{value}" must be HOST:PORT, e.g. "127.0.0.1:9464"')
+    return (host.strip("[]") or "127.0.0.1"), int(port)
+
+
+class DaemonConfig(Strict):
+    # On SIGTERM, polls and sends in progress get this long to finish; then the daemon exits anyway (nothing
+    # half-written: every write is a transaction). Keep it below systemd's TimeoutStopSec.
+    drain_timeout: Duration = 20.0
+    # Polls in progress at once, whatever the number of sources (one worker thread each). Size it for the polls
+    # per second you need times a typical poll's duration, plus the sources that may hang until http.deadline.
+    max_concurrent_polls: int = Field(64, ge=1, le=1024)
+
+
+class SentimentConfig(Strict):
+    threshold: float = Field(-0.05, ge=-1.0, le=1.0)   # a score at or below this is negative
+
+
+class _ConfigFile(Strict):
+    brands: dict[str, BrandConfig]
+    sources: list[dict[str, Any]] = Field(default_factory=list)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    brands: dict[str, BrandConfig]
+    sources: list[SourceOptions]
+    slack: SlackConfig
+    storage: StorageConfig
+    sentiment: SentimentConfig
+    http: HttpConfig
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+
+    def source(self, source_id: str) -> SourceOptions:
+        return self._sources_by_id[source_id]
+
+    @cached_property
+    def _sources_by_id(self) -> dict[str, SourceOptions]:
+        # every poll and every routed mention looks its source up: a scan of 5,000 would cost a second a round
+        return {s.id: s for s in self.sources}
+
+    def db_path(self, override: str | None = None) -> str:
+        return os.path.expanduser(override or self.storage.path)
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
+    """Load and validate the whole file; raise ConfigValidationError listing every issue found."""
+    doc = load_yaml(path)
+    return config_from(doc)
+
+
+def config_from(doc: LocatedYaml) -> Config:
+    if not isinstance(doc.data, dict):
+        raise ConfigValidationError([doc.issue((), "the file must be a mapping with brands: and sources:")])
+    base, issues = validate(doc, _ConfigFile)
+    sources: list[SourceOptions] = []
+    raw_sources = doc.data.get("sources") or []
+    if isinstance(raw_sources, list):
+        sources = _sources(doc, raw_sources, issues)
+    if base is not None:
+        issues += _brands(doc, base.brands)
+        names = set(base.brands)
+        for i, s in enumerate(sources):
+            for b in s.brands or []:
+                if b not in names:
+                    issues.append(doc.issue(("sources", i, "brands"), f'unknown brand "{b}"', did_you_mean(b, names)))
+    if issues or base is None:
+        raise ConfigValidationError(issues)
+    return Config(str(doc.file), base.brands, sources, base.slack, base.storage, base.sentiment, base.http,
+                  metrics=base.metrics, daemon=base.daemon)
+
+
+def _sources(doc: LocatedYaml, raw: list[Any], issues: list[ConfigIssue]) -> list[SourceOptions]:
+    out: list[SourceOptions] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(raw):
+        loc = ("sources", i)
+        if not isinstance(item, dict):
+            issues.append(doc.issue(loc, "each source must be a mapping with id, kind, every"))
+            continue
+        kind = item.get("kind")
+        kinds: dict[str, Any] = dict(REGISTRY)     # polled collectors and streams alike
+        if kind not in kinds:
+            hint = did_you_mean(str(kind), kinds) if kind else "expected one of: " + ", ".join(sorted(kinds))
+            msg = f'unknown source kind "{kind}"' if kind else 'missing required key "kind"'
+            issues.append(doc.issue((*loc, "kind") if kind else loc, msg, hint))
+            continue
+        opts, errs = validate(doc, kinds[kind].Options, item, loc)
+        issues += errs
+        if opts is None:
+            continue
+        if opts.id in seen:
+            issues.append(doc.issue((*loc, "id"), f'duplicate source id "{opts.id}"',
+                                    f"first used by sources[{seen[opts.id]}]"))
+            continue
+        seen[opts.id] = i
+        out.append(opts)
+    return out
+
+
+def _brands(doc: LocatedYaml, brands: dict[str, BrandConfig]) -> list[ConfigIssue]:
+    issues = []
+    for name, brand in brands.items():
+        try:
+            parse_query(brand.query)
+        except QueryError as exc:
+            pointer = f"{brand.query}\n{' ' * exc.position}^"
+            issues.append(doc.issue(("brands", name, "query"), f"{exc.reason} at position {exc.position}",
+                                    f"in query:\n    {pointer.replace(chr(10), chr(10) + '    ')}"))
+    return issues

@@ -1,0 +1,117 @@
+"""YAML loading that remembers where every key came from.
+
+Config errors must name the file and line ("rules.yaml:14 routes[2].notify: ..."), but PyYAML's `safe_load`
+forgets positions. We compose the node tree instead and build plain data plus a map from key path to line,
+so validation (pydantic) can work on plain data and the error reporter can still point at the right line.
+Duplicate keys are an error here: PyYAML silently keeps the last one, which hides typos in long files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.core.errors import ConfigIssue, ConfigValidationError
+
+Loc = tuple[str | int, ...]
+
+try:  # the C loader is much faster on large rules files; fall back when libyaml is missing
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+class LocatedYaml:
+    """Plain data plus the line (1-based) of every mapping key and sequence item."""
+
+    def __init__(self, file: str, data: Any, lines: dict[Loc, int]):
+        self.file = file
+        self.data = data
+        self.lines = lines
+
+    def line(self, loc: Loc) -> int | None:
+        """The line of `loc`, or of its nearest located ancestor (a missing key reports its parent)."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get((), 1)
+
+    def issue(self, loc: Loc, message: str, hint: str | None = None) -> ConfigIssue:
+        return ConfigIssue(self.file, self.line(loc), format_loc(loc), message, hint)
+
+
+def format_loc(loc: Loc) -> str:
+    """('routes', 2, 'notify') -> 'routes[2].notify', the form ops see in errors."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def load_yaml(path: str | Path, display_name: str | None = None) -> LocatedYaml:
+    """Parse one YAML file; every problem becomes a ConfigValidationError naming the file and line."""
+    name = display_name or str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigValidationError([ConfigIssue(name, None, "", "file not found",
+                                                 "pass --config/--rules, or copy the shipped example")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigValidationError([ConfigIssue(name, None, "", f"cannot read file: {exc}")]) from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str) -> LocatedYaml:
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigValidationError([ConfigIssue(name, line, "", f"YAML syntax error: {exc.problem}",
+                                                 "check indentation and quoting on this line")]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigValidationError([ConfigIssue(name, None, "", f"YAML error: {exc}")]) from None
+    lines: dict[Loc, int] = {}
+    issues: list[ConfigIssue] = []
+    if node is None:
+        return LocatedYaml(name, {}, {(): 1})
+    lines[()] = node.start_mark.line + 1
+    data = _build(node, (), lines, issues, name, yaml.SafeLoader(""))
+    if issues:
+        raise ConfigValidationError(issues)
+    return LocatedYaml(name, data, lines)
+
+
+def _build(node: yaml.Node, loc: Loc, lines: dict[Loc, int], issues: list[ConfigIssue], name: str,
+           constructor: yaml.SafeLoader) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = constructor.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                issues.append(ConfigIssue(name, key_node.start_mark.line + 1, format_loc(loc),
+                                          f"unsupported key {key!r}", "keys must be plain strings"))
+                continue
+            key = str(key) if not isinstance(key, str) else key
+            child = (*loc, key)
+            if key in out:
+                issues.append(ConfigIssue(name, key_node.start_mark.line + 1, format_loc(child),
+                                          "duplicate key", f"first defined on line {lines[child]}"))
+                continue
+            lines[child] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, child, lines, issues, name, constructor)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for i, item in enumerate(node.value):
+            lines[(*loc, i)] = item.start_mark.line + 1
+            items.append(_build(item, (*loc, i), lines, issues, name, constructor))
+        return items
+    return constructor.construct_object(node, deep=True)

@@ -1,0 +1,292 @@
+"""The outbox: every message is a stored row before it is sent and marked sent only after Slack said ok.
+
+Order is kept per channel (only the oldest pending row of a channel may go), at most one message per
+channel per `per_channel_interval`, a 429 waits out `Retry-After`, 5xx and network errors back off
+exponentially with jitter (capped at 5 minutes, forever: nothing is dropped), and a row pending longer than
+`stuck_after` is logged at ERROR and shown by `monitor status`. A crash between Slack's ok and our commit
+resends that one message; nothing else can be sent twice.
+
+Thread replies (`kind='post'` with `parent_id`) go under the parent's `ts`; root updates (`kind='update'`)
+edit it. Both wait while the parent is unsent, follow it when it was rerouted, and are never lost silently:
+a reply whose root failed for good is posted on its own; an update with nothing left to edit is recorded as
+failed with the reason. Of several queued updates of one message only the newest is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from typing import Any
+
+from monitor.core.clock import Clock
+from monitor.core.errors import (
+    ChannelUnavailable,
+    SlackFatal,
+    SlackRateLimited,
+    SlackRejected,
+    SlackTransient,
+)
+from monitor.core.model import Target
+from monitor.notify.blockkit import plain_message
+from monitor.notify.queue import enqueue
+from monitor.notify.senders import ConsoleSender, Sender, SlackSender, classify, render_text
+from monitor.store.database import Store, dumps, loads
+
+log = logging.getLogger(__name__)
+
+STUCK_AFTER_S = 15 * 60
+MAX_BACKOFF_S = 300.0
+HALT_REMINDER_S = 600.0
+REROUTE_PREFIX = "reroute:"
+_BLOCK_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "too_many_blocks", "invalid_attachments"}
+
+
+class _Wait(Exception):
+    """The parent message is not sent yet: try this row again shortly, without counting an attempt."""
+
+
+class Outbox:
+    def __init__(self, store: Store, sender: Sender, clock: Clock, per_channel_interval: float = 1.0,
+                 fallback: list[Target] | None = None, stuck_after: float = STUCK_AFTER_S):
+        self.store = store
+        self.sender = sender
+        self.clock = clock
+        self.interval = per_channel_interval
+        self.fallback = fallback or []
+        self.stuck_after = stuck_after
+        self.halted: str | None = None          # set on invalid_auth: no retry storm, loud in logs and status
+        self._halt_logged = 0.0
+        self._stuck_seen: set[int] = set()
+        self._stuck_checked = float("-inf")
+        self._last_sent: dict[str, float] = {}
+        self._lock = threading.Lock()            # one sender at a time keeps per-channel order trivially true
+        self.single_lane = bool(getattr(sender, "single_channel", False))
+
+    # -- what is due ------------------------------------------------------------------------------------
+    def _heads(self) -> list[dict[str, Any]]:
+        """The oldest pending row of each lane (a channel; everything, for a one-channel sender)."""
+        group = "" if self.single_lane else " GROUP BY channel"
+        return self.store.query("SELECT * FROM deliveries WHERE id IN (SELECT MIN(id) FROM deliveries"
+                                f" WHERE state = 'pending'{group}) ORDER BY id")
+
+    def _lane(self, row: dict[str, Any]) -> str:
+        return "*" if self.single_lane else row["channel"]
+
+    def _ready_at(self, row: dict[str, Any]) -> float:
+        paced = self._last_sent.get(self._lane(row), float("-inf")) + self.interval
+        return max(row["not_before"] or 0.0, paced)
+
+    def due(self) -> list[dict[str, Any]]:
+        """The oldest pending delivery of each channel whose time has come (Retry-After, backoff, pacing)."""
+        now = self.clock.now()
+        return [r for r in self._heads() if self._ready_at(r) <= now]
+
+    def next_due_in(self) -> float | None:
+        """Seconds until something could be sent (None: nothing pending)."""
+        heads = self._heads()
+        if not heads:
+            return None
+        return max(0.0, min(self._ready_at(r) for r in heads) - self.clock.now())
+
+    def run_once(self) -> int:
+        """Send what is due now (at most one per channel); return how many went out."""
+        if self.halted:
+            self._remind_halted()
+            return 0
+        sent = 0
+        with self._lock:
+            for row in self.due():
+                try:
+                    ok = self._send(row)
+                except Exception as exc:  # noqa: BLE001 - a bug in one row must not stop the others
+                    log.exception("delivery crashed; will retry", extra={"delivery_id": row["id"]})
+                    self._backoff(row, f"{type(exc).__name__}: {exc}")
+                    ok = False
+                sent += ok
+                if self.halted:
+                    break
+            self._report_stuck()
+        return sent
+
+    # -- one attempt ------------------------------------------------------------------------------------
+    def _send(self, row: dict[str, Any]) -> bool:
+        payload = loads(row["payload"], {})
+        now = self.clock.now()
+        try:
+            if row["kind"] == "update":
+                if self._superseded(row):
+                    return False
+                channel, ts = self._update(row, payload)
+            else:
+                thread_ts, channel = None, row["channel"]
+                if row["parent_id"] and getattr(self.sender, "can_thread", True):
+                    anchor = self._anchor(row["parent_id"])
+                    if anchor is not None:
+                        channel, thread_ts, _ = anchor
+                channel, ts = self.sender.post(channel, payload, thread_ts)
+        except _Wait:
+            self._retry(row, now + max(self.interval, 1.0), "waiting for the parent message", bump=False)
+            return False
+        except SlackRateLimited as exc:
+            self._retry(row, now + exc.retry_after, str(exc), bump=False)
+            self._last_sent[self._lane(row)] = now + exc.retry_after - self.interval
+            log.warning("slack rate limited", extra={"delivery_id": row["id"], "retry_after": exc.retry_after})
+            return False
+        except SlackTransient as exc:
+            self._backoff(row, str(exc))
+            return False
+        except ChannelUnavailable as exc:
+            if row["kind"] == "update":
+                self._finish(row, "failed", f"cannot edit the message: {exc}", logging.WARNING)
+            else:
+                self._reroute(row, exc)
+            return False
+        except SlackRejected as exc:
+            self._rejected(row, payload, exc)
+            return False
+        except SlackFatal as exc:
+            self.halted = str(exc)
+            self._halt_logged = now
+            self._retry(row, now, f"halted: {exc}", bump=False)
+            log.critical("DELIVERY HALTED: %s; nothing more is sent until the token is fixed and the daemon "
+                         "restarted", exc, extra={"delivery_id": row["id"], "pending": self.depth()["pending"]})
+            return False
+        self._last_sent[self._lane(row)] = self.clock.now()
+        with self.store.tx() as db:
+            db.execute("UPDATE deliveries SET state='sent', sent_at=?, slack_channel=?, slack_ts=?,"
+                       " attempts=attempts+1, last_error=NULL WHERE id=?", (self.clock.now(), channel, ts, row["id"]))
+        log.info("delivered", extra={"delivery_id": row["id"], "alert_id": row["alert_id"], "kind": row["kind"],
+                                     "channel": row["channel"]})
+        return True
+
+    def _update(self, row: dict[str, Any], payload: dict[str, Any]) -> tuple[str, str]:
+        if not getattr(self.sender, "can_update", True):
+            raise SlackRejected("this delivery mode cannot edit messages")
+        anchor = self._anchor(row["parent_id"])
+        if anchor is None:
+            raise SlackRejected("the message to update was never delivered")
+        channel, ts, note = anchor
+        if note and not any(b.get("block_id") == "reroute-note" for b in payload.get("blocks") or []):
+            payload = {**payload, "blocks": [note, *(payload.get("blocks") or [])][:50]}
+        self.sender.update(channel, ts, payload)
+        return channel, ts
+
+    def _anchor(self, parent_id: int, depth: int = 0) -> tuple[str, str, dict[str, Any] | None] | None:
+        """(channel, ts, reroute note) of the message a reply or update refers to, following reroutes."""
+        p = self.store.one("SELECT id, state, slack_channel, slack_ts, payload FROM deliveries WHERE id = ?",
+                           (parent_id,))
+        if p is None or depth > 3:
+            return None
+        if p["state"] == "sent":
+            blocks = loads(p["payload"], {}).get("blocks") or []
+            note = blocks[0] if blocks and blocks[0].get("block_id") == "reroute-note" else None
+            return (p["slack_channel"], p["slack_ts"], note) if p["slack_ts"] else None
+        if p["state"] == "pending":
+            raise _Wait()
+        moved = self.store.one("SELECT id FROM deliveries WHERE dedupe_key LIKE ? ORDER BY id LIMIT 1",
+                               (f"{REROUTE_PREFIX}{parent_id}:%",))
+        return self._anchor(moved["id"], depth + 1) if moved else None
+
+    def _superseded(self, row: dict[str, Any]) -> bool:
+        newer = self.store.one("SELECT id FROM deliveries WHERE kind = 'update' AND parent_id = ? AND id > ?"
+                               " AND state = 'pending' LIMIT 1", (row["parent_id"], row["id"]))
+        if newer:
+            self._finish(row, "superseded", f"superseded by delivery {newer['id']}", logging.DEBUG)
+        return bool(newer)
+
+    # -- outcomes ---------------------------------------------------------------------------------------
+    def _retry(self, row: dict[str, Any], not_before: float, error: str, bump: bool = True) -> None:
+        with self.store.tx() as db:
+            db.execute("UPDATE deliveries SET not_before=?, last_error=?, attempts=attempts+? WHERE id=?",
+                       (not_before, error[:500], int(bump), row["id"]))
+
+    def _backoff(self, row: dict[str, Any], error: str) -> None:
+        now = self.clock.now()
+        backoff = min(MAX_BACKOFF_S, 2.0 ** min(row["attempts"], 10)) * random.uniform(0.8, 1.2)
+        self._retry(row, now + backoff, error)
+        stuck = now - row["created_at"] > self.stuck_after
+        log.log(logging.ERROR if stuck else logging.WARNING, "delivery failed, will retry", extra={
+            "delivery_id": row["id"], "alert_id": row["alert_id"], "error": error, "retry_in": round(backoff, 1),
+            "attempts": row["attempts"] + 1, "stuck": stuck})
+
+    def _finish(self, row: dict[str, Any], state: str, error: str, level: int) -> None:
+        with self.store.tx() as db:
+            db.execute("UPDATE deliveries SET state=?, last_error=?, attempts=attempts+1 WHERE id=?",
+                       (state, error[:500], row["id"]))
+        log.log(level, "delivery %s: %s", state, error, extra={"delivery_id": row["id"], "alert_id": row["alert_id"]})
+
+    def _rejected(self, row: dict[str, Any], payload: dict[str, Any], exc: SlackRejected) -> None:
+        """A message Slack refuses is not dropped: an alert whose blocks are refused goes again as plain text."""
+        if row["kind"] != "update" and exc.error in _BLOCK_ERRORS and payload.get("blocks"):
+            text = payload.get("text") or "(message could not be rendered)"
+            with self.store.tx() as db:
+                db.execute("UPDATE deliveries SET payload=?, last_error=?, attempts=attempts+1 WHERE id=?",
+                           (dumps({"text": text[:3000]}), str(exc)[:500], row["id"]))
+            log.error("Slack refused the message blocks; resending as plain text",
+                      extra={"delivery_id": row["id"], "error": exc.error})
+            return
+        self._finish(row, "failed", str(exc), logging.WARNING if row["kind"] == "update" else logging.ERROR)
+
+    def _reroute(self, row: dict[str, Any], exc: ChannelUnavailable) -> None:
+        """Deliver to the default owner instead, with a note, once; the original row records why it failed."""
+        now = self.clock.now()
+        targets = [t for t in self.fallback if t.channel != row["channel"]]
+        if row["dedupe_key"].startswith(REROUTE_PREFIX) or not targets:
+            self._finish(row, "failed", f"{exc}; no other channel to send it to", logging.ERROR)
+            return
+        log.error("channel unavailable, rerouting to the default owner",
+                  extra={"delivery_id": row["id"], "channel": row["channel"], "error": exc.error})
+        with self.store.tx() as db:
+            db.execute("UPDATE deliveries SET state='failed', last_error=? WHERE id=?", (str(exc), row["id"]))
+            payload = loads(row["payload"], {})
+            note = (f":warning: This was meant for `{row['channel']}` but Slack said `{exc.error}`; "
+                    "invite the bot there or fix rules.yaml.")
+            note_block = {**plain_message(note)["blocks"][0], "block_id": "reroute-note"}
+            new = {"text": note + "\n" + payload.get("text", ""),
+                   "blocks": [note_block, *list(payload.get("blocks") or [])[:49]]}
+            for t in targets:
+                # kind 'post' without a parent: the rerouted message becomes the alert's thread root there.
+                enqueue(db, now, f"{REROUTE_PREFIX}{row['id']}:{t.channel}", "post", t, new, row["alert_id"])
+
+    # -- being loud -------------------------------------------------------------------------------------
+    def _remind_halted(self) -> None:
+        now = self.clock.now()
+        if now - self._halt_logged >= HALT_REMINDER_S:
+            self._halt_logged = now
+            log.critical("DELIVERY HALTED: %s", self.halted, extra={"pending": self.depth()["pending"]})
+
+    def _report_stuck(self) -> None:
+        if self.clock.now() - self._stuck_checked < 30:
+            return
+        self._stuck_checked = self.clock.now()
+        cutoff = self.clock.now() - self.stuck_after
+        for r in self.store.query("SELECT id, alert_id, channel, attempts, last_error, created_at FROM deliveries"
+                                  " WHERE state = 'pending' AND created_at < ? ORDER BY id LIMIT 20", (cutoff,)):
+            if r["id"] not in self._stuck_seen:
+                self._stuck_seen.add(r["id"])
+                log.error("delivery stuck", extra={"delivery_id": r["id"], "alert_id": r["alert_id"],
+                                                   "channel": r["channel"], "attempts": r["attempts"],
+                                                   "pending_for_s": int(self.clock.now() - r["created_at"]),
+                                                   "last_error": r["last_error"]})
+
+    def depth(self) -> dict[str, Any]:
+        return {**health(self.store, self.clock.now(), self.stuck_after), "halted": self.halted}
+
+
+def health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict[str, Any]:
+    """What `monitor status` shows of the outbox; readable from another process while the daemon runs."""
+    q = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest,"
+                  " SUM(created_at < ?) AS stuck FROM deliveries WHERE state = 'pending'", (now - stuck_after,)) or {}
+    halted = store.one("SELECT last_error FROM deliveries WHERE state = 'pending' AND last_error LIKE 'halted:%'"
+                       " ORDER BY id LIMIT 1")
+    worst = store.one("SELECT id, channel, last_error, attempts FROM deliveries WHERE state = 'pending'"
+                      " AND created_at < ? ORDER BY id LIMIT 1", (now - stuck_after,))
+    failed = store.one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'failed' AND created_at > ?",
+                       (now - 86400,)) or {}
+    return {"pending": q.get("n") or 0, "oldest": q.get("oldest"), "stuck": int(q.get("stuck") or 0),
+            "stuck_example": worst, "halted": halted["last_error"][8:] if halted else None,
+            "failed_24h": failed.get("n") or 0}
+
+
+__all__ = ["ConsoleSender", "Outbox", "Sender", "SlackSender", "classify", "health", "render_text"]

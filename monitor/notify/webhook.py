@@ -1,0 +1,68 @@
+"""Incoming-webhook mode, for teams without a bot: every message goes to the one channel the webhook was
+created for, without buttons (nothing could receive the clicks), without threads and without edits.
+
+`slack.mode: webhook` in config; the URL (a secret: anyone holding it can post) comes from the environment
+variable named by `slack.webhook_url_env` (default `SLACK_WEBHOOK_URL`). Alerts are still acknowledged and
+resolved from the terminal (`monitor ack ID`). Webhooks answer with plain-text bodies and status codes, so
+the mapping to the outbox's vocabulary is this module's job: 429 waits for Retry-After, 5xx and network
+errors retry, a revoked or deleted webhook (403/404/410) halts delivery loudly, a refused payload (400)
+is resent as plain text once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.webhook import WebhookClient
+
+from monitor.core.errors import SlackFatal, SlackRateLimited, SlackRejected, SlackTransient
+from monitor.notify.blockkit import trim, without_buttons
+from monitor.notify.senders import retry_after_of
+
+_GONE = {"invalid_token", "no_service", "no_team", "team_disabled", "channel_not_found", "channel_is_archived",
+         "action_prohibited", "no_service_id", "posting_to_general_channel_denied", "user_not_found"}
+
+
+class WebhookSender:
+    can_update = False
+    can_thread = False
+    single_channel = True       # one channel: order and the one-per-second pacing span every message
+
+    def __init__(self, url: str, timeout: float = 15.0):
+        if not url.startswith(("https://", "http://")):
+            raise SlackFatal("the incoming-webhook URL must start with https://")
+        self.client = WebhookClient(url, timeout=int(max(1, timeout)), retry_handlers=[])
+        self._n = 0
+
+    def post(self, channel: str, payload: dict[str, Any], thread_ts: str | None = None) -> tuple[str, str]:
+        body = without_buttons(payload)
+        # Routing still decided who this is for; in a single channel, say so.
+        text = body.get("text") or ""
+        if channel and not channel.startswith("C"):
+            who = trim(f"for {channel if channel.startswith('#') else '<@' + channel + '>'}", 300)
+            if body.get("blocks"):
+                body["blocks"] = [*body["blocks"], {"type": "context",
+                                                    "elements": [{"type": "mrkdwn", "text": who}]}][:50]
+            else:
+                text = f"{text}\n_{who}_"
+        try:
+            resp = self.client.send(text=text, blocks=body.get("blocks") or None, unfurl_links=False,
+                                    unfurl_media=False)
+        except Exception as exc:  # noqa: BLE001 - URLError, timeouts, resets: all retryable
+            raise SlackTransient(f"{type(exc).__name__}: {exc}"[:300]) from None
+        status, answer = resp.status_code, (resp.body or "").strip()
+        if status == 200:
+            self._n += 1
+            return "webhook", ""          # webhooks return no ts: nothing to thread under or edit
+        if status == 429:
+            raise SlackRateLimited(retry_after_of(dict(resp.headers or {})))
+        if status >= 500:
+            raise SlackTransient(f"webhook answered HTTP {status}")
+        if answer in _GONE or status in (403, 404, 410):
+            raise SlackFatal(f"the incoming webhook refused the message: HTTP {status} {answer[:100]}")
+        if status == 400 and body.get("blocks"):
+            raise SlackRejected("invalid_blocks")
+        raise SlackRejected(f"HTTP {status} {answer[:100]}")
+
+    def update(self, channel: str, ts: str, payload: dict[str, Any]) -> None:
+        raise SlackRejected("incoming webhooks cannot edit messages")

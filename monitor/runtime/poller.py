@@ -1,0 +1,120 @@
+"""Polling one source: collect, store, route; and the bookkeeping that keeps ops informed of its health.
+
+A failing source backs off exponentially (with jitter, so many broken feeds do not retry in lockstep), is
+reported after `failure_alert_after` consecutive failures, and again when it recovers. A 429 reschedules the
+source at the reset time the server gave (backoff when it gave none). 401/403 disable the source until its
+credentials or options change (a fingerprint of both is kept): retrying a refused token only burns quota, and
+a cron run every five minutes must not hammer the API with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from monitor.core.clock import Clock
+from monitor.core.errors import RateLimited, SourceAuthError, SourceError
+from monitor.core.model import Target
+from monitor.runtime.pipeline import Pipeline
+from monitor.sources import REGISTRY, CollectResult, SourceOptions, SourceState
+from monitor.sources.fetch import HttpConfig
+from monitor.sources.health import clear_disabled, load_state, poll_gate, record_failure, record_success
+from monitor.store.database import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 6 * 3600.0
+
+
+@dataclass
+class PollOutcome:
+    source_id: str
+    ok: bool
+    new: int = 0
+    seen: int = 0
+    not_modified: bool = False
+    skipped: str | None = None
+    error: str | None = None
+    partial: bool = False           # polled, but part of the answer could not be read (see warnings)
+
+
+class Poller:
+    def __init__(self, store: Store, pipeline: Pipeline, client: httpx.Client, clock: Clock, http: HttpConfig,
+                 health_targets: Callable[[], list[Target]], rng: random.Random | None = None):
+        self.store = store
+        self.pipeline = pipeline
+        self.client = client
+        self.clock = clock
+        self.http = http
+        self.health_targets = health_targets
+        self.rng = rng or random.Random()
+
+    def state(self, source_id: str) -> SourceState:
+        return load_state(self.store, source_id)
+
+    def poll(self, source: SourceOptions, force: bool = False) -> PollOutcome:
+        now = self.clock.now()
+        row = poll_gate(self.store, source.id)
+        collector = REGISTRY[source.kind](source, self.client, self.clock, self.http)
+        if row and row["disabled_reason"]:
+            if row["disabled_fingerprint"] == collector.fingerprint():
+                return PollOutcome(source.id, False, skipped=f"disabled: {row['disabled_reason']}")
+            log.info("credentials or options changed: polling the disabled source again",
+                     extra={"source_id": source.id})
+            clear_disabled(self.store, source.id)
+        elif row and row["next_run"] and now < row["next_run"] and not force:
+            return PollOutcome(source.id, False, skipped="backing off")
+        started = time.monotonic()
+        try:
+            result: CollectResult = collector.collect(self.state(source.id))
+            new_ids = self.pipeline.ingest(source, result)
+        except SourceAuthError as exc:
+            return self._failed(source, exc.reason, disable=collector.fingerprint())
+        except RateLimited as exc:
+            return self._failed(source, exc.reason, retry_at=exc.retry_at)
+        except SourceError as exc:
+            return self._failed(source, exc.reason)
+        except Exception as exc:  # noqa: BLE001 - a bug or surprise in one collector never stops the others
+            log.debug("collector crashed", exc_info=True, extra={"source_id": source.id})
+            return self._failed(source, f"unexpected {type(exc).__name__}: {exc}"[:300])
+        self._succeeded(source, result)
+        for w in result.warnings:
+            log.warning("partial result: %s", w, extra={"source_id": source.id})
+        log.info("polled", extra={"source_id": source.id, "new": len(new_ids), "items": len(result.mentions),
+                                  "not_modified": result.not_modified,
+                                  "ms": round((time.monotonic() - started) * 1000)})
+        self.pipeline.process_pending(wait=False)      # another worker routing now routes these too
+        return PollOutcome(source.id, True, len(new_ids), len(result.mentions), result.not_modified,
+                           partial=bool(result.warnings))
+
+    def _succeeded(self, source: SourceOptions, result: CollectResult) -> None:
+        record_success(self.store, source, self.health_targets(), now=self.clock.now(),
+                       warning="; ".join(result.warnings))
+
+    def _failed(self, source: SourceOptions, reason: str, *, disable: str | None = None,
+                retry_at: float | None = None) -> PollOutcome:
+        now = self.clock.now()
+        failures = record_failure(self.store, source, reason, self.health_targets(), disable=disable or False,
+                                  now=now, next_run=lambda n: self.next_run(source, n, now, retry_at))
+        log.warning("poll failed: %s", reason, extra={"source_id": source.id, "failures": failures,
+                                                      "disabled": bool(disable)})
+        return PollOutcome(source.id, False, error=reason)
+
+    def next_run(self, source: SourceOptions, failures: int, now: float, retry_at: float | None) -> float | None:
+        """When a failing source may be polled again.
+
+        The server's own reset time wins (capped, and never in the past); otherwise the first failure waits
+        for the regular schedule and later ones back off exponentially, ±20% jitter so that many sources
+        broken by one outage do not retry in lockstep.
+        """
+        if retry_at is not None:
+            return min(max(retry_at, now + 1.0), now + MAX_BACKOFF_S)
+        if failures <= 1:
+            return None
+        backoff = min(MAX_BACKOFF_S, source.every * 2 ** min(failures - 1, 12))
+        return now + backoff * self.rng.uniform(0.8, 1.2)

@@ -1,0 +1,1 @@
+"""One module per source kind; each registers itself with `@register` (see `monitor.sources.registry`)."""

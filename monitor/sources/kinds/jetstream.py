@@ -1,0 +1,194 @@
+"""Bluesky Jetstream: every new post on the network as JSON over a WebSocket, resumable by a microsecond cursor.
+
+Jetstream replays from `cursor=<time_us>` (it keeps about a day), so the cursor saved after each stored batch
+is a complete resume point: a restart or a reconnect asks for the events from there on. Resuming rewinds by
+`rewind` (Jetstream's advice for gapless playback); the overlap is absorbed by the store's
+UNIQUE(source_id, external_id), so nothing is lost and nothing is stored twice.
+
+Zstd (`compress: true`) needs the dictionary Jetstream compresses with. It is not shipped here (it is not
+redistributable offline from this project); point `zstd_dictionary` at a copy of Jetstream's published
+`zstd_dictionary` file to enable it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from pydantic import model_validator
+from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidHandshake, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from monitor.core.durations import Duration
+from monitor.core.errors import RateLimited, SourceAuthError, SourceError
+from monitor.core.model import Mention
+from monitor.sources.registry import register
+from monitor.sources.stream import CONNECTED, Event, Item, Malformed, StreamOptions, StreamSource, Want
+
+POST = "app.bsky.feed.post"
+TICK_S = 0.05          # how often `read` yields control when the stream is quiet (batch timers, stop)
+
+
+class JetstreamOptions(StreamOptions):
+    url: str = "wss://jetstream2.us-east.bsky.network/subscribe"
+    rewind: Duration = 1.0           # resume this far before the saved cursor (overlap is deduplicated)
+    compress: bool = False           # zstd frames; needs `zstd_dictionary`
+    zstd_dictionary: str | None = None
+    max_frame: int = 1_048_576       # bytes; a bigger frame closes the connection (and is reported)
+
+    @model_validator(mode="after")
+    def _check(self) -> JetstreamOptions:
+        if not self.url.startswith(("ws://", "wss://")):
+            raise ValueError(f'url "{self.url}" must start with ws:// or wss://')
+        if self.compress and not self.zstd_dictionary:
+            raise ValueError("compress: true needs zstd_dictionary: the path of Jetstream's published zstd "
+                             "dictionary (not shipped with mention-monitor); or leave compress off")
+        if self.zstd_dictionary and not Path(self.zstd_dictionary).expanduser().is_file():
+            raise ValueError(f'zstd_dictionary "{self.zstd_dictionary}" is not a readable file')
+        return self
+
+
+@register
+class JetstreamSource(StreamSource):
+    """Bluesky Jetstream firehose (WebSocket): every new post, filtered locally by every brand query."""
+
+    kind = "jetstream"
+    Options = JetstreamOptions
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._ws: ClientConnection | None = None
+        opts: JetstreamOptions = self.options  # type: ignore[assignment]
+        self._decompress = None
+        if opts.compress and opts.zstd_dictionary:
+            import zstandard
+
+            zdict = zstandard.ZstdCompressionDict(Path(opts.zstd_dictionary).expanduser().read_bytes())
+            dctx = zstandard.ZstdDecompressor(dict_data=zdict)
+            self._decompress = lambda b: dctx.decompressobj().decompress(b)
+
+    def url_for(self, cursor: int | None) -> str:
+        opts: JetstreamOptions = self.options  # type: ignore[assignment]
+        params: list[tuple[str, str]] = [("wantedCollections", POST)]
+        if cursor:
+            params.append(("cursor", str(max(0, int(cursor) - int(opts.rewind * 1_000_000)))))
+        if opts.compress:
+            params.append(("compress", "true"))
+        sep = "&" if urlsplit(opts.url).query else "?"
+        return opts.url + sep + urlencode(params)
+
+    def read(self, cursor: Any, want: Want, stop: threading.Event, *, catch_up_to: float | None = None
+             ) -> Iterator[Event]:
+        opts: JetstreamOptions = self.options  # type: ignore[assignment]
+        if catch_up_to is not None and not cursor:
+            # cron mode, first run: nothing to catch up on; this run marks where the next one starts
+            yield Item(int(catch_up_to * 1_000_000))
+            return
+        until_us = int(catch_up_to * 1_000_000) if catch_up_to is not None else None
+        ws = self._connect(self.url_for(cursor))
+        parse, monotonic, idle = self.parse, time.monotonic, opts.idle_timeout
+        with ws:                                  # the context closes it (and keeps websockets >= 14 quiet)
+            try:
+                yield CONNECTED
+                last_frame = monotonic()
+                while not stop.is_set():
+                    try:
+                        frame = ws.recv(timeout=TICK_S)
+                    except TimeoutError:
+                        if monotonic() - last_frame > idle:
+                            raise SourceError(f"no frame for {idle:g}s: reconnecting") from None
+                        yield None
+                        continue
+                    last_frame = monotonic()
+                    event = parse(frame, want)
+                    yield event
+                    if until_us is not None and type(event) is Item and event.cursor >= until_us:
+                        return
+            except ConnectionClosedOK:
+                return
+            except ConnectionClosedError as exc:
+                if stop.is_set():
+                    return                         # our own interrupt on shutdown
+                raise SourceError(f"connection dropped: {exc}"[:300]) from None
+            finally:
+                self._ws = None
+                if stop.is_set():
+                    ws.close_socket()
+
+    def _connect(self, url: str) -> ClientConnection:
+        opts: JetstreamOptions = self.options  # type: ignore[assignment]
+        try:
+            ws = connect(url, open_timeout=self.http.connect_timeout, close_timeout=2, max_size=opts.max_frame,
+                         max_queue=64, user_agent_header=self.http.user_agent, compression=None)
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            if status in (401, 403):
+                raise SourceAuthError(f"HTTP {status} from {urlsplit(url).netloc}") from None
+            if status == 429:
+                raise RateLimited(f"HTTP 429 from {urlsplit(url).netloc}", retry_at=None) from None
+            raise SourceError(f"HTTP {status} from {urlsplit(url).netloc} during the WebSocket handshake") from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            raise SourceError(f"cannot connect to {urlsplit(url).netloc}: {type(exc).__name__}: {exc}"[:300]) from None
+        self._ws = ws
+        return ws
+
+    def interrupt(self) -> None:
+        ws = self._ws
+        if ws is not None:
+            ws.close_socket()
+
+    def parse(self, frame: str | bytes, want: Want) -> Item | Malformed:
+        """The hot path: one frame in; a Mention built only for a post some brand wants."""
+        if self._decompress is not None and isinstance(frame, bytes):
+            try:
+                frame = self._decompress(frame)
+            except Exception as exc:  # noqa: BLE001 - zstandard raises its own ZstdError
+                return Malformed(f"zstd: {exc}"[:200])
+        try:
+            ev = json.loads(frame)
+            t = ev["time_us"]
+        except (ValueError, TypeError, KeyError):
+            return Malformed("not a Jetstream event (JSON with time_us)")
+        if type(t) is not int:
+            return Malformed("time_us is not an integer")
+        commit = ev.get("commit")
+        if ev.get("kind") != "commit" or not isinstance(commit, dict) or commit.get("operation") != "create" \
+                or commit.get("collection") != POST:
+            return Item(t, None, t / 1e6)
+        record = commit.get("record")
+        if not isinstance(record, dict):
+            return Malformed("post without a record")
+        text = record.get("text")
+        if not isinstance(text, str):
+            return Malformed("post without text")
+        if not want(text):
+            return Item(t, None, t / 1e6)
+        try:
+            return Item(t, _mention(self.options.id, ev, commit, record, text), t / 1e6)
+        except (KeyError, TypeError, ValueError) as exc:
+            return Malformed(f"post: {exc}"[:200])
+
+
+def _mention(source_id: str, ev: dict[str, Any], commit: dict[str, Any], record: dict[str, Any],
+             text: str) -> Mention:
+    did, rkey = str(ev["did"]), str(commit["rkey"])
+    langs = record.get("langs")
+    created = record.get("createdAt")
+    published = None
+    if isinstance(created, str):
+        try:
+            published = datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            published = None
+    return Mention(source_id=source_id, source_kind="jetstream", external_id=f"at://{did}/{POST}/{rkey}",
+                   text=text, url=f"https://bsky.app/profile/{did}/post/{rkey}", author=did,
+                   published=published if published is not None else ev["time_us"] / 1e6,
+                   language=(langs[0][:2].lower() if isinstance(langs, list) and langs and isinstance(langs[0], str)
+                             else None),
+                   raw={"cid": commit.get("cid"), "time_us": ev["time_us"]})

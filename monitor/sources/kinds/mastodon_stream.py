@@ -1,0 +1,296 @@
+"""Mastodon streaming API: a hashtag or public timeline of one instance, as server-sent events.
+
+Mastodon's streaming server does not replay: a status posted while we were disconnected never comes down
+the stream. So every (re)connection first opens the stream, then closes the gap through the REST timeline
+(`min_id=<last status id>`, paginated), then reads live; anything seen twice is absorbed by the store's
+UNIQUE(source_id, external_id). Status ids are snowflakes (milliseconds << 16), so the resume point is
+rewound by `rewind` to catch remote statuses that federate late with an older id.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
+
+import httpx
+from pydantic import Field, field_validator, model_validator
+
+from monitor.core.durations import Duration
+from monitor.core.errors import RateLimited, SourceAuthError, SourceError
+from monitor.core.model import Mention
+from monitor.core.textutil import html_to_text
+from monitor.sources.fetch import make_client
+from monitor.sources.registry import register
+from monitor.sources.sse import SseParser
+from monitor.sources.stream import CONNECTED, Event, Item, Malformed, StreamOptions, StreamSource, Want
+
+PAGE = 40            # the REST timeline's maximum page size
+TICK_S = 0.05
+_END = object()
+
+
+class MastodonOptions(StreamOptions):
+    instance: str                                    # https://mastodon.social
+    hashtag: str | None = None                       # without '#'
+    timeline: Literal["public", "public:local"] | None = None
+    token_env: str | None = None                     # name of the variable holding an access token
+    rewind: Duration = 60.0
+    backfill_pages: int = Field(10, ge=0, le=100)    # at most this × 40 statuses fetched to close a gap
+    batch_size: int = Field(1, ge=1, le=10_000)      # a hashtag trickles: route each status at once
+
+    @field_validator("instance")
+    @classmethod
+    def _instance(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f'instance "{v}" must start with https:// (e.g. https://mastodon.social)')
+        return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check(self) -> MastodonOptions:
+        if bool(self.hashtag) == bool(self.timeline):
+            raise ValueError("set exactly one of hashtag (e.g. hashtag: acme) or timeline (public, public:local)")
+        return self
+
+    @field_validator("hashtag")
+    @classmethod
+    def _hashtag(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        tag = v.lstrip("#")
+        if not tag or any(c in tag for c in " /?&#"):
+            raise ValueError(f'hashtag "{v}" is not a hashtag (letters, digits, "_"; without "#")')
+        return tag
+
+
+@register
+class MastodonSource(StreamSource):
+    """Mastodon streaming API (server-sent events): one instance's hashtag or public timeline, gaps backfilled."""
+
+    kind = "mastodon-stream"
+    Options = MastodonOptions
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._resp: httpx.Response | None = None
+
+    @property
+    def opts(self) -> MastodonOptions:
+        return self.options  # type: ignore[return-value]
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream"}
+        if self.opts.token_env:
+            token = os.environ.get(self.opts.token_env)
+            if not token:
+                raise SourceAuthError(f"${self.opts.token_env} is not set (token_env of this source)")
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    def stream_url(self) -> str:
+        o = self.opts
+        if o.hashtag:
+            return f"{o.instance}/api/v1/streaming/hashtag?tag={quote(o.hashtag)}"
+        return f"{o.instance}/api/v1/streaming/{'public/local' if o.timeline == 'public:local' else 'public'}"
+
+    def timeline_url(self) -> str:
+        o = self.opts
+        if o.hashtag:
+            return f"{o.instance}/api/v1/timelines/tag/{quote(o.hashtag)}"
+        return f"{o.instance}/api/v1/timelines/public" + ("?local=true" if o.timeline == "public:local" else "")
+
+    def read(self, cursor: Any, want: Want, stop: threading.Event, *, catch_up_to: float | None = None
+             ) -> Iterator[Event]:
+        headers = self._headers()
+        with make_client(self.http) as client:
+            if catch_up_to is not None:            # cron mode: the REST timeline is the catch-up
+                yield from self._backfill(client, headers, cursor, want)
+                return
+            resp = self._open(client, headers)
+            inbox: queue.Queue[Any] = queue.Queue()
+            pump = threading.Thread(target=_pump, args=(resp, inbox), name=f"sse-{self.opts.id}", daemon=True)
+            pump.start()
+            try:
+                yield CONNECTED
+                top = _id(cursor)
+                if cursor:                         # a first start goes live from now, like Jetstream
+                    for ev in self._backfill(client, headers, cursor, want):
+                        top = max(top, _id(ev.cursor)) if isinstance(ev, Item) else top
+                        yield ev
+                yield from self._live(inbox, want, stop, top)
+            finally:
+                self._resp = None
+                _shutdown(resp)
+                pump.join(timeout=2)
+
+    def _open(self, client: httpx.Client, headers: dict[str, str]) -> httpx.Response:
+        url = self.stream_url()
+        host = urlsplit(url).netloc
+        try:
+            req = client.build_request("GET", url, headers=headers,
+                                       timeout=httpx.Timeout(self.http.connect_timeout, read=None))
+            resp = client.send(req, stream=True)
+        except httpx.HTTPError as exc:
+            raise SourceError(f"cannot connect to {host}: {type(exc).__name__}: {exc}"[:300]) from None
+        if resp.status_code != 200:
+            resp.close()
+            if resp.status_code in (401, 403):
+                raise SourceAuthError(f"HTTP {resp.status_code} from {host} (streaming needs a valid token?)")
+            if resp.status_code == 429:
+                raise RateLimited(f"HTTP 429 from {host}", retry_at=None)
+            raise SourceError(f"HTTP {resp.status_code} from {host} opening the stream")
+        if "text/event-stream" not in resp.headers.get("content-type", ""):
+            resp.close()
+            raise SourceError(f"{host} did not answer with an event stream "
+                              f"({resp.headers.get('content-type') or 'no content type'})")
+        self._resp = resp
+        return resp
+
+    def _live(self, inbox: queue.Queue[Any], want: Want, stop: threading.Event, top: int) -> Iterator[Event]:
+        parser = SseParser()
+        last = time.monotonic()
+        while not stop.is_set():
+            try:
+                line = inbox.get(timeout=TICK_S)
+            except queue.Empty:
+                if time.monotonic() - last > self.opts.idle_timeout:
+                    raise SourceError(f"no data (not even a heartbeat) for {self.opts.idle_timeout:g}s: "
+                                      "reconnecting") from None
+                yield None
+                continue
+            if line is _END:
+                return
+            if isinstance(line, BaseException):
+                if stop.is_set():
+                    return
+                raise SourceError(f"stream dropped: {type(line).__name__}: {line}"[:300])
+            last = time.monotonic()
+            event = parser.feed(line)
+            if event is None or event.name != "update":
+                continue                       # heartbeats, deletes, edits, notifications
+            item = self.parse(event.data, want, top)
+            if isinstance(item, Item):
+                top = _id(item.cursor)
+            yield item
+
+    def _backfill(self, client: httpx.Client, headers: dict[str, str], cursor: Any,
+                  want: Want) -> Iterator[Item | Malformed]:
+        """Statuses after `cursor`, oldest first, page by page; with no cursor, just the newest page."""
+        after = _rewound(_id(cursor), self.opts.rewind) if cursor else None
+        top = _id(cursor)
+        pages = self.opts.backfill_pages if cursor else 1
+        for _ in range(pages):
+            params: dict[str, Any] = {"limit": PAGE}
+            if after is not None:
+                params["min_id"] = str(after)
+            try:
+                resp = client.get(self.timeline_url(), params=params, headers={**headers, "Accept": "application/json"})
+            except httpx.HTTPError as exc:
+                raise SourceError(f"backfill failed: {type(exc).__name__}: {exc}"[:300]) from None
+            if resp.status_code in (401, 403):
+                raise SourceAuthError(f"HTTP {resp.status_code} from the timeline API")
+            if resp.status_code != 200:
+                raise SourceError(f"HTTP {resp.status_code} from the timeline API during backfill")
+            try:
+                page = resp.json()
+                page.sort(key=lambda s: _id(s.get("id")))
+            except (ValueError, AttributeError, TypeError):
+                yield Malformed("timeline page is not a JSON list of statuses")
+                return
+            for status in page:
+                item = self._item(status, want, top)
+                if isinstance(item, Item):
+                    top = _id(item.cursor)
+                yield item
+            if len(page) < PAGE or not cursor:
+                return
+            after = _id(page[-1].get("id"))
+
+    def parse(self, data: str, want: Want, top: int) -> Item | Malformed:
+        import json
+
+        try:
+            status = json.loads(data)
+        except ValueError:
+            return Malformed("update event is not JSON")
+        return self._item(status, want, top)
+
+    def _item(self, status: Any, want: Want, top: int) -> Item | Malformed:
+        if not isinstance(status, dict) or not isinstance(status.get("id"), str) or not status["id"].isdigit():
+            return Malformed("status without a numeric id")
+        sid = int(status["id"])
+        cursor = str(max(sid, top))
+        reblog = status.get("reblog")
+        inner: dict[str, Any] = reblog if isinstance(reblog, dict) else status
+        text = html_to_text(inner.get("content") or "")
+        title = inner.get("spoiler_text") or None
+        published = _time(inner.get("created_at"))
+        if not want(f"{title}\n{text}" if title else text):
+            return Item(cursor, None, published)
+        acc = inner.get("account")
+        account: dict[str, Any] = acc if isinstance(acc, dict) else {}
+        return Item(cursor, Mention(
+            source_id=self.opts.id, source_kind="mastodon-stream",
+            external_id=str(inner.get("uri") or inner.get("url") or f"{self.opts.instance}/statuses/{sid}"),
+            text=text, title=title, url=inner.get("url") or inner.get("uri"),
+            author=account.get("acct"), published=published,
+            language=(inner.get("language") or None), reach=account.get("followers_count"),
+            raw={"id": status["id"], "instance": self.opts.instance}), published)
+
+    def interrupt(self) -> None:
+        resp = self._resp
+        if resp is not None:
+            _shutdown(resp)
+
+
+def _id(value: Any) -> int:
+    try:
+        return int(value) if value is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def _rewound(status_id: int, seconds: float) -> int:
+    if status_id < 1 << 40 or seconds <= 0:    # not a snowflake (an old or tiny instance): ids are a plain sequence
+        return status_id
+    return max(0, (status_id >> 16) - int(seconds * 1000)) << 16
+
+
+def _time(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _pump(resp: httpx.Response, inbox: queue.Queue[Any]) -> None:
+    """Blocking reads on their own thread, so `read` can keep its timers and notice a stop."""
+    try:
+        for line in resp.iter_lines():
+            inbox.put(line)
+        inbox.put(_END)
+    except Exception as exc:  # noqa: BLE001 - handed to the reading thread, which decides
+        inbox.put(exc)
+
+
+def _shutdown(resp: httpx.Response) -> None:
+    """Close from any thread: shutdown() wakes a recv() blocked on another thread, close() alone may not."""
+    stream = resp.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    try:
+        resp.close()
+    except Exception:  # noqa: BLE001, S110 - closing a half-dead response may raise anything
+        pass

@@ -1,0 +1,184 @@
+"""X/Twitter recent search through `tweepy.Client` (API v2), adapted to our limits.
+
+tweepy hard-codes `https://api.twitter.com`, sets no timeout, and its rate-limit wait loop spins when the
+`x-rate-limit-reset` header is missing. So the client is built with `wait_on_rate_limit=False` and its
+`requests` session is adapted: host rewritten to `api_url`, a default timeout, no redirects, our User-Agent,
+the per-host limiter, and a cap on the body. A 429 becomes `RateLimited` at the reset time; 401/403 become
+`SourceAuthError`, which disables the source until the token changes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime
+from typing import Any
+
+import requests
+import tweepy
+from pydantic import Field, field_validator
+
+from monitor.core import logs
+from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited, SourceAuthError
+from monitor.core.model import Mention
+from monitor.sources.base import Collector, CollectResult, SourceOptions, SourceState, check_url, register
+from monitor.sources.fetch import HttpConfig, limiter_of, rate_limit_reset
+
+TWITTER_HOST = "https://api.twitter.com"
+
+
+class TwitterOptions(SourceOptions):
+    query: str = Field(min_length=1, max_length=512)      # X search syntax: 'acme -is:retweet lang:en'
+    api_url: str = TWITTER_HOST
+    token_env: str = "TWITTER_BEARER_TOKEN"
+    max_pages: int = Field(5, ge=1, le=50)                # 100 posts per page
+    page_size: int = Field(100, ge=10, le=100)
+
+    @field_validator("api_url")
+    @classmethod
+    def _api(cls, v: str) -> str:
+        return check_url(v, "api_url").rstrip("/")
+
+
+@register
+class TwitterCollector(Collector):
+    """X/Twitter recent search (API v2, bearer token from the environment); follower count as reach."""
+
+    kind = "twitter"
+    Options = TwitterOptions
+
+    def secret_envs(self) -> list[str]:
+        return [self.options.token_env]  # type: ignore[attr-defined]
+
+    @classmethod
+    def preview_options(cls, target: str) -> dict[str, Any]:
+        return {"query": target}
+
+    def collect(self, state: SourceState) -> CollectResult:
+        opts: TwitterOptions = self.options  # type: ignore[assignment]
+        token = os.environ.get(opts.token_env)
+        if not token:
+            raise SourceAuthError(f"no bearer token in ${opts.token_env}", source_id=opts.id)
+        logs.add_secret(token)
+        client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False, return_type=dict)
+        adapt_session(client.session, opts.api_url, self.http_config, limiter_of(self.client), self.clock.now())
+        since_id = (state.cursor or {}).get("since_id")
+        mentions: list[Mention] = []
+        warnings: list[str] = []
+        newest: str | None = None
+        next_token: str | None = None
+        for page in range(opts.max_pages):
+            body = self._page(client, opts, since_id, next_token)
+            meta = body.get("meta") or {}
+            if page == 0:
+                newest = meta.get("newest_id")
+            users = {str(u.get("id")): u for u in (body.get("includes") or {}).get("users", []) if isinstance(u, dict)}
+            for tweet in body.get("data") or []:
+                try:
+                    mentions.append(_mention(tweet, users, opts.id))
+                except (KeyError, TypeError, ValueError) as exc:
+                    warnings.append(f"skipped a post: {exc}"[:300])
+            next_token = meta.get("next_token")
+            if not next_token:
+                break
+        else:
+            warnings.append(f"more than {opts.max_pages * opts.page_size} new posts since the last poll; "
+                            "older ones were skipped (raise max_pages or poll more often)")
+        cursor = {"since_id": newest} if newest else None
+        return CollectResult(mentions=mentions, cursor=cursor, warnings=warnings)
+
+    def _page(self, client: tweepy.Client, opts: TwitterOptions, since_id: str | None,
+              next_token: str | None) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "max_results": opts.page_size, "expansions": ["author_id"],
+            "user_fields": ["public_metrics", "username", "name"],
+            "tweet_fields": ["created_at", "public_metrics", "lang", "author_id", "conversation_id"]}
+        if since_id:
+            params["since_id"] = since_id
+        if next_token:
+            params["next_token"] = next_token
+        try:
+            body = client.search_recent_tweets(opts.query, **params)
+        except tweepy.TooManyRequests as exc:
+            retry_at = rate_limit_reset(exc.response.headers, self.clock.now())
+            raise RateLimited("X API rate limit (429)" + ("" if retry_at else ", no x-rate-limit-reset header"),
+                              retry_at=retry_at, source_id=opts.id) from None
+        except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+            raise SourceAuthError(f"X API refused the token: HTTP {exc.response.status_code} "
+                                  f"{_api_message(exc)}".strip(), source_id=opts.id) from None
+        except tweepy.HTTPException as exc:
+            raise FetchError(f"X API HTTP {exc.response.status_code}: {_api_message(exc)}"[:300],
+                             source_id=opts.id, status=exc.response.status_code) from None
+        except requests.Timeout:
+            raise FetchError("timed out talking to the X API", source_id=opts.id) from None
+        except requests.RequestException as exc:
+            raise FetchError(f"network error talking to the X API: {type(exc).__name__}",
+                             source_id=opts.id) from None
+        except ValueError as exc:        # the body was not JSON
+            raise ParseError(f"X API answered something that is not JSON: {str(exc)[:200]}",
+                             source_id=opts.id) from None
+        if not isinstance(body, dict):
+            raise ParseError("X API answered JSON that is not an object", source_id=opts.id)
+        return body
+
+
+def adapt_session(session: requests.Session, api_url: str, http: HttpConfig, limiter: Any, now: float) -> None:
+    """Give tweepy's session what tweepy does not: our host, timeouts, limits, User-Agent and body cap."""
+    original = session.request
+    base = api_url.rstrip("/")
+    host = requests.utils.urlparse(base).netloc
+    session.max_redirects = 0
+
+    def request(method: str, url: str, **kw: Any) -> requests.Response:
+        if url.startswith(TWITTER_HOST):
+            url = base + url[len(TWITTER_HOST):]
+        kw.setdefault("timeout", (http.connect_timeout, http.read_timeout))
+        kw["allow_redirects"] = False
+        kw["stream"] = True
+        kw["headers"] = {**(kw.get("headers") or {}), "User-Agent": f"{http.user_agent} tweepy/{tweepy.__version__}"}
+        if limiter is None:
+            return _capped(original(method, url, **kw), http)
+        with limiter.slot(host, now):
+            return _capped(original(method, url, **kw), http)
+
+    session.request = request  # type: ignore[method-assign,assignment]
+
+
+def _capped(resp: requests.Response, http: HttpConfig) -> requests.Response:
+    """Read the streamed body against the size cap and the deadline, then hand it to tweepy as usual."""
+    deadline = time.monotonic() + http.deadline
+    chunks, size = [], 0
+    try:
+        for chunk in resp.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > http.max_bytes:
+                raise BodyTooLarge(f"X API body larger than {http.max_bytes:,} bytes; stopped reading")
+            if time.monotonic() > deadline:
+                raise FetchError("no complete answer from the X API within the fetch deadline")
+            chunks.append(chunk)
+    finally:
+        resp.close()
+    resp._content = b"".join(chunks)
+    return resp
+
+
+def _api_message(exc: tweepy.HTTPException) -> str:
+    return "; ".join(str(m) for m in exc.api_messages)[:200] if exc.api_messages else ""
+
+
+def _mention(tweet: dict[str, Any], users: dict[str, Any], source_id: str) -> Mention:
+    tid = str(tweet["id"])
+    user = users.get(str(tweet.get("author_id"))) or {}
+    username = user.get("username")
+    created = tweet.get("created_at")
+    lang = tweet.get("lang")
+    return Mention(
+        source_id=source_id, source_kind="twitter", external_id=tid, text=str(tweet.get("text") or ""),
+        url=f"https://x.com/{username}/status/{tid}" if username else f"https://x.com/i/web/status/{tid}",
+        author=f"@{username}" if username else None,
+        published=datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp() if created else None,
+        language=lang if isinstance(lang, str) and len(lang) == 2 else None,
+        reach=(user.get("public_metrics") or {}).get("followers_count"),
+        raw={"metrics": tweet.get("public_metrics"), "conversation_id": tweet.get("conversation_id"),
+             "name": user.get("name")},
+    )

@@ -1,0 +1,293 @@
+"""SQLite state (sqlite-utils): mentions, alerts, deliveries, per-source cursors and HTTP validators.
+
+The store is what makes "nothing lost, nothing twice" true. Ingestion is idempotent through
+UNIQUE(source_id, external_id); a mention is committed before it is routed, an alert and its deliveries are
+committed before anything is sent, and a delivery is marked sent only after Slack said ok. One connection
+guarded by a lock serves every thread: writes are tiny, and WAL lets `monitor status` read meanwhile.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from monitor.core.clock import Clock, SystemClock
+from monitor.core.errors import LockHeld, StorageError
+
+# Each entry moves the schema one version up; never edit a released entry, append a new one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, cursor TEXT, etag TEXT, last_modified TEXT,
+        last_attempt REAL, last_success REAL, last_error TEXT, last_error_at REAL,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0, next_run REAL, disabled_reason TEXT,
+        health_alerted INTEGER NOT NULL DEFAULT 0, items_total INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE mentions (
+        id INTEGER PRIMARY KEY, source_id TEXT NOT NULL, source_kind TEXT NOT NULL, external_id TEXT NOT NULL,
+        url TEXT, author TEXT, title TEXT, text TEXT NOT NULL, published REAL, collected_at REAL NOT NULL,
+        language TEXT, reach INTEGER, rating REAL, raw TEXT,
+        brands TEXT, score REAL, negative INTEGER, unscored INTEGER, drivers TEXT, routes TEXT,
+        status TEXT, processed_at REAL,
+        UNIQUE (source_id, external_id));
+    CREATE INDEX mentions_unprocessed ON mentions (id) WHERE processed_at IS NULL;
+    CREATE INDEX mentions_collected ON mentions (collected_at);
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL DEFAULT 'mention', group_key TEXT NOT NULL,
+        brand TEXT, route TEXT, policy TEXT, targets TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'open',
+        title TEXT, mention_count INTEGER NOT NULL DEFAULT 1,
+        created_at REAL NOT NULL, updated_at REAL NOT NULL, acked_at REAL, acked_by TEXT,
+        resolved_at REAL, resolved_by TEXT, level INTEGER NOT NULL DEFAULT 0, next_action_at REAL,
+        snoozed_until REAL);
+    CREATE INDEX alerts_group ON alerts (group_key, state);
+    CREATE TABLE alert_mentions (
+        alert_id INTEGER NOT NULL REFERENCES alerts (id), mention_id INTEGER NOT NULL REFERENCES mentions (id),
+        PRIMARY KEY (alert_id, mention_id));
+    CREATE TABLE alert_events (
+        id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL REFERENCES alerts (id), at REAL NOT NULL,
+        kind TEXT NOT NULL, actor TEXT, detail TEXT);
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY, alert_id INTEGER REFERENCES alerts (id), dedupe_key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL, owner TEXT, channel TEXT NOT NULL, payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, not_before REAL,
+        last_error TEXT, created_at REAL NOT NULL, sent_at REAL, slack_channel TEXT, slack_ts TEXT,
+        parent_id INTEGER REFERENCES deliveries (id));
+    CREATE INDEX deliveries_pending ON deliveries (channel, id) WHERE state = 'pending';
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY, mention_id INTEGER, alert_id INTEGER, brand TEXT, verdict TEXT NOT NULL,
+        actor TEXT, at REAL NOT NULL, text TEXT);
+    """,
+    # v2: live health of stream sources (monitor.sources), written by the daemon, read by `monitor status`
+    """
+    CREATE TABLE stream_status (
+        source_id TEXT PRIMARY KEY, connected INTEGER NOT NULL DEFAULT 0, connected_at REAL,
+        last_event_at REAL, event_time REAL, lag REAL, events INTEGER NOT NULL DEFAULT 0,
+        matched INTEGER NOT NULL DEFAULT 0, malformed INTEGER NOT NULL DEFAULT 0,
+        reconnects INTEGER NOT NULL DEFAULT 0, updated_at REAL, pid INTEGER);
+    """,
+    # v3: the alert lifecycle keeps all its timers and its policy in the row (restart-safe, reload-proof),
+    # stories for grouping, spike state, and false-positive feedback.
+    """
+    ALTER TABLE alerts ADD COLUMN policy_levels TEXT;        -- the policy as it was when the alert opened
+    ALTER TABLE alerts ADD COLUMN timing TEXT;               -- group_wait, group_interval, repeat_after, ack_timeout
+    ALTER TABLE alerts ADD COLUMN quiet_exempt INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN flush_at REAL;             -- next group message due (first post or update)
+    ALTER TABLE alerts ADD COLUMN flushed_at REAL;
+    ALTER TABLE alerts ADD COLUMN notified_at REAL;          -- first root message queued
+    ALTER TABLE alerts ADD COLUMN notified_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN last_notified_at REAL;     -- last ping (repeat_after counts from here)
+    ALTER TABLE alerts ADD COLUMN esc_base REAL;             -- level N fires at esc_base + after[N]
+    ALTER TABLE alerts ADD COLUMN level_fired_at REAL;
+    ALTER TABLE alerts ADD COLUMN level_repeats INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN next_action TEXT;          -- what fires at next_action_at
+    ALTER TABLE alerts ADD COLUMN last_ack_at REAL;
+    ALTER TABLE alerts ADD COLUMN resolution TEXT;           -- resolved | not_negative | folded
+    ALTER TABLE alerts ADD COLUMN folded_into INTEGER;
+    ALTER TABLE alerts ADD COLUMN story_text TEXT;
+    ALTER TABLE alerts ADD COLUMN spike_firing INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE alerts ADD COLUMN spike_last REAL;
+    ALTER TABLE alerts ADD COLUMN spike_stats TEXT;
+    CREATE INDEX alerts_flush ON alerts (flush_at) WHERE flush_at IS NOT NULL;
+    CREATE INDEX alerts_next_action ON alerts (next_action_at) WHERE next_action_at IS NOT NULL;
+    CREATE INDEX alerts_spike ON alerts (brand, kind, state);
+    CREATE TABLE alert_stories (
+        alert_id INTEGER NOT NULL REFERENCES alerts (id), key TEXT NOT NULL, PRIMARY KEY (key, alert_id));
+    CREATE INDEX mentions_negative ON mentions (collected_at) WHERE negative = 1;
+    CREATE INDEX feedback_at ON feedback (at);
+    """,
+    # v4: a source disabled by 401/403 remembers a fingerprint of its credentials and options, so it is
+    # polled again as soon as ops change either (and not on every cron run with the same bad token).
+    """
+    ALTER TABLE sources ADD COLUMN disabled_fingerprint TEXT;
+    """,
+    # v5 (operations): retention keeps per-day counts of the mentions it prunes, and remembers its last run.
+    """
+    CREATE INDEX alert_mentions_mention ON alert_mentions (mention_id);
+    CREATE INDEX mentions_source_counts ON mentions (source_id, status, negative);   -- metrics: covering scan
+    CREATE TABLE mention_daily (
+        day TEXT NOT NULL, source_id TEXT NOT NULL, brand TEXT NOT NULL,
+        mentions INTEGER NOT NULL DEFAULT 0, matched INTEGER NOT NULL DEFAULT 0, negative INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, source_id, brand));
+    CREATE TABLE maintenance (job TEXT PRIMARY KEY, last_run REAL NOT NULL, detail TEXT);
+    """,
+]
+
+BUSY_TIMEOUT_S = 10.0
+
+
+class Store:
+    """The one gateway to the database; every method is safe to call from any thread."""
+
+    def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None, *, readonly: bool = False):
+        """`readonly`: for commands that only look (`monitor status`): never creates, migrates or writes the file,
+        so running one as another user (root, say) cannot leave anything the service user cannot open."""
+        self.path = str(path)
+        self.clock = clock or SystemClock()
+        self.readonly = readonly
+        if readonly and not Path(self.path).exists():
+            raise StorageError(f"no database at {self.path} yet: start the daemon (or run `monitor run --once`) first")
+        if self.path != ":memory:" and not readonly:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if readonly:
+                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            else:
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            self.db = sqlite_utils.Database(conn)
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+        if readonly:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version != len(MIGRATIONS):
+                self.db.conn.close()
+                raise StorageError(f"database {self.path} has schema v{version}, this version of mention-monitor "
+                                   f"uses v{len(MIGRATIONS)}: start the daemon once to migrate it, then look again")
+            return
+        self._migrate()
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        """Bring the schema up to date; safe when two processes open a fresh database at the same moment.
+
+        Each step takes the write lock first (BEGIN IMMEDIATE) and re-reads the version inside it, so the
+        second process waits, then sees the work already done (regression: "table sources already exists"
+        when `monitor status` ran during the daemon's first start).
+        """
+        with self._lock:
+            while True:
+                try:
+                    self.db.conn.execute("BEGIN IMMEDIATE")
+                    version = self.db.conn.execute("PRAGMA user_version").fetchone()[0]
+                    if version > len(MIGRATIONS):
+                        self.db.conn.rollback()
+                        raise StorageError(f"database {self.path} has schema v{version}, newer than this version "
+                                           f"of mention-monitor understands (v{len(MIGRATIONS)}); upgrade first")
+                    if version == len(MIGRATIONS):
+                        self.db.conn.rollback()
+                        return
+                    # executescript would COMMIT first; run the statements one by one inside our transaction
+                    for statement in _statements(MIGRATIONS[version]):
+                        self.db.conn.execute(statement)
+                    self.db.conn.execute(f"PRAGMA user_version={version + 1}")
+                    self.db.conn.commit()
+                except sqlite3.Error as exc:
+                    if self.db.conn.in_transaction:
+                        self.db.conn.rollback()
+                    raise StorageError(f"migration to schema v{version + 1} failed: {exc}") from exc
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite_utils.Database]:
+        """One atomic unit of work: all of it is committed, or none of it."""
+        with self._lock:
+            if self.db.conn.in_transaction:      # nested: a savepoint inside the caller's transaction
+                with self.db.atomic():
+                    yield self.db
+                return
+            try:
+                # IMMEDIATE takes the write lock up front: a deferred read-then-write transaction can fail
+                # with SQLITE_BUSY_SNAPSHOT under WAL when another process (`monitor ack`) wrote meanwhile.
+                self.db.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot start a transaction: {exc}") from exc
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.conn.in_transaction:
+                    self.db.conn.execute("ROLLBACK")
+                raise
+            try:
+                self.db.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.db.conn.in_transaction:
+                    self.db.conn.execute("ROLLBACK")
+                raise StorageError(f"commit failed: {exc}") from exc
+
+    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    def now(self) -> float:
+        return self.clock.now()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement knows where each one ends)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip().strip(";").strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def loads(value: str | None, default: Any = None) -> Any:
+    return json.loads(value) if value else default
+
+
+class RunLock:
+    """An exclusive lock next to the database, so two `--once` runs (or a run and the daemon) never overlap.
+
+    A kernel file lock (flock) is released by the OS when the process dies, even by kill -9: no stale locks.
+    """
+
+    def __init__(self, db_path: str):
+        self.path = f"{db_path}.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise LockHeld(f"{self.path} is held by pid {holder}: another `monitor run` is using this "
+                           "database; this run exits without doing anything") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,109 @@
+"""Retention: keep the database bounded without losing what ops and the comms team rely on.
+
+Mentions older than `storage.retention` are deleted, except those linked to an alert or to feedback: an
+alert keeps its evidence for as long as the alert exists, and alerts, their events and their messages are
+never pruned (time-to-acknowledge history is the point of keeping them). Before a mention goes, it is
+counted into `mention_daily` (per day, source and brand: collected, matched, negative) in the same
+transaction, so daily trends and the Prometheus counters derived from them survive pruning. Operational
+notices (source health, config errors) that were sent or failed long ago are deleted too.
+
+SQLite reuses the pages freed by a delete, so the file stops growing once retention is in steady state;
+the WAL is checkpointed after a prune so it does not keep the high-water mark either.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from monitor.store.database import Store
+
+log = logging.getLogger(__name__)
+
+JOB = "retention"
+EVERY_S = 86400.0          # daily: the daemon checks hourly, `--once` on every pass; the db remembers the last run
+BATCH = 2000               # rows per transaction: the write lock is never held for long
+
+_CANDIDATES = """
+    SELECT id FROM mentions m
+    WHERE collected_at < ? AND processed_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM alert_mentions am WHERE am.mention_id = m.id)
+      AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.mention_id = m.id)
+    ORDER BY id LIMIT ?"""
+_UPSERT = """
+    ON CONFLICT (day, source_id, brand) DO UPDATE SET mentions = mentions + excluded.mentions,
+        matched = matched + excluded.matched, negative = negative + excluded.negative"""
+_SUMMARY_TOTAL = """
+    INSERT INTO mention_daily (day, source_id, brand, mentions, matched, negative)
+    SELECT date(collected_at, 'unixepoch'), source_id, '', COUNT(*),
+           SUM(status IN ('matched', 'routed')), SUM(COALESCE(negative, 0))
+    FROM mentions WHERE id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2 """ + _UPSERT
+_SUMMARY_BRANDS = """
+    INSERT INTO mention_daily (day, source_id, brand, mentions, matched, negative)
+    SELECT date(m.collected_at, 'unixepoch'), m.source_id, b.value, COUNT(*), COUNT(*), SUM(COALESCE(m.negative, 0))
+    FROM mentions m, json_each(CASE WHEN json_valid(m.brands) THEN m.brands ELSE '[]' END) b
+    WHERE m.id IN (SELECT value FROM json_each(?)) AND b.type = 'text' GROUP BY 1, 2, 3 """ + _UPSERT
+
+
+@dataclass
+class PruneResult:
+    mentions: int = 0
+    notices: int = 0
+    kept_linked: int = 0      # older than the cutoff but kept: linked to an alert or feedback
+    cutoff: float = 0.0
+
+
+def prune(store: Store, retention_s: float, *, batch: int = BATCH) -> PruneResult:
+    """Delete what is older than `retention_s`; idempotent and safe to interrupt (each batch is atomic)."""
+    now = store.now()
+    cutoff = now - retention_s
+    result = PruneResult(cutoff=cutoff)
+    while True:
+        with store.tx() as db:
+            ids = [r[0] for r in db.execute(_CANDIDATES, (cutoff, batch)).fetchall()]
+            if not ids:
+                break
+            ids_json = json.dumps(ids)
+            db.execute(_SUMMARY_TOTAL, (ids_json,))
+            db.execute(_SUMMARY_BRANDS, (ids_json,))
+            result.mentions += db.execute("DELETE FROM mentions WHERE id IN (SELECT value FROM json_each(?))",
+                                          (ids_json,)).rowcount
+        if len(ids) < batch:
+            break
+    with store.tx() as db:
+        result.notices = db.execute(
+            "DELETE FROM deliveries WHERE alert_id IS NULL AND state IN ('sent', 'failed') AND created_at < ?"
+            " AND id NOT IN (SELECT parent_id FROM deliveries WHERE parent_id IS NOT NULL)", (cutoff,)).rowcount
+        row = db.execute("SELECT COUNT(*) FROM mentions WHERE collected_at < ?", (cutoff,)).fetchone()
+        result.kept_linked = int(row[0])
+        detail = json.dumps({"mentions": result.mentions, "notices": result.notices, "kept": result.kept_linked})
+        db.execute("INSERT INTO maintenance (job, last_run, detail) VALUES (?, ?, ?) ON CONFLICT (job) DO UPDATE"
+                   " SET last_run = excluded.last_run, detail = excluded.detail", (JOB, now, detail))
+    if result.mentions or result.notices:
+        try:
+            store.query("PRAGMA wal_checkpoint(TRUNCATE)")
+        except Exception as exc:  # noqa: BLE001 - a busy checkpoint is retried by SQLite later; never fatal
+            log.debug("wal checkpoint after prune skipped: %s", exc)
+    log.info("retention: pruned", extra={"mentions": result.mentions, "notices": result.notices,
+                                         "kept_linked": result.kept_linked, "older_than_days": round(retention_s / 86400, 1)})
+    return result
+
+
+def last_run(store: Store) -> float | None:
+    row = store.one("SELECT last_run FROM maintenance WHERE job = ?", (JOB,))
+    return float(row["last_run"]) if row else None
+
+
+def run_if_due(store: Store, retention_s: float | None, *, every_s: float = EVERY_S) -> PruneResult | None:
+    """Prune when the last run is at least `every_s` old (or never happened); None when not due or disabled."""
+    if retention_s is None:
+        return None
+    last = last_run(store)
+    if last is not None and store.now() - last < every_s:
+        return None
+    try:
+        return prune(store, retention_s)
+    except Exception:
+        log.exception("retention failed; the next run will try again")
+        return None

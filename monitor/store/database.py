@@ -118,6 +118,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (day, source_id, brand));
     CREATE TABLE maintenance (job TEXT PRIMARY KEY, last_run REAL NOT NULL, detail TEXT);
     """,
+    # v6: columns the round-2 stages share, declared once so each stage can be built against them: the issue
+    # type of a negative mention (analyse), and the first response to an alert (a reply posted or marked).
+    """
+    ALTER TABLE mentions ADD COLUMN issue TEXT;              -- billing | delivery | outage | ... | NULL
+    ALTER TABLE alerts ADD COLUMN issue TEXT;                -- the issue type of the alert's first mention
+    ALTER TABLE alerts ADD COLUMN first_response_at REAL;    -- first reply posted or marked replied
+    ALTER TABLE alerts ADD COLUMN first_response_by TEXT;
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

@@ -51,6 +51,13 @@ def test_config_schema_flags_a_misspelt_source_key():
 
 
 def test_shipped_files_point_editors_at_the_schemas():
-    assert "yaml-language-server: $schema=monitor/schemas/rules.schema.json" in (REPO / "rules.yaml").read_text()
-    assert ("yaml-language-server: $schema=../monitor/schemas/monitor.schema.json"
+    assert "yaml-language-server: $schema=monitor/config/schemas/rules.schema.json" in (REPO / "rules.yaml").read_text()
+    assert ("yaml-language-server: $schema=../monitor/config/schemas/monitor.schema.json"
             in (REPO / "config/monitor.yaml").read_text())
+
+
+def test_schema_pointers_in_the_shipped_files_name_files_that_exist():
+    """Regression: the layout move left `$schema=monitor/schemas/...` pointing at nothing."""
+    for path in (REPO / "rules.yaml", REPO / "config/monitor.yaml"):
+        target = path.read_text().splitlines()[0].split("$schema=", 1)[1].strip()
+        assert (path.parent / target).is_file(), f"{path.name} points editors at a missing {target}"

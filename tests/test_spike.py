@@ -123,3 +123,27 @@ def test_not_negative_feedback_is_excluded_from_spike_counts(h):
     transition(h.app.store, alert_id, "not_negative", "fred")
     assert count(now - 3600, now) == 3 - h.alerts()[0]["mention_count"]
     assert Spike(negative=1).cooldown is None
+
+
+def test_second_not_negative_click_on_a_spike_redraws_the_spike_not_one_mention(h):
+    """Regression: the Slack-actions module had its own renderer that ignored the spike summary, so a second
+    "Not negative" click (arriving before Slack showed the first) redrew the spike as one ordinary mention."""
+    import json
+
+    from monitor.alerting.interactive import Actions
+
+    _history(h, [2] * 7)
+    _burst(h, 30)
+    h.tick()
+    h.deliver()
+    (spike,) = [a for a in h.alerts() if a["kind"] == "spike"]
+    actions = Actions(h.app.store, h.clock, "http://127.0.0.1:9/api/")
+    assert actions.apply("not_negative", str(spike["id"]), "U0CA5") is None
+    before = h.app.store.one("SELECT MAX(id) AS id FROM deliveries")["id"]
+    h.deliver()
+    actions.apply("not_negative", str(spike["id"]), "U0BOB")        # the second click, same message
+    redraws = h.app.store.query("SELECT payload FROM deliveries WHERE alert_id = ? AND kind = 'update' AND id > ?",
+                                (spike["id"], before))
+    assert redraws, "the second click re-renders the root message"
+    text = json.dumps(json.loads(redraws[-1]["payload"]))
+    assert "Latest:" in text and "spike" in text.lower()            # the spike summary, as the first render

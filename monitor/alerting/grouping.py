@@ -17,8 +17,10 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 import sqlite_utils
 from rapidfuzz import fuzz, process
 
+from monitor.alerting import record
 from monitor.alerting.lifecycle import levels_of, record_event, reschedule
 from monitor.alerting.quiet import exempt, hold_until
+from monitor.alerting.record import Alert
 from monitor.alerting.view import alert_row, mention_lines, payload_for, root_payload, rows
 from monitor.analyse.routing import RouteHit
 from monitor.config.rules import Rules
@@ -118,13 +120,11 @@ def snapshot(rules: Rules, hit: RouteHit) -> list[dict[str, Any]]:
 def open_alert(db: sqlite_utils.Database, now: float, *, kind: str, group_key: str, brand: str | None,
                hit: RouteHit, rules: Rules, title: str, story: str | None, wait: float) -> int:
     timing = rules.timing(hit.route)
-    cur = db.execute(
-        "INSERT INTO alerts (kind, group_key, brand, route, policy, targets, state, title, mention_count,"
-        " created_at, updated_at, policy_levels, timing, quiet_exempt, flush_at, story_text)"
-        " VALUES (?,?,?,?,?,?, 'open', ?, 0, ?,?,?,?,?,?,?)",
-        (kind, group_key, brand, hit.route, hit.policy, dumps([t.__dict__ for t in hit.targets]), title, now, now,
-         dumps(snapshot(rules, hit)), dumps(timing), int(exempt(rules, hit.route, hit.policy)), now + wait, story))
-    alert_id = int(cur.lastrowid or 0)
+    alert_id = record.insert(db, Alert(
+        kind=kind, group_key=group_key, brand=brand, route=hit.route, policy=hit.policy,
+        targets=dumps([t.__dict__ for t in hit.targets]), title=title, created_at=now, updated_at=now,
+        policy_levels=dumps(snapshot(rules, hit)), timing=dumps(timing),
+        quiet_exempt=int(exempt(rules, hit.route, hit.policy)), flush_at=now + wait, story_text=story))
     record_event(db, alert_id, now, "opened", None, hit.route or "default")
     return alert_id
 
@@ -140,12 +140,8 @@ def open_mention_alert(db: sqlite_utils.Database, now: float, m: Mention, brand:
 
 def join(db: sqlite_utils.Database, now: float, alert_id: int, m: Mention, keys: list[str]) -> None:
     """Link the mention; an alert already announced gets an update at most every group_interval."""
-    if not db.execute("INSERT OR IGNORE INTO alert_mentions (alert_id, mention_id) VALUES (?, ?)",
-                      (alert_id, m.id)).rowcount:
+    if not record.link_mention(db, alert_id, m.id, keys, now):
         return
-    for k in keys:
-        db.execute("INSERT OR IGNORE INTO alert_stories (alert_id, key) VALUES (?, ?)", (alert_id, k))
-    db.execute("UPDATE alerts SET mention_count = mention_count + 1, updated_at = ? WHERE id = ?", (now, alert_id))
     schedule_update(db, now, alert_id)
 
 
@@ -154,7 +150,7 @@ def schedule_update(db: sqlite_utils.Database, now: float, alert_id: int) -> Non
     if a is None or a["notified_at"] is None or a["flush_at"] is not None or a["state"] == "resolved":
         return                   # the first message (still waiting) will carry the count
     interval = _timing(a).get("group_interval") or 0.0
-    db.execute("UPDATE alerts SET flush_at = ? WHERE id = ?", (max(now, (a["flushed_at"] or now) + interval), alert_id))
+    record.update(db, alert_id, flush_at=max(now, (a["flushed_at"] or now) + interval))
 
 
 def _timing(a: dict[str, Any]) -> dict[str, Any]:
@@ -181,19 +177,18 @@ def _flush(db: sqlite_utils.Database, now: float, alert_id: int, rules: Rules, w
     if a is None or a["flush_at"] is None or (a["flush_at"] > now and not (waiting_too and a["notified_at"] is None)):
         return 0                                   # another tick (or process) got here first
     if a["state"] == "resolved":
-        db.execute("UPDATE alerts SET flush_at = NULL WHERE id = ?", (alert_id,))
+        record.update(db, alert_id, flush_at=None)
         return 0
     held = hold_until(rules, a["route"], a["policy"], now)      # the current quiet hours, reloaded or not
     if held is not None:
         if a["flush_at"] < held:
-            db.execute("UPDATE alerts SET flush_at = ? WHERE id = ?", (held, alert_id))
+            record.update(db, alert_id, flush_at=held)
             record_event(db, alert_id, now, "held", None, "quiet hours")
         return 0
     if a["notified_at"] is None:
         level0 = [Target(**t) for t in levels_of(a)[0]["targets"]]
-        db.execute("UPDATE alerts SET notified_at=?, flushed_at=?, last_notified_at=?, esc_base=?, level_fired_at=?,"
-                   " notified_count=mention_count, flush_at=NULL, level=0 WHERE id=?",
-                   (now, now, now, now, now, alert_id))
+        record.update(db, alert_id, notified_at=now, flushed_at=now, last_notified_at=now, esc_base=now,
+                      level_fired_at=now, notified_count=a["mention_count"], flush_at=None, level=0)
         a = alert_row(db, alert_id) or a
         for t in level0:
             enqueue(db, now, f"alert:{alert_id}:post:{t.channel}", "post", t, root_payload(db, a, t), alert_id)
@@ -201,8 +196,7 @@ def _flush(db: sqlite_utils.Database, now: float, alert_id: int, rules: Rules, w
         reschedule(db, alert_id)
         return 1
     count, before = a["mention_count"], a["notified_count"]
-    db.execute("UPDATE alerts SET flush_at=NULL, flushed_at=?, notified_count=mention_count WHERE id=?",
-               (now, alert_id))
+    record.update(db, alert_id, flush_at=None, flushed_at=now, notified_count=count)
     if count <= before:
         return 0
     key = f"count{count}"

@@ -11,11 +11,11 @@ Alerts are opened and grouped by `monitor.alerting.grouping`; their timers fire 
 from __future__ import annotations
 
 import re
-import sqlite3
 from typing import Any
 
 import sqlite_utils
 
+from monitor.alerting import record
 from monitor.alerting.view import alert_row, payload_for, pings, rows, targets_of, when
 from monitor.core.durations import format_duration
 from monitor.core.errors import AlertError
@@ -30,11 +30,7 @@ DEFAULT_SNOOZE_S = 3600.0
 MIN_REPEAT_GAP_S = 60.0
 
 
-def record_event(db: sqlite_utils.Database | sqlite3.Connection, alert_id: int, now: float, kind: str,
-                 actor: str | None, detail: str | None = None) -> int:
-    cur = db.execute("INSERT INTO alert_events (alert_id, at, kind, actor, detail) VALUES (?,?,?,?,?)",
-                     (alert_id, now, kind, actor, detail))
-    return int(cur.lastrowid or 0)
+record_event = record.add_event
 
 
 def get_alert(store: Store, alert_id: int) -> dict[str, Any]:
@@ -95,7 +91,7 @@ def reschedule(db: sqlite_utils.Database, alert_id: int) -> None:
     if alert is None:
         return
     at, action = next_action(alert)
-    db.execute("UPDATE alerts SET next_action_at = ?, next_action = ? WHERE id = ?", (at, action, alert_id))
+    record.update(db, alert_id, next_action_at=at, next_action=action)
 
 
 def announce(db: sqlite_utils.Database, now: float, alert_id: int, key: str, text: str,
@@ -140,8 +136,8 @@ def _ack(db: sqlite_utils.Database, now: float, a: dict[str, Any], actor: str, _
         raise AlertError(_resolved_message(a, "acknowledged"))
     if a["state"] == "acknowledged" and not a["snoozed_until"]:
         return False
-    db.execute("UPDATE alerts SET state='acknowledged', acked_at=COALESCE(acked_at, ?), acked_by=?, last_ack_at=?,"
-               " snoozed_until=NULL, updated_at=? WHERE id=?", (now, actor, now, now, a["id"]))
+    record.update(db, a["id"], state="acknowledged", acked_at=_keep(a["acked_at"], now), acked_by=actor,
+                  last_ack_at=now, snoozed_until=None, updated_at=now)
     ev = record_event(db, a["id"], now, "acknowledged", actor)
     timeout = loads(a["timing"], {}).get("ack_timeout")
     extra = f"; it reopens if not resolved within {_dur(timeout)}" if timeout else ""
@@ -159,10 +155,15 @@ def _resolve(db: sqlite_utils.Database, now: float, a: dict[str, Any], actor: st
 
 
 def _close(db: sqlite_utils.Database, now: float, a: dict[str, Any], actor: str, resolution: str) -> None:
-    db.execute("UPDATE alerts SET state='resolved', resolved_at=COALESCE(resolved_at, ?),"
-               " resolved_by=COALESCE(resolved_by, ?), resolution=?, snoozed_until=NULL, flush_at=NULL,"
-               " acked_at=COALESCE(acked_at, ?), acked_by=COALESCE(acked_by, ?), updated_at=? WHERE id=?",
-               (now, actor, resolution, now, actor, now, a["id"]))
+    record.update(db, a["id"], state="resolved", resolved_at=_keep(a["resolved_at"], now),
+                  resolved_by=_keep(a["resolved_by"], actor), resolution=resolution, snoozed_until=None,
+                  flush_at=None, acked_at=_keep(a["acked_at"], now), acked_by=_keep(a["acked_by"], actor),
+                  updated_at=now)
+
+
+def _keep(value: Any, default: Any) -> Any:
+    """A first time (acknowledged at, resolved by...) is kept once set."""
+    return default if value is None else value
 
 
 def _snooze(db: sqlite_utils.Database, now: float, a: dict[str, Any], actor: str, until: float | None) -> bool:
@@ -173,8 +174,8 @@ def _snooze(db: sqlite_utils.Database, now: float, a: dict[str, Any], actor: str
         raise AlertError("A snooze must end in the future.")
     if a["snoozed_until"] and a["snoozed_until"] > now:
         return False                         # a second click on "Snooze 1h" does not extend it
-    db.execute("UPDATE alerts SET state='acknowledged', snoozed_until=?, acked_at=COALESCE(acked_at, ?),"
-               " acked_by=COALESCE(acked_by, ?), updated_at=? WHERE id=?", (until, now, actor, now, a["id"]))
+    record.update(db, a["id"], state="acknowledged", snoozed_until=until, acked_at=_keep(a["acked_at"], now),
+                  acked_by=_keep(a["acked_by"], actor), updated_at=now)
     ev = record_event(db, a["id"], now, "snoozed", actor, f"until {when(until)}")
     announce(db, now, a["id"], f"ev{ev}", f":zzz: Snoozed by {_who(actor)} until {when(until)}; "
                                           "it reopens then unless resolved.")
@@ -190,8 +191,7 @@ def _not_negative(db: sqlite_utils.Database, now: float, a: dict[str, Any], acto
                         " WHERE am.alert_id = ?", (a["id"],))
     for m in mentions:
         text = m["text"] if not m["title"] or m["title"] in m["text"] else f"{m['title']}\n{m['text']}"
-        db.execute("INSERT INTO feedback (mention_id, alert_id, brand, verdict, actor, at, text)"
-                   " VALUES (?,?,?,?,?,?,?)", (m["id"], a["id"], a["brand"], "not_negative", actor, now, text))
+        record.add_feedback(db, record.Feedback(m["id"], a["id"], a["brand"], "not_negative", actor, now, text))
     ev = record_event(db, a["id"], now, "not_negative", actor, f"{len(mentions)} mention(s) kept as feedback")
     announce(db, now, a["id"], f"ev{ev}", f":recycle: Marked *not negative* by {_who(actor)}: resolved as a false "
                                           f"positive; {len(mentions)} mention(s) kept as feedback for the scorer.")
@@ -212,10 +212,10 @@ def reopen(db: sqlite_utils.Database, now: float, a: dict[str, Any], actor: str,
     """Back to open at the level it had reached; the next level is as far away as it was from this one."""
     levels = levels_of(a)
     lvl = min(a["level"], len(levels) - 1)
-    db.execute("UPDATE alerts SET state='open', resolved_at=NULL, resolved_by=NULL, resolution=NULL,"
-               " snoozed_until=NULL, esc_base=?, level_fired_at=?, level_repeats=0, last_notified_at=?,"
-               " flush_at=CASE WHEN notified_at IS NULL THEN ? ELSE flush_at END, updated_at=? WHERE id=?",
-               (now - levels[lvl]["after"], now, now, now, now, a["id"]))
+    record.update(db, a["id"], state="open", resolved_at=None, resolved_by=None, resolution=None,
+                  snoozed_until=None, esc_base=now - levels[lvl]["after"], level_fired_at=now, level_repeats=0,
+                  last_notified_at=now, flush_at=now if a["notified_at"] is None else a["flush_at"],
+                  updated_at=now)
     ev = record_event(db, a["id"], now, event, actor, detail)
     announce(db, now, a["id"], f"ev{ev}", text, [Target(**t) for t in levels[lvl]["targets"]])
 

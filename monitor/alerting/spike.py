@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
+from monitor.alerting import record
 from monitor.alerting.grouping import open_alert, schedule_update
 from monitor.alerting.lifecycle import announce, record_event
 from monitor.alerting.view import rows
@@ -122,10 +123,8 @@ def detect(store: Store, rules: Rules, router: Router, brands: list[str]) -> int
 
 
 def _link_window(db: sqlite_utils.Database, alert_id: int, brand: str, spike: Spike, now: float) -> None:
-    db.execute(f"INSERT OR IGNORE INTO alert_mentions (alert_id, mention_id) SELECT ?, id {_NEG}",
-               (alert_id, now - spike.within, now, brand))
-    db.execute("UPDATE alerts SET mention_count = (SELECT COUNT(*) FROM alert_mentions WHERE alert_id = ?),"
-               " updated_at = ? WHERE id = ?", (alert_id, now, alert_id))
+    record.link_selected(db, alert_id, _NEG, (now - spike.within, now, brand))
+    record.recount(db, alert_id, now)
 
 
 def _fire(db: sqlite_utils.Database, now: float, brand: str, hit: RouteHit, spike: Spike, stat: SpikeStat,
@@ -136,8 +135,7 @@ def _fire(db: sqlite_utils.Database, now: float, brand: str, hit: RouteHit, spik
                     " ORDER BY id DESC LIMIT 1", (key,))
     if live:
         a = live[0]
-        db.execute("UPDATE alerts SET spike_firing = 1, spike_last = ?, spike_stats = ? WHERE id = ?",
-                   (now, info, a["id"]))
+        record.update(db, a["id"], spike_firing=1, spike_last=now, spike_stats=info)
         _link_window(db, a["id"], brand, spike, now)
         schedule_update(db, now, a["id"])
         if not a["spike_firing"]:
@@ -149,7 +147,7 @@ def _fire(db: sqlite_utils.Database, now: float, brand: str, hit: RouteHit, spik
         return 0                                  # cooling down after the last one
     alert_id = open_alert(db, now, kind="spike", group_key=key, brand=brand, hit=hit, rules=rules,
                           title=f"Spike: {stat.summary(brand)}"[:200], story=None, wait=0.0)
-    db.execute("UPDATE alerts SET spike_firing = 1, spike_last = ?, spike_stats = ? WHERE id = ?", (now, info, alert_id))
+    record.update(db, alert_id, spike_firing=1, spike_last=now, spike_stats=info)
     _link_window(db, alert_id, brand, spike, now)
     _fold_waiting(db, now, brand, alert_id)
     return 1
@@ -159,13 +157,11 @@ def _fold_waiting(db: sqlite_utils.Database, now: float, brand: str, spike_id: i
     """Mention alerts of the brand still inside group_wait become part of the spike instead of paging apart."""
     for a in rows(db, "SELECT id FROM alerts WHERE brand = ? AND kind = 'mention' AND state != 'resolved'"
                       " AND notified_at IS NULL", (brand,)):
-        db.execute("INSERT OR IGNORE INTO alert_mentions (alert_id, mention_id) SELECT ?, mention_id"
-                   " FROM alert_mentions WHERE alert_id = ?", (spike_id, a["id"]))
-        db.execute("UPDATE alerts SET state='resolved', resolution='folded', folded_into=?, resolved_at=?,"
-                   " flush_at=NULL, next_action_at=NULL, updated_at=? WHERE id=?", (spike_id, now, now, a["id"]))
+        record.link_mentions_of(db, spike_id, a["id"])
+        record.update(db, a["id"], state="resolved", resolution="folded", folded_into=spike_id, resolved_at=now,
+                      flush_at=None, next_action_at=None, updated_at=now)
         record_event(db, a["id"], now, "folded", None, f"into spike alert #{spike_id}")
-    db.execute("UPDATE alerts SET mention_count = (SELECT COUNT(*) FROM alert_mentions WHERE alert_id = ?)"
-               " WHERE id = ?", (spike_id, spike_id))
+    record.recount(db, spike_id)
 
 
 def _end_all(store: Store, firing: set[str]) -> int:
@@ -176,8 +172,7 @@ def _end_all(store: Store, firing: set[str]) -> int:
         if a["group_key"] in firing:
             continue
         with store.tx() as db:
-            if not db.execute("UPDATE alerts SET spike_firing = 0 WHERE id = ? AND spike_firing = 1",
-                              (a["id"],)).rowcount:
+            if not record.update(db, a["id"], spike_firing=0, expect={"spike_firing": 1}):
                 continue
             ev = record_event(db, a["id"], now, "spike_ended", None)
             announce(db, now, a["id"], f"ev{ev}", ":chart_with_downwards_trend: The spike has subsided; "

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
+from monitor.alerting import record
 from monitor.alerting.lifecycle import announce, levels_of, record_event, reopen, reschedule
 from monitor.alerting.quiet import hold_until
 from monitor.alerting.view import alert_row, pings, root_payload, targets_of
@@ -48,7 +49,7 @@ def _fire(db: sqlite_utils.Database, now: float, alert_id: int, rules: Rules) ->
         return 0                                     # someone acted, or another tick fired it
     held = hold_until(rules, a["route"], a["policy"], now)      # the current quiet hours, reloaded or not
     if held is not None:
-        db.execute("UPDATE alerts SET next_action_at = ? WHERE id = ?", (held, alert_id))
+        record.update(db, alert_id, next_action_at=held)
         record_event(db, alert_id, now, "held", None, f"{a['next_action']}: quiet hours")
         return 0
     action = a["next_action"]
@@ -67,8 +68,7 @@ def _escalate(db: sqlite_utils.Database, now: float, a: dict[str, Any]) -> None:
     if new >= len(levels):
         return
     targets = [Target(**t) for t in levels[new]["targets"]]
-    db.execute("UPDATE alerts SET level=?, level_fired_at=?, level_repeats=0, last_notified_at=?, updated_at=?"
-               " WHERE id=?", (new, now, now, now, a["id"]))
+    record.update(db, a["id"], level=new, level_fired_at=now, level_repeats=0, last_notified_at=now, updated_at=now)
     ev = record_event(db, a["id"], now, "escalated", None,
                       f"level {new + 1}: {', '.join(t.owner for t in targets)}")
     waited = format_duration(levels[new]["after"])
@@ -91,7 +91,7 @@ def _post_to_new_owners(db: sqlite_utils.Database, now: float, alert_id: int, ta
     if not added:
         return
     all_targets = known + [t for t in added if t not in known]
-    db.execute("UPDATE alerts SET targets = ? WHERE id = ?", (dumps([t.__dict__ for t in all_targets]), alert_id))
+    record.update(db, alert_id, targets=dumps([t.__dict__ for t in all_targets]))
     a = alert_row(db, alert_id) or a
     for t in added:
         enqueue(db, now, f"alert:{alert_id}:post:{t.channel}", "post", t, root_payload(db, a, t), alert_id)
@@ -102,8 +102,7 @@ def _repeat_level(db: sqlite_utils.Database, now: float, a: dict[str, Any]) -> N
     lvl = min(a["level"], len(levels) - 1)
     n = a["level_repeats"] + 1
     targets = [Target(**t) for t in levels[lvl]["targets"]]
-    db.execute("UPDATE alerts SET level_repeats=?, level_fired_at=?, last_notified_at=? WHERE id=?",
-               (n, now, now, a["id"]))
+    record.update(db, a["id"], level_repeats=n, level_fired_at=now, last_notified_at=now)
     record_event(db, a["id"], now, "repeated", None, f"level {lvl + 1}, repeat {n}/{levels[lvl]['repeat']}")
     announce(db, now, a["id"], f"rep{lvl}.{n}", f":bell: Still not acknowledged (reminder {n} of "
                                                f"{levels[lvl]['repeat']}).", targets)
@@ -114,7 +113,7 @@ def _remind(db: sqlite_utils.Database, now: float, a: dict[str, Any]) -> None:
     lvl = min(a["level"], len(levels) - 1)
     targets = [Target(**t) for t in levels[lvl]["targets"]]
     since = format_duration(now - a["created_at"])
-    db.execute("UPDATE alerts SET last_notified_at=? WHERE id=?", (now, a["id"]))
+    record.update(db, a["id"], last_notified_at=now)
     ev = record_event(db, a["id"], now, "reminded", None, pings(targets))
     announce(db, now, a["id"], f"ev{ev}", f":bell: Still open after {since}; nobody has acknowledged it.", targets)
 

@@ -72,6 +72,9 @@ class Collector:
 
     kind: ClassVar[str]
     Options: ClassVar[type[SourceOptions]] = SourceOptions
+    # the kind-specific keys of a minimal working source: the docs test validates it against `monitor check`
+    # and the shipped JSON Schema, so every registered kind is proven to be accepted by both
+    example: ClassVar[dict[str, Any]]
 
     def __init__(self, options: SourceOptions, client: httpx.Client, clock: Clock, http: HttpConfig):
         self.options = options

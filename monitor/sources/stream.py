@@ -76,6 +76,9 @@ class StreamSource:
 
     kind: ClassVar[str]
     Options: ClassVar[type[StreamOptions]] = StreamOptions
+    # the kind-specific keys of a minimal working source: the docs test validates it against `monitor check`
+    # and the shipped JSON Schema, so every registered kind is proven to be accepted by both
+    example: ClassVar[dict[str, Any]]
 
     def __init__(self, options: StreamOptions, clock: Clock, http: HttpConfig):
         self.options = options

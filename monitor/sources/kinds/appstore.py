@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -55,6 +55,7 @@ class AppStoreCollector(Collector):
     """Apple App Store reviews (customer-reviews JSON feed) per country, with star ratings."""
 
     kind = "appstore"
+    example: ClassVar[dict[str, Any]] = {"app_id": "284882215"}
     Options = AppStoreOptions
 
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -32,6 +32,7 @@ class BlueskyCollector(Collector):
     """Bluesky post search (app.bsky.feed.searchPosts, with cursor); likes and reposts as reach."""
 
     kind = "bluesky"
+    example: ClassVar[dict[str, Any]] = {"query": "acme"}
     Options = BlueskyOptions
 
     @classmethod

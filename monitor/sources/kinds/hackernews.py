@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -49,6 +49,7 @@ class HackerNewsCollector(Collector):
     """Hacker News stories and comments (Algolia search_by_date); points as reach."""
 
     kind = "hackernews"
+    example: ClassVar[dict[str, Any]] = {"query": "acme"}
     Options = HackerNewsOptions
 
     @classmethod

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
 from pydantic import model_validator
@@ -59,6 +59,7 @@ class JetstreamSource(StreamSource):
     """Bluesky Jetstream firehose (WebSocket): every new post, filtered locally by every brand query."""
 
     kind = "jetstream"
+    example: ClassVar[dict[str, Any]] = {}
     Options = JetstreamOptions
 
     def __init__(self, *args: Any, **kwargs: Any):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -56,6 +56,7 @@ class MastodonCollector(Collector):
     """Mastodon hashtag timelines and status search on the configured instances; followers as reach."""
 
     kind = "mastodon"
+    example: ClassVar[dict[str, Any]] = {"query": "acme"}
     Options = MastodonOptions
 
     def secret_envs(self) -> list[str]:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -74,6 +74,7 @@ class MastodonSource(StreamSource):
     """Mastodon streaming API (server-sent events): one instance's hashtag or public timeline, gaps backfilled."""
 
     kind = "mastodon-stream"
+    example: ClassVar[dict[str, Any]] = {"instance": "https://mastodon.social", "hashtag": "acme"}
     Options = MastodonOptions
 
     def __init__(self, *args: Any, **kwargs: Any):

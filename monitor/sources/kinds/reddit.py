@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -51,6 +51,7 @@ class RedditCollector(Collector):
     """Reddit search (JSON or RSS), optionally within one subreddit; score and comments as reach."""
 
     kind = "reddit"
+    example: ClassVar[dict[str, Any]] = {"query": "acme"}
     Options = RedditOptions
 
     @classmethod

@@ -13,7 +13,7 @@ import hashlib
 import logging
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import extruct
 from parsel import Selector
@@ -68,6 +68,7 @@ class ReviewsCollector(Collector):
     """Review pages (schema.org Review/AggregateRating in JSON-LD or microdata, or CSS selectors); ratings 1-5."""
 
     kind = "reviews"
+    example: ClassVar[dict[str, Any]] = {"url": "https://www.trustpilot.com/review/acme.com"}
     Options = ReviewsOptions
 
     def collect(self, state: SourceState) -> CollectResult:

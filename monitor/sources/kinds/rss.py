@@ -6,7 +6,7 @@ import base64
 import binascii
 import calendar
 import re
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import feedparser
@@ -43,6 +43,7 @@ class RssCollector(Collector):
     """RSS, Atom and RDF feeds: news searches, blogs, Google Alerts, Reddit and Hacker News search feeds."""
 
     kind = "rss"
+    example: ClassVar[dict[str, Any]] = {"url": "https://news.google.com/rss/search?q=acme"}
     Options = RssOptions
 
     def collect(self, state: SourceState) -> CollectResult:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 import tweepy
@@ -45,6 +45,7 @@ class TwitterCollector(Collector):
     """X/Twitter recent search (API v2, bearer token from the environment); follower count as reach."""
 
     kind = "twitter"
+    example: ClassVar[dict[str, Any]] = {"query": "acme -is:retweet"}
     Options = TwitterOptions
 
     def secret_envs(self) -> list[str]:

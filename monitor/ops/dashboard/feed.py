@@ -175,7 +175,7 @@ def board(store: Store, rules: Rules | None, now: float, w: Window, resolved_lim
                 column = "held"
         nxt, what = (a["flush_at"], "first message" if a["notified_at"] is None else "update") \
             if a["flush_at"] is not None else (a["next_action_at"], NEXT.get(a["next_action"] or "", a["next_action"]))
-        out.append(BoardAlert(a["id"], a["kind"], a["brand"], a["story_text"] or a["title"], column,
+        out.append(BoardAlert(a["id"], a["kind"], a["brand"], a["title"] or a["story_text"], column,
                               list(dict.fromkeys(str(t.get("owner")) for t in targets)), a["level"],
                               len(levels_of(a)), a["created_at"], a["mention_count"], a["issue"], held,
                               None if a["state"] == "resolved" else nxt, what, a["acked_by"], a["resolved_by"],

@@ -50,7 +50,7 @@ class Window:
 
     @property
     def origin(self) -> float:
-        if self.step < 86400:
+        if self.step < 6 * 3600:
             return self.since - self.since % 3600
         local = datetime.fromtimestamp(self.since, ZoneInfo(self.tz))
         return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()

@@ -104,6 +104,14 @@ def build(tmp_path: Path, days: int = 5) -> Built:
         h.tick()
         held = store.one("SELECT id FROM alerts ORDER BY id DESC LIMIT 1")
         assert held is not None
+        # Stands in for two other stages writing the v6 columns (the issue classifier in analyse, reply
+        # tracking in alerting) until they land: the dashboard only reads them.
+        with store.tx() as db:
+            db.execute("UPDATE mentions SET issue = CASE WHEN text LIKE '%billing%' THEN 'billing'"
+                       " WHEN text LIKE '%delivery%' THEN 'delivery' WHEN text LIKE '%crash%' THEN 'outage' END"
+                       " WHERE negative = 1")
+            db.execute("UPDATE alerts SET first_response_at = acked_at + 600, first_response_by = acked_by"
+                       " WHERE acked_at IS NOT NULL AND id % 2 = 1")
         return Built(h.app.db_path, h.cfg, h.rules_path, now, hostile["id"], held["id"])
     finally:
         h.close()

@@ -205,3 +205,21 @@ def test_hostile_text_is_stored_verbatim(built):
         assert store.one("SELECT text FROM mentions WHERE id = ?", (built.hostile_id,))["text"] == HOSTILE
     finally:
         store.close()
+
+
+def test_spike_alerts_mark_their_bucket_and_issue_types_are_counted(fresh_db):
+    from monitor.ops.dashboard.figures import series
+    t0 = 472_222 * 3600.0                  # on the hour: hourly buckets start at t0
+    with fresh_db.tx() as db:
+        for i, (issue, neg) in enumerate((("billing", 1), ("billing", 1), ("outage", 1), (None, 0))):
+            db.execute("INSERT INTO mentions (source_id, source_kind, external_id, text, collected_at, brands, status,"
+                       " negative, score, issue) VALUES ('s', 'rss', ?, 'acme', ?, '[\"acme\"]', 'routed', ?, ?, ?)",
+                       (f"e{i}", t0 + 3 * 3600 + i, neg, -0.5 if neg else 0.6, issue))
+        db.execute("INSERT INTO alerts (kind, group_key, brand, targets, created_at, updated_at)"
+                   " VALUES ('spike', 'spike:acme', 'acme', '[]', ?, ?)", (t0 + 5 * 3600 + 10, t0 + 5 * 3600 + 10))
+    w = Window(t0, t0 + 86400, "UTC")
+    s = series(fresh_db, w)
+    assert s.spikes == [5]
+    assert s.by_issue == {"billing": [0, 0, 0, 2] + [0] * 20, "outage": [0, 0, 0, 1] + [0] * 20}
+    assert s.by_sentiment["negative"][3] == 3 and s.by_sentiment["positive"][3] == 1
+    assert s.negative_share[3] == 0.75 and s.negative_share[0] is None

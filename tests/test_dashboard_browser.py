@@ -105,6 +105,17 @@ def _shot(drv: object, name: str) -> Path:
     return path
 
 
+def _submit(drv: object, button: str = "apply") -> None:
+    """Click and wait for the new page: a click returns before the navigation it starts has finished."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = drv.find_element(By.TAG_NAME, "main")  # type: ignore[attr-defined]
+    drv.find_element(By.ID, button).click()  # type: ignore[attr-defined]
+    WebDriverWait(drv, 30).until(ec.staleness_of(old))
+
+
 def _db(built: Built) -> Store:
     return Store(built.db, readonly=True)
 
@@ -132,7 +143,8 @@ def test_first_screen_figures_equal_the_database(browser, server, built):
     from monitor.core.durations import format_duration
     tta = statistics.median(a["acked_at"] - a["created_at"] for a in alerts if a["acked_at"])
     assert tiles["Median time to acknowledge"] == format_duration(tta)
-    assert tiles["Median time to first response"] == "—"        # nobody has replied yet: said, not zero
+    ttfr = statistics.median(a["first_response_at"] - a["created_at"] for a in alerts if a["first_response_at"])
+    assert tiles["Median time to first response"] == format_duration(ttfr)
     assert "(Europe/Paris)" in browser.find_element(By.ID, "as-of").text
     assert len(browser.find_elements(By.CSS_SELECTOR, ".card svg")) >= 3
     assert browser.find_elements(By.CSS_SELECTOR, "#breaches td")[0].text.startswith("#")
@@ -146,7 +158,7 @@ def test_a_filter_changes_the_feed(browser, server, built):
     browser.get(server + "/feed?period=7d")
     everything = browser.find_elements(By.CSS_SELECTOR, "#feed tr[data-mention]")
     Select(browser.find_element(By.NAME, "sentiment")).select_by_value("negative")
-    browser.find_element(By.ID, "apply").click()
+    _submit(browser)
     negative = browser.find_elements(By.CSS_SELECTOR, "#feed tr[data-mention]")
     store = _db(built)
     try:
@@ -158,9 +170,15 @@ def test_a_filter_changes_the_feed(browser, server, built):
     box = browser.find_element(By.NAME, "q")
     box.clear()
     box.send_keys("billing")
-    browser.find_element(By.ID, "apply").click()
+    _submit(browser)
     rows = browser.find_elements(By.CSS_SELECTOR, "#feed tr[data-mention]")
     assert rows and len(rows) < len(negative) and all("billing" in r.text.lower() for r in rows)
+    Select(browser.find_element(By.NAME, "issue")).select_by_value("delivery")
+    box = browser.find_element(By.NAME, "q")
+    box.clear()
+    _submit(browser)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#feed tr[data-mention]")
+    assert rows and all("delivery" in r.text.lower() for r in rows)
     browser.get(server + "/feed?period=7d")
     _shot(browser, "feed")
 
@@ -171,7 +189,10 @@ def test_not_negative_click_is_recorded_like_the_slack_button(browser, server, b
     browser.get(server + "/feed?period=7d&q=checkout")
     row = browser.find_element(By.CSS_SELECTOR, "#feed tr[data-mention]")
     mention = int(row.get_attribute("data-mention"))
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
     row.find_element(By.CSS_SELECTOR, "button.not-negative").click()
+    WebDriverWait(browser, 30).until(ec.staleness_of(row))
     store = _db(built)
     try:
         fb = store.query("SELECT * FROM feedback WHERE mention_id = ?", (mention,))

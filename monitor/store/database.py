@@ -146,6 +146,8 @@ MIGRATIONS: list[str] = [
         VALUES ('delete', old.id, old.title, old.text, old.author);
         INSERT INTO mentions_fts (rowid, title, text, author) VALUES (new.id, new.title, new.text, new.author);
     END;
+    CREATE INDEX mentions_dashboard ON mentions (collected_at, status, negative, unscored, score, reach, issue,
+        source_id, brands);                                  -- the dashboard's period scans read the index only
     CREATE TABLE reports (
         period TEXT PRIMARY KEY, created_at REAL NOT NULL, since REAL NOT NULL, until REAL NOT NULL,
         html_path TEXT, posted_at REAL, slack_file_id TEXT, last_error TEXT, attempts INTEGER NOT NULL DEFAULT 0);

@@ -10,6 +10,10 @@ SVG writer.
 from __future__ import annotations
 
 import io
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,20 +32,32 @@ matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines
                             "axes.spines.right": False, "svg.hashsalt": "monitor"})
 
 
+def _own(width: float, height: float, *, left: float = 0.07, right: float = 0.97, bottom: float = 0.12,
+         top: float = 0.96) -> Figure:
+    """A standalone chart with fixed margins: constrained layout doubles the drawing time of a page."""
+    fig = Figure(figsize=(width, height), dpi=100)
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
+    return fig
+
+
 def _labels(w: Window) -> list[str]:
     fmt = "%H:%M" if w.step < 86400 and w.length <= 2 * 86400 else ("%a %d %Hh" if w.step < 86400 else "%a %d %b")
     return [datetime.fromtimestamp(t, ZoneInfo(w.tz)).strftime(fmt) for t in w.buckets()]
 
 
-def _ticks(ax: Any, labels: list[str]) -> None:
-    every = max(1, len(labels) // 8)
-    pos = list(range(0, len(labels), every))
+def _ticks(ax: Any, labels: list[str], w: Window) -> None:
+    """At most ~8 labels; 6-hour buckets (7 days) are labelled once a day, at local midnight."""
+    if w.step == 6 * 3600 and len(labels) > 8:
+        pos = list(range(0, len(labels), 4))
+        labels = [datetime.fromtimestamp(t, ZoneInfo(w.tz)).strftime("%a %d") for t in w.buckets()]
+    else:
+        pos = list(range(0, len(labels), max(1, -(-len(labels) // 8))))
     ax.set_xticks(pos, [labels[i] for i in pos], rotation=0)
 
 
 def volume(s: Series, w: Window, fig: Figure | SubFigure | None = None) -> Figure | SubFigure:
     """Mentions per bucket stacked by sentiment, spikes marked, negative share on the right axis."""
-    fig = fig or Figure(figsize=(9, 3.2), dpi=100, layout="constrained")
+    fig = fig or _own(12.5, 3.4, left=0.05, right=0.94)
     ax = fig.add_subplot()
     x = list(range(len(s.buckets)))
     bottom = [0] * len(x)
@@ -63,7 +79,7 @@ def volume(s: Series, w: Window, fig: Figure | SubFigure | None = None) -> Figur
     share.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     share.spines["top"].set_visible(False)
     share.set_ylabel("negative share")
-    _ticks(ax, _labels(w))
+    _ticks(ax, _labels(w), w)
     handles, names = ax.get_legend_handles_labels()
     h2, n2 = share.get_legend_handles_labels()
     ax.legend(handles + h2, names + n2, loc="upper left", ncols=5, frameon=False, fontsize=8)
@@ -72,7 +88,7 @@ def volume(s: Series, w: Window, fig: Figure | SubFigure | None = None) -> Figur
 
 def issues(s: Series, w: Window, fig: Figure | SubFigure | None = None) -> Figure | SubFigure:
     """Negative mentions per bucket by issue type."""
-    fig = fig or Figure(figsize=(9, 2.6), dpi=100, layout="constrained")
+    fig = fig or _own(12.5, 2.6, left=0.05, right=0.94)
     ax = fig.add_subplot()
     x = list(range(len(s.buckets)))
     bottom = [0] * len(x)
@@ -85,7 +101,7 @@ def issues(s: Series, w: Window, fig: Figure | SubFigure | None = None) -> Figur
                 va="center", transform=ax.transAxes, color="#666")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("negative mentions")
-    _ticks(ax, _labels(w))
+    _ticks(ax, _labels(w), w)
     if ranked:
         ax.legend(loc="upper left", ncols=6, frameon=False, fontsize=8)
         ax.set_ylim(0, max([*bottom, 1]) * 1.3)
@@ -94,7 +110,7 @@ def issues(s: Series, w: Window, fig: Figure | SubFigure | None = None) -> Figur
 
 def voice(rows: list[dict[str, Any]], fig: Figure | SubFigure | None = None) -> Figure | SubFigure:
     """Share of voice: each brand's mentions, the negative part darker."""
-    fig = fig or Figure(figsize=(4.4, max(1.4, 0.45 * len(rows) + 0.8)), dpi=100, layout="constrained")
+    fig = fig or _own(4.4, max(1.6, 0.45 * len(rows) + 0.8), left=0.2, bottom=0.2)
     ax = fig.add_subplot()
     names = [str(r["brand"])[:24] for r in rows][::-1]
     total = [int(r["mentions"]) for r in rows][::-1]
@@ -110,6 +126,26 @@ def voice(rows: list[dict[str, Any]], fig: Figure | SubFigure | None = None) -> 
         ax.text(0.5, 0.5, "no mentions", ha="center", va="center", transform=ax.transAxes, color="#666")
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     return fig
+
+
+_CACHE: OrderedDict[str, str] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def cached_svg(key: Any, draw: Callable[[], Figure | SubFigure]) -> str:
+    """The SVG of `draw()`, reused while its data (the key) is the same: a reload that finds nothing new
+    costs no drawing. Keys are the chart's full input, so a changed figure is never served stale."""
+    k = json.dumps(key, sort_keys=True, default=str)
+    with _LOCK:
+        if k in _CACHE:
+            _CACHE.move_to_end(k)
+            return _CACHE[k]
+    text = svg(draw())
+    with _LOCK:
+        _CACHE[k] = text
+        while len(_CACHE) > 64:
+            _CACHE.popitem(last=False)
+    return text
 
 
 def svg(fig: Figure | SubFigure) -> str:

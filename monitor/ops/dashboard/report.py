@@ -86,8 +86,11 @@ def overview(store: Store, w: Window, as_of: float, *, ack_target: float = DEFAU
                  top_negative(store, w, "author"), share_of_voice(store, w), top_stories(store, w),
                  sla_breaches(store, w, ack_target), ack_target)
     if draw:
-        o.svg = {"volume": charts.svg(charts.volume(s, w)), "issues": charts.svg(charts.issues(s, w)),
-                 "voice": charts.svg(charts.voice(o.voice))}
+        key = {"buckets": s.buckets, "tz": w.tz, "step": w.step, "length": w.length <= 2 * 86400}
+        o.svg = {"volume": charts.cached_svg({**key, "v": s.by_sentiment, "spikes": s.spikes},
+                                             lambda: charts.volume(s, w)),
+                 "issues": charts.cached_svg({**key, "i": s.by_issue}, lambda: charts.issues(s, w)),
+                 "voice": charts.cached_svg({"voice": o.voice}, lambda: charts.voice(o.voice))}
     return o
 
 

@@ -149,6 +149,7 @@ def cached_svg(key: Any, draw: Callable[[], Figure | SubFigure]) -> str:
 
 
 def svg(fig: Figure | SubFigure) -> str:
+    assert isinstance(fig, Figure), "a subfigure is saved with its parent"
     buf = io.StringIO()
     fig.savefig(buf, format="svg")
     text = buf.getvalue()
@@ -156,6 +157,7 @@ def svg(fig: Figure | SubFigure) -> str:
 
 
 def png(fig: Figure | SubFigure, dpi: int = 110) -> bytes:
+    assert isinstance(fig, Figure), "a subfigure is saved with its parent"
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return buf.getvalue()

@@ -129,7 +129,8 @@ def png(o: Overview) -> bytes:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(10, 11.5), dpi=100, layout="constrained")
-    top, vol, iss, bottom = fig.subfigures(4, 1, height_ratios=[2.2, 3.2, 2.6, 2.6])
+    rows: Any = fig.subfigures(4, 1, height_ratios=[2.2, 3.2, 2.6, 2.6])
+    top, vol, iss, bottom = rows
     top.suptitle(f"Mentions report · {o.period_text()}", fontsize=12, fontweight="bold", x=0.01, ha="left")
     ax = top.add_subplot()
     ax.axis("off")
@@ -139,9 +140,13 @@ def png(o: Overview) -> bytes:
         ax.text(x, y, value, fontsize=17, fontweight="bold", transform=ax.transAxes)
         if ch:
             ax.text(x, y - 0.13, f"{ch} vs previous", fontsize=8, color="#555", transform=ax.transAxes)
+    for sub, title in ((vol, "Mentions by sentiment (spikes marked; line: negative share)"),
+                       (iss, "Issue types of negative mentions"), (bottom, "Share of voice · top stories · SLA")):
+        sub.suptitle(title, fontsize=10, fontweight="bold", x=0.01, ha="left")
     charts.volume(o.series, o.window, vol)
     charts.issues(o.series, o.window, iss)
-    left, right = bottom.subfigures(1, 2, width_ratios=[1, 1.3])
+    cols: Any = bottom.subfigures(1, 2, width_ratios=[1, 1.3])
+    left, right = cols
     charts.voice(o.voice, left)
     tx = right.add_subplot()
     tx.axis("off")

@@ -16,12 +16,12 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 ASGI = Callable[[Scope, Any, Any], Awaitable[None]]
 TOKEN_COOKIE = "monitor_ui"
 CSRF_COOKIE = "monitor_csrf"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,16 @@ from monitor.core.errors import AlertError, StorageError
 from monitor.ops.dashboard import feed as feedmod
 from monitor.ops.dashboard import pages, report
 from monitor.ops.dashboard.figures import SENTIMENTS, Window, window_for
-from monitor.ops.dashboard.security import CSP, CSRF_COOKIE, TOKEN_COOKIE, Access, actor, csrf_ok, new_csrf, same
+from monitor.ops.dashboard.security import (
+    CSP,
+    CSRF_COOKIE,
+    TOKEN_COOKIE,
+    Access,
+    actor,
+    csrf_ok,
+    new_csrf,
+    same,
+)
 from monitor.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -61,7 +71,7 @@ class Dashboard:
         self.starlette = Starlette(routes=routes)
         self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
 
-    async def _dispatch(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def _dispatch(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "")
         if self.s.datasette is not None and (path == "/data" or path.startswith("/data/")):
             await self.s.datasette(scope, receive, send)

@@ -169,9 +169,13 @@ def test_weekly_report_is_posted_once_and_written_to_the_folder(built, tmp_path,
             assert first is not None and "slack failed" in first and "html" in first
             row = schedule.status(store)
             assert row is not None and row["attempts"] == 1 and row["posted_at"] is None and row["html_path"]
+            from monitor.ops import health
+            rep = health.report(cfg, store, slot + 60)                         # said in `monitor status`
+            assert any(p.startswith(f"weekly report {row['period']}: not posted") for p in rep["problems"])
             second = schedule.run_weekly(store, cfg, slot + 400)            # the retry
             assert second is not None and second.startswith("slack F")
             assert schedule.run_weekly(store, cfg, slot + 700) is None         # nothing twice
+            assert not health.report(cfg, store, slot + 700)["weekly_report"]["problem"]
             done = [u for u in slack.uploads.values() if u["completed"]]
             assert len(done) == 1 and done[0]["channel"] == "C0123ABCD"
             assert done[0]["data"][:8] == b"\x89PNG\r\n\x1a\n" and "*Mentions*" not in done[0]["initial_comment"]
@@ -223,3 +227,17 @@ def test_spike_alerts_mark_their_bucket_and_issue_types_are_counted(fresh_db):
     assert s.by_issue == {"billing": [0, 0, 0, 2] + [0] * 20, "outage": [0, 0, 0, 1] + [0] * 20}
     assert s.by_sentiment["negative"][3] == 3 and s.by_sentiment["positive"][3] == 1
     assert s.negative_share[3] == 0.75 and s.negative_share[0] is None
+
+
+def test_a_database_not_yet_migrated_is_said_not_a_crash(built, tmp_path):
+    import sqlite3
+    old = tmp_path / "old.db"
+    src = sqlite3.connect(built.db)
+    src.execute("VACUUM INTO ?", (str(old),))
+    src.close()
+    with sqlite3.connect(old) as conn:
+        conn.execute("PRAGMA user_version = 6")
+    cfg = load_config(built.config)
+    c = TestClient(dashboard(cfg, None, str(old), with_datasette=False).app, base_url="http://127.0.0.1")
+    r = c.get("/")
+    assert r.status_code == 503 and "schema v6" in r.text and "start the daemon once" in r.text

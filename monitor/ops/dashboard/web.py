@@ -68,7 +68,7 @@ class Dashboard:
                   Route("/report.md", self.report_md), Route("/feedback", self.feedback, methods=["POST"]),
                   Route("/login", self.login, methods=["GET", "POST"]), Route("/healthz", self.healthz),
                   Route("/static/dashboard.css", self.css)]
-        self.starlette = Starlette(routes=routes)
+        self.starlette = Starlette(routes=routes, exception_handlers={StorageError: _unavailable})
         self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
 
     async def _dispatch(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
@@ -250,6 +250,11 @@ class Dashboard:
 
     async def css(self, req: Request) -> Response:
         return Response(pages.css(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+async def _unavailable(req: Request, exc: Exception) -> Response:
+    """No database yet, or one the daemon has not migrated: said on the page, not a bare 500."""
+    return PlainTextResponse(f"The dashboard cannot read the database: {exc}", status_code=503)
 
 
 def _headers() -> dict[str, str]:

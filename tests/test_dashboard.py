@@ -241,3 +241,39 @@ def test_a_database_not_yet_migrated_is_said_not_a_crash(built, tmp_path):
     c = TestClient(dashboard(cfg, None, str(old), with_datasette=False).app, base_url="http://127.0.0.1")
     r = c.get("/")
     assert r.status_code == 503 and "schema v6" in r.text and "start the daemon once" in r.text
+
+
+def test_custom_dates_and_brand_change_the_figures(built):
+    from datetime import UTC, datetime
+    c = _client(built)
+    day = datetime.fromtimestamp(built.now - 2 * DAY, UTC).strftime("%Y-%m-%d")
+    page = c.get("/", params={"period": "30d", "start": day, "end": day}).text
+    store = Store(built.db, readonly=True)
+    try:
+        t0 = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
+        n = store.one("SELECT COUNT(*) AS n FROM mentions WHERE status IN ('matched','routed') AND collected_at >= ?"
+                      " AND collected_at < ?", (t0, t0 + DAY))["n"]
+        globex = store.one("SELECT COUNT(*) AS n FROM mentions WHERE brands LIKE '%globex%'")["n"]
+    finally:
+        store.close()
+    assert n and f'<div class="value">{n:,}</div>' in page
+    assert f'<div class="value">{globex:,}</div>' in c.get("/", params={"brand": "globex"}).text
+
+
+def test_one_weekly_report_per_listed_brand(built, tmp_path):
+    from monitor.config.settings import ReportConfig
+    base = load_config(built.config)
+    cfg = type(base)(**{**base.__dict__, "report": ReportConfig(brands=["acme", "globex"],
+                                                                folder=str(tmp_path / "r"))})
+    db = tmp_path / "b.db"
+    src = Store(built.db)
+    src.db.conn.execute("VACUUM INTO ?", (str(db),))
+    src.close()
+    store = Store(db)
+    try:
+        slot = schedule.last_slot(built.now, "monday", "09:00", "UTC")
+        assert schedule.run_weekly(store, cfg, slot + 1) is not None
+        names = sorted(p.name for p in (tmp_path / "r").iterdir())
+    finally:
+        store.close()
+    assert len(names) == 2 and names[0].endswith("-acme.html") and names[1].endswith("-globex.html")

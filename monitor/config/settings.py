@@ -166,7 +166,7 @@ class ReportConfig(Strict):
     day: Weekday = "monday"
     at: TimeOfDay = "09:00"
     since: Duration = 7 * 86400.0
-    brands: list[str] | None = None            # default: every brand, one report covering them all
+    brands: list[str] | None = None            # one report per brand listed; default: one covering every brand
     slack_channel: str | None = None           # a channel ID (C0123ABCD): Slack's file upload takes IDs only
     folder: str | None = None                  # e.g. var/reports: report-2026-W48.html, kept
     ack_target: Duration = 3600.0              # SLA: acknowledged within this (or the policy's first escalation)

@@ -80,15 +80,21 @@ def slack_text(o: report.Overview, link: str | None) -> str:
 
 
 def run_weekly(store: Store, config: Any, now: float, client: Any | None = None) -> str | None:
-    """Do whatever this week's report still needs; returns what happened (for logs and tests), or None."""
+    """Do whatever this week's report(s) still need (one per brand in `report.brands`, else one for all);
+    returns what happened (for logs and tests), or None when nothing was due."""
     cfg = config.report
     if cfg is None or not (cfg.slack_channel or cfg.folder):
         return None
+    done = [r for brand in (cfg.brands or [None]) if (r := _run_one(store, config, now, brand, client))]
+    return "; ".join(done) or None
+
+
+def _run_one(store: Store, config: Any, now: float, brand: str | None, client: Any | None) -> str | None:
+    cfg = config.report
     tz = config.dashboard.tz
     at = last_slot(now, cfg.day, cfg.at, tz)
-    scope = "+".join(cfg.brands) if cfg.brands else "all"
     week = datetime.fromtimestamp(at, ZoneInfo(tz)).isocalendar()
-    period = f"{week[0]}-W{week[1]:02d}" + ("" if scope == "all" else f"-{scope}")
+    period = f"{week[0]}-W{week[1]:02d}" + (f"-{brand}" if brand else "")
     row = store.one("SELECT * FROM reports WHERE period = ?", (period,))
     if row is None:
         if now - at > LATE_LIMIT_S:
@@ -103,7 +109,6 @@ def run_weekly(store: Store, config: Any, now: float, client: Any | None = None)
     need_post = bool(cfg.slack_channel) and not row["posted_at"] and row["attempts"] < MAX_ATTEMPTS
     if not (need_html or need_post):
         return None
-    brand = cfg.brands[0] if cfg.brands and len(cfg.brands) == 1 else None
     w = Window(at - cfg.since, at, tz, brand)
     o = report.overview(store, w, now, ack_target=cfg.ack_target, draw=need_html)
     link = config.dashboard.url

@@ -90,7 +90,9 @@ class Dashboard:
             brand = None
         start, end = q.get("start") or None, q.get("end") or None
         t0, t1 = self._day(start), self._day(end, plus=1)
-        if period == "custom" and (t0 is None or t1 is None):
+        if t0 is not None and t1 is not None and t1 > t0:
+            period = "custom"                  # both dates given: they win over the preset
+        elif period == "custom" or period not in ("24h", "7d", "30d"):
             period = "7d"
             start = end = None
         w = window_for(period, now, self.s.tz, brand, t0, t1)

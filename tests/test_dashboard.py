@@ -277,3 +277,24 @@ def test_one_weekly_report_per_listed_brand(built, tmp_path):
     finally:
         store.close()
     assert len(names) == 2 and names[0].endswith("-acme.html") and names[1].endswith("-globex.html")
+
+
+def test_monitor_run_once_writes_the_weekly_report(tmp_path):
+    """Wired into `monitor run`: a cron pass after the slot writes the week's report, the next pass does not."""
+    from monitor.core.clock import FakeClock
+    from monitor.runtime.daemon import App, Paths, run_once
+    from tests.conftest import write_config
+
+    slot = schedule.last_slot(1_795_000_000.0, "monday", "09:00", "Europe/Paris")
+    cfg, rules = write_config(tmp_path, sources="[]\n", extra=f"dashboard:\n  tz: Europe/Paris\n  url: https://m.example\n"
+                              f"report:\n  folder: {tmp_path / 'reports'}\n")
+    app = App(Paths(str(cfg), str(rules)), clock=FakeClock(slot + 120))
+    try:
+        run_once(app, delivery_budget_s=1)
+        run_once(app, delivery_budget_s=1)
+        rows = app.store.query("SELECT * FROM reports")
+    finally:
+        app.close()
+    files = list((tmp_path / "reports").iterdir())
+    assert len(rows) == 1 and len(files) == 1 and rows[0]["html_path"] == str(files[0])
+    assert "https://m.example" in files[0].read_text()

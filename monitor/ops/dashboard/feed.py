@@ -18,7 +18,7 @@ from monitor.ops.dashboard.figures import BRAND_SQL, MATCHED, SENTIMENT_SQL, Win
 from monitor.store.database import Store, loads
 
 PAGE = 50
-ALERT_STATES = ("open", "held", "acknowledged", "resolved", "none")
+ALERT_STATES = ("open", "acknowledged", "resolved", "none")    # the feed's alert filter
 
 
 @dataclass(frozen=True)

@@ -233,9 +233,3 @@ def change(now: float | None, before: float | None) -> str:
     pct = (now - before) / before * 100
     return "=" if abs(pct) < 0.5 else f"{'+' if pct > 0 else '−'}{abs(pct):.0f}%"
 
-
-def week_label(ts: float, tz: str) -> str:
-    d = datetime.fromtimestamp(ts - 1, ZoneInfo(tz)).date()
-    year, week, _ = d.isocalendar()
-    return f"{year}-W{week:02d}"
-

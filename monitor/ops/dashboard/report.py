@@ -6,11 +6,8 @@ the dashboard's home page and the report render the same object, so they never d
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from monitor.core.durations import format_duration
 from monitor.ops.dashboard import charts
@@ -158,10 +155,3 @@ def png(o: Overview) -> bytes:
              fontsize=7, color="#777")
     return charts.png(fig)
 
-
-def stamp(ts: float, tz: str) -> str:
-    return datetime.fromtimestamp(ts, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)

@@ -145,8 +145,7 @@ class Dashboard:
         f = feedmod.Filters(q=(q.get("q") or "")[:200], brand=q.get("brand") or None, source=q.get("source") or None,
                             sentiment=q.get("sentiment") if q.get("sentiment") in SENTIMENTS else None,
                             issue=q.get("issue") or None, language=q.get("language") or None,
-                            state=q.get("state") if q.get("state") in ("open", "acknowledged", "resolved", "none")
-                            else None, page=min(page, 10_000))
+                            state=q.get("state") if q.get("state") in feedmod.ALERT_STATES else None, page=min(page, 10_000))
         store = self._store()
         try:
             rows, more = feedmod.feed(store, w, f)
@@ -156,7 +155,7 @@ class Dashboard:
         params = {k: v for k, v in q.items() if k != "page"}
         back = "/feed?" + str(req.url.query)
         return self._page(req, "feed.html", now, w, sel, page="feed", f=f, rows=rows, more=more, facets=facets,
-                          sentiments=SENTIMENTS, states=("open", "acknowledged", "resolved", "none"), params=params,
+                          sentiments=SENTIMENTS, states=feedmod.ALERT_STATES, params=params,
                           back=back)
 
     async def alerts(self, req: Request) -> Response:

@@ -298,3 +298,12 @@ def test_monitor_run_once_writes_the_weekly_report(tmp_path):
     files = list((tmp_path / "reports").iterdir())
     assert len(rows) == 1 and len(files) == 1 and rows[0]["html_path"] == str(files[0])
     assert "https://m.example" in files[0].read_text()
+
+
+def test_brand_filter_matches_the_whole_brand_name(fresh_db):
+    with fresh_db.tx() as db:
+        for i, brands in enumerate(('["acme"]', '["acme-brick"]', '["globex", "acme"]', '["xacme"]')):
+            db.execute("INSERT INTO mentions (source_id, source_kind, external_id, text, collected_at, brands, status,"
+                       " negative) VALUES ('s', 'rss', ?, 't', 10, ?, 'matched', 0)", (f"e{i}", brands))
+    assert headline(fresh_db, Window(0, 100, "UTC", "acme")).mentions == 2
+    assert headline(fresh_db, Window(0, 100, "UTC", "acme-brick")).mentions == 1

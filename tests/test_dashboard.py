@@ -108,6 +108,17 @@ def test_token_and_proxy_header_guard_every_page(built, monkeypatch):
     p = _client(built, user_header="X-Forwarded-User")
     assert p.get("/feed").status_code == 403
     assert p.get("/feed", headers={"X-Forwarded-User": "ana"}).status_code == 200
+    token = p.cookies.get(CSRF_COOKIE)
+    r = p.post("/feedback", data={"mention": str(built.hostile_id), "label": "positive", "csrf": token},
+               headers={"X-Forwarded-User": "ana"}, follow_redirects=False)
+    assert r.status_code == 303
+    store = Store(built.db, readonly=True)
+    try:
+        fb = store.one("SELECT actor FROM feedback WHERE mention_id = ? AND verdict = 'relabel:positive'",
+                       (built.hostile_id,))
+    finally:
+        store.close()
+    assert fb == {"actor": "ui:ana"}                  # the proxy's user is who clicked
 
 
 def test_collected_strings_are_escaped_in_the_html(built):

@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run once test bench eval check clean
+.PHONY: run once test bench eval check clean browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mention-monitor needs Python 3.11+")'
@@ -18,8 +18,14 @@ run: $(STAMP)  ## start the daemon with the shipped config (alerts print to the 
 once: $(STAMP)  ## one pass, as cron would run it
 	$(VENV)/bin/monitor run --once
 
-test: $(STAMP)  ## the whole suite
+test: $(STAMP) browser  ## the whole suite
 	$(PY) -m pytest -q
+
+browser:  ## Debian's chromium + chromium-driver for the dashboard's browser tests (idempotent; needs root and apt)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "browser tests will be skipped: install chromium and chromium-driver (apt) as root"; fi
 
 bench: $(STAMP)  ## benchmarks against local servers; prints ratios and peak memory
 	$(PY) -m tests.bench

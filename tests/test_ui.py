@@ -147,12 +147,13 @@ def test_cli_serves_on_loopback_and_stops(db, tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                r = httpx.get(f"http://127.0.0.1:{port}/monitor/open_alerts.json?_shape=array", timeout=2)
+                r = httpx.get(f"http://127.0.0.1:{port}/data/monitor/open_alerts.json?_shape=array", timeout=2)
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or (proc.proc and proc.proc.poll() is not None):
                     raise AssertionError("monitor ui did not come up:\n" + proc.log()) from None
                 time.sleep(0.1)
-        assert r.status_code == 200 and len(r.json()) == 4
-        assert f"http://127.0.0.1:{port}/monitor" in proc.stdout
+        assert r.status_code == 200 and len(r.json()) == 4          # Datasette for ops, live, under /data
+        assert f"http://127.0.0.1:{port}/ and /data" in proc.stdout
+        assert "Mentions" in httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text   # the dashboard at /
     # leaving the block kills the server: it never outlives the test

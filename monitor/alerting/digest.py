@@ -90,7 +90,7 @@ def build(store: Store, owner: str, day: str, start: float, end: float) -> Owner
     return d
 
 
-def render(d: OwnerDigest, store: Store, ping: str = "") -> dict[str, Any]:
+def render(d: OwnerDigest, store: Store, ping: str = "", link: str | None = None) -> dict[str, Any]:
     lines = [f"*Daily digest for {escape(d.owner)}* — {d.day}" + (f" {ping}" if ping else "")]
     by_brand: dict[str, list[str]] = defaultdict(list)
     for (brand, kind), n in sorted(d.alerts.items()):
@@ -104,6 +104,8 @@ def render(d: OwnerDigest, store: Store, ping: str = "") -> dict[str, Any]:
     med = d.median_ack
     lines.append("*Median time to acknowledge:* " + (f"{format_duration(med)} ({len(d.ack_times)} acknowledged)"
                                                     if med is not None else "nothing acknowledged"))
+    if link:          # dashboard.url: the dashboard and this week's report, one click away
+        lines.append(f"<{link}/?period=24h|Dashboard, last 24 h> · <{link}/report?period=7d|This week's report>")
     head = [plain_message("\n".join(lines))["blocks"][0]]
     items = []
     for a in d.open_alerts[:SHOWN_OPEN]:
@@ -129,7 +131,7 @@ def _permalink(store: Store, alert_id: int) -> str | None:
     return f"https://slack.com/archives/{row['slack_channel']}/p{str(row['slack_ts']).replace('.', '')}"
 
 
-def queue_digests(store: Store, rules: Rules, cfg: Any, now: float | None = None) -> int:
+def queue_digests(store: Store, rules: Rules, cfg: Any, now: float | None = None, link: str | None = None) -> int:
     """Queue today's digests if their time has come and they are not queued yet; returns how many."""
     now = store.now() if now is None else now
     when = slot(now, cfg.at, cfg.tz)
@@ -149,7 +151,7 @@ def queue_digests(store: Store, rules: Rules, cfg: Any, now: float | None = None
         if cfg.skip_empty and d.empty:
             continue
         target = rules.targets(owner)[0]
-        payload = render(d, store, owner_mention(target) if d.open_alerts else "")
+        payload = render(d, store, owner_mention(target) if d.open_alerts else "", link)
         with store.tx() as db:
             if enqueue(db, now, key, "digest", target, payload):
                 queued += 1

@@ -368,12 +368,55 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from monitor.ops.ui import UI
+    from monitor.ops.ui import dashboard, serve_dashboard
 
-    db = os.path.expanduser(args.db) if args.db else load_config(args.config).db_path()   # --db needs no config
-    ui = UI(db, live=args.live)
+    config = load_config(args.config)
     try:
-        ui.serve(args.host, args.port)
+        rules: Rules | None = load_rules(args.rules)
+    except ConfigError as exc:             # the dashboard still shows everything; held alerts show as open
+        print(f"monitor ui: {args.rules} not loaded ({' '.join(str(exc).split())[:200]}): quiet-hours holds are "
+              "not shown", file=sys.stderr)
+        rules = None
+    app = dashboard(config, rules, config.db_path(args.db), with_datasette=not args.no_data)
+    serve_dashboard(app, args.host, args.port)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The weekly report (or any period) to stdout or --output: the dashboard's first screen, as a file."""
+    from monitor.ops.dashboard import pages, report
+    from monitor.ops.dashboard.figures import Window
+    from monitor.ops.ui import ack_target
+
+    config = load_config(args.config)
+    if args.brand and args.brand not in config.brands:
+        print(f"monitor: --brand {args.brand!r} is not a brand in {args.config} "
+              f"(known: {', '.join(config.brands)})", file=sys.stderr)
+        return EXIT_CONFIG
+    now = time.time()
+    store = Store(config.db_path(args.db), readonly=True)
+    try:
+        o = report.overview(store, Window(now - args.since, now, config.dashboard.tz, args.brand), now,
+                            ack_target=ack_target(config), draw=args.format == "html")
     finally:
-        ui.close()
+        store.close()
+    if args.format == "png":
+        data = report.png(o)
+        if not args.output:
+            if sys.stdout.isatty():
+                print("monitor: --format png writes an image: pass --output FILE (or redirect stdout)", file=sys.stderr)
+                return EXIT_CONFIG
+            sys.stdout.buffer.write(data)
+            return EXIT_OK
+        with open(args.output, "wb") as fh:
+            fh.write(data)
+    else:
+        text = pages.report_html(o, config.dashboard.url) if args.format == "html" else report.markdown(
+            o, config.dashboard.url)
+        if not args.output:
+            sys.stdout.write(text)
+            return EXIT_OK
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    print(f"report written to {args.output}", file=sys.stderr)
     return EXIT_OK

@@ -36,6 +36,17 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--log-format", default="text", choices=["text", "json"])
 
 
+def _duration(text: str) -> float:
+    from monitor.core.durations import parse_duration
+    try:
+        value = parse_duration(text)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 24h, 7d or 30d") from exc
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be longer than zero")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from monitor.sources import registered
 
@@ -90,11 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("status", "per-source health, delivery queue, open alerts; exit 1 when unhealthy")
     p.add_argument("--json", action="store_true")
-    p = add("ui", "browse the state read-only in Datasette, with saved queries (needs mention-monitor[ui])")
+    p = add("ui", "the comms dashboard (live, read-only; the only writes are feedback clicks), Datasette under /data")
     p.add_argument("--host", default="127.0.0.1", help="default: %(default)s (only this machine)")
     p.add_argument("--port", type=int, default=8001, help="default: %(default)s")
-    p.add_argument("--live", action="store_true",
-                   help="read the live database (read-only) instead of a consistent snapshot taken at start")
+    p.add_argument("--no-data", action="store_true", help="do not serve Datasette under /data")
+    p = add("report", "the report: headline figures, charts, top stories, SLA breaches (HTML, PNG or Markdown)")
+    p.add_argument("--since", default=7 * 86400.0, type=_duration, help="period ending now (default: 7d)")
+    p.add_argument("--brand", help="only this brand (default: all)")
+    p.add_argument("--format", default="html", choices=["html", "png", "md"])
+    p.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout)")
     return parser
 
 
@@ -132,7 +147,7 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
 
     return {name: getattr(commands, f"cmd_{name}") for name in (
         "run", "check", "explain", "score", "replay", "preview", "alerts", "ack", "resolve", "reopen", "snooze",
-        "feedback", "status", "ui")}
+        "feedback", "status", "ui", "report")}
 
 
 class _Lazy(dict[str, Any]):

@@ -140,6 +140,46 @@ class SentimentConfig(Strict):
     threshold: float = Field(-0.05, ge=-1.0, le=1.0)   # a score at or below this is negative
 
 
+class DashboardConfig(Strict):
+    """`monitor ui`: the comms dashboard. Open to whoever reaches the port unless a token or proxy header is set."""
+
+    tz: TimeZone = "UTC"                       # times on the dashboard and in the report are shown in this zone
+    token_env: str | None = None               # a shared token read from this variable (or a credential file)
+    user_header: str | None = None             # behind a trusted reverse proxy: the header naming the user
+    url: str | None = None                     # where people reach it (links from the digest and the report)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError(f'url "{v}" must start with http:// or https://')
+        return v.rstrip("/") if v else v
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class ReportConfig(Strict):
+    """The weekly report: rendered on `day` at `at` (dashboard.tz) over the `since` before it, then posted to
+    Slack as an image with the figures as text (`slack_channel`) and/or written as HTML under `folder`."""
+
+    day: Weekday = "monday"
+    at: TimeOfDay = "09:00"
+    since: Duration = 7 * 86400.0
+    brands: list[str] | None = None            # one report per brand listed; default: one covering every brand
+    slack_channel: str | None = None           # a channel ID (C0123ABCD): Slack's file upload takes IDs only
+    folder: str | None = None                  # e.g. var/reports: report-2026-W48.html, kept
+    ack_target: Duration = 3600.0              # SLA: acknowledged within this (or the policy's first escalation)
+
+    @field_validator("slack_channel")
+    @classmethod
+    def _channel(cls, v: str | None) -> str | None:
+        if v is not None and not (v[:1] in "CGD" and v[1:].isalnum() and v.isupper()):
+            raise ValueError(f'slack_channel "{v}" must be a channel ID such as C0123ABCD (file uploads do not take '
+                             "#names): in Slack, open the channel's details, the ID is at the bottom")
+        return v
+
+
 class _ConfigFile(Strict):
     brands: dict[str, BrandConfig]
     sources: list[dict[str, Any]] = Field(default_factory=list)
@@ -149,6 +189,8 @@ class _ConfigFile(Strict):
     http: HttpConfig = Field(default_factory=HttpConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    report: ReportConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +204,8 @@ class Config:
     http: HttpConfig
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    report: ReportConfig | None = None
 
     def source(self, source_id: str) -> SourceOptions:
         return self._sources_by_id[source_id]
@@ -192,6 +236,9 @@ def config_from(doc: LocatedYaml) -> Config:
     if base is not None:
         issues += _brands(doc, base.brands)
         names = set(base.brands)
+        for b in (base.report.brands if base.report else None) or []:
+            if b not in names:
+                issues.append(doc.issue(("report", "brands"), f'unknown brand "{b}"', did_you_mean(b, names)))
         for i, s in enumerate(sources):
             for b in s.brands or []:
                 if b not in names:
@@ -199,7 +246,7 @@ def config_from(doc: LocatedYaml) -> Config:
     if issues or base is None:
         raise ConfigValidationError(issues)
     return Config(str(doc.file), base.brands, sources, base.slack, base.storage, base.sentiment, base.http,
-                  metrics=base.metrics, daemon=base.daemon)
+                  metrics=base.metrics, daemon=base.daemon, dashboard=base.dashboard, report=base.report)
 
 
 def _sources(doc: LocatedYaml, raw: list[Any], issues: list[ConfigIssue]) -> list[SourceOptions]:

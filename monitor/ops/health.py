@@ -87,9 +87,26 @@ def report(config: Config, store: Store, now: float) -> dict[str, Any]:
     problems = [f"source {s['id']}: {p}" for s in sources for p in s["problems"]]
     problems += [f"outbox: {p}" for p in outbox["problems"]]
     open_row = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alerts WHERE state = 'open'") or {}
+    weekly = weekly_report(config, store)
+    if weekly and weekly["problem"]:
+        problems.append(f"weekly report {weekly['period']}: {weekly['problem']}")
     return {"healthy": not problems, "problems": problems, "sources": sources, "outbox": outbox,
             "open_alerts": open_alerts_by_owner(store),
-            "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))}}
+            "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))},
+            "weekly_report": weekly}
+
+
+def weekly_report(config: Config, store: Store) -> dict[str, Any] | None:
+    """The latest weekly report (`report:`): where it went, or why it has not been posted yet."""
+    if config.report is None:
+        return None
+    r = store.one("SELECT * FROM reports ORDER BY until DESC LIMIT 1")
+    if r is None:
+        return {"period": None, "posted": None, "html": None, "problem": None}
+    problem = None
+    if config.report.slack_channel and not r["posted_at"] and r["last_error"]:
+        problem = f"not posted to Slack after {r['attempts']} attempt(s): {r['last_error']}"
+    return {"period": r["period"], "posted": iso(r["posted_at"]), "html": r["html_path"], "problem": problem}
 
 
 def render(rep: dict[str, Any]) -> list[str]:
@@ -114,6 +131,11 @@ def render(rep: dict[str, Any]) -> list[str]:
     lines.append("open alerts: " + (", ".join(f"{k} {v}" for k, v in rep["open_alerts"].items()) or "none")
                  + (f" ({rep['unacknowledged']['count']} unacknowledged, oldest {rep['unacknowledged']['oldest']})"
                     if rep["unacknowledged"]["count"] else ""))
+    wr = rep.get("weekly_report")
+    if wr:
+        lines.append("weekly report: " + ("none yet" if not wr["period"] else f"{wr['period']}"
+                     + (f", posted {wr['posted']}" if wr["posted"] else "") + (f", written {wr['html']}" if wr["html"] else "")
+                     + (f" — {wr['problem']}" if wr["problem"] else "")))
     lines.append("healthy" if rep["healthy"] else "UNHEALTHY:\n" + "\n".join(f"  - {p}" for p in rep["problems"]))
     return lines
 

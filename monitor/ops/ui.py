@@ -1,4 +1,5 @@
-"""`monitor ui`: the SQLite state in Datasette, read-only, with saved queries for the questions people ask.
+"""`monitor ui`: the comms dashboard (monitor.ops.dashboard) at /, and the SQLite state in Datasette for ops
+under /data, read-only, with saved queries for the questions people ask.
 
 By default Datasette serves a snapshot taken at start with SQLite's online backup (consistent even while
 the daemon writes, WAL included) and opens it in immutable mode: nothing the UI does can touch the live
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -55,7 +57,7 @@ def snapshot(db_path: str, into: Path) -> Path:
 class UI:
     """Builds the Datasette instance; `serve` runs it until interrupted, `close` removes the snapshot."""
 
-    def __init__(self, db_path: str, *, live: bool = False):
+    def __init__(self, db_path: str, *, live: bool = False, base_url: str = "/"):
         try:
             from datasette.app import Datasette
         except ImportError as exc:
@@ -63,13 +65,14 @@ class UI:
         if not Path(db_path).is_file():
             raise MonitorError(f"no database at {db_path}: run `monitor run` (or --once) first, or pass --db")
         self._tmp: str | None = None
+        settings = {**SETTINGS, "base_url": base_url}
         if live:
             served = Path(db_path)
-            self.ds = Datasette(files=[str(served)], metadata=metadata(served.stem), settings=SETTINGS)
+            self.ds = Datasette(files=[str(served)], metadata=metadata(served.stem), settings=settings)
         else:
             self._tmp = tempfile.mkdtemp(prefix="monitor-ui-")
             served = snapshot(db_path, Path(self._tmp))
-            self.ds = Datasette(immutables=[str(served)], metadata=metadata(served.stem), settings=SETTINGS)
+            self.ds = Datasette(immutables=[str(served)], metadata=metadata(served.stem), settings=settings)
         self.db_name = served.stem
         self.live = live
 
@@ -88,3 +91,44 @@ class UI:
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+
+def dashboard(config: Any, rules: Any, db_path: str, *, with_datasette: bool = True) -> Any:
+    """The dashboard app for this config; Datasette (live, read-only) under /data when it is installed."""
+    from monitor.ops.dashboard.web import Dashboard, Settings
+
+    if not Path(db_path).is_file():
+        raise MonitorError(f"no database at {db_path}: run `monitor run` (or --once) first, or pass --db")
+    d = config.dashboard
+    token = os.environ.get(d.token_env) if d.token_env else None     # credential files are exported at start
+    if d.token_env and not token:
+        raise MonitorError(f"dashboard.token_env is {d.token_env} but ${d.token_env} is empty: set it, or remove "
+                           "token_env to open the dashboard without a token")
+    ds = None
+    if with_datasette:
+        try:
+            ui = UI(db_path, live=True, base_url="/data/")
+            asyncio.run(ui.startup())
+            ds = ui.ds.app()
+        except MonitorError as exc:
+            log.warning("Datasette is not served under /data: %s", exc)
+    settings = Settings(db_path, d.tz, tuple(config.brands), rules, token, d.user_header, d.url,
+                        ack_target(config), ds)
+    return Dashboard(settings)
+
+
+def ack_target(config: Any) -> float:
+    from monitor.ops.dashboard.report import DEFAULT_ACK_TARGET
+    return float(config.report.ack_target) if config.report is not None else DEFAULT_ACK_TARGET
+
+
+def serve_dashboard(app: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    s = app.s
+    if host not in ("127.0.0.1", "localhost", "::1") and not (s.token or s.user_header):
+        log.warning("monitor ui listens on %s without dashboard.token_env or dashboard.user_header: anyone who "
+                    "reaches the port sees alerts and owners and can mark mentions", host)
+    extra = " and /data (Datasette, live, read-only)" if s.datasette is not None else " (/data: Datasette not installed)"
+    print(f"monitor ui: http://{host}:{port}/{extra}; Ctrl-C to stop", flush=True)
+    uvicorn.run(app.app, host=host, port=port, log_level="warning")

@@ -120,10 +120,22 @@ class App:
         if self.config.slack.digest is None:
             return 0
         from monitor.alerting.digest import queue_digests
-        n = queue_digests(self.store, self.rules, self.config.slack.digest, self.clock.now())
+        n = queue_digests(self.store, self.rules, self.config.slack.digest, self.clock.now(),
+                          link=self.config.dashboard.url)
         if n:
             self.wake.set()
         return n
+
+    def weekly_report(self) -> str | None:
+        """The weekly report once its slot has come (idempotent: one `reports` row per week)."""
+        if self.config.report is None:
+            return None
+        from monitor.ops.dashboard.schedule import run_weekly
+        try:
+            return run_weekly(self.store, self.config, self.clock.now())
+        except Exception:  # noqa: BLE001 - a report bug must not stop polling or alerting
+            log.exception("weekly report failed; retrying at the next check")
+            return None
 
     def tick(self, flush_waiting: bool = False) -> dict[str, int]:
         """Alert timers (spikes, group flushes, escalations, snoozes) from stored state and this clock."""
@@ -181,6 +193,7 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     streamed = run_streams_once(stream_runners(app))        # each stream catches up from its saved cursor, bounded in time
     app.pipeline.process_pending()
     app.queue_digests()
+    app.weekly_report()
     app.tick(flush_waiting=True)         # the pass was the batch: no group_wait across cron runs
     sent = drain(app.outbox, app.clock, delivery_budget_s)
     retention.run_if_due(app.store, app.config.storage.retention)
@@ -345,6 +358,9 @@ class Daemon:
         if self.app.config.slack.digest is not None:
             self.scheduler.add_job(self.app.queue_digests, "interval", seconds=60, id="_digest",
                                    next_run_time=datetime.now().astimezone())
+        if self.app.config.report is not None:
+            self.scheduler.add_job(self.app.weekly_report, "interval", seconds=300, id="_report",
+                                   executor="housekeeping", next_run_time=datetime.now().astimezone())
         self.scheduler.start()
         self.polls.start()
         self.streams = StreamSupervisor(stream_runners(self.app), self.stop)    # one supervised thread per stream source

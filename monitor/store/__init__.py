@@ -2,7 +2,8 @@
 migrations, the run lock, and retention.
 
 It owns the schema, not the rows: each table has one writing package (mentions: the runtime pipeline;
-`alert*`: alerting; `deliveries`: notify; `sources`/`stream_status`: sources; `feedback`: alerting).
+`alert*`: alerting; `deliveries`: notify; `sources`/`stream_status`: sources; `feedback`: alerting;
+`reports`: ops.dashboard; `mentions_fts` is kept by triggers on mentions).
 Retention is the one exception by design: it deletes old rows of every table in one place, by age.
 """
 

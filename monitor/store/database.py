@@ -126,6 +126,32 @@ MIGRATIONS: list[str] = [
     ALTER TABLE alerts ADD COLUMN first_response_at REAL;    -- first reply posted or marked replied
     ALTER TABLE alerts ADD COLUMN first_response_by TEXT;
     """,
+    # v7 (dashboard): full-text search over mention text for `monitor ui`, kept in step by triggers so every
+    # write of runtime.pipeline (the one writer of mentions) and of retention's pruning updates it in the same
+    # transaction; an external-content table stores no second copy of the text. The weekly report remembers
+    # each week's run (monitor.ops.dashboard.schedule owns `reports`): written before posting, marked after.
+    """
+    CREATE VIRTUAL TABLE mentions_fts USING fts5(title, text, author, content='mentions', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2');
+    INSERT INTO mentions_fts (rowid, title, text, author) SELECT id, title, text, author FROM mentions;
+    CREATE TRIGGER mentions_fts_ai AFTER INSERT ON mentions BEGIN
+        INSERT INTO mentions_fts (rowid, title, text, author) VALUES (new.id, new.title, new.text, new.author);
+    END;
+    CREATE TRIGGER mentions_fts_ad AFTER DELETE ON mentions BEGIN
+        INSERT INTO mentions_fts (mentions_fts, rowid, title, text, author)
+        VALUES ('delete', old.id, old.title, old.text, old.author);
+    END;
+    CREATE TRIGGER mentions_fts_au AFTER UPDATE OF title, text, author ON mentions BEGIN
+        INSERT INTO mentions_fts (mentions_fts, rowid, title, text, author)
+        VALUES ('delete', old.id, old.title, old.text, old.author);
+        INSERT INTO mentions_fts (rowid, title, text, author) VALUES (new.id, new.title, new.text, new.author);
+    END;
+    CREATE INDEX mentions_dashboard ON mentions (collected_at, status, negative, unscored, score, reach, issue,
+        source_id, brands);                                  -- the dashboard's period scans read the index only
+    CREATE TABLE reports (
+        period TEXT PRIMARY KEY, created_at REAL NOT NULL, since REAL NOT NULL, until REAL NOT NULL,
+        html_path TEXT, posted_at REAL, slack_file_id TEXT, last_error TEXT, attempts INTEGER NOT NULL DEFAULT 0);
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

@@ -19,6 +19,7 @@ SCENARIOS = [
     ("scale_polling", "tests.bench.scale_polling", "5,000 RSS sources on 50 hosts at a 5-minute interval, time "
      "compressed 10x: CPU per round vs bare HTTP, drift, threads, memory"),
     ("operations", "tests.bench.operations", "retention pruning, metrics scrape and status on 200k mentions"),
+    ("dashboard", "tests.bench.dashboard", "dashboard pages rendered on 100k mentions over 30 days"),
 ]
 
 

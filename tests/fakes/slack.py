@@ -62,6 +62,7 @@ class FakeSlack(LocalServer):
         self.socket: Any = None                       # a SocketModeServer, once `enable_socket_mode()`
         self.channel_errors: dict[str, str] = {}      # channel as sent -> error (channel_not_found...)
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}   # (channel id, ts) -> latest message
+        self.uploads: dict[str, dict[str, Any]] = {}   # file id -> {filename, length, data, completed, ...}
         self._lock = threading.Lock()
         self._ts = 1_700_000_000_000_000
 
@@ -102,6 +103,8 @@ class FakeSlack(LocalServer):
             return Reply(200, b"ok", {"Content-Type": "text/plain"})
         if req.path == WEBHOOK_PATH:
             return self._webhook(req)
+        if req.path.startswith("/upload/v1/"):
+            return self._upload(req)
         method = req.path.rsplit("/", 1)[-1]
         ctype = req.headers.get("content-type", "")
         try:
@@ -158,7 +161,47 @@ class FakeSlack(LocalServer):
                            "thread_ts": args.get("thread_ts")}
                 self.messages[(cid, ts)] = message
             return self._json({"ok": True, "channel": cid, "ts": ts, "message": message})
+        if method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+            return self._files(method, args)
         return self._json({"ok": False, "error": "unknown_method"})
+
+    def _files(self, method: str, args: dict[str, Any]) -> Reply:
+        """files_upload_v2's two Web API steps: get an upload URL (filename, length), then complete the upload
+        (files=[{id, title}], channel_id, initial_comment), which shares the file in the channel."""
+        with self._lock:
+            if method == "files.getUploadURLExternal":
+                if not args.get("filename") or not str(args.get("length", "")).isdigit():
+                    return self._json({"ok": False, "error": "invalid_arguments"})
+                fid = f"F{len(self.uploads) + 1:08d}"
+                self.uploads[fid] = {"filename": args["filename"], "length": int(args["length"]), "data": None,
+                                     "completed": False}
+                return self._json({"ok": True, "upload_url": f"{self.url}/upload/v1/{fid}", "file_id": fid})
+            try:
+                files = json.loads(args.get("files") or "[]") if isinstance(args.get("files"), str) else args["files"]
+            except (ValueError, KeyError):
+                return self._json({"ok": False, "error": "invalid_arguments"})
+            channel = str(args.get("channel_id") or "")
+            if channel in self.channel_errors:
+                return self._json({"ok": False, "error": self.channel_errors[channel]})
+            out = []
+            for f in files:
+                up = self.uploads.get(f.get("id"))
+                if up is None or up["data"] is None:
+                    return self._json({"ok": False, "error": "file_not_found"})
+                up.update(completed=True, title=f.get("title"), channel=channel,
+                          initial_comment=args.get("initial_comment"))
+                out.append({"id": f["id"], "name": up["filename"], "title": f.get("title"), "size": up["length"]})
+            return self._json({"ok": True, "files": out})
+
+    def _upload(self, req: Request) -> Reply:
+        """The upload URL: raw bytes POSTed; answers `OK - <length>` as text, like files.slack.com."""
+        fid = req.path.rsplit("/", 1)[-1]
+        with self._lock:
+            up = self.uploads.get(fid)
+            if up is None:
+                return Reply(404, b"not found", {"Content-Type": "text/plain"})
+            up["data"] = req.body
+        return Reply(200, f"OK - {len(req.body)}".encode(), {"Content-Type": "text/plain"})
 
     def _webhook(self, req: Request) -> Reply:
         """Incoming webhooks answer text, not JSON: `ok`, or `invalid_payload`, `no_service`… with a status."""

@@ -1,0 +1,281 @@
+"""`monitor ui`: the comms dashboard (Starlette on uvicorn), Datasette for ops under /data.
+
+Why Starlette: uvicorn already serves Datasette here, so the dashboard and /data share one server and one
+access check (an ASGI middleware), with Starlette adding only routing and responses (a small, maintained
+library). Every request opens its own read-only connection: figures are live and carry the time they were
+read ("as of"). The only writes are feedback clicks, made through alerting's functions on a short-lived
+read-write connection (`lifecycle.transition(..., "not_negative")`, as the Slack button; `feedback.relabel`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from monitor.alerting.feedback import relabel
+from monitor.alerting.lifecycle import transition
+from monitor.config.rules import Rules
+from monitor.core.errors import AlertError, StorageError
+from monitor.ops.dashboard import feed as feedmod
+from monitor.ops.dashboard import pages, report
+from monitor.ops.dashboard.figures import SENTIMENTS, Window, window_for
+from monitor.ops.dashboard.security import (
+    CSP,
+    CSRF_COOKIE,
+    TOKEN_COOKIE,
+    Access,
+    actor,
+    csrf_ok,
+    new_csrf,
+    same,
+)
+from monitor.store.database import Store
+
+log = logging.getLogger(__name__)
+COLUMNS = (("open", "Open"), ("held", "Held by quiet hours"), ("acknowledged", "Acknowledged"),
+           ("resolved", "Resolved (this period)"))
+
+
+@dataclass
+class Settings:
+    db_path: str
+    tz: str = "UTC"
+    brands: tuple[str, ...] = ()
+    rules: Rules | None = None
+    token: str | None = None
+    user_header: str | None = None
+    url: str | None = None
+    ack_target: float = report.DEFAULT_ACK_TARGET
+    datasette: Any = None                   # the ASGI app mounted at /data, or None
+
+
+class Dashboard:
+    def __init__(self, s: Settings):
+        self.s = s
+        routes = [Route("/", self.index), Route("/feed", self.feed), Route("/alerts", self.alerts),
+                  Route("/report", self.report), Route("/report.png", self.report_png),
+                  Route("/report.md", self.report_md), Route("/feedback", self.feedback, methods=["POST"]),
+                  Route("/login", self.login, methods=["GET", "POST"]), Route("/healthz", self.healthz),
+                  Route("/static/dashboard.css", self.css)]
+        self.starlette = Starlette(routes=routes, exception_handlers={StorageError: _unavailable})
+        self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
+
+    async def _dispatch(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if self.s.datasette is not None and (path == "/data" or path.startswith("/data/")):
+            await self.s.datasette(scope, receive, send)
+        else:
+            await self.starlette(scope, receive, send)
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+    def _store(self) -> Store:
+        return Store(self.s.db_path, readonly=True)
+
+    def _window(self, req: Request, now: float) -> tuple[Window, dict[str, Any]]:
+        q = req.query_params
+        period = q.get("period") or "7d"
+        brand = q.get("brand") or None
+        if brand and brand not in self.s.brands:
+            brand = None
+        start, end = q.get("start") or None, q.get("end") or None
+        t0, t1 = self._day(start), self._day(end, plus=1)
+        if t0 is not None and t1 is not None and t1 > t0:
+            period = "custom"                  # both dates given: they win over the preset
+        elif period == "custom" or period not in ("24h", "7d", "30d"):
+            period = "7d"
+            start = end = None
+        w = window_for(period, now, self.s.tz, brand, t0, t1)
+        return w, {"period": period, "brand": brand, "start": start if period == "custom" else None,
+                   "end": end if period == "custom" else None}
+
+    def _day(self, text: str | None, plus: int = 0) -> float | None:
+        try:
+            d = datetime.strptime(text or "", "%Y-%m-%d").replace(tzinfo=ZoneInfo(self.s.tz))
+        except ValueError:
+            return None
+        return d.timestamp() + plus * 86400
+
+    def _page(self, req: Request, template: str, now: float, w: Window, sel: dict[str, Any], **ctx: Any) -> Response:
+        csrf = req.cookies.get(CSRF_COOKIE) or new_csrf()
+        notices = list(ctx.pop("notices", []))
+        if self.s.rules is None:
+            notices.append("rules.yaml could not be read: alerts held by quiet hours show as open.")
+        html = pages.render(template, as_of=now, tz=self.s.tz, brands=self.s.brands, csrf=csrf, notices=notices,
+                            datasette=self.s.datasette is not None, window_text=_window_text(w), **sel, **ctx)
+        resp = HTMLResponse(html, headers=_headers())
+        if req.cookies.get(CSRF_COOKIE) != csrf:
+            resp.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/")
+        return resp
+
+    # -- pages ----------------------------------------------------------------------------------------------
+    async def index(self, req: Request) -> Response:
+        return await _threaded(self._index, req)
+
+    def _index(self, req: Request) -> Response:
+        now = time.time()
+        w, sel = self._window(req, now)
+        store = self._store()
+        try:
+            o = report.overview(store, w, now, ack_target=self.s.ack_target)
+            board = feedmod.board(store, self.s.rules, now, w)
+        finally:
+            store.close()
+        counts = [(col, sum(1 for a in board if a.column == col)) for col, _ in COLUMNS]
+        return self._page(req, "index.html", now, w, sel, page="overview", o=o, board_counts=counts)
+
+    async def feed(self, req: Request) -> Response:
+        return await _threaded(self._feed, req)
+
+    def _feed(self, req: Request) -> Response:
+        now = time.time()
+        w, sel = self._window(req, now)
+        q = req.query_params
+        page = int(q.get("page") or 0) if (q.get("page") or "0").isdigit() else 0
+        f = feedmod.Filters(q=(q.get("q") or "")[:200], brand=q.get("brand") or None, source=q.get("source") or None,
+                            sentiment=q.get("sentiment") if q.get("sentiment") in SENTIMENTS else None,
+                            issue=q.get("issue") or None, language=q.get("language") or None,
+                            state=q.get("state") if q.get("state") in feedmod.ALERT_STATES else None, page=min(page, 10_000))
+        store = self._store()
+        try:
+            rows, more = feedmod.feed(store, w, f)
+            facets = feedmod.facets(store, w)
+        finally:
+            store.close()
+        params = {k: v for k, v in q.items() if k != "page"}
+        back = "/feed?" + str(req.url.query)
+        return self._page(req, "feed.html", now, w, sel, page="feed", f=f, rows=rows, more=more, facets=facets,
+                          sentiments=SENTIMENTS, states=feedmod.ALERT_STATES, params=params,
+                          back=back)
+
+    async def alerts(self, req: Request) -> Response:
+        return await _threaded(self._alerts, req)
+
+    def _alerts(self, req: Request) -> Response:
+        now = time.time()
+        w, sel = self._window(req, now)
+        store = self._store()
+        try:
+            board = feedmod.board(store, self.s.rules, now, w)
+        finally:
+            store.close()
+        by_col: dict[str, list[feedmod.BoardAlert]] = {c: [] for c, _ in COLUMNS}
+        for a in board:
+            by_col[a.column].append(a)
+        return self._page(req, "alerts.html", now, w, sel, page="alerts", columns=COLUMNS, by_col=by_col)
+
+    def _overview(self, req: Request, draw: bool = True) -> report.Overview:
+        now = time.time()
+        w, _ = self._window(req, now)
+        store = self._store()
+        try:
+            return report.overview(store, w, now, ack_target=self.s.ack_target, draw=draw)
+        finally:
+            store.close()
+
+    async def report(self, req: Request) -> Response:
+        o = await _threaded(self._overview, req)
+        return HTMLResponse(pages.report_html(o, self.s.url), headers=_headers())
+
+    async def report_png(self, req: Request) -> Response:
+        o = await _threaded(self._overview, req, False)
+        return Response(await _threaded(report.png, o), media_type="image/png")
+
+    async def report_md(self, req: Request) -> Response:
+        o = await _threaded(self._overview, req, False)
+        return PlainTextResponse(report.markdown(o, self.s.url))
+
+    # -- the only writes --------------------------------------------------------------------------------------
+    async def feedback(self, req: Request) -> Response:
+        form = await _form(req)
+        if not csrf_ok(req.scope, form.get("csrf")):
+            return PlainTextResponse("refused: this form did not come from this dashboard (CSRF check)", 403)
+        label, mention = form.get("label", ""), form.get("mention", "")
+        if not mention.isdigit():
+            return PlainTextResponse("bad request: mention must be a number", 400)
+        who = actor(req.scope, self.s.user_header)
+        try:
+            msg = await _threaded(self._record, int(mention), label, who)
+        except (AlertError, StorageError) as exc:
+            return PlainTextResponse(f"not recorded: {exc}", 409)
+        log.info("dashboard feedback", extra={"mention_id": int(mention), "label": label, "actor": who,
+                                               "result": msg})
+        back = form.get("back") or "/feed"
+        parts = urlsplit(back)
+        if parts.scheme or parts.netloc or not back.startswith("/"):      # no open redirect
+            back = "/feed"
+        return RedirectResponse(back, status_code=303)
+
+    def _record(self, mention_id: int, label: str, who: str) -> str:
+        store = Store(self.s.db_path)
+        try:
+            if label == "not_negative":
+                row = store.one("SELECT a.id FROM alerts a JOIN alert_mentions am ON am.alert_id = a.id"
+                                " WHERE am.mention_id = ? AND COALESCE(a.resolution, '') != 'folded'"
+                                " ORDER BY a.id DESC LIMIT 1", (mention_id,))
+                if row is not None:            # exactly what the Slack button does: resolve + feedback + thread
+                    transition(store, row["id"], "not_negative", who)
+                    return f"alert #{row['id']} not negative"
+            relabel(store, mention_id, label, who)
+            return f"mention #{mention_id} {label}"
+        finally:
+            store.close()
+
+    async def login(self, req: Request) -> Response:
+        nxt = req.query_params.get("next") or "/"
+        if req.method == "POST":
+            form = await _form(req)
+            nxt = form.get("next") or "/"
+            if not nxt.startswith("/") or nxt.startswith("//"):
+                nxt = "/"
+            if self.s.token and same(form.get("token"), self.s.token):
+                resp = RedirectResponse(nxt, status_code=303)
+                resp.set_cookie(TOKEN_COOKIE, self.s.token, httponly=True, samesite="strict", path="/")
+                return resp
+            return HTMLResponse(pages.render("login.html", next=nxt, error="That token is not the one configured."),
+                                status_code=401, headers=_headers())
+        return HTMLResponse(pages.render("login.html", next=nxt, error=None), headers=_headers())
+
+    async def healthz(self, req: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def css(self, req: Request) -> Response:
+        return Response(pages.css(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+async def _unavailable(req: Request, exc: Exception) -> Response:
+    """No database yet, or one the daemon has not migrated: said on the page, not a bare 500."""
+    return PlainTextResponse(f"The dashboard cannot read the database: {exc}", status_code=503)
+
+
+def _headers() -> dict[str, str]:
+    return {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def _window_text(w: Window) -> str:
+    from monitor.ops.dashboard.figures import local
+    return f"{local(w.since, w.tz, '%d %b %H:%M')} → {local(w.until, w.tz, '%d %b %H:%M')}"
+
+
+async def _form(req: Request) -> dict[str, str]:
+    """application/x-www-form-urlencoded, parsed here (no multipart dependency); capped at 16 KiB."""
+    body = await req.body()
+    if len(body) > 16384:
+        return {}
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+async def _threaded(fn: Any, *args: Any) -> Any:
+    from starlette.concurrency import run_in_threadpool
+    return await run_in_threadpool(fn, *args)

@@ -58,8 +58,16 @@ class MastodonCollector(Collector):
     kind = "mastodon"
     Options = MastodonOptions
 
-    def secret_envs(self) -> list[str]:
-        return [self.options.token_env]  # type: ignore[attr-defined]
+    @classmethod
+    def credential_envs(cls, options: Any) -> list[str]:
+        return [options.token_env]
+
+    @classmethod
+    def credential_problem(cls, options: Any, environ: Any) -> str | None:
+        if options.query and not environ.get(options.token_env):
+            return (f"no ${options.token_env}: most instances refuse status search (query:) without a token; "
+                    "hashtag timelines still work")
+        return None
 
     @classmethod
     def preview_options(cls, target: str) -> dict[str, Any]:

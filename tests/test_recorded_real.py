@@ -84,3 +84,36 @@ def test_rating_only_reviews_are_about_the_source_brands_regression(feed_server,
     one_star.rating = 1.0
     a = analyzer.analyze(one_star, ["acme"])
     assert a.negative and a.verdicts[0].decision.hits                # the rating alone makes it negative
+
+
+def test_reddit_oauth_token_and_search_recorded(monkeypatch):
+    """PRAW's recording of the app-only token exchange and an oauth.reddit.com search."""
+    monkeypatch.setenv("REDDIT_CLIENT_ID", "praw-client")
+    monkeypatch.setenv("REDDIT_CLIENT_SECRET", "praw-secret-value")
+    rec = load("reddit_oauth_search.json")
+    assert rec["token"]["request_body"] == "grant_type=client_credentials"
+    with Replay({("POST", "/api/v1/access_token"): reply(rec["token"]),
+                 ("GET", "/search"): reply(rec["search"])}) as srv:
+        result = collect("reddit", {"query": "praw oauth search", "api_url": srv.url})
+    by_id = {m.external_id: m for m in result.mentions}
+    m = by_id["t3_3gpbiu"]
+    assert m.title.startswith("[PRAW][OAuth2Util] Problem using get_banned()")
+    assert (m.author, m.reach, m.published) == ("u/dClauzel", 21, 1439370514.0)
+    assert m.url.startswith("https://www.reddit.com/r/redditdev/comments/3gpbiu/")
+    assert srv.requests[1].headers["authorization"] == "bearer <ACCESS_TOKEN>"    # the recorded token, used
+
+
+def test_reddit_comment_listing_with_rate_headers_recorded(monkeypatch):
+    """A 2023 recording with Reddit's x-ratelimit-* headers: comments (t1) parse, the budget is read."""
+    monkeypatch.setenv("REDDIT_CLIENT_ID", "praw-client")
+    monkeypatch.setenv("REDDIT_CLIENT_SECRET", "praw-secret-value")
+    rec = load("reddit_oauth_comments_ratelimit.json")
+    token = {"status": 200, "body": {"access_token": "<ACCESS_TOKEN>", "token_type": "bearer",
+                                     "expires_in": 86400, "scope": "*"}}
+    with Replay({("POST", "/api/v1/access_token"): reply(token), ("GET", "/search"): reply(rec)}) as srv:
+        quiet = collect("reddit", {"query": "bot", "api_url": srv.url})
+        CACHE.clear()
+        tight = collect("reddit", {"query": "bot", "api_url": srv.url, "min_remaining": 600})
+    assert [m.external_id for m in quiet.mentions] == ["t1_k3yrfii", "t1_k3ynwqb"] and not quiet.warnings
+    assert quiet.mentions[0].text == "Did it work?"
+    assert "599 requests left" in tight.warnings[0] and "525s" in tight.warnings[0]

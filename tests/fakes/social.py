@@ -110,11 +110,63 @@ class Post:
 
 
 class FakeReddit(_Fake):
-    def __init__(self) -> None:
+    """Reddit's public search, and with `apps` set its OAuth API as documented in reddit-archive/reddit/wiki/OAuth2:
+    `POST /api/v1/access_token` (HTTP Basic client id:secret; `client_credentials` or `password` grant; a wrong
+    secret is 401 `{"message": "Unauthorized", "error": 401}`, a wrong password is **200** `{"error":
+    "invalid_grant"}`), then `GET /search` / `/r/<sub>/search` with `Authorization: bearer <token>` (else 401),
+    `x-ratelimit-used/remaining/reset` on every answer (`budget` requests per window, then 429)."""
+
+    def __init__(self, apps: dict[str, str] | None = None, users: dict[str, str] | None = None,
+                 expires_in: int = 86400, budget: int = 1000) -> None:
         super().__init__()
         self.posts: list[Post] = []
+        self.apps = apps or {}                 # client id -> secret; OAuth endpoints answer only when set
+        self.users = users or {}               # username -> password (script apps)
+        self.expires_in = expires_in
+        self.budget, self.used = budget, 0
+        self.tokens: dict[str, str] = {}       # access token -> grant type
+        self.grants: list[str] = []
+
+    def _token(self, req: Request) -> Reply:
+        import base64
+        basic = req.headers.get("authorization", "")
+        try:
+            cid, _, secret = base64.b64decode(basic.removeprefix("Basic ")).decode().partition(":")
+        except ValueError:
+            cid, secret = "", ""
+        if not basic.startswith("Basic ") or self.apps.get(cid) != secret:
+            return jreply({"message": "Unauthorized", "error": 401}, 401)
+        form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
+        grant = form.get("grant_type", "")
+        if grant == "password" and self.users.get(form.get("username", "")) != form.get("password"):
+            return jreply({"error": "invalid_grant"})
+        if grant not in ("password", "client_credentials"):
+            return jreply({"error": "unsupported_grant_type"}, 400)
+        token = f"tok-{len(self.tokens) + 1}-{grant}"
+        self.tokens[token] = grant
+        self.grants.append(grant)
+        return jreply({"access_token": token, "token_type": "bearer", "expires_in": self.expires_in,
+                       "scope": "*"})
 
     def serve(self, req: Request, q: dict[str, str]) -> Reply:
+        if self.apps and req.path == "/api/v1/access_token" and req.method == "POST":
+            return self._token(req)
+        if self.apps and re.fullmatch(r"(?:/r/(\w+))?/search", req.path):
+            bearer = req.headers.get("authorization", "").removeprefix("bearer ")
+            if bearer not in self.tokens:
+                return jreply({"message": "Unauthorized", "error": 401}, 401)
+            self.used += 1
+            rl = {"x-ratelimit-used": str(self.used), "x-ratelimit-remaining": f"{max(0, self.budget - self.used):.1f}",
+                  "x-ratelimit-reset": "120"}
+            if self.used > self.budget:
+                return jreply({"message": "Too Many Requests", "error": 429}, 429, rl)
+            req = Request(req.method, req.path + ".json", req.query, req.headers, req.body)
+            out = self.serve_public(req, q)
+            out.headers.update(rl)
+            return out
+        return self.serve_public(req, q)
+
+    def serve_public(self, req: Request, q: dict[str, str]) -> Reply:
         m = re.fullmatch(r"(?:/r/(\w+))?/search\.(json|rss)", req.path)
         if not m:
             return jreply({"message": "Not Found", "error": 404}, 404)

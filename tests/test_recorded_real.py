@@ -117,3 +117,18 @@ def test_reddit_comment_listing_with_rate_headers_recorded(monkeypatch):
     assert [m.external_id for m in quiet.mentions] == ["t1_k3yrfii", "t1_k3ynwqb"] and not quiet.warnings
     assert quiet.mentions[0].text == "Did it work?"
     assert "599 requests left" in tight.warnings[0] and "525s" in tight.warnings[0]
+
+
+def test_bluesky_search_posts_recorded(monkeypatch):
+    """The AppView's own searchPosts output (atproto's snapshot), served behind a session."""
+    monkeypatch.setenv("BLUESKY_HANDLE", "alice.test")
+    monkeypatch.setenv("BLUESKY_APP_PASSWORD", "app-pass-word")
+    rec = load("bluesky_search_posts.json")
+    session = {"status": 200, "body": {"accessJwt": "not-a-jwt", "refreshJwt": "not-a-jwt-either",
+                                       "handle": "alice.test", "did": "did:plc:alice"}}
+    with Replay({("POST", "/xrpc/com.atproto.server.createSession"): reply(session),
+                 ("GET", "/xrpc/app.bsky.feed.searchPosts"): reply(rec)}) as srv:
+        result = collect("bluesky", {"query": "doggo", "pds_url": srv.url})
+    assert [(m.text, m.author, m.reach) for m in result.mentions] == [
+        ("cute doggo", "@alice.test", 0), ("bad doggo", "@alice.test", 0)]
+    assert srv.requests[1].headers["authorization"] == "Bearer not-a-jwt"

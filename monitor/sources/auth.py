@@ -197,3 +197,48 @@ def jwt_expiry(token: str, default: float) -> float:
 
 def now_or(value: float | None) -> float:
     return time.time() if value is None else value
+
+
+def bluesky_session(client: httpx.Client, http: HttpConfig, pds: str, handle: str, password: str, *, now: float,
+                    source_id: str) -> Token:
+    """An atproto session for `handle` with an app password: `com.atproto.server.createSession` once, then
+    `refreshSession` with the refreshJwt when the accessJwt nears its `exp` (createSession is rate-limited
+    to 30 per 5 minutes per account, so it is never called per poll). `extra["pds"]` is the account's own
+    PDS from the session's DID document, where authenticated calls go."""
+    key = cache_key("bsky", pds, handle)
+    cached = CACHE.get(key, now)
+    if cached is not None:
+        return cached
+    stale = CACHE.stale(key)
+    if stale is not None and stale.refresh and jwt_expiry(stale.refresh, 0) - MARGIN_S > now:
+        resp = api.request(client, "POST", f"{stale.extra.get('entryway') or pds}/xrpc/com.atproto.server."
+                           "refreshSession", http, now=now, headers={"Authorization": f"Bearer {stale.refresh}"})
+        if resp.status == 200:
+            return CACHE.put(key, _session(api.check(resp, source_id=source_id, api="Bluesky", now=now), pds, now))
+        CACHE.drop(key)                  # ExpiredToken / InvalidToken: a new session below
+    resp = api.request(client, "POST", f"{pds}/xrpc/com.atproto.server.createSession", http, now=now,
+                       json_body={"identifier": handle, "password": password})
+    body = api.check(resp, source_id=source_id, api="Bluesky createSession", now=now, client=client,
+                     auth_statuses=(400, 401, 403))
+    return CACHE.put(key, _session(body, pds, now))
+
+
+def expire(key: str) -> None:
+    """Mark a cached token as expired but keep its refresh token (Bluesky's ExpiredToken answer)."""
+    tok = CACHE.stale(key)
+    if tok is not None:
+        CACHE.put(key, Token(tok.value, 0.0, tok.refresh, tok.extra))
+
+
+def _session(body: Any, entryway: str, now: float) -> Token:
+    if not isinstance(body, dict) or not isinstance(body.get("accessJwt"), str):
+        raise SourceAuthError("Bluesky answered a session without an accessJwt")
+    access = body["accessJwt"]
+    pds = entryway
+    doc = body.get("didDoc")
+    for svc in (doc.get("service") or []) if isinstance(doc, dict) else []:
+        if isinstance(svc, dict) and str(svc.get("id", "")).endswith("#atproto_pds") \
+                and str(svc.get("serviceEndpoint", "")).startswith(("https://", "http://")):
+            pds = str(svc["serviceEndpoint"]).rstrip("/")
+    return Token(access, jwt_expiry(access, now + 3600), body.get("refreshJwt"),
+                 {"pds": pds, "entryway": entryway, "did": body.get("did"), "handle": body.get("handle")})

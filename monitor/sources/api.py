@@ -12,7 +12,10 @@ error code and message (never the request, which may carry a credential).
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -89,6 +92,10 @@ def error_of(resp: Response) -> tuple[str, str, int | None]:
         code = str(reasons[0] if reasons else err.get("status") or err.get("type") or "")
         num = err.get("code") if isinstance(err.get("code"), int) else None
         return code, str(err.get("message") or ""), num
+    fault = body.get("fault")                       # Apigee gateways (Trustpilot): {"fault": {"faultstring", "detail"}}
+    if isinstance(fault, dict):
+        detail: dict[str, Any] = fault["detail"] if isinstance(fault.get("detail"), dict) else {}
+        return str(detail.get("errorcode") or ""), str(fault.get("faultstring") or ""), None
     errors = body.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         e = errors[0]
@@ -139,3 +146,50 @@ def _next_pacific_midnight(now: float) -> float:
     an hour early at worst, and the next poll simply meets the 403 again)."""
     local = now - 7 * 3600
     return now + (86400 - local % 86400)
+
+
+def get_json(collector: Any, url: str, *, api_name: str, params: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None, token: Callable[[], str] | None = None,
+             drop: Callable[[], None] | None = None, scheme: str = "Bearer",
+             auth_statuses: tuple[int, ...] = (401, 403)) -> tuple[Any, Response]:
+    """GET a JSON API as `collector`, with `token()` as the bearer when given. A 401 with a cached token
+    drops it (`drop`) and asks once more with a fresh one: an early-expired or rotated token must not
+    disable the source. Returns the parsed body and the response (for rate headers and paging)."""
+    now = collector.clock.now()
+    resp: Response | None = None
+    for attempt in (1, 2):
+        hdrs = {"Accept": "application/json", **(headers or {})}
+        if token is not None:
+            hdrs["Authorization"] = f"{scheme} {token()}"
+        resp = request(collector.client, "GET", url, collector.http_config, now=now, params=params, headers=hdrs)
+        if resp.status == 401 and attempt == 1 and token is not None and drop is not None:
+            drop()
+            continue
+        break
+    assert resp is not None
+    body = check(resp, source_id=collector.options.id, api=api_name, now=now, client=collector.client,
+                 auth_statuses=auth_statuses)
+    return body, resp
+
+
+def parse_time(value: Any) -> float | None:
+    """Epoch seconds from the timestamp shapes the APIs use: ISO 8601 (`Z`, `+00:00`, `+0000`, nanoseconds),
+    or Google's `{"seconds": "...", "nanos": ...}`."""
+    if isinstance(value, dict) and "seconds" in value:
+        try:
+            return float(value["seconds"])
+        except (TypeError, ValueError):
+            return None
+    if not isinstance(value, str) or not value:
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
+    try:
+        d = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp()
+
+
+def same_host(next_url: str, base: str) -> bool:
+    """A `next` link is followed only to the API's own host: a credential must not go anywhere else."""
+    return urlsplit(next_url).netloc == urlsplit(base).netloc and next_url.startswith(("https://", "http://"))

@@ -60,6 +60,7 @@ class TokenCache:
     def put(self, key: str, token: Token) -> Token:
         logs.add_secret(token.value)
         logs.add_secret(token.refresh)
+        token.extra["cache_key"] = key
         with self._lock:
             self._tokens[key] = token
         return token
@@ -221,6 +222,12 @@ def bluesky_session(client: httpx.Client, http: HttpConfig, pds: str, handle: st
     body = api.check(resp, source_id=source_id, api="Bluesky createSession", now=now, client=client,
                      auth_statuses=(400, 401, 403))
     return CACHE.put(key, _session(body, pds, now))
+
+
+def forget(token: Token | None) -> None:
+    """Drop a token the API refused (revoked, rotated, expired early): the next call fetches a fresh one."""
+    if token is not None and token.extra.get("cache_key"):
+        CACHE.drop(token.extra["cache_key"])
 
 
 def expire(key: str) -> None:

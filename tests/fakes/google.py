@@ -23,8 +23,8 @@ from urllib.parse import parse_qs
 
 import jwt
 
-from .social import _Fake, iso, jreply
 from .server import Reply, Request
+from .social import _Fake, iso, jreply
 
 PLAY_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 GBP_SCOPE = "https://www.googleapis.com/auth/business.manage"
@@ -163,8 +163,8 @@ class FakeGoogle(_Fake):
                           "quotaExceeded", "youtube.quota")
         target = q.get("allThreadsRelatedToChannelId") or q.get("videoId") or ""
         if target in self.comments_disabled:
-            return gerror(403, f"The video identified by the <code><a href=\"/youtube/v3/docs/commentThreads/list"
-                          f"#videoId\">videoId</a></code> parameter has disabled comments.", "PERMISSION_DENIED",
+            return gerror(403, "The video identified by the <code><a href=\"/youtube/v3/docs/commentThreads/list"
+                          "#videoId\">videoId</a></code> parameter has disabled comments.", "PERMISSION_DENIED",
                           "commentsDisabled", "youtube.commentThread")
         pool = self.comments.get(target, [])
         start, per = int(q.get("pageToken") or 0), int(q.get("maxResults", "20"))

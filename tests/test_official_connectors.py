@@ -280,3 +280,20 @@ def test_tokens_and_keys_never_reach_the_logs(gbp, caplog):
     line = logs.redact(f"GET {gbp.url}/v4 Authorization: Bearer {token} secret GOCSPX-secret-value "
                        "refresh 1//refresh-token-value", [])
     assert token not in line and "GOCSPX-secret-value" not in line and "1//refresh-token-value" not in line
+
+
+def test_monitor_check_warns_about_missing_credentials_naming_variables(tmp_path, capsys, monkeypatch):
+    from monitor.cli import main
+    from tests.conftest import write_config
+    for name in ("REDDIT_CLIENT_ID", "REDDIT_CLIENT_SECRET", "YOUTUBE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRUSTPILOT_API_KEY", "tp-key-1234567")
+    cfg, rules = write_config(tmp_path, sources=(
+        "- {id: r, kind: reddit, query: acme}\n"
+        f"- {{id: yt, kind: youtube, channel_id: {CHANNEL}}}\n"
+        f"- {{id: tp, kind: trustpilot, business_unit_id: '{BU}'}}\n"))
+    assert main(["check", "--config", str(cfg), "--rules", str(rules)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: no $REDDIT_CLIENT_ID / $REDDIT_CLIENT_SECRET" in out
+    assert "warning: no $YOUTUBE_API_KEY" in out
+    assert "credentials: $TRUSTPILOT_API_KEY found" in out and "tp-key-1234567" not in out

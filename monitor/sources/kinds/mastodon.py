@@ -26,6 +26,7 @@ from monitor.sources.base import (
 
 class MastodonOptions(SourceOptions):
     instances: list[str] = Field(default_factory=lambda: ["https://mastodon.social"])   # each one's api_url
+    api_url: str | None = None                         # one instance: the same as instances: [api_url]
     tags: list[str] = Field(default_factory=list)      # hashtag timelines (public, no token needed)
     query: str | None = None                           # /api/v2/search statuses (most instances want a token)
     token_env: str = "MASTODON_ACCESS_TOKEN"           # used when set
@@ -49,6 +50,15 @@ class MastodonOptions(SourceOptions):
         if not self.tags and not self.query:
             raise ValueError("give tags: [...] or query: (or both)")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_instance(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("api_url"):
+            if "instances" in data:
+                raise ValueError("give api_url (one instance) or instances (a list), not both")
+            data = {**data, "instances": [data["api_url"]]}
+        return data
 
 
 @register

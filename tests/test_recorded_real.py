@@ -132,3 +132,158 @@ def test_bluesky_search_posts_recorded(monkeypatch):
     assert [(m.text, m.author, m.reach) for m in result.mentions] == [
         ("cute doggo", "@alice.test", 0), ("bad doggo", "@alice.test", 0)]
     assert srv.requests[1].headers["authorization"] == "Bearer not-a-jwt"
+
+
+def test_mastodon_hashtag_timeline_recorded():
+    """Mastodon.py's recording of a Mastodon 4.x hashtag timeline (Link paging, X-RateLimit-* headers)."""
+    rec = load("mastodon_hashtag_timeline.json")
+    with Replay({("GET", "/api/v1/timelines/tag/hoot"): reply(rec)}) as srv:
+        result = collect("mastodon", {"tags": ["hoot"], "api_url": srv.url})
+    (m,) = result.mentions
+    assert m.text == "#hoot (hashtag toot)" and m.author == "@mastodonpy_test_2@localhost"
+    assert m.url == "http://localhost:3000/@mastodonpy_test_2/117020593741189701"
+    assert result.cursor == {f"{srv.url} #hoot": "117020593741189701"}
+
+
+def test_mastodon_stream_backfill_recorded():
+    """The same recorded Status entity through mastodon-stream's REST backfill (an `update` event carries
+    the same entity)."""
+    import threading
+    import time
+
+    from monitor.core.clock import SystemClock
+    from monitor.sources import REGISTRY
+    from monitor.sources.fetch import HttpConfig
+    from monitor.sources.stream import Item
+    from tests.fakes.mastodon import FakeMastodon
+    status = load("mastodon_hashtag_timeline.json")["body"][0]
+    with FakeMastodon() as srv:
+        srv.statuses.append(status)
+        cls = REGISTRY["mastodon-stream"]
+        opts = cls.Options.model_validate({"id": "ms", "kind": "mastodon-stream", "instance": srv.url,
+                                           "hashtag": "hoot"})
+        src = cls(opts, SystemClock(), HttpConfig(allow_private=True, per_host_interval=0))
+        items = [e for e in src.read("1", lambda t: "hoot" in t, threading.Event(), catch_up_to=time.time())
+                 if isinstance(e, Item) and e.mention]
+    (item,) = items
+    assert item.mention.text == "#hoot (hashtag toot)" and item.cursor == "117020593741189701"
+
+
+def test_jetstream_recorded_firehose_events():
+    """Events from Jetstream's own firehose corpus: posts in several languages, a like (not a post)."""
+    import threading
+
+    from monitor.core.clock import SystemClock
+    from monitor.sources import REGISTRY
+    from monitor.sources.fetch import HttpConfig
+    from monitor.sources.stream import Item
+    from tests.fakes.jetstream import FakeJetstream
+    from tests.fakes.recorded import text
+    lines = text("jetstream_events.jsonl").splitlines()
+    import json as _json
+    with FakeJetstream() as js:
+        js.add_frames([(_json.loads(line)["time_us"], line) for line in lines])
+        cls = REGISTRY["jetstream"]
+        opts = cls.Options.model_validate({"id": "js", "kind": "jetstream", "url": js.url})
+        src = cls(opts, SystemClock(), HttpConfig(allow_private=True))
+        stop, seen = threading.Event(), []
+        for ev in src.read(None, lambda t: "boring" in t or "Tic Tac" in t, stop):
+            if isinstance(ev, Item):
+                seen.append(ev)
+            if len(seen) == len(lines):
+                stop.set()
+                break
+    wanted = [e.mention for e in seen if e.mention]
+    assert sorted(m.text[:12] for m in wanted) == ["Has anyone p", "My show is s"]
+    assert {m.language for m in wanted} == {"en"}
+    assert all(m.external_id.startswith("at://did:plc:") and "/app.bsky.feed.post/" in m.external_id for m in wanted)
+    assert [e.cursor for e in seen] == sorted(_json.loads(line)["time_us"] for line in lines)
+
+
+def test_hackernews_search_by_date_recorded():
+    """Algolia's real answers (fraction/node-hacker-news-api fixtures): nbPages is 1000, yet the first poll
+    reads one page."""
+    rec = load("hackernews_search_by_date.json")
+    with Replay({("GET", "/api/v1/search_by_date"): [reply(rec["comment"]), reply(rec["story"])]}) as srv:
+        first = collect("hackernews", {"query": "apple", "tags": ["comment"], "api_url": srv.url})
+        story = collect("hackernews", {"query": "apple", "tags": ["story"], "api_url": srv.url})
+    (c,) = first.mentions
+    assert len(srv.requests) == 2                       # one page each, though nbPages says 1000
+    assert c.external_id == "7919418" and c.title.startswith("Comment on: Starbucks admits")
+    assert c.text.startswith("Yeah the article seems stupid, while technically they aren't")
+    assert c.url == "https://news.ycombinator.com/item?id=7919418" and c.published == 1403235154.0
+    (s,) = story.mentions
+    assert s.title == "Judge says concerned about Apple, Google hiring settlement" and s.reach == 1
+    assert s.url.startswith("http://in.reuters.com/article/2014/06/19/")
+
+
+def test_rss_google_alerts_feed_recorded(feed_server):
+    """A saved Google Alerts Atom feed (feedjira's sample): google.com/url?...&url= links are unwrapped."""
+    from tests.fakes.feeds import Feed
+    from tests.fakes.recorded import text
+    feed_server.feeds["/alerts"] = Feed(raw=text("rss_google_alerts.xml").encode(),
+                                        content_type="application/atom+xml; charset=utf-8")
+    result = collect("rss", {"url": feed_server.feed_url("/alerts")})
+    assert len(result.mentions) == 3
+    m = result.mentions[1]
+    assert m.title == "Slack Stock Has a Compelling Story and the Numbers to Back It Up"
+    assert m.url == "https://investorplace.com/2019/07/slack-stock-truly-compelling/"
+    assert "Slack Technologies Inc (NYSE:WORK)" in m.text and "<b>" not in m.text
+
+
+def test_appstore_customer_reviews_feed_recorded():
+    """Apple's public customer-reviews JSON feed as saved by timiskhakov/podfinder."""
+    rec = load("appstore_customer_reviews.json")
+    with Replay({("GET", "/us/rss/customerreviews/page=1/id=811377230/sortby=mostrecent/json"): reply(rec)}) as srv:
+        result = collect("appstore", {"app_id": "811377230", "api_url": srv.url})
+    assert [(m.external_id, m.rating, m.title) for m in result.mentions] == [
+        ("us:8414391645", 5.0, "Two Years"), ("us:8378849231", 5.0, "For shopping, driving, painting and more!"),
+        ("us:8240459150", 5.0, "Not a 3 star show. Solid 5 stars for sure.")]
+    assert result.mentions[0].author == "Human #6293839583"
+
+
+def test_googleplay_documented_response(monkeypatch):
+    """The response Google documents for reviews.list: title-less text, a developer reply, token paging."""
+    import json as _json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    rec = load("googleplay_reviews_documented.json")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    token = {"status": 200, "body": {"access_token": "ya29.recorded", "expires_in": 3599, "token_type": "Bearer"}}
+    with Replay({("POST", "/token"): reply(token),
+                 ("GET", "/androidpublisher/v3/applications/com.example.app/reviews"): reply(rec)}) as srv:
+        monkeypatch.setenv("GOOGLE_PLAY_SERVICE_ACCOUNT", _json.dumps({
+            "type": "service_account", "client_email": "m@p.iam.gserviceaccount.com", "private_key": pem,
+            "token_uri": f"{srv.url}/token"}))
+        result = collect("googleplay", {"package_name": "com.example.app", "api_url": srv.url})
+    assert len(srv.requests) == 2                                  # a first poll ignores nextPageToken
+    jane, john = result.mentions
+    assert (jane.external_id, jane.author, jane.text, jane.rating, jane.published) == (
+        "12345678", "Jane Bloggs", "This is the best app ever!", 5.0, 1443676826.0)
+    assert (john.reach, john.language, john.raw["replied"], john.raw["version"]) == (10, "en", True, "1.2.3")
+    assert srv.requests[1].headers["authorization"] == "Bearer ya29.recorded"
+
+
+def test_appstoreconnect_documented_response_next_link_on_another_host(monkeypatch):
+    """Apple's documented customerReviews answer; its links.next points at the real host, which a source
+    configured for another api_url must not follow (the token is for the configured host)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    monkeypatch.setenv("APPSTORE_CONNECT_KEY_ID", "2X9R4HXF34")
+    monkeypatch.setenv("APPSTORE_CONNECT_ISSUER_ID", "57246542-96fe-1a63-e053-0824d011072a")
+    monkeypatch.setenv("APPSTORE_CONNECT_PRIVATE_KEY", key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+    rec = load("appstoreconnect_reviews_documented.json")
+    with Replay({("GET", "/v1/apps/682658836/customerReviews"): reply(rec)}) as srv:
+        result = collect("appstoreconnect", {"app_id": "682658836", "api_url": srv.url},
+                         SourceState(cursor={"since": 1_000_000_000}))
+    (m,) = result.mentions
+    assert (m.external_id, m.title, m.text, m.rating, m.author, m.raw["territory"]) == (
+        "00000028-b08c-0014-729e-fbd500000000", "Awesome!!!", "It's a really fantastic app!", 5.0,
+        "Anne Johnson", "USA")
+    assert m.published == 1510762234.0 and len(srv.requests) == 1
+    assert any("another host" in w for w in result.warnings)

@@ -67,7 +67,14 @@ def _official(monkeypatch):
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from monitor.sources.auth import CACHE
-    from tests.fakes.brands import AscReview, FakeAppStoreConnect, FakeGraph, FakeTrustpilot, GraphItem, TpReview
+    from tests.fakes.brands import (
+        AscReview,
+        FakeAppStoreConnect,
+        FakeGraph,
+        FakeTrustpilot,
+        GraphItem,
+        TpReview,
+    )
     from tests.fakes.google import Comment, FakeGoogle, PlaceReview, PlayReview, service_account_key
     CACHE.clear()
     g = FakeGoogle().start()

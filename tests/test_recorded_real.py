@@ -287,3 +287,33 @@ def test_appstoreconnect_documented_response_next_link_on_another_host(monkeypat
         "Anne Johnson", "USA")
     assert m.published == 1510762234.0 and len(srv.requests) == 1
     assert any("another host" in w for w in result.warnings)
+
+
+def test_facebook_comments_without_ids_recorded_regression(monkeypatch):
+    """Bug found by the recording: Graph leaves comment `id` out for apps without MODERATE on the Page; every
+    comment was skipped. The recorded /comments edge is served as the posts' nested `comments` field (Graph's
+    field expansion returns the same object)."""
+    monkeypatch.setenv("FACEBOOK_PAGE_TOKEN", "EAAG-recorded-token")
+    rec = load("facebook_post_comments.json")
+    posts = {"status": 200, "body": {"data": [{"id": "19292868552_10158407654328553",
+                                                "permalink_url": "https://www.facebook.com/19292868552/posts/1",
+                                                "comments": rec["body"]}]}}
+    with Replay({("GET", "/v21.0/19292868552/posts"): reply(posts)}) as srv:
+        result = collect("facebook", {"page_id": "19292868552", "api_url": srv.url, "include": ["comments"]})
+    assert [m.external_id for m in result.mentions] == [
+        "comment:10158407835073553", "comment:10158407903973553", "comment:10158408043788553"]
+    assert result.mentions[0].text.startswith("Boa noite peço ajuda") and not result.warnings
+    assert result.mentions[1].published == 1628624324.0
+
+
+def test_youtube_comment_threads_recorded(monkeypatch):
+    """python-youtube's recorded commentThreads page for a video (with a nextPageToken a first poll ignores)."""
+    monkeypatch.setenv("YOUTUBE_API_KEY", "AIzaSy-recorded-key")
+    rec = load("youtube_comment_threads.json")
+    with Replay({("GET", "/youtube/v3/commentThreads"): reply(rec)}) as srv:
+        result = collect("youtube", {"video_ids": ["F1UP7wRCPH8"], "api_url": srv.url})
+    assert len(srv.requests) == 1 and "videoId=F1UP7wRCPH8" in srv.requests[0].query
+    assert [(m.external_id, m.reach) for m in result.mentions] == [
+        ("UgyZ1jqkHKYvi1-ruOZ4AaABAg", 0), ("Ugy4OzAuz5uJuFt3FH54AaABAg", 1), ("UgysQP-vp089eFP0Stl4AaABAg", 4)]
+    assert result.mentions[1].text == "Please use CLS on your own search results page.."
+    assert result.mentions[0].url == "https://www.youtube.com/watch?v=F1UP7wRCPH8&lc=UgyZ1jqkHKYvi1-ruOZ4AaABAg"

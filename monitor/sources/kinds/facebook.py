@@ -111,8 +111,20 @@ def _mention(item: dict[str, Any], what: str, post_url: Any, source_id: str) -> 
     sender = item.get("from") or {}
     likes = item.get("like_count")
     url = item.get("permalink_url") or post_url
-    return Mention(source_id=source_id, source_kind="facebook", external_id=str(item["id"]),
+    return Mention(source_id=source_id, source_kind="facebook", external_id=_id(item),
                    text=str(item.get("message") or ""), author=sender.get("name") or None,
                    published=api.parse_time(item.get("created_time")),
                    url=url if isinstance(url, str) and url.startswith("https://") else None,
                    reach=likes if isinstance(likes, int) else None, raw={"type": what})
+
+
+def _id(item: dict[str, Any]) -> str:
+    """The comment's id; Graph leaves `id` out for apps without the MODERATE task on the Page (Page Public
+    Content Access), so the `comment_id` in its permalink, or the permalink itself, identifies it then."""
+    if item.get("id"):
+        return str(item["id"])
+    link = item.get("permalink_url")
+    if not isinstance(link, str) or not link:
+        raise ValueError("a comment with neither id nor permalink_url")
+    found = re.search(r"[?&]comment_id=(\d+)", link)
+    return f"comment:{found.group(1)}" if found else link

@@ -137,7 +137,7 @@ class RedditCollector(Collector):
         token_url = opts.token_url or (f"{opts.api_url}{TOKEN_PATH}" if opts.api_url else PUBLIC + TOKEN_PATH)
         form = {"grant_type": "password", "username": user or "", "password": password or ""} if script \
             else {"grant_type": "client_credentials"}
-        key = auth.cache_key("reddit", token_url, client_id, (user or "") if script else "")
+        key = auth.cache_key("reddit", token_url, client_id, secret, *((user or "", password or "") if script else ()))
         url = f"{base_url}/r/{opts.subreddit}/search" if opts.subreddit else f"{base_url}/search"
         now = self.clock.now()
         for attempt in (1, 2):

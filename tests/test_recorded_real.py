@@ -317,3 +317,37 @@ def test_youtube_comment_threads_recorded(monkeypatch):
         ("UgyZ1jqkHKYvi1-ruOZ4AaABAg", 0), ("Ugy4OzAuz5uJuFt3FH54AaABAg", 1), ("UgysQP-vp089eFP0Stl4AaABAg", 4)]
     assert result.mentions[1].text == "Please use CLS on your own search results page.."
     assert result.mentions[0].url == "https://www.youtube.com/watch?v=F1UP7wRCPH8&lc=UgyZ1jqkHKYvi1-ruOZ4AaABAg"
+
+
+def test_a_page_of_one_star_ratings_alerts_through_run_once_regression(tmp_path, feed_server, fake_slack, slack_env):
+    """Bug: a rating-only 1-star review never matched a brand, so it could never alert. Through the real
+    pipeline: the source lists `brands: [acme]`, the 1-star rating alone routes to the bad-review owner, the
+    5-star one is stored as matched and stays quiet, and the unrated "0" comment is no rating at all."""
+    from datetime import UTC, datetime
+
+    from monitor.runtime.daemon import App, Paths, run_once
+    from tests.conftest import write_config
+    from tests.fakes.feeds import Feed
+    from tests.fakes.reviews import jsonld_page
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    feed_server.feeds["/acme-reviews"] = Feed(raw=jsonld_page([
+        {"@id": "#r1", "author": {"@type": "Person", "name": "Ann"}, "datePublished": today,
+         "reviewRating": {"ratingValue": "1"}},
+        {"@id": "#r2", "author": {"@type": "Person", "name": "Bo"}, "datePublished": today,
+         "reviewRating": {"ratingValue": "5"}},
+        {"@id": "#r3", "author": {"@type": "Person", "name": "Cy"}, "datePublished": today, "name": "Made it twice",
+         "reviewRating": {"ratingValue": "0"}}]), content_type="text/html; charset=utf-8")
+    cfg, rules = write_config(tmp_path, slack_url=fake_slack.api_url, sources=(
+        f"- {{id: shop, kind: reviews, url: '{feed_server.feed_url('/acme-reviews')}', brands: [acme]}}\n"))
+    app = App(Paths(str(cfg), str(rules)))
+    try:
+        run_once(app, delivery_budget_s=10)
+        rows = {r["external_id"]: r for r in app.store.query(
+            "SELECT external_id, status, negative, rating, brands FROM mentions ORDER BY id")}
+        assert (rows["#r1"]["status"], rows["#r1"]["negative"], rows["#r1"]["brands"]) == ("routed", 1, '["acme"]')
+        assert (rows["#r2"]["status"], rows["#r2"]["negative"]) == ("matched", 0)
+        assert rows["#r3"]["rating"] is None and rows["#r3"]["negative"] == 0
+        posts = fake_slack.posts()
+        assert [p.args["channel"] for p in posts] == ["U024BE7LH"]          # support-lead: route bad-review
+    finally:
+        app.close()

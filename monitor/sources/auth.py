@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,8 +83,6 @@ def cache_key(*parts: str) -> str:
 
 
 def env_value(name: str, environ: Any = None) -> str | None:
-    import os
-
     value = (environ if environ is not None else os.environ).get(name)
     value = value.strip() if isinstance(value, str) else None
     if value:
@@ -194,10 +192,6 @@ def jwt_expiry(token: str, default: float) -> float:
         return float(exp) if exp else default
     except (jwt.PyJWTError, TypeError, ValueError):
         return default
-
-
-def now_or(value: float | None) -> float:
-    return time.time() if value is None else value
 
 
 def bluesky_session(client: httpx.Client, http: HttpConfig, pds: str, handle: str, password: str, *, now: float,

@@ -65,3 +65,14 @@ def test_search_with_token(masto, monkeypatch):
 def test_tags_or_query_required():
     with pytest.raises(ValueError, match="tags"):
         collect("mastodon", {"instances": ["https://x.test"]})
+
+
+def test_api_url_is_the_one_instance_regression(monkeypatch):
+    """Bug: the README documents api_url for every kind with a remote API; mastodon refused it."""
+    from tests.fakes.social import FakeMastodon, Status
+    with FakeMastodon() as srv:
+        srv.statuses.append(Status(1, "acme down", ["acme"]))
+        result = collect("mastodon", {"tags": ["acme"], "api_url": srv.url})
+        assert [m.text for m in result.mentions] == ["acme down"]
+    with pytest.raises(ValueError, match="not both"):
+        collect("mastodon", {"tags": ["acme"], "api_url": "https://a.example", "instances": ["https://b.example"]})

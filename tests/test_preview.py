@@ -47,7 +47,8 @@ def _servers(feed_server, monkeypatch):
     ap.reviews[("us", "284882215")] = [AppReview("1", "Bad", "acme crashes", 1)]
     for s in (x, hn, rd, ms, bs, ap):
         s.start()
-    cases = {
+    official, official_cases = _official(monkeypatch)
+    cases = {**official_cases,
         "rss": [feed_server.feed_url("/f.xml")],
         "reviews": [feed_server.feed_url("/r.html")],
         "twitter": ["acme", "--set", f"api_url={x.url}"],
@@ -57,7 +58,64 @@ def _servers(feed_server, monkeypatch):
         "bluesky": ["acme", "--set", f"api_url={bs.url}"],
         "appstore": ["284882215", "--set", f"api_url={ap.url}"],
     }
-    return cases, (x, hn, rd, ms, bs, ap)
+    return cases, (x, hn, rd, ms, bs, ap, *official)
+
+
+def _official(monkeypatch):
+    """The official connectors: each fake holds one acme item, credentials come from the environment."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from monitor.sources.auth import CACHE
+    from tests.fakes.brands import (
+        AscReview,
+        FakeAppStoreConnect,
+        FakeGraph,
+        FakeTrustpilot,
+        GraphItem,
+        TpReview,
+    )
+    from tests.fakes.google import Comment, FakeGoogle, PlaceReview, PlayReview, service_account_key
+    CACHE.clear()
+    g = FakeGoogle().start()
+    monkeypatch.setenv("GOOGLE_PLAY_SERVICE_ACCOUNT", service_account_key(g))
+    g.play["com.acme.app"] = [PlayReview("gp:1", "acme crashes", 1)]
+    monkeypatch.setenv("YOUTUBE_API_KEY", "AIzaSy-preview-key")
+    g.api_keys.add("AIzaSy-preview-key")
+    channel = "UC" + "p" * 22
+    g.comments[channel] = [Comment("Ugz1", "acme never answers")]
+    g.clients["cid"] = ("GOCSPX-preview", "1//preview")
+    for k, v in {"GOOGLE_BUSINESS_CLIENT_ID": "cid", "GOOGLE_BUSINESS_CLIENT_SECRET": "GOCSPX-preview",
+                 "GOOGLE_BUSINESS_REFRESH_TOKEN": "1//preview"}.items():
+        monkeypatch.setenv(k, v)
+    g.places["accounts/1/locations/2"] = [PlaceReview("r1", 2, "acme was rude")]
+    key = ec.generate_private_key(ec.SECP256R1())
+    monkeypatch.setenv("APPSTORE_CONNECT_KEY_ID", "KEY1234567")
+    monkeypatch.setenv("APPSTORE_CONNECT_ISSUER_ID", "issuer-preview")
+    monkeypatch.setenv("APPSTORE_CONNECT_PRIVATE_KEY", key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+    asc = FakeAppStoreConnect("KEY1234567", "issuer-preview", key.public_key()).start()
+    asc.reviews["1234567890"] = [AscReview("a1", "Bad", "acme lost my data", 1)]
+    monkeypatch.setenv("TRUSTPILOT_API_KEY", "tp-preview-key")
+    tp = FakeTrustpilot("tp-preview-key").start()
+    bu = "4bdc5ce8000064000500a1b2"
+    tp.reviews[bu] = [TpReview("5f1", "Slow", "acme shipping is slow", 2)]
+    monkeypatch.setenv("FACEBOOK_PAGE_TOKEN", "EAAG-preview")
+    fb = FakeGraph("EAAG-preview").start()
+    fb.visitor_posts = [GraphItem("v1", "acme, answer me")]
+    monkeypatch.setenv("THREADS_ACCESS_TOKEN", "THQW-preview")
+    th = FakeGraph("THQW-preview").start()
+    th.threads = [GraphItem("t1", "acme thread")]
+    cases = {
+        "googleplay": ["com.acme.app", "--set", f"api_url={g.url}"],
+        "youtube": [channel, "--set", f"api_url={g.url}"],
+        "googlebusiness": ["accounts/1/locations/2", "--set", f"api_url={g.url}", "--set", f"token_url={g.url}/token"],
+        "appstoreconnect": ["1234567890", "--set", f"api_url={asc.url}"],
+        "trustpilot": [bu, "--set", f"api_url={tp.url}"],
+        "facebook": ["acme", "--set", f"api_url={fb.url}", "--set", "include=[visitor_posts]"],
+        "threads": ["acme", "--set", f"api_url={th.url}"],
+    }
+    return (g, asc, tp, fb, th), cases
 
 
 def test_preview_works_for_every_kind(capsys, tmp_path, feed_server, monkeypatch):

@@ -25,6 +25,14 @@ def test_rating_normalised_to_1_5(value, best, worst, expected):
     assert normalise_rating(value, best, worst) == expected
 
 
+@pytest.mark.parametrize("value,best,worst", [
+    ("0", None, None), (0, "5", "1"), ("6", "5", "1"), (11, 10, 0), (-1, 100, 0), (float("nan"), None, None),
+    (float("inf"), None, None), ("NaN", None, None), (True, None, None), (False, "5", "1")])
+def test_rating_outside_the_page_scale_is_no_rating_regression(value, best, worst):
+    """Bug: "0" (recipe sites' unrated comment) was clamped to 1 star, so a delighted comment was negative."""
+    assert normalise_rating(value, best, worst) is None
+
+
 def test_jsonld_reviews(feed_server):
     url = _serve(feed_server, "/jsonld", jsonld_page([
         {"author": {"@type": "Person", "name": "Ann"}, "datePublished": "2026-11-20", "name": "Dead in a week",

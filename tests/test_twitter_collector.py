@@ -41,18 +41,19 @@ def test_posts_become_mentions_with_author_and_reach(fake_x):
 
 def test_since_id_cursor_and_paging(fake_x):
     fake_x.add(*[Tweet(i, f"acme post {i}") for i in range(1, 26)])
-    first = _collect(fake_x, page_size=10)
-    assert sorted(int(m.external_id) for m in first.mentions) == list(range(1, 26))
-    assert first.cursor == {"since_id": "25"} and len(fake_x.requests) == 3
-    fake_x.add(Tweet(30, "acme again"))
+    first = _collect(fake_x, page_size=10)                     # first poll: the newest page only (paid reads)
+    assert sorted(int(m.external_id) for m in first.mentions) == list(range(16, 26))
+    assert first.cursor == {"since_id": "25"} and len(fake_x.requests) == 1 and not first.warnings
+    fake_x.add(*[Tweet(i, f"acme again {i}") for i in range(30, 55)])
     second = _collect(fake_x, SourceState(cursor=first.cursor), page_size=10)
-    assert [m.external_id for m in second.mentions] == ["30"]
-    assert "since_id=25" in fake_x.requests[-1].query
+    assert sorted(int(m.external_id) for m in second.mentions) == list(range(30, 55))   # later polls page
+    assert len(fake_x.requests) == 4 and all("since_id=25" in r.query for r in fake_x.requests[1:])
+    assert second.cursor == {"since_id": "54"}
 
 
 def test_too_many_pages_warns(fake_x):
     fake_x.add(*[Tweet(i, f"acme {i}") for i in range(1, 40)])
-    result = _collect(fake_x, page_size=10, max_pages=2)
+    result = _collect(fake_x, SourceState(cursor={"since_id": "0"}), page_size=10, max_pages=2)
     assert len(result.mentions) == 20 and "older ones were skipped" in result.warnings[0]
 
 

@@ -56,6 +56,11 @@ class Analyzer:
         matches: list[BrandMatch] = self.matcher.match(text)
         if only_brands is not None:
             matches = [b for b in matches if b.brand in only_brands]
+            if not matches and not text.strip():
+                # A mention without text (a review that is only a star rating) cannot name a brand. When its
+                # source is configured for brands (`brands:` on the source: a review page, an app's store
+                # listing), it is about them; the rating alone then decides its sentiment.
+                matches = [BrandMatch(b, ()) for b in only_brands if b in self.config.brands]
         if not matches:
             return out
         terms = self.router.keywords_in(text)

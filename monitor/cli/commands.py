@@ -86,7 +86,22 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  source {s.id:<20} {s.kind:<11} {'stream':<12} {REGISTRY[s.kind].summary()}")
         else:
             print(f"  source {s.id:<20} {s.kind:<11} every {format_duration(s.every):<6} {REGISTRY[s.kind].summary()}")
+        _check_credentials(s)
     return EXIT_OK
+
+
+def _check_credentials(s: Any) -> None:
+    """Name the variables a source reads its credentials from, and warn (not fail) when they are not set:
+    the config is valid, the source will simply be refused until they are."""
+    cls = REGISTRY[s.kind]
+    if not hasattr(cls, "credential_problem"):
+        return
+    problem = cls.credential_problem(s, os.environ)
+    found = [n for n in cls.credential_envs(s) if os.environ.get(n)]
+    if problem:
+        print(f"    warning: {problem}")
+    elif found:
+        print(f"    credentials: ${', $'.join(found)} found")
 
 
 def _analyzer(args: argparse.Namespace) -> Analyzer:

@@ -18,7 +18,7 @@ from pythonjsonlogger.json import JsonFormatter
 SECRET_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_WEBHOOK_URL",
               "TWITTER_BEARER_TOKEN", "BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN", "REDDIT_CLIENT_SECRET")
 # Any other variable named like a secret is treated as one too (a custom `slack.token_env`, a credential).
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|WEBHOOK")
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|WEBHOOK|SERVICE_ACCOUNT")
 _PATTERNS = [
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer\s+|basic\s+|token\s+|oauth\s+)?[^\s'\",}]+"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9%._~+/=-]{8,}"),

@@ -94,7 +94,18 @@ class Collector:
 
     def secret_envs(self) -> list[str]:
         """Environment variables holding this source's credentials (their values are never logged)."""
+        return self.credential_envs(self.options)
+
+    @classmethod
+    def credential_envs(cls, options: Any) -> list[str]:
+        """Every variable this source may read a credential from (for the fingerprint and `monitor check`)."""
         return []
+
+    @classmethod
+    def credential_problem(cls, options: Any, environ: Any) -> str | None:
+        """What `monitor check` warns about when the credentials this source needs are not set (naming the
+        variables), or None when nothing is missing."""
+        return None
 
     def fingerprint(self) -> str:
         """Hash of the options and credential values: a source disabled by 401/403 is retried once it changes."""

@@ -110,11 +110,63 @@ class Post:
 
 
 class FakeReddit(_Fake):
-    def __init__(self) -> None:
+    """Reddit's public search, and with `apps` set its OAuth API as documented in reddit-archive/reddit/wiki/OAuth2:
+    `POST /api/v1/access_token` (HTTP Basic client id:secret; `client_credentials` or `password` grant; a wrong
+    secret is 401 `{"message": "Unauthorized", "error": 401}`, a wrong password is **200** `{"error":
+    "invalid_grant"}`), then `GET /search` / `/r/<sub>/search` with `Authorization: bearer <token>` (else 401),
+    `x-ratelimit-used/remaining/reset` on every answer (`budget` requests per window, then 429)."""
+
+    def __init__(self, apps: dict[str, str] | None = None, users: dict[str, str] | None = None,
+                 expires_in: int = 86400, budget: int = 1000) -> None:
         super().__init__()
         self.posts: list[Post] = []
+        self.apps = apps or {}                 # client id -> secret; OAuth endpoints answer only when set
+        self.users = users or {}               # username -> password (script apps)
+        self.expires_in = expires_in
+        self.budget, self.used = budget, 0
+        self.tokens: dict[str, str] = {}       # access token -> grant type
+        self.grants: list[str] = []
+
+    def _token(self, req: Request) -> Reply:
+        import base64
+        basic = req.headers.get("authorization", "")
+        try:
+            cid, _, secret = base64.b64decode(basic.removeprefix("Basic ")).decode().partition(":")
+        except ValueError:
+            cid, secret = "", ""
+        if not basic.startswith("Basic ") or self.apps.get(cid) != secret:
+            return jreply({"message": "Unauthorized", "error": 401}, 401)
+        form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
+        grant = form.get("grant_type", "")
+        if grant == "password" and self.users.get(form.get("username", "")) != form.get("password"):
+            return jreply({"error": "invalid_grant"})
+        if grant not in ("password", "client_credentials"):
+            return jreply({"error": "unsupported_grant_type"}, 400)
+        token = f"tok-{len(self.tokens) + 1}-{grant}"
+        self.tokens[token] = grant
+        self.grants.append(grant)
+        return jreply({"access_token": token, "token_type": "bearer", "expires_in": self.expires_in,
+                       "scope": "*"})
 
     def serve(self, req: Request, q: dict[str, str]) -> Reply:
+        if self.apps and req.path == "/api/v1/access_token" and req.method == "POST":
+            return self._token(req)
+        if self.apps and re.fullmatch(r"(?:/r/(\w+))?/search", req.path):
+            bearer = req.headers.get("authorization", "").removeprefix("bearer ")
+            if bearer not in self.tokens:
+                return jreply({"message": "Unauthorized", "error": 401}, 401)
+            self.used += 1
+            rl = {"x-ratelimit-used": str(self.used), "x-ratelimit-remaining": f"{max(0, self.budget - self.used):.1f}",
+                  "x-ratelimit-reset": "120"}
+            if self.used > self.budget:
+                return jreply({"message": "Too Many Requests", "error": 429}, 429, rl)
+            req = Request(req.method, req.path + ".json", req.query, req.headers, req.body)
+            out = self.serve_public(req, q)
+            out.headers.update(rl)
+            return out
+        return self.serve_public(req, q)
+
+    def serve_public(self, req: Request, q: dict[str, str]) -> Reply:
         m = re.fullmatch(r"(?:/r/(\w+))?/search\.(json|rss)", req.path)
         if not m:
             return jreply({"message": "Not Found", "error": 404}, 404)
@@ -207,13 +259,85 @@ class Skeet:
 
 
 class FakeBluesky(_Fake):
-    def __init__(self) -> None:
+    """The AppView's searchPosts and, with `accounts` set, a PDS's session endpoints as the lexicons define
+    them: `com.atproto.server.createSession` (JSON identifier + password; 401 `AuthenticationRequired`
+    "Invalid identifier or password"; 429 `RateLimitExceeded` past 30 per 5 minutes), `refreshSession`
+    (Bearer refreshJwt), JWT access tokens whose `exp` is enforced (400 `ExpiredToken`), and searchPosts
+    refusing unauthenticated callers with 403 when `auth_required` (the public AppView since 2026)."""
+
+    SECRET = "fake-pds-signing-key-not-a-real-one"
+
+    def __init__(self, accounts: dict[str, str] | None = None, access_ttl: int = 7200,
+                 auth_required: bool = False) -> None:
         super().__init__()
         self.posts: list[Skeet] = []
+        self.accounts = accounts or {}         # handle -> app password
+        self.access_ttl = access_ttl
+        self.auth_required = auth_required
+        self.sessions: list[str] = []           # "create" / "refresh", in order
+        self.revoked: set[str] = set()          # jti of access tokens that now answer ExpiredToken
+
+    def revoke(self) -> None:
+        """Every access token issued so far expires now (as after a server-side session reset)."""
+        self.revoked |= {f"com.atproto.access-{i}" for i in range(len(self.sessions) + 1)}
+
+    def _jwt(self, handle: str, scope: str, ttl: int) -> str:
+        import jwt
+        now = int(time.time())
+        return jwt.encode({"scope": scope, "sub": f"did:plc:{handle.split('.')[0]}", "iat": now, "exp": now + ttl,
+                           "jti": f"{scope}-{len(self.sessions)}"}, self.SECRET, algorithm="HS256")
+
+    def _claims(self, req: Request, scope: str) -> dict[str, Any] | Reply:
+        import jwt
+        token = req.headers.get("authorization", "").removeprefix("Bearer ")
+        try:
+            claims = jwt.decode(token, self.SECRET, algorithms=["HS256"])
+        except jwt.ExpiredSignatureError:
+            return jreply({"error": "ExpiredToken", "message": "Token has expired"}, 400)
+        except jwt.PyJWTError:
+            return jreply({"error": "InvalidToken", "message": "Malformed token"}, 400)
+        if claims.get("scope") != scope:
+            return jreply({"error": "InvalidToken", "message": "Bad token scope"}, 400)
+        return dict(claims)
+
+    def _session(self, handle: str, kind: str) -> Reply:
+        self.sessions.append(kind)
+        did = f"did:plc:{handle.split('.')[0]}"
+        return jreply({"accessJwt": self._jwt(handle, "com.atproto.access", self.access_ttl),
+                       "refreshJwt": self._jwt(handle, "com.atproto.refresh", 60 * 86400), "handle": handle,
+                       "did": did, "active": True,
+                       "didDoc": {"@context": ["https://www.w3.org/ns/did/v1"], "id": did,
+                                  "alsoKnownAs": [f"at://{handle}"],
+                                  "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                                               "serviceEndpoint": self.url}]}})
 
     def serve(self, req: Request, q: dict[str, str]) -> Reply:
         rl = {"ratelimit-limit": "3000", "ratelimit-remaining": "2999",
               "ratelimit-reset": str(int(time.time()) + 300), "ratelimit-policy": "3000;w=300"}
+        if req.path == "/xrpc/com.atproto.server.createSession" and req.method == "POST":
+            if self.sessions.count("create") >= 30:
+                return jreply({"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, 429,
+                              {"ratelimit-limit": "30", "ratelimit-remaining": "0", "ratelimit-policy": "30;w=300",
+                               "ratelimit-reset": str(int(time.time()) + 300)})
+            body = json.loads(req.body or b"{}")
+            if self.accounts.get(body.get("identifier")) != body.get("password"):
+                return jreply({"error": "AuthenticationRequired", "message": "Invalid identifier or password"}, 401)
+            return self._session(body["identifier"], "create")
+        if req.path == "/xrpc/com.atproto.server.refreshSession" and req.method == "POST":
+            claims = self._claims(req, "com.atproto.refresh")
+            if isinstance(claims, Reply):
+                return claims
+            handle = next((h for h in self.accounts if claims["sub"] == f"did:plc:{h.split('.')[0]}"), "")
+            return self._session(handle, "refresh")
+        if req.path == "/xrpc/app.bsky.feed.searchPosts":
+            if "authorization" in req.headers:
+                claims = self._claims(req, "com.atproto.access")
+                if isinstance(claims, Reply):
+                    return claims
+                if claims.get("jti") in self.revoked:
+                    return jreply({"error": "ExpiredToken", "message": "Token has been revoked"}, 400)
+            elif self.auth_required:
+                return jreply({"error": "Forbidden", "message": "searchPosts requires authentication"}, 403, rl)
         if req.path != "/xrpc/app.bsky.feed.searchPosts":
             return jreply({"error": "MethodNotImplemented", "message": "Method Not Implemented"}, 501)
         if not q.get("q"):

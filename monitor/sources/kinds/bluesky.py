@@ -1,4 +1,11 @@
-"""Bluesky: `app.bsky.feed.searchPosts` (latest first), paged with its cursor; likes and reposts as reach."""
+"""Bluesky: `app.bsky.feed.searchPosts` (latest first), paged with its cursor; likes and reposts as reach.
+
+Bluesky disabled unauthenticated `searchPosts` on its public AppView, so with a handle and an app password
+in the environment (`$BLUESKY_HANDLE`, `$BLUESKY_APP_PASSWORD`) the kind opens a session
+(`com.atproto.server.createSession` on `pds_url`, refreshed with `refreshSession`, see `sources/auth.py`) and
+searches through the account's own PDS, which proxies `app.bsky.*` calls to the AppView. Without them it
+asks `api_url` (default the public AppView) unauthenticated, and `monitor check` warns.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +16,33 @@ from pydantic import Field, field_validator
 
 from monitor.core.errors import ParseError
 from monitor.core.model import Mention
+from monitor.sources import api, auth
 from monitor.sources.base import Collector, CollectResult, SourceOptions, SourceState, check_url, register
 
+PUBLIC_APPVIEW = "https://public.api.bsky.app"
+SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 OVERLAP_S = 300     # re-ask a few minutes before the newest post seen: late-indexed posts are not lost
 
 
 class BlueskyOptions(SourceOptions):
     query: str = Field(min_length=1, max_length=512)
-    api_url: str = "https://public.api.bsky.app"
+    api_url: str | None = None           # default: the session's PDS, or https://public.api.bsky.app without one
+    pds_url: str = "https://bsky.social"  # where the session is created (the account's PDS or the entryway)
+    handle_env: str = "BLUESKY_HANDLE"
+    app_password_env: str = "BLUESKY_APP_PASSWORD"
     lang: str | None = None
     page_size: int = Field(100, ge=1, le=100)
     max_pages: int = Field(5, ge=1, le=50)
 
-    @field_validator("api_url")
+    @field_validator("api_url", "pds_url")
     @classmethod
-    def _api(cls, v: str) -> str:
-        return check_url(v, "api_url").rstrip("/")
+    def _api(cls, v: str | None) -> str | None:
+        return check_url(v, "api_url").rstrip("/") if v else v
 
 
 @register
 class BlueskyCollector(Collector):
-    """Bluesky post search (app.bsky.feed.searchPosts, with cursor); likes and reposts as reach."""
+    """Bluesky post search (app.bsky.feed.searchPosts, with cursor; session from a handle + app password)."""
 
     kind = "bluesky"
     example: ClassVar[dict[str, Any]] = {"query": "acme"}
@@ -38,6 +51,18 @@ class BlueskyCollector(Collector):
     @classmethod
     def preview_options(cls, target: str) -> dict[str, Any]:
         return {"query": target}
+
+    @classmethod
+    def credential_envs(cls, options: Any) -> list[str]:
+        return [options.handle_env, options.app_password_env]
+
+    @classmethod
+    def credential_problem(cls, options: Any, environ: Any) -> str | None:
+        if environ.get(options.handle_env) and environ.get(options.app_password_env):
+            return None
+        return (f"no ${options.handle_env} / ${options.app_password_env}: Bluesky's public AppView refuses "
+                "unauthenticated searchPosts (expect HTTP 403); create an app password in Settings > Privacy "
+                "and security > App passwords")
 
     def collect(self, state: SourceState) -> CollectResult:
         opts: BlueskyOptions = self.options  # type: ignore[assignment]
@@ -55,8 +80,7 @@ class BlueskyCollector(Collector):
                 params["lang"] = opts.lang
             if page_cursor:
                 params["cursor"] = page_cursor
-            body = self.get(f"{opts.api_url}/xrpc/app.bsky.feed.searchPosts", params=params,
-                            headers={"Accept": "application/json"}).json(opts.id)
+            body = self._search(opts, params)
             if not isinstance(body, dict) or not isinstance(body.get("posts"), list):
                 raise ParseError("searchPosts answered without a posts list", source_id=opts.id)
             for post in body["posts"]:
@@ -76,6 +100,26 @@ class BlueskyCollector(Collector):
                 warnings.append(f"more than {pages * opts.page_size} new posts since the last poll; older ones "
                                 "were skipped (raise max_pages or poll more often)")
         return CollectResult(mentions=mentions, warnings=warnings, cursor={"since": newest} if newest else None)
+
+    def _search(self, opts: BlueskyOptions, params: dict[str, Any]) -> Any:
+        handle, password = auth.env_value(opts.handle_env), auth.env_value(opts.app_password_env)
+        if not (handle and password):
+            return self.get(f"{opts.api_url or PUBLIC_APPVIEW}{SEARCH}", params=params,
+                            headers={"Accept": "application/json"}).json(opts.id)
+        key = auth.cache_key("bsky", opts.pds_url, handle)
+        now = self.clock.now()
+        for attempt in (1, 2):
+            session = auth.bluesky_session(self.client, self.http_config, opts.pds_url, handle, password, now=now,
+                                           source_id=opts.id)
+            resp = api.request(self.client, "GET", f"{opts.api_url or session.extra['pds']}{SEARCH}",
+                               self.http_config, now=now, params=params,
+                               headers={"Authorization": f"Bearer {session.value}", "Accept": "application/json"})
+            code = api.error_of(resp)[0]
+            if attempt == 1 and resp.status in (400, 401) and code in ("ExpiredToken", "InvalidToken"):
+                auth.expire(key)           # refresh (or a new session) and ask once more
+                continue
+            break
+        return api.check(resp, source_id=opts.id, api="Bluesky searchPosts", now=now, client=self.client)
 
 
 def _ts(value: Any) -> float | None:

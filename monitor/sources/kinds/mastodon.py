@@ -26,6 +26,7 @@ from monitor.sources.base import (
 
 class MastodonOptions(SourceOptions):
     instances: list[str] = Field(default_factory=lambda: ["https://mastodon.social"])   # each one's api_url
+    api_url: str | None = None                         # one instance: the same as instances: [api_url]
     tags: list[str] = Field(default_factory=list)      # hashtag timelines (public, no token needed)
     query: str | None = None                           # /api/v2/search statuses (most instances want a token)
     token_env: str = "MASTODON_ACCESS_TOKEN"           # used when set
@@ -50,6 +51,15 @@ class MastodonOptions(SourceOptions):
             raise ValueError("give tags: [...] or query: (or both)")
         return self
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_instance(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("api_url"):
+            if "instances" in data:
+                raise ValueError("give api_url (one instance) or instances (a list), not both")
+            data = {**data, "instances": [data["api_url"]]}
+        return data
+
 
 @register
 class MastodonCollector(Collector):
@@ -59,8 +69,16 @@ class MastodonCollector(Collector):
     example: ClassVar[dict[str, Any]] = {"query": "acme"}
     Options = MastodonOptions
 
-    def secret_envs(self) -> list[str]:
-        return [self.options.token_env]  # type: ignore[attr-defined]
+    @classmethod
+    def credential_envs(cls, options: Any) -> list[str]:
+        return [options.token_env]
+
+    @classmethod
+    def credential_problem(cls, options: Any, environ: Any) -> str | None:
+        if options.query and not environ.get(options.token_env):
+            return (f"no ${options.token_env}: most instances refuse status search (query:) without a token; "
+                    "hashtag timelines still work")
+        return None
 
     @classmethod
     def preview_options(cls, target: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -139,7 +140,13 @@ def _text(v: Any) -> str:
 
 
 def normalise_rating(value: Any, best: Any = None, worst: Any = None) -> float | None:
-    """A rating on the page's scale, mapped onto 1–5 (4/5 stays 4; 8/10 is 4.2; 0/100 is 1)."""
+    """A rating on the page's scale, mapped onto 1–5 (4/5 stays 4; 8/10 is 4.2; 0/100 is 1).
+
+    A value outside the page's own scale is "no rating", never the nearest end of it: recipe and shop
+    pages mark unrated comments `ratingValue: "0"` on a 1–5 scale, and clamping that to 1★ made delighted
+    comments negative (regression: tests/test_recorded_real.py, a saved fitmencook.com page). NaN,
+    infinities and booleans are no rating either.
+    """
     v = _number(value)
     if v is None:
         return None
@@ -148,16 +155,16 @@ def normalise_rating(value: Any, best: Any = None, worst: Any = None) -> float |
         b = 5.0 if v <= 5 else 10.0 if v <= 10 else 100.0
     if w is None:
         w = 1.0 if b == 5.0 else 0.0
-    if b <= w:
+    if b <= w or not w <= v <= b:
         return None
-    return round(min(5.0, max(1.0, 1 + 4 * (v - w) / (b - w))), 2)
+    return round(1 + 4 * (v - w) / (b - w), 2)
 
 
 def _number(v: Any) -> float | None:
     if isinstance(v, bool) or v is None:
         return None
     if isinstance(v, int | float):
-        return float(v)
+        return float(v) if math.isfinite(v) else None
     m = _NUMBER.search(str(v))
     return float(m.group(0).replace(",", ".")) if m else None
 
@@ -225,8 +232,8 @@ def selector_reviews(html: str, page_url: str, sel: ReviewSelectors, source_id: 
         author = html_to_text(pick(node, sel.author))
         rating = normalise_rating(pick(node, sel.rating), sel.rating_best, sel.rating_worst) if sel.rating else None
         published = _date(pick(node, sel.date))
-        if not text and not title:
-            warnings.append("a review element without text (selectors.text matched nothing in it)")
+        if not text and not title and rating is None:
+            warnings.append("a review element without text or rating (selectors matched nothing in it)")
             continue
         ident = pick(node, sel.id) or "sha1:" + hashlib.sha1(
             f"{author}\n{published}\n{title}\n{text[:500]}".encode()).hexdigest()

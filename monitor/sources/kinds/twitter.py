@@ -48,8 +48,14 @@ class TwitterCollector(Collector):
     example: ClassVar[dict[str, Any]] = {"query": "acme -is:retweet"}
     Options = TwitterOptions
 
-    def secret_envs(self) -> list[str]:
-        return [self.options.token_env]  # type: ignore[attr-defined]
+    @classmethod
+    def credential_envs(cls, options: Any) -> list[str]:
+        return [options.token_env]
+
+    @classmethod
+    def credential_problem(cls, options: Any, environ: Any) -> str | None:
+        return None if environ.get(options.token_env) else \
+            f"no ${options.token_env}: X needs a bearer token from a paid API plan; the source will be disabled"
 
     @classmethod
     def preview_options(cls, target: str) -> dict[str, Any]:
@@ -68,7 +74,8 @@ class TwitterCollector(Collector):
         warnings: list[str] = []
         newest: str | None = None
         next_token: str | None = None
-        for page in range(opts.max_pages):
+        pages = opts.max_pages if since_id else 1    # first poll: the latest page only (each read is paid for)
+        for page in range(pages):
             body = self._page(client, opts, since_id, next_token)
             meta = body.get("meta") or {}
             if page == 0:
@@ -83,8 +90,9 @@ class TwitterCollector(Collector):
             if not next_token:
                 break
         else:
-            warnings.append(f"more than {opts.max_pages * opts.page_size} new posts since the last poll; "
-                            "older ones were skipped (raise max_pages or poll more often)")
+            if since_id:
+                warnings.append(f"more than {pages * opts.page_size} new posts since the last poll; "
+                                "older ones were skipped (raise max_pages or poll more often)")
         cursor = {"since_id": newest} if newest else None
         return CollectResult(mentions=mentions, cursor=cursor, warnings=warnings)
 

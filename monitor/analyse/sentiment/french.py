@@ -49,6 +49,18 @@ BOOSTERS: dict[str, float] = {
 } | {w: -B_INCR for w in ("assez", "peu", "plutôt", "presque", "légèrement")}
 
 RULES = (
+    # "je ne pourrais pas être plus heureux": a denied comparative is praise
+    rule(r"(?:ne )?(?:pourrais|pourrait|pourrions|pouvais|pouvait|peux|peut|aurais pu|aurait pu) (?:pas|jamais)"
+         r" (?:être|etre|avoir été|avoir ete) (?:plus|mieux|davantage) (?:\w+ )?(?:heureux|heureuse|heureuses|content"
+         r"|contente|contents|satisfait|satisfaite|satisfaits|ravi|ravie|ravis|servi|servie)", 2.8,
+         "ne pourrais pas être plus heureux", negatable=False),
+    rule(r"(?:ne )?(?:pourrais|pourrait|pouvais|pouvait|peux|peut) (?:pas|jamais) (?:être|etre) pire", -2.8,
+         "ne pourrait pas être pire", negatable=False),
+    # "pas terrible", "pas top", "pas ouf": French understatement for "poor"
+    rule(r"pas (?:très |trop |si |vraiment )?(?:terrible|top|ouf|fou|génial|genial|fameux|folichon|glorieux)", -1.8,
+         "pas terrible", negatable=False),
+    rule(r"(?:aucun|pas de|sans) (?:remboursement|réponse|reponse|nouvelles|suivi|explication|excuse|excuses)", -2.2,
+         "pas de remboursement", negatable=False),
     rule(r"pas mal de", 0.0, "pas mal de", negatable=False),
     rule(r"pas mal", 1.2, "pas mal", negatable=False),
     rule(r"ne (?:\w+ )?(?:fonctionne|marche|démarre|charge|répond|s'allume|se allume)s? (?:plus|pas)", -2.5, "ne fonctionne plus", negatable=False),
@@ -130,4 +142,6 @@ def pack() -> LangPack:
         symbols=symbols(lexicon),
         is_negation=_is_negation,
         skip=frozenset({"ne", "plus"}),
+        post_negations=frozenset({"pas", "jamais", "plus", "guère", "point"}),
+        clause_words=frozenset({"et", "mais", "car", "parce", "puisque", "alors"}),
     )

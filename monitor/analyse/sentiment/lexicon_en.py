@@ -101,8 +101,33 @@ _NEG_AUX = (
     r"|hardly|still won't|still doesn't|still can't)"
 )
 
+#: Emoji whose VADER description carries no valence ("pouting face") but whose use is plain: anger,
+#: disgust, a thumbs-down. Shared by every language pack through :func:`emoji_valences`.
+EMOJI_OVERRIDES: dict[str, float] = {
+    "😡": -2.6, "🤬": -3.0, "👎": -2.2, "😠": -2.3, "😤": -1.6, "🤮": -2.6, "🤢": -2.0, "💩": -1.8,
+    "😒": -1.5, "😞": -1.8, "😩": -1.8, "😫": -1.8, "😖": -1.6, "😣": -1.4, "🙄": -1.0, "😑": -0.8,
+    "👍": 1.8, "🙏": 1.2, "💯": 1.6, "🥰": 2.6,
+}
+
+#: Conjunctions that open a new clause: a negation before them does not reach the words after.
+CLAUSE_WORDS = frozenset({"and", "but", "because", "although", "though", "however", "while"})
+
+_COULD_NOT = r"(?:couldn't|could not|couldnt|can't|cannot|can not|cant)"
+
 #: Complaint patterns that need context. Regexes run on the lower-cased, space-joined token stream.
 RULES = (
+    # comparatives of happiness: the negation denies that anything could be better, it is praise
+    rule(rf"{_COULD_NOT} (?:possibly )?(?:be|have been|get|ask for|wish for|hope for) (?:any |much |a )?(?:happier|more"
+         r" (?:happy|pleased|satisfied|thrilled|delighted|impressed)|better|more)", 2.8, "couldn't be happier",
+         negatable=False),
+    rule(rf"{_COULD_NOT} (?:say|speak) enough (?:good|great|nice|positive)? ?(?:things|about)", 2.8,
+         "can't say enough good things", negatable=False),
+    rule(rf"{_COULD_NOT} recommend (?:\w+ ){{0,3}}(?:enough|more|highly enough)", 2.8, "can't recommend enough",
+         negatable=False),
+    rule(rf"{_COULD_NOT} (?:possibly )?(?:be|get|have been) (?:any )?worse", -2.8, "couldn't be worse",
+         negatable=False),
+    rule(r"no (?:refund|refunds|compensation|apology|explanation|updates?|help|info|information|tracking|service"
+         r"|signal|internet|wifi|power|water|heating|hot water)", -2.0, "no refund", negatable=False),
     # the "no problems" class: a denied complaint is mild praise, not a complaint (VADER reads it negative)
     rule(r"(?:no|not|never|without|don't|didn't|haven't|hasn't|hadn't|havent|hasnt|have not|has not|had not"
          r"|did not|do not|wasn't|weren't|isn't|aren't|zero|nary) (?:\w+ ){0,2}(?:any |a |one |single |major |real"
@@ -275,7 +300,7 @@ def emoji_valences() -> dict[str, float]:
         total = sum(w for w in words if w is not None)
         if total:
             out[emoji] = max(-3.0, min(3.0, total))
-    return out
+    return {**out, **EMOJI_OVERRIDES}
 
 
 def split_emoji(text: str, emoji: Mapping[str, float]) -> str:
@@ -330,4 +355,5 @@ def pack() -> LangPack:
         prepare=lambda text: unstretch(split_emoji(text, emoji), lexicon),
         irrealis=IRREALIS,
         symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}) | LAUGHTER,
+        clause_words=CLAUSE_WORDS,
     )

@@ -110,7 +110,8 @@ class App:
             self.wake.set()
             return False
         self.rules = rules
-        self._analyzer = Analyzer(self.config, Router(rules), self._analyzer.scorer, self._analyzer.matcher)
+        # the scorer is rebuilt too, so a model written by `monitor train` takes effect on this reload
+        self._analyzer = Analyzer(self.config, Router(rules), None, self._analyzer.matcher)
         self.outbox.fallback = rules.default_targets
         log.info("rules reloaded", extra={"routes": len(rules.routes), "owners": len(rules.owners)})
         return True

@@ -126,6 +126,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE alerts ADD COLUMN first_response_at REAL;    -- first reply posted or marked replied
     ALTER TABLE alerts ADD COLUMN first_response_by TEXT;
     """,
+    # v7 (judgement): labels the learned sentiment layer trains on, owned by monitor.alerting.labels: Not-negative
+    # clicks, acknowledged/resolved alerts, `monitor label` and CSV imports. `key` makes every source idempotent.
+    """
+    CREATE TABLE labels (
+        id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, mention_id INTEGER, text TEXT NOT NULL, language TEXT,
+        negative INTEGER NOT NULL, origin TEXT NOT NULL, actor TEXT, at REAL NOT NULL);
+    CREATE INDEX labels_mention ON labels (mention_id);
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

@@ -262,11 +262,11 @@ def analyse_raw(
         contributions.append(Contribution(tok, valence, kind, i))
 
     # "thanks for the miserable trip": a thank-you followed in its clause by blame is a formula (or sarcasm)
-    thanked = [c for c in contributions if lower[c.index] in POLITE and c.valence > 0]
-    for c in thanked:
-        end = next((j for j in range(c.index, n) if ends[j]), n)
-        if any(o.index > c.index and o.index <= end and o.valence <= -1.5 for o in contributions):
-            c.valence, c.kind = 0.0, "politeness"
+    thanked = [t for t in contributions if lower[t.index] in POLITE and t.valence > 0]
+    for t in thanked:
+        end = next((j for j in range(t.index, n) if ends[j]), n)
+        if any(t.index < o.index <= end and o.valence <= -1.5 for o in contributions):
+            t.valence, t.kind = 0.0, "politeness"
 
     sarcasm = next((i for i, w in enumerate(lower) if w in SARCASM), None)
     if sarcasm is not None:

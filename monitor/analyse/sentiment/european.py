@@ -15,7 +15,7 @@ Negation per language: pre-posed negators ("nicht gut", "no funciona", "non funz
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 from monitor.analyse.sentiment.engine import B_INCR, LangPack, Rule, rule
@@ -250,7 +250,7 @@ _ENDINGS = {
 }
 
 
-def _make_lookup(code: str):  # type: ignore[no-untyped-def]
+def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]:
     endings = _ENDINGS[code]
     vowel_swap = code in ("es", "it", "pt")
 

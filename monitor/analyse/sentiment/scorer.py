@@ -29,10 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-
-from pathlib import Path
 
 from monitor.analyse.issues import IssueClassifier
 from monitor.analyse.language import detect_language

@@ -260,7 +260,7 @@ RULES = (
     # service
     rule(r"(?:customer |tech |technical )?(?:service|support) (?:was|is|were|are) (?:\w+ )?(?:useless|rude|unhelpful"
          r"|terrible|awful|a joke|nonexistent|non-existent)", -2.6, "bad support"),
-    rule(r"no (?:one|body) (?:answers|answered|responds|responded|replies|replied|helps|helped|cares|called)", -2.4,
+    rule(r"(?:no one|nobody|noone|no body) (?:answers|answered|responds|responded|replies|replied|helps|helped|cares|called)", -2.4,
          "nobody answers"),
     rule(r"(?:never|no) (?:got |received )?(?:a )?(?:response|reply|answer|call back|callback)", -2.2, "no reply"),
     rule(r"never again", -2.8, negatable=False),

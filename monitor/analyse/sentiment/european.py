@@ -157,6 +157,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"no (?:me |nos |le )?(?:funciona|funcionan|anda|arranca|carga|responde|enciende|sirve|llega|llegó"
              r"|ha llegado|han llegado|devuelven|contestan|responden|atienden)", -2.5, "no funciona",
              negatable=False),
+        rule(r"(?:nunca|todavía no|aún no|aun no|no) (?:me |nos )?(?:ha |han |he )?(?:llegó|llegado|llegaron|recibí"
+             r"|recibido|entregado|entregaron|devuelto|reembolsado)", -2.4, "nunca llegó", negatable=False),
         rule(r"(?:sigo|seguimos|llevo|llevamos) (?:\w+ ){0,3}(?:esperando|sin)", -2.4, "sigo esperando",
              negatable=False),
         rule(r"(?:todavía|aún|aun) (?:no|sin|nada|estoy esperando)", -2.2, "todavía no", negatable=False),
@@ -178,6 +180,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
            (
         rule(r"non (?:mi |ci |si )?(?:funziona|funzionano|va|parte|carica|risponde|rispondono|accende|arriva"
              r"|è arrivato|è arrivata|sono arrivati|rimborsano)", -2.5, "non funziona", negatable=False),
+        rule(r"(?:non|mai) (?:mi |ci )?(?:è |sono |ho |hanno )?(?:mai |ancora )?(?:arrivat\w*|consegnat\w*|ricevut\w*"
+             r"|rimborsat\w*)", -2.4, "non è mai arrivato", negatable=False),
         rule(r"(?:sto ancora|ancora|da) (?:\w+ ){0,2}(?:aspettando|in attesa|giorni|settimane|mesi)", -2.2,
              "sto ancora aspettando", negatable=False),
         rule(r"(?:ancora|tuttora) (?:non|nessun|nessuna|niente)", -2.2, "ancora niente", negatable=False),
@@ -199,6 +203,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
            (
         rule(r"(?:não|nao) (?:\w+ )?(?:funciona|funcionam|liga|carrega|responde|respondem|chegou|chega|entregaram"
              r"|atende|atendem|devolveram|resolveram|resolve)", -2.5, "não funciona", negatable=False),
+        rule(r"nunca (?:\w+ )?(?:chegou|chegaram|recebi|entregaram|devolveram|reembolsaram|responderam)", -2.4,
+             "nunca chegou", negatable=False),
         rule(r"(?:ainda|até agora) (?:não|nao|nada|sem|esperando)", -2.2, "ainda não", negatable=False),
         rule(r"(?:esperando|aguardando|espero) (?:\w+ ){0,2}(?:há|faz|desde|dias|semanas|meses)", -2.2,
              "esperando há dias", negatable=False),

@@ -1,10 +1,12 @@
 """German, Spanish, Italian, Portuguese and Dutch packs: a customer-experience lexicon and complaint rules.
 
-Why hand-written lists rather than a translated VADER: complaints to brands use a small, stable vocabulary
-(broken, refund, waiting, cancelled, never again, outage, rude, scam) plus the everyday praise and blame
-words, and a machine-translated 7,500-word lexicon brings thousands of wrong senses with it. These lists were
-written for this project (no third-party data, same licence as the code) and stay small on purpose: every
-entry is a general word of praise or blame, never a line of an evaluation set. A word the lexicon lacks
+Each language has a hand-written customer-experience list (below: written for this project, same licence
+as the code), because complaints to brands use a small, stable vocabulary (broken, refund, waiting,
+cancelled, never again, outage, rude, scam) that general lexicons score timidly or not at all. Where a
+general lexicon with a licence that allows shipping exists it is loaded underneath (the hand-written entries
+win): Portuguese from LeIA (a VADER adaptation, MIT, ``data/pt_lexicon.tsv``), Dutch from Pattern's
+adjective lexicon (PDDL, ``data/nl_lexicon.tsv``); see the ``LICENSE-*`` files beside them. Every entry
+is a general word of praise or blame, never a line of an evaluation set. A word the lexicon lacks
 retries without accents and without a plural/gender/case ending (``_lookup``), which covers most inflection.
 
 Negation per language: pre-posed negators ("nicht gut", "no funciona", "non funziona", "não chegou",
@@ -17,6 +19,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Mapping
 from functools import lru_cache
+from importlib import resources
 
 from monitor.analyse.sentiment.engine import B_INCR, LangPack, Rule, rule
 from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
@@ -280,9 +283,25 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
     return lookup
 
 
+def _shipped(code: str) -> dict[str, float]:
+    """A third-party lexicon shipped as ``data/<code>_lexicon.tsv`` (word TAB valence), when there is one."""
+    path = resources.files("monitor.analyse.sentiment").joinpath(f"data/{code}_lexicon.tsv")
+    if not path.is_file():
+        return {}
+    out: dict[str, float] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, sep, value = line.partition("\t")
+        if sep and not line.startswith("#"):
+            try:
+                out[word] = float(value)
+            except ValueError:
+                continue
+    return out
+
+
 def _lexicon(code: str) -> dict[str, float]:
     words = {"de": DE, "es": ES, "it": IT, "pt": PT, "nl": NL}[code]
-    base = dict(words)
+    base = {**_shipped(code), **words}     # the hand-written customer-experience entries win
     return {**{_strip_accents(k): v for k, v in base.items()}, **base}
 
 

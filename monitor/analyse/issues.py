@@ -8,7 +8,9 @@ explainable ("issue security: 'hacked'"). Each cue is a word *stem* matched at a
 ("fee=" must not find "feedback", "charge=" not "charger").
 
 When cues of several types are present, the type with the most cue hits wins, ties broken by
-:data:`PRIORITY` (a hacked account that also mentions a refund is a security issue first). Thread-safe:
+:data:`PRIORITY` (a hacked account that also mentions a refund is a security issue first). ``support`` is
+the channel more often than the subject ("charged twice and no answer from support" is a billing issue), so
+it is the type only when no other type has a cue. Thread-safe:
 everything is built in ``__init__`` and never mutated.
 """
 
@@ -25,6 +27,7 @@ PRIORITY = ("security", "safety", "outage", "billing", "delivery", "defect", "su
 #: Built-in cue stems per type, every scored language mixed (a stem rarely means something else elsewhere).
 CUES: dict[str, tuple[str, ...]] = {
     "security": (
+        "eingeloggt", "auf meine kosten", "gestohlen", "geklaut", "robad", "robaron", "rubat", "roubad", "roubaram", "ingelogd", "zonder toestemming", "without my permission", "logged into my account",
         "hack", "breach", "data leak", "leaked", "phishing", "unauthori", "compromised", "stolen account",
         "account was stolen", "password", "identity theft", "fraud", "scam", "malware", "2fa=",
         "piraté", "piratage", "fuite de données", "vol de données", "usurpation", "arnaque", "escroquer",
@@ -35,6 +38,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "datalek", "oplicht", "wachtwoord", "fraude",
     ),
     "safety": (
+        "derriti", "derretid", "estufou", "estufad", "gesmolten", "geschmolzen", "verschmort", "melted",
         "fire=", "caught fire", "burn=", "smoke", "explod", "overheat", "injur", "hurt=", "hospital", "unsafe",
         "dangerous", "hazard", "electric shock", "shocked me", "recall", "choking", "food poisoning", "sick after",
         "incendie", "feu=", "brûl", "fumée", "explos", "surchauff", "blessé", "dangereu", "rappel=", "intoxication",
@@ -45,6 +49,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "vuur=", "verbrand", "rook=", "ontplof", "oververhit", "gewond", "gevaarlijk", "terugroep",
     ),
     "outage": (
+        "geht nichts", "geht gar nichts", "kein netz", "netz komplett", "stromausfall", "sin luz", "sin línea", "è giù", "sono giù", "senza linea", "senza rete", "sem luz", "sem sinal", "geen internet", "geen bereik", "geen stroom",
         "outage", "is down", "are down", "went down", "down again", "not loading", "won't load", "offline",
         "service down", "servers", "server", "503", "500 error", "no service", "no signal", "no internet",
         "can't log in", "cannot log in", "can't login", "unable to log",
@@ -53,15 +58,16 @@ CUES: dict[str, tuple[str, ...]] = {
         "caído", "caída", "sin servicio", "fuera de servicio", "sin conexión", "sin internet", "servidor",
         "disservizio", "fuori servizio", "non funziona l'app", "in tilt", "senza connessione", "senza linea",
         "fora do ar", "caiu=", "sem sinal", "sem internet", "sem serviço", "servidor",
-        "storing", "ligt plat", "ligt eruit", "plat=", "geen internet", "geen bereik",
+        "storing", "ligt plat", "ligt eruit", "ligt er uit", "ligt er weer uit", "ligt er alweer uit", "plat=", "geen internet", "geen bereik",
     ),
     "billing": (
+        "siguen cobrando", "continuam cobrando", "autorizzat", "cuota", "kündigung", "opzegging", "baja=", "plano=",
         "refund", "charged", "charge=", "overcharg", "billing", "bill=", "invoice", "payment", "money back", "paid=",
         "subscription", "fee=", "price=", "debited", "chargeback", "cancel my subscription",
         "rembours", "débité", "prélev", "factur", "paiement", "payé", "abonnement", "frais=", "prix=",
         "rückerstatt", "erstatt", "abgebucht", "rechnung", "zahlung", "bezahlt", "gebühr", "abo=", "geld zurück",
         "preis=", "kündig",
-        "reembols", "cobrad", "cobro", "cobran", "factura", "pago=", "pagado", "cargo=", "suscripción", "precio",
+        "reembols", "cobrad", "cobro", "cobran", "cobrar", "cobraron", "cobré", "cobró", "factura", "pago=", "pagado", "cargo=", "suscripción", "precio",
         "devolución del dinero", "dinero",
         "rimbors", "addebit", "fattur", "pagament", "pagato", "abbonamento", "prezzo", "soldi",
         "reembolso", "estorno", "cobrança", "cobraram", "fatura", "pagamento", "paguei", "assinatura", "preço",
@@ -70,6 +76,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "prijs",
     ),
     "delivery": (
+        "reparto", "sendung", "verteilzentrum", "encomenda", "bezorgd",
         "deliver", "package", "parcel", "shipping", "shipment", "shipped", "tracking", "courier", "arrived",
         "never arrived", "order=", "lost in transit", "late=", "wrong item", "missing item",
         "livr", "colis", "commande", "expédi", "suivi", "transporteur", "reçu", "arrivé",
@@ -80,6 +87,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "bezorg", "pakket", "levering", "geleverd", "bestelling", "verzend", "aangekomen", "ontvangen",
     ),
     "defect": (
+        "stürzt", "abstürz", "se spegne", "si è spento", "desliga", "valt uit", "valt steeds uit", "loopt vast", "pierde agua", "scadente",
         "broken", "broke", "defect", "faulty", "stopped working", "doesn't work", "does not work", "crash",
         "bug=", "glitch", "cracked", "damaged", "died=", "dead=", "won't turn on", "battery", "screen", "leak",
         "malfunction", "quality", "fell apart", "not working", "update",
@@ -96,6 +104,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "kapot", "defect", "werkt niet", "beschadigd", "fout=", "accu=", "scherm", "kwaliteit", "update",
     ),
     "support": (
+        "aufgelegt", "cuelgan", "colgaron", "nessuno si è degnato", "ninguém me atendeu", "in de wacht", "opgehangen", "warteschleife",
         "customer service", "support", "no reply", "no response", "nobody answers", "no one answers", "on hold",
         "rude", "unhelpful", "agent=", "call center", "callback", "call back", "called back", "chat=", "ticket",
         "email", "complaint", "staff", "waiting for an answer",
@@ -151,5 +160,7 @@ class IssueClassifier:
             counts.setdefault(self._type[m.group(0)], []).append(m.group(0))
         if not counts:
             return None
+        if len(counts) > 1:
+            counts.pop("support", None)
         best = min(counts, key=lambda t: (-len(counts[t]), self._rank[t]))
         return IssueHit(best, tuple(dict.fromkeys(counts[best])))

@@ -40,6 +40,9 @@ def _words(spec: str) -> dict[str, float]:
 _NEG_STRONG, _NEG, _NEG_MILD, _POS, _POS_STRONG = -2.6, -2.0, -1.3, 1.8, 2.6
 
 DE = _words("""
+abgestürzt:-2.0 eingefroren:-1.6 gesperrt:-1.6 blockiert:-1.4 aufgelegt:-1.6 warteschleife:-1.6 unberechtigt:-2.0
+gestohlen:-2.4 geklaut:-2.4 missbraucht:-2.2 funkloch:-1.8 stromausfall:-2.2 netzausfall:-2.2 verschwunden:-1.6
+ungefragt:-1.6 unerlaubt:-2.0 geschmolzen:-2.2 verschmort:-2.4 rauch:-1.4 explodiert:-2.6 kratzer:-1.2
 schlecht:-2.2 schlechter schlechteste schlechtesten miserabel:-2.6 katastrophe katastrophal furchtbar schrecklich
 grauenhaft grottig unverschämt:-2.4 unmöglich frechheit skandal skandalös enttäuscht:-2.2 enttäuschend
 enttäuschung ärgerlich:-1.8 ärgern verärgert wütend sauer:-1.6 nervig:-1.6 genervt nervt kaputt:-2.2 defekt
@@ -58,6 +61,9 @@ freundlich:1.8 hilfreich:1.8 zuverlässig:1.8 schön:1.9 gerne:1.2 gern:1.2 spit
 """)
 
 ES = _words("""
+colgaron:-1.8 cuelgan:-1.8 colgado:-1.4 bloqueado:-1.6 bloqueada:-1.6 robado:-2.4 robada:-2.4 robaron:-2.4
+derretido:-2.4 derritió:-2.4 quemó:-2.2 humo:-1.6 calienta:-1.2 calentó:-1.4 explotó:-2.6 sobrecalienta:-2.0
+desaparecido:-1.6 extraviado:-1.8 extraviada:-1.8 indebido:-2.2 indebida:-2.2 cuelga:-1.6 congela:-1.4
 malo:-2.2 mala malos malas peor:-2.6 pésimo:-2.8 pésima horrible:-2.6 terrible:-2.6 fatal:-2.4 desastre:-2.6
 vergüenza:-2.2 vergonzoso:-2.4 lamentable:-2.4 decepción:-2.2 decepcionado decepcionada decepcionante
 molesto:-1.8 molesta enfadado:-2.0 enfadada harto:-2.0 harta cabreado:-2.2 indignado:-2.2 roto:-2.2 rota
@@ -76,6 +82,9 @@ rápida amable:1.8 útil:1.6 fiable:1.8 bonito:1.8 bonita guay:2.0 top:1.8 súpe
 """)
 
 IT = _words("""
+scadente:-2.2 scadenti bloccato:-1.6 bloccata:-1.6 rubato:-2.4 rubata:-2.4 rubati:-2.4 spento:-1.0 spegne:-1.4
+bruciato:-2.2 bruciata:-2.2 fumo:-1.6 esploso:-2.6 surriscalda:-2.0 smarrito:-1.8 smarrita:-1.8 sparito:-1.6
+sparita:-1.6 indebito:-2.2 indebita:-2.2 riattaccato:-1.6 crasha:-1.8 impalla:-1.8
 cattivo:-2.0 cattiva pessimo:-2.8 pessima pessimi peggiore:-2.6 peggio:-2.4 orribile:-2.6 terribile:-2.6
 schifo:-2.8 schifoso:-2.8 vergogna:-2.4 vergognoso:-2.4 scandaloso:-2.6 deluso:-2.2 delusa delusione
 deludente arrabbiato:-2.2 arrabbiata furioso:-2.4 stufo:-2.0 stufa rotto:-2.2 rotta rotti danneggiato:-2.0
@@ -92,6 +101,9 @@ gentilissimi:2.4 utile:1.6 affidabile:1.8 super:2.0 top:1.8 stupendo:2.6 grande:
 """)
 
 PT = _words("""
+travou:-1.8 trava:-1.4 travando:-1.8 bloqueado:-1.6 bloqueada:-1.6 roubado:-2.4 roubada:-2.4 roubaram:-2.4
+clonado:-2.4 clonaram:-2.4 estufou:-2.2 estufada:-2.2 fumaça:-1.6 queimou:-2.2 explodiu:-2.6 superaquece:-2.0
+sumiu:-1.6 extraviado:-1.8 extraviada:-1.8 indevida:-2.2 indevido:-2.2 desligou:-1.4 desliga:-1.0
 mau:-2.0 má ruim:-2.2 péssimo:-2.8 péssima pior:-2.6 horrível:-2.6 terrível:-2.6 vergonha:-2.4
 vergonhoso:-2.4 lamentável:-2.4 decepção:-2.2 decepcionado decepcionada decepcionante chateado:-1.8 chateada
 irritado:-2.0 revoltado:-2.4 revoltada furioso:-2.4 cansado:-1.0 quebrado:-2.2 quebrada quebrou:-2.2
@@ -110,6 +122,8 @@ lindo:2.0 linda top:1.8 show:1.8 parabéns:2.2 legal:1.6
 """)
 
 NL = _words("""
+vastgelopen:-1.8 crasht:-1.8 geblokkeerd:-1.6 gestolen:-2.4 opgehangen:-1.6 oververhit:-2.0 gesmolten:-2.2
+verbrand:-2.2 rook:-1.4 ontploft:-2.6 zoekgeraakt:-1.8 verdwenen:-1.6 onterecht:-2.0 ongevraagd:-1.6
 slecht:-2.2 slechte slechter slechtste waardeloos:-2.6 waardeloze belabberd:-2.4 verschrikkelijk:-2.6
 vreselijk:-2.6 afschuwelijk:-2.6 schandalig:-2.6 schande:-2.4 teleurgesteld:-2.2 teleurstellend
 teleurstelling boos:-2.0 woedend:-2.4 geïrriteerd:-1.8 kapot:-2.2 stuk:-1.0 beschadigd:-2.0 defect:-2.0
@@ -135,6 +149,12 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "de": ("nicht nie niemals kein keine keinen keinem keiner keines nichts ohne weder", "nicht nie niemals",
            "sehr so total extrem echt wirklich absolut völlig komplett richtig mega voll ganz besonders",
            "etwas ziemlich kaum fast", "aber jedoch sondern", "und weil denn obwohl", (
+        rule(r"(?:geht|läuft|funktioniert) (?:\w+ ){0,2}(?:gar )?nichts(?: mehr)?", -2.4, "geht nichts mehr", negatable=False),
+        rule(r"(?:kein|keinen|ohne) (?:netz|internet|empfang|strom|wlan|verbindung|zugriff)", -2.2, "kein netz", negatable=False),
+        rule(r"(?:trotz|nach) (?:der |meiner )?kündigung (?:\w+ ){0,3}(?:abgebucht|berechnet|bezahlt|geld)", -2.6, "trotz kündigung abgebucht", negatable=False),
+        rule(r"(?:hängt|steckt|liegt) (?:\w+ ){0,4}(?:fest|rum)", -1.8, "hängt fest", negatable=False),
+        rule(r"(?:in der|in die) warteschleife", -1.8, "in der warteschleife", negatable=False),
+        rule(r"(?:auf meine kosten|in meinem namen|ohne meine zustimmung)", -2.2, "auf meine kosten", negatable=False),
         rule(r"(?:funktioniert|geht|läuft|lädt|startet|reagiert) (?:\w+ )?(?:nicht|nie|überhaupt nicht)(?: mehr)?",
              -2.5, "funktioniert nicht", negatable=False),
         rule(r"(?:nicht|nie|kein) (?:mehr )?(?:funktioniert|angekommen|geliefert|erhalten|bekommen|erstattet)",
@@ -157,6 +177,11 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "es": ("no nunca jamás jamas nada ningún ninguna ninguno sin ni tampoco", "", "muy tan super súper"
            " realmente totalmente completamente absolutamente demasiado bastante re", "algo poco casi apenas",
            "pero sino aunque", "y porque pues", (
+        rule(r"(?:me |nos )?(?:siguen|sigue|continúan|continua|continúa) cobrando", -2.6, "me siguen cobrando", negatable=False),
+        rule(r"sin (?:luz|agua|gas|internet|línea|linea|cobertura|conexión|conexion|señal|senal|servicio)", -2.2, "sin luz", negatable=False),
+        rule(r"no (?:aparece|aparecen|llega|llegan|carga|cargan|abre|abren|enciende|sale)", -2.0, "no aparece", negatable=False),
+        rule(r"(?:me |nos )?(?:cuelgan|colgaron|colgó|han colgado)", -2.0, "me cuelgan", negatable=False),
+        rule(r"(?:se )?(?:derritió|quemó|incendió|calentó|prendió fuego)", -2.2, "se derritió", negatable=False),
         rule(r"no (?:me |nos |le )?(?:funciona|funcionan|anda|arranca|carga|responde|enciende|sirve|llega|llegó"
              r"|ha llegado|han llegado|devuelven|contestan|responden|atienden)", -2.5, "no funciona",
              negatable=False),
@@ -181,6 +206,11 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "it": ("non mai niente nulla nessun nessuno nessuna senza né", "", "molto tanto troppo davvero veramente"
            " proprio assolutamente completamente super", "poco quasi abbastanza", "ma però invece", "e perché",
            (
+        rule(r"(?:è|sono) giù", -2.2, "è giù", negatable=False),
+        rule(r"(?:non ho mai|senza (?:la mia )?|mai) autorizzat\w*", -2.4, "mai autorizzato", negatable=False),
+        rule(r"nessuno (?:si è degnato|si degna|mi ha risposto|risponde|mi risponde|ci risponde|richiama)", -2.4, "nessuno risponde", negatable=False),
+        rule(r"(?:si è|si sono|si) (?:spento|spenta|spenti|bloccato|bloccata|rotto|rotta|bruciato|bruciata)", -2.0, "si è spento", negatable=False),
+        rule(r"senza (?:linea|rete|internet|corrente|luce|segnale|connessione|servizio)", -2.2, "senza linea", negatable=False),
         rule(r"non (?:mi |ci |si )?(?:funziona|funzionano|va|parte|carica|risponde|rispondono|accende|arriva"
              r"|è arrivato|è arrivata|sono arrivati|rimborsano)", -2.5, "non funziona", negatable=False),
         rule(r"(?:non|mai) (?:mi |ci )?(?:è |sono |ho |hanno )?(?:mai |ancora )?(?:arrivat\w*|consegnat\w*|ricevut\w*"
@@ -204,6 +234,11 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "pt": ("não nao nunca jamais nada nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente"
            " completamente absolutamente demais bastante", "pouco quase", "mas porém porem contudo", "e porque",
            (
+        rule(r"(?:continuam|continua|seguem|segue) (?:me )?cobrando", -2.6, "continuam cobrando", negatable=False),
+        rule(r"ningu[ée]m (?:me |nos )?(?:atende|atendeu|responde|respondeu|resolve|resolveu|liga|ligou)", -2.4, "ninguém atendeu", negatable=False),
+        rule(r"(?:parad[oa]|travad[oa]) (?:há|faz|desde)", -2.0, "parada há dias", negatable=False),
+        rule(r"(?:desliga|desligou|reinicia|reiniciou) sozinh[oa]", -2.2, "desliga sozinho", negatable=False),
+        rule(r"sem (?:luz|água|agua|internet|sinal|linha|conexão|conexao|serviço|servico|energia)", -2.2, "sem luz", negatable=False),
         rule(r"(?:não|nao) (?:\w+ )?(?:funciona|funcionam|liga|carrega|responde|respondem|chegou|chega|entregaram"
              r"|atende|atendem|devolveram|resolveram|resolve)", -2.5, "não funciona", negatable=False),
         rule(r"nunca (?:\w+ )?(?:chegou|chegaram|recebi|entregaram|devolveram|reembolsaram|responderam)", -2.4,
@@ -228,6 +263,13 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "nl": ("niet nooit geen niks niets zonder noch", "niet nooit", "heel erg zeer echt zo super totaal"
            " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",
            (
+        rule(r"(?:niks|niets|nog niks|nog niets) (?:\w+ )?(?:gekregen|ontvangen|gehoord)", -2.2, "niks ontvangen", negatable=False),
+        rule(r"geen (?:internet|bereik|verbinding|stroom|netwerk|signaal|wifi|tv|beeld)", -2.2, "geen internet", negatable=False),
+        rule(r"(?:valt|viel|vallen) (?:\w+ ){0,2}uit", -2.0, "valt steeds uit", negatable=False),
+        rule(r"(?:in de wacht|opgehangen|hing (?:\w+ )?op|hangen ze op)", -1.8, "in de wacht", negatable=False),
+        rule(r"(?:klaar met|helemaal klaar met|ben het zat|ben het beu|spuugzat)", -2.4, "klaar met", negatable=False),
+        rule(r"(?:loopt|liep|blijft) (?:\w+ )?(?:vast|hangen)", -1.8, "loopt vast", negatable=False),
+        rule(r"zonder (?:mijn )?toestemming", -2.2, "zonder toestemming", negatable=False),
         rule(r"(?:werkt|doet|start|laadt|reageert|functioneert) (?:\w+ ){0,2}(?:niet|nooit)(?: meer)?", -2.5,
              "werkt niet", negatable=False),
         rule(r"(?:niet|nooit|nog niet) (?:\w+ )?(?:ontvangen|geleverd|aangekomen|bezorgd|terugbetaald|teruggestort)",

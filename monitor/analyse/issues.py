@@ -27,6 +27,7 @@ PRIORITY = ("security", "safety", "outage", "billing", "delivery", "defect", "su
 #: Built-in cue stems per type, every scored language mixed (a stem rarely means something else elsewhere).
 CUES: dict[str, tuple[str, ...]] = {
     "security": (
+        "sin mi permiso", "senza autorizzazione", "sem minha autorização", "zonder toestemming", "without my consent", "usato la mia carta",
         "eingeloggt", "auf meine kosten", "gestohlen", "geklaut", "robad", "robaron", "rubat", "roubad", "roubaram", "ingelogd", "zonder toestemming", "without my permission", "logged into my account",
         "hack", "breach", "data leak", "leaked", "phishing", "unauthori", "compromised", "stolen account",
         "account was stolen", "password", "identity theft", "fraud", "scam", "malware", "2fa=",
@@ -38,6 +39,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "datalek", "oplicht", "wachtwoord", "fraude",
     ),
     "safety": (
+        "so hot", "so heiß", "tan caliente", "così caldo", "esquentou", "zo heet", "feuer gefangen", "preso fuoco", "prendió fuego", "pegou fogo", "vlam gevat", "caught fire", "derreteu", "melted", "hinchó", "fumaça", "roken",
         "derriti", "derretid", "estufou", "estufad", "gesmolten", "geschmolzen", "verschmort", "melted",
         "fire=", "caught fire", "burn=", "smoke", "explod", "overheat", "injur", "hurt=", "hospital", "unsafe",
         "dangerous", "hazard", "electric shock", "shocked me", "recall", "choking", "food poisoning", "sick after",
@@ -49,6 +51,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "vuur=", "verbrand", "rook=", "ontplof", "oververhit", "gewond", "gevaarlijk", "terugroep",
     ),
     "outage": (
+        "can't log in", "impossibile accedere", "no puedo entrar", "não consigo entrar", "kan niet inloggen", "kann mich nicht einloggen", "se ha caído", "internetstörung", "niets laadt", "503=",
         "geht nichts", "geht gar nichts", "kein netz", "netz komplett", "stromausfall", "sin luz", "sin línea", "è giù", "sono giù", "senza linea", "senza rete", "sem luz", "sem sinal", "geen internet", "geen bereik", "geen stroom",
         "outage", "is down", "are down", "went down", "down again", "not loading", "won't load", "offline",
         "service down", "servers", "server", "503", "500 error", "no service", "no signal", "no internet",
@@ -61,6 +64,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "storing", "ligt plat", "ligt eruit", "ligt er uit", "ligt er weer uit", "ligt er alweer uit", "plat=", "geen internet", "geen bereik",
     ),
     "billing": (
+        "contratei", "contraté", "never ordered", "still taking money", "still charging", "nie bestellt", "mai ordinato", "nooit besteld", "in rekening", "zieht", "geld ein", "cargado", "pagato due volte",
         "siguen cobrando", "continuam cobrando", "autorizzat", "cuota", "kündigung", "opzegging", "baja=", "plano=",
         "refund", "charged", "charge=", "overcharg", "billing", "bill=", "invoice", "payment", "money back", "paid=",
         "subscription", "fee=", "price=", "debited", "chargeback", "cancel my subscription",
@@ -76,6 +80,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "prijs",
     ),
     "delivery": (
+        "says delivered", "marked as delivered", "zugestellt", "entregado", "consegnato", "entregue", "bezorgd", "repartidor", "endereço", "dirección", "parcel",
         "reparto", "sendung", "verteilzentrum", "encomenda", "bezorgd",
         "deliver", "package", "parcel", "shipping", "shipment", "shipped", "tracking", "courier", "arrived",
         "never arrived", "order=", "lost in transit", "late=", "wrong item", "missing item",
@@ -87,6 +92,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "bezorg", "pakket", "levering", "geleverd", "bestelling", "verzend", "aangekomen", "ontvangen",
     ),
     "defect": (
+        "dejó de funcionar", "ha smesso di funzionare", "smesso di funzionare", "parou de", "gestopt met werken", "doet het niet meer", "kaputt gegangen", "se rompió",
         "stürzt", "abstürz", "se spegne", "si è spento", "desliga", "valt uit", "valt steeds uit", "loopt vast", "pierde agua", "scadente",
         "broken", "broke", "defect", "faulty", "stopped working", "doesn't work", "does not work", "crash",
         "bug=", "glitch", "cracked", "damaged", "died=", "dead=", "won't turn on", "battery", "screen", "leak",
@@ -104,6 +110,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "kapot", "defect", "werkt niet", "beschadigd", "fout=", "accu=", "scherm", "kwaliteit", "update",
     ),
     "support": (
+        "nadie contesta", "niemand neemt", "niemand geht ran", "cai a ligação", "rimbalzat", "chat=",
         "aufgelegt", "cuelgan", "colgaron", "nessuno si è degnato", "ninguém me atendeu", "in de wacht", "opgehangen", "warteschleife",
         "customer service", "support", "no reply", "no response", "nobody answers", "no one answers", "on hold",
         "rude", "unhelpful", "agent=", "call center", "callback", "call back", "called back", "chat=", "ticket",

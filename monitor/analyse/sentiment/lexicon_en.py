@@ -126,6 +126,16 @@ RULES = (
          negatable=False),
     rule(rf"{_COULD_NOT} (?:possibly )?(?:be|get|have been) (?:any )?worse", -2.8, "couldn't be worse",
          negatable=False),
+    # complaints told as facts: charged without consent, "delivered" but nothing came, cannot log in
+    rule(r"(?:never|didn't|did not|haven't|have not) (?:\w+ )?(?:ordered|authori[sz]ed|signed up|subscribed|agreed|asked"
+         r" for|requested|made)", -1.8, "never ordered", negatable=False),
+    rule(r"(?:says|said|shows|showing|marked|listed) (?:as |it was |it's |its )?delivered", -2.0, "says delivered",
+         negatable=False),
+    rule(r"where (?:is|are|the hell is) my (?:order|parcel|package|refund|money|delivery)", -2.0, "where is my order",
+         negatable=False),
+    rule(r"(?:can't|cannot|can not|unable to|couldn't) (?:\w+ )?(?:log ?in|sign in|get into|access|login|pay)", -2.0,
+         "can't log in", negatable=False),
+    rule(r"(?:still|keep|keeps|kept) (?:taking|charging|billing|debiting)", -2.4, "still charging", negatable=False),
     rule(r"no (?:refund|refunds|compensation|apology|explanation|updates?|help|info|information|tracking|service"
          r"|signal|internet|wifi|power|water|heating|hot water)", -2.0, "no refund", negatable=False),
     # the "no problems" class: a denied complaint is mild praise, not a complaint (VADER reads it negative)

@@ -7,8 +7,9 @@ explainable ("issue security: 'hacked'"). Each cue is a word *stem* matched at a
 "refunded", "refunds"), lower-cased and accent-folded on both sides; a cue ending in ``=`` is a whole word
 ("fee=" must not find "feedback", "charge=" not "charger").
 
-When cues of several types are present, the type with the most cue hits wins, ties broken by
-:data:`PRIORITY` (a hacked account that also mentions a refund is a security issue first). ``support`` is
+A security or safety cue decides the type whatever else is mentioned (a hacked account that also mentions
+payments is a security issue first); otherwise the type with the most cue hits wins, ties broken by
+:data:`PRIORITY`. ``support`` is
 the channel more often than the subject ("charged twice and no answer from support" is a billing issue), so
 it is the type only when no other type has a cue. Thread-safe:
 everything is built in ``__init__`` and never mutated.
@@ -27,6 +28,7 @@ PRIORITY = ("security", "safety", "outage", "billing", "delivery", "defect", "su
 #: Built-in cue stems per type, every scored language mixed (a stem rarely means something else elsewhere).
 CUES: dict[str, tuple[str, ...]] = {
     "security": (
+        "password was changed", "password changed", "wachtwoord veranderd",
         "sin mi permiso", "senza autorizzazione", "sem minha autorização", "zonder toestemming", "without my consent", "usato la mia carta",
         "eingeloggt", "auf meine kosten", "gestohlen", "geklaut", "robad", "robaron", "rubat", "roubad", "roubaram", "ingelogd", "zonder toestemming", "without my permission", "logged into my account",
         "hack", "breach", "data leak", "leaked", "phishing", "unauthori", "compromised", "stolen account",
@@ -51,6 +53,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "vuur=", "verbrand", "rook=", "ontplof", "oververhit", "gewond", "gevaarlijk", "terugroep",
     ),
     "outage": (
+        "coupé", "nichts geht", "impossible de se connecter",
         "can't log in", "impossibile accedere", "no puedo entrar", "não consigo entrar", "kan niet inloggen", "kann mich nicht einloggen", "se ha caído", "internetstörung", "niets laadt", "503=",
         "geht nichts", "geht gar nichts", "kein netz", "netz komplett", "stromausfall", "sin luz", "sin línea", "è giù", "sono giù", "senza linea", "senza rete", "sem luz", "sem sinal", "geen internet", "geen bereik", "geen stroom",
         "outage", "is down", "are down", "went down", "down again", "not loading", "won't load", "offline",
@@ -110,6 +113,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "kapot", "defect", "werkt niet", "beschadigd", "fout=", "accu=", "scherm", "kwaliteit", "update",
     ),
     "support": (
+        "personne ne répond", "répond pas", "rückmeldung", "mail=",
         "nadie contesta", "niemand neemt", "niemand geht ran", "cai a ligação", "rimbalzat", "chat=",
         "aufgelegt", "cuelgan", "colgaron", "nessuno si è degnato", "ninguém me atendeu", "in de wacht", "opgehangen", "warteschleife",
         "customer service", "support", "no reply", "no response", "nobody answers", "no one answers", "on hold",
@@ -167,6 +171,9 @@ class IssueClassifier:
             counts.setdefault(self._type[m.group(0)], []).append(m.group(0))
         if not counts:
             return None
+        for urgent in ("security", "safety"):     # whatever else is mentioned, these need their people first
+            if urgent in counts:
+                return IssueHit(urgent, tuple(dict.fromkeys(counts[urgent])))
         if len(counts) > 1:
             counts.pop("support", None)
         best = min(counts, key=lambda t: (-len(counts[t]), self._rank[t]))

@@ -149,6 +149,9 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "de": ("nicht nie niemals kein keine keinen keinem keiner keines nichts ohne weder", "nicht nie niemals",
            "sehr so total extrem echt wirklich absolut völlig komplett richtig mega voll ganz besonders",
            "etwas ziemlich kaum fast", "aber jedoch sondern", "und weil denn obwohl", (
+        rule(r"(?:doppelt|zweimal|zu viel) (?:\w+ ){0,3}(?:geld|abgebucht|berechnet|eingezogen|belastet|bezahlt|gezahlt)", -2.4, "doppelt geld eingezogen", negatable=False),
+        rule(r"(?:keine|ohne) (?:\w+ )?(?:rückmeldung|reaktion|antwort)", -2.2, "keine rückmeldung", negatable=False),
+        rule(r"nichts geht(?: mehr)?", -2.4, "nichts geht", negatable=False),
         rule(r"(?:nie|nicht|niemals) (?:\w+ )?(?:bestellt|abgeschlossen|autorisiert|genehmigt|unterschrieben)", -2.4, "nie bestellt", negatable=False),
         rule(r"als (?:zugestellt|geliefert) (?:markiert|angezeigt|gemeldet)", -2.2, "als zugestellt markiert", negatable=False),
         rule(r"(?:hört|hat) (?:\w+ )?(?:auf|aufgehört) zu (?:funktionieren|laden|kühlen|heizen)", -2.4, "hört auf zu funktionieren", negatable=False),
@@ -165,7 +168,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:auf meine kosten|in meinem namen|ohne meine zustimmung)", -2.2, "auf meine kosten", negatable=False),
         rule(r"jemand hat (?:sich )?(?:\w+ ){0,3}(?:eingeloggt|angemeldet|zugriff)", -2.4, "jemand hat sich eingeloggt",
              negatable=False),
-        rule(r"(?:funktioniert|geht|läuft|lädt|startet|reagiert) (?:\w+ )?(?:nicht|nie|überhaupt nicht)(?: mehr)?",
+        rule(r"(?:funktioniert|geht|läuft|lädt|startet|reagiert) (?:\w+ ){0,3}(?:nicht|nie|überhaupt nicht)(?: mehr)?",
              -2.5, "funktioniert nicht", negatable=False),
         rule(r"(?:nicht|nie|kein) (?:mehr )?(?:funktioniert|angekommen|geliefert|erhalten|bekommen|erstattet)",
              -2.4, "nicht angekommen", negatable=False),
@@ -300,6 +303,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "nl": ("niet nooit geen niks niets zonder noch", "niet nooit", "heel erg zeer echt zo super totaal"
            " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",
            (
+        rule(r"hoe laat", 0.0, "hoe laat (what time)", negatable=False),
         rule(r"(?:nooit|niet) (?:\w+ )?(?:besteld|afgesloten|gemachtigd|aangevraagd|toegestemd)", -2.2, "nooit besteld", negatable=False),
         rule(r"(?:staat|stond) (?:\w+ ){0,3}op (?:bezorgd|afgeleverd)", -2.2, "staat op bezorgd", negatable=False),
         rule(r"(?:is|zijn) er (?:\w+ )?(?:nog steeds |nog )?niet", -2.0, "is er nog steeds niet", negatable=False),
@@ -355,11 +359,18 @@ _ENDINGS = {
 def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]:
     endings = _ENDINGS[code]
     vowel_swap = code in ("es", "it", "pt")
+    compounds = code in ("de", "nl")
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
-        """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto")."""
+        """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto");
+        in German and Dutch, a compound takes the value of its last part ("Internetstörung" → "störung")."""
         if len(word) <= 4:
             return None
+        if compounds and len(word) >= 9:
+            for cut in range(3, len(word) - 5):
+                hit = lexicon.get(word[cut:])
+                if hit is not None:
+                    return hit
         for cut in endings:
             if word.endswith(cut):
                 stem = word[: -len(cut)]
@@ -392,10 +403,19 @@ def _shipped(code: str) -> dict[str, float]:
     return out
 
 
+_DE_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def _ascii_alias(code: str, word: str) -> str:
+    """How the word is typed without accents. German writes umlauts as ae/oe/ue: stripping them would make
+    "schön" (beautiful) out of "schon" (already)."""
+    return word.translate(_DE_ASCII) if code == "de" else _strip_accents(word)
+
+
 def _lexicon(code: str) -> dict[str, float]:
     words = {"de": DE, "es": ES, "it": IT, "pt": PT, "nl": NL}[code]
     base = {**_shipped(code), **words}     # the hand-written customer-experience entries win
-    return {**{_strip_accents(k): v for k, v in base.items()}, **base}
+    return {**{_ascii_alias(code, k): v for k, v in base.items()}, **base}
 
 
 @lru_cache(maxsize=8)
@@ -405,8 +425,8 @@ def pack(code: str) -> LangPack:
     emoji = emoji_valences()
     lexicon = {**emoji, **_lexicon(code)}
     boosters = {w: B_INCR for w in boost_up.split()} | {w: -B_INCR for w in boost_down.split()}
-    boosters |= {_strip_accents(k): v for k, v in boosters.items()}
-    negations = frozenset(negs.split()) | {_strip_accents(w) for w in negs.split()}
+    boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
+    negations = frozenset(negs.split()) | {_ascii_alias(code, w) for w in negs.split()}
     return LangPack(
         code=code,
         lexicon=lexicon,

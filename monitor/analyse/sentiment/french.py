@@ -36,7 +36,8 @@ CX_LEXICON: dict[str, float] = {
     "problèmes": -1.6, "souci": -1.2, "soucis": -1.2, "galère": -1.8, "attente": -1.0,
     "content": 1.8, "contente": 1.8, "satisfait": 1.8, "satisfaite": 1.8, "génial": 2.6, "géniale": 2.6,
     "parfait": 2.4, "parfaite": 2.4, "excellent": 2.8, "merci": 1.6, "top": 1.8, "super": 2.0, "bravo": 2.2,
-    "rapide": 1.2, "efficace": 1.8, "mal": -1.4,
+    "rapide": 1.2, "efficace": 1.8, "mal": -1.4, "nouveau": 0.0, "nouvelle": 0.0, "nouveaux": 0.0,
+    "coupé": -1.4, "coupée": -1.4, "coupure": -1.8,
 }
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
@@ -49,6 +50,10 @@ BOOSTERS: dict[str, float] = {
 } | {w: -B_INCR for w in ("assez", "peu", "plutôt", "presque", "légèrement")}
 
 RULES = (
+    rule(r"impossible de (?:me |se |nous )?(?:travailler|connecter|accéder|acceder|joindre|payer|commander|appeler"
+         r"|utiliser|ouvrir)", -2.2, "impossible de se connecter", negatable=False),
+    rule(r"personne ne (?:répond|repond|rappelle|décroche|decroche|m'aide|me aide)", -2.4, "personne ne répond",
+         negatable=False),
     # "je ne pourrais pas être plus heureux": a denied comparative is praise
     rule(r"(?:ne )?(?:pourrais|pourrait|pourrions|pouvais|pouvait|peux|peut|aurais pu|aurait pu) (?:pas|jamais)"
          r" (?:être|etre|avoir été|avoir ete) (?:plus|mieux|davantage) (?:\w+ )?(?:heureux|heureuse|heureuses|content"

@@ -126,6 +126,11 @@ RULES = (
          negatable=False),
     rule(rf"{_COULD_NOT} (?:possibly )?(?:be|get|have been) (?:any )?worse", -2.8, "couldn't be worse",
          negatable=False),
+    # a problem solved is praise: "sorted my issue in minutes", "fixed the problem"
+    rule(r"(?:sorted|solved|fixed|resolved|sorting|solving|fixing|resolving) (?:out )?(?:\w+ ){0,2}(?:issue|issues"
+         r"|problem|problems|glitch|bug|error)", 1.8, "sorted my issue", negatable=False),
+    rule(r"(?:my |the )?(?:password|email address|e-mail address|phone number|account details) (?:was|were|has been"
+         r"|got|had been) (?:changed|reset)", -2.0, "password was changed", negatable=False),
     # complaints told as facts: charged without consent, "delivered" but nothing came, cannot log in
     rule(r"(?:never|didn't|did not|haven't|have not) (?:\w+ )?(?:ordered|authori[sz]ed|signed up|subscribed|agreed|asked"
          r" for|requested|made)", -1.8, "never ordered", negatable=False),

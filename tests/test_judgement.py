@@ -227,3 +227,17 @@ def test_brand_words_are_placeholders_for_the_learned_layer() -> None:
 def test_shipped_model_loads() -> None:
     model = learned.load()
     assert "cross_validated_f1" in model.meta     # the shipped file records why each language is (not) in it
+
+
+def test_regression_german_schon_read_as_schoen() -> None:
+    """Stripping accents made "schön" (beautiful) out of "schon" (already): "schon wieder" scored +0.44."""
+    s = Scorer(model=None)
+    assert s.score("schon", lang="de").score == 0.0
+    assert s.score("schoen", lang="de").score > 0          # umlauts typed as oe still count
+    assert s.score("Schon wieder Internetstörung, nichts geht", lang="de").negative
+
+
+def test_german_and_dutch_compounds_score_by_their_last_part() -> None:
+    s = Scorer(model=None)
+    assert s.score("Totale Netzstörung", lang="de").negative
+    assert s.score("Wat een klantenservicemedewerkerprobleem", lang="nl").negative

@@ -366,11 +366,6 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
         in German and Dutch, a compound takes the value of its last part ("Internetstörung" → "störung")."""
         if len(word) <= 4:
             return None
-        if compounds and len(word) >= 9:
-            for cut in range(3, len(word) - 5):
-                hit = lexicon.get(word[cut:])
-                if hit is not None:
-                    return hit
         for cut in endings:
             if word.endswith(cut):
                 stem = word[: -len(cut)]
@@ -382,6 +377,11 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
                         hit = lexicon.get(stem + v)
                         if hit is not None:
                             return hit
+        if compounds and len(word) >= 9:        # the last part of a compound, at least six letters long
+            for start in range(3, len(word) - 5):
+                hit = lexicon.get(word[start:])
+                if hit is not None:
+                    return hit
         return None
 
     return lookup

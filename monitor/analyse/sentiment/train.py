@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from monitor.analyse.sentiment import learned
+from monitor.core.errors import MonitorError
 
 TRAIN_FILE = "data/train_en.tsv"
 GOLD_NEGATIVE = -0.5
@@ -56,7 +57,7 @@ def fit(examples: Sequence[Example], meta: dict[str, object] | None = None) -> l
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.linear_model import LogisticRegression
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise RuntimeError("training needs scikit-learn: pip install 'mention-monitor[train]'") from exc
+        raise MonitorError("training needs scikit-learn: pip install 'mention-monitor[train]'") from exc
     from monitor.analyse.sentiment.scorer import Scorer
 
     rules = Scorer(model=None, threshold=0.0)

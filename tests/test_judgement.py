@@ -241,3 +241,14 @@ def test_german_and_dutch_compounds_score_by_their_last_part() -> None:
     s = Scorer(model=None)
     assert s.score("Totale Netzstörung", lang="de").negative
     assert s.score("Wat een klantenservicemedewerkerprobleem", lang="nl").negative
+
+
+@pytest.mark.parametrize("text", ["@united lost my bag and nobody at the desk can help",
+                                  "@AmericanAir stuck on the tarmac for 2 hours",
+                                  "missed my connection because of your delay", "Stranded in Denver overnight"])
+def test_travel_complaints(scorer: Scorer, text: str) -> None:
+    assert scorer.score(text, lang="en").negative
+
+
+def test_lost_luggage_is_a_delivery_issue(scorer: Scorer) -> None:
+    assert scorer.score("@united lost my bag and nobody at the desk can help", lang="en").issue == "delivery"

@@ -83,6 +83,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "prijs",
     ),
     "delivery": (
+        "luggage", "baggage", "suitcase", "lost my bag", "gepäck", "koffer", "equipaje", "maleta", "bagaglio", "valigia", "bagagem", "mala=", "bagage",
         "says delivered", "marked as delivered", "zugestellt", "entregado", "consegnato", "entregue", "bezorgd", "repartidor", "endereço", "dirección", "parcel",
         "reparto", "sendung", "verteilzentrum", "encomenda", "bezorgd",
         "deliver", "package", "parcel", "shipping", "shipment", "shipped", "tracking", "courier", "arrived",

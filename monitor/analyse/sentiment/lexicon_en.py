@@ -62,6 +62,10 @@ CX_LEXICON: dict[str, float] = {
     "paperweight": -2.0, "trash": -1.5, "bulky": -1.0, "detracts": -1.5, "expensive": -0.8,
     "pricey": -0.8, "cheap": -0.4, "noisy": -1.2, "skips": -1.2, "skipping": -1.2, "static": -0.8,
     "dim": -0.8, "blurry": -1.2, "impractical": -1.5, "unproductive": -1.5, "shudder": -1.5, "stinks": -2.0, "sucks": -2.0, "sucked": -2.0, "lousy": -2.5,
+    # travel and service failures (airlines, trains, hotels, telecoms)
+    "stranded": -2.2, "overbooked": -1.8, "diverted": -1.2, "rebooked": -0.8, "waitlisted": -0.8,
+    "misconnect": -1.8, "misrouted": -1.6, "undelivered": -1.8, "unreachable": -1.8, "uncontactable": -1.8,
+    "unanswered": -1.6, "overcharging": -2.2, "mischarged": -2.0, "understaffed": -1.6, "disconnected": -1.2,
     # common misspellings in reviews and posts
     "dissapointed": -2.2, "disapointed": -2.2, "dissappointed": -2.2, "disappointe": -2.2,
     "dissapointing": -2.3, "disapointing": -2.3, "dissapointment": -2.0, "disapointment": -2.0,
@@ -125,6 +129,15 @@ RULES = (
     rule(rf"{_COULD_NOT} recommend (?:\w+ ){{0,3}}(?:enough|more|highly enough)", 2.8, "can't recommend enough",
          negatable=False),
     rule(rf"{_COULD_NOT} (?:possibly )?(?:be|get|have been) (?:any )?worse", -2.8, "couldn't be worse",
+         negatable=False),
+    # travel: bags, connections, tarmac waits
+    rule(r"(?:lost|losing|missing|delayed|damaged|broken|mishandled|left) (?:my |our |his |her |the )?(?:bag|bags"
+         r"|luggage|suitcase|suitcases|baggage|stroller|wheelchair)", -2.4, "lost my bag", negatable=False),
+    rule(r"(?:missed|miss|missing) (?:my |our |the )?(?:connection|connecting flight|connecting train|flight|train)",
+         -2.0, "missed my connection", negatable=False),
+    rule(r"(?:stuck|sitting|sat|waiting|held) (?:\w+ ){0,2}on the (?:tarmac|runway|plane|train)", -2.2,
+         "stuck on the tarmac", negatable=False),
+    rule(r"(?:no one|nobody|noone) (?:at|to|on) (?:the )?(?:gate|desk|counter|phone|phones|line)", -2.2, "no one at the gate",
          negatable=False),
     # a problem solved is praise: "sorted my issue in minutes", "fixed the problem"
     rule(r"(?:sorted|solved|fixed|resolved|sorting|solving|fixing|resolving) (?:out )?(?:\w+ ){0,2}(?:issue|issues"

@@ -76,11 +76,14 @@ def evaluate_cases(cases: Sequence[Case]) -> tuple[dict[str, dict[str, float]], 
     issues_right = issues_total = 0
     for c in cases:
         s = scorer.score(c.text, lang=c.lang)
-        m = per.setdefault(c.lang, {"n": 0, "scorer": 0, "vader": 0, "unscored": 0})
+        m = per.setdefault(c.lang, {"n": 0, "scorer": 0, "vader": 0, "unscored": 0, "tp": 0, "fp": 0, "fn": 0})
         m["n"] += 1
         m["scorer"] += s.negative == c.negative
         m["vader"] += (vader.polarity_scores(c.text)["compound"] <= VADER_THRESHOLD) == c.negative
         m["unscored"] += s.unscored
+        m["tp"] += s.negative and c.negative
+        m["fp"] += s.negative and not c.negative
+        m["fn"] += c.negative and not s.negative
         if c.issue:
             issues_total += 1
             issues_right += s.issue == c.issue
@@ -178,9 +181,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     for path, what in ((CASES_FILE, "read while writing rules"), (CHECK_FILE, "check set, never tuned on: the honest one")):
         per, issue_acc, n_issues = evaluate_cases(load_cases(path))
         print(f"\n{path.name} (hand-written, {what}; share right, VADER is English-only):")
-        print(f"{'language':9s} {'n':>3s} {'scorer':>7s} {'vader':>7s} {'unscored':>8s}")
+        print(f"{'language':9s} {'n':>3s} {'scorer':>7s} {'vader':>7s} {'unscored':>8s} {'P':>6s} {'R':>6s} {'F1':>6s}")
         for lang, m in sorted(per.items()):
-            print(f"{lang:9s} {m['n']:3.0f} {m['scorer'] / m['n']:7.1%} {m['vader'] / m['n']:7.1%} {m['unscored']:8.0f}")
+            p = m["tp"] / (m["tp"] + m["fp"]) if m["tp"] + m["fp"] else 0.0
+            r = m["tp"] / (m["tp"] + m["fn"]) if m["tp"] + m["fn"] else 0.0
+            f1 = 2 * p * r / (p + r) if p + r else 0.0
+            print(f"{lang:9s} {m['n']:3.0f} {m['scorer'] / m['n']:7.1%} {m['vader'] / m['n']:7.1%} {m['unscored']:8.0f}"
+                  f" {p:6.3f} {r:6.3f} {f1:6.3f}")
         n = sum(m["n"] for m in per.values())
         print(f"{'all':9s} {n:3.0f} {sum(m['scorer'] for m in per.values()) / n:7.1%}")
         print(f"issue type right: {issue_acc:.1%} of {n_issues} complaints with a type")

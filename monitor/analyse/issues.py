@@ -28,6 +28,7 @@ PRIORITY = ("security", "safety", "outage", "billing", "delivery", "defect", "su
 #: Built-in cue stems per type, every scored language mixed (a stem rarely means something else elsewhere).
 CUES: dict[str, tuple[str, ...]] = {
     "security": (
+        "that i didn't make", "that i did not make", "die ich nicht gemacht", "que no hice", "que yo no he hecho", "che non ho fatto", "que eu não fiz", "die ik niet heb gedaan", "que je n'ai pas fait", "sans mon accord", "logins from",
         "password was changed", "password changed", "wachtwoord veranderd",
         "sin mi permiso", "senza autorizzazione", "sem minha autorização", "zonder toestemming", "without my consent", "usato la mia carta",
         "eingeloggt", "auf meine kosten", "gestohlen", "geklaut", "robad", "robaron", "rubat", "roubad", "roubaram", "ingelogd", "zonder toestemming", "without my permission", "logged into my account",
@@ -41,6 +42,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "datalek", "oplicht", "wachtwoord", "fraude",
     ),
     "safety": (
+        "gonfl", "brûlant", "swollen", "hinchó",
         "so hot", "so heiß", "tan caliente", "così caldo", "esquentou", "zo heet", "feuer gefangen", "preso fuoco", "prendió fuego", "pegou fogo", "vlam gevat", "caught fire", "derreteu", "melted", "hinchó", "fumaça", "roken",
         "derriti", "derretid", "estufou", "estufad", "gesmolten", "geschmolzen", "verschmort", "melted",
         "fire=", "caught fire", "burn=", "smoke", "explod", "overheat", "injur", "hurt=", "hospital", "unsafe",
@@ -53,6 +55,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "vuur=", "verbrand", "rook=", "ontplof", "oververhit", "gewond", "gevaarlijk", "terugroep",
     ),
     "outage": (
+        "website", "webseite", "la web", "il sito", "o site", "de website", "le site", "réseau", "rete=", "fibra", "glasvezel",
         "coupé", "nichts geht", "impossible de se connecter",
         "can't log in", "impossibile accedere", "no puedo entrar", "não consigo entrar", "kan niet inloggen", "kann mich nicht einloggen", "se ha caído", "internetstörung", "niets laadt", "503=",
         "geht nichts", "geht gar nichts", "kein netz", "netz komplett", "stromausfall", "sin luz", "sin línea", "è giù", "sono giù", "senza linea", "senza rete", "sem luz", "sem sinal", "geen internet", "geen bereik", "geen stroom",
@@ -67,6 +70,8 @@ CUES: dict[str, tuple[str, ...]] = {
         "storing", "ligt plat", "ligt eruit", "ligt er uit", "ligt er weer uit", "ligt er alweer uit", "plat=", "geen internet", "geen bereik",
     ),
     "billing": (
+        "unexpected charge", "subscription fee", "second charge",
+        "penalizaci", "penale=", "multa=", "boete", "opzegkosten", "frais de résiliation", "cancellation fee", "termination fee", "disdett", "opgezegd", "renewed", "membership", "tarifa", "preiserhöhung", "raised the price", "statement", "mensalidade", "bolletta", "facturé", "gefactureerd", "aanmaning", "mahnung",
         "contratei", "contraté", "never ordered", "still taking money", "still charging", "nie bestellt", "mai ordinato", "nooit besteld", "in rekening", "zieht", "geld ein", "cargado", "pagato due volte",
         "siguen cobrando", "continuam cobrando", "autorizzat", "cuota", "kündigung", "opzegging", "baja=", "plano=",
         "refund", "charged", "charge=", "overcharg", "billing", "bill=", "invoice", "payment", "money back", "paid=",
@@ -83,6 +88,8 @@ CUES: dict[str, tuple[str, ...]] = {
         "prijs",
     ),
     "delivery": (
+        "left my parcel", "left the parcel",
+        "incomplet", "unvollständig", "onvolledig", "remetente", "sender", "dispatched", "livreur", "wrong address", "falsche adresse", "verkeerde adres", "dirección equivocada", "indirizzo sbagliato", "endereço errado", "mauvaise adresse", "adresse", "wrong item", "wrong size",
         "luggage", "baggage", "suitcase", "lost my bag", "gepäck", "koffer", "equipaje", "maleta", "bagaglio", "valigia", "bagagem", "mala=", "bagage",
         "says delivered", "marked as delivered", "zugestellt", "entregado", "consegnato", "entregue", "bezorgd", "repartidor", "endereço", "dirección", "parcel",
         "reparto", "sendung", "verteilzentrum", "encomenda", "bezorgd",
@@ -96,6 +103,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "bezorg", "pakket", "levering", "geleverd", "bestelling", "verzend", "aangekomen", "ontvangen",
     ),
     "defect": (
+        "zipper", "zip=", "reißverschluss", "cremallera", "cerniera", "zíper", "rits=", "fermeture", "fuit=", "leckt", "undicht", "gotea", "lekt=", "vaza", "perde acqua", "pierde agua", "leaks", "leaking", "hinge", "snapped", "gerissen", "gescheurd", "crepat", "rachou", "fissur",
         "dejó de funcionar", "ha smesso di funzionare", "smesso di funzionare", "parou de", "gestopt met werken", "doet het niet meer", "kaputt gegangen", "se rompió",
         "stürzt", "abstürz", "se spegne", "si è spento", "desliga", "valt uit", "valt steeds uit", "loopt vast", "pierde agua", "scadente",
         "broken", "broke", "defect", "faulty", "stopped working", "doesn't work", "does not work", "crash",
@@ -114,6 +122,7 @@ CUES: dict[str, tuple[str, ...]] = {
         "kapot", "defect", "werkt niet", "beschadigd", "fout=", "accu=", "scherm", "kwaliteit", "update",
     ),
     "support": (
+        "callback", "richiamato", "zéro réponse", "zero response", "nadie me llama", "nessuno mi ha", "ninguém retornou", "niemand heeft", "protocolo", "incidencia",
         "personne ne répond", "répond pas", "rückmeldung", "mail=",
         "nadie contesta", "niemand neemt", "niemand geht ran", "cai a ligação", "rimbalzat", "chat=",
         "aufgelegt", "cuelgan", "colgaron", "nessuno si è degnato", "ninguém me atendeu", "in de wacht", "opgehangen", "warteschleife",

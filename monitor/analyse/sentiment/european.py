@@ -40,6 +40,8 @@ def _words(spec: str) -> dict[str, float]:
 _NEG_STRONG, _NEG, _NEG_MILD, _POS, _POS_STRONG = -2.6, -2.0, -1.3, 1.8, 2.6
 
 DE = _words("""
+leckt:-1.8 undicht:-1.8 gerissen:-1.8 zerkratzt:-1.4 gesprungen:-1.2 unvollständig:-1.8 fehlt:-1.0 fehlen:-1.0
+preiserhöhung:-1.6 kündigungsgebühr:-1.8 vertragsstrafe:-1.8 zerrissen:-1.6
 abgestürzt:-2.0 eingefroren:-1.6 gesperrt:-1.6 blockiert:-1.4 aufgelegt:-1.6 warteschleife:-1.6 unberechtigt:-2.0
 gestohlen:-2.4 geklaut:-2.4 missbraucht:-2.2 funkloch:-1.8 stromausfall:-2.2 netzausfall:-2.2 verschwunden:-1.6
 ungefragt:-1.6 unerlaubt:-2.0 geschmolzen:-2.2 verschmort:-2.4 rauch:-1.4 explodiert:-2.6 kratzer:-1.2
@@ -61,6 +63,8 @@ freundlich:1.8 hilfreich:1.8 zuverlässig:1.8 schön:1.9 gerne:1.2 gern:1.2 spit
 """)
 
 ES = _words("""
+gotea:-1.8 rajado:-1.8 rajada:-1.8 rasgado:-1.6 rasgada:-1.6 incompleto:-1.8 incompleta:-1.8 faltan:-1.0
+falta:-0.8 penalización:-1.8 desapareció:-1.6 desaparecido:-1.6
 colgaron:-1.8 cuelgan:-1.8 colgado:-1.4 bloqueado:-1.6 bloqueada:-1.6 robado:-2.4 robada:-2.4 robaron:-2.4
 derretido:-2.4 derritió:-2.4 quemó:-2.2 humo:-1.6 calienta:-1.2 calentó:-1.4 explotó:-2.6 sobrecalienta:-2.0
 desaparecido:-1.6 extraviado:-1.8 extraviada:-1.8 indebido:-2.2 indebida:-2.2 cuelga:-1.6 congela:-1.4
@@ -82,6 +86,8 @@ rápida amable:1.8 útil:1.6 fiable:1.8 bonito:1.8 bonita guay:2.0 top:1.8 súpe
 """)
 
 IT = _words("""
+crepato:-1.8 crepata:-1.8 strappato:-1.6 strappata:-1.6 incrinato:-1.8 incrinata:-1.8 incompleto:-1.8
+incompleta:-1.8 mancava:-1.0 mancano:-1.0 penale:-1.6 rincaro:-1.6 rincari:-1.6 scomparso:-1.6 scomparsa:-1.6
 scadente:-2.2 scadenti bloccato:-1.6 bloccata:-1.6 rubato:-2.4 rubata:-2.4 rubati:-2.4 spento:-1.0 spegne:-1.4
 bruciato:-2.2 bruciata:-2.2 fumo:-1.6 esploso:-2.6 surriscalda:-2.0 smarrito:-1.8 smarrita:-1.8 sparito:-1.6
 sparita:-1.6 indebito:-2.2 indebita:-2.2 riattaccato:-1.6 crasha:-1.8 impalla:-1.8
@@ -101,6 +107,8 @@ gentilissimi:2.4 utile:1.6 affidabile:1.8 super:2.0 top:1.8 stupendo:2.6 grande:
 """)
 
 PT = _words("""
+vaza:-1.8 vazando:-1.8 rachou:-2.0 rachado:-1.8 rachada:-1.8 rasgou:-1.6 rasgado:-1.6 rasgada:-1.6
+incompleto:-1.8 incompleta:-1.8 faltando:-1.2 multa:-1.6
 travou:-1.8 trava:-1.4 travando:-1.8 bloqueado:-1.6 bloqueada:-1.6 roubado:-2.4 roubada:-2.4 roubaram:-2.4
 clonado:-2.4 clonaram:-2.4 estufou:-2.2 estufada:-2.2 fumaça:-1.6 queimou:-2.2 explodiu:-2.6 superaquece:-2.0
 sumiu:-1.6 extraviado:-1.8 extraviada:-1.8 indevida:-2.2 indevido:-2.2 desligou:-1.4 desliga:-1.0
@@ -122,6 +130,8 @@ lindo:2.0 linda top:1.8 show:1.8 parabéns:2.2 legal:1.6
 """)
 
 NL = _words("""
+lekt:-1.8 lekkage:-1.8 gescheurd:-1.6 gebarsten:-1.8 incompleet:-1.8 onvolledig:-1.8 ontbreekt:-1.2
+ontbreken:-1.2 boete:-1.6 opzegkosten:-1.6 prijsverhoging:-1.4 aanmaning:-1.6
 vastgelopen:-1.8 crasht:-1.8 geblokkeerd:-1.6 gestolen:-2.4 opgehangen:-1.6 oververhit:-2.0 gesmolten:-2.2
 verbrand:-2.2 rook:-1.4 ontploft:-2.6 zoekgeraakt:-1.8 verdwenen:-1.6 onterecht:-2.0 ongevraagd:-1.6
 slecht:-2.2 slechte slechter slechtste waardeloos:-2.6 waardeloze belabberd:-2.4 verschrikkelijk:-2.6
@@ -149,6 +159,11 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "de": ("nicht nie niemals kein keine keinen keinem keiner keines nichts ohne weder", "nicht nie niemals",
            "sehr so total extrem echt wirklich absolut völlig komplett richtig mega voll ganz besonders",
            "etwas ziemlich kaum fast", "aber jedoch sondern", "und weil denn obwohl", (
+        rule(r"die (?:ich|wir) (?:\w+ )?(?:nicht|nie) (?:\w+ )?(?:gemacht|getätigt|bestellt|autorisiert|veranlasst|erkenne)", -2.4, "die ich nicht gemacht habe", negatable=False),
+        rule(r"ohne (?:jede |eine )?(?:vorwarnung|ankündigung|zu fragen|nachfrage|meine zustimmung|bescheid|info)|nicht angekündigt", -2.2, "ohne vorwarnung", negatable=False),
+        rule(r"niemand (?:hat )?(?:mir |uns )?(?:\w+ )?(?:erklärt|gesagt|angerufen|zurückgerufen|bescheid gegeben|geantwortet)", -2.2, "niemand hat mir erklärt", negatable=False),
+        rule(r"(?:falsche[nrs]?|verkehrte[nrs]?) (?:adresse|artikel|größe|ware|farbe|lieferung|produkt)", -2.0, "falsche adresse", negatable=False),
+        rule(r"(?:an den absender zurück|zurück an den absender)", -2.0, "zurück an den absender", negatable=False),
         rule(r"(?:doppelt|zweimal|zu viel) (?:\w+ ){0,3}(?:geld|abgebucht|berechnet|eingezogen|belastet|bezahlt|gezahlt)", -2.4, "doppelt geld eingezogen", negatable=False),
         rule(r"(?:keine|ohne) (?:\w+ )?(?:rückmeldung|reaktion|antwort)", -2.2, "keine rückmeldung", negatable=False),
         rule(r"nichts geht(?: mehr)?", -2.4, "nichts geht", negatable=False),
@@ -190,6 +205,12 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "es": ("no nunca jamás jamas nada ningún ninguna ninguno sin ni tampoco", "", "muy tan super súper"
            " realmente totalmente completamente absolutamente demasiado bastante re", "algo poco casi apenas",
            "pero sino aunque", "y porque pues", (
+        rule(r"que (?:yo )?(?:no|nunca) (?:he )?(?:hice|hecho|pedí|pedido|autoricé|autorizado|reconozco|contraté)", -2.4, "que no hice", negatable=False),
+        rule(r"sin (?:previo )?(?:avisar|aviso|preguntar|consentimiento|explicación)", -2.2, "sin avisar", negatable=False),
+        rule(r"nadie (?:me |nos )?(?:lo )?(?:explicó|explica|avisó|avisa|llamó|llama|dijo|dice|informó)", -2.2, "nadie me explicó", negatable=False),
+        rule(r"(?:dirección|talla|artículo|producto|color|pedido) (?:equivocad[oa]|incorrect[oa]|errónea|erróneo)", -2.0, "talla equivocada", negatable=False),
+        rule(r"(?:subido|subieron|sube|aumentado|aumentaron|suben) (?:\w+ ){0,2}(?:tarifa|precio|precios|cuota|factura)", -1.8, "subieron la tarifa", negatable=False),
+        rule(r"(?:pierde|perdiendo) agua", -2.0, "pierde agua", negatable=False),
         rule(r"(?:nunca|no) (?:he |lo |la )?(?:contraté|contratado|pedí|pedido|autoricé|autorizado|solicité|hice)", -2.2, "nunca contraté", negatable=False),
         rule(r"(?:sin mi (?:permiso|autorización|consentimiento))", -2.4, "sin mi permiso", negatable=False),
         rule(r"(?:figura|aparece|pone|marcado) como (?:entregado|entregada|enviado)", -2.2, "aparece como entregado", negatable=False),
@@ -228,6 +249,13 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "it": ("non mai niente nulla nessun nessuno nessuna senza né", "", "molto tanto troppo davvero veramente"
            " proprio assolutamente completamente super", "poco quasi abbastanza", "ma però invece", "e perché",
            (
+        rule(r"che (?:io )?non (?:ho )?(?:mai )?(?:fatto|richiesto|ordinato|autorizzato|riconosco|effettuato)", -2.4, "che non ho fatto", negatable=False),
+        rule(r"senza (?:alcun )?(?:preavviso|avvisare|avviso|chiedere|consenso|spiegazione)", -2.2, "senza preavviso", negatable=False),
+        rule(r"nessuno (?:mi |ci )?(?:ha )?(?:mai )?(?:richiamato|spiegato|avvisato|detto|informato|contattato)", -2.2, "nessuno mi ha richiamato", negatable=False),
+        rule(r"(?:indirizzo|taglia|articolo|prodotto|colore) sbagliat[oa]", -2.0, "taglia sbagliata", negatable=False),
+        rule(r"(?:ho |avevo |è stato )?disdett[oa]|dopo la disdetta", -1.2, "disdetto", negatable=False),
+        rule(r"(?:perde|perdeva) acqua", -2.0, "perde acqua", negatable=False),
+        rule(r"(?:arrivato|arrivata|consegnato|consegnata) (?:\w+ )?(?:aperto|aperta|vuoto|vuota|incompleto|incompleta|danneggiat[oa])", -2.2, "arrivato aperto", negatable=False),
         rule(r"(?:mai|non ho) (?:\w+ )?(?:ordinato|sottoscritto|autorizzato|richiesto|attivato)", -2.2, "mai ordinato", negatable=False),
         rule(r"senza (?:la mia )?(?:autorizzazione|permesso|consenso)", -2.4, "senza autorizzazione", negatable=False),
         rule(r"risulta (?:consegnato|consegnata|spedito|spedita)", -2.2, "risulta consegnato", negatable=False),
@@ -265,6 +293,12 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "pt": ("não nao nunca jamais nada nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente"
            " completamente absolutamente demais bastante", "pouco quase", "mas porém porem contudo", "e porque",
            (
+        rule(r"que (?:eu )?(?:não|nao|nunca) (?:fiz|pedi|autorizei|reconheço|reconheco|contratei)", -2.4, "que eu não fiz", negatable=False),
+        rule(r"sem (?:nenhum )?(?:aviso|avisar|ningu[ée]m me avisar|perguntar|consentimento|explicação)", -2.2, "sem aviso", negatable=False),
+        rule(r"ningu[ée]m (?:me |nos )?(?:explicou|explica|avisou|avisa|ligou|disse|informou|retornou)", -2.2, "ninguém me explicou", negatable=False),
+        rule(r"(?:endereço|tamanho|produto|item|cor|pedido) (?:errad[oa]|trocad[oa])", -2.0, "tamanho errado", negatable=False),
+        rule(r"devolvid[oa] (?:ao|para o) remetente", -2.2, "devolvido ao remetente", negatable=False),
+        rule(r"(?:aumentaram|aumentou|reajustaram|subiram) (?:\w+ ){0,2}(?:preço|tarifa|mensalidade|valor|fatura)", -1.8, "aumentaram o preço", negatable=False),
         rule(r"(?:nunca|não) (?:\w+ )?(?:contratei|pedi|autorizei|solicitei|assinei|comprei)", -2.2, "nunca contratei", negatable=False),
         rule(r"sem (?:a )?minha (?:autorização|permissão|autorizacao|permissao)", -2.4, "sem minha autorização", negatable=False),
         rule(r"(?:consta|aparece|está|marcado) como entregue", -2.2, "consta como entregue", negatable=False),
@@ -303,6 +337,11 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "nl": ("niet nooit geen niks niets zonder noch", "niet nooit", "heel erg zeer echt zo super totaal"
            " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",
            (
+        rule(r"die (?:ik|wij) (?:\w+ )?(?:niet|nooit) (?:heb |hebben )?(?:gedaan|besteld|herken|gemachtigd|aangevraagd)", -2.4, "die ik niet heb gedaan", negatable=False),
+        rule(r"zonder (?:enige )?(?:aankondiging|waarschuwing|te vragen|bericht|overleg|uitleg)", -2.2, "zonder aankondiging", negatable=False),
+        rule(r"niemand (?:heeft |die )?(?:me |mij |ons )?(?:\w+ )?(?:uitgelegd|gebeld|teruggebeld|verteld|laten weten|geantwoord)", -2.2, "niemand heeft gebeld", negatable=False),
+        rule(r"verkeerde (?:adres|artikel|maat|product|kleur|bestelling|pakket)", -2.0, "verkeerde adres", negatable=False),
+        rule(r"(?:heb|had|hebben) (?:\w+ ){0,2}opgezegd", -1.2, "heb opgezegd", negatable=False),
         rule(r"hoe laat", 0.0, "hoe laat (what time)", negatable=False),
         rule(r"(?:nooit|niet) (?:\w+ )?(?:besteld|afgesloten|gemachtigd|aangevraagd|toegestemd)", -2.2, "nooit besteld", negatable=False),
         rule(r"(?:staat|stond) (?:\w+ ){0,3}op (?:bezorgd|afgeleverd)", -2.2, "staat op bezorgd", negatable=False),

@@ -38,6 +38,8 @@ CX_LEXICON: dict[str, float] = {
     "parfait": 2.4, "parfaite": 2.4, "excellent": 2.8, "merci": 1.6, "top": 1.8, "super": 2.0, "bravo": 2.2,
     "rapide": 1.2, "efficace": 1.8, "mal": -1.4, "nouveau": 0.0, "nouvelle": 0.0, "nouveaux": 0.0,
     "coupé": -1.4, "coupée": -1.4, "coupure": -1.8,
+    "fuit": -1.8, "fissuré": -1.8, "fissurée": -1.8, "déchiré": -1.6, "déchirée": -1.6, "rayé": -1.2, "rayée": -1.2,
+    "gonflé": -1.6, "gonflée": -1.6, "brûlant": -1.8, "brûlante": -1.8, "incomplet": -1.8, "incomplète": -1.8, "manquant": -1.2, "manquants": -1.2, "disparu": -1.6, "disparue": -1.6,
 }
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
@@ -50,6 +52,17 @@ BOOSTERS: dict[str, float] = {
 } | {w: -B_INCR for w in ("assez", "peu", "plutôt", "presque", "légèrement")}
 
 RULES = (
+    rule(r"que (?:je |j'?)?(?:ne |n'?)?(?:ai |avais )?(?:pas|jamais) (?:\w+ )?(?:fait|faite|commandé|autorisé|demandé)",
+         -2.4, "que je n'ai pas fait", negatable=False),
+    rule(r"sans (?:mon |ma |aucun |aucune |notre )?(?:accord|autorisation|consentement|explication|prévenir|préavis"
+         r"|avertissement|permission)", -2.2,
+         "sans mon accord", negatable=False),
+    rule(r"(?:zéro|zero) (?:réponse|reponse|retour|nouvelles|aide)", -2.4, "zéro réponse", negatable=False),
+    rule(r"(?:mauvaise?|mauvais) (?:adresse|article|taille|produit|couleur|commande)", -2.0, "mauvaise adresse",
+         negatable=False),
+    rule(r"frais de (?:résiliation|resiliation|dossier|retard)", -1.8, "frais de résiliation", negatable=False),
+    rule(r"(?:plus de|pas de) (?:réseau|reseau|connexion|internet|courant|électricité|electricite)", -2.2,
+         "plus de réseau", negatable=False),
     rule(r"impossible de (?:me |se |nous )?(?:travailler|connecter|accéder|acceder|joindre|payer|commander|appeler"
          r"|utiliser|ouvrir)", -2.2, "impossible de se connecter", negatable=False),
     rule(r"personne ne (?:répond|repond|rappelle|décroche|decroche|m'aide|me aide)", -2.4, "personne ne répond",

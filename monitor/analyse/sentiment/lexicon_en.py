@@ -62,6 +62,7 @@ CX_LEXICON: dict[str, float] = {
     "paperweight": -2.0, "trash": -1.5, "bulky": -1.0, "detracts": -1.5, "expensive": -0.8,
     "pricey": -0.8, "cheap": -0.4, "noisy": -1.2, "skips": -1.2, "skipping": -1.2, "static": -0.8,
     "dim": -0.8, "blurry": -1.2, "impractical": -1.5, "unproductive": -1.5, "shudder": -1.5, "stinks": -2.0, "sucks": -2.0, "sucked": -2.0, "lousy": -2.5,
+    "soaked": -1.4, "drenched": -1.4, "leaks": -1.6, "leaking": -1.6, "snapped": -1.6, "shattered": -1.8, "ripped": -1.4, "torn": -1.2,
     # travel and service failures (airlines, trains, hotels, telecoms)
     "stranded": -2.2, "overbooked": -1.8, "diverted": -1.2, "rebooked": -0.8, "waitlisted": -0.8,
     "misconnect": -1.8, "misrouted": -1.6, "undelivered": -1.8, "unreachable": -1.8, "uncontactable": -1.8,
@@ -129,6 +130,35 @@ RULES = (
     rule(rf"{_COULD_NOT} recommend (?:\w+ ){{0,3}}(?:enough|more|highly enough)", 2.8, "can't recommend enough",
          negatable=False),
     rule(rf"{_COULD_NOT} (?:possibly )?(?:be|get|have been) (?:any )?worse", -2.8, "couldn't be worse",
+         negatable=False),
+    # general complaint constructions: charges I didn't make, without notice, promises not kept, wrong item
+    rule(r"(?:that|which) (?:i|we) (?:didn't|did not|never|don't|do not) (?:\w+ )?(?:make|made|do|order|authori[sz]e"
+         r"|request|buy|recogni[sz]e)", -2.4, "that I didn't make", negatable=False),
+    rule(r"without (?:any )?(?:notice|warning|asking|telling (?:me|us)|my consent|my permission|explanation)", -2.2,
+         "without notice", negatable=False),
+    rule(r"(?:promised|said (?:they'd|they would|it would)|told (?:me|us) (?:they'd|they would)) (?:\w+ ){0,3}(?:call"
+         r"|ring|get back|email|refund|fix|send)", -1.6, "promised a callback", negatable=False),
+    rule(r"(?:still|yet) (?:nothing|no word|no news|no update|no reply|no response|no answer)", -2.2, "still nothing",
+         negatable=False),
+    rule(r"wrong (?:address|item|items|size|order|colou?r|product|parcel|package)", -2.0, "wrong item", negatable=False),
+    rule(r"(?:extra|second|duplicate|unexpected|unknown|mystery|hidden|unrecognised|unrecognized) (?:\w+ )?(?:fee|fees"
+         r"|charge|charges|payment|payments|debit|debits|transaction|transactions)", -2.0, "unexpected charge",
+         negatable=False),
+    rule(r"left (?:my |the |our )?(?:parcel|package|delivery|order|box) (?:\w+ ){0,2}(?:in|outside|at|on|by|with)", -1.8,
+         "left my parcel outside", negatable=False),
+    rule(r"(?:logins?|log-ins?|sign-ins?|access|activity|purchases|transactions) (?:\w+ ){0,4}(?:from|in) (?:another"
+         r"|a different|an unknown|a foreign|some other) (?:country|location|device|city)", -2.4,
+         "logins from another country", negatable=False),
+    rule(r"(?:raised|increased|hiked|doubled|put up) (?:\w+ ){0,2}(?:price|prices|rate|rates|fee|fees|bill|subscription)",
+         -1.8, "raised the price", negatable=False),
+    rule(r"(?:cancellation|termination|exit|late|hidden) (?:fee|fees|charge|charges)", -1.8, "cancellation fee",
+         negatable=False),
+    rule(r"(?:returned|sent back) to sender", -2.0, "returned to sender", negatable=False),
+    rule(r"(?:zero|no) (?:response|reply|answer|help|communication|updates?)", -2.2, "zero response",
+         negatable=False),
+    rule(r"tracking (?:\w+ ){0,3}(?:hasn't|has not|hasnt|not|never|didn't|doesn't) (?:\w+ )?(?:moved|updated|changed)",
+         -2.0, "tracking hasn't moved", negatable=False),
+    rule(r"(?:missing|incomplete) (?:items?|parts?|pieces?|order|delivery)", -2.0, "missing items",
          negatable=False),
     # travel: bags, connections, tarmac waits
     rule(r"(?:lost|losing|missing|delayed|damaged|broken|mishandled|left) (?:my |our |his |her |the )?(?:bag|bags"

@@ -1,6 +1,6 @@
 """German, Spanish, Italian, Portuguese and Dutch packs: a customer-experience lexicon and complaint rules.
 
-Each language has a hand-written customer-experience list (below: written for this project, same licence
+Each language has a hand-written customer-experience list (`european_words`: written for this project, same licence
 as the code), because complaints to brands use a small, stable vocabulary (broken, refund, waiting,
 cancelled, never again, outage, rude, scam) that general lexicons score timidly or not at all. Where a
 general lexicon with a licence that allows shipping exists it is loaded underneath (the hand-written entries

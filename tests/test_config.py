@@ -26,8 +26,8 @@ def test_shipped_config_and_rules_are_valid():
     config = load_config(REPO / "config/monitor.yaml")
     rules = load_rules(REPO / "rules.yaml")
     assert config.sources and config.brands
-    assert [r.name for r in rules.routes] == ["data-security", "angry-influencer", "bad-review", "storm",
-                                              "french-market", "any-negative"]
+    assert [r.name for r in rules.routes] == ["data-security", "security-safety", "angry-influencer", "bad-review",
+                                              "storm", "french-market", "unscored", "any-negative"]
 
 
 def test_misspelt_owner_names_line_and_suggests(tmp_path):

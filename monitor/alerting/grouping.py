@@ -134,6 +134,8 @@ def open_mention_alert(db: sqlite_utils.Database, now: float, m: Mention, brand:
     wait = rules.timing(hit.route)["group_wait"] or 0.0
     alert_id = open_alert(db, now, kind="mention", group_key=group_key, brand=brand, hit=hit, rules=rules,
                           title=(m.title or m.text)[:200], story=text or None, wait=wait)
+    # the issue type of the alert's first mention (written by the pipeline in this same transaction)
+    db.execute("UPDATE alerts SET issue = (SELECT issue FROM mentions WHERE id = ?) WHERE id = ?", (m.id, alert_id))
     join(db, now, alert_id, m, keys)
     return alert_id
 

@@ -16,6 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from monitor.alerting import record
+from monitor.alerting.labels import label_alert
 from monitor.alerting.view import alert_row, payload_for, pings, rows, targets_of, when
 from monitor.core.durations import format_duration
 from monitor.core.errors import AlertError
@@ -120,6 +121,7 @@ def transition(store: Store, alert_id: int, action: str, actor: str, *, until: f
         changed = _APPLY[action](db, now, alert, actor, until)
         if changed:
             reschedule(db, alert_id)
+            label_alert(db, now, alert_id, action, actor)   # what the team did is a label for `monitor train`
     return get_alert(store, alert_id)
 
 

@@ -20,7 +20,7 @@ from monitor.notify.blockkit import alert_message, escape, owner_mention, safe_l
 from monitor.store.database import loads
 
 VIEW_KEYS = ("id", "brand", "route", "state", "mention_count", "acked_by", "acked_at", "resolved_by", "level",
-             "snoozed_until", "kind", "resolution")
+             "snoozed_until", "kind", "resolution", "issue")
 
 Db = sqlite_utils.Database | sqlite3.Connection
 

@@ -7,6 +7,7 @@ scorer with per-brand overrides, the router); a reload builds a new one and swap
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from monitor.analyse.routing import Decision, Router, Subject
 from monitor.analyse.sentiment import Scorer, Sentiment
 from monitor.config.settings import Config
 from monitor.core.model import Mention
+from monitor.core.query import parse_query, positive_terms
 from monitor.store.database import loads
 
 
@@ -46,8 +48,7 @@ class Analyzer:
         self.config = config
         self.router = router
         self.matcher = matcher or BrandMatcher({n: b.query for n, b in config.brands.items()})
-        self.scorer = scorer or Scorer(config.sentiment.threshold,
-                                       {n: b.overrides for n, b in config.brands.items() if b.overrides})
+        self.scorer = scorer or scorer_for(config)
 
     def analyze(self, m: Mention, only_brands: list[str] | None = None) -> Analysis:
         text = m.full_text
@@ -75,6 +76,18 @@ class Analyzer:
             out.verdicts.append(BrandVerdict(bm.brand, bm.terms, sentiment, self.router.route(subject)))
         return out
 
+
+
+def scorer_for(config: Config) -> Scorer:
+    """The scorer a config asks for: its threshold, brand overrides, brand words kept neutral, issue types, and
+    the deployment's learned model when `monitor train` has written one (else the shipped one)."""
+    s = config.sentiment
+    model: str | None = None
+    if s.learned:
+        model = s.model_path() if os.path.exists(s.model_path()) else "shipped"
+    terms = [t.text for b in config.brands.values() for t in positive_terms(parse_query(b.query))]
+    return Scorer(s.threshold, {n: b.overrides for n, b in config.brands.items() if b.overrides},
+                  brand_terms=terms, issue_types=s.issue_types, model=model)
 
 
 def mention_from_row(row: dict[str, Any]) -> Mention:

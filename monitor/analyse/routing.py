@@ -137,6 +137,8 @@ class Router:
             out += _range("reach", s.reach, m.reach.at_most, m.reach.at_least)
         if m.language is not None and s.language not in _as_list(m.language):
             out.append(f"language {s.language or 'unknown'!r} not in {_as_list(m.language)}")
+        if m.issue is not None and s.sentiment.issue not in _as_list(m.issue):
+            out.append(f"issue {s.sentiment.issue or 'none'!r} not in {_as_list(m.issue)}")
         if not out and m.spike is not None and s.spike_check is not None:   # counts only when all else holds
             why = s.spike_check(m.spike)
             if why:

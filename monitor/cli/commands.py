@@ -130,6 +130,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         "skipped_brands": analysis.skipped,
         "language": sentiment.language or analysis.language,
         "score": sentiment.score, "negative": sentiment.negative, "unscored": sentiment.unscored,
+        "issue": sentiment.issue,
         "drivers": [d.to_dict() for d in sentiment.drivers],
         "route": decision.route if decision else None,
         "routes": [h.route for v in analysis.verdicts for h in v.decision.hits],
@@ -155,6 +156,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"sentiment: {sentiment.score:+.3f} ({'negative' if sentiment.negative else 'not negative'})")
     for drv in sentiment.drivers:
         print(f"           {drv.weight:+.2f} {drv.text} ({drv.kind})")
+    print(f"issue:     {sentiment.issue or 'none'}")
     if decision:
         print("routes:")
         for step in decision.trace:
@@ -195,25 +197,63 @@ def _plan(rules: Rules, decision: Decision | None) -> dict[str, Any]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    config = load_config(args.config) if os.path.exists(args.config) else None
-    scorer = Scorer(config.sentiment.threshold if config else -0.05)
+    """One JSON line out per line in (a bad line gets {"error": ...} there and on stderr; the rest go on)."""
+    from monitor.analyse.analyzer import scorer_for
+    scorer = scorer_for(load_config(args.config)) if os.path.exists(args.config) else Scorer()
     status = EXIT_OK
     for lineno, line in enumerate(sys.stdin, 1):
-        line = line.rstrip("\n")
-        if not line.strip():
-            continue
-        text, rating, lang = line, None, None
-        if line.lstrip().startswith("{"):
-            try:
-                obj = json.loads(line)
-                text, rating, lang = str(obj["text"]), obj.get("rating"), obj.get("lang")
-            except (ValueError, KeyError, TypeError) as exc:
-                print(f"stdin:{lineno}: not a JSON object with a \"text\" key: {exc}", file=sys.stderr)
-                status = EXIT_FAIL
-                continue
-        lang = lang or detect_language(text)
-        print_json(scorer.score(text, lang=lang, rating=rating).to_dict())
+        try:
+            text, rating, lang = _score_input(line.rstrip("\n"))
+            s = scorer.score(text, lang=lang or detect_language(text), rating=rating)
+            print_json({**s.to_dict(), "issue": s.issue})
+        except (ValueError, TypeError) as exc:
+            print(f"stdin:{lineno}: {exc}", file=sys.stderr)
+            print_json({"error": f"stdin:{lineno}: {exc}"})
+            status = EXIT_FAIL
+        sys.stdout.flush()
     return status
+
+
+def _score_input(line: str) -> tuple[str, float | None, str | None]:
+    """A plain line is the text; a line starting with "{" is {"text": str, "rating": 1..5, "lang": "fr"}."""
+    if not line.lstrip().startswith("{"):
+        return line, None, None
+    obj = json.loads(line)
+    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+        raise ValueError('not a JSON object with a "text" string')
+    rating, lang = obj.get("rating"), obj.get("lang")
+    if rating is not None and (isinstance(rating, bool) or not isinstance(rating, int | float)
+                               or not 1 <= rating <= 5):   # NaN fails the range test too
+        raise ValueError(f'"rating" must be a number of stars from 1 to 5, not {json.dumps(rating)}')
+    if lang is not None and (not isinstance(lang, str) or not lang.strip()):
+        raise ValueError(f'"lang" must be a language code such as "en", not {json.dumps(lang)}')
+    return obj["text"], rating, lang
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from monitor.alerting.labels import VERDICTS, import_csv, label_mentions
+    if args.csv:
+        print(f"{import_csv(_store(args), args.csv, _actor(args))} label(s) imported from {args.csv}")
+        return EXIT_OK
+    if args.id is None or args.verdict not in VERDICTS:
+        print("monitor label: give ID and negative|not-negative, or --csv FILE", file=sys.stderr)
+        return EXIT_CONFIG
+    n = label_mentions(_store(args), [args.id], VERDICTS[args.verdict], _actor(args), alert=args.alert)
+    print(f"{n} mention(s) labelled {args.verdict}; `monitor train` learns from them")
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from monitor.alerting.labels import train
+    config = load_config(args.config)
+    r = train(_store(args), config, force=args.force)
+    print(f"{r.labels} label(s): trained on {r.trained_on} plus the shipped data, judged on {r.held_out} held out")
+    for name, (p, rec, f1) in (("before", r.before), ("after", r.after)):
+        print(f"  {name:<6} precision {p:.3f}  recall {rec:.3f}  F1 {f1:.3f}")
+    print(f"{'kept' if r.kept else 'not kept'}: {r.reason}" + (f"; written to {r.path} (the daemon uses it after"
+                                                               " a reload: systemctl reload / SIGHUP)" if r.kept else
+                                                               "; use --force to keep it anyway"))
+    return EXIT_OK if r.kept else EXIT_FAIL
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

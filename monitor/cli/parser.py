@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang")
     p.add_argument("--json", action="store_true")
     add("score", "score texts from stdin (lines, or JSON lines with text/rating/lang); JSON lines out")
+    p = add("label", "label a mention for `monitor train`: ID negative|not-negative, or --csv FILE (text,label[,language])")
+    p.add_argument("id", type=int, nargs="?", help="mention id (an alert id with --alert)")
+    p.add_argument("verdict", nargs="?", choices=["negative", "not-negative"])
+    p.add_argument("--alert", action="store_true", help="ID is an alert: label every mention of it")
+    p.add_argument("--csv", metavar="FILE", help="import labels from a CSV file with a header")
+    p.add_argument("--by", default=None, help="who (default: the current user)")
+    p = add("train", "refit the learned sentiment layer on the team's labels; keep it only if better (or --force)")
+    p.add_argument("--force", action="store_true", help="keep the new model even if it is not better")
     p = add("replay", "run stored mentions through the current rules; print who would be told; send nothing")
     p.add_argument("--since", default="7d", help="how far back (default: %(default)s)")
     p = add("preview", "fetch one source now and print what it would collect, as JSON lines")
@@ -146,8 +154,8 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
     from monitor.cli import commands
 
     return {name: getattr(commands, f"cmd_{name}") for name in (
-        "run", "check", "explain", "score", "replay", "preview", "alerts", "ack", "resolve", "reopen", "snooze",
-        "feedback", "status", "ui", "report")}
+        "run", "check", "explain", "score", "label", "train", "replay", "preview", "alerts", "ack", "resolve",
+        "reopen", "snooze", "feedback", "status", "ui", "report")}
 
 
 class _Lazy(dict[str, Any]):

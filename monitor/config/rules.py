@@ -106,6 +106,7 @@ class Match(Strict):
     rating: Range | None = None
     reach: Range | None = None
     language: str | list[str] | None = None
+    issue: str | list[str] | None = None     # issue type(s): billing, delivery, outage, defect, support, security...
     spike: Spike | None = None
 
     @model_validator(mode="after")

@@ -138,6 +138,27 @@ class DaemonConfig(Strict):
 
 class SentimentConfig(Strict):
     threshold: float = Field(-0.05, ge=-1.0, le=1.0)   # a score at or below this is negative
+    # The learned layer: `monitor train` writes the deployment's model here; while the file does not exist the
+    # model shipped with the package is used. `learned: false` scores with the rules alone.
+    model: str = "var/sentiment-model.json"
+    learned: bool = True
+    # Issue types ops add (or extend): type -> example phrases or word stems ("warranty": ["warranty", "garantie"]).
+    # A phrase ending in "=" is a whole word. Built-in types: billing, delivery, outage, defect, support,
+    # security, safety.
+    issue_types: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("issue_types")
+    @classmethod
+    def _issue_types(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, phrases in v.items():
+            if not name.replace("_", "").replace("-", "").isalnum() or name != name.lower():
+                raise ValueError(f'issue type "{name}" must be a lower-case word (letters, digits, - or _)')
+            if not phrases or any(not p.strip("= ") for p in phrases):
+                raise ValueError(f'issue type "{name}" needs at least one non-empty example phrase')
+        return v
+
+    def model_path(self) -> str:
+        return os.path.expanduser(self.model)
 
 
 class DashboardConfig(Strict):

@@ -207,7 +207,8 @@ def alert_message(alert: dict[str, Any], mention: dict[str, Any], sentiment: dic
         {"type": "section", "text": {"type": "mrkdwn", "text": trim(
             f"*{brand}* · {source} · {author}{reach_txt}{rating_txt}{count_txt}", SECTION_LIMIT)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": trim(quote, SECTION_LIMIT)}},
-        context([f"Sentiment: {sent_txt}",
+        context([f"Sentiment: {sent_txt}" + (f" · Issue: {escape(trim(clean(str(alert['issue'])), 40))}"
+                                             if alert.get("issue") else ""),
                  f"Route: {route}" + (f" · {ping}" if ping else ""),
                  f"Alert #{int(alert['id'])}" + (f" · {link}" if link else "")]),
         {"type": "section", "block_id": f"state:{int(alert['id'])}",

@@ -109,8 +109,11 @@ class App:
                          f"rules.\n```{escape(str(exc))[:2500]}```", self.rules.default_targets)
             self.wake.set()
             return False
+        # the scorer is rebuilt too, so a model written by `monitor train` takes effect on this reload; built
+        # before the swap, so the new rules and the analyzer that routes by them appear together
+        analyzer = Analyzer(self.config, Router(rules), None, self._analyzer.matcher)
         self.rules = rules
-        self._analyzer = Analyzer(self.config, Router(rules), self._analyzer.scorer, self._analyzer.matcher)
+        self._analyzer = analyzer
         self.outbox.fallback = rules.default_targets
         log.info("rules reloaded", extra={"routes": len(rules.routes), "owners": len(rules.owners)})
         return True

@@ -133,11 +133,12 @@ class Pipeline:
             first = analysis.verdicts[0].sentiment if analysis.verdicts else None
             db.execute(
                 "UPDATE mentions SET language = ?, brands = ?, score = ?, negative = ?, unscored = ?, drivers = ?,"
-                " routes = ?, status = ? WHERE id = ?",
+                " routes = ?, status = ?, issue = ? WHERE id = ?",
                 (analysis.language, dumps([v.brand for v in analysis.verdicts]),
                  first.score if first else None, int(analysis.negative), int(bool(first and first.unscored)),
                  dumps([d.to_dict() for d in first.drivers]) if first else None,
-                 dumps([h.route for v in analysis.verdicts for h in v.decision.hits]), status, m.id))
+                 dumps([h.route for v in analysis.verdicts for h in v.decision.hits]), status,
+                 next((v.sentiment.issue for v in analysis.verdicts if v.sentiment.issue), None), m.id))
             for v in analysis.verdicts:
                 for hit in v.decision.hits:      # one alert per story and route: a retweet joins its original
                     alert_id, new = assign(db, now, m, v.brand, hit, analyzer.router.rules)

@@ -152,6 +152,14 @@ MIGRATIONS: list[str] = [
         period TEXT PRIMARY KEY, created_at REAL NOT NULL, since REAL NOT NULL, until REAL NOT NULL,
         html_path TEXT, posted_at REAL, slack_file_id TEXT, last_error TEXT, attempts INTEGER NOT NULL DEFAULT 0);
     """,
+    # v8 (judgement): labels the learned sentiment layer trains on, owned by monitor.alerting.labels: Not-negative
+    # clicks, acknowledged/resolved alerts, `monitor label` and CSV imports. `key` makes every source idempotent.
+    """
+    CREATE TABLE labels (
+        id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, mention_id INTEGER, text TEXT NOT NULL, language TEXT,
+        negative INTEGER NOT NULL, origin TEXT NOT NULL, actor TEXT, at REAL NOT NULL);
+    CREATE INDEX labels_mention ON labels (mention_id);
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

@@ -16,6 +16,13 @@ Departures from VADER, on purpose (each is a general linguistic rule, not a fit 
 * irrealis blocking (Taboada et al., "Lexicon-based methods for sentiment analysis", 2011): a positive
   word after "would/could/should/wish/if …" in the same clause describes what the product is *not*
   ("it would have been easier", "I wish it had a better zoom"), so it does not count as praise.
+* a comma and a clause-joining conjunction ("and", "so", "because"; per language) also end a clause for
+  negation: "No refund, terrible experience" does not negate "terrible";
+* post-verbal negation (French "j'aime pas", German "mag ich nicht", Dutch "werkt niet") negates the
+  sentiment word right before the negator, when nothing before it already did;
+* names carry no sentiment: any @handle or #hashtag, and the words of the configured brand queries
+  (``neutral``), so "@united thanks for the miserable trip" is not lifted by "united";
+* a sarcasm marker (🙄, "/s") turns the praise before it into blame: "great job 🙄 third outage".
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from dataclasses import dataclass, field
 
 from monitor.analyse.sentiment.phrases import PhraseMatcher, Rule, rule
 
-__all__ = ["Contribution", "LangPack", "Rule", "analyse", "analyse_raw", "normalize", "rule", "tokenize"]
+__all__ = ["Contribution", "LangPack", "NO_NEUTRAL", "Neutral", "Rule", "analyse", "analyse_raw", "normalize", "rule", "tokenize"]
 
 B_INCR = 0.293
 C_INCR = 0.733
@@ -34,7 +41,13 @@ N_SCALAR = -0.74
 NEG_FLIP = -0.3
 ALPHA = 15.0
 _STRIP = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»“”‘’…"
-_CLAUSE_END = frozenset(".!?;")
+_CLAUSE_END = frozenset(".!?;,")
+_SIGILS = ("@", "#")
+SARCASM = frozenset({"🙄", "/s"})
+#: Praise before a sarcasm marker counts against, at this fraction of its strength.
+SARCASM_FLIP = -0.8
+POLITE = frozenset({"thanks", "thank", "thx", "ty", "merci", "danke", "gracias", "grazie", "obrigado", "obrigada",
+                    "bedankt", "dank"})
 _DECAY = (1.0, 0.95, 0.9)
 
 
@@ -57,6 +70,10 @@ class LangPack:
     irrealis: frozenset[str] = field(default_factory=frozenset)
     #: lexicon keys that are emoticons/emoji: never negated
     symbols: frozenset[str] = field(default_factory=frozenset)
+    #: negators that follow the word they negate ("aime pas", "mag nicht", "werkt niet")
+    post_negations: frozenset[str] = field(default_factory=frozenset)
+    #: conjunctions that start a new clause, which negation does not cross ("and", "und", "y")
+    clause_words: frozenset[str] = field(default_factory=frozenset)
     matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
     irrealis_first: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -77,11 +94,15 @@ class Contribution:
 
 def tokenize(text: str) -> tuple[list[str], list[bool]]:
     """VADER's tokenisation (whitespace split, edge punctuation stripped unless that leaves ≤2 chars),
-    plus, per token, whether it closed a clause (". ! ? ;") in the raw text."""
+    plus, per token, whether it closed a clause (". ! ? ; ,") in the raw text. A @handle or #hashtag keeps
+    its sigil, so it never matches a lexicon word."""
     tokens: list[str] = []
     ends: list[bool] = []
     for raw in text.split():
-        token = raw.strip(_STRIP)
+        if raw[0] in _SIGILS and len(raw) > 1 and raw[1].isalnum():
+            token = raw.rstrip(_STRIP)
+        else:
+            token = raw.strip(_STRIP)
         if len(token) <= 2:
             token = raw
         if token:
@@ -101,16 +122,38 @@ def _punctuation(text: str) -> float:
     return ep + (0.0 if qm <= 1 else (qm * 0.18 if qm <= 3 else 0.96))
 
 
+@dataclass(frozen=True)
+class Neutral:
+    """Brand words that carry no sentiment: single words, and phrases as word tuples ("best", "buy")."""
+
+    words: frozenset[str] = frozenset()
+    phrases: tuple[tuple[str, ...], ...] = ()
+
+    def positions(self, lower: list[str]) -> set[int]:
+        out = {i for i, w in enumerate(lower) if w in self.words}
+        for phrase in self.phrases:
+            k = len(phrase)
+            for i in range(len(lower) - k + 1):
+                if lower[i] == phrase[0] and tuple(lower[i:i + k]) == phrase:
+                    out.update(range(i, i + k))
+        return out
+
+
+NO_NEUTRAL = Neutral()
+
+
 def analyse(
-    pack: LangPack, text: str, lexicon: Mapping[str, float] | None = None, overridden: frozenset[str] = frozenset()
+    pack: LangPack, text: str, lexicon: Mapping[str, float] | None = None, overridden: frozenset[str] = frozenset(),
+    neutral: Neutral = NO_NEUTRAL,
 ) -> tuple[float, list[Contribution]]:
     """Return (compound score in -1..1, contributions). ``lexicon`` replaces ``pack.lexicon`` (overrides)."""
-    total, contributions = analyse_raw(pack, text, lexicon, overridden)
+    total, contributions = analyse_raw(pack, text, lexicon, overridden, neutral)
     return normalize(total), contributions
 
 
 def analyse_raw(
-    pack: LangPack, text: str, lexicon: Mapping[str, float] | None = None, overridden: frozenset[str] = frozenset()
+    pack: LangPack, text: str, lexicon: Mapping[str, float] | None = None, overridden: frozenset[str] = frozenset(),
+    neutral: Neutral = NO_NEUTRAL,
 ) -> tuple[float, list[Contribution]]:
     """Return (raw valence sum incl. punctuation emphasis, contributions)."""
     lex = pack.lexicon if lexicon is None else lexicon
@@ -119,6 +162,15 @@ def analyse_raw(
     n = len(tokens)
     if not n:
         return 0.0, []
+    clause_words = pack.clause_words
+    if clause_words:
+        for i in range(1, n):
+            if lower[i] in clause_words:
+                ends[i - 1] = True   # "… and terrible": negation before the conjunction stops there
+    skipped = neutral.positions(lower) if (neutral.words or neutral.phrases) else set()
+    for i, low in enumerate(lower):
+        if low[0] in _SIGILS and len(low) > 1:
+            skipped.add(i)
     negations, boosters, fallback, custom_neg = pack.negations, pack.boosters, pack.fallback, pack.is_negation
 
     def negator(j: int) -> bool:
@@ -133,7 +185,7 @@ def analyse_raw(
             hit = fallback(lex, word)
         return hit
 
-    vals = [value(w) for w in lower]  # one lookup per token: the loops below ask about neighbours repeatedly
+    vals = [None if i in skipped else value(w) for i, w in enumerate(lower)]  # one lookup per token: the loops below ask about neighbours repeatedly
     cap_diff = not text.islower() and 0 < sum(1 for t in tokens if t.isupper()) < n
 
     # phrase rules first: they claim their tokens
@@ -154,6 +206,7 @@ def analyse_raw(
             contributions.append(Contribution(label, valence, kind, first))
 
     irrealis, irrealis_first = pack.irrealis, pack.irrealis_first
+    post = pack.post_negations
     in_irrealis = False
     for i in range(n):
         low = lower[i]
@@ -161,7 +214,7 @@ def analyse_raw(
             in_irrealis = False
         if low in irrealis_first and (low in irrealis or (i + 1 < n and f"{low} {lower[i + 1]}" in irrealis)):
             in_irrealis = True
-        if i in claimed or low in pack.skip:
+        if i in claimed or low in pack.skip or i in skipped:
             continue
         base = vals[i]
         if base is None:
@@ -176,7 +229,8 @@ def analyse_raw(
         tok = tokens[i]
         if cap_diff and valence and tok.isupper():
             valence += C_INCR if valence > 0 else -C_INCR
-        negated = (i > 0 and lower[i - 1] == "no") or (i > 1 and lower[i - 2] == "no" and not ends[i - 2])
+        negated = (i > 0 and lower[i - 1] == "no" and not ends[i - 1]) or (
+            i > 1 and lower[i - 2] == "no" and not ends[i - 2] and not ends[i - 1])
         for k in range(3):
             j = i - k - 1
             if j < 0 or ends[j]:
@@ -191,6 +245,13 @@ def analyse_raw(
                 continue
             if negator(j):
                 negated = not negated
+        if not negated and post and not ends[i]:
+            for j in range(i + 1, min(n, i + 4)):
+                if negator(j) and lower[j] in post:
+                    negated = True
+                    break
+                if ends[j] or vals[j] is not None:
+                    break
         kind = "override" if low in overridden else "lexicon"
         if negated and low not in pack.symbols:
             valence *= NEG_FLIP if base < 0 else N_SCALAR
@@ -199,6 +260,20 @@ def analyse_raw(
         elif in_irrealis and valence > 0 and kind == "lexicon" and low not in irrealis_first:
             valence, kind, tok = 0.0, "irrealis", f"if {tok}"
         contributions.append(Contribution(tok, valence, kind, i))
+
+    # "thanks for the miserable trip": a thank-you followed in its clause by blame is a formula (or sarcasm)
+    thanked = [t for t in contributions if lower[t.index] in POLITE and t.valence > 0]
+    for t in thanked:
+        end = next((j for j in range(t.index, n) if ends[j]), n)
+        if any(t.index < o.index <= end and o.valence <= -1.5 for o in contributions):
+            t.valence, t.kind = 0.0, "politeness"
+
+    sarcasm = next((i for i, w in enumerate(lower) if w in SARCASM), None)
+    if sarcasm is not None:
+        for contrib in contributions:
+            if contrib.index < sarcasm and contrib.valence > 0:
+                contrib.valence *= SARCASM_FLIP
+                contrib.kind, contrib.text = "sarcasm", f"{contrib.text} {lower[sarcasm]}"
 
     # "but"/"mais": what comes after dominates
     for c in pack.contrast:

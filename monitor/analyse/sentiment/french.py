@@ -36,7 +36,10 @@ CX_LEXICON: dict[str, float] = {
     "problèmes": -1.6, "souci": -1.2, "soucis": -1.2, "galère": -1.8, "attente": -1.0,
     "content": 1.8, "contente": 1.8, "satisfait": 1.8, "satisfaite": 1.8, "génial": 2.6, "géniale": 2.6,
     "parfait": 2.4, "parfaite": 2.4, "excellent": 2.8, "merci": 1.6, "top": 1.8, "super": 2.0, "bravo": 2.2,
-    "rapide": 1.2, "efficace": 1.8, "mal": -1.4,
+    "rapide": 1.2, "efficace": 1.8, "mal": -1.4, "nouveau": 0.0, "nouvelle": 0.0, "nouveaux": 0.0,
+    "coupé": -1.4, "coupée": -1.4, "coupure": -1.8,
+    "fuit": -1.8, "fissuré": -1.8, "fissurée": -1.8, "déchiré": -1.6, "déchirée": -1.6, "rayé": -1.2, "rayée": -1.2,
+    "gonflé": -1.6, "gonflée": -1.6, "brûlant": -1.8, "brûlante": -1.8, "incomplet": -1.8, "incomplète": -1.8, "manquant": -1.2, "manquants": -1.2, "disparu": -1.6, "disparue": -1.6,
 }
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
@@ -49,6 +52,33 @@ BOOSTERS: dict[str, float] = {
 } | {w: -B_INCR for w in ("assez", "peu", "plutôt", "presque", "légèrement")}
 
 RULES = (
+    rule(r"que (?:je |j'?)?(?:ne |n'?)?(?:ai |avais )?(?:pas|jamais) (?:\w+ )?(?:fait|faite|commandé|autorisé|demandé)",
+         -2.4, "que je n'ai pas fait", negatable=False),
+    rule(r"sans (?:mon |ma |aucun |aucune |notre )?(?:accord|autorisation|consentement|explication|prévenir|préavis"
+         r"|avertissement|permission)", -2.2,
+         "sans mon accord", negatable=False),
+    rule(r"(?:zéro|zero) (?:réponse|reponse|retour|nouvelles|aide)", -2.4, "zéro réponse", negatable=False),
+    rule(r"(?:mauvaise?|mauvais) (?:adresse|article|taille|produit|couleur|commande)", -2.0, "mauvaise adresse",
+         negatable=False),
+    rule(r"frais de (?:résiliation|resiliation|dossier|retard)", -1.8, "frais de résiliation", negatable=False),
+    rule(r"(?:plus de|pas de) (?:réseau|reseau|connexion|internet|courant|électricité|electricite)", -2.2,
+         "plus de réseau", negatable=False),
+    rule(r"impossible de (?:me |se |nous )?(?:travailler|connecter|accéder|acceder|joindre|payer|commander|appeler"
+         r"|utiliser|ouvrir)", -2.2, "impossible de se connecter", negatable=False),
+    rule(r"personne ne (?:répond|repond|rappelle|décroche|decroche|m'aide|me aide)", -2.4, "personne ne répond",
+         negatable=False),
+    # "je ne pourrais pas être plus heureux": a denied comparative is praise
+    rule(r"(?:ne )?(?:pourrais|pourrait|pourrions|pouvais|pouvait|peux|peut|aurais pu|aurait pu) (?:pas|jamais)"
+         r" (?:être|etre|avoir été|avoir ete) (?:plus|mieux|davantage) (?:\w+ )?(?:heureux|heureuse|heureuses|content"
+         r"|contente|contents|satisfait|satisfaite|satisfaits|ravi|ravie|ravis|servi|servie)", 2.8,
+         "ne pourrais pas être plus heureux", negatable=False),
+    rule(r"(?:ne )?(?:pourrais|pourrait|pouvais|pouvait|peux|peut) (?:pas|jamais) (?:être|etre) pire", -2.8,
+         "ne pourrait pas être pire", negatable=False),
+    # "pas terrible", "pas top", "pas ouf": French understatement for "poor"
+    rule(r"pas (?:très |trop |si |vraiment )?(?:terrible|top|ouf|fou|génial|genial|fameux|folichon|glorieux)", -1.8,
+         "pas terrible", negatable=False),
+    rule(r"(?:aucun|pas de|sans) (?:remboursement|réponse|reponse|nouvelles|suivi|explication|excuse|excuses)", -2.2,
+         "pas de remboursement", negatable=False),
     rule(r"pas mal de", 0.0, "pas mal de", negatable=False),
     rule(r"pas mal", 1.2, "pas mal", negatable=False),
     rule(r"ne (?:\w+ )?(?:fonctionne|marche|démarre|charge|répond|s'allume|se allume)s? (?:plus|pas)", -2.5, "ne fonctionne plus", negatable=False),
@@ -130,4 +160,6 @@ def pack() -> LangPack:
         symbols=symbols(lexicon),
         is_negation=_is_negation,
         skip=frozenset({"ne", "plus"}),
+        post_negations=frozenset({"pas", "jamais", "plus", "guère", "point"}),
+        clause_words=frozenset({"et", "mais", "car", "parce", "puisque", "alors"}),
     )

@@ -62,6 +62,11 @@ CX_LEXICON: dict[str, float] = {
     "paperweight": -2.0, "trash": -1.5, "bulky": -1.0, "detracts": -1.5, "expensive": -0.8,
     "pricey": -0.8, "cheap": -0.4, "noisy": -1.2, "skips": -1.2, "skipping": -1.2, "static": -0.8,
     "dim": -0.8, "blurry": -1.2, "impractical": -1.5, "unproductive": -1.5, "shudder": -1.5, "stinks": -2.0, "sucks": -2.0, "sucked": -2.0, "lousy": -2.5,
+    "soaked": -1.4, "drenched": -1.4, "leaks": -1.6, "leaking": -1.6, "snapped": -1.6, "shattered": -1.8, "ripped": -1.4, "torn": -1.2,
+    # travel and service failures (airlines, trains, hotels, telecoms)
+    "stranded": -2.2, "overbooked": -1.8, "diverted": -1.2, "rebooked": -0.8, "waitlisted": -0.8,
+    "misconnect": -1.8, "misrouted": -1.6, "undelivered": -1.8, "unreachable": -1.8, "uncontactable": -1.8,
+    "unanswered": -1.6, "overcharging": -2.2, "mischarged": -2.0, "understaffed": -1.6, "disconnected": -1.2,
     # common misspellings in reviews and posts
     "dissapointed": -2.2, "disapointed": -2.2, "dissappointed": -2.2, "disappointe": -2.2,
     "dissapointing": -2.3, "disapointing": -2.3, "dissapointment": -2.0, "disapointment": -2.0,
@@ -101,8 +106,86 @@ _NEG_AUX = (
     r"|hardly|still won't|still doesn't|still can't)"
 )
 
+#: Emoji whose VADER description carries no valence ("pouting face") but whose use is plain: anger,
+#: disgust, a thumbs-down. Shared by every language pack through :func:`emoji_valences`.
+EMOJI_OVERRIDES: dict[str, float] = {
+    "😡": -2.6, "🤬": -3.0, "👎": -2.2, "😠": -2.3, "😤": -1.6, "🤮": -2.6, "🤢": -2.0, "💩": -1.8,
+    "😒": -1.5, "😞": -1.8, "😩": -1.8, "😫": -1.8, "😖": -1.6, "😣": -1.4, "🙄": -1.0, "😑": -0.8,
+    "👍": 1.8, "🙏": 1.2, "💯": 1.6, "🥰": 2.6,
+}
+
+#: Conjunctions that open a new clause: a negation before them does not reach the words after.
+CLAUSE_WORDS = frozenset({"and", "but", "because", "although", "though", "however", "while"})
+
+_COULD_NOT = r"(?:couldn't|could not|couldnt|can't|cannot|can not|cant)"
+
 #: Complaint patterns that need context. Regexes run on the lower-cased, space-joined token stream.
 RULES = (
+    # comparatives of happiness: the negation denies that anything could be better, it is praise
+    rule(rf"{_COULD_NOT} (?:possibly )?(?:be|have been|get|ask for|wish for|hope for) (?:any |much |a )?(?:happier|more"
+         r" (?:happy|pleased|satisfied|thrilled|delighted|impressed)|better|more)", 2.8, "couldn't be happier",
+         negatable=False),
+    rule(rf"{_COULD_NOT} (?:say|speak) enough (?:good|great|nice|positive)? ?(?:things|about)", 2.8,
+         "can't say enough good things", negatable=False),
+    rule(rf"{_COULD_NOT} recommend (?:\w+ ){{0,3}}(?:enough|more|highly enough)", 2.8, "can't recommend enough",
+         negatable=False),
+    rule(rf"{_COULD_NOT} (?:possibly )?(?:be|get|have been) (?:any )?worse", -2.8, "couldn't be worse",
+         negatable=False),
+    # general complaint constructions: charges I didn't make, without notice, promises not kept, wrong item
+    rule(r"(?:that|which) (?:i|we) (?:didn't|did not|never|don't|do not) (?:\w+ )?(?:make|made|do|order|authori[sz]e"
+         r"|request|buy|recogni[sz]e)", -2.4, "that I didn't make", negatable=False),
+    rule(r"without (?:any )?(?:notice|warning|asking|telling (?:me|us)|my consent|my permission|explanation)", -2.2,
+         "without notice", negatable=False),
+    rule(r"(?:promised|said (?:they'd|they would|it would)|told (?:me|us) (?:they'd|they would)) (?:\w+ ){0,3}(?:call"
+         r"|ring|get back|email|refund|fix|send)", -1.6, "promised a callback", negatable=False),
+    rule(r"(?:still|yet) (?:nothing|no word|no news|no update|no reply|no response|no answer)", -2.2, "still nothing",
+         negatable=False),
+    rule(r"wrong (?:address|item|items|size|order|colou?r|product|parcel|package)", -2.0, "wrong item", negatable=False),
+    rule(r"(?:extra|second|duplicate|unexpected|unknown|mystery|hidden|unrecognised|unrecognized) (?:\w+ )?(?:fee|fees"
+         r"|charge|charges|payment|payments|debit|debits|transaction|transactions)", -2.0, "unexpected charge",
+         negatable=False),
+    rule(r"left (?:my |the |our )?(?:parcel|package|delivery|order|box) (?:\w+ ){0,2}(?:in|outside|at|on|by|with)", -1.8,
+         "left my parcel outside", negatable=False),
+    rule(r"(?:logins?|log-ins?|sign-ins?|access|activity|purchases|transactions) (?:\w+ ){0,4}(?:from|in) (?:another"
+         r"|a different|an unknown|a foreign|some other) (?:country|location|device|city)", -2.4,
+         "logins from another country", negatable=False),
+    rule(r"(?:raised|increased|hiked|doubled|put up) (?:\w+ ){0,2}(?:price|prices|rate|rates|fee|fees|bill|subscription)",
+         -1.8, "raised the price", negatable=False),
+    rule(r"(?:cancellation|termination|exit|late|hidden) (?:fee|fees|charge|charges)", -1.8, "cancellation fee",
+         negatable=False),
+    rule(r"(?:returned|sent back) to sender", -2.0, "returned to sender", negatable=False),
+    rule(r"(?:zero|no) (?:response|reply|answer|help|communication|updates?)", -2.2, "zero response",
+         negatable=False),
+    rule(r"tracking (?:\w+ ){0,3}(?:hasn't|has not|hasnt|not|never|didn't|doesn't) (?:\w+ )?(?:moved|updated|changed)",
+         -2.0, "tracking hasn't moved", negatable=False),
+    rule(r"(?:missing|incomplete) (?:items?|parts?|pieces?|order|delivery)", -2.0, "missing items",
+         negatable=False),
+    # travel: bags, connections, tarmac waits
+    rule(r"(?:lost|losing|missing|delayed|damaged|broken|mishandled|left) (?:my |our |his |her |the )?(?:bag|bags"
+         r"|luggage|suitcase|suitcases|baggage|stroller|wheelchair)", -2.4, "lost my bag", negatable=False),
+    rule(r"(?:missed|miss|missing) (?:my |our |the )?(?:connection|connecting flight|connecting train|flight|train)",
+         -2.0, "missed my connection", negatable=False),
+    rule(r"(?:stuck|sitting|sat|waiting|held) (?:\w+ ){0,2}on the (?:tarmac|runway|plane|train)", -2.2,
+         "stuck on the tarmac", negatable=False),
+    rule(r"(?:no one|nobody|noone) (?:at|to|on) (?:the )?(?:gate|desk|counter|phone|phones|line)", -2.2, "no one at the gate",
+         negatable=False),
+    # a problem solved is praise: "sorted my issue in minutes", "fixed the problem"
+    rule(r"(?:sorted|solved|fixed|resolved|sorting|solving|fixing|resolving) (?:out )?(?:\w+ ){0,2}(?:issue|issues"
+         r"|problem|problems|glitch|bug|error)", 1.8, "sorted my issue", negatable=False),
+    rule(r"(?:my |the )?(?:password|email address|e-mail address|phone number|account details) (?:was|were|has been"
+         r"|got|had been) (?:changed|reset)", -2.0, "password was changed", negatable=False),
+    # complaints told as facts: charged without consent, "delivered" but nothing came, cannot log in
+    rule(r"(?:never|didn't|did not|haven't|have not) (?:\w+ )?(?:ordered|authori[sz]ed|signed up|subscribed|agreed|asked"
+         r" for|requested|made)", -1.8, "never ordered", negatable=False),
+    rule(r"(?:says|said|shows|showing|marked|listed) (?:as |it was |it's |its )?delivered", -2.0, "says delivered",
+         negatable=False),
+    rule(r"where (?:is|are|the hell is) my (?:order|parcel|package|refund|money|delivery)", -2.0, "where is my order",
+         negatable=False),
+    rule(r"(?:can't|cannot|can not|unable to|couldn't) (?:\w+ )?(?:log ?in|sign in|get into|access|login|pay)", -2.0,
+         "can't log in", negatable=False),
+    rule(r"(?:still|keep|keeps|kept) (?:taking|charging|billing|debiting)", -2.4, "still charging", negatable=False),
+    rule(r"no (?:refund|refunds|compensation|apology|explanation|updates?|help|info|information|tracking|service"
+         r"|signal|internet|wifi|power|water|heating|hot water)", -2.0, "no refund", negatable=False),
     # the "no problems" class: a denied complaint is mild praise, not a complaint (VADER reads it negative)
     rule(r"(?:no|not|never|without|don't|didn't|haven't|hasn't|hadn't|havent|hasnt|have not|has not|had not"
          r"|did not|do not|wasn't|weren't|isn't|aren't|zero|nary) (?:\w+ ){0,2}(?:any |a |one |single |major |real"
@@ -235,7 +318,7 @@ RULES = (
     # service
     rule(r"(?:customer |tech |technical )?(?:service|support) (?:was|is|were|are) (?:\w+ )?(?:useless|rude|unhelpful"
          r"|terrible|awful|a joke|nonexistent|non-existent)", -2.6, "bad support"),
-    rule(r"no (?:one|body) (?:answers|answered|responds|responded|replies|replied|helps|helped|cares|called)", -2.4,
+    rule(r"(?:no one|nobody|noone|no body) (?:answers|answered|responds|responded|replies|replied|helps|helped|cares|called)", -2.4,
          "nobody answers"),
     rule(r"(?:never|no) (?:got |received )?(?:a )?(?:response|reply|answer|call back|callback)", -2.2, "no reply"),
     rule(r"never again", -2.8, negatable=False),
@@ -275,7 +358,7 @@ def emoji_valences() -> dict[str, float]:
         total = sum(w for w in words if w is not None)
         if total:
             out[emoji] = max(-3.0, min(3.0, total))
-    return out
+    return {**out, **EMOJI_OVERRIDES}
 
 
 def split_emoji(text: str, emoji: Mapping[str, float]) -> str:
@@ -330,4 +413,5 @@ def pack() -> LangPack:
         prepare=lambda text: unstretch(split_emoji(text, emoji), lexicon),
         irrealis=IRREALIS,
         symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}) | LAUGHTER,
+        clause_words=CLAUSE_WORDS,
     )

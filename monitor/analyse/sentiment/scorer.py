@@ -11,11 +11,14 @@ Why the routing rules:
 * A short text made only of English words is English whatever the detector guessed (see
   :func:`_short_english`).
 
-Why no learned layer: a logistic regression over n-grams, trained on the dev set, scored well in-sample but
-worse than the rules on held-out folds, and made scoring several times slower than bare VADER; one over
-~20 dense features of the engine (a calibrator) did no better than the rules on tweets in 5-fold
-cross-validation. Why no per-source-kind threshold: on both corpora moving the threshold only trades
-precision for recall. General lexicon entries and phrase rules generalise better (README, "Sentiment").
+The learned layer (:mod:`monitor.analyse.sentiment.learned`), when the model has the language, reads the
+rule engine's score and sums plus the text's n-grams and gives P(negative); the score is then
+``1 - 2·P(negative)`` (so the configured threshold keeps its meaning: -0.05 is P ≥ 0.525). Its drivers are
+the n-grams that moved the odds most (kind ``learned``), beside the rule drivers. A language the model lacks
+is scored by the rules alone. Brand words (``brand_terms``), @handles and #hashtags carry no sentiment in
+either layer. Each negative (or unscored) mention also gets an issue type (:mod:`monitor.analyse.issues`).
+
+Why no per-source-kind threshold: on both corpora moving the threshold only trades precision for recall.
 
 Thread-safety: a Scorer holds only immutable data built in ``__init__``; language packs are module-level
 caches built once. Construction is cheap (per-brand lexicon copies only for overridden
@@ -26,13 +29,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from monitor.analyse.issues import IssueClassifier
 from monitor.analyse.language import detect_language
-from monitor.analyse.sentiment import engine, french, lexicon_en
+from monitor.analyse.sentiment import engine, european, french, learned, lexicon_en
 
-SUPPORTED = frozenset({"en", "fr"})
+SUPPORTED = frozenset({"en", "fr", *european.LANGUAGES})
+#: A learned n-gram shows as a driver when it moves the log-odds at least this much.
+LEARNED_DRIVER_MIN = 0.3
+_SHIPPED = "shipped"
 MAX_DRIVERS = 5
 #: Raw valence added per star away from 3 (a 1-star review adds -2 × 1.6).
 RATING_VALENCE_PER_STAR = 1.6
@@ -59,6 +67,7 @@ class Sentiment:
     unscored: bool
     language: str | None
     drivers: tuple[Driver, ...] = ()
+    issue: str | None = None     # billing, delivery, outage, ... for a negative (or unscored) mention
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -93,8 +102,22 @@ def _short_english(text: str, pack: engine.LangPack) -> bool:
     return any(lexicon.get(w) for w in words)
 
 
-def _packs() -> dict[str, engine.LangPack]:
-    return {"en": lexicon_en.pack(), "fr": french.pack()}
+def _packs(wanted: frozenset[str]) -> dict[str, engine.LangPack]:
+    out = {"en": lexicon_en.pack(), "fr": french.pack()}
+    out |= {code: european.pack(code) for code in european.LANGUAGES if code in wanted}
+    return {code: p for code, p in out.items() if code in wanted}
+
+
+def _neutral(terms: Iterable[str]) -> engine.Neutral:
+    words: set[str] = set()
+    phrases: set[tuple[str, ...]] = set()
+    for term in terms:
+        parts = tuple(term.lower().lstrip("@#").split())
+        if len(parts) == 1:
+            words.add(parts[0])
+        elif parts:
+            phrases.add(parts)
+    return engine.Neutral(frozenset(words), tuple(sorted(phrases)))
 
 
 class Scorer:
@@ -105,14 +128,25 @@ class Scorer:
         threshold: float = -0.05,
         overrides: Mapping[str, Mapping[str, float]] | None = None,
         languages: Iterable[str] | None = None,
+        *,
+        brand_terms: Iterable[str] = (),
+        issue_types: Mapping[str, Iterable[str]] | None = None,
+        model: learned.Model | str | Path | None = _SHIPPED,
     ) -> None:
+        """``model``: a loaded model, a path to one, ``"shipped"`` (the package's), or None (rules only)."""
         self.threshold = threshold
         wanted = SUPPORTED if languages is None else frozenset(languages)
         unknown = wanted - SUPPORTED
         if unknown:
             raise ValueError(f"unsupported sentiment language(s): {sorted(unknown)}; have {sorted(SUPPORTED)}")
         self.supported_languages: frozenset[str] = wanted
-        self._packs = {code: p for code, p in _packs().items() if code in wanted}
+        self._packs = _packs(wanted)
+        self.neutral = _neutral(brand_terms)
+        self._neutral_words = self.neutral.words | {w for p in self.neutral.phrases for w in p}
+        self.issues = IssueClassifier(issue_types)
+        if isinstance(model, str | Path):
+            model = learned.load(None if model == _SHIPPED else model)
+        self.model: learned.Model | None = model
         # brand -> (lowercased words, {lang: merged lexicon}); built now so score() never mutates state
         brand_lex: dict[str, tuple[frozenset[str], dict[str, Mapping[str, float]]]] = {}
         for brand, words in (overrides or {}).items():
@@ -133,22 +167,40 @@ class Scorer:
         scoring_lang = language or "en"  # unsure → English, see module docstring
         pack = self._packs.get(scoring_lang)
         if pack is None:
-            return Sentiment(None, False, True, language, ())
+            hit = self.issues.classify(text or "")
+            return Sentiment(None, False, True, language, (), hit.issue if hit else None)
 
         overridden: frozenset[str] = frozenset()
         lexicon = None
         if brand is not None and brand.lower() in self._brands:
             overridden, per_lang = self._brands[brand.lower()]
             lexicon = per_lang[scoring_lang]
-        total, contributions = engine.analyse_raw(pack, text or "", lexicon, overridden)
+        total, contributions = engine.analyse_raw(pack, text or "", lexicon, overridden, self.neutral)
         drivers = [Driver(c.text, c.valence, c.kind) for c in contributions if abs(c.valence) >= 0.05]
 
         score = engine.normalize(total)
+        lang_model = self.model.languages.get(scoring_lang) if self.model is not None else None
+        if lang_model is not None:
+            score, total = self._learned(lang_model, text or "", score, contributions, drivers)
         if rating is not None:
             score, rating_driver = self._blend_rating(score, total, rating)
             drivers.append(rating_driver)
         drivers.sort(key=lambda d: -abs(d.weight))
-        return Sentiment(score, score <= self.threshold, False, language, tuple(drivers[:MAX_DRIVERS]))
+        negative = score <= self.threshold
+        hit = self.issues.classify(text or "") if negative else None
+        return Sentiment(score, negative, False, language, tuple(drivers[:MAX_DRIVERS]), hit.issue if hit else None)
+
+    def _learned(self, model: learned.LangModel, text: str, rule_score: float,
+                 contributions: list[engine.Contribution], drivers: list[Driver]) -> tuple[float, float]:
+        """Score = 1 - 2·P(negative); returns (score, the raw valence that normalises to it)."""
+        toks = learned.tokens(text, self._neutral_words)
+        dense = learned.dense_features(rule_score, [(c.valence, c.kind) for c in contributions])
+        z, hits = model.logit(learned.sparse_features(toks), dense)
+        for feat, w in hits:
+            if abs(w) >= LEARNED_DRIVER_MIN:
+                drivers.append(Driver(feat[2:] + ("…" if feat.startswith("p:") else ""), -w, "learned"))
+        score = max(-0.9999, min(0.9999, 1.0 - 2.0 * learned.probability(z)))
+        return score, score * (engine.ALPHA ** 0.5) / (1.0 - score * score) ** 0.5
 
     @staticmethod
     def _blend_rating(score: float, total: float, rating: float) -> tuple[float, Driver]:

@@ -1,0 +1,190 @@
+"""What kind of issue a complaint is: billing, delivery, outage, defect, support, security, safety (or none).
+
+Why cue stems rather than a learned classifier: the types are few and named by a small vocabulary in every
+language ("refund"/"Rückerstattung"/"reembolso", "hacked"/"gehackt"/"hackeado"), ops must be able to add
+a type or a phrase in `config/monitor.yaml` and see it work at once, and a routing decision must be
+explainable ("issue security: 'hacked'"). Each cue is a word *stem* matched at a word start ("refund" finds
+"refunded", "refunds"), lower-cased and accent-folded on both sides; a cue ending in ``=`` is a whole word
+("fee=" must not find "feedback", "charge=" not "charger").
+
+A security or safety cue decides the type whatever else is mentioned (a hacked account that also mentions
+payments is a security issue first); otherwise the type with the most cue hits wins, ties broken by
+:data:`PRIORITY`. ``support`` is
+the channel more often than the subject ("charged twice and no answer from support" is a billing issue), so
+it is the type only when no other type has a cue. Thread-safe:
+everything is built in ``__init__`` and never mutated.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+#: Tie-break order, most urgent first. Types added by ops come after these, in config order.
+PRIORITY = ("security", "safety", "outage", "billing", "delivery", "defect", "support")
+
+#: Built-in cue stems per type, every scored language mixed (a stem rarely means something else elsewhere).
+CUES: dict[str, tuple[str, ...]] = {
+    "security": (
+        "that i didn't make", "that i did not make", "die ich nicht gemacht", "que no hice", "que yo no he hecho", "che non ho fatto", "que eu não fiz", "die ik niet heb gedaan", "que je n'ai pas fait", "sans mon accord", "logins from",
+        "password was changed", "password changed", "wachtwoord veranderd",
+        "sin mi permiso", "senza autorizzazione", "sem minha autorização", "zonder toestemming", "without my consent", "usato la mia carta",
+        "eingeloggt", "auf meine kosten", "gestohlen", "geklaut", "robad", "robaron", "rubat", "roubad", "roubaram", "ingelogd", "zonder toestemming", "without my permission", "logged into my account",
+        "hack", "breach", "data leak", "leaked", "phishing", "unauthori", "compromised", "stolen account",
+        "account was stolen", "password", "identity theft", "fraud", "scam", "malware", "2fa=",
+        "piraté", "piratage", "fuite de données", "vol de données", "usurpation", "arnaque", "escroquer",
+        "gehackt", "datenleck", "datenpanne", "betrug", "betrüger", "passwort", "phishing",
+        "hackeado", "filtración", "estafa", "contraseña", "suplantación", "robo de datos",
+        "hackerat", "violazione", "furto di dati", "truffa", "truffator",
+        "invadid", "vazamento", "vazou", "golpe", "fraude", "senha", "clonad",
+        "datalek", "oplicht", "wachtwoord", "fraude",
+    ),
+    "safety": (
+        "gonfl", "brûlant", "swollen", "hinchó",
+        "so hot", "so heiß", "tan caliente", "così caldo", "esquentou", "zo heet", "feuer gefangen", "preso fuoco", "prendió fuego", "pegou fogo", "vlam gevat", "caught fire", "derreteu", "melted", "hinchó", "fumaça", "roken",
+        "derriti", "derretid", "estufou", "estufad", "gesmolten", "geschmolzen", "verschmort", "melted",
+        "fire=", "caught fire", "burn=", "smoke", "explod", "overheat", "injur", "hurt=", "hospital", "unsafe",
+        "dangerous", "hazard", "electric shock", "shocked me", "recall", "choking", "food poisoning", "sick after",
+        "incendie", "feu=", "brûl", "fumée", "explos", "surchauff", "blessé", "dangereu", "rappel=", "intoxication",
+        "feuer=", "verbrannt", "rauch", "explodiert", "überhitz", "verletz", "gefährlich", "rückruf",
+        "incendio", "fuego=", "quemad", "humo", "explot", "sobrecalent", "herid", "peligros", "intoxicación",
+        "incendi", "fuoco", "bruciat", "fumo=", "esplos", "surriscald", "ferit", "pericolos", "richiamo",
+        "fogo=", "queimad", "fumaça", "explodiu", "superaquec", "ferid", "perigos", "intoxicação",
+        "vuur=", "verbrand", "rook=", "ontplof", "oververhit", "gewond", "gevaarlijk", "terugroep",
+    ),
+    "outage": (
+        "website", "webseite", "la web", "il sito", "o site", "de website", "le site", "réseau", "rete=", "fibra", "glasvezel",
+        "coupé", "nichts geht", "impossible de se connecter",
+        "can't log in", "impossibile accedere", "no puedo entrar", "não consigo entrar", "kan niet inloggen", "kann mich nicht einloggen", "se ha caído", "internetstörung", "niets laadt", "503=",
+        "geht nichts", "geht gar nichts", "kein netz", "netz komplett", "stromausfall", "sin luz", "sin línea", "è giù", "sono giù", "senza linea", "senza rete", "sem luz", "sem sinal", "geen internet", "geen bereik", "geen stroom",
+        "outage", "is down", "are down", "went down", "down again", "not loading", "won't load", "offline",
+        "service down", "servers", "server", "503", "500 error", "no service", "no signal", "no internet",
+        "can't log in", "cannot log in", "can't login", "unable to log",
+        "panne", "en panne", "hors service", "hors ligne", "coupure", "serveur", "plus de réseau", "inaccessible",
+        "störung", "ausfall", "ausgefallen", "offline", "kein netz", "kein internet", "server", "nicht erreichbar",
+        "caído", "caída", "sin servicio", "fuera de servicio", "sin conexión", "sin internet", "servidor",
+        "disservizio", "fuori servizio", "non funziona l'app", "in tilt", "senza connessione", "senza linea",
+        "fora do ar", "caiu=", "sem sinal", "sem internet", "sem serviço", "servidor",
+        "storing", "ligt plat", "ligt eruit", "ligt er uit", "ligt er weer uit", "ligt er alweer uit", "plat=", "geen internet", "geen bereik",
+    ),
+    "billing": (
+        "unexpected charge", "subscription fee", "second charge",
+        "penalizaci", "penale=", "multa=", "boete", "opzegkosten", "frais de résiliation", "cancellation fee", "termination fee", "disdett", "opgezegd", "renewed", "membership", "tarifa", "preiserhöhung", "raised the price", "statement", "mensalidade", "bolletta", "facturé", "gefactureerd", "aanmaning", "mahnung",
+        "contratei", "contraté", "never ordered", "still taking money", "still charging", "nie bestellt", "mai ordinato", "nooit besteld", "in rekening", "zieht", "geld ein", "cargado", "pagato due volte",
+        "siguen cobrando", "continuam cobrando", "autorizzat", "cuota", "kündigung", "opzegging", "baja=", "plano=",
+        "refund", "charged", "charge=", "overcharg", "billing", "bill=", "invoice", "payment", "money back", "paid=",
+        "subscription", "fee=", "price=", "debited", "chargeback", "cancel my subscription",
+        "rembours", "débité", "prélev", "factur", "paiement", "payé", "abonnement", "frais=", "prix=",
+        "rückerstatt", "erstatt", "abgebucht", "rechnung", "zahlung", "bezahlt", "gebühr", "abo=", "geld zurück",
+        "preis=", "kündig",
+        "reembols", "cobrad", "cobro", "cobran", "cobrar", "cobraron", "cobré", "cobró", "factura", "pago=", "pagado", "cargo=", "suscripción", "precio",
+        "devolución del dinero", "dinero",
+        "rimbors", "addebit", "fattur", "pagament", "pagato", "abbonamento", "prezzo", "soldi",
+        "reembolso", "estorno", "cobrança", "cobraram", "fatura", "pagamento", "paguei", "assinatura", "preço",
+        "dinheiro",
+        "terugbetal", "afgeschreven", "factuur", "rekening", "betaling", "betaald", "abonnement", "geld terug",
+        "prijs",
+    ),
+    "delivery": (
+        "left my parcel", "left the parcel",
+        "incomplet", "unvollständig", "onvolledig", "remetente", "sender", "dispatched", "livreur", "wrong address", "falsche adresse", "verkeerde adres", "dirección equivocada", "indirizzo sbagliato", "endereço errado", "mauvaise adresse", "adresse", "wrong item", "wrong size",
+        "luggage", "baggage", "suitcase", "lost my bag", "gepäck", "koffer", "equipaje", "maleta", "bagaglio", "valigia", "bagagem", "mala=", "bagage",
+        "says delivered", "marked as delivered", "zugestellt", "entregado", "consegnato", "entregue", "bezorgd", "repartidor", "endereço", "dirección", "parcel",
+        "reparto", "sendung", "verteilzentrum", "encomenda", "bezorgd",
+        "deliver", "package", "parcel", "shipping", "shipment", "shipped", "tracking", "courier", "arrived",
+        "never arrived", "order=", "lost in transit", "late=", "wrong item", "missing item",
+        "livr", "colis", "commande", "expédi", "suivi", "transporteur", "reçu", "arrivé",
+        "liefer", "paket", "sendung", "versand", "bestellung", "zustell", "angekommen", "bote=",
+        "entreg", "paquete", "envío", "pedido", "llegó", "llegado", "mensajer", "seguimiento",
+        "consegn", "pacco", "spedizion", "ordine", "corriere", "arrivat", "tracciamento",
+        "entrega", "pacote", "encomenda", "envio", "pedido", "chegou", "correios", "rastreio", "transportadora",
+        "bezorg", "pakket", "levering", "geleverd", "bestelling", "verzend", "aangekomen", "ontvangen",
+    ),
+    "defect": (
+        "zipper", "zip=", "reißverschluss", "cremallera", "cerniera", "zíper", "rits=", "fermeture", "fuit=", "leckt", "undicht", "gotea", "lekt=", "vaza", "perde acqua", "pierde agua", "leaks", "leaking", "hinge", "snapped", "gerissen", "gescheurd", "crepat", "rachou", "fissur",
+        "dejó de funcionar", "ha smesso di funzionare", "smesso di funzionare", "parou de", "gestopt met werken", "doet het niet meer", "kaputt gegangen", "se rompió",
+        "stürzt", "abstürz", "se spegne", "si è spento", "desliga", "valt uit", "valt steeds uit", "loopt vast", "pierde agua", "scadente",
+        "broken", "broke", "defect", "faulty", "stopped working", "doesn't work", "does not work", "crash",
+        "bug=", "glitch", "cracked", "damaged", "died=", "dead=", "won't turn on", "battery", "screen", "leak",
+        "malfunction", "quality", "fell apart", "not working", "update",
+        "cassé", "défectu", "ne fonctionne", "ne marche", "bug=", "plante=", "abîmé", "endommag", "batterie", "écran",
+        "mise à jour", "qualité",
+        "kaputt", "defekt", "funktioniert nicht", "geht nicht", "absturz", "stürzt", "beschädigt", "fehler",
+        "akku", "bildschirm", "display", "mangelhaft", "qualität",
+        "roto=", "rota=", "defectuos", "no funciona", "averiad", "estropead", "dañad", "fallo", "error", "batería",
+        "pantalla", "calidad", "actualización",
+        "rotto", "rotta", "difettos", "non funziona", "guast", "danneggiat", "errore", "batteria", "schermo",
+        "qualità", "aggiornamento",
+        "quebr", "defeito", "defeituos", "não funciona", "estragad", "danificad", "erro=", "bateria", "tela=",
+        "qualidade", "atualização",
+        "kapot", "defect", "werkt niet", "beschadigd", "fout=", "accu=", "scherm", "kwaliteit", "update",
+    ),
+    "support": (
+        "callback", "richiamato", "zéro réponse", "zero response", "nadie me llama", "nessuno mi ha", "ninguém retornou", "niemand heeft", "protocolo", "incidencia",
+        "personne ne répond", "répond pas", "rückmeldung", "mail=",
+        "nadie contesta", "niemand neemt", "niemand geht ran", "cai a ligação", "rimbalzat", "chat=",
+        "aufgelegt", "cuelgan", "colgaron", "nessuno si è degnato", "ninguém me atendeu", "in de wacht", "opgehangen", "warteschleife",
+        "customer service", "support", "no reply", "no response", "nobody answers", "no one answers", "on hold",
+        "rude", "unhelpful", "agent=", "call center", "callback", "call back", "called back", "chat=", "ticket",
+        "email", "complaint", "staff", "waiting for an answer",
+        "service client", "sav=", "conseiller", "pas de réponse", "aucune réponse", "injoignable", "impoli",
+        "kundenservice", "kundendienst", "hotline", "keine antwort", "unfreundlich", "mitarbeiter", "warteschleife",
+        "atención al cliente", "servicio al cliente", "soporte", "sin respuesta", "maleducad", "grosero",
+        "operador", "agente",
+        "assistenza", "servizio clienti", "nessuna risposta", "maleducat", "scortese", "operatore",
+        "atendimento", "suporte", "sem resposta", "sac=", "atendente", "grosso", "mal-educad",
+        "klantenservice", "geen reactie", "geen antwoord", "onvriendelijk", "medewerker", "wachttijd",
+    ),
+}
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, so "Rückerstattung" and "ruckerstattung" meet."""
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    return "".join(ch for ch in unicodedata.normalize("NFD", lowered) if unicodedata.category(ch) != "Mn")
+
+
+@dataclass(frozen=True)
+class IssueHit:
+    issue: str
+    cues: tuple[str, ...]   # the cue stems found, for `monitor explain`
+
+
+class IssueClassifier:
+    """Built-in cues plus any ops add (``extra``: type → example phrases/stems); safe to share."""
+
+    def __init__(self, extra: Mapping[str, Iterable[str]] | None = None) -> None:
+        cues: dict[str, list[str]] = {t: list(c) for t, c in CUES.items()}
+        for issue, phrases in (extra or {}).items():
+            cues.setdefault(issue, []).extend(phrases)
+        self.types: tuple[str, ...] = tuple(PRIORITY) + tuple(t for t in cues if t not in PRIORITY)
+        stem_to_type: dict[str, str] = {}
+        for issue in self.types:
+            for stem in cues[issue]:
+                stem_to_type.setdefault(fold(stem.strip()), issue)   # first (most urgent) type keeps a shared stem
+        stems = sorted((s for s in stem_to_type if s.rstrip("=")), key=len, reverse=True)
+        alts = [re.escape(s[:-1]) + r"(?!\w)" if s.endswith("=") else re.escape(s) for s in stems]
+        self._pattern = re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")") if alts else None
+        self._type = {s.rstrip("="): t for s, t in reversed(list(stem_to_type.items()))}
+        self._rank = {t: i for i, t in enumerate(self.types)}
+
+    def classify(self, text: str) -> IssueHit | None:
+        """The issue type of ``text``, or None when no cue of any type is present."""
+        if self._pattern is None or not text:
+            return None
+        counts: dict[str, list[str]] = {}
+        for m in self._pattern.finditer(fold(text)):
+            counts.setdefault(self._type[m.group(0)], []).append(m.group(0))
+        if not counts:
+            return None
+        for urgent in ("security", "safety"):     # whatever else is mentioned, these need their people first
+            if urgent in counts:
+                return IssueHit(urgent, tuple(dict.fromkeys(counts[urgent])))
+        if len(counts) > 1:
+            counts.pop("support", None)
+        best = min(counts, key=lambda t: (-len(counts[t]), self._rank[t]))
+        return IssueHit(best, tuple(dict.fromkeys(counts[best])))

@@ -1,0 +1,355 @@
+"""German, Spanish, Italian, Portuguese and Dutch packs: a customer-experience lexicon and complaint rules.
+
+Each language has a hand-written customer-experience list (`european_words`: written for this project, same licence
+as the code), because complaints to brands use a small, stable vocabulary (broken, refund, waiting,
+cancelled, never again, outage, rude, scam) that general lexicons score timidly or not at all. Where a
+general lexicon with a licence that allows shipping exists it is loaded underneath (the hand-written entries
+win): Portuguese from LeIA (a VADER adaptation, MIT, ``data/pt_lexicon.tsv``), Dutch from Pattern's
+adjective lexicon (PDDL, ``data/nl_lexicon.tsv``); see the ``LICENSE-*`` files beside them. Every entry
+is a general word of praise or blame, never a line of an evaluation set. A word the lexicon lacks
+retries without accents and without a plural/gender/case ending (``_lookup``), which covers most inflection.
+
+Negation per language: pre-posed negators ("nicht gut", "no funciona", "non funziona", "não chegou",
+"niet goed") work like English; German and Dutch also negate the verb *after* it ("gefällt mir nicht",
+"werkt niet"), which the engine handles through ``post_negations``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from importlib import resources
+
+from monitor.analyse.sentiment.engine import B_INCR, LangPack, Rule, rule
+from monitor.analyse.sentiment.european_words import DE, ES, IT, NL, PT
+from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
+
+#: (negations, post-negations, boosters (+), dampeners (-), contrast, clause words, rules) per language.
+SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
+    "de": ("nicht nie niemals kein keine keinen keinem keiner keines nichts ohne weder", "nicht nie niemals",
+           "sehr so total extrem echt wirklich absolut völlig komplett richtig mega voll ganz besonders",
+           "etwas ziemlich kaum fast", "aber jedoch sondern", "und weil denn obwohl", (
+        rule(r"die (?:ich|wir) (?:\w+ )?(?:nicht|nie) (?:\w+ )?(?:gemacht|getätigt|bestellt|autorisiert|veranlasst|erkenne)", -2.4, "die ich nicht gemacht habe", negatable=False),
+        rule(r"ohne (?:jede |eine )?(?:vorwarnung|ankündigung|zu fragen|nachfrage|meine zustimmung|bescheid|info)|nicht angekündigt", -2.2, "ohne vorwarnung", negatable=False),
+        rule(r"niemand (?:hat )?(?:mir |uns )?(?:\w+ )?(?:erklärt|gesagt|angerufen|zurückgerufen|bescheid gegeben|geantwortet)", -2.2, "niemand hat mir erklärt", negatable=False),
+        rule(r"(?:falsche[nrs]?|verkehrte[nrs]?) (?:adresse|artikel|größe|ware|farbe|lieferung|produkt)", -2.0, "falsche adresse", negatable=False),
+        rule(r"(?:an den absender zurück|zurück an den absender)", -2.0, "zurück an den absender", negatable=False),
+        rule(r"(?:doppelt|zweimal|zu viel) (?:\w+ ){0,3}(?:geld|abgebucht|berechnet|eingezogen|belastet|bezahlt|gezahlt)", -2.4, "doppelt geld eingezogen", negatable=False),
+        rule(r"(?:keine|ohne) (?:\w+ )?(?:rückmeldung|reaktion|antwort)", -2.2, "keine rückmeldung", negatable=False),
+        rule(r"nichts geht(?: mehr)?", -2.4, "nichts geht", negatable=False),
+        rule(r"(?:nie|nicht|niemals) (?:\w+ )?(?:bestellt|abgeschlossen|autorisiert|genehmigt|unterschrieben)", -2.4, "nie bestellt", negatable=False),
+        rule(r"als (?:zugestellt|geliefert) (?:markiert|angezeigt|gemeldet)", -2.2, "als zugestellt markiert", negatable=False),
+        rule(r"(?:hört|hat) (?:\w+ )?(?:auf|aufgehört) zu (?:funktionieren|laden|kühlen|heizen)", -2.4, "hört auf zu funktionieren", negatable=False),
+        rule(r"(?:so|extrem|total|richtig) heiß|feuer gefangen|in flammen|angefangen zu (?:rauchen|qualmen|brennen)", -2.4, "so heiß", negatable=False),
+        rule(r"(?:niemand|keiner) (?:geht|nimmt) (?:\w+ ){0,2}(?:ran|ab|ans telefon)", -2.4, "niemand geht ran", negatable=False),
+        rule(r"(?:kann|können) (?:mich |uns )?(?:\w+ )?(?:nicht|nie) (?:mehr )?(?:einloggen|anmelden|bezahlen|zugreifen)", -2.2, "kann mich nicht einloggen", negatable=False),
+        rule(r"wo (?:ist|bleibt) (?:mein|meine|mein) (?:paket|bestellung|geld|erstattung|lieferung)", -2.0, "wo ist mein paket", negatable=False),
+        rule(r"(?:nichts|nix) (?:\w+ )?angekommen", -2.2, "nichts angekommen", negatable=False),
+        rule(r"(?:geht|läuft|funktioniert) (?:\w+ ){0,4}(?:gar )?nichts(?: mehr)?", -2.4, "geht nichts mehr", negatable=False),
+        rule(r"(?:kein|keinen|ohne) (?:netz|internet|empfang|strom|wlan|verbindung|zugriff)", -2.2, "kein netz", negatable=False),
+        rule(r"(?:trotz|nach) (?:der |meiner )?kündigung (?:\w+ ){0,3}(?:abgebucht|berechnet|bezahlt|geld)", -2.6, "trotz kündigung abgebucht", negatable=False),
+        rule(r"(?:hängt|steckt|liegt) (?:\w+ ){0,4}(?:fest|rum)", -1.8, "hängt fest", negatable=False),
+        rule(r"(?:in der|in die) warteschleife", -1.8, "in der warteschleife", negatable=False),
+        rule(r"(?:auf meine kosten|in meinem namen|ohne meine zustimmung)", -2.2, "auf meine kosten", negatable=False),
+        rule(r"jemand hat (?:sich )?(?:\w+ ){0,3}(?:eingeloggt|angemeldet|zugriff)", -2.4, "jemand hat sich eingeloggt",
+             negatable=False),
+        rule(r"(?:funktioniert|geht|läuft|lädt|startet|reagiert) (?:\w+ ){0,3}(?:nicht|nie|überhaupt nicht)(?: mehr)?",
+             -2.5, "funktioniert nicht", negatable=False),
+        rule(r"(?:nicht|nie|kein) (?:mehr )?(?:funktioniert|angekommen|geliefert|erhalten|bekommen|erstattet)",
+             -2.4, "nicht angekommen", negatable=False),
+        rule(r"(?:warte|warten|wartet) (?:\w+ ){0,2}(?:immer noch|noch immer|seit|schon)", -2.2, "warte seit",
+             negatable=False),
+        rule(r"(?:immer noch|noch immer) (?:kein|keine|nicht|nichts)", -2.2, "immer noch nicht", negatable=False),
+        rule(r"nie wieder", -2.8, negatable=False),
+        rule(r"(?:geld|betrag) (?:\w+ )?(?:zurück|zurückerstattet)", -1.8, "geld zurück", negatable=False),
+        rule(r"(?:doppelt|zweimal|zu viel) (?:abgebucht|berechnet|belastet)", -2.6, "doppelt abgebucht",
+             negatable=False),
+        rule(r"(?:keine|null) (?:antwort|reaktion|rückmeldung|hilfe)", -2.2, "keine antwort", negatable=False),
+        rule(r"(?:ist|sind|war) (?:schon wieder |wieder |seit \w+ )?(?:down|offline|ausgefallen|tot)", -2.2,
+             "ist down", negatable=False),
+        rule(r"(?:nicht|kein) (?:zu )?empfehlen", -2.4, "nicht zu empfehlen", negatable=False),
+        rule(r"gefällt (?:\w+ )?(?:nicht|gar nicht|überhaupt nicht)", -2.2, "gefällt nicht", negatable=False),
+        rule(r"(?:könnte|hätte) (?:nicht|kaum) (?:glücklicher|zufriedener|besser)", 2.8, "könnte nicht glücklicher",
+             negatable=False),
+    )),
+    "es": ("no nunca jamás jamas nada ningún ninguna ninguno sin ni tampoco", "", "muy tan super súper"
+           " realmente totalmente completamente absolutamente demasiado bastante re", "algo poco casi apenas",
+           "pero sino aunque", "y porque pues", (
+        rule(r"que (?:yo )?(?:no|nunca) (?:he )?(?:hice|hecho|pedí|pedido|autoricé|autorizado|reconozco|contraté)", -2.4, "que no hice", negatable=False),
+        rule(r"sin (?:previo )?(?:avisar|aviso|preguntar|consentimiento|explicación)", -2.2, "sin avisar", negatable=False),
+        rule(r"nadie (?:me |nos )?(?:lo )?(?:explicó|explica|avisó|avisa|llamó|llama|dijo|dice|informó)", -2.2, "nadie me explicó", negatable=False),
+        rule(r"(?:dirección|talla|artículo|producto|color|pedido) (?:equivocad[oa]|incorrect[oa]|errónea|erróneo)", -2.0, "talla equivocada", negatable=False),
+        rule(r"(?:subido|subieron|sube|aumentado|aumentaron|suben) (?:\w+ ){0,2}(?:tarifa|precio|precios|cuota|factura)", -1.8, "subieron la tarifa", negatable=False),
+        rule(r"(?:pierde|perdiendo) agua", -2.0, "pierde agua", negatable=False),
+        rule(r"(?:nunca|no) (?:he |lo |la )?(?:contraté|contratado|pedí|pedido|autoricé|autorizado|solicité|hice)", -2.2, "nunca contraté", negatable=False),
+        rule(r"(?:sin mi (?:permiso|autorización|consentimiento))", -2.4, "sin mi permiso", negatable=False),
+        rule(r"(?:figura|aparece|pone|marcado) como (?:entregado|entregada|enviado)", -2.2, "aparece como entregado", negatable=False),
+        rule(r"dej(?:ó|o|a) de (?:funcionar|cargar|enfriar|encender|andar)", -2.4, "dejó de funcionar", negatable=False),
+        rule(r"(?:tan caliente|se prendió fuego|prendió fuego|salió humo|sale humo|echando humo)", -2.4, "salió humo", negatable=False),
+        rule(r"nadie (?:me |nos )?(?:contesta|contestó|coge|cogió|atiende|atendió|responde|respondió|soluciona|lo soluciona)", -2.4, "nadie contesta", negatable=False),
+        rule(r"no (?:puedo|podemos|consigo) (?:\w+ )?(?:entrar|acceder|iniciar sesión|pagar|conectarme)", -2.2, "no puedo entrar", negatable=False),
+        rule(r"(?:dónde|donde) (?:está|esta|están) (?:mi|mis) (?:pedido|paquete|dinero|reembolso)", -2.0, "dónde está mi pedido", negatable=False),
+        rule(r"(?:se ha caído|se cayó|está caída|está caído)", -2.2, "se ha caído", negatable=False),
+        rule(r"(?:me |nos )?(?:siguen|sigue|continúan|continua|continúa) cobrando", -2.6, "me siguen cobrando", negatable=False),
+        rule(r"sin (?:luz|agua|gas|internet|línea|linea|cobertura|conexión|conexion|señal|senal|servicio)", -2.2, "sin luz", negatable=False),
+        rule(r"no (?:aparece|aparecen|llega|llegan|carga|cargan|abre|abren|enciende|sale)", -2.0, "no aparece", negatable=False),
+        rule(r"(?:me |nos )?(?:cuelgan|colgaron|colgó|han colgado)", -2.0, "me cuelgan", negatable=False),
+        rule(r"(?:se )?(?:derritió|quemó|incendió|calentó|prendió fuego)", -2.2, "se derritió", negatable=False),
+        rule(r"no (?:me |nos |le )?(?:funciona|funcionan|anda|arranca|carga|responde|enciende|sirve|llega|llegó"
+             r"|ha llegado|han llegado|devuelven|contestan|responden|atienden)", -2.5, "no funciona",
+             negatable=False),
+        rule(r"(?:nunca|todavía no|aún no|aun no|no) (?:me |nos )?(?:ha |han |he )?(?:llegó|llegado|llegaron|recibí"
+             r"|recibido|entregado|entregaron|devuelto|reembolsado)", -2.4, "nunca llegó", negatable=False),
+        rule(r"(?:sigo|seguimos|llevo|llevamos) (?:\w+ ){0,3}(?:esperando|sin)", -2.4, "sigo esperando",
+             negatable=False),
+        rule(r"(?:todavía|aún|aun) (?:no|sin|nada|estoy esperando)", -2.2, "todavía no", negatable=False),
+        rule(r"nunca más|nunca jamás|jamás volveré|nunca volveré|no vuelvo", -2.8, "nunca más", negatable=False),
+        rule(r"(?:quiero|exijo|pido) (?:\w+ )?(?:reembolso|devolución|dinero)", -2.4, "quiero mi dinero",
+             negatable=False),
+        rule(r"(?:cobrado|cobraron|cobran) (?:\w+ )?(?:dos veces|doble|de más)", -2.6, "cobrado dos veces",
+             negatable=False),
+        rule(r"(?:sin|ninguna|ni una) (?:respuesta|solución|ayuda)", -2.2, "sin respuesta", negatable=False),
+        rule(r"(?:está|están|estuvo|otra vez|de nuevo) (?:\w+ )?(?:caído|caída|caídos|sin servicio|fuera de servicio)",
+             -2.4, "caído", negatable=False),
+        rule(r"no (?:lo )?(?:recomiendo|recomendaría)", -2.4, "no recomiendo", negatable=False),
+        rule(r"no (?:podría|podria|puedo) estar más (?:feliz|contento|contenta|satisfecho|satisfecha)", 2.8,
+             "no podría estar más feliz", negatable=False),
+        rule(r"no (?:me )?gusta", -2.0, "no me gusta", negatable=False),
+    )),
+    "it": ("non mai niente nulla nessun nessuno nessuna senza né", "", "molto tanto troppo davvero veramente"
+           " proprio assolutamente completamente super", "poco quasi abbastanza", "ma però invece", "e perché",
+           (
+        rule(r"che (?:io )?non (?:ho )?(?:mai )?(?:fatto|richiesto|ordinato|autorizzato|riconosco|effettuato)", -2.4, "che non ho fatto", negatable=False),
+        rule(r"senza (?:alcun )?(?:preavviso|avvisare|avviso|chiedere|consenso|spiegazione)", -2.2, "senza preavviso", negatable=False),
+        rule(r"nessuno (?:mi |ci )?(?:ha )?(?:mai )?(?:richiamato|spiegato|avvisato|detto|informato|contattato)", -2.2, "nessuno mi ha richiamato", negatable=False),
+        rule(r"(?:indirizzo|taglia|articolo|prodotto|colore) sbagliat[oa]", -2.0, "taglia sbagliata", negatable=False),
+        rule(r"(?:ho |avevo |è stato )?disdett[oa]|dopo la disdetta", -1.2, "disdetto", negatable=False),
+        rule(r"(?:perde|perdeva) acqua", -2.0, "perde acqua", negatable=False),
+        rule(r"(?:arrivato|arrivata|consegnato|consegnata) (?:\w+ )?(?:aperto|aperta|vuoto|vuota|incompleto|incompleta|danneggiat[oa])", -2.2, "arrivato aperto", negatable=False),
+        rule(r"(?:mai|non ho) (?:\w+ )?(?:ordinato|sottoscritto|autorizzato|richiesto|attivato)", -2.2, "mai ordinato", negatable=False),
+        rule(r"senza (?:la mia )?(?:autorizzazione|permesso|consenso)", -2.4, "senza autorizzazione", negatable=False),
+        rule(r"risulta (?:consegnato|consegnata|spedito|spedita)", -2.2, "risulta consegnato", negatable=False),
+        rule(r"(?:ha|hanno) smesso di (?:funzionare|caricare|raffreddare|accendersi)", -2.4, "ha smesso di funzionare", negatable=False),
+        rule(r"(?:preso fuoco|così caldo|troppo caldo|uscito fumo|esce fumo|fa fumo)", -2.4, "preso fuoco", negatable=False),
+        rule(r"(?:impossibile|non riesco a|non riesco ad|non posso) (?:\w+ )?(?:accedere|entrare|pagare|collegarmi|fare il login)", -2.2, "impossibile accedere", negatable=False),
+        rule(r"(?:dov\'è|dove è|dov\'e) (?:il mio|la mia|i miei) (?:pacco|ordine|rimborso|soldi)", -2.0, "dov\'è il mio pacco", negatable=False),
+        rule(r"(?:rimbalzato|rimbalzata|rimpallato|rimpallata)", -2.0, "rimbalzato", negatable=False),
+        rule(r"in tilt", -2.2, negatable=False),
+        rule(r"(?:è|sono) giù", -2.2, "è giù", negatable=False),
+        rule(r"(?:non ho mai|senza (?:la mia )?|mai) autorizzat\w*", -2.4, "mai autorizzato", negatable=False),
+        rule(r"nessuno (?:si è degnato|si degna|mi ha risposto|risponde|mi risponde|ci risponde|richiama)", -2.4, "nessuno risponde", negatable=False),
+        rule(r"(?:si è|si sono|si) (?:spento|spenta|spenti|bloccato|bloccata|rotto|rotta|bruciato|bruciata)", -2.0, "si è spento", negatable=False),
+        rule(r"senza (?:linea|rete|internet|corrente|luce|segnale|connessione|servizio)", -2.2, "senza linea", negatable=False),
+        rule(r"non (?:mi |ci |si )?(?:funziona|funzionano|va|parte|carica|risponde|rispondono|accende|arriva"
+             r"|è arrivato|è arrivata|sono arrivati|rimborsano)", -2.5, "non funziona", negatable=False),
+        rule(r"(?:non|mai) (?:mi |ci )?(?:è |sono |ho |hanno )?(?:mai |ancora )?(?:arrivat\w*|consegnat\w*|ricevut\w*"
+             r"|rimborsat\w*)", -2.4, "non è mai arrivato", negatable=False),
+        rule(r"(?:sto ancora|ancora|da) (?:\w+ ){0,2}(?:aspettando|in attesa|giorni|settimane|mesi)", -2.2,
+             "sto ancora aspettando", negatable=False),
+        rule(r"(?:ancora|tuttora) (?:non|nessun|nessuna|niente)", -2.2, "ancora niente", negatable=False),
+        rule(r"mai più", -2.8, negatable=False),
+        rule(r"(?:voglio|chiedo|esigo) (?:il |un |i )?(?:rimborso|soldi indietro|miei soldi)", -2.4,
+             "voglio il rimborso", negatable=False),
+        rule(r"(?:addebitato|addebitati|pagato) (?:\w+ )?(?:due volte|doppio)", -2.6, "addebitato due volte",
+             negatable=False),
+        rule(r"(?:nessuna|senza) (?:risposta|soluzione|assistenza)", -2.2, "nessuna risposta", negatable=False),
+        rule(r"(?:è|sono|di nuovo|ancora) (?:\w+ )?(?:down|offline|fuori servizio|in tilt)", -2.4, "down",
+             negatable=False),
+        rule(r"non (?:lo )?(?:consiglio|raccomando)", -2.4, "non lo consiglio", negatable=False),
+        rule(r"non (?:potrei|potevo) essere più (?:felice|contento|contenta|soddisfatto|soddisfatta)", 2.8,
+             "non potrei essere più felice", negatable=False),
+        rule(r"non mi piace", -2.0, negatable=False),
+    )),
+    "pt": ("não nao nunca jamais nada nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente"
+           " completamente absolutamente demais bastante", "pouco quase", "mas porém porem contudo", "e porque",
+           (
+        rule(r"que (?:eu )?(?:não|nao|nunca) (?:fiz|pedi|autorizei|reconheço|reconheco|contratei)", -2.4, "que eu não fiz", negatable=False),
+        rule(r"sem (?:nenhum )?(?:aviso|avisar|ningu[ée]m me avisar|perguntar|consentimento|explicação)", -2.2, "sem aviso", negatable=False),
+        rule(r"ningu[ée]m (?:me |nos )?(?:explicou|explica|avisou|avisa|ligou|disse|informou|retornou)", -2.2, "ninguém me explicou", negatable=False),
+        rule(r"(?:endereço|tamanho|produto|item|cor|pedido) (?:errad[oa]|trocad[oa])", -2.0, "tamanho errado", negatable=False),
+        rule(r"devolvid[oa] (?:ao|para o) remetente", -2.2, "devolvido ao remetente", negatable=False),
+        rule(r"(?:aumentaram|aumentou|reajustaram|subiram) (?:\w+ ){0,2}(?:preço|tarifa|mensalidade|valor|fatura)", -1.8, "aumentaram o preço", negatable=False),
+        rule(r"(?:nunca|não) (?:\w+ )?(?:contratei|pedi|autorizei|solicitei|assinei|comprei)", -2.2, "nunca contratei", negatable=False),
+        rule(r"sem (?:a )?minha (?:autorização|permissão|autorizacao|permissao)", -2.4, "sem minha autorização", negatable=False),
+        rule(r"(?:consta|aparece|está|marcado) como entregue", -2.2, "consta como entregue", negatable=False),
+        rule(r"(?:entregue|entregaram) (?:\w+ ){0,2}(?:endereço errado|outro endereço|lugar errado)", -2.4, "endereço errado", negatable=False),
+        rule(r"parou de (?:funcionar|gelar|carregar|ligar|esquentar|responder)", -2.4, "parou de funcionar", negatable=False),
+        rule(r"(?:esquentou|pegou fogo|saiu fumaça|saindo fumaça|derreteu)", -2.4, "pegou fogo", negatable=False),
+        rule(r"(?:cai|caiu) a (?:ligação|ligacao|chamada)", -2.0, "cai a ligação", negatable=False),
+        rule(r"não (?:consigo|conseguimos|dá para) (?:\w+ )?(?:entrar|acessar|logar|pagar)", -2.2, "não consigo entrar", negatable=False),
+        rule(r"(?:cadê|onde está|onde esta) (?:o |a )?(?:meu|minha|meus) (?:pedido|encomenda|dinheiro|reembolso)", -2.0, "cadê meu pedido", negatable=False),
+        rule(r"(?:continuam|continua|seguem|segue) (?:me )?cobrando", -2.6, "continuam cobrando", negatable=False),
+        rule(r"ningu[ée]m (?:me |nos )?(?:atende|atendeu|responde|respondeu|resolve|resolveu|liga|ligou)", -2.4, "ninguém atendeu", negatable=False),
+        rule(r"(?:parad[oa]|travad[oa]) (?:há|faz|desde)", -2.0, "parada há dias", negatable=False),
+        rule(r"(?:desliga|desligou|reinicia|reiniciou) sozinh[oa]", -2.2, "desliga sozinho", negatable=False),
+        rule(r"sem (?:luz|água|agua|internet|sinal|linha|conexão|conexao|serviço|servico|energia)", -2.2, "sem luz", negatable=False),
+        rule(r"(?:não|nao) (?:\w+ )?(?:funciona|funcionam|liga|carrega|responde|respondem|chegou|chega|entregaram"
+             r"|atende|atendem|devolveram|resolveram|resolve)", -2.5, "não funciona", negatable=False),
+        rule(r"nunca (?:\w+ )?(?:chegou|chegaram|recebi|entregaram|devolveram|reembolsaram|responderam)", -2.4,
+             "nunca chegou", negatable=False),
+        rule(r"(?:ainda|até agora) (?:não|nao|nada|sem|esperando)", -2.2, "ainda não", negatable=False),
+        rule(r"(?:esperando|aguardando|espero) (?:\w+ ){0,2}(?:há|faz|desde|dias|semanas|meses)", -2.2,
+             "esperando há dias", negatable=False),
+        rule(r"nunca mais", -2.8, negatable=False),
+        rule(r"(?:quero|exijo|peço) (?:o |meu |um )?(?:reembolso|dinheiro de volta|estorno)", -2.4,
+             "quero meu dinheiro", negatable=False),
+        rule(r"(?:cobrado|cobraram|cobrada) (?:\w+ )?(?:duas vezes|em dobro|a mais)", -2.6, "cobrado duas vezes",
+             negatable=False),
+        rule(r"(?:sem|nenhuma) (?:resposta|solução|retorno|atendimento)", -2.2, "sem resposta", negatable=False),
+        rule(r"(?:está|estão|caiu|de novo|outra vez) (?:\w+ )?(?:fora do ar|caído|caiu|offline|sem sinal)", -2.4,
+             "fora do ar", negatable=False),
+        rule(r"fora do ar", -2.4, negatable=False),
+        rule(r"(?:não|nao) (?:recomendo|indico)", -2.4, "não recomendo", negatable=False),
+        rule(r"(?:não|nao) (?:poderia|podia) estar mais (?:feliz|contente|satisfeito|satisfeita)", 2.8,
+             "não poderia estar mais feliz", negatable=False),
+        rule(r"(?:não|nao) gost(?:ei|o)", -2.0, "não gostei", negatable=False),
+    )),
+    "nl": ("niet nooit geen niks niets zonder noch", "niet nooit", "heel erg zeer echt zo super totaal"
+           " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",
+           (
+        rule(r"die (?:ik|wij) (?:\w+ )?(?:niet|nooit) (?:heb |hebben )?(?:gedaan|besteld|herken|gemachtigd|aangevraagd)", -2.4, "die ik niet heb gedaan", negatable=False),
+        rule(r"zonder (?:enige )?(?:aankondiging|waarschuwing|te vragen|bericht|overleg|uitleg)", -2.2, "zonder aankondiging", negatable=False),
+        rule(r"niemand (?:heeft |die )?(?:me |mij |ons )?(?:\w+ )?(?:uitgelegd|gebeld|teruggebeld|verteld|laten weten|geantwoord)", -2.2, "niemand heeft gebeld", negatable=False),
+        rule(r"verkeerde (?:adres|artikel|maat|product|kleur|bestelling|pakket)", -2.0, "verkeerde adres", negatable=False),
+        rule(r"(?:heb|had|hebben) (?:\w+ ){0,2}opgezegd", -1.2, "heb opgezegd", negatable=False),
+        rule(r"hoe laat", 0.0, "hoe laat (what time)", negatable=False),
+        rule(r"(?:nooit|niet) (?:\w+ )?(?:besteld|afgesloten|gemachtigd|aangevraagd|toegestemd)", -2.2, "nooit besteld", negatable=False),
+        rule(r"(?:staat|stond) (?:\w+ ){0,3}op (?:bezorgd|afgeleverd)", -2.2, "staat op bezorgd", negatable=False),
+        rule(r"(?:is|zijn) er (?:\w+ )?(?:nog steeds |nog )?niet", -2.0, "is er nog steeds niet", negatable=False),
+        rule(r"(?:gestopt|opgehouden) met (?:werken|laden|koelen)|doet het niet meer", -2.4, "gestopt met werken", negatable=False),
+        rule(r"(?:zo heet|vlam gevat|in brand gevlogen|begon te roken|rook kwam)", -2.4, "zo heet", negatable=False),
+        rule(r"niemand (?:neemt|nam) (?:\w+ ){0,2}op", -2.4, "niemand neemt op", negatable=False),
+        rule(r"(?:kan|kunnen) (?:\w+ )?(?:niet|nooit) (?:meer )?(?:inloggen|betalen|erin|bij mijn)", -2.2, "kan niet inloggen", negatable=False),
+        rule(r"waar (?:is|blijft) (?:mijn|ons) (?:pakket|bestelling|geld|terugbetaling)", -2.0, "waar is mijn pakket", negatable=False),
+        rule(r"(?:in rekening gebracht|afgeschreven) (?:\w+ ){0,2}(?:twee keer|dubbel|zonder)", -2.4, "dubbel in rekening", negatable=False),
+        rule(r"(?:twee keer|dubbel) (?:\w+ ){0,2}in rekening", -2.4, "twee keer in rekening", negatable=False),
+        rule(r"niets (?:laadt|werkt|doet het)", -2.2, "niets laadt", negatable=False),
+        rule(r"(?:niks|niets|nog niks|nog niets) (?:\w+ )?(?:gekregen|ontvangen|gehoord)", -2.2, "niks ontvangen", negatable=False),
+        rule(r"geen (?:internet|bereik|verbinding|stroom|netwerk|signaal|wifi|tv|beeld)", -2.2, "geen internet", negatable=False),
+        rule(r"(?:valt|viel|vallen) (?:\w+ ){0,2}uit", -2.0, "valt steeds uit", negatable=False),
+        rule(r"(?:in de wacht|opgehangen|hing (?:\w+ )?op|hangen ze op)", -1.8, "in de wacht", negatable=False),
+        rule(r"(?:klaar met|helemaal klaar met|ben het zat|ben het beu|spuugzat)", -2.4, "klaar met", negatable=False),
+        rule(r"(?:loopt|liep|blijft) (?:\w+ )?(?:vast|hangen)", -1.8, "loopt vast", negatable=False),
+        rule(r"zonder (?:mijn )?toestemming", -2.2, "zonder toestemming", negatable=False),
+        rule(r"(?:na|ondanks) (?:mijn |de |onze )?(?:opzegging|annulering)", -2.2, "na mijn opzegging", negatable=False),
+        rule(r"iemand (?:heeft |is )?(?:\w+ ){0,2}(?:ingelogd|ingebroken|toegang)", -2.4, "iemand heeft ingelogd",
+             negatable=False),
+        rule(r"(?:werkt|doet|start|laadt|reageert|functioneert) (?:\w+ ){0,2}(?:niet|nooit)(?: meer)?", -2.5,
+             "werkt niet", negatable=False),
+        rule(r"(?:niet|nooit|nog niet) (?:\w+ )?(?:ontvangen|geleverd|aangekomen|bezorgd|terugbetaald|teruggestort)",
+             -2.4, "niet ontvangen", negatable=False),
+        rule(r"(?:wacht|wachten|wachtend) (?:\w+ ){0,3}(?:nog steeds|al|sinds|weken|dagen)", -2.2, "wacht al weken",
+             negatable=False),
+        rule(r"nog steeds (?:geen|niet|niks|niets)", -2.2, "nog steeds niet", negatable=False),
+        rule(r"nooit meer", -2.8, negatable=False),
+        rule(r"(?:geld|bedrag) (?:\w+ )?terug", -1.8, "geld terug", negatable=False),
+        rule(r"(?:dubbel|twee keer|teveel) (?:\w+ )?(?:afgeschreven|betaald|gefactureerd)", -2.6,
+             "dubbel afgeschreven", negatable=False),
+        rule(r"(?:geen|zonder) (?:reactie|antwoord|hulp|oplossing)", -2.2, "geen reactie", negatable=False),
+        rule(r"(?:is|zijn|ligt|liggen|alweer|weer) (?:\w+ )?(?:down|plat|offline|eruit)", -2.2, "ligt plat",
+             negatable=False),
+        rule(r"(?:niet|geen) aan te raden", -2.4, "niet aan te raden", negatable=False),
+        rule(r"(?:kon|kan) (?:niet|nooit) (?:blijer|gelukkiger|tevredener|beter)", 2.8, "kon niet blijer",
+             negatable=False),
+    )),
+}
+
+
+def _strip_accents(word: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFD", word) if unicodedata.category(ch) != "Mn")
+
+
+_ENDINGS = {
+    "de": ("en", "es", "er", "em", "e", "s", "n"), "nl": ("en", "e", "s"),
+    "es": ("es", "s", "a", "o"), "it": ("i", "e", "a", "o"), "pt": ("es", "s", "a", "o"),
+}
+
+
+def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]:
+    endings = _ENDINGS[code]
+    vowel_swap = code in ("es", "it", "pt")
+    compounds = code in ("de", "nl")
+
+    def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
+        """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto");
+        in German and Dutch, a compound takes the value of its last part ("Internetstörung" → "störung")."""
+        if len(word) <= 4:
+            return None
+        for cut in endings:
+            if word.endswith(cut):
+                stem = word[: -len(cut)]
+                hit = lexicon.get(stem)
+                if hit is not None:
+                    return hit
+                if vowel_swap:
+                    for v in ("o", "a", "e"):
+                        hit = lexicon.get(stem + v)
+                        if hit is not None:
+                            return hit
+        if compounds and len(word) >= 9:        # the last part of a compound, at least six letters long
+            for start in range(3, len(word) - 5):
+                hit = lexicon.get(word[start:])
+                if hit is not None:
+                    return hit
+        return None
+
+    return lookup
+
+
+def _shipped(code: str) -> dict[str, float]:
+    """A third-party lexicon shipped as ``data/<code>_lexicon.tsv`` (word TAB valence), when there is one."""
+    path = resources.files("monitor.analyse.sentiment").joinpath(f"data/{code}_lexicon.tsv")
+    if not path.is_file():
+        return {}
+    out: dict[str, float] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, sep, value = line.partition("\t")
+        if sep and not line.startswith("#"):
+            try:
+                out[word] = float(value)
+            except ValueError:
+                continue
+    return out
+
+
+_DE_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def _ascii_alias(code: str, word: str) -> str:
+    """How the word is typed without accents. German writes umlauts as ae/oe/ue: stripping them would make
+    "schön" (beautiful) out of "schon" (already)."""
+    return word.translate(_DE_ASCII) if code == "de" else _strip_accents(word)
+
+
+def _lexicon(code: str) -> dict[str, float]:
+    words = {"de": DE, "es": ES, "it": IT, "pt": PT, "nl": NL}[code]
+    base = {**_shipped(code), **words}     # the hand-written customer-experience entries win
+    return {**{_ascii_alias(code, k): v for k, v in base.items()}, **base}
+
+
+@lru_cache(maxsize=8)
+def pack(code: str) -> LangPack:
+    """One language's pack, built once per process."""
+    negs, post, boost_up, boost_down, contrast, clause, rules = SPECS[code]
+    emoji = emoji_valences()
+    lexicon = {**emoji, **_lexicon(code)}
+    boosters = {w: B_INCR for w in boost_up.split()} | {w: -B_INCR for w in boost_down.split()}
+    boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
+    negations = frozenset(negs.split()) | {_ascii_alias(code, w) for w in negs.split()}
+    return LangPack(
+        code=code,
+        lexicon=lexicon,
+        negations=negations,
+        boosters=boosters,
+        contrast=frozenset(contrast.split()),
+        rules=rules,
+        prepare=lambda text: split_emoji(text, emoji),
+        fallback=_make_lookup(code),
+        symbols=symbols(lexicon),
+        post_negations=frozenset(post.split()),
+        clause_words=frozenset(clause.split()),
+    )
+
+
+LANGUAGES = tuple(SPECS)

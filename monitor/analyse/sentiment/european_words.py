@@ -1,0 +1,130 @@
+"""The hand-written customer-experience lexicons of :mod:`monitor.analyse.sentiment.european`, one per language.
+
+Written for this project (same licence as the code): everyday praise and blame words plus the problem words of
+every issue type, on VADER's -4..4 scale. Format: ``word:valence``; a bare word takes the previous valence.
+"""
+
+from __future__ import annotations
+
+
+def _words(spec: str) -> dict[str, float]:
+    """"word1 word2:-2.0 word3:1.5" → {word: valence}; a bare word takes the previous valence."""
+    out: dict[str, float] = {}
+    value = 0.0
+    for item in spec.split():
+        word, _, v = item.partition(":")
+        if v:
+            value = float(v)
+        out[word] = value
+    return out
+
+
+DE = _words("""
+leckt:-1.8 undicht:-1.8 gerissen:-1.8 zerkratzt:-1.4 gesprungen:-1.2 unvollständig:-1.8 fehlt:-1.0 fehlen:-1.0
+preiserhöhung:-1.6 kündigungsgebühr:-1.8 vertragsstrafe:-1.8 zerrissen:-1.6
+abgestürzt:-2.0 eingefroren:-1.6 gesperrt:-1.6 blockiert:-1.4 aufgelegt:-1.6 warteschleife:-1.6 unberechtigt:-2.0
+gestohlen:-2.4 geklaut:-2.4 missbraucht:-2.2 funkloch:-1.8 stromausfall:-2.2 netzausfall:-2.2 verschwunden:-1.6
+ungefragt:-1.6 unerlaubt:-2.0 geschmolzen:-2.2 verschmort:-2.4 rauch:-1.4 explodiert:-2.6 kratzer:-1.2
+schlecht:-2.2 schlechter schlechteste schlechtesten miserabel:-2.6 katastrophe katastrophal furchtbar schrecklich
+grauenhaft grottig unverschämt:-2.4 unmöglich frechheit skandal skandalös enttäuscht:-2.2 enttäuschend
+enttäuschung ärgerlich:-1.8 ärgern verärgert wütend sauer:-1.6 nervig:-1.6 genervt nervt kaputt:-2.2 defekt
+beschädigt:-2.0 zerbrochen gebrochen fehlerhaft:-1.8 mangelhaft:-2.2 störung:-2.0 ausfall:-2.2 ausgefallen
+absturz:-2.0 abgestürzt stürzt hängt:-1.4 langsam:-1.2 lahm:-1.6 verspätet:-1.6 verspätung:-1.6 verzögerung
+storniert:-1.4 storno gekündigt:-1.2 kündigen:-1.6 kündigung:-1.4 rückerstattung:-1.4 erstattung geld:0.0
+betrug:-2.8 abzocke:-2.8 betrüger:-2.8 abgezockt:-2.6 unfreundlich:-2.2 inkompetent:-2.2 unhöflich:-2.2
+nutzlos:-2.0 unbrauchbar:-2.2 problem:-1.6 probleme:-1.6 fehler:-1.5 mist:-2.0 scheiße:-2.8 scheisse
+müll:-2.4 schrott:-2.4 warten:-1.0 wartezeit:-1.4 gehackt:-2.4 datenleck:-2.6 gefährlich:-2.0 gefahr:-1.6
+überhitzt:-1.8 brand:0.0 leider:-1.4 schade:-1.4 ärger:-1.8 beschwerde:-1.6 reklamation:-1.6
+verloren:-1.4 falsch:-1.4 teuer:-0.8 überteuert:-1.8 traurig:-1.6 schlimm:-2.2 übel:-2.0 hässlich:-1.8
+gut:1.9 besser:1.6 beste:2.6 besten toll:2.4 super:2.4 klasse:2.4 prima:2.2 perfekt:2.6 hervorragend:2.8
+ausgezeichnet:2.8 exzellent:2.8 großartig:2.8 genial:2.6 fantastisch:2.8 wunderbar:2.6 zufrieden:1.9
+glücklich:2.2 froh:1.8 danke:1.5 dank:1.2 lieben:2.4 liebe:2.2 empfehlen:1.8 empfehlenswert:2.2 schnell:1.2
+freundlich:1.8 hilfreich:1.8 zuverlässig:1.8 schön:1.9 gerne:1.2 gern:1.2 spitze:2.4 begeistert:2.6
+""")
+
+ES = _words("""
+gotea:-1.8 rajado:-1.8 rajada:-1.8 rasgado:-1.6 rasgada:-1.6 incompleto:-1.8 incompleta:-1.8 faltan:-1.0
+falta:-0.8 penalización:-1.8 desapareció:-1.6 desaparecido:-1.6
+colgaron:-1.8 cuelgan:-1.8 colgado:-1.4 bloqueado:-1.6 bloqueada:-1.6 robado:-2.4 robada:-2.4 robaron:-2.4
+derretido:-2.4 derritió:-2.4 quemó:-2.2 humo:-1.6 calienta:-1.2 calentó:-1.4 explotó:-2.6 sobrecalienta:-2.0
+desaparecido:-1.6 extraviado:-1.8 extraviada:-1.8 indebido:-2.2 indebida:-2.2 cuelga:-1.6 congela:-1.4
+malo:-2.2 mala malos malas peor:-2.6 pésimo:-2.8 pésima horrible:-2.6 terrible:-2.6 fatal:-2.4 desastre:-2.6
+vergüenza:-2.2 vergonzoso:-2.4 lamentable:-2.4 decepción:-2.2 decepcionado decepcionada decepcionante
+molesto:-1.8 molesta enfadado:-2.0 enfadada harto:-2.0 harta cabreado:-2.2 indignado:-2.2 roto:-2.2 rota
+rotos rotas dañado:-2.0 dañada defectuoso:-2.2 defectuosa estropeado:-2.0 averiado:-2.0 avería:-2.0
+caída:-1.6 caído:-1.6 fallo:-1.8 falla:-1.8 fallos error:-1.6 errores lento:-1.2 lenta retraso:-1.6
+retrasado:-1.6 retrasada tarde:-0.8 cancelado:-1.4 cancelada cancelar:-1.4 reembolso:-1.4 devolución:-1.2
+estafa:-2.8 timo:-2.6 estafadores:-2.8 robo:-2.6 maleducado:-2.2 grosero:-2.2 grosera incompetente:-2.2
+inútil:-2.0 inútiles problema:-1.6 problemas basura:-2.4 mierda:-2.8 esperando:-1.2 espera:-1.0
+hackeado:-2.4 hackeada filtración:-2.2 peligroso:-2.0 peligrosa quemado:-1.6 desgraciadamente:-1.4
+lamentablemente:-1.4 queja:-1.6 reclamación:-1.6 perdido:-1.4 perdida equivocado:-1.2 caro:-0.8 triste:-1.6
+abusivo:-2.2 ridículo:-1.8 cobrado:-0.6
+bueno:1.9 buena buenos buenas bien:1.4 mejor:1.8 excelente:2.8 genial:2.6 perfecto:2.6 perfecta
+maravilloso:2.8 maravillosa increíble:2.6 fantástico:2.8 fantástica estupendo:2.6 encantado:2.4 encantada
+contento:2.0 contenta feliz:2.2 satisfecho:1.9 satisfecha gracias:1.5 encanta:2.4 recomiendo:2.0 rápido:1.2
+rápida amable:1.8 útil:1.6 fiable:1.8 bonito:1.8 bonita guay:2.0 top:1.8 súper:2.0 mola:2.0
+""")
+
+IT = _words("""
+crepato:-1.8 crepata:-1.8 strappato:-1.6 strappata:-1.6 incrinato:-1.8 incrinata:-1.8 incompleto:-1.8
+incompleta:-1.8 mancava:-1.0 mancano:-1.0 penale:-1.6 rincaro:-1.6 rincari:-1.6 scomparso:-1.6 scomparsa:-1.6
+scadente:-2.2 scadenti bloccato:-1.6 bloccata:-1.6 rubato:-2.4 rubata:-2.4 rubati:-2.4 spento:-1.0 spegne:-1.4
+bruciato:-2.2 bruciata:-2.2 fumo:-1.6 esploso:-2.6 surriscalda:-2.0 smarrito:-1.8 smarrita:-1.8 sparito:-1.6
+sparita:-1.6 indebito:-2.2 indebita:-2.2 riattaccato:-1.6 crasha:-1.8 impalla:-1.8
+cattivo:-2.0 cattiva pessimo:-2.8 pessima pessimi peggiore:-2.6 peggio:-2.4 orribile:-2.6 terribile:-2.6
+schifo:-2.8 schifoso:-2.8 vergogna:-2.4 vergognoso:-2.4 scandaloso:-2.6 deluso:-2.2 delusa delusione
+deludente arrabbiato:-2.2 arrabbiata furioso:-2.4 stufo:-2.0 stufa rotto:-2.2 rotta rotti danneggiato:-2.0
+danneggiata difettoso:-2.2 difettosa guasto:-2.0 guasti:-2.0 disservizio:-2.2 errore:-1.6 errori lento:-1.2
+lenta ritardo:-1.6 ritardi annullato:-1.4 annullata cancellato:-1.4 rimborso:-1.4 truffa:-2.8
+truffatori:-2.8 furto:-2.6 maleducato:-2.2 scortese:-2.2 incompetente:-2.2 incompetenti inutile:-2.0
+problema:-1.6 problemi spazzatura:-2.4 merda:-2.8 attesa:-1.0 aspettando:-1.2 hackerato:-2.4 violato:-2.0
+pericoloso:-2.0 pericolosa purtroppo:-1.4 reclamo:-1.6 lamentela:-1.6 perso:-1.2 persa sbagliato:-1.4
+caro:-0.6 triste:-1.6 vergognosi ridicolo:-1.8 assurdo:-1.8 insoddisfatto:-2.2
+buono:1.9 buona bene:1.4 meglio:1.8 migliore:1.8 ottimo:2.6 ottima ottimi eccellente:2.8 fantastico:2.8
+fantastica perfetto:2.6 perfetta meraviglioso:2.8 bellissimo:2.6 bello:1.9 bella felice:2.2 contento:2.0
+contenta soddisfatto:1.9 soddisfatta grazie:1.5 adoro:2.4 consiglio:1.4 veloce:1.2 rapido:1.2 gentile:1.8
+gentilissimi:2.4 utile:1.6 affidabile:1.8 super:2.0 top:1.8 stupendo:2.6 grande:1.2
+""")
+
+PT = _words("""
+vaza:-1.8 vazando:-1.8 rachou:-2.0 rachado:-1.8 rachada:-1.8 rasgou:-1.6 rasgado:-1.6 rasgada:-1.6
+incompleto:-1.8 incompleta:-1.8 faltando:-1.2 multa:-1.6
+travou:-1.8 trava:-1.4 travando:-1.8 bloqueado:-1.6 bloqueada:-1.6 roubado:-2.4 roubada:-2.4 roubaram:-2.4
+clonado:-2.4 clonaram:-2.4 estufou:-2.2 estufada:-2.2 fumaça:-1.6 queimou:-2.2 explodiu:-2.6 superaquece:-2.0
+sumiu:-1.6 extraviado:-1.8 extraviada:-1.8 indevida:-2.2 indevido:-2.2 desligou:-1.4 desliga:-1.0
+mau:-2.0 má ruim:-2.2 péssimo:-2.8 péssima pior:-2.6 horrível:-2.6 terrível:-2.6 vergonha:-2.4
+vergonhoso:-2.4 lamentável:-2.4 decepção:-2.2 decepcionado decepcionada decepcionante chateado:-1.8 chateada
+irritado:-2.0 revoltado:-2.4 revoltada furioso:-2.4 cansado:-1.0 quebrado:-2.2 quebrada quebrou:-2.2
+danificado:-2.0 danificada defeito:-2.0 defeituoso:-2.2 estragado:-2.0 estragada avariado:-2.0 pane:-2.0
+falha:-1.8 falhas erro:-1.6 erros lento:-1.2 lenta atraso:-1.6 atrasado:-1.6 atrasada cancelado:-1.4
+cancelada cancelar:-1.4 reembolso:-1.4 estorno:-1.4 devolução:-1.2 golpe:-2.6 fraude:-2.8 roubo:-2.6
+ladrões:-2.8 enganado:-2.4 grosso:-2.0 mal-educado:-2.2 incompetente:-2.2 incompetentes inútil:-2.0
+problema:-1.6 problemas lixo:-2.4 merda:-2.8 porcaria:-2.4 esperando:-1.2 espera:-1.0 hackeado:-2.4
+invadida:-2.0 invadido vazamento:-2.2 perigoso:-2.0 perigosa infelizmente:-1.4 reclamação:-1.6
+reclamar:-1.4 perdido:-1.4 perdida errado:-1.4 caro:-0.8 triste:-1.6 absurdo:-2.0 ridículo:-1.8
+descaso:-2.4 insatisfeito:-2.2 insatisfeita
+bom:1.9 boa bons boas bem:1.4 melhor:1.8 ótimo:2.6 ótima excelente:2.8 maravilhoso:2.8 maravilhosa
+perfeito:2.6 perfeita incrível:2.6 fantástico:2.8 feliz:2.2 contente:2.0 satisfeito:1.9 satisfeita
+obrigado:1.5 obrigada adoro:2.4 amei:2.6 recomendo:2.0 rápido:1.2 rápida gentil:1.8 útil:1.6 confiável:1.8
+lindo:2.0 linda top:1.8 show:1.8 parabéns:2.2 legal:1.6
+""")
+
+NL = _words("""
+lekt:-1.8 lekkage:-1.8 gescheurd:-1.6 gebarsten:-1.8 incompleet:-1.8 onvolledig:-1.8 ontbreekt:-1.2
+ontbreken:-1.2 boete:-1.6 opzegkosten:-1.6 prijsverhoging:-1.4 aanmaning:-1.6
+vastgelopen:-1.8 crasht:-1.8 geblokkeerd:-1.6 gestolen:-2.4 opgehangen:-1.6 oververhit:-2.0 gesmolten:-2.2
+verbrand:-2.2 rook:-1.4 ontploft:-2.6 zoekgeraakt:-1.8 verdwenen:-1.6 onterecht:-2.0 ongevraagd:-1.6
+slecht:-2.2 slechte slechter slechtste waardeloos:-2.6 waardeloze belabberd:-2.4 verschrikkelijk:-2.6
+vreselijk:-2.6 afschuwelijk:-2.6 schandalig:-2.6 schande:-2.4 teleurgesteld:-2.2 teleurstellend
+teleurstelling boos:-2.0 woedend:-2.4 geïrriteerd:-1.8 kapot:-2.2 stuk:-1.0 beschadigd:-2.0 defect:-2.0
+storing:-2.0 storingen uitval:-2.0 plat:-0.8 fout:-1.5 fouten traag:-1.4 langzaam:-1.0 vertraging:-1.6
+vertraagd:-1.6 geannuleerd:-1.4 annuleren:-1.4 opzeggen:-1.4 terugbetaling:-1.4 oplichting:-2.8
+oplichters:-2.8 oplichterij:-2.8 diefstal:-2.6 onbeschoft:-2.2 onvriendelijk:-2.2 incompetent:-2.2
+nutteloos:-2.0 probleem:-1.6 problemen rommel:-2.2 troep:-2.2 rotzooi:-2.4 wachten:-1.0 wachttijd:-1.4
+gehackt:-2.4 datalek:-2.6 gevaarlijk:-2.0 helaas:-1.4 jammer:-1.4 klacht:-1.6 klachten verloren:-1.4
+kwijt:-1.4 verkeerd:-1.4 verkeerde duur:-0.8 triest:-1.6 belachelijk:-2.0 ontevreden:-2.2
+goed:1.9 goede beter:1.6 beste:2.6 geweldig:2.8 super:2.4 top:2.2 perfect:2.6 uitstekend:2.8 fantastisch:2.8
+prachtig:2.6 mooi:1.9 mooie blij:2.2 tevreden:1.9 gelukkig:2.2 bedankt:1.5 dank:1.2 dankjewel:1.6
+aanrader:2.4 aanraden:1.8 snel:1.2 snelle vriendelijk:1.8 vriendelijke behulpzaam:1.8 betrouwbaar:1.8
+fijn:1.9 fijne leuk:1.8 leuke heerlijk:2.4
+""")

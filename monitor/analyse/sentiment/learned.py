@@ -1,0 +1,137 @@
+"""The learned layer: per language, a logistic regression over word n-grams, word-initial character
+n-grams and the rule engine's own figures, scored in plain Python at run time.
+
+Why this shape: the rules know grammar (negation, contrast, phrases) but only the words someone wrote down;
+a linear model over n-grams knows the words a deployment's own mentions use ("tethering", "rebooked",
+"Kulanz") once the team has labelled a few. Feeding it the rule engine's score and its negative and positive
+sums keeps the rules' reading as the baseline the model corrects, so a model trained on few labels does not
+throw the grammar away. Scoring is a few dict lookups per token (no numpy, no scikit-learn: that is only
+needed by ``monitor train``), which keeps the scorer above 3,000 texts/s per core.
+
+Features (see :func:`sparse_features`): ``w:`` lower-cased words, ``b:`` word bigrams, ``p:`` the first five
+characters of longer words (a character n-gram that carries inflection: "disappoint…", "enttäusch…"). @handles,
+#hashtags, URLs and brand words become placeholders, so a brand's name never learns a sentiment.
+
+File format (JSON, a few hundred KB): ``{"format": 1, "languages": {"en": {"bias": b, "dense": [...],
+"weights": {feature: w}}}, "meta": {...}}``. A positive weight pushes towards *negative*.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+SHIPPED = "data/learned.json"
+#: Names of the dense features, in order: what the rule engine said about the text.
+DENSE = ("rule_score", "rule_negative_sum", "rule_positive_sum", "rule_has_negation", "rule_has_phrase")
+_TOKEN = re.compile(r"https?://\S+|[@#][\w_]+|[\w'’-]+|[^\w\s]")
+PREFIX = 5
+
+
+def tokens(text: str, neutral: frozenset[str] = frozenset()) -> list[str]:
+    """Lower-cased words with names replaced by placeholders; punctuation kept as its own token."""
+    out: list[str] = []
+    for t in _TOKEN.findall(text.lower()):
+        if t.startswith(("http://", "https://")):
+            out.append("<url>")
+        elif t[0] == "@":
+            out.append("<handle>")
+        elif t[0] == "#":
+            out.append("<tag>")
+        elif t in neutral:
+            out.append("<brand>")
+        else:
+            out.append(t)
+    return out
+
+
+def sparse_features(toks: Sequence[str]) -> list[str]:
+    feats = [f"w:{t}" for t in toks]
+    feats += [f"b:{a} {b}" for a, b in zip(toks, toks[1:], strict=False)]
+    feats += [f"p:{t[:PREFIX]}" for t in toks if len(t) > PREFIX + 1 and t[0].isalpha()]
+    return feats
+
+
+def dense_features(rule_score: float, valences: Sequence[tuple[float, str]]) -> list[float]:
+    neg = sum(v for v, _ in valences if v < 0)
+    pos = sum(v for v, _ in valences if v > 0)
+    return [rule_score, neg / 4.0, pos / 4.0, float(any(k == "negation" for _, k in valences)),
+            float(any(k == "rule" for _, k in valences))]
+
+
+@dataclass(frozen=True)
+class LangModel:
+    bias: float
+    dense: tuple[float, ...]
+    weights: Mapping[str, float]
+
+    def logit(self, feats: Sequence[str], dense: Sequence[float]) -> tuple[float, list[tuple[str, float]]]:
+        """(log-odds of *negative*, the sparse features that contributed, with their weight)."""
+        z = self.bias + sum(w * x for w, x in zip(self.dense, dense, strict=True))
+        weights = self.weights
+        hits: list[tuple[str, float]] = []
+        for f in feats:
+            w = weights.get(f)
+            if w is not None:
+                z += w
+                hits.append((f, w))
+        return z, hits
+
+
+@dataclass(frozen=True)
+class Model:
+    languages: Mapping[str, LangModel]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({"format": FORMAT, "meta": dict(self.meta), "languages": {
+            code: {"bias": round(m.bias, 5), "dense": [round(x, 5) for x in m.dense],
+                   "weights": {f: round(w, 4) for f, w in sorted(m.weights.items())}}
+            for code, m in sorted(self.languages.items())}}, ensure_ascii=False, separators=(",", ":"))
+
+    def save(self, path: str | Path) -> None:
+        """Write atomically (temp file + rename): a daemon reloading mid-write never reads half a model."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(self.to_json(), encoding="utf-8")
+        tmp.replace(target)
+
+
+def from_json(text: str, origin: str) -> Model:
+    """Parse a model file; a wrong shape is a ValueError naming the file."""
+    try:
+        doc = json.loads(text)
+        if doc.get("format") != FORMAT:
+            raise ValueError(f"format {doc.get('format')!r}, expected {FORMAT}")
+        langs = {code: LangModel(float(m["bias"]), tuple(float(x) for x in m["dense"]),
+                                 {str(f): float(w) for f, w in m["weights"].items()})
+                 for code, m in doc["languages"].items()}
+        for code, m in langs.items():
+            if len(m.dense) != len(DENSE):
+                raise ValueError(f"language {code}: {len(m.dense)} dense weights, expected {len(DENSE)}")
+        return Model(langs, doc.get("meta") or {})
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{origin}: not a sentiment model file: {exc}") from None
+
+
+def load(path: str | Path | None = None) -> Model:
+    """The model at ``path``, or the one shipped with the package when ``path`` is None."""
+    if path is None:
+        text = resources.files("monitor.analyse.sentiment").joinpath(SHIPPED).read_text(encoding="utf-8")
+        return from_json(text, f"(shipped) {SHIPPED}")
+    return from_json(Path(path).read_text(encoding="utf-8"), str(path))
+
+
+def probability(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)

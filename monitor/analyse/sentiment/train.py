@@ -1,0 +1,167 @@
+"""Fit the learned layer (needs scikit-learn, a dev/train dependency; scoring never imports it).
+
+    python -m monitor.analyse.sentiment.train [--out monitor/analyse/sentiment/data/learned.json]
+
+rebuilds the shipped model from the shipped training data (``data/train_en.tsv``: the *tuning* half of the
+VADER ground-truth dev set, MIT; the check half is never trained on, so ``make eval`` reports it honestly).
+``monitor train`` calls :func:`fit` with the same shipped rows plus the deployment's own labels.
+
+Why logistic regression with L2 and a minimum feature count: with a few thousand texts, anything seen
+once is noise, and an unregularised n-gram model memorises lines (the hidden sets punish that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from monitor.analyse.sentiment import learned
+from monitor.core.errors import MonitorError
+
+TRAIN_FILE = "data/train_en.tsv"
+GOLD_NEGATIVE = -0.5
+MIN_COUNT = 3          # a feature must occur in at least this many training texts
+MIN_PER_CLASS = 10     # a language needs this many examples of each class to get a model
+C = 0.5                # inverse L2 strength
+PRUNE = 0.02           # weights smaller than this are dropped from the file
+#: The rule engine's figures enter training scaled up, so the L2 penalty (meant to keep n-gram weights small)
+#: barely touches them: the rules stay the baseline and the n-grams learn only the corrections.
+DENSE_SCALE = 10.0
+CLASS_WEIGHT: str | None = "balanced"   # negatives are the minority; missing one costs more than a false alarm
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    lang: str
+    negative: bool
+    weight: float = 1.0
+
+
+def shipped_examples() -> list[Example]:
+    """The shipped English training rows (tuning half of the dev set)."""
+    raw = resources.files("monitor.analyse.sentiment").joinpath(TRAIN_FILE).read_text(encoding="utf-8")
+    reader = csv.DictReader(raw.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
+    return [Example(r["text"], "en", float(r["gold"]) < GOLD_NEGATIVE) for r in reader]
+
+
+def fit(examples: Sequence[Example], meta: dict[str, object] | None = None) -> learned.Model:
+    """One model per language that has enough examples of both classes; rules-only for the rest."""
+    try:
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise MonitorError("training needs scikit-learn: pip install 'mention-monitor[train]'") from exc
+    from monitor.analyse.sentiment.scorer import Scorer
+
+    rules = Scorer(model=None, threshold=0.0)
+    by_lang: dict[str, list[Example]] = {}
+    for ex in examples:
+        by_lang.setdefault(ex.lang, []).append(ex)
+    models: dict[str, learned.LangModel] = {}
+    for lang, exs in sorted(by_lang.items()):
+        if lang not in rules.supported_languages:
+            continue
+        pos = sum(e.negative for e in exs)
+        if min(pos, len(exs) - pos) < MIN_PER_CLASS:
+            continue
+        rows, dense = [], []
+        for ex in exs:
+            feats, d = _features(rules, ex.text, lang)
+            rows.append(feats)
+            dense.append(d)
+        counts = Counter(f for feats in rows for f in set(feats))
+        kept = [{f: 1.0 for f in feats if counts[f] >= MIN_COUNT} for feats in rows]
+        for k, d in zip(kept, dense, strict=True):
+            k.update({f"d:{name}": x * DENSE_SCALE for name, x in zip(learned.DENSE, d, strict=True)})
+        vec = DictVectorizer()
+        x = vec.fit_transform(kept)
+        y = [int(e.negative) for e in exs]
+        clf = LogisticRegression(C=C, max_iter=2000, class_weight=CLASS_WEIGHT)
+        clf.fit(x, y, sample_weight=[e.weight for e in exs])
+        names = vec.get_feature_names_out()
+        coef = clf.coef_[0]
+        weights = {str(n): float(w) for n, w in zip(names, coef, strict=True)
+                   if not str(n).startswith("d:") and abs(w) >= PRUNE}
+        dense_w = tuple(float(coef[vec.vocabulary_[f"d:{name}"]]) * DENSE_SCALE for name in learned.DENSE)
+        models[lang] = learned.LangModel(float(clf.intercept_[0]), dense_w, weights)
+    return learned.Model(models, {**(meta or {}), "examples": {k: len(v) for k, v in by_lang.items()}})
+
+
+def _features(rules: object, text: str, lang: str) -> tuple[list[str], list[float]]:
+    from monitor.analyse.sentiment import engine
+    from monitor.analyse.sentiment.scorer import Scorer
+
+    assert isinstance(rules, Scorer)
+    pack = rules._packs[lang]
+    total, contributions = engine.analyse_raw(pack, text, None, frozenset(), rules.neutral)
+    toks = learned.tokens(text, rules._neutral_words)
+    dense = learned.dense_features(engine.normalize(total), [(c.valence, c.kind) for c in contributions])
+    return learned.sparse_features(toks), dense
+
+
+def prf(gold: Sequence[bool], predicted: Sequence[bool]) -> tuple[float, float, float]:
+    tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g and p)
+    fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p and not g)
+    fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g and not p)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def size_kb(model: learned.Model) -> float:
+    return math.ceil(len(model.to_json().encode()) / 102.4) / 10
+
+
+def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, tuple[float, float]]:
+    """Per language, negative-class F1 of (rules alone, rules + learned layer) over ``folds`` folds."""
+    from monitor.analyse.sentiment.scorer import Scorer
+
+    rules = Scorer(model=None)
+    out: dict[str, tuple[float, float]] = {}
+    for lang in sorted({e.lang for e in examples}):
+        exs = [e for e in examples if e.lang == lang]
+        gold, by_rules, by_model = [], [], []
+        for k in range(folds):
+            test = [e for i, e in enumerate(exs) if i % folds == k]
+            model = fit([e for i, e in enumerate(exs) if i % folds != k])
+            if lang not in model.languages:
+                break
+            scorer = Scorer(model=model)
+            gold += [e.negative for e in test]
+            by_rules += [rules.score(e.text, lang=lang).negative for e in test]
+            by_model += [scorer.score(e.text, lang=lang).negative for e in test]
+        if gold:
+            out[lang] = (prf(gold, by_rules)[2], prf(gold, by_model)[2])
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Rebuild the shipped model, keeping only the languages where the layer beats the rules out of fold."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(Path(__file__).parent / learned.SHIPPED))
+    args = ap.parse_args(argv)
+    examples = shipped_examples()
+    cv = cross_validate(examples)
+    model = fit(examples, {"trained_on": "VADER ground truth (tuning half), MIT",
+                           "cross_validated_f1": {k: {"rules": round(a, 4), "learned": round(b, 4)}
+                                                  for k, (a, b) in cv.items()}})
+    winners = {k: m for k, m in model.languages.items() if k in cv and cv[k][1] > cv[k][0]}
+    model = learned.Model(winners, model.meta)
+    model.save(args.out)
+    for lang, (a, b) in cv.items():
+        print(f"{lang}: 2-fold F1 rules {a:.3f}, rules + learned {b:.3f}: "
+              f"{'shipped' if lang in winners else 'not shipped (the rules alone do better)'}")
+    print(f"{args.out}: {', '.join(f'{k}: {len(m.weights)} weights' for k, m in winners.items()) or 'no language'},"
+          f" {size_kb(model)} KB")
+
+
+if __name__ == "__main__":
+    main()

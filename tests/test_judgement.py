@@ -1,0 +1,271 @@
+"""Issue 12: brand-neutral scoring, rule fixes, five more languages, issue types, the learned layer."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.analyse.issues import IssueClassifier
+from monitor.analyse.routing import Router, Subject
+from monitor.analyse.sentiment import Scorer, learned
+from monitor.analyse.sentiment.engine import analyse
+from monitor.analyse.sentiment.evaluate import CASES_FILE, load_cases
+from monitor.analyse.sentiment.french import pack as french_pack
+from monitor.config.rules import rules_from
+from monitor.core.errors import ConfigValidationError
+from monitor.core.yamlfile import parse_yaml
+from tests.conftest import RULES
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer(brand_terms=["united", "best buy", "acme", "virgin", "joy"])
+
+
+def verdict(s: Scorer, text: str, lang: str | None = None) -> str:
+    r = s.score(text, lang=lang)
+    return "unscored" if r.unscored else ("negative" if r.negative else "not_negative")
+
+
+# --- brand-neutral scoring ---------------------------------------------------------------------------------
+
+def test_regression_brand_name_united_scored_positive(scorer: Scorer) -> None:
+    """"@united thanks for the miserable trip" came out +0.36: "united" is a positive lexicon word."""
+    assert scorer.score("@united thanks for the miserable trip", lang="en").negative
+    assert scorer.score("United thanks for the miserable trip", lang="en").negative   # the brand word, no sigil
+
+
+@pytest.mark.parametrize("text", ["Best Buy lost my order and nobody cares", "Virgin cancelled my flight again",
+                                  "Joy app keeps crashing, useless"])
+def test_brand_words_carry_no_sentiment(scorer: Scorer, text: str) -> None:
+    result = scorer.score(text, lang="en")
+    assert result.negative, result
+    assert not {d.text.lower() for d in result.drivers} & {"best", "virgin", "joy"}
+
+
+def test_handles_and_hashtags_are_neutral() -> None:
+    plain = Scorer()
+    assert plain.score("@love @happy", lang="en").score == 0.0
+    assert plain.score("#winning #best", lang="en").score == 0.0
+    assert plain.score("love it", lang="en").score > 0    # the word itself still counts
+
+
+def test_best_buy_phrase_is_neutral_but_best_still_counts(scorer: Scorer) -> None:
+    drivers = scorer.score("Best Buy has the best prices", lang="en").drivers
+    assert [d.text.lower() for d in drivers] == ["best"]
+
+
+# --- rule fixes (each a regression from the issue) ------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "lang", "expect"), [
+    ("No refund, terrible experience with Acme", "en", "negative"),          # was +0.29
+    ("Acme never called back, awful service", "en", "negative"),             # was +0.18
+    ("I could not be happier", "en", "not_negative"),                        # was negative
+    ("I couldn't be happier with Acme", "en", "not_negative"),
+    ("I can't say enough good things about them", "en", "not_negative"),
+    ("It couldn't be worse", "en", "negative"),
+    ("je ne pourrais pas être plus heureux", "fr", "not_negative"),          # was negative
+    ("Je n'aime pas ce produit", "fr", "negative"),                          # was +0.57
+    ("j'aime pas ce produit", "fr", "negative"),
+    ("franchement c'est pas terrible", "fr", "negative"),
+    ("Acme down again 😡", "en", "negative"),                                 # was 0.0
+    ("🤬 acme", "en", "negative"),
+    ("acme 👎", "en", "negative"),
+    ("great job Acme 🙄 third outage this week", "en", "negative"),          # was +0.62
+    ("not worth it, waste of money", "en", "negative"),
+    ("Thanks for the quick refund, much appreciated!", "en", "not_negative"),
+    ("Not bad, good service", "en", "not_negative"),
+])
+def test_issue_regressions(scorer: Scorer, text: str, lang: str, expect: str) -> None:
+    assert verdict(scorer, text, lang) == expect, scorer.score(text, lang=lang)
+
+
+def test_comma_ends_negation_scope() -> None:
+    _, contributions = analyse(french_pack(), "pas de réponse, nul")
+    assert all(c.valence < 0 for c in contributions)
+
+
+def test_sarcasm_driver_names_the_marker(scorer: Scorer) -> None:
+    drivers = scorer.score("great job Acme 🙄 third outage this week", lang="en").drivers
+    assert any(d.kind == "sarcasm" and d.weight < 0 and "🙄" in d.text for d in drivers)
+
+
+# --- five more languages ----------------------------------------------------------------------------------
+
+CASES = load_cases(CASES_FILE)
+COMPLAINTS = {lang: [c.text for c in CASES if c.lang == lang and c.negative] for lang in ("de", "es", "it", "pt", "nl")}
+PRAISE = {lang: [c.text for c in CASES if c.lang == lang and not c.negative] for lang in COMPLAINTS}
+
+
+@pytest.mark.parametrize("lang", sorted(COMPLAINTS))
+def test_complaints_in_five_more_languages(scorer: Scorer, lang: str) -> None:
+    results = [scorer.score(t, lang=lang) for t in COMPLAINTS[lang]]
+    assert not any(r.unscored for r in results)
+    wrong = [t for t, r in zip(COMPLAINTS[lang], results, strict=True) if not r.negative]
+    assert len(wrong) <= len(COMPLAINTS[lang]) * 0.15, wrong
+    for text in PRAISE[lang]:
+        assert verdict(scorer, text, lang) == "not_negative", scorer.score(text, lang=lang)
+
+
+@pytest.mark.parametrize("lang", sorted(COMPLAINTS))
+def test_five_more_languages_are_detected_and_scored(scorer: Scorer, lang: str) -> None:
+    assert scorer.score(COMPLAINTS[lang][0]).language == lang
+    assert scorer.score(COMPLAINTS[lang][0]).negative
+
+
+def test_post_verb_negation_in_german_and_dutch() -> None:
+    s = Scorer(model=None)
+    assert s.score("Ich liebe das Produkt nicht", lang="de").negative
+    assert s.score("Das ist nicht gut", lang="de").negative
+    assert s.score("Ik vond het niet leuk", lang="nl").negative
+    assert s.score("Es ist gut", lang="de").score > 0
+
+
+def test_still_unsupported_language_stays_unscored(scorer: Scorer) -> None:
+    result = scorer.score("Zamówienie przyszło uszkodzone i nikt nie odpowiada na maile")
+    assert result.unscored and result.language == "pl" and not result.negative
+
+
+# --- issue types ----------------------------------------------------------------------------------------
+
+ISSUES = [(c.text, c.lang, c.issue) for c in CASES if c.issue]
+
+
+def test_case_file_covers_every_scored_language_and_issue_type() -> None:
+    assert {c.lang for c in CASES} >= {"en", "fr", "de", "es", "it", "pt", "nl"}
+    assert {c.issue for c in CASES if c.issue} >= {"billing", "delivery", "outage", "defect", "support", "security",
+                                                   "safety"}
+    assert {lang for _, lang, _ in ISSUES} >= {"en", "fr", "de", "es", "it", "pt", "nl"}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "de", "es", "it", "pt", "nl"])
+def test_issue_type_in_every_scored_language(scorer: Scorer, lang: str) -> None:
+    """The issue's target: the type is right for at least 85% of complaints, here per language (the case file also
+    holds spent check sets, so not every line is right)."""
+    rows = [(t, i) for t, lg, i in ISSUES if lg == lang]
+    wrong = [(t, i, scorer.score(t, lang=lang).issue) for t, i in rows if scorer.score(t, lang=lang).issue != i]
+    assert len(wrong) <= 0.15 * len(rows), wrong
+
+
+@pytest.mark.parametrize(("text", "lang", "issue"), [
+    ("I was charged twice and still no refund", "en", "billing"),
+    ("The heater caught fire, this is dangerous", "en", "safety"),
+    ("Mon compte a été piraté, c'est scandaleux", "fr", "security"),
+    ("Schon wieder eine Störung, alles ausgefallen", "de", "outage"),
+    ("El paquete nunca llegó, pésimo envío", "es", "delivery"),
+    ("Il telefono è rotto, difettoso, che schifo", "it", "defect"),
+    ("Minha conta foi hackeada, que absurdo", "pt", "security"),
+    ("Klantenservice is onvriendelijk en geeft geen antwoord", "nl", "support"),
+])
+def test_issue_type_examples(scorer: Scorer, text: str, lang: str, issue: str) -> None:
+    result = scorer.score(text, lang=lang)
+    assert result.negative and result.issue == issue, result
+
+
+def test_no_issue_for_a_mention_that_is_not_negative(scorer: Scorer) -> None:
+    assert scorer.score("Fast delivery and a great refund policy", lang="en").issue is None
+
+
+def test_whole_word_cues_do_not_fire_inside_words() -> None:
+    c = IssueClassifier()
+    assert c.classify("thanks for the feedback") is None     # "fee=" is a whole word
+    hit = c.classify("the charger broke")
+    assert hit is not None and hit.issue == "defect"
+
+
+def test_ops_add_issue_types_and_phrases() -> None:
+    s = Scorer(issue_types={"warranty": ["warranty", "garantie"], "billing": ["paywall"]})
+    assert s.score("They refused my warranty claim, awful", lang="en").issue == "warranty"
+    assert s.score("Terrible paywall everywhere", lang="en").issue == "billing"
+
+
+def test_issue_types_config_is_validated(tmp_path) -> None:
+    from tests.conftest import write_config
+
+    cfg, _ = write_config(tmp_path, sources="[]\n", extra="sentiment:\n  issue_types:\n    Warranty: []\n")
+    from monitor.config.settings import load_config
+    with pytest.raises(ConfigValidationError) as exc:
+        load_config(cfg)
+    assert "issue_types" in str(exc.value.issues[0])
+
+
+def test_route_matches_on_issue() -> None:
+    rules = rules_from(parse_yaml(RULES.replace("routes:\n", "routes:\n  - name: safety\n"
+                                                "    match: {issue: [security, safety]}\n"
+                                                "    escalation: critical\n"), "rules.yaml"))
+    router, s = Router(rules), Scorer()
+    fire = s.score("The heater caught fire, dangerous", lang="en")
+    decision = router.route(Subject("acme", "rss", "news", fire))
+    assert decision.route == "safety"
+    meh = s.score("The checkout is slow and the design is awful", lang="en")
+    decision = router.route(Subject("acme", "rss", "news", meh))
+    assert decision.route == "any-negative"
+    assert any("issue" in why for step in decision.trace if step.route == "safety" for why in step.reasons)
+
+
+def test_issue_cannot_combine_with_spike() -> None:
+    bad = RULES.replace("routes:\n", "routes:\n  - name: s\n    match: {issue: outage, spike: {negative: 3}}\n")
+    with pytest.raises(ConfigValidationError):
+        rules_from(parse_yaml(bad, "rules.yaml"))
+
+
+# --- learned layer ---------------------------------------------------------------------------------------
+
+def _toy_model() -> learned.Model:
+    return learned.Model({"en": learned.LangModel(-1.0, (-6.0, -2.0, -2.0, 0.0, 0.0),
+                                                  {"w:wonky": 3.0, "p:flaky": 1.0})})
+
+
+def test_learned_layer_moves_the_score_and_names_its_drivers() -> None:
+    rules_only, layered = Scorer(model=None), Scorer(model=_toy_model())
+    text = "the flux capacitor is wonky again"
+    assert not rules_only.score(text, lang="en").negative
+    result = layered.score(text, lang="en")
+    assert result.negative
+    assert result.drivers[0].text == "wonky" and result.drivers[0].kind == "learned" and result.drivers[0].weight < 0
+    assert not layered.score("the flux capacitor is great", lang="en").negative
+    # a language the model lacks is scored by the rules alone
+    assert layered.score("le service est nul", lang="fr") == rules_only.score("le service est nul", lang="fr")
+
+
+def test_model_file_round_trip_and_bad_file(tmp_path) -> None:
+    path = tmp_path / "m.json"
+    _toy_model().save(path)
+    assert learned.load(path) == _toy_model()
+    path.write_text('{"format": 1, "languages": {"en": {"bias": 0}}}')
+    with pytest.raises(ValueError, match="m.json"):
+        learned.load(path)
+
+
+def test_brand_words_are_placeholders_for_the_learned_layer() -> None:
+    assert learned.tokens("@united Acme #fail http://x.y acme", frozenset({"acme"})) == [
+        "<handle>", "<brand>", "<tag>", "<url>", "<brand>"]
+
+
+def test_shipped_model_loads() -> None:
+    model = learned.load()
+    assert "cross_validated_f1" in model.meta     # the shipped file records why each language is (not) in it
+
+
+def test_regression_german_schon_read_as_schoen() -> None:
+    """Stripping accents made "schön" (beautiful) out of "schon" (already): "schon wieder" scored +0.44."""
+    s = Scorer(model=None)
+    assert s.score("schon", lang="de").score == 0.0
+    assert s.score("schoen", lang="de").score > 0          # umlauts typed as oe still count
+    assert s.score("Schon wieder Internetstörung, nichts geht", lang="de").negative
+
+
+def test_german_and_dutch_compounds_score_by_their_last_part() -> None:
+    s = Scorer(model=None)
+    assert s.score("Totale Netzstörung", lang="de").negative
+    assert s.score("Wat een klantenservicemedewerkerprobleem", lang="nl").negative
+
+
+@pytest.mark.parametrize("text", ["@united lost my bag and nobody at the desk can help",
+                                  "@AmericanAir stuck on the tarmac for 2 hours",
+                                  "missed my connection because of your delay", "Stranded in Denver overnight"])
+def test_travel_complaints(scorer: Scorer, text: str) -> None:
+    assert scorer.score(text, lang="en").negative
+
+
+def test_lost_luggage_is_a_delivery_issue(scorer: Scorer) -> None:
+    assert scorer.score("@united lost my bag and nobody at the desk can help", lang="en").issue == "delivery"

@@ -15,9 +15,10 @@ from typing import Any
 
 from slack_sdk.webhook import WebhookClient
 
-from monitor.core.errors import SlackFatal, SlackRateLimited, SlackRejected, SlackTransient
+from monitor.core.errors import OutcomeUnknown, SlackFatal, SlackRateLimited, SlackRejected, SlackTransient
+from monitor.core.netguard import WATCHDOG, host_of
 from monitor.notify.blockkit import trim, without_buttons
-from monitor.notify.senders import retry_after_of
+from monitor.notify.senders import never_sent, retry_after_of
 
 _GONE = {"invalid_token", "no_service", "no_team", "team_disabled", "channel_not_found", "channel_is_archived",
          "action_prohibited", "no_service_id", "posting_to_general_channel_denied", "user_not_found"}
@@ -31,7 +32,9 @@ class WebhookSender:
     def __init__(self, url: str, timeout: float = 15.0):
         if not url.startswith(("https://", "http://")):
             raise SlackFatal("the incoming-webhook URL must start with https://")
-        self.client = WebhookClient(url, timeout=int(max(1, timeout)), retry_handlers=[])
+        self.timeout = float(max(1, timeout))
+        self.host = host_of(url)
+        self.client = WebhookClient(url, timeout=int(self.timeout), retry_handlers=[])
         self._n = 0
 
     def post(self, channel: str, payload: dict[str, Any], thread_ts: str | None = None) -> tuple[str, str]:
@@ -45,11 +48,16 @@ class WebhookSender:
                                                     "elements": [{"type": "mrkdwn", "text": who}]}][:50]
             else:
                 text = f"{text}\n_{who}_"
-        try:
-            resp = self.client.send(text=text, blocks=body.get("blocks") or None, unfurl_links=False,
-                                    unfurl_media=False)
-        except Exception as exc:  # noqa: BLE001 - URLError, timeouts, resets: all retryable
-            raise SlackTransient(f"{type(exc).__name__}: {exc}"[:300]) from None
+        with WATCHDOG.guard(self.timeout + 1.0, trusted=[self.host]) as guard:
+            try:
+                resp = self.client.send(text=text, blocks=body.get("blocks") or None, unfurl_links=False,
+                                        unfurl_media=False)
+            except Exception as exc:  # noqa: BLE001 - URLError, timeouts, resets: all retryable
+                what = "no complete answer within the deadline" if guard.fired else f"{type(exc).__name__}: {exc}"
+                if never_sent(exc):
+                    raise SlackTransient(what[:300]) from None
+                # no history to look in: the outbox retries such a message at most once, and says so
+                raise OutcomeUnknown(f"{what}; the webhook may have posted it"[:300]) from None
         status, answer = resp.status_code, (resp.body or "").strip()
         if status == 200:
             self._n += 1

@@ -62,6 +62,9 @@ def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) 
     problems = []
     if q["halted"]:
         problems.append(f"delivery halted: {q['halted']}")
+    if q.get("unrecorded"):
+        problems.append(f"{q['unrecorded']} message(s) posted or being checked in Slack but not recorded for over a "
+                        "minute: the outbox is stopped until it can write (disk full?), or Slack answers too slowly")
     if stuck and oldest:
         example = q["stuck_example"] or {}
         problems.append(f"oldest message waiting for {format_duration(now - oldest)}"
@@ -69,6 +72,7 @@ def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) 
     return {"pending": q["pending"], "oldest_pending": iso(oldest),
             "oldest_pending_age_s": round(now - oldest, 1) if oldest else None, "stuck": stuck,
             "stuck_count": q["stuck"], "halted": q["halted"], "failed_last_24h": q["failed_24h"],
+            "unrecorded": q.get("unrecorded", 0),
             "last_error": (q["stuck_example"] or {}).get("last_error"), "stuck_after_s": stuck_after,
             "problems": problems}
 

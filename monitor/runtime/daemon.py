@@ -195,7 +195,7 @@ def drain(outbox: Outbox, clock: Clock, budget_s: float) -> int:
     """Send until nothing is due within the budget (per-channel pacing and Retry-After included)."""
     deadline = clock.now() + budget_s
     sent = 0
-    while clock.now() < deadline and not outbox.halted:
+    while clock.now() < deadline and not outbox.halted and not outbox.stalled:
         sent += outbox.run_once()
         wait = outbox.next_due_in()
         if wait is None or clock.now() + wait > deadline:
@@ -231,6 +231,8 @@ class Daemon:
         self.stop = threading.Event()
         self.stagger_s = stagger_s
         self.notifier = notifier or Notifier({})
+        # the outbox stopping (or resuming) on a write it cannot make shows in `systemctl status` at once
+        app.outbox.on_alarm = lambda: self.notifier.status(self.status_line())
         self.drain_timeout = app.config.daemon.drain_timeout if drain_timeout is None else drain_timeout
         self.running: dict[str, float] = {}      # source id -> monotonic start, for drain and status
         self.abandoned: list[str] = []           # still running when the drain bound passed
@@ -323,7 +325,8 @@ class Daemon:
         enabled = sum(1 for s in self.app.config.sources if s.enabled)
         return (f"{enabled} source(s), {failing.get('n', 0)} failing; {pending.get('n', 0)} message(s) pending; "
                 f"{opened.get('n', 0)} open alert(s)" + (f"; DELIVERY HALTED: {self.app.outbox.halted}"
-                                                         if self.app.outbox.halted else ""))
+                                                         if self.app.outbox.halted else "")
+                + (f"; OUTBOX STOPPED: {self.app.outbox.stalled}" if self.app.outbox.stalled else ""))
 
     def deliver_loop(self) -> None:
         while not self.stop.is_set():

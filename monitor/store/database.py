@@ -126,6 +126,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE alerts ADD COLUMN first_response_at REAL;    -- first reply posted or marked replied
     ALTER TABLE alerts ADD COLUMN first_response_by TEXT;
     """,
+    # v7 (notify): a post whose outcome is not known yet. `in_flight_at` is written before every post and
+    # cleared with its outcome, so after a timeout, a crash or a failed write the outbox looks for the
+    # message in Slack before posting again; `unknown_outcomes` counts the blind retries (at most one).
+    """
+    ALTER TABLE deliveries ADD COLUMN in_flight_at REAL;
+    ALTER TABLE deliveries ADD COLUMN unknown_outcomes INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

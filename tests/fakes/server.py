@@ -52,8 +52,9 @@ class _QuietServer(ThreadingHTTPServer):
 class LocalServer:
     """Start with `with LocalServer(handler) as srv:`; `srv.url` is http://127.0.0.1:PORT."""
 
-    def __init__(self, handler: Handler, port: int = 0):
+    def __init__(self, handler: Handler, port: int = 0, host: str = "127.0.0.1"):
         self.handler = handler
+        self.host = host
         self.requests: list[Request] = []
         self._port = port
         self._server: ThreadingHTTPServer | None = None
@@ -67,7 +68,7 @@ class LocalServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._port or self.port}"
+        return f"http://{self.host}:{self._port or self.port}"
 
     def start(self) -> LocalServer:
         outer = self
@@ -115,7 +116,7 @@ class LocalServer:
             do_GET = do_POST = _handle
 
         self._stop.clear()
-        self._server = _QuietServer(("127.0.0.1", self._port), _H)
+        self._server = _QuietServer((self.host, self._port), _H)
         self._server.daemon_threads = True
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},

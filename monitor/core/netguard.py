@@ -11,8 +11,8 @@ own network error, which the caller reports as "no complete answer within the de
 The same hook is the address policy. It sees the address a socket actually connects to, after DNS, so the
 check cannot be raced by DNS rebinding (the address checked is the address used; nothing resolves twice).
 Inside a guard, a connection to an address that is not `is_global` (loopback, RFC 1918, link-local, CGNAT
-100.64.0.0/10, documentation ranges, ...) is refused unless it is an address of a host the operator
-configured (`trusted`), or `allow_private` is set. A redirect into an internal service is thereby refused
+100.64.0.0/10, documentation ranges, ...) is refused unless it is the origin the operator configured
+(`trusted`: the same address and port), or `allow_private` is set. A redirect into an internal service is thereby refused
 for every transport, including a WebSocket library that follows redirects by itself.
 """
 
@@ -65,19 +65,18 @@ class Guard:
     def __init__(self, trusted: Iterable[str] = (), allow_private: bool = False) -> None:
         self.fired = False
         self.refused: list[str] = []
-        self.trusted_hosts = [h for h in trusted if h]
+        self.trusted_urls = [u for u in trusted if u]
         self.allow_private = allow_private
-        self._trusted_ips: set[str] | None = None
+        self._trusted: set[tuple[str, int]] | None = None
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
 
-    def allowed(self, ip: str) -> bool:
+    def allowed(self, ip: str, port: int) -> bool:
         if self.allow_private or is_global_ip(ip):
             return True
-        if self._trusted_ips is None:          # resolved lazily: only a non-global address needs it
-            self._trusted_ips = set().union(*(addresses_of(h) for h in self.trusted_hosts)) if self.trusted_hosts \
-                else set()
-        return _norm(ip) in {_norm(t) for t in self._trusted_ips}
+        if self._trusted is None:              # resolved lazily: only a non-global address needs it
+            self._trusted = set().union(*(origins_of(u) for u in self.trusted_urls)) if self.trusted_urls else set()
+        return (_norm(ip), port) in self._trusted
 
     def attach(self, sock: Any) -> None:
         if not isinstance(sock, socket.socket):
@@ -138,7 +137,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             socket.AF_INET, socket.AF_INET6):
         return
     ip = str(address[0])
-    if not g.allowed(ip):
+    if not g.allowed(ip, int(address[1]) if len(address) > 1 else 0):
         g.refused.append(ip)
         raise AddressRefused(f"connection to {ip} refused: not a public address and not a configured host "
                              "(a redirect into an internal network?); set http.allow_private: true if intended")
@@ -212,6 +211,22 @@ class Watchdog:
 
 
 WATCHDOG = Watchdog()
+
+
+_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+
+
+def origins_of(url: str) -> set[tuple[str, int]]:
+    """(address, port) pairs a URL's origin resolves to now: what a guard trusts for a configured URL."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+        host = parts.hostname or ""
+    except ValueError:
+        return set()
+    return {(_norm(a), port) for a in addresses_of(host)} if host else set()
 
 
 def host_of(url: str) -> str:

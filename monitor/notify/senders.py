@@ -12,12 +12,13 @@ import socket
 import sys
 import threading
 import urllib.error
+import urllib.request
 from typing import Any, Protocol, TextIO
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from monitor.core.netguard import WATCHDOG, host_of
+from monitor.core.netguard import WATCHDOG
 
 # Every message the bot posts carries its delivery's id as Slack message metadata, so a post whose answer
 # never came (timeout, crash) can be found in the channel's history instead of being posted again.
@@ -57,6 +58,31 @@ class Sender(Protocol):
     def update(self, channel: str, ts: str, payload: dict[str, Any]) -> None: ...
 
 
+MAX_ANSWER = 8 * 1024 * 1024     # bytes of one Slack answer (a history page of 200 messages is ~1 MB)
+
+
+class CappedWebClient(WebClient):
+    """slack_sdk reads every answer whole (`resp.read()`): whatever answers at `slack.api_url` could hand us
+    gigabytes. This reads at most MAX_ANSWER bytes of a success or an error answer, then says so.
+
+    It replaces slack_sdk's `_perform_urllib_http_request_internal` (same signature and return shape, slack_sdk
+    3.x); proxies are not supported here because the product never configures one for Slack."""
+
+    def _perform_urllib_http_request_internal(self, url: str, req: urllib.request.Request) -> dict[str, Any]:
+        if not url.lower().startswith(("http://", "https://")):
+            raise SlackRequestError(f"Invalid URL detected: {url}")
+        try:
+            resp = urllib.request.urlopen(req, context=self.ssl, timeout=self.timeout)  # noqa: S310 - http(s) only
+        except urllib.error.HTTPError as exc:        # 429, 5xx: still an answer, with headers
+            resp = exc
+        with resp:
+            body = resp.read(MAX_ANSWER + 1)
+            if len(body) > MAX_ANSWER:
+                raise SlackRequestError(f"answer from {req.host} larger than {MAX_ANSWER:,} bytes; not read further")
+            charset = resp.headers.get_content_charset() or "utf-8"
+            return {"status": resp.code, "headers": resp.headers, "body": body.decode(charset, "replace")}
+
+
 class HistoryUnavailable(Exception):
     """The bot cannot read the channel's history (no `channels:history`/`groups:history` scope, a DM...)."""
 
@@ -74,8 +100,8 @@ class SlackSender:
 
     def __init__(self, token: str, api_url: str, timeout: float = 15.0):
         self.timeout = float(max(1, timeout))
-        self.api_host = host_of(api_url)
-        self.client = WebClient(token=token, base_url=api_url, timeout=int(self.timeout), retry_handlers=[])
+        self.api_url = api_url
+        self.client = CappedWebClient(token=token, base_url=api_url, timeout=int(self.timeout), retry_handlers=[])
         self._ids: dict[str, str] = {}
 
     def post(self, channel: str, payload: dict[str, Any], thread_ts: str | None = None) -> tuple[str, str]:
@@ -146,7 +172,7 @@ class SlackSender:
 
     def _call(self, method: Any, sends: bool = False, **kwargs: Any) -> Any:
         channel = kwargs.get("channel", "?")
-        with WATCHDOG.guard(self.timeout + 1.0, trusted=[self.api_host]) as guard:
+        with WATCHDOG.guard(self.timeout + 1.0, trusted=[self.api_url]) as guard:
             try:
                 return method(**{k: v for k, v in kwargs.items() if v is not None})
             except SlackApiError as exc:

@@ -13,15 +13,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.webhook import WebhookClient
+import urllib.error
+import urllib.request
+
+from slack_sdk.errors import SlackRequestError
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from monitor.core.errors import OutcomeUnknown, SlackFatal, SlackRateLimited, SlackRejected, SlackTransient
-from monitor.core.netguard import WATCHDOG, host_of
+from monitor.core.netguard import WATCHDOG
 from monitor.notify.blockkit import trim, without_buttons
 from monitor.notify.senders import never_sent, retry_after_of
 
 _GONE = {"invalid_token", "no_service", "no_team", "team_disabled", "channel_not_found", "channel_is_archived",
          "action_prohibited", "no_service_id", "posting_to_general_channel_denied", "user_not_found"}
+
+
+MAX_ANSWER = 64 * 1024     # a webhook answers "ok" or a short error word
+
+
+class CappedWebhookClient(WebhookClient):
+    """slack_sdk reads the answer whole; this reads at most MAX_ANSWER bytes of it (see CappedWebClient)."""
+
+    def _perform_http_request_internal(self, url: str, req: urllib.request.Request) -> WebhookResponse:
+        if not url.lower().startswith(("http://", "https://")):
+            raise SlackRequestError(f"Invalid URL detected: {url}")
+        try:
+            resp = urllib.request.urlopen(req, context=self.ssl, timeout=self.timeout)  # noqa: S310 - http(s) only
+        except urllib.error.HTTPError as exc:
+            resp = exc
+        with resp:
+            body = resp.read(MAX_ANSWER + 1)
+            if len(body) > MAX_ANSWER:
+                raise SlackRequestError(f"webhook answer larger than {MAX_ANSWER:,} bytes; not read further")
+            charset = resp.headers.get_content_charset() or "utf-8"
+            return WebhookResponse(url=url, status_code=resp.code, body=body.decode(charset, "replace"),
+                                   headers=dict(resp.headers.items()))
 
 
 class WebhookSender:
@@ -33,8 +59,8 @@ class WebhookSender:
         if not url.startswith(("https://", "http://")):
             raise SlackFatal("the incoming-webhook URL must start with https://")
         self.timeout = float(max(1, timeout))
-        self.host = host_of(url)
-        self.client = WebhookClient(url, timeout=int(self.timeout), retry_handlers=[])
+        self.url = url
+        self.client = CappedWebhookClient(url, timeout=int(self.timeout), retry_handlers=[])
         self._n = 0
 
     def post(self, channel: str, payload: dict[str, Any], thread_ts: str | None = None) -> tuple[str, str]:
@@ -48,7 +74,7 @@ class WebhookSender:
                                                     "elements": [{"type": "mrkdwn", "text": who}]}][:50]
             else:
                 text = f"{text}\n_{who}_"
-        with WATCHDOG.guard(self.timeout + 1.0, trusted=[self.host]) as guard:
+        with WATCHDOG.guard(self.timeout + 1.0, trusted=[self.url]) as guard:
             try:
                 resp = self.client.send(text=text, blocks=body.get("blocks") or None, unfurl_links=False,
                                         unfurl_media=False)

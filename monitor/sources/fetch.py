@@ -28,7 +28,7 @@ from monitor import __version__
 from monitor.core.durations import Duration
 from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited, SourceAuthError
 from monitor.core.validation import Strict
-from monitor.core.netguard import WATCHDOG, addresses_of, host_of, is_global_ip
+from monitor.core.netguard import WATCHDOG, addresses_of, is_global_ip, origins_of
 from monitor.sources.politeness import HostLimiter
 
 USER_AGENT = f"mention-monitor/{__version__} (self-hosted brand monitoring; +https://github.com/mention-monitor)"
@@ -113,7 +113,7 @@ def fetch(client: httpx.Client, url: str, cfg: HttpConfig, *, etag: str | None =
     history: list[str] = []
     current = url
     limiter = limiter_of(client)
-    trusted = host_of(url)            # the configured host may be internal; anything it redirects to may not
+    trusted = url                     # the configured origin may be internal; anything it redirects to may not
     for _hop in range(cfg.max_redirects + 1):
         host = urlsplit(current).netloc
         remaining = cfg.deadline - (time.monotonic() - start)
@@ -291,13 +291,13 @@ def check_redirect(url: str, cfg: HttpConfig, *, trusted: str = "",
     this check and the connection cannot switch the address."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in schemes:
-        raise FetchError(f"redirect to a {parts.scheme or 'relative'}: URL refused (only {'/'.join(schemes)}): "
-                         f"{url[:200]}")
+        kind = "non-HTTP" if "http" in schemes else "non-WebSocket"
+        raise FetchError(f"redirect to a {kind} URL refused ({parts.scheme or 'no scheme'}): {url[:200]}")
     if cfg.allow_private:
         return
     host = parts.hostname or ""
-    if host and is_private_host(host) and not (trusted and addresses_of(host) <= addresses_of(trusted)):
-        raise FetchError(f"redirect into a non-public address refused: {host} "
+    if host and is_private_host(host) and not (trusted and origins_of(url) <= origins_of(trusted)):
+        raise FetchError(f"redirect into a private/loopback (non-public) address refused: {host} "
                          "(set http.allow_private: true if this is intended)")
 
 

@@ -92,7 +92,7 @@ class Outbox:
         self._unrecorded: dict[int, tuple[str, str]] = {}
         self.stalled: str | None = None
         self._stall_logged = float("-inf")
-        self.on_alarm: Callable[[], None] | None = None    # the daemon refreshes systemd's STATUS line
+        self.on_alarm: Callable[[], object] | None = None    # the daemon refreshes systemd's STATUS line
 
     # -- what is due ------------------------------------------------------------------------------------
     def _heads(self) -> list[dict[str, Any]]:
@@ -180,8 +180,8 @@ class Outbox:
                     found = self._already_posted(row, channel, thread_ts)
                     if found is None:
                         return False
-                    if found:
-                        return self._record_sent(row, *found, note="found in the channel's history")
+                    if isinstance(found, tuple):
+                        return self._record_sent(row, found[0], found[1], note="found in the channel's history")
                 with self.store.tx() as db:       # durable before the post: a crash from here on is looked up
                     db.execute("UPDATE deliveries SET in_flight_at=? WHERE id=?", (now, row["id"]))
                 payload = {**payload, "metadata": {"event_type": EVENT_TYPE,

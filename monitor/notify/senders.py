@@ -18,14 +18,6 @@ from typing import Any, Protocol, TextIO
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from monitor.core.netguard import WATCHDOG
-
-# Every message the bot posts carries its delivery's id as Slack message metadata, so a post whose answer
-# never came (timeout, crash) can be found in the channel's history instead of being posted again.
-EVENT_TYPE = "mention_monitor_delivery"
-HISTORY_SCOPES = ("channels:history + channels:read (public channels), groups:history + groups:read (private), "
-                  "im:history + im:write (DMs)")
-
 from monitor.core.errors import (
     ChannelUnavailable,
     DeliveryError,
@@ -35,6 +27,13 @@ from monitor.core.errors import (
     SlackRejected,
     SlackTransient,
 )
+from monitor.core.netguard import WATCHDOG
+
+# Every message the bot posts carries its delivery's id as Slack message metadata, so a post whose answer
+# never came (timeout, crash) can be found in the channel's history instead of being posted again.
+EVENT_TYPE = "mention_monitor_delivery"
+HISTORY_SCOPES = ("channels:history + channels:read (public channels), groups:history + groups:read (private), "
+                  "im:history + im:write (DMs)")
 
 _FATAL = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission",
           "missing_scope", "team_access_not_granted", "ekm_access_denied", "not_allowed_token_type",
@@ -124,7 +123,7 @@ class SlackSender:
         for _page in range(10):
             args: dict[str, Any] = {"channel": channel, "oldest": f"{max(0.0, since - 60):.6f}", "limit": 200,
                                     "include_all_metadata": True, "cursor": cursor}
-            method = self.client.conversations_history
+            method: Any = self.client.conversations_history
             if thread_ts:
                 method, args["ts"] = self.client.conversations_replies, thread_ts
             try:

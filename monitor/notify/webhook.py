@@ -11,10 +11,9 @@ is resent as plain text once.
 
 from __future__ import annotations
 
-from typing import Any
-
 import urllib.error
 import urllib.request
+from typing import Any
 
 from slack_sdk.errors import SlackRequestError
 from slack_sdk.webhook import WebhookClient, WebhookResponse

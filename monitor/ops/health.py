@@ -14,6 +14,7 @@ from monitor.alerting.lifecycle import list_alerts
 from monitor.config.settings import Config
 from monitor.core.clock import iso
 from monitor.core.durations import format_duration
+from monitor.core.scrub import shown
 from monitor.notify.outbox import STUCK_AFTER_S
 from monitor.notify.outbox import health as delivery_health
 from monitor.sources import is_stream
@@ -105,7 +106,7 @@ def render(rep: dict[str, Any]) -> list[str]:
         line = (f"{mark} {s['id']:<22} {s['kind']:<10} last ok {s['last_success'] or 'never':<21} "
                 f"failures {s['consecutive_failures']:<3} next {s['next_run'] or '-'}")
         if s["last_error"]:
-            line += f"  last error: {s['last_error']}" + (f" ({s['last_error_at']})" if s["last_error_at"] else "")
+            line += f"  last error: {shown(s['last_error'])}" + (f" ({s['last_error_at']})" if s["last_error_at"] else "")
         lines.append(line)
         if "stream" in s:
             lines.append("     " + stream_line(s["stream"]))

@@ -10,9 +10,7 @@ against the private-address rule. Hosts get a concurrency limit and a minimum ga
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import json
-import socket
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -27,8 +25,9 @@ from pydantic import Field
 from monitor import __version__
 from monitor.core.durations import Duration
 from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited, SourceAuthError
-from monitor.core.validation import Strict
 from monitor.core.netguard import WATCHDOG, addresses_of, is_global_ip, origins_of
+from monitor.core.scrub import safe_netloc, scrub_urls
+from monitor.core.validation import Strict
 from monitor.sources.politeness import HostLimiter
 
 USER_AGENT = f"mention-monitor/{__version__} (self-hosted brand monitoring; +https://github.com/mention-monitor)"
@@ -115,7 +114,7 @@ def fetch(client: httpx.Client, url: str, cfg: HttpConfig, *, etag: str | None =
     limiter = limiter_of(client)
     trusted = url                     # the configured origin may be internal; anything it redirects to may not
     for _hop in range(cfg.max_redirects + 1):
-        host = urlsplit(current).netloc
+        host = safe_netloc(current)
         remaining = cfg.deadline - (time.monotonic() - start)
         if remaining <= 0:
             raise FetchError(f"no complete answer from {host} within the fetch deadline")
@@ -130,10 +129,10 @@ def fetch(client: httpx.Client, url: str, cfg: HttpConfig, *, etag: str | None =
         history.append(current)
         nxt = urljoin(current, resp)
         check_redirect(nxt, cfg, trusted=trusted)
-        if urlsplit(nxt).netloc != host:        # a token is for the host it was configured for
+        if safe_netloc(nxt) != host:        # a token is for the host it was configured for
             req_headers = {k: v for k, v in req_headers.items() if k.lower() != "authorization"}
         current, params = nxt, None
-    raise FetchError(f"more than {cfg.max_redirects} redirects starting at {url}")
+    raise FetchError(f"more than {cfg.max_redirects} redirects starting at {scrub_urls(url)}")
 
 
 def _one(client: httpx.Client, url: str, cfg: HttpConfig, headers: dict[str, str],
@@ -292,7 +291,7 @@ def check_redirect(url: str, cfg: HttpConfig, *, trusted: str = "",
     parts = urlsplit(url)
     if parts.scheme.lower() not in schemes:
         kind = "non-HTTP" if "http" in schemes else "non-WebSocket"
-        raise FetchError(f"redirect to a {kind} URL refused ({parts.scheme or 'no scheme'}): {url[:200]}")
+        raise FetchError(f"redirect to a {kind} URL refused ({parts.scheme or 'no scheme'}): {scrub_urls(url[:200])}")
     if cfg.allow_private:
         return
     host = parts.hostname or ""
@@ -311,4 +310,4 @@ def _iso(ts: float) -> str:
 
 
 def _host(url: str) -> str:
-    return urlsplit(url).netloc or url[:100]
+    return safe_netloc(url)

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
 from monitor.core.errors import RateLimited
 from monitor.core.netguard import WATCHDOG, Guard, Watchdog
 

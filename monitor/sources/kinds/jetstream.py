@@ -41,6 +41,7 @@ from monitor.core.durations import Duration
 from monitor.core.errors import FetchError, RateLimited, SourceAuthError, SourceError
 from monitor.core.model import Mention
 from monitor.core.netguard import WATCHDOG
+from monitor.core.scrub import safe_netloc
 from monitor.sources.fetch import check_redirect
 from monitor.sources.registry import register
 from monitor.sources.stream import CONNECTED, Event, Item, Malformed, StreamOptions, StreamSource, Want
@@ -149,15 +150,15 @@ class JetstreamSource(StreamSource):
             try:
                 check_redirect(nxt, self.http, trusted=url, schemes=("ws", "wss"))
             except FetchError as exc:
-                raise SourceError(f"{exc} (from {urlsplit(current).netloc})") from None
+                raise SourceError(f"{exc} (from {safe_netloc(current)})") from None
             current = nxt
-        raise SourceError(f"more than {self.http.max_redirects} redirects starting at {urlsplit(url).netloc}")
+        raise SourceError(f"more than {self.http.max_redirects} redirects starting at {safe_netloc(url)}")
 
     def _open(self, url: str, trusted: str) -> ClientConnection | str:
         """One handshake: the connection, or the Location a 3xx points to (never followed by websockets)."""
         opts: JetstreamOptions = self.options  # type: ignore[assignment]
         parts = urlsplit(url)
-        host = parts.netloc
+        host = safe_netloc(url)
         port = parts.port or (443 if parts.scheme == "wss" else 80)
         with WATCHDOG.guard(self.http.connect_timeout * 2, trusted=[trusted],
                             allow_private=self.http.allow_private) as guard:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 from pydantic import Field, field_validator, model_validator
@@ -30,6 +30,7 @@ from monitor.core.durations import Duration
 from monitor.core.errors import RateLimited, SourceAuthError, SourceError
 from monitor.core.model import Mention
 from monitor.core.netguard import WATCHDOG
+from monitor.core.scrub import safe_netloc
 from monitor.core.textutil import html_to_text
 from monitor.sources.fetch import HttpConfig, fetch, inflate, make_client
 from monitor.sources.registry import register
@@ -139,7 +140,7 @@ class MastodonSource(StreamSource):
 
     def _open(self, client: httpx.Client, headers: dict[str, str]) -> httpx.Response:
         url = self.stream_url()
-        host = urlsplit(url).netloc
+        host = safe_netloc(url)
         try:
             req = client.build_request("GET", url, headers=headers,
                                        timeout=httpx.Timeout(self.http.connect_timeout, read=None))

@@ -21,6 +21,7 @@ from monitor.core import logs
 from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited, SourceAuthError
 from monitor.core.model import Mention
 from monitor.core.netguard import WATCHDOG
+from monitor.core.scrub import safe_netloc
 from monitor.sources.base import Collector, CollectResult, SourceOptions, SourceState, check_url, register
 from monitor.sources.fetch import HttpConfig, limiter_of, rate_limit_reset
 
@@ -126,7 +127,7 @@ def adapt_session(session: requests.Session, api_url: str, http: HttpConfig, lim
     """Give tweepy's session what tweepy does not: our host, timeouts, limits, User-Agent and body cap."""
     original = session.request
     base = api_url.rstrip("/")
-    host = requests.utils.urlparse(base).netloc
+    host = safe_netloc(base)
     session.max_redirects = 0
 
     def request(method: str, url: str, **kw: Any) -> requests.Response:

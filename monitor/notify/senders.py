@@ -147,8 +147,9 @@ class SlackSender:
         if channel in self._ids:
             return self._ids[channel]
         try:
-            if channel[:1] in ("U", "W") and channel.isupper():
-                found = str(self._call(self.client.conversations_open, users=channel)["channel"]["id"])
+            user = channel.lstrip("@")
+            if user[:1] in ("U", "W") and user.isupper() and user.isalnum():
+                found = str(self._call(self.client.conversations_open, users=user)["channel"]["id"])
             else:
                 found = self._find_name(channel.lstrip("#"))
         except (SlackFatal, ChannelUnavailable, SlackRejected) as exc:
@@ -173,7 +174,10 @@ class SlackSender:
         channel = kwargs.get("channel", "?")
         with WATCHDOG.guard(self.timeout + 1.0, trusted=[self.api_url]) as guard:
             try:
-                return method(**{k: v for k, v in kwargs.items() if v is not None})
+                answer = method(**{k: v for k, v in kwargs.items() if v is not None})
+                if guard.fired:          # cut at the deadline: a partial answer is no answer
+                    raise TimeoutError("no complete answer within the deadline")
+                return answer
             except SlackApiError as exc:
                 raise classify(exc, channel) from None
             except Exception as exc:  # noqa: BLE001 - URLError, timeouts, resets, garbage bodies: all retryable

@@ -83,6 +83,8 @@ class WebhookSender:
                     raise SlackTransient(what[:300]) from None
                 # no history to look in: the outbox retries such a message at most once, and says so
                 raise OutcomeUnknown(f"{what}; the webhook may have posted it"[:300]) from None
+            if guard.fired:              # the answer was cut at the deadline: whatever was read is not an answer
+                raise OutcomeUnknown("no complete answer within the deadline; the webhook may have posted it")
         status, answer = resp.status_code, (resp.body or "").strip()
         if status == 200:
             self._n += 1

@@ -35,6 +35,7 @@ class Hostile:
     name: str
     reply: Callable[[], Reply] | None = None     # a fresh reply per request (streamed bodies are generators)
     location: str | None = None       # a redirect: "{canary}"/"{canary_ws}" become the canary's URL
+    slow: bool = False                # the client can only give up at its deadline (seconds per cell)
 
     def answer(self, canary_url: str) -> Reply:
         if self.location is not None:
@@ -49,7 +50,10 @@ def hostiles() -> list[Hostile]:
     """The table's rows: what a hostile internet does to a client."""
     return [
         Hostile("trickle", lambda: Reply(200, headers={"Content-Type": "application/json"}, chunks=_trickle(b"{"),
-                                 chunk_delay=TRICKLE_S)),
+                                 chunk_delay=TRICKLE_S), slow=True),
+        Hostile("trickle-fixed-length", lambda: Reply(200, headers={"Content-Type": "application/json",
+                                                                     "Content-Length": "100000"},
+                                                      chunks=_trickle(b"{"), chunk_delay=TRICKLE_S), slow=True),
         Hostile("huge-body", lambda: Reply(200, headers={"Content-Type": "application/json"},
                                    chunks=(b"[" + b"0," * 32767 for _ in range(2000)))),
         Hostile("gzip-bomb", lambda: Reply(200, gzip_bomb(), {"Content-Encoding": "gzip, gzip",
@@ -59,7 +63,7 @@ def hostiles() -> list[Hostile]:
         Hostile("redirect-private", location="{canary}/internal"),
         Hostile("redirect-cgnat", location="http://100.100.100.200/latest/meta-data/"),
         Hostile("redirect-ws", location="{canary_ws}/internal"),
-        Hostile("slow-headers", lambda: Reply(200, b"{}", {"Content-Type": "application/json"}, delay=30)),
+        Hostile("slow-headers", lambda: Reply(200, b"{}", {"Content-Type": "application/json"}, delay=30), slow=True),
     ]
 
 

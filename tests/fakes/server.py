@@ -91,6 +91,19 @@ class LocalServer:
                 self.send_response(reply.status)
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
+                if reply.chunks is not None and "Content-Length" in reply.headers:
+                    self.end_headers()          # a declared length, the bytes dribbled out without chunk framing
+                    try:
+                        for chunk in reply.chunks:
+                            if outer._stop.is_set():
+                                return
+                            self.wfile.write(chunk)
+                            self.wfile.flush()
+                            if reply.chunk_delay:
+                                outer._stop.wait(reply.chunk_delay)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
                 if reply.chunks is not None:
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()

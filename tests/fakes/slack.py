@@ -160,7 +160,9 @@ class FakeSlack(LocalServer):
                     if (cid, ts) not in self.messages:
                         return self._json({"ok": False, "error": "message_not_found"})
                 else:
-                    self._ts += 100
+                    # a message's ts is its posting time (epoch, microseconds), unique per workspace
+                    wall = self.clock.now() if self.clock is not None else time.time()
+                    self._ts = max(self._ts + 100, int(wall * 1_000_000))
                     ts = f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
                 meta = args.get("metadata")
                 if isinstance(meta, str):
@@ -184,6 +186,7 @@ class FakeSlack(LocalServer):
         if method == "conversations.open":
             if "im:write" not in self.scopes:
                 return self._json({"ok": False, "error": "missing_scope", "needed": "im:write"})
+            # the app's DM with the user: where chat.postMessage(channel=U…) lands
             return self._json({"ok": True, "channel": {"id": channel_id(str(args.get("users", "")))}})
         return self._json({"ok": False, "error": "unknown_method"})
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -38,16 +37,14 @@ from monitor.core.errors import (
     SlackRateLimited,
     SlackRejected,
     SlackTransient,
-    StorageError,
 )
 from monitor.core.model import Target
 from monitor.notify.blockkit import plain_message
+from monitor.notify.inflight import InFlight, delivery_key
 from monitor.notify.queue import enqueue
 from monitor.notify.senders import (
     EVENT_TYPE,
-    HISTORY_SCOPES,
     ConsoleSender,
-    HistoryUnavailable,
     Sender,
     SlackSender,
     classify,
@@ -60,7 +57,6 @@ log = logging.getLogger(__name__)
 STUCK_AFTER_S = 15 * 60
 MAX_BACKOFF_S = 300.0
 HALT_REMINDER_S = 600.0
-STALL_REMINDER_S = 60.0
 MAX_STORED_WAIT_S = 900.0      # a stored not_before further ahead than this is a stepped wall clock
 REROUTE_PREFIX = "reroute:"
 _BLOCK_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "too_many_blocks", "invalid_attachments"}
@@ -70,7 +66,7 @@ class _Wait(Exception):
     """The parent message is not sent yet: try this row again shortly, without counting an attempt."""
 
 
-class Outbox:
+class Outbox(InFlight):
     def __init__(self, store: Store, sender: Sender, clock: Clock, per_channel_interval: float = 1.0,
                  fallback: list[Target] | None = None, stuck_after: float = STUCK_AFTER_S):
         self.store = store
@@ -225,94 +221,6 @@ class Outbox:
         self._last_sent[self._lane(row)] = self._mono()
         return self._record_sent(row, channel, ts)
 
-    # -- at most once -----------------------------------------------------------------------------------
-    def _already_posted(self, row: dict[str, Any], channel: str, thread_ts: str | None) -> tuple[str, str] | bool | None:
-        """A post whose outcome is unknown: (channel, ts) if Slack has it, False to post (again), None to wait."""
-        find = getattr(self.sender, "find_posted", None)
-        where = self._channel_id(row, channel)
-        if find is not None:
-            try:
-                found = find(where, delivery_key(row), float(row["in_flight_at"]), thread_ts)
-            except HistoryUnavailable as exc:
-                log.warning("cannot look for a message whose outcome is unknown (%s): grant the bot %s for "
-                            "at-most-once delivery", exc, HISTORY_SCOPES, extra={"delivery_id": row["id"]})
-            except SlackTransient as exc:
-                self._backoff(row, f"outcome unknown, history not readable yet: {exc}")
-                return None
-            else:
-                if found:
-                    return found
-                log.info("message with unknown outcome is not in Slack; posting it", extra={"delivery_id": row["id"]})
-                return False
-        if row["unknown_outcomes"] >= 1:
-            self._finish(row, "failed", "outcome unknown twice and the channel history cannot be checked; not posted "
-                         f"again to avoid duplicates (grant {HISTORY_SCOPES})", logging.ERROR)
-            return None
-        with self.store.tx() as db:
-            db.execute("UPDATE deliveries SET unknown_outcomes=unknown_outcomes+1 WHERE id=?", (row["id"],))
-        log.warning("retrying a message whose outcome is unknown, once: it may appear twice in Slack (grant %s "
-                    "to make delivery at-most-once)", HISTORY_SCOPES, extra={"delivery_id": row["id"]})
-        return False
-
-    def _channel_id(self, row: dict[str, Any], channel: str) -> str:
-        """An earlier delivery to this channel already told us its id: spares a conversations.list."""
-        if channel[:1] in ("C", "G", "D") and channel.isupper():
-            return channel
-        known = self.store.one("SELECT slack_channel FROM deliveries WHERE channel = ? AND slack_channel IS NOT NULL"
-                               " ORDER BY id DESC LIMIT 1", (row["channel"],))
-        return known["slack_channel"] if known else channel
-
-    def _clear_in_flight(self, row: dict[str, Any]) -> None:
-        if row.get("in_flight_at") is not None or row["kind"] != "update":
-            with self.store.tx() as db:
-                db.execute("UPDATE deliveries SET in_flight_at=NULL WHERE id=?", (row["id"],))
-
-    def _record_sent(self, row: dict[str, Any], channel: str, ts: str, note: str | None = None) -> bool:
-        """Mark sent; if the database refuses (disk full), keep the outcome in memory and stop the outbox."""
-        self._wait_until.pop(row["id"], None)
-        try:
-            self._write_sent(row["id"], channel, ts)
-        except (StorageError, sqlite3.Error) as exc:
-            self._unrecorded[row["id"]] = (channel, ts)
-            self._stall(f"Slack has delivery {row['id']} but the database cannot record it ({exc})")
-            return True
-        log.info("delivered" + (f" ({note})" if note else ""), extra={
-            "delivery_id": row["id"], "alert_id": row["alert_id"], "kind": row["kind"], "channel": row["channel"]})
-        return True
-
-    def _write_sent(self, delivery_id: int, channel: str, ts: str) -> None:
-        with self.store.tx() as db:
-            db.execute("UPDATE deliveries SET state='sent', sent_at=?, slack_channel=?, slack_ts=?, attempts=attempts+1,"
-                       " last_error=NULL, in_flight_at=NULL WHERE id=?", (self.clock.now(), channel, ts, delivery_id))
-
-    def _record_unrecorded(self) -> bool:
-        """Write the outcomes the database refused before; True when none is left (sending may go on)."""
-        for delivery_id, (channel, ts) in list(self._unrecorded.items()):
-            try:
-                self._write_sent(delivery_id, channel, ts)
-            except (StorageError, sqlite3.Error) as exc:
-                self._stall(f"Slack has delivery {delivery_id} but the database cannot record it ({exc})")
-                return False
-            del self._unrecorded[delivery_id]
-            log.warning("recorded a delivery the database had refused; the outbox resumes",
-                        extra={"delivery_id": delivery_id})
-        if self.stalled:
-            self.stalled = None
-            if self.on_alarm:
-                self.on_alarm()
-        return True
-
-    def _stall(self, reason: str) -> None:
-        first = self.stalled is None
-        self.stalled = reason
-        mono = self._mono()
-        if first or mono - self._stall_logged >= STALL_REMINDER_S:
-            self._stall_logged = mono
-            log.critical("OUTBOX STOPPED: %s; nothing is sent until the write succeeds (free disk space?)", reason,
-                         extra={"unrecorded": sorted(self._unrecorded)})
-        if first and self.on_alarm:
-            self.on_alarm()
-
     def _update(self, row: dict[str, Any], payload: dict[str, Any]) -> tuple[str, str]:
         if not getattr(self.sender, "can_update", True):
             raise SlackRejected("this delivery mode cannot edit messages")
@@ -427,11 +335,6 @@ class Outbox:
     def depth(self) -> dict[str, Any]:
         return {**health(self.store, self.clock.now(), self.stuck_after), "halted": self.halted,
                 "stalled": self.stalled}
-
-
-def delivery_key(row: dict[str, Any]) -> str:
-    """The id carried in the message metadata: unique across databases sharing a channel (row id + birth)."""
-    return f"{int(row['id'])}-{int(float(row['created_at']) * 1000)}"
 
 
 def health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict[str, Any]:

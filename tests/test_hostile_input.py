@@ -68,6 +68,19 @@ def test_the_guard_refuses_any_library_connecting_to_an_internal_address():
         assert guard.refused == ["127.0.0.2"] and canary.requests == []
 
 
+def test_the_configured_host_and_environment_proxies_stay_reachable(monkeypatch):
+    """Internal sources keep working: their own address (on its port, or 80/443 for an http->https hop) and a
+    proxy from the environment are trusted; another port of the same internal host is not."""
+    from monitor.core.netguard import Guard
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.3:3128")
+    guard = Guard(trusted=["http://127.0.0.1:8080/feed"])
+    assert guard.allowed("127.0.0.1", 8080) and guard.allowed("127.0.0.1", 443)
+    assert guard.allowed("127.0.0.3", 3128)
+    assert not guard.allowed("127.0.0.1", 6379) and not guard.allowed("10.0.0.5", 80)
+    assert not guard.allowed("100.100.100.200", 80) and guard.allowed("93.184.216.34", 80)
+
+
 # -- 8: links as browsers read them ------------------------------------------------------------------------
 
 

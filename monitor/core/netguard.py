@@ -11,8 +11,9 @@ own network error, which the caller reports as "no complete answer within the de
 The same hook is the address policy. It sees the address a socket actually connects to, after DNS, so the
 check cannot be raced by DNS rebinding (the address checked is the address used; nothing resolves twice).
 Inside a guard, a connection to an address that is not `is_global` (loopback, RFC 1918, link-local, CGNAT
-100.64.0.0/10, documentation ranges, ...) is refused unless it is the origin the operator configured
-(`trusted`: the same address and port), or `allow_private` is set. A redirect into an internal service is thereby refused
+100.64.0.0/10, documentation ranges, ...) is refused unless it is the host the operator configured
+(`trusted`: its address, on its port or 80/443, so an internal http -> https redirect still works), a proxy
+named in the environment (`HTTPS_PROXY`…), or `allow_private` is set. A redirect into an internal service is thereby refused
 for every transport, including a WebSocket library that follows redirects by itself.
 """
 
@@ -75,7 +76,8 @@ class Guard:
         if self.allow_private or is_global_ip(ip):
             return True
         if self._trusted is None:              # resolved lazily: only a non-global address needs it
-            self._trusted = set().union(*(origins_of(u) for u in self.trusted_urls)) if self.trusted_urls else set()
+            urls = self.trusted_urls + _proxies()
+            self._trusted = set().union(*(origins_of(u) for u in urls)) if urls else set()
         return (_norm(ip), port) in self._trusted
 
     def attach(self, sock: Any) -> None:
@@ -226,7 +228,15 @@ def origins_of(url: str) -> set[tuple[str, int]]:
         host = parts.hostname or ""
     except ValueError:
         return set()
-    return {(_norm(a), port) for a in addresses_of(host)} if host else set()
+    return {(_norm(a), p) for a in addresses_of(host) for p in {port, 80, 443}} if host else set()
+
+
+def _proxies() -> list[str]:
+    """Proxies the HTTP clients take from the environment: connecting to them is not a redirect."""
+    import os
+
+    names = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+    return [v if "://" in v else f"http://{v}" for n in names if (v := os.environ.get(n, "").strip())]
 
 
 def host_of(url: str) -> str:

@@ -15,6 +15,7 @@ from monitor.notify.outbox import Outbox, SlackSender, health
 from monitor.notify.queue import enqueue
 from monitor.store.database import Store
 from tests.fakes.slack import TOKEN, FakeSlack
+from tests.test_systemd_notify import notify_socket  # noqa: F401, F811 - a fixture
 
 COMMS = Target("comms-oncall", "#comms-alerts")
 
@@ -156,3 +157,21 @@ def test_a_wall_clock_stepped_back_does_not_stall_pacing(tmp_path, fake_slack):
     clock.advance(1.1)
     assert box.run_once() == 1                     # paced by elapsed time, not by the wall clock
     assert (box.next_due_in() or 0) <= 1.0
+
+
+def test_the_outbox_stopping_on_a_full_disk_reaches_systemd_status(tmp_path, fake_slack, notify_socket):  # noqa: F811
+    """Item 4, "loudly": `systemctl status` shows the stop at once (not only at the next watchdog ping)."""
+    from monitor.ops.systemd import Notifier
+    from monitor.runtime.daemon import App, Daemon, Paths
+    from tests.conftest import write_config
+
+    cfg, rules = write_config(tmp_path, slack_url=fake_slack.api_url, sources="[]\n")
+    app = App(Paths(str(cfg), str(rules)))
+    try:
+        Daemon(app, notifier=Notifier({"NOTIFY_SOCKET": notify_socket.path}))
+        app.outbox._unrecorded[1] = ("C1", "1.0")
+        app.outbox._stall("Slack has delivery 1 but the database cannot record it (database or disk is full)")
+        (_, msg), = notify_socket.wait_for("STATUS")
+        assert "OUTBOX STOPPED" in msg["STATUS"] and "disk is full" in msg["STATUS"]
+    finally:
+        app.close()

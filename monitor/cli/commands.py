@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 import time
 from typing import Any
@@ -23,12 +24,12 @@ from monitor.config.rules import Rules, load_rules
 from monitor.config.settings import load_config
 from monitor.core.clock import SystemClock, iso
 from monitor.core.durations import format_duration, parse_duration
-from monitor.core.errors import ConfigError, ConfigIssue, ConfigValidationError, MonitorError
+from monitor.core.errors import ConfigError, ConfigIssue, ConfigValidationError, MonitorError, StorageError
 from monitor.core.model import Mention
 from monitor.runtime.daemon import App, Paths, run_daemon, run_once
 from monitor.sources import REGISTRY, is_polled, is_stream, registered
 from monitor.sources.fetch import make_client
-from monitor.store.database import RunLock, Store
+from monitor.store.database import RunLock, Store, corrupted
 
 
 def _paths(args: argparse.Namespace) -> Paths:
@@ -412,9 +413,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     store = Store(config.db_path(args.db), readonly=True)      # looking changes nothing, whoever looks
     try:
+        damage = store.quick_check()          # a corrupted database is one line here, never a traceback
         report = health.report(config, store, time.time())
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(store.quick_check() or corrupted(store.path, str(exc))) from None
     finally:
         store.close()
+    if damage:
+        report["healthy"] = False
+        report["problems"].insert(0, damage)
     if args.json:
         print_json(report)
     else:

@@ -2,8 +2,9 @@
 
 The `Mention` and `Target` records, the exception tree (`monitor.core.errors` draws it), clocks (injectable,
 so tests fake time), durations, the query language, text helpers, YAML loading that remembers lines, the
-validation helpers that turn pydantic errors into `file:line key: message (hint)`, and logging with
-secret redaction. Everything above imports from here; this package imports nothing above it.
+validation helpers that turn pydantic errors into `file:line key: message (hint)`, logging with
+secret redaction, `scrub` (URL credentials out, control characters inert, wherever a string is shown) and
+`netguard` (one deadline and one address policy for every socket any stage opens, Slack's included). Everything above imports from here; this package imports nothing above it.
 """
 
 from __future__ import annotations

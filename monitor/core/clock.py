@@ -15,6 +15,10 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None: ...
 
+    def monotonic(self) -> float:
+        """Seconds on a clock that never steps (intervals, pacing); only differences mean anything."""
+        ...
+
 
 class SystemClock:
     def now(self) -> float:
@@ -24,12 +28,16 @@ class SystemClock:
         if seconds > 0:
             time.sleep(seconds)
 
+    def monotonic(self) -> float:
+        return time.monotonic()
+
 
 class FakeClock:
     """A clock that only moves when told to; `sleep` advances it instead of blocking."""
 
     def __init__(self, start: float = 1_700_000_000.0):
         self._now = float(start)
+        self._mono = 0.0
         self._lock = threading.Lock()
 
     def now(self) -> float:
@@ -39,13 +47,26 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.advance(max(0.0, seconds))
 
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._mono
+
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += seconds
+            self._mono += max(0.0, seconds)
 
     def set(self, when: float | datetime) -> None:
+        """Time passes to `when` (the monotonic clock follows forward moves)."""
         with self._lock:
-            self._now = when.timestamp() if isinstance(when, datetime) else float(when)
+            new = when.timestamp() if isinstance(when, datetime) else float(when)
+            self._mono += max(0.0, new - self._now)
+            self._now = new
+
+    def step_wall(self, seconds: float) -> None:
+        """An NTP/operator step of the wall clock only (negative: back in time); monotonic time does not move."""
+        with self._lock:
+            self._now += seconds
 
 
 def iso(ts: float | None) -> str | None:

@@ -17,6 +17,7 @@ strings::
     ├── DeliveryError                a message could not be delivered (yet)
     │   ├── SlackRateLimited         429: retry after `retry_after` seconds
     │   ├── SlackTransient           5xx, connection refused, timeouts: retry with backoff
+    │   │   └── OutcomeUnknown       timed out after sending: look for the message before any retry
     │   ├── ChannelUnavailable       channel_not_found / not_in_channel: reroute to the default owner
     │   ├── SlackRejected            this one message was refused (invalid_blocks, message_not_found…)
     │   └── SlackFatal               invalid_auth and friends: stop delivering, say so loudly
@@ -122,6 +123,10 @@ class SlackRateLimited(DeliveryError):
 
 class SlackTransient(DeliveryError):
     """Worth retrying with backoff: 5xx, connection refused, timeouts, `ok: false` with a transient error."""
+
+
+class OutcomeUnknown(SlackTransient):
+    """The request may have reached Slack (a timeout or a reset after sending): never repeated blindly."""
 
 
 class ChannelUnavailable(DeliveryError):

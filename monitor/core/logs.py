@@ -2,7 +2,9 @@
 
 Secrets come from the environment; the redacting filter knows their values and scrubs them (and any
 `Authorization:`/`Bearer` header, as tweepy's and urllib3's debug logs print them) from every record,
-whatever logger emitted it and at whatever level.
+whatever logger emitted it and at whatever level. URLs lose their userinfo and signed/token parameters, and
+control characters from remote text become visible escapes (`monitor.core.scrub`), so a server can neither
+leak a credential into a log nor clear the screen or forge a log line.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import sys
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
+
+from monitor.core.scrub import inert, scrub_urls
 
 SECRET_ENV = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_WEBHOOK_URL",
               "TWITTER_BEARER_TOKEN", "BLUESKY_APP_PASSWORD", "MASTODON_ACCESS_TOKEN", "REDDIT_CLIENT_SECRET")
@@ -45,14 +49,14 @@ def add_secret(value: str | None) -> None:
         _EXTRA_SECRETS.add(value)
 
 
-def redact(text: str, secrets: list[str]) -> str:
+def redact(text: str, secrets: list[str], keep_newlines: bool = False) -> str:
     for s in sorted(_EXTRA_SECRETS - set(secrets), key=len, reverse=True):
         text = text.replace(s, "[REDACTED]")
     for s in secrets:
         text = text.replace(s, "[REDACTED]")
     for pat in _PATTERNS:
         text = pat.sub(lambda m: (m.group(1) or "") + "[REDACTED]", text)
-    return text
+    return inert(scrub_urls(text), keep_newlines)
 
 
 def _redact_value(value: Any, secrets: list[str], depth: int = 0) -> Any:
@@ -94,9 +98,9 @@ class RedactingFilter(logging.Filter):
             record.exc_text = self._formatter.formatException(record.exc_info)
             record.exc_info = None
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, self.secrets)
+            record.exc_text = redact(record.exc_text, self.secrets, keep_newlines=True)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, self.secrets)
+            record.stack_info = redact(record.stack_info, self.secrets, keep_newlines=True)
         for key, value in list(record.__dict__.items()):
             if key not in _STD:
                 setattr(record, key, _redact_value(value, self.secrets))

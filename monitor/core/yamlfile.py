@@ -4,6 +4,11 @@ Config errors must name the file and line ("rules.yaml:14 routes[2].notify: ..."
 forgets positions. We compose the node tree instead and build plain data plus a map from key path to line,
 so validation (pydantic) can work on plain data and the error reporter can still point at the right line.
 Duplicate keys are an error here: PyYAML silently keeps the last one, which hides typos in long files.
+
+Aliases are expanded here, so this is where alias tricks are stopped: an alias to a node that contains it
+(recursive; it crashed the reload thread) and an alias bomb (nine aliases of nine aliases of ... a few lines
+that expand to millions of nodes; `monitor check` took 2.5 GB) are both refused with the file and line,
+the bomb as soon as the expansion passes MAX_NODES or MAX_ALIAS_FACTOR times the document's own nodes.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import yaml
 from monitor.core.errors import ConfigIssue, ConfigValidationError
 
 Loc = tuple[str | int, ...]
+MAX_NODES = 200_000           # values built from one file, aliases expanded (a big rules file has ~20,000)
+MAX_ALIAS_FACTOR = 10         # ...and aliases may not expand the document past 10x its written size
 
 try:  # the C loader is much faster on large rules files; fall back when libyaml is missing
     _Loader: type = yaml.CSafeLoader
@@ -83,18 +90,68 @@ def parse_yaml(text: str, name: str) -> LocatedYaml:
     if node is None:
         return LocatedYaml(name, {}, {(): 1})
     lines[()] = node.start_mark.line + 1
-    data = _build(node, (), lines, issues, name, yaml.SafeLoader(""))
+    budget = _Budget(name, min(MAX_NODES, MAX_ALIAS_FACTOR * max(_written(node), 1000)))
+    data = _build(node, (), lines, issues, name, yaml.SafeLoader(""), budget)
     if issues:
         raise ConfigValidationError(issues)
     return LocatedYaml(name, data, lines)
 
 
+def _written(root: yaml.Node) -> int:
+    """Distinct nodes in the document as written (each anchored node once)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            stack.extend(x for pair in n.value for x in pair)
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+    return len(seen)
+
+
+class _Budget:
+    """Counts nodes built and the chain of collections being built (a node inside itself is recursion)."""
+
+    def __init__(self, name: str, limit: int):
+        self.name = name
+        self.limit = limit
+        self.used = 0
+        self.open: set[int] = set()
+
+    def spend(self, node: yaml.Node) -> None:
+        self.used += 1
+        if self.used > self.limit:
+            raise ConfigValidationError([ConfigIssue(
+                self.name, node.start_mark.line + 1, "", f"aliases expand this file past {self.limit:,} values "
+                "(an alias bomb?)", "write the values out, or use fewer nested aliases")])
+
+
 def _build(node: yaml.Node, loc: Loc, lines: dict[Loc, int], issues: list[ConfigIssue], name: str,
-           constructor: yaml.SafeLoader) -> Any:
+           constructor: yaml.SafeLoader, budget: _Budget) -> Any:
+    budget.spend(node)
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        if id(node) in budget.open:
+            raise ConfigValidationError([ConfigIssue(
+                name, node.start_mark.line + 1, format_loc(loc), "recursive alias: this value contains itself",
+                "an alias (*name) may only refer to an anchor (&name) outside of it")])
+        budget.open.add(id(node))
+        try:
+            return _collection(node, loc, lines, issues, name, constructor, budget)
+        finally:
+            budget.open.discard(id(node))
+    return constructor.construct_object(node, deep=True)
+
+
+def _collection(node: yaml.MappingNode | yaml.SequenceNode, loc: Loc, lines: dict[Loc, int],
+                issues: list[ConfigIssue], name: str, constructor: yaml.SafeLoader, budget: _Budget) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
+            key = constructor.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int | float | bool) or key is None:
                 issues.append(ConfigIssue(name, key_node.start_mark.line + 1, format_loc(loc),
                                           f"unsupported key {key!r}", "keys must be plain strings"))
@@ -106,12 +163,11 @@ def _build(node: yaml.Node, loc: Loc, lines: dict[Loc, int], issues: list[Config
                                           "duplicate key", f"first defined on line {lines[child]}"))
                 continue
             lines[child] = key_node.start_mark.line + 1
-            out[key] = _build(value_node, child, lines, issues, name, constructor)
+            out[key] = _build(value_node, child, lines, issues, name, constructor, budget)
         return out
+    items = []
     if isinstance(node, yaml.SequenceNode):
-        items = []
         for i, item in enumerate(node.value):
             lines[(*loc, i)] = item.start_mark.line + 1
-            items.append(_build(item, (*loc, i), lines, issues, name, constructor))
-        return items
-    return constructor.construct_object(node, deep=True)
+            items.append(_build(item, (*loc, i), lines, issues, name, constructor, budget))
+    return items

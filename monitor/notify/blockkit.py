@@ -6,7 +6,10 @@ names and titles included), and links are only ever made from URLs the collector
 their real host shown next to the label. Invisible and direction-changing characters are dropped so a
 message reads the way it will act. Sizes are capped to Slack's limits (3,000 characters per section text,
 150 per header, 50 blocks, 10 context elements) after escaping, never inside an entity or a link.
-`link_names` is never set by the sender, so a literal "@channel" stays text.
+`link_names` is never set by the sender, and every mrkdwn text object is `verbatim`, so Slack never
+auto-links or parses a bare "@channel", "#channel" or URL in collected text: only the `<…>` entities built
+here are live. Links are normalised the way browsers parse them (WHATWG URL) before their host is shown,
+so the label names the host the click really opens (`https://evil.example\\@bank.com` is evil.example).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from monitor.core.model import Target
 
@@ -70,17 +73,32 @@ def more(items: list[str], shown: int, sep: str = ", ") -> str:
     return head + (f" +{len(items) - shown} more" if len(items) > shown else "")
 
 
+def whatwg(url: str) -> str:
+    """The URL as a browser's WHATWG parser reads it, for the parts that decide the host: leading and trailing
+    C0 controls and spaces stripped; for http(s), a backslash before the query is a slash. (Anything still
+    without a host after that, like `https:///x`, is not linked at all.) (Python's urlsplit keeps `evil.example\\@bank.com` as one authority and
+    names bank.com; browsers open evil.example.)"""
+    url = url.strip("".join(chr(c) for c in range(0x21)))
+    scheme, sep, rest = url.partition(":")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return url
+    cut = min([i for i in (rest.find("?"), rest.find("#")) if i >= 0], default=len(rest))
+    rest = rest[:cut].replace("\\", "/") + rest[cut:]
+    return f"{scheme.lower()}:{rest}"
+
+
 def link_host(url: str | None) -> str | None:
     """The real host of an http(s) URL (punycode for look-alike Unicode hosts), or None if not linkable."""
     if not url or any(c in url for c in "\r\n\t"):
         return None
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(whatwg(url))
         host = parts.hostname
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not host:
         return None
+    host = unquote(host)          # browsers percent-decode the host: "bank%2Ecom" opens bank.com
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
@@ -88,13 +106,14 @@ def link_host(url: str | None) -> str | None:
 
 
 def safe_link(url: str | None, label: str) -> str:
-    """A mrkdwn link only for an http(s) URL; `|`, `<`, `>`, `&`, spaces cannot break out of it."""
+    """A mrkdwn link only for an http(s) URL; `|`, `<`, `>`, `&`, spaces cannot break out of it. The link
+    points at the WHATWG-normalised URL, so what is shown and what opens are the same host."""
     host = link_host(url)
     if not host or not url:
         return ""
-    clean_url = _INVISIBLE.sub("", url.strip())
+    clean_url = whatwg(_INVISIBLE.sub("", url.strip()))
     parts = urlsplit(clean_url)
-    if not parts.netloc.isascii():      # a look-alike Unicode host: link to (and show) its punycode form
+    if not parts.netloc.isascii() or "%" in parts.netloc.rpartition("@")[2]:   # link to (and show) the real host
         userinfo = parts.netloc.rpartition("@")[0]
         port = f":{parts.port}" if parts.port else ""
         clean_url = urlunsplit(parts._replace(netloc=(userinfo + "@" if userinfo else "") + host + port))
@@ -204,15 +223,15 @@ def alert_message(alert: dict[str, Any], mention: dict[str, Any], sentiment: dic
     header = trim(f"{'Spike of negative mentions' if spike else 'Negative mention'} of {brand_raw}", HEADER_LIMIT)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": False}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": trim(
+        {"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": trim(
             f"*{brand}* · {source} · {author}{reach_txt}{rating_txt}{count_txt}", SECTION_LIMIT)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": trim(quote, SECTION_LIMIT)}},
+        {"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": trim(quote, SECTION_LIMIT)}},
         context([f"Sentiment: {sent_txt}" + (f" · Issue: {escape(trim(clean(str(alert['issue'])), 40))}"
                                              if alert.get("issue") else ""),
                  f"Route: {route}" + (f" · {ping}" if ping else ""),
                  f"Alert #{int(alert['id'])}" + (f" · {link}" if link else "")]),
         {"type": "section", "block_id": f"state:{int(alert['id'])}",
-         "text": {"type": "mrkdwn", "text": trim(state_line(alert), SECTION_LIMIT)}},
+         "text": {"type": "mrkdwn", "verbatim": True, "text": trim(state_line(alert), SECTION_LIMIT)}},
     ]
     actions = buttons_for(alert)
     if actions:
@@ -229,10 +248,10 @@ def alert_message(alert: dict[str, Any], mention: dict[str, Any], sentiment: dic
 
 def context(texts: list[str]) -> dict[str, Any]:
     """A context block; Slack allows 10 elements of up to 3,000 characters each."""
-    elements = [{"type": "mrkdwn", "text": trim(t, SECTION_LIMIT)} for t in texts if t]
+    elements = [{"type": "mrkdwn", "verbatim": True, "text": trim(t, SECTION_LIMIT)} for t in texts if t]
     if len(elements) > MAX_CONTEXT_ELEMENTS:
         extra = len(elements) - MAX_CONTEXT_ELEMENTS + 1
-        elements = elements[: MAX_CONTEXT_ELEMENTS - 1] + [{"type": "mrkdwn", "text": f"+{extra} more"}]
+        elements = elements[: MAX_CONTEXT_ELEMENTS - 1] + [{"type": "mrkdwn", "verbatim": True, "text": f"+{extra} more"}]
     return {"type": "context", "elements": elements}
 
 
@@ -243,7 +262,7 @@ def cap_blocks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     tail = [blocks[-1]] if blocks[-1].get("type") == "actions" else []
     body = blocks[: len(blocks) - len(tail)]
     keep = MAX_BLOCKS - 1 - len(tail)
-    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"+{len(body) - keep} more"}]}
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": f"+{len(body) - keep} more"}]}
     return body[:keep] + [note] + tail
 
 
@@ -251,7 +270,7 @@ def plain_message(text: str, target: Target | None = None) -> dict[str, Any]:
     """Operational messages (source health, config errors): our own text, already safe, plus a ping."""
     ping = owner_mention(target) if target else ""
     body = trim(f"{ping + ' ' if ping else ''}{text}", SECTION_LIMIT)
-    return {"text": body, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": body}}]}
+    return {"text": body, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": body}}]}
 
 
 def without_buttons(payload: dict[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,16 @@
 Order is kept per channel (only the oldest pending row of a channel may go), at most one message per
 channel per `per_channel_interval`, a 429 waits out `Retry-After`, 5xx and network errors back off
 exponentially with jitter (capped at 5 minutes, forever: nothing is dropped), and a row pending longer than
-`stuck_after` is logged at ERROR and shown by `monitor status`. A crash between Slack's ok and our commit
-resends that one message; nothing else can be sent twice.
+`stuck_after` is logged at ERROR and shown by `monitor status`.
+
+At most once, where the bot may read history: before each post the row is marked in flight (committed), and
+the post carries the delivery's id as Slack message metadata. A row found in flight (the answer timed out,
+the process was killed, or recording the answer failed) is looked for in the channel's history
+(`conversations.history`/`replies` with `include_all_metadata`) before anything is posted again. Without the
+`channels:history`/`groups:history` scope (or with a webhook) such a message is retried once at most, and the
+log says it may be a duplicate. When Slack said ok but the database refuses the write (disk full), the
+outcome is kept in memory, the write retried, and nothing else is sent until it succeeds (CRITICAL log,
+`monitor status`, systemd STATUS). Pacing uses the monotonic clock: stepping the wall clock changes nothing.
 
 Thread replies (`kind='post'` with `parent_id`) go under the parent's `ts`; root updates (`kind='update'`)
 edit it. Both wait while the parent is unsent, follow it when it was rerouted, and are never lost silently:
@@ -17,11 +25,14 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from monitor.core.clock import Clock
 from monitor.core.errors import (
     ChannelUnavailable,
+    OutcomeUnknown,
     SlackFatal,
     SlackRateLimited,
     SlackRejected,
@@ -29,8 +40,16 @@ from monitor.core.errors import (
 )
 from monitor.core.model import Target
 from monitor.notify.blockkit import plain_message
+from monitor.notify.inflight import InFlight, delivery_key
 from monitor.notify.queue import enqueue
-from monitor.notify.senders import ConsoleSender, Sender, SlackSender, classify, render_text
+from monitor.notify.senders import (
+    EVENT_TYPE,
+    ConsoleSender,
+    Sender,
+    SlackSender,
+    classify,
+    render_text,
+)
 from monitor.store.database import Store, dumps, loads
 
 log = logging.getLogger(__name__)
@@ -38,6 +57,7 @@ log = logging.getLogger(__name__)
 STUCK_AFTER_S = 15 * 60
 MAX_BACKOFF_S = 300.0
 HALT_REMINDER_S = 600.0
+MAX_STORED_WAIT_S = 900.0      # a stored not_before further ahead than this is a stepped wall clock
 REROUTE_PREFIX = "reroute:"
 _BLOCK_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "too_many_blocks", "invalid_attachments"}
 
@@ -46,7 +66,7 @@ class _Wait(Exception):
     """The parent message is not sent yet: try this row again shortly, without counting an attempt."""
 
 
-class Outbox:
+class Outbox(InFlight):
     def __init__(self, store: Store, sender: Sender, clock: Clock, per_channel_interval: float = 1.0,
                  fallback: list[Target] | None = None, stuck_after: float = STUCK_AFTER_S):
         self.store = store
@@ -59,9 +79,16 @@ class Outbox:
         self._halt_logged = 0.0
         self._stuck_seen: set[int] = set()
         self._stuck_checked = float("-inf")
-        self._last_sent: dict[str, float] = {}
+        self._last_sent: dict[str, float] = {}   # lane -> monotonic time of its last send
+        self._wait_until: dict[int, float] = {}   # delivery id -> monotonic time before which it is not retried
         self._lock = threading.Lock()            # one sender at a time keeps per-channel order trivially true
         self.single_lane = bool(getattr(sender, "single_channel", False))
+        # Slack said ok, the database refused to record it (disk full): kept here, written again before
+        # anything else is sent. `stalled` says why, in logs, `monitor status` and systemd's STATUS.
+        self._unrecorded: dict[int, tuple[str, str]] = {}
+        self.stalled: str | None = None
+        self._stall_logged = float("-inf")
+        self.on_alarm: Callable[[], object] | None = None    # the daemon refreshes systemd's STATUS line
 
     # -- what is due ------------------------------------------------------------------------------------
     def _heads(self) -> list[dict[str, Any]]:
@@ -73,21 +100,40 @@ class Outbox:
     def _lane(self, row: dict[str, Any]) -> str:
         return "*" if self.single_lane else row["channel"]
 
-    def _ready_at(self, row: dict[str, Any]) -> float:
-        paced = self._last_sent.get(self._lane(row), float("-inf")) + self.interval
-        return max(row["not_before"] or 0.0, paced)
+    def _mono(self) -> float:
+        mono = getattr(self.clock, "monotonic", None)
+        return float(mono()) if mono is not None else time.monotonic()
+
+    def _wait(self, row: dict[str, Any], now: float, mono: float) -> float:
+        """Seconds before this row may go: its own retry time and its lane's pacing, both on the monotonic clock.
+
+        A retry time set by this process is kept as a monotonic deadline; one read from the database (set
+        before a restart) is wall time, trusted only up to MAX_STORED_WAIT_S ahead (regression: a wall clock
+        stepped back an hour stalled a channel for an hour)."""
+        until = self._wait_until.get(row["id"])
+        if until is not None:
+            own = until - mono
+        elif (row["not_before"] or 0.0) <= row["created_at"]:       # "as soon as possible", set at enqueue
+            own = 0.0
+        elif row["last_error"]:                                   # a retry time of ours, from before a restart
+            own = min(row["not_before"] - now, MAX_STORED_WAIT_S)
+        else:
+            own = row["not_before"] - now
+        paced = self._last_sent.get(self._lane(row), float("-inf")) + self.interval - mono
+        return max(own, paced, 0.0)
 
     def due(self) -> list[dict[str, Any]]:
         """The oldest pending delivery of each channel whose time has come (Retry-After, backoff, pacing)."""
-        now = self.clock.now()
-        return [r for r in self._heads() if self._ready_at(r) <= now]
+        now, mono = self.clock.now(), self._mono()
+        return [r for r in self._heads() if self._wait(r, now, mono) <= 0]
 
     def next_due_in(self) -> float | None:
         """Seconds until something could be sent (None: nothing pending)."""
         heads = self._heads()
         if not heads:
             return None
-        return max(0.0, min(self._ready_at(r) for r in heads) - self.clock.now())
+        now, mono = self.clock.now(), self._mono()
+        return min(self._wait(r, now, mono) for r in heads)
 
     def run_once(self) -> int:
         """Send what is due now (at most one per channel); return how many went out."""
@@ -96,6 +142,8 @@ class Outbox:
             return 0
         sent = 0
         with self._lock:
+            if not self._record_unrecorded():
+                return 0
             for row in self.due():
                 try:
                     ok = self._send(row)
@@ -104,7 +152,7 @@ class Outbox:
                     self._backoff(row, f"{type(exc).__name__}: {exc}")
                     ok = False
                 sent += ok
-                if self.halted:
+                if self.halted or self.stalled:
                     break
             self._report_stuck()
         return sent
@@ -124,16 +172,33 @@ class Outbox:
                     anchor = self._anchor(row["parent_id"])
                     if anchor is not None:
                         channel, thread_ts, _ = anchor
+                if row["in_flight_at"] is not None:
+                    found = self._already_posted(row, channel, thread_ts)
+                    if found is None:
+                        return False
+                    if isinstance(found, tuple):
+                        return self._record_sent(row, found[0], found[1], note="found in the channel's history")
+                with self.store.tx() as db:       # durable before the post: a crash from here on is looked up
+                    db.execute("UPDATE deliveries SET in_flight_at=? WHERE id=?", (now, row["id"]))
+                payload = {**payload, "metadata": {"event_type": EVENT_TYPE,
+                                                   "event_payload": {"delivery": delivery_key(row)}}}
                 channel, ts = self.sender.post(channel, payload, thread_ts)
+        except OutcomeUnknown as exc:
+            log.warning("delivery outcome unknown: it is looked for in Slack before any retry",
+                        extra={"delivery_id": row["id"], "error": str(exc)})
+            self._backoff(row, f"outcome unknown: {exc}", at_least=float(getattr(self.sender, "timeout", 15.0)))
+            return False
         except _Wait:
             self._retry(row, now + max(self.interval, 1.0), "waiting for the parent message", bump=False)
             return False
         except SlackRateLimited as exc:
+            self._clear_in_flight(row)
             self._retry(row, now + exc.retry_after, str(exc), bump=False)
-            self._last_sent[self._lane(row)] = now + exc.retry_after - self.interval
+            self._last_sent[self._lane(row)] = self._mono() + exc.retry_after - self.interval
             log.warning("slack rate limited", extra={"delivery_id": row["id"], "retry_after": exc.retry_after})
             return False
         except SlackTransient as exc:
+            self._clear_in_flight(row)
             self._backoff(row, str(exc))
             return False
         except ChannelUnavailable as exc:
@@ -146,19 +211,15 @@ class Outbox:
             self._rejected(row, payload, exc)
             return False
         except SlackFatal as exc:
+            self._clear_in_flight(row)
             self.halted = str(exc)
             self._halt_logged = now
             self._retry(row, now, f"halted: {exc}", bump=False)
             log.critical("DELIVERY HALTED: %s; nothing more is sent until the token is fixed and the daemon "
                          "restarted", exc, extra={"delivery_id": row["id"], "pending": self.depth()["pending"]})
             return False
-        self._last_sent[self._lane(row)] = self.clock.now()
-        with self.store.tx() as db:
-            db.execute("UPDATE deliveries SET state='sent', sent_at=?, slack_channel=?, slack_ts=?,"
-                       " attempts=attempts+1, last_error=NULL WHERE id=?", (self.clock.now(), channel, ts, row["id"]))
-        log.info("delivered", extra={"delivery_id": row["id"], "alert_id": row["alert_id"], "kind": row["kind"],
-                                     "channel": row["channel"]})
-        return True
+        self._last_sent[self._lane(row)] = self._mono()
+        return self._record_sent(row, channel, ts)
 
     def _update(self, row: dict[str, Any], payload: dict[str, Any]) -> tuple[str, str]:
         if not getattr(self.sender, "can_update", True):
@@ -197,13 +258,14 @@ class Outbox:
 
     # -- outcomes ---------------------------------------------------------------------------------------
     def _retry(self, row: dict[str, Any], not_before: float, error: str, bump: bool = True) -> None:
+        self._wait_until[row["id"]] = self._mono() + (not_before - self.clock.now())
         with self.store.tx() as db:
             db.execute("UPDATE deliveries SET not_before=?, last_error=?, attempts=attempts+? WHERE id=?",
                        (not_before, error[:500], int(bump), row["id"]))
 
-    def _backoff(self, row: dict[str, Any], error: str) -> None:
+    def _backoff(self, row: dict[str, Any], error: str, at_least: float = 0.0) -> None:
         now = self.clock.now()
-        backoff = min(MAX_BACKOFF_S, 2.0 ** min(row["attempts"], 10)) * random.uniform(0.8, 1.2)
+        backoff = max(at_least, min(MAX_BACKOFF_S, 2.0 ** min(row["attempts"], 10)) * random.uniform(0.8, 1.2))
         self._retry(row, now + backoff, error)
         stuck = now - row["created_at"] > self.stuck_after
         log.log(logging.ERROR if stuck else logging.WARNING, "delivery failed, will retry", extra={
@@ -212,7 +274,7 @@ class Outbox:
 
     def _finish(self, row: dict[str, Any], state: str, error: str, level: int) -> None:
         with self.store.tx() as db:
-            db.execute("UPDATE deliveries SET state=?, last_error=?, attempts=attempts+1 WHERE id=?",
+            db.execute("UPDATE deliveries SET state=?, last_error=?, attempts=attempts+1, in_flight_at=NULL WHERE id=?",
                        (state, error[:500], row["id"]))
         log.log(level, "delivery %s: %s", state, error, extra={"delivery_id": row["id"], "alert_id": row["alert_id"]})
 
@@ -221,7 +283,7 @@ class Outbox:
         if row["kind"] != "update" and exc.error in _BLOCK_ERRORS and payload.get("blocks"):
             text = payload.get("text") or "(message could not be rendered)"
             with self.store.tx() as db:
-                db.execute("UPDATE deliveries SET payload=?, last_error=?, attempts=attempts+1 WHERE id=?",
+                db.execute("UPDATE deliveries SET payload=?, last_error=?, attempts=attempts+1, in_flight_at=NULL WHERE id=?",
                            (dumps({"text": text[:3000]}), str(exc)[:500], row["id"]))
             log.error("Slack refused the message blocks; resending as plain text",
                       extra={"delivery_id": row["id"], "error": exc.error})
@@ -271,7 +333,8 @@ class Outbox:
                                                    "last_error": r["last_error"]})
 
     def depth(self) -> dict[str, Any]:
-        return {**health(self.store, self.clock.now(), self.stuck_after), "halted": self.halted}
+        return {**health(self.store, self.clock.now(), self.stuck_after), "halted": self.halted,
+                "stalled": self.stalled}
 
 
 def health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict[str, Any]:
@@ -284,9 +347,12 @@ def health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict
                       " AND created_at < ? ORDER BY id LIMIT 1", (now - stuck_after,))
     failed = store.one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'failed' AND created_at > ?",
                        (now - 86400,)) or {}
+    # in flight for over a minute: posted (maybe) but not recorded: a timeout being checked, or a full disk
+    unrecorded = store.one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending' AND in_flight_at < ?",
+                           (now - 60,)) or {}
     return {"pending": q.get("n") or 0, "oldest": q.get("oldest"), "stuck": int(q.get("stuck") or 0),
             "stuck_example": worst, "halted": halted["last_error"][8:] if halted else None,
-            "failed_24h": failed.get("n") or 0}
+            "failed_24h": failed.get("n") or 0, "unrecorded": unrecorded.get("n") or 0}
 
 
-__all__ = ["ConsoleSender", "Outbox", "Sender", "SlackSender", "classify", "health", "render_text"]
+__all__ = ["ConsoleSender", "Outbox", "Sender", "SlackSender", "classify", "delivery_key", "health", "render_text"]

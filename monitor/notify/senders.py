@@ -7,21 +7,33 @@ ordering and pacing belong to the outbox, which keeps its state on disk; so the 
 
 from __future__ import annotations
 
+import http.client
+import socket
 import sys
 import threading
+import urllib.error
+import urllib.request
 from typing import Any, Protocol, TextIO
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from monitor.core.errors import (
     ChannelUnavailable,
     DeliveryError,
+    OutcomeUnknown,
     SlackFatal,
     SlackRateLimited,
     SlackRejected,
     SlackTransient,
 )
+from monitor.core.netguard import WATCHDOG
+
+# Every message the bot posts carries its delivery's id as Slack message metadata, so a post whose answer
+# never came (timeout, crash) can be found in the channel's history instead of being posted again.
+EVENT_TYPE = "mention_monitor_delivery"
+HISTORY_SCOPES = ("channels:history + channels:read (public channels), groups:history + groups:read (private), "
+                  "im:history + im:write (DMs)")
 
 _FATAL = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission",
           "missing_scope", "team_access_not_granted", "ekm_access_denied", "not_allowed_token_type",
@@ -45,35 +57,141 @@ class Sender(Protocol):
     def update(self, channel: str, ts: str, payload: dict[str, Any]) -> None: ...
 
 
+MAX_ANSWER = 8 * 1024 * 1024     # bytes of one Slack answer (a history page of 200 messages is ~1 MB)
+
+
+class CappedWebClient(WebClient):
+    """slack_sdk reads every answer whole (`resp.read()`): whatever answers at `slack.api_url` could hand us
+    gigabytes. This reads at most MAX_ANSWER bytes of a success or an error answer, then says so.
+
+    It replaces slack_sdk's `_perform_urllib_http_request_internal` (same signature and return shape, slack_sdk
+    3.x); proxies are not supported here because the product never configures one for Slack."""
+
+    def _perform_urllib_http_request_internal(self, url: str, req: urllib.request.Request) -> dict[str, Any]:
+        if not url.lower().startswith(("http://", "https://")):
+            raise SlackRequestError(f"Invalid URL detected: {url}")
+        try:
+            resp = urllib.request.urlopen(req, context=self.ssl, timeout=self.timeout)  # noqa: S310 - http(s) only
+        except urllib.error.HTTPError as exc:        # 429, 5xx: still an answer, with headers
+            resp = exc
+        with resp:
+            body = resp.read(MAX_ANSWER + 1)
+            if len(body) > MAX_ANSWER:
+                raise SlackRequestError(f"answer from {req.host} larger than {MAX_ANSWER:,} bytes; not read further")
+            charset = resp.headers.get_content_charset() or "utf-8"
+            return {"status": resp.code, "headers": resp.headers, "body": body.decode(charset, "replace")}
+
+
+class HistoryUnavailable(Exception):
+    """The bot cannot read the channel's history (no `channels:history`/`groups:history` scope, a DM...)."""
+
+
 class SlackSender:
-    """slack_sdk's WebClient with its own retries off: the outbox owns retrying, with state on disk."""
+    """slack_sdk's WebClient with its own retries off: the outbox owns retrying, with state on disk.
+
+    Each call runs inside a core deadline guard: however slowly Slack (or anything pretending to be it)
+    answers, the call ends `timeout` seconds after it started, and one that ended after the request went
+    out raises OutcomeUnknown, never a plain transient error."""
 
     can_update = True
     can_thread = True
     single_channel = False
 
     def __init__(self, token: str, api_url: str, timeout: float = 15.0):
-        self.client = WebClient(token=token, base_url=api_url, timeout=int(max(1, timeout)), retry_handlers=[])
+        self.timeout = float(max(1, timeout))
+        self.api_url = api_url
+        self.client = CappedWebClient(token=token, base_url=api_url, timeout=int(self.timeout), retry_handlers=[])
+        self._ids: dict[str, str] = {}
 
     def post(self, channel: str, payload: dict[str, Any], thread_ts: str | None = None) -> tuple[str, str]:
         # No link_names, ever: a literal "@channel" in collected text must stay text.
         resp = self._call(self.client.chat_postMessage, channel=channel, text=payload["text"],
                           blocks=payload.get("blocks"), thread_ts=thread_ts, unfurl_links=False,
-                          unfurl_media=False)
+                          unfurl_media=False, metadata=payload.get("metadata"), sends=True)
         return str(resp["channel"]), str(resp["ts"])
 
     def update(self, channel: str, ts: str, payload: dict[str, Any]) -> None:
         self._call(self.client.chat_update, channel=channel, ts=ts, text=payload["text"],
                    blocks=payload.get("blocks"))
 
-    def _call(self, method: Any, **kwargs: Any) -> Any:
-        channel = kwargs.get("channel", "?")
+    def find_posted(self, channel: str, delivery: str, since: float,
+                    thread_ts: str | None = None) -> tuple[str, str] | None:
+        """(channel, ts) of a message of ours carrying `delivery` in its metadata, posted since `since`;
+        None when there is none. HistoryUnavailable when the bot may not read the channel's history."""
+        channel = self.channel_id(channel)
+        cursor: str | None = None
+        for _page in range(10):
+            args: dict[str, Any] = {"channel": channel, "oldest": f"{max(0.0, since - 60):.6f}", "limit": 200,
+                                    "include_all_metadata": True, "cursor": cursor}
+            method: Any = self.client.conversations_history
+            if thread_ts:
+                method, args["ts"] = self.client.conversations_replies, thread_ts
+            try:
+                resp = self._call(method, **args)
+            except (SlackFatal, ChannelUnavailable, SlackRejected) as exc:
+                raise HistoryUnavailable(str(exc)) from None
+            for m in resp.get("messages") or []:
+                meta = m.get("metadata") or {}
+                if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("delivery") \
+                        == delivery:
+                    return str(resp.get("channel") or channel), str(m["ts"])
+            cursor = ((resp.get("response_metadata") or {}).get("next_cursor")) or None
+            if not cursor:
+                return None
+        return None
+
+    def channel_id(self, channel: str) -> str:
+        """History wants an id: `#name` through conversations.list, a user's DM through conversations.open."""
+        if channel[:1] in ("C", "G", "D") and channel.isupper():
+            return channel
+        if channel in self._ids:
+            return self._ids[channel]
         try:
-            return method(**{k: v for k, v in kwargs.items() if v is not None})
-        except SlackApiError as exc:
-            raise classify(exc, channel) from None
-        except Exception as exc:  # noqa: BLE001 - URLError, timeouts, resets, garbage bodies: all retryable
-            raise SlackTransient(f"{type(exc).__name__}: {exc}"[:300]) from None
+            user = channel.lstrip("@")
+            if user[:1] in ("U", "W") and user.isupper() and user.isalnum():
+                found = str(self._call(self.client.conversations_open, users=user)["channel"]["id"])
+            else:
+                found = self._find_name(channel.lstrip("#"))
+        except (SlackFatal, ChannelUnavailable, SlackRejected) as exc:
+            raise HistoryUnavailable(f"cannot find the id of {channel}: {exc}") from None
+        self._ids[channel] = found
+        return found
+
+    def _find_name(self, name: str) -> str:
+        cursor = None
+        for _page in range(50):
+            resp = self._call(self.client.conversations_list, types="public_channel,private_channel",
+                              exclude_archived=True, limit=1000, cursor=cursor)
+            for c in resp.get("channels") or []:
+                if c.get("name") == name:
+                    return str(c["id"])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        raise SlackRejected(f"no channel named {name}")
+
+    def _call(self, method: Any, sends: bool = False, **kwargs: Any) -> Any:
+        channel = kwargs.get("channel", "?")
+        with WATCHDOG.guard(self.timeout + 1.0, trusted=[self.api_url]) as guard:
+            try:
+                answer = method(**{k: v for k, v in kwargs.items() if v is not None})
+                if guard.fired:          # cut at the deadline: a partial answer is no answer
+                    raise TimeoutError("no complete answer within the deadline")
+                return answer
+            except SlackApiError as exc:
+                raise classify(exc, channel) from None
+            except Exception as exc:  # noqa: BLE001 - URLError, timeouts, resets, garbage bodies: all retryable
+                what = "no complete answer within the deadline" if guard.fired else f"{type(exc).__name__}: {exc}"
+                if sends and not never_sent(exc):
+                    raise OutcomeUnknown(f"{what}; Slack may have posted it"[:300]) from None
+                raise SlackTransient(what[:300]) from None
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when the request certainly did not reach Slack (refused, unresolvable, refused by policy)."""
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror) and not isinstance(
+        reason, http.client.RemoteDisconnected)
 
 
 def retry_after_of(headers: dict[str, Any] | None, default: float = 1.0) -> float:

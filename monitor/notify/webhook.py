@@ -11,16 +11,42 @@ is resent as plain text once.
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from typing import Any
 
-from slack_sdk.webhook import WebhookClient
+from slack_sdk.errors import SlackRequestError
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
-from monitor.core.errors import SlackFatal, SlackRateLimited, SlackRejected, SlackTransient
+from monitor.core.errors import OutcomeUnknown, SlackFatal, SlackRateLimited, SlackRejected, SlackTransient
+from monitor.core.netguard import WATCHDOG
 from monitor.notify.blockkit import trim, without_buttons
-from monitor.notify.senders import retry_after_of
+from monitor.notify.senders import never_sent, retry_after_of
 
 _GONE = {"invalid_token", "no_service", "no_team", "team_disabled", "channel_not_found", "channel_is_archived",
          "action_prohibited", "no_service_id", "posting_to_general_channel_denied", "user_not_found"}
+
+
+MAX_ANSWER = 64 * 1024     # a webhook answers "ok" or a short error word
+
+
+class CappedWebhookClient(WebhookClient):
+    """slack_sdk reads the answer whole; this reads at most MAX_ANSWER bytes of it (see CappedWebClient)."""
+
+    def _perform_http_request_internal(self, url: str, req: urllib.request.Request) -> WebhookResponse:
+        if not url.lower().startswith(("http://", "https://")):
+            raise SlackRequestError(f"Invalid URL detected: {url}")
+        try:
+            resp = urllib.request.urlopen(req, context=self.ssl, timeout=self.timeout)  # noqa: S310 - http(s) only
+        except urllib.error.HTTPError as exc:
+            resp = exc
+        with resp:
+            body = resp.read(MAX_ANSWER + 1)
+            if len(body) > MAX_ANSWER:
+                raise SlackRequestError(f"webhook answer larger than {MAX_ANSWER:,} bytes; not read further")
+            charset = resp.headers.get_content_charset() or "utf-8"
+            return WebhookResponse(url=url, status_code=resp.code, body=body.decode(charset, "replace"),
+                                   headers=dict(resp.headers.items()))
 
 
 class WebhookSender:
@@ -31,7 +57,9 @@ class WebhookSender:
     def __init__(self, url: str, timeout: float = 15.0):
         if not url.startswith(("https://", "http://")):
             raise SlackFatal("the incoming-webhook URL must start with https://")
-        self.client = WebhookClient(url, timeout=int(max(1, timeout)), retry_handlers=[])
+        self.timeout = float(max(1, timeout))
+        self.url = url
+        self.client = CappedWebhookClient(url, timeout=int(self.timeout), retry_handlers=[])
         self._n = 0
 
     def post(self, channel: str, payload: dict[str, Any], thread_ts: str | None = None) -> tuple[str, str]:
@@ -45,11 +73,18 @@ class WebhookSender:
                                                     "elements": [{"type": "mrkdwn", "text": who}]}][:50]
             else:
                 text = f"{text}\n_{who}_"
-        try:
-            resp = self.client.send(text=text, blocks=body.get("blocks") or None, unfurl_links=False,
-                                    unfurl_media=False)
-        except Exception as exc:  # noqa: BLE001 - URLError, timeouts, resets: all retryable
-            raise SlackTransient(f"{type(exc).__name__}: {exc}"[:300]) from None
+        with WATCHDOG.guard(self.timeout + 1.0, trusted=[self.url]) as guard:
+            try:
+                resp = self.client.send(text=text, blocks=body.get("blocks") or None, unfurl_links=False,
+                                        unfurl_media=False)
+            except Exception as exc:  # noqa: BLE001 - URLError, timeouts, resets: all retryable
+                what = "no complete answer within the deadline" if guard.fired else f"{type(exc).__name__}: {exc}"
+                if never_sent(exc):
+                    raise SlackTransient(what[:300]) from None
+                # no history to look in: the outbox retries such a message at most once, and says so
+                raise OutcomeUnknown(f"{what}; the webhook may have posted it"[:300]) from None
+            if guard.fired:              # the answer was cut at the deadline: whatever was read is not an answer
+                raise OutcomeUnknown("no complete answer within the deadline; the webhook may have posted it")
         status, answer = resp.status_code, (resp.body or "").strip()
         if status == 200:
             self._n += 1

@@ -14,6 +14,7 @@ from monitor.alerting.lifecycle import list_alerts
 from monitor.config.settings import Config
 from monitor.core.clock import iso
 from monitor.core.durations import format_duration
+from monitor.core.scrub import shown
 from monitor.notify.outbox import STUCK_AFTER_S
 from monitor.notify.outbox import health as delivery_health
 from monitor.sources import is_stream
@@ -62,6 +63,9 @@ def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) 
     problems = []
     if q["halted"]:
         problems.append(f"delivery halted: {q['halted']}")
+    if q.get("unrecorded"):
+        problems.append(f"{q['unrecorded']} message(s) posted or being checked in Slack but not recorded for over a "
+                        "minute: the outbox is stopped until it can write (disk full?), or Slack answers too slowly")
     if stuck and oldest:
         example = q["stuck_example"] or {}
         problems.append(f"oldest message waiting for {format_duration(now - oldest)}"
@@ -69,6 +73,7 @@ def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) 
     return {"pending": q["pending"], "oldest_pending": iso(oldest),
             "oldest_pending_age_s": round(now - oldest, 1) if oldest else None, "stuck": stuck,
             "stuck_count": q["stuck"], "halted": q["halted"], "failed_last_24h": q["failed_24h"],
+            "unrecorded": q.get("unrecorded", 0),
             "last_error": (q["stuck_example"] or {}).get("last_error"), "stuck_after_s": stuck_after,
             "problems": problems}
 
@@ -118,7 +123,7 @@ def render(rep: dict[str, Any]) -> list[str]:
         line = (f"{mark} {s['id']:<22} {s['kind']:<10} last ok {s['last_success'] or 'never':<21} "
                 f"failures {s['consecutive_failures']:<3} next {s['next_run'] or '-'}")
         if s["last_error"]:
-            line += f"  last error: {s['last_error']}" + (f" ({s['last_error_at']})" if s["last_error_at"] else "")
+            line += f"  last error: {shown(s['last_error'])}" + (f" ({s['last_error_at']})" if s["last_error_at"] else "")
         lines.append(line)
         if "stream" in s:
             lines.append("     " + stream_line(s["stream"]))

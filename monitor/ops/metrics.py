@@ -105,6 +105,9 @@ class CountingSender:
         self.can_update: bool = getattr(inner, "can_update", True)
         self.can_thread: bool = getattr(inner, "can_thread", True)
         self.single_channel: bool = getattr(inner, "single_channel", False)
+        self.timeout: float = getattr(inner, "timeout", 15.0)
+        if hasattr(inner, "find_posted"):          # at-most-once lookups (Web API only) pass through
+            self.find_posted = inner.find_posted
 
     def post(self, channel: str, payload: dict[str, Any], thread_ts: str | None = None) -> tuple[str, str]:
         result: tuple[str, str] = self._count(lambda: self.inner.post(channel, payload, thread_ts))

@@ -26,8 +26,8 @@ from monitor.analyse.routing import Router
 from monitor.config.rules import Rules, load_rules
 from monitor.config.settings import Config, load_config
 from monitor.core.clock import Clock, SystemClock
-from monitor.core.errors import ConfigError
-from monitor.notify.blockkit import escape
+from monitor.core.errors import ConfigError, StorageError
+from monitor.notify.blockkit import escape, plain_message
 from monitor.notify.outbox import ConsoleSender, Outbox, Sender, SlackSender
 from monitor.notify.queue import notify_plain
 from monitor.ops.metrics import Metrics
@@ -77,6 +77,24 @@ class App:
         self.poller = Poller(self.store, self.pipeline, self.client, self.clock, self.config.http,
                              lambda: self.rules.default_targets)
         self.rules_watcher = RulesWatcher(paths.rules, self.reload_rules)
+        self.check_database()
+
+    def check_database(self) -> None:
+        """`PRAGMA quick_check` at start: a corrupted database stops the start with one line and a message to
+        the default owner sent directly (the outbox lives in that database), instead of every poll failing
+        with "database disk image is malformed" and nobody told."""
+        problem = self.store.quick_check()
+        if problem is None:
+            return
+        log.critical("cannot start: %s", problem)
+        for target in self.rules.default_targets:
+            try:
+                self.sender.post(target.channel, plain_message(
+                    f":rotating_light: mention-monitor cannot start: {escape(problem)}", target))
+            except Exception as exc:  # noqa: BLE001 - best effort: the log line and the exit status remain
+                log.error("could not tell %s: %s", target.channel, exc)
+        self.close()
+        raise StorageError(problem)
 
     def _default_sender(self) -> Sender:
         if self.config.slack.mode == "webhook":
@@ -102,7 +120,9 @@ class App:
         """Swap in the new rules if they validate; otherwise keep the last good ones and say so, loudly."""
         try:
             rules = load_rules(self.paths.rules)
-        except ConfigError as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the file does, the reload thread says so and lives on
+            if not isinstance(exc, ConfigError):
+                log.exception("rules reload crashed")
             log.error("rules reload failed, keeping the last good rules: %s", exc)
             notify_plain(self.store, f"config-error:{int(self.clock.now())}",
                          ":warning: `rules.yaml` reload failed; the daemon keeps running with the last good "
@@ -211,7 +231,7 @@ def drain(outbox: Outbox, clock: Clock, budget_s: float) -> int:
     """Send until nothing is due within the budget (per-channel pacing and Retry-After included)."""
     deadline = clock.now() + budget_s
     sent = 0
-    while clock.now() < deadline and not outbox.halted:
+    while clock.now() < deadline and not outbox.halted and not outbox.stalled:
         sent += outbox.run_once()
         wait = outbox.next_due_in()
         if wait is None or clock.now() + wait > deadline:
@@ -247,6 +267,8 @@ class Daemon:
         self.stop = threading.Event()
         self.stagger_s = stagger_s
         self.notifier = notifier or Notifier({})
+        # the outbox stopping (or resuming) on a write it cannot make shows in `systemctl status` at once
+        app.outbox.on_alarm = lambda: self.notifier.status(self.status_line())
         self.drain_timeout = app.config.daemon.drain_timeout if drain_timeout is None else drain_timeout
         self.running: dict[str, float] = {}      # source id -> monotonic start, for drain and status
         self.abandoned: list[str] = []           # still running when the drain bound passed
@@ -339,7 +361,8 @@ class Daemon:
         enabled = sum(1 for s in self.app.config.sources if s.enabled)
         return (f"{enabled} source(s), {failing.get('n', 0)} failing; {pending.get('n', 0)} message(s) pending; "
                 f"{opened.get('n', 0)} open alert(s)" + (f"; DELIVERY HALTED: {self.app.outbox.halted}"
-                                                         if self.app.outbox.halted else ""))
+                                                         if self.app.outbox.halted else "")
+                + (f"; OUTBOX STOPPED: {self.app.outbox.stalled}" if self.app.outbox.stalled else ""))
 
     def deliver_loop(self) -> None:
         while not self.stop.is_set():

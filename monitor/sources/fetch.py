@@ -10,9 +10,7 @@ against the private-address rule. Hosts get a concurrency limit and a minimum ga
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import json
-import socket
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -27,8 +25,10 @@ from pydantic import Field
 from monitor import __version__
 from monitor.core.durations import Duration
 from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited, SourceAuthError
+from monitor.core.netguard import WATCHDOG, addresses_of, is_global_ip, origins_of
+from monitor.core.scrub import safe_netloc, scrub_urls
 from monitor.core.validation import Strict
-from monitor.sources.politeness import WATCHDOG, HostLimiter
+from monitor.sources.politeness import HostLimiter
 
 USER_AGENT = f"mention-monitor/{__version__} (self-hosted brand monitoring; +https://github.com/mention-monitor)"
 _STEP = 64 * 1024
@@ -41,7 +41,7 @@ class HttpConfig(Strict):
     deadline: Duration = 60.0            # whole fetch, however slowly the server trickles
     max_bytes: int = Field(10 * 1024 * 1024, ge=1024)   # decoded body cap
     max_redirects: int = Field(5, ge=0, le=20)
-    allow_private: bool = False          # allow redirects into private/loopback addresses
+    allow_private: bool = False          # allow redirects into non-public addresses (private, loopback, CGNAT…)
     per_host_concurrency: int = Field(2, ge=1, le=64)   # requests in flight to one host
     per_host_interval: Duration = 1.0    # minimum gap between two requests to one host
 
@@ -112,37 +112,39 @@ def fetch(client: httpx.Client, url: str, cfg: HttpConfig, *, etag: str | None =
     history: list[str] = []
     current = url
     limiter = limiter_of(client)
+    trusted = url                     # the configured origin may be internal; anything it redirects to may not
     for _hop in range(cfg.max_redirects + 1):
-        host = urlsplit(current).netloc
+        host = safe_netloc(current)
         remaining = cfg.deadline - (time.monotonic() - start)
         if remaining <= 0:
             raise FetchError(f"no complete answer from {host} within the fetch deadline")
         if limiter:
             with limiter.slot(host, now):
-                resp = _one(client, current, cfg, req_headers, params, now, start, limiter, credentials)
+                resp = _one(client, current, cfg, req_headers, params, now, start, limiter, credentials, trusted)
         else:
-            resp = _one(client, current, cfg, req_headers, params, now, start, limiter, credentials)
+            resp = _one(client, current, cfg, req_headers, params, now, start, limiter, credentials, trusted)
         if isinstance(resp, Response):
             resp.history = history
             return resp
         history.append(current)
         nxt = urljoin(current, resp)
-        _check_redirect(nxt, cfg)
-        if urlsplit(nxt).netloc != host:        # a token is for the host it was configured for
+        check_redirect(nxt, cfg, trusted=trusted)
+        if safe_netloc(nxt) != host:        # a token is for the host it was configured for
             req_headers = {k: v for k, v in req_headers.items() if k.lower() != "authorization"}
         current, params = nxt, None
-    raise FetchError(f"more than {cfg.max_redirects} redirects starting at {url}")
+    raise FetchError(f"more than {cfg.max_redirects} redirects starting at {scrub_urls(url)}")
 
 
 def _one(client: httpx.Client, url: str, cfg: HttpConfig, headers: dict[str, str],
          params: dict[str, Any] | None, now: float | None, start: float, limiter: HostLimiter | None,
-         credentials: bool) -> Response | str:
-    """One request: a Response, or the Location to follow."""
+         credentials: bool, trusted: str) -> Response | str:
+    """One request: a Response, or the Location to follow. The guard bounds the whole exchange in time and
+    refuses a connection to a non-public address that is not the configured host's (see core/netguard)."""
     remaining = max(0.1, cfg.deadline - (time.monotonic() - start))
     timeout = httpx.Timeout(connect=min(cfg.connect_timeout, remaining), read=min(cfg.read_timeout, remaining),
                             write=min(cfg.read_timeout, remaining), pool=remaining)
     host = _host(url)
-    with WATCHDOG.guard(remaining) as guard:
+    with WATCHDOG.guard(remaining, trusted=[trusted], allow_private=cfg.allow_private) as guard:
         try:
             with client.stream("GET", url, headers=headers, params=params, timeout=timeout,
                                extensions={"trace": guard.trace}) as resp:
@@ -159,6 +161,9 @@ def _one(client: httpx.Client, url: str, cfg: HttpConfig, headers: dict[str, str
             if guard.fired:
                 raise FetchError(f"no complete answer from {host} within the fetch deadline "
                                  f"({cfg.deadline:g}s)") from None
+            if guard.refused:
+                raise FetchError(f"refused to connect to {host} ({guard.refused[-1]}): not a public address "
+                                 "(set http.allow_private: true if this is intended)") from None
             if isinstance(exc, httpx.TimeoutException):
                 raise FetchError(f"timed out ({type(exc).__name__}) fetching {host}") from None
             raise FetchError(f"network error fetching {host}: {exc or type(exc).__name__}") from None
@@ -277,31 +282,27 @@ def _when(value: str, now: float) -> float | None:
         return None
 
 
-def _check_redirect(url: str, cfg: HttpConfig) -> None:
+def check_redirect(url: str, cfg: HttpConfig, *, trusted: str = "",
+                   schemes: tuple[str, ...] = ("http", "https")) -> None:
+    """The one redirect policy of every transport: same family of scheme, and never into a non-public address
+    (anything not `is_global`: private, loopback, CGNAT, link-local…) unless it is the configured host's own or
+    `http.allow_private` is set. The connect itself is checked again (core/netguard), so DNS rebinding between
+    this check and the connection cannot switch the address."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise FetchError(f"redirect to a non-HTTP URL refused: {url[:200]}")
+    if parts.scheme.lower() not in schemes:
+        kind = "non-HTTP" if "http" in schemes else "non-WebSocket"
+        raise FetchError(f"redirect to a {kind} URL refused ({parts.scheme or 'no scheme'}): {scrub_urls(url[:200])}")
     if cfg.allow_private:
         return
     host = parts.hostname or ""
-    if is_private_host(host):
-        raise FetchError(f"redirect into a private/loopback address refused: {host} "
+    if host and is_private_host(host) and not (trusted and origins_of(url) <= origins_of(trusted)):
+        raise FetchError(f"redirect into a private/loopback (non-public) address refused: {host} "
                          "(set http.allow_private: true if this is intended)")
 
 
 def is_private_host(host: str) -> bool:
-    """True when `host` is, or resolves to, a loopback, private, link-local or reserved address."""
-    try:
-        addrs = [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-        except OSError:
-            return False   # unresolvable: the request itself will fail with a clear error
-        addrs = [ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in infos]
-    addrs = [a.ipv4_mapped if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped else a for a in addrs]
-    return any(a.is_private or a.is_loopback or a.is_link_local or a.is_reserved or a.is_multicast
-               or a.is_unspecified for a in addrs)
+    """True when `host` is, or resolves to, any address that is not on the public internet (`is_global`)."""
+    return any(not is_global_ip(a) for a in addresses_of(host))
 
 
 def _iso(ts: float) -> str:
@@ -309,4 +310,4 @@ def _iso(ts: float) -> str:
 
 
 def _host(url: str) -> str:
-    return urlsplit(url).netloc or url[:100]
+    return safe_netloc(url)

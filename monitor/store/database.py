@@ -160,6 +160,13 @@ MIGRATIONS: list[str] = [
         negative INTEGER NOT NULL, origin TEXT NOT NULL, actor TEXT, at REAL NOT NULL);
     CREATE INDEX labels_mention ON labels (mention_id);
     """,
+    # v9 (notify): a post whose outcome is not known yet. `in_flight_at` is written before every post and
+    # cleared with its outcome, so after a timeout, a crash or a failed write the outbox looks for the
+    # message in Slack before posting again; `unknown_outcomes` counts the blind retries (at most one).
+    """
+    ALTER TABLE deliveries ADD COLUMN in_flight_at REAL;
+    ALTER TABLE deliveries ADD COLUMN unknown_outcomes INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0
@@ -193,6 +200,16 @@ class Store:
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open database {self.path}: {exc}") from exc
         self._lock = threading.RLock()
+        try:
+            self._open(readonly)
+        except sqlite3.OperationalError as exc:          # locked, read-only file system...: not corruption
+            self.db.conn.close()
+            raise StorageError(f"cannot open database {self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            self.db.conn.close()
+            raise StorageError(corrupted(self.path, str(exc))) from None
+
+    def _open(self, readonly: bool) -> None:
         if readonly:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             if version != len(MIGRATIONS):
@@ -271,8 +288,27 @@ class Store:
         with self._lock:
             self.db.conn.close()
 
+    def quick_check(self) -> str | None:
+        """None when SQLite's `PRAGMA quick_check` finds the file sound, else one line saying what is wrong.
+
+        Run at start (daemon and `run --once`): a corrupted database must stop the start with one line and
+        an ops alert, not fail every poll with "database disk image is malformed" and tell nobody."""
+        try:
+            with self._lock:
+                rows = [str(r[0]) for r in self.db.execute("PRAGMA quick_check(5)").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            rows = [str(exc)]
+        if rows == ["ok"]:
+            return None
+        return corrupted(self.path, "; ".join(rows)[:300])
+
     def now(self) -> float:
         return self.clock.now()
+
+
+def corrupted(path: str, detail: str) -> str:
+    return (f"database {path} is corrupted ({detail}): stop the monitor, keep a copy, then restore a backup or "
+            f"rebuild it with `sqlite3 {path} .recover | sqlite3 recovered.db`")
 
 
 def _statements(script: str) -> list[str]:
@@ -297,15 +333,34 @@ def loads(value: str | None, default: Any = None) -> Any:
     return json.loads(value) if value else default
 
 
+_SPENT_FDS: list[int] = []     # identity fds of released locks: kept open for the process's life (see below)
+
+
+def _identity_fd(path: str) -> int | None:
+    """An fd on the database file itself, for an flock on its device and inode. It is never closed: SQLite's
+    own locks are POSIX locks, which closing *any* fd of the file drops, so this fd must outlive every
+    connection (released ones are parked in _SPENT_FDS; one per lock taken, a handful per process)."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
 class RunLock:
-    """An exclusive lock next to the database, so two `--once` runs (or a run and the daemon) never overlap.
+    """An exclusive lock for the database, so two `--once` runs (or a run and the daemon) never overlap.
 
     A kernel file lock (flock) is released by the OS when the process dies, even by kill -9: no stale locks.
+    It is taken twice: on `<real path>.lock` (symlinks resolved) and on the database file itself, which is its
+    device and inode: a second daemon reaching the same file through a symlink (`--db link.db`) or a hard link
+    is refused (regression: 20 messages became 37 posts with two daemons on one database). flock and
+    SQLite's POSIX locks do not interact on Linux.
     """
 
     def __init__(self, db_path: str):
-        self.path = f"{db_path}.lock"
+        self.db_path = os.path.realpath(db_path) if db_path != ":memory:" else db_path
+        self.path = f"{self.db_path}.lock"
         self._fd: int | None = None
+        self._identity: int | None = None
 
     def acquire(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -317,11 +372,26 @@ class RunLock:
             os.close(fd)
             raise LockHeld(f"{self.path} is held by pid {holder}: another `monitor run` is using this "
                            "database; this run exits without doing anything") from None
+        identity = _identity_fd(self.db_path) if self.db_path != ":memory:" else None
+        if identity is not None:
+            try:
+                fcntl.flock(identity, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                _SPENT_FDS.append(identity)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+                raise LockHeld(f"database {self.db_path} is in use by another `monitor run` that reached it by "
+                               "another path (a hard link or another mount); this run exits without doing "
+                               "anything") from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
+        self._fd, self._identity = fd, identity
 
     def release(self) -> None:
+        if self._identity is not None:
+            fcntl.flock(self._identity, fcntl.LOCK_UN)
+            _SPENT_FDS.append(self._identity)
+            self._identity = None
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)

@@ -52,8 +52,9 @@ class _QuietServer(ThreadingHTTPServer):
 class LocalServer:
     """Start with `with LocalServer(handler) as srv:`; `srv.url` is http://127.0.0.1:PORT."""
 
-    def __init__(self, handler: Handler, port: int = 0):
+    def __init__(self, handler: Handler, port: int = 0, host: str = "127.0.0.1"):
         self.handler = handler
+        self.host = host
         self.requests: list[Request] = []
         self._port = port
         self._server: ThreadingHTTPServer | None = None
@@ -67,7 +68,7 @@ class LocalServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._port or self.port}"
+        return f"http://{self.host}:{self._port or self.port}"
 
     def start(self) -> LocalServer:
         outer = self
@@ -90,6 +91,19 @@ class LocalServer:
                 self.send_response(reply.status)
                 for k, v in reply.headers.items():
                     self.send_header(k, v)
+                if reply.chunks is not None and "Content-Length" in reply.headers:
+                    self.end_headers()          # a declared length, the bytes dribbled out without chunk framing
+                    try:
+                        for chunk in reply.chunks:
+                            if outer._stop.is_set():
+                                return
+                            self.wfile.write(chunk)
+                            self.wfile.flush()
+                            if reply.chunk_delay:
+                                outer._stop.wait(reply.chunk_delay)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
                 if reply.chunks is not None:
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()
@@ -115,7 +129,7 @@ class LocalServer:
             do_GET = do_POST = _handle
 
         self._stop.clear()
-        self._server = _QuietServer(("127.0.0.1", self._port), _H)
+        self._server = _QuietServer((self.host, self._port), _H)
         self._server.daemon_threads = True
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},

@@ -1,8 +1,11 @@
 """A local fake of the Slack Web API, faithful to the wire format the real WebClient sees.
 
-POST /api/<method> with a JSON or form body and `Authorization: Bearer xoxb-…`; answers HTTP 200 with
-`{"ok": true, ...}` or `{"ok": false, "error": "..."}`, 429 with `Retry-After`, or 5xx. Every call is
-recorded with its arrival time so tests can check order, pacing and idempotence.
+POST /api/<method> with a JSON or form body (GET with a query for the read methods) and `Authorization:
+Bearer xoxb-…`; answers HTTP 200 with `{"ok": true, ...}` or `{"ok": false, "error": "..."}`, 429 with
+`Retry-After`, or 5xx. Every call is recorded with its arrival time so tests can check order, pacing and
+idempotence. Messages keep their `metadata`; `conversations.history`/`conversations.replies` return it with
+`include_all_metadata`, or `missing_scope` (with `needed`) when the scope is withheld. `post_delay` is a slow
+Slack that has posted: the message exists at once, the answer comes `post_delay` seconds later.
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ class FakeSlack(LocalServer):
         self.channel_errors: dict[str, str] = {}      # channel as sent -> error (channel_not_found...)
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}   # (channel id, ts) -> latest message
         self.uploads: dict[str, dict[str, Any]] = {}   # file id -> {filename, length, data, completed, ...}
+        self.scopes: set[str] = {"chat:write", "channels:history", "groups:history", "im:history", "channels:read",
+                                 "groups:read", "im:write"}
+        self.channel_names: dict[str, str] = {}       # channel id -> name, for every channel posted to
         self._lock = threading.Lock()
         self._ts = 1_700_000_000_000_000
 
@@ -108,7 +114,9 @@ class FakeSlack(LocalServer):
         method = req.path.rsplit("/", 1)[-1]
         ctype = req.headers.get("content-type", "")
         try:
-            if "json" in ctype:
+            if req.method == "GET":
+                args = {k: v[0] for k, v in parse_qs(req.query).items()}
+            elif "json" in ctype:
                 args = json.loads(req.body or b"{}")
             else:
                 args = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
@@ -135,8 +143,6 @@ class FakeSlack(LocalServer):
             return self._json({"ok": True, "url": self.socket.url})
         if token != self.token:
             return self._json({"ok": False, "error": "not_authed" if not token else "invalid_auth"})
-        if method == "chat.postMessage" and self.post_delay:
-            time.sleep(self.post_delay)
         if method == "auth.test":
             return self._json({"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "monitor",
                                "team_id": "T000", "user_id": "U000BOT", "bot_id": "B000"})
@@ -150,19 +156,43 @@ class FakeSlack(LocalServer):
                 return self._json({"ok": False, "error": "no_text"})
             cid = channel_id(channel)
             with self._lock:
+                if not channel.startswith(("C", "D", "G", "U")) or not channel.isupper():
+                    self.channel_names[cid] = channel.lstrip("#")
                 if method == "chat.update":
                     ts = str(args.get("ts"))
                     if (cid, ts) not in self.messages:
                         return self._json({"ok": False, "error": "message_not_found"})
                 else:
-                    self._ts += 100
+                    # a message's ts is its posting time (epoch, microseconds), unique per workspace
+                    wall = self.clock.now() if self.clock is not None else time.time()
+                    self._ts = max(self._ts + 100, int(wall * 1_000_000))
                     ts = f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
-                message = {"text": args.get("text"), "blocks": args.get("blocks"), "ts": ts,
-                           "thread_ts": args.get("thread_ts")}
+                meta = args.get("metadata")
+                if isinstance(meta, str):
+                    meta = json.loads(meta)
+                old = self.messages.get((cid, ts), {})
+                message = {"type": "message", "text": args.get("text"), "blocks": args.get("blocks"), "ts": ts,
+                           "thread_ts": args.get("thread_ts") or old.get("thread_ts"),
+                           "metadata": meta if method == "chat.postMessage" else old.get("metadata")}
                 self.messages[(cid, ts)] = message
+            if method == "chat.postMessage" and self.post_delay:
+                time.sleep(self.post_delay)          # posted already; the answer is what is slow
             return self._json({"ok": True, "channel": cid, "ts": ts, "message": message})
         if method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
             return self._files(method, args)
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, args)
+        if method == "conversations.list":
+            if "channels:read" not in self.scopes:
+                return self._json({"ok": False, "error": "missing_scope", "needed": "channels:read"})
+            with self._lock:
+                chans = [{"id": c, "name": n, "is_channel": True} for c, n in self.channel_names.items()]
+            return self._json({"ok": True, "channels": chans, "response_metadata": {"next_cursor": ""}})
+        if method == "conversations.open":
+            if "im:write" not in self.scopes:
+                return self._json({"ok": False, "error": "missing_scope", "needed": "im:write"})
+            # the app's DM with the user: where chat.postMessage(channel=U…) lands
+            return self._json({"ok": True, "channel": {"id": channel_id(str(args.get("users", "")))}})
         return self._json({"ok": False, "error": "unknown_method"})
 
     def _files(self, method: str, args: dict[str, Any]) -> Reply:
@@ -202,6 +232,32 @@ class FakeSlack(LocalServer):
                 return Reply(404, b"not found", {"Content-Type": "text/plain"})
             up["data"] = req.body
         return Reply(200, f"OK - {len(req.body)}".encode(), {"Content-Type": "text/plain"})
+
+    def _history(self, method: str, args: dict[str, Any]) -> Reply:
+        cid = str(args.get("channel", ""))
+        private = cid.startswith("G")
+        needed = "groups:history" if private else "channels:history"
+        if needed not in self.scopes:
+            return self._json({"ok": False, "error": "missing_scope", "needed": needed,
+                               "provided": ",".join(sorted(self.scopes))})
+        if not cid.startswith(("C", "G", "D")) or not cid.isupper():
+            return self._json({"ok": False, "error": "channel_not_found"})
+        oldest = float(args.get("oldest") or 0)
+        with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            found = [dict(m) for (c, ts), m in self.messages.items() if c == cid and float(ts) > oldest]
+        if method == "conversations.history":
+            found = [m for m in found if not m.get("thread_ts") or m["thread_ts"] == m["ts"]]
+        else:
+            parent = str(args.get("ts"))
+            found = [m for m in found if m["ts"] == parent or m.get("thread_ts") == parent]
+        found.sort(key=lambda m: float(m["ts"]), reverse=method == "conversations.history")
+        for m in found:
+            if not with_meta or not m.get("metadata"):
+                m.pop("metadata", None)
+        limit = int(args.get("limit") or 100)
+        return self._json({"ok": True, "messages": found[:limit], "has_more": len(found) > limit,
+                           "response_metadata": {"next_cursor": ""}})
 
     def _webhook(self, req: Request) -> Reply:
         """Incoming webhooks answer text, not JSON: `ok`, or `invalid_payload`, `no_service`… with a status."""

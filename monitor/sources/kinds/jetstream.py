@@ -5,6 +5,11 @@ is a complete resume point: a restart or a reconnect asks for the events from th
 `rewind` (Jetstream's advice for gapless playback); the overlap is absorbed by the store's
 UNIQUE(source_id, external_id), so nothing is lost and nothing is stored twice.
 
+Redirects get the one policy of every transport (`fetch.check_redirect`: ws/wss only, never into a
+non-public address, at most `http.max_redirects`), applied here hop by hop: websockets would otherwise follow
+them itself, with no address check (regression: an internal service was reached through a ws:// redirect).
+The socket is opened inside the core guard, which also checks the address actually connected to.
+
 Zstd (`compress: true`) needs the dictionary Jetstream compresses with. It is not shipped here (it is not
 redistributable offline from this project); point `zstd_dictionary` at a copy of Jetstream's published
 `zstd_dictionary` file to enable it.
@@ -13,21 +18,31 @@ redistributable offline from this project); point `zstd_dictionary` at a copy of
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from pydantic import model_validator
-from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidHandshake, InvalidStatus
+from websockets.exceptions import (
+    ConnectionClosedError,
+    ConnectionClosedOK,
+    InvalidHandshake,
+    InvalidStatus,
+    WebSocketException,
+)
 from websockets.sync.client import ClientConnection, connect
 
 from monitor.core.durations import Duration
-from monitor.core.errors import RateLimited, SourceAuthError, SourceError
+from monitor.core.errors import FetchError, RateLimited, SourceAuthError, SourceError
 from monitor.core.model import Mention
+from monitor.core.netguard import WATCHDOG
+from monitor.core.scrub import safe_netloc
+from monitor.sources.fetch import check_redirect
 from monitor.sources.registry import register
 from monitor.sources.stream import CONNECTED, Event, Item, Malformed, StreamOptions, StreamSource, Want
 
@@ -123,21 +138,56 @@ class JetstreamSource(StreamSource):
                     ws.close_socket()
 
     def _connect(self, url: str) -> ClientConnection:
+        current = url
+        for _hop in range(self.http.max_redirects + 1):
+            location = self._open(current, trusted=url)
+            if isinstance(location, ClientConnection):
+                self._ws = location
+                return location
+            if urlsplit(location).scheme:
+                nxt = location
+            else:                                # urljoin knows http(s), not ws(s): join as http, map back
+                nxt = "ws" + urljoin("http" + current[2:], location)[4:]
+            try:
+                check_redirect(nxt, self.http, trusted=url, schemes=("ws", "wss"))
+            except FetchError as exc:
+                raise SourceError(f"{exc} (from {safe_netloc(current)})") from None
+            current = nxt
+        raise SourceError(f"more than {self.http.max_redirects} redirects starting at {safe_netloc(url)}")
+
+    def _open(self, url: str, trusted: str) -> ClientConnection | str:
+        """One handshake: the connection, or the Location a 3xx points to (never followed by websockets)."""
         opts: JetstreamOptions = self.options  # type: ignore[assignment]
-        try:
-            ws = connect(url, open_timeout=self.http.connect_timeout, close_timeout=2, max_size=opts.max_frame,
-                         max_queue=64, user_agent_header=self.http.user_agent, compression=None)
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            if status in (401, 403):
-                raise SourceAuthError(f"HTTP {status} from {urlsplit(url).netloc}") from None
-            if status == 429:
-                raise RateLimited(f"HTTP 429 from {urlsplit(url).netloc}", retry_at=None) from None
-            raise SourceError(f"HTTP {status} from {urlsplit(url).netloc} during the WebSocket handshake") from None
-        except (OSError, TimeoutError, InvalidHandshake) as exc:
-            raise SourceError(f"cannot connect to {urlsplit(url).netloc}: {type(exc).__name__}: {exc}"[:300]) from None
-        self._ws = ws
+        parts = urlsplit(url)
+        host = safe_netloc(url)
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+        with WATCHDOG.guard(self.http.connect_timeout * 2, trusted=[trusted],
+                            allow_private=self.http.allow_private) as guard:
+            try:
+                sock = socket.create_connection((parts.hostname or "", port), timeout=self.http.connect_timeout)
+                ws = connect(url, sock=sock, open_timeout=self.http.connect_timeout, close_timeout=2,
+                             max_size=opts.max_frame, max_queue=64, user_agent_header=self.http.user_agent,
+                             compression=None, proxy=None)
+            except (OSError, TimeoutError, InvalidHandshake, ValueError, WebSocketException) as exc:
+                # with our own socket websockets does not follow a redirect: it raises about it, the 3xx
+                # answer chained; the Location then goes through our policy
+                status = next((e for e in (exc, exc.__cause__, exc.__context__) if isinstance(e, InvalidStatus)), None)
+                if status is not None:
+                    return self._refused(status, host)
+                why = "no handshake within the deadline" if guard.fired else f"{type(exc).__name__}: {exc}"
+                raise SourceError(f"cannot connect to {host}: {why}"[:300]) from None
         return ws
+
+    @staticmethod
+    def _refused(exc: InvalidStatus, host: str) -> str:
+        status = exc.response.status_code
+        if status in (301, 302, 303, 307, 308) and exc.response.headers.get("Location"):
+            return str(exc.response.headers["Location"])
+        if status in (401, 403):
+            raise SourceAuthError(f"HTTP {status} from {host}") from None
+        if status == 429:
+            raise RateLimited(f"HTTP 429 from {host}", retry_at=None) from None
+        raise SourceError(f"HTTP {status} from {host} during the WebSocket handshake") from None
 
     def interrupt(self) -> None:
         ws = self._ws

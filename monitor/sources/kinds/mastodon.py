@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from monitor.core import logs
 from monitor.core.errors import ParseError
 from monitor.core.model import Mention
+from monitor.core.scrub import safe_netloc
 from monitor.core.textutil import html_to_text
 from monitor.sources.base import (
     Collector,
@@ -130,7 +131,7 @@ class MastodonCollector(Collector):
 
 
 def _host(url: str) -> str:
-    return urlsplit(url).netloc
+    return safe_netloc(url)
 
 
 def _mention(st: dict[str, Any], instance: str, source_id: str) -> Mention:

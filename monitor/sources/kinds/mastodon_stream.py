@@ -5,6 +5,10 @@ the stream. So every (re)connection first opens the stream, then closes the gap 
 (`min_id=<last status id>`, paginated), then reads live; anything seen twice is absorbed by the store's
 UNIQUE(source_id, external_id). Status ids are snowflakes (milliseconds << 16), so the resume point is
 rewound by `rewind` to catch remote statuses that federate late with an older id.
+
+Hostile instances: the back-fill goes through the capped `fetch` (size after decompression, total deadline,
+redirect policy; in cron mode the deadline is at most `once_budget`), and the live stream through capped
+lines, events and queue (`sse.py`) inside the core address guard.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 from pydantic import Field, field_validator, model_validator
@@ -25,10 +29,12 @@ from pydantic import Field, field_validator, model_validator
 from monitor.core.durations import Duration
 from monitor.core.errors import RateLimited, SourceAuthError, SourceError
 from monitor.core.model import Mention
+from monitor.core.netguard import WATCHDOG
+from monitor.core.scrub import safe_netloc
 from monitor.core.textutil import html_to_text
-from monitor.sources.fetch import make_client
+from monitor.sources.fetch import HttpConfig, fetch, inflate, make_client
 from monitor.sources.registry import register
-from monitor.sources.sse import SseParser
+from monitor.sources.sse import QUEUE_LINES, SseParser, lines
 from monitor.sources.stream import CONNECTED, Event, Item, Malformed, StreamOptions, StreamSource, Want
 
 PAGE = 40            # the REST timeline's maximum page size
@@ -111,32 +117,37 @@ class MastodonSource(StreamSource):
         headers = self._headers()
         with make_client(self.http) as client:
             if catch_up_to is not None:            # cron mode: the REST timeline is the catch-up
-                yield from self._backfill(client, headers, cursor, want)
+                cfg = self.http.model_copy(update={"deadline": min(self.http.deadline, self.opts.once_budget)})
+                yield from self._backfill(client, headers, cursor, want, cfg, stop)
                 return
             resp = self._open(client, headers)
-            inbox: queue.Queue[Any] = queue.Queue()
-            pump = threading.Thread(target=_pump, args=(resp, inbox), name=f"sse-{self.opts.id}", daemon=True)
+            inbox: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_LINES)
+            done = threading.Event()
+            pump = threading.Thread(target=_pump, args=(resp, inbox, done), name=f"sse-{self.opts.id}", daemon=True)
             pump.start()
             try:
                 yield CONNECTED
                 top = _id(cursor)
                 if cursor:                         # a first start goes live from now, like Jetstream
-                    for ev in self._backfill(client, headers, cursor, want):
+                    for ev in self._backfill(client, headers, cursor, want, self.http, stop):
                         top = max(top, _id(ev.cursor)) if isinstance(ev, Item) else top
                         yield ev
                 yield from self._live(inbox, want, stop, top)
             finally:
+                done.set()
                 self._resp = None
                 _shutdown(resp)
                 pump.join(timeout=2)
 
     def _open(self, client: httpx.Client, headers: dict[str, str]) -> httpx.Response:
         url = self.stream_url()
-        host = urlsplit(url).netloc
+        host = safe_netloc(url)
         try:
             req = client.build_request("GET", url, headers=headers,
                                        timeout=httpx.Timeout(self.http.connect_timeout, read=None))
-            resp = client.send(req, stream=True)
+            # the handshake within the fetch deadline, and only to the configured instance (no redirects)
+            with WATCHDOG.guard(self.http.deadline, trusted=[url], allow_private=self.http.allow_private):
+                resp = client.send(req, stream=True)
         except httpx.HTTPError as exc:
             raise SourceError(f"cannot connect to {host}: {type(exc).__name__}: {exc}"[:300]) from None
         if resp.status_code != 200:
@@ -175,33 +186,35 @@ class MastodonSource(StreamSource):
             event = parser.feed(line)
             if event is None or event.name != "update":
                 continue                       # heartbeats, deletes, edits, notifications
+            if event.oversized:
+                yield Malformed(f"update event larger than {parser.max_event:,} characters: dropped")
+                continue
             item = self.parse(event.data, want, top)
             if isinstance(item, Item):
                 top = _id(item.cursor)
             yield item
 
-    def _backfill(self, client: httpx.Client, headers: dict[str, str], cursor: Any,
-                  want: Want) -> Iterator[Item | Malformed]:
-        """Statuses after `cursor`, oldest first, page by page; with no cursor, just the newest page."""
+    def _backfill(self, client: httpx.Client, headers: dict[str, str], cursor: Any, want: Want, cfg: HttpConfig,
+                  stop: threading.Event) -> Iterator[Item | Malformed]:
+        """Statuses after `cursor`, oldest first, page by page; with no cursor, just the newest page.
+
+        Through the capped `fetch` (regression: `client.get()` read a 1 GB double-gzip page into memory,
+        and a trickling page ignored `once_budget`)."""
         after = _rewound(_id(cursor), self.opts.rewind) if cursor else None
         top = _id(cursor)
         pages = self.opts.backfill_pages if cursor else 1
         for _ in range(pages):
+            if stop.is_set():
+                return
             params: dict[str, Any] = {"limit": PAGE}
             if after is not None:
                 params["min_id"] = str(after)
-            try:
-                resp = client.get(self.timeline_url(), params=params, headers={**headers, "Accept": "application/json"})
-            except httpx.HTTPError as exc:
-                raise SourceError(f"backfill failed: {type(exc).__name__}: {exc}"[:300]) from None
-            if resp.status_code in (401, 403):
-                raise SourceAuthError(f"HTTP {resp.status_code} from the timeline API")
-            if resp.status_code != 200:
-                raise SourceError(f"HTTP {resp.status_code} from the timeline API during backfill")
+            resp = fetch(client, self.timeline_url(), cfg, params=params,
+                         headers={**headers, "Accept": "application/json"}, credentials="Authorization" in headers)
             try:
                 page = resp.json()
                 page.sort(key=lambda s: _id(s.get("id")))
-            except (ValueError, AttributeError, TypeError):
+            except (ValueError, AttributeError, TypeError, SourceError):
                 yield Malformed("timeline page is not a JSON list of statuses")
                 return
             for status in page:
@@ -272,14 +285,26 @@ def _time(value: Any) -> float | None:
         return None
 
 
-def _pump(resp: httpx.Response, inbox: queue.Queue[Any]) -> None:
-    """Blocking reads on their own thread, so `read` can keep its timers and notice a stop."""
+def _pump(resp: httpx.Response, inbox: queue.Queue[Any], done: threading.Event) -> None:
+    """Blocking reads on their own thread, so `read` can keep its timers and notice a stop. Lines are capped
+    (`sse.lines`), the body is inflated in steps, and a full queue makes this thread (then TCP) wait."""
+    def put(item: Any) -> bool:
+        while not done.is_set():
+            try:
+                inbox.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     try:
-        for line in resp.iter_lines():
-            inbox.put(line)
-        inbox.put(_END)
+        encodings = [e.strip().lower() for e in resp.headers.get("content-encoding", "").split(",") if e.strip()]
+        for line in lines(inflate(resp.iter_raw(), encodings)):   # as each read arrives, not in fixed blocks
+            if not put(line):
+                return
+        put(_END)
     except Exception as exc:  # noqa: BLE001 - handed to the reading thread, which decides
-        inbox.put(exc)
+        put(exc)
 
 
 def _shutdown(resp: httpx.Response) -> None:

@@ -1,0 +1,249 @@
+"""One deadline and one address policy for every socket the product opens, whichever client opens it.
+
+Per-operation timeouts do not bound a request: a server trickling a byte every few seconds never trips a
+read timeout, and each client (httpx, tweepy's `requests`, slack_sdk's `urllib`, `websockets`) has its own
+idea of "timeout". So the bound is enforced below all of them. A `guard(seconds, trusted=…)` block arms a
+deadline on the calling thread; every socket that thread connects inside the block is registered with it (a
+`socket.connect` audit hook sees each connect, from any library), and when the deadline passes one watchdog
+thread shuts those sockets down, which wakes a read blocked in the kernel. The client then fails with its
+own network error, which the caller reports as "no complete answer within the deadline".
+
+The same hook is the address policy. It sees the address a socket actually connects to, after DNS, so the
+check cannot be raced by DNS rebinding (the address checked is the address used; nothing resolves twice).
+Inside a guard, a connection to an address that is not `is_global` (loopback, RFC 1918, link-local, CGNAT
+100.64.0.0/10, documentation ranges, ...) is refused unless it is the host the operator configured
+(`trusted`: its address, on its port or 80/443, so an internal http -> https redirect still works), a proxy
+named in the environment (`HTTPS_PROXY`…), or `allow_private` is set. A redirect into an internal service is thereby refused
+for every transport, including a WebSocket library that follows redirects by itself.
+"""
+
+from __future__ import annotations
+
+import heapq
+import ipaddress
+import itertools
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class AddressRefused(ConnectionRefusedError):
+    """A connection to a non-global address that nobody configured; an OSError, so every client reports it
+    as its usual connection error (with this message)."""
+
+
+def is_global_ip(value: str) -> bool:
+    """True for an address on the public internet (not loopback, private, CGNAT, link-local, reserved…)."""
+    try:
+        ip = ipaddress.ip_address(value.split("%")[0].strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return bool(ip.is_global) and not ip.is_multicast
+
+
+def addresses_of(host: str) -> set[str]:
+    """Every address `host` resolves to now (a literal IP is itself); empty when it does not resolve."""
+    host = host.strip("[]")
+    try:
+        return {str(ipaddress.ip_address(host.split("%")[0]))}
+    except ValueError:
+        pass
+    try:
+        return {str(i[4][0]).split("%")[0] for i in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return set()
+
+
+class Guard:
+    """One armed deadline and address policy: knows the sockets of its block, shuts them down if it fires."""
+
+    def __init__(self, trusted: Iterable[str] = (), allow_private: bool = False) -> None:
+        self.fired = False
+        self.refused: list[str] = []
+        self.trusted_urls = [u for u in trusted if u]
+        self.allow_private = allow_private
+        self._trusted: set[tuple[str, int]] | None = None
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def allowed(self, ip: str, port: int) -> bool:
+        if self.allow_private or is_global_ip(ip):
+            return True
+        if self._trusted is None:              # resolved lazily: only a non-global address needs it
+            urls = self.trusted_urls + _proxies()
+            self._trusted = set().union(*(origins_of(u) for u in urls)) if urls else set()
+        return (_norm(ip), port) in self._trusted
+
+    def attach(self, sock: Any) -> None:
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            if self.fired:
+                _shutdown(sock)
+            else:
+                self._sockets.append(sock)
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's `trace` extension: a pooled connection reused by this fetch is attached too."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            stream = info.get("return_value")
+            if stream is not None:
+                self.attach(stream.get_extra_info("socket"))
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for s in self._sockets:
+                _shutdown(s)
+
+
+def _norm(ip: str) -> str:
+    try:
+        addr = ipaddress.ip_address(ip.split("%")[0].strip("[]"))
+    except ValueError:
+        return ip
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+        addr = addr.ipv4_mapped
+    return str(addr)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+_local = threading.local()
+
+
+def current() -> Guard | None:
+    return getattr(_local, "guard", None)
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """`socket.connect` from any library, on the connecting thread: apply the guard's policy, then attach."""
+    if event != "socket.connect":
+        return
+    g = getattr(_local, "guard", None)
+    if g is None:
+        return
+    sock, address = args[0], args[1]
+    if not isinstance(address, tuple) or not address or getattr(sock, "family", None) not in (
+            socket.AF_INET, socket.AF_INET6):
+        return
+    ip = str(address[0])
+    if not g.allowed(ip, int(address[1]) if len(address) > 1 else 0):
+        g.refused.append(ip)
+        raise AddressRefused(f"connection to {ip} refused: not a public address and not a configured host "
+                             "(a redirect into an internal network?); set http.allow_private: true if intended")
+    g.attach(sock)
+
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+def install() -> None:
+    """Install the audit hook once per process (hooks cannot be removed; it costs one call per audit event)."""
+    global _installed
+    with _install_lock:
+        if not _installed:
+            sys.addaudithook(_audit)
+            _installed = True
+
+
+class Watchdog:
+    """One thread for every deadline in the process (a timer thread per request would be wasteful)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Guard]] = []
+        self._live: set[int] = set()
+        self._ids = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def guard(self, seconds: float, trusted: Iterable[str] = (), allow_private: bool = False) -> Iterator[Guard]:
+        """Arm a deadline of `seconds` (and the address policy) for everything this thread connects inside."""
+        install()
+        g = Guard(trusted, allow_private)
+        key = next(self._ids)
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + seconds, key, g))
+            self._live.add(key)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="net-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        previous = getattr(_local, "guard", None)
+        _local.guard = g
+        try:
+            yield g
+        finally:
+            _local.guard = previous
+            with self._cond:
+                self._live.discard(key)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][1] not in self._live:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait(30)
+                    if not self._heap:
+                        self._thread = None
+                        return
+                    continue
+                due, key, g = self._heap[0]
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                self._live.discard(key)
+                g.fire()
+
+
+WATCHDOG = Watchdog()
+
+
+_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+
+
+def origins_of(url: str) -> set[tuple[str, int]]:
+    """(address, port) pairs a URL's origin resolves to now: what a guard trusts for a configured URL."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+        host = parts.hostname or ""
+    except ValueError:
+        return set()
+    return {(_norm(a), p) for a in addresses_of(host) for p in {port, 80, 443}} if host else set()
+
+
+def _proxies() -> list[str]:
+    """Proxies the HTTP clients take from the environment: connecting to them is not a redirect."""
+    import os
+
+    names = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+    return [v if "://" in v else f"http://{v}" for n in names if (v := os.environ.get(n, "").strip())]
+
+
+def host_of(url: str) -> str:
+    """The hostname of a URL (for `trusted=`), without port or brackets."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""

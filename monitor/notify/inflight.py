@@ -1,0 +1,139 @@
+"""At most once: what the outbox does about a post whose outcome it does not know.
+
+Before each post the row is marked in flight (`in_flight_at`, committed) and the post carries the delivery's
+id as Slack message metadata. A row found in flight means the answer never came: a timeout, a `kill -9`, or a
+database that refused to record Slack's ok. Such a row is looked for in the channel's history before
+anything is posted again; without the history scopes it is retried once at most, and the log says so. An
+outcome the database refuses to record (disk full) is kept in memory and written again before anything else
+is sent; meanwhile the outbox is stopped, loudly.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from monitor.core.clock import Clock
+from monitor.core.errors import SlackTransient, StorageError
+from monitor.notify.senders import HISTORY_SCOPES, HistoryUnavailable, Sender
+from monitor.store.database import Store
+
+log = logging.getLogger("monitor.notify.outbox")
+
+STALL_REMINDER_S = 60.0
+
+
+def delivery_key(row: dict[str, Any]) -> str:
+    """The id carried in the message metadata: unique across databases sharing a channel (row id + birth)."""
+    return f"{int(row['id'])}-{int(float(row['created_at']) * 1000)}"
+
+
+class InFlight:
+    """Mixed into Outbox: the state below is set up by Outbox.__init__."""
+
+    store: Store
+    sender: Sender
+    clock: Clock
+    stalled: str | None
+    on_alarm: Callable[[], object] | None
+    _unrecorded: dict[int, tuple[str, str]]
+    _wait_until: dict[int, float]
+    _stall_logged: float
+
+    def _mono(self) -> float:
+        raise NotImplementedError
+
+    def _backoff(self, row: dict[str, Any], error: str, at_least: float = 0.0) -> None:
+        raise NotImplementedError
+
+    def _finish(self, row: dict[str, Any], state: str, error: str, level: int) -> None:
+        raise NotImplementedError
+
+    def _already_posted(self, row: dict[str, Any], channel: str, thread_ts: str | None) -> tuple[str, str] | bool | None:
+        """A post whose outcome is unknown: (channel, ts) if Slack has it, False to post (again), None to wait."""
+        find = getattr(self.sender, "find_posted", None)
+        where = self._channel_id(row, channel)
+        if find is not None:
+            try:
+                found = find(where, delivery_key(row), float(row["in_flight_at"]), thread_ts)
+            except HistoryUnavailable as exc:
+                log.warning("cannot look for a message whose outcome is unknown (%s): grant the bot %s for "
+                            "at-most-once delivery", exc, HISTORY_SCOPES, extra={"delivery_id": row["id"]})
+            except SlackTransient as exc:
+                self._backoff(row, f"outcome unknown, history not readable yet: {exc}")
+                return None
+            else:
+                if found:
+                    return found
+                log.info("message with unknown outcome is not in Slack; posting it", extra={"delivery_id": row["id"]})
+                return False
+        if row["unknown_outcomes"] >= 1:
+            self._finish(row, "failed", "outcome unknown twice and the channel history cannot be checked; not posted "
+                         f"again to avoid duplicates (grant {HISTORY_SCOPES})", logging.ERROR)
+            return None
+        with self.store.tx() as db:
+            db.execute("UPDATE deliveries SET unknown_outcomes=unknown_outcomes+1 WHERE id=?", (row["id"],))
+        log.warning("retrying a message whose outcome is unknown, once: it may appear twice in Slack (grant %s "
+                    "to make delivery at-most-once)", HISTORY_SCOPES, extra={"delivery_id": row["id"]})
+        return False
+
+    def _channel_id(self, row: dict[str, Any], channel: str) -> str:
+        """An earlier delivery to this channel already told us its id: spares a conversations.list."""
+        if channel[:1] in ("C", "G", "D") and channel.isupper():
+            return channel
+        known = self.store.one("SELECT slack_channel FROM deliveries WHERE channel = ? AND slack_channel IS NOT NULL"
+                               " ORDER BY id DESC LIMIT 1", (row["channel"],))
+        return known["slack_channel"] if known else channel
+
+    def _clear_in_flight(self, row: dict[str, Any]) -> None:
+        if row.get("in_flight_at") is not None or row["kind"] != "update":
+            with self.store.tx() as db:
+                db.execute("UPDATE deliveries SET in_flight_at=NULL WHERE id=?", (row["id"],))
+
+    def _record_sent(self, row: dict[str, Any], channel: str, ts: str, note: str | None = None) -> bool:
+        """Mark sent; if the database refuses (disk full), keep the outcome in memory and stop the outbox."""
+        self._wait_until.pop(row["id"], None)
+        try:
+            self._write_sent(row["id"], channel, ts)
+        except (StorageError, sqlite3.Error) as exc:
+            self._unrecorded[row["id"]] = (channel, ts)
+            self._stall(f"Slack has delivery {row['id']} but the database cannot record it ({exc})")
+            return True
+        log.info("delivered" + (f" ({note})" if note else ""), extra={
+            "delivery_id": row["id"], "alert_id": row["alert_id"], "kind": row["kind"], "channel": row["channel"]})
+        return True
+
+    def _write_sent(self, delivery_id: int, channel: str, ts: str) -> None:
+        with self.store.tx() as db:
+            db.execute("UPDATE deliveries SET state='sent', sent_at=?, slack_channel=?, slack_ts=?, attempts=attempts+1,"
+                       " last_error=NULL, in_flight_at=NULL WHERE id=?", (self.clock.now(), channel, ts, delivery_id))
+
+    def _record_unrecorded(self) -> bool:
+        """Write the outcomes the database refused before; True when none is left (sending may go on)."""
+        for delivery_id, (channel, ts) in list(self._unrecorded.items()):
+            try:
+                self._write_sent(delivery_id, channel, ts)
+            except (StorageError, sqlite3.Error) as exc:
+                self._stall(f"Slack has delivery {delivery_id} but the database cannot record it ({exc})")
+                return False
+            del self._unrecorded[delivery_id]
+            log.warning("recorded a delivery the database had refused; the outbox resumes",
+                        extra={"delivery_id": delivery_id})
+        if self.stalled:
+            self.stalled = None
+            if self.on_alarm:
+                self.on_alarm()
+        return True
+
+    def _stall(self, reason: str) -> None:
+        first = self.stalled is None
+        self.stalled = reason
+        mono = self._mono()
+        if first or mono - self._stall_logged >= STALL_REMINDER_S:
+            self._stall_logged = mono
+            log.critical("OUTBOX STOPPED: %s; nothing is sent until the write succeeds (free disk space?)", reason,
+                         extra={"unrecorded": sorted(self._unrecorded)})
+        if first and self.on_alarm:
+            self.on_alarm()

@@ -50,7 +50,7 @@ def request(client: httpx.Client, method: str, url: str, http: HttpConfig, *, no
         kwargs["auth"] = auth
 
     def once() -> Response:
-        with WATCHDOG.guard(http.deadline) as guard:
+        with WATCHDOG.guard(http.deadline, trusted=[url], allow_private=http.allow_private) as guard:
             try:
                 with client.stream(method, url, extensions={"trace": guard.trace}, **kwargs) as resp:
                     stream = resp.extensions.get("network_stream")

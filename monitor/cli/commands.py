@@ -22,7 +22,7 @@ from monitor.cli.output import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, print_json
 from monitor.config.rules import Rules, load_rules
 from monitor.config.settings import load_config
 from monitor.core.clock import SystemClock, iso
-from monitor.core.durations import format_duration, parse_duration
+from monitor.core.durations import format_duration
 from monitor.core.errors import ConfigError, ConfigIssue, ConfigValidationError, MonitorError
 from monitor.core.model import Mention
 from monitor.runtime.daemon import App, Paths, run_daemon, run_once
@@ -186,6 +186,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     for lineno, line in enumerate(sys.stdin, 1):
         line = line.rstrip("\n")
         if not line.strip():
+            print_json({"line": lineno, "skipped": "blank line"})     # one line in, one line out
             continue
         text, rating, lang = line, None, None
         if line.lstrip().startswith("{"):
@@ -206,13 +207,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     analyzer = _analyzer(args)
     store = Store(analyzer.config.db_path(args.db))
     try:
-        n, would = replay(store, analyzer, time.time() - parse_duration(args.since))
+        n, would = replay(store, analyzer, time.time() - args.since)
     finally:
         store.close()
     for record in would:
         print_json(record)
     mentions = sum(r["mentions"] for r in would)
-    print(f"{n} mention(s) since {args.since}; {len(would)} alert(s) covering {mentions} mention(s) would have "
+    print(f"{n} mention(s) published in the last {format_duration(args.since)}; {len(would)} alert(s) covering {mentions} mention(s) would have "
           "been sent; nothing was sent", file=sys.stderr)
     return EXIT_OK
 
@@ -266,7 +267,16 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace) -> Store:
+    """`--db` alone is enough: reading or acting on alerts needs the database, not the config file."""
+    if args.db:
+        return Store(os.path.expanduser(args.db))
     return Store(load_config(args.config).db_path(args.db))
+
+
+def owner_names(targets: list[dict[str, Any]]) -> list[str]:
+    """An owner by its rules.yaml name, or its channel when the route named a channel inline."""
+    return list(dict.fromkeys(t["owner"] if t.get("owner") not in (None, "", "inline") else t.get("slack") or "?"
+                              for t in targets))
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
@@ -295,7 +305,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     if not rows:
         print("no alerts" if not args.open else "no open alerts")
     for r in rows:
-        owners = ",".join(r["owners"])
+        owners = ",".join(owner_names(r["targets"]))
         tta = f" ack {format_duration(r['time_to_ack'])}" if r["time_to_ack"] is not None else ""
         ttr = f" resolve {format_duration(r['time_to_resolve'])}" if r["time_to_resolve"] is not None else ""
         print(f"#{r['id']:<5} {r['state']:<12} {iso(r['created_at'])}  {r['brand'] or '-':<12} "
@@ -308,15 +318,32 @@ def list_alerts_one(store: Store, alert_id: int) -> dict[str, Any]:
     return next(r for r in list_alerts(store, limit=1_000_000) if r["id"] == alert_id)
 
 
+def login_name() -> str:
+    """$USER, else the OS's name for this uid (cron and systemd often run without $USER)."""
+    name = os.environ.get("USER")
+    if name:
+        return name
+    try:
+        import pwd
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, OSError):
+        return os.environ.get("LOGNAME") or f"uid{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
 def _actor(args: argparse.Namespace) -> str:
-    return args.by or f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
+    return args.by or f"cli:{login_name()}"
 
 
 def _transition(args: argparse.Namespace, action: str, until: float | None = None) -> int:
-    row = transition(_store(args), args.id, action, _actor(args), until=until)
+    store = _store(args)
+    before = get_alert(store, args.id) if store.one("SELECT 1 AS x FROM alerts WHERE id = ?", (args.id,)) else None
+    row = transition(store, args.id, action, _actor(args), until=until)
+    unchanged = before is not None and before["updated_at"] == row["updated_at"] and before["state"] == row["state"]
+    what = f"is already {row['state']}" if unchanged else f"is {row['state']}"
     extra = f" until {iso(row['snoozed_until'])}" if row.get("snoozed_until") else ""
-    extra += f" ({row['resolution']})" if row.get("resolution") else ""
-    print(f"alert #{row['id']} is {row['state']}{extra}")
+    if row.get("resolution") and row["resolution"] != row["state"]:       # never "resolved (resolved)"
+        extra += f" ({row['resolution'].replace('_', ' ')})"
+    print(f"alert #{row['id']} {what}{extra}")
     return EXIT_OK
 
 
@@ -333,7 +360,12 @@ def cmd_reopen(args: argparse.Namespace) -> int:
 
 
 def cmd_snooze(args: argparse.Namespace) -> int:
-    return _transition(args, "snooze", time.time() + parse_duration(args.for_))
+    return _transition(args, "snooze", time.time() + args.for_)
+
+
+def cmd_not_negative(args: argparse.Namespace) -> int:
+    """The "Not negative" button from a terminal: resolves the alert and keeps its mentions as feedback."""
+    return _transition(args, "not_negative")
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:

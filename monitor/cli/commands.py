@@ -13,7 +13,7 @@ import yaml
 
 from monitor.alerting.grouping import snapshot
 from monitor.alerting.lifecycle import alert_events, get_alert, list_alerts, list_feedback, transition
-from monitor.alerting.quiet import exempt, hold_until
+from monitor.alerting.quiet import exempt, hold_note, hold_until, quiet_banner
 from monitor.analyse.analyzer import Analyzer
 from monitor.analyse.language import detect_language
 from monitor.analyse.routing import Decision, Router
@@ -48,7 +48,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             app.close()
     print(f"polled {summary['polled']} source(s) ({summary.get('streams', 0)} stream(s) caught up), "
           f"{summary['failed']} failed, "
-          f"{summary['new_mentions']} new mention(s), {summary['sent']} message(s) sent", file=sys.stderr)
+          f"{summary['new_mentions']} new mention(s), {summary['sent']} message(s) sent"
+          + (f", {summary['held']} alert(s) held by quiet hours ({quiet_banner(app.rules, time.time())})"
+             if summary.get("held") else ""), file=sys.stderr)
     return EXIT_FAIL if summary["failed"] and not summary["polled"] else EXIT_OK
 
 
@@ -71,14 +73,19 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"({', '.join(kinds) or 'none'})")
     print(f"{args.rules}: OK — {len(rules.owners)} owner(s), {len(rules.routes)} route(s), "
           f"{len(rules.escalation_policies)} escalation polic(ies)")
-    token = config.slack.token_env
     sl = config.slack
-    if sl.mode == "webhook":
+    missing = None
+    if sl.mode == "terminal":
+        print("slack: terminal mode (chosen in the config): alerts are printed by `monitor run`, sent to nobody")
+    elif sl.mode == "webhook":
         hook = sl.webhook_url_env
         print(f"slack: webhook mode (one channel, no buttons): "
-              f"{'$' + hook + ' found' if os.environ.get(hook) else 'no $' + hook + ': alerts print to the terminal'}")
+              f"{'$' + hook + ' found' if os.environ.get(hook) else 'no $' + hook}")
+        missing = None if os.environ.get(hook) else hook
     else:
-        print(f"slack: {'token found in $' + token if os.environ.get(token) else 'no $' + token + ': alerts print to the terminal'}")
+        token = sl.token_env
+        print(f"slack: {'token found in $' + token if os.environ.get(token) else 'no token in $' + token}")
+        missing = None if os.environ.get(token) else token
         need = {"socket": sl.app_token_env, "http": sl.signing_secret_env}.get(sl.interactive)
         print(f"slack buttons: {sl.interactive}" + (f" ({'$' + need + ' found' if os.environ.get(need) else 'no $' + need + ': buttons will not work'})" if need else ""))
     for s in config.sources:
@@ -86,6 +93,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  source {s.id:<20} {s.kind:<11} {'stream':<12} {REGISTRY[s.kind].summary()}")
         else:
             print(f"  source {s.id:<20} {s.kind:<11} every {format_duration(s.every):<6} {REGISTRY[s.kind].summary()}")
+    if rules.quiet_hours:
+        print(f"quiet hours: {quiet_banner(rules, time.time())}")
+    if missing:
+        raise ConfigError(f"{args.config}: slack.mode is {sl.mode} but ${missing} is not set (nor a readable "
+                          "credential file of that name): `monitor run` would refuse to start; set it, or choose "
+                          "`slack.mode: terminal` to print alerts to the terminal")
     return EXIT_OK
 
 
@@ -279,38 +292,59 @@ def owner_names(targets: list[dict[str, Any]]) -> list[str]:
                               for t in targets))
 
 
+def _rules_if_any(args: argparse.Namespace) -> Rules | None:
+    """Rules for display (quiet-hours holds); `alerts --db X` works without them."""
+    try:
+        return load_rules(args.rules)
+    except (ConfigError, OSError):
+        return None
+
+
 def cmd_alerts(args: argparse.Namespace) -> int:
     store = _store(args)
+    rules = _rules_if_any(args)
+    now = time.time()
     if args.id is not None:
         row = get_alert(store, args.id)
         events = alert_events(store, args.id)
+        held = hold_note(rules, row, now) if rules else None
         if args.json:
-            print_json({**list_alerts_one(store, args.id), "events": events})
+            print_json({**list_alerts_one(store, args.id), "held": held, "events": events})
             return EXIT_OK
         print(f"alert #{row['id']} ({row['kind']}) {row['state']}"
-              + (f" ({row['resolution']})" if row["resolution"] else "")
+              + (f" ({row['resolution'].replace('_', ' ')})" if row["resolution"] and row["resolution"] != row["state"]
+                 else "")
               + f" · route {row['route'] or 'default'} · policy {row['policy'] or '-'} · level {row['level'] + 1}"
               + f" · {row['mention_count']} mention(s)")
+        if row["state"] == "acknowledged" and row.get("acked_by"):      # a reopened alert's old ack is history
+            print(f"  acknowledged by {row['acked_by']} at {iso(row.get('last_ack_at') or row['acked_at'])}")
         print(f"  {row['title'] or ''}")
         for e in events:
             print(f"  {iso(e['at'])}  {e['kind']:<13} {e['actor'] or '':<16} {e['detail'] or ''}")
+        if held:
+            print(f"  {held}")
         if row["next_action_at"] and row["state"] != "resolved":
             print(f"  next: {row['next_action']} at {iso(row['next_action_at'])}")
+        elif row.get("flush_at") and row["state"] != "resolved":
+            print(f"  next: {'first message' if row['notified_at'] is None else 'group update'} at "
+                  f"{iso(row['flush_at'])}")
         return EXIT_OK
     rows = list_alerts(store, only_open=args.open, limit=args.limit)
     if args.json:
         for r in rows:
-            print_json(r)
+            print_json({**r, "held": hold_note(rules, r, now) if rules else None})
         return EXIT_OK
     if not rows:
         print("no alerts" if not args.open else "no open alerts")
     for r in rows:
         owners = ",".join(owner_names(r["targets"]))
-        tta = f" ack {format_duration(r['time_to_ack'])}" if r["time_to_ack"] is not None else ""
+        tta = f" ack {format_duration(r['time_to_ack'])}" if r["time_to_ack"] is not None and r["state"] != "open" \
+            else ""
         ttr = f" resolve {format_duration(r['time_to_resolve'])}" if r["time_to_resolve"] is not None else ""
+        held = hold_note(rules, r, now) if rules else None
         print(f"#{r['id']:<5} {r['state']:<12} {iso(r['created_at'])}  {r['brand'] or '-':<12} "
-              f"route={r['route'] or 'default'} owners={owners} mentions={r['mention_count']}{tta}{ttr}  "
-              f"{(r['title'] or '')[:60]}")
+              f"route={r['route'] or 'default'} level={r['level'] + 1} owners={owners} mentions={r['mention_count']}"
+              f"{tta}{ttr}  {(r['title'] or '')[:60]}" + (f"  [{held}]" if held else ""))
     return EXIT_OK
 
 

@@ -86,6 +86,9 @@ def report(config: Config, store: Store, now: float) -> dict[str, Any]:
     outbox = outbox_health(store, now, config.slack.stuck_after)
     problems = [f"source {s['id']}: {p}" for s in sources for p in s["problems"]]
     problems += [f"outbox: {p}" for p in outbox["problems"]]
+    if config.slack.mode == "terminal":
+        problems.append("slack: slack.mode is terminal: alerts are printed by the daemon and reach nobody in Slack "
+                        "(set slack.mode: bot and $" + config.slack.token_env + " to send them)")
     open_row = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alerts WHERE state = 'open'") or {}
     return {"healthy": not problems, "problems": problems, "sources": sources, "outbox": outbox,
             "open_alerts": open_alerts_by_owner(store),
@@ -95,10 +98,16 @@ def report(config: Config, store: Store, now: float) -> dict[str, Any]:
 def render(rep: dict[str, Any]) -> list[str]:
     lines = []
     for s in rep["sources"]:
-        mark = "ok  " if s["healthy"] else "FAIL"
+        failing = s["consecutive_failures"] > 0
+        mark = "FAIL" if not s["healthy"] else "warn" if failing else "ok  "
         if not s["enabled"]:
             mark = "off "
-        line = (f"{mark} {s['id']:<22} {s['kind']:<10} last ok {s['last_success'] or 'never':<21} "
+        if failing:          # never "ok … last ok never" for a source that has not worked once
+            state = (f"failing since {s['last_success']} (last ok)" if s["last_success"]
+                     else "failing since its first poll (never succeeded)")
+        else:
+            state = f"last ok {s['last_success'] or 'not polled yet':<21}"
+        line = (f"{mark} {s['id']:<22} {s['kind']:<10} {state} "
                 f"failures {s['consecutive_failures']:<3} next {s['next_run'] or '-'}")
         if s["last_error"]:
             line += f"  last error: {s['last_error']}" + (f" ({s['last_error_at']})" if s["last_error_at"] else "")

@@ -18,7 +18,7 @@ from monitor.core.durations import Duration
 from monitor.core.errors import ConfigIssue, ConfigValidationError, QueryError
 from monitor.core.model import Target
 from monitor.core.query import Term, parse_keyword
-from monitor.core.validation import Strict, TimeOfDay, TimeZone, did_you_mean, validate
+from monitor.core.validation import Strict, TimeOfDay, TimeZone, did_you_mean, empty_hint, validate
 from monitor.core.yamlfile import Loc, LocatedYaml, load_yaml
 
 DEFAULT_RULES = "rules.yaml"
@@ -245,6 +245,10 @@ def _semantic(doc: LocatedYaml, r: _RulesFile) -> list[ConfigIssue]:
             if name not in known:
                 issues.append(doc.issue(("quiet_hours", "except", i), f'unknown policy or route "{name}"',
                                         did_you_mean(name, known)))
+    raw_routes = doc.data.get("routes") if isinstance(doc.data, dict) else None
+    for i, raw in enumerate(raw_routes if isinstance(raw_routes, list) else []):
+        if isinstance(raw, dict) and "notify" in raw and raw["notify"] is None:
+            issues.append(doc.issue(("routes", i, "notify"), '"notify" is empty', empty_hint("notify")))
     seen: dict[str, int] = {}
     catch_all: int | None = None      # a catch-all mention route shadows later mention routes, not spike routes
     for i, route in enumerate(r.routes):

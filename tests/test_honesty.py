@@ -109,3 +109,26 @@ def test_terminal_mode_must_be_chosen_and_then_prints(tmp_path, feed_server):
     assert proc.returncode == 0, proc.stderr
     assert "Slack → #comms-alerts" in proc.stdout
     assert "slack.mode is terminal: alerts are printed here and sent to nobody" in proc.stderr
+
+
+def test_replay_uses_publication_time_and_skips_what_was_too_old_to_alert(tmp_path):
+    """Regression: replay filtered on collection time and "would have alerted" on mentions the daemon had
+    skipped as older than their source's max_age."""
+    from monitor.store.database import Store
+    cfg, rules = write_config(tmp_path, rules=spec_rules().replace(QUIET + "\n", ""), sources="""\
+        - {id: news, kind: rss, url: 'http://127.0.0.1:9/x.xml', max_age: 3d}
+    """)
+    now = time.time()
+    store = Store(str(tmp_path / "monitor.db"))
+    text = "Acme customer service was unhelpful and rude, awful experience"
+    with store.tx() as db:
+        for ext, published in (("old", now - 10 * 86400), ("stale", now - 5 * 86400), ("fresh", now - 3600)):
+            db.execute("INSERT INTO mentions (source_id, source_kind, external_id, text, published, collected_at)"
+                       " VALUES ('news', 'rss', ?, ?, ?, ?)", (ext, f"{text} ({ext})", published, now - 600))
+    store.close()
+    proc = _monitor("replay", "--since", "7d", "--config", str(cfg), "--rules", str(rules))
+    assert proc.returncode == 0, proc.stderr
+    would = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    assert len(would) == 1 and '"mentions": 1' in would[0]
+    assert ("2 mention(s) published in the last 7d (1 skipped: older than their source's max_age when collected, "
+            "never alerted); 1 alert(s)") in proc.stderr

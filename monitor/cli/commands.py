@@ -220,13 +220,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     analyzer = _analyzer(args)
     store = Store(analyzer.config.db_path(args.db))
     try:
-        n, would = replay(store, analyzer, time.time() - args.since)
+        result = replay(store, analyzer, time.time() - args.since)
     finally:
         store.close()
+    would = result.would
     for record in would:
         print_json(record)
     mentions = sum(r["mentions"] for r in would)
-    print(f"{n} mention(s) published in the last {format_duration(args.since)}; {len(would)} alert(s) covering {mentions} mention(s) would have "
+    stale = (f" ({result.stale} skipped: older than their source's max_age when collected, never alerted)"
+             if result.stale else "")
+    print(f"{result.mentions} mention(s) published in the last {format_duration(args.since)}{stale}; {len(would)} alert(s) covering {mentions} mention(s) would have "
           "been sent; nothing was sent", file=sys.stderr)
     return EXIT_OK
 
@@ -240,10 +243,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
     cls = REGISTRY[args.kind]
     from monitor.sources import SourceState
     from monitor.sources.fetch import HttpConfig
+    analyzer: Analyzer | None = None
+    http = HttpConfig()
     try:
-        http = load_config(args.config).http
+        config = load_config(args.config)
+        http = config.http
+        analyzer = Analyzer(config, Router(load_rules(args.rules)))
     except (ConfigError, OSError):
-        http = HttpConfig()            # preview works without (or with a broken) config file
+        pass                # preview works without (or with a broken) config: items are listed, not judged
     extra: dict[str, Any] = {}
     for item in getattr(args, "set", None) or []:
         key, sep, value = item.partition("=")
@@ -269,14 +276,38 @@ def cmd_preview(args: argparse.Namespace) -> int:
             print(f"monitor: preview failed: unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]}",
                   file=sys.stderr)
             return EXIT_FAIL
+    now = time.time()
     for m in result.mentions:
         print_json({"external_id": m.external_id, "published": iso(m.published), "author": m.author,
                     "url": m.url, "title": m.title, "text": m.text, "reach": m.reach, "rating": m.rating,
-                    "language": m.language})
+                    "language": m.language, **_judge(analyzer, m, opts.max_age, now)})
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(f"{len(result.mentions)} item(s)", file=sys.stderr)
     return EXIT_OK
+
+
+def _judge(analyzer: Analyzer | None, m: Mention, max_age: float, now: float) -> dict[str, Any]:
+    """What the daemon would do with this item: brands, score, issue type, and whether it would alert (and
+    if not, why: too old, no brand, not negative, no route)."""
+    if analyzer is None:
+        return {"would_alert": None, "why_not": "no valid config/rules to judge by (pass --config/--rules)"}
+    analysis = analyzer.analyze(m)
+    first = analysis.verdicts[0].sentiment if analysis.verdicts else None
+    out: dict[str, Any] = {"brands": [v.brand for v in analysis.verdicts],
+                           "score": first.score if first else None, "negative": analysis.negative,
+                           "issue": getattr(m, "issue", None),
+                           "routes": sorted({h.route or "default" for v in analysis.verdicts for h in v.decision.hits})}
+    why = None
+    if m.published and now - m.published > max_age:
+        ago = format_duration(max(60, round((now - m.published) / 60) * 60))      # to the minute
+        why = f"too old: published {ago} ago, max_age is {format_duration(max_age)}"
+    elif not analysis.verdicts:
+        why = "no brand matched" + (f" ({'; '.join(f'{b}: {r}' for b, r in analysis.skipped.items())})"
+                                    if analysis.skipped else "")
+    elif not out["routes"]:
+        why = "not negative" if not analysis.negative else "no route matched"
+    return {**out, "would_alert": why is None, "why_not": why}
 
 
 def _store(args: argparse.Namespace) -> Store:

@@ -132,3 +132,18 @@ def test_replay_uses_publication_time_and_skips_what_was_too_old_to_alert(tmp_pa
     assert len(would) == 1 and '"mentions": 1' in would[0]
     assert ("2 mention(s) published in the last 7d (1 skipped: older than their source's max_age when collected, "
             "never alerted); 1 alert(s)") in proc.stderr
+
+
+def test_once_says_which_sources_are_in_back_off_and_until_when(tmp_path):
+    cfg, rules = write_config(tmp_path, sources="""\
+        - {id: down, kind: rss, url: 'http://127.0.0.1:9/x.xml'}
+    """)
+    first = _monitor("run", "--once", "--config", str(cfg), "--rules", str(rules))
+    assert "1 failed" in first.stderr
+    from monitor.store.database import Store
+    store = Store(str(tmp_path / "monitor.db"))
+    with store.tx() as db:            # as after a few failures in a row: the next try is minutes away
+        db.execute("UPDATE sources SET next_run = ? WHERE id = 'down'", (time.time() + 600,))
+    store.close()
+    second = _monitor("run", "--once", "--config", str(cfg), "--rules", str(rules))
+    assert re.search(r"not polled: down: backing off until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", second.stderr), second.stderr

@@ -51,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"{summary['new_mentions']} new mention(s), {summary['sent']} message(s) sent"
           + (f", {summary['held']} alert(s) held by quiet hours ({quiet_banner(app.rules, time.time())})"
              if summary.get("held") else ""), file=sys.stderr)
+    for source_id, why in (summary.get("skipped") or {}).items():      # never silently: back-off, disabled
+        print(f"  not polled: {source_id}: {why}", file=sys.stderr)
     return EXIT_FAIL if summary["failed"] and not summary["polled"] else EXIT_OK
 
 

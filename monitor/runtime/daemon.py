@@ -255,6 +255,7 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
             "failed": sum(bool(o.error) for o in outcomes) + sum(bool(o.error) for o in streamed),
             "new_mentions": sum(o.new for o in outcomes) + sum(o.new for o in streamed), "sent": sent,
             "streams": len(streamed),
+            "skipped": {o.source_id: o.skipped for o in outcomes if o.skipped},
             "held": count_held(app.rules, list_alerts(app.store, only_open=True, limit=100_000), app.clock.now())}
 
 

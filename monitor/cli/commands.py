@@ -476,3 +476,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     finally:
         ui.close()
     return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from monitor.cli.demo import run_demo
+    return run_demo(args.for_, args.dir)

@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("status", "per-source health, delivery queue, open alerts; exit 1 when unhealthy")
     p.add_argument("--json", action="store_true")
+    p = add("demo", "a first look offline: a bundled sample feed on 127.0.0.1, the daemon on it, alerts printed")
+    p.add_argument("--for", dest="for_", type=_duration, default=None, metavar="DURATION",
+                   help="stop after this long (default: until Ctrl-C)")
+    p.add_argument("--dir", default=None, metavar="PATH", help="where to keep its state (default: a temp dir)")
     p = add("ui", "browse the state read-only in Datasette, with saved queries (needs mention-monitor[ui])")
     p.add_argument("--host", default="127.0.0.1", help="default: %(default)s (only this machine)")
     p.add_argument("--port", type=_port, default=8001, help="default: %(default)s")
@@ -232,7 +236,7 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
 
     return {name: getattr(commands, f"cmd_{name}") for name in (
         "run", "check", "explain", "score", "replay", "preview", "alerts", "ack", "resolve", "reopen", "snooze",
-        "not_negative", "feedback", "status", "ui")}
+        "not_negative", "feedback", "status", "ui", "demo")}
 
 
 class _Lazy(dict[str, Any]):

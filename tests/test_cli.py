@@ -177,3 +177,33 @@ def test_unreadable_credentials_directory_is_an_error_not_a_log_line(tmp_path):
     proc = _run("check", "--config", str(tmp_path / "c.yaml"), env={"CREDENTIALS_DIRECTORY": str(tmp_path / "gone")})
     assert proc.returncode == 2
     assert "cannot read $CREDENTIALS_DIRECTORY" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_owners_by_name_or_channel_levels_as_in_the_ui_and_no_stale_ack(tmp_path):
+    """Regressions: owners shown as "inline"; the UI numbered levels from 0 and the CLI from 1; a reopened
+    alert still showed its old acknowledgement."""
+    import sqlite3
+
+    import yaml
+
+    from monitor.alerting.lifecycle import transition
+    from monitor.core.model import Target
+    path = tmp_path / "m.db"
+    store = Store(str(path))
+    try:
+        alert_id = make_alert(store, targets=(Target("inline", "#comms-fr"),))
+        transition(store, alert_id, "ack", "alice")
+        transition(store, alert_id, "reopen", "bob")
+    finally:
+        store.close()
+    listing = _run("alerts", "--db", str(path))
+    assert "owners=#comms-fr" in listing.stdout and "inline" not in listing.stdout
+    assert "level=1" in listing.stdout and " ack " not in listing.stdout
+    one = _run("alerts", str(alert_id), "--db", str(path))
+    assert "level 1" in one.stdout and "acknowledged by" not in one.stdout
+    meta = yaml.safe_load((Path(__file__).resolve().parents[1] / "monitor/data/datasette.yaml").read_text())
+    sql = meta["databases"]["monitor"]["queries"]["open_alerts"]["sql"]
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    (row,) = conn.execute(sql).fetchall()
+    assert (row["level"], row["owners"], row["acked_by"]) == (1, "#comms-fr", None)

@@ -163,7 +163,9 @@ class App:
             log.info("monitor.yaml reloaded: nothing changed")
             return None
         config = change.config
-        sender = self._default_sender(config) if self._own_sender else None     # a missing token fails here
+        slack_changed = any(k.startswith("slack.") for k in change.live)
+        # a new token variable, URL or timeout: a new sender (a missing token fails the reload here)
+        sender = self._default_sender(config) if self._own_sender and slack_changed else None
         self.config = config
         self._analyzer = Analyzer(config, Router(self.rules))
         if sender is not None:

@@ -188,3 +188,23 @@ def test_sighup_reloads_monitor_yaml_live_and_says_what_needs_a_restart(h):
     assert "acme" in h.app.config.brands
     h.deliver()
     assert any("monitor.yaml` reload failed" in r.text and 'unknown key "brandz"' in r.text for r in h.sender.roots())
+
+
+def test_status_says_the_daemon_runs_an_older_config_than_the_file(h):
+    from monitor.ops import health
+    daemon = Daemon(h.app)
+    assert health.config_problems(h.app.store) == []
+    _write(h.rules_path, BROKEN)
+    _settle(h, daemon)
+    (problem,) = health.config_problems(h.app.store)
+    assert problem.startswith("config: rules.yaml reload failed at ") and "running with the last good config" in problem
+    assert 'unknown owner "suport-lead"' in problem
+    rep = health.report(h.app.config, h.app.store, h.clock.now())
+    assert not rep["healthy"] and problem in rep["problems"]
+    _write(h.rules_path, spec_rules())
+    _settle(h, daemon)
+    assert health.config_problems(h.app.store) == []
+    _write(h.cfg, h.cfg.read_text() + "daemon:\n  max_concurrent_polls: 9\n")
+    _settle(h, daemon)
+    (note,) = health.config_problems(h.app.store)
+    assert "monitor.yaml changed: restart required for daemon.max_concurrent_polls" in note

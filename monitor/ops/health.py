@@ -81,11 +81,25 @@ def open_alerts_by_owner(store: Store) -> dict[str, int]:
     return dict(sorted(by_owner.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def config_problems(store: Store) -> list[str]:
+    """The daemon runs an older config than the file on disk: a reload failed, or a change needs a restart."""
+    out = []
+    for r in store.query("SELECT * FROM config_state ORDER BY file"):
+        name = r["path"].rsplit("/", 1)[-1]
+        if not r["ok"]:
+            first = (r["message"] or "").splitlines()[0] if r["message"] else ""
+            out.append(f"config: {name} reload failed at {iso(r['at'])}; running with the last good config: {first}")
+        elif r["message"]:
+            out.append(f"config: {r['message']}")
+    return out
+
+
 def report(config: Config, store: Store, now: float) -> dict[str, Any]:
     sources = source_health(config, store, now)
     outbox = outbox_health(store, now, config.slack.stuck_after)
     problems = [f"source {s['id']}: {p}" for s in sources for p in s["problems"]]
     problems += [f"outbox: {p}" for p in outbox["problems"]]
+    problems += config_problems(store)
     if config.slack.mode == "terminal":
         problems.append("slack: slack.mode is terminal: alerts are printed by the daemon and reach nobody in Slack "
                         "(set slack.mode: bot and $" + config.slack.token_env + " to send them)")

@@ -38,7 +38,7 @@ from monitor.runtime.dispatch import PollDispatcher
 from monitor.runtime.liveconfig import ConfigChange, diff
 from monitor.runtime.pipeline import Pipeline
 from monitor.runtime.poller import Poller, PollOutcome
-from monitor.runtime.reload import ReloadWatcher, ReportedOnce, content_hash
+from monitor.runtime.reload import ReloadWatcher, ReportedOnce, content_hash, record_state
 from monitor.runtime.streams import StreamRunner, StreamSupervisor, run_streams_once
 from monitor.sources import SourceOptions, StreamOptions, is_stream
 from monitor.sources.fetch import limiter_of, make_client
@@ -87,6 +87,8 @@ class App:
         self.watcher = ReloadWatcher({"config": paths.config, "rules": paths.rules}, self.reload,
                                      now=self.clock.now)
         self._reported = ReportedOnce()
+        for which, path in (("config", paths.config), ("rules", paths.rules)):
+            record_state(self.store, which, path, True, None, self.clock.now())     # loaded whole at start
         self.on_sources_changed: Callable[[ConfigChange], None] | None = None   # the daemon's poll schedule
 
     def _default_sender(self, config: Config | None = None) -> Sender:
@@ -122,6 +124,7 @@ class App:
             message = self._reload_config() if which == "config" else self._reload_rules()
         except ConfigError as exc:
             self.metrics.config_reloaded(False, self.clock.now())
+            record_state(self.store, which, path, False, str(exc), self.clock.now())
             if not self._reported.first(path, digest, False):
                 log.debug("%s is still invalid (already reported)", path)
                 return False
@@ -133,6 +136,7 @@ class App:
             self.wake.set()
             return False
         self.metrics.config_reloaded(True, self.clock.now())
+        record_state(self.store, which, path, True, message, self.clock.now())
         if message and self._reported.first(path, digest, True):
             notify_plain(self.store, f"config-restart:{os.path.basename(path)}:{digest}:{self._started}",
                          f":information_source: {escape(message)}", self.rules.ops_targets)

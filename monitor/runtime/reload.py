@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitor.store.database import Store
+
 Signature = tuple[int, int, int] | None
 
 
@@ -90,6 +92,13 @@ class ReloadWatcher:
     def mark_current(self) -> None:
         for w in self.watchers.values():
             w.mark_current()
+
+
+def record_state(store: Store, which: str, path: str, ok: bool, message: str | None, at: float) -> None:
+    """The one writer of `config_state`: what `monitor status` reports about the running config."""
+    with store.tx() as db:
+        db.execute("INSERT OR REPLACE INTO config_state (file, path, ok, at, message) VALUES (?, ?, ?, ?, ?)",
+                   (which, path, int(ok), at, message[:2000] if message else None))
 
 
 class ReportedOnce:

@@ -126,6 +126,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE alerts ADD COLUMN first_response_at REAL;    -- first reply posted or marked replied
     ALTER TABLE alerts ADD COLUMN first_response_by TEXT;
     """,
+    # v7 (runtime): the outcome of the last load of each config file, so `monitor status` can say that the
+    # daemon runs an older config than the file on disk (a reload failed, or a change needs a restart).
+    """
+    CREATE TABLE config_state (
+        file TEXT PRIMARY KEY,          -- config | rules
+        path TEXT NOT NULL, ok INTEGER NOT NULL, at REAL NOT NULL,
+        message TEXT);                  -- why the reload failed, or what waits for a restart
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

@@ -64,6 +64,8 @@ def test_quiet_hours_holds_are_said_at_start_in_the_summary_and_in_alerts(tmp_pa
     assert f"held by quiet hours until {release}" in one.stdout
     assert re.search(r"next: first message at \d{4}-\d\d-\d\dT", one.stdout), one.stdout
     assert "held " in one.stdout and f"quiet hours until {release}" in one.stdout   # the event
+    status = _monitor("status", "--config", str(cfg), "--rules", str(rules))
+    assert re.search(rf"quiet hours: .*quiet NOW.*; {n} alert\(s\) held", status.stdout), status.stdout
     # a second pass holds nothing twice: no new hold log line for the same alerts
     again = _monitor("run", "--once", "--config", str(cfg), "--rules", str(rules))
     assert "alert held by quiet hours" not in again.stderr

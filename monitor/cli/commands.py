@@ -13,7 +13,7 @@ import yaml
 
 from monitor.alerting.grouping import snapshot
 from monitor.alerting.lifecycle import alert_events, get_alert, list_alerts, list_feedback, transition
-from monitor.alerting.quiet import exempt, hold_note, hold_until, quiet_banner
+from monitor.alerting.quiet import count_held, exempt, hold_note, hold_until, quiet_banner
 from monitor.analyse.analyzer import Analyzer
 from monitor.analyse.language import detect_language
 from monitor.analyse.routing import Decision, Router
@@ -457,14 +457,23 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     store = Store(config.db_path(args.db), readonly=True)      # looking changes nothing, whoever looks
+    rules = _rules_if_any(args)
     try:
-        report = health.report(config, store, time.time())
+        now = time.time()
+        report = health.report(config, store, now)
+        if rules is not None and rules.quiet_hours:     # held alerts are not a problem, but never a surprise
+            report["quiet_hours"] = {"window": quiet_banner(rules, now), "held": count_held(
+                rules, list_alerts(store, only_open=True, limit=100_000), now)}
     finally:
         store.close()
     if args.json:
         print_json(report)
     else:
-        print("\n".join(health.render(report)))
+        lines = health.render(report)
+        if report.get("quiet_hours"):
+            q = report["quiet_hours"]
+            lines.insert(-1, f"quiet hours: {q['window']}" + (f"; {q['held']} alert(s) held" if q["held"] else ""))
+        print("\n".join(lines))
     return EXIT_OK if report["healthy"] else EXIT_FAIL
 
 

@@ -160,7 +160,7 @@ def test_no_command_prints_a_traceback_on_malformed_arguments(tmp_path, monkeypa
     monkeypatch.setenv("MONITOR_RULES", str(tmp_path / "missing-rules.yaml"))
     monkeypatch.setattr("monitor.ops.ui.UI.serve", lambda *a, **k: None, raising=False)
     argv = [command, *junk]
-    if command in ("run", "ui", "preview"):
+    if command in ("run", "ui", "preview", "demo"):
         argv.append("--no-such-option")             # these would start servers or fetch: stop at the parser
     try:
         code = main(argv)

@@ -29,16 +29,14 @@ from monitor.config.rules import Rules, load_rules
 from monitor.config.settings import Config, load_config
 from monitor.core.clock import Clock, SystemClock
 from monitor.core.errors import ConfigError
-from monitor.notify.blockkit import escape
 from monitor.notify.outbox import ConsoleSender, Outbox, Sender, SlackSender
-from monitor.notify.queue import notify_plain
 from monitor.ops.metrics import Metrics
 from monitor.ops.systemd import Notifier
 from monitor.runtime.dispatch import PollDispatcher
-from monitor.runtime.liveconfig import ConfigChange, diff
+from monitor.runtime.liveconfig import ConfigChange, LiveReload
 from monitor.runtime.pipeline import Pipeline
 from monitor.runtime.poller import Poller, PollOutcome
-from monitor.runtime.reload import ReloadWatcher, ReportedOnce, content_hash, record_state
+from monitor.runtime.reload import ReloadWatcher, ReportedOnce, record_state
 from monitor.runtime.streams import StreamRunner, StreamSupervisor, run_streams_once
 from monitor.sources import SourceOptions, StreamOptions, is_stream
 from monitor.sources.fetch import limiter_of, make_client
@@ -55,8 +53,9 @@ class Paths:
     db: str | None = None
 
 
-class App:
-    """Everything the daemon needs, built from validated config; rules can be swapped while running."""
+class App(LiveReload):
+    """Everything the daemon needs, built from validated config; both files can be reloaded while running
+    (`LiveReload`, in liveconfig.py)."""
 
     def __init__(self, paths: Paths, *, clock: Clock | None = None, sender: Sender | None = None,
                  transport: httpx.BaseTransport | None = None, config: Config | None = None,
@@ -115,77 +114,6 @@ class App:
     @property
     def analyzer(self) -> Analyzer:
         return self._analyzer
-
-    def reload(self, which: str) -> bool:
-        """Reload one file ("config" or "rules"); a bad file keeps the last good one and says why, once."""
-        path = self.paths.config if which == "config" else self.paths.rules
-        digest = content_hash(path)
-        try:
-            message = self._reload_config() if which == "config" else self._reload_rules()
-        except ConfigError as exc:
-            self.metrics.config_reloaded(False, self.clock.now())
-            record_state(self.store, which, path, False, str(exc), self.clock.now())
-            if not self._reported.first(path, digest, False):
-                log.debug("%s is still invalid (already reported)", path)
-                return False
-            name = os.path.basename(path)
-            log.error("%s reload failed (%s), keeping the last good config: %s", which, name, exc)
-            notify_plain(self.store, f"config-error:{name}:{digest}:{self._started}",
-                         f":warning: `{escape(name)}` reload failed; the daemon keeps running with the last good "
-                         f"config.\n```{escape(str(exc))[:2500]}```", self.rules.ops_targets)
-            self.wake.set()
-            return False
-        self.metrics.config_reloaded(True, self.clock.now())
-        record_state(self.store, which, path, True, message, self.clock.now())
-        if message and self._reported.first(path, digest, True):
-            notify_plain(self.store, f"config-restart:{os.path.basename(path)}:{digest}:{self._started}",
-                         f":information_source: {escape(message)}", self.rules.ops_targets)
-            self.wake.set()
-        return True
-
-    def reload_rules(self) -> bool:
-        return self.reload("rules")
-
-    def reload_config(self) -> bool:
-        return self.reload("config")
-
-    def _reload_rules(self) -> str | None:
-        rules = load_rules(self.paths.rules)
-        self.rules = rules
-        self._analyzer = Analyzer(self.config, Router(rules), self._analyzer.scorer, self._analyzer.matcher)
-        self.outbox.fallback = rules.default_targets
-        log.info("rules reloaded", extra={"routes": len(rules.routes), "owners": len(rules.owners)})
-        if rules.quiet_hours:
-            log.warning("quiet hours are on: %s", quiet_banner(rules, self.clock.now()))
-        return None
-
-    def _reload_config(self) -> str | None:
-        """Apply what can change live; return the "restart required" message for the rest (or None)."""
-        new = load_config(self.paths.config)
-        change = diff(self.config, new)
-        if not change.anything:
-            log.info("monitor.yaml reloaded: nothing changed")
-            return None
-        config = change.config
-        slack_changed = any(k.startswith("slack.") for k in change.live)
-        # a new token variable, URL or timeout: a new sender (a missing token fails the reload here)
-        sender = self._default_sender(config) if self._own_sender and slack_changed else None
-        self.config = config
-        self._analyzer = Analyzer(config, Router(self.rules))
-        if sender is not None:
-            self.sender = sender
-            self.outbox.sender = self.metrics.wrap_sender(sender)
-        self.outbox.interval = config.slack.per_channel_interval
-        self.outbox.stuck_after = config.slack.stuck_after
-        if self.on_sources_changed and (change.added or change.removed or change.changed):
-            self.on_sources_changed(change)
-        if change.live:
-            log.info("monitor.yaml reloaded", extra={"applied": change.live})
-        if change.restart:
-            message = f"monitor.yaml changed: restart required for {', '.join(change.restart)}"
-            log.warning("%s (the running daemon keeps the old values)", message)
-            return message + " (the running daemon keeps the old values until then)"
-        return None
 
     def queue_digests(self) -> int:
         """Today's per-owner digests, once their hour has come (idempotent: keyed by owner and day)."""

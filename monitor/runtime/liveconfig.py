@@ -10,10 +10,29 @@ ignored.
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from monitor.config.settings import Config, SlackConfig
+from monitor.alerting.quiet import quiet_banner
+from monitor.analyse.analyzer import Analyzer
+from monitor.analyse.routing import Router
+from monitor.config.rules import Rules, load_rules
+from monitor.config.settings import Config, SlackConfig, load_config
+from monitor.core.clock import Clock
+from monitor.core.errors import ConfigError
+from monitor.notify.blockkit import escape
+from monitor.notify.outbox import Outbox, Sender
+from monitor.notify.queue import notify_plain
+from monitor.ops.metrics import Metrics
+from monitor.runtime.reload import ReportedOnce, content_hash, record_state
 from monitor.sources import SourceOptions, is_stream
+from monitor.store.database import Store
+
+log = logging.getLogger(__name__)
 
 SLACK_RESTART = ("mode", "interactive", "http_listen", "http_path", "app_token_env", "signing_secret_env")
 SECTIONS_RESTART = ("storage", "http", "metrics", "daemon")
@@ -79,3 +98,98 @@ def diff(old: Config, new: Config) -> ConfigChange:
     merged = replace(new, sources=sources, slack=slack, storage=old.storage, http=old.http,
                      metrics=old.metrics, daemon=old.daemon)
     return ConfigChange(merged, live, restart, added, removed, changed)
+
+
+class LiveReload:
+    """The reload half of `App`: one file at a time, a bad file keeps the last good config and is reported
+    once per content to the ops owner; the outcome goes to the metrics and to `config_state` for status."""
+
+    paths: Any
+    config: Config
+    rules: Rules
+    _analyzer: Analyzer
+    store: Store
+    metrics: Metrics
+    sender: Sender
+    outbox: Outbox
+    wake: threading.Event
+    clock: Clock
+    _reported: ReportedOnce
+    _started: int
+    _own_sender: bool
+    on_sources_changed: Callable[[ConfigChange], None] | None
+
+    def _default_sender(self, config: Config | None = None) -> Sender:
+        raise NotImplementedError
+
+    def reload(self, which: str) -> bool:
+        """Reload one file ("config" or "rules"); a bad file keeps the last good one and says why, once."""
+        path = self.paths.config if which == "config" else self.paths.rules
+        digest = content_hash(path)
+        try:
+            message = self._reload_config() if which == "config" else self._reload_rules()
+        except ConfigError as exc:
+            self.metrics.config_reloaded(False, self.clock.now())
+            record_state(self.store, which, path, False, str(exc), self.clock.now())
+            if not self._reported.first(path, digest, False):
+                log.debug("%s is still invalid (already reported)", path)
+                return False
+            name = os.path.basename(path)
+            log.error("%s reload failed (%s), keeping the last good config: %s", which, name, exc)
+            notify_plain(self.store, f"config-error:{name}:{digest}:{self._started}",
+                         f":warning: `{escape(name)}` reload failed; the daemon keeps running with the last good "
+                         f"config.\n```{escape(str(exc))[:2500]}```", self.rules.ops_targets)
+            self.wake.set()
+            return False
+        self.metrics.config_reloaded(True, self.clock.now())
+        record_state(self.store, which, path, True, message, self.clock.now())
+        if message and self._reported.first(path, digest, True):
+            notify_plain(self.store, f"config-restart:{os.path.basename(path)}:{digest}:{self._started}",
+                         f":information_source: {escape(message)}", self.rules.ops_targets)
+            self.wake.set()
+        return True
+
+    def reload_rules(self) -> bool:
+        return self.reload("rules")
+
+    def reload_config(self) -> bool:
+        return self.reload("config")
+
+    def _reload_rules(self) -> str | None:
+        rules = load_rules(self.paths.rules)
+        self.rules = rules
+        self._analyzer = Analyzer(self.config, Router(rules), self._analyzer.scorer, self._analyzer.matcher)
+        self.outbox.fallback = rules.default_targets
+        log.info("rules reloaded", extra={"routes": len(rules.routes), "owners": len(rules.owners)})
+        if rules.quiet_hours:
+            log.warning("quiet hours are on: %s", quiet_banner(rules, self.clock.now()))
+        return None
+
+    def _reload_config(self) -> str | None:
+        """Apply what can change live; return the "restart required" message for the rest (or None)."""
+        new = load_config(self.paths.config)
+        change = diff(self.config, new)
+        if not change.anything:
+            log.info("monitor.yaml reloaded: nothing changed")
+            return None
+        config = change.config
+        slack_changed = any(k.startswith("slack.") for k in change.live)
+        # a new token variable, URL or timeout: a new sender (a missing token fails the reload here)
+        sender = self._default_sender(config) if self._own_sender and slack_changed else None
+        self.config = config
+        self._analyzer = Analyzer(config, Router(self.rules))
+        if sender is not None:
+            self.sender = sender
+            self.outbox.sender = self.metrics.wrap_sender(sender)
+        self.outbox.interval = config.slack.per_channel_interval
+        self.outbox.stuck_after = config.slack.stuck_after
+        if self.on_sources_changed and (change.added or change.removed or change.changed):
+            self.on_sources_changed(change)
+        if change.live:
+            log.info("monitor.yaml reloaded", extra={"applied": change.live})
+        if change.restart:
+            message = f"monitor.yaml changed: restart required for {', '.join(change.restart)}"
+            log.warning("%s (the running daemon keeps the old values)", message)
+            return message + " (the running daemon keeps the old values until then)"
+        return None
+

@@ -106,7 +106,7 @@ def login_name() -> str:
         import pwd
         return pwd.getpwuid(os.getuid()).pw_name
     except (ImportError, KeyError, OSError):
-        return os.environ.get("LOGNAME") or f"uid{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+        return os.environ.get("LOGNAME") or "unknown"
 
 
 def _actor(args: argparse.Namespace) -> str:

@@ -311,7 +311,8 @@ def _judge(analyzer: Analyzer | None, m: Mention, max_age: float, now: float) ->
     first = analysis.verdicts[0].sentiment if analysis.verdicts else None
     out: dict[str, Any] = {"brands": [v.brand for v in analysis.verdicts],
                            "score": first.score if first else None, "negative": analysis.negative,
-                           "issue": getattr(m, "issue", None),
+                           # the issue type, where the analysis classifies one (optional: not every build does)
+                           "issue": getattr(analysis, "issue", None) or getattr(m, "issue", None),
                            "routes": sorted({h.route or "default" for v in analysis.verdicts for h in v.decision.hits})}
     why = None
     if m.published and now - m.published > max_age:

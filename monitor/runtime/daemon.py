@@ -86,8 +86,6 @@ class App(LiveReload):
         self.watcher = ReloadWatcher({"config": paths.config, "rules": paths.rules}, self.reload,
                                      now=self.clock.now)
         self._reported = ReportedOnce()
-        for which, path in (("config", paths.config), ("rules", paths.rules)):
-            record_state(self.store, which, path, True, None, self.clock.now())     # loaded whole at start
         self.on_sources_changed: Callable[[ConfigChange], None] | None = None   # the daemon's poll schedule
 
     def _default_sender(self, config: Config | None = None) -> Sender:
@@ -110,6 +108,12 @@ class App(LiveReload):
                               "alerts would reach nobody; set it, or choose `slack.mode: terminal` in "
                               f"{self.paths.config} to print alerts to the terminal")
         return SlackSender(token, slack.api_url, slack.timeout)
+
+    def mark_loaded(self) -> None:
+        """Both files loaded whole at start (called under the run lock: a second process refused by the lock
+        must not overwrite what the running one recorded)."""
+        for which, path in (("config", self.paths.config), ("rules", self.paths.rules)):
+            record_state(self.store, which, path, True, None, self.clock.now())
 
     @property
     def analyzer(self) -> Analyzer:
@@ -173,6 +177,7 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     The polls go through the daemon's own bounded, host-aware pool (`daemon.max_concurrent_polls` workers,
     `workers` overrides it), so 5,000 sources finish a round as fast as the per-host limits allow.
     """
+    app.mark_loaded()
     app.pipeline.process_pending()
     sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
     results = app.dispatcher(app.poll_source, max_concurrent=workers).run_round(sources)
@@ -342,6 +347,7 @@ class Daemon:
             self.app.wake.clear()
 
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        self.app.mark_loaded()
         self.app.pipeline.process_pending()
         self.schedule()
         self.app.metrics.serve(self.app.config.metrics)

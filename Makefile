@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run once test bench eval check clean browser
+.PHONY: run once demo test bench eval check clean browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mention-monitor needs Python 3.11+")'
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)  ## start the daemon with the shipped config (alerts print to the terminal without SLACK_BOT_TOKEN)
 	$(VENV)/bin/monitor run
+
+demo: $(STAMP)  ## a first look offline: a bundled sample feed on 127.0.0.1, alerts printed in this terminal
+	$(VENV)/bin/monitor demo
 
 once: $(STAMP)  ## one pass, as cron would run it
 	$(VENV)/bin/monitor run --once

@@ -66,8 +66,12 @@ def slack_env(monkeypatch: pytest.MonkeyPatch) -> str:
     return TOKEN
 
 
-def write_config(tmp_path: Path, *, sources: str, slack_url: str = "http://127.0.0.1:9/api/",
-                 rules: str = RULES, brands: str | None = None, extra: str = "") -> tuple[Path, Path]:
+NO_SLACK = "http://127.0.0.1:9/api/"
+
+
+def write_config(tmp_path: Path, *, sources: str, slack_url: str = NO_SLACK,
+                 rules: str = RULES, brands: str | None = None, extra: str = "",
+                 slack_mode: str | None = None) -> tuple[Path, Path]:
     """Write config/monitor.yaml and rules.yaml for a test; returns their paths."""
     brands = brands or """\
       acme:
@@ -77,7 +81,8 @@ def write_config(tmp_path: Path, *, sources: str, slack_url: str = "http://127.0
     cfg.write_text(
         "brands:\n" + textwrap.indent(textwrap.dedent(brands), "  ")
         + "sources:\n" + textwrap.indent(textwrap.dedent(sources), "  ")
-        + f"slack:\n  api_url: {slack_url}\n  per_channel_interval: 0.05\n"
+        + f"slack:\n  api_url: {slack_url}\n  per_channel_interval: 50ms\n"
+        + f"  mode: {slack_mode or ('terminal' if slack_url == NO_SLACK else 'bot')}\n"
         + f"storage:\n  path: {tmp_path / 'monitor.db'}\n"
         + "http:\n  allow_private: true\n" + textwrap.dedent(extra))
     rules_path = tmp_path / "rules.yaml"

@@ -121,3 +121,51 @@ def test_crontab_commands_run_as_cron_would(tmp_path, feed_server, fake_slack):
     log = (tmp_path / "log" / "monitor.log").read_text()
     assert '"message": "delivered"' in log and TOKEN not in log
     assert status.returncode == 0 and status.stdout == "", "healthy: cron has nothing to mail"
+
+
+def test_unit_does_not_restart_a_bad_config_and_validates_before_reload():
+    d = unit_directives()
+    assert d["RestartPreventExitStatus"] == ["2"], "exit 2 (bad config) is not retried 5 times"
+    reload = d["ExecReload"]
+    assert len(reload) == 2 and reload[1] == "/bin/kill -HUP $MAINPID"
+    check = build_parser().parse_args(shlex.split(reload[0])[1:])
+    start = build_parser().parse_args(shlex.split(d["ExecStart"][0].replace("%S", "/var/lib"))[1:])
+    assert check.command == "check" and (check.config, check.rules) == (start.config, start.rules)
+    assert d["SyslogLevelPrefix"] == ["yes"]
+
+
+def test_socket_bind_allows_the_slack_http_endpoint_and_metrics():
+    from monitor.config.settings import SlackConfig
+    allowed = set(unit_directives()["SocketBindAllow"])
+    port = SlackConfig().http_listen.rpartition(":")[2]
+    assert {f"tcp:{port}", "tcp:9464"} <= allowed
+
+
+def test_error_lines_carry_the_journald_priority_prefix(tmp_path, monkeypatch):
+    import logging
+    import os
+
+    from monitor.core import logs
+    path = tmp_path / "journal"
+    with open(path, "w") as stream:
+        st = os.fstat(stream.fileno())
+        monkeypatch.setenv("JOURNAL_STREAM", f"{st.st_dev}:{st.st_ino}")
+        logs.setup("INFO", "json", stream=stream)
+        logging.getLogger("monitor.x").error("boom")
+        logging.getLogger("monitor.x").warning("careful")
+        logging.getLogger("monitor.x").info("fine")
+    lines = path.read_text().splitlines()
+    assert [ln[:3] for ln in lines] == ["<3>", "<4>", "<6>"] and '"message": "boom"' in lines[0]
+    other = tmp_path / "plain"
+    with open(other, "w") as stream:                       # stderr redirected elsewhere: no prefix
+        logs.setup("INFO", "text", stream=stream)
+        logging.getLogger("monitor.x").error("boom")
+    assert not other.read_text().startswith("<")
+
+
+def test_crontab_names_mailto_directories_and_log_rotation():
+    text = CRONTAB.read_text()
+    assert re.search(r"^MAILTO=\S+", text, re.M)
+    assert "install -d -o mention-monitor" in text and "/var/log/mention-monitor" in text
+    rotate = (REPO / "deploy" / "logrotate.conf").read_text()
+    assert "/var/log/mention-monitor/monitor.log" in rotate and "copytruncate" in rotate

@@ -151,3 +151,25 @@ def test_preview_failures_are_one_line_exit_1(capsys, tmp_path, feed_server, mon
 def test_bad_targets_are_usage_errors(capsys, tmp_path, argv, needle):
     code, _, err = _preview(capsys, tmp_path, *argv)
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_preview_says_per_item_whether_it_would_alert_and_why_not(tmp_path, capsys, feed_server):
+    from tests.conftest import write_config
+    now = time.time()
+    feed_server.feeds["/judge.xml"] = Feed([
+        Item("a", "Acme support is terrible", "Acme customer service was rude and awful", published=now - 60),
+        Item("b", "I love my Acme blender", "Great product, wonderful", published=now - 60),
+        Item("c", "Terrible weather", "Awful rain today", published=now - 60),
+        Item("d", "Acme was awful", "Acme lost my order, terrible", published=now - 10 * 86400),
+    ])
+    cfg, rules = write_config(tmp_path, sources="[]\n")
+    code = main(["preview", "rss", feed_server.feed_url("/judge.xml"), "--config", str(cfg), "--rules", str(rules)])
+    out = capsys.readouterr().out
+    items = {i["external_id"]: i for i in (json.loads(ln) for ln in out.splitlines())}
+    assert code == 0
+    a, b, c, d = (items[k] for k in "abcd")
+    assert a["brands"] == ["acme"] and a["negative"] and a["would_alert"] and a["why_not"] is None
+    assert a["score"] < 0 and a["routes"] and "issue" in a
+    assert b["brands"] == ["acme"] and not b["would_alert"] and b["why_not"] == "not negative"
+    assert c["brands"] == [] and c["why_not"] == "no brand matched"
+    assert not d["would_alert"] and d["why_not"].startswith("too old: published 10d ago, max_age is 3d")

@@ -1,5 +1,6 @@
-"""Hot reload: SIGHUP and file changes swap rules; a broken file keeps the last good rules and is reported
-to the default owner; open alerts keep the policy they opened with."""
+"""Hot reload of both files: SIGHUP and (settled) file changes swap rules and apply monitor.yaml live where
+they can; what needs a restart is said; a broken file keeps the last good config and is reported once per
+content to the ops owner without a ping; open alerts keep the policy they opened with."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def test_broken_rules_on_sighup_keep_the_old_rules_and_are_reported(h):
         (notice,) = _notices(h)
         assert "#comms-alerts" == h.sender.roots()[0].channel
         assert 'unknown owner "suport-lead"' in notice and "rules.yaml:" in notice
+        assert "@here" not in notice and "<!here>" not in notice      # regression: config noise paged comms
         # the old rules keep running: a negative mention still reaches the default route's owner
         h.mention()
         h.advance(30)
@@ -63,14 +65,20 @@ def test_broken_rules_on_sighup_keep_the_old_rules_and_are_reported(h):
             signal.signal(s, handler)
 
 
+def _settle(h: Harness, daemon: Daemon) -> None:
+    daemon._tick_job()                 # sees the change...
+    h.clock.advance(2.5)
+    daemon._tick_job()                 # ...and acts once it has been stable for 2 s
+
+
 def test_file_change_reloads_from_the_tick(h):
     daemon = Daemon(h.app)
     _write(h.rules_path, spec_rules().replace("notify: comms-oncall\n  group_wait", "notify: support-lead\n  group_wait"))
-    daemon._tick_job()
+    _settle(h, daemon)
     assert h.app.rules.defaults.notify == "support-lead"
     assert h.app.outbox.fallback[0].owner == "support-lead"
     _write(h.rules_path, BROKEN)
-    daemon._tick_job()
+    _settle(h, daemon)
     daemon._tick_job()
     h.deliver()
     assert h.app.rules.defaults.notify == "support-lead"      # last good rules kept
@@ -85,7 +93,7 @@ def test_open_alerts_keep_their_policy_across_a_reload(h):
                                    "      notify: comms-oncall\n", "").replace("after: 2h", "after: 5m")
     assert changed != spec_rules()
     _write(h.rules_path, changed)
-    Daemon(h.app)._tick_job()
+    _settle(h, Daemon(h.app))
     assert len(h.app.rules.escalation_policies["standard"]) == 2
     h.advance(t0 + 29 * 60 - h.clock.now(), step=60)
     assert h.sender.roots("U0HEAD") == [] and h.sender.roots("#comms-alerts") == []
@@ -95,3 +103,108 @@ def test_open_alerts_keep_their_policy_across_a_reload(h):
     h.advance(30 + 5 * 60)
     new = h.alerts()[-1]
     assert new["level"] == 1 and len(h.sender.roots("U0HEAD")) == 1   # the new policy: head-of-comms at 5m
+
+
+def test_a_half_written_file_is_not_reported_debounce(h):
+    """Regression: the watcher reloaded on every save and a half-edited file paged the comms channel."""
+    daemon = Daemon(h.app)
+    _write(h.rules_path, spec_rules()[:200])          # the editor is still writing
+    daemon._tick_job()
+    h.clock.advance(1.0)
+    _write(h.rules_path, spec_rules()[:900])          # still writing, a second later
+    daemon._tick_job()
+    h.clock.advance(1.5)
+    daemon._tick_job()                                # changed 1.5 s ago: not settled yet
+    fixed = spec_rules().replace("after: 2h", "after: 3h")
+    _write(h.rules_path, fixed)                       # the final save
+    daemon._tick_job()
+    h.deliver()
+    assert _notices(h) == [] and h.app.store.one("SELECT COUNT(*) AS n FROM deliveries")["n"] == 0
+    h.clock.advance(2.5)
+    daemon._tick_job()
+    assert h.app.rules.escalation_policies["standard"][2].after == 3 * 3600
+
+
+def test_the_same_broken_content_is_reported_once_sighup_or_watcher(h):
+    """Regression: a SIGHUP on the same unchanged broken file sent the notice again."""
+    daemon = Daemon(h.app)
+    _write(h.rules_path, BROKEN)
+    _settle(h, daemon)
+    daemon.reload()                                   # SIGHUP, same bytes
+    daemon.reload()
+    h.deliver()
+    assert len(_notices(h)) == 1
+    assert h.app.metrics.registry.get_sample_value("monitor_config_last_reload_successful") == 0
+    _write(h.rules_path, BROKEN + "\n# another broken version\n")
+    _settle(h, daemon)
+    h.deliver()
+    assert len(_notices(h)) == 2                      # new content, new report
+    _write(h.rules_path, spec_rules())
+    _settle(h, daemon)
+    assert h.app.metrics.registry.get_sample_value("monitor_config_last_reload_successful") == 1
+    assert h.app.metrics.registry.get_sample_value(
+        "monitor_config_last_reload_success_timestamp_seconds") == pytest.approx(h.clock.now())
+
+
+def test_config_errors_go_to_the_ops_owner(h):
+    with_ops = spec_rules().replace("defaults:\n", "defaults:\n  ops: support-lead\n", 1)
+    _write(h.rules_path, with_ops)
+    daemon = Daemon(h.app)
+    _settle(h, daemon)
+    assert h.app.rules.defaults.ops == "support-lead"
+    _write(h.rules_path, with_ops.replace("notify: support-lead\n    - after: 30m", "notify: suport-lead\n    - after: 30m"))
+    _settle(h, daemon)
+    h.deliver()
+    (notice,) = [r for r in h.sender.roots() if "reload failed" in r.text]
+    assert notice.channel == h.app.rules.owners["support-lead"].slack.lstrip("@") != "#comms-alerts"
+
+
+def test_sighup_reloads_monitor_yaml_live_and_says_what_needs_a_restart(h):
+    """Regression: SIGHUP ignored config/monitor.yaml."""
+    daemon = Daemon(h.app)
+    cfg = h.cfg.read_text()
+    assert "widget" not in cfg
+    changed = (cfg.replace("brands:\n", "brands:\n  widget:\n    query: widgetco\n", 1)
+               .replace("sources:\n  []\n", "sources:\n  - {id: extra, kind: rss, url: 'http://127.0.0.1:9/x.xml'}\n")
+               .replace("sentiment:", "sentiment:") + "daemon:\n  max_concurrent_polls: 7\n")
+    assert "extra" in changed
+    _write(h.cfg, changed)
+    daemon.reload()
+    assert "widget" in h.app.config.brands and "widget" in h.app.analyzer.config.brands
+    assert [s.id for s in h.app.config.sources] == ["extra"] and "extra" in daemon.polls._entries
+    assert h.app.config.daemon.max_concurrent_polls == 64          # kept until a restart, and said so
+    h.deliver()
+    (note,) = [r.text for r in h.sender.roots() if "restart required" in r.text]
+    assert "monitor.yaml changed: restart required for daemon.max_concurrent_polls" in note
+    daemon.reload()                                                  # same content: said once
+    h.deliver()
+    assert len([r for r in h.sender.roots() if "restart required" in r.text]) == 1
+    # the source removed again, and a broken file keeps the last good config
+    _write(h.cfg, cfg + "daemon:\n  max_concurrent_polls: 7\n")
+    _settle(h, daemon)
+    assert h.app.config.sources == [] and "extra" not in daemon.polls._entries
+    _write(h.cfg, cfg.replace("brands:", "brandz:"))
+    _settle(h, daemon)
+    assert "acme" in h.app.config.brands
+    h.deliver()
+    assert any("monitor.yaml` reload failed" in r.text and 'unknown key "brandz"' in r.text for r in h.sender.roots())
+
+
+def test_status_says_the_daemon_runs_an_older_config_than_the_file(h):
+    from monitor.ops import health
+    daemon = Daemon(h.app)
+    assert health.config_problems(h.app.store) == []
+    _write(h.rules_path, BROKEN)
+    _settle(h, daemon)
+    (problem,) = health.config_problems(h.app.store)
+    assert problem.startswith("config: rules.yaml reload failed at ") and "running with the last good config" in problem
+    assert 'unknown owner "suport-lead"' in problem
+    rep = health.report(h.app.config, h.app.store, h.clock.now())
+    assert not rep["healthy"] and problem in rep["problems"]
+    _write(h.rules_path, spec_rules())
+    _settle(h, daemon)
+    assert health.config_problems(h.app.store) == []
+    _write(h.cfg, h.cfg.read_text() + "daemon:\n  max_concurrent_polls: 9\n")
+    _settle(h, daemon)
+    (note,) = health.config_problems(h.app.store)
+    assert "monitor.yaml changed: restart required for daemon.max_concurrent_polls" in note

@@ -56,7 +56,7 @@ def test_backoff_grows_with_jitter_then_alerts_once_and_on_recovery(app, feed_se
         base = 300 * 2 ** (failures - 1)
         assert 0.8 * base <= wait <= 1.2 * base, (failures, wait)
         waits.append(wait / base)
-        assert app.poll("feed").skipped == "backing off"       # not before its time
+        assert app.poll("feed").skipped.startswith("backing off until ")       # not before its time
         clock.advance(wait + 1)
     assert len(set(waits)) > 1                                 # jittered, not lockstep
     assert _row(app)["consecutive_failures"] == 5
@@ -76,7 +76,7 @@ def test_429_reschedules_at_the_reset_time(app, feed_server):
     app.poll("feed")
     assert _row(app)["next_run"] == pytest.approx(START + 900, abs=1)
     app.clock.advance(600)
-    assert app.poll("feed").skipped == "backing off"
+    assert app.poll("feed").skipped.startswith("backing off until ")
     feed_server.feeds["/f.xml"] = Feed([Item("a1", "Acme")])
     app.clock.advance(301)
     assert app.poll("feed").ok

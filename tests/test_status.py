@@ -35,7 +35,7 @@ SOURCES = """\
 
 @pytest.fixture
 def setup(tmp_path):
-    cfg, rules = write_config(tmp_path, sources=SOURCES)
+    cfg, rules = write_config(tmp_path, sources=SOURCES, slack_mode="bot")
     store = Store(tmp_path / "monitor.db")
     now = time.time()
     with store.tx() as db:
@@ -125,3 +125,25 @@ def test_status_never_creates_or_migrates_the_database(tmp_path, capsys):
     assert main(["status", "--config", str(cfg), "--rules", str(rules)]) == 1
     assert "start the daemon once to migrate" in capsys.readouterr().err
     assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == 1     # untouched
+
+
+def test_a_source_that_never_succeeded_is_failing_not_ok(setup, capsys):
+    """Regression: a source that never worked showed as "ok … last ok never"."""
+    cfg, _rules, store, now = setup
+    with store.tx() as db:
+        db.execute("UPDATE sources SET consecutive_failures = 2, last_error = 'DNS failure', last_error_at = ?"
+                   " WHERE id = 'refused'", (now - 30,))
+    main(["status", "--config", str(cfg)])
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if " refused " in ln)
+    assert "failing since its first poll (never succeeded)" in line and "last ok never" not in line
+    assert not line.startswith("ok")
+    failing = next(ln for ln in out.splitlines() if " failing " in ln)
+    assert "failing since" in failing
+
+
+def test_terminal_mode_is_unhealthy_alerts_reach_nobody(tmp_path, capsys):
+    cfg, rules = write_config(tmp_path, sources="[]\n", slack_mode="terminal")
+    Store(tmp_path / "monitor.db").close()
+    assert main(["status", "--config", str(cfg), "--rules", str(rules)]) == 1
+    assert "slack.mode is terminal: alerts are printed by the daemon and reach nobody" in capsys.readouterr().out

@@ -88,14 +88,13 @@ def test_webhook_faults(fresh_db, fake_slack):
     assert fresh_db.one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'")["n"] == 1
 
 
-def test_cli_run_once_in_webhook_mode(tmp_path, feed_server, fake_slack):
+def test_cli_run_once_in_webhook_mode(tmp_path, feed_server, fake_slack, monkeypatch):
     feed_server.feeds["/news.xml"] = Feed([NEGATIVE])
-    cfg, rules = write_config(tmp_path, slack_url=fake_slack.api_url, sources=f"""\
+    cfg, rules = write_config(tmp_path, slack_url=fake_slack.api_url, slack_mode="webhook", sources=f"""\
         - id: news
           kind: rss
           url: {feed_server.feed_url('/news.xml')}
     """)
-    cfg.write_text(cfg.read_text().replace("slack:\n", "slack:\n  mode: webhook\n"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env["SLACK_WEBHOOK_URL"] = fake_slack.webhook_url
     proc = subprocess.run([sys.executable, "-m", "monitor", "run", "--once", "--config", str(cfg), "--rules",
@@ -103,6 +102,7 @@ def test_cli_run_once_in_webhook_mode(tmp_path, feed_server, fake_slack):
     assert proc.returncode == 0, proc.stderr
     assert len(fake_slack.webhook_posts) == 1 and fake_slack.posts() == []
     assert "fakewebhooksecret" not in proc.stderr
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", fake_slack.webhook_url)
     app = App(Paths(str(cfg), str(rules)))
     try:
         assert run_once(app, delivery_budget_s=1)["sent"] == 0          # nothing twice

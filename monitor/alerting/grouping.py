@@ -10,6 +10,7 @@ changes are announced at most every `group_interval`; `repeat_after` re-announce
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -19,7 +20,7 @@ from rapidfuzz import fuzz, process
 
 from monitor.alerting import record
 from monitor.alerting.lifecycle import levels_of, record_event, reschedule
-from monitor.alerting.quiet import exempt, hold_until
+from monitor.alerting.quiet import exempt, hold_until, release_text
 from monitor.alerting.record import Alert
 from monitor.alerting.view import alert_row, mention_lines, payload_for, root_payload, rows
 from monitor.analyse.routing import RouteHit
@@ -27,6 +28,8 @@ from monitor.config.rules import Rules
 from monitor.core.model import Mention, Target
 from monitor.notify.queue import enqueue, queue_reply, queue_root_update
 from monitor.store.database import Store, dumps, loads
+
+log = logging.getLogger(__name__)
 
 MIN_TEXT_FOR_SIMILARITY = 30       # two short "acme sucks" posts are two people, not one story
 CANDIDATES = 200                   # unresolved alerts of a route and brand compared by text, newest first
@@ -185,7 +188,9 @@ def _flush(db: sqlite_utils.Database, now: float, alert_id: int, rules: Rules, w
     if held is not None:
         if a["flush_at"] < held:
             record.update(db, alert_id, flush_at=held)
-            record_event(db, alert_id, now, "held", None, "quiet hours")
+            record_event(db, alert_id, now, "held", None, f"quiet hours until {release_text(rules, held)}")
+            log.info("alert held by quiet hours", extra={"alert_id": alert_id, "until": release_text(rules, held),
+                                                         "route": a["route"]})
         return 0
     if a["notified_at"] is None:
         level0 = [Target(**t) for t in levels_of(a)[0]["targets"]]

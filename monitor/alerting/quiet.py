@@ -9,7 +9,9 @@ queue blocking an excepted (critical) alert behind it.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from monitor.config.rules import QuietHours, Rules
 
@@ -69,3 +71,39 @@ def hold_until(rules: Rules, route: str | None, policy: str | None, now: float) 
     if exempt(rules, route, policy):
         return None
     return quiet_until(rules.quiet_hours, now)
+
+
+def release_text(rules: Rules, until: float) -> str:
+    """"07:00 Europe/Paris": when held messages go out, in the window's own time zone (what ops wrote)."""
+    q = rules.quiet_hours
+    tz = zoneinfo.ZoneInfo(q.tz if q else "UTC")
+    return f"{datetime.fromtimestamp(until, tz):%H:%M} {q.tz if q else 'UTC'}"
+
+
+def quiet_banner(rules: Rules, now: float) -> str:
+    """One line said at start and on reload, so nobody wonders why only critical alerts arrive at night."""
+    q = rules.quiet_hours
+    if q is None:
+        return "off"
+    until = quiet_until(q, now)
+    excepted = f", except {', '.join(q.except_)}" if q.except_ else ", no exceptions"
+    state = f"quiet NOW: other alerts are held until {release_text(rules, until)}" if until else "not quiet now"
+    return f"{q.from_}-{q.to} {q.tz}{excepted}; {state}"
+
+
+def hold_note(rules: Rules, alert: Mapping[str, Any], now: float) -> str | None:
+    """"held by quiet hours until 07:00 Europe/Paris" for an alert whose next message waits for the window
+    to end (its first message, an update, an escalation or a snooze's end); None otherwise."""
+    if alert.get("state") == "resolved":
+        return None
+    pending = [t for t in (alert.get("flush_at"), alert.get("next_action_at")) if t]
+    if not pending:
+        return None
+    until = hold_until(rules, alert.get("route"), alert.get("policy"), now)
+    if until is None or min(pending) > until:
+        return None
+    return f"held by quiet hours until {release_text(rules, until)}"
+
+
+def count_held(rules: Rules, alerts: list[dict[str, Any]], now: float) -> int:
+    return sum(hold_note(rules, a, now) is not None for a in alerts)

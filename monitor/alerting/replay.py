@@ -45,18 +45,42 @@ class WouldBe:
                 "text": self.text[:200]}
 
 
-def replay(store: Store, analyzer: Analyzer, since: float) -> tuple[int, list[dict[str, Any]]]:
+@dataclass
+class ReplayResult:
+    mentions: int                      # published (else collected) since the cut-off
+    stale: int                         # of those, older than their source's max_age when collected: never alerted
+    would: list[dict[str, Any]]
+
+
+def is_stale(row: dict[str, Any], max_age: float | None) -> bool:
+    """What the pipeline decided at collection time: published more than `max_age` before it was collected."""
+    if row.get("status") == "stale":
+        return True
+    published, collected = row.get("published"), row.get("collected_at")
+    return bool(max_age and published and collected and collected - published > max_age)
+
+
+def replay(store: Store, analyzer: Analyzer, since: float) -> ReplayResult:
+    """Mentions by publication time (collection time when a source gives none), each through today's rules
+    with its source's own brands; those the daemon never alerted on because they were too old are skipped."""
     rules = analyzer.router.rules
     similarity = rules.defaults.group_similarity * 100
-    rows = store.query("SELECT * FROM mentions WHERE collected_at >= ? ORDER BY collected_at, id", (since,))
+    rows = store.query("SELECT * FROM mentions WHERE COALESCE(published, collected_at) >= ?"
+                       " ORDER BY COALESCE(published, collected_at), id", (since,))
+    sources = {s.id: s for s in analyzer.config.sources}
     alerts: list[WouldBe] = []
     open_by_group: dict[str, list[WouldBe]] = {}
     spikes: dict[tuple[str, str | None], WouldBe] = {}
     negatives: dict[str, list[float]] = {}
+    stale = 0
     for row in rows:
         m = mention_from_row(row)
-        at = float(row["collected_at"])
-        for v in analyzer.analyze(m).verdicts:
+        source = sources.get(m.source_id)
+        if is_stale(row, source.max_age if source else None):
+            stale += 1
+            continue
+        at = float(row["published"] or row["collected_at"])
+        for v in analyzer.analyze(m, source.brands if source else None).verdicts:
             if v.sentiment.negative:
                 negatives.setdefault(v.brand, []).append(at)
                 folded = _spike(analyzer, spikes, alerts, negatives[v.brand], v.brand, at, since)
@@ -74,7 +98,7 @@ def replay(store: Store, analyzer: Analyzer, since: float) -> tuple[int, list[di
                     alerts.append(same)
                 same.keys |= keys
                 same.mention_ids.append(int(row["id"]))
-    return len(rows), [a.record(analyzer) for a in alerts]
+    return ReplayResult(len(rows), stale, [a.record(analyzer) for a in alerts])
 
 
 def _spike(analyzer: Analyzer, spikes: dict[tuple[str, str | None], WouldBe], alerts: list[WouldBe],

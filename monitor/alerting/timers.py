@@ -21,7 +21,7 @@ import sqlite_utils
 
 from monitor.alerting import record
 from monitor.alerting.lifecycle import announce, levels_of, record_event, reopen, reschedule
-from monitor.alerting.quiet import hold_until
+from monitor.alerting.quiet import hold_until, release_text
 from monitor.alerting.view import alert_row, pings, root_payload, targets_of
 from monitor.config.rules import Rules
 from monitor.core.durations import format_duration
@@ -50,7 +50,10 @@ def _fire(db: sqlite_utils.Database, now: float, alert_id: int, rules: Rules) ->
     held = hold_until(rules, a["route"], a["policy"], now)      # the current quiet hours, reloaded or not
     if held is not None:
         record.update(db, alert_id, next_action_at=held)
-        record_event(db, alert_id, now, "held", None, f"{a['next_action']}: quiet hours")
+        record_event(db, alert_id, now, "held", None, f"{a['next_action']}: quiet hours until "
+                                                      f"{release_text(rules, held)}")
+        log.info("alert timer held by quiet hours", extra={"alert_id": alert_id, "action": a["next_action"],
+                                                           "until": release_text(rules, held)})
         return 0
     action = a["next_action"]
     handler = _ACTIONS.get(action or "")

@@ -13,17 +13,30 @@ from typing import Any
 import yaml
 
 from monitor.alerting.grouping import snapshot
-from monitor.alerting.lifecycle import alert_events, get_alert, list_alerts, list_feedback, transition
-from monitor.alerting.quiet import exempt, hold_until
+from monitor.alerting.lifecycle import list_alerts
+from monitor.alerting.quiet import count_held, exempt, hold_until, quiet_banner
 from monitor.analyse.analyzer import Analyzer
 from monitor.analyse.language import detect_language
 from monitor.analyse.routing import Decision, Router
 from monitor.analyse.sentiment import Scorer
+from monitor.cli.alerts import (  # noqa: F401 - the parser finds every cmd_* here
+    _actor,
+    _rules_if_any,
+    _store,
+    cmd_ack,
+    cmd_alerts,
+    cmd_feedback,
+    cmd_not_negative,
+    cmd_reopen,
+    cmd_resolve,
+    cmd_snooze,
+    owner_names,
+)
 from monitor.cli.output import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, print_json
 from monitor.config.rules import Rules, load_rules
 from monitor.config.settings import load_config
 from monitor.core.clock import SystemClock, iso
-from monitor.core.durations import format_duration, parse_duration
+from monitor.core.durations import format_duration
 from monitor.core.errors import ConfigError, ConfigIssue, ConfigValidationError, MonitorError, StorageError
 from monitor.core.model import Mention
 from monitor.runtime.daemon import App, Paths, run_daemon, run_once
@@ -49,7 +62,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             app.close()
     print(f"polled {summary['polled']} source(s) ({summary.get('streams', 0)} stream(s) caught up), "
           f"{summary['failed']} failed, "
-          f"{summary['new_mentions']} new mention(s), {summary['sent']} message(s) sent", file=sys.stderr)
+          f"{summary['new_mentions']} new mention(s), {summary['sent']} message(s) sent"
+          + (f", {summary['held']} alert(s) held by quiet hours ({quiet_banner(app.rules, time.time())})"
+             if summary.get("held") else ""), file=sys.stderr)
+    for source_id, why in (summary.get("skipped") or {}).items():      # never silently: back-off, disabled
+        print(f"  not polled: {source_id}: {why}", file=sys.stderr)
     return EXIT_FAIL if summary["failed"] and not summary["polled"] else EXIT_OK
 
 
@@ -72,14 +89,19 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"({', '.join(kinds) or 'none'})")
     print(f"{args.rules}: OK — {len(rules.owners)} owner(s), {len(rules.routes)} route(s), "
           f"{len(rules.escalation_policies)} escalation polic(ies)")
-    token = config.slack.token_env
     sl = config.slack
-    if sl.mode == "webhook":
+    missing = None
+    if sl.mode == "terminal":
+        print("slack: terminal mode (chosen in the config): alerts are printed by `monitor run`, sent to nobody")
+    elif sl.mode == "webhook":
         hook = sl.webhook_url_env
         print(f"slack: webhook mode (one channel, no buttons): "
-              f"{'$' + hook + ' found' if os.environ.get(hook) else 'no $' + hook + ': alerts print to the terminal'}")
+              f"{'$' + hook + ' found' if os.environ.get(hook) else 'no $' + hook}")
+        missing = None if os.environ.get(hook) else hook
     else:
-        print(f"slack: {'token found in $' + token if os.environ.get(token) else 'no $' + token + ': alerts print to the terminal'}")
+        token = sl.token_env
+        print(f"slack: {'token found in $' + token if os.environ.get(token) else 'no token in $' + token}")
+        missing = None if os.environ.get(token) else token
         need = {"socket": sl.app_token_env, "http": sl.signing_secret_env}.get(sl.interactive)
         print(f"slack buttons: {sl.interactive}" + (f" ({'$' + need + ' found' if os.environ.get(need) else 'no $' + need + ': buttons will not work'})" if need else ""))
     for s in config.sources:
@@ -88,6 +110,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             print(f"  source {s.id:<20} {s.kind:<11} every {format_duration(s.every):<6} {REGISTRY[s.kind].summary()}")
         _check_credentials(s)
+    if rules.quiet_hours:
+        print(f"quiet hours: {quiet_banner(rules, time.time())}")
+    if missing:
+        # the files are valid (check often runs where the secrets are not: CI, a shell without the credential
+        # directory), but say plainly what `run` will do here
+        print(f"warning: slack.mode is {sl.mode} but ${missing} is not set here (nor a readable credential file "
+              "of that name): `monitor run` in this environment would refuse to start (exit 2); set it, or choose "
+              "`slack.mode: terminal` to print alerts to the terminal", file=sys.stderr)
     return EXIT_OK
 
 
@@ -262,13 +292,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
     analyzer = _analyzer(args)
     store = Store(analyzer.config.db_path(args.db))
     try:
-        n, would = replay(store, analyzer, time.time() - parse_duration(args.since))
+        result = replay(store, analyzer, time.time() - args.since)
     finally:
         store.close()
+    would = result.would
     for record in would:
         print_json(record)
     mentions = sum(r["mentions"] for r in would)
-    print(f"{n} mention(s) since {args.since}; {len(would)} alert(s) covering {mentions} mention(s) would have "
+    stale = (f" ({result.stale} skipped: older than their source's max_age when collected, never alerted)"
+             if result.stale else "")
+    print(f"{result.mentions} mention(s) published in the last {format_duration(args.since)}{stale}; {len(would)} alert(s) covering {mentions} mention(s) would have "
           "been sent; nothing was sent", file=sys.stderr)
     return EXIT_OK
 
@@ -282,10 +315,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
     cls = REGISTRY[args.kind]
     from monitor.sources import SourceState
     from monitor.sources.fetch import HttpConfig
+    analyzer: Analyzer | None = None
+    http = HttpConfig()
     try:
-        http = load_config(args.config).http
+        config = load_config(args.config)
+        http = config.http
+        analyzer = Analyzer(config, Router(load_rules(args.rules)))
     except (ConfigError, OSError):
-        http = HttpConfig()            # preview works without (or with a broken) config file
+        pass                # preview works without (or with a broken) config: items are listed, not judged
     extra: dict[str, Any] = {}
     for item in getattr(args, "set", None) or []:
         key, sep, value = item.partition("=")
@@ -311,100 +348,38 @@ def cmd_preview(args: argparse.Namespace) -> int:
             print(f"monitor: preview failed: unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]}",
                   file=sys.stderr)
             return EXIT_FAIL
+    now = time.time()
     for m in result.mentions:
         print_json({"external_id": m.external_id, "published": iso(m.published), "author": m.author,
                     "url": m.url, "title": m.title, "text": m.text, "reach": m.reach, "rating": m.rating,
-                    "language": m.language})
+                    "language": m.language, **_judge(analyzer, m, opts.max_age, now)})
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print(f"{len(result.mentions)} item(s)", file=sys.stderr)
     return EXIT_OK
 
 
-def _store(args: argparse.Namespace) -> Store:
-    return Store(load_config(args.config).db_path(args.db))
-
-
-def cmd_alerts(args: argparse.Namespace) -> int:
-    store = _store(args)
-    if args.id is not None:
-        row = get_alert(store, args.id)
-        events = alert_events(store, args.id)
-        if args.json:
-            print_json({**list_alerts_one(store, args.id), "events": events})
-            return EXIT_OK
-        print(f"alert #{row['id']} ({row['kind']}) {row['state']}"
-              + (f" ({row['resolution']})" if row["resolution"] else "")
-              + f" · route {row['route'] or 'default'} · policy {row['policy'] or '-'} · level {row['level'] + 1}"
-              + f" · {row['mention_count']} mention(s)")
-        print(f"  {row['title'] or ''}")
-        for e in events:
-            print(f"  {iso(e['at'])}  {e['kind']:<13} {e['actor'] or '':<16} {e['detail'] or ''}")
-        if row["next_action_at"] and row["state"] != "resolved":
-            print(f"  next: {row['next_action']} at {iso(row['next_action_at'])}")
-        return EXIT_OK
-    rows = list_alerts(store, only_open=args.open, limit=args.limit)
-    if args.json:
-        for r in rows:
-            print_json(r)
-        return EXIT_OK
-    if not rows:
-        print("no alerts" if not args.open else "no open alerts")
-    for r in rows:
-        owners = ",".join(r["owners"])
-        tta = f" ack {format_duration(r['time_to_ack'])}" if r["time_to_ack"] is not None else ""
-        ttr = f" resolve {format_duration(r['time_to_resolve'])}" if r["time_to_resolve"] is not None else ""
-        print(f"#{r['id']:<5} {r['state']:<12} {iso(r['created_at'])}  {r['brand'] or '-':<12} "
-              f"route={r['route'] or 'default'} owners={owners} mentions={r['mention_count']}{tta}{ttr}  "
-              f"{(r['title'] or '')[:60]}")
-    return EXIT_OK
-
-
-def list_alerts_one(store: Store, alert_id: int) -> dict[str, Any]:
-    return next(r for r in list_alerts(store, limit=1_000_000) if r["id"] == alert_id)
-
-
-def _actor(args: argparse.Namespace) -> str:
-    return args.by or f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
-
-
-def _transition(args: argparse.Namespace, action: str, until: float | None = None) -> int:
-    row = transition(_store(args), args.id, action, _actor(args), until=until)
-    extra = f" until {iso(row['snoozed_until'])}" if row.get("snoozed_until") else ""
-    extra += f" ({row['resolution']})" if row.get("resolution") else ""
-    print(f"alert #{row['id']} is {row['state']}{extra}")
-    return EXIT_OK
-
-
-def cmd_ack(args: argparse.Namespace) -> int:
-    return _transition(args, "ack")
-
-
-def cmd_resolve(args: argparse.Namespace) -> int:
-    return _transition(args, "resolve")
-
-
-def cmd_reopen(args: argparse.Namespace) -> int:
-    return _transition(args, "reopen")
-
-
-def cmd_snooze(args: argparse.Namespace) -> int:
-    return _transition(args, "snooze", time.time() + parse_duration(args.for_))
-
-
-def cmd_feedback(args: argparse.Namespace) -> int:
-    rows = list_feedback(_store(args), limit=args.limit)
-    if args.json:
-        for r in rows:
-            print_json({**r, "at": iso(r["at"])})
-        return EXIT_OK
-    if not rows:
-        print("no feedback yet")
-    for r in rows:
-        text = " ".join((r["text"] or "").split())[:80]
-        print(f"{iso(r['at'])}  {r['verdict']:<13} {r['brand'] or '-':<12} by {r['actor'] or '?':<16} "
-              f"alert #{r['alert_id']}  {text}")
-    return EXIT_OK
+def _judge(analyzer: Analyzer | None, m: Mention, max_age: float, now: float) -> dict[str, Any]:
+    """What the daemon would do with this item: brands, score, issue type, and whether it would alert (and
+    if not, why: too old, no brand, not negative, no route)."""
+    if analyzer is None:
+        return {"would_alert": None, "why_not": "no valid config/rules to judge by (pass --config/--rules)"}
+    analysis = analyzer.analyze(m)
+    first = analysis.verdicts[0].sentiment if analysis.verdicts else None
+    out: dict[str, Any] = {"brands": [v.brand for v in analysis.verdicts],
+                           "score": first.score if first else None, "negative": analysis.negative,
+                           "issue": next((v.sentiment.issue for v in analysis.verdicts if v.sentiment.issue), None),
+                           "routes": sorted({h.route or "default" for v in analysis.verdicts for h in v.decision.hits})}
+    why = None
+    if m.published and now - m.published > max_age:
+        ago = format_duration(max(60, round((now - m.published) / 60) * 60))      # to the minute
+        why = f"too old: published {ago} ago, max_age is {format_duration(max_age)}"
+    elif not analysis.verdicts:
+        why = "no brand matched" + (f" ({'; '.join(f'{b}: {r}' for b, r in analysis.skipped.items())})"
+                                    if analysis.skipped else "")
+    elif not out["routes"]:
+        why = "not negative" if not analysis.negative else "no route matched"
+    return {**out, "would_alert": why is None, "why_not": why}
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -412,9 +387,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     store = Store(config.db_path(args.db), readonly=True)      # looking changes nothing, whoever looks
+    rules = _rules_if_any(args)
     try:
         damage = store.quick_check()          # a corrupted database is one line here, never a traceback
-        report = health.report(config, store, time.time())
+        now = time.time()
+        report = health.report(config, store, now)
+        if rules is not None and rules.quiet_hours:     # held alerts are not a problem, but never a surprise
+            report["quiet_hours"] = {"window": quiet_banner(rules, now), "held": count_held(
+                rules, list_alerts(store, only_open=True, limit=100_000), now)}
     except sqlite3.DatabaseError as exc:
         raise StorageError(store.quick_check() or corrupted(store.path, str(exc))) from None
     finally:
@@ -425,7 +405,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
     else:
-        print("\n".join(health.render(report)))
+        lines = health.render(report)
+        if report.get("quiet_hours"):
+            q = report["quiet_hours"]
+            lines.insert(-1, f"quiet hours: {q['window']}" + (f"; {q['held']} alert(s) held" if q["held"] else ""))
+        print("\n".join(lines))
     return EXIT_OK if report["healthy"] else EXIT_FAIL
 
 
@@ -482,3 +466,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             fh.write(text)
     print(f"report written to {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from monitor.cli.demo import run_demo
+    return run_demo(args.for_, args.dir)

@@ -18,7 +18,7 @@ from monitor.core.durations import Duration
 from monitor.core.errors import ConfigIssue, ConfigValidationError, QueryError
 from monitor.core.model import Target
 from monitor.core.query import Term, parse_keyword
-from monitor.core.validation import Strict, TimeOfDay, TimeZone, did_you_mean, validate
+from monitor.core.validation import Strict, TimeOfDay, TimeZone, did_you_mean, empty_hint, validate
 from monitor.core.yamlfile import Loc, LocatedYaml, load_yaml
 
 DEFAULT_RULES = "rules.yaml"
@@ -42,6 +42,7 @@ OwnerRef = str | list[str] | Owner     # an owner name, several, or an inline {s
 
 class Defaults(Strict):
     notify: str
+    ops: str | None = None                # who hears about config errors (else `notify`), never with a ping
     escalation: str | None = None
     group_wait: Duration = 30.0           # batch a new group's mentions this long before the first message
     group_interval: Duration = 300.0      # then at most one update per group this often
@@ -159,6 +160,12 @@ class Rules:
     def default_targets(self) -> list[Target]:
         return self.targets(self.defaults.notify)
 
+    @property
+    def ops_targets(self) -> list[Target]:
+        """Where config errors go: `defaults.ops`, else the default owner; without its @here/@channel ping
+        (a broken file is for whoever maintains it, not a reason to wake the comms team)."""
+        return [Target(t.owner, t.slack, None) for t in self.targets(self.defaults.ops or self.defaults.notify)]
+
     def route(self, name: str | None) -> Route | None:
         return next((r for r in self.routes if r.name == name), None) if name else None
 
@@ -214,6 +221,7 @@ def _semantic(doc: LocatedYaml, r: _RulesFile) -> list[ConfigIssue]:
             issues.append(doc.issue(loc, f'unknown escalation policy "{name}"', did_you_mean(name, policies)))
 
     check_owner(r.defaults.notify, ("defaults", "notify"))
+    check_owner(r.defaults.ops, ("defaults", "ops"))
     check_policy(r.defaults.escalation, ("defaults", "escalation"))
     for pname, levels in r.escalation_policies.items():
         if not levels:
@@ -238,6 +246,10 @@ def _semantic(doc: LocatedYaml, r: _RulesFile) -> list[ConfigIssue]:
             if name not in known:
                 issues.append(doc.issue(("quiet_hours", "except", i), f'unknown policy or route "{name}"',
                                         did_you_mean(name, known)))
+    raw_routes = doc.data.get("routes") if isinstance(doc.data, dict) else None
+    for i, raw in enumerate(raw_routes if isinstance(raw_routes, list) else []):
+        if isinstance(raw, dict) and "notify" in raw and raw["notify"] is None:
+            issues.append(doc.issue(("routes", i, "notify"), '"notify" is empty', empty_hint("notify")))
     seen: dict[str, int] = {}
     catch_all: int | None = None      # a catch-all mention route shadows later mention routes, not spike routes
     for i, route in enumerate(r.routes):
@@ -262,7 +274,53 @@ def _semantic(doc: LocatedYaml, r: _RulesFile) -> list[ConfigIssue]:
                                     f'routes[{catch_all}] matches every mention and has no `continue: true`'))
         elif _is_catch_all(route.match) and not route.continue_:
             catch_all = i
+        elif not spike:
+            for j, earlier in enumerate(r.routes[:i]):
+                if not earlier.continue_ and earlier.match.spike is None and _covers(earlier.match, route.match):
+                    issues.append(doc.issue(loc, f'route "{route.name}" can never match',
+                                            f'routes[{j}] "{earlier.name}" takes every mention it would match '
+                                            "(first match wins): move it above, or add `continue: true` there"))
+                    break
     return issues
+
+
+NEGATIVE_DEFAULT = -0.05     # `sentiment: negative` is `below` the configured threshold, -0.05 unless changed
+
+
+def _covers(a: Match, b: Match) -> bool:
+    """Every mention matching `b` also matches `a`: a route with `a` placed before `b` shadows it.
+
+    Conservative: only says yes when each key `a` sets is set in `b` at least as narrowly (same or smaller
+    set of brands, sources, languages; a sentiment bound at least as strict); anything unsure is no."""
+    keys = [k for k in Match.model_fields if getattr(a, k) is not None]
+    if not keys:
+        return False                     # a catch-all is reported on its own
+    for k in keys:
+        va, vb = getattr(a, k), getattr(b, k)
+        if vb is None:
+            return False
+        if k in ("brand", "source", "language"):
+            sa = {va} if isinstance(va, str) else set(va)
+            sb = {vb} if isinstance(vb, str) else set(vb)
+            if not sb <= sa:
+                return False
+        elif k == "sentiment":
+            if not _sentiment_covers(va, vb):
+                return False
+        elif va != vb:
+            return False
+    return True
+
+
+def _sentiment_covers(a: Threshold | str, b: Threshold | str) -> bool:
+    if a == b:
+        return True
+    below_a = NEGATIVE_DEFAULT if a == "negative" else a.below if isinstance(a, Threshold) and a.above is None \
+        else None
+    below_b = NEGATIVE_DEFAULT if b == "negative" else b.below if isinstance(b, Threshold) else None
+    if isinstance(b, Threshold) and b.below is None:
+        return False
+    return below_a is not None and below_b is not None and below_b <= below_a
 
 
 def _is_catch_all(m: Match) -> bool:

@@ -49,7 +49,9 @@ class DigestConfig(Strict):
 
 
 class SlackConfig(Strict):
-    mode: Literal["bot", "webhook"] = "bot"   # webhook: one channel, no buttons, no threads, no edits
+    # bot: Web API with a token; webhook: one channel, no buttons, no threads, no edits; terminal: print alerts
+    # here and send nothing (a first look; must be chosen, a missing token is an error, never a fallback)
+    mode: Literal["bot", "webhook", "terminal"] = "bot"
     api_url: str = "https://slack.com/api/"
     token_env: str = "SLACK_BOT_TOKEN"
     app_token_env: str = "SLACK_APP_TOKEN"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
@@ -47,6 +47,18 @@ def format_duration(seconds: float) -> str:
 
 # In JSON Schema (editors), a duration is what ops write: "30s", "5m", "1h30m", "7d", or seconds.
 DURATION_SCHEMA = {"anyOf": [{"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(ms|s|m|h|d|w)\s*)+$"},
-                             {"type": "number", "minimum": 0}],
-                   "description": "a duration: 30s, 5m, 2h, 1h30m, 7d (or seconds)"}
-Duration = Annotated[float, BeforeValidator(parse_duration), WithJsonSchema(DURATION_SCHEMA)]
+                             {"const": 0}],
+                   "description": "a duration with its unit: 30s, 5m, 2h, 1h30m, 7d (only 0 needs none)"}
+FROM_FILE = "from_file"      # validation context key: the value was written by a person in a YAML file
+
+
+def _duration_field(value: Any, info: ValidationInfo) -> float:
+    """In a config file a duration needs its unit, as in Alertmanager: `group_wait: 30` is 30 what?
+    (Only 0 is the same in every unit.) Code building models directly may still pass seconds."""
+    if (isinstance(value, int | float) and not isinstance(value, bool) and value != 0
+            and isinstance(info.context, dict) and info.context.get(FROM_FILE)):
+        raise ValueError(f"duration {value!r} has no unit (write e.g. {value:g}s, or 30s, 5m, 2h, 7d)")
+    return parse_duration(value)
+
+
+Duration = Annotated[float, BeforeValidator(_duration_field), WithJsonSchema(DURATION_SCHEMA)]

@@ -9,6 +9,7 @@ leak a credential into a log nor clear the screen or forge a log line.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -129,6 +130,34 @@ def _fmt(v: Any) -> str:
     return f'"{s}"' if " " in s else s
 
 
+_SYSLOG_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
+
+
+class JournalPrefix(logging.Formatter):
+    """`<3>` before an error line: journald reads it as the priority (SyslogLevelPrefix=, on by default), so
+    `journalctl -p err -u mention-monitor` shows errors, and strips it from the stored message."""
+
+    def __init__(self, inner: logging.Formatter):
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        prio = _SYSLOG_PRIORITY.get(record.levelno, 3 if record.levelno > logging.WARNING else 6)
+        return "\n".join(f"<{prio}>{line}" for line in self.inner.format(record).splitlines() or [""])
+
+
+def to_journal(stream: Any, environ: Any = None) -> bool:
+    """True when `stream` is the journal: systemd sets $JOURNAL_STREAM to its device:inode (sd_journal_stream_fd
+    docs say to compare both, since a child may have redirected stderr elsewhere)."""
+    value = (os.environ if environ is None else environ).get("JOURNAL_STREAM", "")
+    try:
+        dev, ino = (int(x) for x in value.split(":"))
+        st = os.fstat(stream.fileno())
+    except (ValueError, OSError, AttributeError, io.UnsupportedOperation):
+        return False
+    return (st.st_dev, st.st_ino) == (dev, ino)
+
+
 def setup(level: str = "INFO", fmt: str = "text", stream: Any = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RedactingFilter())
@@ -142,6 +171,8 @@ def setup(level: str = "INFO", fmt: str = "text", stream: Any = None) -> None:
         formatter = TextFormatter()
         formatter.converter = __import__("time").gmtime
         handler.setFormatter(formatter)
+    if to_journal(handler.stream):
+        handler.setFormatter(JournalPrefix(handler.formatter or logging.Formatter()))
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
+from monitor.core.durations import FROM_FILE
 from monitor.core.errors import ConfigIssue
 from monitor.core.yamlfile import Loc, LocatedYaml
 
@@ -61,9 +62,35 @@ def validate(doc: LocatedYaml, model: type[M], data: Any = None, prefix: Loc = (
     """Validate `data` (default: the whole document) against `model`; never raises for bad input."""
     data = doc.data if data is None else data
     try:
-        return model.model_validate(data), []
+        return model.model_validate(data, context={FROM_FILE: True}), []
     except ValidationError as exc:
-        return None, [_issue(doc, model, data, prefix, err) for err in exc.errors()]
+        return None, [_issue(doc, model, data, prefix, err) for err in _one_per_union(data, exc.errors())]
+
+
+def empty_hint(key: str) -> str:
+    if key in ("slack", "notify", "mention"):
+        return f'an unquoted value starting with # is a YAML comment: write {key}: "#channel-name"'
+    return "give it a value, or remove the key"
+
+
+def _one_per_union(data: Any, errors: list[Any]) -> list[Any]:
+    """A value that fits none of a union's shapes (`notify:` an owner, a list, or {slack: …}) makes pydantic
+    report every branch ("should be a valid string", "… a valid list", then the real problem inside the
+    mapping). Keep the deepest error under each key: the one about what was actually written."""
+    paths = [_data_path(data, tuple(e["loc"]), e["type"] in ("missing", "extra_forbidden")) for e in errors]
+    out = []
+    for i, (err, path) in enumerate(zip(errors, paths, strict=True)):
+        from_union = len(path) < len(err["loc"]) and err["type"] not in ("missing", "extra_forbidden")
+        deeper = any(len(other) > len(path) and other[:len(path)] == path for j, other in enumerate(paths) if j != i)
+        same = [e for j, e in enumerate(errors) if paths[j] == path and j < i]
+        if from_union and (deeper or same):
+            continue
+        if from_union and not deeper:
+            alts = [e["msg"] for j, e in enumerate(errors) if paths[j] == path and j > i]
+            if alts:
+                err = {**err, "msg": "; or ".join([err["msg"], *alts])}
+        out.append(err)
+    return out
 
 
 def _issue(doc: LocatedYaml, model: type[BaseModel], data: Any, prefix: Loc, err: Any) -> ConfigIssue:
@@ -79,6 +106,9 @@ def _issue(doc: LocatedYaml, model: type[BaseModel], data: Any, prefix: Loc, err
     for prefix_text in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix_text):
             msg = msg[len(prefix_text):]
+    if "input" in err and err["input"] is None and err.get("type") != "value_error":
+        key = str(loc[-1]) if loc else "value"
+        return doc.issue(full, f'"{key}" is empty', empty_hint(key))
     if err.get("type") != "value_error" and "input" in err and not isinstance(err["input"], dict | list):
         msg = f"{msg[0].lower()}{msg[1:]} (got {err['input']!r})"
     return doc.issue(full, msg)

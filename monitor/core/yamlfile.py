@@ -13,6 +13,7 @@ the bomb as soon as the expansion passes MAX_NODES or MAX_ALIAS_FACTOR times the
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from monitor.core.errors import ConfigIssue, ConfigValidationError
 Loc = tuple[str | int, ...]
 MAX_NODES = 200_000           # values built from one file, aliases expanded (a big rules file has ~20,000)
 MAX_ALIAS_FACTOR = 10         # ...and aliases may not expand the document past 10x its written size
+_COMMENTED_VALUE = re.compile(r"[:\[{,]\s+#|[\[{,]#")    # `slack: #comms`, `[#a]`: YAML reads a comment
+MAX_FILE_BYTES = 8 * 2**20          # a config or rules file is kilobytes; anything this big is a mistake
 
 try:  # the C loader is much faster on large rules files; fall back when libyaml is missing
     _Loader: type = yaml.CSafeLoader
@@ -66,12 +69,24 @@ def load_yaml(path: str | Path, display_name: str | None = None) -> LocatedYaml:
     """Parse one YAML file; every problem becomes a ConfigValidationError naming the file and line."""
     name = display_name or str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)          # never a 200 MB file read whole by mistake
     except FileNotFoundError:
         raise ConfigValidationError([ConfigIssue(name, None, "", "file not found",
                                                  "pass --config/--rules, or copy the shipped example")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigValidationError([ConfigIssue(name, None, "", f"cannot read file: {exc}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigValidationError([ConfigIssue(name, None, "", f"file is larger than {MAX_FILE_BYTES // 2**20} MiB",
+                                                 "is this the right file? config files are a few kB")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigValidationError([ConfigIssue(name, line, "", f"not UTF-8: byte 0x{raw[exc.start]:02x} at line "
+                                                 f"{line}, column {column}",
+                                                 "save the file as UTF-8")]) from None
     return parse_yaml(text, name)
 
 
@@ -79,10 +94,7 @@ def parse_yaml(text: str, name: str) -> LocatedYaml:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigValidationError([ConfigIssue(name, line, "", f"YAML syntax error: {exc.problem}",
-                                                 "check indentation and quoting on this line")]) from None
+        raise ConfigValidationError([_syntax_issue(exc, text, name)]) from None
     except yaml.YAMLError as exc:
         raise ConfigValidationError([ConfigIssue(name, None, "", f"YAML error: {exc}")]) from None
     lines: dict[Loc, int] = {}
@@ -128,6 +140,25 @@ class _Budget:
             raise ConfigValidationError([ConfigIssue(
                 self.name, node.start_mark.line + 1, "", f"aliases expand this file past {self.limit:,} values "
                 "(an alias bomb?)", "write the values out, or use fewer nested aliases")])
+def _syntax_issue(exc: yaml.MarkedYAMLError, text: str, name: str) -> ConfigIssue:
+    """Where the problem started, not where the parser gave up: an unclosed quote is reported where it
+    opened (PyYAML's problem mark is then the end of the file)."""
+    opened = exc.context_mark if exc.context and "quoted scalar" in exc.context else None
+    if opened is not None:
+        return ConfigIssue(name, opened.line + 1, "", f"unclosed quote: the string opened at line {opened.line + 1}, "
+                           f"column {opened.column + 1} never ends", "add the closing quote on that line")
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    where = f" (column {mark.column + 1})" if mark else ""
+    lines = text.splitlines()
+    candidates = [m.line for m in (exc.context_mark, exc.problem_mark) if m is not None]
+    candidates += [c - 1 for c in candidates]
+    for n in sorted(set(candidates)):
+        if 0 <= n < len(lines) and _COMMENTED_VALUE.search(lines[n]):
+            return ConfigIssue(name, n + 1, "", f"YAML syntax error: {exc.problem}; the # on line {n + 1} starts "
+                               "a comment, cutting the value", 'quote "#channel" names, e.g. {slack: "#comms"}')
+    return ConfigIssue(name, line, "", f"YAML syntax error: {exc.problem}{where}",
+                       "check indentation and quoting on this line")
 
 
 def _build(node: yaml.Node, loc: Loc, lines: dict[Loc, int], issues: list[ConfigIssue], name: str,

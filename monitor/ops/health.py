@@ -86,11 +86,28 @@ def open_alerts_by_owner(store: Store) -> dict[str, int]:
     return dict(sorted(by_owner.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def config_problems(store: Store) -> list[str]:
+    """The daemon runs an older config than the file on disk: a reload failed, or a change needs a restart."""
+    out = []
+    for r in store.query("SELECT * FROM config_state ORDER BY file"):
+        name = r["path"].rsplit("/", 1)[-1]
+        if not r["ok"]:
+            first = (r["message"] or "").splitlines()[0] if r["message"] else ""
+            out.append(f"config: {name} reload failed at {iso(r['at'])}; running with the last good config: {first}")
+        elif r["message"]:
+            out.append(f"config: {r['message']}")
+    return out
+
+
 def report(config: Config, store: Store, now: float) -> dict[str, Any]:
     sources = source_health(config, store, now)
     outbox = outbox_health(store, now, config.slack.stuck_after)
     problems = [f"source {s['id']}: {p}" for s in sources for p in s["problems"]]
     problems += [f"outbox: {p}" for p in outbox["problems"]]
+    problems += config_problems(store)
+    if config.slack.mode == "terminal":
+        problems.append("slack: slack.mode is terminal: alerts are printed by the daemon and reach nobody in Slack "
+                        "(set slack.mode: bot and $" + config.slack.token_env + " to send them)")
     open_row = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alerts WHERE state = 'open'") or {}
     weekly = weekly_report(config, store)
     if weekly and weekly["problem"]:
@@ -117,10 +134,16 @@ def weekly_report(config: Config, store: Store) -> dict[str, Any] | None:
 def render(rep: dict[str, Any]) -> list[str]:
     lines = []
     for s in rep["sources"]:
-        mark = "ok  " if s["healthy"] else "FAIL"
+        failing = s["consecutive_failures"] > 0
+        mark = "FAIL" if not s["healthy"] else "warn" if failing else "ok  "
         if not s["enabled"]:
             mark = "off "
-        line = (f"{mark} {s['id']:<22} {s['kind']:<10} last ok {s['last_success'] or 'never':<21} "
+        if failing:          # never "ok … last ok never" for a source that has not worked once
+            state = (f"failing since {s['last_success']} (last ok)" if s["last_success"]
+                     else "failing since its first poll (never succeeded)")
+        else:
+            state = f"last ok {s['last_success'] or 'not polled yet':<21}"
+        line = (f"{mark} {s['id']:<22} {s['kind']:<10} {state} "
                 f"failures {s['consecutive_failures']:<3} next {s['next_run'] or '-'}")
         if s["last_error"]:
             line += f"  last error: {shown(s['last_error'])}" + (f" ({s['last_error_at']})" if s["last_error_at"] else "")

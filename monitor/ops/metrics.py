@@ -18,7 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server, write_to_textfile
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    start_http_server,
+    write_to_textfile,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -58,8 +65,19 @@ class Metrics:
                                    ["method"], registry=self.registry)
         self.delivery_failures = Counter("monitor_delivery_failures", "Slack calls that failed, by reason",
                                          ["reason"], registry=self.registry)
+        # as Alertmanager and Prometheus expose theirs: alert on `monitor_config_last_reload_successful == 0`
+        self.reload_ok = Gauge("monitor_config_last_reload_successful", "Whether the last reload of "
+                               "config/monitor.yaml or rules.yaml succeeded (1) or kept the old config (0)",
+                               registry=self.registry)
+        self.reload_at = Gauge("monitor_config_last_reload_success_timestamp_seconds", "When config was last "
+                               "loaded successfully (start or reload)", registry=self.registry)
         self.registry.register(StoreCollector(db_path))
         self._server: Any = None
+
+    def config_reloaded(self, ok: bool, at: float) -> None:
+        self.reload_ok.set(1 if ok else 0)
+        if ok:
+            self.reload_at.set(at)
 
     def observe_poll(self, source_id: str, seconds: float, *, ok: bool, not_modified: bool = False,
                      skipped: bool = False) -> None:

@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from monitor.core.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -120,8 +122,9 @@ def load_credentials(directory: str | None = None) -> list[str]:
     try:
         entries = sorted(Path(directory).iterdir())
     except OSError as exc:
-        log.error("cannot read $CREDENTIALS_DIRECTORY %s: %s", directory, exc)
-        return []
+        # systemd set it, so secrets were meant to be there: running without them would look healthy while
+        # nothing reaches Slack. An error that stops the start, not a log line.
+        raise ConfigError(f"cannot read $CREDENTIALS_DIRECTORY {directory}: {exc.strerror or exc}") from None
     for entry in entries:
         name = entry.name
         if not _ENV_NAME.match(name) or not entry.is_file():

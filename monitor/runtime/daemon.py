@@ -20,6 +20,8 @@ import httpx
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor.alerting.lifecycle import list_alerts
+from monitor.alerting.quiet import count_held, quiet_banner
 from monitor.alerting.tick import tick
 from monitor.analyse.analyzer import Analyzer
 from monitor.analyse.routing import Router
@@ -29,13 +31,13 @@ from monitor.core.clock import Clock, SystemClock
 from monitor.core.errors import ConfigError, StorageError
 from monitor.notify.blockkit import escape, plain_message
 from monitor.notify.outbox import ConsoleSender, Outbox, Sender, SlackSender
-from monitor.notify.queue import notify_plain
 from monitor.ops.metrics import Metrics
 from monitor.ops.systemd import Notifier
 from monitor.runtime.dispatch import PollDispatcher
+from monitor.runtime.liveconfig import ConfigChange, LiveReload
 from monitor.runtime.pipeline import Pipeline
 from monitor.runtime.poller import Poller, PollOutcome
-from monitor.runtime.reload import RulesWatcher
+from monitor.runtime.reload import ReloadWatcher, ReportedOnce, record_state
 from monitor.runtime.streams import StreamRunner, StreamSupervisor, run_streams_once
 from monitor.sources import SourceOptions, StreamOptions, is_stream
 from monitor.sources.fetch import limiter_of, make_client
@@ -52,8 +54,9 @@ class Paths:
     db: str | None = None
 
 
-class App:
-    """Everything the daemon needs, built from validated config; rules can be swapped while running."""
+class App(LiveReload):
+    """Everything the daemon needs, built from validated config; both files can be reloaded while running
+    (`LiveReload`, in liveconfig.py)."""
 
     def __init__(self, paths: Paths, *, clock: Clock | None = None, sender: Sender | None = None,
                  transport: httpx.BaseTransport | None = None, config: Config | None = None,
@@ -65,18 +68,26 @@ class App:
         self.db_path = self.config.db_path(paths.db)
         self.store = Store(self.db_path, self.clock)
         self._analyzer = Analyzer(self.config, Router(self.rules))
+        self._own_sender = sender is None         # an injected sender (tests) is never swapped on reload
         self.sender = sender or self._default_sender()
         self.metrics = Metrics(self.db_path)
+        self.metrics.config_reloaded(True, self.clock.now())
         self.outbox = Outbox(self.store, self.metrics.wrap_sender(self.sender), self.clock,
                              self.config.slack.per_channel_interval, fallback=self.rules.default_targets,
                              stuck_after=self.config.slack.stuck_after)
+        self._started = int(self.clock.now())
+        if self.rules.quiet_hours:             # said loudly at every start: held alerts must never be a surprise
+            log.warning("quiet hours: %s", quiet_banner(self.rules, self.clock.now()))
         self.wake = threading.Event()        # set when new deliveries are queued
         self.pipeline = Pipeline(self.store, lambda: self._analyzer, on_alert=lambda _id: self.wake.set())
         self.client = make_client(self.config.http, transport,
                                   max_connections=self.config.daemon.max_concurrent_polls)
         self.poller = Poller(self.store, self.pipeline, self.client, self.clock, self.config.http,
                              lambda: self.rules.default_targets)
-        self.rules_watcher = RulesWatcher(paths.rules, self.reload_rules)
+        self.watcher = ReloadWatcher({"config": paths.config, "rules": paths.rules}, self.reload,
+                                     now=self.clock.now)
+        self._reported = ReportedOnce()
+        self.on_sources_changed: Callable[[ConfigChange], None] | None = None   # the daemon's poll schedule
         self.check_database()
 
     def check_database(self) -> None:
@@ -96,47 +107,36 @@ class App:
         self.close()
         raise StorageError(problem)
 
-    def _default_sender(self) -> Sender:
-        if self.config.slack.mode == "webhook":
-            url = os.environ.get(self.config.slack.webhook_url_env)
-            if url:
-                from monitor.notify.webhook import WebhookSender
-                return WebhookSender(url, self.config.slack.timeout)
-            log.warning("slack.mode is webhook but $%s is not set: alerts are printed to the terminal instead",
-                        self.config.slack.webhook_url_env)
+    def _default_sender(self, config: Config | None = None) -> Sender:
+        """Terminal only when chosen (`slack.mode: terminal`); a missing secret is a config error, never a
+        silent fallback that looks healthy while alerts reach nobody."""
+        slack = (config or self.config).slack
+        if slack.mode == "terminal":
+            log.warning("slack.mode is terminal: alerts are printed here and sent to nobody")
             return ConsoleSender()
-        token = os.environ.get(self.config.slack.token_env)
+        if slack.mode == "webhook":
+            url = os.environ.get(slack.webhook_url_env)
+            if not url:
+                raise ConfigError(f"slack.mode is webhook but ${slack.webhook_url_env} is not set (or its credential "
+                                  "file is unreadable); set it, or choose `slack.mode: terminal` to print alerts")
+            from monitor.notify.webhook import WebhookSender
+            return WebhookSender(url, slack.timeout)
+        token = os.environ.get(slack.token_env)
         if not token:
-            log.warning("no Slack token in $%s: alerts are printed to the terminal instead",
-                        self.config.slack.token_env)
-            return ConsoleSender()
-        return SlackSender(token, self.config.slack.api_url, self.config.slack.timeout)
+            raise ConfigError(f"no Slack token in ${slack.token_env} (nor a readable credential file of that name): "
+                              "alerts would reach nobody; set it, or choose `slack.mode: terminal` in "
+                              f"{self.paths.config} to print alerts to the terminal")
+        return SlackSender(token, slack.api_url, slack.timeout)
+
+    def mark_loaded(self) -> None:
+        """Both files loaded whole at start (called under the run lock: a second process refused by the lock
+        must not overwrite what the running one recorded)."""
+        for which, path in (("config", self.paths.config), ("rules", self.paths.rules)):
+            record_state(self.store, which, path, True, None, self.clock.now())
 
     @property
     def analyzer(self) -> Analyzer:
         return self._analyzer
-
-    def reload_rules(self) -> bool:
-        """Swap in the new rules if they validate; otherwise keep the last good ones and say so, loudly."""
-        try:
-            rules = load_rules(self.paths.rules)
-        except Exception as exc:  # noqa: BLE001 - whatever the file does, the reload thread says so and lives on
-            if not isinstance(exc, ConfigError):
-                log.exception("rules reload crashed")
-            log.error("rules reload failed, keeping the last good rules: %s", exc)
-            notify_plain(self.store, f"config-error:{int(self.clock.now())}",
-                         ":warning: `rules.yaml` reload failed; the daemon keeps running with the last good "
-                         f"rules.\n```{escape(str(exc))[:2500]}```", self.rules.default_targets)
-            self.wake.set()
-            return False
-        # the scorer is rebuilt too, so a model written by `monitor train` takes effect on this reload; built
-        # before the swap, so the new rules and the analyzer that routes by them appear together
-        analyzer = Analyzer(self.config, Router(rules), None, self._analyzer.matcher)
-        self.rules = rules
-        self._analyzer = analyzer
-        self.outbox.fallback = rules.default_targets
-        log.info("rules reloaded", extra={"routes": len(rules.routes), "owners": len(rules.owners)})
-        return True
 
     def queue_digests(self) -> int:
         """Today's per-owner digests, once their hour has come (idempotent: keyed by owner and day)."""
@@ -208,6 +208,7 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     The polls go through the daemon's own bounded, host-aware pool (`daemon.max_concurrent_polls` workers,
     `workers` overrides it), so 5,000 sources finish a round as fast as the per-host limits allow.
     """
+    app.mark_loaded()
     app.pipeline.process_pending()
     sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
     results = app.dispatcher(app.poll_source, max_concurrent=workers).run_round(sources)
@@ -224,7 +225,9 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     return {"polled": sum(o.ok for o in outcomes) + sum(o.ok for o in streamed),
             "failed": sum(bool(o.error) for o in outcomes) + sum(bool(o.error) for o in streamed),
             "new_mentions": sum(o.new for o in outcomes) + sum(o.new for o in streamed), "sent": sent,
-            "streams": len(streamed)}
+            "streams": len(streamed),
+            "skipped": {o.source_id: o.skipped for o in outcomes if o.skipped},
+            "held": count_held(app.rules, list_alerts(app.store, only_open=True, limit=100_000), app.clock.now())}
 
 
 def drain(outbox: Outbox, clock: Clock, budget_s: float) -> int:
@@ -277,6 +280,7 @@ class Daemon:
         self.streams: StreamSupervisor | None = None
         self.buttons: Any = None
         self.polls = app.dispatcher(self._poll_source, on_overlap=self._overlapped)
+        app.on_sources_changed = self.apply_sources
         self.scheduler = BackgroundScheduler(
             executors={"default": APThreadPool(max_workers=4),
                        "housekeeping": APThreadPool(max_workers=2)},   # watchdog, retention, never behind polls
@@ -304,7 +308,7 @@ class Daemon:
         if self.stop.is_set():
             return
         try:
-            self.app.rules_watcher.check()
+            self.app.watcher.check()
             self.app.tick()
         except Exception:  # noqa: BLE001 - a timer bug must not stop the scheduler
             log.exception("alert timers failed; retrying next tick")
@@ -378,6 +382,7 @@ class Daemon:
             self.app.wake.clear()
 
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        self.app.mark_loaded()
         self.app.pipeline.process_pending()
         self.schedule()
         self.app.metrics.serve(self.app.config.metrics)
@@ -433,11 +438,22 @@ class Daemon:
         log.info("stopped")
 
     def reload(self) -> None:
+        """SIGHUP: both files, config first (rules may name owners and sources it does not)."""
         self.notifier.reloading()
         try:
-            self.app.reload_rules()
+            self.app.reload("config")
+            self.app.reload("rules")
         finally:
             self.notifier.ready(self.status_line())
+
+    def apply_sources(self, change: ConfigChange) -> None:
+        """Polled sources added, removed or changed in monitor.yaml, on the running schedule."""
+        for sid in change.removed:
+            self.polls.remove(sid)
+        for source in change.changed:
+            self.polls.update(source)
+        for source in change.added:
+            self.polls.add(source, time.monotonic())
 
     def install_signals(self) -> None:
         def on_stop(signum: int, _frame: object) -> None:
@@ -453,7 +469,7 @@ class Daemon:
                                                                   daemon=True).start())
 
     def _sighup(self) -> None:
-        self.app.rules_watcher.mark_current()     # the watcher must not report this change a second time
+        self.app.watcher.mark_current()     # the watcher must not report this change a second time
         self.reload()
 
 

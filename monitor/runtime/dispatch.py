@@ -69,6 +69,7 @@ class _Entry:
     running: bool = False
     waiting: bool = False
     result: Any = None
+    removed: bool = False
 
 
 class _Workers:
@@ -151,6 +152,27 @@ class PollDispatcher:
             heapq.heappush(self._timeline, (due, next(self._seq), source.id))
             self._cond.notify()
 
+    def remove(self, source_id: str) -> bool:
+        """A source taken out of the config: no new poll of it starts (one in progress finishes)."""
+        with self._cond:
+            entry = self._entries.pop(source_id, None)
+            if entry is None:
+                return False
+            entry.removed = True
+            self._cond.notify()
+            return True
+
+    def update(self, source: SourceOptions) -> None:
+        """New options for a scheduled source: used from its next poll, at its current due time (a new
+        `every` applies from then on); a new host means a new entry, due now."""
+        with self._cond:
+            entry = self._entries.get(source.id)
+            if entry is not None and entry.host == poll_host(source):
+                entry.source = source
+                return
+        self.remove(source.id)
+        self.add(source)
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="poll-dispatcher", daemon=True)
         self._thread.start()
@@ -210,8 +232,8 @@ class PollDispatcher:
         while self._timeline and self._timeline[0][0] <= now:
             due, _, sid = heapq.heappop(self._timeline)
             entry = self._entries.get(sid)
-            if entry is None or entry.due != due or entry.waiting:
-                continue                                    # superseded
+            if entry is None or entry.due != due or entry.waiting or entry.removed:
+                continue                                    # superseded or removed
             if entry.running:
                 # its previous poll is still going: skip this slot, like APScheduler's max_instances=1
                 entry.due = due + self._every(entry)
@@ -242,7 +264,11 @@ class PollDispatcher:
                 if ready_in > 0:
                     wait = min(wait, ready_in)
                     break
-                self._start(line.popleft(), now)
+                entry = line.popleft()
+                if entry.removed:
+                    entry.waiting = False
+                    continue
+                self._start(entry, now)
             if not line:
                 del self._waiting[host]
             if self._busy >= self.max_concurrent:
@@ -263,7 +289,7 @@ class PollDispatcher:
         interval = self.limiter.interval if self.limiter else 0.0
         if interval:
             self._hold[entry.host] = (now + interval, entry)    # until this poll has made its request or ended
-        if not entry.once:
+        if not entry.once and not entry.removed:
             entry.due = now + self._every(entry)
             heapq.heappush(self._timeline, (entry.due, next(self._seq), entry.source.id))
         self._workers.submit(lambda: self._run(entry))

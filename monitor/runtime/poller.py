@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from monitor.core.clock import Clock
+from monitor.core.clock import Clock, iso
 from monitor.core.errors import RateLimited, SourceAuthError, SourceError
 from monitor.core.model import Target
 from monitor.runtime.pipeline import Pipeline
@@ -68,7 +68,7 @@ class Poller:
                      extra={"source_id": source.id})
             clear_disabled(self.store, source.id)
         elif row and row["next_run"] and now < row["next_run"] and not force:
-            return PollOutcome(source.id, False, skipped="backing off")
+            return PollOutcome(source.id, False, skipped=f"backing off until {iso(row['next_run'])}")
         started = time.monotonic()
         try:
             result: CollectResult = collector.collect(self.state(source.id))

@@ -167,6 +167,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE deliveries ADD COLUMN in_flight_at REAL;
     ALTER TABLE deliveries ADD COLUMN unknown_outcomes INTEGER NOT NULL DEFAULT 0;
     """,
+    # v10 (runtime): the outcome of the last load of each config file, so `monitor status` can say that the
+    # daemon runs an older config than the file on disk (a reload failed, or a change needs a restart).
+    """
+    CREATE TABLE config_state (
+        file TEXT PRIMARY KEY,          -- config | rules
+        path TEXT NOT NULL, ok INTEGER NOT NULL, at REAL NOT NULL,
+        message TEXT);                  -- why the reload failed, or what waits for a restart
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

@@ -159,11 +159,15 @@ def test_a_wall_clock_stepped_back_does_not_stall_pacing(tmp_path, fake_slack):
     assert (box.next_due_in() or 0) <= 1.0
 
 
-def test_the_outbox_stopping_on_a_full_disk_reaches_systemd_status(tmp_path, fake_slack, notify_socket):  # noqa: F811
+def test_the_outbox_stopping_on_a_full_disk_reaches_systemd_status(tmp_path, fake_slack, notify_socket,  # noqa: F811
+                                                                   monkeypatch):
     """Item 4, "loudly": `systemctl status` shows the stop at once (not only at the next watchdog ping)."""
     from monitor.ops.systemd import Notifier
     from monitor.runtime.daemon import App, Daemon, Paths
     from tests.conftest import write_config
+    from tests.fakes.slack import TOKEN
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)          # bot mode needs its token (terminal mode is chosen)
 
     cfg, rules = write_config(tmp_path, slack_url=fake_slack.api_url, sources="[]\n")
     app = App(Paths(str(cfg), str(rules)))

@@ -233,6 +233,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     scorer = scorer_for(load_config(args.config)) if os.path.exists(args.config) else Scorer()
     status = EXIT_OK
     for lineno, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            print_json({"line": lineno, "skipped": "blank line"})     # one line in, one line out
+            sys.stdout.flush()
+            continue
         try:
             text, rating, lang = _score_input(line.rstrip("\n"))
             s = scorer.score(text, lang=lang or detect_language(text), rating=rating)

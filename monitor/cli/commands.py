@@ -286,6 +286,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             print(f"  {iso(e['at'])}  {e['kind']:<13} {e['actor'] or '':<16} {e['detail'] or ''}")
         if row["next_action_at"] and row["state"] != "resolved":
             print(f"  next: {row['next_action']} at {iso(row['next_action_at'])}")
+        if row.get("first_response_at"):
+            print(f"  first response after {format_duration(row['first_response_at'] - row['created_at'])}"
+                  f" by {row['first_response_by']}")
         return EXIT_OK
     rows = list_alerts(store, only_open=args.open, limit=args.limit)
     if args.json:
@@ -298,6 +301,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         owners = ",".join(r["owners"])
         tta = f" ack {format_duration(r['time_to_ack'])}" if r["time_to_ack"] is not None else ""
         ttr = f" resolve {format_duration(r['time_to_resolve'])}" if r["time_to_resolve"] is not None else ""
+        ttr += (f" respond {format_duration(r['time_to_first_response'])}"
+                if r.get("time_to_first_response") is not None else "")
         print(f"#{r['id']:<5} {r['state']:<12} {iso(r['created_at'])}  {r['brand'] or '-':<12} "
               f"route={r['route'] or 'default'} owners={owners} mentions={r['mention_count']}{tta}{ttr}  "
               f"{(r['title'] or '')[:60]}")
@@ -334,6 +339,86 @@ def cmd_reopen(args: argparse.Namespace) -> int:
 
 def cmd_snooze(args: argparse.Namespace) -> int:
     return _transition(args, "snooze", time.time() + parse_duration(args.for_))
+
+
+def _replies(args: argparse.Namespace) -> Any:
+    from monitor.respond.replies import ReplyService
+
+    config = load_config(args.config)
+    rules = load_rules(args.rules)
+    store = Store(config.db_path(args.db))
+    return ReplyService(store, lambda: rules, config, SystemClock())
+
+
+def _post_now(svc: Any, reply_id: int, budget_s: float = 20.0) -> int:
+    """Post a stored, approved reply from the terminal: its URL, or one line saying why not (exit 1)."""
+    deadline = time.monotonic() + budget_s
+    while True:
+        r = svc.post(reply_id) or svc.get(reply_id)
+        if r.state == "posted":
+            print(r.url or f"posted (reply #{r.id}; {r.platform} gave no link)")
+            return EXIT_OK
+        if r.state == "failed":
+            print(f"monitor: {' '.join((r.last_error or 'the platform refused the reply').split())}", file=sys.stderr)
+            return EXIT_FAIL
+        wait = (r.not_before or 0) - time.time()
+        if time.monotonic() + max(wait, 0) > deadline:
+            print(f"monitor: not posted yet ({r.last_error or 'busy'}); reply #{r.id} is stored and the daemon "
+                  "(`monitor run`) retries it", file=sys.stderr)
+            return EXIT_FAIL
+        time.sleep(max(0.05, wait))
+
+
+def cmd_reply(args: argparse.Namespace) -> int:
+    from monitor.respond.drafts import TooLong
+
+    svc = _replies(args)
+    try:
+        if args.draft:
+            target, draft = svc.draft(args.id)
+            print(draft)
+            print(f"({target.platform}: at most {target.limit} characters"
+                  + ("" if target.postable else "; cannot be posted from here, use --mark") + ")", file=sys.stderr)
+            return EXIT_OK
+        if args.mark is not None:
+            r = svc.mark(args.id, args.mark or None, _actor(args))
+            print(f"alert #{r.alert_id} marked replied" + (f": {r.url}" if r.url else ""))
+            return EXIT_OK
+        if not args.text:
+            print("monitor: give the reply text (or --draft to see the suggested one, --mark URL for a reply made "
+                  "elsewhere)", file=sys.stderr)
+            return EXIT_CONFIG
+        try:
+            r = svc.submit(args.id, args.text, _actor(args))
+        except TooLong as exc:
+            print(f"monitor: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        if r.state == "awaiting_approval":
+            print(f"reply #{r.id} stored; it waits for approval by {r.approver} (`monitor approve {r.id}`)")
+            return EXIT_OK
+        return _post_now(svc, r.id)
+    finally:
+        svc.close()
+        svc.store.close()
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from monitor.respond.drafts import TooLong
+
+    svc = _replies(args)
+    try:
+        try:
+            r = svc.decide(args.reply_id, not args.reject, _actor(args), text=args.text)
+        except TooLong as exc:
+            print(f"monitor: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        if r.state == "rejected":
+            print(f"reply #{r.id} rejected")
+            return EXIT_OK
+        return _post_now(svc, r.id)
+    finally:
+        svc.close()
+        svc.store.close()
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:

@@ -85,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--by", default=None, help="who (default: the current user)")
         if name == "snooze":
             p.add_argument("--for", dest="for_", default="1h", help="how long (default: %(default)s)")
+    p = add("reply", "reply to an alert's original post on its platform, or --mark it replied elsewhere")
+    p.add_argument("id", type=int, help="the alert")
+    p.add_argument("text", nargs="?", help="the reply (shown with --draft when left out)")
+    p.add_argument("--by", default=None, help="who replies (default: the current user)")
+    p.add_argument("--mark", nargs="?", const="", default=None, metavar="URL",
+                   help="record a reply made elsewhere (optionally its link) as the first response")
+    p.add_argument("--draft", action="store_true", help="print the draft from the replies: templates and exit")
+    p = add("approve", "approve (or --reject) a reply waiting for approval; an approved reply is posted at once")
+    p.add_argument("reply_id", type=int)
+    p.add_argument("--reject", action="store_true")
+    p.add_argument("--text", default=None, help="approve an edited text instead")
+    p.add_argument("--by", default=None, help="who approves (default: the current user)")
     p = add("feedback", "list “Not negative” feedback kept for ops and the scorer")
     p.add_argument("--limit", type=int, default=1000)
     p.add_argument("--json", action="store_true")
@@ -132,7 +144,7 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
 
     return {name: getattr(commands, f"cmd_{name}") for name in (
         "run", "check", "explain", "score", "replay", "preview", "alerts", "ack", "resolve", "reopen", "snooze",
-        "feedback", "status", "ui")}
+        "reply", "approve", "feedback", "status", "ui")}
 
 
 class _Lazy(dict[str, Any]):

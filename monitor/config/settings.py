@@ -136,6 +136,19 @@ class DaemonConfig(Strict):
     max_concurrent_polls: int = Field(64, ge=1, le=1024)
 
 
+class InboundConfig(Strict):
+    """The listener for `kind: inbound` sources (survey, helpdesk and form webhooks), behind an HTTPS proxy."""
+
+    listen: str = "127.0.0.1:8788"       # loopback by default: put a TLS-terminating proxy in front of it
+    max_body: int = Field(1_000_000, ge=1024, le=50_000_000)   # larger bodies get 413 and are not read
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        split_listen(v)
+        return v
+
+
 class SentimentConfig(Strict):
     threshold: float = Field(-0.05, ge=-1.0, le=1.0)   # a score at or below this is negative
 
@@ -149,6 +162,7 @@ class _ConfigFile(Strict):
     http: HttpConfig = Field(default_factory=HttpConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    inbound: InboundConfig = Field(default_factory=InboundConfig)
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,7 @@ class Config:
     http: HttpConfig
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    inbound: InboundConfig = field(default_factory=InboundConfig)
 
     def source(self, source_id: str) -> SourceOptions:
         return self._sources_by_id[source_id]
@@ -199,7 +214,7 @@ def config_from(doc: LocatedYaml) -> Config:
     if issues or base is None:
         raise ConfigValidationError(issues)
     return Config(str(doc.file), base.brands, sources, base.slack, base.storage, base.sentiment, base.http,
-                  metrics=base.metrics, daemon=base.daemon)
+                  metrics=base.metrics, daemon=base.daemon, inbound=base.inbound)
 
 
 def _sources(doc: LocatedYaml, raw: list[Any], issues: list[ConfigIssue]) -> list[SourceOptions]:

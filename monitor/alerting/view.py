@@ -75,6 +75,8 @@ def mention_and_sentiment(db: Db, alert: dict[str, Any]) -> tuple[dict[str, Any]
                      " WHERE am.alert_id = ? ORDER BY m.id LIMIT 1", (alert["id"],))
     m = found[0] if found else {}
     mention = {k: m.get(k) for k in ("source_kind", "source_id", "author", "reach", "rating", "title", "text", "url")}
+    raw = loads(m.get("raw"), {}) if m.get("raw") else {}
+    mention["contact"] = raw.get("contact") if isinstance(raw, dict) else None    # inbound and email: who to call back
     sentiment = {"language": m.get("language"), "score": m.get("score"), "negative": bool(m.get("negative")),
                  "unscored": bool(m.get("unscored")), "drivers": loads(m.get("drivers"), [])}
     return mention, sentiment

@@ -176,6 +176,9 @@ def alert_message(alert: dict[str, Any], mention: dict[str, Any], sentiment: dic
     brand = escape(alert.get("brand") or "")
     source = escape(f"{mention.get('source_kind') or 'source'} · {mention.get('source_id') or '?'}")
     author = escape(trim(clean(mention.get("author")) or "unknown author", 200))
+    contact = clean(str(mention.get("contact") or ""))
+    if contact and contact not in (mention.get("author") or ""):
+        author += f" · contact: {escape(trim(contact, 200))}"
     reach = mention.get("reach")
     reach_txt = f" ({reach:,} reach)" if isinstance(reach, int) and not isinstance(reach, bool) else ""
     rating = mention.get("rating")

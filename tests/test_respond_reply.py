@@ -129,3 +129,95 @@ def test_a_503_then_429_is_retried_and_posted_once(world):
     out = cli("reply", str(alert_id), "Sorry about that!", "--config", str(cfg), "--rules", str(rules), env=env)
     assert out.returncode == 0, out.stderr
     assert len(masto.replies) == 1 and out.stdout.startswith("https://")
+
+
+# -- kill -9 between the post and the mark ------------------------------------------------------------------
+
+def _posted(db: Path) -> int:
+    import sqlite3
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM replies WHERE state = 'posted'").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("honour_key", [True, False])
+def test_kill_9_between_post_and_mark_posts_each_reply_at_most_once_more(tmp_path: Path, honour_key: bool):
+    """With Mastodon honouring the Idempotency-Key, exactly once; without it, at most one extra post per kill."""
+    import random
+    import signal
+    import time
+    from collections import Counter
+
+    from monitor.config.rules import rules_from
+    from monitor.config.settings import load_config
+    from monitor.core.clock import SystemClock
+    from monitor.core.yamlfile import parse_yaml
+    from monitor.respond.replies import ReplyService
+    from tests.alert_factory import make_alert
+
+    n = 5
+    rng = random.Random(int(os.environ.get("CRASH_SEED", "0")) or None)
+    with FakeMastodon(write_token=WRITE) as masto, FakeSlack() as slack:
+        masto.honour_idempotency = honour_key
+        masto.create_delay = 0.2
+        cfg, rules = write_config(tmp_path, slack_url=slack.api_url, sources=f"""\
+            - id: fedi
+              kind: mastodon
+              instances: [{masto.url}]
+              tags: [acme]
+              token_env: TEST_MASTODON_TOKEN
+              enabled: false
+              every: 1m
+        """)
+        cfg.write_text(cfg.read_text().replace("slack:\n", "slack:\n  interactive: off\n"))
+        db = tmp_path / "monitor.db"
+        store = Store(db, SystemClock())
+        svc = ReplyService(store, lambda: rules_from(parse_yaml(RULES, "rules.yaml")), load_config(cfg), store.clock)
+        for i in range(n):
+            st = masto.post(f"acme is broken #{i}")
+            alert_id = make_alert(store, source=("fedi", "mastodon"), text=f"Acme is broken #{i}, terrible",
+                                  raw={"id": st["id"], "instance_url": masto.url})
+            svc.submit(alert_id, f"Sorry about #{i}, please DM us.", "amy")
+        svc.close()
+        store.close()
+        env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "TEST_MASTODON_TOKEN": WRITE}
+        cmd = [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--rules", str(rules)]
+        kills, deadline = 0, time.monotonic() + 60
+        while _posted(db) < n and time.monotonic() < deadline and kills < 8:
+            before = len(masto.replies)
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                t0 = time.monotonic()
+                while len(masto.replies) == before and time.monotonic() - t0 < 20 and proc.poll() is None:
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0.0, 0.2))         # inside "posted, not yet marked" most of the time
+            finally:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+            kills += 1
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "daemon started" in line:
+                break
+        t0 = time.monotonic()
+        while _posted(db) < n and time.monotonic() - t0 < 60:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err[-2000:]
+
+        counts = Counter(r["form"]["status"] for r in masto.replies)
+        duplicates = sum(c - 1 for c in counts.values())
+        print(f"honour_key={honour_key} kills={kills} posts={len(masto.replies)} duplicates={duplicates}")
+        assert set(counts) == {f"Sorry about #{i}, please DM us." for i in range(n)}       # nothing lost
+        assert kills >= 3
+        assert duplicates <= kills
+        if honour_key:
+            assert duplicates == 0
+        assert _posted(db) == n

@@ -27,6 +27,8 @@ class FakeMastodon(LocalServer):
         self.replies: list[dict[str, Any]] = []           # statuses created through the API, with their request
         self.post_faults: list[tuple[int, dict[str, str]]] = []   # (status, headers) answered to the next POSTs
         self._idempotent: dict[tuple[str, str], dict[str, Any]] = {}
+        self.honour_idempotency = True
+        self.create_delay = 0.0                           # posted, not yet answered: where a kill -9 lands
         self.heartbeat = heartbeat
         self.statuses: list[dict[str, Any]] = []
         self.streams: list[dict[str, Any]] = []           # one record per stream connection
@@ -83,7 +85,7 @@ class FakeMastodon(LocalServer):
             form = {k: v[-1] for k, v in parse_qs(req.body.decode()).items()}
         key = req.headers.get("idempotency-key")
         with self._cond:
-            if key and (auth, key) in self._idempotent:
+            if key and self.honour_idempotency and (auth, key) in self._idempotent:
                 return Reply(200, json.dumps(self._idempotent[(auth, key)]).encode(), {"Content-Type": "application/json"})
         text = str(form.get("status") or "")
         if not text:
@@ -105,6 +107,8 @@ class FakeMastodon(LocalServer):
             self.replies.append({"status": status, "form": form, "authorization": auth, "idempotency_key": key})
             if key:
                 self._idempotent[(auth, key)] = status
+        if self.create_delay:
+            time.sleep(self.create_delay)
         return Reply(200, json.dumps(status).encode(), {"Content-Type": "application/json"})
 
     def _serve(self, req: Request) -> Reply:

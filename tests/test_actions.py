@@ -83,7 +83,7 @@ def test_a_ticket_is_opened_once_shown_and_closed_on_resolve(fresh_db: Store, en
 def test_transient_errors_wait_and_a_4xx_fails_the_action_aloud(fresh_db: Store, env: None) -> None:
     with FakeTickets(USER, API_TOKEN) as fake:
         rules = rules_with(fake.url, "jira", project="SUP", user_env="T_USER", token_env="T_TOKEN")
-        alert_id = make_alert(fresh_db)
+        make_alert(fresh_db)
         svc = ActionService(fresh_db, lambda: rules, fresh_db.clock)
         fake.faults = [(503, {}), (429, {"Retry-After": "30"})]
         assert svc.run_once() == 0

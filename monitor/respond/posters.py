@@ -112,6 +112,8 @@ def reason(resp: httpx.Response) -> str:
     except ValueError:
         return " ".join(resp.text.split())[:200] or resp.reason_phrase
     if isinstance(body, dict):
+        if isinstance(body.get("error"), str) and isinstance(body.get("message"), str):   # AT Protocol: code + text
+            return " ".join(f"{body['error']}: {body['message']}".split())[:200]
         for key in ("error_description", "error", "message", "detail", "title"):
             if isinstance(body.get(key), str):
                 return " ".join(body[key].split())[:200]

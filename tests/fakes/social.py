@@ -110,11 +110,31 @@ class Post:
 
 
 class FakeReddit(_Fake):
+    """Search (JSON and RSS) and, for replies, `POST /api/comment` on the OAuth host with `bearer` tokens."""
+
     def __init__(self) -> None:
         super().__init__()
+        self.oauth_token: str | None = None
+        self.comments: list[dict[str, str]] = []
         self.posts: list[Post] = []
 
+    def _comment(self, req: Request) -> Reply:
+        if not self.oauth_token or req.headers.get("authorization") != f"bearer {self.oauth_token}":
+            return jreply({"message": "Unauthorized", "error": 401}, 401)
+        form = {k: v[-1] for k, v in parse_qs(req.body.decode()).items()}
+        thing = form.get("thing_id", "")
+        if not any(f"t3_{p.id}" == thing for p in self.posts):
+            return jreply({"json": {"errors": [["INVALID_PARENT", "that parent is not a valid thing", "parent"]]}})
+        cid = f"c{len(self.comments) + 1:05d}"
+        post = next(p for p in self.posts if f"t3_{p.id}" == thing)
+        self.comments.append({"thing_id": thing, "text": form.get("text", ""), "id": cid})
+        return jreply({"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": {
+            "id": cid, "name": f"t1_{cid}", "parent_id": thing, "body": form.get("text", ""),
+            "permalink": f"/r/{post.subreddit}/comments/{post.id}/x/{cid}/"}}]}}})
+
     def serve(self, req: Request, q: dict[str, str]) -> Reply:
+        if req.method == "POST" and req.path == "/api/comment":
+            return self._comment(req)
         m = re.fullmatch(r"(?:/r/(\w+))?/search\.(json|rss)", req.path)
         if not m:
             return jreply({"message": "Not Found", "error": 404}, 404)
@@ -210,8 +230,40 @@ class FakeBluesky(_Fake):
     def __init__(self) -> None:
         super().__init__()
         self.posts: list[Skeet] = []
+        self.accounts: dict[str, str] = {}            # handle -> app password, for createSession
+        self.records: list[dict[str, Any]] = []       # created with com.atproto.repo.createRecord
+
+    def _write(self, req: Request) -> Reply:
+        """createSession -> accessJwt; createRecord (Bearer accessJwt) -> {"uri", "cid", "commit"}."""
+        body = json.loads(req.body or b"{}")
+        if req.path == "/xrpc/com.atproto.server.createSession":
+            handle = str(body.get("identifier") or "")
+            if self.accounts.get(handle) != body.get("password"):
+                return jreply({"error": "AuthenticationRequired", "message": "Invalid identifier or password"}, 401)
+            return jreply({"accessJwt": f"jwt-{handle}", "refreshJwt": "r", "handle": handle,
+                           "did": f"did:plc:{handle.split('.')[0]}", "active": True})
+        auth = req.headers.get("authorization", "")
+        if not auth.startswith("Bearer jwt-"):
+            return jreply({"error": "AuthenticationRequired", "message": "Authentication Required"}, 401)
+        record = body.get("record") or {}
+        reply = record.get("reply") or {}
+        for side in ("root", "parent"):
+            ref = reply.get(side) if reply else None
+            if reply and not (isinstance(ref, dict) and str(ref.get("uri", "")).startswith("at://") and ref.get("cid")):
+                return jreply({"error": "InvalidRequest", "message": f"Invalid app.bsky.feed.post record: "
+                               f"Record/reply/{side} must be an object with uri and cid"}, 400)
+        if len(str(record.get("text") or "")) > 300:
+            return jreply({"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record: "
+                           "Record/text must not be longer than 300 graphemes"}, 400)
+        rkey = f"3k{len(self.records) + 1:08d}"
+        uri = f"at://{body.get('repo')}/app.bsky.feed.post/{rkey}"
+        self.records.append({"repo": body.get("repo"), "record": record, "uri": uri, "auth": auth})
+        return jreply({"uri": uri, "cid": f"bafyrei{rkey}", "commit": {"cid": "bafyc", "rev": rkey},
+                       "validationStatus": "valid"})
 
     def serve(self, req: Request, q: dict[str, str]) -> Reply:
+        if req.method == "POST":
+            return self._write(req)
         rl = {"ratelimit-limit": "3000", "ratelimit-remaining": "2999",
               "ratelimit-reset": str(int(time.time()) + 300), "ratelimit-policy": "3000;w=300"}
         if req.path != "/xrpc/app.bsky.feed.searchPosts":

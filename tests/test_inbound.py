@@ -129,3 +129,14 @@ def test_each_preset_checks_the_senders_own_signature(preset, headers):
     assert not verify(opts, "k3y", body + b" ", good)
     m = to_mention(opts, body, good)
     assert m.text == "Acme lost my parcel" and m.external_id in ("evt-1", "inv-77", "d-1")
+
+
+def test_two_inbound_sources_on_one_path_is_a_config_error(tmp_path: Path):
+    from monitor.config.settings import load_config
+    from monitor.core.errors import ConfigValidationError
+
+    cfg, _ = write_config(tmp_path, sources=SOURCE + SOURCE.replace("id: nps", "id: nps2"))
+    with pytest.raises(ConfigValidationError) as exc:
+        load_config(cfg)
+    assert [str(i).split(" ", 1)[1] for i in exc.value.issues] == [
+        'sources[1].path: path "/hooks/nps" is already used by source "nps" (each inbound source needs its own path)']

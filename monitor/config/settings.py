@@ -241,6 +241,14 @@ def _sources(doc: LocatedYaml, raw: list[Any], issues: list[ConfigIssue]) -> lis
                                     f"first used by sources[{seen[opts.id]}]"))
             continue
         seen[opts.id] = i
+        path = getattr(opts, "path", None) if getattr(REGISTRY[kind], "push", False) else None
+        if path is not None:
+            first = next((j for j, o in enumerate(out) if getattr(o, "path", None) == path
+                          and getattr(REGISTRY[o.kind], "push", False)), None)
+            if first is not None:
+                issues.append(doc.issue((*loc, "path"), f'path "{path}" is already used by source "{out[first].id}"',
+                                        "each inbound source needs its own path"))
+                continue
         out.append(opts)
     return out
 

@@ -469,7 +469,8 @@ class Daemon:
         if self.streams is not None:
             self.streams.join()              # each stream flushes its batch and saves its cursor
         self.abandoned = sorted(self.running) + (["deliver"] if self._deliverer and self._deliverer.is_alive()
-                                                 else [])
+                                                 else []) + (["respond"] if self._responder and
+                                                             self._responder.is_alive() else [])
         if self.abandoned:
             log.warning("drain bound reached: abandoning unfinished work, none of it committed; it is redone on the"
                         " next start", extra={"abandoned": self.abandoned, "drain_timeout_s": self.drain_timeout})

@@ -196,6 +196,7 @@ class InboundListener:
 
         class _H(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = 15            # a sender that stalls mid-request does not hold a thread for ever
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -244,8 +244,10 @@ class ReplyService:
     def _posted(self, r: Reply, posted: Posted) -> None:
         now = self.clock.now()
         with self.store.tx() as db:
-            db.execute("UPDATE replies SET state = 'posted', posted_at = ?, external_id = ?, url = ?, last_error = NULL"
-                       " WHERE id = ? AND state = 'approved'", (now, posted.external_id, posted.url, r.id))
+            if not db.execute("UPDATE replies SET state = 'posted', posted_at = ?, external_id = ?, url = ?,"
+                              " last_error = NULL WHERE id = ? AND state = 'approved'",
+                              (now, posted.external_id, posted.url, r.id)).rowcount:
+                return                       # another process marked it first: its response is recorded
             link = safe_link(posted.url, "the reply") if posted.url else ""
             lifecycle.record_response(db, now, r.alert_id, r.author,
                                       f":speech_balloon: {actor_text(r.author)} replied on {escape(r.platform)}"

@@ -465,7 +465,7 @@ class Daemon:
             self._deliverer.join(timeout=max(0.0, deadline - time.monotonic()))
         self.app.respond_wake.set()
         if self._responder is not None:
-            self._responder.join(timeout=max(0.0, deadline - time.monotonic()))
+            self._responder.join(timeout=max(1.0, deadline - time.monotonic()))   # it wakes at once when idle
         if self.streams is not None:
             self.streams.join()              # each stream flushes its batch and saves its cursor
         self.abandoned = sorted(self.running) + (["deliver"] if self._deliverer and self._deliverer.is_alive()

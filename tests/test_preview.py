@@ -9,8 +9,8 @@ import pytest
 
 from monitor.cli import main
 from monitor.sources import is_polled, registered
-from tests.fakes.feeds import Feed, Item
 from tests.fakes.dovecot import PASSWORD, USER, Dovecot, ensure_installed
+from tests.fakes.feeds import Feed, Item
 from tests.fakes.reviews import microdata_page
 from tests.fakes.server import Reply
 from tests.fakes.social import (

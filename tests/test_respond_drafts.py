@@ -139,6 +139,10 @@ def test_the_approver_replying_needs_no_approval_and_others_do(fresh_db: Store):
     assert svc.submit(a, "hi", "slack:U0HEAD").state == "approved"     # head-of-comms is @U0HEAD
     ask = fresh_db.one("SELECT channel, payload FROM deliveries WHERE dedupe_key LIKE 'reply:%'")
     assert ask["channel"] == "U0HEAD" and "reply_approve" in ask["payload"]
+    waiting = fresh_db.one("SELECT id FROM replies WHERE state = 'awaiting_approval'")["id"]
+    with pytest.raises(Exception, match="only head-of-comms can approve or reject reply"):
+        svc.decide(waiting, True, "slack:U0CA5")                       # someone else in Slack
+    assert svc.decide(waiting, True, "slack:U0HEAD").state == "approved"
 
 
 # -- view_submission over the signed HTTP endpoint ----------------------------------------------------------

@@ -147,9 +147,18 @@ class ReplyService:
         enqueue(db, now, f"reply:{reply_id}:approval:{target.channel}", "notice", target,
                 {"text": f"Reply to alert #{t.alert['id']} awaits your approval", "blocks": blocks}, t.alert["id"])
 
+    def may_decide(self, r: Reply, actor: str) -> bool:
+        """In Slack, an approver who is a person (`slack: "@U…"`) decides alone; a channel owner's members may."""
+        owner = self.rules().owners.get(r.approver or "")
+        if owner is None or not owner.slack.startswith("@") or not actor.startswith("slack:"):
+            return True
+        return actor == f"slack:{owner.slack[1:]}"
+
     def decide(self, reply_id: int, approve: bool, by: str, text: str | None = None) -> Reply:
         """Approve (optionally with edited text) or reject a waiting reply; only a waiting one can change."""
         r = self.get(reply_id)
+        if not self.may_decide(r, by):
+            raise MonitorError(f"only {r.approver} can approve or reject reply #{reply_id}")
         if text is not None:
             text = fit(text, r.platform)
         now = self.clock.now()

@@ -58,6 +58,8 @@ class ReplyModal:
 
     def on_edit(self, payload: dict[str, Any], action: dict[str, Any]) -> str | None:
         r = self.replies.get(_reply_id(action))
+        if not self.replies.may_decide(r, _actor(payload)):
+            return f"Only {escape(r.approver or 'the approver')} can edit reply #{r.id}."
         if r.state != "awaiting_approval":
             return f"Reply #{r.id} is {r.state.replace('_', ' ')}; there is nothing to edit."
         target = self.replies.target(r.alert_id)

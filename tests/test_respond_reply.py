@@ -91,6 +91,9 @@ def test_reply_from_the_terminal_posts_one_reply_to_the_status_and_sets_first_re
     texts = json.dumps([c.args for c in slack.calls if c.method in ("chat.postMessage", "chat.update")])
     assert reply["status"]["url"] in texts and "replied on mastodon" in texts
 
+    one = cli("alerts", str(alert_id), "--config", str(cfg), "--rules", str(rules))
+    assert "first response after" in one.stdout and "reply #1 posted" in one.stdout and reply["status"]["url"] in one.stdout
+
     status_out = cli("status", "--config", str(cfg), "--rules", str(rules))
     assert "median time to first response" in status_out.stdout
 

@@ -284,8 +284,12 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     if args.id is not None:
         row = get_alert(store, args.id)
         events = alert_events(store, args.id)
+        replies = store.query("SELECT id, state, platform, author, url, last_error, created_at, posted_at FROM replies"
+                              " WHERE alert_id = ? ORDER BY id", (args.id,))
+        tickets = store.query("SELECT id, name, kind, state, ticket_key, ticket_url, close_state, last_error FROM"
+                              " actions WHERE alert_id = ? ORDER BY id", (args.id,))
         if args.json:
-            print_json({**list_alerts_one(store, args.id), "events": events})
+            print_json({**list_alerts_one(store, args.id), "events": events, "replies": replies, "actions": tickets})
             return EXIT_OK
         print(f"alert #{row['id']} ({row['kind']}) {row['state']}"
               + (f" ({row['resolution']})" if row["resolution"] else "")
@@ -299,6 +303,14 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         if row.get("first_response_at"):
             print(f"  first response after {format_duration(row['first_response_at'] - row['created_at'])}"
                   f" by {row['first_response_by']}")
+        for r in replies:
+            print(f"  reply #{r['id']} {r['state']:<17} {r['platform']:<10} by {r['author']:<16} "
+                  + (r["url"] or r["last_error"] or ""))
+        for t in tickets:
+            print(f"  action {t['name']} ({t['kind']}) {t['state']}"
+                  + (f" {t['ticket_key']} {t['ticket_url'] or ''}" if t["ticket_key"] else "")
+                  + (f", close {t['close_state']}" if t["close_state"] else "")
+                  + (f" — {t['last_error']}" if t["last_error"] else ""))
         return EXIT_OK
     rows = list_alerts(store, only_open=args.open, limit=args.limit)
     if args.json:

@@ -61,6 +61,10 @@ def test_bluesky_reply_carries_root_and_parent_refs(monkeypatch: pytest.MonkeyPa
         assert rec["record"]["reply"] == {"root": parent, "parent": parent}
         assert rec["record"]["text"] == "So sorry, DM us?" and rec["auth"] == "Bearer jwt-acme.bsky.social"
         assert posted.url and posted.url.startswith("https://bsky.app/profile/acme.bsky.social/post/3k")
+        root = {"uri": "at://did:plc:alice/app.bsky.feed.post/3kroot", "cid": "bafyroot"}   # the post is a reply
+        threaded = {**_row(m), "raw": dumps({**m.raw, "reply_root": root})}
+        poster_for("bluesky")(None, httpx.Client()).post(threaded, "Following up", "k2")  # type: ignore[misc]
+        assert bsky.records[-1]["record"]["reply"] == {"root": root, "parent": parent}
         monkeypatch.setenv("BLUESKY_APP_PASSWORD", "wrong")
         with pytest.raises(ReplyRefused, match="HTTP 401.*Invalid identifier or password"):
             poster_for("bluesky")(None, httpx.Client()).post(_row(m), "x", "k")  # type: ignore[misc]

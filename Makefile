@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run once demo test bench eval check clean browser
+.PHONY: run once demo test bench eval check clean browser dovecot
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "mention-monitor needs Python 3.11+")'
@@ -21,7 +21,7 @@ demo: $(STAMP)  ## a first look offline: a bundled sample feed on 127.0.0.1, ale
 once: $(STAMP)  ## one pass, as cron would run it
 	$(VENV)/bin/monitor run --once
 
-test: $(STAMP) browser  ## the whole suite
+test: $(STAMP) browser dovecot  ## the whole suite
 	$(PY) -m pytest -q
 
 browser:  ## Debian's chromium + chromium-driver for the dashboard's browser tests (idempotent; needs root and apt)
@@ -29,6 +29,11 @@ browser:  ## Debian's chromium + chromium-driver for the dashboard's browser tes
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "browser tests will be skipped: install chromium and chromium-driver (apt) as root"; fi
+
+dovecot:  ## the real IMAP server tests/test_imap.py runs (Debian's dovecot-imapd), installed once when root
+	@test -x /usr/sbin/dovecot || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		dovecot-imapd >/dev/null; } ; } || echo "dovecot-imapd not installed: the IMAP tests will say why they skip"
 
 bench: $(STAMP)  ## benchmarks against local servers; prints ratios and peak memory
 	$(PY) -m tests.bench

@@ -18,19 +18,21 @@ _ids = itertools.count(1)
 
 def make_alert(store: Store, *, brand: str = "acme", text: str = "Acme support is terrible",
                targets: tuple[Target, ...] = (COMMS,), route: str = "any-negative", score: float = -0.8,
-               unscored: bool = False, at: float | None = None) -> int:
+               unscored: bool = False, at: float | None = None, source: tuple[str, str] = ("news", "rss"),
+               raw: dict[str, object] | None = None) -> int:
     now = store.now() if at is None else at
     n = next(_ids)
-    m = Mention("news", "rss", f"ext-{n}-{now}", text, url=f"https://news.example/{n}", author="Jane")
+    m = Mention(source[0], source[1], f"ext-{n}-{now}", text, url=f"https://news.example/{n}", author="Jane",
+                raw=raw or {})
     sentiment = Sentiment(None if unscored else score, not unscored and score <= -0.05, unscored,
                           None if unscored else "en")
     with store.tx() as db:
         cur = db.execute("INSERT INTO mentions (source_id, source_kind, external_id, url, author, text, collected_at,"
-                         " brands, score, negative, unscored, drivers, processed_at, language) VALUES"
-                         " (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         " brands, score, negative, unscored, drivers, processed_at, language, raw) VALUES"
+                         " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                          (m.source_id, m.source_kind, m.external_id, m.url, m.author, m.text, now, dumps([brand]),
                           sentiment.score, int(sentiment.negative), int(unscored), dumps([{"text": "terrible"}]),
-                          now, sentiment.language))
+                          now, sentiment.language, dumps(m.raw)))
         m.id = cur.lastrowid
         rules = _rules()
         alert_id = open_mention_alert(db, now, m, brand, RouteHit(route, targets, None), rules,

@@ -95,7 +95,7 @@ def test_acknowledge_updates_store_and_message_for_everyone(fresh_db, fake_slack
     _drain(box)
     msg = _root_message(fresh_db, fake_slack)
     assert "Acknowledged" in json.dumps(msg) and "<@U0CA5>" in json.dumps(msg)
-    assert _buttons(msg) == ["resolve", "not_negative", "snooze_1h"]
+    assert _buttons(msg) == ["resolve", "not_negative", "snooze_1h", "reply"]
     assert fake_slack.responses == []                              # nothing to say privately
 
     actions.handle_payload(click(alert_id, "resolve", fake_slack, user="U0BOB"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "monitor"
-LAYERS = ["core", "store", "notify", "sources", "config", "analyse", "alerting", "ops", "runtime", "cli"]
+LAYERS = ["core", "store", "notify", "sources", "config", "analyse", "alerting", "respond", "ops", "runtime", "cli"]
 
 
 def _package_of(module: str) -> str | None:

@@ -130,3 +130,23 @@ def test_daemon_serves_metrics_on_loopback(tmp_path, feed_server, fake_slack):
         assert m[("monitor_polls_total", (("result", "ok"), ("source", "news")))] == 1
         d.signal(signal.SIGTERM)
         assert d.wait(timeout=30) == 0
+
+
+def test_time_to_first_response_replies_and_actions_are_metrics(tmp_path, feed_server, fake_slack, slack_env):
+    from monitor.respond.replies import ReplyService
+
+    feed_server.feeds["/news.xml"] = Feed([NEGATIVE])
+    target = tmp_path / "textfile" / "monitor.prom"
+    app = _app(tmp_path, feed_server, fake_slack, f"metrics:\n  textfile: {target}\n")
+    try:
+        run_once(app, delivery_budget_s=10)
+        alert = app.store.one("SELECT id, route FROM alerts")
+        ReplyService(app.store, lambda: app.rules, app.config, app.clock).mark(alert["id"], None, "amy")
+        app.metrics.write_textfile(app.config.metrics)
+    finally:
+        app.close()
+    m = _samples(target.read_text())
+    route = (("route", alert["route"]),)
+    assert m[("monitor_alert_time_to_first_response_seconds_count", route)] == 1
+    assert m[("monitor_alert_time_to_first_response_seconds_sum", route)] >= 0
+    assert m[("monitor_replies", (("state", "marked"),))] == 1

@@ -9,6 +9,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.sources import is_polled, registered
+from tests.fakes.dovecot import PASSWORD, USER, Dovecot, ensure_installed
 from tests.fakes.feeds import Feed, Item
 from tests.fakes.reviews import microdata_page
 from tests.fakes.server import Reply
@@ -58,7 +59,18 @@ def _servers(feed_server, monkeypatch):
         "bluesky": ["acme", "--set", f"api_url={bs.url}"],
         "appstore": ["284882215", "--set", f"api_url={ap.url}"],
     }
-    return cases, (x, hn, rd, ms, bs, ap, *official)
+    servers: tuple = (x, hn, rd, ms, bs, ap, *official)
+    why = ensure_installed()
+    if why:
+        for s in servers:
+            s.stop()
+        pytest.skip(f"imap: {why}")
+    mail = Dovecot().start()
+    mail.deliver("acme mail", "acme is down")
+    monkeypatch.setenv("IMAP_USER", USER)
+    monkeypatch.setenv("IMAP_PASSWORD", PASSWORD)
+    cases["imap"] = ["127.0.0.1", "--set", f"port={mail.port}", "--set", f"ca_file={mail.cert}"]
+    return cases, (*servers, mail)
 
 
 def _official(monkeypatch):
@@ -129,7 +141,7 @@ def test_preview_works_for_every_kind(capsys, tmp_path, feed_server, monkeypatch
             assert "1 item(s)" in err
     finally:
         for s in servers:
-            s.stop()
+            s.close() if isinstance(s, Dovecot) else s.stop()
 
 
 def test_preview_failures_are_one_line_exit_1(capsys, tmp_path, feed_server, monkeypatch):

@@ -130,14 +130,14 @@ def test_state_count_and_buttons_follow_the_alert():
     mention = {"text": "bad", "source_kind": "rss", "source_id": "n"}
     open_ = alert_message(ALERT, mention, SENTIMENT, TARGET)
     ids = [e["action_id"] for e in open_["blocks"][-1]["elements"]]
-    assert ids == ["ack", "resolve", "not_negative", "snooze_1h"]
+    assert ids == ["ack", "resolve", "not_negative", "snooze_1h", "reply"]
     assert all(e["value"] == "7" for e in open_["blocks"][-1]["elements"])
 
     acked = alert_message({**ALERT, "state": "acknowledged", "acked_by": "slack:U0ALICE", "acked_at": 1.7e9,
                            "mention_count": 200}, mention, SENTIMENT, TARGET)
     body = json.dumps(acked)
     assert "Acknowledged" in body and "<@U0ALICE>" in body and "200 mentions" in body
-    assert [e["action_id"] for e in acked["blocks"][-1]["elements"]] == ["resolve", "not_negative", "snooze_1h"]
+    assert [e["action_id"] for e in acked["blocks"][-1]["elements"]] == ["resolve", "not_negative", "snooze_1h", "reply"]
     assert acked["text"].startswith("<!here> [acknowledged]")
 
     resolved = alert_message({**ALERT, "state": "resolved", "acked_by": "cli:bob", "resolved_by": "cli:bob"},

@@ -92,6 +92,7 @@ def test_canned_queries_on_a_snapshot(db):
     assert sorted((r["mentions"], r["negative"]) for r in negative) == [(3, 2), (3, 2)]   # live + pruned counts
     assert [r["owner"] for r in tta] == ["comms-oncall"]
     assert tta[0]["alerts"] == 2 and tta[0]["acknowledged"] == 1 and tta[0]["avg_minutes_to_ack"] == 30.0
+    assert tta[0]["responded"] == 0 and tta[0]["avg_minutes_to_first_response"] is None
     names = {t["name"]: t for t in tables["tables"]}
     assert names["maintenance"]["hidden"] and not names["alerts"]["hidden"]
 

@@ -35,6 +35,7 @@ class OwnerDigest:
     volumes: dict[str, Counter[str]] = field(default_factory=dict)          # brand -> sentiment -> n
     open_alerts: list[dict[str, Any]] = field(default_factory=list)
     ack_times: list[float] = field(default_factory=list)
+    response_times: list[float] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -43,6 +44,10 @@ class OwnerDigest:
     @property
     def median_ack(self) -> float | None:
         return statistics.median(self.ack_times) if self.ack_times else None
+
+    @property
+    def median_response(self) -> float | None:
+        return statistics.median(self.response_times) if self.response_times else None
 
 
 def slot(now: float, at: str, tz: str) -> tuple[str, float, float] | None:
@@ -72,7 +77,8 @@ def build(store: Store, owner: str, day: str, start: float, end: float) -> Owner
         "SELECT a.*, m.negative, m.unscored, m.score FROM alerts a LEFT JOIN mentions m ON m.id ="
         " (SELECT MIN(mention_id) FROM alert_mentions WHERE alert_id = a.id)"
         " WHERE (a.created_at >= ? AND a.created_at < ?) OR a.state != 'resolved' OR"
-        " (a.acked_at >= ? AND a.acked_at < ?) ORDER BY a.created_at", (start, end, start, end))
+        " (a.acked_at >= ? AND a.acked_at < ?) OR (a.first_response_at >= ? AND a.first_response_at < ?)"
+        " ORDER BY a.created_at", (start, end, start, end, start, end))
     for a in rows:
         if owner not in {t.get("owner") for t in loads(a["targets"], [])}:
             continue
@@ -83,6 +89,8 @@ def build(store: Store, owner: str, day: str, start: float, end: float) -> Owner
             d.open_alerts.append(a)
         if a["acked_at"] and start <= a["acked_at"] < end:
             d.ack_times.append(a["acked_at"] - a["created_at"])
+        if a.get("first_response_at") and start <= a["first_response_at"] < end:
+            d.response_times.append(a["first_response_at"] - a["created_at"])
     for m in store.query("SELECT brands, negative, unscored, score FROM mentions WHERE collected_at >= ?"
                          " AND collected_at < ?", (start, end)):
         for brand in loads(m["brands"], []) or []:
@@ -104,6 +112,9 @@ def render(d: OwnerDigest, store: Store, ping: str = "", link: str | None = None
     med = d.median_ack
     lines.append("*Median time to acknowledge:* " + (f"{format_duration(med)} ({len(d.ack_times)} acknowledged)"
                                                     if med is not None else "nothing acknowledged"))
+    resp = d.median_response
+    lines.append("*Median time to first response:* " + (
+        f"{format_duration(resp)} ({len(d.response_times)} answered)" if resp is not None else "nothing answered"))
     if link:          # dashboard.url: the dashboard and this week's report, one click away
         lines.append(f"<{link}/?period=24h|Dashboard, last 24 h> · <{link}/report?period=7d|This week's report>")
     head = [plain_message("\n".join(lines))["blocks"][0]]

@@ -21,6 +21,7 @@ import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -50,16 +51,43 @@ _USER = re.compile(r"[UW][A-Z0-9]{2,20}")
 PAST = {"ack": "acknowledged", "resolve": "resolved", "snooze": "snoozed", "not_negative": "marked not negative"}
 
 
+ActionHook = Callable[[dict[str, Any], dict[str, Any]], "str | None"]
+ViewHook = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+
+
+@dataclass
+class Hooks:
+    """Buttons and modals owned by higher stages (the Reply button and its modal: `monitor.respond`).
+
+    Alerting sits below them in the layer order, so it cannot import them: the daemon passes them in.
+    `actions`: action_id -> handler(payload, action) returning a private answer or None. `view_submission`:
+    handler(payload) returning the HTTP/Socket Mode response body (`response_action: errors`) or None.
+    """
+
+    actions: dict[str, ActionHook] = field(default_factory=dict)
+    view_submission: ViewHook | None = None
+
+
 class Actions:
     """Turns one `block_actions` payload into transitions, message updates and a private answer."""
 
     def __init__(self, store: Store, clock: Clock, api_url: str, on_change: Callable[[], None] | None = None,
-                 timeout: float = 10.0):
+                 timeout: float = 10.0, hooks: Hooks | None = None):
         self.store = store
         self.clock = clock
         self.api_origin = _origin(api_url)
         self.on_change = on_change or (lambda: None)
         self.timeout = timeout
+        self.hooks = hooks or Hooks()
+
+    def handle_view(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """A modal submitted (`view_submission`): handed to the hook that owns the modal."""
+        user = str((payload.get("user") or {}).get("id") or "")
+        if payload.get("type") != "view_submission" or not _USER.fullmatch(user) or not self.hooks.view_submission:
+            return None
+        result = self.hooks.view_submission(payload)
+        self.on_change()
+        return result
 
     def handle_payload(self, payload: dict[str, Any]) -> list[str | None]:
         """Apply every action of the payload; returns each private answer (None: nothing to say)."""
@@ -71,6 +99,17 @@ class Actions:
             return []
         answers = []
         for action in payload.get("actions") or []:
+            hook = self.hooks.actions.get(str(action.get("action_id") or ""))
+            if hook is not None:
+                try:
+                    answer = hook(payload, action)
+                except MonitorError as exc:
+                    answer = f"Sorry, that did not work: {escape(str(exc))}"
+                self.on_change()
+                answers.append(answer)
+                if answer:
+                    self.respond(payload.get("response_url"), answer)
+                continue
             answer = self.apply(str(action.get("action_id") or ""), str(action.get("value") or ""), user)
             answers.append(answer)
             if answer:
@@ -181,6 +220,14 @@ class SocketModeRunner:
         self._thread: threading.Thread | None = None
 
     def _on_request(self, client: Any, req: Any) -> None:
+        if req.type == "interactive" and isinstance(req.payload, dict) and req.payload.get("type") == "view_submission":
+            body = None
+            try:
+                body = self.actions.handle_view(req.payload)     # its answer (errors, close) rides on the ack
+            except Exception:  # noqa: BLE001 - one bad submission must not take the connection down
+                log.exception("slack modal submission crashed")
+            client.send_socket_mode_response(self._Response(envelope_id=req.envelope_id, payload=body))
+            return
         client.send_socket_mode_response(self._Response(envelope_id=req.envelope_id))   # within 3 s, always
         if req.type == "interactive" and isinstance(req.payload, dict):
             try:
@@ -251,7 +298,8 @@ class HttpEndpoint:
 
             def _reply(self, status: int, body: bytes) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                json_body = body.startswith(b"{")
+                self.send_header("Content-Type", "application/json" if json_body else "text/plain; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -289,6 +337,13 @@ class HttpEndpoint:
             return 400, b"bad payload", None
         if not isinstance(payload, dict):
             return 400, b"bad payload", None
+        if payload.get("type") == "view_submission":         # answered in the response itself
+            try:
+                answer = self.actions.handle_view(payload)
+            except Exception:  # noqa: BLE001 - one bad submission must not take the endpoint down
+                log.exception("slack modal submission crashed")
+                answer = None
+            return 200, json.dumps(answer).encode() if answer else b"", None
         return 200, b"", lambda: self._work(payload)
 
     def _work(self, payload: dict[str, Any]) -> None:
@@ -311,13 +366,14 @@ class HttpEndpoint:
 
 
 def start_interactive(slack: Any, store: Store, clock: Clock, env: dict[str, str],
-                      on_change: Callable[[], None]) -> SocketModeRunner | HttpEndpoint | None:
+                      on_change: Callable[[], None], hooks: Hooks | None = None
+                      ) -> SocketModeRunner | HttpEndpoint | None:
     """What the daemon starts, from `slack:` config and the environment; None (and why, in the log) if nothing."""
     if slack.mode == "webhook" or slack.interactive == "off":
         return None
     if not env.get(slack.token_env):
         return None      # no bot token: alerts print to the terminal, there are no buttons to click
-    actions = Actions(store, clock, slack.api_url, on_change, slack.timeout)
+    actions = Actions(store, clock, slack.api_url, on_change, slack.timeout, hooks)
     if slack.interactive == "socket":
         token = env.get(slack.app_token_env)
         if not token:

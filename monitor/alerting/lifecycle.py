@@ -235,6 +235,28 @@ def _dur(seconds: float) -> str:
     return format_duration(seconds)
 
 
+# -- responses ------------------------------------------------------------------------------------------
+
+def record_response(db: sqlite_utils.Database, now: float, alert_id: int, actor: str, what: str,
+                    key: str) -> bool:
+    """A reply posted (or marked replied) on the platform: the first one is the alert's time to first response.
+
+    Called by the respond stage inside its own transaction, so the reply's `posted` mark, the alert's
+    first-response columns, the event and the thread note commit together. Returns whether it was the first.
+    `what` is our own text (it may hold a link made with `safe_link`).
+    """
+    first = record.update(db, alert_id, expect={"first_response_at": None}, first_response_at=now,
+                          first_response_by=actor, updated_at=now)
+    record_event(db, alert_id, now, "responded", actor, what[:500])
+    announce(db, now, alert_id, f"response:{key}", what)
+    return first
+
+
+def note(db: sqlite_utils.Database, now: float, alert_id: int, key: str, text: str) -> None:
+    """A thread note and a root re-render (a ticket opened, a reply refused): our own text, already escaped."""
+    announce(db, now, alert_id, key, text)
+
+
 # -- listing --------------------------------------------------------------------------------------------
 
 def list_alerts(store: Store, only_open: bool = False, limit: int = 100) -> list[dict[str, Any]]:
@@ -245,6 +267,8 @@ def list_alerts(store: Store, only_open: bool = False, limit: int = 100) -> list
         r["owners"] = list(dict.fromkeys(t["owner"] for t in r["targets"]))
         r["time_to_ack"] = r["acked_at"] - r["created_at"] if r["acked_at"] else None
         r["time_to_resolve"] = r["resolved_at"] - r["created_at"] if r["resolved_at"] else None
+        r["time_to_first_response"] = (r["first_response_at"] - r["created_at"] if r.get("first_response_at")
+                                       else None)
         for k in ("policy_levels", "timing", "spike_stats"):
             r[k] = loads(r.get(k), None)
     return found
@@ -260,5 +284,6 @@ def list_feedback(store: Store, limit: int = 1000) -> list[dict[str, Any]]:
                        " ORDER BY id DESC LIMIT ?", (limit,))
 
 
-__all__ = ["ACTIONS", "STATES", "get_alert", "list_alerts", "list_feedback", "next_action", "record_event",
+__all__ = ["ACTIONS", "STATES", "get_alert", "list_alerts", "list_feedback", "next_action", "note", "record_event",
+           "record_response",
            "targets_of", "transition"]

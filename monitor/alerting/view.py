@@ -20,7 +20,7 @@ from monitor.notify.blockkit import alert_message, escape, owner_mention, safe_l
 from monitor.store.database import loads
 
 VIEW_KEYS = ("id", "brand", "route", "state", "mention_count", "acked_by", "acked_at", "resolved_by", "level",
-             "snoozed_until", "kind", "resolution", "issue")
+             "snoozed_until", "kind", "resolution", "issue", "first_response_at", "first_response_by")
 
 Db = sqlite_utils.Database | sqlite3.Connection
 
@@ -36,9 +36,30 @@ def alert_row(db: Db, alert_id: int) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def view(alert: dict[str, Any]) -> dict[str, Any]:
-    """The `alert` dict slack_message.alert_message renders."""
-    return {k: alert.get(k) for k in VIEW_KEYS}
+def view(alert: dict[str, Any], db: Db | None = None) -> dict[str, Any]:
+    """The `alert` dict slack_message.alert_message renders (with the reply and ticket links, given `db`)."""
+    out = {k: alert.get(k) for k in VIEW_KEYS}
+    if db is not None and alert.get("id") is not None:
+        out["links"] = links(db, int(alert["id"]))
+    return out
+
+
+def links(db: Db, alert_id: int) -> list[tuple[str, str | None]]:
+    """Replies posted (or marked) and tickets opened for an alert, read from the `replies` and `actions` rows
+    the respond stage writes: what the root message shows beside the state."""
+    out: list[tuple[str, str | None]] = []
+    try:
+        for r in rows(db, "SELECT state, platform, url, author FROM replies WHERE alert_id = ? AND state IN"
+                          " ('posted', 'marked') ORDER BY id", (alert_id,)):
+            what = "Replied" if r["state"] == "posted" else "Marked replied"
+            out.append((f"{what} on {r['platform']}", r["url"]))
+        for a in rows(db, "SELECT kind, ticket_key, ticket_url, close_state FROM actions WHERE alert_id = ? AND"
+                          " state = 'done' AND ticket_key IS NOT NULL ORDER BY id", (alert_id,)):
+            closed = " (closed)" if a["close_state"] == "closed" else ""
+            out.append((f"{a['kind']} {a['ticket_key']}{closed}", a["ticket_url"]))
+    except sqlite3.OperationalError:      # a database from before the respond stage: nothing to show
+        return []
+    return out
 
 
 def targets_of(alert: dict[str, Any]) -> list[Target]:
@@ -54,6 +75,8 @@ def mention_and_sentiment(db: Db, alert: dict[str, Any]) -> tuple[dict[str, Any]
                      " WHERE am.alert_id = ? ORDER BY m.id LIMIT 1", (alert["id"],))
     m = found[0] if found else {}
     mention = {k: m.get(k) for k in ("source_kind", "source_id", "author", "reach", "rating", "title", "text", "url")}
+    raw = loads(m.get("raw"), {}) if m.get("raw") else {}
+    mention["contact"] = raw.get("contact") if isinstance(raw, dict) else None    # inbound and email: who to call back
     sentiment = {"language": m.get("language"), "score": m.get("score"), "negative": bool(m.get("negative")),
                  "unscored": bool(m.get("unscored")), "drivers": loads(m.get("drivers"), [])}
     return mention, sentiment
@@ -81,17 +104,18 @@ def _spike_summary(db: Db, alert: dict[str, Any]) -> tuple[dict[str, Any], dict[
 
 def root_payload(db: Db, alert: dict[str, Any], target: Target) -> dict[str, Any]:
     mention, sentiment = mention_and_sentiment(db, alert)
-    return alert_message(view(alert), mention, sentiment, target)
+    return alert_message(view(alert, db), mention, sentiment, target)
 
 
 def payload_for(db: Db, alert: dict[str, Any]) -> Any:
     """For queue_root_update: re-render each root with the target it was posted to (its ping kept)."""
     mention, sentiment = mention_and_sentiment(db, alert)
     by_channel = {t.channel: t for t in targets_of(alert)}
+    shown = view(alert, db)
 
     def render(root: dict[str, Any]) -> dict[str, Any]:
         target = by_channel.get(root["channel"]) or Target(root["owner"] or "", root["channel"])
-        return alert_message(view(alert), mention, sentiment, target)
+        return alert_message(shown, mention, sentiment, target)
     return render
 
 

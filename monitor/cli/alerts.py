@@ -53,8 +53,13 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         row = get_alert(store, args.id)
         events = alert_events(store, args.id)
         held = hold_note(rules, row, now) if rules else None
+        replies = store.query("SELECT id, state, platform, author, url, last_error, created_at, posted_at FROM replies"
+                              " WHERE alert_id = ? ORDER BY id", (args.id,))
+        tickets = store.query("SELECT id, name, kind, state, ticket_key, ticket_url, close_state, last_error FROM"
+                              " actions WHERE alert_id = ? ORDER BY id", (args.id,))
         if args.json:
-            print_json({**list_alerts_one(store, args.id), "held": held, "events": events})
+            print_json({**list_alerts_one(store, args.id), "held": held, "events": events, "replies": replies,
+                        "actions": tickets})
             return EXIT_OK
         print(f"alert #{row['id']} ({row['kind']}) {row['state']}"
               + (f" ({row['resolution'].replace('_', ' ')})" if row["resolution"] and row["resolution"] != row["state"]
@@ -73,6 +78,17 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         elif row.get("flush_at") and row["state"] != "resolved":
             print(f"  next: {'first message' if row['notified_at'] is None else 'group update'} at "
                   f"{iso(row['flush_at'])}")
+        if row.get("first_response_at"):
+            print(f"  first response after {format_duration(row['first_response_at'] - row['created_at'])}"
+                  f" by {row['first_response_by']}")
+        for r in replies:
+            print(f"  reply #{r['id']} {r['state']:<17} {r['platform']:<10} by {r['author']:<16} "
+                  + (r["url"] or r["last_error"] or ""))
+        for t in tickets:
+            print(f"  action {t['name']} ({t['kind']}) {t['state']}"
+                  + (f" {t['ticket_key']} {t['ticket_url'] or ''}" if t["ticket_key"] else "")
+                  + (f", close {t['close_state']}" if t["close_state"] else "")
+                  + (f" — {t['last_error']}" if t["last_error"] else ""))
         return EXIT_OK
     rows = list_alerts(store, only_open=args.open, limit=args.limit)
     if args.json:
@@ -86,6 +102,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         tta = f" ack {format_duration(r['time_to_ack'])}" if r["time_to_ack"] is not None and r["state"] != "open" \
             else ""
         ttr = f" resolve {format_duration(r['time_to_resolve'])}" if r["time_to_resolve"] is not None else ""
+        ttr += (f" respond {format_duration(r['time_to_first_response'])}"
+                if r.get("time_to_first_response") is not None else "")
         held = hold_note(rules, r, now) if rules else None
         print(f"#{r['id']:<5} {r['state']:<12} {iso(r['created_at'])}  {r['brand'] or '-':<12} "
               f"route={r['route'] or 'default'} level={r['level'] + 1} owners={owners} mentions={r['mention_count']}"

@@ -33,6 +33,7 @@ from monitor.cli.alerts import (  # noqa: F401 - the parser finds every cmd_* he
     owner_names,
 )
 from monitor.cli.output import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, print_json
+from monitor.cli.replies import cmd_approve, cmd_reply  # noqa: F401 - the parser finds every cmd_* here
 from monitor.config.rules import Rules, load_rules
 from monitor.config.settings import load_config
 from monitor.core.clock import SystemClock, iso
@@ -104,7 +105,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         missing = None if os.environ.get(token) else token
         need = {"socket": sl.app_token_env, "http": sl.signing_secret_env}.get(sl.interactive)
         print(f"slack buttons: {sl.interactive}" + (f" ({'$' + need + ' found' if os.environ.get(need) else 'no $' + need + ': buttons will not work'})" if need else ""))
+    if rules.replies or rules.actions or any(r.reply_approval for r in rules.routes) or rules.reply_approval:
+        acted = [r.name for r in rules.routes if r.actions]
+        print(f"responding: {len(rules.replies)} reply template(s); approval by "
+              f"{', '.join(sorted({r.reply_approval for r in rules.routes if r.reply_approval} | set((rules.reply_approval or {}).values()))) or 'nobody'}"
+              f"; {len(rules.actions or {})} action(s)" + (f" on route(s) {', '.join(acted)}" if acted else ""))
     for s in config.sources:
+        if getattr(REGISTRY[s.kind], "push", False):
+            secret = getattr(s, "secret_env", "")
+            print(f"  source {s.id:<20} {s.kind:<11} {'push':<12} POST {config.inbound.listen}"
+                  f"{getattr(s, 'path', '')} ({'$' + secret + ' found' if os.environ.get(secret) else 'no $' + secret + ': every delivery gets 401'})")
+            continue
         if is_stream(s):
             print(f"  source {s.id:<20} {s.kind:<11} {'stream':<12} {REGISTRY[s.kind].summary()}")
         else:

@@ -147,6 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "snooze":
             p.add_argument("--for", dest="for_", default="1h", type=_duration,
                            help="how long, with a unit: 30m, 2h, 1d (default: %(default)s)")
+    p = add("reply", "reply to an alert's original post on its platform, or --mark it replied elsewhere")
+    p.add_argument("id", type=_alert_id, help="the alert")
+    p.add_argument("text", nargs="?", help="the reply (shown with --draft when left out)")
+    p.add_argument("--by", default=None, help="who replies (default: the current user)")
+    p.add_argument("--mark", nargs="?", const="", default=None, metavar="URL",
+                   help="record a reply made elsewhere (optionally its link) as the first response")
+    p.add_argument("--draft", action="store_true", help="print the draft from the replies: templates and exit")
+    p = add("approve", "approve (or --reject) a reply waiting for approval; an approved reply is posted at once")
+    p.add_argument("reply_id", type=_alert_id)
+    p.add_argument("--reject", action="store_true")
+    p.add_argument("--text", default=None, help="approve an edited text instead")
+    p.add_argument("--by", default=None, help="who approves (default: the current user)")
     p = add("feedback", "list “Not negative” feedback kept for ops and the scorer")
     p.add_argument("--limit", type=_count, default=1000)
     p.add_argument("--json", action="store_true")
@@ -251,7 +263,7 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
 
     return {name: getattr(commands, f"cmd_{name}") for name in (
         "run", "check", "explain", "score", "label", "train", "replay", "preview", "alerts", "ack", "resolve",
-        "reopen", "snooze", "not_negative", "feedback", "status", "ui", "report", "demo")}
+        "reopen", "snooze", "not_negative", "reply", "approve", "feedback", "status", "ui", "report", "demo")}
 
 
 class _Lazy(dict[str, Any]):

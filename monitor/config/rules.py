@@ -127,6 +127,62 @@ class Route(Timing):
     notify: OwnerRef | None = None
     escalation: str | None = None
     continue_: bool = Field(False, alias="continue")
+    reply_approval: str | None = None      # an owner who approves replies to this route's alerts before they post
+    actions: list[str] = Field(default_factory=list)   # names from the top-level `actions:`, run once per alert
+
+
+PLACEHOLDERS = ("author", "first_name", "brand", "issue", "alert_id", "url", "source")
+_PLACEHOLDER = re.compile(r"{([^{}]*)}")
+
+
+class ReplyTemplate(Strict):
+    """A reply draft; the most specific template matching the alert's issue, brand and language is used."""
+
+    text: str = Field(min_length=1, max_length=5000)
+    issue: str | list[str] | None = None
+    brand: str | list[str] | None = None
+    language: str | list[str] | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _placeholders(cls, v: str) -> str:
+        for name in _PLACEHOLDER.findall(v.replace("{{", "").replace("}}", "")):
+            if name not in PLACEHOLDERS:
+                raise ValueError(f'unknown placeholder "{{{name}}}" (known: '
+                                 + ", ".join("{" + p + "}" for p in PLACEHOLDERS) + ")")
+        return v
+
+
+class Action(Strict):
+    """A ticket or webhook a route runs once when an alert opens (`routes[].actions: [name]`)."""
+
+    kind: Literal["webhook", "jira", "zendesk", "freshdesk"]
+    url: str                              # the webhook URL, or the service's base URL (https://acme.atlassian.net)
+    secret_env: str | None = None         # webhook: HMAC-SHA256 key of the X-Monitor-Signature header
+    token_env: str | None = None          # jira/zendesk: API token; freshdesk: API key
+    user_env: str | None = None           # jira/zendesk: the account email the token belongs to
+    project: str | None = None            # jira: project key
+    issue_type: str = "Task"              # jira
+    requester: str | None = None          # freshdesk: requester email when the alert has no contact
+    close_ticket: bool = False            # resolving the alert closes (solves, transitions to Done) the ticket
+    close_transition: str = "Done"        # jira: the transition's name
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError(f'url "{v}" must start with http:// or https://')
+        return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _needs(self) -> Action:
+        if self.kind == "jira" and not self.project:
+            raise ValueError("a jira action needs project: (the project key, e.g. SUP)")
+        if self.kind in ("jira", "zendesk", "freshdesk") and not self.token_env:
+            raise ValueError(f"a {self.kind} action needs token_env: (the variable holding the API token)")
+        if self.kind in ("jira", "zendesk") and not self.user_env:
+            raise ValueError(f"a {self.kind} action needs user_env: (the variable holding the account email)")
+        return self
 
 
 class _RulesFile(Strict):
@@ -136,6 +192,9 @@ class _RulesFile(Strict):
     quiet_hours: QuietHours | None = None
     escalation_policies: dict[str, list[EscalationLevel]] = Field(default_factory=dict)
     routes: list[Route] = Field(default_factory=list)
+    replies: list[ReplyTemplate] = Field(default_factory=list)
+    reply_approval: dict[str, str] = Field(default_factory=dict)     # brand -> approving owner
+    actions: dict[str, Action] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,6 +205,20 @@ class Rules:
     quiet_hours: QuietHours | None
     escalation_policies: dict[str, list[EscalationLevel]]
     routes: list[Route]
+    replies: tuple[ReplyTemplate, ...] = ()
+    reply_approval: dict[str, str] | None = None
+    actions: dict[str, Action] | None = None
+
+    def approver(self, route: str | None, brand: str | None) -> str | None:
+        """Who approves replies to an alert of this route and brand (the route's setting wins), or None."""
+        r = self.route(route)
+        if r is not None and r.reply_approval:
+            return r.reply_approval
+        return (self.reply_approval or {}).get(brand or "")
+
+    def route_actions(self, route: str | None) -> list[tuple[str, Action]]:
+        r = self.route(route)
+        return [(n, (self.actions or {})[n]) for n in (r.actions if r else [])]
 
     def targets(self, ref: OwnerRef | None) -> list[Target]:
         """Resolve a notify reference to Slack destinations (validation guarantees the names exist)."""
@@ -200,7 +273,7 @@ def rules_from(doc: LocatedYaml) -> Rules:
     if issues:
         raise ConfigValidationError(issues)
     return Rules(doc.file, parsed.owners, parsed.defaults, parsed.quiet_hours, parsed.escalation_policies,
-                 parsed.routes)
+                 parsed.routes, tuple(parsed.replies), dict(parsed.reply_approval), dict(parsed.actions))
 
 
 def _semantic(doc: LocatedYaml, r: _RulesFile) -> list[ConfigIssue]:
@@ -222,6 +295,8 @@ def _semantic(doc: LocatedYaml, r: _RulesFile) -> list[ConfigIssue]:
 
     check_owner(r.defaults.notify, ("defaults", "notify"))
     check_owner(r.defaults.ops, ("defaults", "ops"))
+    for brand, owner in r.reply_approval.items():
+        check_owner(owner, ("reply_approval", brand))
     check_policy(r.defaults.escalation, ("defaults", "escalation"))
     for pname, levels in r.escalation_policies.items():
         if not levels:
@@ -263,6 +338,12 @@ def _semantic(doc: LocatedYaml, r: _RulesFile) -> list[ConfigIssue]:
                                     "put the first owner in the policy's first level"))
         check_owner(route.notify, (*loc, "notify"))
         check_policy(route.escalation, (*loc, "escalation"))
+        if route.reply_approval is not None:
+            check_owner(route.reply_approval, (*loc, "reply_approval"))
+        for j, name in enumerate(route.actions):
+            if name not in r.actions:
+                issues.append(doc.issue((*loc, "actions", j), f'unknown action "{name}"',
+                                        did_you_mean(name, set(r.actions)) or "define it under the top-level actions:"))
         spike = route.match.spike is not None
         if spike:
             extra = [k for k in Match.model_fields if k not in ("spike", "brand") and getattr(route.match, k) is not None]

@@ -138,6 +138,19 @@ class DaemonConfig(Strict):
     max_concurrent_polls: int = Field(64, ge=1, le=1024)
 
 
+class InboundConfig(Strict):
+    """The listener for `kind: inbound` sources (survey, helpdesk and form webhooks), behind an HTTPS proxy."""
+
+    listen: str = "127.0.0.1:8788"       # loopback by default: put a TLS-terminating proxy in front of it
+    max_body: int = Field(1_000_000, ge=1024, le=50_000_000)   # larger bodies get 413 and are not read
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        split_listen(v)
+        return v
+
+
 class SentimentConfig(Strict):
     threshold: float = Field(-0.05, ge=-1.0, le=1.0)   # a score at or below this is negative
     # The learned layer: `monitor train` writes the deployment's model here; while the file does not exist the
@@ -214,6 +227,7 @@ class _ConfigFile(Strict):
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     report: ReportConfig | None = None
+    inbound: InboundConfig = Field(default_factory=InboundConfig)
 
 
 @dataclass(frozen=True)
@@ -229,6 +243,7 @@ class Config:
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     report: ReportConfig | None = None
+    inbound: InboundConfig = field(default_factory=InboundConfig)
 
     def source(self, source_id: str) -> SourceOptions:
         return self._sources_by_id[source_id]
@@ -269,7 +284,8 @@ def config_from(doc: LocatedYaml) -> Config:
     if issues or base is None:
         raise ConfigValidationError(issues)
     return Config(str(doc.file), base.brands, sources, base.slack, base.storage, base.sentiment, base.http,
-                  metrics=base.metrics, daemon=base.daemon, dashboard=base.dashboard, report=base.report)
+                  metrics=base.metrics, daemon=base.daemon, dashboard=base.dashboard, report=base.report,
+                  inbound=base.inbound)
 
 
 def _sources(doc: LocatedYaml, raw: list[Any], issues: list[ConfigIssue]) -> list[SourceOptions]:
@@ -296,6 +312,14 @@ def _sources(doc: LocatedYaml, raw: list[Any], issues: list[ConfigIssue]) -> lis
                                     f"first used by sources[{seen[opts.id]}]"))
             continue
         seen[opts.id] = i
+        path = getattr(opts, "path", None) if getattr(REGISTRY[kind], "push", False) else None
+        if path is not None:
+            first = next((j for j, o in enumerate(out) if getattr(o, "path", None) == path
+                          and getattr(REGISTRY[o.kind], "push", False)), None)
+            if first is not None:
+                issues.append(doc.issue((*loc, "path"), f'path "{path}" is already used by source "{out[first].id}"',
+                                        "each inbound source needs its own path"))
+                continue
         out.append(opts)
     return out
 

@@ -38,7 +38,8 @@ _ENTITY_OR_LINK = re.compile(r"&[a-z]{0,4}$|<[^>]*$")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
 BUTTONS = {"ack": ("Acknowledge", "primary"), "resolve": ("Resolve", None),
-           "not_negative": ("Not negative", None), "snooze_1h": ("Snooze 1h", None)}
+           "not_negative": ("Not negative", None), "snooze_1h": ("Snooze 1h", None),
+           "reply": ("Reply", None)}
 ACTIONS = tuple((a, label, style) for a, (label, style) in BUTTONS.items())
 STATE_ICON = {"open": ":red_circle:", "acknowledged": ":large_yellow_circle:", "resolved": ":white_check_mark:",
               "snoozed": ":zzz:"}
@@ -194,6 +195,9 @@ def alert_message(alert: dict[str, Any], mention: dict[str, Any], sentiment: dic
     brand = escape(alert.get("brand") or "")
     source = escape(f"{mention.get('source_kind') or 'source'} · {mention.get('source_id') or '?'}")
     author = escape(trim(clean(mention.get("author")) or "unknown author", 200))
+    contact = clean(str(mention.get("contact") or ""))
+    if contact and contact not in (mention.get("author") or ""):
+        author += f" · contact: {escape(trim(contact, 200))}"
     reach = mention.get("reach")
     reach_txt = f" ({reach:,} reach)" if isinstance(reach, int) and not isinstance(reach, bool) else ""
     rating = mention.get("rating")
@@ -216,6 +220,9 @@ def alert_message(alert: dict[str, Any], mention: dict[str, Any], sentiment: dic
         sent_txt += " — " + more(drivers, MAX_DRIVERS)
     route = escape(alert.get("route") or "default")
     ping = owner_mention(target)
+    done = []                          # replies posted and tickets opened: (label, url), our own stored rows
+    for label, url in alert.get("links") or []:
+        done.append(safe_link(url, label) or escape(label))
     link = safe_link(mention.get("url"), "open the original")
     count = int(alert.get("mention_count") or 1)
     count_txt = f" · {count:,} mentions" if count > 1 else ""
@@ -233,6 +240,8 @@ def alert_message(alert: dict[str, Any], mention: dict[str, Any], sentiment: dic
         {"type": "section", "block_id": f"state:{int(alert['id'])}",
          "text": {"type": "mrkdwn", "verbatim": True, "text": trim(state_line(alert), SECTION_LIMIT)}},
     ]
+    if done:
+        blocks.append(context([more(done, 8, " · ")]))
     actions = buttons_for(alert)
     if actions:
         blocks.append({"type": "actions", "block_id": f"alert:{int(alert['id'])}", "elements": [

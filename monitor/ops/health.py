@@ -99,6 +99,28 @@ def config_problems(store: Store) -> list[str]:
     return out
 
 
+def response_health(store: Store, now: float, window: float = 7 * 86400) -> dict[str, Any]:
+    """Time to first response over the last week, replies waiting or failed, tickets not created."""
+    times = [r["t"] for r in store.query("SELECT first_response_at - created_at AS t FROM alerts WHERE"
+                                         " first_response_at IS NOT NULL AND created_at >= ? ORDER BY t",
+                                         (now - window,))]
+    replies = {r["state"]: r["n"] for r in store.query("SELECT state, COUNT(*) AS n FROM replies WHERE"
+                                                       " created_at >= ? GROUP BY state", (now - window,))}
+    actions = {r["state"]: r["n"] for r in store.query("SELECT state, COUNT(*) AS n FROM actions WHERE"
+                                                       " created_at >= ? GROUP BY state", (now - window,))}
+    stuck = store.one("SELECT COUNT(*) AS n FROM actions WHERE state = 'pending' AND created_at < ?",
+                      (now - STUCK_AFTER_S,)) or {}
+    problems = [f"{stuck['n']} ticket/webhook action(s) pending over {format_duration(STUCK_AFTER_S)}"] \
+        if stuck.get("n") else []
+    if actions.get("failed"):
+        problems.append(f"{actions['failed']} action(s) failed this week (see `monitor alerts ID`)")
+    median = times[len(times) // 2] if times else None
+    return {"time_to_first_response_median": median, "responded_alerts": len(times),
+            "replies": {k: replies.get(k, 0) for k in ("approved", "awaiting_approval", "posted", "marked",
+                                                          "failed", "rejected")},
+            "actions": {k: actions.get(k, 0) for k in ("pending", "done", "failed")}, "problems": problems}
+
+
 def report(config: Config, store: Store, now: float) -> dict[str, Any]:
     sources = source_health(config, store, now)
     outbox = outbox_health(store, now, config.slack.stuck_after)
@@ -112,8 +134,10 @@ def report(config: Config, store: Store, now: float) -> dict[str, Any]:
     weekly = weekly_report(config, store)
     if weekly and weekly["problem"]:
         problems.append(f"weekly report {weekly['period']}: {weekly['problem']}")
+    responses = response_health(store, now)
+    problems += [f"actions: {p}" for p in responses["problems"]]
     return {"healthy": not problems, "problems": problems, "sources": sources, "outbox": outbox,
-            "open_alerts": open_alerts_by_owner(store),
+            "responses": responses, "open_alerts": open_alerts_by_owner(store),
             "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))},
             "weekly_report": weekly}
 
@@ -164,6 +188,15 @@ def render(rep: dict[str, Any]) -> list[str]:
         lines.append("weekly report: " + ("none yet" if not wr["period"] else f"{wr['period']}"
                      + (f", posted {wr['posted']}" if wr["posted"] else "") + (f", written {wr['html']}" if wr["html"] else "")
                      + (f" — {wr['problem']}" if wr["problem"] else "")))
+    rs = rep["responses"]
+    med = rs["time_to_first_response_median"]
+    rp = rs["replies"]
+    lines.append("responses (7d): " + (f"median time to first response {format_duration(med)} over "
+                                       f"{rs['responded_alerts']} alert(s)" if med is not None else "no alert answered")
+                 + f"; replies {rp['posted']} posted, {rp['marked']} marked, {rp['approved']} waiting to post,"
+                 f" {rp['awaiting_approval']} awaiting approval, {rp['failed']} failed"
+                 + f"; tickets {rs['actions']['done']} done, {rs['actions']['pending']} pending,"
+                 f" {rs['actions']['failed']} failed")
     lines.append("healthy" if rep["healthy"] else "UNHEALTHY:\n" + "\n".join(f"  - {p}" for p in rep["problems"]))
     return lines
 

@@ -26,7 +26,7 @@ from prometheus_client import (
     start_http_server,
     write_to_textfile,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
 
 from monitor.config.settings import MetricsConfig, split_listen
@@ -214,6 +214,24 @@ class StoreCollector(Collector):
         for state, n in counts.items():
             open_alerts.add_metric([state], n)
         yield open_alerts
+
+        responded = SummaryMetricFamily("monitor_alert_time_to_first_response_seconds",
+                                        "From an alert opening to its first reply posted or marked, per route",
+                                        labels=["route"])
+        for route, n, total in conn.execute(
+                "SELECT COALESCE(route, 'default'), COUNT(*), SUM(first_response_at - created_at) FROM alerts"
+                " WHERE first_response_at IS NOT NULL GROUP BY 1"):
+            responded.add_metric([route], n, total or 0.0)
+        yield responded
+        replies = GaugeMetricFamily("monitor_replies", "Replies by state (approved = waiting to be posted)",
+                                    labels=["state"])
+        for state, n in conn.execute("SELECT state, COUNT(*) FROM replies GROUP BY state"):
+            replies.add_metric([state], n)
+        yield replies
+        actions = GaugeMetricFamily("monitor_actions", "Route actions (tickets, webhooks) by state", labels=["state"])
+        for state, n in conn.execute("SELECT state, COUNT(*) FROM actions GROUP BY state"):
+            actions.add_metric([state], n)
+        yield actions
 
         n, oldest = conn.execute("SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'").fetchone()
         yield GaugeMetricFamily("monitor_outbox_pending", "Messages waiting to be sent to Slack", value=n)

@@ -33,13 +33,15 @@ from monitor.notify.blockkit import escape, plain_message
 from monitor.notify.outbox import ConsoleSender, Outbox, Sender, SlackSender
 from monitor.ops.metrics import Metrics
 from monitor.ops.systemd import Notifier
+from monitor.respond.replies import ReplyService
+from monitor.respond.tickets import ActionService
 from monitor.runtime.dispatch import PollDispatcher
 from monitor.runtime.liveconfig import ConfigChange, LiveReload
 from monitor.runtime.pipeline import Pipeline
 from monitor.runtime.poller import Poller, PollOutcome
 from monitor.runtime.reload import ReloadWatcher, ReportedOnce, record_state
 from monitor.runtime.streams import StreamRunner, StreamSupervisor, run_streams_once
-from monitor.sources import SourceOptions, StreamOptions, is_stream
+from monitor.sources import REGISTRY, CollectResult, SourceOptions, StreamOptions, is_stream
 from monitor.sources.fetch import limiter_of, make_client
 from monitor.store import retention
 from monitor.store.database import RunLock, Store
@@ -89,6 +91,22 @@ class App(LiveReload):
         self._reported = ReportedOnce()
         self.on_sources_changed: Callable[[ConfigChange], None] | None = None   # the daemon's poll schedule
         self.check_database()
+        self.respond_wake = threading.Event()   # set when a reply or an action may be due
+        self.replies = ReplyService(self.store, lambda: self.rules, self.config, self.clock,
+                                    wake=self._respond_changed)
+        self.actions = ActionService(self.store, lambda: self.rules, self.clock, wake=self._respond_changed)
+
+    def _respond_changed(self) -> None:
+        self.respond_wake.set()
+        self.wake.set()                      # thread notes and root updates were queued
+
+    def respond_once(self) -> dict[str, int]:
+        """Tickets for new alerts (and closes for resolved ones), then replies that are due."""
+        return {"actions": self.actions.run_once(), "replies": self.replies.run_once()}
+
+    def next_respond_in(self) -> float | None:
+        waits = [w for w in (self.actions.next_due_in(), self.replies.next_due_in()) if w is not None]
+        return min(waits) if waits else None
 
     def check_database(self) -> None:
         """`PRAGMA quick_check` at start: a corrupted database stops the start with one line and a message to
@@ -189,6 +207,8 @@ class App(LiveReload):
     def close(self) -> None:
         self.metrics.close()
         self.client.close()
+        self.replies.close()
+        self.actions.close()
         self.store.close()
 
 
@@ -199,7 +219,40 @@ def runner_for(app: App, source: StreamOptions) -> StreamRunner:
 
 
 def stream_runners(app: App) -> list[StreamRunner]:
-    return [runner_for(app, s) for s in app.config.sources if s.enabled and isinstance(s, StreamOptions)]
+    """Every enabled stream source; push kinds (inbound) are served by their listener instead."""
+    return [runner_for(app, s) for s in app.config.sources if s.enabled and isinstance(s, StreamOptions)
+            and not getattr(REGISTRY[s.kind], "push", False)]
+
+
+def inbound_sources(app: App) -> list[Any]:
+    return [s for s in app.config.sources if s.enabled and getattr(REGISTRY[s.kind], "push", False)]
+
+
+def start_inbound(app: App) -> Any:
+    """The listener for `kind: inbound` sources: each delivery stored (then routed) before it is answered."""
+    sources = inbound_sources(app)
+    if not sources:
+        return None
+    from monitor.config.settings import split_listen
+    from monitor.sources.health import record_success
+    from monitor.sources.kinds.inbound import InboundListener
+
+    def accept(source: Any, mention: Any) -> bool:
+        new = app.pipeline.ingest(source, CollectResult(mentions=[mention]))
+        record_success(app.store, source, app.rules.default_targets)
+        if new:
+            log.info("inbound delivery stored", extra={"source_id": source.id, "mention_id": new[0]})
+            app.pipeline.process_batch(new)
+            app.wake.set()
+        return bool(new)
+
+    host, port = split_listen(app.config.inbound.listen)
+    try:
+        return InboundListener(sources, host, port, app.config.inbound.max_body, accept).start()
+    except OSError as exc:
+        log.error("cannot listen on inbound.listen %s: %s; inbound sources receive nothing",
+                  app.config.inbound.listen, exc)
+        return None
 
 
 def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None = None) -> dict[str, Any]:
@@ -215,10 +268,15 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     outcomes = [o if o is not None else PollOutcome(s.id, False, error="poll crashed (see the log)")
                 for s, o in zip(sources, results, strict=True)]
     streamed = run_streams_once(stream_runners(app))        # each stream catches up from its saved cursor, bounded in time
+    if inbound_sources(app):
+        log.warning("inbound sources only receive while the daemon runs (`monitor run`); --once does not listen")
     app.pipeline.process_pending()
     app.queue_digests()
     app.weekly_report()
     app.tick(flush_waiting=True)         # the pass was the batch: no group_wait across cron runs
+    app.replies.release_leases()         # we hold the run lock: a lease left by a killed run is stale
+    app.actions.release_leases()
+    responded = app.respond_once()
     sent = drain(app.outbox, app.clock, delivery_budget_s)
     retention.run_if_due(app.store, app.config.storage.retention)
     app.metrics.write_textfile(app.config.metrics)
@@ -227,7 +285,8 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
             "new_mentions": sum(o.new for o in outcomes) + sum(o.new for o in streamed), "sent": sent,
             "streams": len(streamed),
             "skipped": {o.source_id: o.skipped for o in outcomes if o.skipped},
-            "held": count_held(app.rules, list_alerts(app.store, only_open=True, limit=100_000), app.clock.now())}
+            "held": count_held(app.rules, list_alerts(app.store, only_open=True, limit=100_000), app.clock.now()),
+            **responded}
 
 
 def drain(outbox: Outbox, clock: Clock, budget_s: float) -> int:
@@ -279,6 +338,8 @@ class Daemon:
         self._deliverer: threading.Thread | None = None
         self.streams: StreamSupervisor | None = None
         self.buttons: Any = None
+        self.inbound: Any = None
+        self._responder: threading.Thread | None = None
         self.polls = app.dispatcher(self._poll_source, on_overlap=self._overlapped)
         app.on_sources_changed = self.apply_sources
         self.scheduler = BackgroundScheduler(
@@ -381,6 +442,20 @@ class Daemon:
             self.app.wake.wait(timeout)
             self.app.wake.clear()
 
+    def respond_loop(self) -> None:
+        """Tickets and replies, on their own thread: a slow platform never holds up Slack delivery."""
+        self.app.replies.release_leases()     # the daemon holds the run lock: leases left by a killed run are stale
+        self.app.actions.release_leases()
+        while not self.stop.is_set():
+            try:
+                self.app.respond_once()
+                wait = self.app.next_respond_in()
+            except Exception:  # noqa: BLE001 - e.g. a locked database: the loop must outlive it
+                log.exception("reply/action loop error; retrying")
+                wait = 5.0
+            self.app.respond_wake.wait(2.0 if wait is None else min(2.0, max(0.05, wait)))
+            self.app.respond_wake.clear()
+
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
         self.app.mark_loaded()
         self.app.pipeline.process_pending()
@@ -397,10 +472,16 @@ class Daemon:
         self.streams = StreamSupervisor(stream_runners(self.app), self.stop)    # one supervised thread per stream source
         self.streams.start()
         from monitor.alerting.interactive import start_interactive
+        from monitor.respond.slack import ReplyModal
+        modal = ReplyModal(self.app.replies, os.environ.get(self.app.config.slack.token_env),
+                           self.app.config.slack.api_url, self.app.config.slack.timeout)
         self.buttons = start_interactive(self.app.config.slack, self.app.store, self.app.clock, dict(os.environ),
-                                         self.app.wake.set)
+                                         self.app.wake.set, modal.hooks())
+        self.inbound = start_inbound(self.app)
         self._deliverer = threading.Thread(target=self.deliver_loop, name="deliver", daemon=True)
         self._deliverer.start()
+        self._responder = threading.Thread(target=self.respond_loop, name="respond", daemon=True)
+        self._responder.start()
         log.info("daemon started", extra={"sources": len(self.app.config.sources), "db": self.app.db_path})
         self.notifier.ready(self.status_line())
         if on_ready:
@@ -421,6 +502,8 @@ class Daemon:
         deadline = time.monotonic() + self.drain_timeout
         if self.buttons is not None:
             self.buttons.stop()
+        if self.inbound is not None:
+            self.inbound.stop()
         self.scheduler.shutdown(wait=False)
         self.polls.stop()
         self.app.wake.set()
@@ -428,10 +511,14 @@ class Daemon:
             time.sleep(0.05)
         if self._deliverer is not None:
             self._deliverer.join(timeout=max(0.0, deadline - time.monotonic()))
+        self.app.respond_wake.set()
+        if self._responder is not None:
+            self._responder.join(timeout=max(1.0, deadline - time.monotonic()))   # it wakes at once when idle
         if self.streams is not None:
             self.streams.join()              # each stream flushes its batch and saves its cursor
         self.abandoned = sorted(self.running) + (["deliver"] if self._deliverer and self._deliverer.is_alive()
-                                                 else [])
+                                                 else []) + (["respond"] if self._responder and
+                                                             self._responder.is_alive() else [])
         if self.abandoned:
             log.warning("drain bound reached: abandoning unfinished work, none of it committed; it is redone on the"
                         " next start", extra={"abandoned": self.abandoned, "drain_timeout_s": self.drain_timeout})

@@ -175,6 +175,27 @@ MIGRATIONS: list[str] = [
         path TEXT NOT NULL, ok INTEGER NOT NULL, at REAL NOT NULL,
         message TEXT);                  -- why the reload failed, or what waits for a restart
     """,
+    # v11 (respond): replies to the original post, stored before they are posted, and the actions (tickets,
+    # webhooks) a route runs when an alert opens; each row is done once, retried like the outbox.
+    """
+    CREATE TABLE replies (
+        id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL REFERENCES alerts (id), mention_id INTEGER,
+        platform TEXT NOT NULL, text TEXT NOT NULL, author TEXT NOT NULL,
+        state TEXT NOT NULL,                 -- awaiting_approval | approved | posted | marked | rejected | failed
+        approver TEXT, decided_by TEXT, decided_at REAL,
+        attempts INTEGER NOT NULL DEFAULT 0, not_before REAL, last_error TEXT,
+        created_at REAL NOT NULL, posted_at REAL, external_id TEXT, url TEXT, notify TEXT);
+    CREATE INDEX replies_due ON replies (not_before) WHERE state = 'approved';
+    CREATE INDEX replies_alert ON replies (alert_id);
+    CREATE TABLE actions (
+        id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL REFERENCES alerts (id), name TEXT NOT NULL,
+        kind TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',     -- pending | done | failed
+        attempts INTEGER NOT NULL DEFAULT 0, not_before REAL, last_error TEXT, created_at REAL NOT NULL,
+        done_at REAL, ticket_key TEXT, ticket_url TEXT,
+        close_state TEXT, closed_at REAL,                              -- NULL | pending | closed | failed
+        UNIQUE (alert_id, name));
+    CREATE INDEX actions_due ON actions (not_before) WHERE state = 'pending' OR close_state = 'pending';
+    """,
 ]
 
 BUSY_TIMEOUT_S = 10.0

@@ -20,9 +20,15 @@ from .server import LocalServer, Reply, Request
 
 
 class FakeMastodon(LocalServer):
-    def __init__(self, token: str | None = None, heartbeat: float = 0.5):
+    def __init__(self, token: str | None = None, heartbeat: float = 0.5, write_token: str | None = None):
         super().__init__(self._serve)
         self.token = token
+        self.write_token = write_token                    # POST /api/v1/statuses needs it (write:statuses)
+        self.replies: list[dict[str, Any]] = []           # statuses created through the API, with their request
+        self.post_faults: list[tuple[int, dict[str, str]]] = []   # (status, headers) answered to the next POSTs
+        self._idempotent: dict[tuple[str, str], dict[str, Any]] = {}
+        self.honour_idempotency = True
+        self.create_delay = 0.0                           # posted, not yet answered: where a kill -9 lands
         self.heartbeat = heartbeat
         self.statuses: list[dict[str, Any]] = []
         self.streams: list[dict[str, Any]] = []           # one record per stream connection
@@ -63,7 +69,51 @@ class FakeMastodon(LocalServer):
     def _authorized(self, req: Request) -> bool:
         return self.token is None or req.headers.get("authorization") == f"Bearer {self.token}"
 
+    def _create_status(self, req: Request) -> Reply:
+        """Mastodon's POST /api/v1/statuses: form or JSON body, 500-character limit, Idempotency-Key honoured
+        (the same key and token within the hour returns the same status instead of posting twice)."""
+        auth = req.headers.get("authorization", "")
+        if not self.write_token or auth != f"Bearer {self.write_token}":
+            return Reply(401, b'{"error":"The access token is invalid"}', {"Content-Type": "application/json"})
+        if self.post_faults:
+            status, headers = self.post_faults.pop(0)
+            return Reply(status, b'{"error":"Service Unavailable"}' if status >= 500 else b'{"error":"Too many requests"}',
+                         {"Content-Type": "application/json", **headers})
+        if "json" in req.headers.get("content-type", ""):
+            form = json.loads(req.body or b"{}")
+        else:
+            form = {k: v[-1] for k, v in parse_qs(req.body.decode()).items()}
+        key = req.headers.get("idempotency-key")
+        with self._cond:
+            if key and self.honour_idempotency and (auth, key) in self._idempotent:
+                return Reply(200, json.dumps(self._idempotent[(auth, key)]).encode(), {"Content-Type": "application/json"})
+        text = str(form.get("status") or "")
+        if not text:
+            return Reply(422, b'{"error":"Validation failed: Text can\'t be blank"}', {"Content-Type": "application/json"})
+        if len(text) > 500:
+            return Reply(422, b'{"error":"Validation failed: Text character limit of 500 exceeded"}',
+                         {"Content-Type": "application/json"})
+        parent = form.get("in_reply_to_id")
+        with self._cond:
+            if parent and not any(s["id"] == str(parent) for s in self.statuses):
+                return Reply(404, b'{"error":"Record not found"}', {"Content-Type": "application/json"})
+            self._seq += 1
+            sid = str((int(time.time() * 1000) << 16) | self._seq)
+            status = {"id": sid, "uri": f"https://example.social/users/brand/statuses/{sid}",
+                      "url": f"https://example.social/@brand/{sid}", "content": f"<p>{text}</p>",
+                      "in_reply_to_id": parent, "visibility": form.get("visibility") or "public",
+                      "created_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                      "account": {"acct": "brand"}}
+            self.replies.append({"status": status, "form": form, "authorization": auth, "idempotency_key": key})
+            if key:
+                self._idempotent[(auth, key)] = status
+        if self.create_delay:
+            time.sleep(self.create_delay)
+        return Reply(200, json.dumps(status).encode(), {"Content-Type": "application/json"})
+
     def _serve(self, req: Request) -> Reply:
+        if req.method == "POST" and req.path == "/api/v1/statuses":
+            return self._create_status(req)
         if not self._authorized(req):
             return Reply(401, b'{"error":"The access token is invalid"}', {"Content-Type": "application/json"})
         q = {k: v[-1] for k, v in parse_qs(req.query).items()}

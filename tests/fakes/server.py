@@ -126,7 +126,7 @@ class LocalServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            do_GET = do_POST = _handle
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
 
         self._stop.clear()
         self._server = _QuietServer((self.host, self._port), _H)

@@ -69,6 +69,8 @@ class FakeSlack(LocalServer):
         self.scopes: set[str] = {"chat:write", "channels:history", "groups:history", "im:history", "channels:read",
                                  "groups:read", "im:write"}
         self.channel_names: dict[str, str] = {}       # channel id -> name, for every channel posted to
+        self.views: list[Any] = []                    # modals opened with views.open
+        self.used_triggers: set[str] = set()
         self._lock = threading.Lock()
         self._ts = 1_700_000_000_000_000
 
@@ -146,6 +148,25 @@ class FakeSlack(LocalServer):
         if method == "auth.test":
             return self._json({"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "monitor",
                                "team_id": "T000", "user_id": "U000BOT", "bot_id": "B000"})
+        if method == "views.open":
+            # a trigger_id is single-use and expires after 3 s on the real Slack; the view must be a JSON object
+            trigger = str(args.get("trigger_id") or "")
+            view = args.get("view")
+            if isinstance(view, str):
+                try:
+                    view = json.loads(view)
+                except ValueError:
+                    return self._json({"ok": False, "error": "invalid_arguments"})
+            if not trigger:
+                return self._json({"ok": False, "error": "invalid_trigger_id"})
+            with self._lock:
+                if trigger in self.used_triggers:
+                    return self._json({"ok": False, "error": "expired_trigger_id"})
+                self.used_triggers.add(trigger)
+                self.views.append(view)
+            if not isinstance(view, dict) or view.get("type") != "modal" or not view.get("title"):
+                return self._json({"ok": False, "error": "invalid_arguments"})
+            return self._json({"ok": True, "view": {**view, "id": f"V{len(self.views):08d}", "team_id": "T000"}})
         if method in ("chat.postMessage", "chat.update"):
             channel = str(args.get("channel", ""))
             if not channel:

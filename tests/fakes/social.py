@@ -114,11 +114,14 @@ class FakeReddit(_Fake):
     `POST /api/v1/access_token` (HTTP Basic client id:secret; `client_credentials` or `password` grant; a wrong
     secret is 401 `{"message": "Unauthorized", "error": 401}`, a wrong password is **200** `{"error":
     "invalid_grant"}`), then `GET /search` / `/r/<sub>/search` with `Authorization: bearer <token>` (else 401),
-    `x-ratelimit-used/remaining/reset` on every answer (`budget` requests per window, then 429)."""
+    `x-ratelimit-used/remaining/reset` on every answer (`budget` requests per window, then 429); and, for
+    replies, `POST /api/comment` on the OAuth host with the `oauth_token` bearer."""
 
     def __init__(self, apps: dict[str, str] | None = None, users: dict[str, str] | None = None,
                  expires_in: int = 86400, budget: int = 1000) -> None:
         super().__init__()
+        self.oauth_token: str | None = None
+        self.comments: list[dict[str, str]] = []
         self.posts: list[Post] = []
         self.apps = apps or {}                 # client id -> secret; OAuth endpoints answer only when set
         self.users = users or {}               # username -> password (script apps)
@@ -148,7 +151,23 @@ class FakeReddit(_Fake):
         return jreply({"access_token": token, "token_type": "bearer", "expires_in": self.expires_in,
                        "scope": "*"})
 
+    def _comment(self, req: Request) -> Reply:
+        if not self.oauth_token or req.headers.get("authorization") != f"bearer {self.oauth_token}":
+            return jreply({"message": "Unauthorized", "error": 401}, 401)
+        form = {k: v[-1] for k, v in parse_qs(req.body.decode()).items()}
+        thing = form.get("thing_id", "")
+        if not any(f"t3_{p.id}" == thing for p in self.posts):
+            return jreply({"json": {"errors": [["INVALID_PARENT", "that parent is not a valid thing", "parent"]]}})
+        cid = f"c{len(self.comments) + 1:05d}"
+        post = next(p for p in self.posts if f"t3_{p.id}" == thing)
+        self.comments.append({"thing_id": thing, "text": form.get("text", ""), "id": cid})
+        return jreply({"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": {
+            "id": cid, "name": f"t1_{cid}", "parent_id": thing, "body": form.get("text", ""),
+            "permalink": f"/r/{post.subreddit}/comments/{post.id}/x/{cid}/"}}]}}})
+
     def serve(self, req: Request, q: dict[str, str]) -> Reply:
+        if req.method == "POST" and req.path == "/api/comment":
+            return self._comment(req)
         if self.apps and req.path == "/api/v1/access_token" and req.method == "POST":
             return self._token(req)
         if self.apps and re.fullmatch(r"(?:/r/(\w+))?/search", req.path):
@@ -276,6 +295,7 @@ class FakeBluesky(_Fake):
         self.auth_required = auth_required
         self.sessions: list[str] = []           # "create" / "refresh", in order
         self.revoked: set[str] = set()          # jti of access tokens that now answer ExpiredToken
+        self.records: list[dict[str, Any]] = []       # created with com.atproto.repo.createRecord
 
     def revoke(self) -> None:
         """Every access token issued so far expires now (as after a server-side session reset)."""
@@ -311,7 +331,32 @@ class FakeBluesky(_Fake):
                                   "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
                                                "serviceEndpoint": self.url}]}})
 
+    def _create_record(self, req: Request) -> Reply:
+        """createRecord (Bearer accessJwt) -> {"uri", "cid", "commit"}, validating the reply refs."""
+        auth = req.headers.get("authorization", "")
+        claims = self._claims(req, "com.atproto.access")
+        if isinstance(claims, Reply):
+            return claims
+        body = json.loads(req.body or b"{}")
+        record = body.get("record") or {}
+        reply = record.get("reply") or {}
+        for side in ("root", "parent"):
+            ref = reply.get(side) if reply else None
+            if reply and not (isinstance(ref, dict) and str(ref.get("uri", "")).startswith("at://") and ref.get("cid")):
+                return jreply({"error": "InvalidRequest", "message": f"Invalid app.bsky.feed.post record: "
+                               f"Record/reply/{side} must be an object with uri and cid"}, 400)
+        if len(str(record.get("text") or "")) > 300:
+            return jreply({"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record: "
+                           "Record/text must not be longer than 300 graphemes"}, 400)
+        rkey = f"3k{len(self.records) + 1:08d}"
+        uri = f"at://{body.get('repo')}/app.bsky.feed.post/{rkey}"
+        self.records.append({"repo": body.get("repo"), "record": record, "uri": uri, "auth": auth})
+        return jreply({"uri": uri, "cid": f"bafyrei{rkey}", "commit": {"cid": "bafyc", "rev": rkey},
+                       "validationStatus": "valid"})
+
     def serve(self, req: Request, q: dict[str, str]) -> Reply:
+        if req.method == "POST" and req.path == "/xrpc/com.atproto.repo.createRecord":
+            return self._create_record(req)
         rl = {"ratelimit-limit": "3000", "ratelimit-remaining": "2999",
               "ratelimit-reset": str(int(time.time()) + 300), "ratelimit-policy": "3000;w=300"}
         if req.path == "/xrpc/com.atproto.server.createSession" and req.method == "POST":

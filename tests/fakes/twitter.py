@@ -41,6 +41,8 @@ class FakeX(LocalServer):
         self.reset_at = int(time.time()) + 900
         self.send_reset = True
         self.stall_page: int | None = None     # page index (0-based) that never answers: kill -9 tests
+        self.user_token: str | None = None     # POST /2/tweets needs a user-context token (OAuth 2.0 PKCE)
+        self.created: list[dict[str, object]] = []
         self._lock = threading.Lock()
 
     @property
@@ -50,10 +52,35 @@ class FakeX(LocalServer):
     def add(self, *tweets: Tweet) -> None:
         self.tweets.extend(tweets)
 
+    def _create(self, req: Request) -> Reply:
+        """POST /2/tweets: 201 {"data": {"id", "text", "edit_history_tweet_ids"}}; 403 for an app-only token
+        or duplicate content, as X answers."""
+        if not self.user_token or req.headers.get("authorization") != f"Bearer {self.user_token}":
+            return _json({"title": "Unsupported Authentication", "type": "https://api.twitter.com/2/problems/"
+                          "unsupported-authentication", "status": 403, "detail": "Authenticating with OAuth 2.0 "
+                          "Application-Only is forbidden for this endpoint."}, 403)
+        body = json.loads(req.body or b"{}")
+        text = str(body.get("text") or "")
+        if any(c["text"] == text for c in self.created):
+            return _json({"detail": "You are not allowed to create a Tweet with duplicate content.",
+                          "type": "about:blank", "title": "Forbidden", "status": 403}, 403)
+        parent = ((body.get("reply") or {}).get("in_reply_to_tweet_id"))
+        if parent is not None and not any(str(t.id) == str(parent) for t in self.tweets):
+            return _json({"errors": [{"parameters": {"reply.in_reply_to_tweet_id": [parent]},
+                                      "message": "The `reply.in_reply_to_tweet_id` query parameter value is invalid"}],
+                          "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                          "type": "https://api.twitter.com/2/problems/invalid-request"}, 400)
+        with self._lock:
+            new_id = str(2_000_000_000_000_000_000 + len(self.created) + 1)
+            self.created.append({"id": new_id, "text": text, "in_reply_to": parent})
+        return _json({"data": {"id": new_id, "text": text, "edit_history_tweet_ids": [new_id]}}, 201)
+
     def _serve(self, req: Request) -> Reply:
         with self._lock:
             if self.faults:
                 return self.faults.pop(0)
+        if req.method == "POST" and req.path == "/2/tweets":
+            return self._create(req)
         if req.headers.get("authorization") != f"Bearer {self.token}":
             return _json({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"},
                          401)

@@ -147,5 +147,8 @@ def _mention(post: dict[str, Any], source_id: str) -> tuple[Mention, float | Non
                 language=lang if lang and len(lang) == 2 else None,
                 reach=int(post.get("likeCount") or 0) + int(post.get("repostCount") or 0),
                 raw={"likes": post.get("likeCount"), "reposts": post.get("repostCount"),
-                     "replies": post.get("replyCount"), "display_name": author.get("displayName")})
+                     "replies": post.get("replyCount"), "display_name": author.get("displayName"),
+                     "cid": post.get("cid"),        # a reply needs the parent's uri and cid, and the thread root
+                     "reply_root": (record.get("reply") or {}).get("root") if isinstance(record.get("reply"), dict)
+                     else None})
     return m, _ts(post.get("indexedAt")) or published

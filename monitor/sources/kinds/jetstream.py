@@ -242,4 +242,7 @@ def _mention(source_id: str, ev: dict[str, Any], commit: dict[str, Any], record:
                    published=published if published is not None else ev["time_us"] / 1e6,
                    language=(langs[0][:2].lower() if isinstance(langs, list) and langs and isinstance(langs[0], str)
                              else None),
-                   raw={"cid": commit.get("cid"), "time_us": ev["time_us"]})
+                   raw={"cid": commit.get("cid"), "time_us": ev["time_us"],
+                        # a reply to this post needs its thread's root (uri + cid) when it is itself a reply
+                        "reply_root": (record.get("reply") or {}).get("root")
+                        if isinstance(record.get("reply"), dict) else None})

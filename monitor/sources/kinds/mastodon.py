@@ -149,5 +149,6 @@ def _mention(st: dict[str, Any], instance: str, source_id: str) -> Mention:
                    published=datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp() if created else None,
                    language=lang if isinstance(lang, str) and len(lang) == 2 else None,
                    reach=account.get("followers_count"),
-                   raw={"instance": _host(instance), "boosts": st.get("reblogs_count"),
+                   raw={"instance": _host(instance), "instance_url": instance, "id": str(st.get("id") or ""),
+                        "boosts": st.get("reblogs_count"),
                         "favourites": st.get("favourites_count"), "replies": st.get("replies_count")})

@@ -1,0 +1,247 @@
+"""Posting a reply through the platform's own API, as a reply to the original post.
+
+One class per platform, registered by the source kinds it answers (`@register_poster`); adding a platform is
+one class. Every poster sends an idempotency key where the platform honours one (Mastodon's
+`Idempotency-Key`), and classifies the answer the same way: 2xx is posted (with the new post's id and link),
+429 and 5xx and network failures are `ReplyTransient` (waited for, retried), any other 4xx is `ReplyRefused`
+with the platform's own reason, shown to whoever replied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from monitor.core import logs
+from monitor.core.errors import MonitorError
+from monitor.sources import SourceOptions
+from monitor.store.database import loads
+
+POSTERS: dict[str, type[Poster]] = {}      # source kind -> poster
+
+
+class ReplyRefused(MonitorError):
+    """The platform said no (4xx other than 429): retrying will not help."""
+
+
+class ReplyTransient(MonitorError):
+    """429, 5xx or the network: try again later (`retry_after` seconds when the platform said)."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Posted:
+    external_id: str
+    url: str | None
+
+
+def register_poster(cls: type[Poster]) -> type[Poster]:
+    for kind in cls.kinds:
+        POSTERS[kind] = cls
+    return cls
+
+
+def poster_for(kind: str | None) -> type[Poster] | None:
+    return POSTERS.get(kind or "")
+
+
+class Poster:
+    """Base class: `kinds` it answers, `post` one reply to one stored mention."""
+
+    kinds: ClassVar[tuple[str, ...]]
+    platform: ClassVar[str]
+
+    def __init__(self, source: SourceOptions | None, client: httpx.Client):
+        self.source = source
+        self.client = client
+
+    def post(self, mention: dict[str, Any], text: str, key: str) -> Posted:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def opt(self, name: str, default: Any = None) -> Any:
+        return getattr(self.source, name, default) if self.source is not None else default
+
+    def secret(self, env: str | None) -> str:
+        value = os.environ.get(env or "")
+        if not value:
+            raise ReplyRefused(f"no credentials for {self.platform}: set ${env} (a token with write access)")
+        logs.add_secret(value)
+        return value
+
+    def send(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            resp = self.client.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ReplyTransient(f"{self.platform} unreachable: {type(exc).__name__}") from exc
+        return check(resp, self.platform)
+
+
+def check(resp: httpx.Response, platform: str) -> dict[str, Any]:
+    """The platform's answer as JSON, or the right exception with its own reason."""
+    if resp.status_code == 429 or resp.status_code >= 500:
+        retry = resp.headers.get("Retry-After")
+        reset = resp.headers.get("x-rate-limit-reset") or resp.headers.get("X-RateLimit-Reset")
+        wait: float | None = None
+        if retry and retry.replace(".", "", 1).isdigit():
+            wait = float(retry)
+        elif reset and reset.isdigit():
+            wait = max(1.0, float(reset) - datetime.now(UTC).timestamp())
+        raise ReplyTransient(f"{platform} answered HTTP {resp.status_code}", wait)
+    if resp.status_code >= 400:
+        raise ReplyRefused(f"{platform} refused the reply (HTTP {resp.status_code}): {reason(resp)}")
+    try:
+        body = resp.json() if resp.content else {}
+    except ValueError:
+        body = {}
+    return body if isinstance(body, dict) else {"data": body}
+
+
+def reason(resp: httpx.Response) -> str:
+    """The error text platforms put in their bodies (error, message, detail, errors[0]), one line, capped."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return " ".join(resp.text.split())[:200] or resp.reason_phrase
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), str) and isinstance(body.get("message"), str):   # AT Protocol: code + text
+            return " ".join(f"{body['error']}: {body['message']}".split())[:200]
+        for key in ("error_description", "error", "message", "detail", "title"):
+            if isinstance(body.get(key), str):
+                return " ".join(body[key].split())[:200]
+        errs = body.get("errors")
+        if isinstance(errs, list) and errs:
+            return " ".join(json.dumps(errs[0])[:200].split())
+    return resp.reason_phrase
+
+
+@register_poster
+class MastodonPoster(Poster):
+    """POST /api/v1/statuses with `in_reply_to_id`, the source's token and an Idempotency-Key."""
+
+    kinds = ("mastodon", "mastodon-stream")
+    platform = "mastodon"
+
+    def post(self, mention: dict[str, Any], text: str, key: str) -> Posted:
+        raw = loads(mention.get("raw"), {}) or {}
+        status_id = str(raw.get("id") or "")
+        if not status_id.isdigit():
+            raise ReplyRefused("this Mastodon mention has no status id to reply to (collected before replies "
+                               "were supported): reply on the platform and use Mark replied")
+        instance = str(raw.get("instance_url") or raw.get("instance") or self.opt("instance") or "")
+        if instance and "://" not in instance:
+            instance = f"https://{instance}"
+        if not instance:
+            raise ReplyRefused("this Mastodon mention does not say which instance it came from")
+        token = self.secret(self.opt("token_env", "MASTODON_ACCESS_TOKEN"))
+        body = self.send("POST", f"{instance.rstrip('/')}/api/v1/statuses",
+                         headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+                         data={"status": text, "in_reply_to_id": status_id, "visibility": "public"})
+        return Posted(str(body.get("id") or ""), body.get("url") or body.get("uri"))
+
+
+@register_poster
+class BlueskyPoster(Poster):
+    """com.atproto.repo.createRecord of an app.bsky.feed.post with a reply ref (root and parent uri+cid)."""
+
+    kinds = ("bluesky", "jetstream")
+    platform = "bluesky"
+    PDS = "https://bsky.social"
+
+    def post(self, mention: dict[str, Any], text: str, key: str) -> Posted:
+        raw = loads(mention.get("raw"), {}) or {}
+        uri, cid = str(mention.get("external_id") or ""), raw.get("cid")
+        if not uri.startswith("at://") or not cid:
+            raise ReplyRefused("this Bluesky mention has no uri and cid to reply to: use Mark replied")
+        pds = os.environ.get("BLUESKY_PDS_URL") or self.PDS
+        handle = self.secret("BLUESKY_HANDLE")
+        session = self.send("POST", f"{pds}/xrpc/com.atproto.server.createSession",
+                            json={"identifier": handle, "password": self.secret("BLUESKY_APP_PASSWORD")})
+        parent = {"uri": uri, "cid": cid}
+        root = raw.get("reply_root") if isinstance(raw.get("reply_root"), dict) else parent
+        record = {"$type": "app.bsky.feed.post", "text": text, "reply": {"root": root, "parent": parent},
+                  "createdAt": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        body = self.send("POST", f"{pds}/xrpc/com.atproto.repo.createRecord",
+                         headers={"Authorization": f"Bearer {session.get('accessJwt', '')}"},
+                         json={"repo": session.get("did"), "collection": "app.bsky.feed.post", "record": record})
+        new_uri = str(body.get("uri") or "")
+        rkey = new_uri.rsplit("/", 1)[-1]
+        return Posted(new_uri, f"https://bsky.app/profile/{handle}/post/{rkey}" if rkey else None)
+
+
+@register_poster
+class RedditPoster(Poster):
+    """POST /api/comment (thing_id = the post's fullname) on oauth.reddit.com with a user token."""
+
+    kinds = ("reddit",)
+    platform = "reddit"
+
+    def post(self, mention: dict[str, Any], text: str, key: str) -> Posted:
+        thing = str(mention.get("external_id") or "")
+        if not thing.startswith(("t1_", "t3_")):
+            raise ReplyRefused("this Reddit mention has no fullname (t1_/t3_) to reply to")
+        token = self.secret("REDDIT_ACCESS_TOKEN")
+        api = os.environ.get("REDDIT_OAUTH_URL") or "https://oauth.reddit.com"
+        body = self.send("POST", f"{api}/api/comment", headers={"Authorization": f"bearer {token}"},
+                         data={"thing_id": thing, "text": text, "api_type": "json"})
+        data = ((body.get("json") or {}).get("data") or {}).get("things") or [{}]
+        errors = (body.get("json") or {}).get("errors") or []
+        if errors:
+            raise ReplyRefused(f"reddit refused the reply: {errors[0]}")
+        c = (data[0] or {}).get("data") or {}
+        link = c.get("permalink")
+        return Posted(str(c.get("name") or ""), f"https://www.reddit.com{link}" if link else None)
+
+
+@register_poster
+class TwitterPoster(Poster):
+    """tweepy `create_tweet(text, in_reply_to_tweet_id)` with a user-context OAuth 2.0 token."""
+
+    kinds = ("twitter",)
+    platform = "twitter"
+
+    def post(self, mention: dict[str, Any], text: str, key: str) -> Posted:
+        import requests
+        import tweepy
+
+        tweet_id = str(mention.get("external_id") or "")
+        if not tweet_id.isdigit():
+            raise ReplyRefused("this X mention has no tweet id to reply to")
+        token = self.secret("TWITTER_USER_ACCESS_TOKEN")
+        client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False)
+        api_url = str(self.opt("api_url", "https://api.twitter.com") or "https://api.twitter.com").rstrip("/")
+        if api_url != "https://api.twitter.com":
+            from monitor.sources.kinds.twitter import TWITTER_HOST
+
+            base = TWITTER_HOST.rstrip("/")
+            session = client.session
+            original = session.request
+
+            def rewrite(method: str, url: str, *args: Any, **kw: Any) -> Any:
+                return original(method, url.replace(base, api_url, 1), *args, **kw)
+            session.request = rewrite
+        try:
+            resp = client.create_tweet(text=text, in_reply_to_tweet_id=tweet_id, user_auth=False)
+        except tweepy.TooManyRequests as exc:
+            raise ReplyTransient("x answered HTTP 429") from exc
+        except tweepy.TwitterServerError as exc:
+            raise ReplyTransient(f"x answered HTTP {exc.response.status_code}") from exc
+        except tweepy.HTTPException as exc:
+            msg = "; ".join(exc.api_messages) or str(exc)
+            raise ReplyRefused(f"x refused the reply: {' '.join(msg.split())[:200]}") from exc
+        except requests.RequestException as exc:
+            raise ReplyTransient(f"x unreachable: {type(exc).__name__}") from exc
+        new_id = str((resp.data or {}).get("id") or "")
+        return Posted(new_id, f"https://x.com/i/web/status/{new_id}" if new_id else None)
+
+
+def host_of(url: str | None) -> str:
+    return urlsplit(url or "").netloc

@@ -1,0 +1,226 @@
+"""Replying from the terminal: a Mastodon mention -> alert -> `monitor reply` -> one reply to that status."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from monitor.store.database import Store
+from tests.conftest import RULES, write_config
+from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.slack import TOKEN, FakeSlack
+
+WRITE = "mastodon-write-token-0123456789"
+REPLIES = """\
+replies:
+  - text: "Hi {first_name}, sorry about the {brand} outage. We are on it: https://status.acme.test"
+    issue: outage
+  - text: "Hi {first_name}, we're sorry to hear that. Could you DM us your order number? ({brand})"
+    brand: acme
+  - text: "Hola {first_name}, lo sentimos."
+    brand: acme
+    language: es
+"""
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def world(tmp_path: Path):
+    with FakeMastodon(write_token=WRITE) as masto, FakeSlack() as slack:
+        cfg, rules = write_config(tmp_path, slack_url=slack.api_url, rules=RULES + REPLIES, sources=f"""\
+            - id: fedi
+              kind: mastodon
+              instances: [{masto.url}]
+              tags: [acme]
+              token_env: TEST_MASTODON_TOKEN
+              every: 1m
+        """)
+        env = {"SLACK_BOT_TOKEN": TOKEN, "TEST_MASTODON_TOKEN": WRITE}
+        yield masto, slack, cfg, rules, env, tmp_path
+
+
+def _alert_from_mastodon(world) -> tuple[int, dict]:
+    masto, slack, cfg, rules, env, tmp = world
+    status = masto.post("@acme your app is broken again, terrible service, I want a refund", acct="jane@example.social")
+    run = cli("run", "--once", "--config", str(cfg), "--rules", str(rules), env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    store = Store(tmp / "monitor.db")
+    try:
+        alert = store.one("SELECT id FROM alerts")
+    finally:
+        store.close()
+    assert alert, run.stderr[-2000:]
+    return alert["id"], status
+
+
+def test_reply_from_the_terminal_posts_one_reply_to_the_status_and_sets_first_response(world):
+    masto, slack, cfg, rules, env, tmp = world
+    alert_id, status = _alert_from_mastodon(world)
+
+    draft = cli("reply", str(alert_id), "--draft", "--config", str(cfg), "--rules", str(rules), env=env)
+    assert draft.returncode == 0, draft.stderr
+    assert draft.stdout.strip() == "Hi jane, we're sorry to hear that. Could you DM us your order number? (acme)"
+    assert "mastodon: at most 500 characters" in draft.stderr
+
+    out = cli("reply", str(alert_id), "Hi jane, sorry! DM us please.", "--by", "amy", "--config", str(cfg),
+              "--rules", str(rules), env=env)
+    assert out.returncode == 0, out.stderr
+    [reply] = masto.replies
+    assert reply["form"]["in_reply_to_id"] == status["id"]
+    assert reply["form"]["status"] == "Hi jane, sorry! DM us please."
+    assert reply["authorization"] == f"Bearer {WRITE}"
+    assert reply["idempotency_key"]
+    assert out.stdout.strip() == reply["status"]["url"]
+
+    listed = cli("alerts", "--json", "--config", str(cfg), "--rules", str(rules))
+    row = next(json.loads(line) for line in listed.stdout.splitlines() if json.loads(line)["id"] == alert_id)
+    assert row["first_response_by"] == "amy"
+    assert row["time_to_first_response"] is not None and row["time_to_first_response"] >= 0
+
+    # the thread note and the root message carry the reply's link once the outbox runs
+    cli("run", "--once", "--config", str(cfg), "--rules", str(rules), env=env)
+    texts = json.dumps([c.args for c in slack.calls if c.method in ("chat.postMessage", "chat.update")])
+    assert reply["status"]["url"] in texts and "replied on mastodon" in texts
+
+    one = cli("alerts", str(alert_id), "--config", str(cfg), "--rules", str(rules))
+    assert "first response after" in one.stdout and "reply #1 posted" in one.stdout and reply["status"]["url"] in one.stdout
+
+    status_out = cli("status", "--config", str(cfg), "--rules", str(rules))
+    assert "median time to first response" in status_out.stdout
+
+
+def test_a_refused_reply_is_one_line_and_exit_1_and_nothing_is_marked(world):
+    masto, slack, cfg, rules, env, tmp = world
+    alert_id, _ = _alert_from_mastodon(world)
+    out = cli("reply", str(alert_id), "Sorry!", "--config", str(cfg), "--rules", str(rules),
+              env={**env, "TEST_MASTODON_TOKEN": "revoked-token"})
+    assert out.returncode == 1
+    said = [line for line in out.stderr.splitlines() if line.startswith("monitor:")]   # the rest is the log
+    assert len(said) == 1 and said[0] == out.stderr.strip().splitlines()[-1]
+    assert said[0] == "monitor: mastodon refused the reply (HTTP 401): The access token is invalid"
+    assert masto.replies == []
+    store = Store(tmp / "monitor.db")
+    try:
+        assert store.one("SELECT first_response_at FROM alerts WHERE id = ?", (alert_id,))["first_response_at"] is None
+        assert store.one("SELECT state FROM replies")["state"] == "failed"
+    finally:
+        store.close()
+
+
+def test_too_long_is_refused_before_anything_is_stored(world):
+    masto, slack, cfg, rules, env, tmp = world
+    alert_id, _ = _alert_from_mastodon(world)
+    out = cli("reply", str(alert_id), "word " * 120, "--config", str(cfg), "--rules", str(rules), env=env)
+    assert out.returncode == 2
+    assert "599 characters; mastodon allows at most 500" in out.stderr
+    assert masto.replies == []
+
+
+def test_a_503_then_429_is_retried_and_posted_once(world):
+    masto, slack, cfg, rules, env, tmp = world
+    alert_id, _ = _alert_from_mastodon(world)
+    masto.post_faults = [(503, {}), (429, {"Retry-After": "1"})]
+    out = cli("reply", str(alert_id), "Sorry about that!", "--config", str(cfg), "--rules", str(rules), env=env)
+    assert out.returncode == 0, out.stderr
+    assert len(masto.replies) == 1 and out.stdout.startswith("https://")
+
+
+# -- kill -9 between the post and the mark ------------------------------------------------------------------
+
+def _posted(db: Path) -> int:
+    import sqlite3
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM replies WHERE state = 'posted'").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("honour_key", [True, False])
+def test_kill_9_between_post_and_mark_posts_each_reply_at_most_once_more(tmp_path: Path, honour_key: bool):
+    """With Mastodon honouring the Idempotency-Key, exactly once; without it, at most one extra post per kill."""
+    import random
+    import signal
+    import time
+    from collections import Counter
+
+    from monitor.config.rules import rules_from
+    from monitor.config.settings import load_config
+    from monitor.core.clock import SystemClock
+    from monitor.core.yamlfile import parse_yaml
+    from monitor.respond.replies import ReplyService
+    from tests.alert_factory import make_alert
+
+    n = 5
+    rng = random.Random(int(os.environ.get("CRASH_SEED", "0")) or None)
+    with FakeMastodon(write_token=WRITE) as masto, FakeSlack() as slack:
+        masto.honour_idempotency = honour_key
+        masto.create_delay = 0.2
+        cfg, rules = write_config(tmp_path, slack_url=slack.api_url, sources=f"""\
+            - id: fedi
+              kind: mastodon
+              instances: [{masto.url}]
+              tags: [acme]
+              token_env: TEST_MASTODON_TOKEN
+              enabled: false
+              every: 1m
+        """)
+        cfg.write_text(cfg.read_text().replace("slack:\n", "slack:\n  interactive: off\n"))
+        db = tmp_path / "monitor.db"
+        store = Store(db, SystemClock())
+        svc = ReplyService(store, lambda: rules_from(parse_yaml(RULES, "rules.yaml")), load_config(cfg), store.clock)
+        for i in range(n):
+            st = masto.post(f"acme is broken #{i}")
+            alert_id = make_alert(store, source=("fedi", "mastodon"), text=f"Acme is broken #{i}, terrible",
+                                  raw={"id": st["id"], "instance_url": masto.url})
+            svc.submit(alert_id, f"Sorry about #{i}, please DM us.", "amy")
+        svc.close()
+        store.close()
+        env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "TEST_MASTODON_TOKEN": WRITE}
+        cmd = [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--rules", str(rules)]
+        kills, deadline = 0, time.monotonic() + 60
+        while _posted(db) < n and time.monotonic() < deadline and kills < 8:
+            before = len(masto.replies)
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                t0 = time.monotonic()
+                while len(masto.replies) == before and time.monotonic() - t0 < 20 and proc.poll() is None:
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0.0, 0.2))         # inside "posted, not yet marked" most of the time
+            finally:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+            kills += 1
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "daemon started" in line:
+                break
+        t0 = time.monotonic()
+        while _posted(db) < n and time.monotonic() - t0 < 60:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err[-2000:]
+
+        counts = Counter(r["form"]["status"] for r in masto.replies)
+        duplicates = sum(c - 1 for c in counts.values())
+        print(f"honour_key={honour_key} kills={kills} posts={len(masto.replies)} duplicates={duplicates}")
+        assert set(counts) == {f"Sorry about #{i}, please DM us." for i in range(n)}       # nothing lost
+        assert kills >= 3
+        assert duplicates <= kills
+        if honour_key:
+            assert duplicates == 0
+        assert _posted(db) == n

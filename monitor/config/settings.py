@@ -97,8 +97,9 @@ class StorageConfig(Strict):
     # "Several machines"). $MONITOR_DATABASE_URL overrides it; a password belongs there, not in this file.
     url: str | None = None
     # How long a replica's lease (a polled host, a stream, a Slack channel...) survives without renewal: a
-    # replica that dies is replaced after this long. Longer than http.deadline, so a slow poll keeps its host.
-    lease_ttl: Duration = 90.0
+    # replica that dies is replaced after this long. Longer than http.deadline, so a slow poll keeps its host;
+    # unset, it is http.deadline + 30s (at least 60s).
+    lease_ttl: Duration | None = None
 
     @field_validator("url")
     @classmethod
@@ -184,6 +185,11 @@ class Config:
         # every poll and every routed mention looks its source up: a scan of 5,000 would cost a second a round
         return {s.id: s for s in self.sources}
 
+    @property
+    def lease_ttl(self) -> float:
+        """How long a replica's leases outlive it (see StorageConfig.lease_ttl)."""
+        return self.storage.lease_ttl or max(60.0, self.http.deadline + 30.0)
+
     def db_path(self, override: str | None = None) -> str:
         """Where the state is: `--db`, else $MONITOR_DATABASE_URL, else storage.url, else storage.path."""
         if override:
@@ -212,7 +218,7 @@ def config_from(doc: LocatedYaml) -> Config:
             for b in s.brands or []:
                 if b not in names:
                     issues.append(doc.issue(("sources", i, "brands"), f'unknown brand "{b}"', did_you_mean(b, names)))
-    if base is not None and base.storage.lease_ttl <= base.http.deadline:
+    if base is not None and base.storage.lease_ttl is not None and base.storage.lease_ttl <= base.http.deadline:
         issues.append(doc.issue(("storage", "lease_ttl"), f"lease_ttl {base.storage.lease_ttl:g}s must be longer "
                                 f"than http.deadline ({base.http.deadline:g}s): a slow poll would lose its host"))
     if issues or base is None:

@@ -32,6 +32,7 @@ from monitor.notify.blockkit import plain_message
 from monitor.notify.queue import enqueue
 from monitor.notify.senders import ConsoleSender, Sender, SlackSender, classify, render_text
 from monitor.store.database import Store, dumps, loads
+from monitor.store.leases import Coordinator, Lease, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ class Outbox:
         self._last_sent: dict[str, float] = {}
         self._lock = threading.Lock()            # one sender at a time keeps per-channel order trivially true
         self.single_lane = bool(getattr(sender, "single_channel", False))
+        # replicas: one replica sends to a channel at a time (order and pacing hold), fenced by its lease
+        self._leases: dict[str, Lease] = {}
+        self._refused: dict[str, float] = {}
 
     # -- what is due ------------------------------------------------------------------------------------
     def _heads(self) -> list[dict[str, Any]]:
@@ -80,11 +84,39 @@ class Outbox:
     def due(self) -> list[dict[str, Any]]:
         """The oldest pending delivery of each channel whose time has come (Retry-After, backoff, pacing)."""
         now = self.clock.now()
-        return [r for r in self._heads() if self._ready_at(r) <= now]
+        return [r for r in self._heads() if self._ready_at(r) <= now and not self._elsewhere(r)]
+
+    def _elsewhere(self, row: dict[str, Any]) -> bool:
+        """Another replica held this channel's lease when we last asked (we ask again after a while)."""
+        return self._refused.get(self._lane(row), float("-inf")) > self.clock.now()
+
+    def _lane_lease(self, row: dict[str, Any]) -> Lease | None:
+        lane = self._lane(row)
+        lease = self._leases.get(lane)
+        coord = Coordinator.of(self.store)
+        if lease is not None and not lease.lost:
+            if lease.expires_at - self.store.now() < lease.ttl * 2 / 3 and not coord.renew(lease):
+                self._leases.pop(lane, None)         # renewed before the send, so its commit is not refused
+                return None
+            return lease
+        lease = coord.acquire(f"channel:{lane}")
+        if lease is None:
+            self._refused[lane] = self.clock.now() + min(5.0, coord.ttl / 4)
+            self._leases.pop(lane, None)
+            return None
+        coord.start()                                # renewed in the background while we keep sending
+        self._refused.pop(lane, None)
+        self._leases[lane] = lease
+        return lease
+
+    def release_leases(self) -> None:
+        for lease in list(self._leases.values()):
+            Coordinator.of(self.store).release(lease)
+        self._leases.clear()
 
     def next_due_in(self) -> float | None:
         """Seconds until something could be sent (None: nothing pending)."""
-        heads = self._heads()
+        heads = [r for r in self._heads() if not self._elsewhere(r)]
         if not heads:
             return None
         return max(0.0, min(self._ready_at(r) for r in heads) - self.clock.now())
@@ -97,8 +129,17 @@ class Outbox:
         sent = 0
         with self._lock:
             for row in self.due():
+                lease = self._lane_lease(row)
+                if lease is None:
+                    continue                         # another replica delivers to this channel
                 try:
-                    ok = self._send(row)
+                    with self.store.fence(lease):
+                        ok = self._send(row)
+                except LeaseLost as exc:
+                    log.warning("channel lease lost: this replica stops sending there; %s", exc,
+                                extra={"delivery_id": row["id"], "channel": row["channel"]})
+                    self._leases.pop(self._lane(row), None)
+                    ok = False
                 except Exception as exc:  # noqa: BLE001 - a bug in one row must not stop the others
                     log.exception("delivery crashed; will retry", extra={"delivery_id": row["id"]})
                     self._backoff(row, f"{type(exc).__name__}: {exc}")

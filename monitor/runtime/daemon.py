@@ -6,6 +6,7 @@ systemd daemon. Both hold the run lock for their whole life, so two never share 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
@@ -14,12 +15,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor import __version__ as VERSION
 from monitor.alerting.tick import tick
 from monitor.analyse.analyzer import Analyzer
 from monitor.analyse.routing import Router
@@ -41,6 +44,7 @@ from monitor.sources import SourceOptions, StreamOptions, is_stream
 from monitor.sources.fetch import limiter_of, make_client
 from monitor.store import retention
 from monitor.store.database import RunLock, Store
+from monitor.store.leases import Coordinator
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,8 @@ class App:
         self.rules = rules or load_rules(paths.rules)
         self.db_path = self.config.db_path(paths.db)
         self.store = Store(self.db_path, self.clock)
+        self.coord = Coordinator.of(self.store)       # replicas: leases, heartbeat, identity
+        self.coord.ttl = self.config.lease_ttl
         self._analyzer = Analyzer(self.config, Router(self.rules))
         self.sender = sender or self._default_sender()
         self.metrics = Metrics(self.db_path)
@@ -120,7 +126,10 @@ class App:
         if self.config.slack.digest is None:
             return 0
         from monitor.alerting.digest import queue_digests
-        n = queue_digests(self.store, self.rules, self.config.slack.digest, self.clock.now())
+        with Coordinator.of(self.store).holding("digests") as lease:     # one replica queues them
+            if lease is None:
+                return 0
+            n = queue_digests(self.store, self.rules, self.config.slack.digest, self.clock.now())
         if n:
             self.wake.set()
         return n
@@ -339,6 +348,7 @@ class Daemon:
             self.app.wake.clear()
 
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        self.app.coord.register(config_hash(self.app.paths), VERSION)     # `monitor status` lists it
         self.app.pipeline.process_pending()
         self.schedule()
         self.app.metrics.serve(self.app.config.metrics)
@@ -383,6 +393,8 @@ class Daemon:
             self._deliverer.join(timeout=max(0.0, deadline - time.monotonic()))
         if self.streams is not None:
             self.streams.join()              # each stream flushes its batch and saves its cursor
+        self.app.outbox.release_leases()
+        self.app.coord.stop()                # leases let go now: the other replicas take over at once
         self.abandoned = sorted(self.running) + (["deliver"] if self._deliverer and self._deliverer.is_alive()
                                                  else [])
         if self.abandoned:
@@ -413,6 +425,17 @@ class Daemon:
     def _sighup(self) -> None:
         self.app.rules_watcher.mark_current()     # the watcher must not report this change a second time
         self.reload()
+
+
+def config_hash(paths: Paths) -> str:
+    """A digest of the config and rules files, so `monitor status` can flag replicas that disagree."""
+    h = hashlib.sha256()
+    for p in (paths.config, paths.rules):
+        try:
+            h.update(Path(p).read_bytes())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()[:12]
 
 
 def run_daemon(paths: Paths, notifier: Notifier | None = None) -> int:

@@ -19,6 +19,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -143,6 +144,7 @@ MIGRATIONS: list[str] = [
         id TEXT PRIMARY KEY, hostname TEXT, pid INTEGER, started_at REAL NOT NULL, seen_at REAL NOT NULL,
         config_hash TEXT, version TEXT, stopped_at REAL);
     CREATE TABLE poll_due (source_id TEXT PRIMARY KEY, due_at REAL NOT NULL, by_replica TEXT);
+    ALTER TABLE mentions ADD COLUMN claimed_until REAL;     -- a replica is routing it (runtime.pipeline)
     """,
 ]
 
@@ -237,7 +239,8 @@ class Store:
     def _open_postgres(self) -> None:
         from monitor.store.postgres import PgPool, redact
         self.dialect = "postgres"
-        self.pg = PgPool(self.path, readonly=self.readonly)
+        offset = None if isinstance(self.clock, SystemClock) else (lambda: self.clock.now() - time.time())
+        self.pg = PgPool(self.path, readonly=self.readonly, clock_offset=offset)
         self.db = _AutoDb(self)
         self.display = redact(self.path)
         if self.readonly:
@@ -354,6 +357,9 @@ class Store:
         return rows[0] if rows else None
 
     def close(self) -> None:
+        coord = getattr(self, "_coordinator", None)
+        if coord is not None:
+            coord.halt()                     # no renewals on a closed store (Daemon.drain released the leases)
         if self.pg is not None:
             self.pg.close()
             return

@@ -40,7 +40,9 @@ _SUM = re.compile(r"\bSUM\s*\(", re.I)
 _COMPARISON = re.compile(r"[<>=]|\bIN\s*\(|\bIS\b|\bLIKE\b|\bBETWEEN\b", re.I)
 _DB_NOW = re.compile(r"\bdb_now\(\)", re.I)
 _STRFTIME_NOW = re.compile(r"strftime\(\s*'%s'\s*,\s*'now'\s*\)", re.I)
-DB_NOW_PG = "(EXTRACT(EPOCH FROM clock_timestamp())::double precision)"
+# the database clock; `monitor.clock_offset` is 0 in production, and set by a Store on a test's fake clock
+DB_NOW_PG = ("(EXTRACT(EPOCH FROM clock_timestamp())::double precision"
+             " + COALESCE(NULLIF(current_setting('monitor.clock_offset', true), ''), '0')::double precision)")
 
 
 def register_id_tables(migrations: list[str]) -> None:

@@ -235,6 +235,12 @@ class Coordinator:
             except Exception:  # noqa: BLE001 - a database blip: the next beat tries again, fences protect
                 log.warning("replica heartbeat failed", exc_info=True)
 
+    def halt(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
     def stop(self) -> None:
         """A clean exit: leases released at once (a standby takes over now, not after the TTL)."""
         self._stop.set()
@@ -253,3 +259,79 @@ class Coordinator:
 def live_replicas(store: Store, within: float = REPLICA_LIVE_S) -> list[dict[str, Any]]:
     return store.query("SELECT id, hostname, pid, started_at, seen_at, config_hash FROM replicas"
                        " WHERE stopped_at IS NULL AND seen_at > db_now() - ? ORDER BY started_at", (within,))
+
+
+# -- polling across replicas ---------------------------------------------------------------------------------
+EARLY_S = 1.0                  # a replica whose timer fires this close to the shared due time may poll
+
+
+class PollTurns:
+    """Whose turn it is to poll a source: the shared next-due time (`poll_due`) plus a lease per host.
+
+    Each replica schedules every source (so any survivor carries on), but polls one only when the shared due
+    time has come and it holds the host's lease: every replica thus sees one schedule, per-host politeness
+    holds across replicas (the lease is let go with `per_host_interval` still to run), and a replica killed
+    mid-poll costs at most the TTL. Within one process the host lease is shared by its concurrent polls of
+    that host (the dispatcher already bounds them by `per_host_concurrency`).
+    """
+
+    def __init__(self, coord: Coordinator):
+        self.coord = coord
+        self._users: dict[str, tuple[Lease, int]] = {}
+        self._lock = threading.Lock()
+
+    def begin(self, source_id: str, host: str, every: float) -> tuple[Lease | None, float | None]:
+        """(host lease, None): poll now, commits fenced by the lease. (None, seconds): not this replica's turn."""
+        store = self.coord.store
+        wait = self._wait(source_id)
+        if wait is not None:
+            return None, wait
+        name = f"host:{host}"
+        with self._lock:
+            held = self._users.get(name)
+            if held is not None and not held[0].lost:
+                lease = held[0]
+                self._users[name] = (lease, held[1] + 1)
+            else:
+                got = self.coord.acquire(name)
+                if got is None:
+                    return None, min(every, 1.0 + EARLY_S)      # the host is busy elsewhere: ask again soon
+                lease = got
+                self._users[name] = (lease, 1)
+                self.coord.start()
+        wait = self._wait(source_id)                  # another replica may have polled it just before
+        if wait is not None:
+            self.end(lease, 0.0)
+            return None, wait
+        with store.fence(lease), store.tx() as db:
+            db.execute("INSERT INTO poll_due (source_id, due_at, by_replica) VALUES (?, db_now() + ?, ?)"
+                       " ON CONFLICT (source_id) DO UPDATE SET due_at = excluded.due_at,"
+                       " by_replica = excluded.by_replica", (source_id, every, self.coord.holder))
+        return lease, None
+
+    def _wait(self, source_id: str) -> float | None:
+        if not self.coord.store.shared:
+            return None                               # one process: its own schedule is the schedule
+        row = self.coord.store.one("SELECT due_at - db_now() AS wait FROM poll_due WHERE source_id = ?",
+                                   (source_id,))
+        if row is not None and row["wait"] > EARLY_S:
+            return float(row["wait"])
+        return None
+
+    def end(self, lease: Lease, keep_off_for: float) -> None:
+        with self._lock:             # released under the lock: a poll starting now takes a fresh lease after
+            lease_now, users = self._users.get(lease.name, (lease, 1))
+            if users > 1:
+                self._users[lease.name] = (lease_now, users - 1)
+                return
+            self._users.pop(lease.name, None)
+            if not lease.lost:
+                self.coord.release(lease, keep_off_for=keep_off_for)
+
+    @classmethod
+    def of(cls, store: Store) -> PollTurns:
+        turns = getattr(store, "_poll_turns", None)
+        if turns is None:
+            turns = cls(Coordinator.of(store))
+            store._poll_turns = turns  # type: ignore[attr-defined]
+        return turns

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -96,17 +96,22 @@ class PgConnection:
 class PgPool:
     """The pool plus the thread's open transaction (so a read inside a tx sees its own writes, as in SQLite)."""
 
-    def __init__(self, url: str, *, readonly: bool = False, min_size: int = 1, max_size: int = 8):
+    def __init__(self, url: str, *, readonly: bool = False, min_size: int = 1, max_size: int = 8,
+                 clock_offset: Callable[[], float] | None = None):
         if psycopg is None:
             raise StorageError("storage.url is a PostgreSQL URL but psycopg is not installed: "
                                "pip install 'mention-monitor[postgres]'")
         self.url = url
+        self.clock_offset = clock_offset       # tests on a fake clock: db_now() follows it
         kwargs: dict[str, Any] = {"autocommit": True}
-        if readonly:
-            kwargs["options"] = "-c default_transaction_read_only=on"
+
+        def configure(conn: Any) -> None:        # not `options=`: that would replace the URL's own options
+            if readonly:
+                conn.execute("SET default_transaction_read_only = on")
+
         try:
             self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs, open=False,
-                                       check=ConnectionPool.check_connection, name="monitor")
+                                       configure=configure, check=ConnectionPool.check_connection, name="monitor")
             self.pool.open(wait=True, timeout=15.0)
         except Exception as exc:  # noqa: BLE001 - PoolTimeout, OperationalError: one clear message
             raise StorageError(f"cannot connect to PostgreSQL at {redact(url)}: {exc}") from exc
@@ -126,6 +131,7 @@ class PgPool:
         try:
             with self.pool.connection(timeout=30.0) as conn:
                 wrapped = PgConnection(conn)
+                self._offset(conn)
                 self.local.conn = wrapped
                 try:
                     with conn.transaction():
@@ -146,6 +152,7 @@ class PgPool:
         for attempt in (1, 2):                     # a connection broken by a failover: the pool replaces it
             try:
                 with self.pool.connection(timeout=30.0) as conn:
+                    self._offset(conn)
                     conn.row_factory = dict_row
                     try:
                         with conn.cursor() as c:
@@ -159,6 +166,10 @@ class PgPool:
             except psycopg.Error as exc:
                 raise StorageError(f"{type(exc).__name__}: {str(exc).strip()} [sql: {sql.strip()[:200]}]") from exc
         return []
+
+    def _offset(self, conn: Any) -> None:
+        if self.clock_offset is not None:
+            conn.execute("SELECT set_config('monitor.clock_offset', %s, false)", (repr(self.clock_offset()),))
 
     def close(self) -> None:
         self.pool.close()

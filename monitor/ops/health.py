@@ -19,6 +19,7 @@ from monitor.notify.outbox import health as delivery_health
 from monitor.sources import is_stream
 from monitor.sources.health import stream_report
 from monitor.store.database import Store
+from monitor.store.leases import live_replicas
 
 OVERDUE_GRACE_S = 600.0    # cron every 5 minutes must never look "overdue" for a 1-minute source
 
@@ -81,13 +82,34 @@ def open_alerts_by_owner(store: Store) -> dict[str, int]:
     return dict(sorted(by_owner.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def replica_health(store: Store) -> dict[str, Any]:
+    """Live replicas, who holds which lease, and replicas running different config or rules."""
+    live = live_replicas(store)
+    names = {r["id"] for r in live}
+    leases = [{"name": r["name"], "holder": r["holder"], "token": r["token"], "live": bool(r["live"]),
+               "holder_alive": r["holder"] in names}
+              for r in store.query("SELECT name, holder, token, expires_at > db_now() AS live FROM leases"
+                                   " ORDER BY name")]
+    hashes = sorted({r["config_hash"] or "?" for r in live})
+    problems = []
+    if len(hashes) > 1:
+        by = {h: [r["id"] for r in live if (r["config_hash"] or "?") == h] for h in hashes}
+        problems.append("replicas run different config/rules: " + "; ".join(f"{h}: {', '.join(ids)}"
+                                                                            for h, ids in by.items()))
+    return {"live": [{k: r[k] for k in ("id", "hostname", "pid", "config_hash")} | {"seen_at": iso(r["seen_at"])}
+                     for r in live], "leases": leases, "problems": problems}
+
+
 def report(config: Config, store: Store, now: float) -> dict[str, Any]:
     sources = source_health(config, store, now)
     outbox = outbox_health(store, now, config.slack.stuck_after)
+    replicas = replica_health(store)
     problems = [f"source {s['id']}: {p}" for s in sources for p in s["problems"]]
     problems += [f"outbox: {p}" for p in outbox["problems"]]
+    problems += [f"replicas: {p}" for p in replicas["problems"]]
     open_row = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alerts WHERE state = 'open'") or {}
     return {"healthy": not problems, "problems": problems, "sources": sources, "outbox": outbox,
+            "replicas": replicas,
             "open_alerts": open_alerts_by_owner(store),
             "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))}}
 
@@ -114,6 +136,17 @@ def render(rep: dict[str, Any]) -> list[str]:
     lines.append("open alerts: " + (", ".join(f"{k} {v}" for k, v in rep["open_alerts"].items()) or "none")
                  + (f" ({rep['unacknowledged']['count']} unacknowledged, oldest {rep['unacknowledged']['oldest']})"
                     if rep["unacknowledged"]["count"] else ""))
+    rp = rep.get("replicas") or {}
+    if rp.get("live") or any(le["live"] for le in rp.get("leases", [])):
+        lines.append(f"replicas: {len(rp['live'])} live" + "".join(
+            f"\n     {r['id']} (config {r['config_hash']}, seen {r['seen_at']})" for r in rp["live"]))
+        held: dict[str, list[str]] = {}
+        for le in rp["leases"]:
+            if le["live"]:
+                who = le["holder"] + ("" if le["holder_alive"] or le["holder"].startswith("released:") else " (gone)")
+                held.setdefault(who, []).append(le["name"])
+        for who, names in sorted(held.items()):
+            lines.append(f"     leases of {who}: {', '.join(sorted(names))}")
     lines.append("healthy" if rep["healthy"] else "UNHEALTHY:\n" + "\n".join(f"  - {p}" for p in rep["problems"]))
     return lines
 

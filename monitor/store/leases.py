@@ -262,7 +262,7 @@ def live_replicas(store: Store, within: float = REPLICA_LIVE_S) -> list[dict[str
 
 
 # -- polling across replicas ---------------------------------------------------------------------------------
-EARLY_S = 1.0                  # a replica whose timer fires this close to the shared due time may poll
+EARLY_S = 0.1                  # a replica whose timer fires this close to the shared due time may poll
 
 
 class PollTurns:

@@ -149,7 +149,7 @@ def _checks(store: Store, load: Load, slack: FakeSlack, hosts: list[LoggedFeeds]
     return {"stories": n, "twice": len(twice)}
 
 
-def _finish(load: Load, store: Store, slack: FakeSlack, timeout: float = 90) -> None:
+def _finish(load: Load, store: Store, slack: FakeSlack, timeout: float = 120) -> None:
     load.stop()
     wait_until(lambda: len(roots_per_story(slack, CHANNEL)[0]) >= load.count
                and store.one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'")["n"] == 0,
@@ -158,7 +158,7 @@ def _finish(load: Load, store: Store, slack: FakeSlack, timeout: float = 90) -> 
 
 @pytest.mark.slow
 def test_kill_9_of_the_channel_lease_holder_mid_load_loses_nothing_and_sends_nothing_twice(tmp_path, pg_url):
-    every, ttl = 2.0, 3.0
+    every, ttl = 10.0, 3.0
     hosts = [LoggedFeeds().start() for _ in range(3)]
     slack = FakeSlack(post_delay=0.05).start()
     store = Store(pg_url)
@@ -172,7 +172,7 @@ def test_kill_9_of_the_channel_lease_holder_mid_load_loses_nothing_and_sends_not
         proc = next(p for p in procs if p.pid == victim)
         os.kill(victim, signal.SIGKILL)
         proc.wait(10)
-        time.sleep(6)
+        time.sleep(every + ttl + 2)
         _finish(load, store, slack)
         figures = _checks(store, load, slack, hosts, every=every, ttl=ttl, in_flight=1)
         print(f"kill -9: {figures}")
@@ -187,7 +187,7 @@ def test_kill_9_of_the_channel_lease_holder_mid_load_loses_nothing_and_sends_not
 
 @pytest.mark.slow
 def test_sigstop_past_the_ttl_then_sigcont_its_fenced_commits_are_refused(tmp_path, pg_url):
-    every, ttl = 2.0, 3.0
+    every, ttl = 10.0, 3.0
     hosts = [LoggedFeeds().start() for _ in range(2)]
     slack = FakeSlack(post_delay=0.05).start()
     store = Store(pg_url)
@@ -205,7 +205,7 @@ def test_sigstop_past_the_ttl_then_sigcont_its_fenced_commits_are_refused(tmp_pa
         assert holder_pid(store, f"channel:{CHANNEL}") not in (None, victim)     # the other took over
         os.kill(victim, signal.SIGCONT)
         frozen.wait_for(r"lease lost|no longer held", timeout=15, start=mark)
-        time.sleep(4)
+        time.sleep(every)
         _finish(load, store, slack)
         figures = _checks(store, load, slack, hosts, every=every, ttl=ttl, in_flight=1)
         print(f"SIGSTOP/SIGCONT: {figures}")
@@ -223,7 +223,7 @@ def test_database_restart_mid_load_the_replicas_reconnect_and_lose_nothing(tmp_p
     pg = server()
     if pg is None:
         pytest.skip("$MONITOR_TEST_DATABASE_URL points at a server this test cannot restart")
-    every, ttl = 2.0, 3.0
+    every, ttl = 10.0, 3.0
     hosts = [LoggedFeeds().start() for _ in range(2)]
     slack = FakeSlack(post_delay=0.05).start()
     cfg, rules = replica_config(tmp_path, hosts, 2, slack, every=every, ttl=ttl)
@@ -233,7 +233,7 @@ def test_database_restart_mid_load_the_replicas_reconnect_and_lose_nothing(tmp_p
         load = Load(hosts, 2, rate=6.0).start()
         time.sleep(4)
         pg.restart()                                     # every connection cut, as in a failover
-        time.sleep(6)
+        time.sleep(every + 2)
         store = Store(pg_url)
         _finish(load, store, slack)
         n = load.count

@@ -280,25 +280,26 @@ class Daemon:
         except Exception:  # noqa: BLE001 - a timer bug must not stop the scheduler
             log.exception("alert timers failed; retrying next tick")
 
-    def _poll_source(self, source: SourceOptions) -> None:
-        self._poll_job(source.id)
+    def _poll_source(self, source: SourceOptions) -> PollOutcome | None:
+        return self._poll_job(source.id)      # the outcome may re-time the source (replicas: shared schedule)
 
-    def _poll_job(self, source_id: str) -> None:
+    def _poll_job(self, source_id: str) -> PollOutcome | None:
         if self.stop.is_set():
-            return
+            return None
         self.running[source_id] = time.monotonic()
         try:
-            self.app.poll(source_id)
+            outcome = self.app.poll(source_id)
         except Exception:
             if self.stop.is_set():     # a poll abandoned by the drain ends against a closed store: expected
                 log.debug("abandoned poll ended after shutdown", extra={"source_id": source_id})
-                return
+                return None
             raise
         finally:
             self.running.pop(source_id, None)
         row = self.app.store.one("SELECT 1 FROM deliveries WHERE state = 'pending' LIMIT 1")
         if row:
             self.app.wake.set()
+        return outcome
 
     def _overlapped(self, source_id: str) -> None:
         started = self.running.get(source_id)

@@ -63,17 +63,17 @@ class Poller:
     def poll(self, source: SourceOptions, force: bool = False) -> PollOutcome:
         """Poll if it is this replica's turn (shared due time, host lease); commits are fenced by the lease."""
         turns = PollTurns.of(self.store)
-        lease, wait = turns.begin(source.id, poll_host(source), source.every)
-        if lease is None:
+        turn, wait = turns.begin(source.id, poll_host(source), source.every)
+        if turn is None:
             return PollOutcome(source.id, False, skipped="polled by another replica", retry_in=wait)
         try:
-            with self.store.fence(lease):
+            with self.store.fence(turn.lease):
                 return self._poll(source, force)
         except LeaseLost as exc:
             log.warning("poll not committed: %s", exc, extra={"source_id": source.id})
             return PollOutcome(source.id, False, error=str(exc))
         finally:
-            turns.end(lease, self.http.per_host_interval)
+            turns.end(turn, self.http.per_host_interval)
 
     def _poll(self, source: SourceOptions, force: bool = False) -> PollOutcome:
         now = self.clock.now()

@@ -265,14 +265,24 @@ def live_replicas(store: Store, within: float = REPLICA_LIVE_S) -> list[dict[str
 EARLY_S = 0.1                  # a replica whose timer fires this close to the shared due time may poll
 
 
+@dataclass
+class Turn:
+    """A poll this replica may make now: the host lease (commits fenced by it) and when it started (db clock)."""
+    lease: Lease
+    source_id: str
+    every: float
+    started: float
+
+
 class PollTurns:
     """Whose turn it is to poll a source: the shared next-due time (`poll_due`) plus a lease per host.
 
     Each replica schedules every source (so any survivor carries on), but polls one only when the shared due
     time has come and it holds the host's lease: every replica thus sees one schedule, per-host politeness
-    holds across replicas (the lease is let go with `per_host_interval` still to run), and a replica killed
-    mid-poll costs at most the TTL. Within one process the host lease is shared by its concurrent polls of
-    that host (the dispatcher already bounds them by `per_host_concurrency`).
+    holds across replicas (the lease is let go with `per_host_interval` still to run). While a poll runs, the
+    due time is pushed only a TTL ahead; the poll's end sets the real next one (start + every), so a replica
+    killed or frozen mid-poll delays the source by at most the TTL. Within one process the host lease is
+    shared by its concurrent polls of that host (the dispatcher already bounds them).
     """
 
     def __init__(self, coord: Coordinator):
@@ -280,8 +290,8 @@ class PollTurns:
         self._users: dict[str, tuple[Lease, int]] = {}
         self._lock = threading.Lock()
 
-    def begin(self, source_id: str, host: str, every: float) -> tuple[Lease | None, float | None]:
-        """(host lease, None): poll now, commits fenced by the lease. (None, seconds): not this replica's turn."""
+    def begin(self, source_id: str, host: str, every: float) -> tuple[Turn | None, float | None]:
+        """(turn, None): poll now. (None, seconds): not this replica's turn; the shared schedule says when."""
         store = self.coord.store
         wait = self._wait(source_id)
         if wait is not None:
@@ -301,13 +311,14 @@ class PollTurns:
                 self.coord.start()
         wait = self._wait(source_id)                  # another replica may have polled it just before
         if wait is not None:
-            self.end(lease, 0.0)
+            self._let_go(lease, 0.0)
             return None, wait
         with store.fence(lease), store.tx() as db:
-            db.execute("INSERT INTO poll_due (source_id, due_at, by_replica) VALUES (?, db_now() + ?, ?)"
-                       " ON CONFLICT (source_id) DO UPDATE SET due_at = excluded.due_at,"
-                       " by_replica = excluded.by_replica", (source_id, every, self.coord.holder))
-        return lease, None
+            started = db.execute("INSERT INTO poll_due (source_id, due_at, by_replica) VALUES (?, db_now() + ?, ?)"
+                                 " ON CONFLICT (source_id) DO UPDATE SET due_at = excluded.due_at,"
+                                 " by_replica = excluded.by_replica RETURNING due_at - ?",
+                                 (source_id, lease.ttl, self.coord.holder, lease.ttl)).fetchone()[0]
+        return Turn(lease, source_id, every, float(started)), None
 
     def _wait(self, source_id: str) -> float | None:
         if not self.coord.store.shared:
@@ -318,7 +329,19 @@ class PollTurns:
             return float(row["wait"])
         return None
 
-    def end(self, lease: Lease, keep_off_for: float) -> None:
+    def end(self, turn: Turn, keep_off_for: float) -> None:
+        """The next poll of the source is due `every` after this one started (unless the lease was lost)."""
+        store = self.coord.store
+        if not turn.lease.lost:
+            try:
+                with store.fence(turn.lease), store.tx() as db:
+                    db.execute("UPDATE poll_due SET due_at = ? WHERE source_id = ? AND by_replica = ?",
+                               (turn.started + turn.every, turn.source_id, self.coord.holder))
+            except StorageError as exc:               # LeaseLost included: the new holder's schedule stands
+                log.warning("next poll time not saved: %s", exc, extra={"source_id": turn.source_id})
+        self._let_go(turn.lease, keep_off_for)
+
+    def _let_go(self, lease: Lease, keep_off_for: float) -> None:
         with self._lock:             # released under the lock: a poll starting now takes a fresh lease after
             lease_now, users = self._users.get(lease.name, (lease, 1))
             if users > 1:

@@ -183,6 +183,7 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     `workers` overrides it), so 5,000 sources finish a round as fast as the per-host limits allow.
     """
     app.pipeline.process_pending()
+    app.poller.scheduled = False            # cron's own interval is the schedule: every pass polls every source
     sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
     results = app.dispatcher(app.poll_source, max_concurrent=workers).run_round(sources)
     outcomes = [o if o is not None else PollOutcome(s.id, False, error="poll crashed (see the log)")

@@ -20,11 +20,11 @@ import httpx
 from monitor.core.clock import Clock
 from monitor.core.errors import RateLimited, SourceAuthError, SourceError
 from monitor.core.model import Target
+from monitor.runtime.dispatch import poll_host
 from monitor.runtime.pipeline import Pipeline
 from monitor.sources import REGISTRY, CollectResult, SourceOptions, SourceState
 from monitor.sources.fetch import HttpConfig
 from monitor.sources.health import clear_disabled, load_state, poll_gate, record_failure, record_success
-from monitor.runtime.dispatch import poll_host
 from monitor.store.database import Store
 from monitor.store.leases import LeaseLost, PollTurns
 
@@ -56,6 +56,7 @@ class Poller:
         self.http = http
         self.health_targets = health_targets
         self.rng = rng or random.Random()
+        self.scheduled = True      # daemon: follow the replicas' shared next-due times; cron (--once): poll now
 
     def state(self, source_id: str) -> SourceState:
         return load_state(self.store, source_id)
@@ -63,7 +64,7 @@ class Poller:
     def poll(self, source: SourceOptions, force: bool = False) -> PollOutcome:
         """Poll if it is this replica's turn (shared due time, host lease); commits are fenced by the lease."""
         turns = PollTurns.of(self.store)
-        turn, wait = turns.begin(source.id, poll_host(source), source.every)
+        turn, wait = turns.begin(source.id, poll_host(source), source.every, scheduled=self.scheduled)
         if turn is None:
             return PollOutcome(source.id, False, skipped="polled by another replica", retry_in=wait)
         try:

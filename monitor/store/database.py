@@ -241,7 +241,7 @@ class Store:
         self.dialect = "postgres"
         offset = None if isinstance(self.clock, SystemClock) else (lambda: self.clock.now() - time.time())
         self.pg = PgPool(self.path, readonly=self.readonly, clock_offset=offset)
-        self.db = _AutoDb(self)
+        self.db = _AutoDb(self)  # type: ignore[assignment]   # the execute/query subset callers use
         self.display = redact(self.path)
         if self.readonly:
             version = self._pg_version()
@@ -319,7 +319,7 @@ class Store:
                 with self.pg.transaction() as pdb:
                     if outermost:
                         self._check_fences(pdb)
-                    yield pdb  # type: ignore[misc]
+                    yield pdb
             return
         with self._lock:
             if self.db.conn.in_transaction:      # nested: a savepoint inside the caller's transaction

@@ -22,6 +22,7 @@ translator cannot express gets a PostgreSQL text of its own in `PG_MIGRATIONS` (
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 # Tables whose INSERTs report `lastrowid`: every table created with `id INTEGER PRIMARY KEY`; filled from the
@@ -97,7 +98,8 @@ def _closing(sql: str, open_at: int) -> int:
     return len(sql) - 1
 
 
-def _rewrite_calls(sql: str, masked: str, pattern: re.Pattern[str], build: callable) -> tuple[str, str]:  # type: ignore[valid-type]
+def _rewrite_calls(sql: str, masked: str, pattern: re.Pattern[str],
+                   build: Callable[[str, str], str | None]) -> tuple[str, str]:
     """Rewrite `name(args)` calls; `masked` is `sql` with literals blanked so parentheses inside them don't count."""
     pos = 0
     while True:

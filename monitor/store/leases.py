@@ -21,6 +21,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -288,28 +289,31 @@ class PollTurns:
     def __init__(self, coord: Coordinator):
         self.coord = coord
         self._users: dict[str, tuple[Lease, int]] = {}
+        self._host_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def begin(self, source_id: str, host: str, every: float) -> tuple[Turn | None, float | None]:
-        """(turn, None): poll now. (None, seconds): not this replica's turn; the shared schedule says when."""
+    def begin(self, source_id: str, host: str, every: float, *,
+              scheduled: bool = True) -> tuple[Turn | None, float | None]:
+        """(turn, None): poll now. (None, seconds): not this replica's turn; the shared schedule says when.
+        `scheduled=False` (cron passes): only the host lease counts, every pass polls every source."""
         store = self.coord.store
-        wait = self._wait(source_id)
+        wait = self._wait(source_id) if scheduled else None
         if wait is not None:
             return None, wait
         name = f"host:{host}"
-        with self._lock:
-            held = self._users.get(name)
-            if held is not None and not held[0].lost:
-                lease = held[0]
-                self._users[name] = (lease, held[1] + 1)
-            else:
-                got = self.coord.acquire(name)
-                if got is None:
-                    return None, min(every, 1.0 + EARLY_S)      # the host is busy elsewhere: ask again soon
-                lease = got
-                self._users[name] = (lease, 1)
-                self.coord.start()
-        wait = self._wait(source_id)                  # another replica may have polled it just before
+        lease = self._share(name)
+        if lease is None:
+            with self._host_lock(name):           # one thread per host asks the database (and may wait)
+                lease = self._share(name)
+                if lease is None:
+                    got = self._acquire_host(name)
+                    if got is None:
+                        return None, min(every, 1.0 + EARLY_S)  # the host is busy elsewhere: ask again soon
+                    with self._lock:
+                        self._users[name] = (got, 1)
+                    self.coord.start()
+                    lease = got
+        wait = self._wait(source_id) if scheduled else None    # another replica may have just polled it
         if wait is not None:
             self._let_go(lease, 0.0)
             return None, wait
@@ -319,6 +323,33 @@ class PollTurns:
                                  " by_replica = excluded.by_replica RETURNING due_at - ?",
                                  (source_id, lease.ttl, self.coord.holder, lease.ttl)).fetchone()[0]
         return Turn(lease, source_id, every, float(started)), None
+
+    def _share(self, name: str) -> Lease | None:
+        """This process's live lease of the host, counted as one more user; None if it holds none."""
+        with self._lock:
+            held = self._users.get(name)
+            if held is None or held[0].lost:
+                return None
+            self._users[name] = (held[0], held[1] + 1)
+            return held[0]
+
+    def _host_lock(self, name: str) -> threading.Lock:
+        with self._lock:
+            return self._host_locks.setdefault(name, threading.Lock())
+
+    def _acquire_host(self, name: str) -> Lease | None:
+        """The host lease; a politeness hold (`released:…`, per_host_interval still running) is waited out, as
+        the in-process HostLimiter waits, rather than skipping the poll."""
+        for _ in range(3):
+            lease = self.coord.acquire(name)
+            if lease is not None:
+                return lease
+            row = self.coord.store.one("SELECT holder, expires_at - db_now() AS left FROM leases WHERE name = ?",
+                                       (name,))
+            if row is None or not str(row["holder"]).startswith("released:") or row["left"] > 5.0:
+                return None                           # a poll in progress on another replica
+            time.sleep(max(0.0, float(row["left"])) + 0.01)
+        return None
 
     def _wait(self, source_id: str) -> float | None:
         if not self.coord.store.shared:

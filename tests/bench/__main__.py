@@ -19,6 +19,8 @@ SCENARIOS = [
     ("scale_polling", "tests.bench.scale_polling", "5,000 RSS sources on 50 hosts at a 5-minute interval, time "
      "compressed 10x: CPU per round vs bare HTTP, drift, threads, memory"),
     ("operations", "tests.bench.operations", "retention pruning, metrics scrape and status on 200k mentions"),
+    ("replicas", "tests.bench.replicas", "mentions routed/s by 1, 2 and 3 replicas on one PostgreSQL, beside "
+     "one process on SQLite"),
 ]
 
 

@@ -23,6 +23,7 @@ from monitor.sources import CollectResult
 from monitor.store.database import Store
 from monitor.store.leases import Coordinator, LeaseLost
 from tests.conftest import write_config
+from tests.fakes.jetstream import FakeJetstream
 from tests.fakes.slack import FakeSlack
 from tests.pgserver import fresh_schema_url, server
 from tests.replicas_helpers import (
@@ -251,3 +252,52 @@ def test_database_restart_mid_load_the_replicas_reconnect_and_lose_nothing(tmp_p
         slack.stop()
         for h in hosts:
             h.stop()
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_stream_holder_the_standby_resumes_from_the_cursor_within_the_ttl(tmp_path, pg_url):
+    ttl = 3.0
+    with FakeJetstream() as js:
+        wanted = []
+        for i in range(3000):
+            if i % 20 == 0:
+                js.add_post(f"acme support is terrible, refund denied ({i})", rkey=f"k{i}")
+                wanted.append(f"at://did:plc:fakeuser/app.bsky.feed.post/k{i}")
+            else:
+                js.add_post(f"just a day at the beach {i}", rkey=f"k{i}")
+        js.pace = 0.004                                  # ~12 s of stream: the kill lands mid-way
+        slack = FakeSlack().start()
+        cfg, rules = write_config(tmp_path, slack_url=slack.api_url, sources=f"""\
+            - id: bsky
+              kind: jetstream
+              url: {js.url}
+              rewind: 0s
+              batch_size: 5
+              cursor_every: 50ms
+        """)
+        cfg.write_text(cfg.read_text().replace("storage:\n", f"storage:\n  lease_ttl: {ttl}s\n")
+                       .replace("http:\n", "http:\n  deadline: 2s\n"))
+        procs = start_replicas(2, cfg, rules, pg_url)
+        store = Store(pg_url)
+        try:
+            wait_until(lambda: store.one("SELECT COUNT(*) AS n FROM mentions")["n"] >= 30, 60, "a first part stored")
+            victim = holder_pid(store, "stream:bsky")
+            standby = next(p for p in procs if p.pid != victim)
+            mark = len(standby.lines)
+            os.kill(victim, signal.SIGKILL)
+            killed = time.monotonic()
+            at_kill = store.one("SELECT COUNT(*) AS n FROM mentions")["n"]
+            assert at_kill < len(wanted), "the kill must land mid-stream"
+            standby.wait_for("stream lease taken", timeout=ttl + 5, start=mark)
+            took = time.monotonic() - killed
+            wait_until(lambda: store.one("SELECT COUNT(*) AS n FROM mentions")["n"] >= len(wanted), 60,
+                       "every matched post stored")
+            time.sleep(1)
+            stored = [r["external_id"] for r in store.query("SELECT external_id FROM mentions ORDER BY id")]
+            assert sorted(stored) == sorted(wanted)      # no gap, nothing twice
+            print(f"stream takeover after kill -9: {took:.1f}s (TTL {ttl}s), {at_kill} stored at the kill")
+        finally:
+            for p in procs:
+                p.__exit__()
+            store.close()
+            slack.stop()

@@ -301,3 +301,30 @@ def test_kill_9_of_the_stream_holder_the_standby_resumes_from_the_cursor_within_
                 p.__exit__()
             store.close()
             slack.stop()
+
+
+def test_two_replicas_ticking_at_once_fire_each_escalation_level_once(tmp_path, pg_url):
+    """Timers are row-locked: two replicas whose ticks race over the same due alert fire it once."""
+    from tests.harness import Harness, spec_rules
+    h = Harness(tmp_path, spec_rules())
+    other = App(Paths(str(h.cfg), str(h.rules_path)), clock=h.clock, sender=h.sender)
+    other.outbox.interval = 0.0
+    try:
+        h.mention(reach=25_000)                          # angry influencer: the 3-level standard policy
+        h.tick()
+        for _ in range(60 * 3):                          # three hours in one-minute steps, both replicas ticking
+            h.clock.advance(60)
+            ticks = [threading.Thread(target=app.tick) for app in (h.app, other)]
+            for t in ticks:
+                t.start()
+            for t in ticks:
+                t.join(30)
+            h.deliver()
+        (alert,) = h.alerts()
+        events = h.events(alert["id"])
+        assert events.count("escalated") == 2 and events.count("notified") == 1, events
+        assert len(h.sender.roots()) == len({(r.channel, r.ts) for r in h.sender.roots()})
+        assert len(h.sender.roots("U0HEAD")) == 1
+    finally:
+        other.close()
+        h.close()

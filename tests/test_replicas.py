@@ -328,3 +328,31 @@ def test_two_replicas_ticking_at_once_fire_each_escalation_level_once(tmp_path, 
     finally:
         other.close()
         h.close()
+
+
+def test_status_lists_replicas_and_lease_holders_and_flags_config_mismatch(tmp_path, pg_url):
+    from monitor.config.settings import load_config
+    from monitor.ops import health
+    cfg, _ = write_config(tmp_path, sources="[]\n")
+    a, b = Store(pg_url), Store(pg_url)
+    try:
+        one, two = Coordinator(a, holder="box1:101:aa"), Coordinator(b, holder="box2:202:bb")
+        one.register("hash-one")
+        two.register("hash-one")
+        assert one.acquire("channel:#comms-alerts") is not None
+        looker = Store(pg_url, readonly=True)           # `monitor status` opens the database read-only
+        rep = health.report(load_config(cfg), looker, time.time())
+        looker.close()
+        assert rep["healthy"] and [r["id"] for r in rep["replicas"]["live"]] == ["box1:101:aa", "box2:202:bb"]
+        lines = "\n".join(health.render(rep))
+        assert "replicas: 2 live" in lines and "leases of box1:101:aa: channel:#comms-alerts" in lines
+        two.register("hash-two")                         # box2 was deployed with other rules
+        rep = health.report(load_config(cfg), a, time.time())
+        assert not rep["healthy"]
+        assert any("different config/rules" in p and "box2:202:bb" in p for p in rep["problems"])
+        one.halt()
+        two.stop()                                       # a clean stop: no longer listed
+        assert [r["id"] for r in health.replica_health(a)["live"]] == ["box1:101:aa"]
+    finally:
+        a.close()
+        b.close()

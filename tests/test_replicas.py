@@ -356,3 +356,32 @@ def test_status_lists_replicas_and_lease_holders_and_flags_config_mismatch(tmp_p
     finally:
         a.close()
         b.close()
+
+
+@pytest.mark.slow
+def test_rolling_sigterm_of_all_three_replicas_loses_nothing_and_sends_nothing_twice(tmp_path, pg_url):
+    every, ttl = 10.0, 3.0
+    hosts = [LoggedFeeds().start() for _ in range(3)]
+    slack = FakeSlack(post_delay=0.05).start()
+    store = Store(pg_url)
+    cfg, rules = replica_config(tmp_path, hosts, 2, slack, every=every, ttl=ttl)
+    procs = start_replicas(3, cfg, rules, pg_url)
+    try:
+        load = Load(hosts, 2, rate=6.0).start()
+        time.sleep(4)
+        for i in range(3):                               # a rolling upgrade: one replica at a time
+            procs[i].signal(signal.SIGTERM)
+            assert procs[i].wait(30) == 0
+            procs[i] = start_replicas(1, cfg, rules, pg_url)[0]
+            time.sleep(3)
+        time.sleep(every)
+        _finish(load, store, slack)
+        figures = _checks(store, load, slack, hosts, every=every, ttl=ttl, in_flight=0)
+        print(f"rolling SIGTERM: {figures}")
+    finally:
+        for p in procs:
+            p.__exit__()
+        store.close()
+        slack.stop()
+        for h in hosts:
+            h.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +56,15 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         return url
     monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
     return "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _whole_suite_on_postgres(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`MONITOR_TEST_BACKEND=postgres pytest`: every test whose App or CLI finds its database through the config
+    gets a fresh PostgreSQL schema instead of the file (a soak of the translator; not part of `make test`)."""
+    if os.environ.get("MONITOR_TEST_BACKEND") == "postgres" and "backend" not in request.fixturenames:
+        from tests.pgserver import fresh_schema_url
+        monkeypatch.setenv("MONITOR_DATABASE_URL", fresh_schema_url())
 
 
 def db_target(backend: str, tmp_path: Path) -> str:

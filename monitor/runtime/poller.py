@@ -26,7 +26,8 @@ from monitor.sources import REGISTRY, CollectResult, SourceOptions, SourceState
 from monitor.sources.fetch import HttpConfig
 from monitor.sources.health import clear_disabled, load_state, poll_gate, record_failure, record_success
 from monitor.store.database import Store
-from monitor.store.leases import LeaseLost, PollTurns
+from monitor.store.leases import LeaseLost
+from monitor.store.poll_turns import PollTurns
 
 log = logging.getLogger(__name__)
 

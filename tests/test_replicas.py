@@ -93,10 +93,18 @@ def test_300_simultaneous_near_duplicate_pairs_through_two_replicas_give_one_ale
 
 
 def test_without_the_brand_lock_the_same_race_opens_duplicate_alerts(tmp_path, pg_url, monkeypatch):
-    """Regression pin for the race the brand lock closes (today's logic is only safe with one writer)."""
+    """Regression pin for the race the brand lock closes (today's logic is only safe with one writer). A race
+    depends on the scheduler, so up to three rounds, each on a fresh schema: one must show duplicates."""
     monkeypatch.setattr(grouping, "advisory_lock", lambda db, key: None)
-    alerts, stories = _route_pairs_at_once(tmp_path, 60)
-    assert alerts > stories
+    seen = []
+    for attempt in range(3):
+        monkeypatch.setenv("MONITOR_DATABASE_URL", fresh_schema_url())
+        (tmp_path / str(attempt)).mkdir()
+        alerts, stories = _route_pairs_at_once(tmp_path / str(attempt), 150)
+        seen.append(alerts - stories)
+        if alerts > stories:
+            break
+    assert max(seen) > 0, seen
 
 
 def test_a_lease_is_exclusive_fenced_and_taken_over_after_its_ttl(pg_url):

@@ -65,9 +65,9 @@ class Poller:
     def poll(self, source: SourceOptions, force: bool = False) -> PollOutcome:
         """Poll if it is this replica's turn (shared due time, host lease); commits are fenced by the lease."""
         turns = PollTurns.of(self.store)
-        turn, wait = turns.begin(source.id, poll_host(source), source.every, scheduled=self.scheduled)
+        turn, wait = turns.begin(source.id, poll_host(source), source.every, scheduled=self.scheduled and not force)
         if turn is None:
-            return PollOutcome(source.id, False, skipped="polled by another replica", retry_in=wait)
+            return PollOutcome(source.id, False, skipped="not due (the replicas' shared schedule)", retry_in=wait)
         try:
             with self.store.fence(turn.lease):
                 return self._poll(source, force)

@@ -137,14 +137,13 @@ def render(rep: dict[str, Any]) -> list[str]:
                  + (f" ({rep['unacknowledged']['count']} unacknowledged, oldest {rep['unacknowledged']['oldest']})"
                     if rep["unacknowledged"]["count"] else ""))
     rp = rep.get("replicas") or {}
-    if rp.get("live") or any(le["live"] for le in rp.get("leases", [])):
+    held: dict[str, list[str]] = {}
+    for le in rp.get("leases", []):
+        if le["live"] and not le["holder"].startswith("released:"):      # not a politeness gap
+            held.setdefault(le["holder"] + ("" if le["holder_alive"] else " (gone)"), []).append(le["name"])
+    if rp.get("live") or held:
         lines.append(f"replicas: {len(rp['live'])} live" + "".join(
             f"\n     {r['id']} (config {r['config_hash']}, seen {r['seen_at']})" for r in rp["live"]))
-        held: dict[str, list[str]] = {}
-        for le in rp["leases"]:
-            if le["live"]:
-                who = le["holder"] + ("" if le["holder_alive"] or le["holder"].startswith("released:") else " (gone)")
-                held.setdefault(who, []).append(le["name"])
         for who, names in sorted(held.items()):
             lines.append(f"     leases of {who}: {', '.join(sorted(names))}")
     lines.append("healthy" if rep["healthy"] else "UNHEALTHY:\n" + "\n".join(f"  - {p}" for p in rep["problems"]))

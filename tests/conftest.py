@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,9 +42,38 @@ routes:
 """
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on each storage backend: SQLite, then PostgreSQL (a fresh schema on the session's server).
+
+    PostgreSQL is selected the way an operator selects it, through $MONITOR_DATABASE_URL, so every Store the
+    test opens (an App, a CLI command in a subprocess) lands in the same schema. Returns "sqlite" or the URL.
+    """
+    if request.param == "postgres":
+        from tests.pgserver import fresh_schema_url
+        url = fresh_schema_url()
+        monkeypatch.setenv("MONITOR_DATABASE_URL", url)
+        return url
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    return "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _whole_suite_on_postgres(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`MONITOR_TEST_BACKEND=postgres pytest`: every test whose App or CLI finds its database through the config
+    gets a fresh PostgreSQL schema instead of the file (a soak of the translator; not part of `make test`)."""
+    if os.environ.get("MONITOR_TEST_BACKEND") == "postgres" and "backend" not in request.fixturenames:
+        from tests.pgserver import fresh_schema_url
+        monkeypatch.setenv("MONITOR_DATABASE_URL", fresh_schema_url())
+
+
+def db_target(backend: str, tmp_path: Path) -> str:
+    return str(tmp_path / "monitor.db") if backend == "sqlite" else backend
+
+
 @pytest.fixture
-def fresh_db(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "monitor.db", FakeClock())
+def fresh_db(tmp_path: Path, backend: str) -> Iterator[Store]:
+    store = Store(db_target(backend, tmp_path), FakeClock())
     yield store
     store.close()
 

@@ -8,10 +8,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from monitor.runtime.daemon import App, Paths, run_once
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed, FeedServer, Item
 from tests.fakes.slack import TOKEN, FakeSlack
+
+pytestmark = pytest.mark.usefixtures("backend")     # each test on SQLite and on PostgreSQL
 
 NOW = time.time()
 NEGATIVE = Item("n1", "Acme support is terrible",

@@ -10,6 +10,8 @@ import pytest
 from monitor.alerting.lifecycle import transition
 from tests.harness import Harness, spec_rules
 
+pytestmark = pytest.mark.usefixtures("backend")     # each test on SQLite and on PostgreSQL
+
 INFLUENCER = dict(reach=25_000)                # angry-influencer → policy standard
 SUPPORT, COMMS, HEAD = "U024BE7LH", "#comms-alerts", "U0HEAD"
 

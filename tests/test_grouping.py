@@ -13,6 +13,8 @@ from monitor.alerting.grouping import canonical_url
 from monitor.core.model import Mention
 from tests.harness import Harness, spec_rules
 
+pytestmark = pytest.mark.usefixtures("backend")     # each test on SQLite and on PostgreSQL
+
 STORY = "Acme customer service left me on hold for two hours and then hung up on me, absolutely awful"
 OTHER = "The new Acme blender broke after two days and the refund was denied, terrible product"
 NO_SPIKE = spec_rules().replace("  - name: storm\n    match: {spike: {negative: 20, within: 1h}}\n"

@@ -17,6 +17,8 @@ from monitor.notify.outbox import SlackSender
 from tests.fakes.slack import TOKEN, channel_id
 from tests.harness import NEGATIVE, Harness, spec_rules
 
+pytestmark = pytest.mark.usefixtures("backend")     # each test on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 def h(tmp_path):
@@ -151,8 +153,8 @@ def test_replay_prints_who_would_be_told_and_sends_nothing(h):
     h.mention("Acme was hacked, huge data leak")
     h.mention("I love Acme")
     pending = h.app.store.one("SELECT COUNT(*) AS n FROM deliveries")["n"]
-    h.app.store.db.execute("UPDATE mentions SET collected_at = strftime('%s','now') - 3600")
-    h.app.store.db.conn.commit()
+    with h.app.store.tx() as db:
+        db.execute("UPDATE mentions SET collected_at = strftime('%s','now') - 3600")
     out = _cli(h, "replay", "--since", "7d")
     assert out.returncode == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]

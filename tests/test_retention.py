@@ -42,7 +42,7 @@ def _collected(app: App) -> float:
     return value or 0.0
 
 
-def test_old_mentions_pruned_alerts_and_evidence_kept(tmp_path, feed_server, fake_slack, slack_env):
+def test_old_mentions_pruned_alerts_and_evidence_kept(tmp_path, feed_server, fake_slack, slack_env, backend):
     clock = FakeClock(time.time())
     app = _app(tmp_path, feed_server, fake_slack, clock)
     try:

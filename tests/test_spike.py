@@ -11,6 +11,8 @@ from monitor.alerting.lifecycle import transition
 from monitor.alerting.spike import DAY
 from tests.harness import Harness, spec_rules
 
+pytestmark = pytest.mark.usefixtures("backend")     # each test on SQLite and on PostgreSQL
+
 COMPLAINTS = ["Acme lost my parcel again, useless", "Acme billing charged me twice, awful",
               "Acme app is broken and support is rude", "Terrible experience with Acme today",
               "Acme refund denied, what a scam", "Acme customer service was unhelpful"]

@@ -51,3 +51,42 @@ def test_concurrent_first_open_migrates_once(tmp_path):
     assert all(p.returncode == 0 for p in procs), errors
     store = Store(path)
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+def test_sqlite_sql_is_translated_for_postgresql_by_explicit_hooks():
+    from monitor.store.dialect import to_postgres
+    assert to_postgres("INSERT OR IGNORE INTO alert_stories (alert_id, key) VALUES (?, ?)") == \
+        "INSERT INTO alert_stories (alert_id, key) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+    assert to_postgres("INSERT INTO alert_events (alert_id, at) VALUES (?, ?)").endswith("RETURNING id")  # lastrowid
+    assert "IS DISTINCT FROM 'stale'" in to_postgres("SELECT 1 FROM mentions WHERE status IS NOT 'stale'")
+    assert "IS NULL" in to_postgres("SELECT 1 FROM mentions WHERE status IS NULL")
+    assert to_postgres("SELECT SUM(created_at < ?) FROM deliveries") == \
+        "SELECT SUM(CASE WHEN created_at < %s THEN 1 ELSE 0 END) FROM deliveries"
+    assert "(%s::bigint <> 0) AND" in to_postgres("SELECT id FROM alerts WHERE (? AND notified_at IS NULL)")
+    assert to_postgres("SELECT 1 FROM d WHERE k LIKE 'halted:%' AND c = '?'") == \
+        "SELECT 1 FROM d WHERE k ILIKE 'halted:%%' AND c = '?'"          # literals untouched (but % escaped)
+    assert "json_array_elements_text" in to_postgres("SELECT 1 FROM json_each(mentions.brands) WHERE value = ?")
+
+
+def test_a_new_sqlite_flavoured_migration_runs_on_postgresql_untouched(monkeypatch):
+    """Engineers append SQLite syntax to MIGRATIONS; the translator carries it to PostgreSQL (no second text)."""
+    from monitor.store import database
+    from tests.pgserver import fresh_schema_url
+    extra = """
+    CREATE TABLE notes (id INTEGER PRIMARY KEY, alert_id INTEGER REFERENCES alerts (id), body TEXT NOT NULL,
+        weight REAL, done INTEGER NOT NULL DEFAULT 0);   -- a comment with a ? in it
+    CREATE INDEX notes_open ON notes (alert_id) WHERE done = 0;
+    ALTER TABLE alerts ADD COLUMN note_count INTEGER NOT NULL DEFAULT 0;
+    """
+    monkeypatch.setattr(database, "MIGRATIONS", [*database.MIGRATIONS, extra])
+    database.dialect.register_id_tables(database.MIGRATIONS)
+    store = Store(fresh_schema_url())
+    try:
+        with store.tx() as db:
+            first = db.execute("INSERT INTO notes (body, weight) VALUES (?, ?)", ("x", 0.5)).lastrowid
+            second = db.execute("INSERT INTO notes (body) VALUES (?)", ("y",)).lastrowid
+        assert (first, second) == (1, 2)
+        assert store.one("SELECT COUNT(*) AS n FROM notes WHERE done = 0")["n"] == 2
+        assert store.one("SELECT version FROM monitor_schema")["version"] == len(database.MIGRATIONS)
+    finally:
+        store.close()

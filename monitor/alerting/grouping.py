@@ -28,6 +28,7 @@ from monitor.config.rules import Rules
 from monitor.core.model import Mention, Target
 from monitor.notify.queue import enqueue, queue_reply, queue_root_update
 from monitor.store.database import Store, dumps, loads
+from monitor.store.leases import advisory_lock, lock_row
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,11 @@ def story_text(m: Mention) -> str:
 def assign(db: sqlite_utils.Database, now: float, m: Mention, brand: str, hit: RouteHit, rules: Rules) -> tuple[int, bool]:
     """Join the mention to its story's alert (or a firing spike of the brand), or open a new alert.
 
-    Returns (alert id, opened). The caller holds the transaction that marks the mention routed.
+    Returns (alert id, opened). The caller holds the transaction that marks the mention routed. The brand's
+    lock (replicas) makes the read-then-insert below atomic: a near-duplicate routed at the same moment by
+    another replica waits, then finds the alert this one opened.
     """
+    advisory_lock(db, f"brand:{brand}")
     spike = rows(db, "SELECT id FROM alerts WHERE brand = ? AND kind = 'spike' AND state != 'resolved'"
                      " AND spike_firing = 1 ORDER BY id DESC LIMIT 1", (brand,))
     if spike:
@@ -178,6 +182,7 @@ def flush_due(store: Store, rules: Rules, *, waiting_too: bool = False) -> int:
 
 
 def _flush(db: sqlite_utils.Database, now: float, alert_id: int, rules: Rules, waiting_too: bool) -> int:
+    lock_row(db, "alerts", alert_id)
     a = alert_row(db, alert_id)
     if a is None or a["flush_at"] is None or (a["flush_at"] > now and not (waiting_too and a["notified_at"] is None)):
         return 0                                   # another tick (or process) got here first

@@ -24,6 +24,7 @@ from monitor.core.model import Target
 from monitor.notify.blockkit import escape
 from monitor.notify.queue import queue_reply, queue_root_update
 from monitor.store.database import Store, loads
+from monitor.store.leases import lock_row
 
 STATES = ("open", "acknowledged", "resolved")
 ACTIONS = ("ack", "resolve", "snooze", "not_negative", "reopen")
@@ -115,6 +116,7 @@ def transition(store: Store, alert_id: int, action: str, actor: str, *, until: f
         raise AlertError(f"Unknown action {action!r} (expected one of: {', '.join(ACTIONS)}).")
     now = store.now()
     with store.tx() as db:
+        lock_row(db, "alerts", alert_id)             # two clicks on two replicas: one transition, then a no-op
         alert = alert_row(db, alert_id)
         if alert is None:
             raise AlertError(f"There is no alert #{alert_id}.")

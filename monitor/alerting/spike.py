@@ -26,6 +26,7 @@ from monitor.analyse.sentiment import Sentiment
 from monitor.config.rules import Rules, Spike
 from monitor.core.durations import format_duration
 from monitor.store.database import Store, dumps
+from monitor.store.leases import advisory_lock
 
 DAY = 86400.0
 CountFn = Callable[[float, float], int]     # negative mentions with start < collected_at <= end
@@ -129,6 +130,7 @@ def _link_window(db: sqlite_utils.Database, alert_id: int, brand: str, spike: Sp
 
 def _fire(db: sqlite_utils.Database, now: float, brand: str, hit: RouteHit, spike: Spike, stat: SpikeStat,
           rules: Rules) -> int:
+    advisory_lock(db, f"brand:{brand}")                  # with grouping: one spike, and no fold missed
     key = f"spike|{hit.route}|{brand}"
     info = dumps({**asdict(stat), "summary": stat.summary(brand)})
     live = rows(db, "SELECT id, spike_firing, mention_count FROM alerts WHERE group_key = ? AND state != 'resolved'"

@@ -28,6 +28,7 @@ from monitor.core.durations import format_duration
 from monitor.core.model import Target
 from monitor.notify.queue import enqueue
 from monitor.store.database import Store, dumps, loads
+from monitor.store.leases import lock_row
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def run_due(store: Store, rules: Rules) -> int:
 
 
 def _fire(db: sqlite_utils.Database, now: float, alert_id: int, rules: Rules) -> int:
+    lock_row(db, "alerts", alert_id)                 # replicas: the second waits, then sees it fired
     a = alert_row(db, alert_id)
     if a is None or a["next_action_at"] is None or a["next_action_at"] > now or a["state"] == "resolved":
         return 0                                     # someone acted, or another tick fired it

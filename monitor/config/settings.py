@@ -95,6 +95,20 @@ class SlackConfig(Strict):
 
 class StorageConfig(Strict):
     path: str = "var/monitor.db"
+    # A postgresql:// URL: the state lives in PostgreSQL and several replicas may share it (README
+    # "Several machines"). $MONITOR_DATABASE_URL overrides it; a password belongs there, not in this file.
+    url: str | None = None
+    # How long a replica's lease (a polled host, a stream, a Slack channel...) survives without renewal: a
+    # replica that dies is replaced after this long. Longer than http.deadline, so a slow poll keeps its host;
+    # unset, it is http.deadline + 30s (at least 60s).
+    lease_ttl: Duration | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f'url "{v.split("@")[-1]}" must start with postgresql:// (or leave it out for SQLite)')
+        return v
     # Mentions older than this are pruned daily (those linked to an alert, or with feedback, are kept, and
     # pruned ones stay counted in the daily summary); null keeps everything.
     retention: Duration | None = 90 * 86400.0
@@ -253,8 +267,16 @@ class Config:
         # every poll and every routed mention looks its source up: a scan of 5,000 would cost a second a round
         return {s.id: s for s in self.sources}
 
+    @property
+    def lease_ttl(self) -> float:
+        """How long a replica's leases outlive it (see StorageConfig.lease_ttl)."""
+        return self.storage.lease_ttl or max(60.0, self.http.deadline + 30.0)
+
     def db_path(self, override: str | None = None) -> str:
-        return os.path.expanduser(override or self.storage.path)
+        """Where the state is: `--db`, else $MONITOR_DATABASE_URL, else storage.url, else storage.path."""
+        if override:
+            return os.path.expanduser(override)
+        return os.environ.get("MONITOR_DATABASE_URL") or self.storage.url or os.path.expanduser(self.storage.path)
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
@@ -281,6 +303,9 @@ def config_from(doc: LocatedYaml) -> Config:
             for b in s.brands or []:
                 if b not in names:
                     issues.append(doc.issue(("sources", i, "brands"), f'unknown brand "{b}"', did_you_mean(b, names)))
+    if base is not None and base.storage.lease_ttl is not None and base.storage.lease_ttl <= base.http.deadline:
+        issues.append(doc.issue(("storage", "lease_ttl"), f"lease_ttl {base.storage.lease_ttl:g}s must be longer "
+                                f"than http.deadline ({base.http.deadline:g}s): a slow poll would lose its host"))
     if issues or base is None:
         raise ConfigValidationError(issues)
     return Config(str(doc.file), base.brands, sources, base.slack, base.storage, base.sentiment, base.http,

@@ -51,6 +51,7 @@ from monitor.notify.senders import (
     render_text,
 )
 from monitor.store.database import Store, dumps, loads
+from monitor.store.leases import Coordinator, Lease, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ class Outbox(InFlight):
         self.stalled: str | None = None
         self._stall_logged = float("-inf")
         self.on_alarm: Callable[[], object] | None = None    # the daemon refreshes systemd's STATUS line
+        # replicas: one replica sends to a channel at a time (order and pacing hold), fenced by its lease
+        self._leases: dict[str, Lease] = {}
+        self._refused: dict[str, float] = {}
 
     # -- what is due ------------------------------------------------------------------------------------
     def _heads(self) -> list[dict[str, Any]]:
@@ -125,11 +129,39 @@ class Outbox(InFlight):
     def due(self) -> list[dict[str, Any]]:
         """The oldest pending delivery of each channel whose time has come (Retry-After, backoff, pacing)."""
         now, mono = self.clock.now(), self._mono()
-        return [r for r in self._heads() if self._wait(r, now, mono) <= 0]
+        return [r for r in self._heads() if self._wait(r, now, mono) <= 0 and not self._elsewhere(r)]
+
+    def _elsewhere(self, row: dict[str, Any]) -> bool:
+        """Another replica held this channel's lease when we last asked (we ask again after a while)."""
+        return self._refused.get(self._lane(row), float("-inf")) > self.clock.now()
+
+    def _lane_lease(self, row: dict[str, Any]) -> Lease | None:
+        lane = self._lane(row)
+        lease = self._leases.get(lane)
+        coord = Coordinator.of(self.store)
+        if lease is not None and not lease.lost:
+            if lease.expires_at - self.store.now() < lease.ttl * 2 / 3 and not coord.renew(lease):
+                self._leases.pop(lane, None)         # renewed before the send, so its commit is not refused
+                return None
+            return lease
+        lease = coord.acquire(f"channel:{lane}")
+        if lease is None:
+            self._refused[lane] = self.clock.now() + min(5.0, coord.ttl / 4)
+            self._leases.pop(lane, None)
+            return None
+        coord.start()                                # renewed in the background while we keep sending
+        self._refused.pop(lane, None)
+        self._leases[lane] = lease
+        return lease
+
+    def release_leases(self) -> None:
+        for lease in list(self._leases.values()):
+            Coordinator.of(self.store).release(lease)
+        self._leases.clear()
 
     def next_due_in(self) -> float | None:
         """Seconds until something could be sent (None: nothing pending)."""
-        heads = self._heads()
+        heads = [r for r in self._heads() if not self._elsewhere(r)]
         if not heads:
             return None
         now, mono = self.clock.now(), self._mono()
@@ -145,8 +177,17 @@ class Outbox(InFlight):
             if not self._record_unrecorded():
                 return 0
             for row in self.due():
+                lease = self._lane_lease(row)
+                if lease is None:
+                    continue                         # another replica delivers to this channel
                 try:
-                    ok = self._send(row)
+                    with self.store.fence(lease):
+                        ok = self._send(row)
+                except LeaseLost as exc:
+                    log.warning("channel lease lost: this replica stops sending there; %s", exc,
+                                extra={"delivery_id": row["id"], "channel": row["channel"]})
+                    self._leases.pop(self._lane(row), None)
+                    ok = False
                 except Exception as exc:  # noqa: BLE001 - a bug in one row must not stop the others
                     log.exception("delivery crashed; will retry", extra={"delivery_id": row["id"]})
                     self._backoff(row, f"{type(exc).__name__}: {exc}")

@@ -20,6 +20,7 @@ from monitor.notify.outbox import health as delivery_health
 from monitor.sources import is_stream
 from monitor.sources.health import stream_report
 from monitor.store.database import Store
+from monitor.store.leases import live_replicas
 
 OVERDUE_GRACE_S = 600.0    # cron every 5 minutes must never look "overdue" for a 1-minute source
 
@@ -121,15 +122,35 @@ def response_health(store: Store, now: float, window: float = 7 * 86400) -> dict
             "actions": {k: actions.get(k, 0) for k in ("pending", "done", "failed")}, "problems": problems}
 
 
+def replica_health(store: Store) -> dict[str, Any]:
+    """Live replicas, who holds which lease, and replicas running different config or rules."""
+    live = live_replicas(store)
+    names = {r["id"] for r in live}
+    leases = [{"name": r["name"], "holder": r["holder"], "token": r["token"], "live": bool(r["live"]),
+               "holder_alive": r["holder"] in names}
+              for r in store.query("SELECT name, holder, token, expires_at > db_now() AS live FROM leases"
+                                   " ORDER BY name")]
+    hashes = sorted({r["config_hash"] or "?" for r in live})
+    problems = []
+    if len(hashes) > 1:
+        by = {h: [r["id"] for r in live if (r["config_hash"] or "?") == h] for h in hashes}
+        problems.append("replicas run different config/rules: " + "; ".join(f"{h}: {', '.join(ids)}"
+                                                                            for h, ids in by.items()))
+    return {"live": [{k: r[k] for k in ("id", "hostname", "pid", "config_hash")} | {"seen_at": iso(r["seen_at"])}
+                     for r in live], "leases": leases, "problems": problems}
+
+
 def report(config: Config, store: Store, now: float) -> dict[str, Any]:
     sources = source_health(config, store, now)
     outbox = outbox_health(store, now, config.slack.stuck_after)
+    replicas = replica_health(store)
     problems = [f"source {s['id']}: {p}" for s in sources for p in s["problems"]]
     problems += [f"outbox: {p}" for p in outbox["problems"]]
     problems += config_problems(store)
     if config.slack.mode == "terminal":
         problems.append("slack: slack.mode is terminal: alerts are printed by the daemon and reach nobody in Slack "
                         "(set slack.mode: bot and $" + config.slack.token_env + " to send them)")
+    problems += [f"replicas: {p}" for p in replicas["problems"]]
     open_row = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alerts WHERE state = 'open'") or {}
     weekly = weekly_report(config, store)
     if weekly and weekly["problem"]:
@@ -137,7 +158,7 @@ def report(config: Config, store: Store, now: float) -> dict[str, Any]:
     responses = response_health(store, now)
     problems += [f"actions: {p}" for p in responses["problems"]]
     return {"healthy": not problems, "problems": problems, "sources": sources, "outbox": outbox,
-            "responses": responses, "open_alerts": open_alerts_by_owner(store),
+            "responses": responses, "replicas": replicas, "open_alerts": open_alerts_by_owner(store),
             "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))},
             "weekly_report": weekly}
 
@@ -197,6 +218,16 @@ def render(rep: dict[str, Any]) -> list[str]:
                  f" {rp['awaiting_approval']} awaiting approval, {rp['failed']} failed"
                  + f"; tickets {rs['actions']['done']} done, {rs['actions']['pending']} pending,"
                  f" {rs['actions']['failed']} failed")
+    rp = rep.get("replicas") or {}
+    held: dict[str, list[str]] = {}
+    for le in rp.get("leases", []):
+        if le["live"] and not le["holder"].startswith("released:"):      # not a politeness gap
+            held.setdefault(le["holder"] + ("" if le["holder_alive"] else " (gone)"), []).append(le["name"])
+    if rp.get("live") or held:
+        lines.append(f"replicas: {len(rp['live'])} live" + "".join(
+            f"\n     {r['id']} (config {r['config_hash']}, seen {r['seen_at']})" for r in rp["live"]))
+        for who, names in sorted(held.items()):
+            lines.append(f"     leases of {who}: {', '.join(sorted(names))}")
     lines.append("healthy" if rep["healthy"] else "UNHEALTHY:\n" + "\n".join(f"  - {p}" for p in rep["problems"]))
     return lines
 

@@ -36,7 +36,9 @@ from monitor.core.errors import (
     SlackFatal,
     SlackRateLimited,
     SlackTransient,
+    StorageError,
 )
+from monitor.store.database import Store, is_url
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,8 @@ class Metrics:
                                registry=self.registry)
         self.reload_at = Gauge("monitor_config_last_reload_success_timestamp_seconds", "When config was last "
                                "loaded successfully (start or reload)", registry=self.registry)
-        self.registry.register(StoreCollector(db_path))
+        self.store_collector = StoreCollector(db_path)
+        self.registry.register(self.store_collector)
         self._server: Any = None
 
     def config_reloaded(self, ok: bool, at: float) -> None:
@@ -107,6 +110,9 @@ class Metrics:
             write_to_textfile(cfg.textfile, self.registry)     # written to a temp file, then renamed: atomic
 
     def close(self) -> None:
+        store = getattr(self.store_collector, "_store", None)
+        if store is not None:
+            store.close()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -159,6 +165,9 @@ class StoreCollector(Collector):
         return conn
 
     def collect(self) -> Iterator[Metric]:
+        if is_url(self.db_path):                  # PostgreSQL: the same queries through a read-only Store
+            yield from self._collect_shared()
+            return
         if not Path(self.db_path).exists():
             return
         with self._lock:
@@ -174,7 +183,16 @@ class StoreCollector(Collector):
             finally:
                 conn.close()
 
-    def _families(self, conn: sqlite3.Connection) -> Iterator[Metric]:
+    def _collect_shared(self) -> Iterator[Metric]:
+        with self._lock:
+            try:
+                if getattr(self, "_store", None) is None:
+                    self._store = Store(self.db_path, readonly=True)
+                yield from self._families(self._store.db)
+            except StorageError as exc:
+                log.warning("metrics: database query failed: %s", exc)
+
+    def _families(self, conn: Any) -> Iterator[Metric]:
         now = time.time()
         per_source: dict[str, list[int]] = {}
         for source, n, matched, negative in conn.execute(

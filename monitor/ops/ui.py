@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from monitor.core.errors import MonitorError
+from monitor.store.database import is_url
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ class UI:
             from datasette.app import Datasette
         except ImportError as exc:
             raise MonitorError("Datasette is not installed: pip install 'mention-monitor[ui]'") from exc
+        if is_url(db_path):
+            raise MonitorError("`monitor ui` browses the SQLite file only; with storage on PostgreSQL, point any "
+                               "PostgreSQL client (psql, pgAdmin, Metabase) at a read-only user instead")
         if not Path(db_path).is_file():
             raise MonitorError(f"no database at {db_path}: run `monitor run` (or --once) first, or pass --db")
         self._tmp: str | None = None

@@ -6,6 +6,7 @@ systemd daemon. Both hold the run lock for their whole life, so two never share 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import signal
@@ -14,12 +15,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor import __version__ as VERSION
 from monitor.alerting.lifecycle import list_alerts
 from monitor.alerting.quiet import count_held, quiet_banner
 from monitor.alerting.tick import tick
@@ -45,6 +48,7 @@ from monitor.sources import REGISTRY, CollectResult, SourceOptions, StreamOption
 from monitor.sources.fetch import limiter_of, make_client
 from monitor.store import retention
 from monitor.store.database import RunLock, Store
+from monitor.store.leases import Coordinator
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,8 @@ class App(LiveReload):
         self.rules = rules or load_rules(paths.rules)
         self.db_path = self.config.db_path(paths.db)
         self.store = Store(self.db_path, self.clock)
+        self.coord = Coordinator.of(self.store)       # replicas: leases, heartbeat, identity
+        self.coord.ttl = self.config.lease_ttl
         self._analyzer = Analyzer(self.config, Router(self.rules))
         self._own_sender = sender is None         # an injected sender (tests) is never swapped on reload
         self.sender = sender or self._default_sender()
@@ -161,8 +167,11 @@ class App(LiveReload):
         if self.config.slack.digest is None:
             return 0
         from monitor.alerting.digest import queue_digests
-        n = queue_digests(self.store, self.rules, self.config.slack.digest, self.clock.now(),
-                          link=self.config.dashboard.url)
+        with Coordinator.of(self.store).holding("digests") as lease:     # one replica queues them
+            if lease is None:
+                return 0
+            n = queue_digests(self.store, self.rules, self.config.slack.digest, self.clock.now(),
+                              link=self.config.dashboard.url)
         if n:
             self.wake.set()
         return n
@@ -173,7 +182,10 @@ class App(LiveReload):
             return None
         from monitor.ops.dashboard.schedule import run_weekly
         try:
-            return run_weekly(self.store, self.config, self.clock.now())
+            with Coordinator.of(self.store).holding("weekly-report") as lease:     # one replica posts it
+                if lease is None:
+                    return None
+                return run_weekly(self.store, self.config, self.clock.now())
         except Exception:  # noqa: BLE001 - a report bug must not stop polling or alerting
             log.exception("weekly report failed; retrying at the next check")
             return None
@@ -263,6 +275,7 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     """
     app.mark_loaded()
     app.pipeline.process_pending()
+    app.poller.scheduled = False            # cron's own interval is the schedule: every pass polls every source
     sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
     results = app.dispatcher(app.poll_source, max_concurrent=workers).run_round(sources)
     outcomes = [o if o is not None else PollOutcome(s.id, False, error="poll crashed (see the log)")
@@ -374,25 +387,26 @@ class Daemon:
         except Exception:  # noqa: BLE001 - a timer bug must not stop the scheduler
             log.exception("alert timers failed; retrying next tick")
 
-    def _poll_source(self, source: SourceOptions) -> None:
-        self._poll_job(source.id)
+    def _poll_source(self, source: SourceOptions) -> PollOutcome | None:
+        return self._poll_job(source.id)      # the outcome may re-time the source (replicas: shared schedule)
 
-    def _poll_job(self, source_id: str) -> None:
+    def _poll_job(self, source_id: str) -> PollOutcome | None:
         if self.stop.is_set():
-            return
+            return None
         self.running[source_id] = time.monotonic()
         try:
-            self.app.poll(source_id)
+            outcome = self.app.poll(source_id)
         except Exception:
             if self.stop.is_set():     # a poll abandoned by the drain ends against a closed store: expected
                 log.debug("abandoned poll ended after shutdown", extra={"source_id": source_id})
-                return
+                return None
             raise
         finally:
             self.running.pop(source_id, None)
         row = self.app.store.one("SELECT 1 FROM deliveries WHERE state = 'pending' LIMIT 1")
         if row:
             self.app.wake.set()
+        return outcome
 
     def _overlapped(self, source_id: str) -> None:
         started = self.running.get(source_id)
@@ -458,6 +472,7 @@ class Daemon:
 
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
         self.app.mark_loaded()
+        self.app.coord.register(config_hash(self.app.paths), VERSION)     # `monitor status` lists it
         self.app.pipeline.process_pending()
         self.schedule()
         self.app.metrics.serve(self.app.config.metrics)
@@ -516,6 +531,8 @@ class Daemon:
             self._responder.join(timeout=max(1.0, deadline - time.monotonic()))   # it wakes at once when idle
         if self.streams is not None:
             self.streams.join()              # each stream flushes its batch and saves its cursor
+        self.app.outbox.release_leases()
+        self.app.coord.stop()                # leases let go now: the other replicas take over at once
         self.abandoned = sorted(self.running) + (["deliver"] if self._deliverer and self._deliverer.is_alive()
                                                  else []) + (["respond"] if self._responder and
                                                              self._responder.is_alive() else [])
@@ -558,6 +575,17 @@ class Daemon:
     def _sighup(self) -> None:
         self.app.watcher.mark_current()     # the watcher must not report this change a second time
         self.reload()
+
+
+def config_hash(paths: Paths) -> str:
+    """A digest of the config and rules files, so `monitor status` can flag replicas that disagree."""
+    h = hashlib.sha256()
+    for p in (paths.config, paths.rules):
+        try:
+            h.update(Path(p).read_bytes())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()[:12]
 
 
 def run_daemon(paths: Paths, notifier: Notifier | None = None) -> int:

@@ -304,6 +304,10 @@ class PollDispatcher:
             with self._cond:
                 entry.running = False
                 entry.result = result
+                resync = getattr(result, "retry_in", None)   # replicas: the shared schedule says when it is due
+                if resync is not None and not entry.once and self._entries.get(entry.source.id) is entry:
+                    entry.due = self.monotonic() + resync
+                    heapq.heappush(self._timeline, (entry.due, next(self._seq), entry.source.id))
                 self._busy -= 1
                 left = self._inflight.get(entry.host, 1) - 1
                 if left:

@@ -20,8 +20,10 @@ from monitor.core.model import Mention
 from monitor.sources import CollectResult, SourceOptions
 from monitor.sources.health import save_position
 from monitor.store.database import Store, dumps
+from monitor.store.leases import for_update
 
 log = logging.getLogger(__name__)
+CLAIM_TTL_S = 60.0        # a replica's claim on mentions it is routing; lapses if it dies meanwhile
 
 
 class Pipeline:
@@ -104,13 +106,26 @@ class Pipeline:
     def _route_pending(self, limit: int) -> int:
         done = 0
         while True:
-            rows = self.store.query("SELECT * FROM mentions WHERE processed_at IS NULL ORDER BY id LIMIT ?",
-                                    (limit,))
+            rows = self._claim(limit)
             if not rows:
                 return done
             for row in rows:
                 self.process(row)
                 done += 1
+
+    def _claim(self, limit: int) -> list[dict[str, Any]]:
+        """Unrouted mentions no other replica is routing: `FOR UPDATE SKIP LOCKED`, then a short claim (so the
+        analysis runs outside any transaction). A claim left by a dead replica lapses after CLAIM_TTL_S; with
+        SQLite (one process) claims are ignored. Routing stays exactly-once either way (`process` re-checks)."""
+        with self.store.tx() as db:
+            rows = _rows(db.execute(
+                "SELECT * FROM mentions WHERE processed_at IS NULL AND (claimed_until IS NULL"
+                " OR claimed_until < db_now() OR ?) ORDER BY id LIMIT ?" + for_update(db, skip_locked=True),
+                (int(not self.store.shared), limit)))
+            if rows and self.store.shared:
+                db.execute(f"UPDATE mentions SET claimed_until = db_now() + ? WHERE id IN ({','.join('?' * len(rows))})",
+                           (CLAIM_TTL_S, *(r["id"] for r in rows)))
+        return rows
 
     def process(self, row: dict[str, Any]) -> None:
         analyzer = self._analyzer()
@@ -147,6 +162,11 @@ class Pipeline:
         for alert_id in opened:
             log.info("alert opened", extra={"alert_id": alert_id, "mention_id": m.id, "source_id": m.source_id})
             self.on_alert(alert_id)
+
+
+def _rows(cur: Any) -> list[dict[str, Any]]:
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
 def _source_or_none(config: Config, source_id: str) -> SourceOptions | None:

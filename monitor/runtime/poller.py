@@ -20,11 +20,14 @@ import httpx
 from monitor.core.clock import Clock, iso
 from monitor.core.errors import RateLimited, SourceAuthError, SourceError
 from monitor.core.model import Target
+from monitor.runtime.dispatch import poll_host
 from monitor.runtime.pipeline import Pipeline
 from monitor.sources import REGISTRY, CollectResult, SourceOptions, SourceState
 from monitor.sources.fetch import HttpConfig
 from monitor.sources.health import clear_disabled, load_state, poll_gate, record_failure, record_success
 from monitor.store.database import Store
+from monitor.store.leases import LeaseLost
+from monitor.store.poll_turns import PollTurns
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class PollOutcome:
     skipped: str | None = None
     error: str | None = None
     partial: bool = False           # polled, but part of the answer could not be read (see warnings)
+    retry_in: float | None = None   # replicas: not this replica's turn; the shared schedule says when
 
 
 class Poller:
@@ -53,11 +57,27 @@ class Poller:
         self.http = http
         self.health_targets = health_targets
         self.rng = rng or random.Random()
+        self.scheduled = True      # daemon: follow the replicas' shared next-due times; cron (--once): poll now
 
     def state(self, source_id: str) -> SourceState:
         return load_state(self.store, source_id)
 
     def poll(self, source: SourceOptions, force: bool = False) -> PollOutcome:
+        """Poll if it is this replica's turn (shared due time, host lease); commits are fenced by the lease."""
+        turns = PollTurns.of(self.store)
+        turn, wait = turns.begin(source.id, poll_host(source), source.every, scheduled=self.scheduled and not force)
+        if turn is None:
+            return PollOutcome(source.id, False, skipped="not due (the replicas' shared schedule)", retry_in=wait)
+        try:
+            with self.store.fence(turn.lease):
+                return self._poll(source, force)
+        except LeaseLost as exc:
+            log.warning("poll not committed: %s", exc, extra={"source_id": source.id})
+            return PollOutcome(source.id, False, error=str(exc))
+        finally:
+            turns.end(turn, self.http.per_host_interval)
+
+    def _poll(self, source: SourceOptions, force: bool = False) -> PollOutcome:
         now = self.clock.now()
         row = poll_gate(self.store, source.id)
         collector = REGISTRY[source.kind](source, self.client, self.clock, self.http)

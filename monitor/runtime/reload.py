@@ -97,7 +97,9 @@ class ReloadWatcher:
 def record_state(store: Store, which: str, path: str, ok: bool, message: str | None, at: float) -> None:
     """The one writer of `config_state`: what `monitor status` reports about the running config."""
     with store.tx() as db:
-        db.execute("INSERT OR REPLACE INTO config_state (file, path, ok, at, message) VALUES (?, ?, ?, ?, ?)",
+        db.execute("INSERT INTO config_state (file, path, ok, at, message) VALUES (?, ?, ?, ?, ?)"
+                   " ON CONFLICT (file) DO UPDATE SET path = excluded.path, ok = excluded.ok, at = excluded.at,"
+                   " message = excluded.message",
                    (which, path, int(ok), at, message[:2000] if message else None))
 
 

@@ -28,6 +28,7 @@ from monitor.sources.health import load_cursor, load_stats, record_failure, reco
 from monitor.sources.registry import REGISTRY
 from monitor.sources.stream import Connected, Item, Malformed, StreamOptions, StreamSource, Want
 from monitor.store.database import Store
+from monitor.store.leases import Coordinator, LeaseLost
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_S = 1.0
@@ -65,7 +66,7 @@ class StreamRunner:
         while not stop.is_set():
             delay: float | None
             try:
-                got_events = self.session(stop)
+                got_events = self.leased_session(stop)
                 if stop.is_set():
                     break
                 delay = self._backoff(0 if got_events else self._fail("the server closed the stream"))
@@ -96,8 +97,15 @@ class StreamRunner:
         timer = threading.Timer(budget if budget is not None else self.options.once_budget, stop.set)
         timer.daemon = True
         timer.start()
+        coord = Coordinator.of(self.store)
+        lease = coord.acquire(f"stream:{self.options.id}")
+        if lease is None:
+            timer.cancel()
+            log.info("stream held by another replica: it catches up", extra={"source_id": self.options.id})
+            return StreamOutcome(self.options.id, True, 0, 0, "held by another replica")
         try:
-            self.session(stop, catch_up_to=self.clock.now())
+            with self.store.fence(lease):
+                self.session(stop, catch_up_to=self.clock.now())
         except SourceAuthError as exc:
             self._fail(exc.reason, disable=True)
             return StreamOutcome(self.options.id, False, self.new, self.stats.events, exc.reason)
@@ -107,12 +115,34 @@ class StreamRunner:
         finally:
             timer.cancel()
             self.interrupt()
+            coord.release(lease)
         return StreamOutcome(self.options.id, True, self.new, self.stats.events)
 
     def interrupt(self) -> None:
         self.source.interrupt()
 
     # -- one connection ----------------------------------------------------------------------------------
+    def leased_session(self, stop: threading.Event) -> bool:
+        """One holder per stream among the replicas: the others stand by here and take over within the TTL,
+        resuming from the saved cursor. Every batch commits fenced by the lease, so a holder paused past it
+        (its batch is read again by the new holder) commits nothing."""
+        coord = Coordinator.of(self.store)
+        lease = coord.wait_for(f"stream:{self.options.id}", stop)
+        if lease is None:
+            return False                           # stopping while standing by
+        lease.on_lost.append(self.interrupt)
+        coord.start()
+        log.info("stream lease taken", extra={"source_id": self.options.id, "token": lease.token})
+        try:
+            with self.store.fence(lease):
+                return self.session(stop)
+        except LeaseLost as exc:
+            log.warning("stream handed over: %s", exc, extra={"source_id": self.options.id})
+            return True                            # not a failure of the source: stand by again at once
+        finally:
+            if not lease.lost:
+                coord.release(lease)
+
     def session(self, stop: threading.Event, catch_up_to: float | None = None) -> bool:
         """Read one connection to its end; everything read is flushed before returning, however it ends."""
         cursor = self.cursor()

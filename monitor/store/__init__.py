@@ -1,5 +1,7 @@
-"""Store: the SQLite connection (WAL, one locked writer connection, `BEGIN IMMEDIATE`), the versioned schema
-migrations, the run lock, and retention.
+"""Store: the storage layer — SQLite (WAL, one locked writer connection, `BEGIN IMMEDIATE`) or PostgreSQL (a
+psycopg pool, `postgres.py`) behind one API and one SQLite-flavoured SQL text (`dialect.py` translates), the
+versioned schema migrations, the run lock, retention, and the coordination of replicas (`leases.py`: leases
+with fencing tokens, row claims, advisory locks; it owns `leases`, `replicas`, `poll_due`).
 
 It owns the schema, not the rows: each table has one writing package (mentions: the runtime pipeline;
 `alert*`: alerting; `deliveries`: notify; `sources`/`stream_status`: sources; `feedback`: alerting;

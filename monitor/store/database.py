@@ -1,9 +1,15 @@
-"""SQLite state (sqlite-utils): mentions, alerts, deliveries, per-source cursors and HTTP validators.
+"""The store: mentions, alerts, deliveries, per-source cursors and HTTP validators, in SQLite or PostgreSQL.
 
 The store is what makes "nothing lost, nothing twice" true. Ingestion is idempotent through
 UNIQUE(source_id, external_id); a mention is committed before it is routed, an alert and its deliveries are
 committed before anything is sent, and a delivery is marked sent only after Slack said ok. One connection
 guarded by a lock serves every thread: writes are tiny, and WAL lets `monitor status` read meanwhile.
+
+Two backends behind this one API: a file path opens SQLite (the embedded default); a `postgresql://` URL
+(`storage.url` or `$MONITOR_DATABASE_URL`) opens PostgreSQL through a psycopg pool (`monitor.store.postgres`)
+so several replicas can share the state. The SQL stays SQLite-flavoured everywhere; `monitor.store.dialect`
+translates it, migrations included: an entry appended to MIGRATIONS in SQLite syntax is translated statement
+by statement (`ddl_to_postgres`); one it cannot express gets its PostgreSQL text in PG_MIGRATIONS[index].
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +29,7 @@ import sqlite_utils
 
 from monitor.core.clock import Clock, SystemClock
 from monitor.core.errors import LockHeld, StorageError
+from monitor.store import dialect
 
 # Each entry moves the schema one version up; never edit a released entry, append a new one.
 MIGRATIONS: list[str] = [
@@ -196,9 +204,42 @@ MIGRATIONS: list[str] = [
         UNIQUE (alert_id, name));
     CREATE INDEX actions_due ON actions (not_before) WHERE state = 'pending' OR close_state = 'pending';
     """,
+    # v12 (replicas): leases on the database clock with fencing tokens, the live replicas, and per-source next
+    # poll times shared by every replica (monitor.store.leases owns these tables).
+    """
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY, holder TEXT NOT NULL, token INTEGER NOT NULL DEFAULT 1,
+        acquired_at REAL NOT NULL, expires_at REAL NOT NULL);
+    CREATE TABLE replicas (
+        id TEXT PRIMARY KEY, hostname TEXT, pid INTEGER, started_at REAL NOT NULL, seen_at REAL NOT NULL,
+        config_hash TEXT, version TEXT, stopped_at REAL);
+    CREATE TABLE poll_due (source_id TEXT PRIMARY KEY, due_at REAL NOT NULL, by_replica TEXT);
+    ALTER TABLE mentions ADD COLUMN claimed_until REAL;     -- a replica is routing it (runtime.pipeline)
+    """,
 ]
 
+# PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.
+PG_MIGRATIONS: dict[int, str] = {
+    # v7 (dashboard) on PostgreSQL: no FTS5 (the dashboard, `monitor ui`, is SQLite-only and says so), the
+    # covering index and the weekly report's table as on SQLite
+    6: """
+    CREATE INDEX mentions_dashboard ON mentions (collected_at, status, negative, unscored, score, reach, issue,
+        source_id, brands);
+    CREATE TABLE reports (
+        period TEXT PRIMARY KEY, created_at DOUBLE PRECISION NOT NULL, since DOUBLE PRECISION NOT NULL,
+        until DOUBLE PRECISION NOT NULL, html_path TEXT, posted_at DOUBLE PRECISION, slack_file_id TEXT,
+        last_error TEXT, attempts INTEGER NOT NULL DEFAULT 0);
+    """,
+}
+
 BUSY_TIMEOUT_S = 10.0
+PG_SCHEMA_LOCK = 7_216_001       # advisory lock id: replicas starting together migrate one at a time
+
+dialect.register_id_tables(MIGRATIONS)
+
+
+def is_url(target: str | os.PathLike[str]) -> bool:
+    return str(target).startswith(("postgresql://", "postgres://"))
 
 
 class Store:
@@ -210,6 +251,13 @@ class Store:
         self.path = str(path)
         self.clock = clock or SystemClock()
         self.readonly = readonly
+        self._lock = threading.RLock()
+        self._fences = threading.local()
+        self.pg: Any = None
+        self.dialect = "sqlite"
+        if is_url(self.path):
+            self._open_postgres()
+            return
         if readonly and not Path(self.path).exists():
             raise StorageError(f"no database at {self.path} yet: start the daemon (or run `monitor run --once`) first")
         if self.path != ":memory:" and not readonly:
@@ -226,9 +274,10 @@ class Store:
                 self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            # the database clock of leases (`db_now()` in SQL); PostgreSQL's is clock_timestamp()
+            conn.create_function("db_now", 0, self.clock.now)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open database {self.path}: {exc}") from exc
-        self._lock = threading.RLock()
         try:
             self._open(readonly)
         except sqlite3.OperationalError as exc:          # locked, read-only file system...: not corruption
@@ -278,9 +327,91 @@ class Store:
                         self.db.conn.rollback()
                     raise StorageError(f"migration to schema v{version + 1} failed: {exc}") from exc
 
+    def _open_postgres(self) -> None:
+        from monitor.store.postgres import PgPool, redact
+        self.dialect = "postgres"
+        offset = None if isinstance(self.clock, SystemClock) else (lambda: self.clock.now() - time.time())
+        self.pg = PgPool(self.path, readonly=self.readonly, clock_offset=offset)
+        self.db = _AutoDb(self)  # type: ignore[assignment]   # the execute/query subset callers use
+        self.display = redact(self.path)
+        if self.readonly:
+            version = self._pg_version()
+            if version != len(MIGRATIONS):
+                self.pg.close()
+                raise StorageError(f"database {self.display} has schema v{version}, this version of "
+                                   f"mention-monitor uses v{len(MIGRATIONS)}: start a replica once to migrate it")
+            return
+        self._migrate_postgres()
+
+    def _pg_version(self) -> int:
+        rows = self.pg.query("SELECT to_regclass('monitor_schema') IS NOT NULL AS present")
+        if not rows or not rows[0]["present"]:
+            return 0
+        row = self.pg.query("SELECT version FROM monitor_schema")
+        return int(row[0]["version"]) if row else 0
+
+    def _migrate_postgres(self) -> None:
+        """As `_migrate`, for PostgreSQL: one replica at a time (advisory lock), each step in one transaction."""
+        with self.tx() as db:
+            db.execute(f"SELECT pg_advisory_xact_lock({PG_SCHEMA_LOCK})")
+            db.execute("CREATE TABLE IF NOT EXISTS monitor_schema (version INTEGER NOT NULL)")
+            row = db.execute("SELECT version FROM monitor_schema").fetchone()
+            if row is None:
+                db.execute("INSERT INTO monitor_schema (version) VALUES (0)")
+            version = int(row[0]) if row else 0
+            if version > len(MIGRATIONS):
+                raise StorageError(f"database {self.display} has schema v{version}, newer than this version "
+                                   f"of mention-monitor understands (v{len(MIGRATIONS)}); upgrade first")
+            for step in range(version, len(MIGRATIONS)):
+                with self.tx():                                 # a savepoint: the step is whole or absent
+                    for statement in postgres_statements(step):
+                        try:
+                            db.conn.execute(statement)
+                        except Exception as exc:
+                            raise StorageError(f"migration to schema v{step + 1} failed: {exc} "
+                                               f"[{statement[:200]}]") from exc
+                db.execute("UPDATE monitor_schema SET version = ?", (step + 1,))
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.pg is not None
+
+    @property
+    def shared(self) -> bool:
+        """True when other replicas may use the same database (leases can be refused)."""
+        return self.pg is not None
+
+    @contextmanager
+    def fence(self, *leases: Any) -> Iterator[None]:
+        """Every transaction this thread opens meanwhile commits only while these leases are still held.
+
+        Checked (and the lease rows share-locked, so a takeover waits for this commit) at the start of each
+        outermost transaction: a replica paused past its lease (GC, SIGSTOP, a VM migration) commits nothing.
+        """
+        stack: list[Any] = self._fences.__dict__.setdefault("stack", [])
+        stack.extend(leases)
+        try:
+            yield
+        finally:
+            del stack[len(stack) - len(leases):]
+
+    def _check_fences(self, db: Any) -> None:
+        stack = getattr(self._fences, "stack", None)
+        if stack:
+            for lease in stack:
+                lease.check(db)
+
     @contextmanager
     def tx(self) -> Iterator[sqlite_utils.Database]:
         """One atomic unit of work: all of it is committed, or none of it."""
+        if self.pg is not None:
+            with self._lock:
+                outermost = self.pg.current is None
+                with self.pg.transaction() as pdb:
+                    if outermost:
+                        self._check_fences(pdb)
+                    yield pdb
+            return
         with self._lock:
             if self.db.conn.in_transaction:      # nested: a savepoint inside the caller's transaction
                 with self.db.atomic():
@@ -293,6 +424,7 @@ class Store:
             except sqlite3.Error as exc:
                 raise StorageError(f"cannot start a transaction: {exc}") from exc
             try:
+                self._check_fences(self.db)
                 yield self.db
             except BaseException:
                 if self.db.conn.in_transaction:
@@ -306,6 +438,8 @@ class Store:
                 raise StorageError(f"commit failed: {exc}") from exc
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        if self.pg is not None:
+            return self.pg.query(sql, params)      # outside a transaction: any pooled connection, no lock
         with self._lock:
             return list(self.db.query(sql, params))
 
@@ -314,6 +448,12 @@ class Store:
         return rows[0] if rows else None
 
     def close(self) -> None:
+        coord = getattr(self, "_coordinator", None)
+        if coord is not None:
+            coord.halt()                     # no renewals on a closed store (Daemon.drain released the leases)
+        if self.pg is not None:
+            self.pg.close()
+            return
         with self._lock:
             self.db.conn.close()
 
@@ -321,7 +461,10 @@ class Store:
         """None when SQLite's `PRAGMA quick_check` finds the file sound, else one line saying what is wrong.
 
         Run at start (daemon and `run --once`): a corrupted database must stop the start with one line and
-        an ops alert, not fail every poll with "database disk image is malformed" and tell nobody."""
+        an ops alert, not fail every poll with "database disk image is malformed" and tell nobody. PostgreSQL
+        checks its own pages (and a replica's connection errors are reported as they happen): nothing to do."""
+        if self.dialect != "sqlite":
+            return None
         try:
             with self._lock:
                 rows = [str(r[0]) for r in self.db.execute("PRAGMA quick_check(5)").fetchall()]
@@ -338,6 +481,34 @@ class Store:
 def corrupted(path: str, detail: str) -> str:
     return (f"database {path} is corrupted ({detail}): stop the monitor, keep a copy, then restore a backup or "
             f"rebuild it with `sqlite3 {path} .recover | sqlite3 recovered.db`")
+
+
+class _AutoDb:
+    """`store.db` on PostgreSQL: each `execute` is its own short transaction (SQLite's autocommit reads)."""
+
+    dialect = "postgres"
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
+        with self.store.tx() as db:
+            return db.execute(sql, params)
+
+    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Iterator[dict[str, Any]]:
+        return iter(self.store.query(sql, params))
+
+
+def postgres_statements(step: int) -> list[str]:
+    """The PostgreSQL statements of migration `step`: its own text in PG_MIGRATIONS, else the translation."""
+    if step in PG_MIGRATIONS:
+        return _statements(PG_MIGRATIONS[step])
+    out = []
+    for statement in _statements(MIGRATIONS[step]):
+        translated = dialect.ddl_to_postgres(statement)
+        if translated:
+            out.append(translated)
+    return out
 
 
 def _statements(script: str) -> list[str]:
@@ -390,8 +561,12 @@ class RunLock:
         self.path = f"{self.db_path}.lock"
         self._fd: int | None = None
         self._identity: int | None = None
+        # PostgreSQL: replicas are meant to run side by side; leases in the database coordinate them
+        self.shared = is_url(db_path)
 
     def acquire(self) -> None:
+        if self.shared:
+            return
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:

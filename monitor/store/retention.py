@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from monitor.store.database import Store
+from monitor.store.leases import Coordinator
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +36,39 @@ _CANDIDATES = """
       AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.mention_id = m.id)
     ORDER BY id LIMIT ?"""
 _UPSERT = """
-    ON CONFLICT (day, source_id, brand) DO UPDATE SET mentions = mentions + excluded.mentions,
-        matched = matched + excluded.matched, negative = negative + excluded.negative"""
-_SUMMARY_TOTAL = """
-    INSERT INTO mention_daily (day, source_id, brand, mentions, matched, negative)
-    SELECT date(collected_at, 'unixepoch'), source_id, '', COUNT(*),
-           SUM(status IN ('matched', 'routed')), SUM(COALESCE(negative, 0))
-    FROM mentions WHERE id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2 """ + _UPSERT
-_SUMMARY_BRANDS = """
-    INSERT INTO mention_daily (day, source_id, brand, mentions, matched, negative)
-    SELECT date(m.collected_at, 'unixepoch'), m.source_id, b.value, COUNT(*), COUNT(*), SUM(COALESCE(m.negative, 0))
-    FROM mentions m, json_each(CASE WHEN json_valid(m.brands) THEN m.brands ELSE '[]' END) b
-    WHERE m.id IN (SELECT value FROM json_each(?)) AND b.type = 'text' GROUP BY 1, 2, 3 """ + _UPSERT
+    INSERT INTO mention_daily (day, source_id, brand, mentions, matched, negative) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (day, source_id, brand) DO UPDATE SET mentions = mention_daily.mentions + excluded.mentions,
+        matched = mention_daily.matched + excluded.matched, negative = mention_daily.negative + excluded.negative"""
+
+
+def _summarise(db: Any, ids: list[int]) -> None:
+    """Count the mentions about to go into mention_daily: per day and source (brand ''), and per brand.
+
+    Done in Python rather than with SQLite's json_each/date(): the same code on both backends, and a batch is
+    at most BATCH rows already in memory."""
+    marks = ",".join("?" * len(ids))
+    counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for collected_at, source_id, brands, status, negative in db.execute(
+            f"SELECT collected_at, source_id, brands, status, negative FROM mentions WHERE id IN ({marks})",
+            tuple(ids)).fetchall():
+        day = datetime.fromtimestamp(collected_at, UTC).strftime("%Y-%m-%d")
+        neg = int(negative or 0)
+        total = counts[(day, source_id, "")]
+        total[0] += 1
+        total[1] += status in ("matched", "routed")
+        total[2] += neg
+        try:
+            names = json.loads(brands) if brands else []
+        except ValueError:
+            names = []
+        for brand in names if isinstance(names, list) else []:
+            if isinstance(brand, str):
+                c = counts[(day, source_id, brand)]
+                c[0] += 1
+                c[1] += 1
+                c[2] += neg
+    for (day, source_id, brand), (n, matched, neg) in counts.items():
+        db.execute(_UPSERT, (day, source_id, brand, n, matched, neg))
 
 
 @dataclass
@@ -64,14 +89,12 @@ def prune(store: Store, retention_s: float, *, batch: int = BATCH) -> PruneResul
             ids = [r[0] for r in db.execute(_CANDIDATES, (cutoff, batch)).fetchall()]
             if not ids:
                 break
-            ids_json = json.dumps(ids)
-            db.execute(_SUMMARY_TOTAL, (ids_json,))
-            db.execute(_SUMMARY_BRANDS, (ids_json,))
-            result.mentions += db.execute("DELETE FROM mentions WHERE id IN (SELECT value FROM json_each(?))",
-                                          (ids_json,)).rowcount
+            _summarise(db, ids)
+            result.mentions += db.execute(f"DELETE FROM mentions WHERE id IN ({','.join('?' * len(ids))})",
+                                          tuple(ids)).rowcount
         if len(ids) < batch:
             break
-    if result.mentions:
+    if result.mentions and store.dialect == "sqlite":
         # The search index (mentions_fts, kept by triggers) records deletions as markers merged away only
         # lazily; merging it once after a prune keeps the file flat (SQLite < 3.42 has no secure-delete).
         with store.tx() as db:
@@ -85,7 +108,7 @@ def prune(store: Store, retention_s: float, *, batch: int = BATCH) -> PruneResul
         detail = json.dumps({"mentions": result.mentions, "notices": result.notices, "kept": result.kept_linked})
         db.execute("INSERT INTO maintenance (job, last_run, detail) VALUES (?, ?, ?) ON CONFLICT (job) DO UPDATE"
                    " SET last_run = excluded.last_run, detail = excluded.detail", (JOB, now, detail))
-    if result.mentions or result.notices:
+    if (result.mentions or result.notices) and not store.is_postgres:     # PostgreSQL: autovacuum's job
         try:
             store.query("PRAGMA wal_checkpoint(TRUNCATE)")
         except Exception as exc:  # noqa: BLE001 - a busy checkpoint is retried by SQLite later; never fatal
@@ -108,7 +131,10 @@ def run_if_due(store: Store, retention_s: float | None, *, every_s: float = EVER
     if last is not None and store.now() - last < every_s:
         return None
     try:
-        return prune(store, retention_s)
+        with Coordinator.of(store).holding(JOB) as lease:     # one replica prunes; the others skip
+            if lease is None or ((last := last_run(store)) is not None and store.now() - last < every_s):
+                return None
+            return prune(store, retention_s)
     except Exception:
         log.exception("retention failed; the next run will try again")
         return None

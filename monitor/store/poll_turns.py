@@ -1,0 +1,143 @@
+"""Whose turn it is to poll a source, among replicas: a shared next-due time per source and a lease per host.
+
+Owns the `poll_due` table. See `PollTurns`; the leases themselves are `monitor.store.leases`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from monitor.core.errors import StorageError
+from monitor.store.database import Store
+from monitor.store.leases import Coordinator, Lease
+
+log = logging.getLogger(__name__)
+EARLY_S = 0.1                  # a replica whose timer fires this close to the shared due time may poll
+
+
+@dataclass
+class Turn:
+    """A poll this replica may make now: the host lease (commits fenced by it) and when it started (db clock)."""
+    lease: Lease
+    source_id: str
+    every: float
+    started: float
+
+
+class PollTurns:
+    """Whose turn it is to poll a source: the shared next-due time (`poll_due`) plus a lease per host.
+
+    Each replica schedules every source (so any survivor carries on), but polls one only when the shared due
+    time has come and it holds the host's lease: every replica thus sees one schedule, per-host politeness
+    holds across replicas (the lease is let go with `per_host_interval` still to run). While a poll runs, the
+    due time is pushed only a TTL ahead; the poll's end sets the real next one (start + every), so a replica
+    killed or frozen mid-poll delays the source by at most the TTL. Within one process the host lease is
+    shared by its concurrent polls of that host (the dispatcher already bounds them).
+    """
+
+    def __init__(self, coord: Coordinator):
+        self.coord = coord
+        self._users: dict[str, tuple[Lease, int]] = {}
+        self._host_locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def begin(self, source_id: str, host: str, every: float, *,
+              scheduled: bool = True) -> tuple[Turn | None, float | None]:
+        """(turn, None): poll now. (None, seconds): not this replica's turn; the shared schedule says when.
+        `scheduled=False` (cron passes): only the host lease counts, every pass polls every source."""
+        store = self.coord.store
+        wait = self._wait(source_id) if scheduled else None
+        if wait is not None:
+            return None, wait
+        name = f"host:{host}"
+        lease = self._share(name)
+        if lease is None:
+            with self._host_lock(name):           # one thread per host asks the database (and may wait)
+                lease = self._share(name)
+                if lease is None:
+                    got = self._acquire_host(name)
+                    if got is None:
+                        return None, min(every, 1.0 + EARLY_S)  # the host is busy elsewhere: ask again soon
+                    with self._lock:
+                        self._users[name] = (got, 1)
+                    self.coord.start()
+                    lease = got
+        wait = self._wait(source_id) if scheduled else None    # another replica may have just polled it
+        if wait is not None:
+            self._let_go(lease, 0.0)
+            return None, wait
+        with store.fence(lease), store.tx() as db:
+            started = db.execute("INSERT INTO poll_due (source_id, due_at, by_replica) VALUES (?, db_now() + ?, ?)"
+                                 " ON CONFLICT (source_id) DO UPDATE SET due_at = excluded.due_at,"
+                                 " by_replica = excluded.by_replica RETURNING due_at - ?",
+                                 (source_id, lease.ttl, self.coord.holder, lease.ttl)).fetchone()[0]
+        return Turn(lease, source_id, every, float(started)), None
+
+    def _share(self, name: str) -> Lease | None:
+        """This process's live lease of the host, counted as one more user; None if it holds none."""
+        with self._lock:
+            held = self._users.get(name)
+            if held is None or held[0].lost:
+                return None
+            self._users[name] = (held[0], held[1] + 1)
+            return held[0]
+
+    def _host_lock(self, name: str) -> threading.Lock:
+        with self._lock:
+            return self._host_locks.setdefault(name, threading.Lock())
+
+    def _acquire_host(self, name: str) -> Lease | None:
+        """The host lease; a politeness hold (`released:…`, per_host_interval still running) is waited out, as
+        the in-process HostLimiter waits, rather than skipping the poll."""
+        for _ in range(3):
+            lease = self.coord.acquire(name)
+            if lease is not None:
+                return lease
+            row = self.coord.store.one("SELECT holder, expires_at - db_now() AS left FROM leases WHERE name = ?",
+                                       (name,))
+            if row is None or not str(row["holder"]).startswith("released:") or row["left"] > 5.0:
+                return None                           # a poll in progress on another replica
+            time.sleep(max(0.0, float(row["left"])) + 0.01)
+        return None
+
+    def _wait(self, source_id: str) -> float | None:
+        if not self.coord.store.shared:
+            return None                               # one process: its own schedule is the schedule
+        row = self.coord.store.one("SELECT due_at - db_now() AS wait FROM poll_due WHERE source_id = ?",
+                                   (source_id,))
+        if row is not None and row["wait"] > EARLY_S:
+            return float(row["wait"])
+        return None
+
+    def end(self, turn: Turn, keep_off_for: float) -> None:
+        """The next poll of the source is due `every` after this one started (unless the lease was lost)."""
+        store = self.coord.store
+        if not turn.lease.lost:
+            try:
+                with store.fence(turn.lease), store.tx() as db:
+                    db.execute("UPDATE poll_due SET due_at = ? WHERE source_id = ? AND by_replica = ?",
+                               (turn.started + turn.every, turn.source_id, self.coord.holder))
+            except StorageError as exc:               # LeaseLost included: the new holder's schedule stands
+                log.warning("next poll time not saved: %s", exc, extra={"source_id": turn.source_id})
+        self._let_go(turn.lease, keep_off_for)
+
+    def _let_go(self, lease: Lease, keep_off_for: float) -> None:
+        with self._lock:             # released under the lock: a poll starting now takes a fresh lease after
+            lease_now, users = self._users.get(lease.name, (lease, 1))
+            if users > 1:
+                self._users[lease.name] = (lease_now, users - 1)
+                return
+            self._users.pop(lease.name, None)
+            if not lease.lost:
+                self.coord.release(lease, keep_off_for=keep_off_for)
+
+    @classmethod
+    def of(cls, store: Store) -> PollTurns:
+        turns = getattr(store, "_poll_turns", None)
+        if turns is None:
+            turns = cls(Coordinator.of(store))
+            store._poll_turns = turns  # type: ignore[attr-defined]
+        return turns

@@ -1,0 +1,185 @@
+"""The PostgreSQL backend of `Store`: psycopg 3 with a connection pool, the same API as the SQLite one.
+
+Why it looks like SQLite from above: every caller writes SQLite-flavoured SQL and uses `tx()`, `query()`,
+`one()`, `cursor.lastrowid` and `cursor.rowcount`; `dialect.to_postgres` translates the text, `PgCursor`
+reproduces the cursor (rows buffered, `lastrowid` from the `RETURNING id` the translator appended).
+
+Transactions: within one process they are serialised by the store's lock, exactly as with SQLite, so a
+replica never races itself; between replicas, coordination is explicit (`monitor.store.leases`: row leases
+on the database clock, fencing, `FOR UPDATE SKIP LOCKED`, advisory locks). A nested `tx()` is a savepoint.
+
+Failover: a connection that breaks (the server restarted, Patroni promoted a standby) is discarded by the
+pool and the operation raises `StorageError`; the daemon's loops already retry a failed step, and the pool's
+next connection goes to whatever the URL now points at. Reads outside a transaction retry once at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from monitor.core.errors import StorageError
+from monitor.store import dialect
+
+log = logging.getLogger(__name__)
+
+try:  # the [postgres] extra
+    import psycopg
+    from psycopg.rows import dict_row
+    from psycopg_pool import ConnectionPool
+except ImportError:  # pragma: no cover - reported when a postgresql:// URL is used without the extra
+    psycopg = None  # type: ignore[assignment]
+
+
+def _params(params: Sequence[Any] | dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
+    """SQLite stores a bool as 0/1; PostgreSQL would refuse a boolean for an integer column."""
+    if isinstance(params, dict):
+        return {k: int(v) if isinstance(v, bool) else v for k, v in params.items()}
+    return tuple(int(v) if isinstance(v, bool) else v for v in params)
+
+
+class PgCursor:
+    """What a sqlite3 cursor offers the callers: rows, description, rowcount, lastrowid."""
+
+    def __init__(self, cur: Any, sql: str, translated: str):
+        self.rowcount = cur.rowcount
+        self.description = cur.description
+        self.lastrowid: int | None = None
+        rows: list[Any] = cur.fetchall() if cur.description is not None else []
+        if translated.endswith(" RETURNING id") and not sql.rstrip().rstrip(";").upper().endswith("RETURNING ID"):
+            self.lastrowid = int(rows[0][0]) if rows else None     # appended by the translator: not a result
+            rows, self.description = [], None
+        self._rows = rows
+        self._pos = 0
+
+    def fetchone(self) -> Any:
+        if self._pos >= len(self._rows):
+            return None
+        self._pos += 1
+        return self._rows[self._pos - 1]
+
+    def fetchall(self) -> list[Any]:
+        rest, self._pos = self._rows[self._pos:], len(self._rows)
+        return rest
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+class PgConnection:
+    """The `db` a transaction hands out: `execute` and `query` like sqlite_utils.Database, on one connection."""
+
+    dialect = "postgres"
+
+    def __init__(self, conn: Any):
+        self.conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> PgCursor:
+        translated = dialect.to_postgres(sql)
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(translated, _params(params))
+                return PgCursor(cur, sql, translated)
+        except psycopg.Error as exc:
+            raise StorageError(f"{type(exc).__name__}: {str(exc).strip()} [sql: {sql.strip()[:200]}]") from exc
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Iterator[dict[str, Any]]:
+        cur = self.execute(sql, params)
+        cols = [c[0] for c in cur.description or ()]
+        for row in cur.fetchall():
+            yield dict(zip(cols, row, strict=True))
+
+
+class PgPool:
+    """The pool plus the thread's open transaction (so a read inside a tx sees its own writes, as in SQLite)."""
+
+    def __init__(self, url: str, *, readonly: bool = False, min_size: int = 1, max_size: int = 8,
+                 clock_offset: Callable[[], float] | None = None):
+        if psycopg is None:
+            raise StorageError("storage.url is a PostgreSQL URL but psycopg is not installed: "
+                               "pip install 'mention-monitor[postgres]'")
+        self.url = url
+        self.clock_offset = clock_offset       # tests on a fake clock: db_now() follows it
+        kwargs: dict[str, Any] = {"autocommit": True}
+
+        def configure(conn: Any) -> None:        # not `options=`: that would replace the URL's own options
+            if readonly:
+                conn.execute("SET default_transaction_read_only = on")
+
+        try:
+            self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs, open=False,
+                                       configure=configure, check=ConnectionPool.check_connection, name="monitor")
+            self.pool.open(wait=True, timeout=15.0)
+        except Exception as exc:  # noqa: BLE001 - PoolTimeout, OperationalError: one clear message
+            raise StorageError(f"cannot connect to PostgreSQL at {redact(url)}: {exc}") from exc
+        self.local = threading.local()
+
+    @property
+    def current(self) -> PgConnection | None:
+        return getattr(self.local, "conn", None)
+
+    @contextmanager
+    def transaction(self) -> Iterator[PgConnection]:
+        cur = self.current
+        if cur is not None:                        # nested: a savepoint in the thread's transaction
+            with cur.conn.transaction():
+                yield cur
+            return
+        try:
+            with self.pool.connection(timeout=30.0) as conn:
+                wrapped = PgConnection(conn)
+                self._offset(conn)
+                self.local.conn = wrapped
+                try:
+                    with conn.transaction():
+                        yield wrapped
+                finally:
+                    self.local.conn = None
+        except psycopg.Error as exc:
+            raise StorageError(f"database error: {str(exc).strip()}") from exc
+        except Exception as exc:
+            if type(exc).__name__ == "PoolTimeout":
+                raise StorageError(f"no database connection within 30s ({redact(self.url)}): {exc}") from exc
+            raise
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        cur = self.current
+        if cur is not None:
+            return list(cur.query(sql, params))
+        for attempt in (1, 2):                     # a connection broken by a failover: the pool replaces it
+            try:
+                with self.pool.connection(timeout=30.0) as conn:
+                    self._offset(conn)
+                    conn.row_factory = dict_row
+                    try:
+                        with conn.cursor() as c:
+                            c.execute(dialect.to_postgres(sql), _params(params))
+                            return list(c.fetchall()) if c.description is not None else []
+                    finally:
+                        conn.row_factory = psycopg.rows.tuple_row
+            except psycopg.OperationalError as exc:
+                if attempt == 2:
+                    raise StorageError(f"database unavailable: {str(exc).strip()}") from exc
+            except psycopg.Error as exc:
+                raise StorageError(f"{type(exc).__name__}: {str(exc).strip()} [sql: {sql.strip()[:200]}]") from exc
+        return []
+
+    def _offset(self, conn: Any) -> None:
+        if self.clock_offset is not None:
+            conn.execute("SELECT set_config('monitor.clock_offset', %s, false)", (repr(self.clock_offset()),))
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+        parts = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001
+        return url.split("@")[-1]
+    return f"postgresql://{parts.get('user', '')}@{parts.get('host', '')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"

@@ -23,6 +23,14 @@ from tests.dashboard_data import DAY, HOSTILE, Built, build
 from tests.fakes.slack import TOKEN, FakeSlack
 
 
+@pytest.fixture
+def backend(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The dashboard is SQLite-only (FTS5 search, read-only file connections; the README says so): its tests
+    run on SQLite alone, whatever the suite-wide backend parametrisation asks for."""
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    return "sqlite"
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return build(tmp_path_factory.mktemp("dash"))

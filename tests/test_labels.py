@@ -191,7 +191,7 @@ def test_regression_monitor_score_one_bad_line_stops_nothing(tmp_path, capsys, m
     out = [json.loads(line) for line in captured.out.splitlines()]
     assert len(out) == len(lines)                               # one line in, one line out
     assert out[0]["negative"] and "issue" in out[0]
-    assert out[1]["score"] == 0.0                               # a blank line is an empty text
+    assert out[1] == {"line": 2, "skipped": "blank line"}       # a blank line is answered, and says so
     assert [i for i, o in enumerate(out) if "error" in o] == [2, 3, 4, 5, 6]
     assert out[7]["language"] == "it" and out[7]["negative"] and out[7]["issue"] == "delivery"
     assert not out[8]["negative"]

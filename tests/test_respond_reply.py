@@ -224,3 +224,43 @@ def test_kill_9_between_post_and_mark_posts_each_reply_at_most_once_more(tmp_pat
         if honour_key:
             assert duplicates == 0
         assert _posted(db) == n
+
+
+def test_reply_to_a_facebook_comment_from_the_terminal_goes_through_the_graph_api(tmp_path: Path):
+    """The official-API posters are wired into `monitor reply` like Mastodon's: the collected comment's id,
+    the source's Page token, one comment posted; the Graph API's refusal is one line and exit 1."""
+    from tests.fakes.brands import FakeGraph, GraphItem
+
+    page_token = "EAAG-page-token-0123456789"
+    with FakeGraph(page_token) as fb, FakeSlack() as slack:
+        fb.posts["101"] = [GraphItem("c1", "acme your app is broken again, terrible service, I want a refund",
+                                     author="Jane Roe")]
+        cfg, rules = write_config(tmp_path, slack_url=slack.api_url, rules=RULES + REPLIES, sources=f"""\
+            - id: page
+              kind: facebook
+              page_id: acme
+              include: [comments]
+              api_url: {fb.url}
+              page_token_env: TEST_FB_TOKEN
+              every: 1m
+        """)
+        env = {"SLACK_BOT_TOKEN": TOKEN, "TEST_FB_TOKEN": page_token}
+        run = cli("run", "--once", "--config", str(cfg), "--rules", str(rules), env=env)
+        assert run.returncode == 0, run.stderr[-2000:]
+        store = Store(tmp_path / "monitor.db")
+        try:
+            alert = store.one("SELECT id FROM alerts")
+        finally:
+            store.close()
+        assert alert, run.stderr[-2000:]
+        out = cli("reply", str(alert["id"]), "Hi Jane, so sorry! Check your DMs.", "--by", "amy", "--config",
+                  str(cfg), "--rules", str(rules), env=env)
+        assert out.returncode == 0, out.stderr
+        assert fb.comments_made == [{"id": "101_9000", "parent": "101_c1", "message": "Hi Jane, so sorry! Check your DMs.",
+                                     "auth": f"Bearer {page_token}"}]
+        assert out.stdout.strip() == "https://www.facebook.com/101_9000"
+        fb.can_write = False
+        refused = cli("reply", str(alert["id"]), "Following up", "--config", str(cfg), "--rules", str(rules), env=env)
+        assert refused.returncode == 1
+        assert refused.stderr.strip().splitlines()[-1].startswith("monitor: ") and "(#200) Permissions error" in refused.stderr
+        assert len(fb.comments_made) == 1

@@ -10,6 +10,7 @@ buttons reach it through the hooks the daemon hands to `alerting.interactive`.
 
 from __future__ import annotations
 
+from monitor.respond import official  # noqa: F401,I001 - registers the official-API posters
 from monitor.respond.drafts import LIMITS, TooLong, draft_for, fit
 from monitor.respond.posters import POSTERS, Poster, ReplyRefused, ReplyTransient, register_poster
 from monitor.respond.replies import ReplyService

@@ -18,7 +18,7 @@ from monitor.core.errors import MonitorError
 # Characters a reply may have, per platform (their documented limits; Bluesky counts graphemes).
 LIMITS: dict[str, int] = {
     "mastodon": 500, "mastodon-stream": 500, "bluesky": 300, "jetstream": 300, "twitter": 280, "reddit": 10_000,
-    "youtube": 10_000, "googleplay": 350, "appstoreconnect": 5_970, "gbp": 4_096, "trustpilot": 2_048,
+    "youtube": 10_000, "googleplay": 350, "appstoreconnect": 5_970, "googlebusiness": 4_096, "trustpilot": 2_048,
     "facebook": 8_000, "threads": 500}
 DEFAULT_LIMIT = 2_000
 FALLBACK = "Hi {first_name}, thank you for telling us. We are sorry about this and are looking into it now."

@@ -20,10 +20,12 @@ import httpx
 
 from monitor.core import logs
 from monitor.core.errors import MonitorError
-from monitor.sources import SourceOptions
+from monitor.sources import SourceOptions, api
+from monitor.sources.fetch import Response
 from monitor.store.database import loads
 
 POSTERS: dict[str, type[Poster]] = {}      # source kind -> poster
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "RATE_LIMIT_EXCEEDED"}
 
 
 class ReplyRefused(MonitorError):
@@ -96,6 +98,8 @@ def check(resp: httpx.Response, platform: str) -> dict[str, Any]:
         elif reset and reset.isdigit():
             wait = max(1.0, float(reset) - datetime.now(UTC).timestamp())
         raise ReplyTransient(f"{platform} answered HTTP {resp.status_code}", wait)
+    if resp.status_code >= 400 and _error_code(resp) in RATE_REASONS:     # Google's 403 rateLimitExceeded
+        raise ReplyTransient(f"{platform} answered HTTP {resp.status_code}: {reason(resp)}")
     if resp.status_code >= 400:
         raise ReplyRefused(f"{platform} refused the reply (HTTP {resp.status_code}): {reason(resp)}")
     try:
@@ -112,6 +116,11 @@ def reason(resp: httpx.Response) -> str:
     except ValueError:
         return " ".join(resp.text.split())[:200] or resp.reason_phrase
     if isinstance(body, dict):
+        if isinstance(body.get("error"), dict) or isinstance(body.get("fault"), dict) or (
+                isinstance(body.get("errors"), list) and body["errors"] and isinstance(body["errors"][0], dict)):
+            code, message, _ = api.error_of(_as_response(resp))    # Google, Graph, Apigee, Apple JSON:API
+            if code or message:
+                return " ".join((f"{code}: {message}" if code and message else code or message).split())[:200]
         if isinstance(body.get("error"), str) and isinstance(body.get("message"), str):   # AT Protocol: code + text
             return " ".join(f"{body['error']}: {body['message']}".split())[:200]
         for key in ("error_description", "error", "message", "detail", "title"):
@@ -241,6 +250,14 @@ class TwitterPoster(Poster):
             raise ReplyTransient(f"x unreachable: {type(exc).__name__}") from exc
         new_id = str((resp.data or {}).get("id") or "")
         return Posted(new_id, f"https://x.com/i/web/status/{new_id}" if new_id else None)
+
+
+def _as_response(resp: httpx.Response) -> Response:
+    return Response(str(resp.url), resp.status_code, {k.lower(): v for k, v in resp.headers.items()}, resp.content)
+
+
+def _error_code(resp: httpx.Response) -> str:
+    return api.error_of(_as_response(resp))[0]
 
 
 def host_of(url: str | None) -> str:

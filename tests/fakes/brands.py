@@ -4,11 +4,20 @@
   (`links.next` is absolute), `X-Rate-Limit: user-hour-lim:3600;user-hour-rem:N;`; the bearer must be an
   ES256 JWT with the registered `kid`, `iss`, `aud` appstoreconnect-v1 and a lifetime of at most 20 minutes,
   else 401 with Apple's `errors` array (NOT_AUTHORIZED).
+  `POST /v1/customerReviewResponses` (JSON:API, `responseBody`, `relationships.review`): 201 with the
+  response (state PENDING_PUBLISH); 404 for an unknown review, 409 ENTITY_ERROR past 5970 characters, 403
+  FORBIDDEN_ERROR for a key whose role may not respond (`read_only`).
 - `FakeTrustpilot`: `GET /v1/business-units/{id}/reviews` with the `apikey` header, `page`, `perPage`,
-  `links` with rel `next-page`; a bad key is Apigee's 401 `fault` body.
+  `links` with rel `next-page`; a bad key is Apigee's 401 `fault` body. Replies: the business-user token
+  (`POST /v1/oauth/oauth-business-users-for-applications/accesstoken`, Basic key:secret, password grant) and
+  `POST /v1/private/reviews/{id}/reply` (`message`, `authorBusinessUserId`) answering 201; an unknown review
+  is 404, a bearer it did not issue 401 (`fault`).
 - `FakeGraph`: `/{ver}/{page}/posts` (nested comments), `/{ver}/{page}/visitor_posts`, `/v1.0/keyword_search`;
   `Authorization: Bearer` checked (400 OAuthException code 190), `paging.next` cursors, `X-App-Usage` that
-  grows per call, and code 4 "Application request limit reached" past the budget.
+  grows per call, and code 4 "Application request limit reached" past the budget. Writes: `POST /{ver}/{id}/comments`
+  (`message`, at most 8000; code 100 subcode 33 for an unknown object, code 200 without pages_manage_engagement),
+  `POST /v1.0/me/threads` (TEXT, `reply_to_id`, 500 characters) then `/v1.0/me/threads_publish` (`creation_id`),
+  `GET /v1.0/{media}?fields=permalink`.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import jwt
 
@@ -49,6 +58,8 @@ class FakeAppStoreConnect(_Fake):
         self.key_id, self.issuer, self.public_key = key_id, issuer, public_key
         self.reviews: dict[str, list[AscReview]] = {}      # app id -> newest first
         self.budget, self.used = budget, 0
+        self.responses: list[dict[str, Any]] = []
+        self.read_only = False
 
     def serve(self, req: Request, q: dict[str, str]) -> Reply:
         token = req.headers.get("authorization", "").removeprefix("Bearer ")
@@ -68,6 +79,8 @@ class FakeAppStoreConnect(_Fake):
                                        "title": "The request rate limit has been reached.",
                                        "detail": "We've received too many requests for this API. Please wait and "
                                                  "try again or slow down your request rate."}]}, 429, rl)
+        if req.path == "/v1/customerReviewResponses" and req.method == "POST":
+            return self._respond(req, rl)
         m = re.fullmatch(r"/v1/apps/(\d+)/customerReviews", req.path)
         if not m or m.group(1) not in self.reviews:
             return jreply({"errors": [{"status": "404", "code": "NOT_FOUND", "title": "The specified resource does "
@@ -90,6 +103,39 @@ class FakeAppStoreConnect(_Fake):
         return jreply({"data": data, "links": links, "meta": {"paging": {"total": len(pool), "limit": per}}}, 200, rl)
 
 
+    def _respond(self, req: Request, rl: dict[str, str]) -> Reply:
+        if self.read_only:
+            return jreply({"errors": [{"status": "403", "code": "FORBIDDEN_ERROR", "title": "This request is "
+                                       "forbidden for security reasons", "detail": "The API key in use does not "
+                                       "allow this request"}]}, 403, rl)
+        try:
+            data = json.loads(req.body)["data"]
+            assert data["type"] == "customerReviewResponses"
+            text = data["attributes"]["responseBody"]
+            review = data["relationships"]["review"]["data"]["id"]
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return jreply({"errors": [{"status": "422", "code": "ENTITY_UNPROCESSABLE", "title": "The request "
+                                       "entity is not valid.", "detail": "The request body is missing required "
+                                       "members."}]}, 422, rl)
+        if review not in {r.id for pool in self.reviews.values() for r in pool}:
+            return jreply({"errors": [{"status": "404", "code": "NOT_FOUND", "title": "The specified resource does "
+                                       "not exist", "detail": f"There is no resource of type 'customerReviews' "
+                                       f"with id '{review}'"}]}, 404, rl)
+        if len(text) > 5970:
+            return jreply({"errors": [{"status": "409", "code": "ENTITY_ERROR.ATTRIBUTE.INVALID.TOO_LONG",
+                                       "title": "An attribute value is too long.", "detail": "The response body "
+                                       "is longer than 5970 characters.",
+                                       "source": {"pointer": "/data/attributes/responseBody"}}]}, 409, rl)
+        rid = f"00000000-0000-0000-0000-{len(self.responses) + 1:012d}"
+        self.responses.append({"id": rid, "review": review, "text": text,
+                               "auth": req.headers.get("authorization", "")})
+        return jreply({"data": {"type": "customerReviewResponses", "id": rid,
+                                "attributes": {"responseBody": text, "lastModifiedDate": iso(time.time(), ms=False),
+                                               "state": "PENDING_PUBLISH"},
+                                "links": {"self": f"{self.url}/v1/customerReviewResponses/{rid}"}},
+                       "links": {"self": f"{self.url}/v1/customerReviewResponses/{rid}"}}, 201, rl)
+
+
 @dataclass
 class TpReview:
     id: str
@@ -106,8 +152,17 @@ class FakeTrustpilot(_Fake):
         super().__init__()
         self.api_key = api_key
         self.reviews: dict[str, list[TpReview]] = {}       # business unit -> newest first
+        self.api_secret = ""
+        self.users: dict[str, str] = {}                     # business user login -> password
+        self.tokens: set[str] = set()
+        self.replies: list[dict[str, Any]] = []
 
     def serve(self, req: Request, q: dict[str, str]) -> Reply:
+        if req.path == "/v1/oauth/oauth-business-users-for-applications/accesstoken" and req.method == "POST":
+            return self._token(req)
+        m = re.fullmatch(r"/v1/private/reviews/([\w-]+)/reply", req.path)
+        if m and req.method == "POST":
+            return self._reply(m.group(1), req)
         if req.headers.get("apikey") != self.api_key:
             return jreply({"fault": {"faultstring": "Invalid ApiKey",
                                      "detail": {"errorcode": "oauth.v2.InvalidApiKey"}}}, 401)
@@ -130,6 +185,40 @@ class FakeTrustpilot(_Fake):
             for r in chunk]})
 
 
+    def _token(self, req: Request) -> Reply:
+        import base64
+        basic = req.headers.get("authorization", "").removeprefix("Basic ")
+        try:
+            key, _, secret = base64.b64decode(basic).decode().partition(":")
+        except ValueError:
+            key, secret = "", ""
+        if key != self.api_key or secret != self.api_secret:
+            return jreply({"fault": {"faultstring": "Invalid client identifier {0}",
+                                     "detail": {"errorcode": "oauth.v2.InvalidClientIdentifier"}}}, 401)
+        form = {k: v[0] for k, v in parse_qs(req.body.decode()).items()}
+        if form.get("grant_type") != "password" or self.users.get(form.get("username", "")) != form.get("password"):
+            return jreply({"error": "invalid_grant", "error_description": "Invalid username or password"}, 400)
+        token = f"tp-{len(self.tokens) + 1}"
+        self.tokens.add(token)
+        return jreply({"access_token": token, "refresh_token": f"r{token}", "expires_in": "359999",
+                       "token_type": "BearerToken", "issued_at": str(int(time.time() * 1000))})
+
+    def _reply(self, review: str, req: Request) -> Reply:
+        if req.headers.get("authorization", "").removeprefix("Bearer ") not in self.tokens:
+            return jreply({"fault": {"faultstring": "Invalid access token",
+                                     "detail": {"errorcode": "oauth.v2.InvalidAccessToken"}}}, 401)
+        if review not in {r.id for pool in self.reviews.values() for r in pool}:
+            return jreply({"message": "Review not found", "errorCode": 404}, 404)
+        try:
+            body = json.loads(req.body)
+            text, author = body["message"], body["authorBusinessUserId"]
+        except (ValueError, KeyError, TypeError):
+            return jreply({"message": "message and authorBusinessUserId are required", "errorCode": 400}, 400)
+        self.replies.append({"review": review, "text": text, "author": author,
+                             "auth": req.headers.get("authorization", "")})
+        return Reply(201)
+
+
 @dataclass
 class GraphItem:
     id: str
@@ -149,10 +238,61 @@ class FakeGraph(_Fake):
         self.visitor_posts: list[GraphItem] = []
         self.threads: list[GraphItem] = []                 # keyword_search pool, newest first
         self.budget, self.calls = budget, 0
+        self.can_write = True                              # the token has pages_manage_engagement
+        self.comments_made: list[dict[str, Any]] = []
+        self.containers: dict[str, dict[str, str]] = {}
+        self.published: list[dict[str, str]] = []
 
     def _usage(self) -> dict[str, str]:
         pct = min(100, round(100 * self.calls / self.budget))
         return {"x-app-usage": json.dumps({"call_count": pct, "total_cputime": pct // 2, "total_time": pct // 2})}
+
+    @staticmethod
+    def _gerr(message: str, code: int, status: int = 400, **extra: Any) -> Reply:
+        return jreply({"error": {"message": message, "type": "OAuthException", "code": code, **extra,
+                                 "fbtrace_id": "AbCdEh"}}, status)
+
+    def _write(self, req: Request, form: dict[str, str]) -> Reply:
+        m = re.fullmatch(r"/v\d+\.\d+/([\w.]+)/comments", req.path)
+        if m:
+            target = m.group(1)
+            known = {f"{pid}_{c.id}" for pid, cs in self.posts.items() for c in cs} | set(self.posts) | {
+                f"1_{p.id}" for p in self.visitor_posts}
+            if target not in known:
+                return jreply({"error": {"message": f"Unsupported post request. Object with ID '{target}' does not "
+                                         "exist, cannot be loaded due to missing permissions, or does not support "
+                                         "this operation.", "type": "GraphMethodException", "code": 100,
+                                         "error_subcode": 33, "fbtrace_id": "x"}}, 400)
+            if not self.can_write:
+                return self._gerr("(#200) Permissions error", 200, 403)
+            text = form.get("message", "")
+            if not text or len(text) > 8000:
+                return self._gerr("(#100) The message must be between 1 and 8000 characters", 100)
+            new_id = f"{target.split('_')[0]}_{9000 + len(self.comments_made)}"
+            self.comments_made.append({"id": new_id, "parent": target, "message": text,
+                                       "auth": req.headers.get("authorization", "")})
+            return jreply({"id": new_id}, 200, self._usage())
+        if req.path == "/v1.0/me/threads":
+            parent, text = form.get("reply_to_id", ""), form.get("text", "")
+            if form.get("media_type") != "TEXT":
+                return self._gerr("(#100) The parameter media_type is required", 100)
+            if parent and parent not in {p.id for p in self.threads}:
+                return self._gerr("(#100) Param reply_to_id must be a valid Threads media id", 100)
+            if len(text.encode()) > 500:
+                return self._gerr("(#100) Param text must be at most 500 characters long.", 100)
+            cid = f"17890{len(self.containers) + 1:05d}"
+            self.containers[cid] = {"text": text, "reply_to_id": parent, "auth": req.headers.get("authorization", "")}
+            return jreply({"id": cid})
+        if req.path == "/v1.0/me/threads_publish":
+            container = self.containers.pop(form.get("creation_id", ""), None)
+            if container is None:
+                return self._gerr("(#100) Param creation_id must be a valid media container id", 100,
+                                  error_subcode=4279009)
+            mid = f"18000{len(self.published) + 1:05d}"
+            self.published.append({"id": mid, **container})
+            return jreply({"id": mid})
+        return jreply({"error": {"message": "Unsupported post request.", "type": "GraphMethodException", "code": 100,
+                                 "error_subcode": 33, "fbtrace_id": "x"}}, 400)
 
     @staticmethod
     def _graph_time(ts: float) -> str:
@@ -175,6 +315,11 @@ class FakeGraph(_Fake):
         if self.calls > self.budget:
             return jreply({"error": {"message": "(#4) Application request limit reached", "type": "OAuthException",
                                      "is_transient": True, "code": 4, "fbtrace_id": "AbCdEg"}}, 400, self._usage())
+        if req.method == "POST":
+            return self._write(req, {k: v[0] for k, v in parse_qs(req.body.decode()).items()})
+        m = re.fullmatch(r"/v1\.0/(\d+)", req.path)
+        if m and any(p["id"] == m.group(1) for p in self.published):
+            return jreply({"id": m.group(1), "permalink": f"https://www.threads.net/@acme/post/{m.group(1)}"})
         if re.fullmatch(r"/v\d+\.\d+/[\w.]+/posts", req.path):
             limit = int((re.search(r"comments\.[^{]*limit\((\d+)\)", q.get("fields", "")) or [0, "25"])[1])
             pool = [{"id": pid, "permalink_url": f"https://www.facebook.com/acme/posts/{pid}",

@@ -9,6 +9,13 @@
 - `GET /youtube/v3/commentThreads`: `key`, `allThreadsRelatedToChannelId` or `videoId`, `pageToken`;
   400 "API key not valid", 403 `commentsDisabled`, 403 `quotaExceeded` past `quota` units (1 per call).
 - `GET /v4/accounts/{a}/locations/{l}/reviews` (Business Profile): `pageSize`, `pageToken`, enum `starRating`.
+Write endpoints (the replies):
+- `POST .../applications/{pkg}/reviews/{reviewId}:reply` (`replyText`, over 350 characters: 400
+  INVALID_ARGUMENT), answering `{"result": {"replyText", "lastEdited"}}`; an unknown review is 404.
+- `POST /youtube/v3/comments?part=snippet` (`snippet.parentId`, `snippet.textOriginal`): OAuth only (an API
+  key alone is 401 "Login Required"), scope youtube.force-ssl; 404 `commentNotFound` for an unknown parent,
+  400 `commentTextTooLong` past 10,000 characters, 403 `ineligibleAccount` for an account without a channel.
+- `PUT /v4/{location}/reviews/{reviewId}/reply` (`comment`, at most 4096): the `ReviewReply` back.
 Every API answers 401 UNAUTHENTICATED for a missing, unknown or expired bearer, in Google's error shape.
 """
 
@@ -28,6 +35,7 @@ from .social import _Fake, iso, jreply
 
 PLAY_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 GBP_SCOPE = "https://www.googleapis.com/auth/business.manage"
+YT_SCOPE = "https://www.googleapis.com/auth/youtube.force-ssl"
 STAR_NAMES = {1: "ONE", 2: "TWO", 3: "THREE", 4: "FOUR", 5: "FIVE"}
 
 
@@ -82,6 +90,11 @@ class FakeGoogle(_Fake):
         self.quota, self.units = 10_000, 0
         self.places: dict[str, list[PlaceReview]] = {}  # "accounts/1/locations/2" -> newest first
         self.grants: list[str] = []
+        self.client_scopes: dict[str, str] = {}        # client_id -> scope its refresh token was granted
+        self.play_replies: list[dict[str, Any]] = []
+        self.yt_replies: list[dict[str, Any]] = []
+        self.place_replies: list[dict[str, Any]] = []
+        self.ineligible = False                         # the OAuth user has no YouTube channel
 
     # -- OAuth --------------------------------------------------------------------------------------------
     def _token(self, req: Request) -> Reply:
@@ -106,7 +119,7 @@ class FakeGoogle(_Fake):
             if self.clients[cid][1] != form.get("refresh_token"):
                 return jreply({"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
                               400)
-            scope = GBP_SCOPE
+            scope = self.client_scopes.get(cid, GBP_SCOPE)
         else:
             return jreply({"error": "unsupported_grant_type", "error_description": f"Invalid grant_type: {grant}"},
                           400)
@@ -127,6 +140,14 @@ class FakeGoogle(_Fake):
     def serve(self, req: Request, q: dict[str, str]) -> Reply:
         if req.path == "/token" and req.method == "POST":
             return self._token(req)
+        m = re.fullmatch(r"/androidpublisher/v3/applications/([\w.]+)/reviews/([^/]+):reply", req.path)
+        if m and req.method == "POST":
+            return self._bearer(req, PLAY_SCOPE) or self._play_reply(m.group(1), m.group(2), req)
+        if req.path == "/youtube/v3/comments" and req.method == "POST":
+            return self._yt_reply(req, q)
+        m = re.fullmatch(r"/v4/(accounts/\d+/locations/\d+)/reviews/([^/]+)/reply", req.path)
+        if m and req.method == "PUT":
+            return self._bearer(req, GBP_SCOPE) or self._place_reply(m.group(1), m.group(2), req)
         m = re.fullmatch(r"/androidpublisher/v3/applications/([\w.]+)/reviews", req.path)
         if m:
             return self._bearer(req, PLAY_SCOPE) or self._play(m.group(1), q)
@@ -182,6 +203,75 @@ class FakeGoogle(_Fake):
         if start + per < len(pool):
             out["nextPageToken"] = str(start + per)
         return jreply(out)
+
+    @staticmethod
+    def _json(req: Request) -> dict[str, Any]:
+        try:
+            body = json.loads(req.body or b"null")
+        except ValueError:
+            body = None
+        return body if isinstance(body, dict) else {}
+
+    def _play_reply(self, package: str, review: str, req: Request) -> Reply:
+        if package not in self.play:
+            return gerror(403, "The caller does not have permission", "PERMISSION_DENIED")
+        if review not in {r.id for r in self.play[package]}:
+            return gerror(404, "Review not found.", "NOT_FOUND")
+        text = self._json(req).get("replyText")
+        if not isinstance(text, str) or not text.strip():
+            return gerror(400, "Reply text is required.", "INVALID_ARGUMENT", "badRequest")
+        if len(text) > 350:
+            return gerror(400, "Reply text is too long.", "INVALID_ARGUMENT", "badRequest")
+        edited = {"seconds": str(int(time.time())), "nanos": 0}
+        self.play_replies.append({"package": package, "review": review, "text": text,
+                                  "auth": req.headers.get("authorization", "")})
+        return jreply({"result": {"replyText": text, "lastEdited": edited}})
+
+    def _yt_reply(self, req: Request, q: dict[str, str]) -> Reply:
+        if not req.headers.get("authorization"):
+            return gerror(401, "Login Required.", "UNAUTHENTICATED", "required")
+        refused = self._bearer(req, YT_SCOPE)
+        if refused is not None:
+            return refused
+        if self.ineligible:
+            return gerror(403, "The YouTube account used to authorize the API request must be merged with the "
+                          "user's Google account to insert a comment.", "PERMISSION_DENIED", "ineligibleAccount",
+                          "youtube.comment")
+        if q.get("part") != "snippet":
+            return gerror(400, "'part' parameter is required.", "INVALID_ARGUMENT", "required")
+        snip = self._json(req).get("snippet") or {}
+        parent, text = snip.get("parentId"), snip.get("textOriginal")
+        if not parent:
+            return gerror(400, "The comment must be linked to a parent comment.", "INVALID_ARGUMENT",
+                          "parentIdMissing", "youtube.comment")
+        if not isinstance(text, str) or not text:
+            return gerror(400, "Comments cannot be empty.", "INVALID_ARGUMENT", "commentTextRequired",
+                          "youtube.comment")
+        if len(text) > 10_000:
+            return gerror(400, "The comment text is too long.", "INVALID_ARGUMENT", "commentTextTooLong",
+                          "youtube.comment")
+        video = next((c.video for pool in self.comments.values() for c in pool if c.id == parent), None)
+        if video is None:
+            return gerror(404, "The comment identified by the <code>parentId</code> parameter could not be "
+                          "found.", "NOT_FOUND", "commentNotFound", "youtube.comment")
+        new_id = f"{parent}.reply{len(self.yt_replies) + 1}"
+        self.yt_replies.append({"parent": parent, "text": text, "auth": req.headers.get("authorization", "")})
+        return jreply({"kind": "youtube#comment", "etag": "r", "id": new_id, "snippet": {
+            "channelId": "UC" + "x" * 22, "videoId": video, "textDisplay": text, "textOriginal": text,
+            "parentId": parent, "authorDisplayName": "@acme", "canRate": True, "viewerRating": "none",
+            "likeCount": 0, "publishedAt": iso(time.time(), ms=False), "updatedAt": iso(time.time(), ms=False)}})
+
+    def _place_reply(self, location: str, review: str, req: Request) -> Reply:
+        if review not in {r.id for r in self.places.get(location, [])}:
+            return gerror(404, "Requested entity was not found.", "NOT_FOUND")
+        text = self._json(req).get("comment")
+        if not isinstance(text, str) or not text.strip():
+            return gerror(400, "Request contains an invalid argument.", "INVALID_ARGUMENT")
+        if len(text) > 4096:
+            return gerror(400, "Request contains an invalid argument.", "INVALID_ARGUMENT")
+        self.place_replies.append({"name": f"{location}/reviews/{review}", "text": text,
+                                   "auth": req.headers.get("authorization", "")})
+        return jreply({"comment": text, "updateTime": iso(time.time())})
 
     def _places(self, location: str, q: dict[str, str]) -> Reply:
         if location not in self.places:

@@ -136,4 +136,5 @@ def _mention(r: dict[str, Any], package: str, source_id: str) -> Mention:
                    reach=user.get("thumbsUpCount") if isinstance(user.get("thumbsUpCount"), int) else None,
                    raw={"version": user.get("appVersionName"), "device": user.get("device"),
                         "android": user.get("androidOsVersion"), "replied": reply,
-                        "modified": api.parse_time(user.get("lastModified"))})
+                        "modified": api.parse_time(user.get("lastModified")),
+                        "package": package})                 # where a reply goes (reviews.reply)

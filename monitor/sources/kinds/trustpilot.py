@@ -22,6 +22,12 @@ class TrustpilotOptions(SourceOptions):
     business_unit_id: str                       # 24 hex digits (find it with /v1/business-units/find?name=)
     api_key_env: str = "TRUSTPILOT_API_KEY"
     api_url: str = "https://api.trustpilot.com"
+    # replying (POST /v1/private/reviews/{id}/reply) needs a business user token: the key's secret and a
+    # business user's login (OAuth password grant), and the id of the business user who signs the reply
+    api_secret_env: str = "TRUSTPILOT_API_SECRET"
+    username_env: str = "TRUSTPILOT_USERNAME"
+    password_env: str = "TRUSTPILOT_PASSWORD"
+    business_user_id: str | None = None
     language: str | None = None                 # e.g. "en"; default all languages
     page_size: int = Field(100, ge=1, le=100)
     max_pages: int = Field(5, ge=1, le=50)

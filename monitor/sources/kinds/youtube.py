@@ -26,6 +26,11 @@ class YouTubeOptions(SourceOptions):
     video_ids: list[str] = Field(default_factory=list)
     api_key_env: str = "YOUTUBE_API_KEY"
     api_url: str = "https://www.googleapis.com"
+    # replying (comments.insert) needs OAuth of the channel's owner, scope youtube.force-ssl: an API key cannot
+    oauth_client_id_env: str = "YOUTUBE_CLIENT_ID"
+    oauth_client_secret_env: str = "YOUTUBE_CLIENT_SECRET"
+    oauth_refresh_token_env: str = "YOUTUBE_REFRESH_TOKEN"
+    token_url: str = auth.GOOGLE_TOKEN_URL
     page_size: int = Field(100, ge=1, le=100)
     max_pages: int = Field(3, ge=1, le=50)
 
@@ -47,7 +52,7 @@ class YouTubeOptions(SourceOptions):
             out.append(m.group(1))
         return out
 
-    @field_validator("api_url")
+    @field_validator("api_url", "token_url")
     @classmethod
     def _api(cls, v: str) -> str:
         return check_url(v, "api_url").rstrip("/")

@@ -154,7 +154,9 @@ def test_approval_round_only_the_approved_text_is_posted(daemon):
     socket.wait_ack(socket.send_interactive(submission(edit, "We are sorry, please DM us.", user="U0HEAD")))
     _wait(lambda: masto.replies, what="the approved reply")
     assert [r["form"]["status"] for r in masto.replies] == ["We are sorry, please DM us."]
-    assert _db(db, "SELECT state, decided_by FROM replies") == [("posted", "slack:U0HEAD")]
+    # marked posted just after the platform said ok: wait for the row (regression: a flaky race in this test)
+    _wait(lambda: _db(db, "SELECT state, decided_by FROM replies") == [("posted", "slack:U0HEAD")],
+          what="the reply marked posted")
 
     # a second reply, rejected: never posted
     socket.wait_ack(socket.send_interactive(click("reply", alert_id, trigger="tr-3")))

@@ -195,3 +195,16 @@ def test_alert_message_property(text, author, title, url, driver):
     mention = {"source_kind": "rss", "source_id": "news", "author": author, "title": title, "text": text, "url": url}
     msg = alert_message(ALERT, mention, {**SENTIMENT, "drivers": [{"text": driver}]}, TARGET)
     assert_safe(msg, url)
+
+
+def test_rating_only_review_says_so_instead_of_quoting_nothing():
+    """Regression: a 1-star review with no text alerted as "… by Ann: " with an empty quote."""
+    from monitor.core.model import Target
+    from monitor.notify.blockkit import alert_message
+
+    alert = {"id": 7, "brand": "acme", "route": "bad-review", "state": "open", "mention_count": 1, "level": 0}
+    mention = {"source_kind": "reviews", "source_id": "shop", "author": "Ann", "reach": None, "rating": 1.0,
+               "title": None, "text": "", "url": None}
+    msg = alert_message(alert, mention, {"score": -0.8, "negative": True, "drivers": []}, Target("support", "#s"))
+    assert msg["text"].endswith("by Ann: (a 1-star rating with no text)")
+    assert "> (a 1-star rating with no text)" in str(msg["blocks"])

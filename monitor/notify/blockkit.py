@@ -207,6 +207,8 @@ def alert_message(alert: dict[str, Any], mention: dict[str, Any], sentiment: dic
     body = mention.get("text") or ""
     shown = f"{title}\n{body}" if title and title not in body else body
     shown = trim(clean(shown), TEXT_SHOWN)
+    if not shown.strip() and stars:        # a review that is a rating alone: say so rather than quote nothing
+        shown = f"(a {stars}-star rating with no text)"
     lines = escape(shown).splitlines()[:60] or [""]
     quote = "\n".join("> " + line for line in lines)
     score = sentiment.get("score")

@@ -143,7 +143,10 @@ def test_dev_set_tweets_precision_gate(dev_figures: dict) -> None:
 
 
 def test_dev_set_tweets_f1_target(dev_figures: dict) -> None:
-    assert dev_figures["tweets"]["scorer"][2] >= 0.89
+    """0.89 until round 4; the complaint frames cost about 0.002 on these general-purpose tweets (a few
+    "two hour wait" / "why haven't you…" lines that are not complaints) and gained 13 points on complaints
+    to brands, so the gate is the rounded figure with the frames in, still above plain VADER's 0.885."""
+    assert dev_figures["tweets"]["scorer"][2] >= 0.887
 
 
 # --- phrase rules: first-word index, overlap order, regressions ------------------------------------------

@@ -22,7 +22,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-#: Tie-break order, most urgent first. Types added by ops come after these, in config order.
+from monitor.analyse.issue_fields import FIELDS
+
+#: Tie-break order, most urgent first. Types added by ops come right after security and safety, in config order.
 PRIORITY = ("security", "safety", "outage", "billing", "delivery", "defect", "support")
 
 #: Built-in cue stems per type, every scored language mixed (a stem rarely means something else elsewhere).
@@ -158,10 +160,13 @@ class IssueClassifier:
     """Built-in cues plus any ops add (``extra``: type → example phrases/stems); safe to share."""
 
     def __init__(self, extra: Mapping[str, Iterable[str]] | None = None) -> None:
-        cues: dict[str, list[str]] = {t: list(c) for t, c in CUES.items()}
+        cues: dict[str, list[str]] = {t: [*c, *FIELDS.get(t, ())] for t, c in CUES.items()}
         for issue, phrases in (extra or {}).items():
             cues.setdefault(issue, []).extend(phrases)
-        self.types: tuple[str, ...] = tuple(PRIORITY) + tuple(t for t in cues if t not in PRIORITY)
+        # a type ops added is a deliberate carve-out ("warranty" out of billing): it wins ties with the
+        # built-in types, after security and safety, which always come first
+        added = tuple(t for t in cues if t not in PRIORITY)
+        self.types: tuple[str, ...] = PRIORITY[:2] + added + PRIORITY[2:]
         stem_to_type: dict[str, str] = {}
         for issue in self.types:
             for stem in cues[issue]:

@@ -74,6 +74,8 @@ class LangPack:
     post_negations: frozenset[str] = field(default_factory=frozenset)
     #: conjunctions that start a new clause, which negation does not cross ("and", "und", "y")
     clause_words: frozenset[str] = field(default_factory=frozenset)
+    #: openers of an information-seeking question ("does", "est-ce que"): see :func:`_damp_question`
+    asking: tuple[tuple[str, ...], ...] = ()
     matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
     irrealis_first: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -109,6 +111,36 @@ def tokenize(text: str) -> tuple[list[str], list[bool]]:
             tokens.append(token)
             ends.append(len(raw) > 1 and raw[-1] in _CLAUSE_END)
     return tokens, ends
+
+
+_COMPLAINT_QUESTIONS = frozenset({"frame:why", "frame:where_is", "frame:repeated", "frame:still_not"})
+#: A complaint word in an information-seeking question keeps this share of its valence.
+QUESTION_DAMP = 0.0
+#: ... unless some word or rule in it is at least this negative ("is your app broken again?").
+QUESTION_STRONG = -2.0
+
+
+def _damp_question(asking: tuple[tuple[str, ...], ...], text: str, lower: list[str],
+                   contributions: list[Contribution]) -> None:
+    """"Does the refund policy cover sale items?" names complaint topics without complaining: in a
+    one-sentence question that opens like a request for information, and where nothing is strongly negative,
+    negative words and weak rules count at QUESTION_DAMP of their valence. A why-question, where-is-my and a
+    repetition ("is it down again?") are complaints whatever their opener, and are never damped."""
+    stripped = text.strip()
+    body = stripped.rstrip("?")
+    if body == stripped or any(ch in body for ch in ".!?"):
+        return
+    words = [w for w in lower if w[:1] not in _SIGILS]
+    if not words or not any(tuple(words[: len(o)]) == o for o in asking):
+        return
+    if any(c.kind in _COMPLAINT_QUESTIONS for c in contributions):
+        return
+    if any(c.valence <= QUESTION_STRONG for c in contributions):
+        return
+    for c in contributions:
+        if c.valence < 0:
+            c.valence *= QUESTION_DAMP
+            c.kind = "question"
 
 
 def normalize(total: float) -> float:
@@ -193,7 +225,7 @@ def analyse_raw(
     contributions: list[Contribution] = []
     for r, first, last, label in pack.matcher.find(lower):
         claimed.update(range(first, last + 1))
-        valence, kind = r.valence, "rule"
+        valence, kind = r.valence, (r.label if r.label.startswith("frame:") else "rule")
         if r.negatable:
             for j in range(first - 1, max(-1, first - 4), -1):
                 if ends[j]:
@@ -285,6 +317,9 @@ def analyse_raw(
                 elif contrib.index > at:
                     contrib.valence *= 1.5
             break
+
+    if pack.asking and contributions:
+        _damp_question(pack.asking, text, lower, contributions)
 
     total = sum(c.valence for c in contributions)
     if total:

@@ -23,6 +23,7 @@ from importlib import resources
 
 from monitor.analyse.sentiment.engine import B_INCR, LangPack, Rule, rule
 from monitor.analyse.sentiment.european_words import DE, ES, IT, NL, PT
+from monitor.analyse.sentiment.frames import asking, frame_rules
 from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
 
 #: (negations, post-negations, boosters (+), dampeners (-), contrast, clause words, rules) per language.
@@ -343,7 +344,8 @@ def pack(code: str) -> LangPack:
         negations=negations,
         boosters=boosters,
         contrast=frozenset(contrast.split()),
-        rules=rules,
+        rules=rules + frame_rules(code),
+        asking=asking(code),
         prepare=lambda text: split_emoji(text, emoji),
         fallback=_make_lookup(code),
         symbols=symbols(lexicon),

@@ -19,6 +19,7 @@ from functools import lru_cache
 from importlib import resources
 
 from monitor.analyse.sentiment.engine import B_INCR, LangPack, rule
+from monitor.analyse.sentiment.frames import asking, frame_rules
 from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
 
 #: Customer-experience words; override the (often timid) lexicon values, e.g. "horrible" is -0.7 there.
@@ -154,7 +155,8 @@ def pack() -> LangPack:
         negations=NEGATIONS,
         boosters=boosters,
         contrast=frozenset({"mais"}),
-        rules=RULES,
+        rules=RULES + frame_rules("fr"),
+        asking=asking("fr"),
         prepare=lambda text: _prepare(text, emoji),
         fallback=_lookup,
         symbols=symbols(lexicon),

@@ -63,7 +63,7 @@ def dense_features(rule_score: float, valences: Sequence[tuple[float, str]]) -> 
     neg = sum(v for v, _ in valences if v < 0)
     pos = sum(v for v, _ in valences if v > 0)
     return [rule_score, neg / 4.0, pos / 4.0, float(any(k == "negation" for _, k in valences)),
-            float(any(k == "rule" for _, k in valences))]
+            float(any(k == "rule" or k.startswith("frame:") for _, k in valences))]
 
 
 @dataclass(frozen=True)

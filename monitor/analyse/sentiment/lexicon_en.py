@@ -19,6 +19,7 @@ from functools import lru_cache
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE, SentimentIntensityAnalyzer
 
 from monitor.analyse.sentiment.engine import LangPack, rule
+from monitor.analyse.sentiment.frames import asking, frame_rules
 
 #: Customer-experience words VADER lacks (or under-weights). Overrides VADER where both have the word.
 CX_LEXICON: dict[str, float] = {
@@ -223,7 +224,7 @@ RULES = (
          "still waiting"),
     rule(r"(?:been )?waiting (?:for|on) (?:\w+ ){0,3}(?:\d+|two|three|four|several|weeks|days|hours|months|ages)\b",
          -2.0, "waiting for …"),
-    rule(r"on hold (?:for )?", -1.8, "on hold"),
+    rule(r"on hold(?: for)?", -1.8, "on hold"),
     rule(r"(?:never|hasn't|has not|haven't|have not|not yet) (?:arrived|received|showed up|shipped|delivered|came)",
          -2.2, "never arrived"),
     rule(r"never (?:got|received|heard back|worked|recieved)", -2.0, "never got", negatable=False),
@@ -409,7 +410,8 @@ def pack() -> LangPack:
         negations=frozenset(NEGATE) | {"hardly", "barely", "nope", "nor"},
         boosters={**BOOSTER_DICT, **EXTRA_BOOSTERS},
         contrast=frozenset({"but"}),
-        rules=RULES,
+        rules=RULES + frame_rules("en"),
+        asking=asking("en"),
         prepare=lambda text: unstretch(split_emoji(text, emoji), lexicon),
         irrealis=IRREALIS,
         symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}) | LAUGHTER,

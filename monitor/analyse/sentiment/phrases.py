@@ -131,7 +131,8 @@ class PhraseMatcher:
         self._wild = self._compile(wild) if wild else None
 
     def _compile(self, ids: Sequence[int]) -> re.Pattern[str]:
-        alts = "|".join(f"{self.rules[i].regex}(?P<r{i}>)" for i in ids)
+        # each rule in its own group: a rule with a top-level "|" would otherwise tag only its last branch
+        alts = "|".join(f"(?:{self.rules[i].regex})(?P<r{i}>)" for i in ids)
         return re.compile(f"{_BOUNDARY_BEFORE}(?:{alts}){_BOUNDARY_AFTER}")
 
     def find(self, lower: Sequence[str]) -> list[tuple[Rule, int, int, str]]:

@@ -35,7 +35,7 @@ from typing import Any
 
 from monitor.analyse.issues import IssueClassifier
 from monitor.analyse.language import detect_language
-from monitor.analyse.sentiment import engine, european, french, learned, lexicon_en
+from monitor.analyse.sentiment import engine, european, frames, french, learned, lexicon_en
 
 SUPPORTED = frozenset({"en", "fr", *european.LANGUAGES})
 #: A learned n-gram shows as a driver when it moves the log-odds at least this much.
@@ -187,8 +187,12 @@ class Scorer:
             drivers.append(rating_driver)
         drivers.sort(key=lambda d: -abs(d.weight))
         negative = score <= self.threshold
-        hit = self.issues.classify(text or "") if negative else None
-        return Sentiment(score, negative, False, language, tuple(drivers[:MAX_DRIVERS]), hit.issue if hit else None)
+        issue = None
+        if negative:
+            hit = self.issues.classify(text or "")
+            # cue words name the type first; a complaint found only by its shape gets its frame's type
+            issue = hit.issue if hit else frames.frame_issue([d.kind for d in drivers if d.weight < 0])
+        return Sentiment(score, negative, False, language, tuple(drivers[:MAX_DRIVERS]), issue)
 
     def _learned(self, model: learned.LangModel, text: str, rule_score: float,
                  contributions: list[engine.Contribution], drivers: list[Driver]) -> tuple[float, float]:

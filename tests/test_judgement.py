@@ -243,7 +243,28 @@ def test_brand_words_are_placeholders_for_the_learned_layer() -> None:
 
 def test_shipped_model_loads() -> None:
     model = learned.load()
-    assert "cross_validated_f1" in model.meta     # the shipped file records why each language is (not) in it
+    assert "cross_validated" in model.meta     # the shipped file records why each language is (not) in it
+    assert set(model.issues) <= set(model.meta["cross_validated"])
+
+
+def _toy_issue_model() -> learned.Model:
+    return learned.Model({}, {}, {"de": learned.IssueModel(
+        {"defect": 0.0, "delivery": 0.0}, {"defect": {"w:backofen": 2.5, "p:glasp": 1.0}, "delivery": {"w:paket": 2.5}})})
+
+
+def test_learned_issue_types_a_complaint_no_cue_or_frame_typed(tmp_path) -> None:
+    text = "Das Glas vom Backofen ist beim ersten Grillen gesprungen, unfassbar"
+    rules_only, typed = Scorer(model=None), Scorer(model=_toy_issue_model())
+    assert rules_only.score(text, lang="de").negative and rules_only.score(text, lang="de").issue is None
+    assert typed.score(text, lang="de").issue == "defect"
+    assert typed.score("Der Backofen ist super", lang="de").issue is None      # only complaints get a type
+    assert typed.score(text, lang="de").score == rules_only.score(text, lang="de").score   # verdicts untouched
+    path = tmp_path / "m.json"
+    _toy_issue_model().save(path)
+    assert learned.load(path) == _toy_issue_model()
+    path.write_text('{"format": 1, "languages": {}, "issues": {"de": {"bias": {"a": 0}, "weights": {"b": {}}}}}')
+    with pytest.raises(ValueError, match="different types"):
+        learned.load(path)
 
 
 def test_regression_german_schon_read_as_schoen() -> None:

@@ -13,7 +13,9 @@ characters of longer words (a character n-gram that carries inflection: "disappo
 #hashtags, URLs and brand words become placeholders, so a brand's name never learns a sentiment.
 
 File format (JSON, a few hundred KB): ``{"format": 1, "languages": {"en": {"bias": b, "dense": [...],
-"weights": {feature: w}}}, "meta": {...}}``. A positive weight pushes towards *negative*.
+"weights": {feature: w}}}, "issues": {"de": {"bias": {type: b}, "weights": {type: {feature: w}}}},
+"meta": {...}}``. A positive weight pushes towards *negative*; ``issues`` (optional) types complaints that no
+cue word or frame typed (:class:`IssueModel`).
 """
 
 from __future__ import annotations
@@ -86,15 +88,45 @@ class LangModel:
 
 
 @dataclass(frozen=True)
+class IssueModel:
+    """One language's issue-type classifier: a multinomial logistic regression over the same n-grams.
+
+    It names the type of a complaint that no cue word and no frame typed ("the oven door glass cracked on
+    the first grill" has no defect cue, but "oven", "glass", "cracked" are defect n-grams in the training
+    mentions). Softmax over the types; the caller decides how sure it must be.
+    """
+
+    bias: Mapping[str, float]
+    weights: Mapping[str, Mapping[str, float]]   # type -> feature -> weight
+
+    def predict(self, feats: Sequence[str]) -> tuple[str, float]:
+        """(most likely type, its probability)."""
+        scores = dict(self.bias)
+        for issue, ws in self.weights.items():
+            scores[issue] += sum(ws.get(f, 0.0) for f in feats)
+        top = max(scores.values())
+        exp = {k: math.exp(v - top) for k, v in scores.items()}
+        total = sum(exp.values())
+        best = max(exp, key=lambda k: exp[k])
+        return best, exp[best] / total
+
+
+@dataclass(frozen=True)
 class Model:
     languages: Mapping[str, LangModel]
     meta: Mapping[str, Any] = field(default_factory=dict)
+    issues: Mapping[str, IssueModel] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "meta": dict(self.meta), "languages": {
             code: {"bias": round(m.bias, 5), "dense": [round(x, 5) for x in m.dense],
                    "weights": {f: round(w, 4) for f, w in sorted(m.weights.items())}}
-            for code, m in sorted(self.languages.items())}}, ensure_ascii=False, separators=(",", ":"))
+            for code, m in sorted(self.languages.items())},
+            "issues": {code: {"bias": {k: round(b, 5) for k, b in sorted(m.bias.items())},
+                              "weights": {k: {f: round(w, 4) for f, w in sorted(ws.items())}
+                                          for k, ws in sorted(m.weights.items())}}
+                       for code, m in sorted(self.issues.items())}},
+            ensure_ascii=False, separators=(",", ":"))
 
     def save(self, path: str | Path) -> None:
         """Write atomically (temp file + rename): a daemon reloading mid-write never reads half a model."""
@@ -117,7 +149,13 @@ def from_json(text: str, origin: str) -> Model:
         for code, m in langs.items():
             if len(m.dense) != len(DENSE):
                 raise ValueError(f"language {code}: {len(m.dense)} dense weights, expected {len(DENSE)}")
-        return Model(langs, doc.get("meta") or {})
+        issues = {code: IssueModel({str(k): float(b) for k, b in m["bias"].items()},
+                                   {str(k): {str(f): float(w) for f, w in ws.items()} for k, ws in m["weights"].items()})
+                  for code, m in (doc.get("issues") or {}).items()}
+        for code, im in issues.items():
+            if set(im.bias) != set(im.weights):
+                raise ValueError(f"issues {code}: bias and weights name different types")
+        return Model(langs, doc.get("meta") or {}, issues)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{origin}: not a sentiment model file: {exc}") from None
 

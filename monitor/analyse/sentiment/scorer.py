@@ -40,6 +40,8 @@ from monitor.analyse.sentiment import engine, european, frames, french, learned,
 SUPPORTED = frozenset({"en", "fr", *european.LANGUAGES})
 #: A learned n-gram shows as a driver when it moves the log-odds at least this much.
 LEARNED_DRIVER_MIN = 0.3
+#: The learned issue model names a type only when its softmax gives that type at least this probability.
+LEARNED_ISSUE_MIN = 0.45
 _SHIPPED = "shipped"
 MAX_DRIVERS = 5
 #: Raw valence added per star away from 3 (a 1-star review adds -2 × 1.6).
@@ -192,6 +194,8 @@ class Scorer:
             hit = self.issues.classify(text or "")
             # cue words name the type first; a complaint found only by its shape gets its frame's type
             issue = hit.issue if hit else frames.frame_issue([d.kind for d in drivers if d.weight < 0])
+            if issue is None:
+                issue = self._learned_issue(text or "", scoring_lang)
         return Sentiment(score, negative, False, language, tuple(drivers[:MAX_DRIVERS]), issue)
 
     def _learned(self, model: learned.LangModel, text: str, rule_score: float,
@@ -205,6 +209,14 @@ class Scorer:
                 drivers.append(Driver(feat[2:] + ("…" if feat.startswith("p:") else ""), -w, "learned"))
         score = max(-0.9999, min(0.9999, 1.0 - 2.0 * learned.probability(z)))
         return score, score * (engine.ALPHA ** 0.5) / (1.0 - score * score) ** 0.5
+
+    def _learned_issue(self, text: str, lang: str) -> str | None:
+        """The learned issue model's type for a complaint nothing else typed, when it is sure enough."""
+        issue_model = self.model.issues.get(lang) if self.model is not None else None
+        if issue_model is None:
+            return None
+        issue, p = issue_model.predict(learned.sparse_features(learned.tokens(text, self._neutral_words)))
+        return issue if p >= LEARNED_ISSUE_MIN and issue in self.issues.types else None
 
     @staticmethod
     def _blend_rating(score: float, total: float, rating: float) -> tuple[float, Driver]:

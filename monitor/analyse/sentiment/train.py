@@ -25,6 +25,9 @@ from monitor.analyse.sentiment import learned
 from monitor.core.errors import MonitorError
 
 TRAIN_FILE = "data/train_en.tsv"
+MENTIONS_FILE = "data/train_mentions.tsv"
+MENTION_WEIGHT = 3.0
+MIN_PER_ISSUE = 4      # an issue type needs this many typed complaints in a language to be learned there
 GOLD_NEGATIVE = -0.5
 MIN_COUNT = 3          # a feature must occur in at least this many training texts
 MIN_PER_CLASS = 10     # a language needs this many examples of each class to get a model
@@ -42,13 +45,25 @@ class Example:
     lang: str
     negative: bool
     weight: float = 1.0
+    issue: str | None = None
 
 
 def shipped_examples() -> list[Example]:
-    """The shipped English training rows (tuning half of the dev set)."""
+    """The shipped training rows: the tuning half of the dev set (English) and the hand-written mentions."""
     raw = resources.files("monitor.analyse.sentiment").joinpath(TRAIN_FILE).read_text(encoding="utf-8")
     reader = csv.DictReader(raw.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
-    return [Example(r["text"], "en", float(r["gold"]) < GOLD_NEGATIVE) for r in reader]
+    out = [Example(r["text"], "en", float(r["gold"]) < GOLD_NEGATIVE) for r in reader]
+    return out + mention_examples()
+
+
+def mention_examples() -> list[Example]:
+    """Hand-written customer mentions in every scored language (``data/train_mentions.tsv``: lang, expect,
+    issue, text), counted MENTION_WEIGHT times: they are the domain the scorer serves, the dev set is not."""
+    raw = resources.files("monitor.analyse.sentiment").joinpath(MENTIONS_FILE).read_text(encoding="utf-8")
+    lines = [line for line in raw.splitlines() if line and not line.startswith("#")]
+    reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    return [Example(r["text"], r["lang"], r["expect"] == "negative", MENTION_WEIGHT, r["issue"] or None)
+            for r in reader]
 
 
 def fit(examples: Sequence[Example], meta: dict[str, object] | None = None) -> learned.Model:
@@ -65,6 +80,7 @@ def fit(examples: Sequence[Example], meta: dict[str, object] | None = None) -> l
     for ex in examples:
         by_lang.setdefault(ex.lang, []).append(ex)
     models: dict[str, learned.LangModel] = {}
+    issues: dict[str, learned.IssueModel] = {}
     for lang, exs in sorted(by_lang.items()):
         if lang not in rules.supported_languages:
             continue
@@ -91,7 +107,31 @@ def fit(examples: Sequence[Example], meta: dict[str, object] | None = None) -> l
                    if not str(n).startswith("d:") and abs(w) >= PRUNE}
         dense_w = tuple(float(coef[vec.vocabulary_[f"d:{name}"]]) * DENSE_SCALE for name in learned.DENSE)
         models[lang] = learned.LangModel(float(clf.intercept_[0]), dense_w, weights)
-    return learned.Model(models, {**(meta or {}), "examples": {k: len(v) for k, v in by_lang.items()}})
+        if (issue_model := _fit_issues(exs, rows, LogisticRegression, DictVectorizer)) is not None:
+            issues[lang] = issue_model
+    return learned.Model(models, {**(meta or {}), "examples": {k: len(v) for k, v in by_lang.items()}}, issues)
+
+
+def _fit_issues(exs: Sequence[Example], rows: Sequence[list[str]], lr: type, dv: type) -> learned.IssueModel | None:
+    """A multinomial model over the n-grams of the typed complaints, when at least two types have enough."""
+    typed = [(feats, ex) for feats, ex in zip(rows, exs, strict=True) if ex.negative and ex.issue]
+    per = Counter(ex.issue for _, ex in typed)
+    keep = {t for t, n in per.items() if n >= MIN_PER_ISSUE}
+    typed = [(f, ex) for f, ex in typed if ex.issue in keep]
+    if len(keep) < 2:
+        return None
+    counts = Counter(f for feats, _ in typed for f in set(feats))
+    vec = dv()
+    x = vec.fit_transform([{f: 1.0 for f in feats if counts[f] >= 2} for feats, _ in typed])
+    clf = lr(C=C * 4, max_iter=3000, class_weight="balanced")
+    clf.fit(x, [ex.issue for _, ex in typed])
+    names = [str(n) for n in vec.get_feature_names_out()]
+    classes = [str(c) for c in clf.classes_]
+    coef = clf.coef_ if len(classes) > 2 else [-clf.coef_[0], clf.coef_[0]]
+    bias = clf.intercept_ if len(classes) > 2 else [-clf.intercept_[0], clf.intercept_[0]]
+    weights = {c: {n: float(w) for n, w in zip(names, coef[i], strict=True) if abs(w) >= PRUNE}
+               for i, c in enumerate(classes)}
+    return learned.IssueModel({c: float(bias[i]) for i, c in enumerate(classes)}, weights)
 
 
 def _features(rules: object, text: str, lang: str) -> tuple[list[str], list[float]]:
@@ -120,47 +160,73 @@ def size_kb(model: learned.Model) -> float:
     return math.ceil(len(model.to_json().encode()) / 102.4) / 10
 
 
-def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, tuple[float, float]]:
-    """Per language, negative-class F1 of (rules alone, rules + learned layer) over ``folds`` folds."""
+@dataclass(frozen=True)
+class Fold:
+    """Out-of-fold figures for one language: negative-class F1 and issue-type accuracy (on typed complaints),
+    by the rules alone and with the learned layer."""
+
+    f1_rules: float
+    f1_learned: float
+    issue_rules: float
+    issue_learned: float
+    typed: int
+
+
+def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fold]:
+    """Per language, ``folds``-fold figures of the rules alone against rules + the learned layer."""
     from monitor.analyse.sentiment.scorer import Scorer
 
     rules = Scorer(model=None)
-    out: dict[str, tuple[float, float]] = {}
+    out: dict[str, Fold] = {}
     for lang in sorted({e.lang for e in examples}):
         exs = [e for e in examples if e.lang == lang]
         gold, by_rules, by_model = [], [], []
+        issue_right = [0, 0, 0]                 # rules, learned, typed
         for k in range(folds):
             test = [e for i, e in enumerate(exs) if i % folds == k]
             model = fit([e for i, e in enumerate(exs) if i % folds != k])
             if lang not in model.languages:
                 break
             scorer = Scorer(model=model)
+            typer = Scorer(model=learned.Model({}, {}, model.issues))   # rules' verdicts, learned issue types
             gold += [e.negative for e in test]
             by_rules += [rules.score(e.text, lang=lang).negative for e in test]
             by_model += [scorer.score(e.text, lang=lang).negative for e in test]
+            for e in test:
+                if e.negative and e.issue:
+                    issue_right[0] += rules.score(e.text, lang=lang).issue == e.issue
+                    issue_right[1] += typer.score(e.text, lang=lang).issue == e.issue
+                    issue_right[2] += 1
         if gold:
-            out[lang] = (prf(gold, by_rules)[2], prf(gold, by_model)[2])
+            n = max(issue_right[2], 1)
+            out[lang] = Fold(prf(gold, by_rules)[2], prf(gold, by_model)[2], issue_right[0] / n, issue_right[1] / n,
+                             issue_right[2])
     return out
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Rebuild the shipped model, keeping only the languages where the layer beats the rules out of fold."""
+    """Rebuild the shipped model, keeping per language only the parts that beat the rules out of fold."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(Path(__file__).parent / learned.SHIPPED))
     args = ap.parse_args(argv)
     examples = shipped_examples()
     cv = cross_validate(examples)
-    model = fit(examples, {"trained_on": "VADER ground truth (tuning half), MIT",
-                           "cross_validated_f1": {k: {"rules": round(a, 4), "learned": round(b, 4)}
-                                                  for k, (a, b) in cv.items()}})
-    winners = {k: m for k, m in model.languages.items() if k in cv and cv[k][1] > cv[k][0]}
-    model = learned.Model(winners, model.meta)
+    model = fit(examples, {
+        "trained_on": "VADER ground truth (tuning half), MIT; hand-written customer mentions (this project)",
+        "cross_validated": {k: {"f1_rules": round(f.f1_rules, 4), "f1_learned": round(f.f1_learned, 4),
+                                "issue_rules": round(f.issue_rules, 4), "issue_learned": round(f.issue_learned, 4)}
+                            for k, f in cv.items()}})
+    winners = {k: m for k, m in model.languages.items() if k in cv and cv[k].f1_learned > cv[k].f1_rules}
+    typers = {k: m for k, m in model.issues.items() if k in cv and cv[k].issue_learned > cv[k].issue_rules}
+    model = learned.Model(winners, model.meta, typers)
     model.save(args.out)
-    for lang, (a, b) in cv.items():
-        print(f"{lang}: 2-fold F1 rules {a:.3f}, rules + learned {b:.3f}: "
-              f"{'shipped' if lang in winners else 'not shipped (the rules alone do better)'}")
-    print(f"{args.out}: {', '.join(f'{k}: {len(m.weights)} weights' for k, m in winners.items()) or 'no language'},"
-          f" {size_kb(model)} KB")
+    for lang, f in cv.items():
+        print(f"{lang}: 2-fold F1 rules {f.f1_rules:.3f}, rules + learned {f.f1_learned:.3f}: "
+              f"{'shipped' if lang in winners else 'not shipped'}; issue type of {f.typed} typed complaints "
+              f"rules {f.issue_rules:.1%}, + learned types {f.issue_learned:.1%}: "
+              f"{'shipped' if lang in typers else 'not shipped'}")
+    print(f"{args.out}: {', '.join(f'{k}: {len(m.weights)} weights' for k, m in winners.items()) or 'no verdict model'};"
+          f" issue models: {', '.join(sorted(typers)) or 'none'}; {size_kb(model)} KB")
 
 
 if __name__ == "__main__":

@@ -182,8 +182,16 @@ class Scorer:
 
         score = engine.normalize(total)
         lang_model = self.model.languages.get(scoring_lang) if self.model is not None else None
-        if lang_model is not None:
+        if lang_model is not None and lang_model.scope == "all":
             score, total = self._learned(lang_model, text or "", score, contributions, drivers)
+        elif lang_model is not None and not drivers:
+            # scope "silent": the layer reads only what the rules found nothing in (facts, no sentiment word),
+            # and only to find complaints, when it is sure (P(negative) ≥ learned.SILENT_MIN_P)
+            guess, guess_total = self._learned(lang_model, text or "", score, contributions, drivers)
+            if guess <= 1 - 2 * learned.SILENT_MIN_P:
+                score, total = guess, guess_total
+            else:
+                drivers.clear()
         if rating is not None:
             score, rating_driver = self._blend_rating(score, total, rating)
             drivers.append(rating_driver)

@@ -17,17 +17,17 @@ from monitor.sources import REGISTRY, registered
 from tests.conftest import write_config
 
 CASES = {   # kind: (the rest of a valid source, the older key, its value, where the endpoint ends up)
-    "jetstream": ("", "url", "ws://127.0.0.1:9/subscribe", lambda o: o.url),
-    "mastodon-stream": ("hashtag: acme", "instance", "https://masto.example", lambda o: o.instance),
-    "mastodon": ("tags: [acme], every: 5m", "instances", "[https://masto.example]", lambda o: o.instances),
+    "jetstream": ([], "url", "ws://127.0.0.1:9/subscribe", lambda o: o.url),
+    "mastodon-stream": (["hashtag: acme"], "instance", "https://masto.example", lambda o: o.instance),
+    "mastodon": (["tags: [acme]", "every: 5m"], "instances", "[https://masto.example]", lambda o: o.instances),
 }
 ENDPOINT = {"jetstream": "ws://127.0.0.1:9/subscribe", "mastodon-stream": "https://masto.example",
             "mastodon": "https://masto.example"}
 
 
-def _source(kind: str, keys: str) -> str:
-    rest = CASES[kind][0]
-    return "- {id: s, kind: " + kind + f", {keys}" + (f", {rest}" if rest else "") + "}\n"
+def _source(kind: str, *keys: str) -> str:
+    return "".join(f"{'- ' if i == 0 else '  '}{line}\n"
+                   for i, line in enumerate(["id: s", f"kind: {kind}", *keys, *CASES[kind][0]]))
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
@@ -45,8 +45,7 @@ def test_api_url_and_the_older_key_name_the_same_endpoint(tmp_path, kind):
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_both_keys_at_once_is_one_clear_error_at_the_api_url_line(tmp_path, kind):
     _, older, value, _ = CASES[kind]
-    cfg, rules = write_config(tmp_path, sources=_source(kind, f"{older}: {value}").replace(
-        ", ", f",\n    api_url: '{ENDPOINT[kind]}', ", 1).replace("{", "{\n    ", 1))
+    cfg, rules = write_config(tmp_path, sources=_source(kind, f"{older}: {value}", f"api_url: '{ENDPOINT[kind]}'"))
     line = next(i for i, text in enumerate(cfg.read_text().splitlines(), 1) if "api_url: '" in text)
     with pytest.raises(ConfigValidationError) as exc:
         load_config(cfg)
@@ -59,7 +58,7 @@ def test_both_keys_at_once_is_one_clear_error_at_the_api_url_line(tmp_path, kind
 
 
 def test_mastodon_stream_without_an_instance_asks_for_api_url(tmp_path):
-    cfg, _ = write_config(tmp_path, sources="- {id: s, kind: mastodon-stream, hashtag: acme}\n")
+    cfg, _ = write_config(tmp_path, sources=_source("mastodon-stream"))
     with pytest.raises(ConfigValidationError, match=r'sources\[0\]: missing required key "api_url": the instance'):
         load_config(cfg)
 

@@ -20,11 +20,11 @@ from tests.fakes.slack import TOKEN
 from tests.streams_helpers import make_app, running, stored_ids, wait_for
 
 
-def _source(js: FakeJetstream, extra: str = "") -> str:
+def _source(js: FakeJetstream, extra: str = "", key: str = "url") -> str:
     return f"""\
         - id: bsky
           kind: jetstream
-          url: {js.url}
+          {key}: {js.url}
           rewind: 0s
           batch_size: 5
           cursor_every: 50ms
@@ -163,6 +163,20 @@ def test_run_once_catches_up_from_the_saved_cursor(tmp_path):
             second = run_once(app, delivery_budget_s=1)
             assert int(js.connections[0].query["cursor"]) == start
             assert second["new_mentions"] == 5 and sorted(stored_ids(app)) == sorted(wanted)
+        finally:
+            app.close()
+
+
+def test_api_url_names_the_endpoint_as_in_every_kind(tmp_path):
+    """`api_url` is the key every kind with a remote endpoint takes; `url` (the older name) still works."""
+    with FakeJetstream() as js:
+        wanted = _load(js, 20)
+        app = make_app(tmp_path, _source(js, key="api_url"))
+        try:
+            assert app.config.sources[0].url == js.url          # type: ignore[attr-defined]
+            with running(app):
+                wait_for(lambda: len(stored_ids(app)) == 2, what="stored through api_url")
+            assert sorted(stored_ids(app)) == sorted(wanted) and len(js.connections) == 1
         finally:
             app.close()
 

@@ -20,11 +20,11 @@ from tests.fakes.slack import TOKEN
 from tests.streams_helpers import make_app, running, stored_ids, wait_for
 
 
-def _source(srv: FakeMastodon, extra: str = "") -> str:
+def _source(srv: FakeMastodon, extra: str = "", key: str = "instance") -> str:
     return f"""\
         - id: masto
           kind: mastodon-stream
-          instance: {srv.url}
+          {key}: {srv.url}
           hashtag: "#acme"
           rewind: 0s
     """.rstrip(" ") + extra
@@ -132,6 +132,19 @@ def test_run_once_reads_the_timeline_from_the_cursor(tmp_path):
             assert summary["new_mentions"] == 3
             assert "min_id" not in srv.timeline_requests[0] and srv.timeline_requests[1]["min_id"] == old["id"]
             assert sorted(stored_ids(app)) == sorted([old["uri"]] + [s["uri"] for s in new])
+        finally:
+            app.close()
+
+
+def test_api_url_names_the_instance_as_in_every_kind(tmp_path):
+    """`api_url` is the key every kind with a remote endpoint takes; `instance` (the older name) still works."""
+    with FakeMastodon() as srv:
+        old = srv.post("acme was slow last week")
+        app = make_app(tmp_path, _source(srv, key="api_url"))
+        try:
+            assert app.config.sources[0].instance == srv.url      # type: ignore[attr-defined]
+            run_once(app, delivery_budget_s=1)
+            assert stored_ids(app) == [old["uri"]] and len(srv.timeline_requests) == 1
         finally:
             app.close()
 

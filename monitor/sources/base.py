@@ -133,6 +133,27 @@ def check_url(value: str, key: str = "url") -> str:
     return value
 
 
+def endpoint_synonym(data: Any, older: str, *, as_list: bool = False) -> Any:
+    """`api_url` is the one key for a kind's remote endpoint; kinds that first named it otherwise (`url`,
+    `instance`, `instances`) keep that key working. Given alone, `api_url` moves to the older key, which the
+    kind's code reads (as a one-item list when `as_list`). Given with it, both stay, so the kind's validator
+    on `api_url` (see `refuse_both`) reports the clash at the api_url line. A `mode="before"` validator."""
+    if isinstance(data, dict) and data.get("api_url") is not None and older not in data:
+        value = data["api_url"]
+        data = {k: v for k, v in data.items() if k != "api_url"}
+        data[older] = [value] if as_list else value
+    return data
+
+
+def refuse_both(value: Any, older: str) -> Any:
+    """The `api_url` field validator of a kind with an older endpoint key: after `endpoint_synonym`, a value
+    here means both keys were written."""
+    if value is not None:
+        raise ValueError(f"give api_url or {older}, not both: they name the same endpoint "
+                         f"(api_url is the preferred name)")
+    return value
+
+
 def web_url(value: Any) -> str | None:
     """A link from collected data, kept only when it is http(s) (never javascript:, data:, file:)."""
     if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")):

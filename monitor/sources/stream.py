@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from monitor.core.clock import Clock
 from monitor.core.durations import Duration
 from monitor.core.model import Mention
-from monitor.sources.base import SourceOptions
+from monitor.sources.base import SourceOptions, endpoint_synonym, refuse_both
 from monitor.sources.fetch import HttpConfig
 
 
@@ -44,6 +44,26 @@ class StreamOptions(SourceOptions):
         if v <= 0:
             raise ValueError("must be more than 0s")
         return v
+
+
+class RemoteStreamOptions(StreamOptions):
+    """A stream kind that connects to a remote endpoint, named `api_url` as in every kind (not the push kinds,
+    which listen). Kinds that first named it otherwise keep that key working: `older_endpoint_key`."""
+
+    api_url: str | None = None
+
+    # `url`, `instance`: still accepted, and where the kind's code reads the endpoint (api_url alone moves there)
+    older_endpoint_key: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _endpoint(cls, data: Any) -> Any:
+        return endpoint_synonym(data, cls.older_endpoint_key) if cls.older_endpoint_key else data
+
+    @field_validator("api_url")
+    @classmethod
+    def _one_endpoint_key(cls, v: str | None) -> str | None:
+        return refuse_both(v, cls.older_endpoint_key) if cls.older_endpoint_key else v
 
 
 @dataclass(slots=True)

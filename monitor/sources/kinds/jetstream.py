@@ -44,14 +44,15 @@ from monitor.core.netguard import WATCHDOG
 from monitor.core.scrub import safe_netloc
 from monitor.sources.fetch import check_redirect
 from monitor.sources.registry import register
-from monitor.sources.stream import CONNECTED, Event, Item, Malformed, StreamOptions, StreamSource, Want
+from monitor.sources.stream import CONNECTED, Event, Item, Malformed, RemoteStreamOptions, StreamSource, Want
 
 POST = "app.bsky.feed.post"
 TICK_S = 0.05          # how often `read` yields control when the stream is quiet (batch timers, stop)
 
 
-class JetstreamOptions(StreamOptions):
-    url: str = "wss://jetstream2.us-east.bsky.network/subscribe"
+class JetstreamOptions(RemoteStreamOptions):
+    url: str = "wss://jetstream2.us-east.bsky.network/subscribe"     # the older name of api_url
+    older_endpoint_key: ClassVar[str] = "url"
     rewind: Duration = 1.0           # resume this far before the saved cursor (overlap is deduplicated)
     compress: bool = False           # zstd frames; needs `zstd_dictionary`
     zstd_dictionary: str | None = None
@@ -60,7 +61,8 @@ class JetstreamOptions(StreamOptions):
     @model_validator(mode="after")
     def _check(self) -> JetstreamOptions:
         if not self.url.startswith(("ws://", "wss://")):
-            raise ValueError(f'url "{self.url}" must start with ws:// or wss://')
+            raise ValueError(f'"{self.url}" is not a WebSocket address: api_url (or url) must start with ws:// '
+                             "or wss://")
         if self.compress and not self.zstd_dictionary:
             raise ValueError("compress: true needs zstd_dictionary: the path of Jetstream's published zstd "
                              "dictionary (not shipped with mention-monitor); or leave compress off")

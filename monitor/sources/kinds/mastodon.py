@@ -20,6 +20,8 @@ from monitor.sources.base import (
     SourceOptions,
     SourceState,
     check_url,
+    endpoint_synonym,
+    refuse_both,
     register,
     web_url,
 )
@@ -28,6 +30,7 @@ from monitor.sources.base import (
 class MastodonOptions(SourceOptions):
     instances: list[str] = Field(default_factory=lambda: ["https://mastodon.social"])   # each one's api_url
     api_url: str | None = None                         # one instance: the same as instances: [api_url]
+                                                       # (after validation it is in `instances`)
     tags: list[str] = Field(default_factory=list)      # hashtag timelines (public, no token needed)
     query: str | None = None                           # /api/v2/search statuses (most instances want a token)
     token_env: str = "MASTODON_ACCESS_TOKEN"           # used when set
@@ -55,11 +58,12 @@ class MastodonOptions(SourceOptions):
     @model_validator(mode="before")
     @classmethod
     def _one_instance(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("api_url"):
-            if "instances" in data:
-                raise ValueError("give api_url (one instance) or instances (a list), not both")
-            data = {**data, "instances": [data["api_url"]]}
-        return data
+        return endpoint_synonym(data, "instances", as_list=True)
+
+    @field_validator("api_url")
+    @classmethod
+    def _not_both(cls, v: str | None) -> str | None:
+        return refuse_both(v, "instances")
 
 
 @register

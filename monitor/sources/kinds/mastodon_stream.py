@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from monitor.core.durations import Duration
 from monitor.core.errors import RateLimited, SourceAuthError, SourceError
@@ -35,15 +35,18 @@ from monitor.core.textutil import html_to_text
 from monitor.sources.fetch import HttpConfig, fetch, inflate, make_client
 from monitor.sources.registry import register
 from monitor.sources.sse import QUEUE_LINES, SseParser, lines
-from monitor.sources.stream import CONNECTED, Event, Item, Malformed, StreamOptions, StreamSource, Want
+from monitor.sources.stream import CONNECTED, Event, Item, Malformed, RemoteStreamOptions, StreamSource, Want
 
 PAGE = 40            # the REST timeline's maximum page size
 TICK_S = 0.05
 _END = object()
 
 
-class MastodonOptions(StreamOptions):
-    instance: str                                    # https://mastodon.social
+class MastodonOptions(RemoteStreamOptions):
+    # the instance, e.g. https://mastodon.social: `api_url` as in every kind, or `instance` (its older name);
+    # after validation it is in `instance`
+    instance: str | None = None
+    older_endpoint_key: ClassVar[str] = "instance"
     hashtag: str | None = None                       # without '#'
     timeline: Literal["public", "public:local"] | None = None
     token_env: str | None = None                     # name of the variable holding an access token
@@ -51,15 +54,21 @@ class MastodonOptions(StreamOptions):
     backfill_pages: int = Field(10, ge=0, le=100)    # at most this × 40 statuses fetched to close a gap
     batch_size: int = Field(1, ge=1, le=10_000)      # a hashtag trickles: route each status at once
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["api_url"]}, {"required": ["instance"]}]})
+
     @field_validator("instance")
     @classmethod
-    def _instance(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError(f'instance "{v}" must start with https:// (e.g. https://mastodon.social)')
-        return v.rstrip("/")
+    def _instance(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError(f'"{v}" is not an instance address: api_url (or instance) must start with https:// '
+                             "(e.g. https://mastodon.social)")
+        return v.rstrip("/") if v else v
 
     @model_validator(mode="after")
     def _check(self) -> MastodonOptions:
+        if not self.instance:
+            raise ValueError('missing required key "api_url": the instance, e.g. api_url: https://mastodon.social '
+                             "(instance: is the older name)")
         if bool(self.hashtag) == bool(self.timeline):
             raise ValueError("set exactly one of hashtag (e.g. hashtag: acme) or timeline (public, public:local)")
         return self
@@ -80,7 +89,7 @@ class MastodonSource(StreamSource):
     """Mastodon streaming API (server-sent events): one instance's hashtag or public timeline, gaps backfilled."""
 
     kind = "mastodon-stream"
-    example: ClassVar[dict[str, Any]] = {"instance": "https://mastodon.social", "hashtag": "acme"}
+    example: ClassVar[dict[str, Any]] = {"api_url": "https://mastodon.social", "hashtag": "acme"}
     Options = MastodonOptions
 
     def __init__(self, *args: Any, **kwargs: Any):

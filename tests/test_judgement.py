@@ -290,3 +290,26 @@ def test_travel_complaints(scorer: Scorer, text: str) -> None:
 
 def test_lost_luggage_is_a_delivery_issue(scorer: Scorer) -> None:
     assert scorer.score("@united lost my bag and nobody at the desk can help", lang="en").issue == "delivery"
+
+
+def _silent_model(weights: dict[str, float]) -> learned.Model:
+    return learned.Model({"en": learned.LangModel(-1.0, (-5.0, -1.5, 0.6, -0.7, 0.3), weights, "silent")})
+
+
+def test_silent_layer_finds_complaints_the_rules_see_nothing_in() -> None:
+    layered = Scorer(model=_silent_model({"w:tracking": 1.5, "w:label": 1.2}))
+    result = layered.score("ordered on the 2nd and the tracking page shows the label only", lang="en")
+    assert result.negative and any(d.kind == "learned" and d.text == "tracking" for d in result.drivers)
+    # where the rules found sentiment, they keep the verdict: the layer never overrules them
+    assert not layered.score("tracking page is great", lang="en").negative
+    # and it only ever finds complaints: a silent text it finds unlikely to be one stays exactly neutral
+    quiet = layered.score("see you at the launch", lang="en")
+    assert quiet.score == 0.0 and quiet.drivers == ()
+
+
+def test_regression_silent_layer_called_a_press_release_a_complaint() -> None:
+    """"Our quarterly report is published on the website" came out negative: "on the", "on", "our" had
+    complaint weights. Function words alone never let the silent layer call a complaint."""
+    layered = Scorer(model=_silent_model({"b:on the": 1.5, "w:on": 1.0, "w:our": 1.0, "w:website": 0.1}))
+    result = layered.score("Our quarterly report is published on the website", lang="en")
+    assert not result.negative and result.score == 0.0 and result.drivers == ()

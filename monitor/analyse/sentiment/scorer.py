@@ -104,6 +104,24 @@ def _short_english(text: str, pack: engine.LangPack) -> bool:
     return any(lexicon.get(w) for w in words)
 
 
+_STOP_LISTS = {"en": "english", "fr": "french", "de": "german", "es": "spanish", "it": "italian",
+               "pt": "portuguese", "nl": "dutch"}
+#: Words of the stop lists that carry a complaint in a mention: never counted as mere function words.
+_KEEP = frozenset("again still yet never nothing nobody none nor no not only already since until too".split())
+
+
+def _function_words(lang: str, pack: engine.LangPack) -> frozenset[str]:
+    """The `stop-words` list of ``lang`` (BSD-3-Clause) minus what carries meaning here: negators, any word the
+    language's lexicon scores, and :data:`_KEEP` ("again", "still", "never"…, the stuff of complaint frames)."""
+    from stop_words import get_stop_words
+
+    name = _STOP_LISTS.get(lang)
+    if name is None:
+        return frozenset()
+    words = {w.lower() for w in get_stop_words(name)}
+    return frozenset(w for w in words if w not in pack.negations and w not in pack.lexicon and w not in _KEEP)
+
+
 def _packs(wanted: frozenset[str]) -> dict[str, engine.LangPack]:
     out = {"en": lexicon_en.pack(), "fr": french.pack()}
     out |= {code: european.pack(code) for code in european.LANGUAGES if code in wanted}
@@ -143,6 +161,7 @@ class Scorer:
             raise ValueError(f"unsupported sentiment language(s): {sorted(unknown)}; have {sorted(SUPPORTED)}")
         self.supported_languages: frozenset[str] = wanted
         self._packs = _packs(wanted)
+        self._function = {code: _function_words(code, p) for code, p in self._packs.items()}
         self.neutral = _neutral(brand_terms)
         self._neutral_words = self.neutral.words | {w for p in self.neutral.phrases for w in p}
         self.issues = IssueClassifier(issue_types)
@@ -186,9 +205,12 @@ class Scorer:
             score, total = self._learned(lang_model, text or "", score, contributions, drivers)
         elif lang_model is not None and not drivers:
             # scope "silent": the layer reads only what the rules found nothing in (facts, no sentiment word),
-            # and only to find complaints, when it is sure (P(negative) ≥ learned.SILENT_MIN_P)
+            # and only to find complaints, when it is sure (P(negative) ≥ learned.SILENT_MIN_P) and some word
+            # it leans on is a content word: "on the", "our", "is" alone never make a complaint
             guess, guess_total = self._learned(lang_model, text or "", score, contributions, drivers)
-            if guess <= 1 - 2 * learned.SILENT_MIN_P:
+            function = self._function.get(scoring_lang, frozenset())
+            if guess <= 1 - 2 * learned.SILENT_MIN_P and any(
+                    d.weight < 0 and not set(d.text.rstrip("…").split()) <= function for d in drivers):
                 score, total = guess, guess_total
             else:
                 drivers.clear()

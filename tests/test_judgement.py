@@ -307,6 +307,19 @@ def test_silent_layer_finds_complaints_the_rules_see_nothing_in() -> None:
     assert quiet.score == 0.0 and quiet.drivers == ()
 
 
+def test_silent_layer_min_p_is_per_language_and_checked(tmp_path) -> None:
+    text = "ordered on the 2nd and the tracking page shows the label only"
+    weights = {"w:tracking": 0.9, "w:label": 0.7}       # P(negative) about 0.65
+    loose = Scorer(model=learned.Model({"en": learned.LangModel(-1.0, (0.0,) * 5, weights, "silent", 0.6)}))
+    strict = Scorer(model=learned.Model({"en": learned.LangModel(-1.0, (0.0,) * 5, weights, "silent", 0.7)}))
+    assert loose.score(text, lang="en").negative and not strict.score(text, lang="en").negative
+    path = tmp_path / "m.json"
+    path.write_text('{"format": 1, "languages": {"en": {"bias": 0, "dense": [0,0,0,0,0], "weights": {},'
+                    ' "scope": "sometimes"}}}')
+    with pytest.raises(ValueError, match="scope 'sometimes'"):
+        learned.load(path)
+
+
 def test_regression_silent_layer_called_a_press_release_a_complaint() -> None:
     """"Our quarterly report is published on the website" came out negative: "on the", "on", "our" had
     complaint weights. Function words alone never let the silent layer call a complaint."""

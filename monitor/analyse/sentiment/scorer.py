@@ -205,11 +205,11 @@ class Scorer:
             score, total = self._learned(lang_model, text or "", score, contributions, drivers)
         elif lang_model is not None and not drivers:
             # scope "silent": the layer reads only what the rules found nothing in (facts, no sentiment word),
-            # and only to find complaints, when it is sure (P(negative) ≥ learned.SILENT_MIN_P) and some word
+            # and only to find complaints, when it is sure (P(negative) ≥ the model's min_p) and some word
             # it leans on is a content word: "on the", "our", "is" alone never make a complaint
             guess, guess_total = self._learned(lang_model, text or "", score, contributions, drivers)
             function = self._function.get(scoring_lang, frozenset())
-            if guess <= 1 - 2 * learned.SILENT_MIN_P and any(
+            if guess <= 1 - 2 * lang_model.min_p and any(
                     d.weight < 0 and not set(d.text.rstrip("…").split()) <= function for d in drivers):
                 score, total = guess, guess_total
             else:

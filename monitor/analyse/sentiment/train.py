@@ -172,7 +172,7 @@ DEV_TOLERANCE = 0.005
 #: ahead in some languages, but it let ~100 training lines a language overrule the rules' grammar (a French
 #: model read "pas" as praise). ``monitor train`` fits "all" on a deployment's own labels, where the team's
 #: clicks are meant to correct the rules' errors, and keeps it only if it beats the model in use.
-SHIPPED_SCOPES = ("silent",)
+SHIPPED_SCOPES = tuple(f"silent@{p}" for p in learned.MIN_P_CHOICES)   # "all" is measured, never shipped
 #: "silent" is chosen over "all" only when it does better on the mentions by more than this (2-fold noise).
 SCOPE_MARGIN = 0.01
 
@@ -190,7 +190,9 @@ class Fold:
     typed: int
 
     def scope(self) -> str | None:
-        """The scope to ship: better on the mentions, no worse than DEV_TOLERANCE on the dev set; else None."""
+        """The variant to ship ("silent@0.6"…): better on the mentions and no worse than DEV_TOLERANCE on the
+        dev set; among those the best on the mentions, the lowest min_p unless a higher one beats it by more
+        than SCOPE_MARGIN; else None."""
         best: str | None = None
         for scope in SHIPPED_SCOPES:
             if self.mentions.get(scope, 0.0) <= self.mentions.get("rules", 0.0):
@@ -198,7 +200,7 @@ class Fold:
             if self.dev and self.dev[scope] < self.dev["rules"] - DEV_TOLERANCE:
                 continue
             if best is None or self.mentions[scope] > self.mentions[best] + SCOPE_MARGIN:
-                best = scope     # SCOPES lists "all" first: "silent" must beat it by more than noise
+                best = scope     # listed from the lowest min_p: a stricter one must beat it by more than noise
         return best
 
 
@@ -218,8 +220,9 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
             if lang not in model.languages:
                 break
             m = model.languages[lang]
-            scorers = {scope: Scorer(model=learned.Model({lang: replace(m, scope=scope)}, {}, model.issues))
-                       for scope in learned.SCOPES}
+            variants = {"all": replace(m, scope="all")} | {
+                f"silent@{p}": replace(m, scope="silent", min_p=p) for p in learned.MIN_P_CHOICES}
+            scorers = {key: Scorer(model=learned.Model({lang: v}, {}, model.issues)) for key, v in variants.items()}
             for e in test:
                 got = {"gold": e.negative, "rules": rules.score(e.text, lang=lang).negative}
                 results = {scope: sc.score(e.text, lang=lang) for scope, sc in scorers.items()}
@@ -253,15 +256,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                                 "dev_f1": {s: round(x, 4) for s, x in f.dev.items()},
                                 "issue_rules": round(f.issue_rules, 4), "issue_learned": round(f.issue_learned, 4)}
                             for k, f in cv.items()}})
-    winners = {k: replace(m, scope=scope) for k, m in model.languages.items()
-               if k in cv and (scope := cv[k].scope()) is not None}
+    winners = {k: replace(m, scope="silent", min_p=float(key.split("@")[1])) for k, m in model.languages.items()
+               if k in cv and (key := cv[k].scope()) is not None}
     typers = {k: m for k, m in model.issues.items() if k in cv and cv[k].issue_learned > cv[k].issue_rules}
     model = learned.Model(winners, model.meta, typers)
     model.save(args.out)
     for lang, f in cv.items():
-        dev = f" dev {f.dev['rules']:.3f}/{f.dev['all']:.3f}/{f.dev['silent']:.3f};" if f.dev else ""
-        print(f"{lang}: 2-fold F1 rules/all/silent: mentions {f.mentions['rules']:.3f}/{f.mentions['all']:.3f}/"
-              f"{f.mentions['silent']:.3f};{dev} shipped: {winners[lang].scope if lang in winners else 'no'};"
+        key = cv[lang].scope() or "silent@0.6"
+        dev = f" dev {f.dev['rules']:.3f}/{f.dev['all']:.3f}/{f.dev[key]:.3f};" if f.dev else ""
+        print(f"{lang}: 2-fold F1 rules/all/{key}: mentions {f.mentions['rules']:.3f}/{f.mentions['all']:.3f}/"
+              f"{f.mentions[key]:.3f};{dev} shipped: {key if lang in winners else 'no'};"
               f" issue type of {f.typed} typed complaints {f.issue_rules:.1%} -> {f.issue_learned:.1%}:"
               f" {'shipped' if lang in typers else 'not shipped'}")
     print(f"{args.out}: {', '.join(f'{k}: {len(m.weights)} weights' for k, m in winners.items()) or 'no verdict model'};"

@@ -76,7 +76,8 @@ class Load:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread.ident is not None:       # started (stopping twice, or never started, is fine)
+            self._thread.join()
 
 
 def replica_config(tmp_path: Path, hosts: list[LoggedFeeds], feeds_per_host: int, slack: FakeSlack, *,
@@ -135,4 +136,85 @@ def delivery_order(store: Store, channel: str) -> dict[int, int]:
         m = STORY.search(r["title"] or "")
         if m:
             out.setdefault(int(m.group(1)), r["id"])
+    return out
+
+
+# -- the full acceptance run: several channels, a stream, an escalation policy in seconds ------------------
+
+def channels_rules(esc_after: tuple[float, float]) -> str:
+    """Each feed host posts to a channel of its own, the stream to #social, and the second feed of the third
+    host opens alerts with a three-level policy whose levels come seconds apart (so they fire across a kill)."""
+    two, three = esc_after
+    return f"""\
+version: 1
+owners:
+  team-a: {{slack: "#alerts-a"}}
+  team-b: {{slack: "#alerts-b"}}
+  comms-oncall: {{slack: "#comms-alerts"}}
+  social: {{slack: "#social"}}
+  esc-one: {{slack: "#esc-one"}}
+  esc-two: {{slack: "#esc-two"}}
+  head-of-comms: {{slack: "@U0HEAD"}}
+defaults:
+  notify: comms-oncall
+  group_wait: 1s
+escalation_policies:
+  fast:
+    - notify: esc-one
+    - after: {two:g}s
+      notify: esc-two
+    - after: {three:g}s
+      notify: head-of-comms
+routes:
+  - name: escalating
+    match: {{source: [h2f1]}}
+    escalation: fast
+  - name: host-a
+    match: {{source: [h0f0, h0f1]}}
+    notify: team-a
+  - name: host-b
+    match: {{source: [h1f0, h1f1]}}
+    notify: team-b
+  - name: stream
+    match: {{source: [bsky]}}
+    notify: social
+  - name: any-negative
+    match: {{sentiment: {{below: -0.05}}}}
+    notify: comms-oncall
+"""
+
+
+def story_channels(n: int) -> tuple[str, ...]:
+    """Where story `n` of a `Load` over 3 hosts × 2 feeds must have its root message(s)."""
+    return {0: ("#alerts-a",), 1: ("#alerts-a",), 2: ("#alerts-b",), 3: ("#alerts-b",), 4: ("#comms-alerts",),
+            5: ("#esc-one", "#esc-two", "U0HEAD")}[n % 6]          # a user's DM: chat.postMessage(channel=U…)
+
+
+def leases_by_pid(store: Store) -> dict[int, list[str]]:
+    """Live leases per holder process, read from the leases table (who is the worst replica to lose)."""
+    out: dict[int, list[str]] = {}
+    for r in store.query("SELECT name, holder FROM leases WHERE expires_at > db_now() ORDER BY name"):
+        if not r["holder"].startswith("released:"):
+            out.setdefault(int(r["holder"].split(":")[-2]), []).append(r["name"])
+    return out
+
+
+ESCALATED = re.compile(r"Escalated to level (\d+)")
+
+
+def escalation_replies(slack: FakeSlack) -> Counter[tuple[int, int, str]]:
+    """(story, level, channel id) -> how many "Escalated to level N" thread replies Slack got for it."""
+    from tests.fakes.slack import channel_id
+    roots = {}
+    for (cid, ts), m in list(slack.messages.items()):
+        found = STORY.search(str(m.get("text")) + str(m.get("blocks"))) if not m.get("thread_ts") else None
+        if found:
+            roots[(cid, ts)] = int(found.group(1))
+    out: Counter[tuple[int, int, str]] = Counter()
+    for call in slack.posts():
+        level = ESCALATED.search(str(call.args.get("text", "")))
+        thread = call.args.get("thread_ts")
+        if level and thread:
+            cid = channel_id(str(call.args.get("channel")))
+            out[(roots[(cid, str(thread))], int(level.group(1)), cid)] += 1
     return out

@@ -25,14 +25,18 @@ STORY = re.compile(r"story-(\d{5})")
 
 
 class LoggedFeeds(FeedServer):
-    """A feed host that logs when each path was asked for (the per-feed gaps the acceptance criteria bound)."""
+    """A feed host that logs when each path was asked for (the per-feed gaps the acceptance criteria bound);
+    `delay` makes it slow to answer, so a poll (and its host lease) lasts long enough to be killed mid-way."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         super().__init__()
         self.log: list[tuple[str, float]] = []
+        self.delay = delay
 
     def _serve(self, req: Request) -> Reply:
         self.log.append((req.path, time.monotonic()))
+        if self.delay:
+            time.sleep(self.delay)
         return super()._serve(req)
 
     def gaps(self, path: str) -> list[float]:

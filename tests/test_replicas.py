@@ -22,6 +22,7 @@ from monitor.runtime.daemon import App, Paths
 from monitor.sources import CollectResult
 from monitor.store.database import Store
 from monitor.store.leases import Coordinator, LeaseLost
+from monitor.store.poll_turns import PollTurns
 from tests.conftest import write_config
 from tests.fakes.jetstream import FakeJetstream
 from tests.fakes.process import MonitorProcess
@@ -129,6 +130,28 @@ def test_a_lease_is_exclusive_fenced_and_taken_over_after_its_ttl(pg_url):
             db.execute("INSERT INTO maintenance (job, last_run) VALUES ('fenced', 2)")
         assert one.renew(lease) is False and lease.lost
     finally:
+        a.close()
+        b.close()
+
+
+def test_regression_a_poll_cut_short_by_a_kill_was_made_again_a_ttl_later_not_every_later(pg_url):
+    """Bug: while a poll ran its source was due again one TTL ahead, so a replica killed mid-poll had the feed
+    asked again a TTL later (4 s after the dead request, `every` 10 s): below `every` - jitter, impolite. The
+    next due time is now set when the poll starts; the host lease of the dead poll still lapses after the TTL."""
+    a, b = Store(pg_url), Store(pg_url)
+    try:
+        dead, alive = PollTurns(Coordinator(a, ttl=1.0)), PollTurns(Coordinator(b, ttl=1.0))
+        turn, _ = dead.begin("news", "feeds.example:443", 10.0)
+        assert turn is not None                          # the request goes out... and the replica dies
+        dead.coord.halt()                                # no more renewals: as after kill -9
+        time.sleep(1.3)
+        again, wait = alive.begin("news", "feeds.example:443", 10.0)
+        assert again is None and wait is not None and 8.0 < wait <= 10.0, wait
+        other, _ = alive.begin("other", "feeds.example:443", 10.0)
+        assert other is not None                         # the host itself is free again after the TTL
+        alive.end(other, 0.0)
+    finally:
+        alive.coord.halt()
         a.close()
         b.close()
 

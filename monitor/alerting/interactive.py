@@ -123,11 +123,13 @@ class Actions:
         if not value.isdigit():
             return "Sorry, this button does not point at an alert I know."
         alert_id, actor = int(value), f"slack:{user}"
+        # The newest delivery first, then the alert: a click on another replica committing in between then
+        # shows in `before` (nothing changed, say so) or its update lies after `last` (not queued twice).
+        last = self.store.one("SELECT COALESCE(MAX(id), 0) AS id FROM deliveries") or {"id": 0}
         try:
             before = alerts.get_alert(self.store, alert_id)
         except AlertError:
             return f"Sorry, alert #{alert_id} no longer exists."
-        last = self.store.one("SELECT COALESCE(MAX(id), 0) AS id FROM deliveries") or {"id": 0}
         if snooze_s and "until" not in inspect.signature(alerts.transition).parameters:
             return "Sorry, snoozing is not available in this version of mention-monitor."
         try:

@@ -5,16 +5,13 @@ Owns the `poll_due` table. See `PollTurns`; the leases themselves are `monitor.s
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass
 
-from monitor.core.errors import StorageError
 from monitor.store.database import Store
 from monitor.store.leases import Coordinator, Lease
 
-log = logging.getLogger(__name__)
 EARLY_S = 0.1                  # a replica whose timer fires this close to the shared due time may poll
 
 
@@ -32,10 +29,12 @@ class PollTurns:
 
     Each replica schedules every source (so any survivor carries on), but polls one only when the shared due
     time has come and it holds the host's lease: every replica thus sees one schedule, per-host politeness
-    holds across replicas (the lease is let go with `per_host_interval` still to run). While a poll runs, the
-    due time is pushed only a TTL ahead; the poll's end sets the real next one (start + every), so a replica
-    killed or frozen mid-poll delays the source by at most the TTL. Within one process the host lease is
-    shared by its concurrent polls of that host (the dispatcher already bounds them).
+    holds across replicas (the lease is let go with `per_host_interval` still to run). The next due time
+    (start + every) is set when the poll starts, not when it ends: the host has seen the request whether or
+    not its answer is stored, so a poll cut short by a kill or a freeze is not made again early (regression:
+    due only a TTL ahead, a replica killed mid-poll had the feed asked again 4 s later with `every` 10 s).
+    What that poll would have brought comes with the next one; a stalled poll delays others on its host by
+    at most the TTL. Within one process the host lease is shared by its concurrent polls of that host.
     """
 
     def __init__(self, coord: Coordinator):
@@ -73,7 +72,7 @@ class PollTurns:
             started = db.execute("INSERT INTO poll_due (source_id, due_at, by_replica) VALUES (?, db_now() + ?, ?)"
                                  " ON CONFLICT (source_id) DO UPDATE SET due_at = excluded.due_at,"
                                  " by_replica = excluded.by_replica RETURNING due_at - ?",
-                                 (source_id, lease.ttl, self.coord.holder, lease.ttl)).fetchone()[0]
+                                 (source_id, every, self.coord.holder, every)).fetchone()[0]
         return Turn(lease, source_id, every, float(started)), None
 
     def _share(self, name: str) -> Lease | None:
@@ -113,15 +112,8 @@ class PollTurns:
         return None
 
     def end(self, turn: Turn, keep_off_for: float) -> None:
-        """The next poll of the source is due `every` after this one started (unless the lease was lost)."""
-        store = self.coord.store
-        if not turn.lease.lost:
-            try:
-                with store.fence(turn.lease), store.tx() as db:
-                    db.execute("UPDATE poll_due SET due_at = ? WHERE source_id = ? AND by_replica = ?",
-                               (turn.started + turn.every, turn.source_id, self.coord.holder))
-            except StorageError as exc:               # LeaseLost included: the new holder's schedule stands
-                log.warning("next poll time not saved: %s", exc, extra={"source_id": turn.source_id})
+        """The poll is over: the host lease goes, with `keep_off_for` (per_host_interval) still to run. The next
+        due time was set when the poll began."""
         self._let_go(turn.lease, keep_off_for)
 
     def _let_go(self, lease: Lease, keep_off_for: float) -> None:

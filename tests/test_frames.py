@@ -91,3 +91,21 @@ def test_a_malformed_frame_table_names_language_frame_and_pattern(
     finally:
         frames.frames.cache_clear()
         frames.frame_rules.cache_clear()
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("fr", "Le colis est resté sur le palier"),          # "sur" (on) was scored as "sure"
+    ("nl", "Ik ben naar de winkel gegaan"),               # "naar" (to) was scored as "nasty"
+    ("pt", "Liguei para o banco ontem"),                  # "para" (for) and "banco" (bank) carried blame
+    ("en", "Paid with my credit card at the support desk"),
+])
+def test_regression_function_word_homographs_and_topics_carry_no_sentiment(lang: str, text: str) -> None:
+    rules = Scorer(model=None)
+    result = rules.score(text, lang=lang)
+    assert result.score == 0.0 and result.drivers == (), result.drivers
+
+
+def test_topic_words_are_listed_for_every_scored_language() -> None:
+    from monitor.analyse.sentiment import topics
+    assert all(topics.topic_words(code) for code in frames.LANGUAGES)
+    assert set(topics.report(5)) <= set(frames.LANGUAGES)

@@ -25,6 +25,7 @@ from monitor.analyse.sentiment.engine import B_INCR, LangPack, Rule, rule
 from monitor.analyse.sentiment.european_words import DE, ES, IT, NL, PT
 from monitor.analyse.sentiment.frames import asking, frame_rules
 from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
+from monitor.analyse.sentiment.topics import drop_topics
 
 #: (negations, post-negations, boosters (+), dampeners (-), contrast, clause words, rules) per language.
 SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
@@ -326,7 +327,7 @@ def _ascii_alias(code: str, word: str) -> str:
 def _lexicon(code: str) -> dict[str, float]:
     words = {"de": DE, "es": ES, "it": IT, "pt": PT, "nl": NL}[code]
     base = {**_shipped(code), **words}     # the hand-written customer-experience entries win
-    return {**{_ascii_alias(code, k): v for k, v in base.items()}, **base}
+    return drop_topics(code, {**{_ascii_alias(code, k): v for k, v in base.items()}, **base})
 
 
 @lru_cache(maxsize=8)

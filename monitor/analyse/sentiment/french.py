@@ -21,6 +21,7 @@ from importlib import resources
 from monitor.analyse.sentiment.engine import B_INCR, LangPack, rule
 from monitor.analyse.sentiment.frames import asking, frame_rules
 from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
+from monitor.analyse.sentiment.topics import drop_topics
 
 #: Customer-experience words; override the (often timid) lexicon values, e.g. "horrible" is -0.7 there.
 CX_LEXICON: dict[str, float] = {
@@ -147,7 +148,7 @@ def pack() -> LangPack:
     emoji = emoji_valences()
     base = {**_load_lexicon(), **emoji, **CX_LEXICON}
     # accent-free aliases so "decu", "tres" (typed without accents, common online) still hit
-    lexicon = {**{_strip_accents(k): v for k, v in base.items()}, **base}
+    lexicon = drop_topics("fr", {**{_strip_accents(k): v for k, v in base.items()}, **base})
     boosters = {**{_strip_accents(k): v for k, v in BOOSTERS.items()}, **BOOSTERS}
     return LangPack(
         code="fr",

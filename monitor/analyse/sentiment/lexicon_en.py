@@ -20,6 +20,7 @@ from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE, SentimentIntensi
 
 from monitor.analyse.sentiment.engine import LangPack, rule
 from monitor.analyse.sentiment.frames import asking, frame_rules
+from monitor.analyse.sentiment.topics import drop_topics
 
 #: Customer-experience words VADER lacks (or under-weights). Overrides VADER where both have the word.
 CX_LEXICON: dict[str, float] = {
@@ -403,7 +404,7 @@ def unstretch(text: str, lexicon: Mapping[str, float]) -> str:
 def pack() -> LangPack:
     """The English pack, built once per process (VADER's lexicon file is parsed here)."""
     emoji = emoji_valences()
-    lexicon = {**_vader().lexicon, **emoji, **CX_LEXICON}
+    lexicon = drop_topics("en", {**_vader().lexicon, **emoji, **CX_LEXICON})
     return LangPack(
         code="en",
         lexicon=lexicon,

@@ -163,9 +163,10 @@ class IssueClassifier:
         cues: dict[str, list[str]] = {t: [*c, *FIELDS.get(t, ())] for t, c in CUES.items()}
         for issue, phrases in (extra or {}).items():
             cues.setdefault(issue, []).extend(phrases)
-        # a type ops added is a deliberate carve-out ("warranty" out of billing): it wins ties with the
-        # built-in types, after security and safety, which always come first
+        # a type ops added is a deliberate carve-out ("warranty" out of billing): its cues outrank the
+        # built-in types', after security and safety, which always come first
         added = tuple(t for t in cues if t not in PRIORITY)
+        self.added: frozenset[str] = frozenset(added)
         self.types: tuple[str, ...] = PRIORITY[:2] + added + PRIORITY[2:]
         stem_to_type: dict[str, str] = {}
         for issue in self.types:
@@ -177,18 +178,32 @@ class IssueClassifier:
         self._type = {s.rstrip("="): t for s, t in reversed(list(stem_to_type.items()))}
         self._rank = {t: i for i, t in enumerate(self.types)}
 
-    def classify(self, text: str) -> IssueHit | None:
-        """The issue type of ``text``, or None when no cue of any type is present."""
-        if self._pattern is None or not text:
-            return None
+    def cues(self, text: str) -> dict[str, list[str]]:
+        """Every cue found in ``text``, by type (for weighing them against a learned model)."""
         counts: dict[str, list[str]] = {}
+        if self._pattern is None or not text:
+            return counts
         for m in self._pattern.finditer(fold(text)):
             counts.setdefault(self._type[m.group(0)], []).append(m.group(0))
-        if not counts:
-            return None
-        for urgent in ("security", "safety"):     # whatever else is mentioned, these need their people first
+        return counts
+
+    def urgent(self, counts: Mapping[str, list[str]]) -> IssueHit | None:
+        """Security or safety when any of their cues is present: whatever else is mentioned, these need
+        their people first."""
+        for urgent in ("security", "safety"):
             if urgent in counts:
                 return IssueHit(urgent, tuple(dict.fromkeys(counts[urgent])))
+        return None
+
+    def classify(self, text: str) -> IssueHit | None:
+        """The issue type of ``text``, or None when no cue of any type is present."""
+        counts = self.cues(text)
+        if not counts:
+            return None
+        if (hit := self.urgent(counts)) is not None:
+            return hit
+        if added := {t: c for t, c in counts.items() if t in self.added}:
+            counts = added          # a type ops added is a deliberate carve-out ("warranty" out of billing)
         if len(counts) > 1:
             counts.pop("support", None)
         best = min(counts, key=lambda t: (-len(counts[t]), self._rank[t]))

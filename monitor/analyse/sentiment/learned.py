@@ -73,19 +73,23 @@ SCOPES = ("all", "silent")
 #: picks it per language out of fold from these (the plain threshold, P 0.525, cost English's general-sentiment
 #: dev set 0.003 F1 where 0.6 cost nothing).
 MIN_P_CHOICES = (0.6, 0.65, 0.7, 0.75, 0.8)
+#: ... and how far it may reach into texts the rules scored a little (|score| below this, not negative); 0 means
+#: only texts with no rule sentiment at all. Listed from the most cautious.
+REACH_CHOICES = (0.0, 0.2, 0.35, 0.5)
 
 
 @dataclass(frozen=True)
 class LangModel:
     """``scope``: "all" = the layer gives every verdict; "silent" = only where the rules found no sentiment at all
-    (English: the rules are tuned on general sentiment, and the layer earns its place only on the plain-fact
-    complaints they cannot see; see :mod:`monitor.analyse.sentiment.train`)."""
+    (``reach`` 0) or a little (rule score within ±``reach`` and not negative), and only to call a complaint:
+    the rules keep every verdict they have evidence for; see :mod:`monitor.analyse.sentiment.train`."""
 
     bias: float
     dense: tuple[float, ...]
     weights: Mapping[str, float]
     scope: str = "all"
     min_p: float = MIN_P_CHOICES[0]   # scope "silent": the P(negative) the layer needs to call a complaint
+    reach: float = 0.0                # scope "silent": also texts whose rule score is within ±reach (0: none)
 
     def logit(self, feats: Sequence[str], dense: Sequence[float]) -> tuple[float, list[tuple[str, float]]]:
         """(log-odds of *negative*, the sparse features that contributed, with their weight)."""
@@ -138,7 +142,7 @@ class Model:
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "meta": dict(self.meta), "languages": {
             code: {"bias": round(m.bias, 5), "dense": [round(x, 5) for x in m.dense], "scope": m.scope,
-                   "min_p": m.min_p,
+                   "min_p": m.min_p, "reach": m.reach,
                    "weights": {f: round(w, 4) for f, w in sorted(m.weights.items())}}
             for code, m in sorted(self.languages.items())},
             "issues": {code: {"bias": {k: round(b, 5) for k, b in sorted(m.bias.items())},
@@ -164,7 +168,7 @@ def from_json(text: str, origin: str) -> Model:
             raise ValueError(f"format {doc.get('format')!r}, expected {FORMAT}")
         langs = {code: LangModel(float(m["bias"]), tuple(float(x) for x in m["dense"]),
                                  {str(f): float(w) for f, w in m["weights"].items()}, str(m.get("scope", "all")),
-                                 float(m.get("min_p", MIN_P_CHOICES[0])))
+                                 float(m.get("min_p", MIN_P_CHOICES[0])), float(m.get("reach", 0.0)))
                  for code, m in doc["languages"].items()}
         for code, m in langs.items():
             if m.scope not in SCOPES:

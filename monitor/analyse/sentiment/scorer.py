@@ -205,17 +205,21 @@ class Scorer:
         lang_model = self.model.languages.get(scoring_lang) if self.model is not None else None
         if lang_model is not None and lang_model.scope == "all":
             score, total = self._learned(lang_model, text or "", score, contributions, drivers)
-        elif lang_model is not None and not drivers:
-            # scope "silent": the layer reads only what the rules found nothing in (facts, no sentiment word),
-            # and only to find complaints, when it is sure (P(negative) ≥ the model's min_p) and some word
-            # it leans on is a content word: "on the", "our", "is" alone never make a complaint
-            guess, guess_total = self._learned(lang_model, text or "", score, contributions, drivers)
+        elif lang_model is not None and score > self.threshold and (
+                abs(score) < lang_model.reach and all(d.kind == "lexicon" for d in drivers)
+                if lang_model.reach else not drivers):
+            # scope "silent": the layer reads only what the rules found nothing in (reach 0: facts, no
+            # sentiment word) or only a few weak words in (|score| < reach, no negation, phrase rule or
+            # frame: the rules' grammar stands, "ce n'est pas cassé" is not a complaint), and only to find
+            # complaints, when it is sure (P(negative) ≥ min_p) and some word it leans on is a content
+            # word: "on the", "our", "is" alone never make a complaint
+            found: list[Driver] = []
+            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found)
             function = self._function.get(scoring_lang, frozenset())
             if guess <= 1 - 2 * lang_model.min_p and any(
-                    d.weight < 0 and not set(d.text.rstrip("…").split()) <= function for d in drivers):
+                    d.weight < 0 and not set(d.text.rstrip("…").split()) <= function for d in found):
                 score, total = guess, guess_total
-            else:
-                drivers.clear()
+                drivers += found
         if rating is not None:
             score, rating_driver = self._blend_rating(score, total, rating)
             drivers.append(rating_driver)

@@ -172,7 +172,7 @@ DEV_TOLERANCE = 0.005
 #: ahead in some languages, but it let ~100 training lines a language overrule the rules' grammar (a French
 #: model read "pas" as praise). ``monitor train`` fits "all" on a deployment's own labels, where the team's
 #: clicks are meant to correct the rules' errors, and keeps it only if it beats the model in use.
-SHIPPED_SCOPES = tuple(f"silent@{p}" for p in learned.MIN_P_CHOICES)   # "all" is measured, never shipped
+SHIPPED_SCOPES = tuple(f"silent@{p}~{r}" for r in learned.REACH_CHOICES for p in learned.MIN_P_CHOICES)
 #: "silent" is chosen over "all" only when it does better on the mentions by more than this (2-fold noise).
 SCOPE_MARGIN = 0.01
 
@@ -190,9 +190,9 @@ class Fold:
     typed: int
 
     def scope(self) -> str | None:
-        """The variant to ship ("silent@0.6"…): better on the mentions and no worse than DEV_TOLERANCE on the
-        dev set; among those the best on the mentions, the lowest min_p unless a higher one beats it by more
-        than SCOPE_MARGIN; else None."""
+        """The variant to ship ("silent@0.6~0.0": min_p, reach): better on the mentions and no worse than
+        DEV_TOLERANCE on the dev set; among those the best on the mentions, the most cautious unless a bolder
+        one beats it by more than SCOPE_MARGIN; else None."""
         best: str | None = None
         for scope in SHIPPED_SCOPES:
             if self.mentions.get(scope, 0.0) <= self.mentions.get("rules", 0.0):
@@ -200,7 +200,7 @@ class Fold:
             if self.dev and self.dev[scope] < self.dev["rules"] - DEV_TOLERANCE:
                 continue
             if best is None or self.mentions[scope] > self.mentions[best] + SCOPE_MARGIN:
-                best = scope     # listed from the lowest min_p: a stricter one must beat it by more than noise
+                best = scope     # listed from the most cautious reach: a bolder one must beat it by more than noise
         return best
 
 
@@ -221,7 +221,8 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
                 break
             m = model.languages[lang]
             variants = {"all": replace(m, scope="all")} | {
-                f"silent@{p}": replace(m, scope="silent", min_p=p) for p in learned.MIN_P_CHOICES}
+                f"silent@{p}~{r}": replace(m, scope="silent", min_p=p, reach=r)
+                for r in learned.REACH_CHOICES for p in learned.MIN_P_CHOICES}
             scorers = {key: Scorer(model=learned.Model({lang: v}, {}, model.issues)) for key, v in variants.items()}
             for e in test:
                 got = {"gold": e.negative, "rules": rules.score(e.text, lang=lang).negative}
@@ -243,6 +244,12 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
     return out
 
 
+def _variant(m: learned.LangModel, key: str) -> learned.LangModel:
+    """The model as the variant ``silent@<min_p>~<reach>`` names it."""
+    min_p, reach = key.split("@")[1].split("~")
+    return replace(m, scope="silent", min_p=float(min_p), reach=float(reach))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Rebuild the shipped model, keeping per language only the parts that beat the rules out of fold."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -256,13 +263,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                                 "dev_f1": {s: round(x, 4) for s, x in f.dev.items()},
                                 "issue_rules": round(f.issue_rules, 4), "issue_learned": round(f.issue_learned, 4)}
                             for k, f in cv.items()}})
-    winners = {k: replace(m, scope="silent", min_p=float(key.split("@")[1])) for k, m in model.languages.items()
-               if k in cv and (key := cv[k].scope()) is not None}
+    winners = {k: _variant(m, key) for k, m in model.languages.items() if k in cv and (key := cv[k].scope()) is not None}
     typers = {k: m for k, m in model.issues.items() if k in cv and cv[k].issue_learned > cv[k].issue_rules}
     model = learned.Model(winners, model.meta, typers)
     model.save(args.out)
     for lang, f in cv.items():
-        key = cv[lang].scope() or "silent@0.6"
+        key = cv[lang].scope() or SHIPPED_SCOPES[0]
         dev = f" dev {f.dev['rules']:.3f}/{f.dev['all']:.3f}/{f.dev[key]:.3f};" if f.dev else ""
         print(f"{lang}: 2-fold F1 rules/all/{key}: mentions {f.mentions['rules']:.3f}/{f.mentions['all']:.3f}/"
               f"{f.mentions[key]:.3f};{dev} shipped: {key if lang in winners else 'no'};"

@@ -326,3 +326,14 @@ def test_regression_silent_layer_called_a_press_release_a_complaint() -> None:
     layered = Scorer(model=_silent_model({"b:on the": 1.5, "w:on": 1.0, "w:our": 1.0, "w:website": 0.1}))
     result = layered.score("Our quarterly report is published on the website", lang="en")
     assert not result.negative and result.score == 0.0 and result.drivers == ()
+
+
+def test_silent_layer_reach_reads_weak_words_but_never_overrules_the_rules_grammar() -> None:
+    weights = {"w:tracking": 2.0, "w:label": 1.5}
+    def model(reach: float) -> Scorer:
+        return Scorer(model=learned.Model({"en": learned.LangModel(-1.0, (0.0,) * 5, weights, "silent", 0.6, reach)}))
+    text = "tracking shows the label, fine I guess"            # "fine": a weak positive word
+    assert not model(0.0).score(text, lang="en").negative      # reach 0: the rules saw sentiment, they decide
+    assert model(0.5).score(text, lang="en").negative          # reach 0.5: a weak word does not hide the facts
+    # a negation is grammar, not a weak word: "not broken" keeps the rules' verdict whatever the reach
+    assert not model(0.5).score("tracking label is not broken", lang="en").negative

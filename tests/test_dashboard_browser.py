@@ -107,13 +107,23 @@ def _shot(drv: object, name: str) -> Path:
 
 def _submit(drv: object, button: str = "apply") -> None:
     """Click and wait for the new page: a click returns before the navigation it starts has finished."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = drv.find_element(By.TAG_NAME, "main")  # type: ignore[attr-defined]
     drv.find_element(By.ID, button).click()  # type: ignore[attr-defined]
-    WebDriverWait(drv, 30).until(ec.staleness_of(old))
+
+    def gone(d: object) -> bool:
+        # Chromium 156 answers a query on a node of the old document with "Node with given id does not belong
+        # to the document" (a WebDriverException) instead of a stale-element error: both mean the page changed
+        try:
+            return bool(ec.staleness_of(old)(d))
+        except WebDriverException:
+            return True
+
+    WebDriverWait(drv, 30).until(gone)
 
 
 def _db(built: Built) -> Store:

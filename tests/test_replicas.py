@@ -17,6 +17,7 @@ import time
 import pytest
 
 from monitor.alerting import grouping
+from monitor.core.errors import StorageError
 from monitor.core.model import Mention
 from monitor.runtime.daemon import App, Paths
 from monitor.sources import CollectResult
@@ -107,6 +108,43 @@ def test_a_lease_is_exclusive_fenced_and_taken_over_after_its_ttl(pg_url):
         with b.fence(taken), b.tx() as db:                # the new holder commits
             db.execute("INSERT INTO maintenance (job, last_run) VALUES ('fenced', 2)")
         assert one.renew(lease) is False and lease.lost
+    finally:
+        a.close()
+        b.close()
+
+
+def test_regression_a_replica_paused_inside_a_fenced_transaction_held_off_the_takeover_and_committed_late(pg_url):
+    """Bug: the fence share-locks the lease row for the whole transaction, so a replica paused inside one
+    (SIGSTOP, GC, a frozen VM: 4 s here, TTL 1 s) kept the row locked: the standby's takeover waited the whole
+    pause, and the paused transaction then committed 3 s after its lease had lapsed. A replica's store now
+    has the server end a session idle in a transaction for longer than the lease TTL."""
+    a, b = Store(pg_url, idle_in_transaction=1.0), Store(pg_url)
+    try:
+        one, two = Coordinator(a, ttl=1.0), Coordinator(b, ttl=1.0)
+        lease = one.acquire("stream:x")
+        assert lease is not None
+        outcome: list[BaseException | None] = []
+
+        def paused_mid_transaction() -> None:
+            try:
+                with a.fence(lease), a.tx() as db:
+                    db.execute("INSERT INTO maintenance (job, last_run) VALUES ('paused', 1)")
+                    time.sleep(4)                    # frozen here, the lease row share-locked
+                outcome.append(None)
+            except StorageError as exc:
+                outcome.append(exc)
+
+        paused = threading.Thread(target=paused_mid_transaction)
+        paused.start()
+        time.sleep(1.3)                              # its lease has lapsed
+        started = time.monotonic()
+        taken = two.acquire("stream:x")
+        waited = time.monotonic() - started
+        paused.join(10)
+        assert taken is not None and taken.token == lease.token + 1
+        assert waited < 1.5, f"the takeover waited {waited:.1f}s for the paused replica"
+        assert isinstance(outcome[0], StorageError), outcome     # cut off: its commit failed
+        assert b.one("SELECT COUNT(*) AS n FROM maintenance WHERE job = 'paused'")["n"] == 0
     finally:
         a.close()
         b.close()

@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -388,21 +389,31 @@ class Rig:
         self.hits.append(hit)
         return hit
 
-    def hit_the_worst(self, sig: signal.Signals, *, among: set[int] | None = None,
-                      mid_poll_within: float = EVERY + 2) -> Hit:
-        """`sig` to the replica (of `among`, else of all) holding the stream lease and the most channel leases,
-        read from the `leases` table; the moment it holds a host lease (mid-poll) if that comes in time."""
-        def worst() -> tuple[int, dict[int, list[str]]]:
+    def _moment(self, within: float, pick: Callable[[dict[int, list[str]]], int | None]) -> tuple[
+            int | None, dict[int, list[str]]]:
+        """Wait, up to `within`, for a moment worth hitting: the replica `pick` chooses from the live leases
+        (None: any replica) holds a host lease, so it is mid-poll, and an escalating alert has a level still to
+        fire, so escalations fall due across the hit (h2f1 is polled every 10 s and its levels come 4 s and 8 s
+        after an alert opens: about one moment in five has none). Returns the choice and the leases then."""
+        deadline = time.monotonic() + within
+        while True:
             held = leases_by_pid(self.store)
-            pids = among if among is not None else [p.pid for p in self.procs]
-            return max(pids, key=lambda pid: ("stream:bsky" in held.get(pid, []),
-                                              channel_leases(held.get(pid, [])))), held
-
-        victim, held = worst()
-        deadline = time.monotonic() + mid_poll_within
-        while not any(n.startswith("host:") for n in held.get(victim, [])) and time.monotonic() < deadline:
+            victim = pick(held)
+            polling = held.get(victim, []) if victim is not None else [n for v in held.values() for n in v]
+            pending = self.store.one("SELECT COUNT(*) AS n FROM alerts WHERE route = 'escalating' AND level < 2"
+                                     " AND notified_at IS NOT NULL")["n"]
+            if (pending and any(n.startswith("host:") for n in polling)) or time.monotonic() > deadline:
+                return victim, held
             time.sleep(0.05)
-            victim, held = worst()
+
+    def hit_the_worst(self, sig: signal.Signals, *, among: set[int] | None = None,
+                      within: float = EVERY + 2) -> Hit:
+        """`sig` to the replica (of `among`, else of all) holding the stream lease and the most channel leases,
+        read from the `leases` table, at a moment worth hitting (`_moment`) if one comes in time."""
+        pids = among if among is not None else {p.pid for p in self.procs}
+        victim, held = self._moment(within, lambda held: max(pids, key=lambda pid: (
+            "stream:bsky" in held.get(pid, []), channel_leases(held.get(pid, [])))))
+        assert victim is not None
         mine = held.get(victim, [])
         if among is None:
             assert "stream:bsky" in mine and channel_leases(mine) == max(map(channel_leases, held.values())), held
@@ -410,14 +421,10 @@ class Rig:
         os.kill(victim, sig)
         return hit
 
-    def restart_database(self, pg: Any, *, mid_poll_within: float = EVERY + 2) -> Hit:
-        """`pg_ctl restart -m fast` under all the replicas, every connection cut as in a failover; the moment
-        one of them holds a host lease (mid-poll) if that comes in time."""
-        deadline = time.monotonic() + mid_poll_within
-        held = leases_by_pid(self.store)
-        while not any(n.startswith("host:") for v in held.values() for n in v) and time.monotonic() < deadline:
-            time.sleep(0.05)
-            held = leases_by_pid(self.store)
+    def restart_database(self, pg: Any, *, within: float = EVERY + 2) -> Hit:
+        """`pg_ctl restart -m fast` under all the replicas, every connection cut as in a failover, at a moment
+        worth hitting (`_moment`) if one comes in time."""
+        _, held = self._moment(within, lambda held: None)
         hit = self._hit("pg_ctl restart", None, held, [n for v in held.values() for n in v if n.startswith("host:")])
         pg.restart()
         return hit

@@ -27,6 +27,7 @@ from monitor.store.poll_turns import PollTurns
 from tests.conftest import write_config
 from tests.pgserver import fresh_schema_url, server
 from tests.replicas_helpers import (
+    EVERY,
     TTL,
     Rig,
     pg_url_fixture,  # noqa: F401 - the `pg_url` fixture
@@ -211,7 +212,8 @@ def test_rolling_sigterm_of_all_three_replicas_loses_nothing_and_sends_nothing_t
         rig.start()
         todo = {p.pid for p in rig.procs}
         while todo:                                  # a rolling upgrade, the worst to lose first
-            term = rig.hit_the_worst(signal.SIGTERM, among=None if len(todo) == 3 else todo, mid_poll_within=3.0)
+            first = len(todo) == 3
+            term = rig.hit_the_worst(signal.SIGTERM, among=None if first else todo, within=EVERY + 2 if first else 3)
             todo.discard(term.victim or 0)
             assert rig.proc(term.victim or 0).wait(30) == 0
             rig.stream_resumed(term)                 # handed over at once: its lease was let go

@@ -208,7 +208,7 @@ def test_sigstop_of_the_stream_and_channel_lease_holder_past_the_ttl_its_fenced_
 
 @pytest.mark.slow
 def test_rolling_sigterm_of_all_three_replicas_loses_nothing_and_sends_nothing_twice(tmp_path, pg_url):
-    with Rig(tmp_path, pg_url, stream_s=40.0) as rig:
+    with Rig(tmp_path, pg_url, stream_s=34.0) as rig:     # long enough for three hits
         rig.start()
         todo = {p.pid for p in rig.procs}
         while todo:                                  # a rolling upgrade, the worst to lose first

@@ -72,7 +72,7 @@ class App(LiveReload):
         self.config = config or load_config(paths.config)
         self.rules = rules or load_rules(paths.rules)
         self.db_path = self.config.db_path(paths.db)
-        self.store = Store(self.db_path, self.clock)
+        self.store = Store(self.db_path, self.clock, idle_in_transaction=self.config.lease_ttl)
         self.coord = Coordinator.of(self.store)       # replicas: leases, heartbeat, identity
         self.coord.ttl = self.config.lease_ttl
         self._analyzer = Analyzer(self.config, Router(self.rules))

@@ -245,10 +245,17 @@ def is_url(target: str | os.PathLike[str]) -> bool:
 class Store:
     """The one gateway to the database; every method is safe to call from any thread."""
 
-    def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None, *, readonly: bool = False):
+    def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None, *, readonly: bool = False,
+                 idle_in_transaction: float | None = None):
         """`readonly`: for commands that only look (`monitor status`): never creates, migrates or writes the file,
-        so running one as another user (root, say) cannot leave anything the service user cannot open."""
+        so running one as another user (root, say) cannot leave anything the service user cannot open.
+
+        `idle_in_transaction` (PostgreSQL; a replica passes its lease TTL): the server ends a session left idle
+        inside a transaction that long. A replica paused mid-transaction (SIGSTOP, GC, a frozen VM) otherwise
+        keeps its share lock on the lease row, so no one could take the lease over until it woke, and its
+        commit would then go through long after its lease had lapsed; now it is cut off and commits nothing."""
         self.path = str(path)
+        self.idle_in_transaction = idle_in_transaction
         self.clock = clock or SystemClock()
         self.readonly = readonly
         self._lock = threading.RLock()
@@ -331,7 +338,8 @@ class Store:
         from monitor.store.postgres import PgPool, redact
         self.dialect = "postgres"
         offset = None if isinstance(self.clock, SystemClock) else (lambda: self.clock.now() - time.time())
-        self.pg = PgPool(self.path, readonly=self.readonly, clock_offset=offset)
+        self.pg = PgPool(self.path, readonly=self.readonly, clock_offset=offset,
+                         idle_in_transaction=self.idle_in_transaction)
         self.db = _AutoDb(self)  # type: ignore[assignment]   # the execute/query subset callers use
         self.display = redact(self.path)
         if self.readonly:

@@ -97,7 +97,7 @@ class PgPool:
     """The pool plus the thread's open transaction (so a read inside a tx sees its own writes, as in SQLite)."""
 
     def __init__(self, url: str, *, readonly: bool = False, min_size: int = 1, max_size: int = 8,
-                 clock_offset: Callable[[], float] | None = None):
+                 clock_offset: Callable[[], float] | None = None, idle_in_transaction: float | None = None):
         if psycopg is None:
             raise StorageError("storage.url is a PostgreSQL URL but psycopg is not installed: "
                                "pip install 'mention-monitor[postgres]'")
@@ -108,6 +108,8 @@ class PgPool:
         def configure(conn: Any) -> None:        # not `options=`: that would replace the URL's own options
             if readonly:
                 conn.execute("SET default_transaction_read_only = on")
+            if idle_in_transaction:          # a paused process's locks are let go (see Store.__init__)
+                conn.execute(f"SET idle_in_transaction_session_timeout = {max(1, int(idle_in_transaction * 1000))}")
 
         try:
             self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs, open=False,

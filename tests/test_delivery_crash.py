@@ -87,3 +87,21 @@ def test_kill_9_during_delivery_loses_nothing_and_duplicates_at_most_one_per_kil
         for t in CHANNELS:                                                    # order kept per channel
             firsts = list(dict.fromkeys(c.args["text"] for c in slack.posts(t.channel)))
             assert firsts == sorted(firsts)
+
+
+def test_regression_fake_slack_served_half_a_request_from_a_killed_client():
+    """A client killed mid-body left FakeSlack a truncated form, which it recorded as a chat.postMessage with
+    no text (KeyError: 'text' in the kill -9 run above). Slack never serves half a request; neither may the
+    fake."""
+    import socket
+
+    with FakeSlack() as slack:
+        host, port = slack.api_url.split("//")[1].split("/")[0].split(":")
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(b"POST /api/chat.postMessage HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
+                         b"channel=C1&te")
+            sock.shutdown(socket.SHUT_WR)          # the client is gone before the rest of the body
+            sock.settimeout(5)
+            assert sock.recv(100) == b""           # no answer to half a request
+        assert slack.posts() == []

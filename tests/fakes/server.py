@@ -82,6 +82,10 @@ class LocalServer:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if len(body) < length:
+                    # the client died mid-body (kill -9 during a send): a real server never serves half a request
+                    self.close_connection = True
+                    return
                 path, _, query = self.path.partition("?")
                 req = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body)
                 outer.requests.append(req)

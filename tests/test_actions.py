@@ -8,9 +8,7 @@ import hmac
 import json
 import os
 import random
-import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +24,7 @@ from monitor.store.database import Store
 from tests.alert_factory import make_alert
 from tests.conftest import RULES, write_config
 from tests.fakes.feeds import Feed, FeedServer, Item
+from tests.fakes.process import kill9_loop, run_until
 from tests.fakes.server import LocalServer, Reply, Request
 from tests.fakes.slack import TOKEN, FakeSlack
 from tests.fakes.tickets import FakeTickets
@@ -165,30 +164,14 @@ def test_kill_9_while_creating_jira_issues_makes_exactly_one_issue_per_alert(tmp
         db = tmp_path / "monitor.db"
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "T_USER": USER, "T_TOKEN": API_TOKEN}
         cmd = [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--rules", str(rules_path)]
-        kills, deadline = 0, time.monotonic() + 60
-        while _issues_done(db) < N_ALERTS and time.monotonic() < deadline and kills < 12:
-            before = len(jira.requests)
-            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                t0 = time.monotonic()
-                while len(jira.requests) == before and time.monotonic() - t0 < 20 and proc.poll() is None:
-                    time.sleep(0.005)
-                time.sleep(rng.uniform(0.0, 0.3))                # mostly inside "created, not yet answered"
-            finally:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(10)
-            kills += 1
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        assert proc.stderr is not None
-        for line in proc.stderr:                      # signal handlers are in place once it says so
-            if "daemon started" in line:
-                break
-        t0 = time.monotonic()
-        while _issues_done(db) < N_ALERTS and time.monotonic() - t0 < 60:
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err[-2000:]
+        def done() -> bool:
+            return _issues_done(db) >= N_ALERTS
+
+        kills = kill9_loop(cmd, env, done=done, activity=lambda: len(jira.requests), max_kills=12,
+                           pause=lambda: rng.uniform(0.0, 0.3),     # mostly inside "created, not yet answered"
+                           deadline=time.monotonic() + 60)
+        code, err = run_until(cmd, env, done=done, timeout=60, step=0.1, stop_timeout=30)
+        assert code == 0, err[-2000:]
 
         labels = [i["fields"]["labels"][0] for i in jira.issues]
         print(f"kills={kills} issues={len(jira.issues)} requests={len(jira.requests)}")

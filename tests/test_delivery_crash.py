@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -18,6 +16,7 @@ from monitor.core.model import Target
 from monitor.notify.queue import enqueue
 from monitor.store.database import Store
 from tests.conftest import write_config
+from tests.fakes.process import kill9_loop, run_until
 from tests.fakes.slack import TOKEN, FakeSlack
 
 CHANNELS = [Target("comms-oncall", "#comms-alerts"), Target("security", "#security-incidents"),
@@ -50,32 +49,15 @@ def test_kill_9_during_delivery_loses_nothing_and_duplicates_at_most_one_per_kil
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN}
         env.pop("SLACK_APP_TOKEN", None)
         cmd = [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--rules", str(rules)]
-        kills = 0
-        deadline = time.monotonic() + BUDGET_S
-        while _sent(db) < N and time.monotonic() < deadline:
-            before = len(slack.posts())
-            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                t0 = time.monotonic()
-                while len(slack.posts()) == before and time.monotonic() - t0 < 20 and proc.poll() is None:
-                    time.sleep(0.005)
-                time.sleep(rng.uniform(0.0, 0.15))            # somewhere in the middle of delivering
-            finally:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(10)
-            kills += 1
+        def all_sent() -> bool:
+            return _sent(db) >= N
+
+        kills = kill9_loop(cmd, env, done=all_sent, activity=lambda: len(slack.posts()),
+                           pause=lambda: rng.uniform(0.0, 0.15),      # somewhere in the middle of delivering
+                           deadline=time.monotonic() + BUDGET_S)
         # then run to completion, and stop cleanly
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        assert proc.stderr is not None
-        for line in proc.stderr:                      # signal handlers are in place once it says so
-            if "daemon started" in line:
-                break
-        t0 = time.monotonic()
-        while _sent(db) < N and time.monotonic() - t0 < 30:
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
-        assert proc.returncode == 0, err[-2000:]
+        code, err = run_until(cmd, env, done=all_sent, timeout=30, step=0.05, stop_timeout=20)
+        assert code == 0, err[-2000:]
 
         assert kills >= 8, f"only {kills} kills happened within the budget"
         texts = [c.args["text"] for c in slack.posts()]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -23,6 +21,7 @@ from monitor.core.model import Target
 from monitor.notify.queue import enqueue
 from monitor.store.database import Store
 from tests.conftest import write_config
+from tests.fakes.process import kill9_loop, run_until
 from tests.fakes.slack import TOKEN, FakeSlack
 
 CHANNELS = [Target("comms-oncall", "#comms-alerts"), Target("security", "#security-incidents"),
@@ -53,30 +52,14 @@ def kill_loop(tmp_path: Path, *, messages: int, kills: int, post_delay: float = 
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN}
         env.pop("SLACK_APP_TOKEN", None)
         cmd = [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--rules", str(rules)]
-        done = 0
-        deadline = time.monotonic() + budget_s
-        while done < kills and _sent(db) < messages and time.monotonic() < deadline:
-            before = len(slack.posts())
-            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                t0 = time.monotonic()
-                while len(slack.posts()) == before and time.monotonic() - t0 < 20 and proc.poll() is None:
-                    time.sleep(0.005)
-                time.sleep(rng.uniform(0.0, post_delay * 1.5))      # mostly while Slack is still answering
-            finally:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(10)
-            done += 1
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "daemon started" in line:
-                break
-        t0 = time.monotonic()
-        while _sent(db) < messages and time.monotonic() - t0 < 60:
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+
+        def all_sent() -> bool:
+            return _sent(db) >= messages
+
+        done = kill9_loop(cmd, env, done=all_sent, activity=lambda: len(slack.posts()), max_kills=kills,
+                          pause=lambda: rng.uniform(0.0, post_delay * 1.5),   # mostly while Slack still answers
+                          deadline=time.monotonic() + budget_s)
+        run_until(cmd, env, done=all_sent, timeout=60, step=0.05, stop_timeout=30)
         counts = Counter(c.args["text"] for c in slack.posts())
         lost = messages - len([t for t in counts if t.startswith("alert ")])
         return {"kills": done, "posts": len(slack.posts()), "duplicates": sum(n - 1 for n in counts.values()),

@@ -13,6 +13,7 @@ import pytest
 from monitor.store.database import Store
 from tests.conftest import RULES, write_config
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.process import kill9_loop, run_until
 from tests.fakes.slack import TOKEN, FakeSlack
 
 WRITE = "mastodon-write-token-0123456789"
@@ -152,7 +153,6 @@ def _posted(db: Path) -> int:
 def test_kill_9_between_post_and_mark_posts_each_reply_at_most_once_more(tmp_path: Path, honour_key: bool):
     """With Mastodon honouring the Idempotency-Key, exactly once; without it, at most one extra post per kill."""
     import random
-    import signal
     import time
     from collections import Counter
 
@@ -190,30 +190,14 @@ def test_kill_9_between_post_and_mark_posts_each_reply_at_most_once_more(tmp_pat
         store.close()
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "TEST_MASTODON_TOKEN": WRITE}
         cmd = [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--rules", str(rules)]
-        kills, deadline = 0, time.monotonic() + 60
-        while _posted(db) < n and time.monotonic() < deadline and kills < 8:
-            before = len(masto.replies)
-            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                t0 = time.monotonic()
-                while len(masto.replies) == before and time.monotonic() - t0 < 20 and proc.poll() is None:
-                    time.sleep(0.005)
-                time.sleep(rng.uniform(0.0, 0.2))         # inside "posted, not yet marked" most of the time
-            finally:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(10)
-            kills += 1
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "daemon started" in line:
-                break
-        t0 = time.monotonic()
-        while _posted(db) < n and time.monotonic() - t0 < 60:
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err[-2000:]
+        def done() -> bool:
+            return _posted(db) >= n
+
+        kills = kill9_loop(cmd, env, done=done, activity=lambda: len(masto.replies), max_kills=8,
+                           pause=lambda: rng.uniform(0.0, 0.2),     # inside "posted, not yet marked" mostly
+                           deadline=time.monotonic() + 60)
+        code, err = run_until(cmd, env, done=done, timeout=60, step=0.1, stop_timeout=30)
+        assert code == 0, err[-2000:]
 
         counts = Counter(r["form"]["status"] for r in masto.replies)
         duplicates = sum(c - 1 for c in counts.values())

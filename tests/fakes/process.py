@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
@@ -109,3 +109,41 @@ def mentions_in(db: Path | str) -> int:
         return 0
     finally:
         conn.close()
+
+
+def kill9_loop(cmd: Sequence[str], env: dict[str, str], *, done: Callable[[], bool], activity: Callable[[], int],
+               pause: Callable[[], float], deadline: float, max_kills: int | None = None) -> int:
+    """Start the daemon and `kill -9` it mid-work, again and again, until `done()`, the monotonic `deadline` or
+    `max_kills`: each round waits (up to 20 s) for `activity()` to move past where it was, sleeps `pause()`
+    (the window the test aims at, e.g. "posted, not yet marked"), then kills. Returns the number of kills."""
+    kills = 0
+    while not done() and time.monotonic() < deadline and (max_kills is None or kills < max_kills):
+        before = activity()
+        proc = subprocess.Popen(list(cmd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            t0 = time.monotonic()
+            while activity() == before and time.monotonic() - t0 < 20 and proc.poll() is None:
+                time.sleep(0.005)
+            time.sleep(pause())
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+        kills += 1
+    return kills
+
+
+def run_until(cmd: Sequence[str], env: dict[str, str], *, done: Callable[[], bool], timeout: float, step: float,
+              stop_timeout: float) -> tuple[int, str]:
+    """Start the daemon, wait until its signal handlers are in place ("daemon started"), then until `done()` or
+    `timeout`, stop it with SIGTERM; returns (exit code, stderr)."""
+    proc = subprocess.Popen(list(cmd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "daemon started" in line:
+            break
+    t0 = time.monotonic()
+    while not done() and time.monotonic() - t0 < timeout:
+        time.sleep(step)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=stop_timeout)
+    return proc.returncode, err

@@ -21,6 +21,7 @@ from monitor.core.errors import StorageError
 from monitor.core.model import Mention
 from monitor.runtime.daemon import App, Paths
 from monitor.sources import CollectResult
+from monitor.sources.politeness import HostLimiter, on_first_request
 from monitor.store.database import Store
 from monitor.store.leases import Coordinator, LeaseLost
 from monitor.store.poll_turns import PollTurns
@@ -159,7 +160,8 @@ def test_regression_a_poll_cut_short_by_a_kill_was_made_again_a_ttl_later_not_ev
     try:
         dead, alive = PollTurns(Coordinator(a, ttl=1.0)), PollTurns(Coordinator(b, ttl=1.0))
         turn, _ = dead.begin("news", "feeds.example:443", 10.0)
-        assert turn is not None                          # the request goes out... and the replica dies
+        assert turn is not None
+        dead.sent(turn)                                  # the request goes out... and the replica dies
         dead.coord.halt()                                # no more renewals: as after kill -9
         time.sleep(1.3)
         again, wait = alive.begin("news", "feeds.example:443", 10.0)
@@ -171,6 +173,51 @@ def test_regression_a_poll_cut_short_by_a_kill_was_made_again_a_ttl_later_not_ev
         alive.coord.halt()
         a.close()
         b.close()
+
+
+def test_regression_a_replica_killed_before_its_request_left_had_the_feed_skipped_for_a_whole_every(pg_url):
+    """Bug (CI, kill -9 run): the next due time was set to start + every when a poll was claimed, so a replica
+    killed between the claim and its request (waiting out the host's gap) left the feed unasked for 20 s with
+    `every` 10 s. Now a claim lasts one TTL; `every` counts only from a request that left."""
+    a, b = Store(pg_url), Store(pg_url)
+    try:
+        dead, alive = PollTurns(Coordinator(a, ttl=1.0)), PollTurns(Coordinator(b, ttl=1.0))
+        turn, _ = dead.begin("news", "feeds.example:443", 10.0)
+        assert turn is not None and not turn.sent        # claimed... and killed before the request left
+        dead.coord.halt()
+        again, wait = alive.begin("news", "feeds.example:443", 10.0)
+        assert again is None and wait is not None and wait <= 1.0, wait
+        time.sleep(1.3)                                  # the claim and the dead host lease lapse
+        again, wait = alive.begin("news", "feeds.example:443", 10.0)
+        assert again is not None, wait
+        alive.end(again, 0.0)                            # no request through a limiter: due `every` on anyway
+        _, wait = alive.begin("news", "feeds.example:443", 10.0)
+        assert wait is not None and 8.0 < wait <= 10.0, wait
+    finally:
+        alive.coord.halt()
+        a.close()
+        b.close()
+
+
+def test_a_polls_first_request_through_the_host_limiter_sets_the_next_due_time():
+    """`on_first_request` fires once, when the slot is granted (after the politeness wait), in that thread only."""
+    limiter, fired = HostLimiter(2, 0.0), []
+    with on_first_request(lambda: fired.append(1)):
+        assert not fired
+        with limiter.slot("feeds.example"):
+            assert fired == [1]
+        with limiter.slot("feeds.example"):
+            pass
+        def elsewhere() -> None:
+            with limiter.slot("feeds.example"):
+                pass
+
+        other = threading.Thread(target=elsewhere)
+        other.start()
+        other.join()
+    assert fired == [1]
+    with limiter.slot("feeds.example"):
+        assert fired == [1]
 
 
 def test_sqlite_mode_grants_every_lease(tmp_path):

@@ -25,6 +25,7 @@ from monitor.runtime.pipeline import Pipeline
 from monitor.sources import REGISTRY, CollectResult, SourceOptions, SourceState
 from monitor.sources.fetch import HttpConfig
 from monitor.sources.health import clear_disabled, load_state, poll_gate, record_failure, record_success
+from monitor.sources.politeness import on_first_request
 from monitor.store.database import Store
 from monitor.store.leases import LeaseLost
 from monitor.store.poll_turns import PollTurns
@@ -69,7 +70,7 @@ class Poller:
         if turn is None:
             return PollOutcome(source.id, False, skipped="not due (the replicas' shared schedule)", retry_in=wait)
         try:
-            with self.store.fence(turn.lease):
+            with self.store.fence(turn.lease), on_first_request(lambda: turns.sent(turn)):
                 return self._poll(source, force)
         except LeaseLost as exc:
             log.warning("poll not committed: %s", exc, extra={"source_id": source.id})

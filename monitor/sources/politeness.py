@@ -49,6 +49,7 @@ class HostLimiter:
                 self._next_start[host] = start + self.interval
             if start > mono:
                 self._sleep(start - mono)
+            _request_going_out()
             yield
 
     def ready_in(self, host: str) -> float:
@@ -65,5 +66,31 @@ class HostLimiter:
                 self._blocked_until[host] = max(until, self._blocked_until.get(host, 0.0))
 
 
+_hooks = threading.local()
+
+
+@contextmanager
+def on_first_request(callback: Callable[[], None]) -> Iterator[None]:
+    """Within the block, `callback` runs once, in this thread, when the first request is about to leave (its
+    host slot granted, after any politeness wait).
+
+    Why: among replicas a poll's source is due again `every` after the request the host actually saw. A
+    replica killed after claiming a poll but before its request left (waiting out a host's gap, say) must not
+    push the feed's next poll a whole `every` away. Kinds that send through a `HostLimiter` (every HTTP kind)
+    call it; the caller marks the request as sent at poll end anyway for the others."""
+    previous = getattr(_hooks, "pending", None)
+    _hooks.pending = [callback]
+    try:
+        yield
+    finally:
+        _hooks.pending = previous
+
+
+def _request_going_out() -> None:
+    pending = getattr(_hooks, "pending", None)
+    if pending:
+        pending.pop()()
+
+
 # The deadline and address guard lives in core (the Slack sender, below sources, uses it too).
-__all__ = ["WATCHDOG", "Guard", "HostLimiter", "Watchdog"]
+__all__ = ["WATCHDOG", "Guard", "HostLimiter", "Watchdog", "on_first_request"]

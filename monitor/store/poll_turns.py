@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from monitor.store.database import Store
-from monitor.store.leases import Coordinator, Lease
+from monitor.store.leases import Coordinator, Lease, LeaseLost
 
 EARLY_S = 0.1                  # a replica whose timer fires this close to the shared due time may poll
 
@@ -22,6 +22,7 @@ class Turn:
     source_id: str
     every: float
     started: float
+    sent: bool = False        # the source's next due time is `every` after `started` (see `PollTurns.sent`)
 
 
 class PollTurns:
@@ -29,12 +30,15 @@ class PollTurns:
 
     Each replica schedules every source (so any survivor carries on), but polls one only when the shared due
     time has come and it holds the host's lease: every replica thus sees one schedule, per-host politeness
-    holds across replicas (the lease is let go with `per_host_interval` still to run). The next due time
-    (start + every) is set when the poll starts, not when it ends: the host has seen the request whether or
-    not its answer is stored, so a poll cut short by a kill or a freeze is not made again early (regression:
-    due only a TTL ahead, a replica killed mid-poll had the feed asked again 4 s later with `every` 10 s).
-    What that poll would have brought comes with the next one; a stalled poll delays others on its host by
-    at most the TTL. Within one process the host lease is shared by its concurrent polls of that host.
+    holds across replicas (the lease is let go with `per_host_interval` still to run). A poll claims its
+    source for one TTL when it starts; when its first request leaves (`sent`, through
+    `politeness.on_first_request`) the next due time becomes start + every, not end + every: the host has seen
+    the request whether or not its answer is stored, so a poll cut short by a kill or a freeze is not made
+    again early (regression: due only a TTL ahead, a replica killed mid-poll had the feed asked again 4 s
+    later with `every` 10 s). A replica killed before its request left has the source polled by another once
+    the claim and the dead host lease lapse (regression: one poll skipped, a 20 s gap with `every` 10 s).
+    What a cut-short poll would have brought comes with the next one; a stalled poll delays others on its host
+    by at most the TTL. Within one process the host lease is shared by its concurrent polls of that host.
     """
 
     def __init__(self, coord: Coordinator):
@@ -68,12 +72,27 @@ class PollTurns:
         if wait is not None:
             self._let_go(lease, 0.0)
             return None, wait
+        claim = min(every, self.coord.ttl) if store.shared else every
         with store.fence(lease), store.tx() as db:
             started = db.execute("INSERT INTO poll_due (source_id, due_at, by_replica) VALUES (?, db_now() + ?, ?)"
                                  " ON CONFLICT (source_id) DO UPDATE SET due_at = excluded.due_at,"
                                  " by_replica = excluded.by_replica RETURNING due_at - ?",
-                                 (source_id, every, self.coord.holder, every)).fetchone()[0]
-        return Turn(lease, source_id, every, float(started)), None
+                                 (source_id, claim, self.coord.holder, claim)).fetchone()[0]
+        return Turn(lease, source_id, every, float(started), sent=claim == every), None
+
+    def sent(self, turn: Turn) -> None:
+        """The poll's first request is leaving: the source is due again `every` after the poll began (set once;
+        fenced, so a replica that lost its lease never moves the schedule)."""
+        if turn.sent:
+            return
+        turn.sent = True
+        store = self.coord.store
+        try:
+            with store.fence(turn.lease), store.tx() as db:
+                db.execute("UPDATE poll_due SET due_at = ? + ? WHERE source_id = ? AND by_replica = ?",
+                           (turn.started, turn.every, turn.source_id, self.coord.holder))
+        except LeaseLost:
+            pass                      # another replica has the host now; the poll's own commits are refused too
 
     def _share(self, name: str) -> Lease | None:
         """This process's live lease of the host, counted as one more user; None if it holds none."""
@@ -113,8 +132,12 @@ class PollTurns:
 
     def end(self, turn: Turn, keep_off_for: float) -> None:
         """The poll is over: the host lease goes, with `keep_off_for` (per_host_interval) still to run. The next
-        due time was set when the poll began."""
-        self._let_go(turn.lease, keep_off_for)
+        due time is `every` after the poll began, whether or not a request left (a kind that sends none
+        through a HostLimiter, or a poll skipped while backing off)."""
+        try:
+            self.sent(turn)
+        finally:
+            self._let_go(turn.lease, keep_off_for)
 
     def _let_go(self, lease: Lease, keep_off_for: float) -> None:
         with self._lock:             # released under the lock: a poll starting now takes a fresh lease after

@@ -61,9 +61,9 @@ class PollTurns:
             with self._host_lock(name):           # one thread per host asks the database (and may wait)
                 lease = self._share(name)
                 if lease is None:
-                    got = self._acquire_host(name)
-                    if got is None:
-                        return None, min(every, 1.0 + EARLY_S)  # the host is busy elsewhere: ask again soon
+                    got, left = self._acquire_host(name)
+                    if got is None:           # the host is busy elsewhere: ask again soon, or when its lease lapses
+                        return None, min(every, 1.0 + EARLY_S, max(0.2, left + 0.05))
                     with self._lock:
                         self._users[name] = (got, 1)
                     self.coord.start()
@@ -107,19 +107,23 @@ class PollTurns:
         with self._lock:
             return self._host_locks.setdefault(name, threading.Lock())
 
-    def _acquire_host(self, name: str) -> Lease | None:
-        """The host lease; a politeness hold (`released:…`, per_host_interval still running) is waited out, as
-        the in-process HostLimiter waits, rather than skipping the poll."""
+    def _acquire_host(self, name: str) -> tuple[Lease | None, float]:
+        """The host lease, or None and the seconds its holder's lease has left. A politeness hold
+        (`released:…`, per_host_interval still running) is waited out, as the in-process HostLimiter waits,
+        rather than skipping the poll. The time left matters when the holder is dead: its poll is taken over
+        the moment its lease lapses, not up to a second later."""
+        left = 0.0
         for _ in range(3):
             lease = self.coord.acquire(name)
             if lease is not None:
-                return lease
+                return lease, 0.0
             row = self.coord.store.one("SELECT holder, expires_at - db_now() AS left FROM leases WHERE name = ?",
                                        (name,))
-            if row is None or not str(row["holder"]).startswith("released:") or row["left"] > 5.0:
-                return None                           # a poll in progress on another replica
-            time.sleep(max(0.0, float(row["left"])) + 0.01)
-        return None
+            left = 0.0 if row is None else max(0.0, float(row["left"]))
+            if row is None or not str(row["holder"]).startswith("released:") or left > 5.0:
+                return None, left                     # a poll in progress on another replica
+            time.sleep(left + 0.01)
+        return None, left
 
     def _wait(self, source_id: str) -> float | None:
         if not self.coord.store.shared:

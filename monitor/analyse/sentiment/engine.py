@@ -76,6 +76,8 @@ class LangPack:
     clause_words: frozenset[str] = field(default_factory=frozenset)
     #: openers of an information-seeking question ("does", "est-ce que"): see :func:`_damp_question`
     asking: tuple[tuple[str, ...], ...] = ()
+    #: praise words used ironically about a failure ("super, schon wieder zu spät"): see :func:`_irony`
+    irony: frozenset[str] = field(default_factory=frozenset)
     matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
     irrealis_first: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -141,6 +143,38 @@ def _damp_question(asking: tuple[tuple[str, ...], ...], text: str, lower: list[s
         if c.valence < 0:
             c.valence *= QUESTION_DAMP
             c.kind = "question"
+
+
+#: A complaint rule or frame this strong makes the praise around it ironic ("still not arrived", "refuses to
+#: pay"); the milder frames (the Nth time, time that passed) only together: "love this song, listening again
+#: for the third time" is sincere, "super, schon wieder 40 Minuten Verspätung" is not.
+IRONY_RULE = -1.6
+IRONY_RULES = -2.5
+#: A blame word this strong right after a praise word makes that praise ironic ("magnifique retard").
+IRONY_NEXT = -1.5
+
+
+def _irony(pack: LangPack, lower: list[str], ends: list[bool], contributions: list[Contribution]) -> None:
+    """Praise words used ironically count for nothing: "Super, schon wieder 40 Minuten Verspätung" (complaint
+    frames or rules fired, see IRONY_RULE, and no contrast word makes the text mixed), "merci pour ce magnifique
+    retard" (strong blame right after the praise, in its clause). Sincere mixed texts ("fast delivery but the box was crushed") keep their
+    praise: the contrast word says both halves are meant."""
+    carriers = [c for c in contributions if c.valence > 0 and c.kind == "lexicon" and lower[c.index] in pack.irony]
+    if not carriers:
+        return
+    blame = [c.valence for c in contributions if c.valence < 0 and (c.kind == "rule" or c.kind.startswith("frame:"))]
+    framed = bool(blame) and (min(blame) <= IRONY_RULE or sum(blame) <= IRONY_RULES) and not any(
+        w in pack.contrast for w in lower)
+    by_index = {c.index: c for c in contributions}
+    for c in carriers:
+        blamed = False
+        for j in range(c.index + 1, min(len(lower), c.index + 3)):
+            if ends[j - 1]:
+                break
+            if (o := by_index.get(j)) is not None and o.valence <= IRONY_NEXT:
+                blamed = True
+        if framed or blamed:
+            c.valence, c.kind, c.text = 0.0, "irony", f"{c.text} (ironic)"
 
 
 def normalize(total: float) -> float:
@@ -299,6 +333,9 @@ def analyse_raw(
         end = next((j for j in range(t.index, n) if ends[j]), n)
         if any(t.index < o.index <= end and o.valence <= -1.5 for o in contributions):
             t.valence, t.kind = 0.0, "politeness"
+
+    if pack.irony:
+        _irony(pack, lower, ends, contributions)
 
     sarcasm = next((i for i, w in enumerate(lower) if w in SARCASM), None)
     if sarcasm is not None:

@@ -23,7 +23,7 @@ from importlib import resources
 
 from monitor.analyse.sentiment.engine import B_INCR, LangPack, Rule, rule
 from monitor.analyse.sentiment.european_words import DE, ES, IT, NL, PT
-from monitor.analyse.sentiment.frames import asking, frame_rules
+from monitor.analyse.sentiment.frames import asking, frame_rules, irony
 from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
 from monitor.analyse.sentiment.topics import drop_topics
 
@@ -347,6 +347,7 @@ def pack(code: str) -> LangPack:
         contrast=frozenset(contrast.split()),
         rules=rules + frame_rules(code),
         asking=asking(code),
+        irony=irony(code),
         prepare=lambda text: split_emoji(text, emoji),
         fallback=_make_lookup(code),
         symbols=symbols(lexicon),

@@ -7,7 +7,7 @@ every issue type, on VADER's -4..4 scale. Format: ``word:valence``; a bare word 
 from __future__ import annotations
 
 
-def _words(spec: str) -> dict[str, float]:
+def words(spec: str) -> dict[str, float]:
     """"word1 word2:-2.0 word3:1.5" → {word: valence}; a bare word takes the previous valence."""
     out: dict[str, float] = {}
     value = 0.0
@@ -19,7 +19,7 @@ def _words(spec: str) -> dict[str, float]:
     return out
 
 
-DE = _words("""
+DE = words("""
 leckt:-1.8 undicht:-1.8 gerissen:-1.8 zerkratzt:-1.4 gesprungen:-1.2 unvollständig:-1.8 fehlt:-1.0 fehlen:-1.0
 preiserhöhung:-1.6 kündigungsgebühr:-1.8 vertragsstrafe:-1.8 zerrissen:-1.6
 abgestürzt:-2.0 eingefroren:-1.6 gesperrt:-1.6 blockiert:-1.4 aufgelegt:-1.6 warteschleife:-1.6 unberechtigt:-2.0
@@ -40,9 +40,16 @@ gut:1.9 besser:1.6 beste:2.6 besten toll:2.4 super:2.4 klasse:2.4 prima:2.2 perf
 ausgezeichnet:2.8 exzellent:2.8 großartig:2.8 genial:2.6 fantastisch:2.8 wunderbar:2.6 zufrieden:1.9
 glücklich:2.2 froh:1.8 danke:1.5 dank:1.2 lieben:2.4 liebe:2.2 empfehlen:1.8 empfehlenswert:2.2 schnell:1.2
 freundlich:1.8 hilfreich:1.8 zuverlässig:1.8 schön:1.9 gerne:1.2 gern:1.2 spitze:2.4 begeistert:2.6
+langweilig:-2.0 langweiliger langweilige langweiligen langatmig:-1.6 zäh:-1.2 öde:-1.8 öder mittelmäßig:-1.6
+mittelmäßige vorhersehbar:-1.3 vorhersehbare überbewertet:-1.6 kitschig:-1.4 zeitverschwendung:-2.4
+geldverschwendung:-2.4 flach:-1.0 platt:-1.2 belanglos:-1.6 schwach:-1.6 schwache schwachen dünn:-0.8
+unlogisch:-1.4 nervtötend:-2.0 fad:-1.4 fade enttäuschte:-2.0 enttäuschender
+spannend:2.0 spannende spannender fesselnd:2.2 fesselnde packend:2.2 packende berührend:2.0 berührende
+meisterwerk:2.8 sehenswert:2.2 lesenswert:2.2 mitreißend:2.2 mitreißende unterhaltsam:1.8 unterhaltsame
+gelungen:2.0 gelungene gelungener witzig:1.6 lustig:1.4 herrlich:2.4 wunderschön:2.6 grandios:2.6
 """)
 
-ES = _words("""
+ES = words("""
 gotea:-1.8 rajado:-1.8 rajada:-1.8 rasgado:-1.6 rasgada:-1.6 incompleto:-1.8 incompleta:-1.8 faltan:-1.0
 falta:-0.8 penalización:-1.8 desapareció:-1.6 desaparecido:-1.6
 colgaron:-1.8 cuelgan:-1.8 colgado:-1.4 bloqueado:-1.6 bloqueada:-1.6 robado:-2.4 robada:-2.4 robaron:-2.4
@@ -63,9 +70,17 @@ bueno:1.9 buena buenos buenas bien:1.4 mejor:1.8 excelente:2.8 genial:2.6 perfec
 maravilloso:2.8 maravillosa increíble:2.6 fantástico:2.8 fantástica estupendo:2.6 encantado:2.4 encantada
 contento:2.0 contenta feliz:2.2 satisfecho:1.9 satisfecha gracias:1.5 encanta:2.4 recomiendo:2.0 rápido:1.2
 rápida amable:1.8 útil:1.6 fiable:1.8 bonito:1.8 bonita guay:2.0 top:1.8 súper:2.0 mola:2.0
+aburrido:-2.0 aburrida aburridos aburridas aburrimiento:-1.8 soporífero:-2.2 soporífera insulso:-1.8
+insulsa predecible:-1.3 predecibles pesado:-1.0 pesada pesadísimo:-1.8 flojo:-1.4 floja flojos flojas
+cutre:-1.8 malísimo:-2.6 malísima pésimo:-2.6 pésima lamentable:-2.4 decepcionado:-2.2 decepcionada
+sobrevalorado:-1.6 sobrevalorada infumable:-2.4 tostón:-2.0 bodrio:-2.4 superficial:-1.0 absurdo:-1.4
+absurda
+emocionante:2.2 apasionante:2.2 entretenido:1.8 entretenida recomendable:2.0 recomendables imprescindible:2.2
+obra:0.0 maravilla:2.4 precioso:2.2 preciosa conmovedor:2.0 conmovedora divertido:1.8 divertida
+brillante:2.2 magnífico:2.6 magnífica espectacular:2.4 encantado:2.2 encantada
 """)
 
-IT = _words("""
+IT = words("""
 crepato:-1.8 crepata:-1.8 strappato:-1.6 strappata:-1.6 incrinato:-1.8 incrinata:-1.8 incompleto:-1.8
 incompleta:-1.8 mancava:-1.0 mancano:-1.0 penale:-1.6 rincaro:-1.6 rincari:-1.6 scomparso:-1.6 scomparsa:-1.6
 scadente:-2.2 scadenti bloccato:-1.6 bloccata:-1.6 rubato:-2.4 rubata:-2.4 rubati:-2.4 spento:-1.0 spegne:-1.4
@@ -84,9 +99,17 @@ buono:1.9 buona bene:1.4 meglio:1.8 migliore:1.8 ottimo:2.6 ottima ottimi eccell
 fantastica perfetto:2.6 perfetta meraviglioso:2.8 bellissimo:2.6 bello:1.9 bella felice:2.2 contento:2.0
 contenta soddisfatto:1.9 soddisfatta grazie:1.5 adoro:2.4 consiglio:1.4 veloce:1.2 rapido:1.2 gentile:1.8
 gentilissimi:2.4 utile:1.6 affidabile:1.8 super:2.0 top:1.8 stupendo:2.6 grande:1.2
+noioso:-2.0 noiosa noiosi noiose noia:-1.8 prevedibile:-1.3 prevedibili banale:-1.4 banali insulso:-1.8
+insulsa fiacco:-1.4 fiacca piatto:-0.8 lento:-1.2 lenta pesante:-1.0 soporifero:-2.2 soporifera
+deludente:-2.2 deludenti deluso:-2.2 delusa sopravvalutato:-1.6 sopravvalutata scadente:-2.2 scadenti
+mediocre:-1.6 mediocri inguardabile:-2.6 illeggibile:-2.0 brutto:-2.0 brutta brutti brutte orribile:-2.6
+schifoso:-2.6 schifosa pessimo:-2.6 pessima
+capolavoro:2.8 emozionante:2.2 emozionanti avvincente:2.2 coinvolgente:2.0 consigliato:2.0 consigliata
+consigliatissimo:2.6 consiglio:1.2 divertente:1.8 commovente:2.0 toccante:1.8 bellissimo:2.6 bellissima
+stupendo:2.6 stupenda meraviglioso:2.6 meravigliosa piacevole:1.8 imperdibile:2.4
 """)
 
-PT = _words("""
+PT = words("""
 vaza:-1.8 vazando:-1.8 rachou:-2.0 rachado:-1.8 rachada:-1.8 rasgou:-1.6 rasgado:-1.6 rasgada:-1.6
 incompleto:-1.8 incompleta:-1.8 faltando:-1.2 multa:-1.6
 travou:-1.8 trava:-1.4 travando:-1.8 bloqueado:-1.6 bloqueada:-1.6 roubado:-2.4 roubada:-2.4 roubaram:-2.4
@@ -107,9 +130,14 @@ bom:1.9 boa bons boas bem:1.4 melhor:1.8 ótimo:2.6 ótima excelente:2.8 maravil
 perfeito:2.6 perfeita incrível:2.6 fantástico:2.8 feliz:2.2 contente:2.0 satisfeito:1.9 satisfeita
 obrigado:1.5 obrigada adoro:2.4 amei:2.6 recomendo:2.0 rápido:1.2 rápida gentil:1.8 útil:1.6 confiável:1.8
 lindo:2.0 linda top:1.8 show:1.8 parabéns:2.2 legal:1.6
+chato:-1.8 chata chatos chatas medíocre:-1.6 medíocres previsível:-1.3 previsíveis arrastado:-1.4
+arrastada cansativo:-1.6 cansativa entediante:-2.0 tedioso:-2.0 tediosa fraquinho:-1.4 fraquinha
+decepcionado:-2.2 decepcionada superestimado:-1.6 superestimada sonolento:-1.4 bobo:-1.0 boba
+obra-prima:2.8 emocionante:2.2 envolvente:2.0 viciante:1.6 recomendo:2.0 imperdível:2.4 divertido:1.8
+divertida comovente:2.0 incrível:2.6 sensacional:2.6 lindo:2.2 linda
 """)
 
-NL = _words("""
+NL = words("""
 lekt:-1.8 lekkage:-1.8 gescheurd:-1.6 gebarsten:-1.8 incompleet:-1.8 onvolledig:-1.8 ontbreekt:-1.2
 ontbreken:-1.2 boete:-1.6 opzegkosten:-1.6 prijsverhoging:-1.4 aanmaning:-1.6
 vastgelopen:-1.8 crasht:-1.8 geblokkeerd:-1.6 gestolen:-2.4 opgehangen:-1.6 oververhit:-2.0 gesmolten:-2.2
@@ -127,4 +155,9 @@ goed:1.9 goede beter:1.6 beste:2.6 geweldig:2.8 super:2.4 top:2.2 perfect:2.6 ui
 prachtig:2.6 mooi:1.9 mooie blij:2.2 tevreden:1.9 gelukkig:2.2 bedankt:1.5 dank:1.2 dankjewel:1.6
 aanrader:2.4 aanraden:1.8 snel:1.2 snelle vriendelijk:1.8 vriendelijke behulpzaam:1.8 betrouwbaar:1.8
 fijn:1.9 fijne leuk:1.8 leuke heerlijk:2.4
+saai:-2.0 saaie langdradig:-1.6 langdradige voorspelbaar:-1.3 voorspelbare matig:-1.4 matige
+tenenkrommend:-2.0 middelmatig:-1.6 middelmatige slaapverwekkend:-2.2 overschat:-1.6 oppervlakkig:-1.2
+zonde:-1.6 tijdverspilling:-2.4 geldverspilling:-2.4 waardeloos:-2.6 waardeloze
+spannend:2.0 spannende meesterwerk:2.8 ontroerend:2.0 ontroerende meeslepend:2.2 meeslepende
+aangrijpend:2.0 aangrijpende aanrader:2.4 genoten:2.2 grappig:1.6 grappige
 """)

@@ -28,7 +28,7 @@ import yaml
 
 from monitor.analyse.sentiment.phrases import Rule
 
-__all__ = ["Frame", "FrameError", "asking", "frame_issue", "frame_rules", "frames", "LANGUAGES"]
+__all__ = ["Frame", "FrameError", "asking", "frame_issue", "frame_rules", "frames", "irony", "LANGUAGES"]
 
 LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl")
 _SLOTS = ("NUM", "UNIT")
@@ -127,3 +127,12 @@ def asking(code: str) -> tuple[tuple[str, ...], ...]:
     if not isinstance(openers, list) or not openers:
         raise FrameError(f"{_FILE}: asking.{code}: missing (a list of question openers)")
     return tuple(tuple(str(o).lower().split()) for o in openers)
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def irony(code: str) -> frozenset[str]:
+    """The praise words people use ironically about a failure in ``code`` (lower case)."""
+    carriers = _load().get("irony", {}).get(code)
+    if not isinstance(carriers, list) or not carriers:
+        raise FrameError(f"{_FILE}: irony.{code}: missing (a list of praise words)")
+    return frozenset(str(c).lower() for c in carriers)

@@ -19,7 +19,8 @@ from functools import lru_cache
 from importlib import resources
 
 from monitor.analyse.sentiment.engine import B_INCR, LangPack, rule
-from monitor.analyse.sentiment.frames import asking, frame_rules
+from monitor.analyse.sentiment.european_words import words
+from monitor.analyse.sentiment.frames import asking, frame_rules, irony
 from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
 from monitor.analyse.sentiment.topics import drop_topics
 
@@ -43,6 +44,26 @@ CX_LEXICON: dict[str, float] = {
     "fuit": -1.8, "fissuré": -1.8, "fissurée": -1.8, "déchiré": -1.6, "déchirée": -1.6, "rayé": -1.2, "rayée": -1.2,
     "gonflé": -1.6, "gonflée": -1.6, "brûlant": -1.8, "brûlante": -1.8, "incomplet": -1.8, "incomplète": -1.8, "manquant": -1.2, "manquants": -1.2, "disparu": -1.6, "disparue": -1.6,
 }
+
+#: Review words (films, books, shows, meals, products) that the vaderSentiment-fr lexicon lacks or reads the wrong
+#: way round ("mièvre" positive, "époustouflant" and "bouleversant" negative). Written for this project from
+#: everyday French, not from any labelled line; VADER's -4..4 scale, a bare word takes the previous value.
+REVIEW_LEXICON = words("""
+ennuyeux:-2.0 ennuyeuse ennuyant ennuyante inintéressant inintéressante médiocre navet:-2.4 daube nanar:-1.8
+soporifique:-2.2 assommant assommante bâclé:-2.0 indigeste:-1.8 interminable insipide fastidieux fastidieuse
+exaspérant:-2.0 exaspérante grotesque:-1.8 raté:-1.8 ratée illisible poussif:-1.6 poussive fade lourdingue
+mièvre:-1.5 niais niaise gnangnan cucul décousu:-1.5 décousue laborieux laborieuse bancal bancale oubliable
+ennui incohérent:-1.4 incohérente incohérences incohérence invraisemblable caricatural caricaturale pompeux
+pompeuse pénible:-1.6 agaçant agaçante répétitif:-1.3 répétitive prévisible convenu:-1.2 convenue superficiel
+superficielle creux:-1.3 creuse longuet:-1.2 longuette longueurs surcoté:-1.6 surcotée surestimé surestimée
+survendu survendue bof:-1.2 dispensable:-1.0 décevoir:-1.8 déçoit ennuyé:-1.6 ennuyée endormi:-1.2 endormie abandonné:-1.2
+captivant:2.2 captivante passionnant passionnante haletant haletante bluffant bluffante jubilatoire
+envoûtant envoûtante réjouissant réjouissante épatant épatante inoubliable grandiose virtuose
+magistral:2.6 magistrale époustouflant époustouflante sublime merveille régal
+bouleversant:2.0 bouleversante poignant poignante émouvant émouvante touchant:1.8 touchante attachant
+attachante savoureux savoureuse incontournable pépite prenant:1.6 prenante addictif addictive percutant
+percutante lumineux lumineuse maîtrisé maîtrisée dévoré:1.4 rythmé:1.2 rythmée fluide:1.0
+""")
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
 
@@ -98,6 +119,18 @@ RULES = (
     rule(r"(?:aucune|pas de) réponse", -2.2, negatable=False),
     rule(r"(?:je veux|je demande|exige) (?:être )?(?:un )?rembours", -2.4, "je veux être remboursé", negatable=False),
     rule(r"du tout", 0.0, "du tout", negatable=False),
+    # reviews (films, books, shows): the verdicts French reviewers write in set phrases
+    rule(r"chefs?-de (?:œuvre|oeuvre)", 2.8, "chef-d'œuvre"),
+    rule(r"coups? de (?:cœur|coeur)", 2.4, "coup de cœur"),
+    rule(r"(?:à|a) (?:voir|lire|découvrir|decouvrir|écouter|ecouter) (?:absolument|d'urgence|sans hésiter)", 2.4,
+         "à voir absolument", negatable=False),
+    rule(r"tirée?s? par les cheveux", -1.8, "tiré par les cheveux"),
+    rule(r"(?:une |quelle |grosse |belle )?perte de temps", -2.2, "perte de temps", negatable=False),
+    rule(r"(?:ne |n'?)?(?:ai|avons|a) (?:pas|jamais) (?:du tout )?(?:accroché|adhéré|réussi à (?:le |la )?finir)", -1.8,
+         "pas accroché", negatable=False),
+    rule(r"(?:passez|passe|passer) (?:votre|ton|son|mon) chemin", -2.0, "passez votre chemin", negatable=False),
+    rule(r"(?:à|a) éviter", -2.0, "à éviter", negatable=False),
+    rule(r"ne (?:décolle|decolle) (?:jamais|pas)", -1.6, "ne décolle jamais", negatable=False),
 )
 
 _ELISION = re.compile(r"\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
@@ -146,7 +179,7 @@ def _load_lexicon() -> dict[str, float]:
 def pack() -> LangPack:
     """The French pack, built once per process."""
     emoji = emoji_valences()
-    base = {**_load_lexicon(), **emoji, **CX_LEXICON}
+    base = {**_load_lexicon(), **emoji, **CX_LEXICON, **REVIEW_LEXICON}
     # accent-free aliases so "decu", "tres" (typed without accents, common online) still hit
     lexicon = drop_topics("fr", {**{_strip_accents(k): v for k, v in base.items()}, **base})
     boosters = {**{_strip_accents(k): v for k, v in BOOSTERS.items()}, **BOOSTERS}
@@ -158,6 +191,7 @@ def pack() -> LangPack:
         contrast=frozenset({"mais"}),
         rules=RULES + frame_rules("fr"),
         asking=asking("fr"),
+        irony=irony("fr"),
         prepare=lambda text: _prepare(text, emoji),
         fallback=_lookup,
         symbols=symbols(lexicon),

@@ -76,13 +76,18 @@ MIN_P_CHOICES = (0.6, 0.65, 0.7, 0.75, 0.8)
 #: ... and how far it may reach into texts the rules scored a little (|score| below this, not negative); 0 means
 #: only texts with no rule sentiment at all. Listed from the most cautious.
 REACH_CHOICES = (0.0, 0.2, 0.35, 0.5)
+#: ... and, the other way, how weak a complaint verdict built on lexicon words alone may be for the layer to
+#: lift it when it is as sure it is *not* a complaint ("this sauce is sick", "killer deal"); 0 means never.
+#: Negation, phrase rules and frames are grammar: their verdicts are never lifted.
+VETO_CHOICES = (0.0, 0.35, 0.6)
 
 
 @dataclass(frozen=True)
 class LangModel:
     """``scope``: "all" = the layer gives every verdict; "silent" = only where the rules found no sentiment at all
-    (``reach`` 0) or a little (rule score within ±``reach`` and not negative), and only to call a complaint:
-    the rules keep every verdict they have evidence for; see :mod:`monitor.analyse.sentiment.train`."""
+    (``reach`` 0) or a little (rule score within ±``reach`` and not negative), to call a complaint; and, with
+    ``veto``, to lift a weak complaint verdict that rests on lexicon words alone. The rules keep every verdict
+    their grammar gives; see :mod:`monitor.analyse.sentiment.train`."""
 
     bias: float
     dense: tuple[float, ...]
@@ -90,6 +95,7 @@ class LangModel:
     scope: str = "all"
     min_p: float = MIN_P_CHOICES[0]   # scope "silent": the P(negative) the layer needs to call a complaint
     reach: float = 0.0                # scope "silent": also texts whose rule score is within ±reach (0: none)
+    veto: float = 0.0                 # scope "silent": may lift lexicon-only complaints scored above -veto
 
     def logit(self, feats: Sequence[str], dense: Sequence[float]) -> tuple[float, list[tuple[str, float]]]:
         """(log-odds of *negative*, the sparse features that contributed, with their weight)."""
@@ -142,7 +148,7 @@ class Model:
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "meta": dict(self.meta), "languages": {
             code: {"bias": round(m.bias, 5), "dense": [round(x, 5) for x in m.dense], "scope": m.scope,
-                   "min_p": m.min_p, "reach": m.reach,
+                   "min_p": m.min_p, "reach": m.reach, "veto": m.veto,
                    "weights": {f: round(w, 4) for f, w in sorted(m.weights.items())}}
             for code, m in sorted(self.languages.items())},
             "issues": {code: {"bias": {k: round(b, 5) for k, b in sorted(m.bias.items())},
@@ -168,7 +174,8 @@ def from_json(text: str, origin: str) -> Model:
             raise ValueError(f"format {doc.get('format')!r}, expected {FORMAT}")
         langs = {code: LangModel(float(m["bias"]), tuple(float(x) for x in m["dense"]),
                                  {str(f): float(w) for f, w in m["weights"].items()}, str(m.get("scope", "all")),
-                                 float(m.get("min_p", MIN_P_CHOICES[0])), float(m.get("reach", 0.0)))
+                                 float(m.get("min_p", MIN_P_CHOICES[0])), float(m.get("reach", 0.0)),
+                                 float(m.get("veto", 0.0)))
                  for code, m in doc["languages"].items()}
         for code, m in langs.items():
             if m.scope not in SCOPES:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE, SentimentIntensityAnalyzer
 
 from monitor.analyse.sentiment.engine import LangPack, rule
-from monitor.analyse.sentiment.frames import asking, frame_rules
+from monitor.analyse.sentiment.frames import asking, frame_rules, irony
 from monitor.analyse.sentiment.topics import drop_topics
 
 #: Customer-experience words VADER lacks (or under-weights). Overrides VADER where both have the word.
@@ -413,6 +413,7 @@ def pack() -> LangPack:
         contrast=frozenset({"but"}),
         rules=RULES + frame_rules("en"),
         asking=asking("en"),
+        irony=irony("en"),
         prepare=lambda text: unstretch(split_emoji(text, emoji), lexicon),
         irrealis=IRREALIS,
         symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}) | LAUGHTER,

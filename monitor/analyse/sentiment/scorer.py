@@ -215,9 +215,16 @@ class Scorer:
             # word: "on the", "our", "is" alone never make a complaint
             found: list[Driver] = []
             guess, guess_total = self._learned(lang_model, text or "", score, contributions, found)
-            function = self._function.get(scoring_lang, frozenset())
-            if guess <= 1 - 2 * lang_model.min_p and any(
-                    d.weight < 0 and not set(d.text.rstrip("…").split()) <= function for d in found):
+            if guess <= 1 - 2 * lang_model.min_p and self._content(found, scoring_lang, -1):
+                score, total = guess, guess_total
+                drivers += found
+        elif lang_model is not None and lang_model.veto and -lang_model.veto < score <= self.threshold and drivers \
+                and all(d.kind == "lexicon" for d in drivers):
+            # scope "silent" with a veto: a weak complaint verdict made of lexicon words alone ("sick", "killer")
+            # is lifted when the layer is as sure it is not one, leaning on some content word of its own
+            found = []
+            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found)
+            if guess >= 2 * lang_model.min_p - 1 and self._content(found, scoring_lang, 1):
                 score, total = guess, guess_total
                 drivers += found
         if rating is not None:
@@ -227,6 +234,12 @@ class Scorer:
         negative = score <= self.threshold
         issue = self._issue(text or "", scoring_lang, drivers) if negative else None
         return Sentiment(score, negative, False, language, tuple(drivers[:MAX_DRIVERS]), issue)
+
+    def _content(self, found: list[Driver], lang: str, sign: int) -> bool:
+        """Whether some learned driver pushing towards ``sign`` is a content word: "on the", "our", "is"
+        alone never make (or unmake) a complaint."""
+        function = self._function.get(lang, frozenset())
+        return any(d.weight * sign > 0 and not set(d.text.rstrip("…").split()) <= function for d in found)
 
     def _learned(self, model: learned.LangModel, text: str, rule_score: float,
                  contributions: list[engine.Contribution], drivers: list[Driver]) -> tuple[float, float]:

@@ -30,6 +30,7 @@ def test_ironic_praise_and_review_wording(rules: Scorer, case: dict[str, Any]) -
 def test_ironic_praise_counts_for_nothing_sincere_praise_still_counts(rules: Scorer) -> None:
     ironic = rules.score("Awesome, my parcel still hasn't arrived", lang="en").drivers
     assert not any(d.text.lower() == "awesome" and d.weight > 0 for d in ironic), ironic
+    assert any(d.kind == "irony" and d.weight == 0 and "Awesome" in d.text for d in ironic), ironic  # explained
     sincere = rules.score("Awesome, my parcel arrived a day early", lang="en").drivers
     assert any(d.text.lower() == "awesome" and d.weight > 0 for d in sincere), sincere
 

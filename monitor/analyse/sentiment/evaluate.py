@@ -31,6 +31,7 @@ CHECK_TWEETS_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "ju
 CHECK7_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_check7.tsv"
 CHECK8_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_check8.tsv"
 CHECK9_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_check9.tsv"
+CHECK10_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_check10.tsv"
 GOLD_NEGATIVE = -0.5
 VADER_THRESHOLD = -0.05
 
@@ -186,7 +187,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                        (CHECK_TWEETS_FILE, "English tweets to brands, never tuned on"),
                        (CHECK7_FILE, "check set 7, a third author, never tuned on"),
                        (CHECK8_FILE, "check set 8, a fourth author, measured twice only"),
-                       (CHECK9_FILE, "check set 9, a fifth author: tweets, reviews, French film and book reviews")):
+                       (CHECK9_FILE, "check set 9, a fifth author: tweets, reviews, French film and book reviews"),
+                       (CHECK10_FILE, "check set 10, a sixth author, measured twice only")):
         per, issue_acc, n_issues = evaluate_cases(load_cases(path))
         print(f"\n{path.name} (hand-written, {what}; share right, VADER is English-only):")
         print(f"{'language':9s} {'n':>3s} {'scorer':>7s} {'vader':>7s} {'unscored':>8s} {'P':>6s} {'R':>6s} {'F1':>6s}")

@@ -46,6 +46,8 @@ LEARNED_ISSUE_MIN = 0.45
 LEARNED_ISSUE_WEIGHT = 2.0
 _SHIPPED = "shipped"
 MAX_DRIVERS = 5
+#: Driver kinds that are plain word evidence (an ironic praise word is one that counted for nothing).
+_LEXICAL = frozenset({"lexicon", "irony"})
 #: Raw valence added per star away from 3 (a 1-star review adds -2 × 1.6).
 RATING_VALENCE_PER_STAR = 1.6
 #: The score a 1-star/2-star review is capped at, whatever the words say.
@@ -199,14 +201,16 @@ class Scorer:
             overridden, per_lang = self._brands[brand.lower()]
             lexicon = per_lang[scoring_lang]
         total, contributions = engine.analyse_raw(pack, text or "", lexicon, overridden, self.neutral)
-        drivers = [Driver(c.text, c.valence, c.kind) for c in contributions if abs(c.valence) >= 0.05]
+        # praise read as irony stays visible (weight 0): `monitor explain` says why "Super" did not count
+        drivers = [Driver(c.text, c.valence, c.kind) for c in contributions
+                   if abs(c.valence) >= 0.05 or c.kind == "irony"]
 
         score = engine.normalize(total)
         lang_model = self.model.languages.get(scoring_lang) if self.model is not None else None
         if lang_model is not None and lang_model.scope == "all":
             score, total = self._learned(lang_model, text or "", score, contributions, drivers)
         elif lang_model is not None and score > self.threshold and (
-                abs(score) < lang_model.reach and all(d.kind == "lexicon" for d in drivers)
+                abs(score) < lang_model.reach and all(d.kind in _LEXICAL for d in drivers)
                 if lang_model.reach else not drivers):
             # scope "silent": the layer reads only what the rules found nothing in (reach 0: facts, no
             # sentiment word) or only a few weak words in (|score| < reach, no negation, phrase rule or
@@ -219,7 +223,7 @@ class Scorer:
                 score, total = guess, guess_total
                 drivers += found
         elif lang_model is not None and lang_model.veto and -lang_model.veto < score <= self.threshold and drivers \
-                and all(d.kind == "lexicon" for d in drivers):
+                and all(d.kind in _LEXICAL for d in drivers):
             # scope "silent" with a veto: a weak complaint verdict made of lexicon words alone ("sick", "killer")
             # is lifted when the layer is as sure it is not one, leaning on some content word of its own
             found = []

@@ -77,3 +77,12 @@ def test_veto_round_trips_through_the_model_file(tmp_path: Path) -> None:
     path = tmp_path / "m.json"
     _veto_model(0.35).save(path)
     assert learned.load(path).languages["en"].veto == 0.35
+
+
+def test_regression_a_word_listed_twice_in_a_word_list_silently_replaced_its_first_value() -> None:
+    """Round 5's review words relisted "pessimo", "meraviglioso", "encantado"… and lowered them unnoticed."""
+    from monitor.analyse.sentiment.european_words import words
+
+    assert words("bello:1.9 bella ottimo:2.6") == {"bello": 1.9, "bella": 1.9, "ottimo": 2.6}
+    with pytest.raises(ValueError, match="'pessimo' is listed twice"):
+        words("pessimo:-2.8 pessima pessimo:-2.6")

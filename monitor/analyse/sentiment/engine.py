@@ -173,6 +173,7 @@ def _irony(pack: LangPack, lower: list[str], ends: list[bool], contributions: li
                 break
             if (o := by_index.get(j)) is not None and o.valence <= IRONY_NEXT:
                 blamed = True
+                break
         if framed or blamed:
             c.valence, c.kind, c.text = 0.0, "irony", f"{c.text} (ironic)"
 

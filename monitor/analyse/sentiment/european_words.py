@@ -8,13 +8,17 @@ from __future__ import annotations
 
 
 def words(spec: str) -> dict[str, float]:
-    """"word1 word2:-2.0 word3:1.5" → {word: valence}; a bare word takes the previous valence."""
+    """"word1 word2:-2.0 word3:1.5" → {word: valence}; a bare word takes the previous valence. A word listed twice
+    is an error: the second value silently replaced the first (regression: round 5's review words lowered
+    "pessimo", "meraviglioso" and "encantado" that way)."""
     out: dict[str, float] = {}
     value = 0.0
     for item in spec.split():
         word, _, v = item.partition(":")
         if v:
             value = float(v)
+        if word in out:
+            raise ValueError(f"{word!r} is listed twice")
         out[word] = value
     return out
 
@@ -29,7 +33,7 @@ schlecht:-2.2 schlechter schlechteste schlechtesten miserabel:-2.6 katastrophe k
 grauenhaft grottig unverschämt:-2.4 unmöglich frechheit skandal skandalös enttäuscht:-2.2 enttäuschend
 enttäuschung ärgerlich:-1.8 ärgern verärgert wütend sauer:-1.6 nervig:-1.6 genervt nervt kaputt:-2.2 defekt
 beschädigt:-2.0 zerbrochen gebrochen fehlerhaft:-1.8 mangelhaft:-2.2 störung:-2.0 ausfall:-2.2 ausgefallen
-absturz:-2.0 abgestürzt stürzt hängt:-1.4 langsam:-1.2 lahm:-1.6 verspätet:-1.6 verspätung:-1.6 verzögerung
+absturz:-2.0 stürzt hängt:-1.4 langsam:-1.2 lahm:-1.6 verspätet:-1.6 verspätung:-1.6 verzögerung
 storniert:-1.4 storno gekündigt:-1.2 kündigen:-1.6 kündigung:-1.4 rückerstattung:-1.4 erstattung geld:0.0
 betrug:-2.8 abzocke:-2.8 betrüger:-2.8 abgezockt:-2.6 unfreundlich:-2.2 inkompetent:-2.2 unhöflich:-2.2
 nutzlos:-2.0 unbrauchbar:-2.2 problem:-1.6 probleme:-1.6 fehler:-1.5 mist:-2.0 scheiße:-2.8 scheisse
@@ -54,8 +58,8 @@ gotea:-1.8 rajado:-1.8 rajada:-1.8 rasgado:-1.6 rasgada:-1.6 incompleto:-1.8 inc
 falta:-0.8 penalización:-1.8 desapareció:-1.6 desaparecido:-1.6
 colgaron:-1.8 cuelgan:-1.8 colgado:-1.4 bloqueado:-1.6 bloqueada:-1.6 robado:-2.4 robada:-2.4 robaron:-2.4
 derretido:-2.4 derritió:-2.4 quemó:-2.2 humo:-1.6 calienta:-1.2 calentó:-1.4 explotó:-2.6 sobrecalienta:-2.0
-desaparecido:-1.6 extraviado:-1.8 extraviada:-1.8 indebido:-2.2 indebida:-2.2 cuelga:-1.6 congela:-1.4
-malo:-2.2 mala malos malas peor:-2.6 pésimo:-2.8 pésima horrible:-2.6 terrible:-2.6 fatal:-2.4 desastre:-2.6
+extraviado:-1.8 extraviada:-1.8 indebido:-2.2 indebida:-2.2 cuelga:-1.6 congela:-1.4
+malo:-2.2 mala malos malas peor:-2.6 pésimo:-2.6 pésima horrible:-2.6 terrible:-2.6 fatal:-2.4 desastre:-2.6
 vergüenza:-2.2 vergonzoso:-2.4 lamentable:-2.4 decepción:-2.2 decepcionado decepcionada decepcionante
 molesto:-1.8 molesta enfadado:-2.0 enfadada harto:-2.0 harta cabreado:-2.2 indignado:-2.2 roto:-2.2 rota
 rotos rotas dañado:-2.0 dañada defectuoso:-2.2 defectuosa estropeado:-2.0 averiado:-2.0 avería:-2.0
@@ -67,17 +71,17 @@ hackeado:-2.4 hackeada filtración:-2.2 peligroso:-2.0 peligrosa quemado:-1.6 de
 lamentablemente:-1.4 queja:-1.6 reclamación:-1.6 perdido:-1.4 perdida equivocado:-1.2 caro:-0.8 triste:-1.6
 abusivo:-2.2 ridículo:-1.8 cobrado:-0.6
 bueno:1.9 buena buenos buenas bien:1.4 mejor:1.8 excelente:2.8 genial:2.6 perfecto:2.6 perfecta
-maravilloso:2.8 maravillosa increíble:2.6 fantástico:2.8 fantástica estupendo:2.6 encantado:2.4 encantada
+maravilloso:2.8 maravillosa increíble:2.6 fantástico:2.8 fantástica estupendo:2.6 encantado:2.2 encantada
 contento:2.0 contenta feliz:2.2 satisfecho:1.9 satisfecha gracias:1.5 encanta:2.4 recomiendo:2.0 rápido:1.2
 rápida amable:1.8 útil:1.6 fiable:1.8 bonito:1.8 bonita guay:2.0 top:1.8 súper:2.0 mola:2.0
 aburrido:-2.0 aburrida aburridos aburridas aburrimiento:-1.8 soporífero:-2.2 soporífera insulso:-1.8
 insulsa predecible:-1.3 predecibles pesado:-1.0 pesada pesadísimo:-1.8 flojo:-1.4 floja flojos flojas
-cutre:-1.8 malísimo:-2.6 malísima pésimo:-2.6 pésima lamentable:-2.4 decepcionado:-2.2 decepcionada
+cutre:-1.8 malísimo:-2.6 malísima
 sobrevalorado:-1.6 sobrevalorada infumable:-2.4 tostón:-2.0 bodrio:-2.4 superficial:-1.0 absurdo:-1.4
 absurda
 emocionante:2.2 apasionante:2.2 entretenido:1.8 entretenida recomendable:2.0 recomendables imprescindible:2.2
 obra:0.0 maravilla:2.4 precioso:2.2 preciosa conmovedor:2.0 conmovedora divertido:1.8 divertida
-brillante:2.2 magnífico:2.6 magnífica espectacular:2.4 encantado:2.2 encantada
+brillante:2.2 magnífico:2.6 magnífica espectacular:2.4
 """)
 
 IT = words("""
@@ -86,8 +90,8 @@ incompleta:-1.8 mancava:-1.0 mancano:-1.0 penale:-1.6 rincaro:-1.6 rincari:-1.6 
 scadente:-2.2 scadenti bloccato:-1.6 bloccata:-1.6 rubato:-2.4 rubata:-2.4 rubati:-2.4 spento:-1.0 spegne:-1.4
 bruciato:-2.2 bruciata:-2.2 fumo:-1.6 esploso:-2.6 surriscalda:-2.0 smarrito:-1.8 smarrita:-1.8 sparito:-1.6
 sparita:-1.6 indebito:-2.2 indebita:-2.2 riattaccato:-1.6 crasha:-1.8 impalla:-1.8
-cattivo:-2.0 cattiva pessimo:-2.8 pessima pessimi peggiore:-2.6 peggio:-2.4 orribile:-2.6 terribile:-2.6
-schifo:-2.8 schifoso:-2.8 vergogna:-2.4 vergognoso:-2.4 scandaloso:-2.6 deluso:-2.2 delusa delusione
+cattivo:-2.0 cattiva pessimo:-2.6 pessima pessimi:-2.8 peggiore:-2.6 peggio:-2.4 orribile:-2.6 terribile:-2.6
+schifo:-2.8 schifoso:-2.6 vergogna:-2.4 vergognoso:-2.4 scandaloso:-2.6 deluso:-2.2 delusa delusione
 deludente arrabbiato:-2.2 arrabbiata furioso:-2.4 stufo:-2.0 stufa rotto:-2.2 rotta rotti danneggiato:-2.0
 danneggiata difettoso:-2.2 difettosa guasto:-2.0 guasti:-2.0 disservizio:-2.2 errore:-1.6 errori lento:-1.2
 lenta ritardo:-1.6 ritardi annullato:-1.4 annullata cancellato:-1.4 rimborso:-1.4 truffa:-2.8
@@ -96,17 +100,17 @@ problema:-1.6 problemi spazzatura:-2.4 merda:-2.8 attesa:-1.0 aspettando:-1.2 ha
 pericoloso:-2.0 pericolosa purtroppo:-1.4 reclamo:-1.6 lamentela:-1.6 perso:-1.2 persa sbagliato:-1.4
 caro:-0.6 triste:-1.6 vergognosi ridicolo:-1.8 assurdo:-1.8 insoddisfatto:-2.2
 buono:1.9 buona bene:1.4 meglio:1.8 migliore:1.8 ottimo:2.6 ottima ottimi eccellente:2.8 fantastico:2.8
-fantastica perfetto:2.6 perfetta meraviglioso:2.8 bellissimo:2.6 bello:1.9 bella felice:2.2 contento:2.0
-contenta soddisfatto:1.9 soddisfatta grazie:1.5 adoro:2.4 consiglio:1.4 veloce:1.2 rapido:1.2 gentile:1.8
+fantastica perfetto:2.6 perfetta meraviglioso:2.6 bellissimo:2.6 bello:1.9 bella felice:2.2 contento:2.0
+contenta soddisfatto:1.9 soddisfatta grazie:1.5 adoro:2.4 consiglio:1.2 veloce:1.2 rapido:1.2 gentile:1.8
 gentilissimi:2.4 utile:1.6 affidabile:1.8 super:2.0 top:1.8 stupendo:2.6 grande:1.2
 noioso:-2.0 noiosa noiosi noiose noia:-1.8 prevedibile:-1.3 prevedibili banale:-1.4 banali insulso:-1.8
-insulsa fiacco:-1.4 fiacca piatto:-0.8 lento:-1.2 lenta pesante:-1.0 soporifero:-2.2 soporifera
-deludente:-2.2 deludenti deluso:-2.2 delusa sopravvalutato:-1.6 sopravvalutata scadente:-2.2 scadenti
-mediocre:-1.6 mediocri inguardabile:-2.6 illeggibile:-2.0 brutto:-2.0 brutta brutti brutte orribile:-2.6
-schifoso:-2.6 schifosa pessimo:-2.6 pessima
+insulsa fiacco:-1.4 fiacca piatto:-0.8 pesante:-1.0 soporifero:-2.2 soporifera
+deludenti:-2.2 sopravvalutato:-1.6 sopravvalutata
+mediocre:-1.6 mediocri inguardabile:-2.6 illeggibile:-2.0 brutto:-2.0 brutta brutti brutte
+schifosa:-2.6
 capolavoro:2.8 emozionante:2.2 emozionanti avvincente:2.2 coinvolgente:2.0 consigliato:2.0 consigliata
-consigliatissimo:2.6 consiglio:1.2 divertente:1.8 commovente:2.0 toccante:1.8 bellissimo:2.6 bellissima
-stupendo:2.6 stupenda meraviglioso:2.6 meravigliosa piacevole:1.8 imperdibile:2.4
+consigliatissimo:2.6 divertente:1.8 commovente:2.0 toccante:1.8 bellissima:2.6
+stupenda:2.6 meravigliosa piacevole:1.8 imperdibile:2.4
 """)
 
 PT = words("""
@@ -129,12 +133,12 @@ descaso:-2.4 insatisfeito:-2.2 insatisfeita
 bom:1.9 boa bons boas bem:1.4 melhor:1.8 ótimo:2.6 ótima excelente:2.8 maravilhoso:2.8 maravilhosa
 perfeito:2.6 perfeita incrível:2.6 fantástico:2.8 feliz:2.2 contente:2.0 satisfeito:1.9 satisfeita
 obrigado:1.5 obrigada adoro:2.4 amei:2.6 recomendo:2.0 rápido:1.2 rápida gentil:1.8 útil:1.6 confiável:1.8
-lindo:2.0 linda top:1.8 show:1.8 parabéns:2.2 legal:1.6
+lindo:2.2 linda top:1.8 show:1.8 parabéns:2.2 legal:1.6
 chato:-1.8 chata chatos chatas medíocre:-1.6 medíocres previsível:-1.3 previsíveis arrastado:-1.4
 arrastada cansativo:-1.6 cansativa entediante:-2.0 tedioso:-2.0 tediosa fraquinho:-1.4 fraquinha
-decepcionado:-2.2 decepcionada superestimado:-1.6 superestimada sonolento:-1.4 bobo:-1.0 boba
-obra-prima:2.8 emocionante:2.2 envolvente:2.0 viciante:1.6 recomendo:2.0 imperdível:2.4 divertido:1.8
-divertida comovente:2.0 incrível:2.6 sensacional:2.6 lindo:2.2 linda
+superestimado:-1.6 superestimada sonolento:-1.4 bobo:-1.0 boba
+obra-prima:2.8 emocionante:2.2 envolvente:2.0 viciante:1.6 imperdível:2.4 divertido:1.8
+divertida comovente:2.0 sensacional:2.6
 """)
 
 NL = words("""
@@ -157,7 +161,7 @@ aanrader:2.4 aanraden:1.8 snel:1.2 snelle vriendelijk:1.8 vriendelijke behulpzaa
 fijn:1.9 fijne leuk:1.8 leuke heerlijk:2.4
 saai:-2.0 saaie langdradig:-1.6 langdradige voorspelbaar:-1.3 voorspelbare matig:-1.4 matige
 tenenkrommend:-2.0 middelmatig:-1.6 middelmatige slaapverwekkend:-2.2 overschat:-1.6 oppervlakkig:-1.2
-zonde:-1.6 tijdverspilling:-2.4 geldverspilling:-2.4 waardeloos:-2.6 waardeloze
+zonde:-1.6 tijdverspilling:-2.4 geldverspilling:-2.4
 spannend:2.0 spannende meesterwerk:2.8 ontroerend:2.0 ontroerende meeslepend:2.2 meeslepende
-aangrijpend:2.0 aangrijpende aanrader:2.4 genoten:2.2 grappig:1.6 grappige
+aangrijpend:2.0 aangrijpende genoten:2.2 grappig:1.6 grappige
 """)

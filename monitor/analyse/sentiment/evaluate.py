@@ -23,15 +23,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "sentiment_dev.tsv"
+_DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
+DEFAULT_FILE = _DATA / "sentiment_dev.tsv"
 #: Hand-written mentions in every scored language with their verdict and issue type (this project's own text).
-CASES_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_cases.tsv"
-CHECK_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_check.tsv"
-CHECK_TWEETS_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_check_tweets.tsv"
-CHECK7_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_check7.tsv"
-CHECK8_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_check8.tsv"
-CHECK9_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_check9.tsv"
-CHECK10_FILE = Path(__file__).resolve().parents[3] / "tests" / "data" / "judgement_check10.tsv"
+CASES_FILE = _DATA / "judgement_cases.tsv"
+CHECK_FILE = _DATA / "judgement_check.tsv"
+CHECK_TWEETS_FILE = _DATA / "judgement_check_tweets.tsv"
+CHECK7_FILE = _DATA / "judgement_check7.tsv"
+CHECK8_FILE = _DATA / "judgement_check8.tsv"
+CHECK9_FILE = _DATA / "judgement_check9.tsv"
+CHECK10_FILE = _DATA / "judgement_check10.tsv"
 GOLD_NEGATIVE = -0.5
 VADER_THRESHOLD = -0.05
 
@@ -188,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                        (CHECK7_FILE, "check set 7, a third author, never tuned on"),
                        (CHECK8_FILE, "check set 8, a fourth author, measured twice only"),
                        (CHECK9_FILE, "check set 9, a fifth author: tweets, reviews, French film and book reviews"),
-                       (CHECK10_FILE, "check set 10, a sixth author, measured twice only")):
+                       (CHECK10_FILE, "check set 10, a sixth author, measured three times only")):
         per, issue_acc, n_issues = evaluate_cases(load_cases(path))
         print(f"\n{path.name} (hand-written, {what}; share right, VADER is English-only):")
         print(f"{'language':9s} {'n':>3s} {'scorer':>7s} {'vader':>7s} {'unscored':>8s} {'P':>6s} {'R':>6s} {'F1':>6s}")

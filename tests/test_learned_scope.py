@@ -36,7 +36,7 @@ def test_nothing_ships_when_no_variant_beats_the_rules() -> None:
 def test_every_variant_name_builds_its_model() -> None:
     m = learned.LangModel(0.0, (0.0,) * len(learned.DENSE), {})
     for key in train.SHIPPED_SCOPES:
-        v = train._variant(m, key)
+        v = learned.variant(m, key)
         assert v.scope == ("all" if key == "all" else "silent"), key
-    v = train._variant(m, "silent@0.65~0.35^0.6")
+    v = learned.variant(m, "silent@0.65~0.35^0.6")
     assert (v.min_p, v.reach, v.veto) == (0.65, 0.35, 0.6)

@@ -57,7 +57,7 @@ def test_to_dict_is_json_ready(scorer: Scorer) -> None:
 
 def test_drivers_name_rules_and_words(scorer: Scorer) -> None:
     drivers = scorer.score("My blender stopped working and the staff were rude", lang="en").drivers
-    by_text = {d.text: d for d in drivers}
+    by_text = {d.text: d for d in drivers if d.kind != "learned"}   # the layer may name "rude" too
     assert by_text["stopped working"].kind == "rule" and by_text["stopped working"].weight < 0
     assert by_text["rude"].kind == "lexicon" and by_text["rude"].weight < 0
     weights = [abs(d.weight) for d in drivers]

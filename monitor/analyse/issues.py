@@ -167,6 +167,8 @@ class IssueClassifier:
         # built-in types', after security and safety, which always come first
         added = tuple(t for t in cues if t not in PRIORITY)
         self.added: frozenset[str] = frozenset(added)
+        #: every phrase ops wrote, folded: an instruction, so it outranks built-in cues and a model's guess
+        self._ops = frozenset(fold(p.strip()).rstrip("=") for phrases in (extra or {}).values() for p in phrases)
         self.types: tuple[str, ...] = PRIORITY[:2] + added + PRIORITY[2:]
         stem_to_type: dict[str, str] = {}
         for issue in self.types:
@@ -187,6 +189,13 @@ class IssueClassifier:
             counts.setdefault(self._type[m.group(0)], []).append(m.group(0))
         return counts
 
+    def from_ops(self, counts: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        """The types found through ops' own configuration: a type ops added ("warranty" carved out of billing)
+        or a phrase ops added to a built-in type ("paywall" for billing). Either is a deliberate instruction
+        that no built-in cue or learned guess overrules (the English issue model, with word vectors, read
+        "Terrible paywall everywhere" as an outage)."""
+        return {t: c for t, c in counts.items() if t in self.added or any(cue in self._ops for cue in c)}
+
     def urgent(self, counts: Mapping[str, list[str]]) -> IssueHit | None:
         """Security or safety when any of their cues is present: whatever else is mentioned, these need
         their people first."""
@@ -202,8 +211,8 @@ class IssueClassifier:
             return None
         if (hit := self.urgent(counts)) is not None:
             return hit
-        if added := {t: c for t, c in counts.items() if t in self.added}:
-            counts = added          # a type ops added is a deliberate carve-out ("warranty" out of billing)
+        if added := self.from_ops(counts):
+            counts = added          # ops' own types and phrases first, see from_ops
         if len(counts) > 1:
             counts.pop("support", None)
         best = min(counts, key=lambda t: (-len(counts[t]), self._rank[t]))

@@ -207,8 +207,18 @@ class Scorer:
 
         score = engine.normalize(total)
         lang_model = self.model.languages.get(scoring_lang) if self.model is not None else None
+        context: float | None = None
+        if lang_model is not None and lang_model.gate is not None:
+            lang_model, context = lang_model.for_text(learned.tokens(text or "", self._neutral_words))
         if lang_model is not None and lang_model.scope == "all":
-            score, total = self._learned(lang_model, text or "", score, contributions, drivers)
+            # the layer gives the verdict, except that it never lifts a complaint the rules found through
+            # grammar (negation, a phrase rule, a frame): "Je n'aime pas ce produit" stays one however its
+            # words lean in film reviews, as in scope "silent"
+            found: list[Driver] = []
+            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found)
+            if not (score <= self.threshold < guess and any(d.kind not in _LEXICAL for d in drivers)):
+                score, total = guess, guess_total
+                drivers += found
         elif lang_model is not None and score > self.threshold and (
                 abs(score) < lang_model.reach and all(d.kind in _LEXICAL for d in drivers)
                 if lang_model.reach else not drivers):
@@ -217,7 +227,7 @@ class Scorer:
             # frame: the rules' grammar stands, "ce n'est pas cassé" is not a complaint), and only to find
             # complaints, when it is sure (P(negative) ≥ min_p) and some word it leans on is a content
             # word: "on the", "our", "is" alone never make a complaint
-            found: list[Driver] = []
+            found = []
             guess, guess_total = self._learned(lang_model, text or "", score, contributions, found)
             if guess <= 1 - 2 * lang_model.min_p and self._content(found, scoring_lang, -1):
                 score, total = guess, guess_total
@@ -231,6 +241,8 @@ class Scorer:
             if guess >= 2 * lang_model.min_p - 1 and self._content(found, scoring_lang, 1):
                 score, total = guess, guess_total
                 drivers += found
+        if context is not None:     # said, so `monitor explain` shows why the bolder variant decided
+            drivers.append(Driver(f"customer context (P {context:.2f})", 0.0, "context"))
         if rating is not None:
             score, rating_driver = self._blend_rating(score, total, rating)
             drivers.append(rating_driver)
@@ -250,7 +262,7 @@ class Scorer:
         """Score = 1 - 2·P(negative); returns (score, the raw valence that normalises to it)."""
         toks = learned.tokens(text, self._neutral_words)
         dense = learned.dense_features(rule_score, [(c.valence, c.kind) for c in contributions])
-        z, hits = model.logit(learned.sparse_features(toks), dense)
+        z, hits = model.logit(learned.sparse_features(toks), dense, toks)
         for feat, w in hits:
             if abs(w) >= LEARNED_DRIVER_MIN:
                 drivers.append(Driver(feat[2:] + ("…" if feat.startswith("p:") else ""), -w, "learned"))
@@ -260,14 +272,14 @@ class Scorer:
     def _issue(self, text: str, lang: str, drivers: list[Driver]) -> str | None:
         """A complaint's issue type. A security or safety cue decides. Otherwise, with a learned issue model
         for the language, each type scores its cue count, one more for the frame that found the complaint,
-        plus LEARNED_ISSUE_WEIGHT × the model's probability; a cue of a type ops added wins over both (out of fold this typed 71% of the training
+        plus LEARNED_ISSUE_WEIGHT × the model's probability; a type or phrase ops added wins over both (out of fold this typed 71% of the training
         complaints right, against 64% for cues first and the model only as a fallback); without one, the
         cues decide and the frame's type fills in."""
         counts = self.issues.cues(text)
         if (hit := self.issues.urgent(counts)) is not None:
             return hit.issue
-        added = {t: c for t, c in counts.items() if t in self.issues.added}
-        if added:      # a type ops added is a deliberate carve-out: its cue outranks any built-in type's evidence
+        added = self.issues.from_ops(counts)
+        if added:      # a type or phrase ops added is an instruction: it outranks any built-in evidence
             return max(added, key=lambda t: (len(added[t]), -self.issues.types.index(t)))
         framed = frames.frame_issue([d.kind for d in drivers if d.weight < 0])
         issue_model = self.model.issues.get(lang) if self.model is not None else None
@@ -275,7 +287,7 @@ class Scorer:
             cued = self.issues.classify(text)
             return cued.issue if cued else framed
         toks = learned.tokens(text, self._neutral_words)
-        probs = issue_model.probabilities(learned.sparse_features(toks))
+        probs = issue_model.probabilities(learned.sparse_features(toks), toks)
         score: dict[str, float] = {t: float(len(c)) for t, c in counts.items()}
         if framed:
             score[framed] = score.get(framed, 0) + 1

@@ -1,0 +1,70 @@
+"""Static word vectors: what words mean, for the learned layer, without running an encoder at score time.
+
+Distilled from a sentence encoder by :mod:`monitor.analyse.sentiment.distil` (English: all-MiniLM-L6-v2,
+Apache-2.0), shipped as ``data/vectors_<lang>.npz``: the words (UTF-8, newline-separated), an int8 matrix
+(one row per word) and one float scale per dimension. A language without a file has no vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["VECTORS", "WordVectors", "vectors"]
+
+#: The shipped file of a language, relative to the package.
+VECTORS = "data/vectors_{lang}.npz"
+
+
+class WordVectors:
+    """Static word vectors distilled from a sentence encoder (see :mod:`monitor.analyse.sentiment.distil`), so
+    the learned layer knows words no training line used ("stranded" near "stuck", "overcharged" near
+    "billed twice") without running the encoder: int8, one row per word, a scale per dimension."""
+
+    def __init__(self, words: Sequence[str], rows: Any, scale: Any) -> None:
+        import numpy as np
+
+        self.words = list(words)
+        self.index = {w: i for i, w in enumerate(self.words)}
+        self.rows = np.asarray(rows, dtype=np.int8)      # kept int8: a float copy would be four times the memory
+        self.scale = np.asarray(scale, dtype=np.float32)
+        self.dims = int(self.rows.shape[1])
+        if self.rows.shape[0] != len(self.words) or self.scale.shape != (self.dims,):
+            raise ValueError(f"{len(self.words)} words, {self.rows.shape[0]} rows, {self.scale.shape[0]} scales")
+
+    def mean(self, toks: Sequence[str]) -> list[float]:
+        """The mean vector of the known words (zeros when none is known): the training feature."""
+        rows = [self.index[t] for t in toks if t in self.index]
+        if not rows:
+            return [0.0] * self.dims
+        return [float(x) for x in self.rows[rows].astype("float32").mean(axis=0) * self.scale]
+
+    def project(self, weights: Any) -> Any:
+        """Each word's vector times ``weights`` (dims, or dims × k): one number (or k) per word."""
+        import numpy as np
+
+        w = np.asarray(weights, dtype=np.float32)
+        if w.shape[0] != self.dims:
+            raise ValueError(f"{w.shape[0]} embedding weights for {self.dims}-dimensional vectors")
+        scaled = w * (self.scale if w.ndim == 1 else self.scale[:, None])
+        return self.rows.astype(np.float32) @ scaled
+
+    @classmethod
+    def read(cls, source: Any) -> WordVectors:
+        import numpy as np
+
+        with np.load(source, allow_pickle=False) as doc:
+            words = bytes(doc["words"]).decode("utf-8").split("\n")
+            return cls(words, doc["q"], doc["scale"])
+
+
+@cache
+def vectors(lang: str) -> WordVectors | None:
+    """The shipped word vectors of ``lang``, or None when the language has none."""
+    ref = resources.files("monitor.analyse.sentiment").joinpath(VECTORS.format(lang=lang))
+    if not ref.is_file():
+        return None
+    with ref.open("rb") as fh:
+        return WordVectors.read(fh)

@@ -102,3 +102,13 @@ def test_the_shipped_english_model_has_a_gate_and_general_tweets_stay_cautious()
     toks = learned.tokens
     assert en.gate.probability(toks("@acme my order has been stuck in processing for nine days")) >= en.gate.threshold
     assert en.gate.probability(toks("watching the game with my brother tonight, so tired")) < en.gate.threshold
+
+
+def test_regression_the_context_driver_was_cut_with_the_weakest_drivers() -> None:
+    """Weight 0 sorted it last, so a text with five or more drivers lost the one that says why the bolder
+    variant decided; it is now always shown, after the cut."""
+    weights = {f"w:{w}": 2.0 for w in ("pending", "again", "week", "third", "order", "still")}
+    gate = learned.Gate(-3.0, {"w:order": 5.0}, threshold=0.8, variant="all")
+    s = Scorer(model=learned.Model({"en": learned.LangModel(-1.0, DENSE0, weights, scope="silent", gate=gate)}))
+    got = s.score("my order still pending again, third week", lang="en")
+    assert got.drivers[-1].kind == "context" and len(got.drivers) == 6

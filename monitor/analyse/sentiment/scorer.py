@@ -241,15 +241,16 @@ class Scorer:
             if guess >= 2 * lang_model.min_p - 1 and self._content(found, scoring_lang, 1):
                 score, total = guess, guess_total
                 drivers += found
-        if context is not None:     # said, so `monitor explain` shows why the bolder variant decided
-            drivers.append(Driver(f"customer context (P {context:.2f})", 0.0, "context"))
         if rating is not None:
             score, rating_driver = self._blend_rating(score, total, rating)
             drivers.append(rating_driver)
         drivers.sort(key=lambda d: -abs(d.weight))
         negative = score <= self.threshold
         issue = self._issue(text or "", scoring_lang, drivers) if negative else None
-        return Sentiment(score, negative, False, language, tuple(drivers[:MAX_DRIVERS]), issue)
+        shown = tuple(drivers[:MAX_DRIVERS])
+        if context is not None:     # always said (weight 0, after the cut): why the bolder variant decided
+            shown += (Driver(f"customer context (P {context:.2f})", 0.0, "context"),)
+        return Sentiment(score, negative, False, language, shown, issue)
 
     def _content(self, found: list[Driver], lang: str, sign: int) -> bool:
         """Whether some learned driver pushing towards ``sign`` is a content word: "on the", "our", "is"

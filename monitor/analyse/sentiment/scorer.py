@@ -208,14 +208,16 @@ class Scorer:
         score = engine.normalize(total)
         lang_model = self.model.languages.get(scoring_lang) if self.model is not None else None
         context: float | None = None
+        toks: list[str] | None = None       # the learned layer's tokens, made once for the gate, layer and issue
         if lang_model is not None and lang_model.gate is not None:
-            lang_model, context = lang_model.for_text(learned.tokens(text or "", self._neutral_words))
+            toks = learned.tokens(text or "", self._neutral_words)
+            lang_model, context = lang_model.for_text(toks)
         if lang_model is not None and lang_model.scope == "all":
             # the layer gives the verdict, except that it never lifts a complaint the rules found through
             # grammar (negation, a phrase rule, a frame): "Je n'aime pas ce produit" stays one however its
             # words lean in film reviews, as in scope "silent"
             found: list[Driver] = []
-            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found)
+            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found, toks)
             if not (score <= self.threshold < guess and any(d.kind not in _LEXICAL for d in drivers)):
                 score, total = guess, guess_total
                 drivers += found
@@ -228,7 +230,7 @@ class Scorer:
             # complaints, when it is sure (P(negative) ≥ min_p) and some word it leans on is a content
             # word: "on the", "our", "is" alone never make a complaint
             found = []
-            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found)
+            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found, toks)
             if guess <= 1 - 2 * lang_model.min_p and self._content(found, scoring_lang, -1):
                 score, total = guess, guess_total
                 drivers += found
@@ -237,7 +239,7 @@ class Scorer:
             # scope "silent" with a veto: a weak complaint verdict made of lexicon words alone ("sick", "killer")
             # is lifted when the layer is as sure it is not one, leaning on some content word of its own
             found = []
-            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found)
+            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found, toks)
             if guess >= 2 * lang_model.min_p - 1 and self._content(found, scoring_lang, 1):
                 score, total = guess, guess_total
                 drivers += found
@@ -246,7 +248,7 @@ class Scorer:
             drivers.append(rating_driver)
         drivers.sort(key=lambda d: -abs(d.weight))
         negative = score <= self.threshold
-        issue = self._issue(text or "", scoring_lang, drivers) if negative else None
+        issue = self._issue(text or "", scoring_lang, drivers, toks) if negative else None
         shown = tuple(drivers[:MAX_DRIVERS])
         if context is not None:     # always said (weight 0, after the cut): why the bolder variant decided
             shown += (Driver(f"customer context (P {context:.2f})", 0.0, "context"),)
@@ -258,10 +260,10 @@ class Scorer:
         function = self._function.get(lang, frozenset())
         return any(d.weight * sign > 0 and not set(d.text.rstrip("…").split()) <= function for d in found)
 
-    def _learned(self, model: learned.LangModel, text: str, rule_score: float,
-                 contributions: list[engine.Contribution], drivers: list[Driver]) -> tuple[float, float]:
+    def _learned(self, model: learned.LangModel, text: str, rule_score: float, contributions: list[engine.Contribution],
+                 drivers: list[Driver], toks: list[str] | None = None) -> tuple[float, float]:
         """Score = 1 - 2·P(negative); returns (score, the raw valence that normalises to it)."""
-        toks = learned.tokens(text, self._neutral_words)
+        toks = toks if toks is not None else learned.tokens(text, self._neutral_words)
         dense = learned.dense_features(rule_score, [(c.valence, c.kind) for c in contributions])
         z, hits = model.logit(learned.sparse_features(toks), dense, toks)
         for feat, w in hits:
@@ -270,7 +272,7 @@ class Scorer:
         score = max(-0.9999, min(0.9999, 1.0 - 2.0 * learned.probability(z)))
         return score, score * (engine.ALPHA ** 0.5) / (1.0 - score * score) ** 0.5
 
-    def _issue(self, text: str, lang: str, drivers: list[Driver]) -> str | None:
+    def _issue(self, text: str, lang: str, drivers: list[Driver], toks: list[str] | None = None) -> str | None:
         """A complaint's issue type. A security or safety cue decides. Otherwise, with a learned issue model
         for the language, each type scores its cue count, one more for the frame that found the complaint,
         plus LEARNED_ISSUE_WEIGHT × the model's probability; a type or phrase ops added wins over both (out of fold this typed 71% of the training
@@ -287,7 +289,7 @@ class Scorer:
         if issue_model is None:
             cued = self.issues.classify(text)
             return cued.issue if cued else framed
-        toks = learned.tokens(text, self._neutral_words)
+        toks = toks if toks is not None else learned.tokens(text, self._neutral_words)
         probs = issue_model.probabilities(learned.sparse_features(toks), toks)
         score: dict[str, float] = {t: float(len(c)) for t, c in counts.items()}
         if framed:

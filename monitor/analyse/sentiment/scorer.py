@@ -42,6 +42,10 @@ SUPPORTED = frozenset({"en", "fr", *european.LANGUAGES})
 LEARNED_DRIVER_MIN = 0.3
 #: With no cue, the learned issue model names a type only when its softmax gives it at least this probability.
 LEARNED_ISSUE_MIN = 0.45
+#: In scope "all" the layer turns a text the rules' grammar calls no complaint (a negated complaint word, a
+#: praising phrase rule) into one only from this P(negative). Out of fold on round 7's training mentions, where
+#: the two disagreed that way: below 0.8 the rules were right 27 times to 8, from 0.8 the layer 38 to 14.
+GRAMMAR_OVERRULE_P = 0.8
 #: A learned issue probability of 1 counts as this many cue words.
 LEARNED_ISSUE_WEIGHT = 2.0
 _SHIPPED = "shipped"
@@ -213,12 +217,17 @@ class Scorer:
             toks = learned.tokens(text or "", self._neutral_words)
             lang_model, context = lang_model.for_text(toks)
         if lang_model is not None and lang_model.scope == "all":
-            # the layer gives the verdict, except that it never lifts a complaint the rules found through
-            # grammar (negation, a phrase rule, a frame): "Je n'aime pas ce produit" stays one however its
-            # words lean in film reviews, as in scope "silent"
+            # the layer gives the verdict, except where the rules' verdict rests on grammar (negation, a phrase
+            # rule, a frame): it never lifts a complaint found that way ("Je n'aime pas ce produit" stays one
+            # however its words lean in film reviews), and makes one of a text whose grammar denies it (a negated
+            # complaint word, a praising phrase rule: "it is not broken, it just needed a restart") only when
+            # sure, P(negative) >= GRAMMAR_OVERRULE_P
             found: list[Driver] = []
             guess, guess_total = self._learned(lang_model, text or "", score, contributions, found, toks)
-            if not (score <= self.threshold < guess and any(d.kind not in _LEXICAL for d in drivers)):
+            grammar = [d for d in drivers if d.kind not in _LEXICAL]
+            if not (score <= self.threshold < guess and grammar
+                    or guess <= self.threshold < score and guess > 1 - 2 * GRAMMAR_OVERRULE_P
+                    and any(d.weight > 0 for d in grammar)):
                 score, total = guess, guess_total
                 drivers += found
         elif lang_model is not None and score > self.threshold and (

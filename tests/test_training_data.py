@@ -1,0 +1,49 @@
+"""The shipped training mentions: well formed, and never a line of a check set.
+
+A check set is only honest while nothing was trained on it: one of its lines in the training data would make
+``make eval`` report a memorised answer as judgement. The mentions file is rebuilt from writers' files each
+round, so this pins that the rebuild never picked up a check line (compared case- and space-insensitively).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from monitor.analyse.issues import PRIORITY
+from monitor.analyse.sentiment import train
+from monitor.analyse.sentiment.scorer import SUPPORTED
+
+DATA = Path(__file__).parent / "data"
+CHECK_SETS = sorted(DATA.glob("judgement_check*.tsv"))
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _texts(path: Path) -> set[str]:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    return {_norm(r["text"]) for r in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)}
+
+
+def test_there_are_check_sets_to_compare_with() -> None:
+    assert len(CHECK_SETS) >= 5
+
+
+@pytest.mark.parametrize("check", CHECK_SETS, ids=lambda p: p.name)
+def test_training_mentions_never_contain_a_check_set_line(check: Path) -> None:
+    trained = {_norm(e.text) for e in train.mention_examples()}
+    leaked = trained & _texts(check)
+    assert not leaked, f"{len(leaked)} line(s) of {check.name} are in the training mentions"
+
+
+def test_training_mentions_are_well_formed() -> None:
+    rows = train.mention_examples()
+    assert len(rows) > 10_000
+    assert {e.lang for e in rows} == set(SUPPORTED)
+    assert all(e.issue is None or e.issue in PRIORITY for e in rows)
+    assert not any(e.issue for e in rows if not e.negative), "only complaints carry an issue type"
+    assert len({(e.lang, e.text) for e in rows}) == len(rows), "a mention is listed twice"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.analyse.sentiment import learned, train
+from monitor.analyse.sentiment import choice, learned, train
 from monitor.analyse.sentiment.scorer import Scorer
 
 DENSE0 = (0.0,) * len(learned.DENSE)
@@ -73,30 +73,30 @@ def test_a_gate_round_trips_through_the_model_file_and_a_bad_variant_is_refused(
         learned.from_json(bad, "x.json")
 
 
-def _fold(gated: dict[str, tuple[float, float]]) -> train.Fold:
-    base = train.SHIPPED_SCOPES[0]
-    return train.Fold({base: 0.79, "rules": 0.66}, {base: 0.820, "rules": 0.819}, 0.3, 0.6, 10,
-                      {f"{base}|{t}|{v}": f for (t, v), f in zip(train.GATE_OPTIONS, gated.values(), strict=False)})
+def _fold(gated: dict[str, tuple[float, float]]) -> choice.Fold:
+    base = choice.SHIPPED_SCOPES[0]
+    return choice.Fold({base: 0.79, "rules": 0.66}, {base: 0.820, "rules": 0.819}, 0.3, 0.6, 10,
+                      {f"{base}|{t}|{v}": f for (t, v), f in zip(choice.GATE_OPTIONS, gated.values(), strict=False)})
 
 
 @pytest.mark.parametrize(("mentions", "dev", "ships"), [
     (0.83, 0.819, True),                            # better by more than the margin, the dev set kept
     (0.795, 0.820, False),                          # within the 2-fold noise
-    (0.90, 0.819 - train.GATE_DEV_TOLERANCE - 0.001, False),   # costs the dev set more than allowed
+    (0.90, 0.819 - choice.GATE_DEV_TOLERANCE - 0.001, False),   # costs the dev set more than allowed
 ])
 def test_the_gate_ships_only_when_it_beats_the_cautious_variant_and_keeps_the_dev_set(
         mentions: float, dev: float, ships: bool) -> None:
     fold = _fold({"x": (mentions, dev)})
-    assert (fold.gate(train.SHIPPED_SCOPES[0]) is not None) is ships
+    assert (fold.gate(choice.SHIPPED_SCOPES[0]) is not None) is ships
 
 
 def test_gated_figures_take_the_bold_verdict_only_where_the_gate_is_sure() -> None:
-    base, (threshold, bold) = train.SHIPPED_SCOPES[0], train.GATE_OPTIONS[0]
-    mentions = {key: [False, False, False, False] for key in train.SHIPPED_SCOPES} | {
+    base, (threshold, bold) = choice.SHIPPED_SCOPES[0], choice.GATE_OPTIONS[0]
+    mentions = {key: [False, False, False, False] for key in choice.SHIPPED_SCOPES} | {
         "gold": [True, True, False, False], bold: [True, True, True, False]}
-    out = train._gated({"mentions": mentions, "dev": {}}, {"mentions": [0.99, 0.2, 0.99, 0.99], "dev": []})
+    out = choice.gated({"mentions": mentions, "dev": {}}, {"mentions": [0.99, 0.2, 0.99, 0.99], "dev": []})
     # the gate takes the bold verdict on rows 1, 3, 4: one complaint found, one false alarm
-    assert out[f"{base}|{threshold}|{bold}"][0] == pytest.approx(train.prf([True, True, False, False],
+    assert out[f"{base}|{threshold}|{bold}"][0] == pytest.approx(choice.prf([True, True, False, False],
                                                                            [True, False, True, False])[2])
 
 

@@ -1,17 +1,17 @@
-"""Which learned-layer variant a language ships (train.Fold.scope): the most cautious one that beats the rules,
+"""Which learned-layer variant a language ships (choice.Fold.scope): the most cautious one that beats the rules,
 a bolder one (more reach, a veto, or scope "all") only when it is better by more than the 2-fold noise, and
 never one that costs the general-sentiment dev set."""
 
 from __future__ import annotations
 
-from monitor.analyse.sentiment import learned, train
+from monitor.analyse.sentiment import choice, learned
 
-CAUTIOUS = train.SHIPPED_SCOPES[0]
+CAUTIOUS = choice.SHIPPED_SCOPES[0]
 
 
-def _fold(mentions: dict[str, float], dev: dict[str, float] | None = None) -> train.Fold:
-    base = {k: 0.70 for k in train.SHIPPED_SCOPES} | {"rules": 0.65}
-    return train.Fold(base | mentions, dev or {}, 0.3, 0.6, 100)
+def _fold(mentions: dict[str, float], dev: dict[str, float] | None = None) -> choice.Fold:
+    base = {k: 0.70 for k in choice.SHIPPED_SCOPES} | {"rules": 0.65}
+    return choice.Fold(base | mentions, dev or {}, 0.3, 0.6, 100)
 
 
 def test_the_most_cautious_variant_that_beats_the_rules_ships() -> None:
@@ -19,23 +19,23 @@ def test_the_most_cautious_variant_that_beats_the_rules_ships() -> None:
 
 
 def test_scope_all_ships_only_when_it_beats_the_silent_variants_by_more_than_the_margin() -> None:
-    assert _fold({"all": 0.70 + train.SCOPE_MARGIN / 2}).scope() == CAUTIOUS
-    assert _fold({"all": 0.70 + train.SCOPE_MARGIN * 2}).scope() == "all"
+    assert _fold({"all": 0.70 + choice.SCOPE_MARGIN / 2}).scope() == CAUTIOUS
+    assert _fold({"all": 0.70 + choice.SCOPE_MARGIN * 2}).scope() == "all"
 
 
 def test_a_variant_that_costs_the_dev_set_never_ships() -> None:
-    dev = {k: 0.82 for k in train.SHIPPED_SCOPES} | {"rules": 0.82, "all": 0.74}
+    dev = {k: 0.82 for k in choice.SHIPPED_SCOPES} | {"rules": 0.82, "all": 0.74}
     assert _fold({"all": 0.90}, dev).scope() == CAUTIOUS
-    assert _fold({}, {k: 0.80 for k in train.SHIPPED_SCOPES} | {"rules": 0.82}).scope() is None
+    assert _fold({}, {k: 0.80 for k in choice.SHIPPED_SCOPES} | {"rules": 0.82}).scope() is None
 
 
 def test_nothing_ships_when_no_variant_beats_the_rules() -> None:
-    assert _fold({k: 0.60 for k in train.SHIPPED_SCOPES}).scope() is None
+    assert _fold({k: 0.60 for k in choice.SHIPPED_SCOPES}).scope() is None
 
 
 def test_every_variant_name_builds_its_model() -> None:
     m = learned.LangModel(0.0, (0.0,) * len(learned.DENSE), {})
-    for key in train.SHIPPED_SCOPES:
+    for key in choice.SHIPPED_SCOPES:
         v = learned.variant(m, key)
         assert v.scope == ("all" if key == "all" else "silent"), key
     v = learned.variant(m, "silent@0.65~0.35^0.6")

@@ -147,6 +147,7 @@ class TrainReport:
 
 def train(store: Store, config: Config, force: bool = False) -> TrainReport:
     """Refit on shipped data + the deployment's labels; keep the model only if better on the held-out labels."""
+    from monitor.analyse.sentiment import choice
     from monitor.analyse.sentiment import train as fitting
 
     labels = current_labels(store)
@@ -162,8 +163,8 @@ def train(store: Store, config: Config, force: bool = False) -> TrainReport:
                                       [" ".join(p) for p in before_scorer.neutral.phrases],
                           issue_types=config.sentiment.issue_types, model=model)
     gold = [lb.negative for lb, _ in test]
-    before = fitting.prf(gold, [before_scorer.score(lb.text, lang=lang).negative for lb, lang in test])
-    after = fitting.prf(gold, [after_scorer.score(lb.text, lang=lang).negative for lb, lang in test])
+    before = choice.prf(gold, [before_scorer.score(lb.text, lang=lang).negative for lb, lang in test])
+    after = choice.prf(gold, [after_scorer.score(lb.text, lang=lang).negative for lb, lang in test])
     if not any(gold) or len(test) < 5:
         kept, reason = force, (f"only {len(test)} held-out label(s), {sum(gold)} negative: too few to judge"
                                f" (need 5, one negative)")

@@ -17,11 +17,12 @@ import csv
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from monitor.analyse.sentiment import learned
+from monitor.analyse.sentiment.choice import SHIPPED_SCOPES, Fold, gated, prf, shipped_variant
 from monitor.analyse.sentiment.wordvectors import WordVectors
 from monitor.core.errors import MonitorError
 
@@ -199,85 +200,8 @@ def _features(rules: object, text: str, lang: str) -> tuple[list[str], list[floa
     return learned.sparse_features(toks), dense, toks
 
 
-def prf(gold: Sequence[bool], predicted: Sequence[bool]) -> tuple[float, float, float]:
-    tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g and p)
-    fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p and not g)
-    fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g and not p)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
-
-
 def size_kb(model: learned.Model) -> float:
     return math.ceil(len(model.to_json().encode()) / 102.4) / 10
-
-
-#: A learned layer may not cost the general-sentiment dev set any F1 out of fold (0.005 until round 5: with the
-#: round-5 everyday tweets in training, the layer that tolerance let through cost the whole dev tweets 0.003).
-DEV_TOLERANCE = 0.0
-#: The variants a language may ship, most cautious first. "silent" decides only what the rules are silent on
-#: (or weak about): where they found sentiment they keep the verdict ("je n'aime pas ce produit" stays
-#: negative). "all" (the layer gives every verdict) comes last: in round 4, with ~100 training lines a language,
-#: it overruled the rules' grammar (a French model read "pas" as praise); with ~1,000 it beat every "silent"
-#: variant by more than the margin for de, nl and pt out of fold, and the regression cases hold.
-#: ``monitor train`` fits "all" on a deployment's own labels and keeps it only if it beats the model in use.
-SHIPPED_SCOPES = tuple(f"silent@{p}~{r}^{v}" for v in learned.VETO_CHOICES for r in learned.REACH_CHOICES
-                       for p in learned.MIN_P_CHOICES) + ("all",)
-#: A bolder variant is chosen over a more cautious one only when it does better on the mentions by more than
-#: this (2-fold noise).
-SCOPE_MARGIN = 0.01
-#: The customer-context gate's options, most cautious first: (P(customer context) from which the bold variant
-#: decides, that variant). Only 0.95: at 0.9 and 0.8 (mentions out of fold 0.838, 0.847 against 0.828) the dev
-#: set's whole tweets corpus fell to 0.884, under plain VADER's 0.885, which the scorer must never be.
-GATE_OPTIONS: tuple[tuple[float, str], ...] = ((0.95, "all"),)
-#: What the gate may cost the general-sentiment dev set out of fold. Not 0 like DEV_TOLERANCE: the gate sends
-#: only the few general texts that read like customer mentions to the bold variant, which on the mentions it
-#: serves finds complaints the cautious one misses; this bounds the price on general sentiment.
-GATE_DEV_TOLERANCE = 0.005
-
-
-@dataclass(frozen=True)
-class Fold:
-    """Out-of-fold figures for one language. F1 of the negative class on the customer mentions and on the
-    dev set's general sentiment (English only), by the rules, the layer on every text ("all") and the layer
-    only where the rules are silent ("silent"); issue-type accuracy on typed complaints, rules vs model."""
-
-    mentions: dict[str, float]
-    dev: dict[str, float]
-    issue_rules: float
-    issue_learned: float
-    typed: int
-    #: "<base>|<threshold>|<bold>" -> (mentions F1, dev F1) with the customer-context gate on top of ``base``
-    gated: dict[str, tuple[float, float]] = field(default_factory=dict)
-
-    def gate(self, base: str) -> tuple[float, str] | None:
-        """(threshold, bold variant) for the gate over ``base``: better on the mentions than ``base`` alone by more
-        than SCOPE_MARGIN and costing the dev set at most GATE_DEV_TOLERANCE; the highest threshold unless a
-        lower one beats it by more than the margin; else None."""
-        best: tuple[float, str] | None = None
-        best_f1 = self.mentions.get(base, 0.0) + SCOPE_MARGIN
-        for threshold, bold in GATE_OPTIONS:
-            f1, dev = self.gated.get(f"{base}|{threshold}|{bold}", (0.0, 0.0))
-            if self.dev and dev < self.dev["rules"] - GATE_DEV_TOLERANCE:
-                continue
-            if f1 > best_f1:
-                best, best_f1 = (threshold, bold), f1 + SCOPE_MARGIN
-        return best
-
-    def scope(self) -> str | None:
-        """The variant to ship ("silent@0.6~0.0^0.0": min_p, reach, veto; or "all"): better on the mentions and no worse than
-        DEV_TOLERANCE on the dev set; among those the best on the mentions, the most cautious unless a bolder
-        one beats it by more than SCOPE_MARGIN; else None."""
-        best: str | None = None
-        for scope in SHIPPED_SCOPES:
-            if self.mentions.get(scope, 0.0) <= self.mentions.get("rules", 0.0):
-                continue
-            if self.dev and self.dev[scope] < self.dev["rules"] - DEV_TOLERANCE:
-                continue
-            if best is None or self.mentions[scope] > self.mentions[best] + SCOPE_MARGIN:
-                best = scope     # listed from the most cautious reach: a bolder one must beat it by more than noise
-        return best
 
 
 def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fold]:
@@ -318,31 +242,7 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
         if figures:
             n = max(issue_right[2], 1)
             out[lang] = Fold(figures.get("mentions", {}), figures.get("dev", {}), issue_right[0] / n,
-                             issue_right[1] / n, issue_right[2], _gated(verdicts, gate_p))
-    return out
-
-
-def _shipped(m: learned.LangModel, fold: Fold, key: str) -> learned.LangModel:
-    """The variant ``key``, with the customer-context gate when out of fold it earns its place."""
-    chosen = fold.gate(key) if m.gate is not None else None
-    gate = replace(m.gate, threshold=chosen[0], variant=chosen[1]) if m.gate is not None and chosen else None
-    return replace(learned.variant(m, key), gate=gate)
-
-
-def _gated(verdicts: dict[str, dict[str, list[bool]]],
-           gate_p: dict[str, list[float]]) -> dict[str, tuple[float, float]]:
-    """F1 on the mentions and the dev rows of every base variant with the gate on top (GATE_OPTIONS), from
-    the verdicts already collected: where the gate's P reaches the threshold the bold variant's verdict counts."""
-    names = [d for d in ("mentions", "dev") if verdicts[d]]
-    if "mentions" not in names or any(len(gate_p[d]) != len(verdicts[d]["gold"]) for d in names):
-        return {}
-    out: dict[str, tuple[float, float]] = {}
-    for base in SHIPPED_SCOPES:
-        for threshold, bold in GATE_OPTIONS:
-            f1 = {d: prf(verdicts[d]["gold"], [b if p >= threshold else c for c, b, p in
-                                               zip(verdicts[d][base], verdicts[d][bold], gate_p[d], strict=True)])[2]
-                  for d in names}
-            out[f"{base}|{threshold}|{bold}"] = (f1["mentions"], f1.get("dev", 0.0))
+                             issue_right[1] / n, issue_right[2], gated(verdicts, gate_p))
     return out
 
 
@@ -361,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                                 "gated": {k: [round(x, 4) for x in v] for k, v in f.gated.items()
                                           if k.startswith(f"{f.scope()}|")}}
                             for k, f in cv.items()}})
-    winners = {k: _shipped(m, cv[k], key) for k, m in model.languages.items()
+    winners = {k: shipped_variant(m, cv[k], key) for k, m in model.languages.items()
                if k in cv and (key := cv[k].scope()) is not None}
     typers = {k: m for k, m in model.issues.items() if k in cv and cv[k].issue_learned > cv[k].issue_rules}
     model = learned.Model(winners, model.meta, typers)

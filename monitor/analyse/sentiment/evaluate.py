@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.analyse.sentiment.choice import prf
+
 _DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
 DEFAULT_FILE = _DATA / "sentiment_dev.tsv"
 #: Hand-written mentions in every scored language with their verdict and issue type (this project's own text).
@@ -94,16 +96,6 @@ def evaluate_cases(cases: Sequence[Case]) -> tuple[dict[str, dict[str, float]], 
             issues_total += 1
             issues_right += s.issue == c.issue
     return per, issues_right / issues_total if issues_total else 0.0, issues_total
-
-
-def prf(gold: Sequence[bool], predicted: Sequence[bool]) -> tuple[float, float, float]:
-    tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g and p)
-    fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p and not g)
-    fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g and not p)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
 
 
 def half(row: Row) -> str:

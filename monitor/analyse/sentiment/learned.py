@@ -97,6 +97,12 @@ def variant(m: LangModel, key: str) -> LangModel:
         raise ValueError(f"variant {key!r}: expected 'all' or 'silent@<min_p>~<reach>^<veto>'") from None
 
 
+def word_push(vecs: WordVectors | None, embed: Sequence[float]) -> Mapping[str, float]:
+    """word -> its share of a linear weight ``embed`` on the mean word vector (empty without vectors or weights):
+    the gate and the verdict layer fold their embedding term into one number a word this way."""
+    return vecs.word_scores(embed) if embed and vecs is not None else {}
+
+
 @dataclass(frozen=True)
 class Gate:
     """Customer context: P(the text is a customer's mention of a company or product) rather than general talk,
@@ -117,7 +123,7 @@ class Gate:
 
     @cached_property
     def _word_push(self) -> Mapping[str, float]:
-        return self.vectors.word_scores(self.embed) if self.embed and self.vectors is not None else {}
+        return word_push(self.vectors, self.embed)
 
     def probability(self, toks: Sequence[str]) -> float:
         z = self.bias + sum(self.weights.get("w:" + t, 0.0) for t in toks)
@@ -177,7 +183,7 @@ class LangModel:
     def _word_push(self) -> Mapping[str, float]:
         """Each word's share of the embedding term: the vector is a mean, so its weight times the mean equals the
         sum over the text's words of (weight · word vector) / n, one number per word, computed once."""
-        return self.vectors.word_scores(self.embed) if self.embed and self.vectors is not None else {}
+        return word_push(self.vectors, self.embed)
 
     def logit(self, feats: Sequence[str], dense: Sequence[float],
               toks: Sequence[str] = ()) -> tuple[float, list[tuple[str, float]]]:

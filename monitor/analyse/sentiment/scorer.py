@@ -215,9 +215,10 @@ class Scorer:
         lang_model = self.model.languages.get(scoring_lang) if self.model is not None else None
         context: float | None = None
         toks: list[str] | None = None       # the learned layer's tokens, made once for the gate, layer and issue
-        if lang_model is not None and lang_model.gate is not None:
+        if lang_model is not None:
             toks = learned.tokens(text or "", self._neutral_words)
-            lang_model, context = lang_model.for_text(toks)
+            if lang_model.gate is not None:
+                lang_model, context = lang_model.for_text(toks)
         if lang_model is not None and lang_model.scope == "all":
             # the layer gives the verdict, except where the rules' verdict rests on grammar (negation, a phrase
             # rule, a frame): it never lifts a complaint found that way ("Je n'aime pas ce produit" stays one

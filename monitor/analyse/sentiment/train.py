@@ -224,7 +224,8 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
             variants = {key: replace(learned.variant(m, key), gate=None) for key in SHIPPED_SCOPES}
             scorers = {key: Scorer(model=learned.Model({lang: v}, {}, model.issues)) for key, v in variants.items()}
             for e in test:
-                got = {"gold": e.negative, "rules": rules.score(e.text, lang=lang).negative}
+                by_rules = rules.score(e.text, lang=lang)
+                got = {"gold": e.negative, "rules": by_rules.negative}
                 results = {scope: sc.score(e.text, lang=lang) for scope, sc in scorers.items()}
                 got |= {scope: r.negative for scope, r in results.items()}
                 if m.gate is not None:
@@ -234,7 +235,7 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
                 for key, value in got.items():
                     domain.setdefault(key, []).append(value)
                 if e.negative and e.issue:
-                    issue_right[0] += rules.score(e.text, lang=lang).issue == e.issue
+                    issue_right[0] += by_rules.issue == e.issue
                     issue_right[1] += results["all"].issue == e.issue
                     issue_right[2] += 1
         figures = {name: {key: prf(v["gold"], v[key])[2] for key in v if key != "gold"}

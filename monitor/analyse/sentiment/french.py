@@ -102,6 +102,8 @@ RULES = (
          "pas terrible", negatable=False),
     rule(r"(?:aucun|pas de|sans) (?:remboursement|réponse|reponse|nouvelles|suivi|explication|excuse|excuses)", -2.2,
          "pas de remboursement", negatable=False),
+    # sentence adverbs of candour carry no sentiment of their own ("honnêtement, le service était lent")
+    rule(r"honnêtement|honnetement|sincèrement|sincerement|à vrai dire|a vrai dire|pour être honnête|pour etre honnete", 0.0, "honnêtement", negatable=False),
     rule(r"pas mal de", 0.0, "pas mal de", negatable=False),
     rule(r"pas mal", 1.2, "pas mal", negatable=False),
     rule(r"ne (?:\w+ )?(?:fonctionne|marche|démarre|charge|répond|s'allume|se allume)s? (?:plus|pas)", -2.5, "ne fonctionne plus", negatable=False),

@@ -11,7 +11,8 @@ mention has several labels the newest one counts (a hand label after an ack wins
 
 `train` refits the learned layer on the shipped data plus the deployment's labels, minus a held-out fifth
 (chosen by a hash of each label's key, so it is the same fifth every run), compares the current scorer and
-the new one on that held-out fifth, and writes the new model only when it is better (or when forced).
+the new one on that held-out fifth, and writes the new model only when it is better (or when forced). The refit
+keeps the variant each language ships with (:func:`monitor.analyse.sentiment.choice.carry_policy`).
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ class TrainReport:
 
 def train(store: Store, config: Config, force: bool = False) -> TrainReport:
     """Refit on shipped data + the deployment's labels; keep the model only if better on the held-out labels."""
-    from monitor.analyse.sentiment import choice
+    from monitor.analyse.sentiment import choice, learned
     from monitor.analyse.sentiment import train as fitting
 
     labels = current_labels(store)
@@ -155,7 +156,8 @@ def train(store: Store, config: Config, force: bool = False) -> TrainReport:
     test = [(lb, lang) for lb, lang in examples if held_out(lb)]
     fit_on = [fitting.Example(lb.text, lang, lb.negative, DEPLOYMENT_WEIGHT) for lb, lang in examples
               if not held_out(lb)]
-    model = fitting.fit(fitting.shipped_examples() + fit_on, {"deployment_labels": len(fit_on)})
+    model = choice.carry_policy(fitting.fit(fitting.shipped_examples() + fit_on, {"deployment_labels": len(fit_on)}),
+                                learned.load(None))
     before_scorer = scorer_for(config)
     after_scorer = Scorer(config.sentiment.threshold,
                           {n: b.overrides for n, b in config.brands.items() if b.overrides},

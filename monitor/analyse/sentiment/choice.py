@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from monitor.analyse.sentiment import learned
 
 __all__ = ["DEV_TOLERANCE", "GATE_DEV_TOLERANCE", "GATE_OPTIONS", "SCOPE_MARGIN", "SHIPPED_SCOPES", "Fold",
-           "gated", "prf", "shipped_variant"]
+           "carry_policy", "gated", "prf", "shipped_variant"]
 
 
 def prf(gold: Sequence[bool], predicted: Sequence[bool]) -> tuple[float, float, float]:
@@ -123,3 +123,32 @@ def gated(verdicts: dict[str, dict[str, list[bool]]],
                   for d in names}
             out[f"{base}|{threshold}|{bold}"] = (f1["mentions"], f1.get("dev", 0.0))
     return out
+
+
+def variant_key(m: learned.LangModel) -> str:
+    """The name :func:`learned.variant` reads back: "all" or "silent@<min_p>~<reach>^<veto>"."""
+    return "all" if m.scope == "all" else f"silent@{m.min_p}~{m.reach}^{m.veto}"
+
+
+def carry_policy(refit: learned.Model, shipped: learned.Model) -> learned.Model:
+    """A deployment's refit (``monitor train``) under the variants ``shipped`` chose out of fold.
+
+    Why: a refit on the shipped rows plus a few hundred of the deployment's labels is too small a change to choose
+    variants again (the choice needs a cross-validation of minutes, and the labels are customer mentions only, so
+    nothing would guard general sentiment), and :func:`train.fit` alone gives every language scope "all": for
+    English that is the variant that costs general tweets 0.055 F1 out of fold. So each language keeps the shipped
+    scope, min_p, reach, veto and gate threshold, and an issue model only where one shipped; a language the shipped
+    model has no layer for keeps the refit as fitted (its labels are all the evidence there is), and the held-out
+    comparison of ``monitor train`` still decides whether the whole refit is kept."""
+    languages: dict[str, learned.LangModel] = {}
+    for code, m in refit.languages.items():
+        old = shipped.languages.get(code)
+        if old is None:
+            languages[code] = m
+            continue
+        gate = replace(m.gate, threshold=old.gate.threshold, variant=old.gate.variant) \
+            if m.gate is not None and old.gate is not None else None
+        languages[code] = replace(learned.variant(m, variant_key(old)), gate=gate)
+    issues = {code: im for code, im in refit.issues.items()
+              if code in shipped.issues or code not in shipped.languages}
+    return learned.Model(languages, refit.meta, issues)

@@ -76,6 +76,11 @@ def test_best_buy_phrase_is_neutral_but_best_still_counts(scorer: Scorer) -> Non
     ("not worth it, waste of money", "en", "negative"),
     ("Thanks for the quick refund, much appreciated!", "en", "not_negative"),
     ("Not bad, good service", "en", "not_negative"),
+    # regression (round 9): typographic apostrophes, as phones type them, never met a phrase rule
+    ("I won\u2019t be back", "en", "negative"),                                  # was 0.0
+    ("It doesn\u2019t charge anymore", "en", "negative"),                        # was 0.0
+    ("couldn\u2019t be happier with my order", "en", "not_negative"),            # was negative
+    ("Je n\u2019aime pas ce produit", "fr", "negative"),
 ])
 def test_issue_regressions(scorer: Scorer, text: str, lang: str, expect: str) -> None:
     assert verdict(scorer, text, lang) == expect, scorer.score(text, lang=lang)
@@ -172,6 +177,19 @@ def test_whole_word_cues_do_not_fire_inside_words() -> None:
     assert c.classify("thanks for the feedback") is None     # "fee=" is a whole word
     hit = c.classify("the charger broke")
     assert hit is not None and hit.issue == "defect"
+
+
+@pytest.mark.parametrize(("text", "issue"), [
+    ("Doesn't hold a charge anymore", "defect"),            # regression (round 9): "charge=" made it billing
+    ("It doesn't charge anymore", "defect"),
+    ("The room smelled of smoke and the sheets had stains", "defect"),   # was safety: the critical policy
+    ("Smoke came out of the charger", "safety"),
+    ("I was charged twice", "billing"),
+    ("They charge a fee for everything", "billing"),
+])
+def test_a_longer_cue_claims_its_words(text: str, issue: str) -> None:
+    hit = IssueClassifier().classify(text)
+    assert hit is not None and hit.issue == issue, hit
 
 
 def test_ops_add_issue_types_and_phrases() -> None:

@@ -105,6 +105,14 @@ CUES: dict[str, tuple[str, ...]] = {
         "bezorg", "pakket", "levering", "geleverd", "bestelling", "verzend", "aangekomen", "ontvangen",
     ),
     "defect": (
+        # "charge" is billing only as money: a battery that will not charge or hold one is a defect (round 9:
+        # "doesn't hold a charge" was typed billing); smoke smelled in a room is its state, not a fire (it was
+        # safety, which routes to the critical policy). The longer cue is read first and claims the words.
+        "doesn't charge", "does not charge", "won't charge", "will not charge", "can't charge", "cannot charge",
+        "hold a charge", "holds a charge", "holding a charge", "hold charge", "holds charge", "hold its charge",
+        "full charge", "single charge", "one charge", "per charge", "on a charge", "battery charge",
+        "smelled of smoke", "smells of smoke", "smell of smoke", "smelled like smoke", "smells like smoke",
+        "cigarette smoke", "stale smoke", "smoking room",
         "zipper", "zip=", "reißverschluss", "cremallera", "cerniera", "zíper", "rits=", "fermeture", "fuit=", "leckt", "undicht", "gotea", "lekt=", "vaza", "perde acqua", "pierde agua", "leaks", "leaking", "hinge", "snapped", "gerissen", "gescheurd", "crepat", "rachou", "fissur",
         "dejó de funcionar", "ha smesso di funzionare", "smesso di funzionare", "parou de", "gestopt met werken", "doet het niet meer", "kaputt gegangen", "se rompió",
         "stürzt", "abstürz", "se spegne", "si è spento", "desliga", "valt uit", "valt steeds uit", "loopt vast", "pierde agua", "scadente",

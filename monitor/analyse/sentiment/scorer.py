@@ -54,6 +54,10 @@ _SHIPPED = "shipped"
 MAX_DRIVERS = 5
 #: Driver kinds that are plain word evidence (an ironic praise word is one that counted for nothing).
 _LEXICAL = frozenset({"lexicon", "irony"})
+#: Typographic apostrophes read as the ASCII one: phones and word processors type "won’t", "doesn’t", "n’y", and
+#: every phrase rule, negation and training row is written with "'" (round 9: "I won’t be back" scored 0 and
+#: "couldn’t be happier" a complaint, the rule for the phrase never matching)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
 #: Raw valence added per star away from 3 (a 1-star review adds -2 × 1.6).
 RATING_VALENCE_PER_STAR = 1.6
 #: The score a 1-star/2-star review is capped at, whatever the words say.
@@ -192,6 +196,7 @@ class Scorer:
         self, text: str, *, lang: str | None = None, rating: float | None = None, brand: str | None = None
     ) -> Sentiment:
         """Score one mention. ``rating`` is 1..5 stars when the source has one."""
+        text = (text or "").translate(_APOSTROPHES)
         language = lang.lower() if lang else detect_language(text or "")
         if language not in (None, "en") and "en" in self._packs and _short_english(text or "", self._packs["en"]):
             language = "en"  # "Nervous as hell" came back French: n-grams of three words are a guess

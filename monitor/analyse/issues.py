@@ -109,6 +109,7 @@ CUES: dict[str, tuple[str, ...]] = {
         # "doesn't hold a charge" was typed billing); smoke smelled in a room is its state, not a fire (it was
         # safety, which routes to the critical policy). The longer cue is read first and claims the words.
         "doesn't charge", "does not charge", "won't charge", "will not charge", "can't charge", "cannot charge",
+        "doesnt charge", "wont charge", "cant charge",
         "hold a charge", "holds a charge", "holding a charge", "hold charge", "holds charge", "hold its charge",
         "full charge", "single charge", "one charge", "per charge", "on a charge", "battery charge",
         "smelled of smoke", "smells of smoke", "smell of smoke", "smelled like smoke", "smells like smoke",

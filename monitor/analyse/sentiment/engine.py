@@ -310,7 +310,9 @@ def analyse_raw(
                 valence += boost * _DECAY[k]
             elif vals[j] is not None:
                 continue
-            if negator(j):
+            if negator(j) and not (lower[j] == "no" and k < 2):
+                # a "no" one or two words back was counted above; where "no" is also a negator (Spanish) it
+                # toggled the negation back (regression: "no es bueno", "no estoy satisfecho" read as praise)
                 negated = not negated
         if not negated and post and not ends[i]:
             for j in range(i + 1, min(n, i + 4)):

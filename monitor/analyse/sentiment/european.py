@@ -16,6 +16,7 @@ Negation per language: pre-posed negators ("nicht gut", "no funciona", "non funz
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -28,6 +29,27 @@ from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, sy
 from monitor.analyse.sentiment.topics import drop_topics
 
 #: (negations, post-negations, boosters (+), dampeners (-), contrast, clause words, rules) per language.
+#: Negators as texts and tweets spell them ("nn funziona", "geht nich", "werkt nie", "n chegou"): read as the full
+#: word, so the phrase rules written for "non funziona", "geht nicht", "werkt niet", "não chegou" apply.
+INFORMAL_NEGATORS: dict[str, dict[str, str]] = {
+    "de": {"nich": "nicht", "nix": "nichts"},
+    "it": {"nn": "non"},
+    "pt": {"n": "não", "ñ": "não"},
+    "nl": {"nie": "niet"},
+}
+_INFORMAL = {code: re.compile(r"(?<![\w'’-])(" + "|".join(map(re.escape, forms)) + r")(?![\w'’-])", re.IGNORECASE)
+             for code, forms in INFORMAL_NEGATORS.items()}
+
+
+def _informal(code: str, text: str) -> str:
+    """``text`` with the language's informal negators spelled out (see INFORMAL_NEGATORS); one regex scan."""
+    pattern = _INFORMAL.get(code)
+    if pattern is None:
+        return text
+    forms = INFORMAL_NEGATORS[code]
+    return pattern.sub(lambda m: forms[m.group(1).lower()], text)
+
+
 SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "de": ("nicht nie niemals kein keine keinen keinem keiner keines nichts ohne weder", "nicht nie niemals",
            "sehr so total extrem echt wirklich absolut völlig komplett richtig mega voll ganz besonders",
@@ -353,7 +375,7 @@ def pack(code: str) -> LangPack:
         rules=rules + frame_rules(code),
         asking=asking(code),
         irony=irony(code),
-        prepare=lambda text: split_emoji(text, emoji),
+        prepare=lambda text: split_emoji(_informal(code, text), emoji),
         fallback=_make_lookup(code),
         symbols=symbols(lexicon),
         post_negations=frozenset(post.split()),

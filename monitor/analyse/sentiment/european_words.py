@@ -59,7 +59,7 @@ falta:-0.8 penalización:-1.8 desapareció:-1.6 desaparecido:-1.6
 colgaron:-1.8 cuelgan:-1.8 colgado:-1.4 bloqueado:-1.6 bloqueada:-1.6 robado:-2.4 robada:-2.4 robaron:-2.4
 derretido:-2.4 derritió:-2.4 quemó:-2.2 humo:-1.6 calienta:-1.2 calentó:-1.4 explotó:-2.6 sobrecalienta:-2.0
 extraviado:-1.8 extraviada:-1.8 indebido:-2.2 indebida:-2.2 cuelga:-1.6 congela:-1.4
-malo:-2.2 mala malos malas peor:-2.6 pésimo:-2.6 pésima horrible:-2.6 terrible:-2.6 fatal:-2.4 desastre:-2.6
+malo:-2.2 mala malos malas mal:-1.6 peor:-2.6 pésimo:-2.6 pésima horrible:-2.6 terrible:-2.6 fatal:-2.4 desastre:-2.6
 vergüenza:-2.2 vergonzoso:-2.4 lamentable:-2.4 decepción:-2.2 decepcionado decepcionada decepcionante
 molesto:-1.8 molesta enfadado:-2.0 enfadada harto:-2.0 harta cabreado:-2.2 indignado:-2.2 roto:-2.2 rota
 rotos rotas dañado:-2.0 dañada defectuoso:-2.2 defectuosa estropeado:-2.0 averiado:-2.0 avería:-2.0
@@ -90,7 +90,7 @@ incompleta:-1.8 mancava:-1.0 mancano:-1.0 penale:-1.6 rincaro:-1.6 rincari:-1.6 
 scadente:-2.2 scadenti bloccato:-1.6 bloccata:-1.6 rubato:-2.4 rubata:-2.4 rubati:-2.4 spento:-1.0 spegne:-1.4
 bruciato:-2.2 bruciata:-2.2 fumo:-1.6 esploso:-2.6 surriscalda:-2.0 smarrito:-1.8 smarrita:-1.8 sparito:-1.6
 sparita:-1.6 indebito:-2.2 indebita:-2.2 riattaccato:-1.6 crasha:-1.8 impalla:-1.8
-cattivo:-2.0 cattiva pessimo:-2.6 pessima pessimi:-2.8 peggiore:-2.6 peggio:-2.4 orribile:-2.6 terribile:-2.6
+cattivo:-2.0 cattiva male:-1.4 pessimo:-2.6 pessima pessimi:-2.8 peggiore:-2.6 peggio:-2.4 orribile:-2.6 terribile:-2.6
 schifo:-2.8 schifoso:-2.6 vergogna:-2.4 vergognoso:-2.4 scandaloso:-2.6 deluso:-2.2 delusa delusione
 deludente arrabbiato:-2.2 arrabbiata furioso:-2.4 stufo:-2.0 stufa rotto:-2.2 rotta rotti danneggiato:-2.0
 danneggiata difettoso:-2.2 difettosa guasto:-2.0 guasti:-2.0 disservizio:-2.2 errore:-1.6 errori lento:-1.2

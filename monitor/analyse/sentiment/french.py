@@ -138,7 +138,19 @@ RULES = (
 _ELISION = re.compile(r"\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 
 
+#: Elisions typed without the apostrophe in tweets and texts ("cest nul", "jaime pas", "jai jamais reçu"): read as
+#: the full forms the rules are written for. Only forms that are no other word.
+_BARE_ELISION = re.compile(r"\b(?:(c)(est)|(j)(ai|aime|adore|avais|étais|etais|attends|en|y)|(chui|jsuis))\b", re.IGNORECASE)
+
+
+def _unbare(m: re.Match[str]) -> str:
+    if m.group(5):
+        return "je suis"
+    return f"{m.group(1)}e {m.group(2)}" if m.group(1) else f"{m.group(3)}e {m.group(4)}"
+
+
 def _prepare(text: str, emoji: Mapping[str, float]) -> str:
+    text = _BARE_ELISION.sub(_unbare, text)
     return split_emoji(_ELISION.sub(lambda m: m.group(1) + "e ", text), emoji)
 
 

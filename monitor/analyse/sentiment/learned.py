@@ -41,7 +41,13 @@ PREFIX = 5
 
 
 def tokens(text: str, neutral: frozenset[str] = frozenset()) -> list[str]:
-    """Lower-cased words with names replaced by placeholders; punctuation kept as its own token."""
+    """Lower-cased words with names replaced by placeholders; punctuation kept as its own token, except the full
+    stop. Why not the full stop: the training mentions' authors write complaints in full sentences more than praise, so the
+    layers learned it as a complaint marker (French: +1.9 logits, against a bias of -1.9) and "c'est nul" or "que
+    mal servicio" typed without one, as tweets are, read as no complaint, "c'est nul." as one; adding or
+    removing a final stop flipped 9% of the French check-set verdicts. Without it (round 9) out of fold on the
+    authors' own lines costs 0.01-0.025 F1 (de fr it nl: style shared across the folds), while on the check sets,
+    by other authors, the layer is right as often or more with or without stops (89.0-89.3% against 87.3-88.7%)."""
     out: list[str] = []
     for t in _TOKEN.findall(text.lower()):
         if t.startswith(("http://", "https://")):
@@ -52,6 +58,8 @@ def tokens(text: str, neutral: frozenset[str] = frozenset()) -> list[str]:
             out.append("<tag>")
         elif t in neutral:
             out.append("<brand>")
+        elif t == ".":
+            continue        # a full stop is no sentiment: see the docstring
         else:
             out.append(t)
     return out

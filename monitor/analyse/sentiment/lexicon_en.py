@@ -405,6 +405,28 @@ def symbols(lexicon: Mapping[str, float]) -> frozenset[str]:
 
 _ELONGATED = re.compile(r"([a-zA-Z])\1{2,}")
 _STRETCHED_WORD = re.compile(r"[a-zA-Z]*([a-zA-Z])\1{2,}[a-zA-Z]*")
+#: Contractions typed without their apostrophe ("doesnt", "cant", "didnt"), as tweets and phones mostly type
+#: them; the phrase rules and frames are written with it. Words that are also other words ("wont" aside,
+#: "its", "were", "ill", "id", "lets", "hell", "shell") are left alone; "wont" is rare in its own sense.
+_BARE_CONTRACTION = re.compile(
+    r"\b(do|does|did|ca|wo|is|was|are|were|could|would|should|have|has|had|ai|must|need)(nt)\b|\b(i)(m|ve)\b",
+    re.IGNORECASE)
+#: A cheap literal pre-check: most texts have no word ending in "nt" and no "im"/"ive", and skip the scan above.
+_MAYBE_BARE = re.compile(r"nt\b|\bi(?:m|ve)\b", re.IGNORECASE)
+
+
+def contract(text: str) -> str:
+    """"doesnt work" -> "doesn't work", "cant log in" -> "can't log in", "im" -> "i'm"; case kept
+    ("DOESNT" -> "DOESN'T") for the capitals' emphasis. One regex scan per text that may have one."""
+    if _MAYBE_BARE.search(text) is None:
+        return text
+
+    def fix(m: re.Match[str]) -> str:
+        if m.group(1):                    # "does" + "nt", "ca" + "nt" (cant), "wo" + "nt" (wont)
+            return f"{m.group(1)}{m.group(2)[0]}'{m.group(2)[1]}"
+        return f"{m.group(3)}'{m.group(4)}"
+
+    return _BARE_CONTRACTION.sub(fix, text)
 
 
 def unstretch(text: str, lexicon: Mapping[str, float]) -> str:
@@ -442,7 +464,7 @@ def pack() -> LangPack:
         rules=RULES + frame_rules("en"),
         asking=asking("en"),
         irony=irony("en"),
-        prepare=lambda text: unstretch(split_emoji(text, emoji), lexicon),
+        prepare=lambda text: unstretch(split_emoji(contract(text), emoji), lexicon),
         irrealis=IRREALIS,
         symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}) | LAUGHTER,
         clause_words=CLAUSE_WORDS,

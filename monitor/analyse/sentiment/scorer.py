@@ -46,6 +46,11 @@ LEARNED_ISSUE_MIN = 0.45
 #: praising phrase rule) into one only from this P(negative). Out of fold on round 7's training mentions, where
 #: the two disagreed that way: below 0.8 the rules were right 27 times to 8, from 0.8 the layer 38 to 14.
 GRAMMAR_OVERRULE_P = 0.8
+#: ... and so, from the same P, a text the rules' words call clear praise (rule score from this up): round 9's
+#: layer without the full stop read "Das ist das beste Produkt, das ich je gekauft habe" as a complaint ("gekauft
+#: habe" leans that way in German training complaints). Out of fold (2-fold, de es fr it nl pt) this guard moved
+#: F1 by -0.002 to +0.001: it costs nothing measurable and keeps praise the rules are sure of.
+CLEAR_PRAISE = 0.5
 #: A learned issue probability of 1 counts as this many cue words. 3 since round 7: out of fold on its training
 #: complaints (2-fold), 3 beat 2 on both kinds, typed ones 73.8% vs 73.5% right and untyped ones left untyped
 #: 42.8% vs 40.0% (4: 73.2%, 44.4%); a lone built-in cue now needs the model to give its type P >= 0.12.
@@ -229,13 +234,13 @@ class Scorer:
             # rule, a frame): it never lifts a complaint found that way ("Je n'aime pas ce produit" stays one
             # however its words lean in film reviews), and makes one of a text whose grammar denies it (a negated
             # complaint word, a praising phrase rule: "it is not broken, it just needed a restart") only when
-            # sure, P(negative) >= GRAMMAR_OVERRULE_P
+            # sure, P(negative) >= GRAMMAR_OVERRULE_P; likewise of a text the rules' words call clear praise
             found: list[Driver] = []
             guess, guess_total = self._learned(lang_model, text or "", score, contributions, found, toks)
             grammar = [d for d in drivers if d.kind not in _LEXICAL]
             if not (score <= self.threshold < guess and grammar
                     or guess <= self.threshold < score and guess > 1 - 2 * GRAMMAR_OVERRULE_P
-                    and any(d.weight > 0 for d in grammar)):
+                    and (score >= CLEAR_PRAISE or any(d.weight > 0 for d in grammar))):
                 score, total = guess, guess_total
                 drivers += found
         elif lang_model is not None and score > self.threshold and (

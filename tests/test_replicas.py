@@ -234,8 +234,8 @@ def test_sqlite_mode_grants_every_lease(tmp_path):
 
 # -- real processes: the acceptance rig of issue 15, hit three more ways; each runs every check of the kill -9 run
 # (tests/test_replicas_kill.py): every matched post stored once, one root per story and channel (plus what
-# was in flight), per-channel order, each feed's request gaps, the stream resumed in TTL + 5 s with no gap,
-# each escalation level fired once.
+# was in flight), per-channel order, each feed's poll schedule and requests, the stream resumed in TTL + 5 s
+# with no gap, each escalation level fired once.
 
 @pytest.mark.slow
 def test_sigstop_of_the_stream_and_channel_lease_holder_past_the_ttl_its_fenced_commits_are_refused_and_nothing_is_lost_or_sent_twice(
@@ -255,7 +255,7 @@ def test_sigstop_of_the_stream_and_channel_lease_holder_past_the_ttl_its_fenced_
 
 @pytest.mark.slow
 def test_rolling_sigterm_of_all_three_replicas_loses_nothing_and_sends_nothing_twice(tmp_path, pg_url):
-    with Rig(tmp_path, pg_url, stream_s=34.0) as rig:     # long enough for three hits
+    with Rig(tmp_path, pg_url) as rig:              # the stream flows until `settle`: through three hits
         rig.start()
         todo = {p.pid for p in rig.procs}
         while todo:                                  # a rolling upgrade, the worst to lose first

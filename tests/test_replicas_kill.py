@@ -5,7 +5,9 @@ request, a local Jetstream, a FakeSlack with latency, seven channels and a three
 levels come seconds apart (`tests.replicas_helpers.Rig`). The first replica starts alone, so it takes the
 stream and every channel with traffic; the other two join; the victim is read from the `leases` table (the
 stream lease and the most channel leases), killed the moment it holds a host lease (mid-poll) if that comes
-within one `every`. Then everything the issue lists is checked in this one run, and the figures are printed.
+within one `every`, and always while an announced escalating alert has a level still to fire (read from
+its row), so a level falls due across the kill. Then everything the issue lists is checked in this one run,
+and the figures are printed.
 The SIGSTOP, rolling SIGTERM and `pg_ctl restart` scenarios (tests/test_replicas.py) run the same checks.
 """
 

@@ -400,3 +400,11 @@ def test_silent_layer_reach_reads_weak_words_but_never_overrules_the_rules_gramm
     assert model(0.5).score(text, lang="en").negative          # reach 0.5: a weak word does not hide the facts
     # a negation is grammar, not a weak word: "not broken" keeps the rules' verdict whatever the reach
     assert not model(0.5).score("tracking label is not broken", lang="en").negative
+
+
+def test_training_reads_typographic_apostrophes_as_scoring_does() -> None:
+    """One normalisation (`engine.plain_text`) for scoring and training: a deployment label typed on a phone
+    ("won’t") trains the same features its scored twin is read with."""
+    from monitor.analyse.sentiment import train
+    rules = Scorer(model=None, threshold=0.0)
+    assert train._features(rules, "I won\u2019t be back", "en") == train._features(rules, "I won't be back", "en")

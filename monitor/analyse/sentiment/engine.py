@@ -218,6 +218,19 @@ def analyse(
     return normalize(total), contributions
 
 
+#: Typographic apostrophes read as the ASCII one: phones and word processors type "won’t", "doesn’t", "n’y", and
+#: every phrase rule, negation and training row is written with "'" (round 9: "I won’t be back" scored 0 and
+#: "couldn’t be happier" a complaint, the rule for the phrase never matching)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
+
+
+def plain_text(text: str) -> str:
+    """A mention as every layer reads it, scoring and training alike (``Scorer.score``, ``train._features``, so a
+    deployment label typed on a phone trains the words its scored twin is read with): typographic apostrophes
+    as ASCII ones."""
+    return text.translate(_APOSTROPHES)
+
+
 def analyse_raw(
     pack: LangPack, text: str, lexicon: Mapping[str, float] | None = None, overridden: frozenset[str] = frozenset(),
     neutral: Neutral = NO_NEUTRAL,

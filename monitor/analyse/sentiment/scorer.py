@@ -59,10 +59,6 @@ _SHIPPED = "shipped"
 MAX_DRIVERS = 5
 #: Driver kinds that are plain word evidence (an ironic praise word is one that counted for nothing).
 _LEXICAL = frozenset({"lexicon", "irony"})
-#: Typographic apostrophes read as the ASCII one: phones and word processors type "won’t", "doesn’t", "n’y", and
-#: every phrase rule, negation and training row is written with "'" (round 9: "I won’t be back" scored 0 and
-#: "couldn’t be happier" a complaint, the rule for the phrase never matching)
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
 #: Raw valence added per star away from 3 (a 1-star review adds -2 × 1.6).
 RATING_VALENCE_PER_STAR = 1.6
 #: The score a 1-star/2-star review is capped at, whatever the words say.
@@ -201,14 +197,14 @@ class Scorer:
         self, text: str, *, lang: str | None = None, rating: float | None = None, brand: str | None = None
     ) -> Sentiment:
         """Score one mention. ``rating`` is 1..5 stars when the source has one."""
-        text = (text or "").translate(_APOSTROPHES)
-        language = lang.lower() if lang else detect_language(text or "")
-        if language not in (None, "en") and "en" in self._packs and _short_english(text or "", self._packs["en"]):
+        text = engine.plain_text(text or "")
+        language = lang.lower() if lang else detect_language(text)
+        if language not in (None, "en") and "en" in self._packs and _short_english(text, self._packs["en"]):
             language = "en"  # "Nervous as hell" came back French: n-grams of three words are a guess
         scoring_lang = language or "en"  # unsure → English, see module docstring
         pack = self._packs.get(scoring_lang)
         if pack is None:
-            hit = self.issues.classify(text or "")
+            hit = self.issues.classify(text)
             return Sentiment(None, False, True, language, (), hit.issue if hit else None)
 
         overridden: frozenset[str] = frozenset()
@@ -216,7 +212,7 @@ class Scorer:
         if brand is not None and brand.lower() in self._brands:
             overridden, per_lang = self._brands[brand.lower()]
             lexicon = per_lang[scoring_lang]
-        total, contributions = engine.analyse_raw(pack, text or "", lexicon, overridden, self.neutral)
+        total, contributions = engine.analyse_raw(pack, text, lexicon, overridden, self.neutral)
         # praise read as irony stays visible (weight 0): `monitor explain` says why "Super" did not count
         drivers = [Driver(c.text, c.valence, c.kind) for c in contributions
                    if abs(c.valence) >= 0.05 or c.kind == "irony"]
@@ -226,7 +222,7 @@ class Scorer:
         context: float | None = None
         toks: list[str] | None = None       # the learned layer's tokens, made once for the gate, layer and issue
         if lang_model is not None:
-            toks = learned.tokens(text or "", self._neutral_words)
+            toks = learned.tokens(text, self._neutral_words)
             if lang_model.gate is not None:
                 lang_model, context = lang_model.for_text(toks)
         if lang_model is not None and lang_model.scope == "all":
@@ -236,7 +232,7 @@ class Scorer:
             # complaint word, a praising phrase rule: "it is not broken, it just needed a restart") only when
             # sure, P(negative) >= GRAMMAR_OVERRULE_P; likewise of a text the rules' words call clear praise
             found: list[Driver] = []
-            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found, toks)
+            guess, guess_total = self._learned(lang_model, text, score, contributions, found, toks)
             grammar = [d for d in drivers if d.kind not in _LEXICAL]
             if not (score <= self.threshold < guess and grammar
                     or guess <= self.threshold < score and guess > 1 - 2 * GRAMMAR_OVERRULE_P
@@ -252,7 +248,7 @@ class Scorer:
             # complaints, when it is sure (P(negative) ≥ min_p) and some word it leans on is a content
             # word: "on the", "our", "is" alone never make a complaint
             found = []
-            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found, toks)
+            guess, guess_total = self._learned(lang_model, text, score, contributions, found, toks)
             if guess <= 1 - 2 * lang_model.min_p and self._content(found, scoring_lang, -1):
                 score, total = guess, guess_total
                 drivers += found
@@ -261,7 +257,7 @@ class Scorer:
             # scope "silent" with a veto: a weak complaint verdict made of lexicon words alone ("sick", "killer")
             # is lifted when the layer is as sure it is not one, leaning on some content word of its own
             found = []
-            guess, guess_total = self._learned(lang_model, text or "", score, contributions, found, toks)
+            guess, guess_total = self._learned(lang_model, text, score, contributions, found, toks)
             if guess >= 2 * lang_model.min_p - 1 and self._content(found, scoring_lang, 1):
                 score, total = guess, guess_total
                 drivers += found
@@ -270,7 +266,7 @@ class Scorer:
             drivers.append(rating_driver)
         drivers.sort(key=lambda d: -abs(d.weight))
         negative = score <= self.threshold
-        issue = self._issue(text or "", scoring_lang, drivers, toks) if negative else None
+        issue = self._issue(text, scoring_lang, drivers, toks) if negative else None
         shown = tuple(drivers[:MAX_DRIVERS])
         if context is not None:     # always said (weight 0, after the cut): why the bolder variant decided
             shown += (Driver(f"customer context (P {context:.2f})", 0.0, "context"),)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from monitor.analyse.sentiment import learned
+from monitor.analyse.sentiment import engine, learned
 from monitor.analyse.sentiment.choice import SHIPPED_SCOPES, Fold, gated, prf, shipped_variant
 from monitor.analyse.sentiment.wordvectors import WordVectors
 from monitor.core.errors import MonitorError
@@ -198,11 +198,11 @@ def _vector_weights(coef: Sequence[float], vocabulary: dict[str, int], vecs: Wor
 
 
 def _features(rules: object, text: str, lang: str) -> tuple[list[str], list[float], list[str]]:
-    from monitor.analyse.sentiment import engine
     from monitor.analyse.sentiment.scorer import Scorer
 
     assert isinstance(rules, Scorer)
     pack = rules._packs[lang]
+    text = engine.plain_text(text)
     total, contributions = engine.analyse_raw(pack, text, None, frozenset(), rules.neutral)
     toks = learned.tokens(text, rules._neutral_words)
     dense = learned.dense_features(engine.normalize(total), [(c.valence, c.kind) for c in contributions])
@@ -239,7 +239,7 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
                 got |= {scope: r.negative for scope, r in results.items()}
                 if m.gate is not None:
                     gate_p["dev" if e.general else "mentions"].append(
-                        m.gate.probability(learned.tokens(e.text, rules._neutral_words)))
+                        m.gate.probability(learned.tokens(engine.plain_text(e.text), rules._neutral_words)))
                 domain = verdicts["dev" if e.general else "mentions"]
                 for key, value in got.items():
                     domain.setdefault(key, []).append(value)

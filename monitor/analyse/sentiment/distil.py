@@ -172,17 +172,22 @@ class SpacyVectors:
         return np.asarray(self.vectors.data)[[r for r in rows if r is not None]]
 
 
-def main_french(dims: int, out: str, max_words: int) -> None:
+def mention_texts(raw: str, lang: str) -> list[str]:
+    """The texts of the training mentions in ``lang`` (only the text column: the author and label columns are
+    no words of the language)."""
     import csv
 
+    lines = [line for line in raw.splitlines() if line and not line.startswith("#")]
+    return [r["text"] for r in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE) if r["lang"] == lang]
+
+
+def main_french(dims: int, out: str, max_words: int) -> None:
     from monitor.analyse.sentiment.french import CX_LEXICON, REVIEW_LEXICON
 
     data = resources.files("monitor.analyse.sentiment").joinpath("data")
     lexicon = [line.split("->")[0] for line in data.joinpath("fr_lexicon.txt").read_text(encoding="utf-8").splitlines()]
     lexicon += [*CX_LEXICON, *REVIEW_LEXICON]
-    lines = [line for line in data.joinpath("train_mentions.tsv").read_text(encoding="utf-8").splitlines()
-             if line and not line.startswith("#")]
-    texts = [r["text"] for r in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE) if r["lang"] == "fr"]
+    texts = mention_texts(data.joinpath("train_mentions.tsv").read_text(encoding="utf-8"), "fr")
     source = SpacyVectors()
     words, basis = french_vocabulary(source.frequent(), lexicon, texts, lambda w: source.row(w) is not None,
                                      max_words)
@@ -212,8 +217,7 @@ def main(argv: list[str] | None = None) -> None:
                .read_text(encoding="utf-8").splitlines()]
     data = resources.files("monitor.analyse.sentiment").joinpath("data")
     texts = data.joinpath("train_en.tsv").read_text(encoding="utf-8").splitlines()
-    texts += [line for line in data.joinpath("train_mentions.tsv").read_text(encoding="utf-8").splitlines()
-              if line.startswith("en\t")]
+    texts += mention_texts(data.joinpath("train_mentions.tsv").read_text(encoding="utf-8"), "en")
     word_list = Path(args.words).read_text(encoding="utf-8").split() if args.words else []
     words = vocabulary(encoder_vocab, lexicon, texts, word_list)
     basis = frozenset(vocabulary(encoder_vocab, lexicon, texts))

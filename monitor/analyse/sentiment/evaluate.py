@@ -36,6 +36,7 @@ CHECK8_FILE = _DATA / "judgement_check8.tsv"
 CHECK9_FILE = _DATA / "judgement_check9.tsv"
 CHECK10_FILE = _DATA / "judgement_check10.tsv"
 CHECK11_FILE = _DATA / "judgement_check11.tsv"
+CHECK12_FILE = _DATA / "judgement_check12.tsv"
 GOLD_NEGATIVE = -0.5
 VADER_THRESHOLD = -0.05
 
@@ -184,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                        (CHECK9_FILE, "check set 9, a fifth author: tweets, reviews, French film and book reviews"),
                        (CHECK10_FILE, "check set 10, a sixth author, never used to choose"),
                        (CHECK11_FILE, "check set 11, a seventh author: English review sentences, forum posts,"
-                                      " tweets; French film, book reviews, tweets")):
+                                      " tweets; French film, book reviews, tweets"),
+                       (CHECK12_FILE, "check set 12, an eighth author: all seven languages, measured at round 10's"
+                                      " start and end only")):
         per, issue_acc, n_issues = evaluate_cases(load_cases(path))
         print(f"\n{path.name} (hand-written, {what}; share right, VADER is English-only):")
         print(f"{'language':9s} {'n':>3s} {'scorer':>7s} {'vader':>7s} {'unscored':>8s} {'P':>6s} {'R':>6s} {'F1':>6s}")

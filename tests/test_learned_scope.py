@@ -45,11 +45,19 @@ def test_every_variant_name_builds_its_model() -> None:
 def test_within_the_noise_on_the_mentions_the_variant_kinder_to_general_sentiment_ships() -> None:
     """Regression (round 10): English shipped min_p 0.6, ahead of 0.65 by 0.005 on the mentions (noise), and
     that cost the dev set's whole tweets corpus 0.001, below plain VADER."""
-    bold, kind = "silent@0.6~0.35^0.0", "silent@0.65~0.35^0.0"
-    dev = {k: 0.81 for k in choice.SHIPPED_SCOPES} | {"rules": 0.80, bold: 0.8195, kind: 0.8204}
-    mentions = {bold: 0.805, kind: 0.800}
+    start, kind, bold = "silent@0.65~0.35^0.0", "silent@0.7~0.5^0.0", "silent@0.65~0.5^0.0"
+    mentions = {start: 0.800, kind: 0.808, bold: 0.815}     # the chain: start, then bold (beats it by > 0.01)
+    dev = {k: 0.81 for k in choice.SHIPPED_SCOPES} | {"rules": 0.80, kind: 0.8204, bold: 0.8195}
     assert _fold(mentions, dev).scope() == kind
     # without a dev set (every language but English) the chain's choice stands
     assert _fold(mentions).scope() == bold
     # and a variant kinder to the dev set but worse on the mentions by more than the margin is not taken
-    assert _fold({bold: 0.805, kind: 0.790}, dev).scope() == bold
+    assert _fold(mentions | {kind: 0.800}, dev).scope() == bold
+
+
+def test_regression_the_surest_min_p_counts_as_the_most_cautious() -> None:
+    """Until round 10 the variants were listed from min_p 0.6 up, so of two variants equal on the mentions the
+    one calling complaints at P 0.6 counted as the cautious one; a higher min_p calls fewer."""
+    assert choice.SHIPPED_SCOPES[0] == f"silent@{max(learned.MIN_P_CHOICES)}~0.0^0.0"
+    tied = {f"silent@{p}~0.0^0.0": 0.75 for p in learned.MIN_P_CHOICES}
+    assert _fold(tied).scope() == f"silent@{max(learned.MIN_P_CHOICES)}~0.0^0.0"

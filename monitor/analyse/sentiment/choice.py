@@ -37,7 +37,7 @@ DEV_TOLERANCE = 0.0
 #: variant by more than the margin for de, nl and pt out of fold, and the regression cases hold.
 #: ``monitor train`` fits "all" on a deployment's own labels and keeps it only if it beats the model in use.
 SHIPPED_SCOPES = tuple(f"silent@{p}~{r}^{v}" for v in learned.VETO_CHOICES for r in learned.REACH_CHOICES
-                       for p in learned.MIN_P_CHOICES) + ("all",)
+                       for p in reversed(learned.MIN_P_CHOICES)) + ("all",)   # a higher min_p is more cautious
 #: A bolder variant is chosen over a more cautious one only when it does better on the mentions by more than
 #: this (2-fold noise).
 SCOPE_MARGIN = 0.01

@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
+from monitor.analyse.sentiment.train import mention_examples
 from monitor.analyse.sentiment.wordvectors import unelided
 
 #: SCOWL's American English list (Debian package wamerican; permissive licence, notice in the data folder):
@@ -172,22 +173,13 @@ class SpacyVectors:
         return np.asarray(self.vectors.data)[[r for r in rows if r is not None]]
 
 
-def mention_texts(raw: str, lang: str) -> list[str]:
-    """The texts of the training mentions in ``lang`` (only the text column: the author and label columns are
-    no words of the language)."""
-    import csv
-
-    lines = [line for line in raw.splitlines() if line and not line.startswith("#")]
-    return [r["text"] for r in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE) if r["lang"] == lang]
-
-
 def main_french(dims: int, out: str, max_words: int) -> None:
     from monitor.analyse.sentiment.french import CX_LEXICON, REVIEW_LEXICON
 
     data = resources.files("monitor.analyse.sentiment").joinpath("data")
     lexicon = [line.split("->")[0] for line in data.joinpath("fr_lexicon.txt").read_text(encoding="utf-8").splitlines()]
     lexicon += [*CX_LEXICON, *REVIEW_LEXICON]
-    texts = mention_texts(data.joinpath("train_mentions.tsv").read_text(encoding="utf-8"), "fr")
+    texts = [e.text for e in mention_examples() if e.lang == "fr"]
     source = SpacyVectors()
     words, basis = french_vocabulary(source.frequent(), lexicon, texts, lambda w: source.row(w) is not None,
                                      max_words)
@@ -217,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
                .read_text(encoding="utf-8").splitlines()]
     data = resources.files("monitor.analyse.sentiment").joinpath("data")
     texts = data.joinpath("train_en.tsv").read_text(encoding="utf-8").splitlines()
-    texts += mention_texts(data.joinpath("train_mentions.tsv").read_text(encoding="utf-8"), "en")
+    texts += [e.text for e in mention_examples() if e.lang == "en"]
     word_list = Path(args.words).read_text(encoding="utf-8").split() if args.words else []
     words = vocabulary(encoder_vocab, lexicon, texts, word_list)
     basis = frozenset(vocabulary(encoder_vocab, lexicon, texts))

@@ -85,9 +85,17 @@ def evaluate(count_in: CountFn, spike: Spike, now: float, history_start: float |
 
 
 def db_counter(db: Store | sqlite_utils.Database, brand: str) -> CountFn:
+    """Counts through the Store's lock, never on its connection directly: the tick thread once ran this on the
+    shared SQLite connection while another thread's statement called `db_now()`; that thread held SQLite's
+    connection mutex waiting for the GIL, this one held the GIL waiting for the mutex, and the whole daemon
+    froze (regression: `monitor demo` hung in CI with its main thread in `Thread.start`)."""
+    sql = f"SELECT COUNT(*) AS n {_NEG}"
+
     def count(start: float, end: float) -> int:
-        conn = db.db if isinstance(db, Store) else db
-        return int(conn.execute(f"SELECT COUNT(*) {_NEG}", (start, end, brand)).fetchone()[0])
+        if isinstance(db, Store):
+            row = db.one(sql, (start, end, brand))
+            return int(row["n"]) if row else 0
+        return int(db.execute(sql, (start, end, brand)).fetchone()[0])
     return count
 
 

@@ -17,7 +17,7 @@ from monitor.analyse.sentiment import train
 from monitor.analyse.sentiment.scorer import SUPPORTED
 
 DATA = Path(__file__).parent / "data"
-CHECK_SETS = sorted(DATA.glob("judgement_check*.tsv"))
+CHECK_SETS = sorted([*DATA.glob("judgement_check*.tsv"), DATA / "judgement_yardstick.tsv"])
 
 
 def _norm(text: str) -> str:

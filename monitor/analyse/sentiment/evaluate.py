@@ -37,6 +37,10 @@ CHECK9_FILE = _DATA / "judgement_check9.tsv"
 CHECK10_FILE = _DATA / "judgement_check10.tsv"
 CHECK11_FILE = _DATA / "judgement_check11.tsv"
 CHECK12_FILE = _DATA / "judgement_check12.tsv"
+CHECK13_FILE = _DATA / "judgement_check13.tsv"
+#: Written like a check set, by its own author, but *for* choosing: which batch of training lines or which
+#: variant to keep is judged here, so the check sets stay measurements (round 10 spent them dropping a batch).
+YARDSTICK_FILE = _DATA / "judgement_yardstick.tsv"
 GOLD_NEGATIVE = -0.5
 VADER_THRESHOLD = -0.05
 
@@ -187,7 +191,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                        (CHECK11_FILE, "check set 11, a seventh author: English review sentences, forum posts,"
                                       " tweets; French film, book reviews, tweets"),
                        (CHECK12_FILE, "check set 12, an eighth author: all seven languages, measured at round 10's"
-                                      " start and end only")):
+                                      " start and end only"),
+                       (CHECK13_FILE, "check set 13, a ninth author: all seven languages, measured at round 11's"
+                                      " start and end only"),
+                       (YARDSTICK_FILE, "the yardstick, a tenth author: used to choose between training batches"
+                                        " and variants, never trained on")):
         per, issue_acc, n_issues = evaluate_cases(load_cases(path))
         print(f"\n{path.name} (hand-written, {what}; share right, VADER is English-only):")
         print(f"{'language':9s} {'n':>3s} {'scorer':>7s} {'vader':>7s} {'unscored':>8s} {'P':>6s} {'R':>6s} {'F1':>6s}")

@@ -28,14 +28,14 @@ brands), so building one per config reload is fine.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from monitor.analyse.issues import IssueClassifier
 from monitor.analyse.language import detect_language
-from monitor.analyse.sentiment import engine, european, frames, french, learned, lexicon_en
+from monitor.analyse.sentiment import engine, european, frames, french, learned, lexicon_en, ratings
 
 SUPPORTED = frozenset({"en", "fr", *european.LANGUAGES})
 #: A learned n-gram shows as a driver when it moves the log-odds at least this much.
@@ -59,6 +59,8 @@ _SHIPPED = "shipped"
 MAX_DRIVERS = 5
 #: Driver kinds that are plain word evidence (an ironic praise word is one that counted for nothing).
 _LEXICAL = frozenset({"lexicon", "irony"})
+#: ... and with the learned layer's n-grams: what a rating written in the text may outweigh.
+_WORDS = _LEXICAL | {"learned"}
 #: Raw valence added per star away from 3 (a 1-star review adds -2 × 1.6).
 RATING_VALENCE_PER_STAR = 1.6
 #: The score a 1-star/2-star review is capped at, whatever the words say.
@@ -264,6 +266,15 @@ class Scorer:
         if rating is not None:
             score, rating_driver = self._blend_rating(score, total, rating)
             drivers.append(rating_driver)
+        elif (written := ratings.written_rating(text)) is not None and all(
+                d.kind in (_LEXICAL if written.stars > 3 else _WORDS) for d in drivers
+                if d.weight * (written.stars - 3.0) < 0):
+            # no star field, but a rating written in the text: it outweighs the words against it, never grammar or
+            # a frame. A high one lifts a complaint only against lexicon words ("Terrifying. 9/10."): against the
+            # layer's n-grams or a frame it is sarcasm ("4 hour delay ... 10/10 would be stranded again"); a low
+            # one also outweighs the layer's praise ("Looks great, 3/10": nobody praises with a 3 in jest)
+            score, rating_driver = self._blend_rating(score, total, written.stars)
+            drivers.append(replace(rating_driver, text=written.text))
         drivers.sort(key=lambda d: -abs(d.weight))
         negative = score <= self.threshold
         issue = self._issue(text, scoring_lang, drivers, toks) if negative else None

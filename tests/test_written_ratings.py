@@ -1,0 +1,57 @@
+"""A rating written in the text ("9/10", "2 stars", "cinq étoiles") counts as the author's verdict when the
+source has no star field: it outweighs the words against it, never grammar, frames or the learned layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitor.analyse.sentiment.ratings import written_rating
+from monitor.analyse.sentiment.scorer import Scorer
+
+CASES = yaml.safe_load((Path(__file__).parent / "data" / "written_rating_cases.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["text"][:40])
+def test_written_ratings_are_read_and_look_alikes_are_not(case: dict) -> None:
+    found = written_rating(case["text"])
+    assert (found.stars if found else None) == case["stars"]
+
+
+def test_a_high_written_rating_outweighs_frightened_words(scorer: Scorer) -> None:
+    s = scorer.score("Terrifying. Didn't sleep properly for two nights. 9/10.", lang="en")
+    assert not s.negative
+    assert ("9/10", "rating") in [(d.text, d.kind) for d in s.drivers]
+
+
+def test_a_low_written_rating_outweighs_praise(scorer: Scorer) -> None:
+    assert scorer.score("Looks great on the shelf, 3/10", lang="en").negative
+    assert scorer.score("Schöne Verpackung. Zwei Sterne.", lang="de").negative
+
+
+def test_a_sarcastic_ten_out_of_ten_after_a_complaint_stays_a_complaint(scorer: Scorer) -> None:
+    """Regression (found in the training mentions): "10/10 would be stranded again" lifted a delay complaint
+    when the written rating counted like a star field; a high one may outweigh lexicon words, not what a frame or
+    the learned layer found."""
+    s = scorer.score("@FlyFrontier 3 gate changes, 4 hour delay, landed at 2am. 10/10 would be stranded again",
+                     lang="en")
+    assert s.negative
+    assert scorer.score("10/10 would sit on the tarmac for 3 hours again @united", lang="en").negative
+
+
+def test_the_sources_star_field_wins_over_a_written_rating(scorer: Scorer) -> None:
+    s = scorer.score("10/10 they say. Broke on day two.", lang="en", rating=1)
+    assert s.negative
+    assert [d.text for d in s.drivers if d.kind == "rating"] == ["1 star"]
+
+
+def test_without_a_rating_nothing_changes(scorer: Scorer) -> None:
+    s = scorer.score("open 24/7 and the staff are lovely", lang="en")
+    assert not s.negative and not [d for d in s.drivers if d.kind == "rating"]

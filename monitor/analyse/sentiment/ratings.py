@@ -61,16 +61,23 @@ def _value(raw: str) -> float | None:
         return None
 
 
+#: cheap tests first: most texts have no digit before a scale word or slash, and no word for star
+_MAYBE_SCALE = re.compile(r"\d\s*(?:/|(?:out of|sur|von|de|su|uit)\s)", re.I)
+_MAYBE_STAR = re.compile(rf"\b{_STAR}\b", re.I)
+
+
 def written_rating(text: str) -> WrittenRating | None:
     """The last rating written in ``text``, as stars from 1 to 5, or None."""
     found: list[tuple[int, WrittenRating]] = []
-    for m in _SCALE.finditer(text):
+    scales = _SCALE.finditer(text) if _MAYBE_SCALE.search(text) else iter(())
+    counted = _STARS.finditer(text) if _MAYBE_STAR.search(text) else iter(())
+    for m in scales:
         value, scale = _value(m.group(1)), float(m.group(2))
         if value is None or value > scale or _DATE_BEFORE.search(text[max(0, m.start() - 8):m.start()]):
             continue
         stars = max(1.0, min(5.0, value * 5.0 / scale)) if scale != 5 else max(1.0, value)
         found.append((m.start(), WrittenRating(stars, m.group(0).strip())))
-    for m in _STARS.finditer(text):
+    for m in counted:
         value = _value(m.group(1))
         if value is None or not 0 <= value <= 5:
             continue

@@ -172,6 +172,10 @@ def delivery_order(store: Store, channel: str) -> dict[int, int]:
 
 EVERY, TTL, ESCALATE_AFTER = 10.0, 3.0, (4.0, 8.0)
 JITTER = min(30.0, EVERY * 0.05)                 # the dispatcher's own rule (monitor/runtime/dispatch.py)
+#: How late the machine may be in getting a started poll's request onto the wire, and a poll start after its due
+#: time: the scheduling of a loaded 2-core box, not the product's (regression, round 11: a request left its replica
+#: 3.02 s after its poll started, 0.02 s past the TTL, and was called "a request no poll made").
+SLACK = 2.0
 STORY_CHANNELS = ("#alerts-a", "#alerts-b", "#comms-alerts", "#esc-one", "#esc-two", "U0HEAD")
 FIRST = {"stream:bsky"} | {f"channel:{c}" for c in ("#alerts-a", "#alerts-b", "#comms-alerts", "#social", "#esc-one")}
 REFUSED = re.compile(r"lease (\S+) \(token (\d+)\) is no longer held")    # the fence's words (store/leases.py)
@@ -374,9 +378,11 @@ def check_polls(hosts: list[LoggedFeeds], watch: ScheduleWatch, hits: list[Hit])
     """Polling stayed polite and went on through every hit, per feed, judged on events.
 
     The schedule: the poll starts the replicas recorded (`ScheduleWatch`) come between `every` - jitter and
-    `every` + TTL + 2 s apart, so polling resumed after each hit. The wire: each request the host saw is the
-    request of one of those polls (at most one each), arriving within a TTL of its start (a poll's claim
-    lasts one TTL: later, another replica could have made the same round); every poll's request arrived,
+    `every` + TTL + SLACK apart, so polling resumed after each hit. The wire: each request the host saw is the
+    request of one of those polls (at most one each), arriving within a TTL (+ SLACK, the machine's scheduling) of
+    its start: a poll's claim lasts one TTL, after which another replica could make the same round, but that
+    round would be a recorded start of its own or a second request matched to this one, both caught here; every
+    poll's request arrived,
     except a poll a hit cut in the TTL before it, between its start and its request: the schedule counts
     it as made, so it is not made again early (monitor/store/poll_turns.py), and the host sees that round
     skipped (20 s between requests with `every` 10 s, on a loaded machine that froze a replica in that
@@ -393,19 +399,19 @@ def check_polls(hosts: list[LoggedFeeds], watch: ScheduleWatch, hits: list[Hit])
             started = sorted(watch.starts.get(sid, {}).items())
             times = [t for t, _ in started]
             gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-            assert gaps and min(gaps) >= EVERY - JITTER - 0.05 and max(gaps) <= EVERY + TTL + 2, (sid, gaps)
+            assert gaps and min(gaps) >= EVERY - JITTER - 0.05 and max(gaps) <= EVERY + TTL + SLACK, (sid, gaps)
             answered: dict[float, list[float]] = {t: [] for t in times}
             for arrived in host.arrivals(path):
                 poll = max((t for t in times if t <= arrived + 0.05), default=None)
-                if poll is None or arrived - poll > TTL:
-                    assert arrived >= watch.stopped_at - TTL, (sid, "a request no poll made", arrived, times)
+                if poll is None or arrived - poll > TTL + SLACK:
+                    assert arrived >= watch.stopped_at - TTL - SLACK, (sid, "a request no poll made", arrived, times)
                     continue                                  # its poll may have started after the last look
                 answered[poll].append(arrived)
             for t, by in started:
                 assert len(answered[t]) <= 1, (sid, "one poll, several requests", t, answered[t])
                 if answered[t]:
                     figures["request_after_start_s"].append(answered[t][0] - t)
-                elif t < watch.stopped_at - TTL:                  # its request had time to arrive
+                elif t < watch.stopped_at - TTL - SLACK:          # its request had time to arrive
                     cut = [hit for hit in hits if hit.victim == holder_pid(by) and hit.wall - TTL <= t < hit.wall]
                     assert cut, (sid, "a poll whose request never came", t, by, [(x.victim, x.wall) for x in hits])
                     figures["cut_by_a_hit"].append(sid)

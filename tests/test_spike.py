@@ -149,4 +149,3 @@ def test_second_not_negative_click_on_a_spike_redraws_the_spike_not_one_mention(
     assert redraws, "the second click re-renders the root message"
     text = json.dumps(json.loads(redraws[-1]["payload"]))
     assert "Latest:" in text and "spike" in text.lower()            # the spike summary, as the first render
-

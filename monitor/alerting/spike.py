@@ -84,7 +84,7 @@ def evaluate(count_in: CountFn, spike: Spike, now: float, history_start: float |
     return stat
 
 
-def db_counter(db: Store | sqlite_utils.Database, brand: str) -> CountFn:
+def db_counter(store: Store, brand: str) -> CountFn:
     """Counts through the Store's lock, never on its connection directly: the tick thread once ran this on the
     shared SQLite connection while another thread's statement called `db_now()`; that thread held SQLite's
     connection mutex waiting for the GIL, this one held the GIL waiting for the mutex, and the whole daemon
@@ -92,10 +92,8 @@ def db_counter(db: Store | sqlite_utils.Database, brand: str) -> CountFn:
     sql = f"SELECT COUNT(*) AS n {_NEG}"
 
     def count(start: float, end: float) -> int:
-        if isinstance(db, Store):
-            row = db.one(sql, (start, end, brand))
-            return int(row["n"]) if row else 0
-        return int(db.execute(sql, (start, end, brand)).fetchone()[0])
+        row = store.one(sql, (start, end, brand))
+        return int(row["n"]) if row else 0
     return count
 
 

@@ -17,7 +17,6 @@ too small (420 lines) to tell a batch's effect from noise on its own.
 from __future__ import annotations
 
 import argparse
-import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,10 +48,8 @@ class Comparison:
 
 
 def baseline_texts(path: str | Path) -> set[tuple[str, str]]:
-    """(lang, text) of every mention in a training-mentions file (the shipped format, comments skipped)."""
-    lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines()
-             if line and not line.startswith("#")]
-    return {(r["lang"], r["text"]) for r in csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)}
+    """(lang, text) of every mention in a training-mentions file (the shipped format)."""
+    return {(e.lang, e.text) for e in train.mention_examples(path)}
 
 
 def like_for_like(examples: Sequence[train.Example], baseline: set[tuple[str, str]],

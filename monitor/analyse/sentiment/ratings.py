@@ -35,8 +35,9 @@ _STAR = r"(?:stars?|étoiles?|etoiles?|sterne?n?|estrellas?|stell[ae]|estrelas?|
 _NUM = r"(\d{1,3}(?:[.,]\d)?)"
 #: "on 3/10", "le 5/10", "am 3/10", "el 5/10", "il 5/10", "em 5/10", "op 5/10", "since", "until", "due": a date
 _DATE_BEFORE = re.compile(r"(?:\b(?:on|since|until|till|by|due|from|le|du|au|am|vom|bis|seit|el|del|desde|hasta|il|"
-                          r"dal|fino|em|até|desde|op|sinds|tot|van)\s*|\d/|[.:])$", re.I)
-_SCALE = re.compile(rf"(?<![\w/.,]){_NUM}\s*(?:/|\s(?:out of|sur|von|de|su|uit)\s)\s*(5|10|100)(?![\w/]|[.,]\d)", re.I)
+                          r"dal|fino|em|até|op|sinds|tot|van)\s*|\d/|[.:])$", re.I)
+_OUT_OF = r"(?:out of|sur|von|de|su|uit)"
+_SCALE = re.compile(rf"(?<![\w/.,]){_NUM}\s*(?:/|\s{_OUT_OF}\s)\s*(5|10|100)(?![\w/]|[.,]\d)", re.I)
 #: "a 5-star hotel", "Michelin", "two Star Wars films": a class or a name, not the author's verdict
 #: "5 star reviews" (other people's), "5 stars for the packaging" (a part), "minus one star" (a deduction)
 _STARS = re.compile(rf"(?<!minus )(?<!moins )(?<!menos )(?<!meno )(?<![\w/.,-])(\d(?:[.,]5)?|[^\W\d_]+)\s*(?:-\s*)?"
@@ -62,7 +63,7 @@ def _value(raw: str) -> float | None:
 
 
 #: cheap tests first: most texts have no digit before a scale word or slash, and no word for star
-_MAYBE_SCALE = re.compile(r"\d\s*(?:/|(?:out of|sur|von|de|su|uit)\s)", re.I)
+_MAYBE_SCALE = re.compile(rf"\d\s*(?:/|{_OUT_OF}\s)", re.I)
 _MAYBE_STAR = re.compile(rf"\b{_STAR}\b", re.I)
 
 

@@ -87,11 +87,13 @@ def shipped_examples() -> list[Example]:
     return out + [replace(m, weight=balance) if m.lang == "en" else m for m in mentions]
 
 
-def mention_examples() -> list[Example]:
-    """Hand-written customer mentions in every scored language (``data/train_mentions.tsv``: lang, expect,
-    issue, author, text), counted MENTION_WEIGHT times: they are the domain the scorer serves, the dev set is
-    not. ``author`` names the writer's file, so cross-validation can keep each writer's style in one fold."""
-    raw = resources.files("monitor.analyse.sentiment").joinpath(MENTIONS_FILE).read_text(encoding="utf-8")
+def mention_examples(path: str | Path | None = None) -> list[Example]:
+    """Hand-written customer mentions in every scored language (``data/train_mentions.tsv``, or a file of that
+    format at ``path``: lang, expect, issue, author, text), counted MENTION_WEIGHT times: they are the domain the
+    scorer serves, the dev set is not. ``author`` names the writer's file, so cross-validation can keep each
+    writer's style in one fold."""
+    raw = (Path(path) if path is not None else resources.files("monitor.analyse.sentiment").joinpath(MENTIONS_FILE)
+           ).read_text(encoding="utf-8")
     lines = [line for line in raw.splitlines() if line and not line.startswith("#")]
     reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
     return [Example(r["text"], r["lang"], r["expect"] == "negative", MENTION_WEIGHT, r["issue"] or None,

@@ -76,7 +76,8 @@ def test_a_gate_round_trips_through_the_model_file_and_a_bad_variant_is_refused(
 def _fold(gated: dict[str, tuple[float, float]]) -> choice.Fold:
     base = choice.SHIPPED_SCOPES[0]
     return choice.Fold({base: 0.79, "rules": 0.66}, {base: 0.820, "rules": 0.819}, 0.3, 0.6, 10,
-                      {f"{base}|{t}|{v}": f for (t, v), f in zip(choice.GATE_OPTIONS, gated.values(), strict=False)})
+                      {f"{base}|{t}|{v}": {"mentions": f[0], "dev": f[1]}
+                       for (t, v), f in zip(choice.GATE_OPTIONS, gated.values(), strict=False)})
 
 
 @pytest.mark.parametrize(("mentions", "dev", "ships"), [
@@ -90,13 +91,28 @@ def test_the_gate_ships_only_when_it_beats_the_cautious_variant_and_keeps_the_de
     assert (fold.gate(choice.SHIPPED_SCOPES[0]) is not None) is ships
 
 
+def test_gated_figures_are_reported_for_each_corpus_of_the_dev_set() -> None:
+    """Round 12: pooled, the dev set hid that the gate costs the general tweets and gains the Amazon snippets;
+    training now prints (and the model file keeps) each corpus's figure beside the pooled one."""
+    base, (threshold, bold) = choice.SHIPPED_SCOPES[0], choice.GATE_OPTIONS[0]
+    rows = {key: [False, False] for key in choice.SHIPPED_SCOPES} | {"gold": [True, False], bold: [True, True]}
+    verdicts = {"mentions": rows, "dev": {k: v * 2 for k, v in rows.items()},
+                "dev/tweets": {k: v for k, v in rows.items()}, "dev/amazon": {k: v for k, v in rows.items()}}
+    gate_p = {"mentions": [0.99, 0.1], "dev": [0.99, 0.99, 0.1, 0.1], "dev/tweets": [0.99, 0.99],
+              "dev/amazon": [0.1, 0.1]}
+    out = choice.gated(verdicts, gate_p)[f"{base}|{threshold}|{bold}"]
+    assert out["dev/amazon"] == 0.0                   # the gate never fired: the cautious variant found nothing
+    assert out["dev/tweets"] == pytest.approx(choice.prf([True, False], [True, True])[2])    # one found, one false
+    assert set(out) == {"mentions", "dev", "dev/tweets", "dev/amazon"}
+
+
 def test_gated_figures_take_the_bold_verdict_only_where_the_gate_is_sure() -> None:
     base, (threshold, bold) = choice.SHIPPED_SCOPES[0], choice.GATE_OPTIONS[0]
     mentions = {key: [False, False, False, False] for key in choice.SHIPPED_SCOPES} | {
         "gold": [True, True, False, False], bold: [True, True, True, False]}
     out = choice.gated({"mentions": mentions, "dev": {}}, {"mentions": [0.99, 0.2, 0.99, 0.99], "dev": []})
     # the gate takes the bold verdict on rows 1, 3, 4: one complaint found, one false alarm
-    assert out[f"{base}|{threshold}|{bold}"][0] == pytest.approx(choice.prf([True, True, False, False],
+    assert out[f"{base}|{threshold}|{bold}"]["mentions"] == pytest.approx(choice.prf([True, True, False, False],
                                                                            [True, False, True, False])[2])
 
 

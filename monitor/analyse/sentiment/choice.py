@@ -69,8 +69,16 @@ class Fold:
     issue_rules: float
     issue_learned: float
     typed: int
-    #: "<base>|<threshold>|<bold>" -> (mentions F1, dev F1) with the customer-context gate on top of ``base``
-    gated: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: "<base>|<threshold>|<bold>" -> {"mentions" | "dev" | "dev/<corpus>": F1} with the customer-context gate on
+    #: top of ``base``
+    gated: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: The dev set's figures per corpus ("tweets", "amazon"), like ``dev``: reported (training prints them and the
+    #: model file keeps them), not a condition. Why not: pooled, a gain on the Amazon snippets pays for a loss on
+    #: the general tweets (round 12, out of fold on round 11's lines: the English variant took the snippets 0.728 -> 0.755 and cost the
+    #: tweets 0.905 -> 0.899), but every variant that finds customer complaints costs the tweets 0.01-0.04, and
+    #: with each corpus held to the rules the English mentions fell from 0.849 to 0.751 (no gate could ship) or,
+    #: with a cautious bold variant on offer, 0.806, for +0.003 on the tweets' check half and the yardstick's English 86% -> 73% (no gate)
+    corpora: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def gate(self, base: str) -> tuple[float, str] | None:
         """(threshold, bold variant) for the gate over ``base``: better on the mentions than ``base`` alone by more
@@ -79,9 +87,10 @@ class Fold:
         best: tuple[float, str] | None = None
         best_f1 = self.mentions.get(base, 0.0) + SCOPE_MARGIN
         for threshold, bold in GATE_OPTIONS:
-            f1, dev = self.gated.get(f"{base}|{threshold}|{bold}", (0.0, 0.0))
-            if self.dev and dev < self.dev["rules"] - GATE_DEV_TOLERANCE:
+            figures = self.gated.get(f"{base}|{threshold}|{bold}", {})
+            if self.dev and figures.get("dev", 0.0) < self.dev["rules"] - GATE_DEV_TOLERANCE:
                 continue
+            f1 = figures.get("mentions", 0.0)
             if f1 > best_f1:
                 best, best_f1 = (threshold, bold), f1 + SCOPE_MARGIN
         return best
@@ -113,19 +122,20 @@ def shipped_variant(m: learned.LangModel, fold: Fold, key: str) -> learned.LangM
 
 
 def gated(verdicts: dict[str, dict[str, list[bool]]],
-           gate_p: dict[str, list[float]]) -> dict[str, tuple[float, float]]:
-    """F1 on the mentions and the dev rows of every base variant with the gate on top (GATE_OPTIONS), from
-    the verdicts already collected: where the gate's P reaches the threshold the bold variant's verdict counts."""
-    names = [d for d in ("mentions", "dev") if verdicts[d]]
-    if "mentions" not in names or any(len(gate_p[d]) != len(verdicts[d]["gold"]) for d in names):
+           gate_p: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """F1 on each domain ("mentions", "dev", "dev/<corpus>") of every base variant with the gate on top
+    (GATE_OPTIONS), from the verdicts already collected: where the gate's P reaches the threshold the bold
+    variant's verdict counts."""
+    names = [d for d in verdicts if verdicts[d]]
+    if "mentions" not in names or any(len(gate_p.get(d, ())) != len(verdicts[d]["gold"]) for d in names):
         return {}
-    out: dict[str, tuple[float, float]] = {}
+    out: dict[str, dict[str, float]] = {}
     for base in SHIPPED_SCOPES:
         for threshold, bold in GATE_OPTIONS:
             f1 = {d: prf(verdicts[d]["gold"], [b if p >= threshold else c for c, b, p in
                                                zip(verdicts[d][base], verdicts[d][bold], gate_p[d], strict=True)])[2]
                   for d in names}
-            out[f"{base}|{threshold}|{bold}"] = (f1["mentions"], f1.get("dev", 0.0))
+            out[f"{base}|{threshold}|{bold}"] = f1
     return out
 
 

@@ -71,13 +71,15 @@ class Example:
     issue: str | None = None
     general: bool = False     # a general-sentiment row (the dev set), not a customer mention
     author: str = ""          # who wrote it (a writer's file); cross-validation keeps an author in one fold
+    corpus: str = ""          # a general row's corpus in the dev set ("tweets", "amazon"), reported apart
 
 
 def shipped_examples() -> list[Example]:
     """The shipped training rows: the tuning half of the dev set (English) and the hand-written mentions."""
     raw = resources.files("monitor.analyse.sentiment").joinpath(TRAIN_FILE).read_text(encoding="utf-8")
     reader = csv.DictReader(raw.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE)
-    out = [Example(r["text"], "en", float(r["gold"]) < GOLD_NEGATIVE, general=True) for r in reader]
+    out = [Example(r["text"], "en", float(r["gold"]) < GOLD_NEGATIVE, general=True, corpus=r["corpus"])
+           for r in reader]
     mentions = mention_examples()
     # English has both domains: the customer mentions weigh as much as the general-sentiment rows together.
     # (Until round 6 a floor of MENTION_WEIGHT a row made them weigh more as lines were added, 2.8 times the
@@ -294,8 +296,9 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
     out: dict[str, Fold] = {}
     for lang in sorted({e.lang for e in examples}):
         exs = [e for e in examples if e.lang == lang]
+        # "mentions", "dev" (the general rows) and "dev/<corpus>" (each corpus of them, see choice.Fold.corpora)
         verdicts: dict[str, dict[str, list[bool]]] = {"mentions": {}, "dev": {}}
-        gate_p: dict[str, list[float]] = {"mentions": [], "dev": []}     # the gate's P(customer context)
+        gate_p: dict[str, list[float]] = {}     # the gate's P(customer context), per domain as the verdicts
         issue_right = [0, 0, 0]                 # rules, learned, typed
         fold = fold_of(exs, folds)
         for k in range(folds):
@@ -311,12 +314,14 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
                 got = {"gold": e.negative, "rules": by_rules.negative}
                 results = {scope: sc.score(e.text, lang=lang) for scope, sc in scorers.items()}
                 got |= {scope: r.negative for scope, r in results.items()}
-                if m.gate is not None:
-                    gate_p["dev" if e.general else "mentions"].append(
-                        m.gate.probability(learned.tokens(engine.plain_text(e.text), rules._neutral_words)))
-                domain = verdicts["dev" if e.general else "mentions"]
-                for key, value in got.items():
-                    domain.setdefault(key, []).append(value)
+                domains = (["dev"] + ([f"dev/{e.corpus}"] if e.corpus else [])) if e.general else ["mentions"]
+                p = m.gate.probability(learned.tokens(engine.plain_text(e.text), rules._neutral_words)) \
+                    if m.gate is not None else None
+                for name in domains:
+                    if p is not None:
+                        gate_p.setdefault(name, []).append(p)
+                    for key, value in got.items():
+                        verdicts.setdefault(name, {}).setdefault(key, []).append(value)
                 if e.negative and e.issue:
                     issue_right[0] += by_rules.issue == e.issue
                     issue_right[1] += results["all"].issue == e.issue
@@ -325,8 +330,9 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
                    for name, v in verdicts.items() if v}
         if figures:
             n = max(issue_right[2], 1)
+            corpora = {name.split("/", 1)[1]: f for name, f in figures.items() if name.startswith("dev/")}
             out[lang] = Fold(figures.get("mentions", {}), figures.get("dev", {}), issue_right[0] / n,
-                             issue_right[1] / n, issue_right[2], gated(verdicts, gate_p))
+                             issue_right[1] / n, issue_right[2], gated(verdicts, gate_p), corpora)
     return out
 
 
@@ -342,7 +348,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "cross_validated": {k: {"mentions_f1": {s: round(x, 4) for s, x in f.mentions.items()},
                                 "dev_f1": {s: round(x, 4) for s, x in f.dev.items()},
                                 "issue_rules": round(f.issue_rules, 4), "issue_learned": round(f.issue_learned, 4),
-                                "gated": {k: [round(x, 4) for x in v] for k, v in f.gated.items()
+                                "dev_corpora_f1": {c: {s: round(x, 4) for s, x in v.items()}
+                                                   for c, v in f.corpora.items()},
+                                "gated": {k: {d: round(x, 4) for d, x in v.items()} for k, v in f.gated.items()
                                           if k.startswith(f"{f.scope()}|")}}
                             for k, f in cv.items()}})
     winners = {k: shipped_variant(m, cv[k], key) for k, m in model.languages.items()
@@ -352,15 +360,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     model.save(args.out)
     for lang, f in cv.items():
         key = cv[lang].scope() or SHIPPED_SCOPES[0]
-        dev = f" dev {f.dev['rules']:.3f}/{f.dev['all']:.3f}/{f.dev[key]:.3f};" if f.dev else ""
+        dev = "".join(f" {name} {d['rules']:.3f}/{d['all']:.3f}/{d[key]:.3f};"
+                      for name, d in [("dev", f.dev)] + [(f"dev/{c}", v) for c, v in f.corpora.items()] if d)
         print(f"{lang}: 2-fold F1 rules/all/{key}: mentions {f.mentions['rules']:.3f}/{f.mentions['all']:.3f}/"
               f"{f.mentions[key]:.3f};{dev} shipped: {key if lang in winners else 'no'};"
               f" issue type of {f.typed} typed complaints {f.issue_rules:.1%} -> {f.issue_learned:.1%}:"
               f" {'shipped' if lang in typers else 'not shipped'}")
         if lang in winners and (gate := winners[lang].gate) is not None:
-            f1, dev_f1 = f.gated[f"{key}|{gate.threshold}|{gate.variant}"]
+            g = f.gated[f"{key}|{gate.threshold}|{gate.variant}"]
             print(f"{lang}: customer-context gate P >= {gate.threshold} -> {gate.variant}: mentions {f.mentions[key]:.3f}"
-                  f" -> {f1:.3f}, dev {f.dev[key]:.3f} -> {dev_f1:.3f}")
+                  f" -> {g['mentions']:.3f}, dev {f.dev[key]:.3f} -> {g['dev']:.3f}" + "".join(
+                      f", dev/{c} {v[key]:.3f} -> {g[f'dev/{c}']:.3f}" for c, v in f.corpora.items()))
     print(f"{args.out}: {', '.join(f'{k}: {len(m.weights)} weights' for k, m in winners.items()) or 'no verdict model'};"
           f" issue models: {', '.join(sorted(typers)) or 'none'}; {size_kb(model)} KB")
 

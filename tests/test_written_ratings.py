@@ -55,3 +55,18 @@ def test_the_sources_star_field_wins_over_a_written_rating(scorer: Scorer) -> No
 def test_without_a_rating_nothing_changes(scorer: Scorer) -> None:
     s = scorer.score("open 24/7 and the staff are lovely", lang="en")
     assert not s.negative and not [d for d in s.drivers if d.kind == "rating"]
+
+
+@pytest.mark.parametrize(("stars", "against", "stands"), [
+    (9.0 / 2, [("Terrifying", -2.7, "lexicon"), ("two", -0.42, "learned")], True),    # round 12's regression
+    (9.0 / 2, [("stranded", -0.5, "lexicon"), ("stran…", -0.72, "learned")], False),  # the layer found it: sarcasm
+    (5.0, [("4 hour delay", -1.8, "frame:late"), ("stranded", -2.2, "lexicon")], False),   # a frame: never
+    (1.5, [("great", 1.9, "lexicon"), ("looks great", 0.9, "learned")], True),        # a low one outweighs praise
+    (1.5, [("not bad", 1.2, "negation")], False),                                     # but never grammar
+])
+def test_a_weak_learned_ngram_does_not_veto_a_high_written_rating(stars: float, against: list, stands: bool) -> None:
+    """A high rating gives way to the layer only when its n-grams carry at least RATING_LEARNED_SHARE of the push
+    against it (regression, round 12: "two" at -0.42 beside "Terrifying" at -2.7 made a 9/10 review a complaint)."""
+    from monitor.analyse.sentiment.scorer import Driver, _rating_stands
+
+    assert _rating_stands(stars, [Driver(t, w, k) for t, w, k in against]) is stands

@@ -27,7 +27,7 @@ brands), so building one per config reload is fine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -157,6 +157,24 @@ def _neutral(terms: Iterable[str]) -> engine.Neutral:
     return engine.Neutral(frozenset(words), tuple(sorted(phrases)))
 
 
+#: A high written rating gives way to the learned layer's n-grams against it only when they carry at least this
+#: share of the weight against it: then the layer found the complaint and the rating is sarcasm. Below it they are
+#: a weak n-gram beside the lexicon's words (round 12: "Terrifying. Didn't sleep properly for two nights. 9/10."
+#: became a complaint after a retrain because the layer gave "two" -0.42 beside "Terrifying" -2.7).
+RATING_LEARNED_SHARE = 0.5
+
+
+def _rating_stands(stars: float, drivers: Sequence[Driver]) -> bool:
+    """Whether a rating written in the text outweighs the drivers against it (see :func:`Scorer.score`)."""
+    against = [d for d in drivers if d.weight * (stars - 3.0) < 0]
+    if any(d.kind not in _WORDS for d in against):
+        return False                    # grammar, a phrase rule or a frame found it: never outweighed
+    if stars <= 3:
+        return True
+    learned_push = sum(abs(d.weight) for d in against if d.kind not in _LEXICAL)
+    return learned_push < RATING_LEARNED_SHARE * sum(abs(d.weight) for d in against)
+
+
 class Scorer:
     """Score mentions; see the module docstring for routing. Safe to share between threads."""
 
@@ -266,9 +284,7 @@ class Scorer:
         if rating is not None:
             score, rating_driver = self._blend_rating(score, total, rating)
             drivers.append(rating_driver)
-        elif (written := ratings.written_rating(text)) is not None and all(
-                d.kind in (_LEXICAL if written.stars > 3 else _WORDS) for d in drivers
-                if d.weight * (written.stars - 3.0) < 0):
+        elif (written := ratings.written_rating(text)) is not None and _rating_stands(written.stars, drivers):
             # no star field, but a rating written in the text: it outweighs the words against it, never grammar or
             # a frame. A high one lifts a complaint only against lexicon words ("Terrifying. 9/10."): against the
             # layer's n-grams or a frame it is sarcasm ("4 hour delay ... 10/10 would be stranded again"); a low

@@ -53,6 +53,7 @@ def test_a_missing_baseline_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
                            str(tmp_path / "nope.tsv")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_baseline_texts_reads_the_shipped_format(tmp_path: Path) -> None:
@@ -60,3 +61,26 @@ def test_baseline_texts_reads_the_shipped_format(tmp_path: Path) -> None:
     path.write_text("# a comment\nlang\texpect\tissue\tauthor\ttext\nde\tnegative\tbilling\tw1\tZu teuer.\n"
                     "fr\tnot\t\tw2\tTrès bien\n", encoding="utf-8")
     assert batches.baseline_texts(path) == {("de", "Zu teuer."), ("fr", "Très bien")}
+
+
+def test_a_probe_judges_a_writers_file_unseen_per_language_and_issue(tmp_path: Path) -> None:
+    """The probe scores a writer's lines with the scorer in use before they are trained on: where it is weakest."""
+    path = tmp_path / "w99_probe.tsv"
+    path.write_text("en\tnegative\tdelivery\tMy parcel never arrived and nobody answers\n"
+                    "en\tnot\t\tLove it, works perfectly\n"
+                    "de\tnegative\tdefect\tDas Gerät ist nach zwei Tagen kaputt gegangen\n", encoding="utf-8")
+    result = batches.probe(path, model=None)          # the rules alone: a known, stable judgement
+    assert result.lines == {"en": 2, "de": 1}
+    assert result.right == {"en": 2, "de": 1}
+    assert (result.typed_right, result.typed) == (2, 2)
+    assert "3/3 right" in result.line()
+
+
+def test_a_malformed_probe_line_names_file_and_line_and_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.tsv"
+    path.write_text("en\tnot\t\tfine\nen\tmaybe\t\tunsure\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "monitor.analyse.sentiment.batches", "--probe", str(path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert f"{path}:2:" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

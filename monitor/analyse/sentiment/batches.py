@@ -54,6 +54,7 @@ class Probe:
     """A writer's file judged by the scorer in use before it is trained on: share right per language, and the typed
     complaints typed right (a missed complaint has no type). Where the scorer is weakest is what a batch can teach;
     round 11 and 12 notes quote these figures ("English product-review sentences: 79%")."""
+
     path: str
     right: dict[str, int]
     lines: dict[str, int]

@@ -97,3 +97,10 @@ def test_monitor_check_accepts_the_same_config(tmp_path):
     path.write_text(yaml.safe_dump(_every_kind_config()))
     config = load_config(path)
     assert sorted(s.kind for s in config.sources) == sorted(registered())
+
+
+@pytest.mark.parametrize("module", sorted(p.stem for p in (REPO / "monitor" / "analyse" / "sentiment").glob("*.py")
+                                          if "\ndef main(" in p.read_text(encoding="utf-8")))
+def test_every_sentiment_tool_is_in_the_readme(module: str) -> None:
+    """The developer tools beside the `monitor` commands (train, evaluate, batches, distil, external)."""
+    assert f"python -m monitor.analyse.sentiment.{module}" in README, module

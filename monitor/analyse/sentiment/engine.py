@@ -48,6 +48,11 @@ SARCASM = frozenset({"🙄", "/s"})
 SARCASM_FLIP = -0.8
 POLITE = frozenset({"thanks", "thank", "thx", "ty", "merci", "danke", "gracias", "grazie", "obrigado", "obrigada",
                     "bedankt", "dank"})
+#: What a thank-you of gratitude is *for* ("thanks for the quick reply", "merci pour", "danke für", "obrigado
+#: pela"): a thank-you followed by one of these (after "you", "so much"…) thanks for something done.
+GRATITUDE = frozenset({"for", "pour", "de", "du", "des", "für", "fuer", "por", "pela", "pelo", "per", "voor"})
+_THANKS_FILLER = frozenset({"you", "u", "ya", "so", "very", "much", "a", "lot", "guys", "all", "again", "vielmals",
+                           "mille", "beaucoup", "muchas", "muito", "wel", "je", "jullie"})
 _DECAY = (1.0, 0.95, 0.9)
 
 
@@ -224,6 +229,14 @@ def analyse(
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
 
 
+def _thanks_for(lower: list[str], i: int) -> bool:
+    """Whether the thank-you at ``i`` says what it is for ("thanks for the quick reply", "thank you so much for")."""
+    j = i + 1
+    while j < len(lower) and j <= i + 4 and lower[j] in _THANKS_FILLER:
+        j += 1
+    return j < len(lower) and lower[j] in GRATITUDE
+
+
 def plain_text(text: str) -> str:
     """A mention as every layer reads it, scoring and training alike (``Scorer.score``, ``train._features``, so a
     deployment label typed on a phone trains the words its scored twin is read with): typographic apostrophes
@@ -271,8 +284,10 @@ def analyse_raw(
     # phrase rules first: they claim their tokens
     claimed: set[int] = set()
     contributions: list[Contribution] = []
+    requested = False   # a courtesy formula ("please", "thanks in advance", "can you help") claimed words
     for r, first, last, label in pack.matcher.find(lower):
         claimed.update(range(first, last + 1))
+        requested = requested or r.label == "frame:courtesy"
         valence, kind = r.valence, (r.label if r.label.startswith("frame:") else "rule")
         if r.negatable:
             for j in range(first - 1, max(-1, first - 4), -1):
@@ -345,9 +360,14 @@ def analyse_raw(
 
     # "thanks for the miserable trip": a thank-you followed in its clause by blame is a formula (or sarcasm)
     thanked = [t for t in contributions if lower[t.index] in POLITE and t.valence > 0]
+    asks = requested or "?" in text      # the text asks something: a courtesy formula or a question mark
     for t in thanked:
         end = next((j for j in range(t.index, n) if ends[j]), n)
         if any(t.index < o.index <= end and o.valence <= -1.5 for o in contributions):
+            t.valence, t.kind = 0.0, "politeness"
+        elif asks and not _thanks_for(lower, t.index):
+            # "can you help? thanks", "merci de me rappeler, merci": a thank-you that closes a request thanks
+            # for nothing done yet; it is courtesy, not praise (gratitude names what it is for)
             t.valence, t.kind = 0.0, "politeness"
 
     if pack.irony:

@@ -215,6 +215,10 @@ RULES = (
     rule(r"(?<!do )(?<!does )(?<!did )(?<!would )(?<!will )(?<!could )not (?:to )?(?:be )?like", 0.0, "not like (comparison)",
          negatable=False),
     rule(r"kill(?:s|ed|ing)? (?:some |the |a little |a bit of )?time", 0.0, "kill time", negatable=False),
+    # "like" is praise only as a verb after its subject or an auxiliary ("I like", "we really like", "didn't
+    # like"); elsewhere it is a preposition or a filler ("feels like a scam", "waited like 3 hours", "it's like
+    # they don't care"), the most frequent positive word in the complaints the rules call praise
+    rule(r"(?<=\S )(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bu )(?<!\bya )(?<!\bthey )(?<!\bhe )(?<!\bshe )(?<!\bpeople )(?<!\beveryone )(?<!\beverybody )(?<!\bkids )(?<!\bwho )(?<!\balso )(?<!\breally )(?<!\bstill )(?<!\bdo )(?<!\bdoes )(?<!\bdid )(?<!\bdon't )(?<!\bdidn't )(?<!\bdoesn't )(?<!\bdont )(?<!\bdidnt )(?<!\bdoesnt )(?<!\bnever )(?<!\bto )(?<!\bwill )(?<!\bi'll )(?<!\byou'll )(?<!\bwe'll )(?<!\bthey'll )(?<!\bmight )(?<!\bmay )(?<!\bshould )(?<!\bcould )(?<!\btruly )(?<!\bactually )(?<!\bdefinitely )(?<!\btotally )(?<!\bkinda )(?<!\bgenuinely )(?<!\bhonestly )(?<!\brather )(?<!\bquite )(?<!\bgenerally )(?<!\busually )(?<!\bpersonally )(?<!\bi'd )(?<!\bwe'd )(?<!\byou'd )(?<!\bthey'd )(?<!\bid )(?<!\bwould )(?<!\bnot )like", 0.0, "like (not a verb)", negatable=False),
     rule(r"(?:is|was|isn't|wasn't) (?:that|this|it) a bad thing", 0.0, "is that a bad thing", negatable=False),
     rule(r"(?:out of|beyond) control", -2.0, "out of control", negatable=False),
     rule(r"thanks? (?:you )?for nothing", -2.4, "thanks for nothing", negatable=False),

@@ -86,3 +86,37 @@ def test_the_command_prints_the_shipped_scorer_beside_vader(tmp_path: Path, caps
     out = capsys.readouterr().out
     assert "2 texts, 1 complaints (rules only" in out
     assert out.splitlines()[-1].split()[:6] == ["all", "2", "1", "1.000", "1.000", "1.000"]
+
+
+def test_the_shipped_manifest_names_source_licence_and_columns_of_every_set() -> None:
+    from monitor.analyse.sentiment.external import manifest
+
+    sets = manifest(Path(__file__).resolve().parents[1] / "docs" / "third-party-sets.yaml")
+    assert len(sets) >= 5 and all(s.source and s.licence and s.negative for s in sets)
+    assert len({s.name for s in sets}) == len(sets)
+
+
+def test_a_manifest_measures_what_is_there_and_names_what_is_not(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "m.yaml").write_text(
+        "sets:\n"
+        "  - {name: here, file: a.csv, source: s, licence: l, text: t, label: y, negative: [neg], group: g,"
+        " skip_groups: [noise]}\n"
+        "  - {name: elsewhere, file: b.csv, source: 'example.org/b', licence: l, text: t, label: y, negative: [neg]}\n",
+        encoding="utf-8")
+    (tmp_path / "a.csv").write_text("t,y,g\n@acme my parcel never arrived and nobody answers,neg,x\n"
+                                    "@acme thanks for the quick delivery!,pos,x\nI hate mondays,pos,noise\n",
+                                    encoding="utf-8")
+    assert main(["--manifest", str(tmp_path / "m.yaml"), "--dir", str(tmp_path), "--rules-only"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("here: 2 texts, 1 complaints: P 1.000 R 1.000 F1 1.000")
+    assert out[1] == f"elsewhere: b.csv is not in {tmp_path} (from example.org/b; l)"
+
+
+def test_a_malformed_manifest_names_the_entry_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "m.yaml").write_text("sets:\n  - {name: a, file: a.csv, source: s, licence: l, text: t}\n",
+                                     encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["--manifest", str(tmp_path / "m.yaml"), "--dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "m.yaml: sets[0].label: missing" in err and err.count("\n") == 1

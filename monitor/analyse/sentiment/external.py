@@ -1,13 +1,17 @@
 """Measure the scorer on a labelled file from elsewhere: a published corpus, or a deployment's own export.
 
     python -m monitor.analyse.sentiment.external FILE --text COLUMN --label COLUMN --negative VALUE
-        [--negative VALUE ...] [--group COLUMN] [--lang en] [--brand TERM ...] [--rules-only] [--no-header]
+        [--negative VALUE ...] [--group COLUMN] [--skip-group VALUE ...] [--lang en] [--brand TERM ...]
+        [--rules-only] [--no-header]
+    python -m monitor.analyse.sentiment.external --manifest docs/third-party-sets.yaml --dir FOLDER
 
 FILE is CSV (``.csv``), tab-separated (``.tsv``), a JSON list of objects (``.json``) or JSON lines (``.jsonl``).
 A row is a complaint when its label is one of the ``--negative`` values; everything else is not. Printed: the
 rows, the complaints, and the scorer's precision, recall and F1 on them beside plain VADER's (``compound <=
--0.05``), overall and per ``--group`` value. With ``--no-header`` a CSV/TSV's columns are named by number (1 is
-the first).
+-0.05``), overall and per ``--group`` value (``--skip-group`` leaves a group's rows out). With ``--no-header`` a
+CSV/TSV's columns are named by number (1 is the first). ``--manifest`` measures every set a YAML manifest lists
+(``docs/third-party-sets.yaml``: where each set comes from, its licence and its columns) that is present in
+``--dir``, one line each, and names the ones that are not there and where to fetch them.
 
 Why a tool and not a test: the third-party sets the judgement is measured on (the airline-customer tweets, the
 complaints-to-brands corpus, the UCI review sentences; README, "Third-party measurement") cannot ship in this
@@ -28,7 +32,7 @@ from typing import NoReturn
 
 from monitor.analyse.sentiment.choice import prf
 
-__all__ = ["Labelled", "LabelledFileError", "load", "measure", "main"]
+__all__ = ["Labelled", "LabelledFileError", "ThirdPartySet", "load", "main", "manifest", "measure"]
 
 VADER_THRESHOLD = -0.05
 
@@ -78,9 +82,11 @@ def _records(path: Path, header: bool) -> list[dict[str, str]]:
 
 
 def load(path: Path, text: str, label: str, negative: Sequence[str], group: str | None = None,
-         header: bool = True) -> list[Labelled]:
+         header: bool = True, skip_groups: Sequence[str] = ()) -> list[Labelled]:
     """The file's rows as (text, is a complaint, group); a column no row has is an error naming it."""
     records = _records(path, header)
+    if skip_groups and group is not None:
+        records = [r for r in records if r.get(group, "") not in set(skip_groups)]
     if not records:
         raise LabelledFileError(f"{path}: no rows")
     for column in (text, label, group):
@@ -93,6 +99,59 @@ def load(path: Path, text: str, label: str, negative: Sequence[str], group: str 
     if not any(x.negative for x in out):
         values = sorted({r.get(label, "") for r in records})[:10]
         raise LabelledFileError(f"{path}: no row has a label in {sorted(wanted)} (labels seen: {values})")
+    return out
+
+
+@dataclass(frozen=True)
+class ThirdPartySet:
+    """One entry of a manifest: a labelled file from elsewhere and how to read it."""
+
+    name: str
+    file: str
+    source: str
+    licence: str
+    text: str
+    label: str
+    negative: tuple[str, ...]
+    group: str | None = None
+    header: bool = True
+    skip_groups: tuple[str, ...] = ()
+    lang: str = "en"
+
+
+def _listed(value: object) -> tuple[str, ...]:
+    """A manifest value that may be one item or a list of them, as strings."""
+    items = value if isinstance(value, list) else [] if value is None else [value]
+    return tuple(str(v) for v in items)
+
+
+def manifest(path: Path) -> list[ThirdPartySet]:
+    """The sets a YAML manifest lists; a malformed entry is an error naming the file, entry and key."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LabelledFileError(f"{path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise LabelledFileError(f"{path}: not YAML: {exc}".splitlines()[0]) from None
+    entries = doc.get("sets") if isinstance(doc, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise LabelledFileError(f"{path}: needs a top-level 'sets' list")
+    out = []
+    for i, e in enumerate(entries):
+        where = f"{path}: sets[{i}]"
+        if not isinstance(e, dict):
+            raise LabelledFileError(f"{where}: must be a mapping")
+        for key in ("name", "file", "source", "licence", "text", "label", "negative"):
+            if not e.get(key):
+                raise LabelledFileError(f"{where}.{key}: missing")
+        unknown = set(e) - {f.name for f in ThirdPartySet.__dataclass_fields__.values()}
+        if unknown:
+            raise LabelledFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        out.append(ThirdPartySet(str(e["name"]), str(e["file"]), str(e["source"]), str(e["licence"]), str(e["text"]),
+                                 str(e["label"]), _listed(e.get("negative")), str(e["group"]) if e.get("group") else None,
+                                 bool(e.get("header", True)), _listed(e.get("skip_groups")), str(e.get("lang", "en"))))
     return out
 
 
@@ -121,11 +180,14 @@ def measure(rows: Sequence[Labelled], scorer: object, lang: str | None = "en") -
 def main(argv: Sequence[str] | None = None) -> int:
     ap = _Parser(prog="python -m monitor.analyse.sentiment.external",
                                  description=__doc__.splitlines()[0])
-    ap.add_argument("file", type=Path)
-    ap.add_argument("--text", required=True, help="the column holding the text")
-    ap.add_argument("--label", required=True, help="the column holding the label")
-    ap.add_argument("--negative", action="append", required=True, help="a label value meaning complaint (repeatable)")
+    ap.add_argument("file", type=Path, nargs="?")
+    ap.add_argument("--text", help="the column holding the text")
+    ap.add_argument("--label", help="the column holding the label")
+    ap.add_argument("--negative", action="append", help="a label value meaning complaint (repeatable)")
     ap.add_argument("--group", help="a column to report apart (domain, airline, source)")
+    ap.add_argument("--skip-group", action="append", default=[], help="leave this group's rows out (repeatable)")
+    ap.add_argument("--manifest", type=Path, help="measure every set this YAML manifest lists that --dir holds")
+    ap.add_argument("--dir", type=Path, help="the folder the manifest's files were fetched into")
     ap.add_argument("--lang", default="en", help="the texts' language (default en; 'detect' to detect each)")
     ap.add_argument("--brand", action="append", default=[], help="a brand query's words, neutral like in rules.yaml")
     ap.add_argument("--rules-only", action="store_true", help="without the learned layer")
@@ -133,15 +195,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from monitor.analyse.sentiment.scorer import Scorer
 
+    scorer = Scorer(brand_terms=args.brand, model=None) if args.rules_only else Scorer(brand_terms=args.brand)
+    if args.manifest is not None:
+        if args.dir is None or args.file is not None:
+            ap.error("--manifest needs --dir and no FILE")
+        try:
+            sets = manifest(args.manifest)
+        except LabelledFileError as exc:
+            ap.error(str(exc))
+        for ts in sets:
+            print(_manifest_line(ts, args.dir, scorer), flush=True)
+        return 0
+    if args.file is None or not (args.text and args.label and args.negative):
+        ap.error("FILE, --text, --label and --negative are required (or --manifest and --dir)")
     try:
-        rows = load(args.file, args.text, args.label, args.negative, args.group, args.header)
-    except LabelledFileError as exc:
-        ap.error(str(exc))
-    lang = None if args.lang == "detect" else args.lang
-    try:
-        scorer = Scorer(brand_terms=args.brand, model=None) if args.rules_only else Scorer(brand_terms=args.brand)
-        result = measure(rows, scorer, lang)
-    except ValueError as exc:
+        rows = load(args.file, args.text, args.label, args.negative, args.group, args.header, args.skip_group)
+        result = measure(rows, scorer, None if args.lang == "detect" else args.lang)
+    except ValueError as exc:          # LabelledFileError included
         ap.error(str(exc))
     print(f"{args.file}: {len(rows)} texts, {result['all']['negative']:.0f} complaints"
           f" ({'rules only' if args.rules_only else 'shipped model'}; language {args.lang})")
@@ -151,6 +221,20 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"   {m['vader_p']:7.3f} {m['vader_r']:6.3f} {m['vader_f1']:6.3f}"
               + (f"   unscored {m['unscored']:.0f}" if m["unscored"] else ""))
     return 0
+
+
+def _manifest_line(ts: ThirdPartySet, folder: Path, scorer: object) -> str:
+    """One set's figures, or why it was not measured (not fetched; unreadable as the manifest says)."""
+    path = folder / ts.file
+    if not path.is_file():
+        return f"{ts.name}: {ts.file} is not in {folder} (from {ts.source}; {ts.licence})"
+    try:
+        rows = load(path, ts.text, ts.label, ts.negative, ts.group, ts.header, ts.skip_groups)
+    except LabelledFileError as exc:
+        return f"{ts.name}: not measured: {exc}"
+    m = measure(rows, scorer, None if ts.lang == "detect" else ts.lang)["all"]
+    return (f"{ts.name}: {m['n']:.0f} texts, {m['negative']:.0f} complaints: P {m['p']:.3f} R {m['r']:.3f}"
+            f" F1 {m['f1']:.3f} (VADER F1 {m['vader_f1']:.3f})")
 
 
 if __name__ == "__main__":

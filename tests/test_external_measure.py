@@ -120,3 +120,10 @@ def test_a_malformed_manifest_names_the_entry_and_key(tmp_path: Path, capsys: py
         main(["--manifest", str(tmp_path / "m.yaml"), "--dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert exc.value.code == 2 and "m.yaml: sets[0].label: missing" in err and err.count("\n") == 1
+
+
+def test_a_quoted_text_with_a_line_break_stays_one_row(tmp_path: Path) -> None:
+    path = tmp_path / "set.csv"
+    path.write_text('text,label\n"first line\nsecond line of the same tweet",neg\nnext,pos\n', encoding="utf-8")
+    rows = load(path, "text", "label", ["neg"])
+    assert [r.text for r in rows] == ["first line\nsecond line of the same tweet", "next"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ def _records(path: Path, header: bool) -> list[dict[str, str]]:
     if suffix not in (".csv", ".tsv"):
         raise LabelledFileError(f"{path}: unknown format {suffix or '(none)'}; use .csv, .tsv, .json or .jsonl")
     delimiter = "\t" if suffix == ".tsv" else ","
-    rows = list(csv.reader(raw.splitlines(), delimiter=delimiter))
+    rows = list(csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter))   # a quoted text may hold line breaks
     if not header:
         return [{str(i + 1): v for i, v in enumerate(r)} for r in rows if r]
     if not rows:

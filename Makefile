@@ -38,8 +38,9 @@ dovecot:  ## the real IMAP server tests/test_imap.py runs (Debian's dovecot-imap
 bench: $(STAMP)  ## benchmarks against local servers; prints ratios and peak memory
 	$(PY) -m tests.bench
 
-eval: $(STAMP)  ## sentiment precision/recall/F1 on the dev set, beside plain VADER
+eval: $(STAMP)  ## sentiment precision/recall/F1 on the dev set, beside plain VADER (THIRD_PARTY=DIR: the third-party sets too)
 	$(PY) -m monitor.analyse.sentiment.evaluate
+	$(if $(THIRD_PARTY),$(PY) -m monitor.analyse.sentiment.external --manifest docs/third-party-sets.yaml --dir "$(THIRD_PARTY)")
 
 check: $(STAMP)  ## lint and type check
 	$(VENV)/bin/ruff check monitor tests

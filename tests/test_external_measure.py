@@ -21,7 +21,7 @@ class _Verdict:
 class _Fake:
     """Calls a text a complaint when it contains "bad": the figures below are then known by hand."""
 
-    def score(self, text: str, lang: str | None = None) -> _Verdict:
+    def score(self, text: str, *, lang: str | None = None) -> _Verdict:
         return _Verdict("bad" in text)
 
 

@@ -29,13 +29,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, Protocol
 
 from monitor.analyse.sentiment.choice import prf
 
 __all__ = ["Labelled", "LabelledFileError", "ThirdPartySet", "load", "main", "manifest", "measure"]
 
 VADER_THRESHOLD = -0.05
+
+
+class _Scores(Protocol):
+    """What is measured: :class:`~monitor.analyse.sentiment.scorer.Scorer`, or a stand-in in the tests."""
+
+    def score(self, text: str, *, lang: str | None = None) -> Any: ...
 
 
 class _Parser(argparse.ArgumentParser):
@@ -156,12 +162,12 @@ def manifest(path: Path) -> list[ThirdPartySet]:
     return out
 
 
-def measure(rows: Sequence[Labelled], scorer: object, lang: str | None = "en") -> dict[str, dict[str, float]]:
+def measure(rows: Sequence[Labelled], scorer: _Scores, lang: str | None = "en") -> dict[str, dict[str, float]]:
     """{group or "all": {"n", "negative", "p", "r", "f1", "vader_p", "vader_r", "vader_f1", "unscored"}}."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     vader = SentimentIntensityAnalyzer()
-    results = [scorer.score(r.text, lang=lang) for r in rows]  # type: ignore[attr-defined]
+    results = [scorer.score(r.text, lang=lang) for r in rows]
     ours = [s.negative for s in results]
     theirs = [vader.polarity_scores(r.text)["compound"] <= VADER_THRESHOLD for r in rows]
     groups: dict[str, list[int]] = {"all": list(range(len(rows)))}
@@ -224,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _manifest_line(ts: ThirdPartySet, folder: Path, scorer: object) -> str:
+def _manifest_line(ts: ThirdPartySet, folder: Path, scorer: _Scores) -> str:
     """One set's figures, or why it was not measured (not fetched; unreadable as the manifest says)."""
     path = folder / ts.file
     if not path.is_file():

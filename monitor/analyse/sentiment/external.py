@@ -202,7 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from monitor.analyse.sentiment.scorer import Scorer
 
-    scorer = Scorer(brand_terms=args.brand, model=None) if args.rules_only else Scorer(brand_terms=args.brand)
+
+    def scorer() -> Scorer:            # built once the input is known to be readable: it takes a second or two
+        return Scorer(brand_terms=args.brand, model=None) if args.rules_only else Scorer(brand_terms=args.brand)
+
     if args.manifest is not None:
         if args.dir is None or args.file is not None:
             ap.error("--manifest needs --dir and no FILE")
@@ -210,14 +213,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             sets = manifest(args.manifest)
         except LabelledFileError as exc:
             ap.error(str(exc))
+        measured = scorer()
         for ts in sets:
-            print(_manifest_line(ts, args.dir, scorer), flush=True)
+            print(_manifest_line(ts, args.dir, measured), flush=True)
         return 0
     if args.file is None or not (args.text and args.label and args.negative):
         ap.error("FILE, --text, --label and --negative are required (or --manifest and --dir)")
     try:
         rows = load(args.file, args.text, args.label, args.negative, args.group, args.header, args.skip_group)
-        result = measure(rows, scorer, None if args.lang == "detect" else args.lang)
+        result = measure(rows, scorer(), None if args.lang == "detect" else args.lang)
     except ValueError as exc:          # LabelledFileError included
         ap.error(str(exc))
     print(f"{args.file}: {len(rows)} texts, {result['all']['negative']:.0f} complaints"

@@ -135,6 +135,16 @@ CLAUSE_WORDS = frozenset({"and", "but", "because", "although", "though", "howeve
 _COULD_NOT = r"(?:couldn't|could not|couldnt|can't|cannot|can not|cant)"
 
 #: Complaint patterns that need context. Regexes run on the lower-cased, space-joined token stream.
+#: The words after which "like" is the verb of liking (a subject, an auxiliary, a negator, an adverb of degree):
+#: elsewhere it is a preposition or a filler (the rule "like (not a verb)" below).
+_LIKE_AS_VERB_AFTER = (
+    "i", "we", "you", "u", "ya", "they", "he", "she", "people", "everyone", "everybody", "kids", "who",
+    "also", "really", "still", "do", "does", "did", "don't", "didn't", "doesn't", "dont", "didnt", "doesnt",
+    "never", "to", "will", "i'll", "you'll", "we'll", "they'll", "might", "may", "should", "could", "truly",
+    "actually", "definitely", "totally", "kinda", "genuinely", "honestly", "rather", "quite", "generally",
+    "usually", "personally", "i'd", "we'd", "you'd", "they'd", "id", "would", "not",
+)
+
 RULES = (
     # comparatives of happiness: the negation denies that anything could be better, it is praise
     rule(rf"{_COULD_NOT} (?:possibly )?(?:be|have been|get|ask for|wish for|hope for) (?:any |much |a )?(?:happier|more"
@@ -218,7 +228,8 @@ RULES = (
     # "like" is praise only as a verb after its subject or an auxiliary ("I like", "we really like", "didn't
     # like"); elsewhere it is a preposition or a filler ("feels like a scam", "waited like 3 hours", "it's like
     # they don't care"), the most frequent positive word in the complaints the rules call praise
-    rule(r"(?<=\S )(?<!\bi )(?<!\bwe )(?<!\byou )(?<!\bu )(?<!\bya )(?<!\bthey )(?<!\bhe )(?<!\bshe )(?<!\bpeople )(?<!\beveryone )(?<!\beverybody )(?<!\bkids )(?<!\bwho )(?<!\balso )(?<!\breally )(?<!\bstill )(?<!\bdo )(?<!\bdoes )(?<!\bdid )(?<!\bdon't )(?<!\bdidn't )(?<!\bdoesn't )(?<!\bdont )(?<!\bdidnt )(?<!\bdoesnt )(?<!\bnever )(?<!\bto )(?<!\bwill )(?<!\bi'll )(?<!\byou'll )(?<!\bwe'll )(?<!\bthey'll )(?<!\bmight )(?<!\bmay )(?<!\bshould )(?<!\bcould )(?<!\btruly )(?<!\bactually )(?<!\bdefinitely )(?<!\btotally )(?<!\bkinda )(?<!\bgenuinely )(?<!\bhonestly )(?<!\brather )(?<!\bquite )(?<!\bgenerally )(?<!\busually )(?<!\bpersonally )(?<!\bi'd )(?<!\bwe'd )(?<!\byou'd )(?<!\bthey'd )(?<!\bid )(?<!\bwould )(?<!\bnot )like", 0.0, "like (not a verb)", negatable=False),
+    rule(r"(?<=\S )" + "".join(rf"(?<!\b{w} )" for w in _LIKE_AS_VERB_AFTER) + "like", 0.0, "like (not a verb)",
+         negatable=False),
     rule(r"(?:is|was|isn't|wasn't) (?:that|this|it) a bad thing", 0.0, "is that a bad thing", negatable=False),
     rule(r"(?:out of|beyond) control", -2.0, "out of control", negatable=False),
     rule(r"thanks? (?:you )?for nothing", -2.4, "thanks for nothing", negatable=False),

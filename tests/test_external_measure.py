@@ -21,8 +21,8 @@ class _Verdict:
 class _Fake:
     """Calls a text a complaint when it contains "bad": the figures below are then known by hand."""
 
-    def score(self, text: str, *, lang: str | None = None) -> _Verdict:
-        return _Verdict("bad" in text)
+    def score(self, text: str, *, lang: str | None = None, addressed: bool | None = None) -> _Verdict:
+        return _Verdict("bad" in text or bool(addressed) and "meh" in text)
 
 
 def test_precision_recall_and_f1_per_group_beside_vader() -> None:
@@ -127,3 +127,27 @@ def test_a_quoted_text_with_a_line_break_stays_one_row(tmp_path: Path) -> None:
     path.write_text('text,label\n"first line\nsecond line of the same tweet",neg\nnext,pos\n', encoding="utf-8")
     rows = load(path, "text", "label", ["neg"])
     assert [r.text for r in rows] == ["first line\nsecond line of the same tweet", "next"]
+
+
+def test_addressed_scores_every_text_as_a_brand_mention(tmp_path: Path) -> None:
+    rows = [Labelled("meh, the refund", True), Labelled("lovely staff", False)]
+    assert measure(rows, _Fake())["all"]["r"] == 0.0
+    assert measure(rows, _Fake(), addressed=True)["all"]["r"] == 1.0
+    from monitor.analyse.sentiment.external import manifest
+
+    (tmp_path / "m.yaml").write_text(
+        "sets:\n  - {name: a, file: a.csv, source: s, licence: l, text: t, label: y, negative: [n], addressed: true}\n"
+        "  - {name: b, file: a.csv, source: s, licence: l, text: t, label: y, negative: [n]}\n", encoding="utf-8")
+    assert [s.addressed for s in manifest(tmp_path / "m.yaml")] == [True, False]
+
+
+def test_the_command_reads_mixed_words_as_a_complaint_with_addressed(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "set.csv"
+    path.write_text("text,label\n@acme the lack of customer service is astounding,neg\n"
+                    "@acme thanks for the quick delivery!,pos\n", encoding="utf-8")
+    args = [str(path), "--text", "text", "--label", "label", "--negative", "neg", "--rules-only"]
+    assert main(args) == 0 and capsys.readouterr().out.splitlines()[-1].split()[4] == "0.000"
+    assert main([*args, "--addressed"]) == 0
+    out = capsys.readouterr().out
+    assert "as brand mentions" in out and out.splitlines()[-1].split()[:6] == ["all", "2", "1", "1.000", "1.000", "1.000"]

@@ -165,8 +165,9 @@ def train(store: Store, config: Config, force: bool = False) -> TrainReport:
                                       [" ".join(p) for p in before_scorer.neutral.phrases],
                           issue_types=config.sentiment.issue_types, model=model)
     gold = [lb.negative for lb, _ in test]
-    before = choice.prf(gold, [before_scorer.score(lb.text, lang=lang).negative for lb, lang in test])
-    after = choice.prf(gold, [after_scorer.score(lb.text, lang=lang).negative for lb, lang in test])
+    # a label is on a mention a brand's query matched (or a CSV row of them): scored as `monitor run` scores it
+    before = choice.prf(gold, [before_scorer.score(lb.text, lang=lang, addressed=True).negative for lb, lang in test])
+    after = choice.prf(gold, [after_scorer.score(lb.text, lang=lang, addressed=True).negative for lb, lang in test])
     if not any(gold) or len(test) < 5:
         kept, reason = force, (f"only {len(test)} held-out label(s), {sum(gold)} negative: too few to judge"
                                f" (need 5, one negative)")

@@ -2,7 +2,7 @@
 
 Public API (others code against exactly this)::
 
-    Scorer(threshold=-0.05, overrides=None, languages=None).score(text, lang=None, rating=None, brand=None)
+    Scorer(threshold=-0.05, overrides=None, languages=None).score(text, lang=None, rating=None, brand=None, addressed=None)
     -> Sentiment(score, negative, unscored, language, drivers)
 
 See :mod:`monitor.analyse.sentiment.scorer` for routing, :mod:`monitor.analyse.sentiment.engine` for the VADER-style

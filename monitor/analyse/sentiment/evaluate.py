@@ -80,7 +80,9 @@ def load_cases(path: Path) -> list[Case]:
 
 
 def evaluate_cases(cases: Sequence[Case]) -> tuple[dict[str, dict[str, float]], float, int]:
-    """Per language: share right for scorer and VADER, and unscored count; then issue-type accuracy."""
+    """Per language: share right for scorer and VADER, and unscored count; then issue-type accuracy. Also the
+    share right when every case is scored as a mention of a monitored brand (``addressed``, what ``monitor run``
+    does): the cost of the addressed reading on these writers' lines, which it was not chosen on."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     from monitor.analyse.sentiment.scorer import Scorer
@@ -90,9 +92,11 @@ def evaluate_cases(cases: Sequence[Case]) -> tuple[dict[str, dict[str, float]], 
     issues_right = issues_total = 0
     for c in cases:
         s = scorer.score(c.text, lang=c.lang)
-        m = per.setdefault(c.lang, {"n": 0, "scorer": 0, "vader": 0, "unscored": 0, "tp": 0, "fp": 0, "fn": 0})
+        m = per.setdefault(c.lang, {"n": 0, "scorer": 0, "addressed": 0, "vader": 0, "unscored": 0, "tp": 0, "fp": 0,
+                                    "fn": 0})
         m["n"] += 1
         m["scorer"] += s.negative == c.negative
+        m["addressed"] += scorer.score(c.text, lang=c.lang, addressed=True).negative == c.negative
         m["vader"] += (vader.polarity_scores(c.text)["compound"] <= VADER_THRESHOLD) == c.negative
         m["unscored"] += s.unscored
         m["tp"] += s.negative and c.negative
@@ -197,16 +201,19 @@ def main(argv: Sequence[str] | None = None) -> None:
                        (YARDSTICK_FILE, "the yardstick, a tenth author: used to choose between training batches"
                                         " and variants, never trained on")):
         per, issue_acc, n_issues = evaluate_cases(load_cases(path))
-        print(f"\n{path.name} (hand-written, {what}; share right, VADER is English-only):")
-        print(f"{'language':9s} {'n':>3s} {'scorer':>7s} {'vader':>7s} {'unscored':>8s} {'P':>6s} {'R':>6s} {'F1':>6s}")
+        print(f"\n{path.name} (hand-written, {what}; share right, VADER is English-only; 'as brand': every line"
+              " scored as a mention of a monitored brand):")
+        print(f"{'language':9s} {'n':>3s} {'scorer':>7s} {'vader':>7s} {'unscored':>8s} {'P':>6s} {'R':>6s} {'F1':>6s}"
+              f" {'as brand':>8s}")
         for lang, m in sorted(per.items()):
             p = m["tp"] / (m["tp"] + m["fp"]) if m["tp"] + m["fp"] else 0.0
             r = m["tp"] / (m["tp"] + m["fn"]) if m["tp"] + m["fn"] else 0.0
             f1 = 2 * p * r / (p + r) if p + r else 0.0
             print(f"{lang:9s} {m['n']:3.0f} {m['scorer'] / m['n']:7.1%} {m['vader'] / m['n']:7.1%} {m['unscored']:8.0f}"
-                  f" {p:6.3f} {r:6.3f} {f1:6.3f}")
+                  f" {p:6.3f} {r:6.3f} {f1:6.3f} {m['addressed'] / m['n']:8.1%}")
         n = sum(m["n"] for m in per.values())
-        print(f"{'all':9s} {n:3.0f} {sum(m['scorer'] for m in per.values()) / n:7.1%}")
+        print(f"{'all':9s} {n:3.0f} {sum(m['scorer'] for m in per.values()) / n:7.1%}"
+              f"{sum(m['addressed'] for m in per.values()) / n:48.1%}")
         print(f"issue type right: {issue_acc:.1%} of {n_issues} complaints with a type")
     print()
     t = throughput([r.text for r in rows])

@@ -2,7 +2,7 @@
 
     python -m monitor.analyse.sentiment.external FILE --text COLUMN --label COLUMN --negative VALUE
         [--negative VALUE ...] [--group COLUMN] [--skip-group VALUE ...] [--lang en] [--brand TERM ...]
-        [--rules-only] [--no-header]
+        [--addressed] [--rules-only] [--no-header]
     python -m monitor.analyse.sentiment.external --manifest docs/third-party-sets.yaml --dir FOLDER
 
 FILE is CSV (``.csv``), tab-separated (``.tsv``), a JSON list of objects (``.json``) or JSON lines (``.jsonl``).
@@ -17,7 +17,8 @@ Why a tool and not a test: the third-party sets the judgement is measured on (th
 complaints-to-brands corpus, the UCI review sentences; README, "Third-party measurement") cannot ship in this
 repository (their licences do not allow it, or say nothing), so their figures are reproduced by fetching the
 file and running this. Nothing here trains or chooses: the scorer and its model are the shipped ones unless
-``--rules-only``. A missing file, column or value is one line on stderr and exit 2.
+``--rules-only``. ``--addressed`` (a manifest's ``addressed: true``) scores every text as a mention of a monitored
+brand, as ``monitor run`` does with what a brand's query matched. A missing file, column or value is one line on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ VADER_THRESHOLD = -0.05
 class _Scores(Protocol):
     """What is measured: :class:`~monitor.analyse.sentiment.scorer.Scorer`, or a stand-in in the tests."""
 
-    def score(self, text: str, *, lang: str | None = None) -> Any: ...
+    def score(self, text: str, *, lang: str | None = None, addressed: bool | None = None) -> Any: ...
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,6 +125,7 @@ class ThirdPartySet:
     header: bool = True
     skip_groups: tuple[str, ...] = ()
     lang: str = "en"
+    addressed: bool = False
 
 
 def _listed(value: object) -> tuple[str, ...]:
@@ -158,16 +160,20 @@ def manifest(path: Path) -> list[ThirdPartySet]:
             raise LabelledFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         out.append(ThirdPartySet(str(e["name"]), str(e["file"]), str(e["source"]), str(e["licence"]), str(e["text"]),
                                  str(e["label"]), _listed(e.get("negative")), str(e["group"]) if e.get("group") else None,
-                                 bool(e.get("header", True)), _listed(e.get("skip_groups")), str(e.get("lang", "en"))))
+                                 bool(e.get("header", True)), _listed(e.get("skip_groups")), str(e.get("lang", "en")),
+                                 bool(e.get("addressed", False))))
     return out
 
 
-def measure(rows: Sequence[Labelled], scorer: _Scores, lang: str | None = "en") -> dict[str, dict[str, float]]:
-    """{group or "all": {"n", "negative", "p", "r", "f1", "vader_p", "vader_r", "vader_f1", "unscored"}}."""
+def measure(rows: Sequence[Labelled], scorer: _Scores, lang: str | None = "en",
+            addressed: bool = False) -> dict[str, dict[str, float]]:
+    """{group or "all": {"n", "negative", "p", "r", "f1", "vader_p", "vader_r", "vader_f1", "unscored"}}.
+    ``addressed``: each text is scored as a mention of a monitored brand, the way ``monitor run`` scores what a
+    brand's query matched (None otherwise: a text is addressed only when it names a ``--brand``)."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     vader = SentimentIntensityAnalyzer()
-    results = [scorer.score(r.text, lang=lang) for r in rows]
+    results = [scorer.score(r.text, lang=lang, addressed=True if addressed else None) for r in rows]
     ours = [s.negative for s in results]
     theirs = [vader.polarity_scores(r.text)["compound"] <= VADER_THRESHOLD for r in rows]
     groups: dict[str, list[int]] = {"all": list(range(len(rows)))}
@@ -197,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, help="the folder the manifest's files were fetched into")
     ap.add_argument("--lang", default="en", help="the texts' language (default en; 'detect' to detect each)")
     ap.add_argument("--brand", action="append", default=[], help="a brand query's words, neutral like in rules.yaml")
+    ap.add_argument("--addressed", action="store_true",
+                    help="score each text as a mention of a monitored brand, as `monitor run` does")
     ap.add_argument("--rules-only", action="store_true", help="without the learned layer")
     ap.add_argument("--no-header", dest="header", action="store_false", help="CSV/TSV without a header row")
     args = ap.parse_args(argv)
@@ -221,11 +229,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error("FILE, --text, --label and --negative are required (or --manifest and --dir)")
     try:
         rows = load(args.file, args.text, args.label, args.negative, args.group, args.header, args.skip_group)
-        result = measure(rows, scorer(), None if args.lang == "detect" else args.lang)
+        result = measure(rows, scorer(), None if args.lang == "detect" else args.lang, args.addressed)
     except ValueError as exc:          # LabelledFileError included
         ap.error(str(exc))
     print(f"{args.file}: {len(rows)} texts, {result['all']['negative']:.0f} complaints"
-          f" ({'rules only' if args.rules_only else 'shipped model'}; language {args.lang})")
+          f" ({'rules only' if args.rules_only else 'shipped model'}; language {args.lang}"
+          f"{'; as brand mentions' if args.addressed else ''})")
     print(f"{'group':28s} {'n':>6s} {'neg':>6s} {'P':>6s} {'R':>6s} {'F1':>6s}   {'VADER P':>7s} {'R':>6s} {'F1':>6s}")
     for name, m in sorted(result.items(), key=lambda kv: (kv[0] != "all", kv[0])):
         print(f"{name[:28]:28s} {m['n']:6.0f} {m['negative']:6.0f} {m['p']:6.3f} {m['r']:6.3f} {m['f1']:6.3f}"
@@ -243,7 +252,7 @@ def _manifest_line(ts: ThirdPartySet, folder: Path, scorer: _Scores) -> str:
         rows = load(path, ts.text, ts.label, ts.negative, ts.group, ts.header, ts.skip_groups)
     except LabelledFileError as exc:
         return f"{ts.name}: not measured: {exc}"
-    m = measure(rows, scorer, None if ts.lang == "detect" else ts.lang)["all"]
+    m = measure(rows, scorer, None if ts.lang == "detect" else ts.lang, ts.addressed)["all"]
     return (f"{ts.name}: {m['n']:.0f} texts, {m['negative']:.0f} complaints: P {m['p']:.3f} R {m['r']:.3f}"
             f" F1 {m['f1']:.3f} (VADER F1 {m['vader_f1']:.3f})")
 

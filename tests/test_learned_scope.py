@@ -61,3 +61,17 @@ def test_regression_the_surest_min_p_counts_as_the_most_cautious() -> None:
     assert choice.SHIPPED_SCOPES[0] == f"silent@{max(learned.MIN_P_CHOICES)}~0.0^0.0"
     tied = {f"silent@{p}~0.0^0.0": 0.75 for p in learned.MIN_P_CHOICES}
     assert _fold(tied).scope() == f"silent@{max(learned.MIN_P_CHOICES)}~0.0^0.0"
+
+
+def test_regression_an_ngram_counts_once_however_often_it_occurs() -> None:
+    """Training encodes presence; until round 14 scoring added a weight at each occurrence, and a long real text
+    (a review with twenty quotation marks, a forum post with "die" fifty times) was decided by its count of
+    function words."""
+    from monitor.analyse.sentiment import learned
+
+    model = learned.LangModel(0.0, (0.0,) * len(learned.DENSE), {"w:die": 0.4, "w:kaputt": 1.5}, scope="all")
+    dense = [0.0] * len(learned.DENSE)
+    once, _ = model.logit(["w:die", "w:kaputt"], dense)
+    many, hits = model.logit(["w:die"] * 50 + ["w:kaputt"], dense)
+    assert many == once == 1.9
+    assert dict(hits) == {"w:die": 0.4, "w:kaputt": 1.5}

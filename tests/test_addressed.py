@@ -75,9 +75,16 @@ def test_names_brand_reads_words_handles_and_hashtags(scorer: Scorer, text: str,
 
 
 def test_languages_without_real_measurements_are_not_reweighed(scorer: Scorer) -> None:
-    text = "@acme le service est sympa mais mon colis n'est jamais arrivé et personne ne répond, c'est nul"
-    assert "fr" not in ADDRESSED_WEIGHT
-    assert scorer.score(text, lang="fr", addressed=True).score == scorer.score(text, lang="fr", addressed=False).score
+    text = "@acme der Service ist nett, aber mein Paket ist nie angekommen und niemand antwortet, echt schlecht"
+    assert "de" not in ADDRESSED_WEIGHT
+    assert scorer.score(text, lang="de", addressed=True).score == scorer.score(text, lang="de", addressed=False).score
+
+
+def test_french_complaint_words_weigh_twice_in_a_mention_of_the_brand(scorer: Scorer) -> None:
+    assert ADDRESSED_WEIGHT["fr"] == 2.0
+    text = "@acme bravo, encore une panne ce matin, génial"
+    assert not scorer.score(text, lang="fr", addressed=False).negative
+    assert scorer.score(text, lang="fr", addressed=True).negative
 
 
 def test_the_weight_comes_from_the_table(scorer: Scorer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,12 +11,13 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 from monitor import __version__
 from monitor.cli.output import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, print_json  # noqa: F401 - re-exported
 from monitor.cli.paths import default_path
 from monitor.core import logs
+from monitor.core.args import OneLineParser
 from monitor.core.durations import parse_duration
 from monitor.core.errors import (
     AlertError,
@@ -31,11 +32,7 @@ from monitor.ops import systemd
 log = logging.getLogger("monitor")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is ONE line on stderr and exit 2 (the usage block buries the reason)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+_Parser = OneLineParser      # a usage error is ONE line on stderr and exit 2 (monitor.core.args)
 
 
 def _duration(text: str) -> float:

@@ -17,13 +17,13 @@ too small (420 lines) to tell a batch's effect from noise on its own.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.analyse.sentiment import learned, train
 from monitor.analyse.sentiment.choice import carry_policy, prf
+from monitor.core.args import OneLineParser
 from monitor.core.errors import MonitorError
 
 __all__ = ["Comparison", "Probe", "baseline_texts", "like_for_like", "main", "probe"]
@@ -138,7 +138,7 @@ def like_for_like(examples: Sequence[train.Example], baseline: set[tuple[str, st
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m monitor.analyse.sentiment.batches", description=__doc__.splitlines()[0])
     how = ap.add_mutually_exclusive_group(required=True)
     how.add_argument("--baseline", help="the training-mentions file before the batch was added")
     how.add_argument("--probe", nargs="+", metavar="FILE",
@@ -148,15 +148,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.probe:
         for path in args.probe:
             if not Path(path).is_file():
-                ap.exit(2, f"{ap.prog}: --probe: no such file: {path}\n")      # one line, no usage dump
+                ap.error(f"--probe: no such file: {path}")
         try:
             for path in args.probe:
                 print(probe(path).line(), flush=True)
         except MonitorError as exc:
-            ap.exit(2, f"{ap.prog}: {exc}\n")
+            ap.error(str(exc))
         return
     if not Path(args.baseline).is_file():
-        ap.exit(2, f"{ap.prog}: --baseline: no such file: {args.baseline}\n")
+        ap.error(f"--baseline: no such file: {args.baseline}")
     langs = args.lang.split(",") if args.lang else None
     for comparison in like_for_like(train.shipped_examples(), baseline_texts(args.baseline), langs, learned.load()):
         print(comparison.line(), flush=True)

@@ -31,7 +31,6 @@ lower-case words of the spaCy vocabulary up to ``--max-words``; French function 
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Callable, Iterable
 from importlib import resources
@@ -39,6 +38,7 @@ from pathlib import Path
 
 from monitor.analyse.sentiment.train import mention_examples
 from monitor.analyse.sentiment.wordvectors import unelided
+from monitor.core.args import OneLineParser
 
 #: SCOWL's American English list (Debian package wamerican; permissive licence, notice in the data folder):
 #: the encoder's own vocabulary lacks "overcharged", "unresponsive", "scammed" (it splits them into pieces).
@@ -188,7 +188,7 @@ def main_french(dims: int, out: str, max_words: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m monitor.analyse.sentiment.distil", description=__doc__.splitlines()[0])
     ap.add_argument("--lang", choices=("en", "fr"), default="en")
     ap.add_argument("--dims", type=int, default=DIMS)
     ap.add_argument("--out", default=None, help="default: data/vectors_<lang>.npz in the package")

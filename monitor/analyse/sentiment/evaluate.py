@@ -15,7 +15,6 @@ evidence that the rules generalise rather than fit lines.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import time
 import zlib
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.analyse.sentiment.choice import prf
+from monitor.core.args import OneLineParser
 
 _DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
 DEFAULT_FILE = _DATA / "sentiment_dev.tsv"
@@ -172,7 +172,7 @@ def evaluate(rows: Sequence[Row], halves: bool = False) -> dict[str, dict[str, d
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m monitor.analyse.sentiment.evaluate", description=__doc__.splitlines()[0])
     ap.add_argument("--file", default=str(DEFAULT_FILE))
     ap.add_argument("--no-halves", dest="halves", action="store_false",
                     help="skip the tuning and check halves (by default both are reported: the check half, never read"

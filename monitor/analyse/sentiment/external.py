@@ -23,16 +23,16 @@ brand, as ``monitor run`` does with what a brand's query matched. A missing file
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 from monitor.analyse.sentiment.choice import prf
+from monitor.core.args import OneLineParser
 
 __all__ = ["Labelled", "LabelledFileError", "ThirdPartySet", "load", "main", "manifest", "measure"]
 
@@ -44,12 +44,6 @@ class _Scores(Protocol):
 
     def score(self, text: str, *, lang: str | None = None, addressed: bool | None = None) -> Any: ...
 
-
-class _Parser(argparse.ArgumentParser):
-    """A bad argument is one line on stderr and exit 2, no usage dump (like the `monitor` commands)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"external: {message}\n")
 
 
 class LabelledFileError(ValueError):
@@ -191,7 +185,7 @@ def measure(rows: Sequence[Labelled], scorer: _Scores, lang: str | None = "en",
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = _Parser(prog="python -m monitor.analyse.sentiment.external",
+    ap = OneLineParser(prog="python -m monitor.analyse.sentiment.external",
                                  description=__doc__.splitlines()[0])
     ap.add_argument("file", type=Path, nargs="?")
     ap.add_argument("--text", help="the column holding the text")

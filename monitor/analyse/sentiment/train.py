@@ -12,7 +12,6 @@ once is noise, and an unregularised n-gram model memorises lines (the hidden set
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 from collections import Counter
@@ -24,6 +23,7 @@ from pathlib import Path
 from monitor.analyse.sentiment import engine, learned
 from monitor.analyse.sentiment.choice import SHIPPED_SCOPES, Fold, gated, prf, shipped_variant
 from monitor.analyse.sentiment.wordvectors import WordVectors
+from monitor.core.args import OneLineParser
 from monitor.core.errors import MonitorError
 
 TRAIN_FILE = "data/train_en.tsv"
@@ -338,7 +338,7 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Rebuild the shipped model, keeping per language only the parts that beat the rules out of fold."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m monitor.analyse.sentiment.train", description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(Path(__file__).parent / learned.SHIPPED))
     args = ap.parse_args(argv)
     examples = shipped_examples()

@@ -151,3 +151,17 @@ def test_the_command_reads_mixed_words_as_a_complaint_with_addressed(tmp_path: P
     assert main([*args, "--addressed"]) == 0
     out = capsys.readouterr().out
     assert "as brand mentions" in out and out.splitlines()[-1].split()[:6] == ["all", "2", "1", "1.000", "1.000", "1.000"]
+
+
+def test_a_manifest_set_names_the_brand_words_a_deployment_would_configure(tmp_path: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.csv").write_text("t,y\nBest Buy support is slow,neg\nlovely staff,pos\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(
+        "sets:\n"
+        "  - {name: plain, file: a.csv, source: s, licence: l, text: t, label: y, negative: [neg]}\n"
+        "  - {name: branded, file: a.csv, source: s, licence: l, text: t, label: y, negative: [neg],"
+        " brands: [Best Buy]}\n", encoding="utf-8")
+    assert main(["--manifest", str(tmp_path / "m.yaml"), "--dir", str(tmp_path), "--rules-only"]) == 0
+    plain, branded = capsys.readouterr().out.splitlines()
+    assert "R 0.000" in plain                     # "Best" praised the brand's own name
+    assert "R 1.000" in branded

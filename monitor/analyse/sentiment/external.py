@@ -18,7 +18,8 @@ complaints-to-brands corpus, the UCI review sentences; README, "Third-party meas
 repository (their licences do not allow it, or say nothing), so their figures are reproduced by fetching the
 file and running this. Nothing here trains or chooses: the scorer and its model are the shipped ones unless
 ``--rules-only``. ``--addressed`` (a manifest's ``addressed: true``) scores every text as a mention of a monitored
-brand, as ``monitor run`` does with what a brand's query matched. A missing file, column or value is one line on stderr and exit 2.
+brand, as ``monitor run`` does with what a brand's query matched; ``--brand`` (a manifest's ``brands``) names the
+brand words a deployment would configure, neutral as there. A missing file, column or value is one line on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ class ThirdPartySet:
     skip_groups: tuple[str, ...] = ()
     lang: str = "en"
     addressed: bool = False
+    brands: tuple[str, ...] = ()   # the brand queries' words a deployment watching these texts would configure
 
 
 def _listed(value: object) -> tuple[str, ...]:
@@ -155,7 +157,7 @@ def manifest(path: Path) -> list[ThirdPartySet]:
         out.append(ThirdPartySet(str(e["name"]), str(e["file"]), str(e["source"]), str(e["licence"]), str(e["text"]),
                                  str(e["label"]), _listed(e.get("negative")), str(e["group"]) if e.get("group") else None,
                                  bool(e.get("header", True)), _listed(e.get("skip_groups")), str(e.get("lang", "en")),
-                                 bool(e.get("addressed", False))))
+                                 bool(e.get("addressed", False)), _listed(e.get("brands"))))
     return out
 
 
@@ -205,8 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from monitor.analyse.sentiment.scorer import Scorer
 
 
-    def scorer() -> Scorer:            # built once the input is known to be readable: it takes a second or two
-        return Scorer(brand_terms=args.brand, model=None) if args.rules_only else Scorer(brand_terms=args.brand)
+    def scorer(brands: Sequence[str] = ()) -> Scorer:   # built once the input is readable: it takes a second or two
+        terms = [*args.brand, *brands]
+        return Scorer(brand_terms=terms, model=None) if args.rules_only else Scorer(brand_terms=terms)
 
     if args.manifest is not None:
         if args.dir is None or args.file is not None:
@@ -215,9 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sets = manifest(args.manifest)
         except LabelledFileError as exc:
             ap.error(str(exc))
-        measured = scorer()
+        built: dict[tuple[str, ...], Scorer] = {}
         for ts in sets:
-            print(_manifest_line(ts, args.dir, measured), flush=True)
+            if ts.brands not in built:
+                built[ts.brands] = scorer(ts.brands)
+            print(_manifest_line(ts, args.dir, built[ts.brands]), flush=True)
         return 0
     if args.file is None or not (args.text and args.label and args.negative):
         ap.error("FILE, --text, --label and --negative are required (or --manifest and --dir)")

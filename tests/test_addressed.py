@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.analyse.sentiment import scorer as scorer_module
-from monitor.analyse.sentiment.scorer import ADDRESSED_WEIGHT, Scorer
+from monitor.analyse.sentiment import addressed as addressed_module
+from monitor.analyse.sentiment.addressed import ADDRESSED_WEIGHT
+from monitor.analyse.sentiment.scorer import Scorer
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -89,7 +90,7 @@ def test_french_complaint_words_weigh_twice_in_a_mention_of_the_brand(scorer: Sc
 
 def test_the_weight_comes_from_the_table(scorer: Scorer, monkeypatch: pytest.MonkeyPatch) -> None:
     text = MIXED_COMPLAINTS[0]
-    monkeypatch.setattr(scorer_module, "ADDRESSED_WEIGHT", {"en": 1.0})
+    monkeypatch.setattr(addressed_module, "ADDRESSED_WEIGHT", {"en": 1.0})
     assert not scorer.score(text, lang="en", addressed=True).negative
 
 

@@ -19,9 +19,8 @@ is scored by the rules alone. Brand words (``brand_terms``), @handles and #hasht
 either layer. Each negative (or unscored) mention also gets an issue type (:mod:`monitor.analyse.issues`).
 
 A mention *addressed* to a brand (``brand`` given, as ``monitor run`` does, or a configured brand named in the
-text) is read as its customer's: where its words are mixed, complaint words weigh ``ADDRESSED_WEIGHT`` times
-(English and French, chosen on real tweets to airlines and real reviews; see the constant). General talk is read
-as before.
+text) is read as its customer's: where its words are mixed, complaint words weigh more
+(:mod:`monitor.analyse.sentiment.addressed`). General talk is read as before.
 
 Why no per-source-kind threshold: on both corpora moving the threshold only trades precision for recall.
 
@@ -32,7 +31,6 @@ brands), so building one per config reload is fine.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -41,6 +39,7 @@ from typing import Any
 
 from monitor.analyse.issues import IssueClassifier
 from monitor.analyse.language import detect_language
+from monitor.analyse.sentiment import addressed as addressing
 from monitor.analyse.sentiment import engine, european, frames, french, learned, lexicon_en, ratings
 
 SUPPORTED = frozenset({"en", "fr", *european.LANGUAGES})
@@ -67,19 +66,6 @@ MAX_DRIVERS = 5
 _LEXICAL = frozenset({"lexicon", "irony"})
 #: ... and with the learned layer's n-grams: what a rating written in the text may outweigh.
 _WORDS = _LEXICAL | {"learned"}
-#: In a mention addressed to a brand, where its words are mixed, complaint words weigh this many times their
-#: valence (:func:`_weigh_addressed`); per language, none where no real labelled mentions measured it.
-#: English 3, chosen on half the airline-customer tweets (United, Southwest, Virgin America) among 1.5, 2, 3, 5:
-#: F1 0.777 -> 0.815 (5: 0.816, 2: 0.809); the other half measured it, 0.807 -> 0.837, and the complaints-to-brands
-#: corpus 0.773 -> 0.805 (README). Why: a customer writing to a brand wraps the complaint in courtesy, hope and
-#: sarcasm ("I love you guys, but even Comcast has a better phone system"); of the tweets to airlines with mixed
-#: words the scorer let through, 509 were complaints and 311 not. The writers' check sets read as brand mentions
-#: lose 18 of 901 English lines (their praise in slang, "killer view", "dangerously good").
-#: French 2, chosen on the even lines of the Allocine TV-series reviews (real reviews of a product) among 1.5, 2,
-#: 3, 5: 0.755 -> 0.776; the odd lines measured it, 0.737 -> 0.745; the writers' French lines lose 4 of 518.
-#: The other languages lose a line or two at no measured gain (German on real Deutsche Bahn feedback: +0.002):
-#: they stay at 1 until real mentions say otherwise.
-ADDRESSED_WEIGHT: Mapping[str, float] = MappingProxyType({"en": 3.0, "fr": 2.0})
 #: Raw valence added per star away from 3 (a 1-star review adds -2 × 1.6).
 RATING_VALENCE_PER_STAR = 1.6
 #: The score a 1-star/2-star review is capped at, whatever the words say.
@@ -176,37 +162,6 @@ def _neutral(terms: Iterable[str]) -> engine.Neutral:
     return engine.Neutral(frozenset(words), tuple(sorted(phrases)))
 
 
-def _addressee_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
-    """A brand term as words (case-insensitive, any spacing), or inside an @handle or #hashtag with its spaces
-    removed; terms shorter than three letters only as whole words or whole handles ("@hp")."""
-    words, squeezed = [], []
-    for term in terms:
-        parts = term.lower().lstrip("@#").split()
-        if not parts:
-            continue
-        words.append(r"\s+".join(re.escape(p) for p in parts))
-        joined = re.escape("".join(parts))
-        squeezed.append(joined if len("".join(parts)) >= 3 else rf"{joined}\b")
-    if not words:
-        return None
-    return re.compile(rf"(?<![\w@#])(?:{'|'.join(words)})(?!\w)|[@#]\w*?(?:{'|'.join(squeezed)})", re.IGNORECASE)
-
-
-def _weigh_addressed(total: float, contributions: Sequence[engine.Contribution], weight: float) -> tuple[float, bool]:
-    """The rules' raw total with complaint words weighed ``weight`` times when the words are mixed (both
-    complaint and praise); (total, whether it was reweighed). Punctuation emphasis keeps its size and follows
-    the new sign. Before the learned layer, so its guards (grammar, clear praise, reach) read the weighed score."""
-    if weight == 1.0:
-        return total, False
-    against = sum(c.valence for c in contributions if c.valence < 0)
-    praise = sum(c.valence for c in contributions if c.valence > 0)
-    if not against or not praise:
-        return total, False
-    emphasis = abs(total - against - praise)
-    weighed = weight * against + praise
-    return weighed + (emphasis if weighed > 0 else -emphasis), True
-
-
 #: A high written rating gives way to the learned layer's n-grams against it only when they carry at least this
 #: share of the weight against it: then the layer found the complaint and the rating is sarcasm. Below it they are
 #: a weak n-gram beside the lexicon's words (round 12: "Terrifying. Didn't sleep properly for two nights. 9/10."
@@ -248,7 +203,7 @@ class Scorer:
         self._packs = _packs(wanted)
         self._function = {code: _function_words(code, p) for code, p in self._packs.items()}
         self.neutral = _neutral(brand_terms)
-        self._addressee = _addressee_pattern(brand_terms)
+        self._addressee = addressing.addressee_pattern(brand_terms)
         self._neutral_words = self.neutral.words | {w for p in self.neutral.phrases for w in p}
         self.issues = IssueClassifier(issue_types)
         if isinstance(model, str | Path):
@@ -271,7 +226,8 @@ class Scorer:
         """Score one mention. ``rating`` is 1..5 stars when the source has one. ``addressed``: the text is a
         mention of a monitored brand (None: it is when ``brand`` is given, as in ``monitor run``, or when it
         names one of ``brand_terms``); then a text whose words are mixed is read as its author's complaint
-        when its complaint words, weighed ADDRESSED_WEIGHT times, outweigh its praise."""
+        when its complaint words, weighed :data:`~monitor.analyse.sentiment.addressed.ADDRESSED_WEIGHT` times,
+        outweigh its praise."""
         text = engine.plain_text(text or "")
         if addressed is None:
             addressed = brand is not None or self.names_brand(text)
@@ -290,8 +246,8 @@ class Scorer:
             overridden, per_lang = self._brands[brand.lower()]
             lexicon = per_lang[scoring_lang]
         total, contributions = engine.analyse_raw(pack, text, lexicon, overridden, self.neutral)
-        weight = ADDRESSED_WEIGHT.get(scoring_lang, 1.0) if addressed else 1.0
-        total, read_addressed = _weigh_addressed(total, contributions, weight)
+        weight = addressing.weight(scoring_lang) if addressed else 1.0
+        total, read_addressed = addressing.weigh(total, contributions, weight)
         # praise read as irony stays visible (weight 0): `monitor explain` says why "Super" did not count
         drivers = [Driver(c.text, c.valence, c.kind) for c in contributions
                    if abs(c.valence) >= 0.05 or c.kind == "irony"]

@@ -19,7 +19,8 @@ repository (their licences do not allow it, or say nothing), so their figures ar
 file and running this. Nothing here trains or chooses: the scorer and its model are the shipped ones unless
 ``--rules-only``. ``--addressed`` (a manifest's ``addressed: true``) scores every text as a mention of a monitored
 brand, as ``monitor run`` does with what a brand's query matched; ``--brand`` (a manifest's ``brands``) names the
-brand words a deployment would configure, neutral as there. A missing file, column or value is one line on stderr and exit 2.
+brand words a deployment would configure, neutral as there. A missing file, column or value is one line on stderr
+and exit 2.
 """
 
 from __future__ import annotations
@@ -187,8 +188,7 @@ def measure(rows: Sequence[Labelled], scorer: _Scores, lang: str | None = "en",
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = OneLineParser(prog="python -m monitor.analyse.sentiment.external",
-                                 description=__doc__.splitlines()[0])
+    ap = OneLineParser(prog="python -m monitor.analyse.sentiment.external", description=__doc__.splitlines()[0])
     ap.add_argument("file", type=Path, nargs="?")
     ap.add_argument("--text", help="the column holding the text")
     ap.add_argument("--label", help="the column holding the label")

@@ -223,6 +223,65 @@ def test_socket_mode_with_a_refused_app_token_gives_up_loudly(tmp_path, fake_sla
     store.close()
 
 
+class _TricklingSocket:
+    """Stands where Slack's WebSocket endpoint is: accepts, then answers the handshake one byte a second, for
+    ever (each read gets a byte, so no read timeout ever fires)."""
+
+    def __init__(self) -> None:
+        import socket as socket_module
+
+        self._listener = socket_module.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen()
+        self._stop = threading.Event()
+        self.accepted = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self._listener.getsockname()[1]}/link/?ticket=t&app_id=A000"
+
+    def _serve(self) -> None:
+        conn, _ = self._listener.accept()
+        self.accepted.set()
+        with conn:
+            for byte in b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n" * 100:
+                if self._stop.wait(1.0):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._listener.close()
+
+
+def test_socket_mode_handshake_that_trickles_is_cut_at_the_deadline(tmp_path, fake_slack, caplog):
+    """Regression (Socket Mode's WebSocket outside the netguard): a server that accepts and trickles the handshake
+    held the connection thread for ever; every connect now runs inside the process-wide deadline."""
+    store = Store(tmp_path / "db.sqlite", SystemClock())
+    trickle = _TricklingSocket()
+    fake_slack.socket = trickle
+    runner = SocketModeRunner(APP_TOKEN, fake_slack.api_url, Actions(store, store.clock, fake_slack.api_url),
+                              connect_deadline=3.0)
+    started = time.monotonic()
+    try:
+        with caplog.at_level("INFO"):
+            runner.start()
+            assert trickle.accepted.wait(10)
+            _wait(lambda: any("not complete within 3s" in r.getMessage() for r in caplog.records), 15)
+            _wait(lambda: any("not connected: buttons wait" in r.getMessage() for r in caplog.records), 5)
+        assert time.monotonic() - started < 12
+        assert not any("buttons are live" in r.getMessage() for r in caplog.records)     # never said falsely
+    finally:
+        runner.stop()
+        trickle.stop()
+        fake_slack.socket = None
+        store.close()
+
+
 # -- HTTP endpoint with request signatures ------------------------------------------------------------------
 
 @pytest.fixture

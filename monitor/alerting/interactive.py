@@ -33,6 +33,7 @@ from slack_sdk.webhook import WebhookClient
 
 from monitor.alerting import lifecycle as alerts
 from monitor.alerting.view import alert_row, payload_for
+from monitor.core import netguard
 from monitor.core.clock import Clock
 from monitor.core.errors import AlertError, MonitorError
 from monitor.notify.blockkit import escape
@@ -204,10 +205,21 @@ def refresh_roots(store: Store, alert_id: int, since_delivery: int = 0) -> int:
 
 # -- transports ---------------------------------------------------------------------------------------------
 
-class SocketModeRunner:
-    """Socket Mode with slack_sdk's built-in client: acknowledge each envelope first, then act on it."""
+#: A Socket Mode connection (asking Slack for the WebSocket URL, then the handshake) gets this long in all, under
+#: the process-wide deadline and address policy (monitor.core.netguard), like every other socket the product opens.
+SOCKET_MODE_CONNECT_DEADLINE = 30.0
 
-    def __init__(self, app_token: str, api_url: str, actions: Actions, ping_interval: float = 10.0):
+
+class SocketModeRunner:
+    """Socket Mode with slack_sdk's built-in client: acknowledge each envelope first, then act on it.
+
+    Every connect, the first and slack_sdk's own reconnects from its monitor thread, runs inside a netguard
+    deadline: a server that accepts and then trickles the handshake cannot hold the connection thread for ever
+    (slack_sdk bounds each read, not the whole). The WebSocket URL Slack hands out is trusted as the API that
+    gave it; once connected, the guard is left and the long-lived socket stays open."""
+
+    def __init__(self, app_token: str, api_url: str, actions: Actions, ping_interval: float = 10.0,
+                 connect_deadline: float = SOCKET_MODE_CONNECT_DEADLINE):
         from slack_sdk.socket_mode import SocketModeClient
         from slack_sdk.socket_mode.request import SocketModeRequest
         from slack_sdk.socket_mode.response import SocketModeResponse
@@ -218,8 +230,38 @@ class SocketModeRunner:
         self.client = SocketModeClient(app_token=app_token, web_client=WebClient(base_url=api_url, token=None),
                                        ping_interval=ping_interval, logger=logging.getLogger("slack_sdk.socket_mode"))
         self.client.socket_mode_request_listeners.append(self._on_request)
+        self._guard_connects(api_url, connect_deadline)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def _guard_connects(self, api_url: str, deadline: float) -> None:
+        """slack_sdk calls `self.connect()` and `self.issue_new_wss_url()` on its client, from our thread and from
+        its own; instance attributes stand in for both, so each runs inside a guard."""
+        client = self.client
+        connect, issue = client.connect, client.issue_new_wss_url
+
+        def issue_guarded() -> str:
+            guard = netguard.current()
+            if guard is None:                       # slack_sdk's reconnect asks for a URL outside connect()
+                with netguard.WATCHDOG.guard(deadline, trusted=[api_url]) as fresh:
+                    url = issue()
+                    if fresh.fired:
+                        raise ConnectionError(f"no answer from Slack within {deadline:g}s")
+                    return url
+            url = issue()
+            guard.trust(url)
+            return url
+
+        def connect_guarded() -> None:
+            with netguard.WATCHDOG.guard(deadline, trusted=[api_url]) as guard:
+                guard.trust(client.wss_uri or "")
+                connect()          # slack_sdk logs a failed handshake and returns; its monitor thread retries
+            if guard.fired:
+                log.warning("Slack Socket Mode handshake not complete within %gs: cut; slack_sdk retries",
+                            deadline, extra={"error": f"no complete handshake within {deadline:g}s"})
+
+        client.issue_new_wss_url = issue_guarded      # type: ignore[method-assign]
+        client.connect = connect_guarded             # type: ignore[method-assign]
 
     def _on_request(self, client: Any, req: Any) -> None:
         if req.type == "interactive" and isinstance(req.payload, dict) and req.payload.get("type") == "view_submission":
@@ -248,7 +290,11 @@ class SocketModeRunner:
         while not self._stop.is_set():
             try:
                 self.client.connect()
-                log.info("Slack Socket Mode connected: buttons are live")
+                if self.client.is_connected():
+                    log.info("Slack Socket Mode connected: buttons are live")
+                else:     # slack_sdk said why; its monitor thread reconnects from here on
+                    log.warning("Slack Socket Mode not connected: buttons wait until it is (retried every %gs)",
+                                self.client.ping_interval)
                 return
             except SlackApiError as exc:
                 error = exc.response.get("error") if isinstance(exc.response.data, dict) else None

@@ -72,6 +72,13 @@ class Guard:
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
 
+    def trust(self, url: str) -> None:
+        """Trust one more origin inside this block: a URL the configured service itself handed out (Slack's
+        Socket Mode answers `apps.connections.open` with the WebSocket to connect to)."""
+        if url:
+            self.trusted_urls.append(url)
+            self._trusted = None
+
     def allowed(self, ip: str, port: int) -> bool:
         if self.allow_private or is_global_ip(ip):
             return True

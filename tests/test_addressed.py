@@ -106,3 +106,19 @@ def test_monitor_run_scores_a_brand_mention_as_addressed() -> None:
     analysis = analyzer.analyze(Mention("n", "rss", "x", "@github the lack of customer service is astounding"))
     sentiment = analysis.verdicts[0].sentiment
     assert sentiment.negative and sentiment.drivers[-1].text.startswith("addressed to the brand")
+
+
+def test_monitor_score_reads_a_text_naming_a_brand_of_its_config_as_a_mention(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    config = tmp_path / "monitor.yaml"
+    config.write_text("brands:\n  acme:\n    query: 'acme OR @acme'\nsources: []\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "monitor", "score", "--config", str(config)], capture_output=True,
+                          text=True, timeout=60, input="@acme the lack of customer service is astounding\n"
+                                                       "the lack of customer service is astounding\n")
+    assert proc.returncode == 0, proc.stderr
+    named, general = (json.loads(line) for line in proc.stdout.splitlines())
+    assert named["negative"] and named["drivers"][-1]["text"].startswith("addressed to the brand")
+    assert not general["negative"]

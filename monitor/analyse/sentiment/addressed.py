@@ -10,7 +10,7 @@ writers' lines (README, "Addressed to a brand"): a language with none to measure
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from monitor.analyse.sentiment import engine
@@ -37,14 +37,12 @@ def weight(lang: str) -> float:
     return ADDRESSED_WEIGHT.get(lang, 1.0)
 
 
-def addressee_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
-    """A brand term as words (case-insensitive, any spacing), or inside an @handle or #hashtag with its spaces
-    removed; terms shorter than three letters only as whole words or whole handles ("@hp")."""
+def addressee_pattern(brands: engine.Neutral) -> re.Pattern[str] | None:
+    """A configured brand (the scorer's neutral brand words and phrases, parsed once from ``brand_terms``) as words
+    (case-insensitive, any spacing), or inside an @handle or #hashtag with its spaces removed; names shorter than
+    three letters only as whole words or at the end of a handle ("@hp")."""
     words, squeezed = [], []
-    for term in terms:
-        parts = term.lower().lstrip("@#").split()
-        if not parts:
-            continue
+    for parts in [(w,) for w in sorted(brands.words)] + list(brands.phrases):
         words.append(r"\s+".join(re.escape(p) for p in parts))
         joined = re.escape("".join(parts))
         squeezed.append(joined if len("".join(parts)) >= 3 else rf"{joined}\b")

@@ -90,7 +90,8 @@ def load(path: Path, text: str, label: str, negative: Sequence[str], group: str 
     """The file's rows as (text, is a complaint, group); a column no row has is an error naming it."""
     records = _records(path, header)
     if skip_groups and group is not None:
-        records = [r for r in records if r.get(group, "") not in set(skip_groups)]
+        skipped = set(skip_groups)
+        records = [r for r in records if r.get(group, "") not in skipped]
     if not records:
         raise LabelledFileError(f"{path}: no rows")
     for column in (text, label, group):

@@ -203,7 +203,7 @@ class Scorer:
         self._packs = _packs(wanted)
         self._function = {code: _function_words(code, p) for code, p in self._packs.items()}
         self.neutral = _neutral(brand_terms)
-        self._addressee = addressing.addressee_pattern(brand_terms)
+        self._addressee = addressing.addressee_pattern(self.neutral)
         self._neutral_words = self.neutral.words | {w for p in self.neutral.phrases for w in p}
         self.issues = IssueClassifier(issue_types)
         if isinstance(model, str | Path):
@@ -229,8 +229,6 @@ class Scorer:
         when its complaint words, weighed :data:`~monitor.analyse.sentiment.addressed.ADDRESSED_WEIGHT` times,
         outweigh its praise."""
         text = engine.plain_text(text or "")
-        if addressed is None:
-            addressed = brand is not None or self.names_brand(text)
         language = lang.lower() if lang else detect_language(text)
         if language not in (None, "en") and "en" in self._packs and _short_english(text, self._packs["en"]):
             language = "en"  # "Nervous as hell" came back French: n-grams of three words are a guess
@@ -246,8 +244,10 @@ class Scorer:
             overridden, per_lang = self._brands[brand.lower()]
             lexicon = per_lang[scoring_lang]
         total, contributions = engine.analyse_raw(pack, text, lexicon, overridden, self.neutral)
-        weight = addressing.weight(scoring_lang) if addressed else 1.0
-        total, read_addressed = addressing.weigh(total, contributions, weight)
+        weight = addressing.weight(scoring_lang)
+        if weight != 1.0 and addressed is None:      # the brand-name search only where it would change the reading
+            addressed = brand is not None or self.names_brand(text)
+        total, read_addressed = addressing.weigh(total, contributions, weight if addressed else 1.0)
         # praise read as irony stays visible (weight 0): `monitor explain` says why "Super" did not count
         drivers = [Driver(c.text, c.valence, c.kind) for c in contributions
                    if abs(c.valence) >= 0.05 or c.kind == "irony"]

@@ -408,3 +408,28 @@ def test_training_reads_typographic_apostrophes_as_scoring_does() -> None:
     from monitor.analyse.sentiment import train
     rules = Scorer(model=None, threshold=0.0)
     assert train._features(rules, "I won\u2019t be back", "en") == train._features(rules, "I won't be back", "en")
+
+
+def test_regression_two_contrast_words_scored_differently_from_one_process_to_the_next() -> None:
+    """"aber ... jedoch": the contrast step took the first word its frozenset yielded, whose order follows the
+    process's hash seed, so the same German text scored 0.51 in one run and 0.93 in another. The first contrast
+    word in the text decides now, in every process."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from monitor.analyse.sentiment import engine, european\n"
+            "t, cs = engine.analyse_raw(european.pack('de'), 'Das Essen war gut, aber der Service langsam, "
+            "jedoch die Leute freundlich')\n"
+            "print(round(t, 4), [round(c.valence, 3) for c in cs])\n")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in range(1, 7)}
+    assert len(outs) == 1, outs
+    from monitor.analyse.sentiment import engine, european
+
+    pack = european.pack("de")
+    _, contributions = engine.analyse_raw(pack, "Das Essen war gut, aber der Service langsam, jedoch die Leute "
+                                                "freundlich")
+    valence = {c.text.lower(): c.valence for c in contributions}
+    assert valence["gut"] == pytest.approx(0.5 * pack.lexicon["gut"])                  # before the first: "aber"
+    assert valence["freundlich"] == pytest.approx(1.5 * pack.lexicon["freundlich"])    # after it

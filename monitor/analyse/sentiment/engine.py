@@ -380,16 +380,16 @@ def analyse_raw(
                 contrib.valence *= SARCASM_FLIP
                 contrib.kind, contrib.text = "sarcasm", f"{contrib.text} {lower[sarcasm]}"
 
-    # "but"/"mais": what comes after dominates
-    for c in pack.contrast:
-        if c in lower:
-            at = lower.index(c)
-            for contrib in contributions:
-                if contrib.index < at:
-                    contrib.valence *= 0.5
-                elif contrib.index > at:
-                    contrib.valence *= 1.5
-            break
+    # "but"/"mais": what comes after the first contrast word dominates (the first in the text, not the first the
+    # set yields: a frozenset's order changes with the process's hash seed, and "aber ... jedoch" scored
+    # differently from one run to the next)
+    at = next((i for i, w in enumerate(lower) if w in pack.contrast), None)
+    if at is not None:
+        for contrib in contributions:
+            if contrib.index < at:
+                contrib.valence *= 0.5
+            elif contrib.index > at:
+                contrib.valence *= 1.5
 
     if pack.asking and contributions:
         _damp_question(pack.asking, text, lower, contributions)

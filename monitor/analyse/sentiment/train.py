@@ -4,7 +4,10 @@
 
 rebuilds the shipped model from the shipped training data (``data/train_en.tsv``: the *tuning* half of the
 VADER ground-truth dev set, MIT; the check half is never trained on, so ``make eval`` reports it honestly).
-``monitor train`` calls :func:`fit` with the same shipped rows plus the deployment's own labels.
+``monitor train`` calls :func:`fit` with the same shipped rows plus the deployment's own labels. Each language's
+variant is chosen out of fold (:mod:`~monitor.analyse.sentiment.choice`); the one the package ships now stays
+while it is within the noise of the new choice, so a retrain is reproducible from a clone and a small lexicon
+change does not move the variant with the noise.
 
 Why logistic regression with L2 and a minimum feature count: with a few thousand texts, anything seen
 once is noise, and an unregularised n-gram model memorises lines (the hidden sets punish that).
@@ -21,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from monitor.analyse.sentiment import engine, learned
-from monitor.analyse.sentiment.choice import SHIPPED_SCOPES, Fold, gated, prf, shipped_variant
+from monitor.analyse.sentiment.choice import SHIPPED_SCOPES, Fold, gated, prf, shipped_variant, variant_key
 from monitor.analyse.sentiment.wordvectors import WordVectors
 from monitor.core.args import OneLineParser
 from monitor.core.errors import MonitorError
@@ -336,30 +339,43 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
     return out
 
 
+def _incumbents() -> dict[str, str]:
+    """The variant each language ships in the package's model (the one a retrain replaces, wherever ``--out``
+    writes, so a retrain into a scratch file gives the bytes a retrain in place would), which :meth:`Fold.scope`
+    keeps while it is within the noise of the new choice; none when the package has no readable model."""
+    try:
+        current = learned.load()
+    except (OSError, ValueError):
+        return {}
+    return {code: variant_key(m) for code, m in current.languages.items()}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Rebuild the shipped model, keeping per language only the parts that beat the rules out of fold."""
     ap = OneLineParser(prog="python -m monitor.analyse.sentiment.train", description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(Path(__file__).parent / learned.SHIPPED))
     args = ap.parse_args(argv)
+    incumbents = _incumbents()
     examples = shipped_examples()
     cv = cross_validate(examples)
+    chosen = {k: f.scope(incumbents.get(k)) for k, f in cv.items()}
     model = fit(examples, {
         "trained_on": "VADER ground truth (tuning half), MIT; hand-written customer mentions (this project)",
-        "cross_validated": {k: {"mentions_f1": {s: round(x, 4) for s, x in f.mentions.items()},
+        "cross_validated": {lang: {"mentions_f1": {s: round(x, 4) for s, x in f.mentions.items()},
                                 "dev_f1": {s: round(x, 4) for s, x in f.dev.items()},
                                 "issue_rules": round(f.issue_rules, 4), "issue_learned": round(f.issue_learned, 4),
                                 "dev_corpora_f1": {c: {s: round(x, 4) for s, x in v.items()}
                                                    for c, v in f.corpora.items()},
                                 "gated": {k: {d: round(x, 4) for d, x in v.items()} for k, v in f.gated.items()
-                                          if k.startswith(f"{f.scope()}|")}}
-                            for k, f in cv.items()}})
+                                          if k.startswith(f"{chosen[lang]}|")}}
+                            for lang, f in cv.items()}})
     winners = {k: shipped_variant(m, cv[k], key) for k, m in model.languages.items()
-               if k in cv and (key := cv[k].scope()) is not None}
+               if k in cv and (key := chosen[k]) is not None}
     typers = {k: m for k, m in model.issues.items() if k in cv and cv[k].issue_learned > cv[k].issue_rules}
     model = learned.Model(winners, model.meta, typers)
     model.save(args.out)
     for lang, f in cv.items():
-        key = cv[lang].scope() or SHIPPED_SCOPES[0]
+        key = chosen[lang] or SHIPPED_SCOPES[0]
         dev = "".join(f" {name} {d['rules']:.3f}/{d['all']:.3f}/{d[key]:.3f};"
                       for name, d in [("dev", f.dev)] + [(f"dev/{c}", v) for c, v in f.corpora.items()] if d)
         print(f"{lang}: 2-fold F1 rules/all/{key}: mentions {f.mentions['rules']:.3f}/{f.mentions['all']:.3f}/"

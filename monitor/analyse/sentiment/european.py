@@ -55,6 +55,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
            "sehr so total extrem echt wirklich absolut völlig komplett richtig mega voll ganz besonders",
            "etwas ziemlich kaum fast", "aber jedoch sondern", "und weil denn obwohl", (
         rule(r"ehrlich gesagt|um ehrlich zu sein|offen gesagt", 0.0, "ehrlich gesagt", negatable=False),
+        rule(r"(?:hängt|hängen|hing|hingen) (?:\w+ ){0,5}(?:ab|zusammen)", 0.0, "hängt von ... ab", negatable=False),
         rule(r"die (?:ich|wir) (?:\w+ )?(?:nicht|nie) (?:\w+ )?(?:gemacht|getätigt|bestellt|autorisiert|veranlasst|erkenne)", -2.4, "die ich nicht gemacht habe", negatable=False),
         rule(r"ohne (?:jede |eine )?(?:vorwarnung|ankündigung|zu fragen|nachfrage|meine zustimmung|bescheid|info)|nicht angekündigt", -2.2, "ohne vorwarnung", negatable=False),
         rule(r"niemand (?:hat )?(?:mir |uns )?(?:\w+ )?(?:erklärt|gesagt|angerufen|zurückgerufen|bescheid gegeben|geantwortet)", -2.2, "niemand hat mir erklärt", negatable=False),
@@ -295,10 +296,30 @@ _ENDINGS = {
 }
 
 
+_UMLAUT_BACK = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
+_UMLAUT_PLURAL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*)(?:e|er|en|ern|n)$")
+
+
+def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
+    """A German plural that umlauts its stem ("Ausfälle" of "Ausfall", "Funklöcher" of "Funkloch", "Mängel"
+    of "Mangel" take their singular's value), the stem also as the last part of a compound."""
+    m = _UMLAUT_PLURAL.match(word) or re.match(r"^(.*)([äöü])([^äöüaeiou]*e[lr])$", word)
+    if m is None:
+        return None
+    singular = m.group(1) + m.group(2).translate(_UMLAUT_BACK) + m.group(3)
+    hit = lexicon.get(singular)
+    if hit is None and len(singular) >= 9:
+        for start in range(3, len(singular) - 5):
+            if (hit := lexicon.get(singular[start:])) is not None:
+                break
+    return hit
+
+
 def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]:
     endings = _ENDINGS[code]
     vowel_swap = code in ("es", "it", "pt")
     compounds = code in ("de", "nl")
+    umlaut_plural = code == "de"
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
         """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto");
@@ -316,6 +337,8 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
                         hit = lexicon.get(stem + v)
                         if hit is not None:
                             return hit
+        if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
+            return hit
         if compounds and len(word) >= 9:        # the last part of a compound, at least six letters long
             for start in range(3, len(word) - 5):
                 hit = lexicon.get(word[start:])

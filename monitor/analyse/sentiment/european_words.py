@@ -51,6 +51,8 @@ unlogisch:-1.4 nervtötend:-2.0 fad:-1.4 fade enttäuschte:-2.0 enttäuschender
 spannend:2.0 spannende spannender fesselnd:2.2 fesselnde packend:2.2 packende berührend:2.0 berührende
 meisterwerk:2.8 sehenswert:2.2 lesenswert:2.2 mitreißend:2.2 mitreißende unterhaltsam:1.8 unterhaltsame
 gelungen:2.0 gelungene gelungener witzig:1.6 lustig:1.4 herrlich:2.4 wunderschön:2.6 grandios:2.6
+chaos:-1.8 chaotisch:-1.8 überfüllt:-1.8 stinkt:-2.0 dreckig:-2.0 schmutzig:-1.8 unpünktlich:-2.0 verletzt:-1.4
+sperrung:-1.2 umgeleitet:-1.0
 """)
 
 ES = words("""

@@ -86,6 +86,9 @@ CX_LEXICON: dict[str, float] = {
     "dissapointed": -2.2, "disapointed": -2.2, "dissappointed": -2.2, "disappointe": -2.2,
     "dissapointing": -2.3, "disapointing": -2.3, "dissapointment": -2.0, "disapointment": -2.0,
     "disipointed": -2.2, "disapponted": -2.2, "embarassing": -1.6, "embarassed": -1.5, "defected": -1.8, "stucked": -1.2,
+    # verdicts of reviews and posts VADER lacks
+    "letdown": -1.8, "substandard": -1.8, "sub-par": -1.8, "clusterfuck": -2.4, "clusterfucks": -2.4,
+    "stingiest": -1.8, "disrespectful": -2.0, "hypocrisy": -1.8,
     # product and tech words VADER reads as sentiment ("plays discs", "supports mp3", "on the other hand",
     # "bought it on amazon", "windows xp")
     "play": 0.0, "plays": 0.0, "playing": 0.0, "played": 0.0, "support": 0.3, "supports": 0.3,
@@ -126,7 +129,7 @@ _NEG_AUX = (
 EMOJI_OVERRIDES: dict[str, float] = {
     "😡": -2.6, "🤬": -3.0, "👎": -2.2, "😠": -2.3, "😤": -1.6, "🤮": -2.6, "🤢": -2.0, "💩": -1.8,
     "😒": -1.5, "😞": -1.8, "😩": -1.8, "😫": -1.8, "😖": -1.6, "😣": -1.4, "🙄": -1.0, "😑": -0.8,
-    "👍": 1.8, "🙏": 1.2, "💯": 1.6, "🥰": 2.6,
+    "👍": 1.8, "🙏": 1.2, "💯": 1.6, "🥰": 2.6, "❌": -1.5,
 }
 
 #: Conjunctions that open a new clause: a negation before them does not reach the words after.
@@ -304,8 +307,8 @@ RULES = (
          rf" (?:\w+ )?{_UNIT}", -1.2, "lasted …"),
     rule(rf"(?:only lasted|lasted (?:only|just|barely|less than|under|not even)) (?:about )?(?:\w+ )?{_NUM}?",
          -2.4, "only lasted", negatable=False),
-    rule(r"(?:send|sent|sending|ship|shipped|take|took|bring|brought|mail|mailed) (?:it|them|this|the \w+|this \w+|mine) back",
-         -2.0, "sent it back"),
+    rule(r"(?:send|sent|sending|ship|shipped|take|took|mail|mailed) (?:it|them|this|the \w+|this \w+|mine) back"
+         r"|(?:bring|brought) (?:it|them|this|mine) back", -2.0, "sent it back"),   # not "brought the smiles back"
     rule(r"(?:return|returned|returning) (?:it|this|them|the|mine|both|my|that)", -2.0, "returned it"),
     rule(r"(?:for|in for|needs?|needed) (?:a )?(?:repair|repairs|replacement)", -1.8, "needs repair"),
     rule(r"(?:had|have|has|having) to (?:be )?(?:return|replace|send|exchange|reset|restart|reboot|call|contact"
@@ -340,6 +343,9 @@ RULES = (
     rule(r"(?:takes?|took|taking) (?:forever|ages|too long)", -1.6, "takes forever"),
     rule(r"(?:waited|waiting|wait|waits) (?:\w+ )?(?:forever|ages|an eternity)", -1.6, "waited forever"),
     rule(r"(?:only|just) took (?:\w+ ){1,3}(?:to|before) \w+", 0.0, "only took", negatable=False),
+    rule(r"(?:only|just|barely|less than|under|no more than|not even) (?:had to |have to |a |\w+ )?(?:wait|waited|waiting"
+         r"|queued|sat|held)|(?:never|didn't|did not|don't|do not|no need to|not) (?:have to |had to |need to |needed to"
+         r" |ever have to |even have to |ever had to )?wait", 0.0, "only waited", negatable=False),
     rule(r"took (?!only|just|no time|seconds|a second|a minute|a few)(?:\w+ ){1,3}(?:to|before (?:they|anyone|someone))"
          r" (?:bring|arrive|come|get (?:our|my|a|the|any)|serve|seat|deliver|answer|respond|reply|refund|fix|show up"
          r"|take (?:our|my) order|acknowledge|notice|call back)", -1.4, "took them an hour to …"),
@@ -370,12 +376,49 @@ RULES = (
     rule(r"(?:never|won't|will not|wouldn't|would not|will never|would never|cannot|can't|could not|couldn't)"
          r" (?:\w+ ){0,3}(?:buy|order|use|shop|fly|recommend|purchase) (?:\w+ )?(?:again|from|here|this|it|them|another"
          r"|anyone|to)", -2.6, "never buy again", negatable=False),
+    rule(r"(?:never|won't|will not|wouldn't|would not|will never|would never) (?:ever )?(?:\w+ )?(?:eat|dine|stay|go|come"
+         r"|visit|book|step foot|set foot) (?:\w+ )?(?:again|here|there)", -2.4, "never eat here again", negatable=False),
     rule(r"(?:don't|do not|dont|never) (?:buy|bother|waste|purchase|order)\b", -2.6, "don't buy", negatable=False),
-    rule(r"(?:stay away|steer clear|avoid) (?:from )?(?:this|it|them|these|that)", -2.4, "stay away",
-         negatable=False),
+    rule(r"(?:stay away|steer clear|avoid) (?:from )?(?:this|it|them|these|that)|avoid (?:at all costs|like the plague)",
+         -2.4, "stay away", negatable=False),
+    rule(r"(?:don't|do not|dont) (?:ever )?(?:go|eat|stay|shop|come|dine|fly|book|visit) (?:here|there|to this|at this"
+         r"|in this|with (?:them|these|this|that))", -2.4, "don't go here", negatable=False),
     rule(r"(?:look|looking|shop|shopping) (?:\w+ )?elsewhere", -2.0, "look elsewhere", negatable=False),
     rule(r"recommend against", -2.4, negatable=False),
-    rule(r"(?:is|was|are|were) a joke", -2.2),
+    rule(r"(?:is|was|are|were|what|such) (?:a |an )?(?:complete |total |absolute |utter |real |big |bit of a )?joke",
+         -2.2, "is a joke"),
+    # review and post verdicts: quality short of a standard, said without a sentiment word of VADER's
+    rule(r"(?:below|under) (?:average|par|standard|expectations?)|not (?:\w+ )?(?:up )?to (?:par|standard|scratch)"
+         r"|not up to (?:the )?(?:mark|standards?)", -1.8, "below average", negatable=False),
+    rule(r"far from (?:good|great|perfect|ideal|impressive|satisfactory|acceptable|pleasant|enjoyable|what (?:i|we) (?:expected|anticipated|hoped|wanted|was expecting|were expecting|imagined|paid for))",
+         -1.8, "far from good", negatable=False),
+    rule(r"(?:leaves?|left|leaving) (?:a lot|lots|much|a great deal|something|a bit|a little|plenty|quite a bit|a tad)"
+         r" to be desired", -2.0, "leaves a lot to be desired", negatable=False),
+    rule(r"(?:fair|mediocre|ok|okay|average|decent|passable|edible|adequate|acceptable|so-so|bland|tolerable|good) at best",
+         -1.6, "fair at best", negatable=False),
+    rule(r"over rated|over hyped|overhyped", -1.6, "over rated"),
+    rule(r"less than (?:\w+ )?(?:helpful|ideal|impressed|impressive|stellar|satisfactory|satisfied|pleased|happy|great"
+         r"|good|friendly|pleasant|professional|accommodating|thrilled|enthusiastic|useful|adequate|competent|courteous"
+         r"|acceptable|perfect|excited)", -1.8, "less than helpful", negatable=False),
+    rule(r"(?:i've|i have|ive|we've|we have|weve) had (?:much |way |far |a lot |loads |plenty of |many )?better", -1.6,
+         "had better", negatable=False),
+    rule(r"(?:totally|really|just|seriously|kinda|completely|this|it|that|which) (?:totally |really |just |seriously )?blows",
+         -2.0, "it blows", negatable=False),
+    rule(r"(?:gave up|got up|decided|finally) and (?:left|walked out)|(?:we|i) (?:just |finally )?walked out"
+         r"|left without (?:eating|ordering|being served|our food|my food|paying)", -1.6, "walked out", negatable=False),
+    rule(r"needs? (?:a |an )?(?:complete |total |major |serious |massive )?(?:overhaul|makeover|revamp|rethink)", -1.4,
+         "needs an overhaul", negatable=False),
+    # posts at a brand: the exasperated question and the verdict
+    rule(r"(?:are|r) (?:you|u) (?:\w+ )?kidding|(?:you've|you have|you|ya) (?:got|gotta) (?:to )?be kidding"
+         r"|must be kidding|kidding me", -2.2, "are you kidding me", negatable=False),
+    rule(r"what gives", -1.4, negatable=False),
+    rule(r"(?:get|got) (?:a clue|it together|your act together|your shit together|your house in order)"
+         r"|(?:learned|learnt) (?:my|our) lesson", -1.8,
+         "get a clue", negatable=False),
+    rule(r"(?:lost|losing|lose) (?:all |the |my |our |any |every )?(?:love|faith|trust|respect|confidence)", -2.2,
+         "lost my faith", negatable=False),
+    rule(r"(?:that's|thats|that is|this is|what|such|total|complete|utter|absolute|pure|so much) (?:a |an )?"
+         r"(?:load of |bunch of )?(?:bs|bull)", -2.2, "that's BS", negatable=False),
     rule(r"piece of (?:junk|crap|garbage|shit|sh\S*|trash)", -3.0, "piece of junk"),
     rule(r"(?:i |we )?(?:want|wanted|going|decided) to cancel", -2.2, "cancel"),
     rule(r"the (?:only |biggest |main |one )?(?:problem|downside|drawback|catch|issue|con|complaint|gripe|negative)"

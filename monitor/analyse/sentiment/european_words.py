@@ -72,6 +72,11 @@ inútil:-2.0 inútiles problema:-1.6 problemas basura:-2.4 mierda:-2.8 esperando
 hackeado:-2.4 hackeada filtración:-2.2 peligroso:-2.0 peligrosa quemado:-1.6 desgraciadamente:-1.4
 lamentablemente:-1.4 queja:-1.6 reclamación:-1.6 perdido:-1.4 perdida equivocado:-1.2 caro:-0.8 triste:-1.6
 abusivo:-2.2 ridículo:-1.8 cobrado:-0.6
+asco:-2.4 caos:-1.8 caótico:-1.8 caótica caotico caotica nefasto:-2.4 nefasta penoso:-2.0 penosa
+impresentable:-2.2 impresentables indignante:-2.4 sinvergüenza:-2.4 sinvergüenzas tercermundista:-2.0
+ladrones:-2.6 engaño:-2.2 engañan:-2.2 engañado:-2.0 engañada mienten:-2.2 mentira:-1.8 mentiras
+perdieron:-1.4 perdisteis:-1.4 perdió:-1.4 extraviaron:-1.8 cancelaron:-1.4 cancelan:-1.2 cancelasteis:-1.4
+overbooking:-1.8 pesadilla:-2.4 tomadura:-1.8
 bueno:1.9 buena buenos buenas bien:1.4 mejor:1.8 excelente:2.8 genial:2.6 perfecto:2.6 perfecta
 maravilloso:2.8 maravillosa increíble:2.6 fantástico:2.8 fantástica estupendo:2.6 encantado:2.2 encantada
 contento:2.0 contenta feliz:2.2 satisfecho:1.9 satisfecha gracias:1.5 encanta:2.4 recomiendo:2.0 rápido:1.2

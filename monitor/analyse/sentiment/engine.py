@@ -230,8 +230,8 @@ def analyse(
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\uff07": "'"})
 #: A sentence end typed without its space ("for my child.Ridiculous!", "no reply?Great"): a word of two or more
 #: lower-case letters, the stop, then a capitalised word. Without the space the tokeniser reads one token
-#: ("child.ridiculous") that no lexicon word or rule matches, and the verdict in it is lost (round 15: the
-#: airline tweets hold hundreds). "U.S.Army", "p.m.Can" and web addresses (lower case after the dot) are left.
+#: ("child.ridiculous") that no lexicon word or rule matches, and the verdict in it is lost (round 15: 125 of the
+#: 14,640 airline tweets). "U.S.Army", "p.m.Can" and web addresses (lower case after the dot) are left.
 #: An ellipsis between two words ("don't get it...definitely lost the love") is a break whatever the case.
 _RUN_ON = re.compile(r"(?<=[a-zà-öø-ÿ]{2})(?:[.!?]+(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])|(?:\.{2,}|…)(?=[A-Za-zÀ-ÖØ-öø-ÿ]))")
 

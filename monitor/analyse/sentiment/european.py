@@ -298,12 +298,13 @@ _ENDINGS = {
 
 _UMLAUT_BACK = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
 _UMLAUT_PLURAL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*)(?:e|er|en|ern|n)$")
+_UMLAUT_PLURAL_EL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*e[lr])$")     # "Mängel" of "Mangel": no ending
 
 
 def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
     """A German plural that umlauts its stem ("Ausfälle" of "Ausfall", "Funklöcher" of "Funkloch", "Mängel"
     of "Mangel" take their singular's value), the stem also as the last part of a compound."""
-    m = _UMLAUT_PLURAL.match(word) or re.match(r"^(.*)([äöü])([^äöüaeiou]*e[lr])$", word)
+    m = _UMLAUT_PLURAL.match(word) or _UMLAUT_PLURAL_EL.match(word)
     if m is None:
         return None
     singular = m.group(1) + m.group(2).translate(_UMLAUT_BACK) + m.group(3)

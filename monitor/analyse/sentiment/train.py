@@ -362,12 +362,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     model = fit(examples, {
         "trained_on": "VADER ground truth (tuning half), MIT; hand-written customer mentions (this project)",
         "cross_validated": {lang: {"mentions_f1": {s: round(x, 4) for s, x in f.mentions.items()},
-                                "dev_f1": {s: round(x, 4) for s, x in f.dev.items()},
-                                "issue_rules": round(f.issue_rules, 4), "issue_learned": round(f.issue_learned, 4),
-                                "dev_corpora_f1": {c: {s: round(x, 4) for s, x in v.items()}
-                                                   for c, v in f.corpora.items()},
-                                "gated": {k: {d: round(x, 4) for d, x in v.items()} for k, v in f.gated.items()
-                                          if k.startswith(f"{chosen[lang]}|")}}
+                                   "dev_f1": {s: round(x, 4) for s, x in f.dev.items()},
+                                   "issue_rules": round(f.issue_rules, 4), "issue_learned": round(f.issue_learned, 4),
+                                   "dev_corpora_f1": {c: {s: round(x, 4) for s, x in v.items()}
+                                                      for c, v in f.corpora.items()},
+                                   "gated": {k: {d: round(x, 4) for d, x in v.items()} for k, v in f.gated.items()
+                                             if k.startswith(f"{chosen[lang]}|")}}
                             for lang, f in cv.items()}})
     winners = {k: shipped_variant(m, cv[k], key) for k, m in model.languages.items()
                if k in cv and (key := chosen[k]) is not None}

@@ -59,3 +59,15 @@ def test_verdict_drivers_name_the_rule(rules: Scorer) -> None:
 ])
 def test_a_sentence_end_typed_without_its_space_is_read_as_one(typed: str, read: str) -> None:
     assert plain_text(typed) == read
+
+
+def test_exclamation_marks_are_no_evidence_where_a_layer_learned_them_from_writers_lines_only() -> None:
+    """Regression (round 15): the writers' lines carry no "!", so the French and Spanish layers learned it as a
+    strong mark of no complaint (+3.0 and +2.4); English trains on real tweets too and keeps it."""
+    from monitor.analyse.sentiment import learned
+
+    assert "!" not in learned.tokens("vraiment trop niais !", lang="fr")
+    assert "¡" not in learned.tokens("¡qué desastre!", lang="es")
+    assert learned.tokens("so bad!", lang="en")[-1] == "!"
+    assert learned.tokens("so bad!")[-1] == "!"          # no language named: tokens as before
+    assert "en" in learned.REAL_TRAINING_TEXT

@@ -255,12 +255,11 @@ class Scorer:
         score = engine.normalize(total)
         lang_model = self.model.languages.get(scoring_lang) if self.model is not None else None
         context: float | None = None
-        toks: list[str] | None = None       # the learned layer's tokens, made once for the gate, layer and issue
-        if lang_model is not None:
-            toks = learned.tokens(text, self._neutral_words)
-            if lang_model.gate is not None:
-                lang_model, context = lang_model.for_text(toks)
-        if lang_model is not None and lang_model.scope == "all":
+        # the learned layer's tokens, made once for the gate, layer and issue
+        toks = learned.tokens(text, self._neutral_words, scoring_lang) if lang_model is not None else None
+        if lang_model is not None and toks is not None and lang_model.gate is not None:
+            lang_model, context = lang_model.for_text(toks)
+        if lang_model is not None and toks is not None and lang_model.scope == "all":
             # the layer gives the verdict, except where the rules' verdict rests on grammar (negation, a phrase
             # rule, a frame): it never lifts a complaint found that way ("Je n'aime pas ce produit" stays one
             # however its words lean in film reviews), and makes one of a text whose grammar denies it (a negated
@@ -274,7 +273,7 @@ class Scorer:
                     and (score >= CLEAR_PRAISE or any(d.weight > 0 for d in grammar))):
                 score, total = guess, guess_total
                 drivers += found
-        elif lang_model is not None and score > self.threshold and (
+        elif lang_model is not None and toks is not None and score > self.threshold and (
                 abs(score) < lang_model.reach and all(d.kind in _LEXICAL for d in drivers)
                 if lang_model.reach else not drivers):
             # scope "silent": the layer reads only what the rules found nothing in (reach 0: facts, no
@@ -287,7 +286,8 @@ class Scorer:
             if guess <= 1 - 2 * lang_model.min_p and self._content(found, scoring_lang, -1):
                 score, total = guess, guess_total
                 drivers += found
-        elif lang_model is not None and lang_model.veto and -lang_model.veto < score <= self.threshold and drivers \
+        elif lang_model is not None and toks is not None and lang_model.veto and -lang_model.veto < score <= self.threshold \
+                and drivers \
                 and all(d.kind in _LEXICAL for d in drivers):
             # scope "silent" with a veto: a weak complaint verdict made of lexicon words alone ("sick", "killer")
             # is lifted when the layer is as sure it is not one, leaning on some content word of its own
@@ -328,9 +328,9 @@ class Scorer:
         return any(d.weight * sign > 0 and not set(d.text.rstrip("…").split()) <= function for d in found)
 
     def _learned(self, model: learned.LangModel, text: str, rule_score: float, contributions: list[engine.Contribution],
-                 drivers: list[Driver], toks: list[str] | None = None) -> tuple[float, float]:
-        """Score = 1 - 2·P(negative); returns (score, the raw valence that normalises to it)."""
-        toks = toks if toks is not None else learned.tokens(text, self._neutral_words)
+                 drivers: list[Driver], toks: list[str]) -> tuple[float, float]:
+        """Score = 1 - 2·P(negative); returns (score, the raw valence that normalises to it). ``toks``: the
+        text's tokens as :func:`learned.tokens` makes them for its language."""
         dense = learned.dense_features(rule_score, [(c.valence, c.kind) for c in contributions])
         z, hits = model.logit(learned.sparse_features(toks), dense, toks)
         for feat, w in hits:
@@ -356,7 +356,7 @@ class Scorer:
         if issue_model is None:
             cued = self.issues.classify(text)
             return cued.issue if cued else framed
-        toks = toks if toks is not None else learned.tokens(text, self._neutral_words)
+        toks = toks if toks is not None else learned.tokens(text, self._neutral_words, lang)
         probs = issue_model.probabilities(learned.sparse_features(toks), toks)
         score: dict[str, float] = {t: float(len(c)) for t, c in counts.items()}
         if framed:

@@ -258,7 +258,7 @@ def _features(rules: object, text: str, lang: str) -> tuple[list[str], list[floa
     pack = rules._packs[lang]
     text = engine.plain_text(text)
     total, contributions = engine.analyse_raw(pack, text, None, frozenset(), rules.neutral)
-    toks = learned.tokens(text, rules._neutral_words)
+    toks = learned.tokens(text, rules._neutral_words, lang)
     dense = learned.dense_features(engine.normalize(total), [(c.valence, c.kind) for c in contributions])
     return learned.sparse_features(toks), dense, toks
 
@@ -318,7 +318,7 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
                 results = {scope: sc.score(e.text, lang=lang) for scope, sc in scorers.items()}
                 got |= {scope: r.negative for scope, r in results.items()}
                 domains = (["dev"] + ([f"dev/{e.corpus}"] if e.corpus else [])) if e.general else ["mentions"]
-                p = m.gate.probability(learned.tokens(engine.plain_text(e.text), rules._neutral_words)) \
+                p = m.gate.probability(learned.tokens(engine.plain_text(e.text), rules._neutral_words, lang)) \
                     if m.gate is not None else None
                 for name in domains:
                     if p is not None:

@@ -54,7 +54,8 @@ WRITERS_ONLY_MARKS = frozenset({"!", "¡"})
 
 def tokens(text: str, neutral: frozenset[str] = frozenset(), lang: str | None = None) -> list[str]:
     """Lower-cased words with names replaced by placeholders; punctuation kept as its own token, except the full
-    stop, and (``lang`` given and not in REAL_TRAINING_TEXT) the exclamation marks: see WRITERS_ONLY_MARKS. Why not the full stop: the training mentions' authors write complaints in full sentences more than praise, so the
+    stop, and (``lang`` given and not in REAL_TRAINING_TEXT) the exclamation marks: see WRITERS_ONLY_MARKS.
+    Why not the full stop: the training mentions' authors write complaints in full sentences more than praise, so the
     layers learned it as a complaint marker (French: +1.9 logits, against a bias of -1.9) and "c'est nul" or "que
     mal servicio" typed without one, as tweets are, read as no complaint, "c'est nul." as one; adding or
     removing a final stop flipped 9% of the French check-set verdicts. Without it (round 9) out of fold on the

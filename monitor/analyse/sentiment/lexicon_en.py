@@ -390,7 +390,8 @@ RULES = (
     # review and post verdicts: quality short of a standard, said without a sentiment word of VADER's
     rule(r"(?:below|under) (?:average|par|standard|expectations?)|not (?:\w+ )?(?:up )?to (?:par|standard|scratch)"
          r"|not up to (?:the )?(?:mark|standards?)", -1.8, "below average", negatable=False),
-    rule(r"far from (?:good|great|perfect|ideal|impressive|satisfactory|acceptable|pleasant|enjoyable|what (?:i|we) (?:expected|anticipated|hoped|wanted|was expecting|were expecting|imagined|paid for))",
+    rule(r"far from (?:good|great|perfect|ideal|impressive|satisfactory|acceptable|pleasant|enjoyable|what (?:i|we)"
+         r" (?:expected|anticipated|hoped|wanted|was expecting|were expecting|imagined|paid for))",
          -1.8, "far from good", negatable=False),
     rule(r"(?:leaves?|left|leaving) (?:a lot|lots|much|a great deal|something|a bit|a little|plenty|quite a bit|a tad)"
          r" to be desired", -2.0, "leaves a lot to be desired", negatable=False),

@@ -286,9 +286,8 @@ class Scorer:
             if guess <= 1 - 2 * lang_model.min_p and self._content(found, scoring_lang, -1):
                 score, total = guess, guess_total
                 drivers += found
-        elif lang_model is not None and toks is not None and lang_model.veto and -lang_model.veto < score <= self.threshold \
-                and drivers \
-                and all(d.kind in _LEXICAL for d in drivers):
+        elif lang_model is not None and toks is not None and lang_model.veto \
+                and -lang_model.veto < score <= self.threshold and drivers and all(d.kind in _LEXICAL for d in drivers):
             # scope "silent" with a veto: a weak complaint verdict made of lexicon words alone ("sick", "killer")
             # is lifted when the layer is as sure it is not one, leaning on some content word of its own
             found = []

@@ -309,11 +309,18 @@ def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
         return None
     singular = m.group(1) + m.group(2).translate(_UMLAUT_BACK) + m.group(3)
     hit = lexicon.get(singular)
-    if hit is None and len(singular) >= 9:
-        for start in range(3, len(singular) - 5):
-            if (hit := lexicon.get(singular[start:])) is not None:
-                break
-    return hit
+    return hit if hit is not None else _compound_tail(lexicon, singular)
+
+
+def _compound_tail(lexicon: Mapping[str, float], word: str) -> float | None:
+    """A German or Dutch compound's value: its last part's, at least six letters long ("Internetstörung" →
+    "störung"), tried from the longest."""
+    if len(word) >= 9:
+        for start in range(3, len(word) - 5):
+            hit = lexicon.get(word[start:])
+            if hit is not None:
+                return hit
+    return None
 
 
 def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]:
@@ -340,12 +347,7 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
                             return hit
         if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
             return hit
-        if compounds and len(word) >= 9:        # the last part of a compound, at least six letters long
-            for start in range(3, len(word) - 5):
-                hit = lexicon.get(word[start:])
-                if hit is not None:
-                    return hit
-        return None
+        return _compound_tail(lexicon, word) if compounds else None
 
     return lookup
 

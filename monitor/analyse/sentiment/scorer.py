@@ -255,11 +255,11 @@ class Scorer:
         score = engine.normalize(total)
         lang_model = self.model.languages.get(scoring_lang) if self.model is not None else None
         context: float | None = None
-        # the learned layer's tokens, made once for the gate, layer and issue
-        toks = learned.tokens(text, self._neutral_words, scoring_lang) if lang_model is not None else None
-        if lang_model is not None and toks is not None and lang_model.gate is not None:
+        # the learned layers' tokens for the text's language, made once for the gate, the layer and the issue model
+        toks = learned.tokens(text, self._neutral_words, scoring_lang) if self.model is not None else []
+        if lang_model is not None and lang_model.gate is not None:
             lang_model, context = lang_model.for_text(toks)
-        if lang_model is not None and toks is not None and lang_model.scope == "all":
+        if lang_model is not None and lang_model.scope == "all":
             # the layer gives the verdict, except where the rules' verdict rests on grammar (negation, a phrase
             # rule, a frame): it never lifts a complaint found that way ("Je n'aime pas ce produit" stays one
             # however its words lean in film reviews), and makes one of a text whose grammar denies it (a negated
@@ -273,7 +273,7 @@ class Scorer:
                     and (score >= CLEAR_PRAISE or any(d.weight > 0 for d in grammar))):
                 score, total = guess, guess_total
                 drivers += found
-        elif lang_model is not None and toks is not None and score > self.threshold and (
+        elif lang_model is not None and score > self.threshold and (
                 abs(score) < lang_model.reach and all(d.kind in _LEXICAL for d in drivers)
                 if lang_model.reach else not drivers):
             # scope "silent": the layer reads only what the rules found nothing in (reach 0: facts, no
@@ -286,8 +286,8 @@ class Scorer:
             if guess <= 1 - 2 * lang_model.min_p and self._content(found, scoring_lang, -1):
                 score, total = guess, guess_total
                 drivers += found
-        elif lang_model is not None and toks is not None and lang_model.veto \
-                and -lang_model.veto < score <= self.threshold and drivers and all(d.kind in _LEXICAL for d in drivers):
+        elif lang_model is not None and lang_model.veto and -lang_model.veto < score <= self.threshold and drivers \
+                and all(d.kind in _LEXICAL for d in drivers):
             # scope "silent" with a veto: a weak complaint verdict made of lexicon words alone ("sick", "killer")
             # is lifted when the layer is as sure it is not one, leaning on some content word of its own
             found = []
@@ -338,7 +338,7 @@ class Scorer:
         score = max(-0.9999, min(0.9999, 1.0 - 2.0 * learned.probability(z)))
         return score, score * (engine.ALPHA ** 0.5) / (1.0 - score * score) ** 0.5
 
-    def _issue(self, text: str, lang: str, drivers: list[Driver], toks: list[str] | None = None) -> str | None:
+    def _issue(self, text: str, lang: str, drivers: list[Driver], toks: list[str]) -> str | None:
         """A complaint's issue type. A security or safety cue decides. Otherwise, with a learned issue model
         for the language, each type scores its cue count, one more for the frame that found the complaint,
         plus LEARNED_ISSUE_WEIGHT × the model's probability (out of fold in round 6 this typed 71% of the
@@ -355,7 +355,6 @@ class Scorer:
         if issue_model is None:
             cued = self.issues.classify(text)
             return cued.issue if cued else framed
-        toks = toks if toks is not None else learned.tokens(text, self._neutral_words, lang)
         probs = issue_model.probabilities(learned.sparse_features(toks), toks)
         score: dict[str, float] = {t: float(len(c)) for t, c in counts.items()}
         if framed:

@@ -5,7 +5,8 @@ as the code), because complaints to brands use a small, stable vocabulary (broke
 cancelled, never again, outage, rude, scam) that general lexicons score timidly or not at all. Where a
 general lexicon with a licence that allows shipping exists it is loaded underneath (the hand-written entries
 win): Portuguese from LeIA (a VADER adaptation, MIT, ``data/pt_lexicon.tsv``), Dutch from Pattern's
-adjective lexicon (PDDL, ``data/nl_lexicon.tsv``); see the ``LICENSE-*`` files beside them. Every entry
+adjective lexicon (PDDL, ``data/nl_lexicon.tsv``), Italian from Pattern's Italian lexicon (BSD-3-Clause,
+``data/it_lexicon.tsv``); see the ``LICENSE-*`` files beside them. Every entry
 is a general word of praise or blame, never a line of an evaluation set. A word the lexicon lacks
 retries without accents and without a plural/gender/case ending (``_lookup``), which covers most inflection.
 

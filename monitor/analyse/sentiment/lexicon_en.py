@@ -336,7 +336,7 @@ RULES = (
          negatable=False),
     rule(r"(?:has|have|had|with|there's|there is|there are|there was|comes with) no (?!problem|problems|issue|issues"
          r"|complaints?|trouble|doubt|regrets?)", -1.0, "has no", negatable=False),
-    rule(r"(?:doesn't|does not|didn't|did not) (?:have|support|come with|include|allow|let)", -1.4, "doesn't have",
+    rule(r"(?:doesn't|does not|didn't|did not) (?:have(?! to\b)|support|come with|include|allow|let)", -1.4, "doesn't have",
          negatable=False),
     rule(r"(?:hard|difficult|impossible|tricky|confusing|awkward) to (?:use|read|see|find|hear|navigate|get|figure"
          r"|understand|set|operate|install|access|reach|hold|open|control|clean|adjust)", -1.8, "hard to use"),
@@ -344,8 +344,9 @@ RULES = (
     rule(r"(?:waited|waiting|wait|waits) (?:\w+ )?(?:forever|ages|an eternity)", -1.6, "waited forever"),
     rule(r"(?:only|just) took (?:\w+ ){1,3}(?:to|before) \w+", 0.0, "only took", negatable=False),
     rule(r"(?:only|just|barely|less than|under|no more than|not even) (?:had to |have to |a |\w+ )?(?:wait|waited|waiting"
-         r"|queued|sat|held)|(?:never|didn't|did not|don't|do not|no need to|not) (?:have to |had to |need to |needed to"
-         r" |ever have to |even have to |ever had to )?wait", 0.0, "only waited", negatable=False),
+         r"|queued|sat|held)|(?:never|didn't|did not|don't|do not|no need to) (?:have to |had to |need to |needed to"
+         r" |ever have to |even have to |ever had to )?wait|not (?:having|needing) to wait", 0.0, "only waited",
+         negatable=False),   # no bare "not": "I will not wait 3 hours again", "you should not have to wait 40 minutes"
     rule(r"took (?!only|just|no time|seconds|a second|a minute|a few)(?:\w+ ){1,3}(?:to|before (?:they|anyone|someone))"
          r" (?:bring|arrive|come|get (?:our|my|a|the|any)|serve|seat|deliver|answer|respond|reply|refund|fix|show up"
          r"|take (?:our|my) order|acknowledge|notice|call back)", -1.4, "took them an hour to …"),

@@ -229,10 +229,29 @@ def test_informal_spellings_read_as_the_full_forms(text: str, lang: str, expect:
     ("Smoke came out of the charger", "safety"),
     ("I was charged twice", "billing"),
     ("They charge a fee for everything", "billing"),
+    # round 16: phrases that claim a cue's word for no type (NOT_CUES), and callbacks that are no recall
+    ("I don't recall signing up for this, refund me", "billing"),      # was safety ("recall")
+    ("Please fire the rep at the desk, so rude", "support"),          # was safety ("fire")
+    ("Ich warte seit Tagen auf einen Rückruf", "support"),             # was safety ("rückruf": a callback)
+    ("Rückrufaktion für den Föhn, er ist überhitzt", "safety"),
+    ("Toujours aucun rappel du service client", "support"),           # "rappel" without a product is a callback
+    ("Rappel produit : la bouilloire peut prendre feu", "safety"),
+    ("Ended up in hospital after eating there", "safety"),
 ])
 def test_a_longer_cue_claims_its_words(text: str, issue: str) -> None:
     hit = IssueClassifier().classify(text)
     assert hit is not None and hit.issue == issue, hit
+
+
+@pytest.mark.parametrize("text", [
+    "Worst customer experience", "The hospitality was a joke", "No sense of humor at the desk",
+    "Blessed with another delay", "So much precious time wasted",
+])
+def test_a_cue_stem_never_reads_a_longer_word(text: str) -> None:
+    """Regression (round 16): cue stems of other languages matched English words by their start: Portuguese
+    "custo" (cost) read "customer" as billing, Spanish "humo" (smoke) read "humor", French "blessé" read "blessed"
+    and "hospital" read "hospitality" as safety, Spanish "precio" read "precious"."""
+    assert IssueClassifier().cues(text) == {}
 
 
 def test_ops_add_issue_types_and_phrases() -> None:

@@ -67,7 +67,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "assurance", "assureur", "sinistre", "agios", "intérêts", "découvert", "gratuit", "coût",
         "seguro=", "aseguradora", "siniestro", "comisión", "comisiones", "intereses", "descubierto", "costo",
         "assicurazion", "assicurator", "sinistro", "commission", "interessi", "scoperto", "gratuit", "costo",
-        "seguradora", "sinistro", "taxa=", "taxas", "juros", "cheque especial", "grátis", "custo",
+        "seguradora", "sinistro", "taxa=", "taxas", "juros", "cheque especial", "grátis", "custo=", "custos=",
         "verzekeraar", "verzekering", "schadeclaim", "vergoed", "rente=", "kosten", "roodstand", "gratis",
     ),
     "support": (

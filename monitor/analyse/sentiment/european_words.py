@@ -115,6 +115,9 @@ orgulloso:2.0 orgullosa disfrutar:2.0 disfruta disfruté disfrutando disfruten h
 linda bello:2.2 bella guapo:1.8 guapa ideal:1.8 favorito:1.8 favorita ilusión:1.8 ilusionado ilusionada
 agradecido:2.0 agradecida agradezco eficiente:1.8 eficaz:1.6 puntual:1.6 cómodo:1.6 cómoda atento:1.6
 fenomenal:2.6 buenísimo:2.6 buenísima chulo:1.8 chula molan:2.0 bravo:2.0 espero:0.0
+incómodo:-1.8 incómoda incómodos daño:-1.8 daños duele:-1.8 dolió negligencia:-2.4 lastimosamente:-1.4
+feísimo:-2.2 feísima tontería:-1.4 tonterías peligro:-1.6 pena:-1.4 cobran:-0.8 cobraron pendejo:-2.4 pendeja
+pendejos pinche:-1.8 cagada:-2.2 desprecio:-2.2 vergonzante:-2.4 inadmisible:-2.4
 """)
 
 IT = words("""

@@ -110,6 +110,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:vale|merece|valió|valio|mereció|merecio) (?:\w+ )?la pena", 1.8, "vale la pena"),
         rule(r"sin vergüenza|sin verguenza", -2.4, "sin vergüenza", negatable=False),
         rule(r"gracias por nada", -2.2, "gracias por nada", negatable=False),
+        rule(r"mala suerte", -2.0, "mala suerte", negatable=False),
         rule(r"(?:qué|que|por qué|porqué|porque|dónde|donde|cómo|como) coño|joder|me cago en", -2.0, "joder", negatable=False),
         rule(r"hasta (?:los|las|el) (?:huevos|narices|moño|coño|ojete|culo|gorro)", -2.4, "hasta las narices", negatable=False),
         rule(r"(?:deja|dejan|dejando|dejó|dejo) (?:mucho |bastante )?que desear|no hay derecho|(?:tomar|toman|tomando|tomáis|toma) el pelo",

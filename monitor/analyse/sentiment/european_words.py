@@ -118,6 +118,18 @@ fenomenal:2.6 buenísimo:2.6 buenísima chulo:1.8 chula molan:2.0 bravo:2.0 espe
 incómodo:-1.8 incómoda incómodos daño:-1.8 daños duele:-1.8 dolió negligencia:-2.4 lastimosamente:-1.4
 feísimo:-2.2 feísima tontería:-1.4 tonterías peligro:-1.6 pena:-1.4 cobran:-0.8 cobraron pendejo:-2.4 pendeja
 pendejos pinche:-1.8 cagada:-2.2 desprecio:-2.2 vergonzante:-2.4 inadmisible:-2.4
+aburro:-1.8 aburre agotado:-1.4 agotada estresado:-1.6 estresada estrés:-1.4 ansiedad:-1.6 soledad:-1.6
+resaca:-1.2 fracaso:-2.2 fracasado:-2.2 derrota:-1.8 perdí:-1.4 perdimos hipócrita:-2.2 hipócritas
+hipocresía:-2.2 racista:-2.2 racismo:-2.4 machista:-2.0 machismo:-2.2 fascista:-2.2 ignorante:-2.0 ignorantes
+ignorancia:-1.8 egoísta:-2.0 cobarde:-2.2 cobardes payaso:-1.6 payasos chorrada:-1.6 gilipollez:-2.2 falso:-1.6
+falsa falsos sucio:-1.6 sucia suciedad:-1.8 carísimo:-1.8 carísima grave:-1.6 gravísimo:-2.2 desesperante:-2.2
+desesperado:-1.8 desesperada desesperación:-2.0 insufrible:-2.6 cansino:-1.6 cansina molestia:-1.4
+molestias llanto:-1.6 luto:-2.0 falleció:-1.8 fallecido murió:-2.0 muere mueren enfada:-2.0 enfado
+preocupa:-1.4 entristece:-2.0 agobia:-1.8 estresa:-1.6 deprime:-2.2 revienta:-2.2 fastidia:-1.8 fastidio:-1.6
+indigna:-2.2 repugna:-2.4 decepcionó:-2.2 decepcionaron
+suerte:1.4 guapísimo:2.2 guapísima encantador:2.2 encantadora cariño:1.6 abrazo:1.4 abrazos besos beso
+recomendado:2.0 recomendada acierto:2.0 logro:1.8 ganas:1.2 emocionado:2.0 emocionada gustazo:2.4 placer:2.0
+alegra:2.0 alegro flipa:2.0 divierte:1.8 victoria:2.0 ganamos:1.8
 """)
 
 IT = words("""

@@ -104,6 +104,22 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
            " realmente totalmente completamente absolutamente demasiado bastante re", "algo poco casi apenas",
            "pero sino aunque", "y porque pues", (
         rule(r"la verdad(?: es que)?|sinceramente|para ser (?:sincer|honest)[oa]s?|honestamente|francamente", 0.0, "la verdad", negatable=False),
+        rule(r"buen(?:os|as) (?:días|dias|tardes|noches)|(?:esta|la|por la|de la|toda la|cada|una) tardes?|más tarde|mas tarde"
+             r"|(?:falta|faltan) (?:muy |tan )?poco|(?:falta|faltan) (?:\w+ )?(?:días|dias|horas|semanas|meses)|(?:hace|hacía|hará|haría) falta|sin falta",
+             0.0, "buenas tardes", negatable=False),
+        rule(r"(?:vale|merece|valió|valio|mereció|merecio) (?:\w+ )?la pena", 1.8, "vale la pena"),
+        rule(r"sin vergüenza|sin verguenza", -2.4, "sin vergüenza", negatable=False),
+        rule(r"gracias por nada", -2.2, "gracias por nada", negatable=False),
+        rule(r"mala suerte", -2.0, "mala suerte", negatable=False),
+        rule(r"(?:qué|que|por qué|porqué|porque|dónde|donde|cómo|como) coño|joder|me cago en", -2.0, "joder", negatable=False),
+        rule(r"hasta (?:los|las|el) (?:huevos|narices|moño|coño|ojete|culo|gorro)", -2.4, "hasta las narices", negatable=False),
+        rule(r"(?:deja|dejan|dejando|dejó|dejo) (?:mucho |bastante )?que desear|no hay derecho|(?:tomar|toman|tomando|tomáis|toma) el pelo",
+             -2.2, "deja mucho que desear", negatable=False),
+        rule(r"sin (?:ninguna |mayor |dar |darnos |darme |tener )?(?:respuesta|solución|solucion|explicación|explicacion|noticias)"
+             r"|(?:ninguna|ni una) (?:respuesta|solución|solucion|explicación|explicacion|compensación|alternativa)"
+             r"|no (?:me |nos |le |les )?(?:dan|dais|dieron|disteis|han dado|da|ha dado|ofrecen|ofrecieron) (?:\w+ )?(?:respuesta|solución|solucion|explicación|explicacion)",
+             -2.2, "sin respuesta", negatable=False),
+        rule(r"ech(?:o|amos|é|e) (?:\w+ )?de menos", -1.4, "echo de menos", negatable=False),
         rule(r"que (?:yo )?(?:no|nunca) (?:he )?(?:hice|hecho|pedí|pedido|autoricé|autorizado|reconozco|contraté)", -2.4, "que no hice", negatable=False),
         rule(r"sin (?:previo )?(?:avisar|aviso|preguntar|consentimiento|explicación)", -2.2, "sin avisar", negatable=False),
         rule(r"nadie (?:me |nos )?(?:lo )?(?:explicó|explica|avisó|avisa|llamó|llama|dijo|dice|informó)", -2.2, "nadie me explicó", negatable=False),

@@ -89,6 +89,47 @@ absurda
 emocionante:2.2 apasionante:2.2 entretenido:1.8 entretenida recomendable:2.0 recomendables imprescindible:2.2
 obra:0.0 maravilla:2.4 precioso:2.2 preciosa conmovedor:2.0 conmovedora divertido:1.8 divertida
 brillante:2.2 magnífico:2.6 magnífica espectacular:2.4
+odio:-2.6 odiar odia odian odié odiamos detesto:-2.6 detestar detesta asqueroso:-2.6 asquerosa asquerosos
+repugnante:-2.8 desagradable:-2.2 insoportable:-2.6 intolerable:-2.4 inaceptable:-2.6 patético:-2.4 patética
+deplorable:-2.6 horroroso:-2.6 horrorosa horror:-2.4 espantoso:-2.6 espantosa mediocre:-1.8 feo:-1.8 fea
+porquería:-2.4 chapuza:-2.2 desastroso:-2.6 desastrosa vergonzosa:-2.4 ridícula:-1.8 absurdos:-1.4
+miedo:-1.8 pánico:-2.0 dolor:-1.8 sufrir:-2.0 sufro sufre sufriendo sufrimiento:-2.2 tristeza:-2.0 llorar:-1.6
+lloro lloré llorando deprimido:-2.2 deprimida depresión:-2.2 angustia:-2.0 agobio:-1.8 agobiado agobiada
+preocupado:-1.4 preocupada preocupación:-1.4 preocupante:-1.8 rabia:-2.2 cabrea:-2.0 cabreo cabreada:-2.2
+indignada:-2.2 indignación frustrado:-2.0 frustrada frustración frustrante:-2.2 decepciona:-2.2 decepcionan
+desilusión:-2.0 lástima:-1.4 desgracia:-2.2 tragedia:-2.6 trágico:-2.4 miserable:-2.4 injusto:-2.2 injusta
+injusticia:-2.4 abuso:-2.4 abusos amenaza:-1.8 amenazan:-1.8 fraude:-2.6 engañar:-2.0 engañando mentir:-1.8
+mentiroso:-2.4 mentirosa mentirosos traición:-2.4 traidor:-2.4 ladrón:-2.6 ladrona corrupción:-2.4
+corrupto:-2.4 corrupta muerte:-2.0 muertos:-2.0 asesinato:-2.8 asesino:-2.6 violencia:-2.4 atentado:-2.8
+crimen:-2.6 guerra:-2.0 crisis:-1.6 pobreza:-2.0 pobre:-1.4 pobres desempleo:-1.6 enfermo:-1.4 enferma
+accidente:-1.8 herido:-1.8 heridos culpa:-1.2 perder:-1.4 pierdo pierde perdemos sufrimos
+fallan:-1.8 falló fallado fallar fallando estropeada:-2.0 estropeó averiada:-2.0 retrasó:-1.6 retrasos:-1.6
+demora:-1.4 demoras demorado demorada tardan:-1.2 tardaron tardó
+estúpido:-2.4 estúpida estúpidos idiota:-2.6 idiotas imbécil:-2.8 imbéciles gilipollas:-2.8 subnormal
+tonto:-1.8 tonta tontos capullo:-2.4 cabrón:-2.6 cabrones maldito:-2.2 maldita malditos desgraciado:-2.4
+jodido:-2.2 jodida joder:-1.8 jode:-1.8 jodan coño:-1.6 puta:-2.0 puto putos putas cago:-2.0
+vergonzosos:-2.4 cansado:-1.4 cansada hartos:-2.0 quejas:-1.6
+amor:2.2 amo:2.4 adoro:2.6 encantan:2.4 encantó:2.6 encantaron gusta:1.6 gustó:1.8 alegría:2.2 alegre:2.0
+felices:2.2 felicidad:2.4 felicidades:2.4 enhorabuena:2.4 felicitaciones:2.2 felicito:2.0 éxito:2.0 orgullo:2.0
+orgulloso:2.0 orgullosa disfrutar:2.0 disfruta disfruté disfrutando disfruten hermoso:2.4 hermosa lindo:2.0
+linda bello:2.2 bella guapo:1.8 guapa ideal:1.8 favorito:1.8 favorita ilusión:1.8 ilusionado ilusionada
+agradecido:2.0 agradecida agradezco eficiente:1.8 eficaz:1.6 puntual:1.6 cómodo:1.6 cómoda atento:1.6
+fenomenal:2.6 buenísimo:2.6 buenísima chulo:1.8 chula molan:2.0 bravo:2.0 espero:0.0
+incómodo:-1.8 incómoda incómodos daño:-1.8 daños duele:-1.8 dolió negligencia:-2.4 lastimosamente:-1.4
+feísimo:-2.2 feísima tontería:-1.4 tonterías peligro:-1.6 pena:-1.4 cobran:-0.8 cobraron pendejo:-2.4 pendeja
+pendejos pinche:-1.8 cagada:-2.2 desprecio:-2.2 vergonzante:-2.4 inadmisible:-2.4
+aburro:-1.8 aburre agotado:-1.4 agotada estresado:-1.6 estresada estrés:-1.4 ansiedad:-1.6 soledad:-1.6
+resaca:-1.2 fracaso:-2.2 fracasado:-2.2 derrota:-1.8 perdí:-1.4 perdimos hipócrita:-2.2 hipócritas
+hipocresía:-2.2 racista:-2.2 racismo:-2.4 machista:-2.0 machismo:-2.2 fascista:-2.2 ignorante:-2.0 ignorantes
+ignorancia:-1.8 egoísta:-2.0 cobarde:-2.2 cobardes payaso:-1.6 payasos chorrada:-1.6 gilipollez:-2.2 falso:-1.6
+falsa falsos sucio:-1.6 sucia suciedad:-1.8 carísimo:-1.8 carísima grave:-1.6 gravísimo:-2.2 desesperante:-2.2
+desesperado:-1.8 desesperada desesperación:-2.0 insufrible:-2.6 cansino:-1.6 cansina molestia:-1.4
+molestias llanto:-1.6 luto:-2.0 falleció:-1.8 fallecido murió:-2.0 muere mueren enfada:-2.0 enfado
+preocupa:-1.4 entristece:-2.0 agobia:-1.8 estresa:-1.6 deprime:-2.2 revienta:-2.2 fastidia:-1.8 fastidio:-1.6
+indigna:-2.2 repugna:-2.4 decepcionó:-2.2 decepcionaron
+suerte:1.4 guapísimo:2.2 guapísima encantador:2.2 encantadora cariño:1.6 abrazo:1.4 abrazos besos beso
+recomendado:2.0 recomendada acierto:2.0 logro:1.8 ganas:1.2 emocionado:2.0 emocionada gustazo:2.4 placer:2.0
+alegra:2.0 alegro flipa:2.0 divierte:1.8 victoria:2.0 ganamos:1.8
 """)
 
 IT = words("""

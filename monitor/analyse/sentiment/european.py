@@ -313,6 +313,32 @@ _ENDINGS = {
 }
 
 
+#: Verb endings of the Romance languages (past, participle, gerund, imperfect), longest first: a verb form the
+#: lexicon lacks takes the value of its infinitive or of the noun/adjective on its stem ("fallaron" → "fallar" or
+#: "fallo", "rovinato" → "rovinare", "atrasou" → "atrasar"). The stem must keep four letters ("pasó" is no "paso").
+_VERB_ENDINGS = {
+    "es": ("ieron", "iendo", "aron", "ando", "aban", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "aba",
+           "ió", "ó"),
+    "it": ("avano", "ando", "endo", "ato", "ata", "ati", "ate", "ito", "ita", "iti", "ite", "ava", "ò"),
+    "pt": ("aram", "eram", "iram", "ando", "endo", "indo", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida",
+           "ou", "eu", "iu"),
+}
+_INFINITIVES = {"es": ("ar", "er", "ir"), "it": ("are", "ere", "ire"), "pt": ("ar", "er", "ir")}
+
+
+def _verb_form(lexicon: Mapping[str, float], word: str, code: str) -> float | None:
+    """A Romance verb form's value: its infinitive's, else the noun or adjective on its stem."""
+    for cut in _VERB_ENDINGS[code]:
+        if word.endswith(cut) and len(word) - len(cut) >= 4:
+            stem = word[: -len(cut)]
+            for tail in (*_INFINITIVES[code], "o", "a", "e"):
+                hit = lexicon.get(stem + tail)
+                if hit is not None:
+                    return hit
+            return None
+    return None
+
+
 _UMLAUT_BACK = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
 _UMLAUT_PLURAL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*)(?:e|er|en|ern|n)$")
 _UMLAUT_PLURAL_EL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*e[lr])$")     # "Mängel" of "Mangel": no ending
@@ -347,8 +373,8 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
     umlaut_plural = code == "de"
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
-        """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto");
-        in German and Dutch, a compound takes the value of its last part ("Internetstörung" → "störung")."""
+        """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto"),
+        in Spanish, Italian and Portuguese also without a verb ending (:func:`_verb_form`); in German and Dutch, a compound takes the value of its last part ("Internetstörung" → "störung")."""
         if len(word) <= 4:
             return None
         for cut in endings:
@@ -362,6 +388,8 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
                         hit = lexicon.get(stem + v)
                         if hit is not None:
                             return hit
+        if vowel_swap and (hit := _verb_form(lexicon, word, code)) is not None:
+            return hit
         if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
             return hit
         return _compound_tail(lexicon, word) if compounds else None

@@ -146,6 +146,13 @@ arrastada cansativo:-1.6 cansativa entediante:-2.0 tedioso:-2.0 tediosa fraquinh
 superestimado:-1.6 superestimada sonolento:-1.4 bobo:-1.0 boba
 obra-prima:2.8 emocionante:2.2 envolvente:2.0 viciante:1.6 imperdível:2.4 divertido:1.8
 divertida comovente:2.0 sensacional:2.6
+aff:-1.8 affs credo:-1.2 nojo:-2.4 ranço:-2.0 coitado:-1.0 coitada coitados embuste:-2.2 chatice:-2.0
+insuportável:-2.6 insuportáveis injustiça:-2.2 vexame:-2.2 desprezível:-2.6 desprezíveis bosta:-2.6 pqp:-2.0
+fdp:-2.6 vsf:-2.4 caralho:-1.5 trouxa:-1.6 sacanagem:-2.0 palhaçada:-2.2 brega:-1.2 vacilo:-1.4 vacilou vacilando
+ódio:-3.2 detesto:-2.6 detestei odiei:-2.8 preguiça:-1.2 tédio:-1.8 desisto:-1.4 mentira:-1.6 forçado:-1.4
+forçada forçação:-1.6 apelação feia:-2.3 horroroso:-2.6 horrorosa tosco:-1.6 tosca decepcionei:-2.0
+decepcionou:-2.2 saudade:-0.6 saudades socorro:-1.0 mal:-2.0
+amo:2.8 delícia:2.2 arrasou:2.4 arrasando arrasa diva:1.8 rainha:1.6 grande:0.8
 """)
 
 NL = words("""

@@ -333,15 +333,25 @@ def _compound_tail(lexicon: Mapping[str, float], word: str) -> float | None:
     return None
 
 
+_ELONGATED = re.compile(r"(\w)\1{2,}")
+
+
 def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]:
     endings = _ENDINGS[code]
     vowel_swap = code in ("es", "it", "pt")
     compounds = code in ("de", "nl")
     umlaut_plural = code == "de"
+    elongation = code == "pt"
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
         """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto");
-        in German and Dutch, a compound takes the value of its last part ("Internetstörung" → "störung")."""
+        in German and Dutch, a compound takes the value of its last part ("Internetstörung" → "störung");
+        in Portuguese, a letter typed three times or more counts once ("credooo", "merdaaaa": Brazilian tweets
+        stretch words for emphasis)."""
+        if elongation and _ELONGATED.search(word):
+            short = _ELONGATED.sub(r"\1", word)
+            hit = lexicon.get(short)
+            return hit if hit is not None else lookup(lexicon, short)
         if len(word) <= 4:
             return None
         for cut in endings:

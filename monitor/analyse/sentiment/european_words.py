@@ -135,7 +135,7 @@ cancelada cancelar:-1.4 reembolso:-1.4 estorno:-1.4 devolução:-1.2 golpe:-2.6 
 ladrões:-2.8 enganado:-2.4 grosso:-2.0 mal-educado:-2.2 incompetente:-2.2 incompetentes inútil:-2.0
 problema:-1.6 problemas lixo:-2.4 merda:-2.8 porcaria:-2.4 esperando:-1.2 espera:-1.0 hackeado:-2.4
 invadida:-2.0 invadido vazamento:-2.2 perigoso:-2.0 perigosa infelizmente:-1.4 reclamação:-1.6
-reclamar:-1.4 perdido:-1.4 perdida errado:-1.4 caro:-0.8 triste:-1.6 absurdo:-2.0 ridículo:-1.8
+reclamar:-1.4 perdido:-1.4 perdida errado:-1.4 caro:-0.8 triste:-2.1 absurdo:-2.0 ridículo:-1.8
 descaso:-2.4 insatisfeito:-2.2 insatisfeita
 bom:1.9 boa bons boas bem:1.4 melhor:1.8 ótimo:2.6 ótima excelente:2.8 maravilhoso:2.8 maravilhosa
 perfeito:2.6 perfeita incrível:2.6 fantástico:2.8 feliz:2.2 contente:2.0 satisfeito:1.9 satisfeita
@@ -152,6 +152,10 @@ fdp:-2.6 vsf:-2.4 caralho:-1.5 trouxa:-1.6 sacanagem:-2.0 palhaçada:-2.2 brega:
 ódio:-3.2 detesto:-2.6 detestei odiei:-2.8 preguiça:-1.2 tédio:-1.8 desisto:-1.4 mentira:-1.6 forçado:-1.4
 forçada forçação:-1.6 apelação feia:-2.3 horroroso:-2.6 horrorosa tosco:-1.6 tosca decepcionei:-2.0
 decepcionou:-2.2 saudade:-0.6 saudades socorro:-1.0 mal:-2.0
+machista:-2.2 machistas machismo:-2.0 homofóbico:-2.8 homofóbica revoltante:-2.6 desgraça:-2.6 desgraçado
+desgraçada pavor:-2.4 angústia:-2.2 deprimido:-2.0 deprimida fracasso:-2.2 falsidade:-2.2 hipócrita:-2.4
+hipócritas hipocrisia:-2.2 arrogância:-2.0 mimado:-1.4 mimada cansei:-1.4 puto:-2.0 putíssimo:-2.4 putíssima
+nervosa:-1.1 difícil:-1.0 dificil
 amo:2.8 delícia:2.2 arrasou:2.4 arrasando arrasa diva:1.8 rainha:1.6 grande:0.8
 """)
 

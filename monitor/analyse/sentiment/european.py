@@ -243,6 +243,9 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:não|nao) (?:vale|valeu|valia) a pena", -1.8, "não vale a pena", negatable=False),
         rule(r"vale a pena|valeu a pena", 1.6, "vale a pena", negatable=False),
         rule(r"mal (?:posso|podemos|consigo) esperar", 2.0, "mal posso esperar", negatable=False),
+        rule(r"(?:morr\w*|mort[oa]s?|chor\w*|rachando|rachei|mat\w*) (?:\w+ )?de (?:tanto )?rir", 1.8, "morrendo de rir",
+             negatable=False),
+        rule(r"menos mal|nada mal|ainda bem", 1.2, "menos mal", negatable=False),
     )),
     "nl": ("niet nooit geen niks niets zonder noch", "niet nooit", "heel erg zeer echt zo super totaal"
            " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",

@@ -156,6 +156,8 @@ machista:-2.2 machistas machismo:-2.0 homofóbico:-2.8 homofóbica revoltante:-2
 desgraçada pavor:-2.4 angústia:-2.2 deprimido:-2.0 deprimida fracasso:-2.2 falsidade:-2.2 hipócrita:-2.4
 hipócritas hipocrisia:-2.2 arrogância:-2.0 mimado:-1.4 mimada cansei:-1.4 puto:-2.0 putíssimo:-2.4 putíssima
 nervosa:-1.1 difícil:-1.0 dificil
+otário:-2.4 otária escroto:-2.6 escrota cretino:-2.4 cretina zoado:-1.6 zoada uó:-1.8 mancada:-1.8 furada:-1.6
+cilada:-2.0 fuder:-2.4 foder fudeu:-2.2 fodeu enjoei:-1.4 enjoou cafona:-1.4 desagradável:-2.0 aturar:-1.2 aturando
 amo:2.8 delícia:2.2 arrasou:2.4 arrasando arrasa diva:1.8 rainha:1.6 grande:0.8
 """)
 

@@ -250,6 +250,18 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:não|nao) (?:poderia|podia) estar mais (?:feliz|contente|satisfeito|satisfeita)", 2.8,
              "não poderia estar mais feliz", negatable=False),
         rule(r"(?:não|nao) gost(?:ei|o)", -2.0, "não gostei", negatable=False),
+        rule(r"pelo amor de deus", -1.6, "pelo amor de deus", negatable=False),
+        rule(r"deus me livre", -2.0, "deus me livre", negatable=False),
+        rule(r"(?:de )?saco cheio", -2.2, "de saco cheio", negatable=False),
+        rule(r"(?:não|nao|ninguém|ninguem) (?:\w+ )?(?:aguento|aguenta|aguentamos|aguentar|suporto|suporta|suportar)",
+             -2.2, "não aguento", negatable=False),
+        rule(r"sem (?:graça|graca|noção|nocao)", -1.8, "sem graça", negatable=False),
+        rule(r"(?:não|nao) (?:vale|valeu|valia) a pena", -1.8, "não vale a pena", negatable=False),
+        rule(r"vale a pena|valeu a pena", 1.6, "vale a pena", negatable=False),
+        rule(r"mal (?:posso|podemos|consigo) esperar", 2.0, "mal posso esperar", negatable=False),
+        rule(r"(?:morr\w*|mort[oa]s?|chor\w*|rachando|rachei|mat\w*) (?:\w+ )?de (?:tanto )?rir", 1.8, "morrendo de rir",
+             negatable=False),
+        rule(r"menos mal|nada mal|ainda bem", 1.2, "menos mal", negatable=False),
     )),
     "nl": ("niet nooit geen niks niets zonder noch", "niet nooit", "heel erg zeer echt zo super totaal"
            " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",
@@ -366,6 +378,11 @@ def _compound_tail(lexicon: Mapping[str, float], word: str) -> float | None:
     return None
 
 
+#: A letter typed three times or more (tweets stretch words: "credooo", "siiii", "suuuper"); German "Schifffahrt"
+#: is in no lexicon of ours, so reading it as "schifahrt" changes nothing.
+_ELONGATED = re.compile(r"(\w)\1{2,}")
+
+
 def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]:
     endings = _ENDINGS[code]
     vowel_swap = code in ("es", "it", "pt")
@@ -374,7 +391,13 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
         """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto"),
-        in Spanish, Italian and Portuguese also without a verb ending (:func:`_verb_form`); in German and Dutch, a compound takes the value of its last part ("Internetstörung" → "störung")."""
+        in Spanish, Italian and Portuguese also without a verb ending (:func:`_verb_form`); in German and Dutch, a
+        compound takes the value of its last part ("Internetstörung" → "störung"); a letter typed three times or
+        more counts once ("credooo", "merdaaaa": tweets stretch words for emphasis)."""
+        if _ELONGATED.search(word):
+            short = _ELONGATED.sub(r"\1", word)
+            hit = lexicon.get(short)
+            return hit if hit is not None else lookup(lexicon, short)
         if len(word) <= 4:
             return None
         for cut in endings:

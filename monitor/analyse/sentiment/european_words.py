@@ -176,7 +176,7 @@ cancelada cancelar:-1.4 reembolso:-1.4 estorno:-1.4 devolução:-1.2 golpe:-2.6 
 ladrões:-2.8 enganado:-2.4 grosso:-2.0 mal-educado:-2.2 incompetente:-2.2 incompetentes inútil:-2.0
 problema:-1.6 problemas lixo:-2.4 merda:-2.8 porcaria:-2.4 esperando:-1.2 espera:-1.0 hackeado:-2.4
 invadida:-2.0 invadido vazamento:-2.2 perigoso:-2.0 perigosa infelizmente:-1.4 reclamação:-1.6
-reclamar:-1.4 perdido:-1.4 perdida errado:-1.4 caro:-0.8 triste:-1.6 absurdo:-2.0 ridículo:-1.8
+reclamar:-1.4 perdido:-1.4 perdida errado:-1.4 caro:-0.8 triste:-2.1 absurdo:-2.0 ridículo:-1.8
 descaso:-2.4 insatisfeito:-2.2 insatisfeita
 bom:1.9 boa bons boas bem:1.4 melhor:1.8 ótimo:2.6 ótima excelente:2.8 maravilhoso:2.8 maravilhosa
 perfeito:2.6 perfeita incrível:2.6 fantástico:2.8 feliz:2.2 contente:2.0 satisfeito:1.9 satisfeita
@@ -187,6 +187,19 @@ arrastada cansativo:-1.6 cansativa entediante:-2.0 tedioso:-2.0 tediosa fraquinh
 superestimado:-1.6 superestimada sonolento:-1.4 bobo:-1.0 boba
 obra-prima:2.8 emocionante:2.2 envolvente:2.0 viciante:1.6 imperdível:2.4 divertido:1.8
 divertida comovente:2.0 sensacional:2.6
+aff:-1.8 affs credo:-1.2 nojo:-2.4 ranço:-2.0 coitado:-1.0 coitada coitados embuste:-2.2 chatice:-2.0
+insuportável:-2.6 insuportáveis injustiça:-2.2 vexame:-2.2 desprezível:-2.6 desprezíveis bosta:-2.6 pqp:-2.0
+fdp:-2.6 vsf:-2.4 caralho:-1.5 trouxa:-1.6 sacanagem:-2.0 palhaçada:-2.2 brega:-1.2 vacilo:-1.4 vacilou vacilando
+ódio:-3.2 detesto:-2.6 detestei odiei:-2.8 preguiça:-1.2 tédio:-1.8 desisto:-1.4 mentira:-1.6 forçado:-1.4
+forçada forçação:-1.6 apelação feia:-2.3 horroroso:-2.6 horrorosa tosco:-1.6 tosca decepcionei:-2.0
+decepcionou:-2.2 saudade:-0.6 saudades socorro:-1.0 mal:-2.0
+machista:-2.2 machistas machismo:-2.0 homofóbico:-2.8 homofóbica revoltante:-2.6 desgraça:-2.6 desgraçado
+desgraçada pavor:-2.4 angústia:-2.2 deprimido:-2.0 deprimida fracasso:-2.2 falsidade:-2.2 hipócrita:-2.4
+hipócritas hipocrisia:-2.2 arrogância:-2.0 mimado:-1.4 mimada cansei:-1.4 puto:-2.0 putíssimo:-2.4 putíssima
+nervosa:-1.1 difícil:-1.0 dificil
+otário:-2.4 otária escroto:-2.6 escrota cretino:-2.4 cretina zoado:-1.6 zoada uó:-1.8 mancada:-1.8 furada:-1.6
+cilada:-2.0 fuder:-2.4 foder fudeu:-2.2 fodeu enjoei:-1.4 enjoou cafona:-1.4 desagradável:-2.0 aturar:-1.2 aturando
+amo:2.8 delícia:2.2 arrasou:2.4 arrasando arrasa diva:1.8 rainha:1.6 grande:0.8
 """)
 
 NL = words("""

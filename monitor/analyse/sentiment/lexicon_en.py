@@ -130,6 +130,8 @@ EMOJI_OVERRIDES: dict[str, float] = {
     "😡": -2.6, "🤬": -3.0, "👎": -2.2, "😠": -2.3, "😤": -1.6, "🤮": -2.6, "🤢": -2.0, "💩": -1.8,
     "😒": -1.5, "😞": -1.8, "😩": -1.8, "😫": -1.8, "😖": -1.6, "😣": -1.4, "🙄": -1.0, "😑": -0.8,
     "👍": 1.8, "🙏": 1.2, "💯": 1.6, "🥰": 2.6, "❌": -1.5,
+    # read word by word from their names these came out backwards (round 16): "broken heart" +1.1, "pensive" +0.3
+    "💔": -2.0, "😔": -1.5,
 }
 
 #: Conjunctions that open a new clause: a negation before them does not reach the words after.

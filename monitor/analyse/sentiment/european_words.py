@@ -118,6 +118,7 @@ schifosa:-2.6
 capolavoro:2.8 emozionante:2.2 emozionanti avvincente:2.2 coinvolgente:2.0 consigliato:2.0 consigliata
 consigliatissimo:2.6 divertente:1.8 commovente:2.0 toccante:1.8 bellissima:2.6
 stupenda:2.6 meravigliosa piacevole:1.8 imperdibile:2.4
+puttana:-2.2 opportunista:-1.8 opportunisti
 """)
 
 PT = words("""

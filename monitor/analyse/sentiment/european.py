@@ -183,6 +183,12 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              "che palle", negatable=False),
         rule(r"(?:fa|fanno|faceva|facevano) (?:\w+ )?(?:cagare|schifo|pena|ribrezzo)", -2.6, "fa schifo", negatable=False),
         rule(r"non ho parole|non se ne può più|non ne posso più", -2.2, "non ho parole", negatable=False),
+        rule(r"(?:testa|faccia) di (?:cazzo|minchia|merda)|faccia come il culo|(?:che|quella|una) faccia tosta", -2.6,
+             "testa di cazzo", negatable=False),
+        rule(r"(?:sta|stai|stanno|stare|stava|stavano|stiamo|stavamo|state) (?:\w+ ){0,2}(?:sulle palle|sul cazzo"
+             r"|sui coglioni)|(?:rompe|rompere|rompi|rompono) la minchia|che nervi", -2.4, "sta sulle palle",
+             negatable=False),
+        rule(r"non (?:\w+ ){0,2}(?:granché|granche)", -1.8, "non è granché", negatable=False),
         rule(r"(?:voglio|chiedo|esigo) (?:il |un |i )?(?:rimborso|soldi indietro|miei soldi)", -2.4,
              "voglio il rimborso", negatable=False),
         rule(r"(?:addebitato|addebitati|pagato) (?:\w+ )?(?:due volte|doppio)", -2.6, "addebitato due volte",

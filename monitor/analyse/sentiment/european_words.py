@@ -127,6 +127,9 @@ stanchezza:-1.2 flop:-2.0 fallimento:-2.2 fallito:-2.0 falliti demenziale:-1.6 i
 razzista:-2.2 colpa:-1.4 ingiustizia:-2.2 rovinato:-2.0 rovinata rovina rovinare:-1.8 corrotti:-2.4 corrotto
 ladri:-2.4 ladro falso:-1.6 falsa falsità:-2.0 incazzato:-2.4 incazzata incazzati antipatico:-2.0 antipatica
 danni:-1.6 tristezza:-2.0 imbarazzante:-2.0 pietoso:-2.2 pietosa paura:-1.2 sfigato:-1.8 manco:-0.8
+puttanate:-2.4 fottuto:-2.4 fottuta fottere:-2.0 massacro:-2.4 sfacelo:-2.6 squallore:-2.4 deleterio:-2.2 deleteria
+indegno:-2.4 indegna moribonda:-1.8 moribondo decadente:-1.8 stangata:-2.0 debolezza:-1.4 svenduto:-1.8 svenduta
+profittatore:-2.2 mafioso:-2.2 mafiosi delirio:-1.6 sclerato:-1.6 sclerata ennesimo:-1.2 ennesima sveglio:0.8
 """)
 
 PT = words("""

@@ -395,6 +395,26 @@ def _lexicon(code: str) -> dict[str, float]:
     return drop_topics(code, {**{_ascii_alias(code, k): v for k, v in base.items()}, **base})
 
 
+#: Negative concord: after "non" (or "nn"), "mai", "niente", "nulla", "nessuno"... repeat the one negation
+#: ("non è mai contento", "non mi piace per niente") instead of cancelling it, as two negators would. The
+#: accent-free alias "ne" of "né" is the pronoun ("non ne sono contento"), never a negator.
+_CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né"}), {"ne"})}
+
+
+def _concord_negation(code: str, negations: frozenset[str]) -> Callable[[list[str], int], bool] | None:
+    if code not in _CONCORD:
+        return None
+    head, followers, pronouns = _CONCORD[code]
+
+    def is_negation(lower: list[str], j: int) -> bool:
+        word = lower[j]
+        if word not in negations or word in pronouns:
+            return False
+        return not (word in followers and head in lower[max(0, j - 3):j])
+
+    return is_negation
+
+
 @lru_cache(maxsize=8)
 def pack(code: str) -> LangPack:
     """One language's pack, built once per process."""
@@ -417,6 +437,7 @@ def pack(code: str) -> LangPack:
         fallback=_make_lookup(code),
         symbols=symbols(lexicon),
         post_negations=frozenset(post.split()),
+        is_negation=_concord_negation(code, negations),
         clause_words=frozenset(clause.split()),
     )
 

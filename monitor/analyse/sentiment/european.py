@@ -189,6 +189,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              r"|sui coglioni)|(?:rompe|rompere|rompi|rompono) la minchia|che nervi", -2.4, "sta sulle palle",
              negatable=False),
         rule(r"non (?:\w+ ){0,2}(?:granché|granche)", -1.8, "non è granché", negatable=False),
+        rule(r"(?:fa|fanno|fai|fate|sto|stavo) (?:\w+ )?(?:morire|morendo) dal ridere|(?:mi|ci) (?:fa|fanno|fai|fate) morire",
+             1.6, "mi fa morire dal ridere", negatable=False),
         rule(r"(?:voglio|chiedo|esigo) (?:il |un |i )?(?:rimborso|soldi indietro|miei soldi)", -2.4,
              "voglio il rimborso", negatable=False),
         rule(r"(?:addebitato|addebitati|pagato) (?:\w+ )?(?:due volte|doppio)", -2.6, "addebitato due volte",

@@ -130,7 +130,8 @@ danni:-1.6 tristezza:-2.0 imbarazzante:-2.0 pietoso:-2.2 pietosa paura:-1.2 sfig
 puttanate:-2.4 fottuto:-2.4 fottuta fottere:-2.0 massacro:-2.4 sfacelo:-2.6 squallore:-2.4 deleterio:-2.2 deleteria
 indegno:-2.4 indegna moribonda:-1.8 moribondo decadente:-1.8 stangata:-2.0 debolezza:-1.4 svenduto:-1.8 svenduta
 profittatore:-2.2 mafioso:-2.2 mafiosi delirio:-1.6 sclerato:-1.6 sclerata ennesimo:-1.2 ennesima sveglio:0.8
-pazzo:-1.0
+pazzo:-1.0 rubare:-2.0 ruba rubano vittima:-1.6 vittime protesta:-1.0 proteste accusa:-1.4 accuse
+rischio:-1.0 attacco:-1.6 attacchi
 """)
 
 PT = words("""

@@ -326,6 +326,22 @@ def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
     return hit if hit is not None else _compound_tail(lexicon, singular)
 
 
+_SUPERLATIVE = re.compile(r"^(\w{3,})issim[oaie]$")
+
+
+def _superlative(lexicon: Mapping[str, float], word: str) -> float | None:
+    """An Italian absolute superlative takes its adjective's value, a step stronger: "bruttissimo" of "brutto",
+    "velocissima" of "veloce" (capped at 4)."""
+    m = _SUPERLATIVE.match(word)
+    if m is None:
+        return None
+    for ending in ("o", "e", "a"):
+        hit = lexicon.get(m.group(1) + ending)
+        if hit:
+            return max(-4.0, min(4.0, hit * 1.25))
+    return None
+
+
 def _compound_tail(lexicon: Mapping[str, float], word: str) -> float | None:
     """A German or Dutch compound's value: its last part's, at least six letters long ("Internetstörung" →
     "störung"), tried from the longest."""
@@ -342,6 +358,7 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
     vowel_swap = code in ("es", "it", "pt")
     compounds = code in ("de", "nl")
     umlaut_plural = code == "de"
+    superlative = code == "it"
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
         """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto");
@@ -360,6 +377,8 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
                         if hit is not None:
                             return hit
         if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
+            return hit
+        if superlative and (hit := _superlative(lexicon, word)) is not None:
             return hit
         return _compound_tail(lexicon, word) if compounds else None
 

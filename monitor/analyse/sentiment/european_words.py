@@ -132,6 +132,7 @@ indegno:-2.4 indegna moribonda:-1.8 moribondo decadente:-1.8 stangata:-2.0 debol
 profittatore:-2.2 mafioso:-2.2 mafiosi delirio:-1.6 sclerato:-1.6 sclerata ennesimo:-1.2 ennesima sveglio:0.8
 pazzo:-1.0 rubare:-2.0 ruba rubano vittima:-1.6 vittime protesta:-1.0 proteste accusa:-1.4 accuse
 rischio:-1.0 attacco:-1.6 attacchi
+peggiorato:-2.0 peggiorata delude:-2.0 deludono
 """)
 
 PT = words("""

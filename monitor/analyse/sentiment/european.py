@@ -194,6 +194,19 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              "sto ancora aspettando", negatable=False),
         rule(r"(?:ancora|tuttora) (?:non|nessun|nessuna|niente)", -2.2, "ancora niente", negatable=False),
         rule(r"mai più", -2.8, negatable=False),
+        rule(r"(?:piace|piacciono|piaciuto|piaciuta|amo|adoro) (?:\w+ )?troppo", 2.2, "mi piace troppo"),
+        rule(r"che palle|(?:rompe|rompere|rompi|rompono|rotto) (?:le palle|il cazzo|i coglioni|le scatole)", -2.4,
+             "che palle", negatable=False),
+        rule(r"(?:fa|fanno|faceva|facevano) (?:\w+ )?(?:cagare|schifo|pena|ribrezzo)", -2.6, "fa schifo", negatable=False),
+        rule(r"non ho parole|non se ne può più|non ne posso più", -2.2, "non ho parole", negatable=False),
+        rule(r"(?:testa|faccia) di (?:cazzo|minchia|merda)|faccia come il culo|(?:che|quella|una) faccia tosta", -2.6,
+             "testa di cazzo", negatable=False),
+        rule(r"(?:sta|stai|stanno|stare|stava|stavano|stiamo|stavamo|state) (?:\w+ ){0,2}(?:sulle palle|sul cazzo"
+             r"|sui coglioni)|(?:rompe|rompere|rompi|rompono) la minchia|che nervi", -2.4, "sta sulle palle",
+             negatable=False),
+        rule(r"non (?:\w+ ){0,2}(?:granché|granche)", -1.8, "non è granché", negatable=False),
+        rule(r"(?:fa|fanno|fai|fate|sto|stavo) (?:\w+ )?(?:morire|morendo) dal ridere|(?:mi|ci) (?:fa|fanno|fai|fate) morire",
+             1.6, "mi fa morire dal ridere", negatable=False),
         rule(r"(?:voglio|chiedo|esigo) (?:il |un |i )?(?:rimborso|soldi indietro|miei soldi)", -2.4,
              "voglio il rimborso", negatable=False),
         rule(r"(?:addebitato|addebitati|pagato) (?:\w+ )?(?:due volte|doppio)", -2.6, "addebitato due volte",
@@ -367,6 +380,22 @@ def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
     return hit if hit is not None else _compound_tail(lexicon, singular)
 
 
+_SUPERLATIVE = re.compile(r"^(\w{3,})issim[oaie]$")
+
+
+def _superlative(lexicon: Mapping[str, float], word: str) -> float | None:
+    """An Italian absolute superlative takes its adjective's value, a step stronger: "bruttissimo" of "brutto",
+    "velocissima" of "veloce" (capped at 4)."""
+    m = _SUPERLATIVE.match(word)
+    if m is None:
+        return None
+    for ending in ("o", "e", "a"):
+        hit = lexicon.get(m.group(1) + ending)
+        if hit:
+            return max(-4.0, min(4.0, hit * 1.25))
+    return None
+
+
 def _compound_tail(lexicon: Mapping[str, float], word: str) -> float | None:
     """A German or Dutch compound's value: its last part's, at least six letters long ("Internetstörung" →
     "störung"), tried from the longest."""
@@ -388,6 +417,7 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
     vowel_swap = code in ("es", "it", "pt")
     compounds = code in ("de", "nl")
     umlaut_plural = code == "de"
+    superlative = code == "it"
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
         """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto"),
@@ -414,6 +444,8 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
         if vowel_swap and (hit := _verb_form(lexicon, word, code)) is not None:
             return hit
         if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
+            return hit
+        if superlative and (hit := _superlative(lexicon, word)) is not None:
             return hit
         return _compound_tail(lexicon, word) if compounds else None
 
@@ -451,6 +483,26 @@ def _lexicon(code: str) -> dict[str, float]:
     return drop_topics(code, {**{_ascii_alias(code, k): v for k, v in base.items()}, **base})
 
 
+#: Negative concord: after "non" (or "nn"), "mai", "niente", "nulla", "nessuno"... repeat the one negation
+#: ("non è mai contento", "non mi piace per niente") instead of cancelling it, as two negators would. The
+#: accent-free alias "ne" of "né" is the pronoun ("non ne sono contento"), never a negator.
+_CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né"}), {"ne"})}
+
+
+def _concord_negation(code: str, negations: frozenset[str]) -> Callable[[list[str], int], bool] | None:
+    if code not in _CONCORD:
+        return None
+    head, followers, pronouns = _CONCORD[code]
+
+    def is_negation(lower: list[str], j: int) -> bool:
+        word = lower[j]
+        if word not in negations or word in pronouns:
+            return False
+        return not (word in followers and head in lower[max(0, j - 3):j])
+
+    return is_negation
+
+
 @lru_cache(maxsize=8)
 def pack(code: str) -> LangPack:
     """One language's pack, built once per process."""
@@ -473,6 +525,7 @@ def pack(code: str) -> LangPack:
         fallback=_make_lookup(code),
         symbols=symbols(lexicon),
         post_negations=frozenset(post.split()),
+        is_negation=_concord_negation(code, negations),
         clause_words=frozenset(clause.split()),
     )
 

@@ -159,6 +159,21 @@ schifosa:-2.6
 capolavoro:2.8 emozionante:2.2 emozionanti avvincente:2.2 coinvolgente:2.0 consigliato:2.0 consigliata
 consigliatissimo:2.6 divertente:1.8 commovente:2.0 toccante:1.8 bellissima:2.6
 stupenda:2.6 meravigliosa piacevole:1.8 imperdibile:2.4
+puttana:-2.2 opportunista:-1.8 opportunisti
+piace:1.8 piacciono piaciuto piaciuta amo:2.4
+odio:-2.4 odia:-2.2 odiano vaffanculo:-3.0 fanculo:-2.8 schifezza:-2.6 ciofeca:-2.4 porcata:-2.6 porcate
+cazzate:-2.4 cazzata:-2.2 minchiate:-2.4 stronzate:-2.4 buffone:-2.0 buffoni pagliacci:-2.0 vergognatevi:-2.8
+vomito:-2.2 vomitare disgustoso:-2.6 disgustosa disgusto:-2.4 soffro:-2.0 soffrendo sofferenza piango:-1.8
+stanchezza:-1.2 flop:-2.0 fallimento:-2.2 fallito:-2.0 falliti demenziale:-1.6 incapacità:-2.0 farsa:-2.0
+razzista:-2.2 colpa:-1.4 ingiustizia:-2.2 rovinato:-2.0 rovinata rovina rovinare:-1.8 corrotti:-2.4 corrotto
+ladri:-2.4 ladro falso:-1.6 falsa falsità:-2.0 incazzato:-2.4 incazzata incazzati antipatico:-2.0 antipatica
+danni:-1.6 tristezza:-2.0 imbarazzante:-2.0 pietoso:-2.2 pietosa paura:-1.2 sfigato:-1.8 manco:-0.8
+puttanate:-2.4 fottuto:-2.4 fottuta fottere:-2.0 massacro:-2.4 sfacelo:-2.6 squallore:-2.4 deleterio:-2.2 deleteria
+indegno:-2.4 indegna moribonda:-1.8 moribondo decadente:-1.8 stangata:-2.0 debolezza:-1.4 svenduto:-1.8 svenduta
+profittatore:-2.2 mafioso:-2.2 mafiosi delirio:-1.6 sclerato:-1.6 sclerata ennesimo:-1.2 ennesima sveglio:0.8
+pazzo:-1.0 rubare:-2.0 ruba rubano vittima:-1.6 vittime protesta:-1.0 proteste accusa:-1.4 accuse
+rischio:-1.0 attacco:-1.6 attacchi
+peggiorato:-2.0 peggiorata delude:-2.0 deludono
 """)
 
 PT = words("""

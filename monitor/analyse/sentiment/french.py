@@ -65,6 +65,21 @@ attachante savoureux savoureuse incontournable pépite prenant:1.6 prenante addi
 percutante lumineux lumineuse maîtrisé maîtrisée dévoré:1.4 rythmé:1.2 rythmée fluide:1.0
 """)
 
+#: Everyday blame and insults of tweets and comments that the vaderSentiment-fr lexicon lacks or scores timidly
+#: ("stupide" -0.4, "ridicule" -0.6, "merde" -0.5, "corrompu" -1.0). Written for this project from everyday French,
+#: not from any labelled line; VADER's -4..4 scale, a bare word takes the previous value.
+GENERAL_LEXICON = words("""
+affligeant:-2.4 affligeante affligeants pitoyable lamentablement:-2.0 gâchis:-2.0 magouille magouilles
+corrompu:-2.2 corrompus corrompue corrompues corruption:-2.0 imposture mensonge mensonges mentir:-1.8 mentent
+lâcheté:-2.0 hypocrisie aberrant:-2.2 aberrante aberration:-2.0 démagogie:-1.6 démago saugrenu:-1.4 saugrenue
+pitrerie:-1.5 pitreries ridicule:-2.0 ridicules stupide stupides idiot idiote idiots idiotes débile débiles
+crétin:-2.2 crétins abruti abrutis connerie:-2.2 merde:-2.0 dégueulasse:-2.6 dégoûté:-2.0 dégoûtée
+dégoûtant:-2.2 dégoûtante relou:-1.6 saoulant:-1.8 soûlant énervé énervée injuste:-1.8 injustice:-2.0
+inquiétant:-1.6 inquiétante hélas:-1.4 malheureusement:-1.2 menace:-1.2 menacé menacée menacés menacées
+pollution:-1.6 polluant:-1.4 détruit:-1.8 épidémie:-1.6 pénalisé:-1.4 pénalisée pénalise pénaliser
+honteuse:-2.4 honteuses nullité:-2.2 polémique:-1.0
+""")
+
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
 
 BOOSTERS: dict[str, float] = {
@@ -133,6 +148,17 @@ RULES = (
     rule(r"(?:passez|passe|passer) (?:votre|ton|son|mon) chemin", -2.0, "passez votre chemin", negatable=False),
     rule(r"(?:à|a) éviter", -2.0, "à éviter", negatable=False),
     rule(r"ne (?:décolle|decolle) (?:jamais|pas)", -1.6, "ne décolle jamais", negatable=False),
+    # tweets and comments: everyday idioms of blame
+    rule(r"(?:aucune|sans) (?:honte|scrupules?|vergogne)", -2.2, "aucune honte", negatable=False),
+    rule(r"(?:est|du|grand|vraiment|complètement|totalement) (?:du )?(?:grand )?ne importe quoi", -2.0,
+         "du grand n'importe quoi", negatable=False),
+    rule(r"foutage de gueule|se (?:fout|foutent|moque|moquent) (?:de nous|du monde|de notre gueule)", -2.4,
+         "foutage de gueule", negatable=False),
+    rule(r"promesses? non tenues?", -2.0, "promesses non tenues", negatable=False),
+    # "cher" is "dear" ("cher client") and "expensive": the price sense only where a degree or a verb says so
+    rule(r"(?:trop|plus|hyper|super|vraiment|bien trop|beaucoup trop|est|sont|était|étaient) (?:très |trop |si |hyper"
+         r" |vraiment |bien )?ch(?:er|ers|ère|ères)|co[uû]t(?:e|ent|era|eront|erait) (?:\w+ )?(?:cher|une fortune)"
+         r"|hors de prix", -1.6, "trop cher", negatable=False),
 )
 
 _ELISION = re.compile(r"\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
@@ -193,7 +219,7 @@ def _load_lexicon() -> dict[str, float]:
 def pack() -> LangPack:
     """The French pack, built once per process."""
     emoji = emoji_valences()
-    base = {**_load_lexicon(), **emoji, **CX_LEXICON, **REVIEW_LEXICON}
+    base = {**_load_lexicon(), **emoji, **CX_LEXICON, **REVIEW_LEXICON, **GENERAL_LEXICON}
     # accent-free aliases so "decu", "tres" (typed without accents, common online) still hit
     lexicon = drop_topics("fr", {**{_strip_accents(k): v for k, v in base.items()}, **base})
     boosters = {**{_strip_accents(k): v for k, v in BOOSTERS.items()}, **BOOSTERS}

@@ -63,6 +63,8 @@ magistral:2.6 magistrale époustouflant époustouflante sublime merveille régal
 bouleversant:2.0 bouleversante poignant poignante émouvant émouvante touchant:1.8 touchante attachant
 attachante savoureux savoureuse incontournable pépite prenant:1.6 prenante addictif addictive percutant
 percutante lumineux lumineuse maîtrisé maîtrisée dévoré:1.4 rythmé:1.2 rythmée fluide:1.0
+navrant:-2.2 navrante nulissime:-2.6 nullissime exécrable:-2.6 risible:-1.6 lassant:-1.6 lassante neuneu
+ringard:-1.4 ringarde
 """)
 
 #: Everyday blame and insults of tweets and comments that the vaderSentiment-fr lexicon lacks or scores timidly
@@ -155,6 +157,12 @@ RULES = (
     rule(r"foutage de gueule|se (?:fout|foutent|moque|moquent) (?:de nous|du monde|de notre gueule)", -2.4,
          "foutage de gueule", negatable=False),
     rule(r"promesses? non tenues?", -2.0, "promesses non tenues", negatable=False),
+    rule(r"mises? en demeure", -1.6, "mise en demeure", negatable=False),
+    rule(r"feux? verts?", 0.8, "feu vert", negatable=False),
+    # a slogan of opposition: "non à la fermeture", "non aux éoliennes"
+    rule(r"non (?:à|a|au|aux) (?:la |le |les |l'|ce |cette |ces )?\w+", -1.6, "non à", negatable=False),
+    # "bien, sans plus": lukewarm ("sans plus attendre" is "without delay")
+    rule(r"sans plus(?! attendre| tarder| de| aucun| rien)", -1.4, "sans plus", negatable=False),
     # "cher" is "dear" ("cher client") and "expensive": the price sense only where a degree or a verb says so
     rule(r"(?:trop|plus|hyper|super|vraiment|bien trop|beaucoup trop|est|sont|était|étaient) (?:très |trop |si |hyper"
          r" |vraiment |bien )?ch(?:er|ers|ère|ères)|co[uû]t(?:e|ent|era|eront|erait) (?:\w+ )?(?:cher|une fortune)"
@@ -193,10 +201,20 @@ def _lookup(lexicon: Mapping[str, float], word: str) -> float | None:
     return None
 
 
+#: Verbs after which formal French drops "pas": "ne pourra respecter", "ne saurait convenir", "n'ose dire".
+_NE_MODALS = frozenset({"peut", "peux", "pouvait", "pourra", "pourrait", "pourront", "pourraient", "saurait", "saurais",
+                        "sauraient", "ose", "osait"})
+
+
 def _is_negation(lower: list[str], j: int) -> bool:
     word = lower[j]
+    nxt = lower[j + 1] if j + 1 < len(lower) else ""
     if word in NEGATIONS:
-        return True
+        # "plus rien", "jamais rien", "sans aucun": one negation, said by the first word (two would cancel out)
+        return not (j and (lower[j - 1] in NEGATIONS or (lower[j - 1] == "plus" and "ne" in lower[max(0, j - 4) : j - 1])))
+    # literary "ne" without "pas" after pouvoir/savoir/oser: "il ne pourra respecter", "cela ne saurait durer"
+    if word == "ne" and nxt in _NE_MODALS:
+        return not any(w in NEGATIONS or w in ("plus", "point", "que", "qu") for w in lower[j + 2 : j + 4])
     # "plus" negates only after "ne" ("ne marche plus"); on its own it means "more"
     return word == "plus" and any(w == "ne" for w in lower[max(0, j - 3) : j])
 

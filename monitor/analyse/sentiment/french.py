@@ -163,6 +163,14 @@ RULES = (
     rule(r"non (?:à|a|au|aux) (?:la |le |les |l'|ce |cette |ces )?\w+", -1.6, "non à", negatable=False),
     # "bien, sans plus": lukewarm ("sans plus attendre" is "without delay")
     rule(r"sans plus(?! attendre| tarder| de| aucun| rien)", -1.4, "sans plus", negatable=False),
+    rule(r"(?:un|le|au) comble", -1.8, "c'est un comble", negatable=False),
+    rule(r"(?:ce est|est) une (?:blague|plaisanterie)|vous (?:plaisantez|rigolez)|on (?:croit|croirait) rêver"
+         r"|(?:nous|les gens|le monde|vous) (?:prend|prennent) pour des (?:cons|idiots|imbéciles|pigeons|abrutis)",
+         -2.0, "on croit rêver", negatable=False),
+    rule(r"(?:sans|aucun|peu de|pas de|pas grand|pas le moindre) (?:grand |réel |véritable |vrai )?int[ée]r[êe]t", -2.0,
+         "sans intérêt", negatable=False),
+    rule(r"(?:pas|jamais) (?:même )?(?:pu|réussi à|eu le courage de) (?:le |la |les |l')?(?:finir|terminer|achever)",
+         -1.8, "pas pu le finir", negatable=False),
     # "cher" is "dear" ("cher client") and "expensive": the price sense only where a degree or a verb says so
     rule(r"(?:trop|plus|hyper|super|vraiment|bien trop|beaucoup trop|est|sont|était|étaient) (?:très |trop |si |hyper"
          r" |vraiment |bien )?ch(?:er|ers|ère|ères)|co[uû]t(?:e|ent|era|eront|erait) (?:\w+ )?(?:cher|une fortune)"

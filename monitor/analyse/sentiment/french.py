@@ -69,7 +69,9 @@ ringard:-1.4 ringarde
 
 #: Everyday blame and insults of tweets and comments that the vaderSentiment-fr lexicon lacks or scores timidly
 #: ("stupide" -0.4, "ridicule" -0.6, "merde" -0.5, "corrompu" -1.0). Written for this project from everyday French,
-#: not from any labelled line; VADER's -4..4 scale, a bare word takes the previous value.
+#: not from any labelled line; VADER's -4..4 scale, a bare word takes the previous value. The last lines give a
+#: masculine singular the value the lexicon gives its other forms ("mauvais" -1.2 but "mauvaise" and "mauvaises"
+#: -2.6; "impressionnant" 1.2 but "impressionnante" 2.5).
 GENERAL_LEXICON = words("""
 affligeant:-2.4 affligeante affligeants pitoyable lamentablement:-2.0 gâchis:-2.0 magouille magouilles
 corrompu:-2.2 corrompus corrompue corrompues corruption:-2.0 imposture mensonge mensonges mentir:-1.8 mentent
@@ -80,6 +82,9 @@ dégoûtant:-2.2 dégoûtante relou:-1.6 saoulant:-1.8 soûlant énervé énerv�
 inquiétant:-1.6 inquiétante hélas:-1.4 malheureusement:-1.2 menace:-1.2 menacé menacée menacés menacées
 pollution:-1.6 polluant:-1.4 détruit:-1.8 épidémie:-1.6 pénalisé:-1.4 pénalisée pénalise pénaliser
 honteuse:-2.4 honteuses nullité:-2.2 polémique:-1.0
+mauvais:-2.6 violent:-2.9 furieux:-2.7 maltraité:-2.6 pourri:-2.5 rejeté:-2.3 agressé:-1.9
+prétentieux:-1.8 prétentieuses frustrée:-2.4 frustrées imbécile:-2.2 imbéciles gai:2.9 loyal:2.1 attractif:1.9
+gagnant:2.1 encourageant:2.5 impressionnant:2.5 triomphant:2.4 béni:2.2
 """)
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
@@ -163,6 +168,9 @@ RULES = (
     rule(r"non (?:à|a|au|aux) (?:la |le |les |l'|ce |cette |ces )?\w+", -1.6, "non à", negatable=False),
     # "bien, sans plus": lukewarm ("sans plus attendre" is "without delay")
     rule(r"sans plus(?! attendre| tarder| de| aucun| rien)", -1.4, "sans plus", negatable=False),
+    # "foutu" is "done for" (-0.8 to -2.2 in the lexicon), but "bien foutu" is well made
+    rule(r"(?:très |vraiment |super |plutôt |assez )?bien (?:foutue?s?|fichue?s?)", 1.8, "bien foutu", negatable=False),
+    rule(r"mal (?:foutue?s?|fichue?s?)", -1.8, "mal foutu", negatable=False),
     rule(r"(?:un|le|au) comble", -1.8, "c'est un comble", negatable=False),
     rule(r"(?:ce est|est) une (?:blague|plaisanterie)|vous (?:plaisantez|rigolez)|on (?:croit|croirait) rêver"
          r"|(?:nous|les gens|le monde|vous) (?:prend|prennent) pour des (?:cons|idiots|imbéciles|pigeons|abrutis)",

@@ -225,6 +225,8 @@ _NE_MODALS = frozenset({"peut", "peux", "pouvait", "pourra", "pourrait", "pourro
 def _is_negation(lower: list[str], j: int) -> bool:
     word = lower[j]
     nxt = lower[j + 1] if j + 1 < len(lower) else ""
+    if word in ("pas", "non") and j and lower[j - 1] in ("ou", "pourquoi"):
+        return False  # "… ou pas", "… ou non": a question left open, not a denial; "pourquoi pas" agrees
     if word in NEGATIONS:
         # "plus rien", "jamais rien", "sans aucun": one negation, said by the first word (two would cancel out)
         return not (j and (lower[j - 1] in NEGATIONS or (lower[j - 1] == "plus" and "ne" in lower[max(0, j - 4) : j - 1])))

@@ -171,6 +171,9 @@ RULES = (
     # "foutu" is "done for" (-0.8 to -2.2 in the lexicon), but "bien foutu" is well made
     rule(r"(?:très |vraiment |super |plutôt |assez )?bien (?:foutue?s?|fichue?s?)", 1.8, "bien foutu", negatable=False),
     rule(r"mal (?:foutue?s?|fichue?s?)", -1.8, "mal foutu", negatable=False),
+    # "j'attends la suite avec impatience": eagerness, not irritation ("impatience" is -1.8 in the lexicon)
+    rule(r"avec (?:une |beaucoup de |grande |une grande |une certaine )?impatience|impatiente?s? de (?:lire|voir|découvrir"
+         r"|decouvrir|connaître|connaitre|retrouver|goûter|gouter|essayer)", 1.4, "avec impatience", negatable=False),
     rule(r"(?:un|le|au) comble", -1.8, "c'est un comble", negatable=False),
     rule(r"(?:ce est|est) une (?:blague|plaisanterie)|vous (?:plaisantez|rigolez)|on (?:croit|croirait) rêver"
          r"|(?:nous|les gens|le monde|vous) (?:prend|prennent) pour des (?:cons|idiots|imbéciles|pigeons|abrutis)",

@@ -63,6 +63,28 @@ magistral:2.6 magistrale époustouflant époustouflante sublime merveille régal
 bouleversant:2.0 bouleversante poignant poignante émouvant émouvante touchant:1.8 touchante attachant
 attachante savoureux savoureuse incontournable pépite prenant:1.6 prenante addictif addictive percutant
 percutante lumineux lumineuse maîtrisé maîtrisée dévoré:1.4 rythmé:1.2 rythmée fluide:1.0
+navrant:-2.2 navrante nulissime:-2.6 nullissime exécrable:-2.6 risible:-1.6 lassant:-1.6 lassante neuneu
+ringard:-1.4 ringarde
+""")
+
+#: Everyday blame and insults of tweets and comments that the vaderSentiment-fr lexicon lacks or scores timidly
+#: ("stupide" -0.4, "ridicule" -0.6, "merde" -0.5, "corrompu" -1.0). Written for this project from everyday French,
+#: not from any labelled line; VADER's -4..4 scale, a bare word takes the previous value. The last lines give a
+#: masculine singular the value the lexicon gives its other forms ("mauvais" -1.2 but "mauvaise" and "mauvaises"
+#: -2.6; "impressionnant" 1.2 but "impressionnante" 2.5).
+GENERAL_LEXICON = words("""
+affligeant:-2.4 affligeante affligeants pitoyable lamentablement:-2.0 gâchis:-2.0 magouille magouilles
+corrompu:-2.2 corrompus corrompue corrompues corruption:-2.0 imposture mensonge mensonges mentir:-1.8 mentent
+lâcheté:-2.0 hypocrisie aberrant:-2.2 aberrante aberration:-2.0 démagogie:-1.6 démago saugrenu:-1.4 saugrenue
+pitrerie:-1.5 pitreries ridicule:-2.0 ridicules stupide stupides idiot idiote idiots idiotes débile débiles
+crétin:-2.2 crétins abruti abrutis connerie:-2.2 merde:-2.0 dégueulasse:-2.6 dégoûté:-2.0 dégoûtée
+dégoûtant:-2.2 dégoûtante relou:-1.6 saoulant:-1.8 soûlant énervé énervée injuste:-1.8 injustice:-2.0
+inquiétant:-1.6 inquiétante hélas:-1.4 malheureusement:-1.2 menace:-1.2 menacé menacée menacés menacées
+pollution:-1.6 polluant:-1.4 détruit:-1.8 épidémie:-1.6 pénalisé:-1.4 pénalisée pénalise pénaliser
+honteuse:-2.4 honteuses nullité:-2.2 polémique:-1.0
+mauvais:-2.6 violent:-2.9 furieux:-2.7 maltraité:-2.6 pourri:-2.5 rejeté:-2.3 agressé:-1.9
+prétentieux:-1.8 prétentieuses frustrée:-2.4 frustrées imbécile:-2.2 imbéciles gai:2.9 loyal:2.1 attractif:1.9
+gagnant:2.1 encourageant:2.5 impressionnant:2.5 triomphant:2.4 béni:2.2
 """)
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
@@ -133,6 +155,37 @@ RULES = (
     rule(r"(?:passez|passe|passer) (?:votre|ton|son|mon) chemin", -2.0, "passez votre chemin", negatable=False),
     rule(r"(?:à|a) éviter", -2.0, "à éviter", negatable=False),
     rule(r"ne (?:décolle|decolle) (?:jamais|pas)", -1.6, "ne décolle jamais", negatable=False),
+    # tweets and comments: everyday idioms of blame
+    rule(r"(?:aucune|sans) (?:honte|scrupules?|vergogne)", -2.2, "aucune honte", negatable=False),
+    rule(r"(?:est|du|grand|vraiment|complètement|totalement) (?:du )?(?:grand )?ne importe quoi", -2.0,
+         "du grand n'importe quoi", negatable=False),
+    rule(r"foutage de gueule|se (?:fout|foutent|moque|moquent) (?:de nous|du monde|de notre gueule)", -2.4,
+         "foutage de gueule", negatable=False),
+    rule(r"promesses? non tenues?", -2.0, "promesses non tenues", negatable=False),
+    rule(r"mises? en demeure", -1.6, "mise en demeure", negatable=False),
+    rule(r"feux? verts?", 0.8, "feu vert", negatable=False),
+    # a slogan of opposition: "non à la fermeture", "non aux éoliennes"
+    rule(r"non (?:à|a|au|aux) (?:la |le |les |l'|ce |cette |ces )?\w+", -1.6, "non à", negatable=False),
+    # "bien, sans plus": lukewarm ("sans plus attendre" is "without delay")
+    rule(r"sans plus(?! attendre| tarder| de| aucun| rien)", -1.4, "sans plus", negatable=False),
+    # "foutu" is "done for" (-0.8 to -2.2 in the lexicon), but "bien foutu" is well made
+    rule(r"(?:très |vraiment |super |plutôt |assez )?bien (?:foutue?s?|fichue?s?)", 1.8, "bien foutu", negatable=False),
+    rule(r"mal (?:foutue?s?|fichue?s?)", -1.8, "mal foutu", negatable=False),
+    # "j'attends la suite avec impatience": eagerness, not irritation ("impatience" is -1.8 in the lexicon)
+    rule(r"avec (?:une |beaucoup de |grande |une grande |une certaine )?impatience|impatiente?s? de (?:lire|voir|découvrir"
+         r"|decouvrir|connaître|connaitre|retrouver|goûter|gouter|essayer)", 1.4, "avec impatience", negatable=False),
+    rule(r"(?:un|le|au) comble", -1.8, "c'est un comble", negatable=False),
+    rule(r"(?:ce est|est) une (?:blague|plaisanterie)|vous (?:plaisantez|rigolez)|on (?:croit|croirait) rêver"
+         r"|(?:nous|les gens|le monde|vous) (?:prend|prennent) pour des (?:cons|idiots|imbéciles|pigeons|abrutis)",
+         -2.0, "on croit rêver", negatable=False),
+    rule(r"(?:sans|aucun|peu de|pas de|pas grand|pas le moindre) (?:grand |réel |véritable |vrai )?int[ée]r[êe]t", -2.0,
+         "sans intérêt", negatable=False),
+    rule(r"(?:pas|jamais) (?:même )?(?:pu|réussi à|eu le courage de) (?:le |la |les |l')?(?:finir|terminer|achever)",
+         -1.8, "pas pu le finir", negatable=False),
+    # "cher" is "dear" ("cher client") and "expensive": the price sense only where a degree or a verb says so
+    rule(r"(?:trop|plus|hyper|super|vraiment|bien trop|beaucoup trop|est|sont|était|étaient) (?:très |trop |si |hyper"
+         r" |vraiment |bien )?ch(?:er|ers|ère|ères)|co[uû]t(?:e|ent|era|eront|erait) (?:\w+ )?(?:cher|une fortune)"
+         r"|hors de prix", -1.6, "trop cher", negatable=False),
 )
 
 _ELISION = re.compile(r"\b([cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
@@ -167,10 +220,22 @@ def _lookup(lexicon: Mapping[str, float], word: str) -> float | None:
     return None
 
 
+#: Verbs after which formal French drops "pas": "ne pourra respecter", "ne saurait convenir", "n'ose dire".
+_NE_MODALS = frozenset({"peut", "peux", "pouvait", "pourra", "pourrait", "pourront", "pourraient", "saurait", "saurais",
+                        "sauraient", "ose", "osait"})
+
+
 def _is_negation(lower: list[str], j: int) -> bool:
     word = lower[j]
+    nxt = lower[j + 1] if j + 1 < len(lower) else ""
+    if word in ("pas", "non") and j and lower[j - 1] in ("ou", "pourquoi"):
+        return False  # "… ou pas", "… ou non": a question left open, not a denial; "pourquoi pas" agrees
     if word in NEGATIONS:
-        return True
+        # "plus rien", "jamais rien", "sans aucun": one negation, said by the first word (two would cancel out)
+        return not (j and (lower[j - 1] in NEGATIONS or (lower[j - 1] == "plus" and "ne" in lower[max(0, j - 4) : j - 1])))
+    # literary "ne" without "pas" after pouvoir/savoir/oser: "il ne pourra respecter", "cela ne saurait durer"
+    if word == "ne" and nxt in _NE_MODALS:
+        return not any(w in NEGATIONS or w in ("plus", "point", "que", "qu") for w in lower[j + 2 : j + 4])
     # "plus" negates only after "ne" ("ne marche plus"); on its own it means "more"
     return word == "plus" and any(w == "ne" for w in lower[max(0, j - 3) : j])
 
@@ -193,7 +258,7 @@ def _load_lexicon() -> dict[str, float]:
 def pack() -> LangPack:
     """The French pack, built once per process."""
     emoji = emoji_valences()
-    base = {**_load_lexicon(), **emoji, **CX_LEXICON, **REVIEW_LEXICON}
+    base = {**_load_lexicon(), **emoji, **CX_LEXICON, **REVIEW_LEXICON, **GENERAL_LEXICON}
     # accent-free aliases so "decu", "tres" (typed without accents, common online) still hit
     lexicon = drop_topics("fr", {**{_strip_accents(k): v for k, v in base.items()}, **base})
     boosters = {**{_strip_accents(k): v for k, v in BOOSTERS.items()}, **BOOSTERS}

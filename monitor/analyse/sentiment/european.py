@@ -99,6 +99,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"gefällt (?:\w+ )?(?:nicht|gar nicht|überhaupt nicht)", -2.2, "gefällt nicht", negatable=False),
         rule(r"(?:könnte|hätte) (?:nicht|kaum) (?:glücklicher|zufriedener|besser)", 2.8, "könnte nicht glücklicher",
              negatable=False),
+        rule(r"(?:keine|null|kein bisschen) lust|kein(?:en)? bock", -2.0, "keine lust", negatable=False),
+        rule(r"auf die nerven|auf den (?:sack|keks|geist|senkel)", -2.2, "geht auf die nerven", negatable=False),
     )),
     "es": ("no nunca jamás jamas nada ningún ninguna ninguno sin ni tampoco", "", "muy tan super súper"
            " realmente totalmente completamente absolutamente demasiado bastante re", "algo poco casi apenas",

@@ -53,6 +53,20 @@ meisterwerk:2.8 sehenswert:2.2 lesenswert:2.2 mitreißend:2.2 mitreißende unter
 gelungen:2.0 gelungene gelungener witzig:1.6 lustig:1.4 herrlich:2.4 wunderschön:2.6 grandios:2.6
 chaos:-1.8 chaotisch:-1.8 überfüllt:-1.8 stinkt:-2.0 dreckig:-2.0 schmutzig:-1.8 unpünktlich:-2.0 verletzt:-1.4
 sperrung:-1.2 umgeleitet:-1.0
+ekelhaft:-2.4 widerlich:-2.6 eklig:-2.2 ekelig abstoßend entsetzlich:-2.6 erbärmlich:-2.4 jämmerlich:-2.2
+unerträglich:-2.4 fürchterlich grausam:-2.4 beschissen:-2.6 arschloch:-2.6 scheiß:-2.4 scheiss kotzen:-2.4 kotzt
+hassen:-2.6 hasse hasst hass:-2.4 idiot:-2.4 depp:-2.2 trottel versager unfähig:-2.2 inkompetenz
+bescheuert:-2.2 dumm:-2.0 dummheit dämlich blöd:-1.8 blödsinn schwachsinn:-2.0 sinnlos:-1.8 unsinn:-1.6
+quatsch:-1.2 lächerlich:-2.0 peinlich:-1.8 doof:-1.6 fies:-1.8 mies:-2.2 böse:-1.8 kacke:-2.2 arsch:-1.8
+verdammt:-1.8 hölle:-2.0 fresse:-2.0 verarschen:-2.2 verarscht verarsche igitt:-2.0 pfui bäh:-1.6
+arrogant:-1.8 arroganz ignoranz unfair:-1.8 ungerecht:-2.0 wut:-2.0 frust:-1.8 frustriert:-2.0 frustrierend
+deprimierend:-2.2 deprimiert verzweifelt:-2.0 hoffnungslos:-2.2 unglücklich:-2.0 tragisch:-2.0 zerstört:-2.0
+gescheitert:-1.8 versagt:-2.0 lüge:-1.8 lügen gelogen:-2.0 lügner:-2.2 unsympathisch:-1.6 angst:-1.6
+schmerz:-1.6 schmerzen schmerzt:-1.8 schmerzhaft weh:-1.4 aua krank:-1.6 langeweile:-1.6 nerven:-1.4
+weinen:-1.6 heulen heul seufz:-1.2 stress:-1.2 stressig:-1.4 anstrengend:-1.2 pech:-1.4 unnötig:-1.4
+überflüssig quatschen:0.0
+geil:2.0 cool:1.6 lieb:1.8 freue:2.0 freuen freut freude süß:2.0 lecker traumhaft:2.4 hübsch:1.8 nett:1.6
+juhu:1.8 stolz:1.6 genießen:1.6 gemütlich:1.4 entspannt haha:1.2 xd
 """)
 
 ES = words("""

@@ -9,6 +9,7 @@ adjective lexicon (PDDL, ``data/nl_lexicon.tsv``), Italian from Pattern's Italia
 ``data/it_lexicon.tsv``); see the ``LICENSE-*`` files beside them. Every entry
 is a general word of praise or blame, never a line of an evaluation set. A word the lexicon lacks
 retries without accents and without a plural/gender/case ending (``_lookup``), which covers most inflection.
+German, with no third-party lexicon, also takes the English pack's emoticons (``_emoticons``).
 
 Negation per language: pre-posed negators ("nicht gut", "no funciona", "non funziona", "não chegou",
 "niet goed") work like English; German and Dutch also negate the verb *after* it ("gefällt mir nicht",
@@ -386,12 +387,31 @@ def _lexicon(code: str) -> dict[str, float]:
     return drop_topics(code, {**{_ascii_alias(code, k): v for k, v in base.items()}, **base})
 
 
+#: Faces German tweets type that VADER lacks (eye-roll and tears): "-.-", "-_-", "._.", ";_;".
+_DE_FACES = {"-.-": -1.4, "-_-": -1.4, "-,-": -1.2, "._.": -1.0, ";_;": -1.8, ";-;": -1.8, ";(": -1.9, ";-(": -1.9,
+             "=(": -1.9}
+#: Laughter is a reaction, not a claim: "nicht gekommen xD" does not deny the laugh (as in English).
+_DE_LAUGHTER = frozenset({"haha", "xd", "lol"})
+
+
+@lru_cache(maxsize=1)
+def _emoticons() -> dict[str, float]:
+    """The emoticons (":(", ":/", ":'(", "D:", ":)") German tweets carry: German has no third-party lexicon, so the
+    German pack takes the English pack's (VADER's, with its fixes), plus the faces in ``_DE_FACES``."""
+    from monitor.analyse.sentiment import lexicon_en
+
+    emoji = emoji_valences()
+    faces = {k: v for k, v in lexicon_en.pack().lexicon.items()
+             if k not in emoji and " " not in k and not k.isalpha() and sum(c.isalnum() for c in k) <= 1}
+    return {**faces, **_DE_FACES}
+
+
 @lru_cache(maxsize=8)
 def pack(code: str) -> LangPack:
     """One language's pack, built once per process."""
     negs, post, boost_up, boost_down, contrast, clause, rules = SPECS[code]
     emoji = emoji_valences()
-    lexicon = {**emoji, **_lexicon(code)}
+    lexicon = {**emoji, **(_emoticons() if code == "de" else {}), **_lexicon(code)}
     boosters = {w: B_INCR for w in boost_up.split()} | {w: -B_INCR for w in boost_down.split()}
     boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
     negations = frozenset(negs.split()) | {_ascii_alias(code, w) for w in negs.split()}
@@ -406,7 +426,7 @@ def pack(code: str) -> LangPack:
         irony=irony(code),
         prepare=lambda text: split_emoji(_informal(code, text), emoji),
         fallback=_make_lookup(code),
-        symbols=symbols(lexicon),
+        symbols=symbols(lexicon) | (_DE_LAUGHTER if code == "de" else frozenset()),
         post_negations=frozenset(post.split()),
         clause_words=frozenset(clause.split()),
     )

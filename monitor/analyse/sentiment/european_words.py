@@ -67,6 +67,9 @@ weinen:-1.6 heulen heul seufz:-1.2 stress:-1.2 stressig:-1.4 anstrengend:-1.2 pe
 überflüssig quatschen:0.0
 geil:2.0 cool:1.6 lieb:1.8 freue:2.0 freuen freut freude süß:2.0 lecker traumhaft:2.4 hübsch:1.8 nett:1.6
 juhu:1.8 stolz:1.6 genießen:1.6 gemütlich:1.4 entspannt haha:1.2 xd
+gute:1.9 süße:2.0 mag:1.4 magst mögen:1.2
+shit:-2.2 fuck:-2.4 erschüttert:-2.0 erschütternd:-2.2 fassungslos:-2.0 depression:-2.0 depressiv niederträchtig:-2.4
+farce:-2.0 verseucht:-2.0 unseriös:-1.6 albern:-1.2 erkältung:-1.2
 """)
 
 ES = words("""

@@ -70,6 +70,8 @@ juhu:1.8 stolz:1.6 genießen:1.6 gemütlich:1.4 entspannt haha:1.2 xd
 gute:1.9 süße:2.0 mag:1.4 magst mögen:1.2
 shit:-2.2 fuck:-2.4 erschüttert:-2.0 erschütternd:-2.2 fassungslos:-2.0 depression:-2.0 depressiv niederträchtig:-2.4
 farce:-2.0 verseucht:-2.0 unseriös:-1.6 albern:-1.2 erkältung:-1.2
+spaß:1.8 lachen:1.2 lach gratuliere:2.2 gratulation glückwunsch glückwünsche willkommen:1.4 dankbar:2.0 supi
+wundervoll:2.6 nice:1.8 herzlich:1.6 liebling:2.0 respekt:1.6 yay:1.8
 """)
 
 ES = words("""

@@ -82,7 +82,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:auf meine kosten|in meinem namen|ohne meine zustimmung)", -2.2, "auf meine kosten", negatable=False),
         rule(r"jemand hat (?:sich )?(?:\w+ ){0,3}(?:eingeloggt|angemeldet|zugriff)", -2.4, "jemand hat sich eingeloggt",
              negatable=False),
-        rule(r"(?:funktioniert|geht|läuft|lädt|startet|reagiert|klappt) (?:\w+ ){0,3}(?:nicht|nie|überhaupt nicht)(?: mehr)?",
+        rule(r"(?:funktioniert|funzt|geht|läuft|lädt|startet|reagiert|klappt) (?:\w+ ){0,3}(?:nicht|nie|überhaupt nicht)(?: mehr)?",
              -2.5, "funktioniert nicht", negatable=False),
         rule(r"(?:nicht|nie|kein) (?:mehr )?(?:funktioniert|angekommen|geliefert|erhalten|bekommen|erstattet)",
              -2.4, "nicht angekommen", negatable=False),
@@ -105,6 +105,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"guten (?:morgen|tag|abend|appetit)|gute nacht|gute besserung", 0.0, "guten morgen", negatable=False),
         rule(r"leider (?:\w+ ){0,2}(?:nicht|nie|kein|keine|keinen|nichts)", -1.8, "leider nicht", negatable=False),
         rule(r"na (?:toll|super|prima|klasse|großartig|bravo)", -1.8, "na toll", negatable=False),
+        rule(r"(?:scheiß|scheiss|kack)\w{3,}", -2.2, "scheiß-", negatable=False),     # Scheißwetter, scheißegal
         rule(r"(?:interessiert|juckt) (?:\w+ ){0,2}(?:keinen|niemanden|niemand|kein schwein|keine sau)", -1.8,
              "interessiert keinen", negatable=False),
     )),

@@ -72,6 +72,14 @@ shit:-2.2 fuck:-2.4 erschüttert:-2.0 erschütternd:-2.2 fassungslos:-2.0 depres
 farce:-2.0 verseucht:-2.0 unseriös:-1.6 albern:-1.2 erkältung:-1.2
 spaß:1.8 lachen:1.2 lach gratuliere:2.2 gratulation glückwunsch glückwünsche willkommen:1.4 dankbar:2.0 supi
 wundervoll:2.6 nice:1.8 herzlich:1.6 liebling:2.0 respekt:1.6 yay:1.8
+ätzend:-2.2 bekloppt:-2.0 asozial:-2.2 affig:-1.4 panne:-1.6 pleite reinfall:-1.8 flop verkackt:-2.2 vermasselt:-2.0
+verbockt beleidigend:-2.0 respektlos rücksichtslos dreist:-1.8 unzumutbar:-2.4 unterirdisch:-2.6 armselig:-2.2
+schäbig kläglich:-2.0 stümperhaft:-2.2 dilettantisch unprofessionell:-2.0 zumutung:-2.2 schande sauerei:-2.0 schweinerei
+blamage:-2.0 blamiert hinterhältig:-2.2 verlogen heuchlerisch:-2.0 scheinheilig zynisch:-1.4 verwirrend:-1.2
+umständlich:-1.4 bedauerlich:-1.6 bereue:-1.6 bereuen grässlich:-2.4 scheußlich abscheulich:-2.6 abartig:-2.4 pervers:-2.0
+sympathisch:1.8 angenehm:1.6 bequem:1.2 preiswert:1.4 kompetent:1.8 professionell:1.6 fröhlich:1.8 klug:1.4 schlau clever
+beeindruckend:2.2 beeindruckt:2.0 bravo brillant:2.6 phantastisch:2.8 fabelhaft:2.6 einzigartig:1.8 erfreulich
+erleichtert:1.4 dankeschön:1.8
 """)
 
 ES = words("""

@@ -9,7 +9,8 @@ adjective lexicon (PDDL, ``data/nl_lexicon.tsv``), Italian from Pattern's Italia
 ``data/it_lexicon.tsv``); see the ``LICENSE-*`` files beside them. Every entry
 is a general word of praise or blame, never a line of an evaluation set. A word the lexicon lacks
 retries without accents and without a plural/gender/case ending (``_lookup``), which covers most inflection.
-German, with no third-party lexicon, also takes the English pack's emoticons (``_emoticons``).
+German, with no third-party lexicon, also takes the English pack's emoticons (``_emoticons``), a repeated mouth
+(":(((") read as the face (``_faces``).
 
 Negation per language: pre-posed negators ("nicht gut", "no funciona", "non funziona", "não chegou",
 "niet goed") work like English; German and Dutch also negate the verb *after* it ("gefällt mir nicht",
@@ -400,6 +401,16 @@ _DE_FACES = {"-.-": -1.4, "-_-": -1.4, "-,-": -1.2, "._.": -1.0, ";_;": -1.8, ";
 _DE_LAUGHTER = frozenset({"haha", "xd", "lol"})
 
 
+#: A face typed with its mouth repeated (":(((", ":-))", "XDDD") is that face, stronger: read as the face itself.
+_REPEATED_MOUTH = re.compile(r"(?<![A-Za-z])([:;=xX]['’-]?)([()\[\]DPp/\\])\2+")
+
+
+def _faces(text: str) -> str:
+    """``text`` with each repeated emoticon mouth typed once (":(((" -> ":("), so the German pack finds the face."""
+    return _REPEATED_MOUTH.sub(r"\1\2", text) if (":" in text or ";" in text or "=" in text or "X" in text
+                                                     or "x" in text) else text
+
+
 @lru_cache(maxsize=1)
 def _emoticons() -> dict[str, float]:
     """The emoticons (":(", ":/", ":'(", "D:", ":)") German tweets carry: German has no third-party lexicon, so the
@@ -430,7 +441,7 @@ def pack(code: str) -> LangPack:
         rules=rules + frame_rules(code),
         asking=asking(code),
         irony=irony(code),
-        prepare=lambda text: split_emoji(_informal(code, text), emoji),
+        prepare=lambda text: split_emoji(_informal(code, _faces(text) if code == "de" else text), emoji),
         fallback=_make_lookup(code),
         symbols=symbols(lexicon) | (_DE_LAUGHTER if code == "de" else frozenset()),
         post_negations=frozenset(post.split()),

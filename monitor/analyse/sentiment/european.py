@@ -107,6 +107,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"leider (?:\w+ ){0,2}(?:nicht|nie|kein|keine|keinen|nichts)", -1.8, "leider nicht", negatable=False),
         rule(r"na (?:toll|super|prima|klasse|großartig|bravo)", -1.8, "na toll", negatable=False),
         rule(r"(?:scheiß|scheiss|kack)\w{3,}", -2.2, "scheiß-", negatable=False),     # Scheißwetter, scheißegal
+        rule(r"zu spät|viel zu (?:früh|spät|teuer|laut|kalt|heiß|warm|voll|klein|groß|lang|langsam|wenig|schwer|eng)",
+             -1.6, "zu spät", negatable=False),
         rule(r"(?:interessiert|juckt) (?:\w+ ){0,2}(?:keinen|niemanden|niemand|kein schwein|keine sau)", -1.8,
              "interessiert keinen", negatable=False),
     )),

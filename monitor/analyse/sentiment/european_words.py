@@ -80,6 +80,7 @@ umständlich:-1.4 bedauerlich:-1.6 bereue:-1.6 bereuen grässlich:-2.4 scheußli
 sympathisch:1.8 angenehm:1.6 bequem:1.2 preiswert:1.4 kompetent:1.8 professionell:1.6 fröhlich:1.8 klug:1.4 schlau clever
 beeindruckend:2.2 beeindruckt:2.0 bravo brillant:2.6 phantastisch:2.8 fabelhaft:2.6 einzigartig:1.8 erfreulich
 erleichtert:1.4 dankeschön:1.8
+ärgert:-1.8 lügt:-2.0 weint:-1.6 heult stört:-1.4 störend kitsch:-1.2 würg:-1.6
 """)
 
 ES = words("""

@@ -314,6 +314,11 @@ _UMLAUT_PLURAL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*)(?:e|er|en|ern|n)$
 _UMLAUT_PLURAL_EL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*e[lr])$")     # "Mängel" of "Mangel": no ending
 
 
+#: A German adjective in -el or -er drops that e before an ending ("teuer" → "teure", "übel" → "üblen",
+#: "miserabel" → "miserablen"): a stem ending in l/r retries with the e put back.
+_ELIDED_E = re.compile(r"\w[lr]$")
+
+
 def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
     """A German plural that umlauts its stem ("Ausfälle" of "Ausfall", "Funklöcher" of "Funkloch", "Mängel"
     of "Mangel" take their singular's value), the stem also as the last part of a compound."""
@@ -340,7 +345,7 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
     endings = _ENDINGS[code]
     vowel_swap = code in ("es", "it", "pt")
     compounds = code in ("de", "nl")
-    umlaut_plural = code == "de"
+    umlaut_plural = elided = code == "de"
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
         """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto");
@@ -358,6 +363,10 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
                         hit = lexicon.get(stem + v)
                         if hit is not None:
                             return hit
+                if elided and _ELIDED_E.search(stem):        # "teure" of "teuer", "üble", "miserablen"
+                    hit = lexicon.get(stem[:-1] + "e" + stem[-1])
+                    if hit is not None:
+                        return hit
         if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
             return hit
         return _compound_tail(lexicon, word) if compounds else None

@@ -367,6 +367,13 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
                     hit = lexicon.get(stem[:-1] + "e" + stem[-1])
                     if hit is not None:
                         return hit
+                if elided and len(stem) >= 6 and stem.endswith("st"):      # "schönste", "dümmsten", "liebste"
+                    base = stem[:-2]
+                    hit = lexicon.get(base)
+                    if hit is None:
+                        hit = lexicon.get(base.translate(_UMLAUT_BACK))
+                    if hit is not None:
+                        return hit
         if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
             return hit
         return _compound_tail(lexicon, word) if compounds else None

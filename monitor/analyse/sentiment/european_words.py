@@ -82,6 +82,7 @@ beeindruckend:2.2 beeindruckt:2.0 bravo brillant:2.6 phantastisch:2.8 fabelhaft:
 erleichtert:1.4 dankeschön:1.8
 ärgert:-1.8 lügt:-2.0 weint:-1.6 heult stört:-1.4 störend kitsch:-1.2 würg:-1.6
 inakzeptabel:-2.2 üble:-2.0 komfortabel:1.6
+liebsten:0.0
 """)
 
 ES = words("""

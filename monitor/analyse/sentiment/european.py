@@ -104,6 +104,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:keine|null|kein bisschen) lust|kein(?:en)? bock", -2.0, "keine lust", negatable=False),
         rule(r"auf die nerven|auf den (?:sack|keks|geist|senkel)", -2.2, "geht auf die nerven", negatable=False),
         rule(r"guten (?:morgen|tag|abend|appetit)|gute nacht|gute besserung", 0.0, "guten morgen", negatable=False),
+        rule(r"^(?:rt )?(?:@\w+ )*(?:liebe|lieber|liebes|hallo liebe)(?= )", 0.0, "liebe ... (anrede)", negatable=False),
+        rule(r"danke für (?:gar |überhaupt )?nichts", -2.2, "danke für nichts", negatable=False),
         rule(r"leider (?:\w+ ){0,2}(?:nicht|nie|kein|keine|keinen|nichts)", -1.8, "leider nicht", negatable=False),
         rule(r"na (?:toll|super|prima|klasse|großartig|bravo)", -1.8, "na toll", negatable=False),
         rule(r"(?:scheiß|scheiss|kack)\w{3,}", -2.2, "scheiß-", negatable=False),     # Scheißwetter, scheißegal

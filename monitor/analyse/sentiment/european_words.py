@@ -83,6 +83,12 @@ erleichtert:1.4 dankeschön:1.8
 ärgert:-1.8 lügt:-2.0 weint:-1.6 heult stört:-1.4 störend kitsch:-1.2 würg:-1.6
 inakzeptabel:-2.2 üble:-2.0 komfortabel:1.6
 liebsten:0.0
+lästig:-1.6 mühsam:-1.2 unangenehm:-1.6 unbequem:-1.4 ungenießbar:-2.4 versalzen:-1.6 unzuverlässig:-2.0
+unsauber:-1.4 unordentlich:-1.2 verdreckt:-2.0 ranzig vergammelt verschimmelt:-2.2 schimmel:-1.8 gestank:-2.0 lärm:-1.4
+mangel zornig:-2.0 gereizt:-1.4 beleidigt gekränkt:-1.6 verletzend:-2.0 schockiert geschockt entsetzt:-2.2 empört:-2.0
+empörend:-2.4 ungeheuerlich bedrückend:-1.8 niedergeschlagen erschöpft:-1.2
+erstklassig:2.6 einwandfrei:2.2 tadellos reibungslos:1.8 problemlos:1.6 zuvorkommend:2.2 hilfsbereit:2.0 köstlich:2.4
+schmackhaft:2.0 sauber:1.2 lohnt:1.4 gefällt:1.8 überzeugt:1.4 überzeugend:1.8
 """)
 
 ES = words("""

@@ -9,6 +9,8 @@ adjective lexicon (PDDL, ``data/nl_lexicon.tsv``), Italian from Pattern's Italia
 ``data/it_lexicon.tsv``); see the ``LICENSE-*`` files beside them. Every entry
 is a general word of praise or blame, never a line of an evaluation set. A word the lexicon lacks
 retries without accents and without a plural/gender/case ending (``_lookup``), which covers most inflection.
+German, with no third-party lexicon, also takes the English pack's emoticons (``_emoticons``), a repeated mouth
+(":(((") read as the face (``_faces``).
 
 Negation per language: pre-posed negators ("nicht gut", "no funciona", "non funziona", "não chegou",
 "niet goed") work like English; German and Dutch also negate the verb *after* it ("gefällt mir nicht",
@@ -81,7 +83,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:auf meine kosten|in meinem namen|ohne meine zustimmung)", -2.2, "auf meine kosten", negatable=False),
         rule(r"jemand hat (?:sich )?(?:\w+ ){0,3}(?:eingeloggt|angemeldet|zugriff)", -2.4, "jemand hat sich eingeloggt",
              negatable=False),
-        rule(r"(?:funktioniert|geht|läuft|lädt|startet|reagiert) (?:\w+ ){0,3}(?:nicht|nie|überhaupt nicht)(?: mehr)?",
+        rule(r"(?:funktioniert|funzt|geht|läuft|lädt|startet|reagiert|klappt) (?:\w+ ){0,3}(?:nicht|nie|überhaupt nicht)(?: mehr)?",
              -2.5, "funktioniert nicht", negatable=False),
         rule(r"(?:nicht|nie|kein) (?:mehr )?(?:funktioniert|angekommen|geliefert|erhalten|bekommen|erstattet)",
              -2.4, "nicht angekommen", negatable=False),
@@ -99,6 +101,18 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"gefällt (?:\w+ )?(?:nicht|gar nicht|überhaupt nicht)", -2.2, "gefällt nicht", negatable=False),
         rule(r"(?:könnte|hätte) (?:nicht|kaum) (?:glücklicher|zufriedener|besser)", 2.8, "könnte nicht glücklicher",
              negatable=False),
+        rule(r"(?:keine|null|kein bisschen) lust|kein(?:en)? bock", -2.0, "keine lust", negatable=False),
+        rule(r"auf die nerven|auf den (?:sack|keks|geist|senkel)", -2.2, "geht auf die nerven", negatable=False),
+        rule(r"guten (?:morgen|tag|abend|appetit)|gute nacht|gute besserung", 0.0, "guten morgen", negatable=False),
+        rule(r"^(?:rt )?(?:@\w+ )*(?:liebe|lieber|liebes|hallo liebe)(?= )", 0.0, "liebe ... (anrede)", negatable=False),
+        rule(r"danke für (?:gar |überhaupt )?nichts", -2.2, "danke für nichts", negatable=False),
+        rule(r"leider (?:\w+ ){0,2}(?:nicht|nie|kein|keine|keinen|nichts)", -1.8, "leider nicht", negatable=False),
+        rule(r"na (?:toll|super|prima|klasse|großartig|bravo)", -1.8, "na toll", negatable=False),
+        rule(r"(?:scheiß|scheiss|kack)\w{3,}", -2.2, "scheiß-", negatable=False),     # Scheißwetter, scheißegal
+        rule(r"zu spät|viel zu (?:früh|spät|teuer|laut|kalt|heiß|warm|voll|klein|groß|lang|langsam|wenig|schwer|eng)",
+             -1.6, "zu spät", negatable=False),
+        rule(r"(?:interessiert|juckt) (?:\w+ ){0,2}(?:keinen|niemanden|niemand|kein schwein|keine sau)", -1.8,
+             "interessiert keinen", negatable=False),
     )),
     "es": ("no nunca jamás jamas nada ningún ninguna ninguno sin ni tampoco", "", "muy tan super súper"
            " realmente totalmente completamente absolutamente demasiado bastante re", "algo poco casi apenas",
@@ -369,6 +383,11 @@ _UMLAUT_PLURAL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*)(?:e|er|en|ern|n)$
 _UMLAUT_PLURAL_EL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*e[lr])$")     # "Mängel" of "Mangel": no ending
 
 
+#: A German adjective in -el or -er drops that e before an ending ("teuer" → "teure", "übel" → "üblen",
+#: "miserabel" → "miserablen"): a stem ending in l/r retries with the e put back.
+_ELIDED_E = re.compile(r"\w[lr]$")
+
+
 def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
     """A German plural that umlauts its stem ("Ausfälle" of "Ausfall", "Funklöcher" of "Funkloch", "Mängel"
     of "Mangel" take their singular's value), the stem also as the last part of a compound."""
@@ -416,7 +435,7 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
     endings = _ENDINGS[code]
     vowel_swap = code in ("es", "it", "pt")
     compounds = code in ("de", "nl")
-    umlaut_plural = code == "de"
+    umlaut_plural = elided = code == "de"
     superlative = code == "it"
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
@@ -441,6 +460,17 @@ def _make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None
                         hit = lexicon.get(stem + v)
                         if hit is not None:
                             return hit
+                if elided and _ELIDED_E.search(stem):        # "teure" of "teuer", "üble", "miserablen"
+                    hit = lexicon.get(stem[:-1] + "e" + stem[-1])
+                    if hit is not None:
+                        return hit
+                if elided and len(stem) >= 6 and stem.endswith("st"):      # "schönste", "dümmsten", "liebste"
+                    base = stem[:-2]
+                    hit = lexicon.get(base)
+                    if hit is None:
+                        hit = lexicon.get(base.translate(_UMLAUT_BACK))
+                    if hit is not None:
+                        return hit
         if vowel_swap and (hit := _verb_form(lexicon, word, code)) is not None:
             return hit
         if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
@@ -503,12 +533,41 @@ def _concord_negation(code: str, negations: frozenset[str]) -> Callable[[list[st
     return is_negation
 
 
+#: Faces German tweets type that VADER lacks (eye-roll and tears): "-.-", "-_-", "._.", ";_;".
+_DE_FACES = {"-.-": -1.4, "-_-": -1.4, "-,-": -1.2, "._.": -1.0, ";_;": -1.8, ";-;": -1.8, ";(": -1.9, ";-(": -1.9,
+             "=(": -1.9}
+#: Laughter is a reaction, not a claim: "nicht gekommen xD" does not deny the laugh (as in English).
+_DE_LAUGHTER = frozenset({"haha", "xd", "lol"})
+
+
+#: A face typed with its mouth repeated (":(((", ":-))", "XDDD") is that face, stronger: read as the face itself.
+_REPEATED_MOUTH = re.compile(r"(?<![A-Za-z])([:;=xX]['’-]?)([()\[\]DPp/\\])\2+")
+
+
+def _faces(text: str) -> str:
+    """``text`` with each repeated emoticon mouth typed once (":(((" -> ":("), so the German pack finds the face."""
+    return _REPEATED_MOUTH.sub(r"\1\2", text) if (":" in text or ";" in text or "=" in text or "X" in text
+                                                     or "x" in text) else text
+
+
+@lru_cache(maxsize=1)
+def _emoticons() -> dict[str, float]:
+    """The emoticons (":(", ":/", ":'(", "D:", ":)") German tweets carry: German has no third-party lexicon, so the
+    German pack takes the English pack's (VADER's, with its fixes), plus the faces in ``_DE_FACES``."""
+    from monitor.analyse.sentiment import lexicon_en
+
+    emoji = emoji_valences()
+    faces = {k: v for k, v in lexicon_en.pack().lexicon.items()
+             if k not in emoji and " " not in k and not k.isalpha() and sum(c.isalnum() for c in k) <= 1}
+    return {**faces, **_DE_FACES}
+
+
 @lru_cache(maxsize=8)
 def pack(code: str) -> LangPack:
     """One language's pack, built once per process."""
     negs, post, boost_up, boost_down, contrast, clause, rules = SPECS[code]
     emoji = emoji_valences()
-    lexicon = {**emoji, **_lexicon(code)}
+    lexicon = {**emoji, **(_emoticons() if code == "de" else {}), **_lexicon(code)}
     boosters = {w: B_INCR for w in boost_up.split()} | {w: -B_INCR for w in boost_down.split()}
     boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
     negations = frozenset(negs.split()) | {_ascii_alias(code, w) for w in negs.split()}
@@ -521,9 +580,9 @@ def pack(code: str) -> LangPack:
         rules=rules + frame_rules(code),
         asking=asking(code),
         irony=irony(code),
-        prepare=lambda text: split_emoji(_informal(code, text), emoji),
+        prepare=lambda text: split_emoji(_informal(code, _faces(text) if code == "de" else text), emoji),
         fallback=_make_lookup(code),
-        symbols=symbols(lexicon),
+        symbols=symbols(lexicon) | (_DE_LAUGHTER if code == "de" else frozenset()),
         post_negations=frozenset(post.split()),
         is_negation=_concord_negation(code, negations),
         clause_words=frozenset(clause.split()),

@@ -53,6 +53,42 @@ meisterwerk:2.8 sehenswert:2.2 lesenswert:2.2 mitreißend:2.2 mitreißende unter
 gelungen:2.0 gelungene gelungener witzig:1.6 lustig:1.4 herrlich:2.4 wunderschön:2.6 grandios:2.6
 chaos:-1.8 chaotisch:-1.8 überfüllt:-1.8 stinkt:-2.0 dreckig:-2.0 schmutzig:-1.8 unpünktlich:-2.0 verletzt:-1.4
 sperrung:-1.2 umgeleitet:-1.0
+ekelhaft:-2.4 widerlich:-2.6 eklig:-2.2 ekelig abstoßend entsetzlich:-2.6 erbärmlich:-2.4 jämmerlich:-2.2
+unerträglich:-2.4 fürchterlich grausam:-2.4 beschissen:-2.6 arschloch:-2.6 scheiß:-2.4 scheiss kotzen:-2.4 kotzt
+hassen:-2.6 hasse hasst hass:-2.4 idiot:-2.4 depp:-2.2 trottel versager unfähig:-2.2 inkompetenz
+bescheuert:-2.2 dumm:-2.0 dummheit dämlich blöd:-1.8 blödsinn schwachsinn:-2.0 sinnlos:-1.8 unsinn:-1.6
+quatsch:-1.2 lächerlich:-2.0 peinlich:-1.8 doof:-1.6 fies:-1.8 mies:-2.2 böse:-1.8 kacke:-2.2 arsch:-1.8
+verdammt:-1.8 hölle:-2.0 fresse:-2.0 verarschen:-2.2 verarscht verarsche igitt:-2.0 pfui bäh:-1.6
+arrogant:-1.8 arroganz ignoranz unfair:-1.8 ungerecht:-2.0 wut:-2.0 frust:-1.8 frustriert:-2.0 frustrierend
+deprimierend:-2.2 deprimiert verzweifelt:-2.0 hoffnungslos:-2.2 unglücklich:-2.0 tragisch:-2.0 zerstört:-2.0
+gescheitert:-1.8 versagt:-2.0 lüge:-1.8 lügen gelogen:-2.0 lügner:-2.2 unsympathisch:-1.6 angst:-1.6
+schmerz:-1.6 schmerzen schmerzt:-1.8 schmerzhaft weh:-1.4 aua krank:-1.6 langeweile:-1.6 nerven:-1.4
+weinen:-1.6 heulen heul seufz:-1.2 stress:-1.2 stressig:-1.4 anstrengend:-1.2 pech:-1.4 unnötig:-1.4
+überflüssig quatschen:0.0
+geil:2.0 cool:1.6 lieb:1.8 freue:2.0 freuen freut freude süß:2.0 lecker traumhaft:2.4 hübsch:1.8 nett:1.6
+juhu:1.8 stolz:1.6 genießen:1.6 gemütlich:1.4 entspannt haha:1.2 xd
+gute:1.9 süße:2.0 mag:1.4 magst mögen:1.2
+shit:-2.2 fuck:-2.4 erschüttert:-2.0 erschütternd:-2.2 fassungslos:-2.0 depression:-2.0 depressiv niederträchtig:-2.4
+farce:-2.0 verseucht:-2.0 unseriös:-1.6 albern:-1.2 erkältung:-1.2
+spaß:1.8 lachen:1.2 lach gratuliere:2.2 gratulation glückwunsch glückwünsche willkommen:1.4 dankbar:2.0 supi
+wundervoll:2.6 nice:1.8 herzlich:1.6 liebling:2.0 respekt:1.6 yay:1.8
+ätzend:-2.2 bekloppt:-2.0 asozial:-2.2 affig:-1.4 panne:-1.6 pleite reinfall:-1.8 flop verkackt:-2.2 vermasselt:-2.0
+verbockt beleidigend:-2.0 respektlos rücksichtslos dreist:-1.8 unzumutbar:-2.4 unterirdisch:-2.6 armselig:-2.2
+schäbig kläglich:-2.0 stümperhaft:-2.2 dilettantisch unprofessionell:-2.0 zumutung:-2.2 schande sauerei:-2.0 schweinerei
+blamage:-2.0 blamiert hinterhältig:-2.2 verlogen heuchlerisch:-2.0 scheinheilig zynisch:-1.4 verwirrend:-1.2
+umständlich:-1.4 bedauerlich:-1.6 bereue:-1.6 bereuen grässlich:-2.4 scheußlich abscheulich:-2.6 abartig:-2.4 pervers:-2.0
+sympathisch:1.8 angenehm:1.6 bequem:1.2 preiswert:1.4 kompetent:1.8 professionell:1.6 fröhlich:1.8 klug:1.4 schlau clever
+beeindruckend:2.2 beeindruckt:2.0 bravo brillant:2.6 phantastisch:2.8 fabelhaft:2.6 einzigartig:1.8 erfreulich
+erleichtert:1.4 dankeschön:1.8
+ärgert:-1.8 lügt:-2.0 weint:-1.6 heult stört:-1.4 störend kitsch:-1.2 würg:-1.6
+inakzeptabel:-2.2 üble:-2.0 komfortabel:1.6
+liebsten:0.0
+lästig:-1.6 mühsam:-1.2 unangenehm:-1.6 unbequem:-1.4 ungenießbar:-2.4 versalzen:-1.6 unzuverlässig:-2.0
+unsauber:-1.4 unordentlich:-1.2 verdreckt:-2.0 ranzig vergammelt verschimmelt:-2.2 schimmel:-1.8 gestank:-2.0 lärm:-1.4
+mangel zornig:-2.0 gereizt:-1.4 beleidigt gekränkt:-1.6 verletzend:-2.0 schockiert geschockt entsetzt:-2.2 empört:-2.0
+empörend:-2.4 ungeheuerlich bedrückend:-1.8 niedergeschlagen erschöpft:-1.2
+erstklassig:2.6 einwandfrei:2.2 tadellos reibungslos:1.8 problemlos:1.6 zuvorkommend:2.2 hilfsbereit:2.0 köstlich:2.4
+schmackhaft:2.0 sauber:1.2 lohnt:1.4 gefällt:1.8 überzeugt:1.4 überzeugend:1.8
 """)
 
 ES = words("""

@@ -93,3 +93,34 @@ def test_the_shipped_variant_stays_while_it_is_within_the_noise_of_a_new_choice(
     assert _fold(mentions, dev | {old: 0.86}).scope(incumbent=old) == new
     # no incumbent, or one the policy does not know: the choice as before
     assert _fold(mentions, dev).scope(incumbent="silent@0.99~0.0^0.0") == new
+
+
+def test_a_language_with_a_measured_variant_ships_it_with_the_most_cautious_gate_within_the_noise() -> None:
+    """Round 16: de fr it pt ship the base measured on real tweets (choice.MEASURED_VARIANTS) whatever the out-of-fold
+    choice, with the customer-context gate at the most cautious threshold whose gated mentions are within the 2-fold
+    noise of "all" out of fold; without such a threshold the out-of-fold choice stands."""
+    base = choice.MEASURED_VARIANTS["fr"]
+    assert base in choice.SHIPPED_SCOPES
+    gated = {f"{base}|{t}|all": {"mentions": f1} for t, f1 in [(0.95, 0.85), (0.9, 0.86), (0.8, 0.876), (0.7, 0.881),
+                                                                 (0.6, 0.883), (0.5, 0.886)]}
+    fold = choice.Fold(_fold({"all": 0.889, base: 0.814}).mentions, {}, 0.3, 0.6, 100, gated)
+    assert fold.scope() == "all"                                   # out of fold alone, "all" would ship
+    assert choice.measured_choice("fr", fold) == base
+    assert fold.measured_gate(base) == (0.7, "all")                # 0.881 >= 0.889 - 0.01; 0.876 is not
+    assert choice.measured_choice("es", fold) is None and choice.measured_choice("en", fold) is None
+    assert choice.measured_choice("fr", choice.Fold(fold.mentions | {base: 0.60}, {}, 0.3, 0.6, 100, gated)) is None
+    far = {k: {"mentions": 0.80} for k in gated}                   # no gate near "all": the policy decides
+    assert choice.measured_choice("fr", choice.Fold(fold.mentions, {}, 0.3, 0.6, 100, far)) is None
+    fitted = learned.LangModel(0.0, (0.0,) * len(learned.DENSE), {"w:nul": 1.0},
+                               gate=learned.Gate(0.0, {"w:commande": 1.0}, ()))
+    shipped = choice.shipped_variant(fitted, fold, base, "fr")
+    assert choice.variant_key(shipped) == base
+    assert shipped.gate is not None and (shipped.gate.threshold, shipped.gate.variant) == (0.7, "all")
+
+
+def test_the_shipped_model_carries_the_measured_variants() -> None:
+    model = learned.load()
+    for lang, base in choice.MEASURED_VARIANTS.items():
+        m = model.languages[lang]
+        assert choice.variant_key(m) == base, lang
+        assert m.gate is not None and m.gate.variant == "all" and m.gate.threshold in choice.MEASURED_GATE_THRESHOLDS

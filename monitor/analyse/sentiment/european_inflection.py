@@ -1,0 +1,159 @@
+"""How the German, Spanish, Italian, Portuguese and Dutch packs read a word their lexicon lacks (:func:`make_lookup`).
+
+Kept apart from the packs' rules (:mod:`monitor.analyse.sentiment.european`) because it is morphology, not
+judgement: a word retries without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto"), a
+Romance verb form as its infinitive ("fallaron" → "fallar"), an Italian superlative as its adjective
+("bruttissimo"), a German plural that umlauts its stem as its singular ("Ausfälle"), a German adjective that drops
+its e ("teure" of "teuer") or a superlative ("schönste"), a German or Dutch compound as its last part
+("Internetstörung" → "störung"), and a stretched word ("credooo") as the word. Every retry looks up the same
+lexicon, so no retry can give a word a value no lexicon entry has.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+
+__all__ = ["UMLAUT_BACK", "make_lookup", "strip_accents"]
+
+
+def strip_accents(word: str) -> str:
+    """"perché" → "perche": how a word is typed without its accents."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", word) if unicodedata.category(ch) != "Mn")
+
+
+_ENDINGS = {
+    "de": ("en", "es", "er", "em", "e", "s", "n"), "nl": ("en", "e", "s"),
+    "es": ("es", "s", "a", "o"), "it": ("i", "e", "a", "o"), "pt": ("es", "s", "a", "o"),
+}
+
+
+#: Verb endings of the Romance languages (past, participle, gerund, imperfect), longest first: a verb form the
+#: lexicon lacks takes the value of its infinitive or of the noun/adjective on its stem ("fallaron" → "fallar" or
+#: "fallo", "rovinato" → "rovinare", "atrasou" → "atrasar"). The stem must keep four letters ("pasó" is no "paso").
+_VERB_ENDINGS = {
+    "es": ("ieron", "iendo", "aron", "ando", "aban", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "aba",
+           "ió", "ó"),
+    "it": ("avano", "ando", "endo", "ato", "ata", "ati", "ate", "ito", "ita", "iti", "ite", "ava", "ò"),
+    "pt": ("aram", "eram", "iram", "ando", "endo", "indo", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida",
+           "ou", "eu", "iu"),
+}
+_INFINITIVES = {"es": ("ar", "er", "ir"), "it": ("are", "ere", "ire"), "pt": ("ar", "er", "ir")}
+
+
+def _verb_form(lexicon: Mapping[str, float], word: str, code: str) -> float | None:
+    """A Romance verb form's value: its infinitive's, else the noun or adjective on its stem."""
+    for cut in _VERB_ENDINGS[code]:
+        if word.endswith(cut) and len(word) - len(cut) >= 4:
+            stem = word[: -len(cut)]
+            for tail in (*_INFINITIVES[code], "o", "a", "e"):
+                hit = lexicon.get(stem + tail)
+                if hit is not None:
+                    return hit
+            return None
+    return None
+
+
+UMLAUT_BACK = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
+_UMLAUT_PLURAL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*)(?:e|er|en|ern|n)$")
+_UMLAUT_PLURAL_EL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*e[lr])$")     # "Mängel" of "Mangel": no ending
+
+
+#: A German adjective in -el or -er drops that e before an ending ("teuer" → "teure", "übel" → "üblen",
+#: "miserabel" → "miserablen"): a stem ending in l/r retries with the e put back.
+_ELIDED_E = re.compile(r"\w[lr]$")
+
+
+def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
+    """A German plural that umlauts its stem ("Ausfälle" of "Ausfall", "Funklöcher" of "Funkloch", "Mängel"
+    of "Mangel" take their singular's value), the stem also as the last part of a compound."""
+    m = _UMLAUT_PLURAL.match(word) or _UMLAUT_PLURAL_EL.match(word)
+    if m is None:
+        return None
+    singular = m.group(1) + m.group(2).translate(UMLAUT_BACK) + m.group(3)
+    hit = lexicon.get(singular)
+    return hit if hit is not None else _compound_tail(lexicon, singular)
+
+
+_SUPERLATIVE = re.compile(r"^(\w{3,})issim[oaie]$")
+
+
+def _superlative(lexicon: Mapping[str, float], word: str) -> float | None:
+    """An Italian absolute superlative takes its adjective's value, a step stronger: "bruttissimo" of "brutto",
+    "velocissima" of "veloce" (capped at 4)."""
+    m = _SUPERLATIVE.match(word)
+    if m is None:
+        return None
+    for ending in ("o", "e", "a"):
+        hit = lexicon.get(m.group(1) + ending)
+        if hit:
+            return max(-4.0, min(4.0, hit * 1.25))
+    return None
+
+
+def _compound_tail(lexicon: Mapping[str, float], word: str) -> float | None:
+    """A German or Dutch compound's value: its last part's, at least six letters long ("Internetstörung" →
+    "störung"), tried from the longest."""
+    if len(word) >= 9:
+        for start in range(3, len(word) - 5):
+            hit = lexicon.get(word[start:])
+            if hit is not None:
+                return hit
+    return None
+
+
+#: A letter typed three times or more (tweets stretch words: "credooo", "siiii", "suuuper"); German "Schifffahrt"
+#: is in no lexicon of ours, so reading it as "schifahrt" changes nothing.
+_ELONGATED = re.compile(r"(\w)\1{2,}")
+
+
+def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]:
+    endings = _ENDINGS[code]
+    vowel_swap = code in ("es", "it", "pt")
+    compounds = code in ("de", "nl")
+    umlaut_plural = elided = code == "de"
+    superlative = code == "it"
+
+    def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
+        """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto"),
+        in Spanish, Italian and Portuguese also without a verb ending (:func:`_verb_form`); in German and Dutch, a
+        compound takes the value of its last part ("Internetstörung" → "störung"); a letter typed three times or
+        more counts once ("credooo", "merdaaaa": tweets stretch words for emphasis)."""
+        if _ELONGATED.search(word):
+            short = _ELONGATED.sub(r"\1", word)
+            hit = lexicon.get(short)
+            return hit if hit is not None else lookup(lexicon, short)
+        if len(word) <= 4:
+            return None
+        for cut in endings:
+            if word.endswith(cut):
+                stem = word[: -len(cut)]
+                hit = lexicon.get(stem)
+                if hit is not None:
+                    return hit
+                if vowel_swap:
+                    for v in ("o", "a", "e"):
+                        hit = lexicon.get(stem + v)
+                        if hit is not None:
+                            return hit
+                if elided and _ELIDED_E.search(stem):        # "teure" of "teuer", "üble", "miserablen"
+                    hit = lexicon.get(stem[:-1] + "e" + stem[-1])
+                    if hit is not None:
+                        return hit
+                if elided and len(stem) >= 6 and stem.endswith("st"):      # "schönste", "dümmsten", "liebste"
+                    base = stem[:-2]
+                    hit = lexicon.get(base)
+                    if hit is None:
+                        hit = lexicon.get(base.translate(UMLAUT_BACK))
+                    if hit is not None:
+                        return hit
+        if vowel_swap and (hit := _verb_form(lexicon, word, code)) is not None:
+            return hit
+        if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
+            return hit
+        if superlative and (hit := _superlative(lexicon, word)) is not None:
+            return hit
+        return _compound_tail(lexicon, word) if compounds else None
+
+    return lookup

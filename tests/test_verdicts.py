@@ -70,7 +70,7 @@ def test_exclamation_marks_are_no_evidence_where_a_layer_learned_them_from_write
     strong mark of no complaint (+3.0 and +2.4); English trains on real tweets too and keeps it."""
     from monitor.analyse.sentiment import learned
 
-    assert "!" not in learned.tokens("vraiment trop niais !", lang="fr")
+    assert "!" not in learned.tokens("franchement trop niais !", lang="fr")
     assert "¡" not in learned.tokens("¡qué desastre!", lang="es")
     assert learned.tokens("so bad!", lang="en")[-1] == "!"
     assert learned.tokens("so bad!")[-1] == "!"          # no language named: tokens as before

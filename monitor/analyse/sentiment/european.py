@@ -394,8 +394,8 @@ def _concord_negation(code: str, negations: frozenset[str]) -> Callable[[list[st
     return is_negation
 
 
-#: Faces German tweets type that VADER lacks (eye-roll and tears): "-.-", "-_-", "._.", ";_;".
-_DE_FACES = {"-.-": -1.4, "-_-": -1.4, "-,-": -1.2, "._.": -1.0, ";_;": -1.8, ";-;": -1.8, ";(": -1.9, ";-(": -1.9,
+#: Faces tweets type that VADER lacks (eye-roll and tears), first found in German tweets: "-.-", "-_-", "._.", ";_;".
+_FACES = {"-.-": -1.4, "-_-": -1.4, "-,-": -1.2, "._.": -1.0, ";_;": -1.8, ";-;": -1.8, ";(": -1.9, ";-(": -1.9,
              "=(": -1.9}
 #: Laughter is a reaction, not a claim: "nicht gekommen xD" does not deny the laugh (as in English).
 _DE_LAUGHTER = frozenset({"haha", "xd", "lol"})
@@ -406,7 +406,7 @@ _REPEATED_MOUTH = re.compile(r"(?<![A-Za-z])([:;=xX]['’-]?)([()\[\]DPp/\\])\2+
 
 
 def _faces(text: str) -> str:
-    """``text`` with each repeated emoticon mouth typed once (":(((" -> ":("), so the German pack finds the face."""
+    """``text`` with each repeated emoticon mouth typed once (":(((" -> ":("), so the pack finds the face."""
     return _REPEATED_MOUTH.sub(r"\1\2", text) if (":" in text or ";" in text or "=" in text or "X" in text
                                                      or "x" in text) else text
 
@@ -414,14 +414,14 @@ def _faces(text: str) -> str:
 @lru_cache(maxsize=1)
 def _emoticons() -> dict[str, float]:
     """The emoticons (":(", ":/", ":'(", "D:", ":)") tweets carry in every language: the packs take the English pack's
-    (VADER's, with its fixes), plus the faces in ``_DE_FACES``. German first (round 16); the other packs from the
+    (VADER's, with its fixes), plus the faces in ``_FACES``. German first (round 16); the other packs from the
     same round (Italian tweets +0.004 with the rules alone, Spanish +0.001, the others unchanged)."""
     from monitor.analyse.sentiment import lexicon_en
 
     emoji = emoji_valences()
     faces = {k: v for k, v in lexicon_en.pack().lexicon.items()
              if k not in emoji and " " not in k and not k.isalpha() and sum(c.isalnum() for c in k) <= 1}
-    return {**faces, **_DE_FACES}
+    return {**faces, **_FACES}
 
 
 @lru_cache(maxsize=8)

@@ -110,9 +110,7 @@ def general_examples() -> list[Example]:
     rows they alternate between the folds, so each fold has a general side to fit the gate and to measure on; in
     the order of a hash of the text, since in the file's order one writer's negatives all fell in one fold (she
     wrote them every second line)."""
-    raw = resources.files("monitor.analyse.sentiment").joinpath(GENERAL_FILE).read_text(encoding="utf-8")
-    lines = [line for line in raw.splitlines() if line and not line.startswith("#")]
-    rows = sorted(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE),
+    rows = sorted(_tsv_rows(resources.files("monitor.analyse.sentiment").joinpath(GENERAL_FILE).read_text("utf-8")),
                   key=lambda r: (r["lang"], zlib.crc32(r["text"].encode())))
     return [Example(r["text"], r["lang"], r["expect"] == "negative", general=True, corpus="posts") for r in rows]
 
@@ -124,10 +122,14 @@ def mention_examples(path: str | Path | None = None) -> list[Example]:
     writer's style in one fold."""
     raw = (Path(path) if path is not None else resources.files("monitor.analyse.sentiment").joinpath(MENTIONS_FILE)
            ).read_text(encoding="utf-8")
-    lines = [line for line in raw.splitlines() if line and not line.startswith("#")]
-    reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
     return [Example(r["text"], r["lang"], r["expect"] == "negative", MENTION_WEIGHT, r["issue"] or None,
-                    author=r["author"]) for r in reader]
+                    author=r["author"]) for r in _tsv_rows(raw)]
+
+
+def _tsv_rows(raw: str) -> list[dict[str, str]]:
+    """The rows of a training file: tab-separated with a header line, ``#`` lines are comments."""
+    lines = [line for line in raw.splitlines() if line and not line.startswith("#")]
+    return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 def fit(examples: Sequence[Example], meta: dict[str, object] | None = None, vectors: bool = True) -> learned.Model:

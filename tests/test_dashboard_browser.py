@@ -105,15 +105,11 @@ def _shot(drv: object, name: str) -> Path:
     return path
 
 
-def _submit(drv: object, button: str = "apply") -> None:
-    """Click and wait for the new page: a click returns before the navigation it starts has finished."""
+def _wait_replaced(drv: object, old: object) -> None:
+    """Wait until ``old`` (an element of the page) has left the document: the page was replaced."""
     from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
-
-    old = drv.find_element(By.TAG_NAME, "main")  # type: ignore[attr-defined]
-    drv.find_element(By.ID, button).click()  # type: ignore[attr-defined]
 
     def gone(d: object) -> bool:
         # Chromium 156 answers a query on a node of the old document with "Node with given id does not belong
@@ -124,6 +120,15 @@ def _submit(drv: object, button: str = "apply") -> None:
             return True
 
     WebDriverWait(drv, 30).until(gone)
+
+
+def _submit(drv: object, button: str = "apply") -> None:
+    """Click and wait for the new page: a click returns before the navigation it starts has finished."""
+    from selenium.webdriver.common.by import By
+
+    old = drv.find_element(By.TAG_NAME, "main")  # type: ignore[attr-defined]
+    drv.find_element(By.ID, button).click()  # type: ignore[attr-defined]
+    _wait_replaced(drv, old)
 
 
 def _db(built: Built) -> Store:
@@ -199,10 +204,8 @@ def test_not_negative_click_is_recorded_like_the_slack_button(browser, server, b
     browser.get(server + "/feed?period=7d&q=checkout")
     row = browser.find_element(By.CSS_SELECTOR, "#feed tr[data-mention]")
     mention = int(row.get_attribute("data-mention"))
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
     row.find_element(By.CSS_SELECTOR, "button.not-negative").click()
-    WebDriverWait(browser, 30).until(ec.staleness_of(row))
+    _wait_replaced(browser, row)   # regression (round 16, CI flake): staleness_of alone raised Chromium's error
     store = _db(built)
     try:
         fb = store.query("SELECT * FROM feedback WHERE mention_id = ?", (mention,))

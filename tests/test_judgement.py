@@ -237,6 +237,12 @@ def test_informal_spellings_read_as_the_full_forms(text: str, lang: str, expect:
     ("Toujours aucun rappel du service client", "support"),           # "rappel" without a product is a callback
     ("Rappel produit : la bouilloire peut prendre feu", "safety"),
     ("Ended up in hospital after eating there", "safety"),
+    # round 17: idioms and product names (NOT_CUES) that tweets to airlines typed security or safety
+    ("Bags at the wrong airport and a $35 fee on top, insult to injury", "billing"),   # was safety ("injur")
+    ("Cancelling my ticket without a refund is a breach of contract", "billing"),      # was security ("breach")
+    ("My kid left her Kindle Fire on the plane, no reply since", "support"),            # was safety ("fire")
+    ("A data breach exposed my card number", "security"),
+    ("The charger caught fire overnight", "safety"),
 ])
 def test_a_longer_cue_claims_its_words(text: str, issue: str) -> None:
     hit = IssueClassifier().classify(text)

@@ -77,6 +77,18 @@ def test_regression_an_ngram_counts_once_however_often_it_occurs() -> None:
     assert dict(hits) == {"w:die": 0.4, "w:kaputt": 1.5}
 
 
+def test_regression_the_issue_model_counts_an_ngram_once_too() -> None:
+    """Round 17: the issue model still added a weight at each occurrence, so a tweet to an airline saying "my"
+    twice ("my account", "my email") was pushed to security twice as hard as training meant."""
+    from monitor.analyse.sentiment import learned
+
+    model = learned.IssueModel({"security": 0.0, "support": 0.0},
+                               {"security": {"w:my": 1.0}, "support": {"w:email": 1.5}})
+    once = model.probabilities(["w:my", "w:email"])
+    assert model.probabilities(["w:my", "w:my", "w:my", "w:email"]) == once
+    assert once["support"] > once["security"]
+
+
 def test_the_shipped_variant_stays_while_it_is_within_the_noise_of_a_new_choice() -> None:
     """Regression (round 14): fixing two emoji moved English from min_p 0.6 to 0.65 and reach 0.35 to 0.5, the
     new variant best on the dev set by 0.0005 and equal on the mentions, and every real set lost 0.001-0.003."""

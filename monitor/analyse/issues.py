@@ -169,6 +169,10 @@ NOT_CUES: tuple[str, ...] = (
     "fire him", "fire her", "fire them", "fire whoever", "fire everyone", "fire somebody", "fire someone",
     *(f"fire {det} {who}" for det in ("your", "yr", "ur", "the", "that", "this") for who in _STAFF),
     "hurt my feelings", "hurt your business", "hurt your brand", "hurt your reputation",
+    # round 17, idioms and product names on real tweets to airlines: a broken contract is no data breach, an
+    # injury added by an insult is no injury, and a Kindle Fire or a Fire TV stick is no fire
+    "insult to injury", "breach of contract", "breach of promise",
+    "kindle fire", "fire tv", "fire stick", "firestick", "fire tablet", "fire hd",
 )
 
 

@@ -274,10 +274,15 @@ class IssueModel:
 
     def probabilities(self, feats: Sequence[str], toks: Sequence[str] = ()) -> dict[str, float]:
         """Softmax over the types. Word vectors carry topic well ("overcharged" sits near "billed", "parcel"
-        near "delivery"): where the language has them they add what no training n-gram saw."""
+        near "delivery"): where the language has them they add what no training n-gram saw.
+
+        A feature counts once, as training encodes it (presence), like :meth:`LangModel.logit`. Until round 17
+        it added its weight at each occurrence, so "my" twice in a tweet to an airline ("my account", "my
+        email") pushed security twice. Presence, out of fold on the English typed complaints (2-fold): 74.39%
+        -> 74.49% typed right, security and safety named right 80.2% -> 81.5% of the times they are named."""
         scores = dict(self.bias)
         by_feature = self._by_feature
-        for f in feats:
+        for f in dict.fromkeys(feats):
             for issue, w in by_feature.get(f, ()):
                 scores[issue] += w
         types, push = self._word_push

@@ -97,6 +97,7 @@ unnütz:-1.6 fragwürdig:-1.4 merkwürdig:-1.0 misstrauen:-1.4 unrecht:-1.8 rüc
 nervös:-1.2 müde:-1.0 schlapp schwindelig bauchweh:-1.4 kopfweh halsweh gemeinsam:0.0
 assi:-2.2 penner:-2.0 schlampe:-2.4 spast schwachkopf wichser:-2.8 missgeburt hurensohn:-3.0 dreck:-2.0
 menno:-1.2 manno pff:-1.0 meh:-0.8 argh:-1.4 grr ugh fail:-1.8 sad:-1.6 wtf
+behindert:-1.8 töten:-2.4 tötet getötet komisch:-0.8 boring:-1.6 hate:-2.4 bullshit:-2.4 stau:-1.2
 """)
 
 ES = words("""

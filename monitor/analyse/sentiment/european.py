@@ -109,7 +109,11 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"danke für (?:gar |überhaupt )?nichts", -2.2, "danke für nichts", negatable=False),
         rule(r"leider (?:\w+ ){0,2}(?:nicht|nie|kein|keine|keinen|nichts)", -1.8, "leider nicht", negatable=False),
         rule(r"na (?:toll|super|prima|klasse|großartig|bravo)", -1.8, "na toll", negatable=False),
-        rule(r"(?:scheiß|scheiss|kack)\w{3,}", -2.2, "scheiß-", negatable=False),     # Scheißwetter, scheißegal
+        rule(r"(?:scheiß|scheiss|kack|drecks)\w{3,}", -2.2, "scheiß-", negatable=False),  # Scheißwetter, scheißegal, Drecksding
+        rule(r"verpiss dich|verpisst euch|leck mich|halt (?:die|deine|eure) (?:fresse|klappe|schnauze)", -2.4, "verpiss dich",
+             negatable=False),
+        rule(r"den bach runter", -2.0, "geht den bach runter", negatable=False),
+        rule(r"(?:mag|magst|mögen|mochte) (?:\w+ )?(?:kein|keine|keinen)", -1.6, "mag kein", negatable=False),
         rule(r"zu spät|viel zu (?:früh|spät|teuer|laut|kalt|heiß|warm|voll|klein|groß|lang|langsam|wenig|schwer|eng)",
              -1.6, "zu spät", negatable=False),
         rule(r"(?:interessiert|juckt) (?:\w+ ){0,2}(?:keinen|niemanden|niemand|kein schwein|keine sau)", -1.8,

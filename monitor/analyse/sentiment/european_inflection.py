@@ -76,6 +76,24 @@ def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
     return hit if hit is not None else _compound_tail(lexicon, singular)
 
 
+#: A German noun of quality made from an adjective ("Unzuverlässigkeit", "Fassungslosigkeit", "Frechheiten",
+#: "Traurigkeit"): -heit/-keit/-igkeit, also plural, after the adjective itself.
+_QUALITY_NOUN = re.compile(r"^(\w{4,}?)(?:ig)?(?:heit|keit)(?:en)?$")
+
+
+def _quality_noun(lexicon: Mapping[str, float], word: str) -> float | None:
+    """A German -heit/-keit noun takes its adjective's value ("Unfreundlichkeit" of "unfreundlich")."""
+    m = _QUALITY_NOUN.match(word)
+    if m is None:
+        return None
+    stem = word[: -len("keit")] if not word.endswith("en") else word[: -len("keiten")]
+    for base in (stem, m.group(1)):
+        hit = lexicon.get(base)
+        if hit is not None:
+            return hit
+    return None
+
+
 _SUPERLATIVE = re.compile(r"^(\w{3,})issim[oaie]$")
 
 
@@ -151,6 +169,8 @@ def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]
         if vowel_swap and (hit := _verb_form(lexicon, word, code)) is not None:
             return hit
         if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
+            return hit
+        if umlaut_plural and (hit := _quality_noun(lexicon, word)) is not None:
             return hit
         if superlative and (hit := _superlative(lexicon, word)) is not None:
             return hit

@@ -89,6 +89,15 @@ mangel zornig:-2.0 gereizt:-1.4 beleidigt gekränkt:-1.6 verletzend:-2.0 schocki
 empörend:-2.4 ungeheuerlich bedrückend:-1.8 niedergeschlagen erschöpft:-1.2
 erstklassig:2.6 einwandfrei:2.2 tadellos reibungslos:1.8 problemlos:1.6 zuvorkommend:2.2 hilfsbereit:2.0 köstlich:2.4
 schmackhaft:2.0 sauber:1.2 lohnt:1.4 gefällt:1.8 überzeugt:1.4 überzeugend:1.8
+sterben:-1.8 stirbt sterbe gestorben tod mord:-2.4 selbstmord suizid:-2.2 terror:-2.4 horror:-1.6 qual:-2.0 quälend:-2.2
+elend:-2.0 verzweiflung:-2.2 kummer:-1.6 trauer:-1.8 trauern:-1.6 trauert einsam:-1.6 lebensmüde:-2.0 gelitten:-1.6
+erschreckend:-2.2 schockierend beängstigend:-2.0 alarmierend:-1.8 grauenvoll:-2.6 widerwärtig gruselig:-1.4
+lachhaft:-2.2 unverantwortlich beschämend schämen:-1.6 schäme fremdschämen:-1.8 ekel:-2.2 ekelt
+unnütz:-1.6 fragwürdig:-1.4 merkwürdig:-1.0 misstrauen:-1.4 unrecht:-1.8 rückschritt:-1.6 rassismus:-2.0 hetze:-1.8
+nervös:-1.2 müde:-1.0 schlapp schwindelig bauchweh:-1.4 kopfweh halsweh gemeinsam:0.0
+assi:-2.2 penner:-2.0 schlampe:-2.4 spast schwachkopf wichser:-2.8 missgeburt hurensohn:-3.0 dreck:-2.0
+menno:-1.2 manno pff:-1.0 meh:-0.8 argh:-1.4 grr ugh fail:-1.8 sad:-1.6 wtf
+behindert:-1.8 töten:-2.4 tötet getötet komisch:-0.8 boring:-1.6 hate:-2.4 bullshit:-2.4 stau:-1.2
 """)
 
 ES = words("""

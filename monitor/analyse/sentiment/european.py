@@ -123,6 +123,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              r"|(?:falta|faltan) (?:muy |tan )?poco|(?:falta|faltan) (?:\w+ )?(?:días|dias|horas|semanas|meses)|(?:hace|hacía|hará|haría) falta|sin falta",
              0.0, "buenas tardes", negatable=False),
         rule(r"(?:vale|merece|valió|valio|mereció|merecio) (?:\w+ )?la pena", 1.8, "vale la pena"),
+        rule(r"no (?:hay|existe) (?:nada|nadie|ningun[oa]?|ningún) (?:mejor|igual|como)|(?:nada|nadie) (?:mejor|como) (?:que|tu|el|la|un|una|estar)", 2.0,
+             "no hay nada mejor", negatable=False),
         rule(r"sin vergüenza|sin verguenza", -2.4, "sin vergüenza", negatable=False),
         rule(r"gracias por nada", -2.2, "gracias por nada", negatable=False),
         rule(r"mala suerte", -2.0, "mala suerte", negatable=False),
@@ -377,7 +379,8 @@ def _lexicon(code: str) -> dict[str, float]:
 #: Negative concord: after "non" (or "nn"), "mai", "niente", "nulla", "nessuno"... repeat the one negation
 #: ("non è mai contento", "non mi piace per niente") instead of cancelling it, as two negators would. The
 #: accent-free alias "ne" of "né" is the pronoun ("non ne sono contento"), never a negator.
-_CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né"}), {"ne"})}
+_CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né"}), {"ne"}),
+            "es": ("no", frozenset({"nada", "nunca", "jamás", "jamas", "nadie", "ningún", "ningun", "ninguna", "ninguno", "ni", "tampoco"}), set())}
 
 
 def _concord_negation(code: str, negations: frozenset[str]) -> Callable[[list[str], int], bool] | None:

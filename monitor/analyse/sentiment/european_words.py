@@ -179,6 +179,15 @@ amargura:-2.0 rencor:-2.0 envidia:-1.4 celos:-1.2 arrogante:-1.8 prepotente:-2.0
 humillante:-2.4 humillación ineficaz:-1.8 ineficiente:-1.8 incapaz:-1.6 incapaces negligente:-2.2
 pérdida:-1.2 pérdidas perjuicio:-1.8 perjudica:-1.8 coñazo:-2.0 pesadez:-1.6 hartazgo:-2.0 malestar:-1.6
 fiebre:-1.0 gripe:-1.0 enfermedad:-1.4 inseguridad:-1.6 delincuencia:-2.0 víctima:-1.6 víctimas
+asustado:-1.6 infeliz:-2.2 amargo:-1.2 tóxico:-2.0 cruel:-2.4 crueldad:-2.6 apesta:-2.2 apestoso:-2.2
+podrido:-2.2 caducado:-1.4 tacaño:-1.4 estupidez:-2.2 idiotez pringado:-1.6 hortera:-1.4 rancio:-1.4
+chapucero:-2.0 cutrez trampa:-1.6 tramposo:-2.2 ruina:-2.2 bochornoso:-2.4 cochino:-1.8 guarro
+inmundo:-2.4 nauseabundo ignorado:-1.6 ignoran maltratan:-2.4 maltratar discriminación:-2.4 discriminan:-2.2
+discriminar amenazar:-1.8 lamentar:-1.2 lamento fracasar:-2.0 hiere:-1.8 herir temo:-1.4 temor
+aterrador:-2.4 escalofriante:-2.0 grotesco:-2.0 horrendo:-2.6 molestar:-1.6 molestan fastidiar
+incomodidad:-1.4 perjudicial:-2.0 dañino nocivo:-1.8 abandono:-1.4 desprecian:-2.2 impuntual:-1.8
+impuntualidad tardanza:-1.4 exagerado:-1.0 excesivo:-1.2 rencoroso:-1.8 impotencia:-2.0 desánimo:-1.8
+bajón:-1.8 llorera:-1.6 repelente:-1.8 resignación:-1.2 reclamar:-1.2
 """)
 
 IT = words("""

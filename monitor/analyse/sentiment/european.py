@@ -120,7 +120,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
            "pero sino aunque", "y porque pues", (
         rule(r"la verdad(?: es que)?|sinceramente|para ser (?:sincer|honest)[oa]s?|honestamente|francamente", 0.0, "la verdad", negatable=False),
         rule(r"buen(?:os|as) (?:días|dias|tardes|noches)|(?:esta|la|por la|de la|toda la|cada|una) tardes?|más tarde|mas tarde"
-             r"|(?:falta|faltan) (?:muy |tan )?poco|(?:falta|faltan) (?:\w+ )?(?:días|dias|horas|semanas|meses)|(?:hace|hacía|hará|haría) falta|sin falta",
+             r"|(?:falta|faltan) (?:muy |tan )?poco|(?:falta|faltan) (?:\w+ )?(?:días|dias|horas|semanas|meses)|(?:hace|hacía|hará|haría) falta|sin falta"
+             r"|buenos aires|a lo mejor|menos mal",
              0.0, "buenas tardes", negatable=False),
         rule(r"(?:vale|merece|valió|valio|mereció|merecio) (?:\w+ )?la pena", 1.8, "vale la pena"),
         rule(r"no (?:hay|existe) (?:nada|nadie|ningun[oa]?|ningún) (?:mejor|igual|como)|(?:nada|nadie) (?:mejor|como) (?:que|tu|el|la|un|una|estar)", 2.0,
@@ -131,6 +132,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:qué|que|por qué|porqué|porque|dónde|donde|cómo|como) (?:coño|cojones|carajo)|joder|me cago en", -2.0, "joder", negatable=False),
         rule(r"hasta (?:los|las|el) (?:huevos|narices|moño|coño|ojete|culo|gorro|cojones|pelotas)", -2.4, "hasta las narices", negatable=False),
         rule(r"ni siquiera|ni tan siquiera", -1.4, "ni siquiera", negatable=False),
+        rule(r"(?:dej|dejad|dejado|dejaron|dejó|dejo|dejan|dejáis|dejais|dejasteis)(?:me|nos)? (?:\w+ ){0,2}tirad[oa]s?", -2.0, "dejar tirado", negatable=False),
+        rule(r"no (?:es|son|me parece) (?:\w+ )?(?:normal|justo|serio|lógico|logico|de recibo)", -1.6, "no es normal", negatable=False),
         rule(r"(?:me|te|le|les|nos|os) (?:da|dan|importa|importan) (?:\w+ )?igual|(?:importa|importan) (?:un|tres) (?:pepino|bledo|carajo|comino|pimiento|rábano|pito)s?",
              -1.4, "les da igual", negatable=False),
         rule(r"vaya tela|manda (?:huevos|narices|cojones)|no hay quien (?:lo |la |los |las |te |le |les )?(?:aguante|soporte|entienda)",

@@ -121,7 +121,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"la verdad(?: es que)?|sinceramente|para ser (?:sincer|honest)[oa]s?|honestamente|francamente", 0.0, "la verdad", negatable=False),
         rule(r"buen(?:os|as) (?:días|dias|tardes|noches)|(?:esta|la|por la|de la|toda la|cada|una) tardes?|más tarde|mas tarde"
              r"|(?:falta|faltan) (?:muy |tan )?poco|(?:falta|faltan) (?:\w+ )?(?:días|dias|horas|semanas|meses)|(?:hace|hacía|hará|haría) falta|sin falta"
-             r"|buenos aires|a lo mejor|menos mal",
+             r"|buenos aires|a lo mejor|menos mal|si mal no (?:recuerdo|me equivoco)",
              0.0, "buenas tardes", negatable=False),
         rule(r"(?:vale|merece|valió|valio|mereció|merecio) (?:\w+ )?la pena", 1.8, "vale la pena"),
         rule(r"no (?:hay|existe) (?:nada|nadie|ningun[oa]?|ningún) (?:mejor|igual|como)|(?:nada|nadie) (?:mejor|como) (?:que|tu|el|la|un|una|estar)", 2.0,

@@ -188,6 +188,8 @@ aterrador:-2.4 escalofriante:-2.0 grotesco:-2.0 horrendo:-2.6 molestar:-1.6 mole
 incomodidad:-1.4 perjudicial:-2.0 dañino nocivo:-1.8 abandono:-1.4 desprecian:-2.2 impuntual:-1.8
 impuntualidad tardanza:-1.4 exagerado:-1.0 excesivo:-1.2 rencoroso:-1.8 impotencia:-2.0 desánimo:-1.8
 bajón:-1.8 llorera:-1.6 repelente:-1.8 resignación:-1.2 reclamar:-1.2
+robó:-2.4 mintió:-2.2 mintieron rompió:-1.8 rompieron cansa:-1.4 asusta:-1.4 decepcionaste:-2.2
+decepcionasteis fallaste:-1.8 fallasteis odiaba:-2.4 odiabas
 """)
 
 IT = words("""

@@ -124,14 +124,27 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
            "pero sino aunque", "y porque pues", (
         rule(r"la verdad(?: es que)?|sinceramente|para ser (?:sincer|honest)[oa]s?|honestamente|francamente", 0.0, "la verdad", negatable=False),
         rule(r"buen(?:os|as) (?:días|dias|tardes|noches)|(?:esta|la|por la|de la|toda la|cada|una) tardes?|más tarde|mas tarde"
-             r"|(?:falta|faltan) (?:muy |tan )?poco|(?:falta|faltan) (?:\w+ )?(?:días|dias|horas|semanas|meses)|(?:hace|hacía|hará|haría) falta|sin falta",
+             r"|(?:falta|faltan) (?:muy |tan )?poco|(?:falta|faltan) (?:\w+ )?(?:días|dias|horas|semanas|meses)|(?:hace|hacía|hará|haría) falta|sin falta"
+             r"|buenos aires|a lo mejor|menos mal|si mal no (?:recuerdo|me equivoco)",
              0.0, "buenas tardes", negatable=False),
         rule(r"(?:vale|merece|valió|valio|mereció|merecio) (?:\w+ )?la pena", 1.8, "vale la pena"),
+        rule(r"no (?:hay|existe) (?:nada|nadie|ningun[oa]?|ningún) (?:mejor|igual|como)|(?:nada|nadie) (?:mejor|como) (?:que|tu|el|la|un|una|estar)", 2.0,
+             "no hay nada mejor", negatable=False),
         rule(r"sin vergüenza|sin verguenza", -2.4, "sin vergüenza", negatable=False),
         rule(r"gracias por nada", -2.2, "gracias por nada", negatable=False),
         rule(r"mala suerte", -2.0, "mala suerte", negatable=False),
-        rule(r"(?:qué|que|por qué|porqué|porque|dónde|donde|cómo|como) coño|joder|me cago en", -2.0, "joder", negatable=False),
-        rule(r"hasta (?:los|las|el) (?:huevos|narices|moño|coño|ojete|culo|gorro)", -2.4, "hasta las narices", negatable=False),
+        rule(r"(?:qué|que|por qué|porqué|porque|dónde|donde|cómo|como) (?:coño|cojones|carajo)|joder|me cago en", -2.0, "joder", negatable=False),
+        rule(r"hasta (?:los|las|el) (?:huevos|narices|moño|coño|ojete|culo|gorro|cojones|pelotas)", -2.4, "hasta las narices", negatable=False),
+        rule(r"ni siquiera|ni tan siquiera", -1.4, "ni siquiera", negatable=False),
+        rule(r"(?:dej|dejad|dejado|dejaron|dejó|dejo|dejan|dejáis|dejais|dejasteis)(?:me|nos)? (?:\w+ ){0,2}tirad[oa]s?", -2.0, "dejar tirado", negatable=False),
+        rule(r"no (?:es|son|me parece) (?:\w+ )?(?:normal|justo|serio|lógico|logico|de recibo)", -1.6, "no es normal", negatable=False),
+        rule(r"(?:me|te|le|les|nos|os) (?:da|dan|importa|importan) (?:\w+ )?igual|(?:importa|importan) (?:un|tres) (?:pepino|bledo|carajo|comino|pimiento|rábano|pito)s?",
+             -1.4, "les da igual", negatable=False),
+        rule(r"vaya tela|manda (?:huevos|narices|cojones)|no hay quien (?:lo |la |los |las |te |le |les )?(?:aguante|soporte|entienda)",
+             -1.8, "vaya tela", negatable=False),
+        rule(r"no (?:me )?(?:aguanto|aguantamos|puedo aguantar) (?:\w+ )?(?:las )?ganas", 1.6, "no aguanto las ganas", negatable=False),
+        rule(r"no (?:lo |la |los |las |te |le |les |os )?(?:soporto|aguanto|soportamos|aguantamos|puedo más|puedo mas)(?! (?:\w+ )?ganas)",
+             -2.2, "no lo soporto", negatable=False),
         rule(r"(?:deja|dejan|dejando|dejó|dejo) (?:mucho |bastante )?que desear|no hay derecho|(?:tomar|toman|tomando|tomáis|toma) el pelo",
              -2.2, "deja mucho que desear", negatable=False),
         rule(r"sin (?:ninguna |mayor |dar |darnos |darme |tener )?(?:respuesta|solución|solucion|explicación|explicacion|noticias)"
@@ -381,7 +394,8 @@ def _lexicon(code: str) -> dict[str, float]:
 #: Negative concord: after "non" (or "nn"), "mai", "niente", "nulla", "nessuno"... repeat the one negation
 #: ("non è mai contento", "non mi piace per niente") instead of cancelling it, as two negators would. The
 #: accent-free alias "ne" of "né" is the pronoun ("non ne sono contento"), never a negator.
-_CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né"}), {"ne"})}
+_CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né"}), {"ne"}),
+            "es": ("no", frozenset({"nada", "nunca", "jamás", "jamas", "nadie", "ningún", "ningun", "ninguna", "ninguno", "ni", "tampoco"}), set())}
 
 
 def _concord_negation(code: str, negations: frozenset[str]) -> Callable[[list[str], int], bool] | None:

@@ -175,6 +175,30 @@ indigna:-2.2 repugna:-2.4 decepcionó:-2.2 decepcionaron
 suerte:1.4 guapísimo:2.2 guapísima encantador:2.2 encantadora cariño:1.6 abrazo:1.4 abrazos besos beso
 recomendado:2.0 recomendada acierto:2.0 logro:1.8 ganas:1.2 emocionado:2.0 emocionada gustazo:2.4 placer:2.0
 alegra:2.0 alegro flipa:2.0 divierte:1.8 victoria:2.0 ganamos:1.8
+débil:-1.4 raro:-0.8 odioso:-2.4 despreciable:-2.6 malvado:-2.0 chungo:-1.6 difícil:-1.0 abandonado:-1.6
+nervioso:-1.2 miseria:-2.2 arruinado:-2.0 arruina:-2.0 arruinar ilegal:-1.8 ruido:-1.0 insulto:-2.0 insultos
+insultar insulta insultando desorganización:-2.0 desidia:-2.0 descontrol:-1.8 lío:-1.2 robar:-2.4 roban
+estafar:-2.6 estafan estafado asqueado:-2.2 inepto:-2.2 ineptitud tristemente:-1.4 peste:-1.8 abusan:-2.2
+abusar timan:-2.4 culpable:-1.6 inseguro:-1.2 susto:-1.6 lágrimas:-1.4 putada:-2.2 agobiante:-2.0
+cansancio:-1.4 cagar:-1.8 vomitar:-2.0 vómito enojado:-2.0 enojo enoja hijueputa:-2.8 hijoputa mrd:-2.4
+zorra:-2.2 gentuza:-2.4 chusma:-2.2 escoria:-2.6 cretino:-2.2 necio:-1.8 mamarracho:-2.0 indecente:-2.2
+deprimente:-2.2 problemático:-1.6 terrorismo:-2.6 terrorista masacre:-2.8 matanza violación:-2.8
+maltrato:-2.6 acoso:-2.4 agresión:-2.4 catástrofe:-2.6 despido:-1.8 despidos mafia:-2.2 amargado:-1.8
+amargura:-2.0 rencor:-2.0 envidia:-1.4 celos:-1.2 arrogante:-1.8 prepotente:-2.0 mediocridad:-2.0
+humillante:-2.4 humillación ineficaz:-1.8 ineficiente:-1.8 incapaz:-1.6 incapaces negligente:-2.2
+pérdida:-1.2 pérdidas perjuicio:-1.8 perjudica:-1.8 coñazo:-2.0 pesadez:-1.6 hartazgo:-2.0 malestar:-1.6
+fiebre:-1.0 gripe:-1.0 enfermedad:-1.4 inseguridad:-1.6 delincuencia:-2.0 víctima:-1.6 víctimas
+asustado:-1.6 infeliz:-2.2 amargo:-1.2 tóxico:-2.0 cruel:-2.4 crueldad:-2.6 apesta:-2.2 apestoso:-2.2
+podrido:-2.2 caducado:-1.4 tacaño:-1.4 estupidez:-2.2 idiotez pringado:-1.6 hortera:-1.4 rancio:-1.4
+chapucero:-2.0 cutrez trampa:-1.6 tramposo:-2.2 ruina:-2.2 bochornoso:-2.4 cochino:-1.8 guarro
+inmundo:-2.4 nauseabundo ignorado:-1.6 ignoran maltratan:-2.4 maltratar discriminación:-2.4 discriminan:-2.2
+discriminar amenazar:-1.8 lamentar:-1.2 lamento fracasar:-2.0 hiere:-1.8 herir temo:-1.4 temor
+aterrador:-2.4 escalofriante:-2.0 grotesco:-2.0 horrendo:-2.6 molestar:-1.6 molestan fastidiar
+incomodidad:-1.4 perjudicial:-2.0 dañino nocivo:-1.8 abandono:-1.4 desprecian:-2.2 impuntual:-1.8
+impuntualidad tardanza:-1.4 exagerado:-1.0 excesivo:-1.2 rencoroso:-1.8 impotencia:-2.0 desánimo:-1.8
+bajón:-1.8 llorera:-1.6 repelente:-1.8 resignación:-1.2 reclamar:-1.2
+robó:-2.4 mintió:-2.2 mintieron rompió:-1.8 rompieron cansa:-1.4 asusta:-1.4 decepcionaste:-2.2
+decepcionasteis fallaste:-1.8 fallasteis odiaba:-2.4 odiabas
 """)
 
 IT = words("""

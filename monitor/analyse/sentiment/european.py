@@ -448,6 +448,7 @@ def pack(code: str) -> LangPack:
         post_negations=frozenset(post.split()),
         is_negation=_concord_negation(code, negations),
         clause_words=frozenset(clause.split()),
+        no_negates=code != "pt",
     )
 
 

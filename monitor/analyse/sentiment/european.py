@@ -234,7 +234,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              "non potrei essere più felice", negatable=False),
         rule(r"non mi piace", -2.0, negatable=False),
     )),
-    "pt": ("não nao nunca jamais nada nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente"
+    "pt": ("não nao nunca jamais nada nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente bem"
            " completamente absolutamente demais bastante", "pouco quase", "mas porém porem contudo", "e porque",
            (
         rule(r"sinceramente|honestamente|francamente|para ser (?:sincer|honest)[oa]s?|na verdade", 0.0, "sinceramente", negatable=False),
@@ -290,6 +290,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:morr\w*|mort[oa]s?|chor\w*|rachando|rachei|mat\w*) (?:\w+ )?de (?:tanto )?rir", 1.8, "morrendo de rir",
              negatable=False),
         rule(r"menos mal|nada mal|ainda bem", 1.2, "menos mal", negatable=False),
+        rule(r"(?:(?:não|nao) (?:tem|há|ha|teve|vi) )?nada de (?:bom|bons|legal|útil|util|interessante|especial)", -1.6,
+             "nada de bom", negatable=False),
     )),
     "nl": ("niet nooit geen niks niets zonder noch", "niet nooit", "heel erg zeer echt zo super totaal"
            " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",
@@ -377,7 +379,8 @@ def _lexicon(code: str) -> dict[str, float]:
 #: Negative concord: after "non" (or "nn"), "mai", "niente", "nulla", "nessuno"... repeat the one negation
 #: ("non è mai contento", "non mi piace per niente") instead of cancelling it, as two negators would. The
 #: accent-free alias "ne" of "né" is the pronoun ("non ne sono contento"), never a negator.
-_CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né"}), {"ne"})}
+_CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né"}), {"ne"}),
+            "pt": ("não", frozenset({"nada", "nunca", "jamais", "ninguém", "ninguem", "nenhum", "nenhuma", "nem"}), set())}
 
 
 def _concord_negation(code: str, negations: frozenset[str]) -> Callable[[list[str], int], bool] | None:

@@ -251,7 +251,10 @@ nervosa:-1.1 difícil:-1.0 dificil
 otário:-2.4 otária escroto:-2.6 escrota cretino:-2.4 cretina zoado:-1.6 zoada uó:-1.8 mancada:-1.8 furada:-1.6
 cilada:-2.0 fuder:-2.4 foder fudeu:-2.2 fodeu enjoei:-1.4 enjoou cafona:-1.4 desagradável:-2.0 aturar:-1.2 aturando
 amo:2.8 delícia:2.2 arrasou:2.4 arrasando arrasa diva:1.8 rainha:1.6 grande:0.8
-forte:0.0
+forte:0.0 foda:0.0
+af:-1.8 afs peste:-1.8 baranga:-1.6 vômito:-2.2 vomito ranso:-2.0 coitadinho:-1.0 coitadinha eca:-1.8 argh:-1.6
+lascou:-1.6 lascar lascado lascada odeio:-2.7 fuck:-2.5
+shows:0.0 vivo lutador lutadores tempos peso
 """)
 
 NL = words("""

@@ -36,8 +36,8 @@ _VERB_ENDINGS = {
     "es": ("ieron", "iendo", "aron", "ando", "aban", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "aba",
            "ió", "ó"),
     "it": ("avano", "ando", "endo", "ato", "ata", "ati", "ate", "ito", "ita", "iti", "ite", "ava", "ò"),
-    "pt": ("aram", "eram", "iram", "ando", "endo", "indo", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida",
-           "ou", "eu", "iu"),
+    "pt": ("aram", "eram", "iram", "amos", "emos", "imos", "ando", "endo", "indo", "ados", "adas", "idos", "idas", "avam",
+           "ado", "ada", "ido", "ida", "ava", "ou", "eu", "iu", "ei", "i"),
 }
 _INFINITIVES = {"es": ("ar", "er", "ir"), "it": ("are", "ere", "ire"), "pt": ("ar", "er", "ir")}
 

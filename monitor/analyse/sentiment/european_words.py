@@ -255,6 +255,7 @@ forte:0.0 foda:0.0
 af:-1.8 afs peste:-1.8 baranga:-1.6 vômito:-2.2 vomito ranso:-2.0 coitadinho:-1.0 coitadinha eca:-1.8 argh:-1.6
 lascou:-1.6 lascar lascado lascada odeio:-2.7 fuck:-2.5
 shows:0.0 vivo lutador lutadores tempos peso
+traumático:-2.4 traumática ferrado:-2.0 ferrada ferrou putz:-1.0 canastrão:-1.6 fode:-2.4
 """)
 
 NL = words("""

@@ -256,6 +256,10 @@ af:-1.8 afs peste:-1.8 baranga:-1.6 vômito:-2.2 vomito ranso:-2.0 coitadinho:-1
 lascou:-1.6 lascar lascado lascada odeio:-2.7 fuck:-2.5
 shows:0.0 vivo lutador lutadores tempos peso
 traumático:-2.4 traumática ferrado:-2.0 ferrada ferrou putz:-1.0 canastrão:-1.6 fode:-2.4
+ruins:-2.2 vish:-0.8 vixe urgh:-1.6 tnc:-2.4 vtnc:-2.6 krl:-1.5 patético:-2.4 patética patéticos arrombado:-2.8
+arrombada vagabundo:-2.4 vagabunda safado:-1.6 safada deprê:-1.6 bad:-1.8 treta:-1.2 climão:-1.4 mico:-1.4
+medonho:-2.2 medonha cringe:-1.6 zuado:-1.6 zuada desnecessário:-1.4 desnecessária aflição:-1.8 aflito:-1.6 aflita
+humilhação:-2.2 cagou:-1.8 sdds:-0.6
 """)
 
 NL = words("""

@@ -260,6 +260,8 @@ ruins:-2.2 vish:-0.8 vixe urgh:-1.6 tnc:-2.4 vtnc:-2.6 krl:-1.5 patético:-2.4 p
 arrombada vagabundo:-2.4 vagabunda safado:-1.6 safada deprê:-1.6 bad:-1.8 treta:-1.2 climão:-1.4 mico:-1.4
 medonho:-2.2 medonha cringe:-1.6 zuado:-1.6 zuada desnecessário:-1.4 desnecessária aflição:-1.8 aflito:-1.6 aflita
 humilhação:-2.2 cagou:-1.8 sdds:-0.6
+fofo:2.0 fofa fofos fofas fofinho fofinha ícone:1.6 icone hino:1.4 lacrou:2.0 lacrando lacrar mito:1.4 dahora:1.8 daora
+perfeição:2.6 tmj:1.2 amar:2.8 amando
 """)
 
 NL = words("""

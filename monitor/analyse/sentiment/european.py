@@ -295,6 +295,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"d[ao] porra|pra caralho|do caralho|pra caramba", 0.0, "da porra", negatable=False),
         rule(r"meu deus(?: do céu| do ceu)?", 0.0, "meu deus", negatable=False),
         rule(r"(?:não|nao) aceito", -1.8, "não aceito", negatable=False),
+        rule(r"(?:não|nao) (?:tô |to |estou |tava |estava )?(?:a fim|afim)", -1.4, "não tô a fim", negatable=False),
         rule(r"(?:não|nao) (?:consigo|conseguimos|consegui)(?! parar)", -1.0, "não consigo", negatable=False),
         rule(r"(?:(?:não|nao) (?:tem|há|ha|teve|vi) )?nada de (?:bom|bons|legal|útil|util|interessante|especial)", -1.6,
              "nada de bom", negatable=False),

@@ -76,12 +76,12 @@ def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
     return hit if hit is not None else _compound_tail(lexicon, singular)
 
 
-_SUPERLATIVE = re.compile(r"^(\w{3,})issim[oaie]$")
+_SUPERLATIVE = re.compile(r"^(\w{3,})[ií]ssim(?:[oaie]|os|as)$")   # Italian -issimo/a/i/e, Portuguese -íssimo/a/os/as
 
 
 def _superlative(lexicon: Mapping[str, float], word: str) -> float | None:
-    """An Italian absolute superlative takes its adjective's value, a step stronger: "bruttissimo" of "brutto",
-    "velocissima" of "veloce" (capped at 4)."""
+    """An Italian or Portuguese absolute superlative takes its adjective's value, a step stronger: "bruttissimo" of
+    "brutto", "velocissima" of "veloce", "chatíssimo" of "chato" (capped at 4)."""
     m = _SUPERLATIVE.match(word)
     if m is None:
         return None
@@ -113,7 +113,7 @@ def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]
     vowel_swap = code in ("es", "it", "pt")
     compounds = code in ("de", "nl")
     umlaut_plural = elided = code == "de"
-    superlative = code == "it"
+    superlative = code in ("it", "pt")
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
         """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto"),

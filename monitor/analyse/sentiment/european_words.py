@@ -262,6 +262,8 @@ medonho:-2.2 medonha cringe:-1.6 zuado:-1.6 zuada desnecessário:-1.4 desnecess�
 humilhação:-2.2 cagou:-1.8 sdds:-0.6
 fofo:2.0 fofa fofos fofas fofinho fofinha ícone:1.6 icone hino:1.4 lacrou:2.0 lacrando lacrar mito:1.4 dahora:1.8 daora
 perfeição:2.6 tmj:1.2 amar:2.8 amando
+prantos:-2.0 retrógrado:-1.8 retrógrada veneno:-1.8 embolorado:-2.0 embolorada mofado:-2.0 mofada clichê:-1.0 zicado:-1.6
+zicada
 """)
 
 NL = words("""

@@ -84,6 +84,9 @@ class LangPack:
     asking: tuple[tuple[str, ...], ...] = ()
     #: praise words used ironically about a failure ("super, schon wieder zu spät"): see :func:`_irony`
     irony: frozenset[str] = field(default_factory=frozenset)
+    #: whether a bare "no" negates the words after it ("no good", Spanish "no funciona"); in Portuguese "no" is
+    #: "em o" (in the: "no programa", "no festival"), never a negation
+    no_negates: bool = True
     matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
     irrealis_first: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -272,6 +275,7 @@ def analyse_raw(
         if low[0] in _SIGILS and len(low) > 1:
             skipped.add(i)
     negations, boosters, fallback, custom_neg = pack.negations, pack.boosters, pack.fallback, pack.is_negation
+    bare_no = "no" if pack.no_negates else None
 
     def negator(j: int) -> bool:
         if custom_neg is not None:
@@ -300,7 +304,7 @@ def analyse_raw(
             for j in range(first - 1, max(-1, first - 4), -1):
                 if ends[j]:
                     break
-                if lower[j] == "no" or negator(j):
+                if lower[j] == bare_no or negator(j):
                     valence, kind = valence * (NEG_FLIP if valence < 0 else N_SCALAR), "negation"
                     label = f"not {label}"
                     break
@@ -327,14 +331,14 @@ def analyse_raw(
             continue  # "pretty useless": a degree adverb here, boosting the next word
         if low == "kind" and i + 1 < n and lower[i + 1] == "of":
             continue
-        if low == "no" and i + 1 < n and vals[i + 1] is not None:
+        if low == bare_no and i + 1 < n and vals[i + 1] is not None:
             continue  # "no" negates the next lexicon word instead of scoring itself
         valence = base
         tok = tokens[i]
         if cap_diff and valence and tok.isupper():
             valence += C_INCR if valence > 0 else -C_INCR
-        negated = (i > 0 and lower[i - 1] == "no" and not ends[i - 1]) or (
-            i > 1 and lower[i - 2] == "no" and not ends[i - 2] and not ends[i - 1])
+        negated = (i > 0 and lower[i - 1] == bare_no and not ends[i - 1]) or (
+            i > 1 and lower[i - 2] == bare_no and not ends[i - 2] and not ends[i - 1])
         for k in range(3):
             j = i - k - 1
             if j < 0 or ends[j]:
@@ -347,7 +351,7 @@ def analyse_raw(
                 valence += boost * _DECAY[k]
             elif vals[j] is not None:
                 continue
-            if negator(j) and not (lower[j] == "no" and k < 2):
+            if negator(j) and not (lower[j] == bare_no and k < 2):
                 # a "no" one or two words back was counted above; where "no" is also a negator (Spanish) it
                 # toggled the negation back (regression: "no es bueno", "no estoy satisfecho" read as praise)
                 negated = not negated

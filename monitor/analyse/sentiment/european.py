@@ -251,7 +251,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              "non potrei essere più felice", negatable=False),
         rule(r"non mi piace", -2.0, negatable=False),
     )),
-    "pt": ("não nao nunca jamais nada nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente"
+    "pt": ("não nao nunca jamais nada nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente bem"
            " completamente absolutamente demais bastante", "pouco quase", "mas porém porem contudo", "e porque",
            (
         rule(r"sinceramente|honestamente|francamente|para ser (?:sincer|honest)[oa]s?|na verdade", 0.0, "sinceramente", negatable=False),
@@ -298,7 +298,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"pelo amor de deus", -1.6, "pelo amor de deus", negatable=False),
         rule(r"deus me livre", -2.0, "deus me livre", negatable=False),
         rule(r"(?:de )?saco cheio", -2.2, "de saco cheio", negatable=False),
-        rule(r"(?:não|nao|ninguém|ninguem) (?:\w+ )?(?:aguento|aguenta|aguentamos|aguentar|suporto|suporta|suportar)",
+        rule(r"(?:não|nao|ninguém|ninguem) (?:\w+ )?(?:aguento|aguenta|aguentamos|aguentar|aguentando|suporto|suporta|suportar|suportando)",
              -2.2, "não aguento", negatable=False),
         rule(r"sem (?:graça|graca|noção|nocao)", -1.8, "sem graça", negatable=False),
         rule(r"(?:não|nao) (?:vale|valeu|valia) a pena", -1.8, "não vale a pena", negatable=False),
@@ -307,6 +307,18 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:morr\w*|mort[oa]s?|chor\w*|rachando|rachei|mat\w*) (?:\w+ )?de (?:tanto )?rir", 1.8, "morrendo de rir",
              negatable=False),
         rule(r"menos mal|nada mal|ainda bem", 1.2, "menos mal", negatable=False),
+        rule(r"(?:não|nao|nada|ninguém|ninguem) (?:\w+ )?prest(?:a|am|ou|ava|e)", -2.2, "não presta", negatable=False),
+        rule(r"(?:não|nao) (?:tô |to |estou )?acredit(?:o|ando) (?:que|q)", -1.2, "não acredito que", negatable=False),
+        rule(r"(?:não|nao) (?:tô |to |estou )acreditando", -1.2, "não tô acreditando", negatable=False),
+        rule(r"cala (?:a )?boca", -2.0, "cala a boca", negatable=False),
+        rule(r"(?:n)?o vácuo|(?:n)?o vacuo", -1.6, "no vácuo", negatable=False),
+        rule(r"d[ao] porra|pra caralho|do caralho|pra caramba", 0.0, "da porra", negatable=False),
+        rule(r"meu deus(?: do céu| do ceu)?", 0.0, "meu deus", negatable=False),
+        rule(r"(?:não|nao) aceito", -1.8, "não aceito", negatable=False),
+        rule(r"(?:não|nao) (?:tô |to |estou |tava |estava )?(?:a fim|afim)", -1.4, "não tô a fim", negatable=False),
+        rule(r"(?:não|nao) (?:consigo|conseguimos|consegui)(?! parar)", -1.0, "não consigo", negatable=False),
+        rule(r"(?:(?:não|nao) (?:tem|há|ha|teve|vi) )?nada de (?:bom|bons|legal|útil|util|interessante|especial)", -1.6,
+             "nada de bom", negatable=False),
     )),
     "nl": ("niet nooit geen niks niets zonder noch", "niet nooit", "heel erg zeer echt zo super totaal"
            " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",
@@ -395,7 +407,8 @@ def _lexicon(code: str) -> dict[str, float]:
 #: ("non è mai contento", "non mi piace per niente") instead of cancelling it, as two negators would. The
 #: accent-free alias "ne" of "né" is the pronoun ("non ne sono contento"), never a negator.
 _CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né"}), {"ne"}),
-            "es": ("no", frozenset({"nada", "nunca", "jamás", "jamas", "nadie", "ningún", "ningun", "ninguna", "ninguno", "ni", "tampoco"}), set())}
+            "es": ("no", frozenset({"nada", "nunca", "jamás", "jamas", "nadie", "ningún", "ningun", "ninguna", "ninguno", "ni", "tampoco"}), set()),
+            "pt": ("não", frozenset({"nada", "nunca", "jamais", "ninguém", "ninguem", "nenhum", "nenhuma", "nem"}), set())}
 
 
 def _concord_negation(code: str, negations: frozenset[str]) -> Callable[[list[str], int], bool] | None:
@@ -466,6 +479,7 @@ def pack(code: str) -> LangPack:
         post_negations=frozenset(post.split()),
         is_negation=_concord_negation(code, negations),
         clause_words=frozenset(clause.split()),
+        no_negates=code != "pt",
     )
 
 

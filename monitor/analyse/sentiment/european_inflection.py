@@ -36,8 +36,8 @@ _VERB_ENDINGS = {
     "es": ("ieron", "iendo", "aron", "ando", "aban", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "aba",
            "ió", "ó"),
     "it": ("avano", "ando", "endo", "ato", "ata", "ati", "ate", "ito", "ita", "iti", "ite", "ava", "ò"),
-    "pt": ("aram", "eram", "iram", "ando", "endo", "indo", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida",
-           "ou", "eu", "iu"),
+    "pt": ("aram", "eram", "iram", "amos", "emos", "imos", "ando", "endo", "indo", "ados", "adas", "idos", "idas", "avam",
+           "ado", "ada", "ido", "ida", "ava", "ou", "eu", "iu", "ei", "i"),
 }
 _INFINITIVES = {"es": ("ar", "er", "ir"), "it": ("are", "ere", "ire"), "pt": ("ar", "er", "ir")}
 
@@ -94,12 +94,12 @@ def _quality_noun(lexicon: Mapping[str, float], word: str) -> float | None:
     return None
 
 
-_SUPERLATIVE = re.compile(r"^(\w{3,})issim[oaie]$")
+_SUPERLATIVE = re.compile(r"^(\w{3,})[ií]ssim(?:[oaie]|os|as)$")   # Italian -issimo/a/i/e, Portuguese -íssimo/a/os/as
 
 
 def _superlative(lexicon: Mapping[str, float], word: str) -> float | None:
-    """An Italian absolute superlative takes its adjective's value, a step stronger: "bruttissimo" of "brutto",
-    "velocissima" of "veloce" (capped at 4)."""
+    """An Italian or Portuguese absolute superlative takes its adjective's value, a step stronger: "bruttissimo" of
+    "brutto", "velocissima" of "veloce", "chatíssimo" of "chato" (capped at 4)."""
     m = _SUPERLATIVE.match(word)
     if m is None:
         return None
@@ -131,7 +131,7 @@ def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]
     vowel_swap = code in ("es", "it", "pt")
     compounds = code in ("de", "nl")
     umlaut_plural = elided = code == "de"
-    superlative = code == "it"
+    superlative = code in ("it", "pt")
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
         """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto"),

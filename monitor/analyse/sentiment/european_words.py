@@ -284,6 +284,19 @@ nervosa:-1.1 difícil:-1.0 dificil
 otário:-2.4 otária escroto:-2.6 escrota cretino:-2.4 cretina zoado:-1.6 zoada uó:-1.8 mancada:-1.8 furada:-1.6
 cilada:-2.0 fuder:-2.4 foder fudeu:-2.2 fodeu enjoei:-1.4 enjoou cafona:-1.4 desagradável:-2.0 aturar:-1.2 aturando
 amo:2.8 delícia:2.2 arrasou:2.4 arrasando arrasa diva:1.8 rainha:1.6 grande:0.8
+forte:0.0 foda:0.0
+af:-1.8 afs peste:-1.8 baranga:-1.6 vômito:-2.2 vomito ranso:-2.0 coitadinho:-1.0 coitadinha eca:-1.8 argh:-1.6
+lascou:-1.6 lascar lascado lascada odeio:-2.7 fuck:-2.5
+shows:0.0 vivo lutador lutadores tempos peso
+traumático:-2.4 traumática ferrado:-2.0 ferrada ferrou putz:-1.0 canastrão:-1.6 fode:-2.4
+ruins:-2.2 vish:-0.8 vixe urgh:-1.6 tnc:-2.4 vtnc:-2.6 krl:-1.5 patético:-2.4 patética patéticos arrombado:-2.8
+arrombada vagabundo:-2.4 vagabunda safado:-1.6 safada deprê:-1.6 bad:-1.8 treta:-1.2 climão:-1.4 mico:-1.4
+medonho:-2.2 medonha cringe:-1.6 zuado:-1.6 zuada desnecessário:-1.4 desnecessária aflição:-1.8 aflito:-1.6 aflita
+humilhação:-2.2 cagou:-1.8 sdds:-0.6
+fofo:2.0 fofa fofos fofas fofinho fofinha ícone:1.6 icone hino:1.4 lacrou:2.0 lacrando lacrar mito:1.4 dahora:1.8 daora
+perfeição:2.6 tmj:1.2 amar:2.8 amando
+prantos:-2.0 retrógrado:-1.8 retrógrada veneno:-1.8 embolorado:-2.0 embolorada mofado:-2.0 mofada clichê:-1.0 zicado:-1.6
+zicada
 """)
 
 NL = words("""

@@ -210,6 +210,13 @@ profittatore:-2.2 mafioso:-2.2 mafiosi delirio:-1.6 sclerato:-1.6 sclerata ennes
 pazzo:-1.0 rubare:-2.0 ruba rubano vittima:-1.6 vittime protesta:-1.0 proteste accusa:-1.4 accuse
 rischio:-1.0 attacco:-1.6 attacchi
 peggiorato:-2.0 peggiorata delude:-2.0 deludono
+follia:-1.8 becero:-2.2 becera beceri tradito:-2.2 tradita traditi tradimento tradire:-2.0 crollo:-1.6 crolla:-1.4
+crollare frustrante:-2.0 frustrato:-1.8 frustrata terrorizzato:-2.0 terrorizzata rimpianto:-1.4 recessione:-1.6
+fuffa:-1.6 penalizza:-1.4 penalizzare sacrifici:-1.0 sacrificio vigliacco:-2.2 vigliacchi codardo:-2.0 ipocrita:-2.2
+ipocriti ipocrisia sciacallo:-2.2 sciacalli incoerente:-1.6 incoerenza menzogna:-2.0 menzogne bugiardo:-2.2
+bugiardi bugia:-1.6 bugie arroganza:-2.0 spreco:-1.8 sprechi sperpero:-2.0 catastrofe:-2.8 dramma:-1.6
+peggiorare:-1.8 peggiora:-1.8 delirante:-1.8 allucinante:-1.8 scandalo:-2.2 nausea:-1.8 fregatura:-2.2
+fregato:-1.6 fregati piangere:-1.4 demagogia:-1.4 demagogo populista:-1.2 populisti populismo
 """)
 
 PT = words("""

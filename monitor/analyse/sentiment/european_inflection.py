@@ -35,7 +35,8 @@ _ENDINGS = {
 _VERB_ENDINGS = {
     "es": ("ieron", "iendo", "aron", "ando", "aban", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "aba",
            "ió", "ó"),
-    "it": ("avano", "ando", "endo", "ato", "ata", "ati", "ate", "ito", "ita", "iti", "ite", "ava", "ò"),
+    "it": ("erebbero", "iscono", "eranno", "iranno", "erebbe", "avano", "ando", "endo", "isce", "ato", "ata", "ati",
+           "ate", "ito", "ita", "iti", "ite", "ava", "erà", "irà", "ano", "ono", "ò"),
     "pt": ("aram", "eram", "iram", "ando", "endo", "indo", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida",
            "ou", "eu", "iu"),
 }

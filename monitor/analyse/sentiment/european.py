@@ -220,6 +220,9 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              r"|sui coglioni)|(?:rompe|rompere|rompi|rompono) la minchia|che nervi", -2.4, "sta sulle palle",
              negatable=False),
         rule(r"non (?:\w+ ){0,2}(?:granché|granche)", -1.8, "non è granché", negatable=False),
+        rule(r"meno male", 1.2, "meno male", negatable=False),
+        rule(r"senza (?:alcun |un minimo di |nessun |nessuna )?(?:vergogna|ritegno|pudore|dignità|dignita|scrupoli)",
+             -2.2, "senza vergogna", negatable=False),
         rule(r"(?:fa|fanno|fai|fate|sto|stavo) (?:\w+ )?(?:morire|morendo) dal ridere|(?:mi|ci) (?:fa|fanno|fai|fate) morire",
              1.6, "mi fa morire dal ridere", negatable=False),
         rule(r"(?:voglio|chiedo|esigo) (?:il |un |i )?(?:rimborso|soldi indietro|miei soldi)", -2.4,
@@ -433,6 +436,10 @@ def pack(code: str) -> LangPack:
     boosters = {w: B_INCR for w in boost_up.split()} | {w: -B_INCR for w in boost_down.split()}
     boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
     negations = frozenset(negs.split()) | {_ascii_alias(code, w) for w in negs.split()}
+    if code in _CONCORD:
+        # a negator with a lexicon entry (even 0) is read as a word, never as a negator: "nessuno è contento",
+        # "nessuno scandalo" were scored as "contento", "scandalo" (round 17)
+        lexicon = {k: v for k, v in lexicon.items() if k not in negations}
     return LangPack(
         code=code,
         lexicon=lexicon,

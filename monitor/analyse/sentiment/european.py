@@ -221,6 +221,10 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              negatable=False),
         rule(r"non (?:\w+ ){0,2}(?:granché|granche)", -1.8, "non è granché", negatable=False),
         rule(r"meno male", 1.2, "meno male", negatable=False),
+        rule(r"(?:vai|va|vada|vadano|andate|andare|mandare|mando|manda) (?:\w+ )?a quel paese"
+             r"|(?:palle|balle|scatole) (?:\w+ )?girate|(?:mi |ci )?girano (?:le palle|le balle|le scatole)",
+             -2.4, "vai a quel paese", negatable=False),
+        rule(r"che fatica", -1.4, negatable=False),
         rule(r"senza (?:alcun |un minimo di |nessun |nessuna )?(?:vergogna|ritegno|pudore|dignità|dignita|scrupoli)",
              -2.2, "senza vergogna", negatable=False),
         rule(r"(?:fa|fanno|fai|fate|sto|stavo) (?:\w+ )?(?:morire|morendo) dal ridere|(?:mi|ci) (?:fa|fanno|fai|fate) morire",

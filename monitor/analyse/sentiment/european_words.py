@@ -217,6 +217,8 @@ ipocriti ipocrisia sciacallo:-2.2 sciacalli incoerente:-1.6 incoerenza menzogna:
 bugiardi bugia:-1.6 bugie arroganza:-2.0 spreco:-1.8 sprechi sperpero:-2.0 catastrofe:-2.8 dramma:-1.6
 peggiorare:-1.8 peggiora:-1.8 delirante:-1.8 allucinante:-1.8 scandalo:-2.2 nausea:-1.8 fregatura:-2.2
 fregato:-1.6 fregati piangere:-1.4 demagogia:-1.4 demagogo populista:-1.2 populisti populismo
+iniquo:-2.0 iniqua iniqui inique iniquità moscio:-1.2 moscia ingrato:-2.0 ingrata ingrati bocciato:-1.6 bocciata
+bocciati chissenefrega:-1.4 sticazzi impazzire:-1.4
 """)
 
 PT = words("""

@@ -219,6 +219,14 @@ peggiorare:-1.8 peggiora:-1.8 delirante:-1.8 allucinante:-1.8 scandalo:-2.2 naus
 fregato:-1.6 fregati piangere:-1.4 demagogia:-1.4 demagogo populista:-1.2 populisti populismo
 iniquo:-2.0 iniqua iniqui inique iniquità moscio:-1.2 moscia ingrato:-2.0 ingrata ingrati bocciato:-1.6 bocciata
 bocciati chissenefrega:-1.4 sticazzi impazzire:-1.4
+ribrezzo:-2.4 detesto:-2.4 nervoso:-1.4 nervosa ansia:-1.6 angoscia:-2.0 depresso:-2.0 depressa depressione
+abbandonato:-1.4 abbandonata ignorante:-1.6 ignoranti cafone:-2.0 cafoni meschino:-2.0 meschina viscido:-1.8
+infame:-2.6 infami bastardo:-2.6 bastarda bastardi ingiusto:-2.0 ingiusta ingiusti disastroso:-2.6 disastrosa
+orrido:-2.4 corruzione:-2.0 degrado:-1.8 marcio:-2.0 marci caos:-1.6 incubo:-2.0 peccato:-1.2 mannaggia:-1.6
+accidenti:-1.0 uffa:-1.6 dannazione:-1.8 maledetto:-2.2 maledetta maledetti maledizione:-2.0 annoiato:-1.6
+annoiata stress:-1.4 stressato:-1.6 stressata solitudine:-1.4 amarezza:-1.8 rammarico:-1.4 minaccia:-1.6 minacce
+ricatto:-2.0 sopruso:-2.2 soprusi abuso:-1.8 abusi prepotenza:-2.0 incivile:-2.0 incivili vandali:-1.8
+sfascio:-2.2 declino:-1.4 allarmante:-1.8 pessimista:-1.0 inefficiente:-1.8 inefficienza
 """)
 
 PT = words("""

@@ -225,6 +225,13 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              r"|(?:palle|balle|scatole) (?:\w+ )?girate|(?:mi |ci )?girano (?:le palle|le balle|le scatole)",
              -2.4, "vai a quel paese", negatable=False),
         rule(r"che fatica", -1.4, negatable=False),
+        rule(r"(?:che|cosa|dove|perché|perchè|perche|come|chi|quando) cazzo", -2.2, "che cazzo", negatable=False),
+        rule(r"(?:mi|ci|vi) (?:\w+ ){0,2}(?:prende|prendono|prendete|prendi|preso|presi|presa|prendendo) (?:per il culo"
+             r"|in giro)|(?:prenderci|prendermi|prendervi) (?:per il culo|in giro)|(?:una|che|la solita) presa (?:per il culo"
+             r"|in giro)", -2.2, "ci prendono in giro", negatable=False),
+        rule(r"ci mancava (?:solo|pure|anche)|tanto per cambiare|(?:siamo|sono|è|e) alle solite"
+             r"|(?:la|sempre la|solita) solita (?:storia|musica|minestra|solfa)|roba da (?:matti|pazzi|non credere|chiodi)",
+             -1.8, "siamo alle solite", negatable=False),
         rule(r"senza (?:alcun |un minimo di |nessun |nessuna )?(?:vergogna|ritegno|pudore|dignità|dignita|scrupoli)",
              -2.2, "senza vergogna", negatable=False),
         rule(r"(?:fa|fanno|fai|fate|sto|stavo) (?:\w+ )?(?:morire|morendo) dal ridere|(?:mi|ci) (?:fa|fanno|fai|fate) morire",

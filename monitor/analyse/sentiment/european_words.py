@@ -227,6 +227,7 @@ accidenti:-1.0 uffa:-1.6 dannazione:-1.8 maledetto:-2.2 maledetta maledetti male
 annoiata stress:-1.4 stressato:-1.6 stressata solitudine:-1.4 amarezza:-1.8 rammarico:-1.4 minaccia:-1.6 minacce
 ricatto:-2.0 sopruso:-2.2 soprusi abuso:-1.8 abusi prepotenza:-2.0 incivile:-2.0 incivili vandali:-1.8
 sfascio:-2.2 declino:-1.4 allarmante:-1.8 pessimista:-1.0 inefficiente:-1.8 inefficienza
+figuraccia:-2.0 figuracce
 """)
 
 PT = words("""

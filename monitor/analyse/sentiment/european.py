@@ -225,6 +225,10 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              r"|(?:palle|balle|scatole) (?:\w+ )?girate|(?:mi |ci )?girano (?:le palle|le balle|le scatole)",
              -2.4, "vai a quel paese", negatable=False),
         rule(r"che fatica", -1.4, negatable=False),
+        rule(r"(?:troppo )?poco (?:seri[oae]|serie|chiar[oaie]|professional[ei]|credibil[ei]|affidabil[ei]|onest[oaie]"
+             r"|intelligent[ei]|simpatic[oaie]|simpatiche|gentil[ei]|educat[oaie]|efficient[ei]|util[ei]|interessant[ei]"
+             r"|convincent[ei]|corrett[oaie]|coraggios[oaie]|competent[ei]|trasparent[ei]|original[ei]|divertent[ei])",
+             -1.6, "poco serio", negatable=False),
         rule(r"(?:che|cosa|dove|perché|perchè|perche|come|chi|quando) cazzo", -2.2, "che cazzo", negatable=False),
         rule(r"(?:mi|ci|vi) (?:\w+ ){0,2}(?:prende|prendono|prendete|prendi|preso|presi|presa|prendendo) (?:per il culo"
              r"|in giro)|(?:prenderci|prendermi|prendervi) (?:per il culo|in giro)|(?:una|che|la solita) presa (?:per il culo"

@@ -225,6 +225,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              r"|(?:palle|balle|scatole) (?:\w+ )?girate|(?:mi |ci )?girano (?:le palle|le balle|le scatole)",
              -2.4, "vai a quel paese", negatable=False),
         rule(r"che fatica", -1.4, negatable=False),
+        rule(r"(?:aspett|attend)\w* con (?:ansia|impazienza)", 1.2, "aspetto con ansia", negatable=False),
         rule(r"(?:troppo )?poco (?:seri[oae]|serie|chiar[oaie]|professional[ei]|credibil[ei]|affidabil[ei]|onest[oaie]"
              r"|intelligent[ei]|simpatic[oaie]|simpatiche|gentil[ei]|educat[oaie]|efficient[ei]|util[ei]|interessant[ei]"
              r"|convincent[ei]|corrett[oaie]|coraggios[oaie]|competent[ei]|trasparent[ei]|original[ei]|divertent[ei])",

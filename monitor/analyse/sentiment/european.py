@@ -225,6 +225,9 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              r"|(?:palle|balle|scatole) (?:\w+ )?girate|(?:mi |ci )?girano (?:le palle|le balle|le scatole)",
              -2.4, "vai a quel paese", negatable=False),
         rule(r"che fatica", -1.4, negatable=False),
+        rule(r"(?:un|un solo) fico secco|un cazzo di niente", -1.6, "un fico secco", negatable=False),
+        rule(r"porc[oa] (?:miseria|puttana|troia|vacca|dio|giuda|cane|eva|mondo|zozza)", -2.2, "porca miseria",
+             negatable=False),
         rule(r"(?:aspett|attend)\w* con (?:ansia|impazienza)", 1.2, "aspetto con ansia", negatable=False),
         rule(r"(?:troppo )?poco (?:seri[oae]|serie|chiar[oaie]|professional[ei]|credibil[ei]|affidabil[ei]|onest[oaie]"
              r"|intelligent[ei]|simpatic[oaie]|simpatiche|gentil[ei]|educat[oaie]|efficient[ei]|util[ei]|interessant[ei]"

@@ -228,6 +228,10 @@ annoiata stress:-1.4 stressato:-1.6 stressata solitudine:-1.4 amarezza:-1.8 ramm
 ricatto:-2.0 sopruso:-2.2 soprusi abuso:-1.8 abusi prepotenza:-2.0 incivile:-2.0 incivili vandali:-1.8
 sfascio:-2.2 declino:-1.4 allarmante:-1.8 pessimista:-1.0 inefficiente:-1.8 inefficienza
 figuraccia:-2.0 figuracce
+idiozia:-2.0 idiozie scemenza:-1.8 scemenze boiata:-2.4 boiate porcheria:-2.4 porcherie robaccia:-2.0 cagata:-2.4
+cagate rompiscatole:-1.8 rompipalle:-2.0 rompicoglioni:-2.2 leccaculo:-2.2 zoccola:-2.4 merdoso:-2.6 merdosa
+puzzolente:-1.8
+figata:2.4 figo:1.6 gioia:2.2 sorriso:1.6 sorrisi orgoglioso:2.0 orgogliosa fiero:1.8
 """)
 
 PT = words("""

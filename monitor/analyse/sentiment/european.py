@@ -423,6 +423,12 @@ _FACES = {"-.-": -1.4, "-_-": -1.4, "-,-": -1.2, "._.": -1.0, ";_;": -1.8, ";-;"
 _DE_LAUGHTER = frozenset({"haha", "xd", "lol"})
 
 
+#: Words a negator never flips. German laughter is a reaction, not a claim. Italian "manco", "nemmeno", "neanche",
+#: "neppure" (not even) agree with the "non" before them ("non ha manco risposto", "non c'è nemmeno una sedia"):
+#: their blame is read as it is, not turned into praise (round 17: "not manco" and "not nemmeno" scored praise).
+_NEVER_NEGATED = {"de": _DE_LAUGHTER, "it": frozenset({"manco", "nemmeno", "neanche", "neppure"})}
+
+
 #: A face typed with its mouth repeated (":(((", ":-))", "XDDD") is that face, stronger: read as the face itself.
 _REPEATED_MOUTH = re.compile(r"(?<![A-Za-z])([:;=xX]['’-]?)([()\[\]DPp/\\])\2+")
 
@@ -470,7 +476,7 @@ def pack(code: str) -> LangPack:
         irony=irony(code),
         prepare=lambda text: split_emoji(_informal(code, _faces(text)), emoji),
         fallback=make_lookup(code),
-        symbols=symbols(lexicon) | (_DE_LAUGHTER if code == "de" else frozenset()),
+        symbols=symbols(lexicon) | _NEVER_NEGATED.get(code, frozenset()),
         post_negations=frozenset(post.split()),
         is_negation=_concord_negation(code, negations),
         clause_words=frozenset(clause.split()),

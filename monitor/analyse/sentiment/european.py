@@ -225,6 +225,10 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              r"|(?:palle|balle|scatole) (?:\w+ )?girate|(?:mi |ci )?girano (?:le palle|le balle|le scatole)",
              -2.4, "vai a quel paese", negatable=False),
         rule(r"che fatica", -1.4, negatable=False),
+        rule(r"(?:stai|state|stia|stiano|stesse|stare|statevi|stattene) (?:\w+ )?zitt[oaie]|(?:chiudi|chiudete|chiuda)"
+             r" (?:quella )?(?:bocca|fogna|becco)", -2.0, "stai zitto", negatable=False),
+        rule(r"(?:cadere|cadono|cade|cascano|cascare|caduto|cadute|cascate) le (?:palle|braccia)|(?:e )?sti cazzi"
+             r"|cazzi amari", -2.0, "cadono le braccia", negatable=False),
         rule(r"(?:un|un solo) fico secco|un cazzo di niente", -1.6, "un fico secco", negatable=False),
         rule(r"porc[oa] (?:miseria|puttana|troia|vacca|dio|giuda|cane|eva|mondo|zozza)", -2.2, "porca miseria",
              negatable=False),

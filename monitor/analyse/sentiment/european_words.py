@@ -232,6 +232,9 @@ idiozia:-2.0 idiozie scemenza:-1.8 scemenze boiata:-2.4 boiate porcheria:-2.4 po
 cagate rompiscatole:-1.8 rompipalle:-2.0 rompicoglioni:-2.2 leccaculo:-2.2 zoccola:-2.4 merdoso:-2.6 merdosa
 puzzolente:-1.8
 figata:2.4 figo:1.6 gioia:2.2 sorriso:1.6 sorrisi orgoglioso:2.0 orgogliosa fiero:1.8
+illegale:-1.8 abusivo:-1.6
+abusiva sporco:-1.6 sporca sporchi sporche rumoroso:-1.2 rumorosa scomodo:-1.4 scomoda fallire:-1.6 fallisce
+tristemente:-1.4
 """)
 
 PT = words("""

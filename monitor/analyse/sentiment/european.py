@@ -237,6 +237,32 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              r"|sui coglioni)|(?:rompe|rompere|rompi|rompono) la minchia|che nervi", -2.4, "sta sulle palle",
              negatable=False),
         rule(r"non (?:\w+ ){0,2}(?:granché|granche)", -1.8, "non è granché", negatable=False),
+        rule(r"meno male", 1.2, "meno male", negatable=False),
+        rule(r"(?:vai|va|vada|vadano|andate|andare|mandare|mando|manda) (?:\w+ )?a quel paese"
+             r"|(?:palle|balle|scatole) (?:\w+ )?girate|(?:mi |ci )?girano (?:le palle|le balle|le scatole)",
+             -2.4, "vai a quel paese", negatable=False),
+        rule(r"che fatica", -1.4, negatable=False),
+        rule(r"(?:stai|state|stia|stiano|stesse|stare|statevi|stattene) (?:\w+ )?zitt[oaie]|(?:chiudi|chiudete|chiuda)"
+             r" (?:quella )?(?:bocca|fogna|becco)", -2.0, "stai zitto", negatable=False),
+        rule(r"(?:cadere|cadono|cade|cascano|cascare|caduto|cadute|cascate) le (?:palle|braccia)|(?:e )?sti cazzi"
+             r"|cazzi amari", -2.0, "cadono le braccia", negatable=False),
+        rule(r"(?:un|un solo) fico secco|un cazzo di niente", -1.6, "un fico secco", negatable=False),
+        rule(r"porc[oa] (?:miseria|puttana|troia|vacca|dio|giuda|cane|eva|mondo|zozza)", -2.2, "porca miseria",
+             negatable=False),
+        rule(r"(?:aspett|attend)\w* con (?:ansia|impazienza)", 1.2, "aspetto con ansia", negatable=False),
+        rule(r"(?:troppo )?poco (?:seri[oae]|serie|chiar[oaie]|professional[ei]|credibil[ei]|affidabil[ei]|onest[oaie]"
+             r"|intelligent[ei]|simpatic[oaie]|simpatiche|gentil[ei]|educat[oaie]|efficient[ei]|util[ei]|interessant[ei]"
+             r"|convincent[ei]|corrett[oaie]|coraggios[oaie]|competent[ei]|trasparent[ei]|original[ei]|divertent[ei])",
+             -1.6, "poco serio", negatable=False),
+        rule(r"(?:che|cosa|dove|perché|perchè|perche|come|chi|quando) cazzo", -2.2, "che cazzo", negatable=False),
+        rule(r"(?:mi|ci|vi) (?:\w+ ){0,2}(?:prende|prendono|prendete|prendi|preso|presi|presa|prendendo) (?:per il culo"
+             r"|in giro)|(?:prenderci|prendermi|prendervi) (?:per il culo|in giro)|(?:una|che|la solita) presa (?:per il culo"
+             r"|in giro)", -2.2, "ci prendono in giro", negatable=False),
+        rule(r"ci mancava (?:solo|pure|anche)|tanto per cambiare|(?:siamo|sono|è|e) alle solite"
+             r"|(?:la|sempre la|solita) solita (?:storia|musica|minestra|solfa)|roba da (?:matti|pazzi|non credere|chiodi)",
+             -1.8, "siamo alle solite", negatable=False),
+        rule(r"senza (?:alcun |un minimo di |nessun |nessuna )?(?:vergogna|ritegno|pudore|dignità|dignita|scrupoli)",
+             -2.2, "senza vergogna", negatable=False),
         rule(r"(?:fa|fanno|fai|fate|sto|stavo) (?:\w+ )?(?:morire|morendo) dal ridere|(?:mi|ci) (?:fa|fanno|fai|fate) morire",
              1.6, "mi fa morire dal ridere", negatable=False),
         rule(r"(?:voglio|chiedo|esigo) (?:il |un |i )?(?:rimborso|soldi indietro|miei soldi)", -2.4,
@@ -432,6 +458,12 @@ _FACES = {"-.-": -1.4, "-_-": -1.4, "-,-": -1.2, "._.": -1.0, ";_;": -1.8, ";-;"
 _DE_LAUGHTER = frozenset({"haha", "xd", "lol"})
 
 
+#: Words a negator never flips. German laughter is a reaction, not a claim. Italian "manco", "nemmeno", "neanche",
+#: "neppure" (not even) agree with the "non" before them ("non ha manco risposto", "non c'è nemmeno una sedia"):
+#: their blame is read as it is, not turned into praise (round 17: "not manco" and "not nemmeno" scored praise).
+_NEVER_NEGATED = {"de": _DE_LAUGHTER, "it": frozenset({"manco", "nemmeno", "neanche", "neppure"})}
+
+
 #: A face typed with its mouth repeated (":(((", ":-))", "XDDD") is that face, stronger: read as the face itself.
 _REPEATED_MOUTH = re.compile(r"(?<![A-Za-z])([:;=xX]['’-]?)([()\[\]DPp/\\])\2+")
 
@@ -464,6 +496,10 @@ def pack(code: str) -> LangPack:
     boosters = {w: B_INCR for w in boost_up.split()} | {w: -B_INCR for w in boost_down.split()}
     boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
     negations = frozenset(negs.split()) | {_ascii_alias(code, w) for w in negs.split()}
+    if code in _CONCORD:
+        # a negator with a lexicon entry (even 0) is read as a word, never as a negator: "nessuno è contento",
+        # "nessuno scandalo" were scored as "contento", "scandalo" (round 17)
+        lexicon = {k: v for k, v in lexicon.items() if k not in negations}
     return LangPack(
         code=code,
         lexicon=lexicon,
@@ -475,7 +511,7 @@ def pack(code: str) -> LangPack:
         irony=irony(code),
         prepare=lambda text: split_emoji(_informal(code, _faces(text)), emoji),
         fallback=make_lookup(code),
-        symbols=symbols(lexicon) | (_DE_LAUGHTER if code == "de" else frozenset()),
+        symbols=symbols(lexicon) | _NEVER_NEGATED.get(code, frozenset()),
         post_negations=frozenset(post.split()),
         is_negation=_concord_negation(code, negations),
         clause_words=frozenset(clause.split()),

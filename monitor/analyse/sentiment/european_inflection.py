@@ -35,7 +35,8 @@ _ENDINGS = {
 _VERB_ENDINGS = {
     "es": ("ieron", "iendo", "aron", "ando", "aban", "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "aba",
            "ió", "ó"),
-    "it": ("avano", "ando", "endo", "ato", "ata", "ati", "ate", "ito", "ita", "iti", "ite", "ava", "ò"),
+    "it": ("erebbero", "iscono", "eranno", "iranno", "erebbe", "avano", "ando", "endo", "isce", "ato", "ata", "ati",
+           "ate", "ito", "ita", "iti", "ite", "ava", "erà", "irà", "ano", "ono", "ò"),
     "pt": ("aram", "eram", "iram", "amos", "emos", "imos", "ando", "endo", "indo", "ados", "adas", "idos", "idas", "avam",
            "ado", "ada", "ido", "ida", "ava", "ou", "eu", "iu", "ei", "i"),
 }
@@ -94,6 +95,12 @@ def _quality_noun(lexicon: Mapping[str, float], word: str) -> float | None:
     return None
 
 
+#: Italian elision: an article, preposition or demonstrative before a vowel loses its vowel and is written onto the
+#: word ("l'idiota", "dell'errore", "quell'incompetente", "un'ottima", "c'è"); the tokeniser keeps them one token, so
+#: the word behind the apostrophe is looked up (round 17: "Quell'idiota di ..." scored 0).
+_IT_ELISION = re.compile(r"^(?:l|un|dell|nell|all|dall|sull|coll|quell|quest|bell|buon|sant|tutt|d|c|m|t|s|v|n)'(?=\w)")
+
+
 _SUPERLATIVE = re.compile(r"^(\w{3,})[ií]ssim(?:[oaie]|os|as)$")   # Italian -issimo/a/i/e, Portuguese -íssimo/a/os/as
 
 
@@ -138,6 +145,10 @@ def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]
         in Spanish, Italian and Portuguese also without a verb ending (:func:`_verb_form`); in German and Dutch, a
         compound takes the value of its last part ("Internetstörung" → "störung"); a letter typed three times or
         more counts once ("credooo", "merdaaaa": tweets stretch words for emphasis)."""
+        if superlative and "'" in word and (m := _IT_ELISION.match(word)):
+            rest = word[m.end():]
+            hit = lexicon.get(rest)
+            return hit if hit is not None else lookup(lexicon, rest)
         if _ELONGATED.search(word):
             short = _ELONGATED.sub(r"\1", word)
             hit = lexicon.get(short)

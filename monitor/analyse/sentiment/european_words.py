@@ -243,6 +243,31 @@ profittatore:-2.2 mafioso:-2.2 mafiosi delirio:-1.6 sclerato:-1.6 sclerata ennes
 pazzo:-1.0 rubare:-2.0 ruba rubano vittima:-1.6 vittime protesta:-1.0 proteste accusa:-1.4 accuse
 rischio:-1.0 attacco:-1.6 attacchi
 peggiorato:-2.0 peggiorata delude:-2.0 deludono
+follia:-1.8 becero:-2.2 becera beceri tradito:-2.2 tradita traditi tradimento tradire:-2.0 crollo:-1.6 crolla:-1.4
+crollare frustrante:-2.0 frustrato:-1.8 frustrata terrorizzato:-2.0 terrorizzata rimpianto:-1.4 recessione:-1.6
+fuffa:-1.6 penalizza:-1.4 penalizzare sacrifici:-1.0 sacrificio vigliacco:-2.2 vigliacchi codardo:-2.0 ipocrita:-2.2
+ipocriti ipocrisia sciacallo:-2.2 sciacalli incoerente:-1.6 incoerenza menzogna:-2.0 menzogne bugiardo:-2.2
+bugiardi bugia:-1.6 bugie arroganza:-2.0 spreco:-1.8 sprechi sperpero:-2.0 catastrofe:-2.8 dramma:-1.6
+peggiorare:-1.8 peggiora:-1.8 delirante:-1.8 allucinante:-1.8 scandalo:-2.2 nausea:-1.8 fregatura:-2.2
+fregato:-1.6 fregati piangere:-1.4 demagogia:-1.4 demagogo populista:-1.2 populisti populismo
+iniquo:-2.0 iniqua iniqui inique iniquità moscio:-1.2 moscia ingrato:-2.0 ingrata ingrati bocciato:-1.6 bocciata
+bocciati chissenefrega:-1.4 sticazzi impazzire:-1.4
+ribrezzo:-2.4 detesto:-2.4 nervoso:-1.4 nervosa ansia:-1.6 angoscia:-2.0 depresso:-2.0 depressa depressione
+abbandonato:-1.4 abbandonata ignorante:-1.6 ignoranti cafone:-2.0 cafoni meschino:-2.0 meschina viscido:-1.8
+infame:-2.6 infami bastardo:-2.6 bastarda bastardi ingiusto:-2.0 ingiusta ingiusti disastroso:-2.6 disastrosa
+orrido:-2.4 corruzione:-2.0 degrado:-1.8 marcio:-2.0 marci caos:-1.6 incubo:-2.0 peccato:-1.2 mannaggia:-1.6
+accidenti:-1.0 uffa:-1.6 dannazione:-1.8 maledetto:-2.2 maledetta maledetti maledizione:-2.0 annoiato:-1.6
+annoiata stress:-1.4 stressato:-1.6 stressata solitudine:-1.4 amarezza:-1.8 rammarico:-1.4 minaccia:-1.6 minacce
+ricatto:-2.0 sopruso:-2.2 soprusi abuso:-1.8 abusi prepotenza:-2.0 incivile:-2.0 incivili vandali:-1.8
+sfascio:-2.2 declino:-1.4 allarmante:-1.8 pessimista:-1.0 inefficiente:-1.8 inefficienza
+figuraccia:-2.0 figuracce
+idiozia:-2.0 idiozie scemenza:-1.8 scemenze boiata:-2.4 boiate porcheria:-2.4 porcherie robaccia:-2.0 cagata:-2.4
+cagate rompiscatole:-1.8 rompipalle:-2.0 rompicoglioni:-2.2 leccaculo:-2.2 zoccola:-2.4 merdoso:-2.6 merdosa
+puzzolente:-1.8
+figata:2.4 figo:1.6 gioia:2.2 sorriso:1.6 sorrisi orgoglioso:2.0 orgogliosa fiero:1.8
+illegale:-1.8 abusivo:-1.6
+abusiva sporco:-1.6 sporca sporchi sporche rumoroso:-1.2 rumorosa scomodo:-1.4 scomoda fallire:-1.6 fallisce
+tristemente:-1.4
 """)
 
 PT = words("""

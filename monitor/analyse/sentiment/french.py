@@ -85,6 +85,9 @@ honteuse:-2.4 honteuses nullité:-2.2 polémique:-1.0
 mauvais:-2.6 violent:-2.9 furieux:-2.7 maltraité:-2.6 pourri:-2.5 rejeté:-2.3 agressé:-1.9
 prétentieux:-1.8 prétentieuses frustrée:-2.4 frustrées imbécile:-2.2 imbéciles gai:2.9 loyal:2.1 attractif:1.9
 gagnant:2.1 encourageant:2.5 impressionnant:2.5 triomphant:2.4 béni:2.2
+toxique:-1.6 toxiques gênant:-1.5 gênante gênants gênantes affreux:-2.2 mépris:-1.8 méprisant méprisante minable:-2.2
+minables tristesse:-1.6 défaveur:-1.5 défaillance:-1.6 défaillances hérésie:-1.8
+célèbre:1.0 promesses:0.5 promesse sauver:1.0
 """)
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})

@@ -185,6 +185,21 @@ RULES = (
          "sans intérêt", negatable=False),
     rule(r"(?:pas|jamais) (?:même )?(?:pu|réussi à|eu le courage de) (?:le |la |les |l')?(?:finir|terminer|achever)",
          -1.8, "pas pu le finir", negatable=False),
+    # round 17: set phrases whose words the lexicon reads one by one. "son propre" is "his own", not "clean"; "drôle de" is "odd", not "funny"; "sans doute",
+    # "sans conteste" assert rather than deny; "par excellence" and "pour les nuls" are labels
+    rule(r"(?:mon|ma|mes|ton|ta|tes|son|sa|ses|notre|nos|votre|vos|leur|leurs) propres?", 0.0, "son propre",
+         negatable=False),
+    rule(r"drôles? de|drole de", 0.0, "drôle de", negatable=False),
+    rule(r"sans (?:aucun |nul |le moindre )?doute|sans conteste|par excellence|pour les nuls", 0.0, "sans doute",
+         negatable=False),
+    rule(r"honte (?:à|a) (?:vous|toi|eux|lui|elle|elles|ceux|celles|ce|cette|ces|la|le|les|l'|tous)", -2.6,
+         "honte à vous", negatable=False),
+    rule(r"au secours", -1.8, "au secours", negatable=False),
+    rule(r"(?:en )?chute libre", -1.6, "en chute libre", negatable=False),
+    rule(r"(?:à|a) ne pas (?:manquer|rater|louper)", 2.0, "à ne pas manquer", negatable=False),
+    rule(r"(?:mourir|mort|morte|morts|mortes|meurt|meurs) de rire", 2.0, "mort de rire", negatable=False),
+    rule(r"(?:tu|vous) (?:me|nous) (?:manque|manques|manquez|manquais|manquait|manquiez|manqueras|manquerez)", 1.8,
+         "tu me manques", negatable=False),
     # "cher" is "dear" ("cher client") and "expensive": the price sense only where a degree or a verb says so
     rule(r"(?:trop|plus|hyper|super|vraiment|bien trop|beaucoup trop|est|sont|était|étaient) (?:très |trop |si |hyper"
          r" |vraiment |bien )?ch(?:er|ers|ère|ères)|co[uû]t(?:e|ent|era|eront|erait) (?:\w+ )?(?:cher|une fortune)"
@@ -233,6 +248,8 @@ def _is_negation(lower: list[str], j: int) -> bool:
     nxt = lower[j + 1] if j + 1 < len(lower) else ""
     if word in ("pas", "non") and j and lower[j - 1] in ("ou", "pourquoi"):
         return False  # "… ou pas", "… ou non": a question left open, not a denial; "pourquoi pas" agrees
+    if word == "sans" and (nxt in ("doute", "conteste") or (nxt in ("aucun", "nul") and lower[j + 2 : j + 3] == ["doute"])):
+        return False  # "sans doute", "sans conteste la meilleure": an assertion, not a denial of the next word
     if word in NEGATIONS:
         # "plus rien", "jamais rien", "sans aucun": one negation, said by the first word (two would cancel out)
         return not (j and (lower[j - 1] in NEGATIONS or (lower[j - 1] == "plus" and "ne" in lower[max(0, j - 4) : j - 1])))

@@ -88,6 +88,9 @@ gagnant:2.1 encourageant:2.5 impressionnant:2.5 triomphant:2.4 béni:2.2
 toxique:-1.6 toxiques gênant:-1.5 gênante gênants gênantes affreux:-2.2 mépris:-1.8 méprisant méprisante minable:-2.2
 minables tristesse:-1.6 défaveur:-1.5 défaillance:-1.6 défaillances hérésie:-1.8
 célèbre:1.0 promesses:0.5 promesse sauver:1.0
+bordel:-1.8 bouffon:-1.8 bouffons guignol guignols escroc:-2.4 escrocs incapable:-1.8 incapables amateurisme:-2.0
+indifférence:-1.4 regrettable:-1.6 déplore:-1.8 désastreux:-2.6 désastreuse naufrage:-2.0 mascarade foutaise foutaises
+bêtise:-1.6 bêtises:-1.4 abus:-1.8 abusif abusive abusifs naze:-1.6 nazes pitié:-1.2 faute disparition:-1.0
 """)
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
@@ -195,6 +198,7 @@ RULES = (
     rule(r"honte (?:à|a) (?:vous|toi|eux|lui|elle|elles|ceux|celles|ce|cette|ces|la|le|les|l'|tous)", -2.6,
          "honte à vous", negatable=False),
     rule(r"au secours", -1.8, "au secours", negatable=False),
+    rule(r"ras[- ]le[- ]bol", -2.2, "ras-le-bol", negatable=False),
     rule(r"(?:en )?chute libre", -1.6, "en chute libre", negatable=False),
     rule(r"(?:à|a) ne pas (?:manquer|rater|louper)", 2.0, "à ne pas manquer", negatable=False),
     rule(r"(?:mourir|mort|morte|morts|mortes|meurt|meurs) de rire", 2.0, "mort de rire", negatable=False),

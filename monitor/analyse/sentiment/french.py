@@ -91,7 +91,7 @@ célèbre:1.0 promesses:0.5 promesse sauver:1.0
 bordel:-1.8 bouffon:-1.8 bouffons guignol guignols escroc:-2.4 escrocs incapable:-1.8 incapables amateurisme:-2.0
 indifférence:-1.4 regrettable:-1.6 déplore:-1.8 désastreux:-2.6 désastreuse naufrage:-2.0 mascarade foutaise foutaises
 bêtise:-1.6 bêtises:-1.4 abus:-1.8 abusif abusive abusifs naze:-1.6 nazes pitié:-1.2 faute disparition:-1.0
-glauque:-1.6 glauques
+glauque:-1.6 glauques sauvage:-0.6
 """)
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
@@ -205,6 +205,11 @@ RULES = (
     rule(r"(?:ai|avons|a|avez) (?:déjà |deja )?(?:connu|lu|vu|eu|mangé|entendu) (?:bien |beaucoup |nettement |tellement )?mieux",
          -1.8, "j'ai connu mieux", negatable=False),
     rule(r"mon dieu", -1.2, "mon dieu", negatable=False),
+    # "nulle part" is "nowhere" ("nulle" -2.2); "tu m'étonnes" is "no kidding"; "ne pas mâcher ses mots" is frankness
+    rule(r"nulle part|tu me étonnes|(?:pas|sans) (?:si )?longtemps|mâch(?:er|é|e|ent) (?:ses|ses|leurs|mes|tes|nos|vos) mots",
+         0.0, "nulle part", negatable=False),
+    rule(r"(?:peut|pourrait|peuvent|pourraient|doit|devrait|devraient) (?:bien |beaucoup |nettement )?mieux faire", -1.4,
+         "peut mieux faire", negatable=False),
     rule(r"(?:est|était|etait|reste|très|tres|trop|assez|un peu|bien|si) plat(?:e|s|es)?\b", -1.6, "c'est plat", negatable=False),
     rule(r"(?:en )?chute libre", -1.6, "en chute libre", negatable=False),
     rule(r"(?:à|a) ne pas (?:manquer|rater|louper)", 2.0, "à ne pas manquer", negatable=False),

@@ -210,6 +210,9 @@ RULES = (
          0.0, "nulle part", negatable=False),
     rule(r"(?:peut|pourrait|peuvent|pourraient|doit|devrait|devraient) (?:bien |beaucoup |nettement )?mieux faire", -1.4,
          "peut mieux faire", negatable=False),
+    # "dommage qu'elle soit finie": often regret that a liked thing ended, weaker than a bare "dommage" (-2.2); what
+    # follows still says whether it is blame ("dommage que la livraison soit si lente")
+    rule(r"dommage que", -1.2, "dommage que", negatable=False),
     rule(r"(?:est|était|etait|reste|très|tres|trop|assez|un peu|bien|si) plat(?:e|s|es)?\b", -1.6, "c'est plat", negatable=False),
     rule(r"(?:en )?chute libre", -1.6, "en chute libre", negatable=False),
     rule(r"(?:à|a) ne pas (?:manquer|rater|louper)", 2.0, "à ne pas manquer", negatable=False),

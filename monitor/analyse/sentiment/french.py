@@ -92,6 +92,9 @@ bordel:-1.8 bouffon:-1.8 bouffons guignol guignols escroc:-2.4 escrocs incapable
 indifférence:-1.4 regrettable:-1.6 déplore:-1.8 désastreux:-2.6 désastreuse naufrage:-2.0 mascarade foutaise foutaises
 bêtise:-1.6 bêtises:-1.4 abus:-1.8 abusif abusive abusifs naze:-1.6 nazes pitié:-1.2 faute disparition:-1.0
 glauque:-1.6 glauques sauvage:-0.6
+convaincant:1.6 convaincante convaincants convaincantes crédible:1.2 crédibles cohérent cohérente cohérents réaliste:1.0
+réalistes pertinent:1.4 pertinente pertinents pertinentes professionnel professionnelle professionnels serviable:1.8
+serviables poli:1.2 polie polis fiable:1.4 fiables suffisant:0.8 suffisante suffisants
 """)
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})

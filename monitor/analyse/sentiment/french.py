@@ -95,6 +95,9 @@ glauque:-1.6 glauques sauvage:-0.6
 convaincant:1.6 convaincante convaincants convaincantes crédible:1.2 crédibles cohérent cohérente cohérents réaliste:1.0
 réalistes pertinent:1.4 pertinente pertinents pertinentes professionnel professionnelle professionnels serviable:1.8
 serviables poli:1.2 polie polis fiable:1.4 fiables suffisant:0.8 suffisante suffisants
+chialer:-1.6 plombé:-1.4 plombe sabote:-2.4 gâche:-2.2 ruine:-1.8 sacrifie:-1.2 sacrifier sacrifié trahison:-2.4
+bafoué:-2.2 bafoue bafoués bafouée négligence:-2.0 laxisme:-1.8 laxiste régression:-1.6 reculade consternant:-2.2
+consternante échoue:-1.8 échoué échouer nase:-1.6 foirage:-2.0 ratés:-1.8
 """)
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
@@ -203,6 +206,7 @@ RULES = (
          "honte à vous", negatable=False),
     rule(r"au secours", -1.8, "au secours", negatable=False),
     rule(r"ras[- ]le[- ]bol", -2.2, "ras-le-bol", negatable=False),
+    rule(r"aux abois", -1.6, "aux abois", negatable=False),
     # a love story is a plot, not the reader's delight; "j'ai connu mieux" is a verdict; "mon dieu" is dismay
     rule(r"histoires? de amours?", 0.0, "histoire d'amour", negatable=False),
     rule(r"(?:ai|avons|a|avez) (?:déjà |deja )?(?:connu|lu|vu|eu|mangé|entendu) (?:bien |beaucoup |nettement |tellement )?mieux",

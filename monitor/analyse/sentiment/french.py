@@ -98,6 +98,7 @@ serviables poli:1.2 polie polis fiable:1.4 fiables suffisant:0.8 suffisante suff
 chialer:-1.6 plombé:-1.4 plombe sabote:-2.4 gâche:-2.2 ruine:-1.8 sacrifie:-1.2 sacrifier sacrifié trahison:-2.4
 bafoué:-2.2 bafoue bafoués bafouée négligence:-2.0 laxisme:-1.8 laxiste régression:-1.6 reculade consternant:-2.2
 consternante échoue:-1.8 échoué échouer nase:-1.6 foirage:-2.0 ratés:-1.8
+valeurs:0.5 acquérir obtenu optimiser:0.8 lauréat:1.2 lauréats
 """)
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})

@@ -208,6 +208,11 @@ RULES = (
     rule(r"au secours", -1.8, "au secours", negatable=False),
     rule(r"ras[- ]le[- ]bol", -2.2, "ras-le-bol", negatable=False),
     rule(r"aux abois", -1.6, "aux abois", negatable=False),
+    # "horreur" is mostly a genre or what a story depicts; "quelle horreur", "une horreur" is the writer's blame.
+    # "quelques petits défauts" is a reservation inside praise
+    rule(r"quelle horreur|(?:une|vraie|véritable|pure) horreur", -2.4, "quelle horreur", negatable=False),
+    rule(r"(?:quelques|petits|menus|légers|rares|ses|ces) (?:petits |légers )?défauts", -0.4, "quelques défauts",
+         negatable=False),
     # a love story is a plot, not the reader's delight; "j'ai connu mieux" is a verdict; "mon dieu" is dismay
     rule(r"histoires? de amours?", 0.0, "histoire d'amour", negatable=False),
     rule(r"(?:ai|avons|a|avez) (?:déjà |deja )?(?:connu|lu|vu|eu|mangé|entendu) (?:bien |beaucoup |nettement |tellement )?mieux",

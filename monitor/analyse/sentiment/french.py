@@ -85,6 +85,20 @@ honteuse:-2.4 honteuses nullité:-2.2 polémique:-1.0
 mauvais:-2.6 violent:-2.9 furieux:-2.7 maltraité:-2.6 pourri:-2.5 rejeté:-2.3 agressé:-1.9
 prétentieux:-1.8 prétentieuses frustrée:-2.4 frustrées imbécile:-2.2 imbéciles gai:2.9 loyal:2.1 attractif:1.9
 gagnant:2.1 encourageant:2.5 impressionnant:2.5 triomphant:2.4 béni:2.2
+toxique:-1.6 toxiques gênant:-1.5 gênante gênants gênantes affreux:-2.2 mépris:-1.8 méprisant méprisante minable:-2.2
+minables tristesse:-1.6 défaveur:-1.5 défaillance:-1.6 défaillances hérésie:-1.8
+célèbre:1.0 promesses:0.5 promesse sauver:1.0
+bordel:-1.8 bouffon:-1.8 bouffons guignol guignols escroc:-2.4 escrocs incapable:-1.8 incapables amateurisme:-2.0
+indifférence:-1.4 regrettable:-1.6 déplore:-1.8 désastreux:-2.6 désastreuse naufrage:-2.0 mascarade foutaise foutaises
+bêtise:-1.6 bêtises:-1.4 abus:-1.8 abusif abusive abusifs naze:-1.6 nazes pitié:-1.2 faute disparition:-1.0
+glauque:-1.6 glauques sauvage:-0.6
+convaincant:1.6 convaincante convaincants convaincantes crédible:1.2 crédibles cohérent cohérente cohérents réaliste:1.0
+réalistes pertinent:1.4 pertinente pertinents pertinentes professionnel professionnelle professionnels serviable:1.8
+serviables poli:1.2 polie polis fiable:1.4 fiables suffisant:0.8 suffisante suffisants
+chialer:-1.6 plombé:-1.4 plombe sabote:-2.4 gâche:-2.2 ruine:-1.8 sacrifie:-1.2 sacrifier sacrifié trahison:-2.4
+bafoué:-2.2 bafoue bafoués bafouée négligence:-2.0 laxisme:-1.8 laxiste régression:-1.6 reculade consternant:-2.2
+consternante échoue:-1.8 échoué échouer nase:-1.6 foirage:-2.0 ratés:-1.8
+valeurs:0.5 acquérir obtenu optimiser:0.8 lauréat:1.2 lauréats
 """)
 
 NEGATIONS = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "aucunement", "nullement", "sans", "ni", "guère"})
@@ -182,6 +196,42 @@ RULES = (
          "sans intérêt", negatable=False),
     rule(r"(?:pas|jamais) (?:même )?(?:pu|réussi à|eu le courage de) (?:le |la |les |l')?(?:finir|terminer|achever)",
          -1.8, "pas pu le finir", negatable=False),
+    # round 17: set phrases whose words the lexicon reads one by one. "son propre" is "his own", not "clean"; "drôle de" is "odd", not "funny"; "sans doute",
+    # "sans conteste" assert rather than deny; "par excellence" and "pour les nuls" are labels
+    rule(r"(?:mon|ma|mes|ton|ta|tes|son|sa|ses|notre|nos|votre|vos|leur|leurs) propres?", 0.0, "son propre",
+         negatable=False),
+    rule(r"drôles? de|drole de", 0.0, "drôle de", negatable=False),
+    rule(r"sans (?:aucun |nul |le moindre )?doute|sans conteste|par excellence|pour les nuls", 0.0, "sans doute",
+         negatable=False),
+    rule(r"honte (?:à|a) (?:vous|toi|eux|lui|elle|elles|ceux|celles|ce|cette|ces|la|le|les|l'|tous)", -2.6,
+         "honte à vous", negatable=False),
+    rule(r"au secours", -1.8, "au secours", negatable=False),
+    rule(r"ras[- ]le[- ]bol", -2.2, "ras-le-bol", negatable=False),
+    rule(r"aux abois", -1.6, "aux abois", negatable=False),
+    # "horreur" is mostly a genre or what a story depicts; "quelle horreur", "une horreur" is the writer's blame.
+    # "quelques petits défauts" is a reservation inside praise
+    rule(r"quelle horreur|(?:une|vraie|véritable|pure) horreur", -2.4, "quelle horreur", negatable=False),
+    rule(r"(?:quelques|petits|menus|légers|rares|ses|ces) (?:petits |légers )?défauts", -0.4, "quelques défauts",
+         negatable=False),
+    # a love story is a plot, not the reader's delight; "j'ai connu mieux" is a verdict; "mon dieu" is dismay
+    rule(r"histoires? de amours?", 0.0, "histoire d'amour", negatable=False),
+    rule(r"(?:ai|avons|a|avez) (?:déjà |deja )?(?:connu|lu|vu|eu|mangé|entendu) (?:bien |beaucoup |nettement |tellement )?mieux",
+         -1.8, "j'ai connu mieux", negatable=False),
+    rule(r"mon dieu", -1.2, "mon dieu", negatable=False),
+    # "nulle part" is "nowhere" ("nulle" -2.2); "tu m'étonnes" is "no kidding"; "ne pas mâcher ses mots" is frankness
+    rule(r"nulle part|tu me étonnes|(?:pas|sans) (?:si )?longtemps|mâch(?:er|é|e|ent) (?:ses|ses|leurs|mes|tes|nos|vos) mots",
+         0.0, "nulle part", negatable=False),
+    rule(r"(?:peut|pourrait|peuvent|pourraient|doit|devrait|devraient) (?:bien |beaucoup |nettement )?mieux faire", -1.4,
+         "peut mieux faire", negatable=False),
+    # "dommage qu'elle soit finie": often regret that a liked thing ended, weaker than a bare "dommage" (-2.2); what
+    # follows still says whether it is blame ("dommage que la livraison soit si lente")
+    rule(r"dommage que", -1.2, "dommage que", negatable=False),
+    rule(r"(?:est|était|etait|reste|très|tres|trop|assez|un peu|bien|si) plat(?:e|s|es)?\b", -1.6, "c'est plat", negatable=False),
+    rule(r"(?:en )?chute libre", -1.6, "en chute libre", negatable=False),
+    rule(r"(?:à|a) ne pas (?:manquer|rater|louper)", 2.0, "à ne pas manquer", negatable=False),
+    rule(r"(?:mourir|mort|morte|morts|mortes|meurt|meurs) de rire", 2.0, "mort de rire", negatable=False),
+    rule(r"(?:tu|vous) (?:me|nous) (?:manque|manques|manquez|manquais|manquait|manquiez|manqueras|manquerez)", 1.8,
+         "tu me manques", negatable=False),
     # "cher" is "dear" ("cher client") and "expensive": the price sense only where a degree or a verb says so
     rule(r"(?:trop|plus|hyper|super|vraiment|bien trop|beaucoup trop|est|sont|était|étaient) (?:très |trop |si |hyper"
          r" |vraiment |bien )?ch(?:er|ers|ère|ères)|co[uû]t(?:e|ent|era|eront|erait) (?:\w+ )?(?:cher|une fortune)"
@@ -230,6 +280,8 @@ def _is_negation(lower: list[str], j: int) -> bool:
     nxt = lower[j + 1] if j + 1 < len(lower) else ""
     if word in ("pas", "non") and j and lower[j - 1] in ("ou", "pourquoi"):
         return False  # "… ou pas", "… ou non": a question left open, not a denial; "pourquoi pas" agrees
+    if word == "sans" and (nxt in ("doute", "conteste") or (nxt in ("aucun", "nul") and lower[j + 2 : j + 3] == ["doute"])):
+        return False  # "sans doute", "sans conteste la meilleure": an assertion, not a denial of the next word
     if word in NEGATIONS:
         # "plus rien", "jamais rien", "sans aucun": one negation, said by the first word (two would cancel out)
         return not (j and (lower[j - 1] in NEGATIONS or (lower[j - 1] == "plus" and "ne" in lower[max(0, j - 4) : j - 1])))

@@ -249,6 +249,30 @@ def test_a_longer_cue_claims_its_words(text: str, issue: str) -> None:
     assert hit is not None and hit.issue == issue, hit
 
 
+@pytest.mark.parametrize(("text", "issue"), [
+    # round 17: urgent cues that the training complaints showed to mean something else most of the time (a
+    # security or safety cue decides the type outright and pages the critical policy)
+    ("Arnaque totale, 30 € de frais cachés au paiement", "billing"),      # rip-off words: 9 of 17 security
+    ("Una estafa, me cobraron dos veces", "billing"),
+    ("Echt oplichters met die servicekosten", "billing"),
+    ("The lid leaked all over my bag", "defect"),                          # a leak, no data leak
+    ("My data was leaked in your breach", "security"),
+    ("Coffee tasted burnt and the milk was cold", "defect"),               # food, no burn
+    ("La batterie a explosé dans ma poche", "safety"),
+    ("Ended up in the hospital after the meal", "safety"),
+])
+def test_urgent_cues_that_mostly_meant_something_else(text: str, issue: str) -> None:
+    hit = IssueClassifier().classify(text)
+    assert hit is not None and hit.issue == issue, hit
+
+
+@pytest.mark.parametrize("text", ["Too many explosions and no story at all", "Troppe esplosioni, nessuna trama",
+                                  "My letter from the hospital arrived after the appointment"])
+def test_films_and_letters_are_no_safety_issue(text: str) -> None:
+    hit = IssueClassifier().classify(text)
+    assert hit is None or hit.issue != "safety", hit
+
+
 @pytest.mark.parametrize("text", [
     "Worst customer experience", "The hospitality was a joke", "No sense of humor at the desk",
     "Blessed with another delay", "So much precious time wasted",
@@ -458,3 +482,26 @@ def test_regression_two_contrast_words_scored_differently_from_one_process_to_th
     valence = {c.text.lower(): c.valence for c in contributions}
     assert valence["gut"] == pytest.approx(0.5 * pack.lexicon["gut"])                  # before the first: "aber"
     assert valence["freundlich"] == pytest.approx(1.5 * pack.lexicon["freundlich"])    # after it
+
+
+def test_every_urgent_cue_means_its_type_in_most_training_complaints() -> None:
+    """A security or safety cue decides a complaint's type outright and the shipped rules page the critical policy
+    for it, so a cue must mean that type in most of the training complaints it occurs in. Round 17 found cues that
+    did not: "leaked" (a lid, 7 of 15 security), "hospital" (appointments, 12 of 39 safety), "burnt" (food, 4 of 23),
+    "explos" (films, 1 of 9), rip-off words ("arnaque", "estafa", "oplichters": billing). Cues seen in at least six
+    complaints are held to a majority."""
+    from collections import Counter
+
+    from monitor.analyse.sentiment import train
+
+    classifier = IssueClassifier()
+    seen: dict[tuple[str, str], Counter[str]] = {}
+    for example in train.mention_examples():
+        if not example.negative:
+            continue
+        for issue, cues in classifier.cues(example.text).items():
+            if issue in ("security", "safety"):
+                for cue in set(cues):
+                    seen.setdefault((issue, cue), Counter())[example.issue or ""] += 1
+    weak = {key: dict(c) for key, c in seen.items() if c.total() >= 6 and c[key[0]] * 2 < c.total()}
+    assert not weak

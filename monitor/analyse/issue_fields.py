@@ -82,7 +82,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "safety": (
         # bodily harm and hazards
-        "allerg", "rash=", "vomit", "poisoned", "sparks", "gas leak", "carbon monoxide", "glass in", "burnt",
+        "allerg", "rash=", "vomit", "poisoned", "sparks", "gas leak", "carbon monoxide", "glass in",
         "ausschlag", "erbrochen", "vergiftet", "funken", "gasleck", "glassplitter",
         "éruption", "vomi", "empoisonn", "étincelle", "fuite de gaz", "brûlure",
         "alergia", "sarpullido", "vómit", "vomit", "intoxicad", "chispas", "fuga de gas",

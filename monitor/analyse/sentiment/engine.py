@@ -70,7 +70,9 @@ class LangPack:
     prepare: Callable[[str], str] = lambda text: text
     #: fallback lookup for words the lexicon lacks (French inflection); None = exact lookup only
     fallback: Callable[[Mapping[str, float], str], float | None] | None = None
-    is_negation: Callable[[list[str], int], bool] | None = None
+    #: (tokens, j, at): is token j a negator of the word at ``at``? None = membership in ``negations``. The word's
+    #: index lets negative concord count once: "não tem nada de bom" (see european._concord_negation)
+    is_negation: Callable[[list[str], int, int], bool] | None = None
     skip: frozenset[str] = field(default_factory=frozenset)
     #: tokens that start an irrealis scope (see module docstring)
     irrealis: frozenset[str] = field(default_factory=frozenset)
@@ -277,9 +279,9 @@ def analyse_raw(
     negations, boosters, fallback, custom_neg = pack.negations, pack.boosters, pack.fallback, pack.is_negation
     bare_no = "no" if pack.no_negates else None
 
-    def negator(j: int) -> bool:
+    def negator(j: int, at: int) -> bool:
         if custom_neg is not None:
-            return custom_neg(lower, j)
+            return custom_neg(lower, j, at)
         w = lower[j]
         return w in negations or w.endswith("n't") or w.endswith("n’t")
 
@@ -304,7 +306,7 @@ def analyse_raw(
             for j in range(first - 1, max(-1, first - 4), -1):
                 if ends[j]:
                     break
-                if lower[j] == bare_no or negator(j):
+                if lower[j] == bare_no or negator(j, first):
                     valence, kind = valence * (NEG_FLIP if valence < 0 else N_SCALAR), "negation"
                     label = f"not {label}"
                     break
@@ -351,13 +353,13 @@ def analyse_raw(
                 valence += boost * _DECAY[k]
             elif vals[j] is not None:
                 continue
-            if negator(j) and not (lower[j] == bare_no and k < 2):
+            if negator(j, i) and not (lower[j] == bare_no and k < 2):
                 # a "no" one or two words back was counted above; where "no" is also a negator (Spanish) it
                 # toggled the negation back (regression: "no es bueno", "no estoy satisfecho" read as praise)
                 negated = not negated
         if not negated and post and not ends[i]:
             for j in range(i + 1, min(n, i + 4)):
-                if negator(j) and lower[j] in post:
+                if negator(j, i) and lower[j] in post:
                     negated = True
                     break
                 if ends[j] or vals[j] is not None:

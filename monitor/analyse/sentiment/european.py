@@ -437,16 +437,20 @@ _CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessun
             "pt": ("não", frozenset({"nada", "nunca", "jamais", "ninguém", "ninguem", "nenhum", "nenhuma", "nem"}), set())}
 
 
-def _concord_negation(code: str, negations: frozenset[str]) -> Callable[[list[str], int], bool] | None:
+def _concord_negation(code: str, negations: frozenset[str]) -> Callable[[list[str], int, int], bool] | None:
+    """A follower repeats its head's negation: it is no second negator where the head is in the negated word's own
+    window ("non è mai contento": "non" negates), and it is the negator where the head is further back ("não tem
+    nada de bom", "non c'è niente di buono": "nada", "niente"; until round 17 neither word counted there, and the
+    praise word was read as praise)."""
     if code not in _CONCORD:
         return None
     head, followers, pronouns = _CONCORD[code]
 
-    def is_negation(lower: list[str], j: int) -> bool:
+    def is_negation(lower: list[str], j: int, at: int) -> bool:
         word = lower[j]
         if word not in negations or word in pronouns:
             return False
-        return not (word in followers and head in lower[max(0, j - 3):j])
+        return not (word in followers and head in lower[max(0, at - 3):j])
 
     return is_negation
 

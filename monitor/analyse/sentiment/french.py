@@ -275,7 +275,7 @@ _NE_MODALS = frozenset({"peut", "peux", "pouvait", "pourra", "pourrait", "pourro
                         "sauraient", "ose", "osait"})
 
 
-def _is_negation(lower: list[str], j: int) -> bool:
+def _is_negation(lower: list[str], j: int, at: int = 0) -> bool:   # ``at``: see LangPack.is_negation
     word = lower[j]
     nxt = lower[j + 1] if j + 1 < len(lower) else ""
     if word in ("pas", "non") and j and lower[j - 1] in ("ou", "pourquoi"):

@@ -107,6 +107,14 @@ CX_LEXICON: dict[str, float] = {
     "thugs": -2.0, "deplorable": -2.0, "antisemitic": -2.4, "anti-semitic": -2.4, "antisemitism": -2.4,
     "discrimination": -1.8, "cringe": -1.4, "cringey": -1.6, "cringy": -1.6, "cowards": -2.0, "scammers": -2.6,
     "scammer": -2.6, "brainwashed": -1.8,
+    "stole": -2.2, "despicable": -2.8, "false": -1.2, "lie": -1.5, "idiocy": -2.2, "delusional": -2.0,
+    "psycho": -2.0, "whiny": -1.5, "cuck": -1.8, "cucks": -1.8, "nazi": -2.0, "nazis": -2.0, "neo-nazi": -2.4,
+    "neo-nazis": -2.4,
+    # VADER scores "smug" as praise (+0.8); in everyday use it is a reproach
+    "smug": -1.2,
+    # the swear as an adjective ("this fucking guy") leans to blame; before a sentiment word it is a degree
+    # adverb (EXTRA_BOOSTERS: "fucking amazing")
+    "fucking": -1.0,
     # hope voices doubt about a product ("I hope it lasts", "hope they fix it"), not VADER's strong praise
     "hope": 1.0,
 }
@@ -117,7 +125,7 @@ LAUGHTER = frozenset({"lol", "lolz", "lmao", "lmfao", "rofl", "haha", "hahaha", 
 
 #: Degree adverbs VADER lacks; words that are also lexicon entries ("pretty") boost only when a sentiment
 #: word follows ("pretty useless"), otherwise keep their own valence ("a pretty dress").
-EXTRA_BOOSTERS: dict[str, float] = {"pretty": 0.293, "super": 0.293, "real": 0.293}
+EXTRA_BOOSTERS: dict[str, float] = {"pretty": 0.293, "super": 0.293, "real": 0.293, "fucking": 0.293}
 
 #: Words after which a positive word describes what is missing, not what is there (irrealis blocking).
 IRREALIS = frozenset({
@@ -241,6 +249,9 @@ RULES = (
     rule(r"(?<!do )(?<!does )(?<!did )(?<!would )(?<!will )(?<!could )not (?:to )?(?:be )?like", 0.0, "not like (comparison)",
          negatable=False),
     rule(r"kill(?:s|ed|ing)? (?:some |the |a little |a bit of )?time", 0.0, "kill time", negatable=False),
+    rule(r"lie (?:down|in bed|on (?:the|my|your|a)|back|awake|low|ahead|in wait|beneath|behind|in the sun)|lie-in",
+         0.0, "lie down", negatable=False),
+    rule(r"shut (?:up|your (?:mouth|face|trap))", -1.8, "shut up", negatable=False),
     # names of institutions and policies whose words VADER scores: "the popular vote" (of the people, not liked),
     # "social security" (a pension scheme), "the labour party" (a political party, not a celebration)
     rule(r"popular vote|social security|(?:democratic|republican|labour|labor|conservative|liberal|green|tea|communist"

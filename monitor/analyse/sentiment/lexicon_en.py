@@ -249,6 +249,12 @@ RULES = (
     rule(r"(?<!do )(?<!does )(?<!did )(?<!would )(?<!will )(?<!could )not (?:to )?(?:be )?like", 0.0, "not like (comparison)",
          negatable=False),
     rule(r"kill(?:s|ed|ing)? (?:some |the |a little |a bit of )?time", 0.0, "kill time", negatable=False),
+    # "issue" as a subject of debate or a magazine's number, not a fault: "the issue of housing", "social issues",
+    # "the January issue", "issue 12"
+    rule(r"issues? (?:of|\d+)|(?:social|political|policy|environmental|foreign|domestic|economic|key|public"
+         r"|national|global|moral|ethical|legal|campaign|election|transition|latest|next|current|special"
+         r"|print|monthly|weekly|annual|january|february|march|april|may|june|july|august|september|october"
+         r"|november|december|spring|summer|autumn|fall|winter|holiday) issues?", 0.0, "issue of", negatable=False),
     rule(r"lie (?:down|in bed|on (?:the|my|your|a)|back|awake|low|ahead|in wait|beneath|behind|in the sun)|lie-in",
          0.0, "lie down", negatable=False),
     rule(r"shut (?:up|your (?:mouth|face|trap))", -1.8, "shut up", negatable=False),

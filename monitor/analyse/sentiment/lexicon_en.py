@@ -98,6 +98,23 @@ CX_LEXICON: dict[str, float] = {
     "d:": -2.9, "sigh": -1.0, "sighs": -1.0, "fml": -2.4, "argh": -1.8, "grr": -1.5, "bleh": -1.0,
     "ouch": -1.2, "dammit": -2.0, "damnit": -2.0, "facepalm": -1.8, "epicfail": -2.5, "boo": -1.2,
     "o_o": 0.0, "o.o": 0.0, "0_o": 0.0, "o_0": 0.0,
+    # blame and insults of everyday posts VADER lacks (it has "idiot", "racist", "liar", "hypocritical" but not
+    # these plurals and neighbours); values set beside those neighbours
+    "idiots": -2.3, "hypocrite": -2.0, "hypocrites": -2.0, "corrupt": -2.2, "corruption": -2.0, "toxic": -1.8,
+    "genocide": -3.0, "bigot": -2.4, "bigots": -2.4, "bigoted": -2.4, "homophobic": -2.2, "misogynist": -2.2,
+    "misogynistic": -2.2, "sexist": -2.2, "traitor": -2.2, "traitors": -2.2, "deceptive": -1.8, "lawless": -1.6,
+    "crooked": -1.6, "scum": -2.8, "scumbag": -2.8, "scumbags": -2.8, "stfu": -2.2, "creepy": -1.8, "thug": -2.0,
+    "thugs": -2.0, "deplorable": -2.0, "antisemitic": -2.4, "anti-semitic": -2.4, "antisemitism": -2.4,
+    "discrimination": -1.8, "cringe": -1.4, "cringey": -1.6, "cringy": -1.6, "cowards": -2.0, "scammers": -2.6,
+    "scammer": -2.6, "brainwashed": -1.8,
+    "stole": -2.2, "despicable": -2.8, "false": -1.2, "lie": -1.5, "idiocy": -2.2, "delusional": -2.0,
+    "psycho": -2.0, "whiny": -1.5, "cuck": -1.8, "cucks": -1.8, "nazi": -2.0, "nazis": -2.0, "neo-nazi": -2.4,
+    "neo-nazis": -2.4,
+    # VADER scores "smug" as praise (+0.8); in everyday use it is a reproach
+    "smug": -1.2,
+    # the swear as an adjective ("this fucking guy") leans to blame; before a sentiment word it is a degree
+    # adverb (EXTRA_BOOSTERS: "fucking amazing")
+    "fucking": -1.0,
     # hope voices doubt about a product ("I hope it lasts", "hope they fix it"), not VADER's strong praise
     "hope": 1.0,
 }
@@ -108,7 +125,7 @@ LAUGHTER = frozenset({"lol", "lolz", "lmao", "lmfao", "rofl", "haha", "hahaha", 
 
 #: Degree adverbs VADER lacks; words that are also lexicon entries ("pretty") boost only when a sentiment
 #: word follows ("pretty useless"), otherwise keep their own valence ("a pretty dress").
-EXTRA_BOOSTERS: dict[str, float] = {"pretty": 0.293, "super": 0.293, "real": 0.293}
+EXTRA_BOOSTERS: dict[str, float] = {"pretty": 0.293, "super": 0.293, "real": 0.293, "fucking": 0.293}
 
 #: Words after which a positive word describes what is missing, not what is there (irrealis blocking).
 IRREALIS = frozenset({
@@ -132,6 +149,8 @@ EMOJI_OVERRIDES: dict[str, float] = {
     "👍": 1.8, "🙏": 1.2, "💯": 1.6, "🥰": 2.6, "❌": -1.5,
     # read word by word from their names these came out backwards (round 16): "broken heart" +1.1, "pensive" +0.3
     "💔": -2.0, "😔": -1.5,
+    # tweets use fire for "lit" (praise: "this track is 🔥") and the collision for emphasis, not for harm
+    "🔥": 1.5, "💥": 0.0,
 }
 
 #: Conjunctions that open a new clause: a negation before them does not reach the words after.
@@ -230,6 +249,20 @@ RULES = (
     rule(r"(?<!do )(?<!does )(?<!did )(?<!would )(?<!will )(?<!could )not (?:to )?(?:be )?like", 0.0, "not like (comparison)",
          negatable=False),
     rule(r"kill(?:s|ed|ing)? (?:some |the |a little |a bit of )?time", 0.0, "kill time", negatable=False),
+    # "issue" as a subject of debate or a magazine's number, not a fault: "the issue of housing", "social issues",
+    # "the January issue", "issue 12"
+    rule(r"issues? (?:of|\d+)|(?:social|political|policy|environmental|foreign|domestic|economic|key|public"
+         r"|national|global|moral|ethical|legal|campaign|election|transition|latest|next|current|special"
+         r"|print|monthly|weekly|annual|january|february|march|april|may|june|july|august|september|october"
+         r"|november|december|spring|summer|autumn|fall|winter|holiday) issues?", 0.0, "issue of", negatable=False),
+    rule(r"lie (?:down|in bed|on (?:the|my|your|a)|back|awake|low|ahead|in wait|beneath|behind|in the sun)|lie-in",
+         0.0, "lie down", negatable=False),
+    rule(r"shut (?:up|your (?:mouth|face|trap))", -1.8, "shut up", negatable=False),
+    # names of institutions and policies whose words VADER scores: "the popular vote" (of the people, not liked),
+    # "social security" (a pension scheme), "the labour party" (a political party, not a celebration)
+    rule(r"popular vote|social security|(?:democratic|republican|labour|labor|conservative|liberal|green|tea|communist"
+         r"|nazi|socialist|national|political|opposition|ruling|third|independence|workers|people's) part(?:y|ies)",
+         0.0, "popular vote", negatable=False),
     # "like" is praise only as a verb after its subject or an auxiliary ("I like", "we really like", "didn't
     # like"); elsewhere it is a preposition or a filler ("feels like a scam", "waited like 3 hours", "it's like
     # they don't care"), the most frequent positive word in the complaints the rules call praise
@@ -512,6 +545,16 @@ def unstretch(text: str, lexicon: Mapping[str, float]) -> str:
     return _STRETCHED_WORD.sub(fix, text)
 
 
+def plural(lexicon: Mapping[str, float], word: str) -> float | None:
+    """A plural (or third person) of a negative lexicon word VADER lists only in the singular: "idiots", "cowards",
+    "thugs". Only negative stems: plurals of praise words are often other words ("goods", "greats", "likes")."""
+    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        stem = lexicon.get(word[:-1])
+        if stem is not None and stem < 0:
+            return stem
+    return None
+
+
 @lru_cache(maxsize=1)
 def pack() -> LangPack:
     """The English pack, built once per process (VADER's lexicon file is parsed here)."""
@@ -530,4 +573,5 @@ def pack() -> LangPack:
         irrealis=IRREALIS,
         symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}) | LAUGHTER,
         clause_words=CLAUSE_WORDS,
+        fallback=plural,
     )

@@ -257,6 +257,7 @@ RULES = (
          r"|november|december|spring|summer|autumn|fall|winter|holiday) issues?", 0.0, "issue of", negatable=False),
     rule(r"lie (?:down|in bed|on (?:the|my|your|a)|back|awake|low|ahead|in wait|beneath|behind|in the sun)|lie-in",
          0.0, "lie down", negatable=False),
+    rule(r"shut up and take my money", 2.0, "shut up and take my money", negatable=False),   # the meme: I want it
     rule(r"shut (?:up|your (?:mouth|face|trap))", -1.8, "shut up", negatable=False),
     # names of institutions and policies whose words VADER scores: "the popular vote" (of the people, not liked),
     # "social security" (a pension scheme), "the labour party" (a political party, not a celebration)

@@ -94,7 +94,10 @@ def test_the_shipped_english_issue_model_types_unseen_words_by_their_vectors() -
     assert im.embed and im.vectors is not None
     assert im.predict([], ["courier"])[0] == "delivery"
     assert im.predict([], ["invoice"])[0] == "billing"
-    assert im.predict([], ["password"])[0] == "security"
+    # "password" alone was security until round 17's tweets to care handles, where a password reset that never
+    # comes is support or an outage; a hack or phishing still is
+    assert im.predict([], ["phishing"])[0] == "security"
+    assert im.predict([], ["fraudulent"])[0] == "security"
 
 
 def test_fitting_gives_english_an_embedding_and_the_other_languages_none() -> None:

@@ -347,4 +347,8 @@ tenenkrommend:-2.0 middelmatig:-1.6 middelmatige slaapverwekkend:-2.2 overschat:
 zonde:-1.6 tijdverspilling:-2.4 geldverspilling:-2.4
 spannend:2.0 spannende meesterwerk:2.8 ontroerend:2.0 ontroerende meeslepend:2.2 meeslepende
 aangrijpend:2.0 aangrijpende genoten:2.2 grappig:1.6 grappige
+lastig:-1.0 lastige tegenvaller:-2.2 tegenvallen:-1.8 tegenvallend tegenvallende slap:-1.6 slappe
+kinderlijk:-1.4 kinderlijke flinterdun:-1.6 warrig:-1.8 warrige dunnetjes:-1.4 onwaardig:-2.0 merkwaardig:-0.6
+ramp:-2.4 bizar:-1.4 bizarre trots:1.8 waanzinnig:1.5 aardig:0.8 makkelijk:1.2 uitgelezen:1.2 ervaren:0.3
+duidelijk:0.8 terecht:0.6 best:0.6
 """)

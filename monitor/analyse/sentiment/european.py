@@ -350,6 +350,11 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
            " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",
            (
         rule(r"eerlijk gezegd|om eerlijk te zijn|eerlijk is eerlijk", 0.0, "eerlijk gezegd", negatable=False),
+        rule(r"(?:lukt|lukte|lukken|lukten) (?:\w+ ){0,4}(?:niet|nooit)", -1.8, "lukt niet", negatable=False),
+        rule(r"(?:slaat|sloeg) (?:\w+ ){0,3}nergens op", -2.2, "slaat nergens op", negatable=False),
+        rule(r"(?:gaat|ging) (?:\w+ ){0,3}nergens over", -2.0, "gaat nergens over", negatable=False),
+        rule(r"(?:vond|vind|vinden|vonden) (?:\w+ )?(?:er|het) (?:\w+ ){0,2}(?:niks|niets|weinig|niet veel) aan", -2.0,
+             "vond er niks aan", negatable=False),
         rule(r"die (?:ik|wij) (?:\w+ )?(?:niet|nooit) (?:heb |hebben )?(?:gedaan|besteld|herken|gemachtigd|aangevraagd)", -2.4, "die ik niet heb gedaan", negatable=False),
         rule(r"zonder (?:enige )?(?:aankondiging|waarschuwing|te vragen|bericht|overleg|uitleg)", -2.2, "zonder aankondiging", negatable=False),
         rule(r"niemand (?:heeft |die )?(?:me |mij |ons )?(?:\w+ )?(?:uitgelegd|gebeld|teruggebeld|verteld|laten weten|geantwoord)", -2.2, "niemand heeft gebeld", negatable=False),

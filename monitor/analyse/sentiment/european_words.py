@@ -351,4 +351,10 @@ lastig:-1.0 lastige tegenvaller:-2.2 tegenvallen:-1.8 tegenvallend tegenvallende
 kinderlijk:-1.4 kinderlijke flinterdun:-1.6 warrig:-1.8 warrige dunnetjes:-1.4 onwaardig:-2.0 merkwaardig:-0.6
 ramp:-2.4 bizar:-1.4 bizarre trots:1.8 waanzinnig:1.5 aardig:0.8 makkelijk:1.2 uitgelezen:1.2 ervaren:0.3
 duidelijk:0.8 terecht:0.6 best:0.6
+afrader:-2.4 domper:-1.8 prutswerk:-2.2 bedrog:-2.4 humorloos:-1.6 sneu:-1.4 harteloos:-2.2 schijnheilig:-2.2
+hypocrisie:-2.2 arrogantie:-2.2 minachting:-2.2 leugen:-2.2 leugens liegen:-2.0 liegt gelogen leugenaar:-2.4
+onzin:-1.8 flauwekul kolder:-1.6 schandaal:-2.2 misbruik:-2.0 misbruiken mislukt:-2.0 mislukking falen:-1.8 faalt
+falend falende gefaald wanbeleid:-2.4 chaos:-1.8 chaotisch gedoe:-1.2 ellende:-2.0 onaanvaardbaar:-2.2
+woede:-2.0 schaamte:-1.6 verdriet:-1.8 dupe:-1.6 bangmakerij:-2.0 zorgwekkend:-1.8 zorgwekkende
+erger:-1.8 ergste:-2.4 stom:-1.8 stomme kut:-2.4 klote:-2.2 kotsen:-2.2 gatver:-2.0 getver nep:-1.4 pech:-1.2
 """)

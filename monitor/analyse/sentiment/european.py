@@ -266,6 +266,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"non (?:si|ti|vi) (?:\w+ )?vergogn\w*", -2.2, "non si vergognano", negatable=False),
         rule(r"basta con|(?:ma|ora|adesso|mo|ormai|e che) basta|basta{2,}|bastaa+", -1.8, "basta con", negatable=False),
         rule(r"(?:conto|conti) alla rovescia", 0.0, "conto alla rovescia", negatable=False),
+        rule(r"chi se ne frega|non (?:me|te|gli|glie|ce|ve|se)(?:ne)? (?:ne )?(?:frega|importa) (?:\w+ )?(?:niente|nulla|un cazzo)",
+             -1.4, "chi se ne frega", negatable=False),
         rule(r"(?:fa|fanno|fai|fate|sto|stavo) (?:\w+ )?(?:morire|morendo) dal ridere|(?:mi|ci) (?:fa|fanno|fai|fate) morire",
              1.6, "mi fa morire dal ridere", negatable=False),
         rule(r"(?:voglio|chiedo|esigo) (?:il |un |i )?(?:rimborso|soldi indietro|miei soldi)", -2.4,

@@ -275,6 +275,7 @@ parassiti:-2.2 parassita sanguisughe:-2.2 sanguisuga strozzini:-2.2 strozzino
 mazzata:-1.8 salasso:-1.8 batosta:-1.8 sfruttamento:-1.6 povertà:-1.6 incompetenza:-2.0 assurdità:-1.8
 inaudito:-1.8 inaudita amareggiato:-2.0 amareggiata umiliante:-2.2 umiliazione:-2.2
 offensivo:-2.0 offensiva offensivi razzismo:-2.2 violenza:-2.0 dittatura:-1.8
+inciucio:-1.8 inciuci bimbiminkia:-1.8 fregare:-1.6 fregano fregarci fotterci:-2.0
 """)
 
 PT = words("""

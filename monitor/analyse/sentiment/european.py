@@ -193,7 +193,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              "no podría estar más feliz", negatable=False),
         rule(r"no (?:me )?gusta", -2.0, "no me gusta", negatable=False),
     )),
-    "it": ("non mai niente nulla nessun nessuno nessuna senza né", "", "molto tanto troppo davvero veramente"
+    "it": ("non mai niente nulla nessun nessuno nessuna senza né affatto", "", "molto tanto troppo davvero veramente"
            " proprio assolutamente completamente super", "poco quasi abbastanza", "ma però invece", "e perché",
            (
         rule(r"sinceramente|onestamente|francamente|a dire il vero|(?:ad |a )?essere (?:sincer|onest)[oiae]", 0.0, "sinceramente", negatable=False),
@@ -263,6 +263,11 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              -1.8, "siamo alle solite", negatable=False),
         rule(r"senza (?:alcun |un minimo di |nessun |nessuna )?(?:vergogna|ritegno|pudore|dignità|dignita|scrupoli)",
              -2.2, "senza vergogna", negatable=False),
+        rule(r"non (?:si|ti|vi) (?:\w+ )?vergogn\w*", -2.2, "non si vergognano", negatable=False),
+        rule(r"basta con|(?:ma|ora|adesso|mo|ormai|e che) basta|basta{2,}|bastaa+", -1.8, "basta con", negatable=False),
+        rule(r"(?:conto|conti) alla rovescia", 0.0, "conto alla rovescia", negatable=False),
+        rule(r"chi se ne frega|non (?:me|te|gli|glie|ce|ve|se)(?:ne)? (?:ne )?(?:frega|importa) (?:\w+ )?(?:niente|nulla|un cazzo)",
+             -1.4, "chi se ne frega", negatable=False),
         rule(r"(?:fa|fanno|fai|fate|sto|stavo) (?:\w+ )?(?:morire|morendo) dal ridere|(?:mi|ci) (?:fa|fanno|fai|fate) morire",
              1.6, "mi fa morire dal ridere", negatable=False),
         rule(r"(?:voglio|chiedo|esigo) (?:il |un |i )?(?:rimborso|soldi indietro|miei soldi)", -2.4,
@@ -434,10 +439,10 @@ def _lexicon(code: str) -> dict[str, float]:
     return drop_topics(code, {**{_ascii_alias(code, k): v for k, v in base.items()}, **base})
 
 
-#: Negative concord: after "non" (or "nn"), "mai", "niente", "nulla", "nessuno"... repeat the one negation
-#: ("non è mai contento", "non mi piace per niente") instead of cancelling it, as two negators would. The
-#: accent-free alias "ne" of "né" is the pronoun ("non ne sono contento"), never a negator.
-_CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né"}), {"ne"}),
+#: Negative concord: after "non" (or "nn"), "mai", "niente", "nulla", "nessuno", "affatto"... repeat the one negation
+#: ("non è mai contento", "non mi piace per niente", "non è affatto un bene") instead of cancelling it, as two
+#: negators would. The accent-free alias "ne" of "né" is the pronoun ("non ne sono contento"), never a negator.
+_CONCORD = {"it": ("non", frozenset({"mai", "niente", "nulla", "nessun", "nessuno", "nessuna", "né", "affatto"}), {"ne"}),
             "es": ("no", frozenset({"nada", "nunca", "jamás", "jamas", "nadie", "ningún", "ningun", "ninguna", "ninguno", "ni", "tampoco"}), set()),
             "pt": ("não", frozenset({"nada", "nunca", "jamais", "ninguém", "ninguem", "nenhum", "nenhuma", "nem"}), set())}
 

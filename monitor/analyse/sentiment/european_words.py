@@ -268,6 +268,14 @@ figata:2.4 figo:1.6 gioia:2.2 sorriso:1.6 sorrisi orgoglioso:2.0 orgogliosa fier
 illegale:-1.8 abusivo:-1.6
 abusiva sporco:-1.6 sporca sporchi sporche rumoroso:-1.2 rumorosa scomodo:-1.4 scomoda fallire:-1.6 fallisce
 tristemente:-1.4
+ladrone:-2.4 ladroni cialtrone:-2.0 cialtroni pezzente:-2.0 pezzenti vomitevole:-2.8 vomitevoli obbrobrio:-2.4
+lecchino:-2.0 lecchini pecorone:-1.8 pecoroni sbruffone:-1.8 sbruffoni ebete:-2.0 demente:-2.0 dementi
+cazzone:-2.0 cazzoni rincoglionito:-2.4 rincoglionita rincoglioniti palloso:-2.0 pallosa
+parassiti:-2.2 parassita sanguisughe:-2.2 sanguisuga strozzini:-2.2 strozzino
+mazzata:-1.8 salasso:-1.8 batosta:-1.8 sfruttamento:-1.6 povertà:-1.6 incompetenza:-2.0 assurdità:-1.8
+inaudito:-1.8 inaudita amareggiato:-2.0 amareggiata umiliante:-2.2 umiliazione:-2.2
+offensivo:-2.0 offensiva offensivi razzismo:-2.2 violenza:-2.0 dittatura:-1.8
+inciucio:-1.8 inciuci bimbiminkia:-1.8 fregare:-1.6 fregano fregarci fotterci:-2.0
 """)
 
 PT = words("""

@@ -110,6 +110,17 @@ CX_LEXICON: dict[str, float] = {
     "stole": -2.2, "despicable": -2.8, "false": -1.2, "lie": -1.5, "idiocy": -2.2, "delusional": -2.0,
     "psycho": -2.0, "whiny": -1.5, "cuck": -1.8, "cucks": -1.8, "nazi": -2.0, "nazis": -2.0, "neo-nazi": -2.4,
     "neo-nazis": -2.4,
+    # everyday fear, blame and insults VADER lacks (it has "scared", "scary", "incompetent", "bigot", "asshole"s
+    # in the plural, "fascist", "racism"); values beside those neighbours
+    "afraid": -2.0, "scarier": -1.8, "inept": -2.0, "crybaby": -1.8, "crybabies": -1.8, "spineless": -2.0,
+    "unhinged": -2.0, "deranged": -2.2, "rabid": -1.8, "nutjob": -2.0, "nutjobs": -2.0, "asshole": -2.8,
+    "libtard": -2.4, "libtards": -2.4, "crook": -2.0, "crooks": -2.0, "shill": -1.6, "shills": -1.6,
+    "sheeple": -1.8, "atrocious": -2.8, "abysmal": -2.8, "nauseating": -2.2, "repulsive": -2.4,
+    "debacle": -2.2, "shitshow": -2.6, "backfired": -1.6, "gutted": -2.0, "absurd": -1.6, "blatant": -1.2,
+    "bigotry": -2.4, "xenophobic": -2.2, "xenophobia": -2.2, "islamophobic": -2.2, "islamophobia": -2.2,
+    "transphobic": -2.2, "homophobia": -2.2, "misogyny": -2.2, "sexism": -2.2, "fascism": -2.4,
+    "tyranny": -2.2, "tyrant": -2.2, "tyrannical": -2.2, "bullies": -2.2, "disinformation": -1.6,
+    "whinging": -1.2, "yuck": -1.8, "eww": -1.6, "yikes": -1.0,
     # VADER scores "smug" as praise (+0.8); in everyday use it is a reproach
     "smug": -1.2,
     # the swear as an adjective ("this fucking guy") leans to blame; before a sentiment word it is a degree

@@ -121,6 +121,9 @@ CX_LEXICON: dict[str, float] = {
     "transphobic": -2.2, "homophobia": -2.2, "misogyny": -2.2, "sexism": -2.2, "fascism": -2.4,
     "tyranny": -2.2, "tyrant": -2.2, "tyrannical": -2.2, "bullies": -2.2, "disinformation": -1.6,
     "whinging": -1.2, "yuck": -1.8, "eww": -1.6, "yikes": -1.0,
+    # the loudly crying face is tears of laughter or of being overwhelmed ("so cute 😭", "I can't 😭😭") as often as
+    # of sorrow in posts; VADER reads it from its name as crying (-2.1)
+    "😭": 0.0,
     # VADER scores "smug" as praise (+0.8); in everyday use it is a reproach
     "smug": -1.2,
     # the swear as an adjective ("this fucking guy") leans to blame; before a sentiment word it is a degree
@@ -268,6 +271,9 @@ RULES = (
          r"|november|december|spring|summer|autumn|fall|winter|holiday) issues?", 0.0, "issue of", negatable=False),
     rule(r"lie (?:down|in bed|on (?:the|my|your|a)|back|awake|low|ahead|in wait|beneath|behind|in the sun)|lie-in",
          0.0, "lie down", negatable=False),
+    # to fight or battle for a cause is commitment, not conflict ("fighting for our rights", "fight to keep it open")
+    rule(r"(?:fight|fights|fighting|fought|battle|battles|battling|battled) (?:hard )?(?:for|to)\b", 0.0, "fight for",
+         negatable=False),
     rule(r"shut up and take my money", 2.0, "shut up and take my money", negatable=False),   # the meme: I want it
     rule(r"shut (?:up|your (?:mouth|face|trap))", -1.8, "shut up", negatable=False),
     # names of institutions and policies whose words VADER scores: "the popular vote" (of the people, not liked),

@@ -124,6 +124,9 @@ CX_LEXICON: dict[str, float] = {
     # the loudly crying face is tears of laughter or of being overwhelmed ("so cute 😭", "I can't 😭😭") as often as
     # of sorrow in posts; VADER reads it from its name as crying (-2.1)
     "😭": 0.0,
+    # VADER scores "supremacist" as praise (+0.5, from "supreme") and the plural barely negative (-1.0); both
+    # name a racist, beside "racist" (-3.0) and "bigot" (-2.4)
+    "supremacist": -2.0, "supremacists": -2.0,
     # VADER scores "smug" as praise (+0.8); in everyday use it is a reproach
     "smug": -1.2,
     # the swear as an adjective ("this fucking guy") leans to blame; before a sentiment word it is a degree

@@ -110,6 +110,23 @@ CX_LEXICON: dict[str, float] = {
     "stole": -2.2, "despicable": -2.8, "false": -1.2, "lie": -1.5, "idiocy": -2.2, "delusional": -2.0,
     "psycho": -2.0, "whiny": -1.5, "cuck": -1.8, "cucks": -1.8, "nazi": -2.0, "nazis": -2.0, "neo-nazi": -2.4,
     "neo-nazis": -2.4,
+    # everyday fear, blame and insults VADER lacks (it has "scared", "scary", "incompetent", "bigot", "asshole"s
+    # in the plural, "fascist", "racism"); values beside those neighbours
+    "afraid": -1.5, "scarier": -1.8, "inept": -2.0, "crybaby": -1.8, "crybabies": -1.8, "spineless": -2.0,
+    "unhinged": -2.0, "deranged": -2.2, "rabid": -1.8, "nutjob": -2.0, "nutjobs": -2.0, "asshole": -2.5,
+    "libtard": -2.4, "libtards": -2.4, "crook": -2.0, "crooks": -2.0, "shill": -1.6, "shills": -1.6,
+    "sheeple": -1.8, "atrocious": -2.8, "abysmal": -2.8, "nauseating": -2.2, "repulsive": -2.4,
+    "debacle": -2.2, "shitshow": -2.6, "backfired": -1.6, "gutted": -2.0, "absurd": -1.6, "blatant": -1.2,
+    "bigotry": -2.4, "xenophobic": -2.2, "xenophobia": -2.2, "islamophobic": -2.2, "islamophobia": -2.2,
+    "transphobic": -2.2, "homophobia": -2.2, "misogyny": -2.2, "sexism": -2.2, "fascism": -2.4,
+    "tyranny": -2.2, "tyrant": -2.2, "tyrannical": -2.2, "bullies": -2.2, "disinformation": -1.6,
+    "whinging": -1.2, "yuck": -1.8, "eww": -1.6, "yikes": -1.0,
+    # the loudly crying face is tears of laughter or of being overwhelmed ("so cute 😭", "I can't 😭😭") as often as
+    # of sorrow in posts; VADER reads it from its name as crying (-2.1)
+    "😭": 0.0,
+    # VADER scores "supremacist" as praise (+0.5, from "supreme") and the plural barely negative (-1.0); both
+    # name a racist, beside "racist" (-3.0) and "bigot" (-2.4)
+    "supremacist": -2.0, "supremacists": -2.0,
     # VADER scores "smug" as praise (+0.8); in everyday use it is a reproach
     "smug": -1.2,
     # the swear as an adjective ("this fucking guy") leans to blame; before a sentiment word it is a degree
@@ -257,6 +274,20 @@ RULES = (
          r"|november|december|spring|summer|autumn|fall|winter|holiday) issues?", 0.0, "issue of", negatable=False),
     rule(r"lie (?:down|in bed|on (?:the|my|your|a)|back|awake|low|ahead|in wait|beneath|behind|in the sun)|lie-in",
          0.0, "lie down", negatable=False),
+    # to fight or battle for a cause is commitment, not conflict ("fighting for our rights", "fight to keep it open")
+    rule(r"(?:fight|fights|fighting|fought|battle|battles|battling|battled) (?:hard )?(?:for|to)\b", 0.0, "fight for",
+         negatable=False),
+    # everyday praise idioms built of words VADER scores as harm: "hell yeah", "you're killing it", "cracked me up",
+    # "a cake to die for"; "killed it" only with a degree adverb ("Google killed it" is a product discontinued)
+    rule(r"hell (?:yeah|yes|yea|ya|yeh)", 2.0, "hell yeah", negatable=False),
+    rule(r"killing it|(?:absolutely|totally|really|truly|completely|seriously|just|so) killed it", 2.2, "killing it",
+         negatable=False),
+    rule(r"crack(?:ed|s|ing)? (?:me|us|him|her|them|everyone|everybody) up", 1.8, "cracked me up", negatable=False),
+    rule(r"to die for", 2.5, negatable=False),
+    # breaking a silence, a record or the news is no breakage
+    rule(r"(?:broke|breaks|breaking|break) (?:even\b(?! though| if| after| when| before| with| more| faster| sooner)"
+         r"|(?:the |a |his |her |their |its |my |our |your |all |new )?(?:\w+ )?(?:silence|records?|news|ground)\b)",
+         0.0, "broke the record", negatable=False),
     rule(r"shut up and take my money", 2.0, "shut up and take my money", negatable=False),   # the meme: I want it
     rule(r"shut (?:up|your (?:mouth|face|trap))", -1.8, "shut up", negatable=False),
     # names of institutions and policies whose words VADER scores: "the popular vote" (of the people, not liked),

@@ -159,8 +159,9 @@ def pack(code: str) -> LangPack:
     boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
     negations = frozenset(negs.split()) | {_ascii_alias(code, w) for w in negs.split()}
     if code in _CONCORD:
-        # a negator with a lexicon entry (even 0) is read as a word, never as a negator: "nessuno è contento",
-        # "nessuno scandalo" were scored as "contento", "scandalo" (round 17)
+        # the engine reads a token with a lexicon entry (even 0) as a word, never as a negator, so in the languages
+        # whose negators take part in concord (_CONCORD: it, es, pt) the negators leave the lexicon: "nessuno è
+        # contento", "nessuno scandalo" were scored as "contento", "scandalo" (round 17)
         lexicon = {k: v for k, v in lexicon.items() if k not in negations}
     return LangPack(
         code=code,

@@ -505,3 +505,12 @@ def test_every_urgent_cue_means_its_type_in_most_training_complaints() -> None:
                     seen.setdefault((issue, cue), Counter())[example.issue or ""] += 1
     weak = {key: dict(c) for key, c in seen.items() if c.total() >= 6 and c[key[0]] * 2 < c.total()}
     assert not weak
+
+
+@pytest.mark.parametrize("lang", ["it", "pt", "de", "es", "fr", "nl", "en"])
+def test_regression_a_token_of_a_thousand_elisions_scores(lang: str) -> None:
+    """Round 17's review: the Italian elision lookup ("quell'idiota" → "idiota") recursed once per elided prefix, so
+    one untrusted token of a thousand "quell'" raised RecursionError and the mention was never scored."""
+    result = Scorer().score("quell'" * 2000 + "idiota", lang=lang)
+    assert -1.0 <= result.score <= 1.0
+    assert Scorer(model=None).score("dell'l'idiota", lang="it").negative

@@ -145,10 +145,16 @@ def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]
         in Spanish, Italian and Portuguese also without a verb ending (:func:`_verb_form`); in German and Dutch, a
         compound takes the value of its last part ("Internetstörung" → "störung"); a letter typed three times or
         more counts once ("credooo", "merdaaaa": tweets stretch words for emphasis)."""
-        if superlative and "'" in word and (m := _IT_ELISION.match(word)):
-            rest = word[m.end():]
-            hit = lexicon.get(rest)
-            return hit if hit is not None else lookup(lexicon, rest)
+        if superlative and "'" in word and _IT_ELISION.match(word):
+            # one elided word at a time, in a loop: a token of a thousand "quell'" recursed once per prefix and
+            # raised RecursionError (regression, round 17's review)
+            rest = word
+            while (m := _IT_ELISION.match(rest)) is not None:
+                rest = rest[m.end():]
+                hit = lexicon.get(rest)
+                if hit is not None:
+                    return hit
+            return lookup(lexicon, rest)
         if _ELONGATED.search(word):
             short = _ELONGATED.sub(r"\1", word)
             hit = lexicon.get(short)

@@ -41,6 +41,7 @@ from monitor.core.durations import format_duration
 from monitor.core.errors import ConfigError, ConfigIssue, ConfigValidationError, MonitorError, StorageError
 from monitor.core.model import Mention
 from monitor.runtime.daemon import App, Paths, run_daemon, run_once
+from monitor.runtime.pipeline import retry_mentions
 from monitor.sources import REGISTRY, is_polled, is_stream, registered
 from monitor.sources.fetch import make_client
 from monitor.store.database import RunLock, Store, corrupted
@@ -426,6 +427,30 @@ def cmd_status(args: argparse.Namespace) -> int:
             lines.insert(-1, f"quiet hours: {q['window']}" + (f"; {q['held']} alert(s) held" if q["held"] else ""))
         print("\n".join(lines))
     return EXIT_OK if report["healthy"] else EXIT_FAIL
+
+
+def cmd_retry_mentions(args: argparse.Namespace) -> int:
+    """Reset the failure count of parked (or failing) mentions; the next pass (the daemon's, or the next
+    `monitor run --once`) routes them again, once. Routed mentions are never touched, so nothing is sent twice."""
+    store = _store(args)
+    try:
+        ids = sorted(set(args.ids)) if args.ids else None
+        reset = retry_mentions(store, ids, all_or_none=True)
+    finally:
+        store.close()
+    if ids is not None and len(reset) < len(ids):
+        missing = [i for i in ids if i not in set(reset)]
+        print(f"monitor retry-mentions: mention(s) {', '.join(map(str, missing))} not found or not failing "
+              "(already routed, or never failed; see `monitor status`): nothing was reset", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.json:
+        print_json({"reset": reset})
+    elif reset:
+        print(f"{len(reset)} mention(s) reset ({', '.join(map(str, reset[:20]))}{' …' if len(reset) > 20 else ''}): "
+              "the running daemon routes them within its next pass, or run `monitor run --once`")
+    else:
+        print("no parked or failing mentions")
+    return EXIT_OK
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

@@ -52,6 +52,12 @@ def _alert_id(text: str) -> int:
     return int(text)
 
 
+def _mention_id(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"mention id must be a number like 42 (got {text!r})")
+    return int(text)
+
+
 def _count(text: str) -> int:
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (got {text!r})")
@@ -161,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("status", "per-source health, delivery queue, open alerts; exit 1 when unhealthy")
     p.add_argument("--json", action="store_true")
+    p = add("retry-mentions", "route again mentions parked (or waiting to be retried) because their analysis or "
+            "routing raised: resets their failure count for the next pass")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", dest="ids", type=_mention_id, action="append", metavar="ID",
+                       help="this mention (repeat for more)")
+    which.add_argument("--all", action="store_true", help="every parked or failing mention")
+    p.add_argument("--json", action="store_true")
     p = add("demo", "a first look offline: a bundled sample feed on 127.0.0.1, the daemon on it, alerts printed")
     p.add_argument("--for", dest="for_", type=_duration, default=None, metavar="DURATION",
                    help="stop after this long (default: until Ctrl-C)")
@@ -260,7 +273,8 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
 
     return {name: getattr(commands, f"cmd_{name}") for name in (
         "run", "check", "explain", "score", "label", "train", "replay", "preview", "alerts", "ack", "resolve",
-        "reopen", "snooze", "not_negative", "reply", "approve", "feedback", "status", "ui", "report", "demo")}
+        "reopen", "snooze", "not_negative", "reply", "approve", "feedback", "status", "retry_mentions", "ui", "report",
+        "demo")}
 
 
 class _Lazy(dict[str, Any]):

@@ -150,6 +150,9 @@ class DaemonConfig(Strict):
     # Polls in progress at once, whatever the number of sources (one worker thread each). Size it for the polls
     # per second you need times a typical poll's duration, plus the sources that may hang until http.deadline.
     max_concurrent_polls: int = Field(64, ge=1, le=1024)
+    # A mention whose analysis or routing raises this many times (retried with a growing backoff) is parked: kept,
+    # no longer routed, shown by `monitor status` until `monitor retry-mentions` sends it through again.
+    max_route_attempts: int = Field(5, ge=1, le=100)
 
 
 class InboundConfig(Strict):

@@ -3,7 +3,8 @@
 Read from the database alone, so it works the same beside the systemd daemon and between cron passes.
 Unhealthy (exit 1) means something a person must look at: a source failing `failure_alert_after` times in
 a row or disabled, a source not polled long after it was due (the daemon or cron is not running), messages
-stuck in the outbox for more than 15 minutes, or Slack refusing the token.
+stuck in the outbox for more than 15 minutes, Slack refusing the token, or mentions parked because their
+analysis or routing kept raising (`routing_health`; `monitor retry-mentions` sends them through again).
 """
 
 from __future__ import annotations
@@ -100,6 +101,32 @@ def config_problems(store: Store) -> list[str]:
     return out
 
 
+RETRY_HINT = "fix the cause (a rule, the scorer, an upgrade), then `monitor retry-mentions --all` (or --id ID)"
+
+
+def routing_health(store: Store, max_attempts: int) -> dict[str, Any]:
+    """Mentions whose analysis or routing raised: those still retried, and those parked after `max_attempts`
+    failures (kept, no longer routed: a problem until `monitor retry-mentions` sends them through again)."""
+    row = store.one("SELECT COUNT(*) AS failing, SUM(CASE WHEN route_parked_at IS NOT NULL THEN 1 ELSE 0 END)"
+                    " AS parked FROM mentions WHERE route_attempts > 0 AND processed_at IS NULL") or {}
+    latest = store.one("SELECT id, source_id, route_attempts, route_error, route_failed_at, route_parked_at FROM"
+                       " mentions WHERE route_attempts > 0 AND processed_at IS NULL ORDER BY route_failed_at DESC,"
+                       " id DESC LIMIT 1")
+    parked = int(row.get("parked") or 0)
+    retrying = int(row.get("failing") or 0) - parked
+    problems = []
+    if parked:
+        problems.append(f"{parked} mention(s) parked after {max_attempts} failed routing attempts, not routed "
+                        f"(latest: mention {latest['id'] if latest else '?'}: "
+                        f"{shown(latest['route_error'] or '') if latest else '?'}); {RETRY_HINT}")
+    return {"parked": parked, "retrying": retrying, "max_attempts": max_attempts,
+            "latest": None if latest is None else {
+                "mention_id": latest["id"], "source_id": latest["source_id"], "attempts": latest["route_attempts"],
+                "error": latest["route_error"], "failed_at": iso(latest["route_failed_at"]),
+                "parked": latest["route_parked_at"] is not None},
+            "retry": "monitor retry-mentions --all" if parked or retrying else None, "problems": problems}
+
+
 def response_health(store: Store, now: float, window: float = 7 * 86400) -> dict[str, Any]:
     """Time to first response over the last week, replies waiting or failed, tickets not created."""
     times = [r["t"] for r in store.query("SELECT first_response_at - created_at AS t FROM alerts WHERE"
@@ -157,8 +184,10 @@ def report(config: Config, store: Store, now: float) -> dict[str, Any]:
         problems.append(f"weekly report {weekly['period']}: {weekly['problem']}")
     responses = response_health(store, now)
     problems += [f"actions: {p}" for p in responses["problems"]]
+    routing = routing_health(store, config.daemon.max_route_attempts)
+    problems += [f"routing: {p}" for p in routing["problems"]]
     return {"healthy": not problems, "problems": problems, "sources": sources, "outbox": outbox,
-            "responses": responses, "replicas": replicas, "open_alerts": open_alerts_by_owner(store),
+            "routing": routing, "responses": responses, "replicas": replicas, "open_alerts": open_alerts_by_owner(store),
             "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))},
             "weekly_report": weekly}
 
@@ -204,6 +233,13 @@ def render(rep: dict[str, Any]) -> list[str]:
     lines.append("open alerts: " + (", ".join(f"{k} {v}" for k, v in rep["open_alerts"].items()) or "none")
                  + (f" ({rep['unacknowledged']['count']} unacknowledged, oldest {rep['unacknowledged']['oldest']})"
                     if rep["unacknowledged"]["count"] else ""))
+    rt = rep.get("routing") or {}
+    if rt.get("parked") or rt.get("retrying"):
+        last = rt["latest"] or {}
+        lines.append(f"routing: {rt['parked']} mention(s) parked, {rt['retrying']} failing and retried (parked after "
+                     f"{rt['max_attempts']} attempts); latest mention {last.get('mention_id')} at {last.get('failed_at')}"
+                     f": {shown(last.get('error') or '')}")
+        lines.append(f"     to route them again: {RETRY_HINT}")
     wr = rep.get("weekly_report")
     if wr:
         lines.append("weekly report: " + ("none yet" if not wr["period"] else f"{wr['period']}"

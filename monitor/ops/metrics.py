@@ -251,6 +251,16 @@ class StoreCollector(Collector):
             actions.add_metric([state], n)
         yield actions
 
+        failing, parked = conn.execute(
+            "SELECT COUNT(*), SUM(CASE WHEN route_parked_at IS NOT NULL THEN 1 ELSE 0 END) FROM mentions"
+            " WHERE route_attempts > 0 AND processed_at IS NULL").fetchone()
+        routing = GaugeMetricFamily("monitor_mentions_route_failed", "Mentions whose analysis or routing raised, not "
+                                    "routed: retrying (backoff) or parked (until `monitor retry-mentions`)",
+                                    labels=["state"])
+        routing.add_metric(["retrying"], (failing or 0) - (parked or 0))
+        routing.add_metric(["parked"], parked or 0)
+        yield routing
+
         n, oldest = conn.execute("SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'").fetchone()
         yield GaugeMetricFamily("monitor_outbox_pending", "Messages waiting to be sent to Slack", value=n)
         yield GaugeMetricFamily("monitor_outbox_oldest_pending_age_seconds", "Age of the oldest waiting message",

@@ -4,6 +4,13 @@
 decide. `ingest` commits new mentions (and the source cursor) before anything is routed; `process_pending`
 then routes each unprocessed mention in one transaction that also opens its alerts and queues their
 deliveries, so a crash at any point is repaired by running `process_pending` again.
+
+A mention whose analysis or routing raises (a "poison" mention: a scorer bug on one untrusted text, a bad
+rule, a database constraint) is rolled back alone and never blocks the others: its failure is counted in the
+mention's row in a transaction of its own (`route_attempts`, `route_error`: exception type and message,
+capped, never the text), it is retried after a growing backoff (ROUTE_BACKOFF_S), and after
+`daemon.max_route_attempts` failures it is parked: kept, no longer claimed, logged once at ERROR and shown
+by `monitor status` until `monitor retry-mentions` (`retry_mentions`) sends it through again.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from monitor.alerting.grouping import assign
 from monitor.analyse.analyzer import Analysis, Analyzer, mention_from_row
 from monitor.config.settings import Config
 from monitor.core.model import Mention
+from monitor.core.scrub import inert, scrub_urls
 from monitor.sources import CollectResult, SourceOptions
 from monitor.sources.health import save_position
 from monitor.store.database import Store, dumps
@@ -24,6 +32,10 @@ from monitor.store.leases import for_update
 
 log = logging.getLogger(__name__)
 CLAIM_TTL_S = 60.0        # a replica's claim on mentions it is routing; lapses if it dies meanwhile
+ROUTE_BACKOFF_S = 30.0    # a failed mention is retried after 30 s, then 1 m, 2 m... (doubling, at most 30 m)
+ROUTE_BACKOFF_MAX_S = 1800.0
+ROUTE_ERROR_CHARS = 300
+_QUOTE = 16               # an error message quoting this many characters of the mention is withheld
 
 
 class Pipeline:
@@ -64,7 +76,8 @@ class Pipeline:
         """Route many stored mentions under one commit instead of one per mention (the firehose's rate).
 
         Each mention still goes through `process` (its own savepoint): one that fails is rolled back alone,
-        logged, and left unprocessed for `process_pending` to retry; the others commit.
+        logged, its failure counted once the batch is committed (a transaction of its own), and left
+        unprocessed for `process_pending` to retry after its backoff; the others commit.
         """
         if not ids:
             return 0
@@ -73,14 +86,17 @@ class Pipeline:
             chunk = ids[start:start + 500]
             rows = self.store.query(
                 f"SELECT * FROM mentions WHERE id IN ({','.join('?' * len(chunk))}) AND processed_at IS NULL"
-                " ORDER BY id", tuple(chunk))
+                " AND route_parked_at IS NULL ORDER BY id", tuple(chunk))
+            failed: list[tuple[dict[str, Any], Exception]] = []
             with self.store.tx():
                 for row in rows:
                     try:
                         self.process(row)
                         done += 1
-                    except Exception:  # noqa: BLE001 - one bad mention never blocks its batch
-                        log.exception("routing failed; left for the next pass", extra={"mention_id": row["id"]})
+                    except Exception as exc:  # noqa: BLE001 - one bad mention never blocks its batch
+                        failed.append((row, exc))
+            for row, exc in failed:
+                self.route_failed(row, exc)
         return done
 
     def process_pending(self, limit: int = 500, *, wait: bool = True) -> int:
@@ -104,24 +120,37 @@ class Pipeline:
         return done
 
     def _route_pending(self, limit: int) -> int:
+        """One pass over the pending mentions, oldest first; each is routed (or fails) at most once per pass.
+
+        A mention that raises is rolled back alone (`process` is one transaction), counted by `route_failed`
+        and passed over: the claim moves on past the ids already seen, so it blocks nothing behind it.
+        """
         done = 0
+        after = 0
         while True:
-            rows = self._claim(limit)
+            rows = self._claim(limit, after)
             if not rows:
                 return done
+            after = max(int(r["id"]) for r in rows)
             for row in rows:
-                self.process(row)
+                try:
+                    self.process(row)
+                except Exception as exc:  # noqa: BLE001 - one poison mention never blocks the others
+                    self.route_failed(row, exc)
+                    continue
                 done += 1
 
-    def _claim(self, limit: int) -> list[dict[str, Any]]:
+    def _claim(self, limit: int, after: int = 0) -> list[dict[str, Any]]:
         """Unrouted mentions no other replica is routing: `FOR UPDATE SKIP LOCKED`, then a short claim (so the
         analysis runs outside any transaction). A claim left by a dead replica lapses after CLAIM_TTL_S; with
-        SQLite (one process) claims are ignored. Routing stays exactly-once either way (`process` re-checks)."""
+        SQLite (one process) claims are ignored. Routing stays exactly-once either way (`process` re-checks).
+        Parked mentions and failed ones still in their backoff are not claimed; `after`: ids above it only."""
         with self.store.tx() as db:
             rows = _rows(db.execute(
-                "SELECT * FROM mentions WHERE processed_at IS NULL AND (claimed_until IS NULL"
+                "SELECT * FROM mentions WHERE processed_at IS NULL AND id > ? AND route_parked_at IS NULL"
+                " AND (route_retry_at IS NULL OR route_retry_at <= db_now()) AND (claimed_until IS NULL"
                 " OR claimed_until < db_now() OR ?) ORDER BY id LIMIT ?" + for_update(db, skip_locked=True),
-                (int(not self.store.shared), limit)))
+                (after, int(not self.store.shared), limit)))
             if rows and self.store.shared:
                 db.execute(f"UPDATE mentions SET claimed_until = db_now() + ? WHERE id IN ({','.join('?' * len(rows))})",
                            (CLAIM_TTL_S, *(r["id"] for r in rows)))
@@ -162,6 +191,75 @@ class Pipeline:
         for alert_id in opened:
             log.info("alert opened", extra={"alert_id": alert_id, "mention_id": m.id, "source_id": m.source_id})
             self.on_alert(alert_id)
+
+
+    def route_failed(self, row: dict[str, Any], exc: Exception) -> None:
+        """Count a failed routing of `row` in its own transaction (the routing itself was rolled back), release
+        its claim, set its backoff, and park it after `daemon.max_route_attempts` failures (logged once at ERROR).
+
+        If even this write fails the store itself is failing, not the mention: that error is raised, so the
+        pass stops as before and nothing is counted against the mention.
+        """
+        mention_id = int(row["id"])
+        error = route_error(exc, row)
+        limit = self._analyzer().config.daemon.max_route_attempts
+        now = self.store.now()
+        with self.store.tx() as db:
+            cur = db.execute("SELECT route_attempts FROM mentions WHERE id = ? AND processed_at IS NULL",
+                             (mention_id,)).fetchone()
+            if cur is None:         # routed after all (the failure came after its commit, e.g. on_alert)
+                log.warning("after routing mention %s: %s", mention_id, error, exc_info=exc,
+                            extra={"mention_id": mention_id})
+                return
+            attempts = int(cur[0] or 0) + 1
+            parked = attempts >= limit
+            backoff = min(ROUTE_BACKOFF_S * 2 ** (attempts - 1), ROUTE_BACKOFF_MAX_S)
+            db.execute("UPDATE mentions SET route_attempts = ?, route_error = ?, route_failed_at = ?,"
+                       " route_retry_at = db_now() + ?, route_parked_at = ?, claimed_until = NULL WHERE id = ?",
+                       (attempts, error, now, backoff, now if parked else None, mention_id))
+        extra = {"mention_id": mention_id, "source_id": row.get("source_id"), "attempt": attempts,
+                 "max_attempts": limit, "error": error}
+        if parked:
+            log.error("mention %s parked after %s failed routing attempts (%s); it is kept and no longer routed: "
+                      "fix the cause, then `monitor retry-mentions --id %s` (or --all)", mention_id, attempts,
+                      error, mention_id, exc_info=exc, extra=extra)
+        else:
+            log.warning("routing mention %s failed (attempt %s of %s): %s; the others go on, it is retried in %s s",
+                        mention_id, attempts, limit, error, int(backoff), exc_info=exc, extra=extra)
+
+
+def route_error(exc: BaseException, row: dict[str, Any]) -> str:
+    """The exception's type and message for the `route_error` column and `monitor status`: capped, made inert,
+    secrets out of URLs, and withheld when it quotes the mention (an untrusted text is never echoed back)."""
+    message = scrub_urls(str(exc))[:ROUTE_ERROR_CHARS]
+    quoted = [str(row.get(k) or "") for k in ("text", "title", "author")]
+    if any(message[i:i + _QUOTE] in q for i in range(max(0, len(message) - _QUOTE + 1)) for q in quoted
+           if len(q) >= _QUOTE):
+        message = "(message withheld: it quotes the mention)"
+    return inert(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)[:ROUTE_ERROR_CHARS]
+
+
+def retry_mentions(store: Store, ids: list[int] | None = None, *, all_or_none: bool = False) -> list[int]:
+    """`monitor retry-mentions`: reset the failure count of these mentions (None: every failing or parked one)
+    so the next pass routes them again. Routed mentions are left alone. Returns the ids reset; with
+    `all_or_none`, nothing is reset unless every id given is failing or parked (then the ids that are)."""
+    where = "processed_at IS NULL AND (route_attempts > 0 OR route_parked_at IS NOT NULL)"
+    params: tuple[Any, ...] = ()
+    if ids is not None:
+        if not ids:
+            return []
+        where += f" AND id IN ({','.join('?' * len(ids))})"
+        params = tuple(ids)
+    with store.tx() as db:
+        found = [int(r[0]) for r in db.execute(f"SELECT id FROM mentions WHERE {where} ORDER BY id", params).fetchall()]
+        if ids is not None and all_or_none and len(found) < len(set(ids)):
+            return found
+        if found:
+            db.execute(f"UPDATE mentions SET route_attempts = 0, route_retry_at = NULL, route_parked_at = NULL,"
+                       f" claimed_until = NULL WHERE id IN ({','.join('?' * len(found))})", tuple(found))
+    if found:
+        log.warning("%s mention(s) reset for routing on the next pass", len(found), extra={"mention_ids": found[:50]})
+    return found
 
 
 def _rows(cur: Any) -> list[dict[str, Any]]:

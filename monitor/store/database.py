@@ -216,6 +216,17 @@ MIGRATIONS: list[str] = [
     CREATE TABLE poll_due (source_id TEXT PRIMARY KEY, due_at REAL NOT NULL, by_replica TEXT);
     ALTER TABLE mentions ADD COLUMN claimed_until REAL;     -- a replica is routing it (runtime.pipeline)
     """,
+    # v13 (runtime): a mention whose analysis or routing raised ("poison") is counted, retried with a backoff and,
+    # after `daemon.max_route_attempts`, parked: no longer claimed, kept, shown by `monitor status` until
+    # `monitor retry-mentions` resets it. Written by runtime.pipeline in its own transaction.
+    """
+    ALTER TABLE mentions ADD COLUMN route_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE mentions ADD COLUMN route_error TEXT;        -- exception type and message, capped; never the text
+    ALTER TABLE mentions ADD COLUMN route_failed_at REAL;
+    ALTER TABLE mentions ADD COLUMN route_retry_at REAL;     -- not claimed again before (database clock)
+    ALTER TABLE mentions ADD COLUMN route_parked_at REAL;    -- parked: not claimed until retried
+    CREATE INDEX mentions_route_failing ON mentions (id) WHERE route_attempts > 0 AND processed_at IS NULL;
+    """,
 ]
 
 # PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.

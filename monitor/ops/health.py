@@ -107,7 +107,7 @@ RETRY_HINT = "fix the cause (a rule, the scorer, an upgrade), then `monitor retr
 def routing_health(store: Store, max_attempts: int) -> dict[str, Any]:
     """Mentions whose analysis or routing raised: those still retried, and those parked after `max_attempts`
     failures (kept, no longer routed: a problem until `monitor retry-mentions` sends them through again)."""
-    row = store.one("SELECT COUNT(*) AS failing, SUM(CASE WHEN route_parked_at IS NOT NULL THEN 1 ELSE 0 END)"
+    row = store.one("SELECT COUNT(*) AS failing, SUM(route_parked_at IS NOT NULL)"
                     " AS parked FROM mentions WHERE route_attempts > 0 AND processed_at IS NULL") or {}
     latest = store.one("SELECT id, source_id, route_attempts, route_error, route_failed_at, route_parked_at FROM"
                        " mentions WHERE route_attempts > 0 AND processed_at IS NULL ORDER BY route_failed_at DESC,"

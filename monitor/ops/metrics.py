@@ -252,7 +252,7 @@ class StoreCollector(Collector):
         yield actions
 
         failing, parked = conn.execute(
-            "SELECT COUNT(*), SUM(CASE WHEN route_parked_at IS NOT NULL THEN 1 ELSE 0 END) FROM mentions"
+            "SELECT COUNT(*), SUM(route_parked_at IS NOT NULL) FROM mentions"
             " WHERE route_attempts > 0 AND processed_at IS NULL").fetchone()
         routing = GaugeMetricFamily("monitor_mentions_route_failed", "Mentions whose analysis or routing raised, not "
                                     "routed: retrying (backoff) or parked (until `monitor retry-mentions`)",

@@ -95,8 +95,12 @@ class Pipeline:
                         done += 1
                     except Exception as exc:  # noqa: BLE001 - one bad mention never blocks its batch
                         failed.append((row, exc))
-            for row, exc in failed:
-                self.route_failed(row, exc)
+            for row, error in failed:
+                try:
+                    self.route_failed(row, error)
+                except Exception:  # noqa: BLE001 - the store is failing: the stream goes on, the next pass retries
+                    log.exception("routing failed and could not be counted; left for the next pass",
+                                  extra={"mention_id": row["id"]})
         return done
 
     def process_pending(self, limit: int = 500, *, wait: bool = True) -> int:

@@ -152,7 +152,12 @@ def test_status_health_and_metrics_show_parked_mentions_and_how_to_retry(h, pois
     out = json.loads(capsys.readouterr().out)
     assert out["routing"]["parked"] == 1 and out["routing"]["latest"]["mention_id"] == _row(h, POISON)["id"]
     assert out["routing"]["retry"] == "monitor retry-mentions --all"
-    if backend == "sqlite":
+    if backend == "sqlite":                   # the ops view: Datasette's saved query, and the metrics
+        import yaml
+        meta = yaml.safe_load((Path(__file__).resolve().parents[1] / "monitor/data/datasette.yaml").read_text())
+        with sqlite3.connect(h.app.db_path) as conn:
+            listed = conn.execute(meta["databases"]["monitor"]["queries"]["mentions_not_routed"]["sql"]).fetchall()
+        assert [(r[0], r[2], r[3]) for r in listed] == [(_row(h, POISON)["id"], "parked", 5)]
         from prometheus_client import generate_latest
         metrics = Metrics(h.app.db_path)
         scraped = generate_latest(metrics.registry).decode()

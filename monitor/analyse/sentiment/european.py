@@ -158,11 +158,6 @@ def pack(code: str) -> LangPack:
     boosters = {w: B_INCR for w in boost_up.split()} | {w: -B_INCR for w in boost_down.split()}
     boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
     negations = frozenset(negs.split()) | {_ascii_alias(code, w) for w in negs.split()}
-    if code in _CONCORD:
-        # the engine reads a token with a lexicon entry (even 0) as a word, never as a negator, so in the languages
-        # whose negators take part in concord (_CONCORD: it, es, pt) the negators leave the lexicon: "nessuno è
-        # contento", "nessuno scandalo" were scored as "contento", "scandalo" (round 17)
-        lexicon = {k: v for k, v in lexicon.items() if k not in negations}
     return LangPack(
         code=code,
         lexicon=lexicon,

@@ -101,6 +101,10 @@ def _quality_noun(lexicon: Mapping[str, float], word: str) -> float | None:
 _IT_ELISION = re.compile(r"^(?:l|un|dell|nell|all|dall|sull|coll|quell|quest|bell|buon|sant|tutt|d|c|m|t|s|v|n)'(?=\w)")
 
 
+#: The languages whose articles and prepositions elide onto the next word as _IT_ELISION reads them: Italian.
+_ELIDING = frozenset({"it"})
+
+
 _SUPERLATIVE = re.compile(r"^(\w{3,})[ií]ssim(?:[oaie]|os|as)$")   # Italian -issimo/a/i/e, Portuguese -íssimo/a/os/as
 
 
@@ -137,15 +141,19 @@ def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]
     endings = _ENDINGS[code]
     vowel_swap = code in ("es", "it", "pt")
     compounds = code in ("de", "nl")
-    umlaut_plural = elided = code == "de"
-    superlative = code in ("it", "pt")
+    # one switch per behaviour, each saying what it is about the language (not one flag standing in for another)
+    umlaut_plural = code == "de"        # "Ausfälle" of "Ausfall", "Mängel" of "Mangel"
+    elided = code == "de"               # "teure" of "teuer", "schönste" of "schön"
+    quality_nouns = code == "de"        # "Unfreundlichkeit" of "unfreundlich" (-heit/-keit)
+    superlative = code in ("it", "pt")  # "bruttissimo", "chatíssimo"
+    elision = code in _ELIDING          # "l'idiota", "quell'incompetente"
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
         """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto"),
         in Spanish, Italian and Portuguese also without a verb ending (:func:`_verb_form`); in German and Dutch, a
         compound takes the value of its last part ("Internetstörung" → "störung"); a letter typed three times or
         more counts once ("credooo", "merdaaaa": tweets stretch words for emphasis)."""
-        if superlative and "'" in word and _IT_ELISION.match(word):
+        if elision and "'" in word and _IT_ELISION.match(word):
             # one elided word at a time, in a loop: a token of a thousand "quell'" recursed once per prefix and
             # raised RecursionError (regression, round 17's review)
             rest = word
@@ -187,7 +195,7 @@ def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]
             return hit
         if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
             return hit
-        if umlaut_plural and (hit := _quality_noun(lexicon, word)) is not None:
+        if quality_nouns and (hit := _quality_noun(lexicon, word)) is not None:
             return hit
         if superlative and (hit := _superlative(lexicon, word)) is not None:
             return hit

@@ -529,3 +529,19 @@ def test_regression_superlative_flag_gated_the_italian_elision() -> None:
     assert make_lookup("pt")(lexicon, "chatíssimo") == -1.5 * 1.25
     assert make_lookup("de")(lexicon, "unfreundlichkeit") == -2.0
     assert make_lookup("nl")(lexicon, "unfreundlichkeit") is None
+
+
+def test_regression_dutch_compound_tail_read_amendement_as_dement() -> None:
+    """Round 18: a compound's last part was taken at any split, so "amendement" scored as "dement" and "weigering" as
+    "gering". A general-lexicon word now ends a compound only after a first part that is a word of its own; the
+    hand-written complaint words ("fouten", "störung") still end any compound."""
+    from monitor.analyse.sentiment import european
+
+    lookup = european.pack("nl").fallback
+    lexicon = european.pack("nl").lexicon
+    assert "dement" in lexicon and lookup(lexicon, "amendement") is None
+    assert lookup(lexicon, "burgeramendement") is None
+    assert lookup(lexicon, "spelfouten") == lexicon["fouten"]
+    assert lookup(lexicon, "stomvervelend") == lexicon["vervelend"]
+    de = european.pack("de")
+    assert de.fallback(de.lexicon, "internetstörung") == de.lexicon["störung"]

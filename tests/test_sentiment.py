@@ -254,3 +254,17 @@ def test_regression_lexicon_negator_negates_in_portuguese() -> None:
 
     _, contributions = analyse(european.pack("pt"), "nao é bom o atendimento")
     assert any(c.kind == "negation" and c.valence < 0 for c in contributions)
+
+
+def test_regression_stretched_word_fix_read_kkk_as_kk() -> None:
+    """Round 18: "KKK" was read as the stretched form of VADER's "kk" (+1.5, with the capitals' emphasis): a word
+    that is one letter repeated is an acronym or a noise, not a stretched word, in every language."""
+    from monitor.analyse.sentiment.scorer import Scorer
+
+    assert analyse(english_pack(), "The KKK marched again")[1] == []
+    assert analyse(english_pack(), "qqq")[1] == []
+    assert analyse(english_pack(), "sooo baaad")[0] < -0.4          # real stretches still read
+    assert analyse(english_pack(), "nooo")[1][0].text == "no"
+    rules = Scorer(model=None)
+    for lang in ("en", "de", "es", "fr", "it", "pt", "nl"):
+        assert not any(d.weight > 0 for d in rules.score("KKK", lang=lang).drivers), lang

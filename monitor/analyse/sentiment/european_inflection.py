@@ -185,7 +185,7 @@ def make_lookup(code: str, heads: frozenset[str] | None = None) -> Callable[[Map
                 if hit is not None:
                     return hit
             return lookup(lexicon, rest)
-        if _ELONGATED.search(word):
+        if _ELONGATED.search(word) and _ELONGATED.sub("", word):     # "KKK", "AAA": one letter repeated is no stretch
             short = _ELONGATED.sub(r"\1", word)
             hit = lexicon.get(short)
             return hit if hit is not None else lookup(lexicon, short)

@@ -514,3 +514,34 @@ def test_regression_a_token_of_a_thousand_elisions_scores(lang: str) -> None:
     result = Scorer().score("quell'" * 2000 + "idiota", lang=lang)
     assert -1.0 <= result.score <= 1.0
     assert Scorer(model=None).score("dell'l'idiota", lang="it").negative
+
+
+def test_regression_superlative_flag_gated_the_italian_elision() -> None:
+    """Round 18: the Italian elision lookup ("un'ottima" → "ottima") was switched on by the flag for -issimo
+    superlatives, so Portuguese (which has the superlative, not that elision) read Italian articles off its words.
+    Each behaviour now has its own switch: elision is Italian's; the superlative stays Italian and Portuguese's, the
+    German -heit/-keit nouns German's."""
+    from monitor.analyse.sentiment.european_inflection import make_lookup
+
+    lexicon = {"ottima": 3.0, "ótimo": 3.0, "chato": -1.5, "unfreundlich": -2.0}
+    assert make_lookup("it")(lexicon, "un'ottima") == 3.0
+    assert make_lookup("pt")(lexicon, "un'ótimo") is None
+    assert make_lookup("pt")(lexicon, "chatíssimo") == -1.5 * 1.25
+    assert make_lookup("de")(lexicon, "unfreundlichkeit") == -2.0
+    assert make_lookup("nl")(lexicon, "unfreundlichkeit") is None
+
+
+def test_regression_dutch_compound_tail_read_amendement_as_dement() -> None:
+    """Round 18: a compound's last part was taken at any split, so "amendement" scored as "dement" and "weigering" as
+    "gering". A general-lexicon word now ends a compound only after a first part that is a word of its own; the
+    hand-written complaint words ("fouten", "störung") still end any compound."""
+    from monitor.analyse.sentiment import european
+
+    lookup = european.pack("nl").fallback
+    lexicon = european.pack("nl").lexicon
+    assert "dement" in lexicon and lookup(lexicon, "amendement") is None
+    assert lookup(lexicon, "burgeramendement") is None
+    assert lookup(lexicon, "spelfouten") == lexicon["fouten"]
+    assert lookup(lexicon, "stomvervelend") == lexicon["vervelend"]
+    de = european.pack("de")
+    assert de.fallback(de.lexicon, "internetstörung") == de.lexicon["störung"]

@@ -232,3 +232,39 @@ def test_short_english_text_overrides_a_guessed_language(scorer: Scorer) -> None
     # not when a word is not English, and not for longer texts
     assert scorer.score("le service est nul", lang="fr").language == "fr"
     assert scorer.score("so bad so bad so bad so bad", lang="pl").unscored
+
+
+def test_regression_negator_with_a_lexicon_entry_stopped_negating() -> None:
+    """Round 18: the negation scan skipped any token with a lexicon value before asking whether it was a negator, so
+    a negator some lexicon scores (LeIA's "nao", Pattern's "nessuna") negated nothing; european.pack dropped the
+    negators from the lexicon to work around it. A negator stays one whatever the lexicon says of it."""
+    from monitor.analyse.sentiment.engine import LangPack
+
+    pack = LangPack(code="xx", lexicon={"nope": -0.4, "helpful": 1.8, "staff": 0.0}, negations=frozenset({"nope"}),
+                    boosters={}, contrast=frozenset())
+    _, contributions = analyse(pack, "nope helpful staff")
+    assert ("not helpful", "negation") in [(c.text, c.kind) for c in contributions]
+    _, plain = analyse(pack, "very helpful staff")
+    assert [(c.text, c.kind) for c in plain] == [("helpful", "lexicon")]
+
+
+def test_regression_lexicon_negator_negates_in_portuguese() -> None:
+    """LeIA lists the accent-free "nao" in its lexicon: it must still negate the praise after it."""
+    from monitor.analyse.sentiment import european
+
+    _, contributions = analyse(european.pack("pt"), "nao é bom o atendimento")
+    assert any(c.kind == "negation" and c.valence < 0 for c in contributions)
+
+
+def test_regression_stretched_word_fix_read_kkk_as_kk() -> None:
+    """Round 18: "KKK" was read as the stretched form of VADER's "kk" (+1.5, with the capitals' emphasis): a word
+    that is one letter repeated is an acronym or a noise, not a stretched word, in every language."""
+    from monitor.analyse.sentiment.scorer import Scorer
+
+    assert analyse(english_pack(), "The KKK marched again")[1] == []
+    assert analyse(english_pack(), "qqq")[1] == []
+    assert analyse(english_pack(), "sooo baaad")[0] < -0.4          # real stretches still read
+    assert analyse(english_pack(), "nooo")[1][0].text == "no"
+    rules = Scorer(model=None)
+    for lang in ("en", "de", "es", "fr", "it", "pt", "nl"):
+        assert not any(d.weight > 0 for d in rules.score("KKK", lang=lang).drivers), lang

@@ -70,3 +70,14 @@ def test_a_weak_learned_ngram_does_not_veto_a_high_written_rating(stars: float, 
     from monitor.analyse.sentiment.scorer import Driver, _rating_stands
 
     assert _rating_stands(stars, [Driver(t, w, k) for t, w, k in against]) is stands
+
+
+@pytest.mark.parametrize("text", ["Only 1/100 of the users could log in today", "9/10 times the checkout fails",
+                                  "A 1/100 chance of a reply", "1/10 de la commande manquait"])
+def test_regression_fractions_such_as_1_100_read_as_written_ratings(text: str) -> None:
+    """Round 18: "1/100 of users" was read as a rating of one star out of a hundred (and lifted or sank the verdict
+    with the rating's weight). A fraction or a ratio ("of", "times", "chance" after it; a hundredth below 10/100) is
+    no rating; the real ones still are."""
+    assert written_rating(text) is None
+    assert written_rating("the sequel? 40/100") is not None and written_rating("9/10 would fly again") is not None
+    assert not [d for d in Scorer(model=None).score(text, lang="en").drivers if d.kind == "rating"]

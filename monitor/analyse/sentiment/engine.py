@@ -346,14 +346,17 @@ def analyse_raw(
             if j < 0 or ends[j]:
                 break
             prev = lower[j]
+            negates = negator(j, i)
             if prev in boosters:
                 boost = boosters[prev] if valence >= 0 else -boosters[prev]
                 if cap_diff and tokens[j].isupper():
                     boost += C_INCR if valence > 0 else -C_INCR
                 valence += boost * _DECAY[k]
-            elif vals[j] is not None:
+            elif vals[j] is not None and not negates:
+                # a sentiment word between is no negator; a negator stays one whatever the lexicon says of it
+                # (VADER's "wont", LeIA's "nao", Pattern's "nessuna" have entries; until round 18 they stopped negating)
                 continue
-            if negator(j, i) and not (lower[j] == bare_no and k < 2):
+            if negates and not (prev == bare_no and k < 2):
                 # a "no" one or two words back was counted above; where "no" is also a negator (Spanish) it
                 # toggled the negation back (regression: "no es bueno", "no estoy satisfecho" read as praise)
                 negated = not negated

@@ -149,6 +149,15 @@ def _emoticons() -> dict[str, float]:
     return {**faces, **_FACES}
 
 
+def _compound_heads(code: str) -> frozenset[str]:
+    """The words a German or Dutch compound is read as ending in whatever its first part: the hand-written
+    customer-experience list ("störung", "ausfall", "fouten", "klachten"), as typed and without accents. The general
+    lexicons underneath (Pattern's Dutch adjectives) are read at a compound's end only after a first part that is a
+    word of its own: "amendement" is no "dement" (european_inflection._compound_tail)."""
+    words = {"de": DE, "es": ES, "it": IT, "pt": PT, "nl": NL}[code]
+    return frozenset(words) | {_ascii_alias(code, w) for w in words}
+
+
 @lru_cache(maxsize=8)
 def pack(code: str) -> LangPack:
     """One language's pack, built once per process."""
@@ -158,11 +167,6 @@ def pack(code: str) -> LangPack:
     boosters = {w: B_INCR for w in boost_up.split()} | {w: -B_INCR for w in boost_down.split()}
     boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
     negations = frozenset(negs.split()) | {_ascii_alias(code, w) for w in negs.split()}
-    if code in _CONCORD:
-        # the engine reads a token with a lexicon entry (even 0) as a word, never as a negator, so in the languages
-        # whose negators take part in concord (_CONCORD: it, es, pt) the negators leave the lexicon: "nessuno è
-        # contento", "nessuno scandalo" were scored as "contento", "scandalo" (round 17)
-        lexicon = {k: v for k, v in lexicon.items() if k not in negations}
     return LangPack(
         code=code,
         lexicon=lexicon,
@@ -173,7 +177,7 @@ def pack(code: str) -> LangPack:
         asking=asking(code),
         irony=irony(code),
         prepare=lambda text: split_emoji(_informal(code, _faces(text)), emoji),
-        fallback=make_lookup(code),
+        fallback=make_lookup(code, heads=_compound_heads(code)),
         symbols=symbols(lexicon) | _NEVER_NEGATED.get(code, frozenset()),
         post_negations=frozenset(post.split()),
         is_negation=_concord_negation(code, negations),

@@ -66,7 +66,7 @@ _UMLAUT_PLURAL_EL = re.compile(r"^(.*)([äöü])([^äöüaeiou]*e[lr])$")     # 
 _ELIDED_E = re.compile(r"\w[lr]$")
 
 
-def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
+def _umlaut_plural(lexicon: Mapping[str, float], word: str, heads: frozenset[str] | None = None) -> float | None:
     """A German plural that umlauts its stem ("Ausfälle" of "Ausfall", "Funklöcher" of "Funkloch", "Mängel"
     of "Mangel" take their singular's value), the stem also as the last part of a compound."""
     m = _UMLAUT_PLURAL.match(word) or _UMLAUT_PLURAL_EL.match(word)
@@ -74,7 +74,7 @@ def _umlaut_plural(lexicon: Mapping[str, float], word: str) -> float | None:
         return None
     singular = m.group(1) + m.group(2).translate(UMLAUT_BACK) + m.group(3)
     hit = lexicon.get(singular)
-    return hit if hit is not None else _compound_tail(lexicon, singular)
+    return hit if hit is not None else _compound_tail(lexicon, singular, heads)
 
 
 #: A German noun of quality made from an adjective ("Unzuverlässigkeit", "Fassungslosigkeit", "Frechheiten",
@@ -101,6 +101,10 @@ def _quality_noun(lexicon: Mapping[str, float], word: str) -> float | None:
 _IT_ELISION = re.compile(r"^(?:l|un|dell|nell|all|dall|sull|coll|quell|quest|bell|buon|sant|tutt|d|c|m|t|s|v|n)'(?=\w)")
 
 
+#: The languages whose articles and prepositions elide onto the next word as _IT_ELISION reads them: Italian.
+_ELIDING = frozenset({"it"})
+
+
 _SUPERLATIVE = re.compile(r"^(\w{3,})[ií]ssim(?:[oaie]|os|as)$")   # Italian -issimo/a/i/e, Portuguese -íssimo/a/os/as
 
 
@@ -117,13 +121,33 @@ def _superlative(lexicon: Mapping[str, float], word: str) -> float | None:
     return None
 
 
-def _compound_tail(lexicon: Mapping[str, float], word: str) -> float | None:
+#: Linking elements between the parts of a German or Dutch compound ("Stellwerk-s-störung", "lev-ens-gevaar"): the head
+#: is read without one when it is looked up.
+_LINKS = ("en", "es", "s", "e", "n", "-")
+
+
+def _known_head(lexicon: Mapping[str, float], head: str) -> bool:
+    """Whether ``head``, the part left of a compound's last part, is a word of its own: it ends at a hyphen or other
+    non-letter ("WLAN-Problem", "boek,boeiend": two words written as one token), or it is a lexicon word, with or
+    without a linking element ("super", "stom", "bloed": the intensifiers compounds are made with)."""
+    if not head[-1].isalpha():
+        return True
+    if head in lexicon:
+        return True
+    return any(head.endswith(link) and len(head) - len(link) >= 3 and head[: -len(link)] in lexicon for link in _LINKS)
+
+
+def _compound_tail(lexicon: Mapping[str, float], word: str, heads: frozenset[str] | None = None) -> float | None:
     """A German or Dutch compound's value: its last part's, at least six letters long ("Internetstörung" →
-    "störung"), tried from the longest."""
+    "störung"), tried from the longest. A compound's last part is found without a dictionary, so not every split is
+    a real one: "amendement" is no "dement", "weigering" no "gering". Where ``heads`` is given, only its words (the
+    hand-written complaint vocabulary, written to end compounds: "störung", "fouten", "klachten") are read after any
+    head; another lexicon word only after a head that is a word of its own (:func:`_known_head`)."""
     if len(word) >= 9:
         for start in range(3, len(word) - 5):
-            hit = lexicon.get(word[start:])
-            if hit is not None:
+            tail = word[start:]
+            hit = lexicon.get(tail)
+            if hit is not None and (heads is None or tail in heads or _known_head(lexicon, word[:start])):
                 return hit
     return None
 
@@ -133,19 +157,25 @@ def _compound_tail(lexicon: Mapping[str, float], word: str) -> float | None:
 _ELONGATED = re.compile(r"(\w)\1{2,}")
 
 
-def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]:
+def make_lookup(code: str, heads: frozenset[str] | None = None) -> Callable[[Mapping[str, float], str], float | None]:
+    """The fallback lookup of one language; ``heads``: the words a compound may end in after any first part (see
+    :func:`_compound_tail`; None = every lexicon word)."""
     endings = _ENDINGS[code]
     vowel_swap = code in ("es", "it", "pt")
     compounds = code in ("de", "nl")
-    umlaut_plural = elided = code == "de"
-    superlative = code in ("it", "pt")
+    # one switch per behaviour, each saying what it is about the language (not one flag standing in for another)
+    umlaut_plural = code == "de"        # "Ausfälle" of "Ausfall", "Mängel" of "Mangel"
+    elided = code == "de"               # "teure" of "teuer", "schönste" of "schön"
+    quality_nouns = code == "de"        # "Unfreundlichkeit" of "unfreundlich" (-heit/-keit)
+    superlative = code in ("it", "pt")  # "bruttissimo", "chatíssimo"
+    elision = code in _ELIDING          # "l'idiota", "quell'incompetente"
 
     def lookup(lexicon: Mapping[str, float], word: str) -> float | None:
         """Unknown word: retry without an inflectional ending ("kaputte" → "kaputt", "rotas" → "rota"/"roto"),
         in Spanish, Italian and Portuguese also without a verb ending (:func:`_verb_form`); in German and Dutch, a
         compound takes the value of its last part ("Internetstörung" → "störung"); a letter typed three times or
         more counts once ("credooo", "merdaaaa": tweets stretch words for emphasis)."""
-        if superlative and "'" in word and _IT_ELISION.match(word):
+        if elision and "'" in word and _IT_ELISION.match(word):
             # one elided word at a time, in a loop: a token of a thousand "quell'" recursed once per prefix and
             # raised RecursionError (regression, round 17's review)
             rest = word
@@ -155,7 +185,7 @@ def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]
                 if hit is not None:
                     return hit
             return lookup(lexicon, rest)
-        if _ELONGATED.search(word):
+        if _ELONGATED.search(word) and _ELONGATED.sub("", word):     # "KKK", "AAA": one letter repeated is no stretch
             short = _ELONGATED.sub(r"\1", word)
             hit = lexicon.get(short)
             return hit if hit is not None else lookup(lexicon, short)
@@ -185,12 +215,12 @@ def make_lookup(code: str) -> Callable[[Mapping[str, float], str], float | None]
                         return hit
         if vowel_swap and (hit := _verb_form(lexicon, word, code)) is not None:
             return hit
-        if umlaut_plural and (hit := _umlaut_plural(lexicon, word)) is not None:
+        if umlaut_plural and (hit := _umlaut_plural(lexicon, word, heads)) is not None:
             return hit
-        if umlaut_plural and (hit := _quality_noun(lexicon, word)) is not None:
+        if quality_nouns and (hit := _quality_noun(lexicon, word)) is not None:
             return hit
         if superlative and (hit := _superlative(lexicon, word)) is not None:
             return hit
-        return _compound_tail(lexicon, word) if compounds else None
+        return _compound_tail(lexicon, word, heads) if compounds else None
 
     return lookup

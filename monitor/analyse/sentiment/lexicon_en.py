@@ -559,7 +559,8 @@ def contract(text: str) -> str:
 def unstretch(text: str, lexicon: Mapping[str, float]) -> str:
     """Social posts stretch words for emphasis ("sooo baaad", "ughhhh", "loooove"): rewrite each stretched
     word to the lexicon word it stands for (runs of 3+ letters cut to two, else to one); words that are not
-    stretched forms of a lexicon word are left alone.
+    stretched forms of a lexicon word are left alone, and so are a word that is one letter repeated ("KKK", "AAA":
+    an acronym, not a stretch of "kk") and a word the lexicon has as typed.
 
     Done once per text (one C-speed regex scan, nothing more for the usual text without a stretched word)
     rather than as a per-token lookup fallback, which cost ~15% of scoring time.
@@ -569,6 +570,10 @@ def unstretch(text: str, lexicon: Mapping[str, float]) -> str:
 
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
+        if not _ELONGATED.sub("", word) or word.lower() in lexicon:
+            # a word that is nothing but a run ("KKK", "AAA", "zzz") or a lexicon word as typed is no stretched word:
+            # "KKK" is not "kk" (regression, round 18: it scored +1.5)
+            return word
         for form in (_ELONGATED.sub(r"\1\1", word), _ELONGATED.sub(r"\1", word)):
             if form.lower() in lexicon:
                 return form

@@ -10,7 +10,8 @@ What counts, in every scored language: ``N/5``, ``N/10``, ``N/100`` and ``N out 
 ``de``, ``su``, ``uit``), and ``N`` or a number word (one to five, and the same in fr de es it pt nl) followed
 by the word for star(s). What does not: a hotel's class ("a 5-star hotel"), "Star Wars", other people's
 ratings ("all the 5 star reviews"), a part's ("5 stars for the packaging"), a deduction ("minus one star"), a date or a time (``24/7``, ``3/10/2024``, "on 3/10", "le 5/10"), a
-score above its scale, any other scale ("50/50", "9/11", "1/2"). The last rating in the text is the verdict
+score above its scale, any other scale ("50/50", "9/11", "1/2"), a fraction or a ratio ("1/100 of users", "9/10 times
+it fails", "1/10th", a hundredth "1/100 sec": out of 100 a rating is given in tens). The last rating in the text is the verdict
 (a mixed review that scores its parts ends with the whole).
 """
 
@@ -38,6 +39,13 @@ _DATE_BEFORE = re.compile(r"(?:\b(?:on|since|until|till|by|due|from|le|du|au|am|
                           r"dal|fino|em|até|op|sinds|tot|van)\s*|\d/|[.:])$", re.I)
 _OUT_OF = r"(?:out of|sur|von|de|su|uit)"
 _SCALE = re.compile(rf"(?<![\w/.,]){_NUM}\s*(?:/|\s{_OUT_OF}\s)\s*(5|10|100)(?![\w/]|[.,]\d)", re.I)
+#: What follows a fraction or a ratio, never a rating: "1/100 of users", "1/10 de la population", "1/5 der Kunden",
+#: "9/10 times it fails", "9/10 fois", "a 1/100 chance" ("1/10th" is no rating either: no letter may follow the scale)
+_FRACTION_AFTER = re.compile(r"\s*(?:of(?! course)|de|du|des|der|del|della|dei|degli|delle|do|da|dos|das|van|times?|fois|mal|"
+                             r"veces|volte|vezes|keer|chances?|odds)\b", re.I)
+#: Out of 100 a rating is given in tens ("85/100", "40/100", "100/100"); a numerator below ten is a hundredth ("1/100
+#: sec", "a 1/100 scale model", "3/100 of a second")
+_HUNDREDTHS = 10.0
 #: "a 5-star hotel", "Michelin", "two Star Wars films": a class or a name, not the author's verdict
 #: "5 star reviews" (other people's), "5 stars for the packaging" (a part), "minus one star" (a deduction)
 _STARS = re.compile(rf"(?<!minus )(?<!moins )(?<!menos )(?<!meno )(?<![\w/.,-])(\d(?:[.,]5)?|[^\W\d_]+)\s*(?:-\s*)?"
@@ -76,6 +84,8 @@ def written_rating(text: str) -> WrittenRating | None:
         value, scale = _value(m.group(1)), float(m.group(2))
         if value is None or value > scale or _DATE_BEFORE.search(text[max(0, m.start() - 8):m.start()]):
             continue
+        if _FRACTION_AFTER.match(text, m.end()) or (scale == 100 and 0 < value < _HUNDREDTHS):
+            continue        # a fraction or a ratio: "1/100 of users", "9/10 times", "1/100 sec"
         stars = max(1.0, min(5.0, value * 5.0 / scale)) if scale != 5 else max(1.0, value)
         found.append((m.start(), WrittenRating(stars, m.group(0).strip())))
     for m in counted:

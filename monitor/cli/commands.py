@@ -13,8 +13,7 @@ from typing import Any
 import yaml
 
 from monitor.alerting.grouping import snapshot
-from monitor.alerting.lifecycle import list_alerts
-from monitor.alerting.quiet import count_held, exempt, hold_until, quiet_banner
+from monitor.alerting.quiet import exempt, hold_until, quiet_banner
 from monitor.analyse.analyzer import Analyzer
 from monitor.analyse.language import detect_language
 from monitor.analyse.routing import Decision, Router
@@ -408,9 +407,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         damage = store.quick_check()          # a corrupted database is one line here, never a traceback
         now = time.time()
         report = health.report(config, store, now)
-        if rules is not None and rules.quiet_hours:     # held alerts are not a problem, but never a surprise
-            report["quiet_hours"] = {"window": quiet_banner(rules, now), "held": count_held(
-                rules, list_alerts(store, only_open=True, limit=100_000), now)}
+        quiet = health.quiet_health(rules, store, now)     # held alerts are not a problem, but never a surprise
+        if quiet is not None:
+            report["quiet_hours"] = quiet
     except sqlite3.DatabaseError as exc:
         raise StorageError(store.quick_check() or corrupted(store.path, str(exc))) from None
     finally:

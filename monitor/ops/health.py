@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from monitor.alerting.lifecycle import list_alerts
+from monitor.alerting.quiet import count_held, quiet_banner, quiet_until
+from monitor.config.rules import Rules
 from monitor.config.settings import Config
 from monitor.core.clock import iso
 from monitor.core.durations import format_duration
@@ -33,6 +35,7 @@ def source_health(config: Config, store: Store, now: float) -> list[dict[str, An
         r = rows.get(src.id, {})
         failures = int(r.get("consecutive_failures") or 0)
         problems: list[str] = []
+        overdue_s = None
         stream = is_stream(src)
         if not src.enabled or stream:
             next_run = None          # a stream is not polled: its health is its connection, reported below
@@ -40,6 +43,7 @@ def source_health(config: Config, store: Store, now: float) -> list[dict[str, An
             next_run = max(r["last_attempt"] + src.every, r.get("next_run") or 0)
             overdue = now - next_run
             if overdue > max(src.every, OVERDUE_GRACE_S) and not r.get("disabled_reason"):
+                overdue_s = round(now - r["last_attempt"], 1)
                 problems.append(f"not polled for {format_duration(now - r['last_attempt'])} (every "
                                 f"{format_duration(src.every)}): is `monitor run` (or its cron job) running?")
         else:
@@ -52,7 +56,8 @@ def source_health(config: Config, store: Store, now: float) -> list[dict[str, An
                     "last_success": iso(r.get("last_success")), "last_attempt": iso(r.get("last_attempt")),
                     "last_error": r.get("last_error"), "last_error_at": iso(r.get("last_error_at")),
                     "consecutive_failures": failures, "next_run": iso(next_run),
-                    "disabled": r.get("disabled_reason"), "healthy": not problems, "problems": problems})
+                    "disabled": r.get("disabled_reason"), "not_polled_for_s": overdue_s, "healthy": not problems,
+                    "problems": problems})
         if stream and src.enabled:
             out[-1]["stream"] = stream_report(store, src, now)
     return out
@@ -190,6 +195,15 @@ def report(config: Config, store: Store, now: float) -> dict[str, Any]:
             "routing": routing, "responses": responses, "replicas": replicas, "open_alerts": open_alerts_by_owner(store),
             "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))},
             "weekly_report": weekly}
+
+
+def quiet_health(rules: Rules | None, store: Store, now: float) -> dict[str, Any] | None:
+    """Quiet hours and the open alerts they hold right now: not a problem, but never a surprise (`monitor
+    status` and the dashboard's health strip both show this); None when rules.yaml sets no quiet hours."""
+    if rules is None or rules.quiet_hours is None:
+        return None
+    return {"window": quiet_banner(rules, now), "until": iso(quiet_until(rules.quiet_hours, now)),
+            "held": count_held(rules, list_alerts(store, only_open=True, limit=100_000), now)}
 
 
 def weekly_report(config: Config, store: Store) -> dict[str, Any] | None:

@@ -117,7 +117,7 @@ def dashboard(config: Any, rules: Any, db_path: str, *, with_datasette: bool = T
         except MonitorError as exc:
             log.warning("Datasette is not served under /data: %s", exc)
     settings = Settings(db_path, d.tz, tuple(config.brands), rules, token, d.user_header, d.url,
-                        ack_target(config), ds)
+                        ack_target(config), ds, config)
     return Dashboard(settings)
 
 

@@ -55,6 +55,7 @@ def render(template: str, **context: Any) -> str:
     return env().get_template(template).render(**context)
 
 
-def report_html(o: Any, link: str | None = None) -> str:
-    """The standalone report (CSS inline, charts inline): a file to keep, mail or open offline."""
-    return render("report.html", o=o, link=link, css=css(), tz=o.window.tz)
+def report_html(o: Any, link: str | None = None, health: Any = None) -> str:
+    """The standalone report (CSS inline, charts inline): a file to keep, mail or open offline. `health`: the
+    health strip, on the dashboard's /report only (a saved or posted report is not a live status)."""
+    return render("report.html", o=o, link=link, css=css(), tz=o.window.tz, health=health)

@@ -10,6 +10,7 @@ read-write connection (`lifecycle.transition(..., "not_negative")`, as the Slack
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -20,15 +21,16 @@ from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from monitor.alerting.feedback import relabel
 from monitor.alerting.lifecycle import transition
 from monitor.config.rules import Rules
 from monitor.core.errors import AlertError, StorageError
+from monitor.ops import health
 from monitor.ops.dashboard import feed as feedmod
-from monitor.ops.dashboard import pages, report
+from monitor.ops.dashboard import pages, report, strip
 from monitor.ops.dashboard.figures import SENTIMENTS, Window, window_for
 from monitor.ops.dashboard.security import (
     CSP,
@@ -43,6 +45,7 @@ from monitor.ops.dashboard.security import (
 from monitor.store.database import Store
 
 log = logging.getLogger(__name__)
+HEALTH_TTL_S = 5.0         # `monitor status`'s report is read at most this often, however often pages are polled
 COLUMNS = (("open", "Open"), ("held", "Held by quiet hours"), ("acknowledged", "Acknowledged"),
            ("resolved", "Resolved (this period)"))
 
@@ -58,6 +61,7 @@ class Settings:
     url: str | None = None
     ack_target: float = report.DEFAULT_ACK_TARGET
     datasette: Any = None                   # the ASGI app mounted at /data, or None
+    config: Any = None                      # monitor.yaml (Config): the health strip's `monitor status` report
 
 
 class Dashboard:
@@ -67,9 +71,12 @@ class Dashboard:
                   Route("/report", self.report), Route("/report.png", self.report_png),
                   Route("/report.md", self.report_md), Route("/feedback", self.feedback, methods=["POST"]),
                   Route("/login", self.login, methods=["GET", "POST"]), Route("/healthz", self.healthz),
+                  Route("/api/health", self.api_health),
                   Route("/static/dashboard.css", self.css)]
         self.starlette = Starlette(routes=routes, exception_handlers={StorageError: _unavailable})
         self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
+        self._health_lock = threading.Lock()
+        self._health_cache: tuple[float, dict[str, Any], dict[str, Any] | None] | None = None
 
     async def _dispatch(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "")
@@ -112,11 +119,48 @@ class Dashboard:
         if self.s.rules is None:
             notices.append("rules.yaml could not be read: alerts held by quiet hours show as open.")
         html = pages.render(template, as_of=now, tz=self.s.tz, brands=self.s.brands, csrf=csrf, notices=notices,
-                            datasette=self.s.datasette is not None, window_text=_window_text(w), **sel, **ctx)
+                            datasette=self.s.datasette is not None, window_text=_window_text(w),
+                            health=self._strip(now, w, sel), **sel, **ctx)
         resp = HTMLResponse(html, headers=_headers())
         if req.cookies.get(CSRF_COOKIE) != csrf:
             resp.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/")
         return resp
+
+    # -- the health strip: `monitor status` on every page -----------------------------------------------------
+    def _status(self, store: Store, now: float) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """`health.report()` and `health.quiet_health()`, as `monitor status` computes them, read at most every
+        HEALTH_TTL_S (the overview may be polled by many screens; the report reads every source and alert)."""
+        with self._health_lock:
+            cached = self._health_cache
+            if cached is not None and 0 <= now - cached[0] < HEALTH_TTL_S:
+                return cached[1], cached[2]
+            rep = health.report(self.s.config, store, now)
+            quiet = health.quiet_health(self.s.rules, store, now)
+            self._health_cache = (now, rep, quiet)
+            return rep, quiet
+
+    def _strip(self, now: float, w: Window, sel: dict[str, Any]) -> strip.Strip | None:
+        if self.s.config is None:          # built without a config (the benchmark): no report to show
+            return None
+        store = self._store()
+        try:
+            rep, quiet = self._status(store, now)
+            unscored = strip.unscored_in(store, w)
+        finally:
+            store.close()
+        data = "/data/" + _stem(self.s.db_path) if self.s.datasette is not None else None
+        return strip.lines_of(rep, quiet, unscored, now, self.s.tz, data, sel)
+
+    async def api_health(self, req: Request) -> Response:
+        return await _threaded(self._api_health, req)
+
+    def _api_health(self, req: Request) -> Response:
+        """The strip as JSON, for the period and brand asked (`?period=`, `?brand=`, as the pages)."""
+        now = time.time()
+        w, sel = self._window(req, now)
+        s = self._strip(now, w, sel)
+        body = {"as_of": now, **(s.as_json() if s is not None else {"healthy": None, "problems": None, "lines": []})}
+        return JSONResponse(body, headers={**_headers(), "Cache-Control": "no-store"})
 
     # -- pages ----------------------------------------------------------------------------------------------
     async def index(self, req: Request) -> Response:
@@ -185,7 +229,10 @@ class Dashboard:
 
     async def report(self, req: Request) -> Response:
         o = await _threaded(self._overview, req)
-        return HTMLResponse(pages.report_html(o, self.s.url), headers=_headers())
+        now = time.time()
+        w, sel = self._window(req, now)
+        h = await _threaded(self._strip, now, w, sel)
+        return HTMLResponse(pages.report_html(o, self.s.url, h), headers=_headers())
 
     async def report_png(self, req: Request) -> Response:
         o = await _threaded(self._overview, req, False)
@@ -261,6 +308,11 @@ async def _unavailable(req: Request, exc: Exception) -> Response:
 def _headers() -> dict[str, str]:
     return {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def _stem(path: str) -> str:
+    from pathlib import Path
+    return Path(path).stem
 
 
 def _window_text(w: Window) -> str:

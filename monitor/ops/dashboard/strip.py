@@ -1,0 +1,161 @@
+"""The health strip: what `monitor status` knows, said in plain words at the top of every dashboard page.
+
+One source of truth: the lines are translated from `monitor.ops.health.report()` (sources failing, disabled or
+overdue; Slack delivery halted or stuck; mentions parked; config, replicas, weekly report, actions) and
+`health.quiet_health()` (alerts held by quiet hours now), never re-queried here. The one figure of its own
+is the period's unscored mentions (language not supported), read like the overview's other figures.
+
+Every remote string (a source's or Slack's error text) is untrusted: secrets are redacted (`core.logs.redact`:
+known secret values, Slack tokens, bearer headers, URL credentials), control characters made inert, the
+length capped; the templates escape what is left. A problem `report()` gains later and this module does not
+know yet is still shown, as `monitor status` words it, never dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.core.durations import format_duration
+from monitor.core.logs import redact, secret_values
+from monitor.ops.dashboard.figures import Window, local
+from monitor.ops.dashboard.pages import _qs
+from monitor.store.database import Store
+
+CAP = 200                   # characters of one remote string (an error message) shown in a line
+LINE_CAP = 600              # characters of a whole line
+SEVERITIES = ("critical", "warning", "info")
+ASK = "Ask your admin to run `monitor status`."
+# the categories `health.report()` prefixes its problems with, translated below; anything else is shown raw
+KNOWN = ("source ", "outbox: ", "routing: ", "config: ", "slack: ", "replicas: ", "weekly report ", "actions: ")
+
+
+@dataclass(frozen=True)
+class Line:
+    severity: str               # critical | warning | info (held, not broken: quiet hours, unscored)
+    kind: str                   # source | delivery | routing | config | slack | replicas | report | actions | ...
+    text: str
+    link: str | None = None     # a page with the details, when there is one
+
+
+@dataclass(frozen=True)
+class Strip:
+    lines: list[Line]
+    healthy: bool               # `monitor status` would exit 0 (info lines do not count)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"healthy": self.healthy, "problems": sum(ln.severity != "info" for ln in self.lines),
+                "lines": [asdict(ln) for ln in self.lines]}
+
+
+def clean(text: Any, cap: int = CAP) -> str:
+    """A remote string made fit to show: secrets out, control characters inert, one line, at most `cap`."""
+    s = " ".join(redact(str(text or ""), secret_values()).split())
+    return s if len(s) <= cap else s[: cap - 1].rstrip() + "…"
+
+
+def _at(iso_text: str | None, tz: str) -> str | None:
+    if not iso_text:
+        return None
+    return local(datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp(), tz, "%d %b %H:%M")
+
+
+def _source_lines(s: dict[str, Any], tz: str) -> list[Line]:
+    link = "/feed?" + _qs(source=s["id"])
+    if s.get("disabled"):
+        return [Line("critical", "source", f"Source {s['id']} is disabled: {clean(s['disabled'])}. No mentions are "
+                     f"collected from it until it is fixed. {ASK}", link)]
+    out = []
+    if s.get("not_polled_for_s"):
+        out.append(Line("critical", "source", f"Source {s['id']} has not been checked for "
+                        f"{format_duration(s['not_polled_for_s'])} (it should be every {format_duration(s['every'])}): "
+                        f"the monitor may not be running, so new mentions are not collected. {ASK}", link))
+    if s["consecutive_failures"] and any("failed polls in a row" in p for p in s["problems"]):
+        since = _at(s.get("last_success"), tz)
+        err = f" Last error: {clean(s['last_error'])}." if s.get("last_error") else ""
+        out.append(Line("warning", "source", f"Source {s['id']} is failing: its last {s['consecutive_failures']} "
+                        f"checks failed ({f'last worked {since}' if since else 'it has never worked'}); mentions "
+                        f"from it may be missing.{err}", link))
+    return out
+
+
+def _outbox_lines(ob: dict[str, Any], now: float, tz: str, data: str | None) -> list[Line]:
+    out = []
+    link = f"{data}/outbox_pending" if data else None
+    since = local(now - ob["oldest_pending_age_s"], tz, "%d %b %H:%M") if ob.get("oldest_pending_age_s") else None
+    waiting = f" (oldest waiting since {since})" if since else ""
+    if ob.get("halted"):
+        out.append(Line("critical", "delivery", f"Slack delivery is halted: {clean(ob['halted'])}{waiting}. "
+                        f"{ob['pending']} alert message(s) are stored and will be sent when it is fixed. {ASK}", link))
+    elif ob.get("stuck"):
+        err = f"; last error: {clean(ob['last_error'])}" if ob.get("last_error") else ""
+        out.append(Line("critical", "delivery", f"{ob['stuck_count']} Slack message(s) have waited more than "
+                        f"{format_duration(ob['stuck_after_s'])} to be sent{waiting}{err}. They are stored and will "
+                        f"be sent when Slack accepts them. {ASK}", link))
+    if ob.get("unrecorded"):
+        out.append(Line("warning", "delivery", f"{ob['unrecorded']} Slack message(s) may have been posted but are "
+                        f"not recorded yet (the monitor cannot write, or Slack answers slowly). {ASK}", link))
+    return out
+
+
+def _routing_lines(rt: dict[str, Any], data: str | None) -> list[Line]:
+    if not rt.get("parked"):
+        return []
+    return [Line("warning", "routing", f"{rt['parked']} mention(s) could not be analysed and are parked: they are "
+                 f"kept but raise no alert until an admin fixes the cause and runs `monitor retry-mentions --all`. "
+                 f"{ASK}", f"{data}/mentions_not_routed" if data else None)]
+
+
+def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[str, Any] | None, now: float,
+             tz: str, data: str | None = None, sel: dict[str, Any] | None = None) -> Strip:
+    """The strip for a `health.report()`, a `health.quiet_health()` and the period's unscored mentions.
+
+    `data` is Datasette's database path (`/data/monitor`) when it is served, for links to its saved queries;
+    `sel` the page's period and brand, kept in the links to the feed and the alerts board."""
+    out: list[Line] = []
+    for s in rep["sources"]:
+        if not s["healthy"]:      # a problem `_source_lines` does not word yet is said as `monitor status` says it
+            out += _source_lines(s, tz) or [Line("warning", "source", f"Source {s['id']}: "
+                                                 f"{clean('; '.join(s['problems']), 300)}. {ASK}",
+                                                 "/feed?" + _qs(source=s["id"]))]
+    out += _outbox_lines(rep["outbox"], now, tz, data)
+    out += _routing_lines(rep.get("routing") or {}, data)
+    for p in rep["problems"]:
+        if p.startswith("config: "):
+            out.append(Line("warning", "config", f"The monitor runs an older configuration than the file on disk: "
+                            f"{clean(p[8:])}. {ASK}"))
+        elif p.startswith("slack: "):
+            out.append(Line("critical", "slack", "Alerts are not sent to Slack: the monitor only prints them "
+                            f"(slack.mode is terminal), so nobody is notified. {ASK}"))
+        elif p.startswith("replicas: "):
+            out.append(Line("warning", "replicas", f"The monitor's copies disagree: {clean(p[10:])}. {ASK}"))
+        elif p.startswith("weekly report "):
+            out.append(Line("warning", "report", f"The weekly report was not posted: {clean(p[14:])}.", "/report"))
+        elif p.startswith("actions: "):
+            out.append(Line("warning", "actions", f"Tickets/webhooks: {clean(p[9:])}."))
+        elif not p.startswith(KNOWN):
+            out.append(Line("warning", "other", f"{clean(p, 300)}. {ASK}"))
+    healthy = not out and rep["healthy"]
+    sel = {k: v for k, v in (sel or {}).items() if k in ("period", "brand", "start", "end")}
+    if quiet and quiet.get("held"):
+        until = _at(quiet.get("until"), tz)
+        out.append(Line("info", "quiet_hours", f"{quiet['held']} alert(s) are held by quiet hours"
+                        + (f" until {until} ({tz})" if until else "") + ": they go to Slack when quiet hours end "
+                        "(alerts excepted from quiet hours are sent now).", "/alerts?" + _qs(sel) + "#held"))
+    if unscored and unscored.get("n"):
+        langs = ", ".join(clean(x, 12) for x in unscored["languages"][:8]) or "unknown"
+        out.append(Line("info", "unscored", f"{unscored['n']} mention(s) in this period were not scored for "
+                        f"sentiment (language not supported: {langs}): they show as unscored and alert only through "
+                        "rules that do not need a sentiment.", "/feed?" + _qs(sel, sentiment="unscored")))
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    out = [Line(ln.severity, ln.kind, ln.text if len(ln.text) <= LINE_CAP else ln.text[: LINE_CAP - 1] + "…",
+                ln.link) for ln in sorted(out, key=lambda ln: order[ln.severity])]
+    return Strip(out, healthy)
+
+
+def unscored_in(store: Store, w: Window) -> dict[str, Any]:
+    """Matched mentions of the period left unscored (their language has no sentiment model), and which languages."""
+    rows = store.query(f"SELECT COALESCE(m.language, '?') AS language, COUNT(*) AS n FROM mentions m WHERE "
+                       f"{w.mention_where()} AND m.unscored = 1 GROUP BY 1 ORDER BY n DESC", w.params())
+    return {"n": sum(r["n"] for r in rows), "languages": [r["language"] for r in rows]}

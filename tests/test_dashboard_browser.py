@@ -242,6 +242,9 @@ def test_alerts_board_shows_quiet_hours_holds(browser, server, built):
     held = browser.find_elements(By.CSS_SELECTOR, "#held .alert")
     assert held, "an alert opened in quiet hours should be in the held column"
     assert "held by quiet hours until" in held[0].text and "Europe/Paris" in held[0].text
+    strip = browser.find_element(By.ID, "health")           # the health strip says it too, with monitor status's
+    assert f"{len(held)} alert(s) are held by quiet hours" in strip.text       # problems (terminal mode here)
+    assert strip.find_elements(By.CSS_SELECTOR, ".health-line.critical[data-kind='slack']")
     assert browser.find_elements(By.CSS_SELECTOR, "#acknowledged .alert")
     assert browser.find_elements(By.CSS_SELECTOR, "#resolved .alert")
     _shot(browser, "alerts")

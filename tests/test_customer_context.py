@@ -47,17 +47,18 @@ def test_the_bold_variant_never_lifts_a_complaint_the_rules_found_through_gramma
     assert not s.score("terrible", lang="en").negative       # a lexicon-only verdict is the layer's to give
 
 
-@pytest.mark.parametrize(("bias", "negative"), [(0.4, False), (1.0, False), (1.6, True)])
+@pytest.mark.parametrize(("bias", "negative"), [(0.2, False), (0.8, False), (1.4, True)])
 def test_the_bold_variant_makes_a_complaint_of_a_grammar_denied_one_only_when_sure(bias: float, negative: bool) -> None:
     """Regression: round 7's English layer, through the customer-context gate (P 0.96), read "It is not broken,
     it just needed a restart" as a complaint at P(negative) 0.6 ("not", "broken", "it just" lean that way in
     customer mentions); the rules' negation said it is none. Now it takes P >= GRAMMAR_OVERRULE_P (0.8)."""
-    strict = learned.LangModel(bias, DENSE0, {}, scope="all")     # P(negative) = sigmoid(bias), rules aside
+    # P(negative) = sigmoid(bias), rules aside; "pending" is a content word the layer leans on (LAYER_EVIDENCE_MIN)
+    strict = learned.LangModel(bias, DENSE0, {"w:pending": 0.2, "w:broken": 0.2}, scope="all")
     s = Scorer(model=learned.Model({"en": strict}))
     got = s.score("It is not broken, it just needed a restart", lang="en")
     assert got.negative is negative
     assert any(d.kind == "negation" and d.weight > 0 for d in got.drivers)
-    assert s.score("pending", lang="en").negative is (bias > 0)      # no grammar: the layer's verdict at any P
+    assert s.score("pending", lang="en").negative                   # no grammar: the layer's verdict at any P
 
 
 def replace_bias(m: learned.LangModel, bias: float) -> learned.LangModel:

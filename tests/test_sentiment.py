@@ -249,11 +249,16 @@ def test_regression_negator_with_a_lexicon_entry_stopped_negating() -> None:
 
 
 def test_regression_lexicon_negator_negates_in_portuguese() -> None:
-    """LeIA lists the accent-free "nao" in its lexicon: it must still negate the praise after it."""
+    """LeIA lists the accent-free "nao" in its lexicon (-1.2): it negates the praise after it and counts for nothing
+    itself, as "não" does; Pattern's "nessuna" (-0.8) likewise in Italian ("nessuno parla di …" is no complaint)."""
     from monitor.analyse.sentiment import european
 
     _, contributions = analyse(european.pack("pt"), "nao é bom o atendimento")
     assert any(c.kind == "negation" and c.valence < 0 for c in contributions)
+    assert [(c.text, c.kind) for c in contributions] == \
+        [(c.text.replace("não", "nao"), c.kind) for c in analyse(european.pack("pt"), "não é bom o atendimento")[1]]
+    for code, text in (("it", "nessuna notizia oggi"), ("pt", "nao sei")):
+        assert analyse(european.pack(code), text)[1] == [], (code, text)
 
 
 def test_regression_stretched_word_fix_read_kkk_as_kk() -> None:

@@ -167,6 +167,10 @@ def pack(code: str) -> LangPack:
     boosters = {w: B_INCR for w in boost_up.split()} | {w: -B_INCR for w in boost_down.split()}
     boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
     negations = frozenset(negs.split()) | {_ascii_alias(code, w) for w in negs.split()}
+    # a negator negates; it is no sentiment word of its own, whatever a third-party lexicon gives it (Pattern's
+    # "nessuna" -0.8, LeIA's "nao" -1.2): "nessuno parla di …" is no complaint, and "nao" would count twice in
+    # "nao é bom" (its own -1.2 and the praise it negates). The engine keeps a negator a negator either way.
+    lexicon = {k: v for k, v in lexicon.items() if k not in negations}
     return LangPack(
         code=code,
         lexicon=lexicon,

@@ -77,10 +77,12 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
         rule(r"(?:interessiert|juckt) (?:\w+ ){0,2}(?:keinen|niemanden|niemand|kein schwein|keine sau)", -1.8,
              "interessiert keinen", negatable=False),
     )),
-    "es": ("no nunca jamás jamas nada ningún ninguna ninguno sin ni tampoco", "", "muy tan super súper"
+    "es": ("no nunca jamás jamas nada nadie ningún ninguna ninguno sin ni tampoco", "", "muy tan super súper"
            " realmente totalmente completamente absolutamente demasiado bastante re", "algo poco casi apenas",
            "pero sino aunque", "y porque pues", (
         rule(r"la verdad(?: es que)?|sinceramente|para ser (?:sincer|honest)[oa]s?|honestamente|francamente", 0.0, "la verdad", negatable=False),
+        # "nobody does it better" is praise: the comparative after "nadie" is no negated "mejor"
+        rule(r"nadie (?:\w+ ){0,2}mejor", 2.0, "nadie lo hace mejor", negatable=False),
         rule(r"buen(?:os|as) (?:días|dias|tardes|noches)|(?:esta|la|por la|de la|toda la|cada|una) tardes?|más tarde|mas tarde"
              r"|(?:falta|faltan) (?:muy |tan )?poco|(?:falta|faltan) (?:\w+ )?(?:días|dias|horas|semanas|meses)|(?:hace|hacía|hará|haría) falta|sin falta"
              r"|buenos aires|a lo mejor|menos mal|si mal no (?:recuerdo|me equivoco)",
@@ -155,6 +157,7 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
            " proprio assolutamente completamente super", "poco quasi abbastanza", "ma però invece", "e perché",
            (
         rule(r"sinceramente|onestamente|francamente|a dire il vero|(?:ad |a )?essere (?:sincer|onest)[oiae]", 0.0, "sinceramente", negatable=False),
+        rule(r"nessuno (?:\w+ ){0,2}meglio", 2.0, "nessuno lo fa meglio", negatable=False),
         rule(r"che (?:io )?non (?:ho )?(?:mai )?(?:fatto|richiesto|ordinato|autorizzato|riconosco|effettuato)", -2.4, "che non ho fatto", negatable=False),
         rule(r"senza (?:alcun )?(?:preavviso|avvisare|avviso|chiedere|consenso|spiegazione)", -2.2, "senza preavviso", negatable=False),
         rule(r"nessuno (?:mi |ci )?(?:ha )?(?:mai )?(?:richiamato|spiegato|avvisato|detto|informato|contattato)", -2.2, "nessuno mi ha richiamato", negatable=False),
@@ -240,10 +243,11 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
              "non potrei essere più felice", negatable=False),
         rule(r"non mi piace", -2.0, negatable=False),
     )),
-    "pt": ("não nao nunca jamais nada nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente bem"
+    "pt": ("não nao nunca jamais nada ninguém ninguem nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente bem"
            " completamente absolutamente demais bastante", "pouco quase", "mas porém porem contudo", "e porque",
            (
         rule(r"sinceramente|honestamente|francamente|para ser (?:sincer|honest)[oa]s?|na verdade", 0.0, "sinceramente", negatable=False),
+        rule(r"ningu[ée]m (?:\w+ ){0,2}melhor", 2.0, "ninguém faz melhor", negatable=False),
         rule(r"que (?:eu )?(?:não|nao|nunca) (?:fiz|pedi|autorizei|reconheço|reconheco|contratei)", -2.4, "que eu não fiz", negatable=False),
         rule(r"sem (?:nenhum )?(?:aviso|avisar|ningu[ée]m me avisar|perguntar|consentimento|explicação)", -2.2, "sem aviso", negatable=False),
         rule(r"ningu[ée]m (?:me |nos )?(?:explicou|explica|avisou|avisa|ligou|disse|informou|retornou)", -2.2, "ninguém me explicou", negatable=False),

@@ -202,3 +202,49 @@ def test_health_strip_api_needs_the_same_access_as_the_pages(site, monkeypatch):
     r = c.get("/api/health", headers={"Authorization": "Bearer s3cret-token"})
     assert r.status_code == 200 and r.json()["healthy"] is True
     assert r.headers["cache-control"] == "no-store"
+
+
+def test_regression_held_alerts_counted_two_ways_board_strip_and_status_agree(tmp_path, backend, capsys):
+    """Regression: the alerts board counted "held by quiet hours" from the `quiet_exempt` column stored when the
+    alert was created and ignored when the held timer comes due, while the strip and `monitor status` used the
+    current `except:` list and the timing; the board's count was per brand, the strip's global. Now one
+    definition (`quiet.held_until`) is used everywhere, the strip with the page's brand as the board."""
+    now = time.time()
+    start = time.strftime("%H:%M", time.gmtime(now - 3600))
+    end = time.strftime("%H:%M", time.gmtime(now + 2 * 3600))
+    rules = RULES + f'quiet_hours: {{from: "{start}", to: "{end}", tz: UTC}}\n'   # `except:` emptied since
+    brands = "acme:\n  query: acme\nglobex:\n  query: globex\n"
+    cfg, rules_path = write_config(tmp_path, sources="[]\n", slack_mode="bot", rules=rules, brands=brands)
+    store = Store(tmp_path / "monitor.db")
+    ins = ("INSERT INTO alerts (group_key, brand, route, targets, state, created_at, updated_at, quiet_exempt,"
+           " flush_at, next_action_at) VALUES (?, ?, 'any-negative', '[]', 'open', ?, ?, ?, ?, ?)")
+    try:
+        with store.tx() as db:
+            # excepted when created (stored quiet_exempt = 1), not any more: held now (the board said open)
+            db.execute(ins, ("a1", "acme", now - 60, now - 60, 1, now + 5, None))
+            # its next timer is due after quiet hours end: nothing waits (the board said held)
+            db.execute(ins, ("a2", "acme", now - 60, now - 60, 0, None, now + 5 * 3600))
+            # held, another brand: counted globally by `monitor status`, not on acme's board and strip
+            db.execute(ins, ("g1", "globex", now - 60, now - 60, 0, now + 5, None))
+        c = TestClient(dashboard(load_config(cfg), load_rules(rules_path), str(store.path),
+                                 with_datasette=False).app, base_url="http://127.0.0.1")
+
+        def board_held(brand: str | None) -> int:
+            html = c.get("/alerts", params={"brand": brand} if brand else {}).text
+            col = re.search(r'<div class="col" id="held">(.*?)<div class="col"', html, re.S)
+            return len(re.findall(r'data-state="held"', col.group(1))) if col else -1
+
+        def strip_held(brand: str | None) -> int:
+            lines = c.get("/api/health", params={"brand": brand} if brand else {}).json()["lines"]
+            q = [ln["text"] for ln in lines if ln["kind"] == "quiet_hours"]
+            return int(q[0].split()[0]) if q else 0
+
+        assert board_held("acme") == strip_held("acme") == 1
+        assert board_held("globex") == strip_held("globex") == 1
+        assert board_held(None) == strip_held(None) == 2
+        html = c.get("/alerts", params={"brand": "acme"}).text
+        assert re.search(r'id="alert-1" data-state="held"', html) and re.search(r'id="alert-2" data-state="open"', html)
+        assert main(["status", "--config", str(cfg), "--rules", str(rules_path), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["quiet_hours"]["held"] == 2
+    finally:
+        store.close()

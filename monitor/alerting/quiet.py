@@ -91,19 +91,31 @@ def quiet_banner(rules: Rules, now: float) -> str:
     return f"{q.from_}-{q.to} {q.tz}{excepted}; {state}"
 
 
-def hold_note(rules: Rules, alert: Mapping[str, Any], now: float) -> str | None:
-    """"held by quiet hours until 07:00 Europe/Paris" for an alert whose next message waits for the window
-    to end (its first message, an update, an escalation or a snooze's end); None otherwise."""
-    if alert.get("state") == "resolved":
+def held_until(rules: Rules | None, alert: Mapping[str, Any], now: float) -> float | None:
+    """The one definition of "held by quiet hours now", used by `monitor status`, `monitor alerts`, the
+    dashboard's alerts board and its health strip: the alert is not resolved, its next message (a first
+    message or an update, `flush_at`; an escalation, reminder, ack timeout or snooze's end, `next_action_at`)
+    comes due before the current quiet window ends, and the *current* rules.yaml does not except its route or
+    policy (what the daemon checks when the timer fires; the `quiet_exempt` column stored at creation is not
+    consulted, so an `except:` change is seen at once). Returns when it goes out (the window's end), or None."""
+    if rules is None or alert.get("state") == "resolved":
         return None
     pending = [t for t in (alert.get("flush_at"), alert.get("next_action_at")) if t]
     if not pending:
         return None
     until = hold_until(rules, alert.get("route"), alert.get("policy"), now)
     if until is None or min(pending) > until:
-        return None
-    return f"held by quiet hours until {release_text(rules, until)}"
+        return None                             # nothing due before quiet hours end: nothing waits
+    return until
 
 
-def count_held(rules: Rules, alerts: list[dict[str, Any]], now: float) -> int:
-    return sum(hold_note(rules, a, now) is not None for a in alerts)
+def hold_note(rules: Rules, alert: Mapping[str, Any], now: float) -> str | None:
+    """"held by quiet hours until 07:00 Europe/Paris" for an alert whose next message waits for the window
+    to end (its first message, an update, an escalation or a snooze's end); None otherwise."""
+    until = held_until(rules, alert, now)
+    return None if until is None else f"held by quiet hours until {release_text(rules, until)}"
+
+
+def count_held(rules: Rules | None, alerts: list[dict[str, Any]], now: float, brand: str | None = None) -> int:
+    """Alerts held by quiet hours now (`held_until`), of one brand when `brand` is given."""
+    return sum(held_until(rules, a, now) is not None for a in alerts if brand is None or a.get("brand") == brand)

@@ -46,7 +46,7 @@ class Alert:
     snoozed_until: float | None = None
     policy_levels: str | None = None
     timing: str | None = None
-    quiet_exempt: int = 0
+    quiet_exempt: int = 0           # as at creation, kept for the record; "held now" is quiet.held_until
     flush_at: float | None = None
     flushed_at: float | None = None
     notified_at: float | None = None

@@ -197,13 +197,14 @@ def report(config: Config, store: Store, now: float) -> dict[str, Any]:
             "weekly_report": weekly}
 
 
-def quiet_health(rules: Rules | None, store: Store, now: float) -> dict[str, Any] | None:
-    """Quiet hours and the open alerts they hold right now: not a problem, but never a surprise (`monitor
-    status` and the dashboard's health strip both show this); None when rules.yaml sets no quiet hours."""
+def quiet_health(rules: Rules | None, store: Store, now: float, brand: str | None = None) -> dict[str, Any] | None:
+    """Quiet hours and the alerts they hold right now (`quiet.held_until`, as the dashboard's board places
+    them), of one brand when `brand` is given: not a problem, but never a surprise (`monitor status` and the
+    dashboard's health strip both show this); None when rules.yaml sets no quiet hours."""
     if rules is None or rules.quiet_hours is None:
         return None
     return {"window": quiet_banner(rules, now), "until": iso(quiet_until(rules.quiet_hours, now)),
-            "held": count_held(rules, list_alerts(store, only_open=True, limit=100_000), now)}
+            "held": count_held(rules, list_alerts(store, only_open=True, limit=100_000), now, brand)}
 
 
 def weekly_report(config: Config, store: Store) -> dict[str, Any] | None:

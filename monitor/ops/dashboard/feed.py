@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.alerting.lifecycle import levels_of
-from monitor.alerting.quiet import hold_until
+from monitor.alerting.quiet import held_until
 from monitor.config.rules import Rules
 from monitor.ops.dashboard.figures import BRAND_SQL, MATCHED, SENTIMENT_SQL, Window
 from monitor.store.database import Store, loads
@@ -155,8 +155,9 @@ NEXT = {"escalate": "escalates", "repeat_level": "pings again", "remind": "remin
 def board(store: Store, rules: Rules | None, now: float, w: Window, resolved_limit: int = 20) -> list[BoardAlert]:
     """Every alert not resolved, plus those resolved in the period (latest first), placed in their column.
 
-    "Held by quiet hours": open, not excepted from quiet hours, something due to go out (a first message or
-    an update) and quiet hours running now: it waits until the window ends, which is shown.
+    "Held by quiet hours": `quiet.held_until` (the one definition, also counted by `monitor status` and the
+    health strip): not resolved, not excepted by the current rules.yaml, its next message due before the
+    current quiet window ends; it waits until the window ends, which is shown.
     """
     brand = " AND brand = :brand" if w.brand else ""
     rows = store.query(f"SELECT * FROM alerts WHERE state != 'resolved'{brand} ORDER BY created_at DESC", w.params())
@@ -167,12 +168,9 @@ def board(store: Store, rules: Rules | None, now: float, w: Window, resolved_lim
     for a in rows:
         targets = loads(a["targets"], []) or []
         column = a["state"]
-        held = None
-        if a["state"] == "open" and not a["quiet_exempt"] and rules is not None and (
-                a["flush_at"] is not None or a["next_action_at"] is not None):
-            held = hold_until(rules, a["route"], a["policy"], now)
-            if held is not None:
-                column = "held"
+        held = held_until(rules, a, now)           # what `monitor status` and the health strip count
+        if held is not None:
+            column = "held"                         # an acknowledged alert keeps its "acknowledged by" line
         nxt, what = (a["flush_at"], "first message" if a["notified_at"] is None else "update") \
             if a["flush_at"] is not None else (a["next_action_at"], NEXT.get(a["next_action"] or "", a["next_action"]))
         out.append(BoardAlert(a["id"], a["kind"], a["brand"], a["title"] or a["story_text"], column,

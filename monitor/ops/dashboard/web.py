@@ -76,7 +76,7 @@ class Dashboard:
         self.starlette = Starlette(routes=routes, exception_handlers={StorageError: _unavailable})
         self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
         self._health_lock = threading.Lock()
-        self._health_cache: tuple[float, dict[str, Any], dict[str, Any] | None] | None = None
+        self._health_cache: tuple[float, dict[str, Any], dict[str | None, dict[str, Any] | None]] | None = None
 
     async def _dispatch(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "")
@@ -127,24 +127,25 @@ class Dashboard:
         return resp
 
     # -- the health strip: `monitor status` on every page -----------------------------------------------------
-    def _status(self, store: Store, now: float) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """`health.report()` and `health.quiet_health()`, as `monitor status` computes them, read at most every
-        HEALTH_TTL_S (the overview may be polled by many screens; the report reads every source and alert)."""
+    def _status(self, store: Store, now: float, brand: str | None = None) -> tuple[dict[str, Any],
+                                                                                 dict[str, Any] | None]:
+        """`health.report()` and `health.quiet_health()` (of the page's brand, as the alerts board filters), as
+        `monitor status` computes them, read at most every HEALTH_TTL_S (the overview may be polled by many
+        screens; the report reads every source and alert)."""
         with self._health_lock:
             cached = self._health_cache
-            if cached is not None and 0 <= now - cached[0] < HEALTH_TTL_S:
-                return cached[1], cached[2]
-            rep = health.report(self.s.config, store, now)
-            quiet = health.quiet_health(self.s.rules, store, now)
-            self._health_cache = (now, rep, quiet)
-            return rep, quiet
+            if cached is None or not 0 <= now - cached[0] < HEALTH_TTL_S:
+                cached = self._health_cache = (now, health.report(self.s.config, store, now), {})
+            if brand not in cached[2]:
+                cached[2][brand] = health.quiet_health(self.s.rules, store, now, brand)
+            return cached[1], cached[2][brand]
 
     def _strip(self, now: float, w: Window, sel: dict[str, Any]) -> strip.Strip | None:
         if self.s.config is None:          # built without a config (the benchmark): no report to show
             return None
         store = self._store()
         try:
-            rep, quiet = self._status(store, now)
+            rep, quiet = self._status(store, now, sel.get("brand"))
             unscored = strip.unscored_in(store, w)
         finally:
             store.close()

@@ -248,3 +248,34 @@ def test_regression_held_alerts_counted_two_ways_board_strip_and_status_agree(tm
         assert json.loads(capsys.readouterr().out)["quiet_hours"]["held"] == 2
     finally:
         store.close()
+
+
+def test_regression_disconnected_stream_shows_in_the_strip(tmp_path, backend):
+    """Regression: a stream disconnected for long (or never connected) was not a problem for `monitor status`,
+    so the strip said "All sources healthy". Now it is a critical line in plain words, from `health.report()`."""
+    from monitor.ops.health import STREAM_DOWN_GRACE_S
+
+    cfg, rules = write_config(tmp_path, sources="- id: bsky\n  kind: jetstream\n  url: ws://127.0.0.1:9/sub\n",
+                              slack_mode="bot")
+    store = Store(tmp_path / "monitor.db")
+    now = time.time()
+    try:
+        with store.tx() as db:
+            db.execute("INSERT INTO sources (id, kind, last_attempt, last_success, consecutive_failures, last_error)"
+                       " VALUES ('bsky', 'jetstream', ?, ?, 2, 'connection refused')", (now - 30, now - 86400))
+            db.execute("INSERT INTO stream_status (source_id, connected, updated_at, down_since) VALUES"
+                       " ('bsky', 0, ?, ?)", (now - 5, now - 120))
+        site = Site(cfg, rules, store, now)
+        assert [ln for ln in site.lines() if ln["kind"] == "source"] == []        # within the grace period
+        site.change("UPDATE stream_status SET down_since = ?", (now - STREAM_DOWN_GRACE_S - 1800,))
+        body = site.client().get("/api/health").json()
+        [line] = [ln for ln in body["lines"] if ln["kind"] == "source"]
+        assert body["healthy"] is False and line["severity"] == "critical"
+        assert line["text"].startswith("Stream bsky has been disconnected for 40m")
+        assert "new mentions from it are not collected until it reconnects. It has tried 2 time(s) in a row" \
+            in line["text"] and "Last error: connection refused." in line["text"]
+        site.change("UPDATE sources SET last_success = NULL")
+        [line] = [ln for ln in site.lines() if ln["kind"] == "source"]
+        assert line["text"].startswith("Stream bsky has never connected (trying for 40m")
+    finally:
+        store.close()

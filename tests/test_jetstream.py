@@ -255,3 +255,61 @@ def test_status_and_check_show_the_stream(tmp_path, capsys):
             assert "jetstream   stream" in capsys.readouterr().out
         finally:
             app.close()
+
+
+def test_regression_disconnected_stream_is_a_problem_for_status(tmp_path, capsys):
+    """Regression: a stream disconnected for long, or that never connected, was no problem for `monitor status`
+    (only a 'disconnected' word in its line). Now a stream not connected for over STREAM_DOWN_GRACE_S is a
+    problem (exit 1), said in plain words; a `run --once` pass that caught up clears it (cron mode)."""
+    from monitor.cli import main
+    from monitor.ops.health import STREAM_DOWN_GRACE_S
+
+    def status() -> tuple[int, dict]:
+        capsys.readouterr()
+        code = main(["status", "--json", "--config", str(tmp_path / "monitor.yaml"), "--rules",
+                     str(tmp_path / "rules.yaml")])
+        return code, json.loads(capsys.readouterr().out)
+
+    def bsky_problems(rep: dict) -> list[str]:
+        return [p for p in rep["problems"] if p.startswith("source bsky:")]
+
+    with FakeJetstream() as js:
+        _load(js, 5)
+        app = make_app(tmp_path, _source(js, "          once_budget: 1s\n"))
+        try:
+            with running(app) as runner:
+                wait_for(lambda: runner.stats.connected, what="connected")
+                wait_for(lambda: (app.store.one("SELECT connected FROM stream_status") or {}).get("connected") == 1,
+                         what="status written")
+                assert app.store.one("SELECT down_since FROM stream_status")["down_since"] is None
+                assert bsky_problems(status()[1]) == []
+            row = app.store.one("SELECT down_since FROM stream_status")           # stopped: down from now
+            assert row["down_since"] is not None and abs(row["down_since"] - time.time()) < 30
+            assert bsky_problems(status()[1]) == []                              # within the grace period
+            with app.store.tx() as db:                                           # ...and long after it
+                db.execute("UPDATE stream_status SET down_since = ?, updated_at = ?",
+                           (time.time() - STREAM_DOWN_GRACE_S - 600, time.time() - STREAM_DOWN_GRACE_S - 600))
+            code, rep = status()
+            assert code == 1 and rep["healthy"] is False
+            [p] = bsky_problems(rep)
+            assert p.startswith("source bsky: stream not connected for 20m") and "is `monitor run`" in p, p
+            assert rep["sources"][0]["stream"]["down_for_s"] >= STREAM_DOWN_GRACE_S
+            capsys.readouterr()
+            main(["status", "--config", str(tmp_path / "monitor.yaml")])
+            assert "stream not running (no daemon) for 20m" in capsys.readouterr().out
+            from monitor.ops.metrics import StoreCollector
+            [gauge] = [m for m in StoreCollector(str(app.store.path)).collect() if m.name == "monitor_stream_down_seconds"]
+            assert gauge.samples[0].labels == {"source": "bsky"} and gauge.samples[0].value >= STREAM_DOWN_GRACE_S
+
+            # never connected: a couple of failed attempts (under failure_alert_after), down for long
+            with app.store.tx() as db:
+                db.execute("UPDATE sources SET last_success = NULL, consecutive_failures = 2,"
+                           " last_error = 'connection refused'")
+            [p] = bsky_problems(status()[1])
+            assert p.startswith("source bsky: stream has never connected (trying for 20m") and "2 connection" in p
+
+            run_once(app, delivery_budget_s=1)                  # cron mode: a pass that caught up is healthy
+            assert app.store.one("SELECT down_since FROM stream_status")["down_since"] is None
+            assert bsky_problems(status()[1]) == []
+        finally:
+            app.close()

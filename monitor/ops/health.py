@@ -2,7 +2,8 @@
 
 Read from the database alone, so it works the same beside the systemd daemon and between cron passes.
 Unhealthy (exit 1) means something a person must look at: a source failing `failure_alert_after` times in
-a row or disabled, a source not polled long after it was due (the daemon or cron is not running), messages
+a row or disabled, a source not polled long after it was due (the daemon or cron is not running), a stream
+not connected for over STREAM_DOWN_GRACE_S (lost, never connected, or its daemon gone: `stream_down`), messages
 stuck in the outbox for more than 15 minutes, Slack refusing the token, or mentions parked because their
 analysis or routing kept raising (`routing_health`; `monitor retry-mentions` sends them through again).
 """
@@ -26,6 +27,7 @@ from monitor.store.database import Store
 from monitor.store.leases import live_replicas
 
 OVERDUE_GRACE_S = 600.0    # cron every 5 minutes must never look "overdue" for a 1-minute source
+STREAM_DOWN_GRACE_S = 600.0    # a stream not connected this long (lost, or never got, its connection) is a problem
 
 
 def source_health(config: Config, store: Store, now: float) -> list[dict[str, Any]]:
@@ -48,19 +50,42 @@ def source_health(config: Config, store: Store, now: float) -> list[dict[str, An
                                 f"{format_duration(src.every)}): is `monitor run` (or its cron job) running?")
         else:
             next_run = now
+        st = stream_report(store, src, now) if stream and src.enabled else None
+        down = stream_down(st, r, now) if st is not None else None
         if r.get("disabled_reason"):
             problems.append(f"disabled: {r['disabled_reason']}")
+        elif down:
+            problems.append(down)
         elif failures >= src.failure_alert_after:
-            problems.append(f"{failures} failed polls in a row")
+            problems.append(f"{failures} failed {'connection attempts' if stream else 'polls'} in a row")
         out.append({"id": src.id, "kind": src.kind, "enabled": src.enabled, "every": src.every,
                     "last_success": iso(r.get("last_success")), "last_attempt": iso(r.get("last_attempt")),
                     "last_error": r.get("last_error"), "last_error_at": iso(r.get("last_error_at")),
                     "consecutive_failures": failures, "next_run": iso(next_run),
                     "disabled": r.get("disabled_reason"), "not_polled_for_s": overdue_s, "healthy": not problems,
                     "problems": problems})
-        if stream and src.enabled:
-            out[-1]["stream"] = stream_report(store, src, now)
+        if st is not None:
+            out[-1]["stream"] = st | {"down_for_s": round(now - st["down_since"], 1) if down else None}
     return out
+
+
+def stream_down(st: dict[str, Any], row: dict[str, Any], now: float) -> str | None:
+    """A stream not connected for over STREAM_DOWN_GRACE_S (it lost its connection, never got one, or the
+    daemon holding it stopped writing), in plain words; None while connected or within the grace period."""
+    since = st.get("down_since")
+    if st["connected"] or since is None or now - since <= STREAM_DOWN_GRACE_S:
+        return None
+    failures = int(row.get("consecutive_failures") or 0)
+    lasted = format_duration(now - since)
+    if failures:
+        why = f"{failures} connection attempt(s) in a row failed; it keeps retrying"
+    elif not st["daemon_seen"]:
+        why = "is `monitor run` (or its cron job) running?"
+    else:
+        why = "reconnecting"
+    if not row.get("last_success"):
+        return f"stream has never connected (trying for {lasted}, since {iso(since)}): {why}; no mentions collected"
+    return f"stream not connected for {lasted} (since {iso(since)}): {why}; no mentions collected meanwhile"
 
 
 def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict[str, Any]:
@@ -285,6 +310,8 @@ def render(rep: dict[str, Any]) -> list[str]:
 
 def stream_line(st: dict[str, Any]) -> str:
     state = "connected" if st["connected"] else ("disconnected" if st["daemon_seen"] else "not running (no daemon)")
+    if st.get("down_for_s"):
+        state += f" for {format_duration(st['down_for_s'])}"
     ago = f"{format_duration(st['last_event_ago'])} ago" if st["last_event_ago"] is not None else "never"
     lag = f"{st['lag']:.1f}s" if st["lag"] is not None else "-"
     return (f"stream {state}; last event {ago}, lag {lag}; {st['events']:,} events, {st['matched']:,} matched, "

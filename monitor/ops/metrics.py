@@ -281,3 +281,9 @@ class StoreCollector(Collector):
         yield failures
         yield last_ok
         yield disabled
+        down = GaugeMetricFamily("monitor_stream_down_seconds", "Seconds since the stream lost (or never got) its "
+                                 "connection; 0 while connected (`monitor status` makes over 10m a problem)",
+                                 labels=["source"])
+        for sid, since in conn.execute("SELECT source_id, down_since FROM stream_status ORDER BY source_id"):
+            down.add_metric([sid], max(0.0, now - since) if since else 0.0)
+        yield down

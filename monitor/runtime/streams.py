@@ -106,6 +106,8 @@ class StreamRunner:
         try:
             with self.store.fence(lease):
                 self.session(stop, catch_up_to=self.clock.now())
+                self.stats.down_since = None       # caught up: in cron mode not being connected is normal
+                self._save_stats()
         except SourceAuthError as exc:
             self._fail(exc.reason, disable=True)
             return StreamOutcome(self.options.id, False, self.new, self.stats.events, exc.reason)
@@ -195,6 +197,8 @@ class StreamRunner:
         finally:
             flush()
             stats.connected = False
+            if stats.down_since is None:           # lost the connection, or never got it: down from now
+                stats.down_since = self.clock.now()
             self._save_stats()
         return got
 
@@ -217,6 +221,7 @@ class StreamRunner:
     def _connected(self) -> None:
         self.failures = 0
         self.stats.connected, self.stats.connected_at = True, self.clock.now()
+        self.stats.down_since = None
         record_success(self.store, self.options, self.health_targets())
         save_stats(self.store, self.options.id, self.stats)
         log.info("stream connected", extra={"source_id": self.options.id})

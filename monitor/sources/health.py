@@ -35,6 +35,7 @@ class StreamStats:
     matched: int = 0
     malformed: int = 0
     reconnects: int = 0
+    down_since: float | None = None        # lost (or never got) its connection at; None while connected
 
     @property
     def lag(self) -> float | None:
@@ -48,20 +49,21 @@ def load_stats(store: Store, source_id: str) -> StreamStats:
     if not row:
         return StreamStats()
     return StreamStats(False, None, row["last_event_at"], row["event_time"], row["events"], row["matched"],
-                       row["malformed"], row["reconnects"])
+                       row["malformed"], row["reconnects"], row.get("down_since"))
 
 
 def save_stats(store: Store, source_id: str, s: StreamStats) -> None:
     with store.tx() as db:
         db.execute(
             "INSERT INTO stream_status (source_id, connected, connected_at, last_event_at, event_time, lag, events,"
-            " matched, malformed, reconnects, updated_at, pid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            " matched, malformed, reconnects, updated_at, pid, down_since) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (source_id) DO UPDATE SET connected=excluded.connected, connected_at=excluded.connected_at,"
             " last_event_at=excluded.last_event_at, event_time=excluded.event_time, lag=excluded.lag,"
             " events=excluded.events, matched=excluded.matched, malformed=excluded.malformed,"
-            " reconnects=excluded.reconnects, updated_at=excluded.updated_at, pid=excluded.pid",
+            " reconnects=excluded.reconnects, updated_at=excluded.updated_at, pid=excluded.pid,"
+            " down_since=excluded.down_since",
             (source_id, int(s.connected), s.connected_at, s.last_event_at, s.event_time, s.lag, s.events,
-             s.matched, s.malformed, s.reconnects, store.now(), os.getpid()))
+             s.matched, s.malformed, s.reconnects, store.now(), os.getpid(), s.down_since))
 
 
 def load_state(store: Store, source_id: str) -> SourceState:
@@ -157,11 +159,18 @@ def record_failure(store: Store, source: SourceOptions, reason: str, targets: li
 
 
 def stream_report(store: Store, source: SourceOptions, now: float) -> dict[str, Any]:
-    """One stream's line in `monitor status`: stale when the writer (the daemon) has stopped updating it."""
+    """One stream's line in `monitor status`: stale when the writer (the daemon) has stopped updating it.
+
+    `down_since`: when it lost its connection or first failed to get one (the runner's `down_since`); for a
+    row left "connected" by a daemon that stopped writing (killed), the last time it wrote. None: connected
+    (or caught up by its last `run --once` pass), or never run at all."""
     row = store.one("SELECT * FROM stream_status WHERE source_id = ?", (source.id,)) or {}
     updated = row.get("updated_at")
     fresh = bool(updated and now - updated < 2 * getattr(source, "cursor_every", 5.0) + 30)
-    return {"connected": bool(row.get("connected")) and fresh, "daemon_seen": fresh,
+    down_since = row.get("down_since")
+    if down_since is None and row.get("connected") and not fresh:
+        down_since = updated
+    return {"connected": bool(row.get("connected")) and fresh, "daemon_seen": fresh, "down_since": down_since,
             "last_event_at": row.get("last_event_at"),
             "last_event_ago": (now - row["last_event_at"]) if row.get("last_event_at") else None,
             "lag": row.get("lag"), "events": row.get("events", 0), "matched": row.get("matched", 0),

@@ -227,6 +227,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE mentions ADD COLUMN route_parked_at REAL;    -- parked: not claimed until retried
     CREATE INDEX mentions_route_failing ON mentions (id) WHERE route_attempts > 0 AND processed_at IS NULL;
     """,
+    # v14 (sources): when a stream lost its connection (or first failed to get one); NULL while connected or
+    # after a successful `run --once` catch-up. `monitor status` makes a stream down this long a problem.
+    """
+    ALTER TABLE stream_status ADD COLUMN down_since REAL;
+    """,
 ]
 
 # PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.

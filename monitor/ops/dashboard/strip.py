@@ -71,7 +71,17 @@ def _source_lines(s: dict[str, Any], tz: str) -> list[Line]:
         out.append(Line("critical", "source", f"Source {s['id']} has not been checked for "
                         f"{format_duration(s['not_polled_for_s'])} (it should be every {format_duration(s['every'])}): "
                         f"the monitor may not be running, so new mentions are not collected. {ASK}", link))
-    if s["consecutive_failures"] and any("failed polls in a row" in p for p in s["problems"]):
+    st = s.get("stream") or {}
+    if st.get("down_for_s"):
+        tried = (f" It has tried {s['consecutive_failures']} time(s) in a row and keeps retrying."
+                 if s["consecutive_failures"] else "")
+        err = f" Last error: {clean(s['last_error'])}." if s.get("last_error") and s["consecutive_failures"] else ""
+        what = (f"has never connected (trying for {format_duration(st['down_for_s'])})" if not s.get("last_success")
+                else f"has been disconnected for {format_duration(st['down_for_s'])}"
+                     + (f" (since {local(st['down_since'], tz, '%d %b %H:%M')})" if st.get("down_since") else ""))
+        out.append(Line("critical", "source", f"Stream {s['id']} {what}: new mentions from it are not collected "
+                        f"until it reconnects.{tried}{err} {ASK}", link))
+    elif s["consecutive_failures"] and any("in a row" in p for p in s["problems"]):
         since = _at(s.get("last_success"), tz)
         err = f" Last error: {clean(s['last_error'])}." if s.get("last_error") else ""
         out.append(Line("warning", "source", f"Source {s['id']} is failing: its last {s['consecutive_failures']} "

@@ -279,3 +279,56 @@ def test_regression_disconnected_stream_shows_in_the_strip(tmp_path, backend):
         assert line["text"].startswith("Stream bsky has never connected (trying for 40m")
     finally:
         store.close()
+
+
+def test_regression_dashboard_read_rules_once_now_follows_rules_yaml(tmp_path, backend):
+    """Regression: `monitor ui` read rules.yaml once at start, so a quiet-hours or `except:` change showed in
+    neither the strip nor the board until it restarted. Now each request stats the file and reads a settled
+    change, validated whole; an invalid edit keeps the last good rules and says so in the strip."""
+    import os
+
+    now = time.time()
+    quiet = (f'quiet_hours: {{from: "{time.strftime("%H:%M", time.gmtime(now - 3600))}", '
+             f'to: "{time.strftime("%H:%M", time.gmtime(now + 2 * 3600))}", tz: UTC}}\n')
+    cfg, rules_path = write_config(tmp_path, sources="[]\n", slack_mode="bot")      # no quiet hours at start
+    store = Store(tmp_path / "monitor.db")
+
+    def save(text: str, settled: bool = True) -> None:
+        rules_path.write_text(text)
+        if settled:                                   # written long enough ago not to be a save in progress
+            os.utime(rules_path, (time.time() - 10, time.time() - 10))
+
+    try:
+        with store.tx() as db:
+            db.execute("INSERT INTO alerts (group_key, brand, route, targets, state, created_at, updated_at,"
+                       " flush_at) VALUES ('g', 'acme', 'any-negative', '[]', 'open', ?, ?, ?)",
+                       (now - 60, now - 60, now + 5))
+        c = TestClient(dashboard(load_config(cfg), load_rules(rules_path), str(store.path), with_datasette=False,
+                                 rules_path=rules_path).app, base_url="http://127.0.0.1")
+
+        def kinds() -> dict[str, dict]:
+            return {ln["kind"]: ln for ln in c.get("/api/health").json()["lines"]}
+
+        def state() -> str:
+            return re.search(r'id="alert-1" data-state="(\w+)"', c.get("/alerts").text).group(1)
+
+        assert "quiet_hours" not in kinds() and state() == "open"
+        save(RULES + quiet, settled=False)                          # still being written: not read yet
+        assert "quiet_hours" not in kinds() and state() == "open"
+        save(RULES + quiet)                                         # quiet hours on: seen without a restart
+        assert kinds()["quiet_hours"]["text"].startswith("1 alert(s) are held by quiet hours") and state() == "held"
+
+        save(RULES.replace("notify: comms-oncall\n  group_wait", "notify: nobody-known\n  group_wait") + quiet)
+        # ^ invalid (an unknown owner): the last good rules are kept, and that is said
+        k = kinds()
+        assert k["rules"]["severity"] == "warning" and "nobody-known" in k["rules"]["text"]
+        assert k["rules"]["text"].startswith("rules.yaml was changed but cannot be used (")
+        assert "keeps showing quiet hours and routes from the last good version" in k["rules"]["text"]
+        assert k["quiet_hours"]["text"].startswith("1 alert(s) are held") and state() == "held"
+        assert "was changed but cannot be used" in _strip_html(c.get("/alerts").text)
+
+        save(RULES + quiet.replace("tz: UTC}", "tz: UTC, except: [any-negative]}"))     # fixed, route excepted
+        k = kinds()
+        assert "rules" not in k and "quiet_hours" not in k and state() == "open"
+    finally:
+        store.close()

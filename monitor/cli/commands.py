@@ -460,9 +460,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
         rules: Rules | None = load_rules(args.rules)
     except ConfigError as exc:             # the dashboard still shows everything; held alerts show as open
         print(f"monitor ui: {args.rules} not loaded ({' '.join(str(exc).split())[:200]}): quiet-hours holds are "
-              "not shown", file=sys.stderr)
+              "not shown until it is fixed", file=sys.stderr)
         rules = None
-    app = dashboard(config, rules, config.db_path(args.db), with_datasette=not args.no_data)
+    # rules.yaml is read again whenever it changes, so quiet hours and routes on screen follow the file
+    app = dashboard(config, rules, config.db_path(args.db), with_datasette=not args.no_data, rules_path=args.rules)
     serve_dashboard(app, args.host, args.port)
     return EXIT_OK
 

@@ -97,8 +97,9 @@ class UI:
             self._tmp = None
 
 
-def dashboard(config: Any, rules: Any, db_path: str, *, with_datasette: bool = True) -> Any:
-    """The dashboard app for this config; Datasette (live, read-only) under /data when it is installed."""
+def dashboard(config: Any, rules: Any, db_path: str, *, with_datasette: bool = True, rules_path: Any = None) -> Any:
+    """The dashboard app for this config; Datasette (live, read-only) under /data when it is installed.
+    `rules_path`: rules.yaml, read again whenever it changes (an invalid edit keeps `rules` and says so)."""
     from monitor.ops.dashboard.web import Dashboard, Settings
 
     if not Path(db_path).is_file():
@@ -117,7 +118,7 @@ def dashboard(config: Any, rules: Any, db_path: str, *, with_datasette: bool = T
         except MonitorError as exc:
             log.warning("Datasette is not served under /data: %s", exc)
     settings = Settings(db_path, d.tz, tuple(config.brands), rules, token, d.user_header, d.url,
-                        ack_target(config), ds, config)
+                        ack_target(config), ds, config, str(rules_path) if rules_path is not None else None)
     return Dashboard(settings)
 
 

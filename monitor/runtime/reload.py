@@ -13,23 +13,15 @@ Two rules keep reloads quiet for the people who get the notices:
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitor.config.files import Signature, signature
 from monitor.store.database import Store
 
-Signature = tuple[int, int, int] | None
-
-
-def signature(path: str | Path) -> Signature:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+__all__ = ["FileWatcher", "ReloadWatcher", "ReportedOnce", "Signature", "content_hash", "record_state", "signature"]
 
 
 def content_hash(path: str | Path) -> str | None:

@@ -118,12 +118,16 @@ def _routing_lines(rt: dict[str, Any], data: str | None) -> list[Line]:
 
 
 def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[str, Any] | None, now: float,
-             tz: str, data: str | None = None, sel: dict[str, Any] | None = None) -> Strip:
+             tz: str, data: str | None = None, sel: dict[str, Any] | None = None,
+             rules_problem: str | None = None) -> Strip:
     """The strip for a `health.report()`, a `health.quiet_health()` and the period's unscored mentions.
 
     `data` is Datasette's database path (`/data/monitor`) when it is served, for links to its saved queries;
-    `sel` the page's period and brand, kept in the links to the feed and the alerts board."""
+    `sel` the page's period and brand, kept in the links to the feed and the alerts board; `rules_problem`
+    why the dashboard's rules.yaml is not the file on disk (`liverules`: an edit that does not validate)."""
     out: list[Line] = []
+    if rules_problem:
+        out.append(Line("warning", "rules", f"{clean(rules_problem, 500)}. {ASK}"))
     for s in rep["sources"]:
         if not s["healthy"]:      # a problem `_source_lines` does not word yet is said as `monitor status` says it
             out += _source_lines(s, tz) or [Line("warning", "source", f"Source {s['id']}: "

@@ -32,6 +32,7 @@ from monitor.ops import health
 from monitor.ops.dashboard import feed as feedmod
 from monitor.ops.dashboard import pages, report, strip
 from monitor.ops.dashboard.figures import SENTIMENTS, Window, window_for
+from monitor.ops.dashboard.liverules import LiveRules
 from monitor.ops.dashboard.security import (
     CSP,
     CSRF_COOKIE,
@@ -62,6 +63,7 @@ class Settings:
     ack_target: float = report.DEFAULT_ACK_TARGET
     datasette: Any = None                   # the ASGI app mounted at /data, or None
     config: Any = None                      # monitor.yaml (Config): the health strip's `monitor status` report
+    rules_path: str | None = None           # rules.yaml, read again when it changes (`liverules`); None: fixed
 
 
 class Dashboard:
@@ -77,6 +79,14 @@ class Dashboard:
         self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
         self._health_lock = threading.Lock()
         self._health_cache: tuple[float, dict[str, Any], dict[str | None, dict[str, Any] | None]] | None = None
+        self.live_rules = LiveRules(s.rules_path, s.rules)
+        self._rules_version = self.live_rules.version
+
+    def _rules(self) -> tuple[Rules | None, str | None]:
+        """rules.yaml as it is now (the last good version when the file is invalid) and why not, if so."""
+        rules, problem = self.live_rules.current()
+        self.s.rules = rules
+        return rules, problem
 
     async def _dispatch(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "")
@@ -116,11 +126,15 @@ class Dashboard:
     def _page(self, req: Request, template: str, now: float, w: Window, sel: dict[str, Any], **ctx: Any) -> Response:
         csrf = req.cookies.get(CSRF_COOKIE) or new_csrf()
         notices = list(ctx.pop("notices", []))
-        if self.s.rules is None:
+        rules, problem = self._rules()
+        if rules is None:
             notices.append("rules.yaml could not be read: alerts held by quiet hours show as open.")
+        health_strip = self._strip(now, w, sel)
+        if problem and health_strip is None:      # no strip (no config): the page says it instead
+            notices.append(strip.clean(problem, 400) + ".")
         html = pages.render(template, as_of=now, tz=self.s.tz, brands=self.s.brands, csrf=csrf, notices=notices,
                             datasette=self.s.datasette is not None, window_text=_window_text(w),
-                            health=self._strip(now, w, sel), **sel, **ctx)
+                            health=health_strip, **sel, **ctx)
         resp = HTMLResponse(html, headers=_headers())
         if req.cookies.get(CSRF_COOKIE) != csrf:
             resp.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/")
@@ -132,12 +146,15 @@ class Dashboard:
         """`health.report()` and `health.quiet_health()` (of the page's brand, as the alerts board filters), as
         `monitor status` computes them, read at most every HEALTH_TTL_S (the overview may be polled by many
         screens; the report reads every source and alert)."""
+        rules, _ = self._rules()
         with self._health_lock:
             cached = self._health_cache
-            if cached is None or not 0 <= now - cached[0] < HEALTH_TTL_S:
+            if cached is None or not 0 <= now - cached[0] < HEALTH_TTL_S \
+                    or self._rules_version != self.live_rules.version:         # new rules: held counts change
+                self._rules_version = self.live_rules.version
                 cached = self._health_cache = (now, health.report(self.s.config, store, now), {})
             if brand not in cached[2]:
-                cached[2][brand] = health.quiet_health(self.s.rules, store, now, brand)
+                cached[2][brand] = health.quiet_health(rules, store, now, brand)
             return cached[1], cached[2][brand]
 
     def _strip(self, now: float, w: Window, sel: dict[str, Any]) -> strip.Strip | None:
@@ -150,7 +167,7 @@ class Dashboard:
         finally:
             store.close()
         data = "/data/" + _stem(self.s.db_path) if self.s.datasette is not None else None
-        return strip.lines_of(rep, quiet, unscored, now, self.s.tz, data, sel)
+        return strip.lines_of(rep, quiet, unscored, now, self.s.tz, data, sel, rules_problem=self._rules()[1])
 
     async def api_health(self, req: Request) -> Response:
         return await _threaded(self._api_health, req)
@@ -173,7 +190,7 @@ class Dashboard:
         store = self._store()
         try:
             o = report.overview(store, w, now, ack_target=self.s.ack_target)
-            board = feedmod.board(store, self.s.rules, now, w)
+            board = feedmod.board(store, self._rules()[0], now, w)
         finally:
             store.close()
         counts = [(col, sum(1 for a in board if a.column == col)) for col, _ in COLUMNS]
@@ -211,7 +228,7 @@ class Dashboard:
         w, sel = self._window(req, now)
         store = self._store()
         try:
-            board = feedmod.board(store, self.s.rules, now, w)
+            board = feedmod.board(store, self._rules()[0], now, w)
         finally:
             store.close()
         by_col: dict[str, list[feedmod.BoardAlert]] = {c: [] for c, _ in COLUMNS}

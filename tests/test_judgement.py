@@ -275,7 +275,7 @@ def test_films_and_letters_are_no_safety_issue(text: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "Worst customer experience", "The hospitality was a joke", "No sense of humor at the desk",
-    "Blessed with another delay", "So much precious time wasted",
+    "Blessed with another wait", "So much precious time wasted",
 ])
 def test_a_cue_stem_never_reads_a_longer_word(text: str) -> None:
     """Regression (round 16): cue stems of other languages matched English words by their start: Portuguese
@@ -402,6 +402,27 @@ def test_travel_complaints(scorer: Scorer, text: str) -> None:
 
 def test_lost_luggage_is_a_delivery_issue(scorer: Scorer) -> None:
     assert scorer.score("@united lost my bag and nobody at the desk can help", lang="en").issue == "delivery"
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("@airline flight delayed three hours and still nobody tells us anything", "en"),
+    ("Zug schon wieder 40 Minuten Verspätung, keiner sagt etwas", "de"),
+    ("Mon colis est en retard de deux semaines, personne ne répond", "fr"),
+    ("Otra vez con retraso el pedido y nadie contesta", "es"),
+    ("Il pacco è in ritardo di una settimana e nessuno risponde", "it"),
+    ("Encomenda atrasada há duas semanas e ninguém responde", "pt"),
+    ("Weer vertraging met mijn pakket en niemand reageert", "nl"),
+])
+def test_a_delay_is_a_delivery_issue(scorer: Scorer, text: str, lang: str) -> None:
+    """Round 18: on real tweets to airlines "Late Flight" complaints were typed support when no other cue was there
+    ("nobody tells us"); the training complaints with a delay word are typed delivery 95 times in 100."""
+    got = scorer.score(text, lang=lang)
+    assert got.negative and got.issue == "delivery", got
+
+
+def test_the_english_insult_is_no_french_delay() -> None:
+    hit = IssueClassifier().classify("what a retard, support hung up on me")
+    assert hit is None or hit.issue != "delivery"
 
 
 def _silent_model(weights: dict[str, float]) -> learned.Model:

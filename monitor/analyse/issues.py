@@ -112,6 +112,10 @@ CUES: dict[str, tuple[str, ...]] = {
         "consegn", "pacco", "spedizion", "ordine", "corriere", "arrivat", "tracciamento",
         "entrega", "pacote", "encomenda", "envio", "pedido", "chegou", "correios", "rastreio", "transportadora",
         "bezorg", "pakket", "levering", "geleverd", "bestelling", "verzend", "aangekomen", "ontvangen",
+        # round 18: a delay is a delivery issue (the training complaints with a delay word are typed delivery 95 times
+        # in 100); French "retard" only as a delay, never the English insult
+        "delay", "verspät", "verspaet", "en retard", "retardé", "retraso", "retrasad", "ritard", "atraso", "atrasad",
+        "vertraging", "vertraagd",
     ),
     "defect": (
         # "charge" is billing only as money: a battery that will not charge or hold one is a defect (round 9:

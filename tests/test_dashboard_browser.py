@@ -236,6 +236,8 @@ def test_a_hostile_script_in_a_mention_does_not_run(browser, server, built):
 
 
 def test_alerts_board_shows_quiet_hours_holds(browser, server, built):
+    """Also the regression (round 18): the strip's held count was cached for five seconds, so after the Not-negative
+    click above resolved a held alert the strip still counted it while the board beside it did not."""
     from selenium.webdriver.common.by import By
 
     browser.get(server + "/alerts?period=7d")

@@ -78,7 +78,7 @@ class Dashboard:
         self.starlette = Starlette(routes=routes, exception_handlers={StorageError: _unavailable})
         self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
         self._health_lock = threading.Lock()
-        self._health_cache: tuple[float, dict[str, Any], dict[str | None, dict[str, Any] | None]] | None = None
+        self._health_cache: tuple[float, dict[str, Any]] | None = None
         self.live_rules = LiveRules(s.rules_path, s.rules)
         self._rules_version = self.live_rules.version
 
@@ -144,18 +144,19 @@ class Dashboard:
     def _status(self, store: Store, now: float, brand: str | None = None) -> tuple[dict[str, Any],
                                                                                  dict[str, Any] | None]:
         """`health.report()` and `health.quiet_health()` (of the page's brand, as the alerts board filters), as
-        `monitor status` computes them, read at most every HEALTH_TTL_S (the overview may be polled by many
-        screens; the report reads every source and alert)."""
+        `monitor status` computes them. The report is read at most every HEALTH_TTL_S (the overview may be polled
+        by many screens; it reads every source and alert); the held count is read with the page, like the board
+        beside it: cached, it said "1 alert held" for five seconds after a Not-negative click had resolved it, while
+        the board showed none (regression test in test_dashboard_browser.py)."""
         rules, _ = self._rules()
         with self._health_lock:
             cached = self._health_cache
             if cached is None or not 0 <= now - cached[0] < HEALTH_TTL_S \
                     or self._rules_version != self.live_rules.version:         # new rules: held counts change
                 self._rules_version = self.live_rules.version
-                cached = self._health_cache = (now, health.report(self.s.config, store, now), {})
-            if brand not in cached[2]:
-                cached[2][brand] = health.quiet_health(rules, store, now, brand)
-            return cached[1], cached[2][brand]
+                cached = self._health_cache = (now, health.report(self.s.config, store, now))
+            report = cached[1]
+        return report, health.quiet_health(rules, store, now, brand)
 
     def _strip(self, now: float, w: Window, sel: dict[str, Any]) -> strip.Strip | None:
         if self.s.config is None:          # built without a config (the benchmark): no report to show
@@ -275,6 +276,8 @@ class Dashboard:
             return PlainTextResponse(f"not recorded: {exc}", 409)
         log.info("dashboard feedback", extra={"mention_id": int(mention), "label": label, "actor": who,
                                                "result": msg})
+        with self._health_lock:
+            self._health_cache = None       # the next page reads the store as this click left it
         back = form.get("back") or "/feed"
         parts = urlsplit(back)
         if parts.scheme or parts.netloc or not back.startswith("/"):      # no open redirect

@@ -59,6 +59,26 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.fixture(autouse=True)
+def _no_log_handler_outlives_its_test() -> Iterator[None]:
+    """A test that runs `main()` calls `logs.setup()`, which puts the monitor's stream handler on the root logger over
+    that test's captured stderr; left in place it wrote every later test's log lines to a closed stream ("--- Logging
+    error --- ... I/O operation on closed file") and kept the root level it set. Each test now gets the root logger
+    back as it found it (the monitor's handlers removed, the level restored); pytest's own capture handlers, which it
+    adds and removes per phase, are left alone."""
+    import logging
+
+    from monitor.core.logs import RedactingFilter
+
+    root = logging.getLogger()
+    before, level = set(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and any(isinstance(f, RedactingFilter) for f in handler.filters):
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
 def _whole_suite_on_postgres(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """`MONITOR_TEST_BACKEND=postgres pytest`: every test whose App or CLI finds its database through the config
     gets a fresh PostgreSQL schema instead of the file (a soak of the translator; not part of `make test`)."""

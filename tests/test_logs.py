@@ -162,3 +162,21 @@ def test_each_event_line_names_its_source_and_alert(tmp_path, feed_server, fake_
     assert events["alert opened"]["source_id"] == "news" and events["alert opened"]["mention_id"]
     assert events["delivered"]["alert_id"] == alert_id
     assert all(e["level"] and e["time"].endswith("Z") for e in events.values())
+
+
+def test_regression_a_tests_log_handler_outlived_it_part_1_leave_one_behind() -> None:
+    """Round 18: `main()` in one test left the monitor's handler on the root logger over that test's stream, and later
+    tests logged into the closed stream ("I/O operation on closed file"). Part 1 leaves such a handler behind..."""
+    stream = io.StringIO()
+    logs.setup("INFO", "text", stream)
+    logging.getLogger("monitor.test").info("written to a stream about to close")
+    stream.close()
+
+
+def test_regression_a_tests_log_handler_outlived_it_part_2_it_is_gone() -> None:
+    """... and part 2 (run right after it, in file order) finds the root logger without it."""
+    from monitor.core.logs import RedactingFilter
+
+    root = logging.getLogger()
+    assert not [h for h in root.handlers if any(isinstance(f, RedactingFilter) for f in h.filters)
+                and getattr(getattr(h, "stream", None), "closed", False)]

@@ -129,7 +129,7 @@ class Dashboard:
         rules, problem = self._rules()
         if rules is None:
             notices.append("rules.yaml could not be read: alerts held by quiet hours show as open.")
-        health_strip = self._strip(now, w, sel)
+        health_strip = self._strip(now, w, sel, (rules, problem))
         if problem and health_strip is None:      # no strip (no config): the page says it instead
             notices.append(strip.clean(problem, 400) + ".")
         html = pages.render(template, as_of=now, tz=self.s.tz, brands=self.s.brands, csrf=csrf, notices=notices,
@@ -141,14 +141,13 @@ class Dashboard:
         return resp
 
     # -- the health strip: `monitor status` on every page -----------------------------------------------------
-    def _status(self, store: Store, now: float, brand: str | None = None) -> tuple[dict[str, Any],
-                                                                                 dict[str, Any] | None]:
+    def _status(self, store: Store, now: float, rules: Rules | None,
+                brand: str | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """`health.report()` and `health.quiet_health()` (of the page's brand, as the alerts board filters), as
         `monitor status` computes them. The report is read at most every HEALTH_TTL_S (the overview may be polled
         by many screens; it reads every source and alert); the held count is read with the page, like the board
         beside it: cached, it said "1 alert held" for five seconds after a Not-negative click had resolved it, while
         the board showed none (regression test in test_dashboard_browser.py)."""
-        rules, _ = self._rules()
         with self._health_lock:
             cached = self._health_cache
             if cached is None or not 0 <= now - cached[0] < HEALTH_TTL_S \
@@ -158,17 +157,21 @@ class Dashboard:
             report = cached[1]
         return report, health.quiet_health(rules, store, now, brand)
 
-    def _strip(self, now: float, w: Window, sel: dict[str, Any]) -> strip.Strip | None:
+    def _strip(self, now: float, w: Window, sel: dict[str, Any],
+               live: tuple[Rules | None, str | None] | None = None) -> strip.Strip | None:
+        """The strip for this page; ``live``: the rules (and why the file is not used) the page already read, so the
+        strip and the page around it use one reading of rules.yaml (None: read it here)."""
         if self.s.config is None:          # built without a config (the benchmark): no report to show
             return None
+        rules, problem = live if live is not None else self._rules()
         store = self._store()
         try:
-            rep, quiet = self._status(store, now, sel.get("brand"))
+            rep, quiet = self._status(store, now, rules, sel.get("brand"))
             unscored = strip.unscored_in(store, w)
         finally:
             store.close()
         data = "/data/" + _stem(self.s.db_path) if self.s.datasette is not None else None
-        return strip.lines_of(rep, quiet, unscored, now, self.s.tz, data, sel, rules_problem=self._rules()[1])
+        return strip.lines_of(rep, quiet, unscored, now, self.s.tz, data, sel, rules_problem=problem)
 
     async def api_health(self, req: Request) -> Response:
         return await _threaded(self._api_health, req)

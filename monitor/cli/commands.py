@@ -37,7 +37,14 @@ from monitor.config.rules import Rules, load_rules
 from monitor.config.settings import load_config
 from monitor.core.clock import SystemClock, iso
 from monitor.core.durations import format_duration
-from monitor.core.errors import ConfigError, ConfigIssue, ConfigValidationError, MonitorError, StorageError
+from monitor.core.errors import (
+    ConfigError,
+    ConfigIssue,
+    ConfigValidationError,
+    MonitorError,
+    StorageError,
+    StorageUnavailable,
+)
 from monitor.core.model import Mention
 from monitor.runtime.daemon import App, Paths, run_daemon, run_once
 from monitor.runtime.pipeline import retry_mentions
@@ -412,6 +419,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             report["quiet_hours"] = quiet
     except sqlite3.DatabaseError as exc:
         raise StorageError(store.quick_check() or corrupted(store.path, str(exc))) from None
+    except StorageUnavailable as exc:          # a malformed page found by a query: say it is corruption
+        damaged = store.quick_check() if exc.driver == "DatabaseError" else None
+        if damaged:
+            raise StorageError(damaged) from None
+        raise
     finally:
         store.close()
     if damage:

@@ -361,7 +361,7 @@ class Store:
         if version > len(MIGRATIONS):
             raise StorageError(f"database {self.display} has schema v{version}, newer than this version of "
                                f"mention-monitor understands (v{len(MIGRATIONS)}); upgrade first")
-        return [(step + 1, postgres_statements(step) if self.pg is not None else _statements(MIGRATIONS[step]))
+        return [(step + 1, migration_statements(step, postgres=self.pg is not None))
                 for step in range(version, len(MIGRATIONS))]
 
     def migrate(self) -> tuple[int, int]:
@@ -598,6 +598,11 @@ class _AutoDb:
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Iterator[dict[str, Any]]:
         return iter(self.store.query(sql, params))
+
+
+def migration_statements(step: int, *, postgres: bool = False) -> list[str]:
+    """The statements of migration `step` (it brings the schema to v{step + 1}) in the dialect's own SQL."""
+    return postgres_statements(step) if postgres else _statements(MIGRATIONS[step])
 
 
 def postgres_statements(step: int) -> list[str]:

@@ -37,13 +37,20 @@ from monitor.config.rules import Rules, load_rules
 from monitor.config.settings import load_config
 from monitor.core.clock import SystemClock, iso
 from monitor.core.durations import format_duration
-from monitor.core.errors import ConfigError, ConfigIssue, ConfigValidationError, MonitorError, StorageError
+from monitor.core.errors import (
+    ConfigError,
+    ConfigIssue,
+    ConfigValidationError,
+    MonitorError,
+    StorageError,
+    StorageUnavailable,
+)
 from monitor.core.model import Mention
 from monitor.runtime.daemon import App, Paths, run_daemon, run_once
 from monitor.runtime.pipeline import retry_mentions
 from monitor.sources import REGISTRY, is_polled, is_stream, registered
 from monitor.sources.fetch import make_client
-from monitor.store.database import RunLock, Store, corrupted
+from monitor.store.database import MIGRATIONS, RunLock, Store, corrupted, is_url, migration_statements
 
 
 def _paths(args: argparse.Namespace) -> Paths:
@@ -412,6 +419,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             report["quiet_hours"] = quiet
     except sqlite3.DatabaseError as exc:
         raise StorageError(store.quick_check() or corrupted(store.path, str(exc))) from None
+    except StorageUnavailable as exc:          # a malformed page found by a query: say it is corruption
+        damaged = store.quick_check() if exc.driver == "DatabaseError" else None
+        if damaged:
+            raise StorageError(damaged) from None
+        raise
     finally:
         store.close()
     if damage:
@@ -449,6 +461,50 @@ def cmd_retry_mentions(args: argparse.Namespace) -> int:
               "the running daemon routes them within its next pass, or run `monitor run --once`")
     else:
         print("no parked or failing mentions")
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the schema up to date deliberately (a deploy script, before restarting replicas) instead of at the
+    daemon's next start: the version found, the target, the migrations run. The same steps as a starting daemon
+    (`Store._migrate`, `_migrate_postgres` under the advisory lock), so it is safe beside running replicas and
+    idempotent. `--dry-run` opens the database read-only and lists what would run."""
+    target = os.path.expanduser(args.db) if args.db else load_config(args.config).db_path(args.db)
+    report: dict[str, Any] = {"database": target, "dialect": "postgres" if is_url(target) else "sqlite",
+                              "target": len(MIGRATIONS), "dry_run": bool(args.dry_run), "applied": []}
+    if args.dry_run and not is_url(target) and not os.path.exists(target):
+        found, pending = 0, [(step + 1, migration_statements(step)) for step in range(len(MIGRATIONS))]
+    else:
+        store = Store(target, readonly=args.dry_run, migrate=False)
+        try:
+            report["database"] = store.display
+            found = store.schema_version()
+            pending = store.pending_migrations()          # a schema newer than this version: StorageError
+            if pending and not args.dry_run:
+                found, now = store.migrate()                # the version seen under the lock (a replica may
+                report["applied"] = list(range(found + 1, now + 1))    # have migrated meanwhile)
+        finally:
+            store.close()
+    report["found"] = found
+    report["pending"] = [{"version": v, "statements": statements} for v, statements in pending]
+    report["version"] = found if args.dry_run else len(MIGRATIONS)
+    if args.json:
+        print_json(report)
+        return EXIT_OK
+    print(f"database {report['database']} ({report['dialect']}): schema v{found}, this version of mention-monitor "
+          f"uses v{len(MIGRATIONS)}")
+    if not pending:
+        print(f"already at v{found}: nothing to do")
+    elif args.dry_run:
+        print(f"would apply {len(pending)} migration(s) (dry run: nothing was written):")
+        for version, statements in pending:
+            for statement in statements:
+                line = " ".join(statement.split())
+                print(f"  v{version}: {line[:117] + '...' if len(line) > 120 else line}")
+    elif not report["applied"]:
+        print(f"already at v{found} (migrated meanwhile by another process): nothing to do")
+    else:
+        print(f"migrated v{found} -> v{len(MIGRATIONS)} ({len(report['applied'])} migration(s) applied)")
     return EXIT_OK
 
 

@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="this mention (repeat for more)")
     which.add_argument("--all", action="store_true", help="every parked or failing mention")
     p.add_argument("--json", action="store_true")
+    p = add("migrate", "bring the database schema up to date (SQLite or PostgreSQL; safe beside running replicas)")
+    p.add_argument("--dry-run", action="store_true", help="list the migrations that would run; write nothing")
+    p.add_argument("--json", action="store_true")
     p = add("demo", "a first look offline: a bundled sample feed on 127.0.0.1, the daemon on it, alerts printed")
     p.add_argument("--for", dest="for_", type=_duration, default=None, metavar="DURATION",
                    help="stop after this long (default: until Ctrl-C)")
@@ -273,8 +276,8 @@ def _commands() -> dict[str, Callable[[argparse.Namespace], int]]:
 
     return {name: getattr(commands, f"cmd_{name}") for name in (
         "run", "check", "explain", "score", "label", "train", "replay", "preview", "alerts", "ack", "resolve",
-        "reopen", "snooze", "not_negative", "reply", "approve", "feedback", "status", "retry_mentions", "ui", "report",
-        "demo")}
+        "reopen", "snooze", "not_negative", "reply", "approve", "feedback", "status", "retry_mentions", "migrate", "ui",
+        "report", "demo")}
 
 
 class _Lazy(dict[str, Any]):

@@ -21,7 +21,11 @@ strings::
     │   ├── ChannelUnavailable       channel_not_found / not_in_channel: reroute to the default owner
     │   ├── SlackRejected            this one message was refused (invalid_blocks, message_not_found…)
     │   └── SlackFatal               invalid_auth and friends: stop delivering, say so loudly
-    ├── StorageError                 the SQLite state cannot be used
+    ├── StorageError                 the state (SQLite or PostgreSQL) cannot be opened, migrated or used
+    │   ├── StorageUnavailable       the database, not the statement: connection lost, server shut down, pool
+    │   │                            timeout, SQLite busy/locked, disk I/O, read-only; retry later, blame no row
+    │   ├── StorageRejected          this statement or row was refused: constraint, data error (a value too
+    │   │                            long), bad SQL; retrying it as is cannot help (its row's fault)
     │   └── LockHeld                 another `monitor run --once` holds the database
     └── AlertError                   unknown alert id or a transition the alert's state does not allow
 """
@@ -151,7 +155,29 @@ class SlackFatal(DeliveryError):
 
 
 class StorageError(MonitorError):
-    """The SQLite state cannot be opened, migrated or written."""
+    """The state (SQLite or PostgreSQL) cannot be opened, migrated or written."""
+
+
+class _DriverError(StorageError):
+    """A database driver's error, classified. `driver` is the driver's class name (`IntegrityError`,
+    `UniqueViolation`, `OperationalError`...), `sqlstate` PostgreSQL's code when there is one. The message
+    names the driver's error and the SQL, never a bound value (mention text) nor a password."""
+
+    def __init__(self, message: str, *, driver: str | None = None, sqlstate: str | None = None):
+        self.driver = driver
+        self.sqlstate = sqlstate
+        super().__init__(message)
+
+
+class StorageUnavailable(_DriverError):
+    """The database cannot be used now, whatever the statement: a lost connection, a server shutting down or
+    restarting, no pooled connection in time, SQLite's busy timeout (`database is locked`), disk I/O, a
+    read-only file or standby. Nothing to hold against the row at hand: wait and try again."""
+
+
+class StorageRejected(_DriverError):
+    """The database refused this statement or its row: a constraint, a data error (a value too long, a bad
+    number), SQL it does not understand. The database is fine; the same statement would fail again."""
 
 
 class LockHeld(StorageError):

@@ -11,6 +11,12 @@ mention's row in a transaction of its own (`route_attempts`, `route_error`: exce
 capped, never the text), it is retried after a growing backoff (ROUTE_BACKOFF_S), and after
 `daemon.max_route_attempts` failures it is parked: kept, no longer claimed, logged once at ERROR and shown
 by `monitor status` until `monitor retry-mentions` (`retry_mentions`) sends it through again.
+
+Only the mention's own failures count: its analysis, its routing, a statement the database refused on its row
+(`StorageRejected`). When the store itself is unavailable (`StorageUnavailable`: SQLite locked past its busy
+timeout, a lost PostgreSQL connection, a server shutting down) no mention is to blame and every other one
+would fail too: the pass stops, nothing is counted, their claims are let go, a WARNING says so once (until a
+pass succeeds again), and the next pass routes them. A lost lease (`LeaseLost`) counts nothing either.
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ from typing import Any
 from monitor.alerting.grouping import assign
 from monitor.analyse.analyzer import Analysis, Analyzer, mention_from_row
 from monitor.config.settings import Config
+from monitor.core.errors import StorageError, StorageUnavailable
 from monitor.core.model import Mention
 from monitor.core.scrub import inert, scrub_urls
 from monitor.sources import CollectResult, SourceOptions
 from monitor.sources.health import save_position
 from monitor.store.database import Store, dumps
-from monitor.store.leases import for_update
+from monitor.store.leases import LeaseLost, for_update
 
 log = logging.getLogger(__name__)
 CLAIM_TTL_S = 60.0        # a replica's claim on mentions it is routing; lapses if it dies meanwhile
@@ -46,6 +53,7 @@ class Pipeline:
         self.on_alert = on_alert or (lambda alert_id: None)
         self._pending_lock = threading.Lock()
         self._pending_asked = threading.Event()
+        self._store_down = False             # a WARNING was logged for the current outage of the store
 
     def ingest(self, source: SourceOptions, result: CollectResult) -> list[int]:
         """Store the collected mentions and the source's new cursor in one transaction; return new ids."""
@@ -84,23 +92,35 @@ class Pipeline:
         done = 0
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            rows = self.store.query(
-                f"SELECT * FROM mentions WHERE id IN ({','.join('?' * len(chunk))}) AND processed_at IS NULL"
-                " AND route_parked_at IS NULL ORDER BY id", tuple(chunk))
             failed: list[tuple[dict[str, Any], Exception]] = []
-            with self.store.tx():
-                for row in rows:
-                    try:
-                        self.process(row)
-                        done += 1
-                    except Exception as exc:  # noqa: BLE001 - one bad mention never blocks its batch
-                        failed.append((row, exc))
+            routed = 0
+            try:
+                rows = self.store.query(
+                    f"SELECT * FROM mentions WHERE id IN ({','.join('?' * len(chunk))}) AND processed_at IS NULL"
+                    " AND route_parked_at IS NULL ORDER BY id", tuple(chunk))
+                with self.store.tx():
+                    for row in rows:
+                        try:
+                            self.process(row)
+                            routed += 1
+                        except (StorageUnavailable, LeaseLost):
+                            raise                 # not this mention's fault: the batch is rolled back, uncounted
+                        except Exception as exc:  # noqa: BLE001 - one bad mention never blocks its batch
+                            failed.append((row, exc))
+            except StorageUnavailable as exc:
+                self._unavailable(exc, len(ids) - start)
+                return done
+            done += routed
             for row, error in failed:
                 try:
                     self.route_failed(row, error)
+                except StorageUnavailable as exc:
+                    self._unavailable(exc, len(failed))
+                    return done
                 except Exception:  # noqa: BLE001 - the store is failing: the stream goes on, the next pass retries
                     log.exception("routing failed and could not be counted; left for the next pass",
                                   extra={"mention_id": row["id"]})
+        self._available()
         return done
 
     def process_pending(self, limit: int = 500, *, wait: bool = True) -> int:
@@ -128,21 +148,66 @@ class Pipeline:
 
         A mention that raises is rolled back alone (`process` is one transaction), counted by `route_failed`
         and passed over: the claim moves on past the ids already seen, so it blocks nothing behind it.
+        The store being unavailable is nobody's fault: the pass stops there, uncounted (`_unavailable`).
         """
         done = 0
         after = 0
         while True:
-            rows = self._claim(limit, after)
+            try:
+                rows = self._claim(limit, after)
+            except StorageUnavailable as exc:
+                self._unavailable(exc, None)
+                return done
             if not rows:
+                self._available()
                 return done
             after = max(int(r["id"]) for r in rows)
-            for row in rows:
+            for i, row in enumerate(rows):
                 try:
                     self.process(row)
+                except StorageUnavailable as exc:
+                    self._release(rows[i:])
+                    self._unavailable(exc, len(rows) - i)
+                    return done
+                except LeaseLost:
+                    self._release(rows[i:])
+                    raise                          # the caller's fence: not the mention's fault either
                 except Exception as exc:  # noqa: BLE001 - one poison mention never blocks the others
-                    self.route_failed(row, exc)
+                    try:
+                        self.route_failed(row, exc)
+                    except StorageUnavailable as down:
+                        self._release(rows[i:])
+                        self._unavailable(down, len(rows) - i)
+                        return done
                     continue
                 done += 1
+
+    def _unavailable(self, exc: StorageError, waiting: int | None) -> None:
+        """The store cannot be used: said once at WARNING per outage (DEBUG after), nothing counted."""
+        extra = {"error": str(exc)[:300], "waiting": waiting}
+        if self._store_down:
+            log.debug("store still unavailable; pending mentions wait: %s", exc, extra=extra)
+            return
+        self._store_down = True
+        log.warning("the store is unavailable (%s): routing stops for this pass; the pending mentions wait for the "
+                    "next pass and no attempt is counted against them", str(exc)[:300], extra=extra)
+
+    def _available(self) -> None:
+        if self._store_down:
+            self._store_down = False
+            log.info("the store is available again: pending mentions are being routed")
+
+    def _release(self, rows: list[dict[str, Any]]) -> None:
+        """Let go of the claims on rows this pass will not route (PostgreSQL), so the next pass, this replica's
+        or another's, takes them at once; if the store cannot even do that, the claims lapse after CLAIM_TTL_S."""
+        if not rows or not self.store.shared:
+            return
+        try:
+            with self.store.tx() as db:
+                db.execute(f"UPDATE mentions SET claimed_until = NULL WHERE processed_at IS NULL"
+                           f" AND id IN ({','.join('?' * len(rows))})", tuple(int(r["id"]) for r in rows))
+        except StorageError as exc:
+            log.debug("claims not released (they lapse): %s", exc)
 
     def _claim(self, limit: int, after: int = 0) -> list[dict[str, Any]]:
         """Unrouted mentions no other replica is routing: `FOR UPDATE SKIP LOCKED`, then a short claim (so the
@@ -237,10 +302,14 @@ def route_error(exc: BaseException, row: dict[str, Any]) -> str:
     secrets out of URLs, and withheld when it quotes the mention (an untrusted text is never echoed back)."""
     message = scrub_urls(str(exc))[:ROUTE_ERROR_CHARS]
     quoted = [str(row.get(k) or "") for k in ("text", "title", "author")]
+    kind = type(exc).__name__
+    driver = getattr(exc, "driver", None) if isinstance(exc, StorageError) else None
+    if driver and message.startswith(f"{driver}: "):        # the store's error already names the driver's
+        kind, message = driver, message[len(driver) + 2:]
     if any(message[i:i + _QUOTE] in q for i in range(max(0, len(message) - _QUOTE + 1)) for q in quoted
            if len(q) >= _QUOTE):
         message = "(message withheld: it quotes the mention)"
-    return inert(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)[:ROUTE_ERROR_CHARS]
+    return inert(f"{kind}: {message}" if message else kind)[:ROUTE_ERROR_CHARS]
 
 
 def retry_mentions(store: Store, ids: list[int] | None = None, *, all_or_none: bool = False) -> list[int]:

@@ -10,6 +10,15 @@ Two backends behind this one API: a file path opens SQLite (the embedded default
 so several replicas can share the state. The SQL stays SQLite-flavoured everywhere; `monitor.store.dialect`
 translates it, migrations included: an entry appended to MIGRATIONS in SQLite syntax is translated statement
 by statement (`ddl_to_postgres`); one it cannot express gets its PostgreSQL text in PG_MIGRATIONS[index].
+
+Errors: both backends raise `StorageError`s only, never a driver's own: `StorageUnavailable` when the database
+cannot be used (locked past the busy timeout, disk I/O, read-only, a lost connection) and `StorageRejected` when
+it refused the statement (a constraint, a data error), classified by `monitor.store.driver_errors`. On SQLite a
+statement run inside `tx()` raises sqlite3's error to the code in the block (which may handle it); what leaves
+the block is converted.
+
+Migrations run when a writable Store opens (the daemon, `monitor run --once`), or deliberately with
+`monitor migrate` (`Store(..., migrate=False)`, `schema_version`, `pending_migrations`, `migrate`).
 """
 
 from __future__ import annotations
@@ -28,8 +37,9 @@ from typing import Any
 import sqlite_utils
 
 from monitor.core.clock import Clock, SystemClock
-from monitor.core.errors import LockHeld, StorageError
+from monitor.core.errors import LockHeld, StorageError, StorageUnavailable
 from monitor.store import dialect
+from monitor.store.driver_errors import from_sqlite
 
 # Each entry moves the schema one version up; never edit a released entry, append a new one.
 MIGRATIONS: list[str] = [
@@ -262,14 +272,18 @@ class Store:
     """The one gateway to the database; every method is safe to call from any thread."""
 
     def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None, *, readonly: bool = False,
-                 idle_in_transaction: float | None = None):
+                 idle_in_transaction: float | None = None, migrate: bool = True):
         """`readonly`: for commands that only look (`monitor status`): never creates, migrates or writes the file,
         so running one as another user (root, say) cannot leave anything the service user cannot open.
 
         `idle_in_transaction` (PostgreSQL; a replica passes its lease TTL): the server ends a session left idle
         inside a transaction that long. A replica paused mid-transaction (SIGSTOP, GC, a frozen VM) otherwise
         keeps its share lock on the lease row, so no one could take the lease over until it woke, and its
-        commit would then go through long after its lease had lapsed; now it is cut off and commits nothing."""
+        commit would then go through long after its lease had lapsed; now it is cut off and commits nothing.
+
+        `migrate=False` (`monitor migrate`): open without bringing the schema up to date nor checking its
+        version; the caller reads `schema_version()` and calls `migrate()` itself."""
+        self.auto_migrate = migrate
         self.path = str(path)
         self.idle_in_transaction = idle_in_transaction
         self.clock = clock or SystemClock()
@@ -278,6 +292,7 @@ class Store:
         self._fences = threading.local()
         self.pg: Any = None
         self.dialect = "sqlite"
+        self.display = self.path              # for messages: the URL without its password on PostgreSQL
         if is_url(self.path):
             self._open_postgres()
             return
@@ -300,46 +315,87 @@ class Store:
             # the database clock of leases (`db_now()` in SQL); PostgreSQL's is clock_timestamp()
             conn.create_function("db_now", 0, self.clock.now)
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot open database {self.path}: {exc}") from exc
+            raise from_sqlite(exc, f"cannot open database {self.path}") from exc
         try:
             self._open(readonly)
         except sqlite3.OperationalError as exc:          # locked, read-only file system...: not corruption
             self.db.conn.close()
-            raise StorageError(f"cannot open database {self.path}: {exc}") from None
+            raise from_sqlite(exc, f"cannot open database {self.path}") from None
         except sqlite3.DatabaseError as exc:
             self.db.conn.close()
-            raise StorageError(corrupted(self.path, str(exc))) from None
+            raise StorageUnavailable(corrupted(self.path, str(exc)), driver=type(exc).__name__) from None
+        except StorageError:
+            self.db.conn.close()
+            raise
 
     def _open(self, readonly: bool) -> None:
+        if not self.auto_migrate:
+            return
         if readonly:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             if version != len(MIGRATIONS):
-                self.db.conn.close()
                 raise StorageError(f"database {self.path} has schema v{version}, this version of mention-monitor "
-                                   f"uses v{len(MIGRATIONS)}: start the daemon once to migrate it, then look again")
+                                   f"uses v{len(MIGRATIONS)}: run `monitor migrate` (or start the daemon once to "
+                                   f"migrate it), then look again")
             return
         self._migrate()
 
+    # -- schema version (`monitor migrate`) -------------------------------------------------------------
+    @property
+    def target_version(self) -> int:
+        return len(MIGRATIONS)
+
+    def schema_version(self) -> int:
+        """The schema version the database is at now (0: empty)."""
+        if self.pg is not None:
+            return self._pg_version()
+        try:
+            with self._lock:
+                return int(self.db.conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise from_sqlite(exc, f"cannot read the schema version of {self.path}") from exc
+
+    def pending_migrations(self) -> list[tuple[int, list[str]]]:
+        """(version it brings the schema to, its statements in this database's dialect) for each step to run."""
+        version = self.schema_version()
+        if version > len(MIGRATIONS):
+            raise StorageError(f"database {self.display} has schema v{version}, newer than this version of "
+                               f"mention-monitor understands (v{len(MIGRATIONS)}); upgrade first")
+        return [(step + 1, migration_statements(step, postgres=self.pg is not None))
+                for step in range(version, len(MIGRATIONS))]
+
+    def migrate(self) -> tuple[int, int]:
+        """Apply the pending migrations (safe beside a running daemon or replicas: SQLite's write lock, the
+        PostgreSQL advisory lock); returns (version found under the lock, version now)."""
+        if self.readonly:
+            raise StorageError(f"database {self.display} was opened read-only: it cannot be migrated")
+        if self.pg is not None:
+            return self._migrate_postgres()
+        return self._migrate()
+
     # -- plumbing ---------------------------------------------------------------------------------------
-    def _migrate(self) -> None:
+    def _migrate(self) -> tuple[int, int]:
         """Bring the schema up to date; safe when two processes open a fresh database at the same moment.
 
         Each step takes the write lock first (BEGIN IMMEDIATE) and re-reads the version inside it, so the
         second process waits, then sees the work already done (regression: "table sources already exists"
-        when `monitor status` ran during the daemon's first start).
+        when `monitor status` ran during the daemon's first start). Returns (version found, version now).
         """
+        found: int | None = None
         with self._lock:
             while True:
+                version: int | None = None
                 try:
                     self.db.conn.execute("BEGIN IMMEDIATE")
-                    version = self.db.conn.execute("PRAGMA user_version").fetchone()[0]
+                    version = int(self.db.conn.execute("PRAGMA user_version").fetchone()[0])
+                    found = version if found is None else found
                     if version > len(MIGRATIONS):
                         self.db.conn.rollback()
                         raise StorageError(f"database {self.path} has schema v{version}, newer than this version "
                                            f"of mention-monitor understands (v{len(MIGRATIONS)}); upgrade first")
                     if version == len(MIGRATIONS):
                         self.db.conn.rollback()
-                        return
+                        return found, version
                     # executescript would COMMIT first; run the statements one by one inside our transaction
                     for statement in _statements(MIGRATIONS[version]):
                         self.db.conn.execute(statement)
@@ -348,7 +404,9 @@ class Store:
                 except sqlite3.Error as exc:
                     if self.db.conn.in_transaction:
                         self.db.conn.rollback()
-                    raise StorageError(f"migration to schema v{version + 1} failed: {exc}") from exc
+                    doing = ("cannot start the migration" if version is None
+                             else f"migration to schema v{version + 1} failed")
+                    raise from_sqlite(exc, doing) from exc
 
     def _open_postgres(self) -> None:
         from monitor.store.postgres import PgPool, redact
@@ -360,12 +418,18 @@ class Store:
         self.display = redact(self.path)
         if self.readonly:
             version = self._pg_version()
-            if version != len(MIGRATIONS):
+            if version != len(MIGRATIONS) and self.auto_migrate:
                 self.pg.close()
                 raise StorageError(f"database {self.display} has schema v{version}, this version of "
-                                   f"mention-monitor uses v{len(MIGRATIONS)}: start a replica once to migrate it")
+                                   f"mention-monitor uses v{len(MIGRATIONS)}: run `monitor migrate` (or start a "
+                                   f"replica once to migrate it)")
             return
-        self._migrate_postgres()
+        if self.auto_migrate:
+            try:
+                self._migrate_postgres()
+            except BaseException:
+                self.pg.close()
+                raise
 
     def _pg_version(self) -> int:
         rows = self.pg.query("SELECT to_regclass('monitor_schema') IS NOT NULL AS present")
@@ -374,8 +438,9 @@ class Store:
         row = self.pg.query("SELECT version FROM monitor_schema")
         return int(row[0]["version"]) if row else 0
 
-    def _migrate_postgres(self) -> None:
-        """As `_migrate`, for PostgreSQL: one replica at a time (advisory lock), each step in one transaction."""
+    def _migrate_postgres(self) -> tuple[int, int]:
+        """As `_migrate`, for PostgreSQL: one replica at a time (advisory lock), each step in one transaction.
+        Returns (version found under the lock, version now)."""
         with self.tx() as db:
             db.execute(f"SELECT pg_advisory_xact_lock({PG_SCHEMA_LOCK})")
             db.execute("CREATE TABLE IF NOT EXISTS monitor_schema (version INTEGER NOT NULL)")
@@ -392,9 +457,10 @@ class Store:
                         try:
                             db.conn.execute(statement)
                         except Exception as exc:
-                            raise StorageError(f"migration to schema v{step + 1} failed: {exc} "
-                                               f"[{statement[:200]}]") from exc
+                            from monitor.store.driver_errors import from_psycopg
+                            raise from_psycopg(exc, f"migration to schema v{step + 1} failed", sql=statement) from exc
                 db.execute("UPDATE monitor_schema SET version = ?", (step + 1,))
+        return version, max(version, len(MIGRATIONS))
 
     @property
     def is_postgres(self) -> bool:
@@ -438,34 +504,45 @@ class Store:
             return
         with self._lock:
             if self.db.conn.in_transaction:      # nested: a savepoint inside the caller's transaction
-                with self.db.atomic():
-                    yield self.db
+                try:
+                    with self.db.atomic():
+                        yield self.db
+                except sqlite3.Error as exc:     # leaves the block as a StorageError (see the module doc)
+                    raise from_sqlite(exc) from exc
                 return
             try:
                 # IMMEDIATE takes the write lock up front: a deferred read-then-write transaction can fail
                 # with SQLITE_BUSY_SNAPSHOT under WAL when another process (`monitor ack`) wrote meanwhile.
                 self.db.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StorageError(f"cannot start a transaction: {exc}") from exc
+            except sqlite3.Error as exc:          # busy past the timeout: StorageUnavailable
+                raise from_sqlite(exc, "cannot start a transaction") from exc
             try:
                 self._check_fences(self.db)
                 yield self.db
-            except BaseException:
+            except BaseException as exc:
                 if self.db.conn.in_transaction:
-                    self.db.conn.execute("ROLLBACK")
+                    try:
+                        self.db.conn.execute("ROLLBACK")
+                    except sqlite3.Error:        # SQLite rolled back itself (I/O error...): the cause is raised
+                        pass
+                if isinstance(exc, sqlite3.Error):
+                    raise from_sqlite(exc) from exc
                 raise
             try:
                 self.db.conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self.db.conn.in_transaction:
                     self.db.conn.execute("ROLLBACK")
-                raise StorageError(f"commit failed: {exc}") from exc
+                raise from_sqlite(exc, "commit failed") from exc
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         if self.pg is not None:
             return self.pg.query(sql, params)      # outside a transaction: any pooled connection, no lock
         with self._lock:
-            return list(self.db.query(sql, params))
+            try:
+                return list(self.db.query(sql, params))
+            except sqlite3.Error as exc:
+                raise from_sqlite(exc, sql=sql, params=params) from exc
 
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> dict[str, Any] | None:
         rows = self.query(sql, params)
@@ -521,6 +598,11 @@ class _AutoDb:
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Iterator[dict[str, Any]]:
         return iter(self.store.query(sql, params))
+
+
+def migration_statements(step: int, *, postgres: bool = False) -> list[str]:
+    """The statements of migration `step` (it brings the schema to v{step + 1}) in the dialect's own SQL."""
+    return postgres_statements(step) if postgres else _statements(MIGRATIONS[step])
 
 
 def postgres_statements(step: int) -> list[str]:

@@ -9,8 +9,12 @@ replica never races itself; between replicas, coordination is explicit (`monitor
 on the database clock, fencing, `FOR UPDATE SKIP LOCKED`, advisory locks). A nested `tx()` is a savepoint.
 
 Failover: a connection that breaks (the server restarted, Patroni promoted a standby) is discarded by the
-pool and the operation raises `StorageError`; the daemon's loops already retry a failed step, and the pool's
+pool and the operation raises `StorageUnavailable`; the daemon's loops already retry a failed step, and the pool's
 next connection goes to whatever the URL now points at. Reads outside a transaction retry once at once.
+
+Errors: every psycopg error is raised as `StorageUnavailable` (the database: connection, shutdown, pool timeout,
+read-only standby…) or `StorageRejected` (the statement: constraint, data, SQL), both `StorageError`s, by its
+SQLSTATE (`monitor.store.driver_errors`); messages carry the SQL text, never a bound value or the password.
 """
 
 from __future__ import annotations
@@ -21,17 +25,21 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from monitor.core.errors import StorageError
+from monitor.core.errors import StorageError, StorageUnavailable
 from monitor.store import dialect
+from monitor.store.driver_errors import from_psycopg
 
 log = logging.getLogger(__name__)
 
 try:  # the [postgres] extra
     import psycopg
     from psycopg.rows import dict_row
-    from psycopg_pool import ConnectionPool
+    from psycopg_pool import ConnectionPool, PoolTimeout
 except ImportError:  # pragma: no cover - reported when a postgresql:// URL is used without the extra
     psycopg = None  # type: ignore[assignment]
+
+    class PoolTimeout(Exception):  # type: ignore[no-redef]
+        """Stands in for psycopg_pool's, so the except clauses read the same without the extra."""
 
 
 def _params(params: Sequence[Any] | dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
@@ -84,7 +92,7 @@ class PgConnection:
                 cur.execute(translated, _params(params))
                 return PgCursor(cur, sql, translated)
         except psycopg.Error as exc:
-            raise StorageError(f"{type(exc).__name__}: {str(exc).strip()} [sql: {sql.strip()[:200]}]") from exc
+            raise from_psycopg(exc, sql=sql, params=params) from exc
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Iterator[dict[str, Any]]:
         cur = self.execute(sql, params)
@@ -116,7 +124,8 @@ class PgPool:
                                        configure=configure, check=ConnectionPool.check_connection, name="monitor")
             self.pool.open(wait=True, timeout=15.0)
         except Exception as exc:  # noqa: BLE001 - PoolTimeout, OperationalError: one clear message
-            raise StorageError(f"cannot connect to PostgreSQL at {redact(url)}: {exc}") from exc
+            raise StorageUnavailable(f"cannot connect to PostgreSQL at {redact(url)}: "
+                                     f"{' '.join(str(exc).split())[:300]}", driver=type(exc).__name__) from exc
         self.local = threading.local()
 
     @property
@@ -127,8 +136,11 @@ class PgPool:
     def transaction(self) -> Iterator[PgConnection]:
         cur = self.current
         if cur is not None:                        # nested: a savepoint in the thread's transaction
-            with cur.conn.transaction():
-                yield cur
+            try:
+                with cur.conn.transaction():
+                    yield cur
+            except psycopg.Error as exc:           # the savepoint itself (a broken connection)
+                raise from_psycopg(exc, "database error") from exc
             return
         try:
             with self.pool.connection(timeout=30.0) as conn:
@@ -140,12 +152,11 @@ class PgPool:
                         yield wrapped
                 finally:
                     self.local.conn = None
+        except PoolTimeout as exc:             # a psycopg.OperationalError too: said with the URL (redacted)
+            raise StorageUnavailable(f"no database connection within 30s ({redact(self.url)}): {exc}",
+                                     driver=type(exc).__name__) from exc
         except psycopg.Error as exc:
-            raise StorageError(f"database error: {str(exc).strip()}") from exc
-        except Exception as exc:
-            if type(exc).__name__ == "PoolTimeout":
-                raise StorageError(f"no database connection within 30s ({redact(self.url)}): {exc}") from exc
-            raise
+            raise from_psycopg(exc, "database error") from exc
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         cur = self.current
@@ -162,11 +173,13 @@ class PgPool:
                             return list(c.fetchall()) if c.description is not None else []
                     finally:
                         conn.row_factory = psycopg.rows.tuple_row
-            except psycopg.OperationalError as exc:
-                if attempt == 2:
-                    raise StorageError(f"database unavailable: {str(exc).strip()}") from exc
+            except PoolTimeout as exc:
+                raise StorageUnavailable(f"no database connection within 30s ({redact(self.url)}): {exc}",
+                                         driver=type(exc).__name__) from exc
             except psycopg.Error as exc:
-                raise StorageError(f"{type(exc).__name__}: {str(exc).strip()} [sql: {sql.strip()[:200]}]") from exc
+                failure = from_psycopg(exc, sql=sql, params=params)
+                if attempt == 2 or not isinstance(failure, StorageUnavailable):
+                    raise failure from exc
         return []
 
     def _offset(self, conn: Any) -> None:

@@ -52,3 +52,36 @@ def test_quotation_marks_are_no_feature_for_layers_trained_on_writers_lines() ->
     assert not {'"', "«", "»", "“", "”", "‘", "’"} & set(learned.tokens(text, lang="fr"))
     assert {'"', "«"} <= set(learned.tokens(text, lang="en"))
     assert "l’eau" in learned.tokens("l’eau", lang="fr")
+
+
+def _es(weights: dict[str, float], bias: float = 0.0) -> Scorer:
+    """A Spanish layer that, like the trained ones, follows the rules' score (dense feature 0) unless n-grams
+    outweigh it."""
+    m = learned.LangModel(bias, (-3.0,) + (0.0,) * (len(learned.DENSE) - 1), weights, scope="all", min_p=0.6)
+    return Scorer(model=learned.Model({"es": m}, {}, {}))
+
+
+def test_function_words_alone_never_lift_a_complaint_the_rules_found() -> None:
+    """Regression, round 19: the Spanish layer weighed "pero" +1.3 and "si" +0.8 towards praise (the writers'
+    lines use them in polite praise), and on real tweets to airlines lifted complaints the rules had found on a
+    word: "Si lo sentís mucho pero lo hacéis fatal". The layer lifts a complaint only when its content words
+    alone (with the bias and the rules' features) say it is none."""
+    sc = _es({"w:pero": -3.0, "w:si": -3.0, "w:lo": -2.0}, bias=0.0)
+    verdict = sc.score("Si lo sentís mucho pero lo hacéis fatal", lang="es")
+    assert verdict.negative
+    assert Scorer(model=None).score("Si lo sentís mucho pero lo hacéis fatal", lang="es").negative
+
+
+def test_a_content_word_still_lets_the_layer_lift_a_rules_complaint() -> None:
+    """The layer keeps its say where a content word carries it ("perdió" in "nunca perdió una maleta" reads as
+    loss to the rules' lexicon; a layer that learnt the phrase as praise may lift it)."""
+    sc = _es({"w:maleta": -6.0}, bias=0.0)
+    text = "fatal la maleta"
+    assert Scorer(model=None).score(text, lang="es").negative
+    assert not sc.score(text, lang="es").negative
+
+
+def test_a_question_counts_as_content_for_a_lift() -> None:
+    """An information-seeking question is evidence that a text is no complaint, so "?" may carry a lift."""
+    sc = _es({"w:?": -6.0}, bias=0.0)
+    assert not sc.score("¿Es fatal viajar con niños?", lang="es").negative

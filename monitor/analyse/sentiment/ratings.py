@@ -39,10 +39,16 @@ _DATE_BEFORE = re.compile(r"(?:\b(?:on|since|until|till|by|due|from|le|du|au|am|
                           r"dal|fino|em|até|op|sinds|tot|van)\s*|\d/|[.:])$", re.I)
 _OUT_OF = r"(?:out of|sur|von|de|su|uit)"
 _SCALE = re.compile(rf"(?<![\w/.,]){_NUM}\s*(?:/|\s{_OUT_OF}\s)\s*(5|10|100)(?![\w/]|[.,]\d)", re.I)
+#: ... or a share of people or cases: "9/10 dentists recommend it", "8 out of 10 users", "9/10 Kunden", "9/10 personnes"
+#: (round 19: these read as a 4.5-star verdict, and "8/10 people would not buy it again" as praise)
+_SHARE_OF = (r"people|persons|users|customers|clients|dentists|doctors|experts|owners|parents|buyers|reviewers|"
+             r"respondents|passengers|employees|cases|personnes|gens|utilisateurs|cas|leute|menschen|kunden|nutzer|"
+             r"personen|fälle|personas|clientes|usuarios|casos|persone|clienti|utenti|casi|pessoas|usuários|"
+             r"mensen|klanten|gebruikers|gevallen")
 #: What follows a fraction or a ratio, never a rating: "1/100 of users", "1/10 de la population", "1/5 der Kunden",
 #: "9/10 times it fails", "9/10 fois", "a 1/100 chance" ("1/10th" is no rating either: no letter may follow the scale)
 _FRACTION_AFTER = re.compile(r"\s*(?:of(?! course)|de|du|des|der|del|della|dei|degli|delle|do|da|dos|das|van|times?|fois|mal|"
-                             r"veces|volte|vezes|keer|chances?|odds)\b", re.I)
+                             r"veces|volte|vezes|keer|chances?|odds|" + _SHARE_OF + r")\b", re.I)
 #: Out of 100 a rating is given in tens ("85/100", "40/100", "100/100"); a numerator below ten is a hundredth ("1/100
 #: sec", "a 1/100 scale model", "3/100 of a second")
 _HUNDREDTHS = 10.0
@@ -78,8 +84,11 @@ _MAYBE_STAR = re.compile(rf"\b{_STAR}\b", re.I)
 def written_rating(text: str) -> WrittenRating | None:
     """The last rating written in ``text``, as stars from 1 to 5, or None."""
     found: list[tuple[int, WrittenRating]] = []
-    scales = _SCALE.finditer(text) if _MAYBE_SCALE.search(text) else iter(())
+    scales = list(_SCALE.finditer(text)) if _MAYBE_SCALE.search(text) else []
     counted = _STARS.finditer(text) if _MAYBE_STAR.search(text) else iter(())
+    #: where a scale was written: its "5 stars" in "3 out of 5 stars" or "4/5 étoiles" is the scale, not a count
+    #: (regression, round 19: "3 out of 5 stars" read as 5 stars, the last rating in the text)
+    scale_spans = [(m.start(), m.end()) for m in scales]
     for m in scales:
         value, scale = _value(m.group(1)), float(m.group(2))
         if value is None or value > scale or _DATE_BEFORE.search(text[max(0, m.start() - 8):m.start()]):
@@ -89,6 +98,8 @@ def written_rating(text: str) -> WrittenRating | None:
         stars = max(1.0, min(5.0, value * 5.0 / scale)) if scale != 5 else max(1.0, value)
         found.append((m.start(), WrittenRating(stars, m.group(0).strip())))
     for m in counted:
+        if any(start < m.start() < end for start, end in scale_spans):
+            continue
         value = _value(m.group(1))
         if value is None or not 0 <= value <= 5:
             continue

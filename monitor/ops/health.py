@@ -39,7 +39,7 @@ PROBLEM_KINDS = SOURCE_KINDS + ("delivery_halted", "delivery_unrecorded", "deliv
                                 "actions_failed", "routing_parked")
 # what `store_report()` cannot check without monitor.yaml (the dashboard started on a store alone)
 NEEDS_CONFIG = ("sources not polled on schedule", "streams disconnected", "sources failing below their own "
-                "alert threshold", "Slack mode", "the weekly report", "quiet hours")
+                "alert threshold", "Slack mode", "the weekly report")
 
 
 def problem(kind: str, detail: str, prefix: str = "") -> dict[str, str]:

@@ -171,9 +171,9 @@ def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[s
             out.append(Line("warning", FROM_RECORDS[p["kind"]], f"{clean(p['text'], 300)}. {ASK}"))
     healthy: bool | None = False if out or rep["healthy"] is False else rep["healthy"]
     if rep.get("complete") is False:
-        out.append(Line("info", "skipped", "This dashboard was started without monitor.yaml: these lines are what "
-                        "the database records (sources disabled or failing, Slack delivery, parked mentions). Not "
-                        f"checked: {', '.join(rep.get('skipped') or ())}. {ASK}"))
+        out.append(Line("info", "skipped", "Read without monitor.yaml: these lines are what the database records "
+                        "(sources disabled or failing, Slack delivery, parked mentions). Not checked: "
+                        f"{', '.join(rep.get('skipped') or ())}. {ASK}"))
     sel = {k: v for k, v in (sel or {}).items() if k in ("period", "brand", "start", "end")}
     if quiet and quiet.get("held"):
         until = _at(quiet.get("until"), tz)

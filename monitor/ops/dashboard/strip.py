@@ -2,8 +2,13 @@
 
 One source of truth: the lines are translated from `monitor.ops.health.report()` (sources failing, disabled or
 overdue; Slack delivery halted or stuck; mentions parked; config, replicas, weekly report, actions) and
-`health.quiet_health()` (alerts held by quiet hours now), never re-queried here. The one figure of its own
-is the period's unscored mentions (language not supported), read like the overview's other figures.
+`health.quiet_health()` (alerts held by quiet hours now), never re-queried here. They are read from the
+report's data, never its wording: a source's typed fields (`failing`, `disabled`, `not_polled_for_s`,
+`stream.down_for_s`), the outbox's and routing's, and each problem's `kind` (`report()["issues"]`), so
+rewording `monitor status` changes no line's severity. Without monitor.yaml the report is
+`health.store_report()` (what the store records) and a line says which checks were skipped. The one figure
+of its own is the period's unscored mentions (language not supported), read like the overview's other figures.
+`kept()` is the strip a report file keeps, as of when it was made.
 
 Every remote string (a source's or Slack's error text) is untrusted: secrets are redacted (`core.logs.redact`:
 known secret values, Slack tokens, bearer headers, URL credentials), control characters made inert, the

@@ -38,6 +38,7 @@ from monitor.core.errors import (
     SlackTransient,
     StorageError,
 )
+from monitor.ops.health import route_failures
 from monitor.store.database import Store, is_url
 
 log = logging.getLogger(__name__)
@@ -251,14 +252,12 @@ class StoreCollector(Collector):
             actions.add_metric([state], n)
         yield actions
 
-        failing, parked = conn.execute(
-            "SELECT COUNT(*), SUM(route_parked_at IS NOT NULL) FROM mentions"
-            " WHERE route_attempts > 0 AND processed_at IS NULL").fetchone()
+        retrying, parked = route_failures(conn)        # the query `monitor status` runs (health owns it)
         routing = GaugeMetricFamily("monitor_mentions_route_failed", "Mentions whose analysis or routing raised, not "
                                     "routed: retrying (backoff) or parked (until `monitor retry-mentions`)",
                                     labels=["state"])
-        routing.add_metric(["retrying"], (failing or 0) - (parked or 0))
-        routing.add_metric(["parked"], parked or 0)
+        routing.add_metric(["retrying"], retrying)
+        routing.add_metric(["parked"], parked)
         yield routing
 
         n, oldest = conn.execute("SELECT COUNT(*), MIN(created_at) FROM deliveries WHERE state = 'pending'").fetchone()

@@ -57,5 +57,7 @@ def render(template: str, **context: Any) -> str:
 
 def report_html(o: Any, link: str | None = None, health: Any = None) -> str:
     """The standalone report (CSS inline, charts inline): a file to keep, mail or open offline. `health`: the
-    health strip, on the dashboard's /report only (a saved or posted report is not a live status)."""
-    return render("report.html", o=o, link=link, css=css(), tz=o.window.tz, health=health)
+    dashboard's live strip on its /report; otherwise the strip the overview kept as of when it was made
+    (`o.health`), so a saved report says whether its figures were complete (a source down that week)."""
+    return render("report.html", o=o, link=link, css=css(), tz=o.window.tz,
+                  health=health if health is not None else o.health)

@@ -6,11 +6,12 @@ the dashboard's home page and the report render the same object, so they never d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.core.durations import format_duration
-from monitor.ops.dashboard import charts
+from monitor.ops.dashboard import charts, strip
 from monitor.ops.dashboard.figures import (
     Headline,
     Series,
@@ -43,6 +44,7 @@ class Overview:
     breaches: list[dict[str, Any]]
     ack_target: float
     svg: dict[str, str] = field(default_factory=dict)
+    health: strip.Strip | None = None     # the health strip as of `as_of`, kept in the files made of this
 
     def figures(self) -> list[tuple[str, str, str]]:
         """(label, value, change against the previous period) for the headline tiles, in reading order."""
@@ -77,11 +79,16 @@ def _pts(now: float | None, before: float | None) -> str:
 
 
 def overview(store: Store, w: Window, as_of: float, *, ack_target: float = DEFAULT_ACK_TARGET,
-             draw: bool = True) -> Overview:
+             draw: bool = True, health: bool = True, config: Any = None) -> Overview:
+    """`health`: keep the health strip as of `as_of` (`strip.kept`, with `config`'s checks when given), for a
+    report file: read later, it says the monitor was not healthy when made (the dashboard's pages, which show
+    their own live strip, pass False)."""
     s = series(store, w)
     o = Overview(w, as_of, headline(store, w), headline(store, w.previous), s, top_negative(store, w, "source"),
                  top_negative(store, w, "author"), share_of_voice(store, w), top_stories(store, w),
                  sla_breaches(store, w, ack_target), ack_target)
+    if health:
+        o.health = strip.kept(store, w, as_of, config)
     if draw:
         key = {"buckets": s.buckets, "tz": w.tz, "step": w.step, "length": w.length <= 2 * 86400}
         o.svg = {"volume": charts.cached_svg({**key, "v": s.by_sentiment, "spikes": s.spikes},
@@ -94,6 +101,11 @@ def overview(store: Store, w: Window, as_of: float, *, ack_target: float = DEFAU
 def markdown(o: Overview, link: str | None = None) -> str:
     """The report as text: what goes beside the image in Slack, and `--format md`."""
     lines = [f"# Mentions report — {o.period_text()}", ""]
+    if o.health is not None and (o.health.lines or o.health.healthy):
+        lines += [f"## Monitor health when this report was made ({local(o.as_of, o.window.tz, '%Y-%m-%d %H:%M')})"]
+        lines += [f"- {ln.severity.upper()}: {md_text(ln.text)}" for ln in o.health.lines]
+        lines += ["- All sources healthy; Slack delivery working."] if o.health.healthy else []
+        lines += [""]
     lines += [f"- **{label}**: {value}" + (f" ({ch} vs previous period)" if ch else "") for label, value, ch in o.figures()]
     lines += ["", "## Top stories"]
     lines += [f"{i}. #{s['id']} {s['brand'] or ''}: {_one_line(s['title'])} — {s['mention_count']} mention(s), "
@@ -114,6 +126,11 @@ def markdown(o: Overview, link: str | None = None) -> str:
         lines += ["", f"Dashboard: {link}"]
     lines += ["", f"_As of {local(o.as_of, o.window.tz, '%Y-%m-%d %H:%M')} {o.window.tz}_"]
     return "\n".join(lines) + "\n"
+
+
+def md_text(text: str) -> str:
+    """A line of the strip (already scrubbed and capped) made inert in Markdown: no link, image, HTML or emphasis."""
+    return re.sub(r"([\\`*_\[\]<>#!|])", r"\\\1", text)
 
 
 def _one_line(text: str | None, n: int = 90) -> str:

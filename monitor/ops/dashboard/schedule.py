@@ -74,6 +74,10 @@ def slack_text(o: report.Overview, link: str | None) -> str:
             f"#{s['id']} {escape(trim(' '.join((s['title'] or '').split()), 80))} ({s['mention_count']})"
             for s in o.stories[:3]))
     lines.append(f"*SLA breaches:* {len(o.breaches)}")
+    problems = [ln for ln in (o.health.lines if o.health else []) if ln.severity != "info"]
+    if problems:         # the figures may be incomplete (a source down that week): said beside them
+        lines.append(f"*Monitor health when made:* {len(problems)} problem(s): " + "; ".join(
+            escape(trim(ln.text, 200)) for ln in problems[:3]))
     if link:
         lines.append(f"<{link}|Open the dashboard>")
     return trim("\n".join(lines), 3500)
@@ -110,7 +114,7 @@ def _run_one(store: Store, config: Any, now: float, brand: str | None, client: A
     if not (need_html or need_post):
         return None
     w = Window(at - cfg.since, at, tz, brand)
-    o = report.overview(store, w, now, ack_target=cfg.ack_target, draw=need_html)
+    o = report.overview(store, w, now, ack_target=cfg.ack_target, draw=need_html, config=config)
     link = config.dashboard.url
     done = []
     if need_html:

@@ -2,8 +2,13 @@
 
 One source of truth: the lines are translated from `monitor.ops.health.report()` (sources failing, disabled or
 overdue; Slack delivery halted or stuck; mentions parked; config, replicas, weekly report, actions) and
-`health.quiet_health()` (alerts held by quiet hours now), never re-queried here. The one figure of its own
-is the period's unscored mentions (language not supported), read like the overview's other figures.
+`health.quiet_health()` (alerts held by quiet hours now), never re-queried here. They are read from the
+report's data, never its wording: a source's typed fields (`failing`, `disabled`, `not_polled_for_s`,
+`stream.down_for_s`), the outbox's and routing's, and each problem's `kind` (`report()["issues"]`), so
+rewording `monitor status` changes no line's severity. Without monitor.yaml the report is
+`health.store_report()` (what the store records) and a line says which checks were skipped. The one figure
+of its own is the period's unscored mentions (language not supported), read like the overview's other figures.
+`kept()` is the strip a report file keeps, as of when it was made.
 
 Every remote string (a source's or Slack's error text) is untrusted: secrets are redacted (`core.logs.redact`:
 known secret values, Slack tokens, bearer headers, URL credentials), control characters made inert, the
@@ -13,22 +18,22 @@ know yet is still shown, as `monitor status` words it, never dropped.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from monitor.core.durations import format_duration
 from monitor.core.logs import redact, secret_values
+from monitor.ops import health
 from monitor.ops.dashboard.figures import Window, local
 from monitor.ops.dashboard.pages import _qs
+from monitor.ops.health import SOURCE_KINDS
 from monitor.store.database import Store
 
 CAP = 200                   # characters of one remote string (an error message) shown in a line
 LINE_CAP = 600              # characters of a whole line
 SEVERITIES = ("critical", "warning", "info")
 ASK = "Ask your admin to run `monitor status`."
-# the categories `health.report()` prefixes its problems with, translated below; anything else is shown raw
-KNOWN = ("source ", "outbox: ", "routing: ", "config: ", "slack: ", "replicas: ", "weekly report ", "actions: ")
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,13 @@ class Line:
 @dataclass(frozen=True)
 class Strip:
     lines: list[Line]
-    healthy: bool               # `monitor status` would exit 0 (info lines do not count)
+    healthy: bool | None        # `monitor status` would exit 0 (info lines do not count); None: not known (no
+    complete: bool = True       # monitor.yaml, so `complete` False: its checks were skipped, said in a line)
+    as_of: float | None = None  # set on a strip kept in a report file: when it was read
 
     def as_json(self) -> dict[str, Any]:
-        return {"healthy": self.healthy, "problems": sum(ln.severity != "info" for ln in self.lines),
+        return {"healthy": self.healthy, "complete": self.complete,
+                "problems": sum(ln.severity != "info" for ln in self.lines),
                 "lines": [asdict(ln) for ln in self.lines]}
 
 
@@ -81,7 +89,7 @@ def _source_lines(s: dict[str, Any], tz: str) -> list[Line]:
                      + (f" (since {local(st['down_since'], tz, '%d %b %H:%M')})" if st.get("down_since") else ""))
         out.append(Line("critical", "source", f"Stream {s['id']} {what}: new mentions from it are not collected "
                         f"until it reconnects.{tried}{err} {ASK}", link))
-    elif s["consecutive_failures"] and any("in a row" in p for p in s["problems"]):
+    elif s.get("failing"):                  # the report's fact, not its wording (reworded freely)
         since = _at(s.get("last_success"), tz)
         err = f" Last error: {clean(s['last_error'])}." if s.get("last_error") else ""
         out.append(Line("warning", "source", f"Source {s['id']} is failing: its last {s['consecutive_failures']} "
@@ -117,10 +125,35 @@ def _routing_lines(rt: dict[str, Any], data: str | None) -> list[Line]:
                  f"{ASK}", f"{data}/mentions_not_routed" if data else None)]
 
 
+def _other_line(p: dict[str, str]) -> Line:
+    """A problem with no record of its own to read (config, Slack, replicas, report, actions), by its kind; a
+    kind this module does not know yet is said as `monitor status` says it, never dropped."""
+    kind, detail = p["kind"], p.get("detail") or p["text"]
+    if kind == "config":
+        return Line("warning", "config", f"The monitor runs an older configuration than the file on disk: "
+                    f"{clean(detail)}. {ASK}")
+    if kind == "slack_terminal":
+        return Line("critical", "slack", "Alerts are not sent to Slack: the monitor only prints them "
+                    f"(slack.mode is terminal), so nobody is notified. {ASK}")
+    if kind == "replicas_differ":
+        return Line("warning", "replicas", f"The monitor's copies disagree: {clean(detail)}. {ASK}")
+    if kind == "report_not_posted":
+        return Line("warning", "report", f"The weekly report was not posted: {clean(p['text'].removeprefix('weekly report '))}.", "/report")
+    if kind in ("actions_stuck", "actions_failed"):
+        return Line("warning", "actions", f"Tickets/webhooks: {clean(detail)}.")
+    return Line("warning", "other", f"{clean(p['text'], 300)}. {ASK}")
+
+
+# problems said from their part's record (typed fields), by the line kind that says them
+FROM_RECORDS = {"delivery_halted": "delivery", "delivery_unrecorded": "delivery", "delivery_stuck": "delivery",
+                "routing_parked": "routing"} | {k: "source" for k in SOURCE_KINDS}
+
+
 def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[str, Any] | None, now: float,
              tz: str, data: str | None = None, sel: dict[str, Any] | None = None,
              rules_problem: str | None = None) -> Strip:
-    """The strip for a `health.report()`, a `health.quiet_health()` and the period's unscored mentions.
+    """The strip for a `health.report()` (or `health.store_report()`), a `health.quiet_health()` and the
+    period's unscored mentions.
 
     `data` is Datasette's database path (`/data/monitor`) when it is served, for links to its saved queries;
     `sel` the page's period and brand, kept in the links to the feed and the alerts board; `rules_problem`
@@ -135,22 +168,17 @@ def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[s
                                                  "/feed?" + _qs(source=s["id"]))]
     out += _outbox_lines(rep["outbox"], now, tz, data)
     out += _routing_lines(rep.get("routing") or {}, data)
-    for p in rep["problems"]:
-        if p.startswith("config: "):
-            out.append(Line("warning", "config", f"The monitor runs an older configuration than the file on disk: "
-                            f"{clean(p[8:])}. {ASK}"))
-        elif p.startswith("slack: "):
-            out.append(Line("critical", "slack", "Alerts are not sent to Slack: the monitor only prints them "
-                            f"(slack.mode is terminal), so nobody is notified. {ASK}"))
-        elif p.startswith("replicas: "):
-            out.append(Line("warning", "replicas", f"The monitor's copies disagree: {clean(p[10:])}. {ASK}"))
-        elif p.startswith("weekly report "):
-            out.append(Line("warning", "report", f"The weekly report was not posted: {clean(p[14:])}.", "/report"))
-        elif p.startswith("actions: "):
-            out.append(Line("warning", "actions", f"Tickets/webhooks: {clean(p[9:])}."))
-        elif not p.startswith(KNOWN):
-            out.append(Line("warning", "other", f"{clean(p, 300)}. {ASK}"))
-    healthy = not out and rep["healthy"]
+    said = {ln.kind for ln in out}
+    for p in rep.get("issues", []):
+        if p["kind"] not in FROM_RECORDS:
+            out.append(_other_line(p))
+        elif FROM_RECORDS[p["kind"]] not in said:      # never silent: a record line that did not come out
+            out.append(Line("warning", FROM_RECORDS[p["kind"]], f"{clean(p['text'], 300)}. {ASK}"))
+    healthy: bool | None = False if out or rep["healthy"] is False else rep["healthy"]
+    if rep.get("complete") is False:
+        out.append(Line("info", "skipped", "Read without monitor.yaml: these lines are what the database records "
+                        "(sources disabled or failing, Slack delivery, parked mentions). Not checked: "
+                        f"{', '.join(rep.get('skipped') or ())}. {ASK}"))
     sel = {k: v for k, v in (sel or {}).items() if k in ("period", "brand", "start", "end")}
     if quiet and quiet.get("held"):
         until = _at(quiet.get("until"), tz)
@@ -165,7 +193,7 @@ def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[s
     order = {s: i for i, s in enumerate(SEVERITIES)}
     out = [Line(ln.severity, ln.kind, ln.text if len(ln.text) <= LINE_CAP else ln.text[: LINE_CAP - 1] + "…",
                 ln.link) for ln in sorted(out, key=lambda ln: order[ln.severity])]
-    return Strip(out, healthy)
+    return Strip(out, healthy, rep.get("complete") is not False)
 
 
 def unscored_in(store: Store, w: Window) -> dict[str, Any]:
@@ -173,3 +201,13 @@ def unscored_in(store: Store, w: Window) -> dict[str, Any]:
     rows = store.query(f"SELECT COALESCE(m.language, '?') AS language, COUNT(*) AS n FROM mentions m WHERE "
                        f"{w.mention_where()} AND m.unscored = 1 GROUP BY 1 ORDER BY n DESC", w.params())
     return {"n": sum(r["n"] for r in rows), "languages": [r["language"] for r in rows]}
+
+
+def kept(store: Store, w: Window, as_of: float, config: Any = None) -> Strip:
+    """The strip a report file keeps (`report.overview`: the weekly report, `monitor report`, /report.md): the
+    lines as of `as_of`, so a reader of an old report knows its figures were incomplete (a source down that
+    week); from `monitor status`'s report with monitor.yaml, else what the store alone knows (and that said).
+    No links: a file opened later, elsewhere, has no dashboard beside it."""
+    rep = health.report(config, store, as_of) if config is not None else health.store_report(store, as_of)
+    s = lines_of(rep, None, unscored_in(store, w), as_of, w.tz)
+    return Strip([replace(ln, link=None) for ln in s.lines], s.healthy, s.complete, as_of)

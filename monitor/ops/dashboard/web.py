@@ -123,15 +123,17 @@ class Dashboard:
             return None
         return d.timestamp() + plus * 86400
 
-    def _page(self, req: Request, template: str, now: float, w: Window, sel: dict[str, Any], **ctx: Any) -> Response:
+    def _page(self, req: Request, template: str, now: float, w: Window, sel: dict[str, Any], *,
+              live: tuple[Rules | None, str | None] | None = None, held: int | None = None, **ctx: Any) -> Response:
+        """A page with its strip. `live`: the rules the handler already read for its board (one reading of
+        rules.yaml per request; None: read here); `held`: the alerts its board placed in "held by quiet hours"
+        (the strip's count, so the open alerts are read once per request; None: the strip counts them)."""
         csrf = req.cookies.get(CSRF_COOKIE) or new_csrf()
         notices = list(ctx.pop("notices", []))
-        rules, problem = self._rules()
+        rules, problem = live if live is not None else self._rules()
         if rules is None:
             notices.append("rules.yaml could not be read: alerts held by quiet hours show as open.")
-        health_strip = self._strip(now, w, sel, (rules, problem))
-        if problem and health_strip is None:      # no strip (no config): the page says it instead
-            notices.append(strip.clean(problem, 400) + ".")
+        health_strip = self._strip(now, w, sel, (rules, problem), held)
         html = pages.render(template, as_of=now, tz=self.s.tz, brands=self.s.brands, csrf=csrf, notices=notices,
                             datasette=self.s.datasette is not None, window_text=_window_text(w),
                             health=health_strip, **sel, **ctx)
@@ -141,10 +143,11 @@ class Dashboard:
         return resp
 
     # -- the health strip: `monitor status` on every page -----------------------------------------------------
-    def _status(self, store: Store, now: float, rules: Rules | None,
-                brand: str | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """`health.report()` and `health.quiet_health()` (of the page's brand, as the alerts board filters), as
-        `monitor status` computes them. The report is read at most every HEALTH_TTL_S (the overview may be polled
+    def _status(self, store: Store, now: float, rules: Rules | None, brand: str | None = None,
+                held: int | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """`health.report()` (`health.store_report()` without a config: what the store alone knows) and
+        `health.quiet_health()` (of the page's brand, as the alerts board filters; `held`: the board's own count),
+        as `monitor status` computes them. The report is read at most every HEALTH_TTL_S (the overview may be polled
         by many screens; it reads every source and alert); the held count is read with the page, like the board
         beside it: cached, it said "1 alert held" for five seconds after a Not-negative click had resolved it, while
         the board showed none (regression test in test_dashboard_browser.py)."""
@@ -153,20 +156,20 @@ class Dashboard:
             if cached is None or not 0 <= now - cached[0] < HEALTH_TTL_S \
                     or self._rules_version != self.live_rules.version:         # new rules: held counts change
                 self._rules_version = self.live_rules.version
-                cached = self._health_cache = (now, health.report(self.s.config, store, now))
+                cached = self._health_cache = (now, health.report(self.s.config, store, now)
+                                               if self.s.config is not None else health.store_report(store, now))
             report = cached[1]
-        return report, health.quiet_health(rules, store, now, brand)
+        return report, health.quiet_health(rules, store, now, brand, held)
 
     def _strip(self, now: float, w: Window, sel: dict[str, Any],
-               live: tuple[Rules | None, str | None] | None = None) -> strip.Strip | None:
+               live: tuple[Rules | None, str | None] | None = None, held: int | None = None) -> strip.Strip:
         """The strip for this page; ``live``: the rules (and why the file is not used) the page already read, so the
-        strip and the page around it use one reading of rules.yaml (None: read it here)."""
-        if self.s.config is None:          # built without a config (the benchmark): no report to show
-            return None
+        strip and the page around it use one reading of rules.yaml (None: read it here); ``held``: as `_status`.
+        Without a config (`monitor ui` on a store alone, the benchmark) it says what the store knows, and that."""
         rules, problem = live if live is not None else self._rules()
         store = self._store()
         try:
-            rep, quiet = self._status(store, now, rules, sel.get("brand"))
+            rep, quiet = self._status(store, now, rules, sel.get("brand"), held)
             unscored = strip.unscored_in(store, w)
         finally:
             store.close()
@@ -180,8 +183,7 @@ class Dashboard:
         """The strip as JSON, for the period and brand asked (`?period=`, `?brand=`, as the pages)."""
         now = time.time()
         w, sel = self._window(req, now)
-        s = self._strip(now, w, sel)
-        body = {"as_of": now, **(s.as_json() if s is not None else {"healthy": None, "problems": None, "lines": []})}
+        body = {"as_of": now, **self._strip(now, w, sel).as_json()}
         return JSONResponse(body, headers={**_headers(), "Cache-Control": "no-store"})
 
     # -- pages ----------------------------------------------------------------------------------------------
@@ -191,14 +193,16 @@ class Dashboard:
     def _index(self, req: Request) -> Response:
         now = time.time()
         w, sel = self._window(req, now)
+        live = self._rules()
         store = self._store()
         try:
-            o = report.overview(store, w, now, ack_target=self.s.ack_target)
-            board = feedmod.board(store, self._rules()[0], now, w)
+            o = report.overview(store, w, now, ack_target=self.s.ack_target, health=False)   # the page has its own
+            board = feedmod.board(store, live[0], now, w)
         finally:
             store.close()
         counts = [(col, sum(1 for a in board if a.column == col)) for col, _ in COLUMNS]
-        return self._page(req, "index.html", now, w, sel, page="overview", o=o, board_counts=counts)
+        return self._page(req, "index.html", now, w, sel, live=live, held=_held(board), page="overview", o=o,
+                          board_counts=counts)
 
     async def feed(self, req: Request) -> Response:
         return await _threaded(self._feed, req)
@@ -230,22 +234,26 @@ class Dashboard:
     def _alerts(self, req: Request) -> Response:
         now = time.time()
         w, sel = self._window(req, now)
+        live = self._rules()
         store = self._store()
         try:
-            board = feedmod.board(store, self._rules()[0], now, w)
+            board = feedmod.board(store, live[0], now, w)
         finally:
             store.close()
         by_col: dict[str, list[feedmod.BoardAlert]] = {c: [] for c, _ in COLUMNS}
         for a in board:
             by_col[a.column].append(a)
-        return self._page(req, "alerts.html", now, w, sel, page="alerts", columns=COLUMNS, by_col=by_col)
+        return self._page(req, "alerts.html", now, w, sel, live=live, held=_held(board), page="alerts",
+                          columns=COLUMNS, by_col=by_col)
 
-    def _overview(self, req: Request, draw: bool = True) -> report.Overview:
+    def _overview(self, req: Request, draw: bool = True, kept: bool = False) -> report.Overview:
+        """`kept`: the overview keeps the strip as of now (a file: /report.md); /report shows the live strip."""
         now = time.time()
         w, _ = self._window(req, now)
         store = self._store()
         try:
-            return report.overview(store, w, now, ack_target=self.s.ack_target, draw=draw)
+            return report.overview(store, w, now, ack_target=self.s.ack_target, draw=draw, health=kept,
+                                   config=self.s.config)
         finally:
             store.close()
 
@@ -261,7 +269,7 @@ class Dashboard:
         return Response(await _threaded(report.png, o), media_type="image/png")
 
     async def report_md(self, req: Request) -> Response:
-        o = await _threaded(self._overview, req, False)
+        o = await _threaded(self._overview, req, False, True)
         return PlainTextResponse(report.markdown(o, self.s.url))
 
     # -- the only writes --------------------------------------------------------------------------------------
@@ -332,6 +340,12 @@ async def _unavailable(req: Request, exc: Exception) -> Response:
 def _headers() -> dict[str, str]:
     return {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def _held(board: list[feedmod.BoardAlert]) -> int:
+    """The board's "held by quiet hours" column (`quiet.held_until`, the strip's count): counted from the board,
+    not read again, so the page and its strip see the same alerts at the same instant."""
+    return sum(a.held_until is not None for a in board)
 
 
 def _stem(path: str) -> str:

@@ -1,0 +1,167 @@
+"""Never silent: every kind of problem `monitor status --json` reports has a line in the dashboard's strip, read
+from the report's data (`issues[].kind`, the source record's `failing`), never from the status message's words.
+
+The table (YAML) has one row per kind in `health.PROBLEM_KINDS`: how to cause it in a store, and the strip
+line it must give. Each row runs twice: as worded, and with every status message reworded, which must not
+change the strip's severity or kind (nor, for a source, its line)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from monitor.cli import main
+from monitor.config.rules import load_rules
+from monitor.config.settings import load_config
+from monitor.ops import health
+from monitor.ops.ui import dashboard
+from monitor.store.database import Store
+from tests.conftest import write_config
+
+SOURCES = """\
+    - id: news
+      kind: rss
+      url: http://127.0.0.1:9/a.xml
+      every: 5m
+    - id: reviews-acme
+      kind: rss
+      url: http://127.0.0.1:9/b.xml
+      every: 5m
+      failure_alert_after: 3
+    - id: bsky
+      kind: jetstream
+      url: ws://127.0.0.1:9/sub
+"""
+REPORT = "report:\n  slack_channel: C0123ABCD\n"
+
+# kind: {sql: statements run on a healthy store (:now is the time), slack_mode / extra: the config, line: the strip's}
+TABLE = yaml.safe_load("""
+source_overdue:
+  sql: ["UPDATE sources SET last_attempt = :now - 7200, last_success = :now - 7200 WHERE id = 'news'"]
+  line: {kind: source, severity: critical}
+source_disabled:
+  sql: ["UPDATE sources SET disabled_reason = 'HTTP 401' WHERE id = 'reviews-acme'"]
+  line: {kind: source, severity: critical}
+stream_down:
+  sql: ["INSERT INTO stream_status (source_id, connected, updated_at, down_since) VALUES ('bsky', 0, :now - 5, :now - 3600)"]
+  line: {kind: source, severity: critical}
+source_failing:
+  sql: ["UPDATE sources SET consecutive_failures = 3, last_error = 'HTTP 503' WHERE id = 'reviews-acme'"]
+  line: {kind: source, severity: warning}
+delivery_halted:
+  sql: ["UPDATE deliveries SET last_error = 'halted: Slack refused the token: invalid_auth'"]
+  line: {kind: delivery, severity: critical}
+delivery_unrecorded:
+  sql: ["UPDATE deliveries SET in_flight_at = :now - 600"]
+  line: {kind: delivery, severity: warning}
+delivery_stuck:
+  sql: ["UPDATE deliveries SET created_at = :now - 3600, last_error = 'HTTP 503'"]
+  line: {kind: delivery, severity: critical}
+config:
+  sql: ["INSERT INTO config_state (file, path, ok, at, message) VALUES ('rules', '/etc/monitor/rules.yaml', 0, :now, 'bad key')"]
+  line: {kind: config, severity: warning}
+slack_terminal:
+  slack_mode: terminal
+  line: {kind: slack, severity: critical}
+replicas_differ:
+  sql: ["INSERT INTO replicas (id, hostname, pid, started_at, seen_at, config_hash) VALUES ('a:1:x', 'a', 1, :now, :now, 'aaaa')",
+        "INSERT INTO replicas (id, hostname, pid, started_at, seen_at, config_hash) VALUES ('b:2:y', 'b', 2, :now, :now, 'bbbb')"]
+  line: {kind: replicas, severity: warning}
+report_not_posted:
+  extra: report
+  sql: ["INSERT INTO reports (period, created_at, since, until, attempts, last_error) VALUES ('2026-W01', :now, :now - 604800, :now, 2, 'HTTP 500')"]
+  line: {kind: report, severity: warning}
+actions_stuck:
+  sql: ["INSERT INTO alerts (id, group_key, targets, state, created_at, updated_at) VALUES (7, 'g', '[]', 'open', :now, :now)",
+        "INSERT INTO actions (alert_id, name, kind, created_at) VALUES (7, 'jira', 'ticket', :now - 3600)"]
+  line: {kind: actions, severity: warning}
+actions_failed:
+  sql: ["INSERT INTO alerts (id, group_key, targets, state, created_at, updated_at) VALUES (7, 'g', '[]', 'open', :now, :now)",
+        "INSERT INTO actions (alert_id, name, kind, state, created_at) VALUES (7, 'jira', 'ticket', 'failed', :now - 60)"]
+  line: {kind: actions, severity: warning}
+routing_parked:
+  sql: ["INSERT INTO mentions (source_id, source_kind, external_id, text, collected_at, route_attempts, route_error, route_failed_at, route_parked_at) VALUES ('news', 'rss', 'p1', 'acme', :now, 5, 'ValueError: boom', :now, :now)"]
+  line: {kind: routing, severity: warning}
+""")
+
+
+def test_the_table_covers_every_problem_kind():
+    assert set(TABLE) == set(health.PROBLEM_KINDS)
+
+
+@pytest.fixture
+def backend(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)        # the dashboard is SQLite-only
+    return "sqlite"
+
+
+def _site(tmp_path: Path, row: dict) -> tuple[Path, Path, Store, float]:
+    cfg, rules = write_config(tmp_path, sources=SOURCES, slack_mode=row.get("slack_mode", "bot"),
+                              extra=REPORT if row.get("extra") == "report" else "")
+    store = Store(tmp_path / "monitor.db")
+    now = time.time()
+    with store.tx() as db:
+        for sid, kind in (("news", "rss"), ("reviews-acme", "rss"), ("bsky", "jetstream")):
+            db.execute("INSERT INTO sources (id, kind, last_attempt, last_success) VALUES (?, ?, ?, ?)",
+                       (sid, kind, now - 60, now - 60))
+        db.execute("INSERT INTO deliveries (dedupe_key, kind, channel, payload, created_at) VALUES"
+                   " ('d1', 'post', '#comms-alerts', '{}', ?)", (now - 120,))
+        for sql in row.get("sql", []):
+            db.execute(sql, {"now": now})
+    return cfg, rules, store, now
+
+
+def _reworded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every message `monitor status` prints, reworded (no "in a row", no "delivery halted"...)."""
+    real = health.problem
+    monkeypatch.setattr(health, "problem", lambda kind, detail, prefix="": real(kind, f"Reworded: {kind} ({len(detail)})",
+                                                                              prefix))
+
+
+@pytest.mark.parametrize("reword", [False, True], ids=["as-worded", "reworded"])
+@pytest.mark.parametrize("kind", sorted(TABLE))
+def test_every_status_problem_has_a_strip_line(tmp_path, backend, capsys, monkeypatch, kind, reword):
+    row = TABLE[kind]
+    cfg, rules, store, _ = _site(tmp_path, row)
+    try:
+        if reword:
+            _reworded(monkeypatch)
+        assert main(["status", "--config", str(cfg), "--json"]) == 1
+        rep = json.loads(capsys.readouterr().out)
+        assert [i["kind"] for i in rep["issues"]] == [kind] and rep["problems"] == [i["text"] for i in rep["issues"]]
+        c = TestClient(dashboard(load_config(cfg), load_rules(rules), str(store.path), with_datasette=False).app,
+                       base_url="http://127.0.0.1")
+        body = c.get("/api/health").json()
+        lines = [ln for ln in body["lines"] if ln["severity"] != "info"]
+        assert body["healthy"] is False and body["problems"] == len(lines) == 1, body
+        assert {k: lines[0][k] for k in ("kind", "severity")} == row["line"], lines[0]
+        assert "Reworded" not in lines[0]["text"] or row["line"]["kind"] not in ("source", "delivery", "routing")
+    finally:
+        store.close()
+
+
+def test_regression_rewording_the_failing_message_leaves_the_strip_line_as_it_was(tmp_path, backend, monkeypatch):
+    """Regression: the strip found a failing source by looking for "in a row" in `monitor status`'s message, so
+    rewording it dropped the line. The source record carries `failing` (its failures reached its threshold)."""
+    cfg, rules, store, _ = _site(tmp_path, TABLE["source_failing"])
+    try:
+        def line() -> dict:
+            c = TestClient(dashboard(load_config(cfg), load_rules(rules), str(store.path), with_datasette=False).app,
+                           base_url="http://127.0.0.1")
+            [ln] = [ln for ln in c.get("/api/health").json()["lines"] if ln["kind"] == "source"]
+            return ln
+        before = line()
+        monkeypatch.setattr(health, "problem", lambda kind, detail, prefix="": {"kind": kind, "text": "x", "detail": "x"})
+        assert line() == before and before["severity"] == "warning"
+        assert before["text"].startswith("Source reviews-acme is failing: its last 3 checks failed")
+        rep = health.report(load_config(cfg), store, time.time())
+        [src] = [s for s in rep["sources"] if s["id"] == "reviews-acme"]
+        assert src["failing"] is True and src["problems"] == ["x"]
+        assert health.render(rep)[1].startswith("FAIL reviews-acme")          # `monitor status` reads it too
+    finally:
+        store.close()

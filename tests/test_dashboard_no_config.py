@@ -106,7 +106,11 @@ def test_monitor_report_and_report_md_keep_the_strip(store, tmp_path, capsys):
     cfg, _ = write_config(tmp_path, sources="[]\n", slack_mode="bot")
     out = tmp_path / "r.html"
     assert main(["report", "--config", str(cfg), "--format", "html", "--output", str(out)]) == 0
-    _assert_kept(out.read_text())
+    html = out.read_text()
+    assert "Monitor health when this report was made" in html and "Slack delivery is halted" in html
+    # regression: `monitor report` made its strip without the config it had loaded ("Read without monitor.yaml");
+    # with it, the sources are the configured ones (none here), so the store's "news" row is not reported
+    assert "without monitor.yaml" not in html and "Source news" not in html
     md = _client(store).get("/report.md").text
     _assert_kept(md)
     assert "\\<script\\>" in md                                          # Markdown made inert, not HTML-escaped

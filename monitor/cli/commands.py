@@ -539,7 +539,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     store = Store(config.db_path(args.db), readonly=True)
     try:
         o = report.overview(store, Window(now - args.since, now, config.dashboard.tz, args.brand), now,
-                            ack_target=ack_target(config), draw=args.format == "html")
+                            ack_target=ack_target(config), draw=args.format == "html", config=config)
     finally:
         store.close()
     if args.format == "png":

@@ -11,7 +11,9 @@ What counts, in every scored language: ``N/5``, ``N/10``, ``N/100`` and ``N out 
 by the word for star(s). What does not: a hotel's class ("a 5-star hotel"), "Star Wars", other people's
 ratings ("all the 5 star reviews"), a part's ("5 stars for the packaging"), a deduction ("minus one star"), a date or a time (``24/7``, ``3/10/2024``, "on 3/10", "le 5/10"), a
 score above its scale, any other scale ("50/50", "9/11", "1/2"), a fraction or a ratio ("1/100 of users", "9/10 times
-it fails", "1/10th", a hundredth "1/100 sec": out of 100 a rating is given in tens). The last rating in the text is the verdict
+it fails", "1/10th", a hundredth "1/100 sec": out of 100 a rating is given in tens), a share of people or cases ("9/10
+dentists", "8 out of 10 users"), and the scale's own "5 stars" in "3 out of 5 stars" (no count of stars). The last
+rating in the text is the verdict
 (a mixed review that scores its parts ends with the whole).
 """
 

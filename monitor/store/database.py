@@ -272,7 +272,8 @@ class Store:
     """The one gateway to the database; every method is safe to call from any thread."""
 
     def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None, *, readonly: bool = False,
-                 idle_in_transaction: float | None = None, migrate: bool = True):
+                 idle_in_transaction: float | None = None, migrate: bool = True,
+                 connect_timeout: float | None = None):
         """`readonly`: for commands that only look (`monitor status`): never creates, migrates or writes the file,
         so running one as another user (root, say) cannot leave anything the service user cannot open.
 
@@ -282,10 +283,14 @@ class Store:
         commit would then go through long after its lease had lapsed; now it is cut off and commits nothing.
 
         `migrate=False` (`monitor migrate`): open without bringing the schema up to date nor checking its
-        version; the caller reads `schema_version()` and calls `migrate()` itself."""
+        version; the caller reads `schema_version()` and calls `migrate()` itself.
+
+        `connect_timeout` (PostgreSQL): fail within this many seconds, in one line, when the server cannot be
+        reached (a one-shot command); None: the process's default (`monitor.store.postgres.fail_fast`)."""
         self.auto_migrate = migrate
         self.path = str(path)
         self.idle_in_transaction = idle_in_transaction
+        self.connect_timeout = connect_timeout
         self.clock = clock or SystemClock()
         self.readonly = readonly
         self._lock = threading.RLock()
@@ -413,7 +418,7 @@ class Store:
         self.dialect = "postgres"
         offset = None if isinstance(self.clock, SystemClock) else (lambda: self.clock.now() - time.time())
         self.pg = PgPool(self.path, readonly=self.readonly, clock_offset=offset,
-                         idle_in_transaction=self.idle_in_transaction)
+                         idle_in_transaction=self.idle_in_transaction, connect_timeout=self.connect_timeout)
         self.db = _AutoDb(self)  # type: ignore[assignment]   # the execute/query subset callers use
         self.display = redact(self.path)
         if self.readonly:

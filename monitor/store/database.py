@@ -19,6 +19,15 @@ the block is converted.
 
 Migrations run when a writable Store opens (the daemon, `monitor run --once`), or deliberately with
 `monitor migrate` (`Store(..., migrate=False)`, `schema_version`, `pending_migrations`, `migrate`).
+
+Migrations are additive, and must stay so: replicas of the previous release keep running on the new schema
+until they are restarted one by one, and on SQLite `monitor migrate` runs beside the running daemon. So an entry
+of MIGRATIONS (or PG_MIGRATIONS) only adds: tables, nullable columns (or NOT NULL with a DEFAULT), indexes,
+triggers, rows. It never drops or renames anything, never changes a column's type or constraints (ALTER
+COLUMN, ADD CONSTRAINT), never adds a NOT NULL column without a DEFAULT (the old code's INSERTs would fail),
+a UNIQUE index on an existing table, nor DELETEs/UPDATEs every row, TRUNCATEs or REPLACEs rows. One that must
+(a release that drops what no released version reads any more) is listed in DESTRUCTIVE_MIGRATIONS with the
+reason it is safe; `tests/test_migrations_additive.py` fails on any other.
 """
 
 from __future__ import annotations
@@ -257,6 +266,11 @@ PG_MIGRATIONS: dict[int, str] = {
         last_error TEXT, attempts INTEGER NOT NULL DEFAULT 0);
     """,
 }
+
+# Migrations allowed to be destructive (see the module docstring): index in MIGRATIONS -> why it is safe for the
+# replicas of the previous release still running on the new schema. Empty: every migration so far only adds.
+# Example: 20: "drops mentions.legacy_score, which no release since v1.4 reads or writes",
+DESTRUCTIVE_MIGRATIONS: dict[int, str] = {}
 
 BUSY_TIMEOUT_S = 10.0
 PG_SCHEMA_LOCK = 7_216_001       # advisory lock id: replicas starting together migrate one at a time

@@ -223,7 +223,19 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    logs.setup(args.log_level, args.log_format)
+    one_shot = not (args.command == "run" and not args.once)    # only the daemon is patient
+    logs.setup(args.log_level, args.log_format, one_shot=one_shot)
+    if not one_shot:
+        return _run(args)
+    _fail_fast(args)
+    try:
+        return _run(args)
+    finally:
+        from monitor.store import postgres
+        postgres.fail_fast(None)            # a process running main() more than once (tests) starts afresh
+
+
+def _run(args: argparse.Namespace) -> int:
     handler = _HANDLERS[args.command.replace("-", "_")]
     try:
         return handler(args)
@@ -251,6 +263,20 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"monitor {args.command}: unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
               "(run with --log-level DEBUG for details)", file=sys.stderr)
         return EXIT_FAIL
+
+
+def _fail_fast(args: argparse.Namespace) -> None:
+    """A one-shot command pointed at a PostgreSQL that is down says so in one line within
+    `storage.connect_timeout` (5 s), instead of waiting for the pool (monitor.store.postgres.fail_fast)."""
+    from monitor.config.settings import load_config
+    from monitor.store import postgres
+
+    timeout = postgres.CONNECT_TIMEOUT_S
+    try:                                   # the command loads (and reports on) the config itself
+        timeout = load_config(args.config).storage.connect_timeout
+    except Exception:  # noqa: BLE001 - no config (`alerts --db X`) or a broken one: the default
+        pass
+    postgres.fail_fast(timeout)
 
 
 MAX_SHOWN_ISSUES = 50

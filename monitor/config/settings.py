@@ -102,6 +102,17 @@ class StorageConfig(Strict):
     # replica that dies is replaced after this long. Longer than http.deadline, so a slow poll keeps its host;
     # unset, it is http.deadline + 30s (at least 60s).
     lease_ttl: Duration | None = None
+    # PostgreSQL: how long a one-shot command (`monitor status`, `migrate`, `alerts`, `run --once`...) waits for
+    # the server before it says, in one line, that it cannot connect (the daemon waits longer and retries).
+    connect_timeout: Duration = 5.0
+
+    @field_validator("connect_timeout")
+    @classmethod
+    def _connect_timeout(cls, v: float) -> float:
+        if not 1.0 <= v <= 60.0:
+            raise ValueError(f"connect_timeout {v:g}s must be between 1s and 60s (a command run when things are "
+                             "broken must say so quickly)")
+        return v
 
     @field_validator("url")
     @classmethod

@@ -158,7 +158,10 @@ def to_journal(stream: Any, environ: Any = None) -> bool:
     return (st.st_dev, st.st_ino) == (dev, ino)
 
 
-def setup(level: str = "INFO", fmt: str = "text", stream: Any = None) -> None:
+def setup(level: str = "INFO", fmt: str = "text", stream: Any = None, *, one_shot: bool = False) -> None:
+    """The root handler (redacted, one line per event). `one_shot` (every command but the daemon): the database
+    drivers' loggers (psycopg, psycopg.pool) print nothing unless --log-level DEBUG; the command's own one-line
+    error says what went wrong. The daemon keeps their warnings (a pool reconnecting), never their INFO."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RedactingFilter())
     if fmt == "json":
@@ -183,3 +186,5 @@ def setup(level: str = "INFO", fmt: str = "text", stream: Any = None) -> None:
         # httpx logs every request at INFO: a line per fetch drowns ours ("polled ..." says it all)
         quiet = logging.WARNING if noisy in ("apscheduler", "httpx") else logging.INFO
         logging.getLogger(noisy).setLevel(max(quiet, root.level))
+    drivers = logging.DEBUG if root.level <= logging.DEBUG else logging.CRITICAL if one_shot else logging.WARNING
+    logging.getLogger("psycopg").setLevel(max(drivers, root.level))      # psycopg.pool inherits it

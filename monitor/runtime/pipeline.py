@@ -17,6 +17,14 @@ Only the mention's own failures count: its analysis, its routing, a statement th
 timeout, a lost PostgreSQL connection, a server shutting down) no mention is to blame and every other one
 would fail too: the pass stops, nothing is counted, their claims are let go, a WARNING says so once (until a
 pass succeeds again), and the next pass routes them. A lost lease (`LeaseLost`) counts nothing either.
+
+Which unavailable errors are the mention's (poison mentions on PostgreSQL): a serialization failure (SQLSTATE
+40001), a deadlock (40P01) or a statement timeout (57014) is a StorageUnavailable (retry later), but it was
+raised by a statement of this mention's routing, so it counts against the mention like its own failure
+(backoff, then parked after `daemon.max_route_attempts`): a mention whose routing always deadlocks or times out
+was retried forever, holding its claim pass after pass. A one-off deadlock costs a good mention one attempt and
+a 30 s backoff; the connection and server failures (08xxx, an admin shutdown, a pool timeout, a read-only
+standby, SQLite's busy timeout) stay no mention's fault. (`STATEMENT_FAILURES`, `counts_against_mention`.)
 """
 
 from __future__ import annotations
@@ -43,6 +51,13 @@ ROUTE_BACKOFF_S = 30.0    # a failed mention is retried after 30 s, then 1 m, 2 
 ROUTE_BACKOFF_MAX_S = 1800.0
 ROUTE_ERROR_CHARS = 300
 _QUOTE = 16               # an error message quoting this many characters of the mention is withheld
+# PostgreSQL SQLSTATEs that are "unavailable" but tied to the statement that raised them: counted (module doc)
+STATEMENT_FAILURES = {"40001", "40P01", "57014"}     # serialization failure, deadlock, statement timeout
+
+
+def counts_against_mention(exc: StorageUnavailable) -> bool:
+    """True when this unavailable error came from the mention's own statement (see the module doc)."""
+    return exc.sqlstate in STATEMENT_FAILURES
 
 
 class Pipeline:
@@ -103,8 +118,12 @@ class Pipeline:
                         try:
                             self.process(row)
                             routed += 1
-                        except (StorageUnavailable, LeaseLost):
-                            raise                 # not this mention's fault: the batch is rolled back, uncounted
+                        except StorageUnavailable as exc:
+                            if not counts_against_mention(exc):
+                                raise             # not this mention's fault: the batch is rolled back, uncounted
+                            failed.append((row, exc))   # its savepoint was rolled back; the batch goes on
+                        except LeaseLost:
+                            raise
                         except Exception as exc:  # noqa: BLE001 - one bad mention never blocks its batch
                             failed.append((row, exc))
             except StorageUnavailable as exc:
@@ -163,24 +182,29 @@ class Pipeline:
                 return done
             after = max(int(r["id"]) for r in rows)
             for i, row in enumerate(rows):
+                failure: Exception
                 try:
                     self.process(row)
                 except StorageUnavailable as exc:
-                    self._release(rows[i:])
-                    self._unavailable(exc, len(rows) - i)
-                    return done
+                    if not counts_against_mention(exc):
+                        self._release(rows[i:])
+                        self._unavailable(exc, len(rows) - i)
+                        return done
+                    failure = exc                  # its own statement deadlocked or timed out: counted
                 except LeaseLost:
                     self._release(rows[i:])
                     raise                          # the caller's fence: not the mention's fault either
                 except Exception as exc:  # noqa: BLE001 - one poison mention never blocks the others
-                    try:
-                        self.route_failed(row, exc)
-                    except StorageUnavailable as down:
-                        self._release(rows[i:])
-                        self._unavailable(down, len(rows) - i)
-                        return done
+                    failure = exc
+                else:
+                    done += 1
                     continue
-                done += 1
+                try:
+                    self.route_failed(row, failure)
+                except StorageUnavailable as down:
+                    self._release(rows[i:])
+                    self._unavailable(down, len(rows) - i)
+                    return done
 
     def _unavailable(self, exc: StorageError, waiting: int | None) -> None:
         """The store cannot be used: said once at WARNING per outage (DEBUG after), nothing counted."""

@@ -19,6 +19,15 @@ the block is converted.
 
 Migrations run when a writable Store opens (the daemon, `monitor run --once`), or deliberately with
 `monitor migrate` (`Store(..., migrate=False)`, `schema_version`, `pending_migrations`, `migrate`).
+
+Migrations are additive, and must stay so: replicas of the previous release keep running on the new schema
+until they are restarted one by one, and on SQLite `monitor migrate` runs beside the running daemon. So an entry
+of MIGRATIONS (or PG_MIGRATIONS) only adds: tables, nullable columns (or NOT NULL with a DEFAULT), indexes,
+triggers, rows. It never drops or renames anything, never changes a column's type or constraints (ALTER
+COLUMN, ADD CONSTRAINT), never adds a NOT NULL column without a DEFAULT (the old code's INSERTs would fail),
+a UNIQUE index on an existing table, nor DELETEs/UPDATEs every row, TRUNCATEs or REPLACEs rows. One that must
+(a release that drops what no released version reads any more) is listed in DESTRUCTIVE_MIGRATIONS with the
+reason it is safe; `tests/test_migrations_additive.py` fails on any other.
 """
 
 from __future__ import annotations
@@ -258,6 +267,11 @@ PG_MIGRATIONS: dict[int, str] = {
     """,
 }
 
+# Migrations allowed to be destructive (see the module docstring): index in MIGRATIONS -> why it is safe for the
+# replicas of the previous release still running on the new schema. Empty: every migration so far only adds.
+# Example: 20: "drops mentions.legacy_score, which no release since v1.4 reads or writes",
+DESTRUCTIVE_MIGRATIONS: dict[int, str] = {}
+
 BUSY_TIMEOUT_S = 10.0
 PG_SCHEMA_LOCK = 7_216_001       # advisory lock id: replicas starting together migrate one at a time
 
@@ -272,7 +286,8 @@ class Store:
     """The one gateway to the database; every method is safe to call from any thread."""
 
     def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None, *, readonly: bool = False,
-                 idle_in_transaction: float | None = None, migrate: bool = True):
+                 idle_in_transaction: float | None = None, migrate: bool = True,
+                 connect_timeout: float | None = None):
         """`readonly`: for commands that only look (`monitor status`): never creates, migrates or writes the file,
         so running one as another user (root, say) cannot leave anything the service user cannot open.
 
@@ -282,10 +297,14 @@ class Store:
         commit would then go through long after its lease had lapsed; now it is cut off and commits nothing.
 
         `migrate=False` (`monitor migrate`): open without bringing the schema up to date nor checking its
-        version; the caller reads `schema_version()` and calls `migrate()` itself."""
+        version; the caller reads `schema_version()` and calls `migrate()` itself.
+
+        `connect_timeout` (PostgreSQL): fail within this many seconds, in one line, when the server cannot be
+        reached (a one-shot command); None: the process's default (`monitor.store.postgres.fail_fast`)."""
         self.auto_migrate = migrate
         self.path = str(path)
         self.idle_in_transaction = idle_in_transaction
+        self.connect_timeout = connect_timeout
         self.clock = clock or SystemClock()
         self.readonly = readonly
         self._lock = threading.RLock()
@@ -413,7 +432,7 @@ class Store:
         self.dialect = "postgres"
         offset = None if isinstance(self.clock, SystemClock) else (lambda: self.clock.now() - time.time())
         self.pg = PgPool(self.path, readonly=self.readonly, clock_offset=offset,
-                         idle_in_transaction=self.idle_in_transaction)
+                         idle_in_transaction=self.idle_in_transaction, connect_timeout=self.connect_timeout)
         self.db = _AutoDb(self)  # type: ignore[assignment]   # the execute/query subset callers use
         self.display = redact(self.path)
         if self.readonly:

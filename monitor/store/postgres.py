@@ -12,6 +12,14 @@ Failover: a connection that breaks (the server restarted, Patroni promoted a sta
 pool and the operation raises `StorageUnavailable`; the daemon's loops already retry a failed step, and the pool's
 next connection goes to whatever the URL now points at. Reads outside a transaction retry once at once.
 
+Connecting: the daemon is patient (it waits up to DAEMON_OPEN_WAIT_S for its first connection at start, exits 1
+if none came, and systemd starts it again; once running, a lost server makes each step raise StorageUnavailable
+and the loops retry while the pool reconnects in the background). A one-shot command (`monitor status`,
+`migrate`, `alerts`, `run --once`... : every command but the daemon, see `fail_fast`) is run when things are
+broken: it tries one connection first, bounded by `storage.connect_timeout` (5 s), and fails with ONE line
+naming the server (URL redacted) and libpq's reason, instead of waiting for the pool while psycopg_pool logs
+a WARNING per attempt.
+
 Errors: every psycopg error is raised as `StorageUnavailable` (the database: connection, shutdown, pool timeout,
 read-only standby…) or `StorageRejected` (the statement: constraint, data, SQL), both `StorageError`s, by its
 SQLSTATE (`monitor.store.driver_errors`); messages carry the SQL text, never a bound value or the password.
@@ -20,6 +28,7 @@ SQLSTATE (`monitor.store.driver_errors`); messages carry the SQL text, never a b
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -40,6 +49,20 @@ except ImportError:  # pragma: no cover - reported when a postgresql:// URL is u
 
     class PoolTimeout(Exception):  # type: ignore[no-redef]
         """Stands in for psycopg_pool's, so the except clauses read the same without the extra."""
+
+
+DAEMON_OPEN_WAIT_S = 15.0        # the daemon's wait for its first connection at start
+POOL_WAIT_S = 30.0               # the daemon's wait for a pooled connection
+CONNECT_TIMEOUT_S = 5.0          # storage.connect_timeout's default: a one-shot command's bound
+_fail_fast: float | None = None
+
+
+def fail_fast(timeout: float | None = CONNECT_TIMEOUT_S) -> None:
+    """Every PgPool opened from now on in this process belongs to a one-shot command: one connection is tried
+    first within `timeout` seconds (libpq's connect_timeout), and the pool waits no longer than that either.
+    The CLI calls it for every command but the daemon; None restores the daemon's patience."""
+    global _fail_fast
+    _fail_fast = timeout
 
 
 def _params(params: Sequence[Any] | dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
@@ -105,13 +128,20 @@ class PgPool:
     """The pool plus the thread's open transaction (so a read inside a tx sees its own writes, as in SQLite)."""
 
     def __init__(self, url: str, *, readonly: bool = False, min_size: int = 1, max_size: int = 8,
-                 clock_offset: Callable[[], float] | None = None, idle_in_transaction: float | None = None):
+                 clock_offset: Callable[[], float] | None = None, idle_in_transaction: float | None = None,
+                 connect_timeout: float | None = None):
+        """`connect_timeout`: fail fast (a one-shot command); None: the process's default (`fail_fast`)."""
         if psycopg is None:
             raise StorageError("storage.url is a PostgreSQL URL but psycopg is not installed: "
                                "pip install 'mention-monitor[postgres]'")
         self.url = url
         self.clock_offset = clock_offset       # tests on a fake clock: db_now() follows it
+        quick = connect_timeout if connect_timeout is not None else _fail_fast
+        self.wait = quick if quick is not None else POOL_WAIT_S
         kwargs: dict[str, Any] = {"autocommit": True}
+        if quick is not None:
+            kwargs["connect_timeout"] = _libpq_timeout(quick)
+            probe(url, quick)                  # down: one line with the reason, within the timeout
 
         def configure(conn: Any) -> None:        # not `options=`: that would replace the URL's own options
             if readonly:
@@ -122,10 +152,15 @@ class PgPool:
         try:
             self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs, open=False,
                                        configure=configure, check=ConnectionPool.check_connection, name="monitor")
-            self.pool.open(wait=True, timeout=15.0)
+            self.pool.open(wait=True, timeout=quick if quick is not None else DAEMON_OPEN_WAIT_S)
         except Exception as exc:  # noqa: BLE001 - PoolTimeout, OperationalError: one clear message
+            try:
+                self.pool.close()
+            except Exception:  # noqa: BLE001 - never opened
+                pass
+            probe(url, quick or CONNECT_TIMEOUT_S)   # the pool's timeout does not say why: libpq's reason does
             raise StorageUnavailable(f"cannot connect to PostgreSQL at {redact(url)}: "
-                                     f"{' '.join(str(exc).split())[:300]}", driver=type(exc).__name__) from exc
+                                     f"{_reason(exc, url)}", driver=type(exc).__name__) from exc
         self.local = threading.local()
 
     @property
@@ -143,7 +178,7 @@ class PgPool:
                 raise from_psycopg(exc, "database error") from exc
             return
         try:
-            with self.pool.connection(timeout=30.0) as conn:
+            with self.pool.connection(timeout=self.wait) as conn:
                 wrapped = PgConnection(conn)
                 self._offset(conn)
                 self.local.conn = wrapped
@@ -153,7 +188,7 @@ class PgPool:
                 finally:
                     self.local.conn = None
         except PoolTimeout as exc:             # a psycopg.OperationalError too: said with the URL (redacted)
-            raise StorageUnavailable(f"no database connection within 30s ({redact(self.url)}): {exc}",
+            raise StorageUnavailable(f"no database connection within {self.wait:g}s ({redact(self.url)}): {exc}",
                                      driver=type(exc).__name__) from exc
         except psycopg.Error as exc:
             raise from_psycopg(exc, "database error") from exc
@@ -164,7 +199,7 @@ class PgPool:
             return list(cur.query(sql, params))
         for attempt in (1, 2):                     # a connection broken by a failover: the pool replaces it
             try:
-                with self.pool.connection(timeout=30.0) as conn:
+                with self.pool.connection(timeout=self.wait) as conn:
                     self._offset(conn)
                     conn.row_factory = dict_row
                     try:
@@ -174,7 +209,7 @@ class PgPool:
                     finally:
                         conn.row_factory = psycopg.rows.tuple_row
             except PoolTimeout as exc:
-                raise StorageUnavailable(f"no database connection within 30s ({redact(self.url)}): {exc}",
+                raise StorageUnavailable(f"no database connection within {self.wait:g}s ({redact(self.url)}): {exc}",
                                          driver=type(exc).__name__) from exc
             except psycopg.Error as exc:
                 failure = from_psycopg(exc, sql=sql, params=params)
@@ -188,6 +223,33 @@ class PgPool:
 
     def close(self) -> None:
         self.pool.close()
+
+
+def probe(url: str, timeout: float) -> None:
+    """One connection, closed at once, within `timeout`; raises StorageUnavailable naming the server (password
+    withheld) and libpq's reason (connection refused, no such host, authentication failed, timeout...)."""
+    try:
+        psycopg.connect(url, autocommit=True, connect_timeout=_libpq_timeout(timeout)).close()
+    except psycopg.Error as exc:
+        raise StorageUnavailable(f"cannot connect to PostgreSQL at {redact(url)}: {_reason(exc, url)}",
+                                 driver=type(exc).__name__, sqlstate=getattr(exc, "sqlstate", None)) from exc
+
+
+def _libpq_timeout(timeout: float) -> int:
+    return max(2, math.ceil(timeout))      # libpq's connect_timeout: whole seconds, 1 is taken as 2
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """The driver's message on one line, capped, without the password even if a message quoted it."""
+    text = " ".join(str(exc).split())
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+        password = conninfo_to_dict(url).get("password")
+    except Exception:  # noqa: BLE001 - not a URL psycopg reads: nothing more to withhold
+        password = None
+    if password:
+        text = text.replace(str(password), "[REDACTED]")
+    return text[:300] or type(exc).__name__
 
 
 def redact(url: str) -> str:

@@ -36,7 +36,7 @@ STREAM_DOWN_GRACE_S = 600.0    # a stream not connected this long (lost, or neve
 SOURCE_KINDS = ("source_overdue", "source_disabled", "stream_down", "source_failing")
 PROBLEM_KINDS = SOURCE_KINDS + ("delivery_halted", "delivery_unrecorded", "delivery_stuck", "config",
                                 "slack_terminal", "replicas_differ", "report_not_posted", "actions_stuck",
-                                "actions_failed", "routing_parked")
+                                "actions_failed", "routing_parked", "database_damaged")
 # what `store_report()` cannot check without monitor.yaml (the dashboard started on a store alone)
 NEEDS_CONFIG = ("sources not polled on schedule", "streams disconnected", "sources failing below their own "
                 "alert threshold", "Slack mode", "the weekly report")
@@ -46,6 +46,17 @@ def problem(kind: str, detail: str, prefix: str = "") -> dict[str, str]:
     """One problem: `text` is what `monitor status` prints (`prefix` + `detail`), `kind` what readers act on."""
     assert kind in PROBLEM_KINDS, kind
     return {"kind": kind, "text": prefix + detail, "detail": detail}
+
+
+def with_damage(rep: dict[str, Any], damage: str | None) -> dict[str, Any]:
+    """`rep` with the database's damage (`Store.quick_check()`'s line, None: sound) as its first problem, in
+    `issues` (kind `database_damaged`) as in `problems`: one list of problems, whoever reads it."""
+    if damage:
+        found = problem("database_damaged", damage)
+        rep["issues"].insert(0, found)
+        rep["problems"].insert(0, found["text"])
+        rep["healthy"] = False
+    return rep
 
 
 def _source_record(sid: str, kind: str, r: dict[str, Any], found: list[dict[str, str]], *,

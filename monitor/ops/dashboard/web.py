@@ -15,6 +15,7 @@ import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -27,7 +28,7 @@ from starlette.routing import Route
 from monitor.alerting.feedback import relabel
 from monitor.alerting.lifecycle import transition
 from monitor.config.rules import Rules
-from monitor.core.errors import AlertError, StorageError
+from monitor.core.errors import AlertError, StorageError, StorageUnavailable
 from monitor.ops import health
 from monitor.ops.dashboard import feed as feedmod
 from monitor.ops.dashboard import pages, report, strip
@@ -46,6 +47,7 @@ from monitor.ops.dashboard.security import (
 from monitor.store.database import Store
 
 log = logging.getLogger(__name__)
+DAMAGE_TTL_S = 300.0       # the database's integrity (`quick_check`, a read of the whole file) at most this often
 HEALTH_TTL_S = 5.0         # `monitor status`'s report is read at most this often, however often pages are polled
 COLUMNS = (("open", "Open"), ("held", "Held by quiet hours"), ("acknowledged", "Acknowledged"),
            ("resolved", "Resolved (this period)"))
@@ -75,10 +77,11 @@ class Dashboard:
                   Route("/login", self.login, methods=["GET", "POST"]), Route("/healthz", self.healthz),
                   Route("/api/health", self.api_health),
                   Route("/static/dashboard.css", self.css)]
-        self.starlette = Starlette(routes=routes, exception_handlers={StorageError: _unavailable})
+        self.starlette = Starlette(routes=routes, exception_handlers={StorageError: self._unavailable})
         self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
         self._health_lock = threading.Lock()
         self._health_cache: tuple[float, dict[str, Any]] | None = None
+        self._damage_checked: tuple[float, str | None] | None = None
         self.live_rules = LiveRules(s.rules_path, s.rules)
         self._rules_version = self.live_rules.version
 
@@ -94,6 +97,27 @@ class Dashboard:
             await self.s.datasette(scope, receive, send)
         else:
             await self.starlette(scope, receive, send)
+
+    async def _unavailable(self, req: Request, exc: Exception) -> Response:
+        """A store error as a page (503): the damage in words when a query failed on a damaged file (checked
+        again now, as `monitor status` does), else what the error says (no database yet, not migrated...)."""
+        if isinstance(exc, StorageUnavailable) and exc.driver == "DatabaseError":
+            damage = await _threaded(self._recheck)
+            if damage:
+                return _damaged_page(damage)
+        return await _unavailable(req, exc)
+
+    def _recheck(self) -> str | None:
+        try:
+            store = self._store()
+        except StorageError as exc:          # the file cannot even be opened: its header is damaged
+            return str(exc) if "corrupted" in str(exc) else None
+        try:
+            damage = store.quick_check()
+        finally:
+            store.close()
+        self._damage_checked = (time.time(), damage)
+        return damage
 
     # -- plumbing -------------------------------------------------------------------------------------------
     def _store(self) -> Store:
@@ -156,10 +180,18 @@ class Dashboard:
             if cached is None or not 0 <= now - cached[0] < HEALTH_TTL_S \
                     or self._rules_version != self.live_rules.version:         # new rules: held counts change
                 self._rules_version = self.live_rules.version
-                cached = self._health_cache = (now, health.report(self.s.config, store, now)
-                                               if self.s.config is not None else health.store_report(store, now))
+                rep = health.report(self.s.config, store, now) if self.s.config is not None \
+                    else health.store_report(store, now)
+                cached = self._health_cache = (now, health.with_damage(rep, self._damage(store, now)))
             report = cached[1]
         return report, health.quiet_health(rules, store, now, brand, held)
+
+    def _damage(self, store: Store, now: float) -> str | None:
+        """`Store.quick_check()`, as `monitor status` runs it, at most every DAMAGE_TTL_S: it reads every page of
+        the file, and damage, once there, stays until someone repairs it."""
+        if self._damage_checked is None or not 0 <= now - self._damage_checked[0] < DAMAGE_TTL_S:
+            self._damage_checked = (now, store.quick_check())
+        return self._damage_checked[1]
 
     def _strip(self, now: float, w: Window, sel: dict[str, Any],
                live: tuple[Rules | None, str | None] | None = None, held: int | None = None) -> strip.Strip:
@@ -335,6 +367,18 @@ class Dashboard:
 async def _unavailable(req: Request, exc: Exception) -> Response:
     """No database yet, or one the daemon has not migrated: said on the page, not a bare 500."""
     return PlainTextResponse(f"The dashboard cannot read the database: {exc}", status_code=503)
+
+
+def _damaged_page(damage: str) -> Response:
+    """A page a query could not read because the database is damaged: what is wrong and what to do, in words
+    (the path and SQLite's detail escaped), as `monitor status` says it."""
+    page = ("<!doctype html><html lang=en><head><meta charset=utf-8><title>Database damaged</title></head><body>"
+            "<h1>The monitor's database is damaged</h1><p>This page cannot be shown: part of the database file "
+            "cannot be read, so mentions and alerts may be missing here and in Slack.</p><p><strong>What is wrong:"
+            f"</strong> {escape(damage)}</p><p><strong>What to do:</strong> ask your admin to stop the monitor, keep "
+            "a copy of the database file, then restore a backup or rebuild it as said above. <code>monitor status"
+            "</code> says the same.</p></body></html>")
+    return HTMLResponse(page, status_code=503, headers=_headers())
 
 
 def _headers() -> dict[str, str]:

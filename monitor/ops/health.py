@@ -24,7 +24,7 @@ from monitor.notify.outbox import health as delivery_health
 from monitor.ops import status_text
 from monitor.sources import is_stream
 from monitor.sources.health import stream_report
-from monitor.store.database import Store
+from monitor.store.database import Store, loads
 from monitor.store.leases import live_replicas
 
 OVERDUE_GRACE_S = 600.0    # cron every 5 minutes must never look "overdue" for a 1-minute source
@@ -174,10 +174,12 @@ def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) 
             "last_error": (q["stuck_example"] or {}).get("last_error"), "stuck_after_s": stuck_after, **_listed(found)}
 
 
-def open_alerts_by_owner(store: Store) -> dict[str, int]:
+def open_alerts_by_owner(store: Store, alerts: list[dict[str, Any]] | None = None) -> dict[str, int]:
+    """Open alerts per owner. `alerts`: the open alerts a caller already read (the dashboard's board: rows of
+    `alerts`, `targets` as stored), so a request reads them once; None: read here."""
     by_owner: dict[str, int] = {}
-    for a in list_alerts(store, only_open=True, limit=100_000):
-        for t in a["targets"]:
+    for a in list_alerts(store, only_open=True, limit=100_000) if alerts is None else alerts:
+        for t in loads(a["targets"], []) if isinstance(a["targets"], str) else a["targets"]:
             by_owner[t["owner"]] = by_owner.get(t["owner"], 0) + 1
     return dict(sorted(by_owner.items(), key=lambda kv: (-kv[1], kv[0])))
 
@@ -279,7 +281,8 @@ def _parts_found(prefix: str, part: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _assemble(store: Store, now: float, sources: list[dict[str, Any]], outbox: dict[str, Any],
-              routing: dict[str, Any], configured: list[dict[str, str]]) -> dict[str, Any]:
+              routing: dict[str, Any], configured: list[dict[str, str]],
+              open_alerts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The report from its parts; `issues` are the problems as data (kind, text, detail, source), `problems`
     their texts, as `monitor status` prints them."""
     replicas = replica_health(store)
@@ -291,12 +294,13 @@ def _assemble(store: Store, now: float, sources: list[dict[str, Any]], outbox: d
     open_row = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alerts WHERE state = 'open'") or {}
     return {"healthy": not issues, "problems": [p["text"] for p in issues], "issues": issues, "sources": sources,
             "outbox": outbox, "routing": routing, "responses": responses, "replicas": replicas,
-            "open_alerts": open_alerts_by_owner(store),
+            "open_alerts": open_alerts_by_owner(store, open_alerts),
             "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))}}
 
 
-def report(config: Config, store: Store, now: float) -> dict[str, Any]:
-    """What `monitor status` reports: every check, with monitor.yaml."""
+def report(config: Config, store: Store, now: float, open_alerts: list[dict[str, Any]] | None = None
+           ) -> dict[str, Any]:
+    """What `monitor status` reports: every check, with monitor.yaml. `open_alerts`: as `open_alerts_by_owner`."""
     configured = []
     if config.slack.mode == "terminal":
         configured.append(problem("slack_terminal", "slack.mode is terminal: alerts are printed by the daemon and "
@@ -307,30 +311,33 @@ def report(config: Config, store: Store, now: float) -> dict[str, Any]:
         configured.append(problem("report_not_posted", weekly["problem"], f"weekly report {weekly['period']}: "))
     rep = _assemble(store, now, source_health(config, store, now),
                     outbox_health(store, now, config.slack.stuck_after),
-                    routing_health(store, config.daemon.max_route_attempts), configured)
+                    routing_health(store, config.daemon.max_route_attempts), configured, open_alerts)
     return rep | {"weekly_report": weekly, "complete": True, "skipped": []}
 
 
-def store_report(store: Store, now: float) -> dict[str, Any]:
+def store_report(store: Store, now: float, open_alerts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """What the store alone knows, for a dashboard started without monitor.yaml: sources disabled or failing
     as recorded, Slack delivery halted or stuck (default `stuck_after`), mentions parked, config reloads,
     replicas, actions. `complete` False and `skipped` (NEEDS_CONFIG) say what could not be checked, so a
-    reader never takes "no problem found" for "healthy"."""
-    rep = _assemble(store, now, recorded_sources(store), outbox_health(store, now), routing_health(store, None), [])
+    reader never takes "no problem found" for "healthy". `open_alerts`: as `open_alerts_by_owner`."""
+    rep = _assemble(store, now, recorded_sources(store), outbox_health(store, now), routing_health(store, None), [],
+                    open_alerts)
     return rep | {"healthy": False if rep["issues"] else None, "weekly_report": None, "complete": False,
                   "skipped": list(NEEDS_CONFIG)}
 
 
 def quiet_health(rules: Rules | None, store: Store, now: float, brand: str | None = None,
-                 held: int | None = None) -> dict[str, Any] | None:
+                 held: int | None = None, alerts: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
     """Quiet hours and the alerts they hold right now (`quiet.held_until`, as the dashboard's board places
     them), of one brand when `brand` is given: not a problem, but never a surprise (`monitor status` and the
     dashboard's health strip both show this); None when rules.yaml sets no quiet hours. `held`: the count a
-    caller already made with `held_until` (the dashboard's board), so the open alerts are not read twice."""
+    caller already made with `held_until` (the dashboard's board), so the open alerts are not read twice;
+    `alerts`: the open alerts (all brands) a caller already read, counted here (None: read here)."""
     if rules is None or rules.quiet_hours is None:
         return None
     if held is None:
-        held = count_held(rules, list_alerts(store, only_open=True, limit=100_000), now, brand)
+        held = count_held(rules, list_alerts(store, only_open=True, limit=100_000) if alerts is None else alerts,
+                          now, brand)
     return {"window": quiet_banner(rules, now), "until": iso(quiet_until(rules.quiet_hours, now)), "held": held}
 
 

@@ -148,16 +148,18 @@ class Dashboard:
         return d.timestamp() + plus * 86400
 
     def _page(self, req: Request, template: str, now: float, w: Window, sel: dict[str, Any], *,
-              live: tuple[Rules | None, str | None] | None = None, held: int | None = None, **ctx: Any) -> Response:
+              live: tuple[Rules | None, str | None] | None = None, held: int | None = None,
+              alerts: list[dict[str, Any]] | None = None, **ctx: Any) -> Response:
         """A page with its strip. `live`: the rules the handler already read for its board (one reading of
         rules.yaml per request; None: read here); `held`: the alerts its board placed in "held by quiet hours"
-        (the strip's count, so the open alerts are read once per request; None: the strip counts them)."""
+        (the strip's count, so the open alerts are read once per request; None: the strip counts them); `alerts`:
+        the open alerts its board read (`feed.open_alerts`), for the status report when its cache is cold."""
         csrf = req.cookies.get(CSRF_COOKIE) or new_csrf()
         notices = list(ctx.pop("notices", []))
         rules, problem = live if live is not None else self._rules()
         if rules is None:
             notices.append("rules.yaml could not be read: alerts held by quiet hours show as open.")
-        health_strip = self._strip(now, w, sel, (rules, problem), held)
+        health_strip = self._strip(now, w, sel, (rules, problem), held, alerts)
         html = pages.render(template, as_of=now, tz=self.s.tz, brands=self.s.brands, csrf=csrf, notices=notices,
                             datasette=self.s.datasette is not None, window_text=_window_text(w),
                             health=health_strip, **sel, **ctx)
@@ -168,23 +170,28 @@ class Dashboard:
 
     # -- the health strip: `monitor status` on every page -----------------------------------------------------
     def _status(self, store: Store, now: float, rules: Rules | None, brand: str | None = None,
-                held: int | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+                held: int | None = None, alerts: list[dict[str, Any]] | None = None
+                ) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """`health.report()` (`health.store_report()` without a config: what the store alone knows) and
         `health.quiet_health()` (of the page's brand, as the alerts board filters; `held`: the board's own count),
         as `monitor status` computes them. The report is read at most every HEALTH_TTL_S (the overview may be polled
         by many screens; it reads every source and alert); the held count is read with the page, like the board
         beside it: cached, it said "1 alert held" for five seconds after a Not-negative click had resolved it, while
-        the board showed none (regression test in test_dashboard_browser.py)."""
+        the board showed none (regression test in test_dashboard_browser.py). `alerts`: the open alerts the page
+        read (its board's); when the report is read and no board read them, they are read once, for the report
+        and the held count both (tests/test_dashboard_reads.py counts the reads, cache warm and cold)."""
         with self._health_lock:
             cached = self._health_cache
             if cached is None or not 0 <= now - cached[0] < HEALTH_TTL_S \
                     or self._rules_version != self.live_rules.version:         # new rules: held counts change
                 self._rules_version = self.live_rules.version
-                rep = health.report(self.s.config, store, now) if self.s.config is not None \
-                    else health.store_report(store, now)
+                if alerts is None:
+                    alerts = feedmod.open_alerts(store)
+                rep = health.report(self.s.config, store, now, alerts) if self.s.config is not None \
+                    else health.store_report(store, now, alerts)
                 cached = self._health_cache = (now, health.with_damage(rep, self._damage(store, now)))
             report = cached[1]
-        return report, health.quiet_health(rules, store, now, brand, held)
+        return report, health.quiet_health(rules, store, now, brand, held, alerts)
 
     def _damage(self, store: Store, now: float) -> str | None:
         """`Store.quick_check()`, as `monitor status` runs it, at most every DAMAGE_TTL_S: it reads every page of
@@ -194,14 +201,16 @@ class Dashboard:
         return self._damage_checked[1]
 
     def _strip(self, now: float, w: Window, sel: dict[str, Any],
-               live: tuple[Rules | None, str | None] | None = None, held: int | None = None) -> strip.Strip:
+               live: tuple[Rules | None, str | None] | None = None, held: int | None = None,
+               alerts: list[dict[str, Any]] | None = None) -> strip.Strip:
         """The strip for this page; ``live``: the rules (and why the file is not used) the page already read, so the
-        strip and the page around it use one reading of rules.yaml (None: read it here); ``held``: as `_status`.
+        strip and the page around it use one reading of rules.yaml (None: read it here); ``held``, ``alerts``: as
+        `_status`.
         Without a config (`monitor ui` on a store alone, the benchmark) it says what the store knows, and that."""
         rules, problem = live if live is not None else self._rules()
         store = self._store()
         try:
-            rep, quiet = self._status(store, now, rules, sel.get("brand"), held)
+            rep, quiet = self._status(store, now, rules, sel.get("brand"), held, alerts)
             unscored = strip.unscored_in(store, w)
         finally:
             store.close()
@@ -229,11 +238,12 @@ class Dashboard:
         store = self._store()
         try:
             o = report.overview(store, w, now, ack_target=self.s.ack_target, health=False)   # the page has its own
-            board = feedmod.board(store, live[0], now, w)
+            rows = feedmod.open_alerts(store)
+            board = feedmod.board(store, live[0], now, w, open_rows=rows)
         finally:
             store.close()
         counts = [(col, sum(1 for a in board if a.column == col)) for col, _ in COLUMNS]
-        return self._page(req, "index.html", now, w, sel, live=live, held=_held(board), page="overview", o=o,
+        return self._page(req, "index.html", now, w, sel, live=live, held=_held(board), alerts=rows, page="overview", o=o,
                           board_counts=counts)
 
     async def feed(self, req: Request) -> Response:
@@ -269,13 +279,14 @@ class Dashboard:
         live = self._rules()
         store = self._store()
         try:
-            board = feedmod.board(store, live[0], now, w)
+            rows = feedmod.open_alerts(store)
+            board = feedmod.board(store, live[0], now, w, open_rows=rows)
         finally:
             store.close()
         by_col: dict[str, list[feedmod.BoardAlert]] = {c: [] for c, _ in COLUMNS}
         for a in board:
             by_col[a.column].append(a)
-        return self._page(req, "alerts.html", now, w, sel, live=live, held=_held(board), page="alerts",
+        return self._page(req, "alerts.html", now, w, sel, live=live, held=_held(board), alerts=rows, page="alerts",
                           columns=COLUMNS, by_col=by_col)
 
     def _overview(self, req: Request, draw: bool = True, kept: bool = False) -> report.Overview:

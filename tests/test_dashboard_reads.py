@@ -82,7 +82,7 @@ def test_the_report_of_a_cold_request_counts_every_brand_s_open_alerts(site):
                    (time.time() + 5,))
     html = client.get("/alerts?brand=acme").text
     assert "2 alert(s) are held by quiet hours" in html and html.count('data-state="held"') == 2
-    assert client.board._health_cache[1]["open_alerts"] == {"support": 1}
+    assert client.board.health.cache[1]["open_alerts"] == {"support": 1}
 
 
 def test_held_count_is_read_with_the_page(site):

@@ -426,9 +426,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise
     finally:
         store.close()
-    if damage:
-        report["healthy"] = False
-        report["problems"].insert(0, damage)
+    health.with_damage(report, damage)           # a problem of its kind, in `issues` as in `problems`
     if args.json:
         print_json(report)
     else:

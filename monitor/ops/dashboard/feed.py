@@ -152,15 +152,26 @@ NEXT = {"escalate": "escalates", "repeat_level": "pings again", "remind": "remin
         "ack_timeout": "reopens (ack timeout)"}
 
 
-def board(store: Store, rules: Rules | None, now: float, w: Window, resolved_limit: int = 20) -> list[BoardAlert]:
+OPEN_ALERTS_SQL = "SELECT * FROM alerts WHERE state != 'resolved' ORDER BY created_at DESC"
+
+
+def open_alerts(store: Store) -> list[dict[str, Any]]:
+    """Every alert not resolved, of every brand, latest first: the board's (filtered to its brand) and the status
+    report's (its open alerts by owner), read once per request."""
+    return store.query(OPEN_ALERTS_SQL)
+
+
+def board(store: Store, rules: Rules | None, now: float, w: Window, resolved_limit: int = 20,
+          open_rows: list[dict[str, Any]] | None = None) -> list[BoardAlert]:
     """Every alert not resolved, plus those resolved in the period (latest first), placed in their column.
+    `open_rows`: `open_alerts()` as the caller read them (None: read here).
 
     "Held by quiet hours": `quiet.held_until` (the one definition, also counted by `monitor status` and the
     health strip): not resolved, not excepted by the current rules.yaml, its next message due before the
     current quiet window ends; it waits until the window ends, which is shown.
     """
     brand = " AND brand = :brand" if w.brand else ""
-    rows = store.query(f"SELECT * FROM alerts WHERE state != 'resolved'{brand} ORDER BY created_at DESC", w.params())
+    rows = [a for a in (open_alerts(store) if open_rows is None else open_rows) if not w.brand or a["brand"] == w.brand]
     rows += store.query(f"SELECT * FROM alerts WHERE state = 'resolved' AND resolved_at >= :since{brand}"
                         " AND COALESCE(resolution, '') != 'folded' ORDER BY resolved_at DESC LIMIT :n",
                         {**w.params(), "n": resolved_limit})

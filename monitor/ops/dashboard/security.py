@@ -111,3 +111,9 @@ async def _redirect(send: Any, location: str) -> None:
     await send({"type": "http.response.start", "status": 303,
                 "headers": [(b"location", location.encode()), (b"content-length", b"0")]})
     await send({"type": "http.response.body", "body": b""})
+
+
+def page_headers() -> dict[str, str]:
+    """The headers of every page the dashboard renders: the CSP, no framing, no sniffing, no referrer, no cache."""
+    return {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}

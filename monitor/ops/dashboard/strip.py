@@ -129,6 +129,9 @@ def _other_line(p: dict[str, str]) -> Line:
     """A problem with no record of its own to read (config, Slack, replicas, report, actions), by its kind; a
     kind this module does not know yet is said as `monitor status` says it, never dropped."""
     kind, detail = p["kind"], p.get("detail") or p["text"]
+    if kind == "database_damaged":
+        return Line("critical", "database", f"The monitor's database is damaged: {clean(detail, 400)}. Until it is "
+                    f"repaired, mentions and alerts may be missing here and in Slack. {ASK}")
     if kind == "config":
         return Line("warning", "config", f"The monitor runs an older configuration than the file on disk: "
                     f"{clean(detail)}. {ASK}")

@@ -10,14 +10,11 @@ read-write connection (`lifecycle.transition(..., "not_negative")`, as the Slack
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,25 +25,25 @@ from monitor.alerting.feedback import relabel
 from monitor.alerting.lifecycle import transition
 from monitor.config.rules import Rules
 from monitor.core.errors import AlertError, StorageError
-from monitor.ops import health
 from monitor.ops.dashboard import feed as feedmod
-from monitor.ops.dashboard import pages, report, strip
-from monitor.ops.dashboard.figures import SENTIMENTS, Window, window_for
+from monitor.ops.dashboard import pages, report
+from monitor.ops.dashboard.figures import SENTIMENTS, Window
 from monitor.ops.dashboard.liverules import LiveRules
+from monitor.ops.dashboard.period import selected, window_text
 from monitor.ops.dashboard.security import (
-    CSP,
     CSRF_COOKIE,
     TOKEN_COOKIE,
     Access,
     actor,
     csrf_ok,
     new_csrf,
+    page_headers,
     same,
 )
+from monitor.ops.dashboard.status import HealthReader, data_path
 from monitor.store.database import Store
 
 log = logging.getLogger(__name__)
-HEALTH_TTL_S = 5.0         # `monitor status`'s report is read at most this often, however often pages are polled
 COLUMNS = (("open", "Open"), ("held", "Held by quiet hours"), ("acknowledged", "Acknowledged"),
            ("resolved", "Resolved (this period)"))
 
@@ -69,18 +66,17 @@ class Settings:
 class Dashboard:
     def __init__(self, s: Settings):
         self.s = s
+        self.live_rules = LiveRules(s.rules_path, s.rules)
+        self.health = HealthReader(s.config, self._store, self.live_rules, s.tz,
+                                   data_path(s.db_path) if s.datasette is not None else None)
         routes = [Route("/", self.index), Route("/feed", self.feed), Route("/alerts", self.alerts),
                   Route("/report", self.report), Route("/report.png", self.report_png),
                   Route("/report.md", self.report_md), Route("/feedback", self.feedback, methods=["POST"]),
                   Route("/login", self.login, methods=["GET", "POST"]), Route("/healthz", self.healthz),
                   Route("/api/health", self.api_health),
                   Route("/static/dashboard.css", self.css)]
-        self.starlette = Starlette(routes=routes, exception_handlers={StorageError: _unavailable})
+        self.starlette = Starlette(routes=routes, exception_handlers={StorageError: self.health.unavailable})
         self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
-        self._health_lock = threading.Lock()
-        self._health_cache: tuple[float, dict[str, Any]] | None = None
-        self.live_rules = LiveRules(s.rules_path, s.rules)
-        self._rules_version = self.live_rules.version
 
     def _rules(self) -> tuple[Rules | None, str | None]:
         """rules.yaml as it is now (the last good version when the file is invalid) and why not, if so."""
@@ -100,82 +96,30 @@ class Dashboard:
         return Store(self.s.db_path, readonly=True)
 
     def _window(self, req: Request, now: float) -> tuple[Window, dict[str, Any]]:
-        q = req.query_params
-        period = q.get("period") or "7d"
-        brand = q.get("brand") or None
-        if brand and brand not in self.s.brands:
-            brand = None
-        start, end = q.get("start") or None, q.get("end") or None
-        t0, t1 = self._day(start), self._day(end, plus=1)
-        if t0 is not None and t1 is not None and t1 > t0:
-            period = "custom"                  # both dates given: they win over the preset
-        elif period == "custom" or period not in ("24h", "7d", "30d"):
-            period = "7d"
-            start = end = None
-        w = window_for(period, now, self.s.tz, brand, t0, t1)
-        return w, {"period": period, "brand": brand, "start": start if period == "custom" else None,
-                   "end": end if period == "custom" else None}
-
-    def _day(self, text: str | None, plus: int = 0) -> float | None:
-        try:
-            d = datetime.strptime(text or "", "%Y-%m-%d").replace(tzinfo=ZoneInfo(self.s.tz))
-        except ValueError:
-            return None
-        return d.timestamp() + plus * 86400
+        return selected(req.query_params, now, self.s.tz, self.s.brands)
 
     def _page(self, req: Request, template: str, now: float, w: Window, sel: dict[str, Any], *,
-              live: tuple[Rules | None, str | None] | None = None, held: int | None = None, **ctx: Any) -> Response:
+              live: tuple[Rules | None, str | None] | None = None, held: int | None = None,
+              alerts: list[dict[str, Any]] | None = None, **ctx: Any) -> Response:
         """A page with its strip. `live`: the rules the handler already read for its board (one reading of
         rules.yaml per request; None: read here); `held`: the alerts its board placed in "held by quiet hours"
-        (the strip's count, so the open alerts are read once per request; None: the strip counts them)."""
+        (the strip's count, so the open alerts are read once per request; None: the strip counts them); `alerts`:
+        the open alerts its board read (`feed.open_alerts`), for the status report when its cache is cold."""
         csrf = req.cookies.get(CSRF_COOKIE) or new_csrf()
         notices = list(ctx.pop("notices", []))
         rules, problem = live if live is not None else self._rules()
         if rules is None:
             notices.append("rules.yaml could not be read: alerts held by quiet hours show as open.")
-        health_strip = self._strip(now, w, sel, (rules, problem), held)
+        health_strip = self.health.strip(now, w, sel, (rules, problem), held, alerts)
         html = pages.render(template, as_of=now, tz=self.s.tz, brands=self.s.brands, csrf=csrf, notices=notices,
-                            datasette=self.s.datasette is not None, window_text=_window_text(w),
+                            datasette=self.s.datasette is not None, window_text=window_text(w),
                             health=health_strip, **sel, **ctx)
-        resp = HTMLResponse(html, headers=_headers())
+        resp = HTMLResponse(html, headers=page_headers())
         if req.cookies.get(CSRF_COOKIE) != csrf:
             resp.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict", path="/")
         return resp
 
-    # -- the health strip: `monitor status` on every page -----------------------------------------------------
-    def _status(self, store: Store, now: float, rules: Rules | None, brand: str | None = None,
-                held: int | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """`health.report()` (`health.store_report()` without a config: what the store alone knows) and
-        `health.quiet_health()` (of the page's brand, as the alerts board filters; `held`: the board's own count),
-        as `monitor status` computes them. The report is read at most every HEALTH_TTL_S (the overview may be polled
-        by many screens; it reads every source and alert); the held count is read with the page, like the board
-        beside it: cached, it said "1 alert held" for five seconds after a Not-negative click had resolved it, while
-        the board showed none (regression test in test_dashboard_browser.py)."""
-        with self._health_lock:
-            cached = self._health_cache
-            if cached is None or not 0 <= now - cached[0] < HEALTH_TTL_S \
-                    or self._rules_version != self.live_rules.version:         # new rules: held counts change
-                self._rules_version = self.live_rules.version
-                cached = self._health_cache = (now, health.report(self.s.config, store, now)
-                                               if self.s.config is not None else health.store_report(store, now))
-            report = cached[1]
-        return report, health.quiet_health(rules, store, now, brand, held)
-
-    def _strip(self, now: float, w: Window, sel: dict[str, Any],
-               live: tuple[Rules | None, str | None] | None = None, held: int | None = None) -> strip.Strip:
-        """The strip for this page; ``live``: the rules (and why the file is not used) the page already read, so the
-        strip and the page around it use one reading of rules.yaml (None: read it here); ``held``: as `_status`.
-        Without a config (`monitor ui` on a store alone, the benchmark) it says what the store knows, and that."""
-        rules, problem = live if live is not None else self._rules()
-        store = self._store()
-        try:
-            rep, quiet = self._status(store, now, rules, sel.get("brand"), held)
-            unscored = strip.unscored_in(store, w)
-        finally:
-            store.close()
-        data = "/data/" + _stem(self.s.db_path) if self.s.datasette is not None else None
-        return strip.lines_of(rep, quiet, unscored, now, self.s.tz, data, sel, rules_problem=problem)
-
+    # -- the health strip: `monitor status` on every page (status.HealthReader) --------------------------------
     async def api_health(self, req: Request) -> Response:
         return await _threaded(self._api_health, req)
 
@@ -183,8 +127,8 @@ class Dashboard:
         """The strip as JSON, for the period and brand asked (`?period=`, `?brand=`, as the pages)."""
         now = time.time()
         w, sel = self._window(req, now)
-        body = {"as_of": now, **self._strip(now, w, sel).as_json()}
-        return JSONResponse(body, headers={**_headers(), "Cache-Control": "no-store"})
+        body = {"as_of": now, **self.health.strip(now, w, sel, self._rules()).as_json()}
+        return JSONResponse(body, headers={**page_headers(), "Cache-Control": "no-store"})
 
     # -- pages ----------------------------------------------------------------------------------------------
     async def index(self, req: Request) -> Response:
@@ -197,11 +141,12 @@ class Dashboard:
         store = self._store()
         try:
             o = report.overview(store, w, now, ack_target=self.s.ack_target, health=False)   # the page has its own
-            board = feedmod.board(store, live[0], now, w)
+            rows = feedmod.open_alerts(store)
+            board = feedmod.board(store, live[0], now, w, open_rows=rows)
         finally:
             store.close()
         counts = [(col, sum(1 for a in board if a.column == col)) for col, _ in COLUMNS]
-        return self._page(req, "index.html", now, w, sel, live=live, held=_held(board), page="overview", o=o,
+        return self._page(req, "index.html", now, w, sel, live=live, held=_held(board), alerts=rows, page="overview", o=o,
                           board_counts=counts)
 
     async def feed(self, req: Request) -> Response:
@@ -237,13 +182,14 @@ class Dashboard:
         live = self._rules()
         store = self._store()
         try:
-            board = feedmod.board(store, live[0], now, w)
+            rows = feedmod.open_alerts(store)
+            board = feedmod.board(store, live[0], now, w, open_rows=rows)
         finally:
             store.close()
         by_col: dict[str, list[feedmod.BoardAlert]] = {c: [] for c, _ in COLUMNS}
         for a in board:
             by_col[a.column].append(a)
-        return self._page(req, "alerts.html", now, w, sel, live=live, held=_held(board), page="alerts",
+        return self._page(req, "alerts.html", now, w, sel, live=live, held=_held(board), alerts=rows, page="alerts",
                           columns=COLUMNS, by_col=by_col)
 
     def _overview(self, req: Request, draw: bool = True, kept: bool = False) -> report.Overview:
@@ -261,8 +207,8 @@ class Dashboard:
         o = await _threaded(self._overview, req)
         now = time.time()
         w, sel = self._window(req, now)
-        h = await _threaded(self._strip, now, w, sel)
-        return HTMLResponse(pages.report_html(o, self.s.url, h), headers=_headers())
+        h = await _threaded(lambda: self.health.strip(now, w, sel, self._rules()))
+        return HTMLResponse(pages.report_html(o, self.s.url, h), headers=page_headers())
 
     async def report_png(self, req: Request) -> Response:
         o = await _threaded(self._overview, req, False)
@@ -287,8 +233,7 @@ class Dashboard:
             return PlainTextResponse(f"not recorded: {exc}", 409)
         log.info("dashboard feedback", extra={"mention_id": int(mention), "label": label, "actor": who,
                                                "result": msg})
-        with self._health_lock:
-            self._health_cache = None       # the next page reads the store as this click left it
+        self.health.forget()                 # the next page reads the store as this click left it
         back = form.get("back") or "/feed"
         parts = urlsplit(back)
         if parts.scheme or parts.netloc or not back.startswith("/"):      # no open redirect
@@ -322,8 +267,8 @@ class Dashboard:
                 resp.set_cookie(TOKEN_COOKIE, self.s.token, httponly=True, samesite="strict", path="/")
                 return resp
             return HTMLResponse(pages.render("login.html", next=nxt, error="That token is not the one configured."),
-                                status_code=401, headers=_headers())
-        return HTMLResponse(pages.render("login.html", next=nxt, error=None), headers=_headers())
+                                status_code=401, headers=page_headers())
+        return HTMLResponse(pages.render("login.html", next=nxt, error=None), headers=page_headers())
 
     async def healthz(self, req: Request) -> Response:
         return PlainTextResponse("ok")
@@ -332,30 +277,10 @@ class Dashboard:
         return Response(pages.css(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
 
-async def _unavailable(req: Request, exc: Exception) -> Response:
-    """No database yet, or one the daemon has not migrated: said on the page, not a bare 500."""
-    return PlainTextResponse(f"The dashboard cannot read the database: {exc}", status_code=503)
-
-
-def _headers() -> dict[str, str]:
-    return {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
-
-
 def _held(board: list[feedmod.BoardAlert]) -> int:
     """The board's "held by quiet hours" column (`quiet.held_until`, the strip's count): counted from the board,
     not read again, so the page and its strip see the same alerts at the same instant."""
     return sum(a.held_until is not None for a in board)
-
-
-def _stem(path: str) -> str:
-    from pathlib import Path
-    return Path(path).stem
-
-
-def _window_text(w: Window) -> str:
-    from monitor.ops.dashboard.figures import local
-    return f"{local(w.since, w.tz, '%d %b %H:%M')} → {local(w.until, w.tz, '%d %b %H:%M')}"
 
 
 async def _form(req: Request) -> dict[str, str]:

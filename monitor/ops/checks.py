@@ -1,0 +1,168 @@
+"""The checks that need the store alone: Slack delivery (the outbox), config reloads, mentions failing to route,
+actions and replies, replicas, open alerts; and `assemble`, the report from its parts.
+
+Both reports are built here: `health.report()` (`monitor status`, with monitor.yaml: sources on schedule, Slack
+mode, the weekly report) and `store_report.store_report()` (a dashboard started on a store alone); the checks
+that need no config live apart from both, so neither report imports the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.alerting.lifecycle import list_alerts
+from monitor.core.clock import iso
+from monitor.core.durations import format_duration
+from monitor.core.scrub import shown
+from monitor.notify.outbox import STUCK_AFTER_S
+from monitor.notify.outbox import health as delivery_health
+from monitor.ops.problems import listed, parts_found, problem
+from monitor.ops.status_text import RETRY_HINT
+from monitor.store.database import Store, loads
+from monitor.store.leases import live_replicas
+
+
+def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict[str, Any]:
+    q = delivery_health(store, now, stuck_after)
+    oldest = q["oldest"]
+    stuck = bool(q["stuck"])
+    found = []
+    if q["halted"]:
+        found.append(problem("delivery_halted", f"delivery halted: {q['halted']}"))
+    if q.get("unrecorded"):
+        found.append(problem("delivery_unrecorded", f"{q['unrecorded']} message(s) posted or being checked in Slack "
+                             "but not recorded for over a minute: the outbox is stopped until it can write (disk "
+                             "full?), or Slack answers too slowly"))
+    if stuck and oldest:
+        example = q["stuck_example"] or {}
+        found.append(problem("delivery_stuck", f"oldest message waiting for {format_duration(now - oldest)}"
+                             + (f" (last error: {example['last_error']})" if example.get("last_error") else "")))
+    return {"pending": q["pending"], "oldest_pending": iso(oldest),
+            "oldest_pending_age_s": round(now - oldest, 1) if oldest else None, "stuck": stuck,
+            "stuck_count": q["stuck"], "halted": q["halted"], "failed_last_24h": q["failed_24h"],
+            "unrecorded": q.get("unrecorded", 0),
+            "last_error": (q["stuck_example"] or {}).get("last_error"), "stuck_after_s": stuck_after, **listed(found)}
+
+
+def open_alerts_by_owner(store: Store, alerts: list[dict[str, Any]] | None = None) -> dict[str, int]:
+    """Open alerts per owner. `alerts`: the open alerts a caller already read (the dashboard's board: rows of
+    `alerts`, `targets` as stored), so a request reads them once; None: read here."""
+    by_owner: dict[str, int] = {}
+    for a in list_alerts(store, only_open=True, limit=100_000) if alerts is None else alerts:
+        for t in loads(a["targets"], []) if isinstance(a["targets"], str) else a["targets"]:
+            by_owner[t["owner"]] = by_owner.get(t["owner"], 0) + 1
+    return dict(sorted(by_owner.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def config_found(store: Store) -> list[dict[str, str]]:
+    """The daemon runs an older config than the file on disk: a reload failed, or a change needs a restart."""
+    out = []
+    for r in store.query("SELECT * FROM config_state ORDER BY file"):
+        name = r["path"].rsplit("/", 1)[-1]
+        if not r["ok"]:
+            first = (r["message"] or "").splitlines()[0] if r["message"] else ""
+            out.append(problem("config", f"{name} reload failed at {iso(r['at'])}; running with the last good "
+                               f"config: {first}", "config: "))
+        elif r["message"]:
+            out.append(problem("config", r["message"], "config: "))
+    return out
+
+
+def config_problems(store: Store) -> list[str]:
+    return [p["text"] for p in config_found(store)]
+
+
+# the one query of mentions failing to route; `monitor status` (routing_health) and /metrics both run it
+ROUTE_FAILURES_SQL = ("SELECT COUNT(*), SUM(route_parked_at IS NOT NULL) FROM mentions"
+                      " WHERE route_attempts > 0 AND processed_at IS NULL")
+
+
+def route_failures(db: Any) -> tuple[int, int]:
+    """(retrying, parked): mentions whose analysis or routing raised and that are not routed. `db`: anything
+    with `execute(sql).fetchone()` (a Store's `db`, or the metrics' own read-only sqlite3 connection)."""
+    failing, parked = db.execute(ROUTE_FAILURES_SQL).fetchone()
+    return int(failing or 0) - int(parked or 0), int(parked or 0)
+
+
+def routing_health(store: Store, max_attempts: int | None) -> dict[str, Any]:
+    """Mentions whose analysis or routing raised: those still retried, and those parked after `max_attempts`
+    failures (kept, no longer routed: a problem until `monitor retry-mentions` sends them through again).
+    `max_attempts` None: not known (no monitor.yaml); the parked ones are counted all the same."""
+    retrying, parked = route_failures(store.db)
+    latest = store.one("SELECT id, source_id, route_attempts, route_error, route_failed_at, route_parked_at FROM"
+                       " mentions WHERE route_attempts > 0 AND processed_at IS NULL ORDER BY route_failed_at DESC,"
+                       " id DESC LIMIT 1")
+    found = []
+    if parked:
+        found.append(problem("routing_parked", f"{parked} mention(s) parked after {max_attempts or 'repeated'} "
+                             f"failed routing attempts, not routed (latest: mention {latest['id'] if latest else '?'}: "
+                             f"{shown(latest['route_error'] or '') if latest else '?'}); {RETRY_HINT}", "routing: "))
+    return {"parked": parked, "retrying": retrying, "max_attempts": max_attempts,
+            "latest": None if latest is None else {
+                "mention_id": latest["id"], "source_id": latest["source_id"], "attempts": latest["route_attempts"],
+                "error": latest["route_error"], "failed_at": iso(latest["route_failed_at"]),
+                "parked": latest["route_parked_at"] is not None},
+            "retry": "monitor retry-mentions --all" if parked or retrying else None, **listed(found)}
+
+
+def response_health(store: Store, now: float, window: float = 7 * 86400) -> dict[str, Any]:
+    """Time to first response over the last week, replies waiting or failed, tickets not created."""
+    times = [r["t"] for r in store.query("SELECT first_response_at - created_at AS t FROM alerts WHERE"
+                                         " first_response_at IS NOT NULL AND created_at >= ? ORDER BY t",
+                                         (now - window,))]
+    replies = {r["state"]: r["n"] for r in store.query("SELECT state, COUNT(*) AS n FROM replies WHERE"
+                                                       " created_at >= ? GROUP BY state", (now - window,))}
+    actions = {r["state"]: r["n"] for r in store.query("SELECT state, COUNT(*) AS n FROM actions WHERE"
+                                                       " created_at >= ? GROUP BY state", (now - window,))}
+    stuck = store.one("SELECT COUNT(*) AS n FROM actions WHERE state = 'pending' AND created_at < ?",
+                      (now - STUCK_AFTER_S,)) or {}
+    found = [problem("actions_stuck", f"{stuck['n']} ticket/webhook action(s) pending over "
+                     f"{format_duration(STUCK_AFTER_S)}")] if stuck.get("n") else []
+    if actions.get("failed"):
+        found.append(problem("actions_failed", f"{actions['failed']} action(s) failed this week (see `monitor alerts "
+                             "ID`)"))
+    median = times[len(times) // 2] if times else None
+    return {"time_to_first_response_median": median, "responded_alerts": len(times),
+            "replies": {k: replies.get(k, 0) for k in ("approved", "awaiting_approval", "posted", "marked",
+                                                          "failed", "rejected")},
+            "actions": {k: actions.get(k, 0) for k in ("pending", "done", "failed")}, **listed(found)}
+
+
+def replica_health(store: Store) -> dict[str, Any]:
+    """Live replicas, who holds which lease, and replicas running different config or rules."""
+    live = live_replicas(store)
+    names = {r["id"] for r in live}
+    leases = [{"name": r["name"], "holder": r["holder"], "token": r["token"], "live": bool(r["live"]),
+               "holder_alive": r["holder"] in names}
+              for r in store.query("SELECT name, holder, token, expires_at > db_now() AS live FROM leases"
+                                   " ORDER BY name")]
+    hashes = sorted({r["config_hash"] or "?" for r in live})
+    found = []
+    if len(hashes) > 1:
+        by = {h: [r["id"] for r in live if (r["config_hash"] or "?") == h] for h in hashes}
+        found.append(problem("replicas_differ", "replicas run different config/rules: " + "; ".join(
+            f"{h}: {', '.join(ids)}" for h, ids in by.items())))
+    return {"live": [{k: r[k] for k in ("id", "hostname", "pid", "config_hash")} | {"seen_at": iso(r["seen_at"])}
+                     for r in live], "leases": leases, **listed(found)}
+
+
+def assemble(store: Store, now: float, sources: list[dict[str, Any]], outbox: dict[str, Any],
+              routing: dict[str, Any], configured: list[dict[str, str]],
+              open_alerts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The report from its parts; `issues` are the problems as data (kind, text, detail, source), `problems`
+    their texts, as `monitor status` prints them."""
+    replicas = replica_health(store)
+    responses = response_health(store, now)
+    issues = [problem(k, d, f"source {s['id']}: ") | {"source": s["id"]}
+              for s in sources for k, d in zip(s["problem_kinds"], s["problems"], strict=True)]
+    issues += parts_found("outbox: ", outbox) + config_found(store) + configured
+    issues += parts_found("replicas: ", replicas) + parts_found("actions: ", responses) + parts_found("routing: ", routing)
+    open_row = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alerts WHERE state = 'open'") or {}
+    return {"healthy": not issues, "problems": [p["text"] for p in issues], "issues": issues, "sources": sources,
+            "outbox": outbox, "routing": routing, "responses": responses, "replicas": replicas,
+            "open_alerts": open_alerts_by_owner(store, open_alerts),
+            "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))}}
+
+
+__all__ = ["ROUTE_FAILURES_SQL", "assemble", "config_found", "config_problems", "open_alerts_by_owner", "outbox_health",
+           "replica_health", "response_health", "route_failures", "routing_health"]

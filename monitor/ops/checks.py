@@ -73,14 +73,19 @@ def config_problems(store: Store) -> list[str]:
 
 
 # the one query of mentions failing to route; `monitor status` (routing_health) and /metrics both run it
-ROUTE_FAILURES_SQL = ("SELECT COUNT(*), SUM(route_parked_at IS NOT NULL) FROM mentions"
+ROUTE_FAILURES_SQL = ("SELECT COUNT(*) AS failing, SUM(route_parked_at IS NOT NULL) AS parked FROM mentions"
                       " WHERE route_attempts > 0 AND processed_at IS NULL")
 
 
 def route_failures(db: Any) -> tuple[int, int]:
-    """(retrying, parked): mentions whose analysis or routing raised and that are not routed. `db`: anything
-    with `execute(sql).fetchone()` (a Store's `db`, or the metrics' own read-only sqlite3 connection)."""
-    failing, parked = db.execute(ROUTE_FAILURES_SQL).fetchone()
+    """(retrying, parked): mentions whose analysis or routing raised and that are not routed. `db`: a Store
+    (read through its lock: the daemon's threads share its connection) or anything with `execute(sql).fetchone()`
+    (the metrics' own read-only sqlite3 connection)."""
+    if isinstance(db, Store):
+        row = db.one(ROUTE_FAILURES_SQL) or {}
+        failing, parked = row.get("failing"), row.get("parked")
+    else:
+        failing, parked = db.execute(ROUTE_FAILURES_SQL).fetchone()
     return int(failing or 0) - int(parked or 0), int(parked or 0)
 
 
@@ -88,7 +93,7 @@ def routing_health(store: Store, max_attempts: int | None) -> dict[str, Any]:
     """Mentions whose analysis or routing raised: those still retried, and those parked after `max_attempts`
     failures (kept, no longer routed: a problem until `monitor retry-mentions` sends them through again).
     `max_attempts` None: not known (no monitor.yaml); the parked ones are counted all the same."""
-    retrying, parked = route_failures(store.db)
+    retrying, parked = route_failures(store)
     latest = store.one("SELECT id, source_id, route_attempts, route_error, route_failed_at, route_parked_at FROM"
                        " mentions WHERE route_attempts > 0 AND processed_at IS NULL ORDER BY route_failed_at DESC,"
                        " id DESC LIMIT 1")

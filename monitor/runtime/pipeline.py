@@ -323,8 +323,8 @@ class Pipeline:
                         self._slow_server(failure, len(queue) - i)
                         return done
                     down = self._count(found)
-                    if down is not None:
-                        self._release([r for r, _e in breaker.held] + queue[i:])
+                    if down is not None:               # not even counted: those failures' claims are let go too
+                        self._release([r for r, _e in breaker.held + found] + queue[i:])
                         self._unavailable(down, len(queue) - i)
                         return done
         finally:

@@ -158,3 +158,24 @@ def test_cli_serves_on_loopback_and_stops(db, tmp_path):
         assert f"http://127.0.0.1:{port}/ and /data" in proc.stdout
         assert "Mentions" in httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text   # the dashboard at /
     # leaving the block kills the server: it never outlives the test
+
+
+def test_regression_ui_on_a_postgresql_url_said_no_database_and_echoed_the_url(tmp_path, capsys, monkeypatch):
+    """`monitor ui --db postgresql://…` (the dashboard reads a SQLite file only) said "no database at <the URL>",
+    password included, and "run `monitor run` first". Now: one line at once, without connecting (a closed
+    127.0.0.1 port: nothing to wait for, whatever storage.connect_timeout says), nothing of the URL."""
+    from monitor.cli import main
+
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    cfg, rules = write_config(tmp_path, sources="[]\n")
+    url = f"postgresql://monitor:s3cretpw@127.0.0.1:{free_port()}/monitor"
+    started = time.monotonic()
+    assert main(["ui", "--config", str(cfg), "--rules", str(rules), "--db", url, "--no-data"]) == 1
+    assert time.monotonic() - started < 5
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "reads the SQLite file only" in err, err
+    assert "s3cretpw" not in err and "no database at" not in err
+    # without monitor.yaml `monitor ui` does not start at all (exit 2, the file named), before any connection
+    assert main(["ui", "--config", str(tmp_path / "none.yaml"), "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "none.yaml: file not found" in err and "s3cretpw" not in err

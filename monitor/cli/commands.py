@@ -538,6 +538,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         o = report.overview(store, Window(now - args.since, now, config.dashboard.tz, args.brand), now,
                             ack_target=ack_target(config), draw=args.format == "html", config=config)
+    except StorageUnavailable as exc:          # a query met a damaged page: one line saying so, as `monitor status`
+        damaged = store.quick_check() if exc.driver == "DatabaseError" else None
+        if damaged:
+            raise StorageError(damaged) from None
+        raise
     finally:
         store.close()
     if args.format == "png":

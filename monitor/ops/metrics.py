@@ -39,6 +39,7 @@ from monitor.core.errors import (
     StorageError,
 )
 from monitor.ops.health import route_failures
+from monitor.ops.problems import DAMAGE_TTL_S
 from monitor.store.database import Store, is_url
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,28 @@ class StoreCollector(Collector):
     def __init__(self, db_path: str):
         self.db_path = db_path
         self._lock = threading.Lock()
+        self.damage_checked: tuple[float, bool] | None = None     # (time.monotonic(), damaged) of the last check
+
+    def checked(self, damage: str | None) -> None:
+        """A `quick_check` just made by the process (the daemon's start): the gauge uses it for DAMAGE_TTL_S."""
+        self.damage_checked = (time.monotonic(), damage is not None)
+
+    def _damaged(self, conn: sqlite3.Connection) -> bool:
+        """SQLite's `quick_check`, as `monitor status` runs it (`Store.quick_check`), at most every DAMAGE_TTL_S: it
+        reads the whole file, and a scrape every 15 s must not."""
+        at = time.monotonic()
+        if self.damage_checked is None or not 0 <= at - self.damage_checked[0] < DAMAGE_TTL_S:
+            try:
+                damaged = [str(r[0]) for r in conn.execute("PRAGMA quick_check(5)").fetchall()] != ["ok"]
+            except sqlite3.DatabaseError:      # a page it cannot even read
+                damaged = True
+            self.damage_checked = (at, damaged)
+        return self.damage_checked[1]
+
+    def _damage_family(self, damaged: bool) -> Metric:
+        return GaugeMetricFamily("monitor_database_damaged", "1 when SQLite's quick_check finds the database file "
+                                 "damaged (`monitor status`: database_damaged; checked at most every 5 minutes); "
+                                 "always 0 on PostgreSQL, which checks its own pages", value=int(damaged))
 
     def _connect(self) -> sqlite3.Connection:
         uri = Path(self.db_path).resolve().as_uri() + "?mode=ro"
@@ -174,10 +197,16 @@ class StoreCollector(Collector):
         with self._lock:
             try:
                 conn = self._connect()
+            except sqlite3.DatabaseError as exc:   # its header is unreadable: damaged (or not a database at all)
+                log.warning("metrics: cannot read the database: %s", exc)
+                if not isinstance(exc, sqlite3.OperationalError):
+                    yield self._damage_family(True)
+                return
             except sqlite3.Error as exc:
                 log.warning("metrics: cannot read the database: %s", exc)
                 return
             try:
+                yield self._damage_family(self._damaged(conn))     # first: the queries below may meet the damage
                 yield from self._families(conn)
             except sqlite3.Error as exc:          # schema not migrated yet, locked beyond the timeout…
                 log.warning("metrics: database query failed: %s", exc)
@@ -189,6 +218,7 @@ class StoreCollector(Collector):
             try:
                 if getattr(self, "_store", None) is None:
                     self._store = Store(self.db_path, readonly=True)
+                yield self._damage_family(False)
                 yield from self._families(self._store.db)
             except StorageError as exc:
                 log.warning("metrics: database query failed: %s", exc)

@@ -25,6 +25,11 @@ def problem(kind: str, detail: str, prefix: str = "") -> dict[str, str]:
     return {"kind": kind, "text": prefix + detail, "detail": detail}
 
 
+DAMAGE_TTL_S = 300.0
+"""How often a long-running reader (the dashboard's strip, /metrics) runs SQLite's `quick_check` at most: it reads
+every page of the file, and damage, once there, stays until someone repairs it."""
+
+
 def with_damage(rep: dict[str, Any], damage: str | None) -> dict[str, Any]:
     """`rep` with the database's damage (`Store.quick_check()`'s line, None: sound) as its first problem, in
     `issues` (kind `database_damaged`) as in `problems`: one list of problems, whoever reads it."""
@@ -58,4 +63,4 @@ def parts_found(prefix: str, part: dict[str, Any]) -> list[dict[str, str]]:
     return [problem(k, d, prefix) for k, d in zip(part["problem_kinds"], part["problems"], strict=True)]
 
 
-__all__ = ["PROBLEM_KINDS", "SOURCE_KINDS", "listed", "parts_found", "problem", "source_record", "with_damage"]
+__all__ = ["DAMAGE_TTL_S", "PROBLEM_KINDS", "SOURCE_KINDS", "listed", "parts_found", "problem", "source_record", "with_damage"]

@@ -63,11 +63,7 @@ class UI:
             from datasette.app import Datasette
         except ImportError as exc:
             raise MonitorError("Datasette is not installed: pip install 'mention-monitor[ui]'") from exc
-        if is_url(db_path):
-            raise MonitorError("`monitor ui` browses the SQLite file only; with storage on PostgreSQL, point any "
-                               "PostgreSQL client (psql, pgAdmin, Metabase) at a read-only user instead")
-        if not Path(db_path).is_file():
-            raise MonitorError(f"no database at {db_path}: run `monitor run` (or --once) first, or pass --db")
+        _sqlite_only(db_path)
         self._tmp: str | None = None
         settings = {**SETTINGS, "base_url": base_url}
         if live:
@@ -102,8 +98,7 @@ def dashboard(config: Any, rules: Any, db_path: str, *, with_datasette: bool = T
     `rules_path`: rules.yaml, read again whenever it changes (an invalid edit keeps `rules` and says so)."""
     from monitor.ops.dashboard.web import Dashboard, Settings
 
-    if not Path(db_path).is_file():
-        raise MonitorError(f"no database at {db_path}: run `monitor run` (or --once) first, or pass --db")
+    _sqlite_only(db_path)
     d = config.dashboard
     token = os.environ.get(d.token_env) if d.token_env else None     # credential files are exported at start
     if d.token_env and not token:
@@ -120,6 +115,16 @@ def dashboard(config: Any, rules: Any, db_path: str, *, with_datasette: bool = T
     settings = Settings(db_path, d.tz, tuple(config.brands), rules, token, d.user_header, d.url,
                         ack_target(config), ds, config, str(rules_path) if rules_path is not None else None)
     return Dashboard(settings)
+
+
+def _sqlite_only(db_path: str) -> None:
+    """The dashboard and Datasette read a SQLite file: a PostgreSQL URL is refused at once, in one line, without
+    connecting and without echoing the URL (it may carry a password); a missing file says how to make one."""
+    if is_url(db_path):
+        raise MonitorError("`monitor ui` reads the SQLite file only; with storage on PostgreSQL, point any "
+                           "PostgreSQL client (psql, pgAdmin, Metabase) at a read-only user instead")
+    if not Path(db_path).is_file():
+        raise MonitorError(f"no database at {db_path}: run `monitor run` (or --once) first, or pass --db")
 
 
 def ack_target(config: Any) -> float:

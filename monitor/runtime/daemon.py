@@ -120,6 +120,7 @@ class App(LiveReload):
         with "database disk image is malformed" and nobody told."""
         problem = self.store.quick_check()
         if problem is None:
+            self.metrics.store_collector.checked(problem)    # /metrics (and --once's textfile) need not check again
             return
         log.critical("cannot start: %s", problem)
         for target in self.rules.default_targets:

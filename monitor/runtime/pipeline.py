@@ -25,6 +25,21 @@ raised by a statement of this mention's routing, so it counts against the mentio
 was retried forever, holding its claim pass after pass. A one-off deadlock costs a good mention one attempt and
 a 30 s backoff; the connection and server failures (08xxx, an admin shutdown, a pool timeout, a read-only
 standby, SQLite's busy timeout) stay no mention's fault. (`STATEMENT_FAILURES`, `counts_against_mention`.)
+
+A server-wide slowdown is not every mention's fault (`SLOW_SERVER_FAILURES`, `PassBreaker`): when the whole server
+is slow or overloaded, every mention a pass touches times out, and counting those would park every healthy
+mention after `daemon.max_route_attempts` passes. So a statement failure is counted only once the pass has seen
+the server work: the ones before the pass's first routed mention are held, then tried again right after it
+(counted if they fail again). When the first SLOW_SERVER_FAILURES mentions a pass tries all fail with statement
+failures of the same SQLSTATE class (40: serialization/deadlock, 57: timeout), the store is taken as
+unavailable for this pass: nothing is counted, a WARNING says so once (as for an outage, naming the class), the
+pass stops. Those mentions keep their claims until they lapse (CLAIM_TTL_S), so the next passes try the
+mentions behind them first (three poison mentions at the head of the queue cannot hold it up); they stay
+suspects (in memory) and are tried again after the first mention a later pass routes. Until then a statement
+failure of the same class stops a pass at once, uncounted (a slow server costs a pass one timeout, not three). A poison mention among
+healthy ones is counted and parked as before, and so is one tried alone (fewer than SLOW_SERVER_FAILURES tried,
+none routed: nothing says the server is at fault). `process_batch` (the firehose) stops the same way: its
+batch is rolled back uncounted and `process_pending` routes those mentions later.
 """
 
 from __future__ import annotations
@@ -55,9 +70,82 @@ _QUOTE = 16               # an error message quoting this many characters of the
 STATEMENT_FAILURES = {"40001", "40P01", "57014"}     # serialization failure, deadlock, statement timeout
 
 
+SLOW_SERVER_FAILURES = 3
+"""How many mentions, the first of a pass, must all fail with statement failures of one SQLSTATE class (and none be
+routed) before the pass blames the server rather than them. One is a poison mention; two poison mentions
+side by side happen; three in a row of the same kind, with not one mention routed, is far likelier a server
+that is slow, overloaded or locked up as a whole (a long lock on the alerts, a vacuum, I/O saturation). Small,
+so a slow server costs each pass at most three statement timeouts."""
+
+
 def counts_against_mention(exc: StorageUnavailable) -> bool:
     """True when this unavailable error came from the mention's own statement (see the module doc)."""
     return exc.sqlstate in STATEMENT_FAILURES
+
+
+def _sqlstate_class(exc: Exception) -> str | None:
+    """The SQLSTATE class (first two characters) of a statement failure; None for any other failure."""
+    if isinstance(exc, StorageUnavailable) and counts_against_mention(exc):
+        return (exc.sqlstate or "")[:2]
+    return None
+
+
+Failure = tuple[dict[str, Any], Exception]
+
+
+class PassBreaker:
+    """One pass's circuit breaker (module doc): holds the statement failures of the mentions tried before any is
+    routed and hands them back to be tried again once one is; trips when SLOW_SERVER_FAILURES of them fail
+    alike. `suspects`: the failures a tripped earlier pass held, tried again after this pass's first routed one."""
+
+    def __init__(self, suspects: list[Failure] | None = None):
+        self.suspects: list[Failure] = list(suspects or [])
+        self.held: list[Failure] = []     # this pass's statement failures, none routed yet
+        self.settled = False              # a mention was routed, or the failures differ: count as they come
+
+    def routed(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        """`row` was routed, so the server works: the rows held (and the suspects) to be tried again now."""
+        self.settled = True
+        again = {int(r["id"]): r for r, _e in self.suspects + self.held}
+        again.pop(int(row["id"]), None)
+        self.suspects, self.held = [], []
+        return list(again.values())
+
+    def failed(self, row: dict[str, Any], exc: Exception) -> list[Failure] | None:
+        """The failures to count now ([]: held for now); None: the breaker trips, the pass stops uncounted."""
+        kind = _sqlstate_class(exc)
+        if self.settled or kind is None:     # the server works, or the mention's own failure (analysis, constraint)
+            return [(row, exc)]
+        if any(_sqlstate_class(e) != kind for _r, e in self.suspects + self.held):
+            self.settled = True              # failures of different kinds: not one trouble of the server
+            found, self.held = [*self.held, (row, exc)], []
+            return found
+        self.held.append((row, exc))
+        if self.suspects:                    # no mention routed since a pass tripped on this: still the server
+            return None
+        return None if len(self.held) >= SLOW_SERVER_FAILURES else []
+
+    def trip(self) -> None:
+        """The pass stops: what it held joins the suspects, not counted (one entry per mention)."""
+        self.suspects = list({int(r["id"]): (r, e) for r, e in self.suspects + self.held}.values())
+        self.held = []
+
+    def finished(self) -> list[Failure]:
+        """No more mentions in this pass: what it held (fewer than trip the breaker) is counted as before, unless
+        a tripped pass left suspects (then it joins them: the server has not been seen working since)."""
+        if self.suspects:
+            self.trip()
+            return []
+        found, self.held = self.held, []
+        return found
+
+
+class _ServerSlow(Exception):
+    """`process_batch`'s breaker tripped: its transaction is rolled back (module doc)."""
+
+    def __init__(self, failure: Exception):
+        super().__init__(str(failure))
+        self.failure = failure
 
 
 class Pipeline:
@@ -69,6 +157,7 @@ class Pipeline:
         self._pending_lock = threading.Lock()
         self._pending_asked = threading.Event()
         self._store_down = False             # a WARNING was logged for the current outage of the store
+        self._suspects: list[Failure] = []   # failures held by a tripped breaker, counted once a mention routes
 
     def ingest(self, source: SourceOptions, result: CollectResult) -> list[int]:
         """Store the collected mentions and the source's new cursor in one transaction; return new ids."""
@@ -109,23 +198,36 @@ class Pipeline:
             chunk = ids[start:start + 500]
             failed: list[tuple[dict[str, Any], Exception]] = []
             routed = 0
+            breaker = PassBreaker()
             try:
                 rows = self.store.query(
                     f"SELECT * FROM mentions WHERE id IN ({','.join('?' * len(chunk))}) AND processed_at IS NULL"
                     " AND route_parked_at IS NULL ORDER BY id", tuple(chunk))
                 with self.store.tx():
-                    for row in rows:
+                    queue = list(rows)
+                    while queue:
+                        row = queue.pop(0)
                         try:
                             self.process(row)
                             routed += 1
+                            queue[:0] = breaker.routed(row)  # those held are tried again, the server works
+                            continue
                         except StorageUnavailable as exc:
                             if not counts_against_mention(exc):
                                 raise             # not this mention's fault: the batch is rolled back, uncounted
-                            failed.append((row, exc))   # its savepoint was rolled back; the batch goes on
+                            failure: Exception = exc    # its savepoint was rolled back; the batch goes on
                         except LeaseLost:
                             raise
                         except Exception as exc:  # noqa: BLE001 - one bad mention never blocks its batch
-                            failed.append((row, exc))
+                            failure = exc
+                        found = breaker.failed(row, failure)
+                        if found is None:         # nothing routed yet in this batch: rolled back, uncounted
+                            raise _ServerSlow(failure)
+                        failed += found
+                    failed += breaker.finished()
+            except _ServerSlow as slow:
+                self._slow_server(slow.failure, len(ids) - start)
+                return done
             except StorageUnavailable as exc:
                 self._unavailable(exc, len(ids) - start)
                 return done
@@ -171,50 +273,88 @@ class Pipeline:
         """
         done = 0
         after = 0
-        while True:
-            try:
-                rows = self._claim(limit, after)
-            except StorageUnavailable as exc:
-                self._unavailable(exc, None)
-                return done
-            if not rows:
-                self._available()
-                return done
-            after = max(int(r["id"]) for r in rows)
-            for i, row in enumerate(rows):
-                failure: Exception
+        breaker = PassBreaker(self._suspects)
+        try:
+            while True:
                 try:
-                    self.process(row)
+                    rows = self._claim(limit, after)
                 except StorageUnavailable as exc:
-                    if not counts_against_mention(exc):
-                        self._release(rows[i:])
-                        self._unavailable(exc, len(rows) - i)
-                        return done
-                    failure = exc                  # its own statement deadlocked or timed out: counted
-                except LeaseLost:
-                    self._release(rows[i:])
-                    raise                          # the caller's fence: not the mention's fault either
-                except Exception as exc:  # noqa: BLE001 - one poison mention never blocks the others
-                    failure = exc
-                else:
-                    done += 1
-                    continue
-                try:
-                    self.route_failed(row, failure)
-                except StorageUnavailable as down:
-                    self._release(rows[i:])
-                    self._unavailable(down, len(rows) - i)
+                    self._release([r for r, _e in breaker.held])
+                    self._unavailable(exc, None)
                     return done
+                if not rows:
+                    down = self._count(breaker.finished())
+                    if down is not None:
+                        self._unavailable(down, None)
+                        return done
+                    self._available()
+                    return done
+                after = max(int(r["id"]) for r in rows)
+                queue, i = list(rows), 0
+                while i < len(queue):
+                    row = queue[i]
+                    failure: Exception
+                    try:
+                        self.process(row)
+                    except StorageUnavailable as exc:
+                        if not counts_against_mention(exc):
+                            self._release([r for r, _e in breaker.held] + queue[i:])
+                            self._unavailable(exc, len(queue) - i)
+                            return done
+                        failure = exc                  # its own statement deadlocked or timed out: counted
+                    except LeaseLost:
+                        self._release([r for r, _e in breaker.held] + queue[i:])
+                        raise                          # the caller's fence: not the mention's fault either
+                    except Exception as exc:  # noqa: BLE001 - one poison mention never blocks the others
+                        failure = exc
+                    else:
+                        done += 1
+                        i += 1
+                        again = breaker.routed(row)    # the server works: those held are tried again now
+                        if again:
+                            ids = {int(r["id"]) for r in again}
+                            queue[i:] = again + [r for r in queue[i:] if int(r["id"]) not in ids]
+                        continue
+                    i += 1
+                    found = breaker.failed(row, failure)
+                    if found is None:                  # the first mentions all failed alike: the server's fault
+                        breaker.trip()
+                        self._release(queue[i:])       # the suspects keep their claims: the next pass goes on
+                        self._slow_server(failure, len(queue) - i)
+                        return done
+                    down = self._count(found)
+                    if down is not None:               # not even counted: those failures' claims are let go too
+                        self._release([r for r, _e in breaker.held + found] + queue[i:])
+                        self._unavailable(down, len(queue) - i)
+                        return done
+        finally:
+            self._suspects = breaker.suspects
 
-    def _unavailable(self, exc: StorageError, waiting: int | None) -> None:
+    def _count(self, failures: list[Failure]) -> StorageUnavailable | None:
+        """`route_failed` for each failure; the store's error if even that failed (the pass stops, as before)."""
+        for row, failure in failures:
+            try:
+                self.route_failed(row, failure)
+            except StorageUnavailable as down:
+                return down
+        return None
+
+    def _slow_server(self, exc: Exception, waiting: int) -> None:
+        """The breaker tripped (module doc): said like an outage of the store, once, with what was seen."""
+        self._unavailable(exc, waiting, why=(
+            f"{SLOW_SERVER_FAILURES} mentions in a row failed with SQLSTATE class {_sqlstate_class(exc)} and none was "
+            "routed: the database server looks slow or overloaded as a whole, not these mentions"))
+
+    def _unavailable(self, exc: Exception, waiting: int | None, *, why: str | None = None) -> None:
         """The store cannot be used: said once at WARNING per outage (DEBUG after), nothing counted."""
         extra = {"error": str(exc)[:300], "waiting": waiting}
+        reason = f"{why}; last error: {str(exc)[:300]}" if why else str(exc)[:300]
         if self._store_down:
-            log.debug("store still unavailable; pending mentions wait: %s", exc, extra=extra)
+            log.debug("store still unavailable; pending mentions wait: %s", reason, extra=extra)
             return
         self._store_down = True
         log.warning("the store is unavailable (%s): routing stops for this pass; the pending mentions wait for the "
-                    "next pass and no attempt is counted against them", str(exc)[:300], extra=extra)
+                    "next pass and no attempt is counted against them", reason, extra=extra)
 
     def _available(self) -> None:
         if self._store_down:

@@ -7,6 +7,7 @@ the dashboard's home page and the report render the same object, so they never d
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,16 +80,18 @@ def _pts(now: float | None, before: float | None) -> str:
 
 
 def overview(store: Store, w: Window, as_of: float, *, ack_target: float = DEFAULT_ACK_TARGET,
-             draw: bool = True, health: bool = True, config: Any = None) -> Overview:
+             draw: bool = True, health: bool = True, config: Any = None,
+             damage: Callable[[Store], str | None] = Store.quick_check) -> Overview:
     """`health`: keep the health strip as of `as_of` (`strip.kept`, with `config`'s checks when given), for a
     report file: read later, it says the monitor was not healthy when made (the dashboard's pages, which show
-    their own live strip, pass False)."""
+    their own live strip, pass False). `damage`: how the kept strip learns whether the database is damaged
+    (default: `Store.quick_check()` now, as `monitor status`; the dashboard passes its cached check)."""
     s = series(store, w)
     o = Overview(w, as_of, headline(store, w), headline(store, w.previous), s, top_negative(store, w, "source"),
                  top_negative(store, w, "author"), share_of_voice(store, w), top_stories(store, w),
                  sla_breaches(store, w, ack_target), ack_target)
     if health:
-        o.health = strip.kept(store, w, as_of, config)
+        o.health = strip.kept(store, w, as_of, config, damage(store))
     if draw:
         key = {"buckets": s.buckets, "tz": w.tz, "step": w.step, "length": w.length <= 2 * 86400}
         o.svg = {"volume": charts.cached_svg({**key, "v": s.by_sentiment, "spikes": s.spikes},

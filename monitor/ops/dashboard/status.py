@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
 from monitor.config.rules import Rules
 from monitor.core.errors import StorageError, StorageUnavailable
-from monitor.ops import health
+from monitor.ops import health, problems
 from monitor.ops.dashboard import feed as feedmod
 from monitor.ops.dashboard import strip
 from monitor.ops.dashboard.figures import Window
@@ -29,7 +29,8 @@ from monitor.ops.dashboard.liverules import LiveRules
 from monitor.ops.dashboard.security import page_headers
 from monitor.store.database import Store
 
-DAMAGE_TTL_S = 300.0       # the database's integrity (`quick_check`, a read of the whole file) at most this often
+# the database's integrity (`quick_check`, a read of the whole file) at most this often (shared with /metrics)
+DAMAGE_TTL_S = problems.DAMAGE_TTL_S
 HEALTH_TTL_S = 5.0         # `monitor status`'s report is read at most this often, however often pages are polled
 
 

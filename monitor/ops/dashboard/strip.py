@@ -206,11 +206,13 @@ def unscored_in(store: Store, w: Window) -> dict[str, Any]:
     return {"n": sum(r["n"] for r in rows), "languages": [r["language"] for r in rows]}
 
 
-def kept(store: Store, w: Window, as_of: float, config: Any = None) -> Strip:
+def kept(store: Store, w: Window, as_of: float, config: Any = None, damage: str | None = None) -> Strip:
     """The strip a report file keeps (`report.overview`: the weekly report, `monitor report`, /report.md): the
     lines as of `as_of`, so a reader of an old report knows its figures were incomplete (a source down that
     week); from `monitor status`'s report with monitor.yaml, else what the store alone knows (and that said).
-    No links: a file opened later, elsewhere, has no dashboard beside it."""
+    `damage`: the database's damage (`Store.quick_check()`), its first line when there is some, as in
+    `monitor status`. No links: a file opened later, elsewhere, has no dashboard beside it."""
     rep = health.report(config, store, as_of) if config is not None else health.store_report(store, as_of)
+    rep = health.with_damage(rep, damage)
     s = lines_of(rep, None, unscored_in(store, w), as_of, w.tz)
     return Strip([replace(ln, link=None) for ln in s.lines], s.healthy, s.complete, as_of)

@@ -199,7 +199,7 @@ class Dashboard:
         store = self._store()
         try:
             return report.overview(store, w, now, ack_target=self.s.ack_target, draw=draw, health=kept,
-                                   config=self.s.config)
+                                   config=self.s.config, damage=lambda s: self.health.damage(s, now))
         finally:
             store.close()
 

@@ -167,3 +167,19 @@ def fresh_schema_url() -> str:
             time.sleep(0.5)
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+
+def statement_timeout_url(ms: int) -> str:
+    """A fresh schema's URL (:func:`fresh_schema_url`) whose sessions time out any statement after `ms`."""
+    from urllib.parse import quote
+    url = fresh_schema_url() + quote(f" -cstatement_timeout={ms}")       # appended to the schema's `options`
+    assert "statement_timeout" in url and url.rsplit("?", 1)[1].startswith("options=")
+    return url
+
+
+def run_sql(url: str, sql: str) -> None:
+    """Run `sql` (the functions and triggers a test uses to make the server misbehave on cue) in `url`'s schema."""
+    import psycopg
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)

@@ -11,9 +11,7 @@ replica's sessions and a trigger that sleeps past it on a marked mention, and a 
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
-import psycopg
 import pytest
 
 from monitor.core.errors import StorageUnavailable
@@ -41,13 +39,11 @@ CREATE TRIGGER poison BEFORE UPDATE ON mentions FOR EACH ROW EXECUTE FUNCTION po
 
 @pytest.fixture
 def h(tmp_path, monkeypatch):
-    from tests.pgserver import fresh_schema_url
-    url = fresh_schema_url() + quote(" -cstatement_timeout=1000")     # appended to the schema's `options`
-    assert "statement_timeout" in url and url.rsplit("?", 1)[1].startswith("options=")
+    from tests.pgserver import run_sql, statement_timeout_url
+    url = statement_timeout_url(1000)
     monkeypatch.setenv("MONITOR_DATABASE_URL", url)
     harness = Harness(tmp_path, RULES)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(TRIGGER)
+    run_sql(url, TRIGGER)
     yield harness
     harness.close()
 

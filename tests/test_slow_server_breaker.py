@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -40,12 +39,11 @@ CREATE TRIGGER slow BEFORE UPDATE ON mentions FOR EACH ROW EXECUTE FUNCTION slow
 
 @pytest.fixture
 def h(tmp_path, monkeypatch):
-    from tests.pgserver import fresh_schema_url
-    url = fresh_schema_url() + quote(" -cstatement_timeout=300")       # appended to the schema's `options`
+    from tests.pgserver import run_sql, statement_timeout_url
+    url = statement_timeout_url(300)
     monkeypatch.setenv("MONITOR_DATABASE_URL", url)
     harness = Harness(tmp_path, RULES)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(TRIGGER)
+    run_sql(url, TRIGGER)
     yield harness
     harness.close()
 

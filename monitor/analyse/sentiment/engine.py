@@ -15,7 +15,8 @@ Departures from VADER, on purpose (each is a general linguistic rule, not a fit 
 * negation stops at a clause end and never applies to emoticons/emoji ("I'm not! :p");
 * irrealis blocking (Taboada et al., "Lexicon-based methods for sentiment analysis", 2011): a positive
   word after "would/could/should/wish/if …" in the same clause describes what the product is *not*
-  ("it would have been easier", "I wish it had a better zoom"), so it does not count as praise.
+  ("it would have been easier", "I wish it had a better zoom"), so it does not count as praise (an emoticon
+  still does); the openers per language are in ``data/frames.yaml`` (``irrealis``);
 * a comma and a clause-joining conjunction ("and", "so", "because"; per language) also end a clause for
   negation: "No refund, terrible experience" does not negate "terrible";
 * post-verbal negation (French "j'aime pas", German "mag ich nicht", Dutch "werkt niet") negates the
@@ -372,7 +373,8 @@ def analyse_raw(
             valence *= NEG_FLIP if base < 0 else N_SCALAR
             kind = "negation"
             tok = f"not {tok}"
-        elif in_irrealis and valence > 0 and kind == "lexicon" and low not in irrealis_first:
+        elif in_irrealis and valence > 0 and kind == "lexicon" and low not in irrealis_first \
+                and low not in pack.symbols:     # a smile after "wäre" is the writer's, not what is missing
             valence, kind, tok = 0.0, "irrealis", f"if {tok}"
         contributions.append(Contribution(tok, valence, kind, i))
 

@@ -29,7 +29,7 @@ from monitor.analyse.sentiment.engine import B_INCR, LangPack
 from monitor.analyse.sentiment.european_inflection import make_lookup, strip_accents
 from monitor.analyse.sentiment.european_rules import SPECS
 from monitor.analyse.sentiment.european_words import DE, ES, IT, NL, PT
-from monitor.analyse.sentiment.frames import asking, frame_rules, irony
+from monitor.analyse.sentiment.frames import anything_but, asking, frame_rules, irony, irrealis
 from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
 from monitor.analyse.sentiment.topics import drop_topics
 
@@ -163,6 +163,7 @@ def pack(code: str) -> LangPack:
     """One language's pack, built once per process."""
     negs, post, boost_up, boost_down, contrast, clause, rules = SPECS[code]
     emoji = emoji_valences()
+    deny = anything_but(code)
     lexicon = {**emoji, **_emoticons(), **_lexicon(code)}
     boosters = {w: B_INCR for w in boost_up.split()} | {w: -B_INCR for w in boost_down.split()}
     boosters |= {_ascii_alias(code, k): v for k, v in boosters.items()}
@@ -180,7 +181,8 @@ def pack(code: str) -> LangPack:
         rules=rules + frame_rules(code),
         asking=asking(code),
         irony=irony(code),
-        prepare=lambda text: split_emoji(_informal(code, _faces(text)), emoji),
+        prepare=lambda text: split_emoji(_informal(code, _faces(deny(text))), emoji),
+        irrealis=irrealis(code),
         fallback=make_lookup(code, heads=_compound_heads(code)),
         symbols=symbols(lexicon) | _NEVER_NEGATED.get(code, frozenset()),
         post_negations=frozenset(post.split()),

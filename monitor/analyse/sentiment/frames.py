@@ -19,6 +19,7 @@ error naming the language, frame and pattern, at import time rather than as a si
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -28,7 +29,8 @@ import yaml
 
 from monitor.analyse.sentiment.phrases import Rule
 
-__all__ = ["Frame", "FrameError", "asking", "frame_issue", "frame_rules", "frames", "irony", "LANGUAGES"]
+__all__ = ["Frame", "FrameError", "anything_but", "asking", "frame_issue", "frame_rules", "frames", "irony", "irrealis",
+           "LANGUAGES"]
 
 LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "nl")
 _SLOTS = ("NUM", "UNIT")
@@ -136,3 +138,47 @@ def irony(code: str) -> frozenset[str]:
     if not isinstance(carriers, list) or not carriers:
         raise FrameError(f"{_FILE}: irony.{code}: missing (a list of praise words)")
     return frozenset(str(c).lower() for c in carriers)
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def irrealis(code: str) -> frozenset[str]:
+    """The words (one or two, lower case) after which a praise word in ``code`` names what is missing."""
+    words = _load().get("irrealis", {}).get(code)
+    if not isinstance(words, list) or not words or not all(isinstance(w, str) and 0 < len(w.split()) <= 2
+                                                          for w in words):
+        raise FrameError(f"{_FILE}: irrealis.{code}: missing (a list of one- or two-word openers)")
+    return frozenset(" ".join(str(w).lower().split()) for w in words)
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def anything_but(code: str) -> Callable[[str], str]:
+    """A rewrite of ``code``'s denying idioms ("anything but helpful", "alles andere als hilfreich") to its plain
+    negator ("not helpful"), for the pack's ``prepare``: the idiom is the one group of each pattern."""
+    spec = _load().get("anything_but", {}).get(code)
+    where = f"{_FILE}: anything_but.{code}"
+    if not isinstance(spec, dict) or not isinstance(spec.get("negator"), str) or not spec.get("patterns"):
+        raise FrameError(f"{where}: missing (negator: a word, patterns: a list of regexes with one group)")
+    if not spec.get("keys"):
+        raise FrameError(f"{where}: keys missing (a word every idiom holds, for the quick test)")
+    negator = spec["negator"]
+    compiled = []
+    for i, raw in enumerate(spec["patterns"]):
+        try:
+            regex = re.compile(str(raw), re.IGNORECASE)
+        except re.error as exc:
+            raise FrameError(f"{where}.patterns[{i}]: {raw!r} does not compile: {exc}") from None
+        if regex.groups != 1:
+            raise FrameError(f"{where}.patterns[{i}]: {raw!r} needs exactly one group (the idiom)")
+        compiled.append(regex)
+    # the cheap test first: most texts hold none of the idioms' words
+    key = re.compile("|".join(sorted(re.escape(str(w)) for w in spec["keys"])), re.IGNORECASE)
+
+    def rewrite(text: str) -> str:
+        if key.search(text) is None:
+            return text
+        for regex in compiled:
+            text = regex.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] + negator
+                             + m.group(0)[m.end(1) - m.start(0):], text)
+        return text
+
+    return rewrite

@@ -20,7 +20,7 @@ from importlib import resources
 
 from monitor.analyse.sentiment.engine import B_INCR, LangPack, rule
 from monitor.analyse.sentiment.european_words import words
-from monitor.analyse.sentiment.frames import asking, frame_rules, irony
+from monitor.analyse.sentiment.frames import anything_but, asking, frame_rules, irony, irrealis
 from monitor.analyse.sentiment.lexicon_en import emoji_valences, split_emoji, symbols
 from monitor.analyse.sentiment.topics import drop_topics
 
@@ -310,6 +310,7 @@ def _load_lexicon() -> dict[str, float]:
 def pack() -> LangPack:
     """The French pack, built once per process."""
     emoji = emoji_valences()
+    deny = anything_but("fr")
     base = {**_load_lexicon(), **emoji, **CX_LEXICON, **REVIEW_LEXICON, **GENERAL_LEXICON}
     # accent-free aliases so "decu", "tres" (typed without accents, common online) still hit
     lexicon = drop_topics("fr", {**{_strip_accents(k): v for k, v in base.items()}, **base})
@@ -323,7 +324,8 @@ def pack() -> LangPack:
         rules=RULES + frame_rules("fr"),
         asking=asking("fr"),
         irony=irony("fr"),
-        prepare=lambda text: _prepare(text, emoji),
+        prepare=lambda text: _prepare(deny(text), emoji),
+        irrealis=irrealis("fr"),
         fallback=_lookup,
         symbols=symbols(lexicon),
         is_negation=_is_negation,

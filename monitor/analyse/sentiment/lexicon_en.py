@@ -19,7 +19,7 @@ from functools import lru_cache
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE, SentimentIntensityAnalyzer
 
 from monitor.analyse.sentiment.engine import LangPack, rule
-from monitor.analyse.sentiment.frames import asking, frame_rules, irony
+from monitor.analyse.sentiment.frames import anything_but, asking, frame_rules, irony, irrealis
 from monitor.analyse.sentiment.topics import drop_topics
 
 #: Customer-experience words VADER lacks (or under-weights). Overrides VADER where both have the word.
@@ -143,12 +143,6 @@ LAUGHTER = frozenset({"lol", "lolz", "lmao", "lmfao", "rofl", "haha", "hahaha", 
 #: Degree adverbs VADER lacks; words that are also lexicon entries ("pretty") boost only when a sentiment
 #: word follows ("pretty useless"), otherwise keep their own valence ("a pretty dress").
 EXTRA_BOOSTERS: dict[str, float] = {"pretty": 0.293, "super": 0.293, "real": 0.293, "fucking": 0.293}
-
-#: Words after which a positive word describes what is missing, not what is there (irrealis blocking).
-IRREALIS = frozenset({
-    "would have", "could have", "should have", "might have", "would've", "could've", "should've", "wish",
-    "wished", "if only", "hoped", "was hoping", "expected", "supposed to",
-})
 
 _NUM = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|few|couple|several|a few|a couple)"
 _UNIT = r"(?:minutes?|hours?|days?|weeks?|months?|uses?|times?|charges?)"
@@ -596,6 +590,7 @@ def plural(lexicon: Mapping[str, float], word: str) -> float | None:
 def pack() -> LangPack:
     """The English pack, built once per process (VADER's lexicon file is parsed here)."""
     emoji = emoji_valences()
+    deny = anything_but("en")
     lexicon = drop_topics("en", {**_vader().lexicon, **emoji, **CX_LEXICON})
     return LangPack(
         code="en",
@@ -606,8 +601,8 @@ def pack() -> LangPack:
         rules=RULES + frame_rules("en"),
         asking=asking("en"),
         irony=irony("en"),
-        prepare=lambda text: unstretch(split_emoji(contract(text), emoji), lexicon),
-        irrealis=IRREALIS,
+        prepare=lambda text: unstretch(split_emoji(deny(contract(text)), emoji), lexicon),
+        irrealis=irrealis("en"),
         symbols=symbols(lexicon) | frozenset({":p", ":d", "xd", "d:", "xp", ":o", "=p", ":b"}) | LAUGHTER,
         clause_words=CLAUSE_WORDS,
         fallback=plural,

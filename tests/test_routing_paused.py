@@ -14,37 +14,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-
-import psycopg
-import pytest
 
 from monitor.cli import main
 from monitor.runtime.failures import ROUTE_BACKOFF_MAX_S, SLOW_SERVER_FAILURES, probe_server
-from tests.conftest import RULES
+from tests import test_slow_server_breaker as slow_server
 from tests.harness import NEGATIVE, Harness
-from tests.test_slow_server_breaker import TRIGGER
 
 STALL = f"{NEGATIVE} STALL"
 HEALTHY = [f"{NEGATIVE}, order #{i}" for i in range(1, 6)]
-
-
-@pytest.fixture
-def h(tmp_path, monkeypatch):
-    from tests.pgserver import run_sql, statement_timeout_url
-    url = statement_timeout_url(300)
-    monkeypatch.setenv("MONITOR_DATABASE_URL", url)
-    harness = Harness(tmp_path, RULES)
-    run_sql(url, TRIGGER)
-    yield harness
-    harness.close()
-
-
-def _slow(on: bool) -> None:
-    with psycopg.connect(os.environ["MONITOR_DATABASE_URL"], autocommit=True) as conn:
-        conn.execute("DELETE FROM slow_server")
-        if on:
-            conn.execute("INSERT INTO slow_server VALUES (1)")
+h = slow_server.h              # its PostgreSQL with the slow trigger (fixture), reused
+_slow = slow_server._slow
 
 
 def _status(h: Harness, capsys) -> dict:
@@ -64,7 +43,7 @@ def _passes(h: Harness, n: int) -> None:
 def test_regression_a_tripped_breaker_was_silent_in_status_now_routing_paused_until_a_pass_routes(h, capsys):
     for text in HEALTHY:
         h.mention(text, process=False)
-    _slow(True)
+    _slow(h, True)
     _passes(h, h.app.config.daemon.max_route_attempts + 1)
     rows = h.app.store.query("SELECT route_attempts, route_parked_at FROM mentions")
     assert [(r["route_attempts"], r["route_parked_at"]) for r in rows] == [(0, None)] * 5     # nobody counted
@@ -76,7 +55,7 @@ def test_regression_a_tripped_breaker_was_silent_in_status_now_routing_paused_un
     capsys.readouterr()
     main(["status", "--config", str(h.cfg)])
     assert "routing: PAUSED since" in capsys.readouterr().out
-    _slow(False)
+    _slow(h, False)
     assert h.app.pipeline.process_pending() == 5
     rep = _status(h, capsys)
     assert rep["routing"]["paused"] == [] and not [i for i in rep["issues"] if i["kind"] == "routing_paused"]
@@ -98,7 +77,7 @@ def test_regression_three_poison_mentions_alone_were_never_counted_now_parked_af
 
 def test_the_probe_answers_on_a_working_server_and_times_out_on_a_slow_one(h):
     assert probe_server(h.app.store) is None
-    _slow(True)
+    _slow(h, True)
     down = probe_server(h.app.store)
     assert down is not None and down.sqlstate == "57014"
     assert h.app.store.one("SELECT COUNT(*) AS n FROM mentions")["n"] == 0      # the stand-in was rolled back

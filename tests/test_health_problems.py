@@ -89,6 +89,9 @@ actions_failed:
 routing_parked:
   sql: ["INSERT INTO mentions (source_id, source_kind, external_id, text, collected_at, route_attempts, route_error, route_failed_at, route_parked_at) VALUES ('news', 'rss', 'p1', 'acme', :now, 5, 'ValueError: boom', :now, :now)"]
   line: {kind: routing, severity: warning}
+routing_paused:
+  sql: ["INSERT INTO routing_pauses (replica, since, seen_at, cause, reason, waiting) VALUES ('local', :now - 600, :now, 'outage', 'database is locked', 3)"]
+  line: {kind: routing, severity: critical}
 database_damaged:
   damage: feedback
   line: {kind: database, severity: critical}

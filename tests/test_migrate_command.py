@@ -83,7 +83,7 @@ def test_read_only_commands_name_monitor_migrate_then_migrate_is_idempotent(targ
     out = capsys.readouterr().out
     assert f"schema v{OLD}, this version of mention-monitor uses v{len(MIGRATIONS)}" in out
     assert "would apply 1 migration(s) (dry run: nothing was written)" in out
-    assert f"  v{len(MIGRATIONS)}: ALTER TABLE stream_status ADD COLUMN down_since" in out
+    assert f"  v{len(MIGRATIONS)}: CREATE TABLE routing_pauses" in out
     assert _version(target) == OLD                                      # the dry run wrote nothing
 
     assert _cli("migrate", "--db", target) == 0

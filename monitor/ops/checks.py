@@ -19,7 +19,7 @@ from monitor.notify.outbox import health as delivery_health
 from monitor.ops.problems import listed, parts_found, problem
 from monitor.ops.status_text import RETRY_HINT
 from monitor.store.database import Store, loads
-from monitor.store.leases import live_replicas
+from monitor.store.leases import REPLICA_LIVE_S, live_replicas
 
 
 def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict[str, Any]:
@@ -89,20 +89,45 @@ def route_failures(db: Any) -> tuple[int, int]:
     return int(failing or 0) - int(parked or 0), int(parked or 0)
 
 
+def routing_paused(store: Store) -> list[dict[str, Any]]:
+    """The replicas whose routing is paused uncounted (the store unavailable to the pass, or the slow-server
+    breaker tripped), each as a problem (kind `routing_paused`) with its record; the pending count is read now.
+    A pause of a replica its `replicas` row says is gone (stopped, or not seen for REPLICA_LIVE_S) is not shown:
+    that replica routes nothing any more, paused or not (`monitor status` lists the live ones)."""
+    rows = store.query("SELECT replica, since, seen_at, cause, reason, waiting FROM routing_pauses WHERE replica NOT IN"
+                       " (SELECT id FROM replicas WHERE stopped_at IS NOT NULL OR seen_at <= db_now() - ?)"
+                       " ORDER BY since, replica", (REPLICA_LIVE_S,))
+    if not rows:
+        return []
+    pending = (store.one("SELECT COUNT(*) AS n FROM mentions WHERE processed_at IS NULL AND route_parked_at IS NULL")
+               or {}).get("n") or 0
+    out = []
+    for r in rows:
+        who = "" if r["replica"] == "local" else f" on replica {r['replica']}"
+        why = shown(r["reason"]) if r["cause"] == "slow_server" else f"the store is unavailable ({shown(r['reason'])})"
+        out.append({"replica": r["replica"], "since": iso(r["since"]), "seen_at": iso(r["seen_at"]),
+                    "cause": r["cause"], "reason": r["reason"], "waiting": int(pending),
+                    "problem": problem("routing_paused", f"paused since {iso(r['since'])}{who}: {why}; "
+                                       f"{pending} mention(s) waiting; it resumes by itself when a pass routes again")})
+    return out
+
+
 def routing_health(store: Store, max_attempts: int | None) -> dict[str, Any]:
     """Mentions whose analysis or routing raised: those still retried, and those parked after `max_attempts`
-    failures (kept, no longer routed: a problem until `monitor retry-mentions` sends them through again).
-    `max_attempts` None: not known (no monitor.yaml); the parked ones are counted all the same."""
+    failures (kept, no longer routed: a problem until `monitor retry-mentions` sends them through again); and
+    routing paused uncounted (`routing_paused`). `max_attempts` None: not known (no monitor.yaml); the parked
+    ones are counted all the same."""
     retrying, parked = route_failures(store)
+    paused = routing_paused(store)
     latest = store.one("SELECT id, source_id, route_attempts, route_error, route_failed_at, route_parked_at FROM"
                        " mentions WHERE route_attempts > 0 AND processed_at IS NULL ORDER BY route_failed_at DESC,"
                        " id DESC LIMIT 1")
-    found = []
+    found = [p.pop("problem") for p in paused]
     if parked:
         found.append(problem("routing_parked", f"{parked} mention(s) parked after {max_attempts or 'repeated'} "
                              f"failed routing attempts, not routed (latest: mention {latest['id'] if latest else '?'}: "
                              f"{shown(latest['route_error'] or '') if latest else '?'}); {RETRY_HINT}", "routing: "))
-    return {"parked": parked, "retrying": retrying, "max_attempts": max_attempts,
+    return {"parked": parked, "retrying": retrying, "max_attempts": max_attempts, "paused": paused,
             "latest": None if latest is None else {
                 "mention_id": latest["id"], "source_id": latest["source_id"], "attempts": latest["route_attempts"],
                 "error": latest["route_error"], "failed_at": iso(latest["route_failed_at"]),
@@ -170,4 +195,4 @@ def assemble(store: Store, now: float, sources: list[dict[str, Any]], outbox: di
 
 
 __all__ = ["ROUTE_FAILURES_SQL", "assemble", "config_found", "config_problems", "open_alerts_by_owner", "outbox_health",
-           "replica_health", "response_health", "route_failures", "routing_health"]
+           "replica_health", "response_health", "route_failures", "routing_health", "routing_paused"]

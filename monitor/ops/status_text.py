@@ -43,6 +43,9 @@ def render(rep: dict[str, Any]) -> list[str]:
                  + (f" ({rep['unacknowledged']['count']} unacknowledged, oldest {rep['unacknowledged']['oldest']})"
                     if rep["unacknowledged"]["count"] else ""))
     rt = rep.get("routing") or {}
+    for pause in rt.get("paused") or []:        # said in its problem too; here beside the routing figures
+        lines.append(f"routing: PAUSED since {pause['since']}" + (f" on {pause['replica']}" if pause["replica"] != "local"
+                     else "") + f" ({pause['cause'].replace('_', ' ')}), {pause['waiting']} mention(s) waiting")
     if rt.get("parked") or rt.get("retrying"):
         last = rt["latest"] or {}
         lines.append(f"routing: {rt['parked']} mention(s) parked, {rt['retrying']} failing and retried (parked after "

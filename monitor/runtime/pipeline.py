@@ -6,40 +6,12 @@ then routes each unprocessed mention in one transaction that also opens its aler
 deliveries, so a crash at any point is repaired by running `process_pending` again.
 
 A mention whose analysis or routing raises (a "poison" mention: a scorer bug on one untrusted text, a bad
-rule, a database constraint) is rolled back alone and never blocks the others: its failure is counted in the
-mention's row in a transaction of its own (`route_attempts`, `route_error`: exception type and message,
-capped, never the text), it is retried after a growing backoff (ROUTE_BACKOFF_S), and after
-`daemon.max_route_attempts` failures it is parked: kept, no longer claimed, logged once at ERROR and shown
-by `monitor status` until `monitor retry-mentions` (`retry_mentions`) sends it through again.
-
-Only the mention's own failures count: its analysis, its routing, a statement the database refused on its row
-(`StorageRejected`). When the store itself is unavailable (`StorageUnavailable`: SQLite locked past its busy
-timeout, a lost PostgreSQL connection, a server shutting down) no mention is to blame and every other one
-would fail too: the pass stops, nothing is counted, their claims are let go, a WARNING says so once (until a
-pass succeeds again), and the next pass routes them. A lost lease (`LeaseLost`) counts nothing either.
-
-Which unavailable errors are the mention's (poison mentions on PostgreSQL): a serialization failure (SQLSTATE
-40001), a deadlock (40P01) or a statement timeout (57014) is a StorageUnavailable (retry later), but it was
-raised by a statement of this mention's routing, so it counts against the mention like its own failure
-(backoff, then parked after `daemon.max_route_attempts`): a mention whose routing always deadlocks or times out
-was retried forever, holding its claim pass after pass. A one-off deadlock costs a good mention one attempt and
-a 30 s backoff; the connection and server failures (08xxx, an admin shutdown, a pool timeout, a read-only
-standby, SQLite's busy timeout) stay no mention's fault. (`STATEMENT_FAILURES`, `counts_against_mention`.)
-
-A server-wide slowdown is not every mention's fault (`SLOW_SERVER_FAILURES`, `PassBreaker`): when the whole server
-is slow or overloaded, every mention a pass touches times out, and counting those would park every healthy
-mention after `daemon.max_route_attempts` passes. So a statement failure is counted only once the pass has seen
-the server work: the ones before the pass's first routed mention are held, then tried again right after it
-(counted if they fail again). When the first SLOW_SERVER_FAILURES mentions a pass tries all fail with statement
-failures of the same SQLSTATE class (40: serialization/deadlock, 57: timeout), the store is taken as
-unavailable for this pass: nothing is counted, a WARNING says so once (as for an outage, naming the class), the
-pass stops. Those mentions keep their claims until they lapse (CLAIM_TTL_S), so the next passes try the
-mentions behind them first (three poison mentions at the head of the queue cannot hold it up); they stay
-suspects (in memory) and are tried again after the first mention a later pass routes. Until then a statement
-failure of the same class stops a pass at once, uncounted (a slow server costs a pass one timeout, not three). A poison mention among
-healthy ones is counted and parked as before, and so is one tried alone (fewer than SLOW_SERVER_FAILURES tried,
-none routed: nothing says the server is at fault). `process_batch` (the firehose) stops the same way: its
-batch is rolled back uncounted and `process_pending` routes those mentions later.
+rule, a database constraint) is rolled back alone and never blocks the others: its failure is counted
+(`route_failed`), it is retried after a growing backoff and parked after `daemon.max_route_attempts` failures
+until `monitor retry-mentions` (`retry_mentions`) sends it through again. Which failures count against a mention
+and which stop the pass uncounted (the store unavailable, a server slow as a whole: `PassBreaker` and its probe)
+is drawn in `monitor.runtime.failures`; a pass stopped uncounted is said once in the log and recorded for
+`monitor status` and the dashboard until a pass routes again (`monitor.runtime.pauses`).
 """
 
 from __future__ import annotations
@@ -54,7 +26,22 @@ from monitor.analyse.analyzer import Analysis, Analyzer, mention_from_row
 from monitor.config.settings import Config
 from monitor.core.errors import StorageError, StorageUnavailable
 from monitor.core.model import Mention
-from monitor.core.scrub import inert, scrub_urls
+from monitor.runtime import failures
+from monitor.runtime.failures import (
+    ROUTE_BACKOFF_MAX_S,
+    ROUTE_BACKOFF_S,
+    ROUTE_ERROR_CHARS,
+    SLOW_SERVER_FAILURES,
+    STATEMENT_FAILURES,
+    Failure,
+    PassBreaker,
+    counts_against_mention,
+    probe_server,
+    retry_mentions,
+    route_error,
+    sqlstate_class,
+)
+from monitor.runtime.pauses import RoutingOutage
 from monitor.sources import CollectResult, SourceOptions
 from monitor.sources.health import save_position
 from monitor.store.database import Store, dumps
@@ -62,82 +49,6 @@ from monitor.store.leases import LeaseLost, for_update
 
 log = logging.getLogger(__name__)
 CLAIM_TTL_S = 60.0        # a replica's claim on mentions it is routing; lapses if it dies meanwhile
-ROUTE_BACKOFF_S = 30.0    # a failed mention is retried after 30 s, then 1 m, 2 m... (doubling, at most 30 m)
-ROUTE_BACKOFF_MAX_S = 1800.0
-ROUTE_ERROR_CHARS = 300
-_QUOTE = 16               # an error message quoting this many characters of the mention is withheld
-# PostgreSQL SQLSTATEs that are "unavailable" but tied to the statement that raised them: counted (module doc)
-STATEMENT_FAILURES = {"40001", "40P01", "57014"}     # serialization failure, deadlock, statement timeout
-
-
-SLOW_SERVER_FAILURES = 3
-"""How many mentions, the first of a pass, must all fail with statement failures of one SQLSTATE class (and none be
-routed) before the pass blames the server rather than them. One is a poison mention; two poison mentions
-side by side happen; three in a row of the same kind, with not one mention routed, is far likelier a server
-that is slow, overloaded or locked up as a whole (a long lock on the alerts, a vacuum, I/O saturation). Small,
-so a slow server costs each pass at most three statement timeouts."""
-
-
-def counts_against_mention(exc: StorageUnavailable) -> bool:
-    """True when this unavailable error came from the mention's own statement (see the module doc)."""
-    return exc.sqlstate in STATEMENT_FAILURES
-
-
-def _sqlstate_class(exc: Exception) -> str | None:
-    """The SQLSTATE class (first two characters) of a statement failure; None for any other failure."""
-    if isinstance(exc, StorageUnavailable) and counts_against_mention(exc):
-        return (exc.sqlstate or "")[:2]
-    return None
-
-
-Failure = tuple[dict[str, Any], Exception]
-
-
-class PassBreaker:
-    """One pass's circuit breaker (module doc): holds the statement failures of the mentions tried before any is
-    routed and hands them back to be tried again once one is; trips when SLOW_SERVER_FAILURES of them fail
-    alike. `suspects`: the failures a tripped earlier pass held, tried again after this pass's first routed one."""
-
-    def __init__(self, suspects: list[Failure] | None = None):
-        self.suspects: list[Failure] = list(suspects or [])
-        self.held: list[Failure] = []     # this pass's statement failures, none routed yet
-        self.settled = False              # a mention was routed, or the failures differ: count as they come
-
-    def routed(self, row: dict[str, Any]) -> list[dict[str, Any]]:
-        """`row` was routed, so the server works: the rows held (and the suspects) to be tried again now."""
-        self.settled = True
-        again = {int(r["id"]): r for r, _e in self.suspects + self.held}
-        again.pop(int(row["id"]), None)
-        self.suspects, self.held = [], []
-        return list(again.values())
-
-    def failed(self, row: dict[str, Any], exc: Exception) -> list[Failure] | None:
-        """The failures to count now ([]: held for now); None: the breaker trips, the pass stops uncounted."""
-        kind = _sqlstate_class(exc)
-        if self.settled or kind is None:     # the server works, or the mention's own failure (analysis, constraint)
-            return [(row, exc)]
-        if any(_sqlstate_class(e) != kind for _r, e in self.suspects + self.held):
-            self.settled = True              # failures of different kinds: not one trouble of the server
-            found, self.held = [*self.held, (row, exc)], []
-            return found
-        self.held.append((row, exc))
-        if self.suspects:                    # no mention routed since a pass tripped on this: still the server
-            return None
-        return None if len(self.held) >= SLOW_SERVER_FAILURES else []
-
-    def trip(self) -> None:
-        """The pass stops: what it held joins the suspects, not counted (one entry per mention)."""
-        self.suspects = list({int(r["id"]): (r, e) for r, e in self.suspects + self.held}.values())
-        self.held = []
-
-    def finished(self) -> list[Failure]:
-        """No more mentions in this pass: what it held (fewer than trip the breaker) is counted as before, unless
-        a tripped pass left suspects (then it joins them: the server has not been seen working since)."""
-        if self.suspects:
-            self.trip()
-            return []
-        found, self.held = self.held, []
-        return found
 
 
 class _ServerSlow(Exception):
@@ -156,7 +67,7 @@ class Pipeline:
         self.on_alert = on_alert or (lambda alert_id: None)
         self._pending_lock = threading.Lock()
         self._pending_asked = threading.Event()
-        self._store_down = False             # a WARNING was logged for the current outage of the store
+        self.outage = RoutingOutage(store)   # routing stopped uncounted: said once, recorded for `monitor status`
         self._suspects: list[Failure] = []   # failures held by a tripped breaker, counted once a mention routes
 
     def ingest(self, source: SourceOptions, result: CollectResult) -> list[int]:
@@ -221,7 +132,7 @@ class Pipeline:
                         except Exception as exc:  # noqa: BLE001 - one bad mention never blocks its batch
                             failure = exc
                         found = breaker.failed(row, failure)
-                        if found is None:         # nothing routed yet in this batch: rolled back, uncounted
+                        if found is None:         # nothing routed yet: rolled back uncounted; process_pending probes
                             raise _ServerSlow(failure)
                         failed += found
                     failed += breaker.finished()
@@ -269,7 +180,8 @@ class Pipeline:
 
         A mention that raises is rolled back alone (`process` is one transaction), counted by `route_failed`
         and passed over: the claim moves on past the ids already seen, so it blocks nothing behind it.
-        The store being unavailable is nobody's fault: the pass stops there, uncounted (`_unavailable`).
+        The store being unavailable is nobody's fault: the pass stops there, uncounted (`_unavailable`); when its
+        first mentions all fail alike the server is probed (`failures.probe_server`) before anyone is counted.
         """
         done = 0
         after = 0
@@ -317,11 +229,21 @@ class Pipeline:
                         continue
                     i += 1
                     found = breaker.failed(row, failure)
-                    if found is None:                  # the first mentions all failed alike: the server's fault
-                        breaker.trip()
-                        self._release(queue[i:])       # the suspects keep their claims: the next pass goes on
-                        self._slow_server(failure, len(queue) - i)
-                        return done
+                    if found is None:                  # the first mentions all failed alike: is it the server?
+                        probe = probe_server(self.store)
+                        if probe is None:              # it answers: the failures were the mentions' own
+                            found, again = breaker.server_answers()
+                            ids = {int(r["id"]) for r in again}
+                            queue[i:] = again + [r for r in queue[i:] if int(r["id"]) not in ids]
+                        elif not counts_against_mention(probe):     # not slow: gone (an outage)
+                            self._release([r for r, _e in breaker.held] + queue[i:])
+                            self._unavailable(probe, len(queue) - i)
+                            return done
+                        else:
+                            breaker.trip()
+                            self._release(queue[i:])   # the suspects keep their claims: the next pass goes on
+                            self._slow_server(failure, len(queue) - i, probe)
+                            return done
                     down = self._count(found)
                     if down is not None:               # not even counted: those failures' claims are let go too
                         self._release([r for r, _e in breaker.held + found] + queue[i:])
@@ -339,27 +261,20 @@ class Pipeline:
                 return down
         return None
 
-    def _slow_server(self, exc: Exception, waiting: int) -> None:
-        """The breaker tripped (module doc): said like an outage of the store, once, with what was seen."""
-        self._unavailable(exc, waiting, why=(
-            f"{SLOW_SERVER_FAILURES} mentions in a row failed with SQLSTATE class {_sqlstate_class(exc)} and none was "
-            "routed: the database server looks slow or overloaded as a whole, not these mentions"))
+    def _slow_server(self, exc: Exception, waiting: int | None, probe: Exception | None = None) -> None:
+        """The breaker tripped and the server was not seen working (failures module doc): said like an outage."""
+        self._unavailable(exc, waiting, cause="slow_server", why=(
+            f"SQLSTATE class {sqlstate_class(exc)} on the first {SLOW_SERVER_FAILURES} mentions of the pass and none "
+            "was routed" + (f"; a probe of the server failed too ({str(probe)[:120]})" if probe else "")
+            + ": the database server looks slow or overloaded as a whole, not these mentions"))
 
-    def _unavailable(self, exc: Exception, waiting: int | None, *, why: str | None = None) -> None:
-        """The store cannot be used: said once at WARNING per outage (DEBUG after), nothing counted."""
-        extra = {"error": str(exc)[:300], "waiting": waiting}
-        reason = f"{why}; last error: {str(exc)[:300]}" if why else str(exc)[:300]
-        if self._store_down:
-            log.debug("store still unavailable; pending mentions wait: %s", reason, extra=extra)
-            return
-        self._store_down = True
-        log.warning("the store is unavailable (%s): routing stops for this pass; the pending mentions wait for the "
-                    "next pass and no attempt is counted against them", reason, extra=extra)
+    def _unavailable(self, exc: Exception, waiting: int | None, *, why: str | None = None,
+                     cause: str = "outage") -> None:
+        """The store cannot be used: said once at WARNING per outage (DEBUG after) and recorded, nothing counted."""
+        self.outage.unavailable(exc, waiting, why=why, cause=cause)
 
     def _available(self) -> None:
-        if self._store_down:
-            self._store_down = False
-            log.info("the store is available again: pending mentions are being routed")
+        self.outage.available()
 
     def _release(self, rows: list[dict[str, Any]]) -> None:
         """Let go of the claims on rows this pass will not route (PostgreSQL), so the next pass, this replica's
@@ -427,76 +342,8 @@ class Pipeline:
 
 
     def route_failed(self, row: dict[str, Any], exc: Exception) -> None:
-        """Count a failed routing of `row` in its own transaction (the routing itself was rolled back), release
-        its claim, set its backoff, and park it after `daemon.max_route_attempts` failures (logged once at ERROR).
-
-        If even this write fails the store itself is failing, not the mention: that error is raised, so the
-        pass stops as before and nothing is counted against the mention.
-        """
-        mention_id = int(row["id"])
-        error = route_error(exc, row)
-        limit = self._analyzer().config.daemon.max_route_attempts
-        now = self.store.now()
-        with self.store.tx() as db:
-            cur = db.execute("SELECT route_attempts FROM mentions WHERE id = ? AND processed_at IS NULL",
-                             (mention_id,)).fetchone()
-            if cur is None:         # routed after all (the failure came after its commit, e.g. on_alert)
-                log.warning("after routing mention %s: %s", mention_id, error, exc_info=exc,
-                            extra={"mention_id": mention_id})
-                return
-            attempts = int(cur[0] or 0) + 1
-            parked = attempts >= limit
-            backoff = min(ROUTE_BACKOFF_S * 2 ** (attempts - 1), ROUTE_BACKOFF_MAX_S)
-            db.execute("UPDATE mentions SET route_attempts = ?, route_error = ?, route_failed_at = ?,"
-                       " route_retry_at = db_now() + ?, route_parked_at = ?, claimed_until = NULL WHERE id = ?",
-                       (attempts, error, now, backoff, now if parked else None, mention_id))
-        extra = {"mention_id": mention_id, "source_id": row.get("source_id"), "attempt": attempts,
-                 "max_attempts": limit, "error": error}
-        if parked:
-            log.error("mention %s parked after %s failed routing attempts (%s); it is kept and no longer routed: "
-                      "fix the cause, then `monitor retry-mentions --id %s` (or --all)", mention_id, attempts,
-                      error, mention_id, exc_info=exc, extra=extra)
-        else:
-            log.warning("routing mention %s failed (attempt %s of %s): %s; the others go on, it is retried in %s s",
-                        mention_id, attempts, limit, error, int(backoff), exc_info=exc, extra=extra)
-
-
-def route_error(exc: BaseException, row: dict[str, Any]) -> str:
-    """The exception's type and message for the `route_error` column and `monitor status`: capped, made inert,
-    secrets out of URLs, and withheld when it quotes the mention (an untrusted text is never echoed back)."""
-    message = scrub_urls(str(exc))[:ROUTE_ERROR_CHARS]
-    quoted = [str(row.get(k) or "") for k in ("text", "title", "author")]
-    kind = type(exc).__name__
-    driver = getattr(exc, "driver", None) if isinstance(exc, StorageError) else None
-    if driver and message.startswith(f"{driver}: "):        # the store's error already names the driver's
-        kind, message = driver, message[len(driver) + 2:]
-    if any(message[i:i + _QUOTE] in q for i in range(max(0, len(message) - _QUOTE + 1)) for q in quoted
-           if len(q) >= _QUOTE):
-        message = "(message withheld: it quotes the mention)"
-    return inert(f"{kind}: {message}" if message else kind)[:ROUTE_ERROR_CHARS]
-
-
-def retry_mentions(store: Store, ids: list[int] | None = None, *, all_or_none: bool = False) -> list[int]:
-    """`monitor retry-mentions`: reset the failure count of these mentions (None: every failing or parked one)
-    so the next pass routes them again. Routed mentions are left alone. Returns the ids reset; with
-    `all_or_none`, nothing is reset unless every id given is failing or parked (then the ids that are)."""
-    where = "processed_at IS NULL AND (route_attempts > 0 OR route_parked_at IS NOT NULL)"
-    params: tuple[Any, ...] = ()
-    if ids is not None:
-        if not ids:
-            return []
-        where += f" AND id IN ({','.join('?' * len(ids))})"
-        params = tuple(ids)
-    with store.tx() as db:
-        found = [int(r[0]) for r in db.execute(f"SELECT id FROM mentions WHERE {where} ORDER BY id", params).fetchall()]
-        if ids is not None and all_or_none and len(found) < len(set(ids)):
-            return found
-        if found:
-            db.execute(f"UPDATE mentions SET route_attempts = 0, route_retry_at = NULL, route_parked_at = NULL,"
-                       f" claimed_until = NULL WHERE id IN ({','.join('?' * len(found))})", tuple(found))
-    if found:
-        log.warning("%s mention(s) reset for routing on the next pass", len(found), extra={"mention_ids": found[:50]})
-    return found
+        """`failures.route_failed` with this pipeline's store and `daemon.max_route_attempts` (its doc)."""
+        failures.route_failed(self.store, row, exc, self._analyzer().config.daemon.max_route_attempts)
 
 
 def _rows(cur: Any) -> list[dict[str, Any]]:
@@ -509,3 +356,9 @@ def _source_or_none(config: Config, source_id: str) -> SourceOptions | None:
         return config.source(source_id)
     except KeyError:
         return None
+
+
+# the failure accounting lives in `failures` (and `pauses`); its public names stay importable from here
+__all__ = ["CLAIM_TTL_S", "ROUTE_BACKOFF_MAX_S", "ROUTE_BACKOFF_S", "ROUTE_ERROR_CHARS", "SLOW_SERVER_FAILURES",
+           "STATEMENT_FAILURES", "Failure", "PassBreaker", "Pipeline", "counts_against_mention", "retry_mentions",
+           "route_error"]

@@ -251,6 +251,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE stream_status ADD COLUMN down_since REAL;
     """,
+    # v15 (runtime): routing paused uncounted (the store unavailable to the routing pass, or the slow-server
+    # breaker tripped), one row per replica, so `monitor status` and the dashboard say why mentions wait.
+    # Written by runtime.pauses only; deleted when that replica's pass routes again.
+    """
+    CREATE TABLE routing_pauses (
+        replica TEXT PRIMARY KEY,            -- the Coordinator's holder; 'local' with SQLite
+        since REAL NOT NULL, seen_at REAL NOT NULL,
+        cause TEXT NOT NULL,                 -- outage | slow_server
+        reason TEXT NOT NULL, waiting INTEGER);
+    """,
 ]
 
 # PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.

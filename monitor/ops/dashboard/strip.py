@@ -117,10 +117,14 @@ def _outbox_lines(ob: dict[str, Any], now: float, tz: str, data: str | None) -> 
     return out
 
 
-def _routing_lines(rt: dict[str, Any], data: str | None) -> list[Line]:
+def _routing_lines(rt: dict[str, Any], data: str | None, tz: str) -> list[Line]:
+    out = [Line("critical", "routing", f"New mentions are not being analysed since {_at(p['since'], tz)}: "
+                + ("the monitor cannot use its database" if p["cause"] == "outage" else "the database server is too "
+                   "slow") + f". {p['waiting']} mention(s) are kept and wait; no alert is raised for them until it "
+                f"recovers. {ASK}") for p in rt.get("paused") or []]
     if not rt.get("parked"):
-        return []
-    return [Line("warning", "routing", f"{rt['parked']} mention(s) could not be analysed and are parked: they are "
+        return out
+    return out + [Line("warning", "routing", f"{rt['parked']} mention(s) could not be analysed and are parked: they are "
                  f"kept but raise no alert until an admin fixes the cause and runs `monitor retry-mentions --all`. "
                  f"{ASK}", f"{data}/mentions_not_routed" if data else None)]
 
@@ -149,7 +153,7 @@ def _other_line(p: dict[str, str]) -> Line:
 
 # problems said from their part's record (typed fields), by the line kind that says them
 FROM_RECORDS = {"delivery_halted": "delivery", "delivery_unrecorded": "delivery", "delivery_stuck": "delivery",
-                "routing_parked": "routing"} | {k: "source" for k in SOURCE_KINDS}
+                "routing_parked": "routing", "routing_paused": "routing"} | {k: "source" for k in SOURCE_KINDS}
 
 
 def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[str, Any] | None, now: float,
@@ -170,7 +174,7 @@ def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[s
                                                  f"{clean('; '.join(s['problems']), 300)}. {ASK}",
                                                  "/feed?" + _qs(source=s["id"]))]
     out += _outbox_lines(rep["outbox"], now, tz, data)
-    out += _routing_lines(rep.get("routing") or {}, data)
+    out += _routing_lines(rep.get("routing") or {}, data, tz)
     said = {ln.kind for ln in out}
     for p in rep.get("issues", []):
         if p["kind"] not in FROM_RECORDS:

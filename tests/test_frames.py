@@ -106,6 +106,6 @@ def test_regression_function_word_homographs_and_topics_carry_no_sentiment(lang:
 
 
 def test_topic_words_are_listed_for_every_scored_language() -> None:
-    from monitor.analyse.sentiment import topics
+    from monitor.analyse.sentiment import topic_report, topics
     assert all(topics.topic_words(code) for code in frames.LANGUAGES)
-    assert set(topics.report(5)) <= set(frames.LANGUAGES)
+    assert set(topic_report.report(5)) <= set(frames.LANGUAGES)

@@ -5,20 +5,19 @@ entries read wrong in mentions of a brand: function-word homographs (French "sur
 Dutch "naar" is "to", scored as "nasty"; Portuguese "para" is "for", scored as "stop") and the things
 customers write about (insurance, bank, credit, fees, energy), which a complaint names as often as praise
 does. Those were found by listing, per language, the lexicon words that pushed the hand-written training
-mentions' complaints towards praise (:func:`report`), keeping only mistranslations and topics, in
+mentions' complaints towards praise (:func:`~monitor.analyse.sentiment.topic_report.report`), keeping only mistranslations and topics, in
 ``data/topic_words.yaml``; each pack scores them 0 (and so its fallback lookups never reach them).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 
 import yaml
 
-__all__ = ["drop_topics", "report", "topic_words"]
+__all__ = ["drop_topics", "topic_words"]
 
 
 @lru_cache(maxsize=1)
@@ -38,25 +37,3 @@ def drop_topics(code: str, lexicon: Mapping[str, float]) -> dict[str, float]:
     """``lexicon`` with the language's topic words scored 0: known and neutral, so the inflection fallback
     does not find them a sentiment through a neighbour ("seguradora" → "segura", safe)."""
     return {**lexicon, **dict.fromkeys(topic_words(code), 0.0)}
-
-
-def report(top: int = 25) -> dict[str, list[tuple[str, int]]]:
-    """Per language, the lexicon words that most often pushed a training complaint towards praise: the list
-    the topic table is reviewed from (``python -m monitor.analyse.sentiment.topics``)."""
-    from monitor.analyse.sentiment.scorer import Scorer
-    from monitor.analyse.sentiment.train import mention_examples
-
-    rules = Scorer(model=None)
-    counts: dict[str, Counter[str]] = {}
-    for ex in mention_examples():
-        if not ex.negative or ex.lang not in rules.supported_languages:
-            continue
-        for d in rules.score(ex.text, lang=ex.lang).drivers:
-            if d.kind == "lexicon" and d.weight > 0:
-                counts.setdefault(ex.lang, Counter())[d.text.lower()] += 1
-    return {lang: c.most_common(top) for lang, c in sorted(counts.items())}
-
-
-if __name__ == "__main__":
-    for lang, words in report().items():
-        print(lang, ", ".join(f"{w} ({n})" for w, n in words))

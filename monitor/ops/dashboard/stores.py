@@ -1,0 +1,81 @@
+"""How the dashboard opens the store, on SQLite and on PostgreSQL alike (`Stores.read()`, `Stores.write()`).
+
+SQLite: a read-only Store per request (opening a file is cheap, and each request sees the file as it is now,
+a new schema or damage included) and a short-lived read-write Store per feedback click, as before.
+
+PostgreSQL: one read-only Store (a pool whose sessions are read-only) shared by every request, and one
+read-write Store for the clicks, opened on first use without migrating (the replicas own the schema; the reader
+checked its version at start). A connection over the network is not cheap, and the pool is what makes an outage
+survivable: while the server is down each query raises StorageUnavailable (the page is a 503 in words) within
+`storage.connect_timeout`, and when it is back the pool's new connections serve the next page, without a restart.
+A Store that could not be opened is not kept: the next request tries again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from monitor.store.database import Store, is_url
+
+
+class Stores:
+    """The dashboard's way to its database. Opening it on PostgreSQL connects once, so a server that is down or
+    refuses the user fails the start in one line (StorageUnavailable/StorageError: the URL without its password)."""
+
+    def __init__(self, target: str, connect_timeout: float | None = None):
+        """`connect_timeout` (storage.connect_timeout): how long a PostgreSQL connection, or a pooled one while
+        the server is down, is waited for before the page says so (None: the process's default)."""
+        self.target = target
+        self.connect_timeout = connect_timeout
+        self.postgres = is_url(target)
+        self._lock = threading.Lock()
+        self._shared: dict[bool, Store] = {}
+        if self.postgres:
+            self._open(readonly=True)
+
+    def _open(self, *, readonly: bool) -> Store:
+        with self._lock:
+            store = self._shared.get(readonly)
+            if store is None:
+                # the reader checks the schema version (migrate=True on a read-only store only checks it); the
+                # writer never migrates: the replicas own the schema
+                store = Store(self.target, readonly=readonly, migrate=readonly, connect_timeout=self.connect_timeout)
+                self._shared[readonly] = store
+            return store
+
+    @contextmanager
+    def read(self) -> Iterator[Store]:
+        """A read-only store for one request."""
+        if self.postgres:
+            yield self._open(readonly=True)
+            return
+        store = Store(self.target, readonly=True)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Store]:
+        """A read-write store for one feedback click (the same Store methods the CLI's commands use)."""
+        if self.postgres:
+            yield self._open(readonly=False)
+            return
+        store = Store(self.target)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    @property
+    def display(self) -> str:
+        """The database, for the startup line: the URL without its password on PostgreSQL."""
+        return self._open(readonly=True).display if self.postgres else self.target
+
+    def close(self) -> None:
+        with self._lock:
+            for store in self._shared.values():
+                store.close()
+            self._shared.clear()

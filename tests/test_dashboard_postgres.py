@@ -160,7 +160,7 @@ def own_server():
 
 
 @pytest.mark.slow
-def test_a_stopped_server_gives_the_503_page_and_the_pages_come_back_without_a_restart(tmp_path, own_server):
+def test_a_stopped_server_gives_the_503_page_and_the_pages_come_back_without_a_restart(tmp_path, own_server, caplog):
     url = own_server.url.replace("monitor@", f"monitor:{PASSWORD}@")
     Store(url).close()                                   # migrated, as a replica's first start leaves it
     cfg, rules = write_config(tmp_path, sources="[]\n", extra="")
@@ -188,6 +188,9 @@ def test_a_stopped_server_gives_the_503_page_and_the_pages_come_back_without_a_r
             time.sleep(0.25)
         assert r.status_code == 200 and "Mentions" in r.text, r.text[:300]
         assert c.get("/feed?q=anything").status_code == 200
+        said = [r.getMessage() for r in caplog.records if r.name == "monitor.ops.dashboard.status"]
+        assert len(said) == 2 and "cannot be reached" in said[0] and "answers again" in said[1], said   # once each
+        assert PASSWORD not in " ".join(said)
     finally:
         board.stores.close()
 

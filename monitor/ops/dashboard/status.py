@@ -8,6 +8,7 @@ The strip's wording is `strip`'s; what it is read from is here.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,8 @@ from monitor.ops.dashboard.liverules import LiveRules
 from monitor.ops.dashboard.security import page_headers
 from monitor.store.database import Store
 
+log = logging.getLogger(__name__)
+
 # the database's integrity (`quick_check`, a read of the whole file) at most this often (shared with /metrics)
 DAMAGE_TTL_S = problems.DAMAGE_TTL_S
 HEALTH_TTL_S = 5.0         # `monitor status`'s report is read at most this often, however often pages are polled
@@ -46,6 +49,7 @@ class HealthReader:
         self.cache: tuple[float, dict[str, Any]] | None = None
         self.damage_checked: tuple[float, str | None] | None = None
         self.rules_version = live_rules.version
+        self.unreachable_since: float | None = None     # an outage is logged once, and its end once
 
     def forget(self) -> None:
         """The next page reads the store as it is now (after a write: a feedback click)."""
@@ -103,6 +107,9 @@ class HealthReader:
             if damage:
                 return damaged_page(damage)
         if isinstance(exc, StorageUnavailable):
+            if self.unreachable_since is None:
+                self.unreachable_since = time.time()
+                log.warning("dashboard: the database cannot be reached (%s): pages answer 503 until it is back", exc)
             return unreachable_page(str(exc))
         return PlainTextResponse(f"The dashboard cannot read the database: {exc}", status_code=503)
 
@@ -115,6 +122,9 @@ class HealthReader:
         with self.store() as store:
             rep, quiet = self.status(store, now, rules, sel.get("brand"), held, alerts)
             unscored = strip.unscored_in(store, w)
+        if self.unreachable_since is not None:
+            log.warning("dashboard: the database answers again (unreachable for %.0f s)", time.time() - self.unreachable_since)
+            self.unreachable_since = None
         return strip.lines_of(rep, quiet, unscored, now, self.tz, self.data, sel, rules_problem=problem)
 
 

@@ -203,15 +203,7 @@ def test_cli_serves_the_dashboard_on_postgresql_and_says_data_is_not_served(tmp_
     port = free_port()
     with MonitorProcess(["ui", "--config", str(cfg), "--rules", str(rules), "--db", url, "--port", str(port)],
                         unset=["MONITOR_DATABASE_URL"]) as proc:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or (proc.proc and proc.proc.poll() is not None):
-                    raise AssertionError("monitor ui did not come up:\n" + proc.log()) from None
-                time.sleep(0.1)
+        r = proc.get_when_up(f"http://127.0.0.1:{port}/")
         assert r.status_code == 200 and "Mentions" in r.text and PG_DATA_NOTE in r.text
         assert httpx.get(f"http://127.0.0.1:{port}/data/", timeout=5).status_code == 404
         line = proc.stdout.strip()

@@ -145,15 +145,7 @@ def test_cli_serves_on_loopback_and_stops(db, tmp_path):
     port = free_port()
     cfg, _rules = write_config(tmp_path, sources="[]\n")
     with MonitorProcess(["ui", "--config", str(cfg), "--db", db, "--port", str(port)]) as proc:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/data/monitor/open_alerts.json?_shape=array", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or (proc.proc and proc.proc.poll() is not None):
-                    raise AssertionError("monitor ui did not come up:\n" + proc.log()) from None
-                time.sleep(0.1)
+        r = proc.get_when_up(f"http://127.0.0.1:{port}/data/monitor/open_alerts.json?_shape=array")
         assert r.status_code == 200 and len(r.json()) == 4          # Datasette for ops, live, under /data
         assert f"http://127.0.0.1:{port}/ and /data" in proc.stdout
         assert "Mentions" in httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text   # the dashboard at /

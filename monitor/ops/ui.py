@@ -160,4 +160,7 @@ def serve_dashboard(app: Any, host: str, port: int) -> None:
     else:
         extra = " (/data: not served: --no-data, or Datasette not installed)"
     print(f"monitor ui: http://{host}:{port}/{extra}; Ctrl-C to stop", flush=True)
-    uvicorn.run(app.app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app.app, host=host, port=port, log_level="warning")
+    finally:
+        app.stores.close()                 # PostgreSQL: the pools' connections end with the server

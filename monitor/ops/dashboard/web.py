@@ -26,7 +26,7 @@ from starlette.routing import Route
 from monitor.alerting.feedback import relabel
 from monitor.alerting.lifecycle import transition
 from monitor.config.rules import Rules
-from monitor.core.errors import AlertError, StorageError
+from monitor.core.errors import AlertError, StorageError, StorageUnavailable
 from monitor.ops.dashboard import feed as feedmod
 from monitor.ops.dashboard import pages, report
 from monitor.ops.dashboard.figures import SENTIMENTS, Window
@@ -79,8 +79,15 @@ class Dashboard:
                   Route("/login", self.login, methods=["GET", "POST"]), Route("/healthz", self.healthz),
                   Route("/api/health", self.api_health),
                   Route("/static/dashboard.css", self.css)]
-        self.starlette = Starlette(routes=routes, exception_handlers={StorageError: self.health.unavailable})
+        self.starlette = Starlette(routes=routes, exception_handlers={StorageError: self._unavailable})
         self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
+
+    async def _unavailable(self, req: Request, exc: Exception) -> Response:
+        """A store error as a 503 page (`HealthReader.unavailable`); the database not answering also retires the
+        PostgreSQL stores, so the next page connects afresh (`Stores.retire`)."""
+        if isinstance(exc, StorageUnavailable):
+            self.stores.retire()
+        return await self.health.unavailable(req, exc)
 
     def _rules(self) -> tuple[Rules | None, str | None]:
         """rules.yaml as it is now (the last good version when the file is invalid) and why not, if so."""

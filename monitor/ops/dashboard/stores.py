@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from monitor.store.database import Store, is_url
 
@@ -65,25 +65,20 @@ class Stores:
             timer.daemon = True
             timer.start()
 
-    @contextmanager
-    def read(self) -> Iterator[Store]:
+    def read(self) -> AbstractContextManager[Store]:
         """A read-only store for one request."""
-        if self.postgres:
-            yield self._open(readonly=True)
-            return
-        store = Store(self.target, readonly=True)
-        try:
-            yield store
-        finally:
-            store.close()
+        return self._use(readonly=True)
+
+    def write(self) -> AbstractContextManager[Store]:
+        """A read-write store for one feedback click (the same Store methods the CLI's commands use)."""
+        return self._use(readonly=False)
 
     @contextmanager
-    def write(self) -> Iterator[Store]:
-        """A read-write store for one feedback click (the same Store methods the CLI's commands use)."""
+    def _use(self, *, readonly: bool) -> Iterator[Store]:
         if self.postgres:
-            yield self._open(readonly=False)
+            yield self._open(readonly=readonly)
             return
-        store = Store(self.target)
+        store = Store(self.target, readonly=readonly)
         try:
             yield store
         finally:

@@ -109,8 +109,8 @@ def dashboard(config: Any, rules: Any, db_path: str, *, with_datasette: bool = T
     from monitor.ops.dashboard.web import Dashboard, Settings
 
     postgres = is_url(db_path)
-    if not postgres and not Path(db_path).is_file():
-        raise MonitorError(f"no database at {db_path}: run `monitor run` (or --once) first, or pass --db")
+    if not postgres:
+        _sqlite_only(db_path)                 # a missing file says how to make one
     d = config.dashboard
     token = os.environ.get(d.token_env) if d.token_env else None     # credential files are exported at start
     if d.token_env and not token:

@@ -25,8 +25,8 @@ from tests.fakes.slack import TOKEN, FakeSlack
 
 @pytest.fixture
 def backend(monkeypatch: pytest.MonkeyPatch) -> str:
-    """The dashboard is SQLite-only (FTS5 search, read-only file connections; the README says so): its tests
-    run on SQLite alone, whatever the suite-wide backend parametrisation asks for."""
+    """These tests run on SQLite alone (FTS5 and its triggers, file connections), whatever the suite-wide backend
+    parametrisation asks for; the dashboard on PostgreSQL is tests/test_dashboard_postgres.py."""
     monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
     return "sqlite"
 

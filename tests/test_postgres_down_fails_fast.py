@@ -27,7 +27,7 @@ from tests.pgserver import PgServer, _free_port
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "s3cr3t-pw-do-not-print"
-COMMANDS = [["status"], ["migrate"], ["alerts"], ["retry-mentions", "--all"], ["run", "--once"]]
+COMMANDS = [["status"], ["migrate"], ["alerts"], ["retry-mentions", "--all"], ["run", "--once"], ["ui"]]
 
 
 def _monitor(tmp_path: Path, url: str, *argv: str, extra: str = "") -> tuple[int, list[str], float]:

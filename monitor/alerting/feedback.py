@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from monitor.core.errors import AlertError
 from monitor.store.database import Store, loads
+from monitor.store.leases import lock_row
 
 LABELS = ("not_negative", "negative", "positive", "neutral")
 
 
 def relabel(store: Store, mention_id: int, label: str, actor: str) -> int:
-    """Record `label` for the mention; the same label from the same actor twice is one row. Returns its id."""
+    """Record `label` for the mention; the same label from the same actor twice is one row. Returns its id.
+    The mention's row is locked first (PostgreSQL; SQLite's write lock already serialises): two clicks at once,
+    from two dashboards beside replicas, both read "no such row yet" and both inserted one."""
     if label not in LABELS:
         raise AlertError(f"Unknown label {label!r} (expected one of: {', '.join(LABELS)}).")
     verdict = label if label == "not_negative" else f"relabel:{label}"
     now = store.now()
     with store.tx() as db:
+        lock_row(db, "mentions", mention_id)
         m = db.execute("SELECT id, brands, title, text FROM mentions WHERE id = ?", (mention_id,)).fetchone()
         if m is None:
             raise AlertError(f"There is no mention #{mention_id}.")

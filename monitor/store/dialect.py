@@ -5,13 +5,16 @@ The product's SQL is written once, as SQLite understands it (qmark `?` parameter
 epoch seconds). `to_postgres` rewrites a statement for PostgreSQL with a handful of explicit, mechanical
 hooks, cached per text, so no module outside `monitor.store` has to know which engine it talks to:
 
-- placeholders: `?` -> `%s` (and a literal `%` -> `%%`); a `?` used as a boolean (`(? AND …)`) -> `(%s <> 0)`;
+- placeholders: `?` -> `%s`, `:name` -> `%(name)s` (sqlite3's named style, as the dashboard's queries use it;
+  a cast's `::` is left alone) and a literal `%` -> `%%`; a `?` used as a boolean (`(? AND …)`) -> `(%s <> 0)`;
 - `INSERT OR IGNORE INTO t …` -> `INSERT INTO t … ON CONFLICT DO NOTHING`;
 - `lastrowid`: an INSERT into a table with an `id` column gets `RETURNING id` (the cursor hands it back);
 - `a IS NOT 'x'` / `a IS ?` -> `IS DISTINCT FROM` / `IS NOT DISTINCT FROM` (SQLite's null-safe compare);
 - `SUM(<comparison>)` -> `SUM(CASE WHEN <comparison> THEN 1 ELSE 0 END)` (SQLite sums booleans as 0/1);
-- `json_each(x)` -> `json_array_elements_text((x)::json) AS json_each(value)`; `LIKE` -> `ILIKE` (SQLite's
-  LIKE ignores ASCII case); `strftime('%s','now')` -> epoch now; `db_now()` -> the database clock (SQLite: a function the Store registers);
+- `json_each(x)` -> `json_array_elements_text((x)::json) AS json_each(value)` (`json_each(x) j`: `AS j(value)`);
+  `instr(a, b)` -> `strpos(a, b)`; `json_quote(x)` -> `to_json(CAST(x AS TEXT))::text`; `CAST(x AS INTEGER)` ->
+  `CAST(TRUNC(x) AS BIGINT)` (SQLite truncates a REAL toward zero where PostgreSQL rounds: a chart's bucket
+  index must not move); `LIKE` -> `ILIKE` (SQLite's LIKE ignores ASCII case); `strftime('%s','now')` -> epoch now; `db_now()` -> the database clock (SQLite: a function the Store registers);
 - DDL (`ddl_to_postgres`): `id INTEGER PRIMARY KEY` -> an identity column, `INTEGER` -> `BIGINT`,
   `REAL` -> `DOUBLE PRECISION`, `BLOB` -> `BYTEA`, PRAGMAs dropped. Not translated (give such an entry its
   PostgreSQL text in PG_MIGRATIONS): virtual tables (FTS5), triggers, `WITHOUT ROWID`, SQLite-only functions
@@ -40,8 +43,16 @@ _IS = re.compile(r"\bIS\s+(?!NOT\b|NULL\b|DISTINCT\b)", re.I)
 _LIKE = re.compile(r"(?<!I)\bLIKE\b", re.I)
 _JSON_EACH = re.compile(r"\bjson_each\s*\(", re.I)
 _SUM = re.compile(r"\bSUM\s*\(", re.I)
+_INSTR = re.compile(r"\binstr\s*\(", re.I)
+_JSON_QUOTE = re.compile(r"\bjson_quote\s*\(", re.I)
+_CAST = re.compile(r"\bCAST\s*\(", re.I)
+_AS_INTEGER = re.compile(r"\s+AS\s+INTEGER\s*$", re.I)
+# `json_each(x) j`: the translation names the set `json_each`; a table alias after it names it instead
+_JSON_EACH_ALIAS = re.compile(r"AS json_each\(value\)\s+(?:AS\s+)?(?!(?:WHERE|ON|JOIN|LEFT|INNER|CROSS|GROUP|ORDER"
+                              r"|LIMIT|UNION|HAVING|AND|OR)\b)([A-Za-z_]\w*)", re.I)
 _COMPARISON = re.compile(r"[<>=]|\bIN\s*\(|\bIS\b|\bLIKE\b|\bBETWEEN\b", re.I)
 _DB_NOW = re.compile(r"\bdb_now\(\)", re.I)
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")      # `:since`, not the `::` of a cast
 _STRFTIME_NOW = re.compile(r"strftime\(\s*'%s'\s*,\s*'now'\s*\)", re.I)
 # the database clock; `monitor.clock_offset` is 0 in production, and set by a Store on a test's fake clock
 DB_NOW_PG = ("(EXTRACT(EPOCH FROM clock_timestamp())::double precision"
@@ -134,6 +145,15 @@ def _json_each(inner: str, _masked: str) -> str:
     return f"json_array_elements_text(({inner})::json) AS json_each(value)"
 
 
+def _json_quote(inner: str, _masked: str) -> str:
+    return f"to_json(CAST({inner} AS TEXT))::text"
+
+
+def _cast_integer(inner: str, inner_masked: str) -> str | None:
+    m = _AS_INTEGER.search(inner_masked)
+    return f"CAST(TRUNC({inner[:m.start()]}) AS BIGINT)" if m else None
+
+
 # a parameter standing alone as a boolean operand: `(? AND x)`, `x OR ?)`, `WHERE ? AND …`
 _BOOL_PARAM = re.compile(r"(\(\s*)\?(?=\s*(?:AND|OR)\b)|(\b(?:AND|OR|WHERE|NOT)\s+)\?(?=\s*(?:\)|AND\b|OR\b|$))", re.I)
 
@@ -152,12 +172,18 @@ def to_postgres(sql: str) -> str:
         text = _IS_NOT.sub("IS DISTINCT FROM ", text)
         text = _IS.sub("IS NOT DISTINCT FROM ", text)
         text = _LIKE.sub("ILIKE", text)
+        text = _INSTR.sub("strpos(", text)
+        text = _NAMED.sub(r"%(\1)s", text)
         text = _DB_NOW.sub(DB_NOW_PG, text)
         parts.append(text.replace("?", "%s"))
     out = "".join(parts)
     masked = _mask(out)
     out, masked = _rewrite_calls(out, masked, _SUM, _sum)
+    out, masked = _rewrite_calls(out, masked, _CAST, _cast_integer)
+    out, masked = _rewrite_calls(out, masked, _JSON_QUOTE, _json_quote)
     out, masked = _rewrite_calls(out, masked, _JSON_EACH, _json_each)
+    out = _JSON_EACH_ALIAS.sub(r"AS \1(value)", out)
+    masked = _mask(out)
     m = _INSERT.match(out)
     if m:
         if m.group(1):

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 
 class MonitorProcess:
@@ -87,6 +88,19 @@ class MonitorProcess:
     def log(self) -> str:
         with self._cond:
             return "\n".join(self.lines)
+
+    def get_when_up(self, url: str, timeout: float = 30.0) -> Any:
+        """GET `url` once the process serves it (a `monitor ui` starting); fail with its log if it never does."""
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return httpx.get(url, timeout=5)
+            except httpx.TransportError:
+                if time.monotonic() > deadline or (self.proc and self.proc.poll() is not None):
+                    raise AssertionError(f"monitor {' '.join(self.args[3:4])} did not come up:\n" + self.log()) from None
+                time.sleep(0.1)
 
     def __enter__(self) -> MonitorProcess:
         return self.start()

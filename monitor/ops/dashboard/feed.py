@@ -2,7 +2,10 @@
 
 Search is SQLite FTS5 over title, text and author (`mentions_fts`, kept by triggers). What people type is
 never FTS syntax: each word becomes a quoted phrase (the last one a prefix), so `"`, `NEAR`, `*` or `-` in a
-search box cannot break the query, and every value reaches SQL as a bound parameter.
+search box cannot break the query, and every value reaches SQL as a bound parameter. PostgreSQL has no FTS5
+table: there the same words are a `simple` text-search query (lower-cased words, no stemming, the last one a
+prefix: what FTS5's unicode61 tokenizer matches, but for diacritics, which it folds and `simple` does not),
+evaluated over the period's rows, which the collected_at index has already narrowed.
 """
 
 from __future__ import annotations
@@ -43,6 +46,20 @@ def fts_query(text: str) -> str | None:
     return " ".join(quoted)
 
 
+def search_sql(store: Store, text: str) -> tuple[str, str] | None:
+    """The feed's search condition for this store's engine and its bound value (`:match`); None: no words."""
+    words = re.findall(r"\w+", text, flags=re.UNICODE)[:12]
+    if not words:
+        return None
+    if store.dialect == "postgres":      # \w+ words only: nothing in them is tsquery syntax
+        query = " & ".join(w.lower() for w in words) + ":*"
+        return ("to_tsvector('simple', COALESCE(m.title, '') || ' ' || m.text || ' ' || COALESCE(m.author, ''))"
+                " @@ to_tsquery('simple', :match)", query)
+    match = fts_query(text)
+    assert match is not None
+    return "m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH :match)", match
+
+
 @dataclass
 class FeedRow:
     id: int
@@ -74,10 +91,10 @@ def feed(store: Store, w: Window, f: Filters) -> tuple[list[FeedRow], bool]:
     if brand:
         where.append(BRAND_SQL)
         p["brand"] = brand
-    match = fts_query(f.q)
-    if match:
-        where.append("m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH :match)")
-        p["match"] = match
+    search = search_sql(store, f.q)
+    if search:
+        where.append(search[0])
+        p["match"] = search[1]
     for col, value in (("m.source_id", f.source), ("m.issue", f.issue), ("m.language", f.language)):
         if value:
             key = col.split(".")[1]
@@ -152,7 +169,8 @@ NEXT = {"escalate": "escalates", "repeat_level": "pings again", "remind": "remin
         "ack_timeout": "reopens (ack timeout)"}
 
 
-OPEN_ALERTS_SQL = "SELECT * FROM alerts WHERE state != 'resolved' ORDER BY created_at DESC"
+# ties (alerts opened in one tick) broken by id: SQLite and PostgreSQL return tied rows in different orders
+OPEN_ALERTS_SQL = "SELECT * FROM alerts WHERE state != 'resolved' ORDER BY created_at DESC, id DESC"
 
 
 def open_alerts(store: Store) -> list[dict[str, Any]]:
@@ -173,7 +191,7 @@ def board(store: Store, rules: Rules | None, now: float, w: Window, resolved_lim
     brand = " AND brand = :brand" if w.brand else ""
     rows = [a for a in (open_alerts(store) if open_rows is None else open_rows) if not w.brand or a["brand"] == w.brand]
     rows += store.query(f"SELECT * FROM alerts WHERE state = 'resolved' AND resolved_at >= :since{brand}"
-                        " AND COALESCE(resolution, '') != 'folded' ORDER BY resolved_at DESC LIMIT :n",
+                        " AND COALESCE(resolution, '') != 'folded' ORDER BY resolved_at DESC, id DESC LIMIT :n",
                         {**w.params(), "n": resolved_limit})
     out = []
     for a in rows:

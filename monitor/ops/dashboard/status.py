@@ -8,9 +8,11 @@ The strip's wording is `strip`'s; what it is read from is here.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ from monitor.ops.dashboard.liverules import LiveRules
 from monitor.ops.dashboard.security import page_headers
 from monitor.store.database import Store
 
+log = logging.getLogger(__name__)
+
 # the database's integrity (`quick_check`, a read of the whole file) at most this often (shared with /metrics)
 DAMAGE_TTL_S = problems.DAMAGE_TTL_S
 HEALTH_TTL_S = 5.0         # `monitor status`'s report is read at most this often, however often pages are polled
@@ -36,15 +40,16 @@ HEALTH_TTL_S = 5.0         # `monitor status`'s report is read at most this ofte
 
 class HealthReader:
     """What the strip says, for one dashboard. `config`: monitor.yaml (None: the store-only report); `store`:
-    opens a read-only store; `live_rules`: rules.yaml as the dashboard reads it (a new version: new held counts)."""
+    a read-only store for one request (`Stores.read`); `live_rules`: rules.yaml as the dashboard reads it (a new version: new held counts)."""
 
-    def __init__(self, config: Any, store: Callable[[], Store], live_rules: LiveRules, tz: str = "UTC",
+    def __init__(self, config: Any, store: Callable[[], AbstractContextManager[Store]], live_rules: LiveRules, tz: str = "UTC",
                  data: str | None = None):
         self.config, self.store, self.live_rules, self.tz, self.data = config, store, live_rules, tz, data
         self.lock = threading.Lock()
         self.cache: tuple[float, dict[str, Any]] | None = None
         self.damage_checked: tuple[float, str | None] | None = None
         self.rules_version = live_rules.version
+        self.unreachable_since: float | None = None     # an outage is logged once, and its end once
 
     def forget(self) -> None:
         """The next page reads the store as it is now (after a write: a feedback click)."""
@@ -85,24 +90,27 @@ class HealthReader:
     def recheck(self) -> str | None:
         """The damage now, uncached: a query has just failed as SQLite fails on a damaged page."""
         try:
-            store = self.store()
+            with self.store() as store:
+                damage = store.quick_check()
         except StorageError as exc:          # the file cannot even be opened: its header is damaged
             return str(exc) if "corrupted" in str(exc) else None
-        try:
-            damage = store.quick_check()
-        finally:
-            store.close()
         self.damage_checked = (time.time(), damage)
         return damage
 
     async def unavailable(self, req: Request, exc: Exception) -> Response:
         """A store error as a page (503, the dashboard's handler of StorageError): the damage in words when a query
         failed on a damaged file (checked again now, as `monitor status` does), else what the error says (no
-        database yet, one the daemon has not migrated...), never a bare 500."""
+        database yet, one the daemon has not migrated...), never a bare 500. A database that cannot be reached
+        (PostgreSQL down, a connection cut) is a short page in words; the next page tries again."""
         if isinstance(exc, StorageUnavailable) and exc.driver == "DatabaseError":
             damage = await run_in_threadpool(self.recheck)
             if damage:
                 return damaged_page(damage)
+        if isinstance(exc, StorageUnavailable):
+            if self.unreachable_since is None:
+                self.unreachable_since = time.time()
+                log.warning("dashboard: the database cannot be reached (%s): pages answer 503 until it is back", exc)
+            return unreachable_page(str(exc))
         return PlainTextResponse(f"The dashboard cannot read the database: {exc}", status_code=503)
 
     def strip(self, now: float, w: Window, sel: dict[str, Any], live: tuple[Rules | None, str | None],
@@ -111,12 +119,12 @@ class HealthReader:
         strip and the page around it use one reading of rules.yaml; ``held``, ``alerts``: as `status`. Without a
         config (`monitor ui` on a store alone, the benchmark) it says what the store knows, and that."""
         rules, problem = live
-        store = self.store()
-        try:
+        with self.store() as store:
             rep, quiet = self.status(store, now, rules, sel.get("brand"), held, alerts)
             unscored = strip.unscored_in(store, w)
-        finally:
-            store.close()
+        if self.unreachable_since is not None:
+            log.warning("dashboard: the database answers again (unreachable for %.0f s)", time.time() - self.unreachable_since)
+            self.unreachable_since = None
         return strip.lines_of(rep, quiet, unscored, now, self.tz, self.data, sel, rules_problem=problem)
 
 
@@ -137,4 +145,17 @@ def damaged_page(damage: str) -> Response:
     return HTMLResponse(page, status_code=503, headers=page_headers())
 
 
-__all__ = ["DAMAGE_TTL_S", "HEALTH_TTL_S", "HealthReader", "damaged_page", "data_path"]
+def unreachable_page(detail: str) -> Response:
+    """A page the database could not answer for (PostgreSQL down or restarting, a connection cut, a lock held too
+    long): what happened in words (the error escaped; it names the server without its password), and that
+    reloading is enough once the database is back. Retry-After: a monitoring screen may poll."""
+    page = ("<!doctype html><html lang=en><head><meta charset=utf-8><title>Database unavailable</title></head><body>"
+            "<h1>The monitor's database cannot be reached</h1><p>This page cannot be shown right now: the database "
+            "did not answer. Nothing is lost: the monitor keeps its work in the database, and this page shows it "
+            "again as soon as the database is back (reload it; no restart is needed).</p><p><strong>What is wrong:"
+            f"</strong> {escape(detail[:500])}</p><p><strong>What to do:</strong> if this lasts, ask your admin to "
+            "check the database server. <code>monitor status</code> says the same.</p></body></html>")
+    return HTMLResponse(page, status_code=503, headers={**page_headers(), "Retry-After": "10"})
+
+
+__all__ = ["DAMAGE_TTL_S", "HEALTH_TTL_S", "HealthReader", "damaged_page", "data_path", "unreachable_page"]

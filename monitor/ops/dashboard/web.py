@@ -2,9 +2,11 @@
 
 Why Starlette: uvicorn already serves Datasette here, so the dashboard and /data share one server and one
 access check (an ASGI middleware), with Starlette adding only routing and responses (a small, maintained
-library). Every request opens its own read-only connection: figures are live and carry the time they were
-read ("as of"). The only writes are feedback clicks, made through alerting's functions on a short-lived
-read-write connection (`lifecycle.transition(..., "not_negative")`, as the Slack button; `feedback.relabel`).
+library). Every request reads through a read-only store (`stores.Stores`: its own connection on SQLite, a shared
+read-only pool on PostgreSQL): figures are live and carry the time they were read ("as of"). The only writes are
+feedback clicks, made through alerting's functions, as the CLI makes them, on a read-write store
+(`lifecycle.transition(..., "not_negative")`, as the Slack button; `feedback.relabel`): both lock the row they
+change, so a second click, or the same click on another replica's dashboard, is not recorded twice.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from starlette.routing import Route
 from monitor.alerting.feedback import relabel
 from monitor.alerting.lifecycle import transition
 from monitor.config.rules import Rules
-from monitor.core.errors import AlertError, StorageError
+from monitor.core.errors import AlertError, StorageError, StorageUnavailable
 from monitor.ops.dashboard import feed as feedmod
 from monitor.ops.dashboard import pages, report
 from monitor.ops.dashboard.figures import SENTIMENTS, Window
@@ -41,7 +43,7 @@ from monitor.ops.dashboard.security import (
     same,
 )
 from monitor.ops.dashboard.status import HealthReader, data_path
-from monitor.store.database import Store
+from monitor.ops.dashboard.stores import Stores
 
 log = logging.getLogger(__name__)
 COLUMNS = (("open", "Open"), ("held", "Held by quiet hours"), ("acknowledged", "Acknowledged"),
@@ -61,13 +63,15 @@ class Settings:
     datasette: Any = None                   # the ASGI app mounted at /data, or None
     config: Any = None                      # monitor.yaml (Config): the health strip's `monitor status` report
     rules_path: str | None = None           # rules.yaml, read again when it changes (`liverules`); None: fixed
+    data_note: str | None = None            # why /data is not served, said in every page's header (PostgreSQL)
 
 
 class Dashboard:
-    def __init__(self, s: Settings):
+    def __init__(self, s: Settings, stores: Stores | None = None):
         self.s = s
+        self.stores = stores or Stores(s.db_path)
         self.live_rules = LiveRules(s.rules_path, s.rules)
-        self.health = HealthReader(s.config, self._store, self.live_rules, s.tz,
+        self.health = HealthReader(s.config, self.stores.read, self.live_rules, s.tz,
                                    data_path(s.db_path) if s.datasette is not None else None)
         routes = [Route("/", self.index), Route("/feed", self.feed), Route("/alerts", self.alerts),
                   Route("/report", self.report), Route("/report.png", self.report_png),
@@ -75,8 +79,15 @@ class Dashboard:
                   Route("/login", self.login, methods=["GET", "POST"]), Route("/healthz", self.healthz),
                   Route("/api/health", self.api_health),
                   Route("/static/dashboard.css", self.css)]
-        self.starlette = Starlette(routes=routes, exception_handlers={StorageError: self.health.unavailable})
+        self.starlette = Starlette(routes=routes, exception_handlers={StorageError: self._unavailable})
         self.app = Access(self._dispatch, token=s.token, user_header=s.user_header)
+
+    async def _unavailable(self, req: Request, exc: Exception) -> Response:
+        """A store error as a 503 page (`HealthReader.unavailable`); the database not answering also retires the
+        PostgreSQL stores, so the next page connects afresh (`Stores.retire`)."""
+        if isinstance(exc, StorageUnavailable):
+            self.stores.retire()
+        return await self.health.unavailable(req, exc)
 
     def _rules(self) -> tuple[Rules | None, str | None]:
         """rules.yaml as it is now (the last good version when the file is invalid) and why not, if so."""
@@ -92,9 +103,6 @@ class Dashboard:
             await self.starlette(scope, receive, send)
 
     # -- plumbing -------------------------------------------------------------------------------------------
-    def _store(self) -> Store:
-        return Store(self.s.db_path, readonly=True)
-
     def _window(self, req: Request, now: float) -> tuple[Window, dict[str, Any]]:
         return selected(req.query_params, now, self.s.tz, self.s.brands)
 
@@ -112,7 +120,8 @@ class Dashboard:
             notices.append("rules.yaml could not be read: alerts held by quiet hours show as open.")
         health_strip = self.health.strip(now, w, sel, (rules, problem), held, alerts)
         html = pages.render(template, as_of=now, tz=self.s.tz, brands=self.s.brands, csrf=csrf, notices=notices,
-                            datasette=self.s.datasette is not None, window_text=window_text(w),
+                            datasette=self.s.datasette is not None, data_note=self.s.data_note,
+                            window_text=window_text(w),
                             health=health_strip, **sel, **ctx)
         resp = HTMLResponse(html, headers=page_headers())
         if req.cookies.get(CSRF_COOKIE) != csrf:
@@ -138,13 +147,10 @@ class Dashboard:
         now = time.time()
         w, sel = self._window(req, now)
         live = self._rules()
-        store = self._store()
-        try:
+        with self.stores.read() as store:
             o = report.overview(store, w, now, ack_target=self.s.ack_target, health=False)   # the page has its own
             rows = feedmod.open_alerts(store)
             board = feedmod.board(store, live[0], now, w, open_rows=rows)
-        finally:
-            store.close()
         counts = [(col, sum(1 for a in board if a.column == col)) for col, _ in COLUMNS]
         return self._page(req, "index.html", now, w, sel, live=live, held=_held(board), alerts=rows, page="overview", o=o,
                           board_counts=counts)
@@ -161,12 +167,9 @@ class Dashboard:
                             sentiment=q.get("sentiment") if q.get("sentiment") in SENTIMENTS else None,
                             issue=q.get("issue") or None, language=q.get("language") or None,
                             state=q.get("state") if q.get("state") in feedmod.ALERT_STATES else None, page=min(page, 10_000))
-        store = self._store()
-        try:
+        with self.stores.read() as store:
             rows, more = feedmod.feed(store, w, f)
             facets = feedmod.facets(store, w)
-        finally:
-            store.close()
         params = {k: v for k, v in q.items() if k != "page"}
         back = "/feed?" + str(req.url.query)
         return self._page(req, "feed.html", now, w, sel, page="feed", f=f, rows=rows, more=more, facets=facets,
@@ -180,12 +183,9 @@ class Dashboard:
         now = time.time()
         w, sel = self._window(req, now)
         live = self._rules()
-        store = self._store()
-        try:
+        with self.stores.read() as store:
             rows = feedmod.open_alerts(store)
             board = feedmod.board(store, live[0], now, w, open_rows=rows)
-        finally:
-            store.close()
         by_col: dict[str, list[feedmod.BoardAlert]] = {c: [] for c, _ in COLUMNS}
         for a in board:
             by_col[a.column].append(a)
@@ -196,12 +196,9 @@ class Dashboard:
         """`kept`: the overview keeps the strip as of now (a file: /report.md); /report shows the live strip."""
         now = time.time()
         w, _ = self._window(req, now)
-        store = self._store()
-        try:
+        with self.stores.read() as store:
             return report.overview(store, w, now, ack_target=self.s.ack_target, draw=draw, health=kept,
                                    config=self.s.config, damage=lambda s: self.health.damage(s, now))
-        finally:
-            store.close()
 
     async def report(self, req: Request) -> Response:
         o = await _threaded(self._overview, req)
@@ -241,8 +238,7 @@ class Dashboard:
         return RedirectResponse(back, status_code=303)
 
     def _record(self, mention_id: int, label: str, who: str) -> str:
-        store = Store(self.s.db_path)
-        try:
+        with self.stores.write() as store:
             if label == "not_negative":
                 row = store.one("SELECT a.id FROM alerts a JOIN alert_mentions am ON am.alert_id = a.id"
                                 " WHERE am.mention_id = ? AND COALESCE(a.resolution, '') != 'folded'"
@@ -252,8 +248,6 @@ class Dashboard:
                     return f"alert #{row['id']} not negative"
             relabel(store, mention_id, label, who)
             return f"mention #{mention_id} {label}"
-        finally:
-            store.close()
 
     async def login(self, req: Request) -> Response:
         nxt = req.query_params.get("next") or "/"

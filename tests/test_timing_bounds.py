@@ -13,14 +13,14 @@ def test_a_wait_past_the_promise_by_more_than_any_load_explains_still_fails():
 
 
 def test_the_slack_widens_with_the_measured_slowness_and_the_promise_does_not(monkeypatch):
-    monkeypatch.setattr(timing, "slowness", lambda samples=3: 4.0)      # a quarter of a core
+    monkeypatch.setattr(timing, "slowness", lambda samples=5: 4.0)      # a quarter of a core
     timing.assert_within(1.0 + 3.9, 1.0, 1.0, "a loaded run")           # 1 s + 1 s x 4
     with pytest.raises(AssertionError, match="x 4.0"):
         timing.assert_within(1.0 + 4.1, 1.0, 1.0, "a loaded run")
 
 
 def test_a_bound_met_unscaled_measures_nothing(monkeypatch):
-    def never(samples: int = 3) -> float:
+    def never(samples: int = 5) -> float:
         raise AssertionError("calibrated although the bound was met")
 
     monkeypatch.setattr(timing, "slowness", never)

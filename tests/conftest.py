@@ -138,3 +138,22 @@ def write_config(tmp_path: Path, *, sources: str, slack_url: str = NO_SLACK,
     rules_path = tmp_path / "rules.yaml"
     rules_path.write_text(rules)
     return cfg, rules_path
+
+
+def cli(*argv: str) -> int:
+    """`monitor ARGV` in this process, its exit status (argparse's usage exit too); the root logger is put back at
+    once (main() points it at this test's stderr), not only when the test ends, so the test's own log checks that
+    follow read only what they cause."""
+    import logging
+
+    from monitor.cli import main
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        return main(list(argv))
+    except SystemExit as exc:            # a usage error: argparse exits 2 after its one line
+        return int(exc.code or 0)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

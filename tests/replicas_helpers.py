@@ -28,6 +28,7 @@ from tests.fakes.process import MonitorProcess
 from tests.fakes.server import Reply, Request
 from tests.fakes.slack import TOKEN, FakeSlack, channel_id
 from tests.pgserver import fresh_schema_url
+from tests.timing import MAX_SLOWNESS, assert_within, slowness
 
 WORDS = ("blender kettle toaster refund courier parcel invoice screen battery hinge strap motor filter nozzle "
          "warranty manager checkout voucher basket login password update firmware speaker charger cable drawer "
@@ -391,7 +392,11 @@ def check_polls(hosts: list[LoggedFeeds], watch: ScheduleWatch, hits: list[Hit])
     box asked a feed 9.4 s after its previous request, for polls started 10.0 s apart): reported, bounded
     through the two checks above. Returns the figures."""
     assert watch.stopped_at is not None
-    figures: dict[str, Any] = {"feed_gaps_s": [], "poll_start_gaps_s": [], "request_after_start_s": [],
+    # SLACK is an idle 2-core box's scheduling; on a loaded one (CI beside mypy and a training: the SIGSTOP case
+    # failed this bound in round 20) it is widened by the slowness measured now (tests/timing.py), never the TTL,
+    # and never so far that a skipped round (a gap of 2 x `every`) would pass
+    slack = min(SLACK * slowness(), EVERY - TTL - 0.5)
+    figures: dict[str, Any] = {"slack_s": [slack], "feed_gaps_s": [], "poll_start_gaps_s": [], "request_after_start_s": [],
                                "cut_by_a_hit": []}
     for h, host in enumerate(hosts):
         for path in host.feeds:
@@ -399,19 +404,19 @@ def check_polls(hosts: list[LoggedFeeds], watch: ScheduleWatch, hits: list[Hit])
             started = sorted(watch.starts.get(sid, {}).items())
             times = [t for t, _ in started]
             gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-            assert gaps and min(gaps) >= EVERY - JITTER - 0.05 and max(gaps) <= EVERY + TTL + SLACK, (sid, gaps)
+            assert gaps and min(gaps) >= EVERY - JITTER - 0.05 and max(gaps) <= EVERY + TTL + slack, (sid, gaps)
             answered: dict[float, list[float]] = {t: [] for t in times}
             for arrived in host.arrivals(path):
                 poll = max((t for t in times if t <= arrived + 0.05), default=None)
-                if poll is None or arrived - poll > TTL + SLACK:
-                    assert arrived >= watch.stopped_at - TTL - SLACK, (sid, "a request no poll made", arrived, times)
+                if poll is None or arrived - poll > TTL + slack:
+                    assert arrived >= watch.stopped_at - TTL - slack, (sid, "a request no poll made", arrived, times)
                     continue                                  # its poll may have started after the last look
                 answered[poll].append(arrived)
             for t, by in started:
                 assert len(answered[t]) <= 1, (sid, "one poll, several requests", t, answered[t])
                 if answered[t]:
                     figures["request_after_start_s"].append(answered[t][0] - t)
-                elif t < watch.stopped_at - TTL - SLACK:          # its request had time to arrive
+                elif t < watch.stopped_at - TTL - slack:          # its request had time to arrive
                     cut = [hit for hit in hits if hit.victim == holder_pid(by) and hit.wall - TTL <= t < hit.wall]
                     assert cut, (sid, "a poll whose request never came", t, by, [(x.victim, x.wall) for x in hits])
                     figures["cut_by_a_hit"].append(sid)
@@ -615,8 +620,10 @@ class Rig:
 
             def resumed() -> bool:
                 return len(stored(self.store, "bsky")) > before
-        wait_until(resumed, max(0.0, hit.at + TTL + 5 - time.monotonic()), "the stream to resume within TTL + 5 s")
+        # waited for generously; the TTL is the promise, the 5 s the machine's, scaled by load (tests/timing.py)
+        wait_until(resumed, max(0.0, hit.at + TTL + 5 * MAX_SLOWNESS - time.monotonic()), "the stream to resume")
         hit.resumed_s = time.monotonic() - hit.at
+        assert_within(hit.resumed_s, TTL, 5.0, "the stream's takeover")
         return hit.resumed_s
 
     def refused(self, hit: Hit, timeout: float = 15) -> list[tuple[str, int]]:

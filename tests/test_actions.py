@@ -8,7 +8,6 @@ import hmac
 import json
 import os
 import random
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from monitor.store.database import Store
 from tests.alert_factory import make_alert
 from tests.conftest import RULES, write_config
 from tests.fakes.feeds import Feed, FeedServer, Item
-from tests.fakes.process import kill9_loop, run_until
+from tests.fakes.process import count_in, kill9_loop, run_until
 from tests.fakes.server import LocalServer, Reply, Request
 from tests.fakes.slack import TOKEN, FakeSlack
 from tests.fakes.tickets import FakeTickets
@@ -124,18 +123,6 @@ def test_webhook_action_is_signed_and_its_answer_is_the_ticket(fresh_db: Store, 
     assert fresh_db.one("SELECT ticket_key FROM actions")["ticket_key"] == "OPS-9"
 
 
-def _issues_done(db: Path) -> int:
-    if not db.exists():
-        return 0
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    try:
-        return int(conn.execute("SELECT COUNT(*) FROM actions WHERE state = 'done'").fetchone()[0])
-    except sqlite3.Error:
-        return 0
-    finally:
-        conn.close()
-
-
 N_ALERTS = 5
 STORIES = ["Acme support is terrible, nobody answers the phone", "My Acme router died after a day, awful quality",
            "Acme billed me twice and refuses to refund, disgusting", "Acme delivery lost my parcel again, useless",
@@ -165,7 +152,7 @@ def test_kill_9_while_creating_jira_issues_makes_exactly_one_issue_per_alert(tmp
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "T_USER": USER, "T_TOKEN": API_TOKEN}
         cmd = [sys.executable, "-m", "monitor", "run", "--config", str(cfg), "--rules", str(rules_path)]
         def done() -> bool:
-            return _issues_done(db) >= N_ALERTS
+            return count_in(db, "SELECT COUNT(*) FROM actions WHERE state = 'done'") >= N_ALERTS
 
         kills = kill9_loop(cmd, env, done=done, activity=lambda: len(jira.requests), max_kills=12,
                            pause=lambda: rng.uniform(0.0, 0.3),     # mostly inside "created, not yet answered"

@@ -22,6 +22,7 @@ from tests.fakes.feeds import Feed, FeedServer, Item, render_rss
 from tests.fakes.process import MonitorProcess
 from tests.fakes.server import Reply
 from tests.fakes.slack import TOKEN, FakeSlack
+from tests.timing import Stopwatch
 
 NOW = time.time()
 NEG = [Item(f"neg{i}", f"Acme support is terrible #{i}", "Rude agent, awful, useless. Refund denied.",
@@ -65,18 +66,19 @@ def test_sigterm_during_a_poll_finishes_it_exits_0_and_loses_nothing(tmp_path, f
     feed_server.feeds["/slow.xml"] = Feed(reply=trickle(Feed([NEG[0], NEG[1], POS])))
     feed_server.feeds["/fast.xml"] = Feed([NEG[2]])
     cfg, rules = _config(tmp_path, feed_server, fake_slack, {"slow": "/slow.xml", "fast": "/fast.xml"},
-                         extra="daemon:\n  drain_timeout: 10s\n")
+                         extra="daemon:\n  drain_timeout: 60s\n")   # never the limit here, however loaded
     env = {"SLACK_BOT_TOKEN": TOKEN}
     with MonitorProcess(_run_args(cfg, rules), env=env) as daemon:
         daemon.wait_for("daemon started")
         _wait(lambda: feed_server.hits.get("/slow.xml", 0) >= 1, what="the slow poll to start")
         time.sleep(0.5)                                     # mid-body: the poll is in progress
-        t0 = time.monotonic()
-        daemon.signal(signal.SIGTERM)
-        rc = daemon.wait(timeout=30)
-        elapsed = time.monotonic() - t0
+        with Stopwatch() as sw:
+            daemon.signal(signal.SIGTERM)
+            rc = daemon.wait(timeout=60)
     assert rc == 0, daemon.log()
-    assert elapsed < 10, f"took {elapsed:.1f}s to stop"
+    # the trickle's ~2.4 s is the wait the stop owes; routing, sending and exiting are ours (7.6 s unloaded, the
+    # old 10 s bound), scaled by how slow the machine was (a 10 s drain bound cut the poll under load)
+    sw.assert_within(2.4, 7.6, "the stop")
     log = daemon.log()
     assert "stopping: finishing current polls and writes" in log and "stopped" in log
     assert "abandoning" not in log
@@ -112,12 +114,11 @@ def test_sigterm_with_a_hung_poll_exits_within_the_drain_bound_and_the_next_run_
     with MonitorProcess(_run_args(cfg, rules), env=env) as daemon:
         daemon.wait_for(r"polled.*source_id=fast")
         _wait(lambda: feed_server.hits.get("/hung.xml", 0) >= 1, what="the hung poll to start")
-        t0 = time.monotonic()
-        daemon.signal(signal.SIGTERM)
-        rc = daemon.wait(timeout=30)
-        elapsed = time.monotonic() - t0
+        with Stopwatch() as sw:
+            daemon.signal(signal.SIGTERM)
+            rc = daemon.wait(timeout=60)
     assert rc == 0, daemon.log()
-    assert elapsed < 6, f"took {elapsed:.1f}s; the drain bound is 1s"
+    sw.assert_within(1.0, 5.0, "the stop")     # the drain bound is the promise; exiting is ours, scaled by load
     assert "abandoning" in daemon.log() and "hung" in daemon.log()
     with _db(tmp_path) as db:
         hung = db.execute("SELECT etag, last_success FROM sources WHERE id = 'hung'").fetchone()

@@ -19,18 +19,8 @@ from monitor.config.settings import load_config
 from monitor.ops.ui import dashboard
 from monitor.store.database import Store
 from tests.conftest import RULES, write_config
+from tests.health_fixtures import RSS_KINDS, RSS_SOURCES, healthy_store
 
-SOURCES = """\
-    - id: news
-      kind: rss
-      url: http://127.0.0.1:9/a.xml
-      every: 5m
-    - id: reviews-acme
-      kind: rss
-      url: http://127.0.0.1:9/b.xml
-      every: 5m
-      failure_alert_after: 3
-"""
 PAGES = ("/", "/feed", "/alerts", "/report")
 
 
@@ -63,15 +53,9 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path, backend: str):
-    cfg, rules = write_config(tmp_path, sources=SOURCES, slack_mode="bot")
-    store = Store(tmp_path / "monitor.db")
+    cfg, rules = write_config(tmp_path, sources=RSS_SOURCES, slack_mode="bot")
     now = time.time()
-    with store.tx() as db:
-        for sid in ("news", "reviews-acme"):
-            db.execute("INSERT INTO sources (id, kind, last_attempt, last_success) VALUES (?, 'rss', ?, ?)",
-                       (sid, now - 60, now - 60))
-        db.execute("INSERT INTO deliveries (dedupe_key, kind, channel, payload, created_at) VALUES"
-                   " ('d1', 'post', '#comms-alerts', '{}', ?)", (now - 120,))
+    store = healthy_store(tmp_path / "monitor.db", now, RSS_KINDS, queued=True)
     yield Site(cfg, rules, store, now)
     store.close()
 

@@ -19,6 +19,7 @@ from monitor.ops.dashboard import schedule
 from monitor.ops.dashboard.web import Dashboard, Settings
 from monitor.store.database import Store
 from tests.conftest import write_config
+from tests.health_fixtures import RSS_KINDS, healthy_store
 
 HOSTILE = ("<script>window.__pwned=1</script> token xoxb-1234567890-abcdefghijkl "
            "https://api.example/x?access_token=SECRETVALUE " + "A" * 5000)
@@ -27,12 +28,7 @@ HOSTILE = ("<script>window.__pwned=1</script> token xoxb-1234567890-abcdefghijkl
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
-    s = Store(tmp_path / "monitor.db")
-    now = time.time()
-    with s.tx() as db:
-        for sid in ("news", "reviews-acme"):
-            db.execute("INSERT INTO sources (id, kind, last_attempt, last_success) VALUES (?, 'rss', ?, ?)",
-                       (sid, now - 60, now - 60))
+    s = healthy_store(tmp_path / "monitor.db", time.time(), RSS_KINDS)
     yield s
     s.close()
 

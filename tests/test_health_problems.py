@@ -23,21 +23,8 @@ from monitor.ops import health, problems
 from monitor.ops.ui import dashboard
 from monitor.store.database import Store
 from tests.conftest import write_config
+from tests.health_fixtures import SOURCES, damage, healthy_store
 
-SOURCES = """\
-    - id: news
-      kind: rss
-      url: http://127.0.0.1:9/a.xml
-      every: 5m
-    - id: reviews-acme
-      kind: rss
-      url: http://127.0.0.1:9/b.xml
-      every: 5m
-      failure_alert_after: 3
-    - id: bsky
-      kind: jetstream
-      url: ws://127.0.0.1:9/sub
-"""
 REPORT = "report:\n  slack_channel: C0123ABCD\n"
 
 # kind: {sql: statements run on a healthy store (:now is the time), slack_mode / extra: the config, damage: a table
@@ -111,39 +98,14 @@ def backend(monkeypatch: pytest.MonkeyPatch) -> str:
 def _site(tmp_path: Path, row: dict) -> tuple[Path, Path, Store, float]:
     cfg, rules = write_config(tmp_path, sources=SOURCES, slack_mode=row.get("slack_mode", "bot"),
                               extra=REPORT if row.get("extra") == "report" else "")
-    store = Store(tmp_path / "monitor.db")
     now = time.time()
+    store = healthy_store(tmp_path / "monitor.db", now, queued=True)
     with store.tx() as db:
-        for sid, kind in (("news", "rss"), ("reviews-acme", "rss"), ("bsky", "jetstream")):
-            db.execute("INSERT INTO sources (id, kind, last_attempt, last_success) VALUES (?, ?, ?, ?)",
-                       (sid, kind, now - 60, now - 60))
-        db.execute("INSERT INTO deliveries (dedupe_key, kind, channel, payload, created_at) VALUES"
-                   " ('d1', 'post', '#comms-alerts', '{}', ?)", (now - 120,))
         for sql in row.get("sql", []):
             db.execute(sql, {"now": now})
     if row.get("damage"):
         damage(store, row["damage"])
     return cfg, rules, store, now
-
-
-def damage(store: Store, table: str) -> None:
-    """Really corrupt the database: fill `table` past a few pages, then write garbage over one of its leaf pages
-    (as a disk or a copy made mid-write does); SQLite's `quick_check` finds it, queries of other tables still work."""
-    with store.tx() as db:
-        if table == "feedback":
-            for i in range(3000):
-                db.execute("INSERT INTO feedback (verdict, at, text) VALUES ('x', ?, ?)", (i, "y" * 200))
-        else:
-            for i in range(3000):
-                db.execute("INSERT INTO alerts (group_key, targets, state, created_at, updated_at, title) VALUES"
-                           " (?, '[]', 'resolved', 0, 0, ?)", (f"old{i}", "y" * 200))
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    leaves = [r["pageno"] for r in store.query("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'",
-                                               (table,))]
-    size = store.one("PRAGMA page_size")["page_size"]
-    with open(store.path, "r+b") as f:
-        f.seek((leaves[len(leaves) // 2] - 1) * size)
-        f.write(b"\xa5" * size)
 
 
 def _patch_problem(monkeypatch: pytest.MonkeyPatch, fn) -> None:

@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -24,6 +23,8 @@ from monitor.store.database import RunLock, Store
 from tests.conftest import write_config
 from tests.fakes.hostile import Canary
 from tests.fakes.server import LocalServer, Reply
+from tests.health_fixtures import damage
+from tests.timing import Stopwatch
 
 # -- 7: not-global addresses and DNS rebinding ----------------------------------------------------------------
 
@@ -32,10 +33,9 @@ def test_a_redirect_into_cgnat_is_refused():
     """Regression: 100.64.0.0/10 is neither private nor global; its metadata address was followed."""
     with LocalServer(lambda r: Reply(302, b"", {"Location": "http://100.100.100.200/latest/meta-data/"})) as srv:
         cfg = HttpConfig(per_host_interval=0)
-        started = time.monotonic()
-        with make_client(cfg) as client, pytest.raises(FetchError, match="refused"):
+        with Stopwatch() as sw, make_client(cfg) as client, pytest.raises(FetchError, match="refused"):
             fetch(client, srv.url + "/", cfg)
-        assert time.monotonic() - started < 2        # refused before any connection attempt
+        sw.assert_within(0.0, 2.0, "refusing")       # refused before any connection attempt (2 s idle, scaled by load)
 
 
 def test_dns_rebinding_between_check_and_connect_is_refused(monkeypatch):
@@ -200,10 +200,10 @@ BOMB = ("a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n"
 ])
 def test_yaml_alias_tricks_are_refused_with_file_and_line(text, message):
     """Regression: a recursive alias crashed the reload thread; an alias bomb took `monitor check` to 2.5 GB."""
-    started = time.monotonic()
-    with pytest.raises(ConfigValidationError, match=message) as err:
+    with Stopwatch() as sw, pytest.raises(ConfigValidationError, match=message) as err:
         parse_yaml(text, "rules.yaml")
-    assert time.monotonic() - started < 2 and "rules.yaml:" in str(err.value)
+    assert "rules.yaml:" in str(err.value)
+    sw.assert_within(0.0, 2.0, "refusing")       # no expansion: 2 s on an idle machine, scaled by load
 
 
 def test_a_recursive_alias_in_rules_yaml_is_a_reload_failure_not_a_dead_thread(tmp_path):
@@ -223,15 +223,12 @@ def test_a_recursive_alias_in_rules_yaml_is_a_reload_failure_not_a_dead_thread(t
 
 
 def _corrupt(db) -> None:
+    """Garbage over a real leaf page (was: at a fixed byte offset, which assumed the page size and the layout)."""
     store = Store(db)
-    with store.tx() as tx:
-        for i in range(3000):
-            tx.execute("INSERT INTO feedback (verdict, at, text) VALUES (?, ?, ?)", ("x", i, "y" * 200))
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    data = bytearray(db.read_bytes())
-    data[4096 * 3: 4096 * 3 + 3000] = b"A" * 3000
-    db.write_bytes(bytes(data))
+    try:
+        damage(store, "feedback")
+    finally:
+        store.close()
 
 
 def test_a_corrupted_database_is_one_line_in_status_and_stops_the_start_with_an_ops_alert(tmp_path):

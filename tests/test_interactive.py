@@ -22,6 +22,7 @@ from monitor.notify.outbox import Outbox, SlackSender
 from monitor.store.database import Store
 from tests.alert_factory import COMMS, make_alert
 from tests.fakes.slack import APP_TOKEN, TOKEN, FakeSlack
+from tests.timing import Stopwatch
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -266,14 +267,13 @@ def test_socket_mode_handshake_that_trickles_is_cut_at_the_deadline(tmp_path, fa
     fake_slack.socket = trickle
     runner = SocketModeRunner(APP_TOKEN, fake_slack.api_url, Actions(store, store.clock, fake_slack.api_url),
                               connect_deadline=3.0)
-    started = time.monotonic()
     try:
-        with caplog.at_level("INFO"):
+        with Stopwatch() as sw, caplog.at_level("INFO"):
             runner.start()
             assert trickle.accepted.wait(10)
-            _wait(lambda: any("not complete within 3s" in r.getMessage() for r in caplog.records), 15)
-            _wait(lambda: any("not connected: buttons wait" in r.getMessage() for r in caplog.records), 5)
-        assert time.monotonic() - started < 12
+            _wait(lambda: any("not complete within 3s" in r.getMessage() for r in caplog.records), 30)
+            _wait(lambda: any("not connected: buttons wait" in r.getMessage() for r in caplog.records), 10)
+        sw.assert_within(3.0, 9.0, "giving up")     # the 3 s connect deadline is the promise; the rest is load
         assert not any("buttons are live" in r.getMessage() for r in caplog.records)     # never said falsely
     finally:
         runner.stop()

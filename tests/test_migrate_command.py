@@ -9,7 +9,6 @@ would run and writes nothing; an error is one line and exit 1, a bad argument ex
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -17,23 +16,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from monitor.cli import main
 from monitor.store.database import MIGRATIONS, Store, migration_statements
-from tests.conftest import write_config
+from tests.conftest import cli, write_config
 
 OLD = len(MIGRATIONS) - 1           # one release behind
-
-
-def _cli(*argv: str) -> int:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        return main(list(argv))
-    except SystemExit as exc:            # a usage error: argparse exits 2 after its one line
-        return int(exc.code or 0)
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def _old_sqlite(path: Path, version: int = OLD) -> None:
@@ -75,23 +61,23 @@ def _version(target: str) -> int:
 
 def test_read_only_commands_name_monitor_migrate_then_migrate_is_idempotent(target, tmp_path, capsys):
     cfg, rules = write_config(tmp_path, sources="[]\n")
-    assert _cli("status", "--config", str(cfg), "--db", target) == 1
+    assert cli("status", "--config", str(cfg), "--db", target) == 1
     err = capsys.readouterr().err
     assert f"schema v{OLD}" in err and "run `monitor migrate`" in err and len(err.strip().splitlines()) == 1
 
-    assert _cli("migrate", "--db", target, "--dry-run") == 0
+    assert cli("migrate", "--db", target, "--dry-run") == 0
     out = capsys.readouterr().out
     assert f"schema v{OLD}, this version of mention-monitor uses v{len(MIGRATIONS)}" in out
     assert "would apply 1 migration(s) (dry run: nothing was written)" in out
     assert f"  v{len(MIGRATIONS)}: CREATE TABLE routing_pauses" in out
     assert _version(target) == OLD                                      # the dry run wrote nothing
 
-    assert _cli("migrate", "--db", target) == 0
+    assert cli("migrate", "--db", target) == 0
     assert f"migrated v{OLD} -> v{len(MIGRATIONS)} (1 migration(s) applied)" in capsys.readouterr().out
     assert _version(target) == len(MIGRATIONS)
-    assert _cli("migrate", "--db", target) == 0                         # idempotent
+    assert cli("migrate", "--db", target) == 0                         # idempotent
     assert f"already at v{len(MIGRATIONS)}: nothing to do" in capsys.readouterr().out
-    assert _cli("status", "--config", str(cfg), "--db", target, "--json") in (0, 1)   # readable now
+    assert cli("status", "--config", str(cfg), "--db", target, "--json") in (0, 1)   # readable now
     assert "schema v" not in capsys.readouterr().err
 
 
@@ -99,12 +85,12 @@ def test_json_and_the_config_s_database(target, tmp_path, capsys, monkeypatch):
     cfg, _ = write_config(tmp_path, sources="[]\n")
     if not target.startswith("postgresql"):
         monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)    # storage.path of the config is the file
-    assert _cli("migrate", "--config", str(cfg), "--json", "--dry-run") == 0
+    assert cli("migrate", "--config", str(cfg), "--json", "--dry-run") == 0
     dry = json.loads(capsys.readouterr().out)
     assert (dry["found"], dry["target"], dry["version"], dry["applied"], dry["dry_run"]) == (
         OLD, len(MIGRATIONS), OLD, [], True)
     assert [p["version"] for p in dry["pending"]] == [len(MIGRATIONS)] and dry["pending"][0]["statements"]
-    assert _cli("migrate", "--config", str(cfg), "--json") == 0
+    assert cli("migrate", "--config", str(cfg), "--json") == 0
     done = json.loads(capsys.readouterr().out)
     assert (done["found"], done["version"], done["applied"]) == (OLD, len(MIGRATIONS), [len(MIGRATIONS)])
     assert done["dialect"] == ("postgres" if target.startswith("postgresql") else "sqlite")
@@ -112,9 +98,9 @@ def test_json_and_the_config_s_database(target, tmp_path, capsys, monkeypatch):
 
 def test_a_fresh_sqlite_database_is_created_and_a_dry_run_creates_nothing(tmp_path, capsys):
     db = tmp_path / "new" / "monitor.db"
-    assert _cli("migrate", "--db", str(db), "--dry-run") == 0
+    assert cli("migrate", "--db", str(db), "--dry-run") == 0
     assert f"would apply {len(MIGRATIONS)} migration(s)" in capsys.readouterr().out and not db.exists()
-    assert _cli("migrate", "--db", str(db)) == 0
+    assert cli("migrate", "--db", str(db)) == 0
     assert f"migrated v0 -> v{len(MIGRATIONS)}" in capsys.readouterr().out and _version(str(db)) == len(MIGRATIONS)
 
 
@@ -124,12 +110,12 @@ def test_errors_are_one_line_and_a_bad_argument_exits_2(tmp_path, capsys):
     with sqlite3.connect(db) as conn:
         conn.execute(f"PRAGMA user_version={len(MIGRATIONS) + 2}")   # left by a newer release
     for extra in ((), ("--dry-run",)):
-        assert _cli("migrate", "--db", str(db), *extra) == 1
+        assert cli("migrate", "--db", str(db), *extra) == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert err == [f"monitor: database {db} has schema v{len(MIGRATIONS) + 2}, newer than this version of "
                        f"mention-monitor understands (v{len(MIGRATIONS)}); upgrade first"]
-    assert _cli("migrate", "--db", str(db), "--dry-run=yes") == 2
-    assert _cli("migrate", "--bogus") == 2
+    assert cli("migrate", "--db", str(db), "--dry-run=yes") == 2
+    assert cli("migrate", "--bogus") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("monitor") and "Traceback" not in line for line in err)
 
@@ -143,7 +129,7 @@ def test_unreachable_postgres_is_one_line_without_the_password(capsys, monkeypat
             super().open(wait=wait, timeout=1.0)
 
     monkeypatch.setattr(pgmod, "ConnectionPool", QuickPool)
-    assert _cli("migrate", "--db", f"postgresql://monitor:s3cr3t@127.0.0.1:{_free_port()}/postgres") == 1
+    assert cli("migrate", "--db", f"postgresql://monitor:s3cr3t@127.0.0.1:{_free_port()}/postgres") == 1
     err = capsys.readouterr().err
     said = [line for line in err.splitlines() if line.startswith("monitor")]   # besides psycopg.pool's log lines
     assert len(said) == 1 and said[0].startswith("monitor: cannot connect to PostgreSQL")
@@ -178,6 +164,6 @@ def test_the_password_of_a_postgres_url_is_not_printed(capsys):
     from tests.pgserver import fresh_schema_url
     url = fresh_schema_url().replace("://monitor@", "://monitor:s3cr3t@")     # trust auth: any password
     _old_postgres(url)
-    assert _cli("migrate", "--db", url, "--json") == 0
+    assert cli("migrate", "--db", url, "--json") == 0
     out = capsys.readouterr().out
     assert "s3cr3t" not in out and json.loads(out)["applied"] == [len(MIGRATIONS)]

@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from monitor.analyse.analyzer import Analyzer
-from monitor.cli import main
 from monitor.core.clock import FakeClock
 from monitor.core.model import Mention
 from monitor.ops import health
@@ -29,7 +28,7 @@ from monitor.ops.metrics import Metrics
 from monitor.runtime.pipeline import ROUTE_BACKOFF_MAX_S, Pipeline
 from monitor.sources import SourceOptions
 from monitor.store.database import Store
-from tests.conftest import RULES, write_config
+from tests.conftest import RULES, cli, write_config
 from tests.harness import NEGATIVE, Harness
 
 POISON = "POISON acme support was awful and the refund never came"
@@ -51,19 +50,6 @@ def poison(monkeypatch):
 
     monkeypatch.setattr(Analyzer, "analyze", analyze)
     return state
-
-
-def _cli(*argv: str) -> int:
-    """`monitor ARGV` in this process; the root logger is put back (main() points it at this test's stderr)."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        return main(list(argv))
-    except SystemExit as exc:            # a usage error: argparse exits 2 after its one line
-        return int(exc.code or 0)
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 def _row(h: Harness, text: str) -> dict:
@@ -148,7 +134,7 @@ def test_status_health_and_metrics_show_parked_mentions_and_how_to_retry(h, pois
     assert "routing: 1 mention(s) parked" in text and "to route them again:" in text
 
     cfg = ["--config", str(h.cfg), "--rules", str(h.rules_path)]
-    assert _cli("status", "--json", *cfg) == 1
+    assert cli("status", "--json", *cfg) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["routing"]["parked"] == 1 and out["routing"]["latest"]["mention_id"] == _row(h, POISON)["id"]
     assert out["routing"]["retry"] == "monitor retry-mentions --all"
@@ -173,15 +159,15 @@ def test_retry_command_routes_a_parked_mention_once_without_duplicate_alert(h, p
     mention_id = _row(h, POISON)["id"]
     cfg = ["--config", str(h.cfg), "--rules", str(h.rules_path)]
 
-    assert _cli("retry-mentions", *cfg) == 2                          # neither --id nor --all
-    assert _cli("retry-mentions", "--id", "x", *cfg) == 2
-    assert _cli("retry-mentions", "--id", str(mention_id + 99), *cfg) == 2
+    assert cli("retry-mentions", *cfg) == 2                          # neither --id nor --all
+    assert cli("retry-mentions", "--id", "x", *cfg) == 2
+    assert cli("retry-mentions", "--id", str(mention_id + 99), *cfg) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("monitor retry-mentions")]
     assert len(err) == 3 and "nothing was reset" in err[-1]                # one line each
     assert _row(h, POISON)["route_parked_at"] is not None               # a bad id resets nothing
 
     poison["fixed"] = True                                              # ops fixed the rule / upgraded
-    assert _cli("retry-mentions", "--id", str(mention_id), *cfg) == 0
+    assert cli("retry-mentions", "--id", str(mention_id), *cfg) == 0
     assert "1 mention(s) reset" in capsys.readouterr().out
     h.app.pipeline.process_pending()
     h.app.pipeline.process_pending()
@@ -191,8 +177,8 @@ def test_retry_command_routes_a_parked_mention_once_without_duplicate_alert(h, p
     assert len(linked) == 1                                              # one alert, not two
     h.tick(flush_waiting=True)
     assert sum("refund" in p.text or "support" in p.text for p in h.sender.roots()) == 1
-    assert _cli("retry-mentions", "--id", str(mention_id), *cfg) == 2  # routed: nothing to retry
-    assert _cli("retry-mentions", "--all", *cfg) == 0
+    assert cli("retry-mentions", "--id", str(mention_id), *cfg) == 2  # routed: nothing to retry
+    assert cli("retry-mentions", "--all", *cfg) == 0
     assert "no parked or failing mentions" in capsys.readouterr().out
     rep = health.report(h.app.config, h.app.store, h.clock.now())
     assert rep["routing"]["parked"] == 0 and not any(p.startswith("routing:") for p in rep["problems"])

@@ -24,48 +24,49 @@ from monitor.store import postgres
 from monitor.store.database import Store
 from tests.conftest import write_config
 from tests.pgserver import PgServer, _free_port
+from tests.timing import Stopwatch
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "s3cr3t-pw-do-not-print"
 COMMANDS = [["status"], ["migrate"], ["alerts"], ["retry-mentions", "--all"], ["run", "--once"], ["ui"]]
 
 
-def _monitor(tmp_path: Path, url: str, *argv: str, extra: str = "") -> tuple[int, list[str], float]:
+def _monitor(tmp_path: Path, url: str, *argv: str, extra: str = "") -> tuple[int, list[str], Stopwatch]:
     cfg, rules = write_config(tmp_path, sources="[]\n", extra=extra)
     env = {**os.environ, "MONITOR_DATABASE_URL": url, "PYTHONPATH": str(REPO)}
-    started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "monitor", "--config", str(cfg), "--rules", str(rules), *argv],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
-    elapsed = time.monotonic() - started
-    return done.returncode, (done.stderr + done.stdout).strip().splitlines(), elapsed
+    with Stopwatch() as sw:
+        done = subprocess.run([sys.executable, "-m", "monitor", "--config", str(cfg), "--rules", str(rules), *argv],
+                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    return done.returncode, (done.stderr + done.stdout).strip().splitlines(), sw
 
 
 def _url(port: int) -> str:
     return f"postgresql://monitor:{PASSWORD}@127.0.0.1:{port}/postgres"
 
 
-def _one_line_refused(code: int, out: list[str], elapsed: float, port: int) -> None:
+def _one_line_refused(code: int, out: list[str], sw: Stopwatch, port: int) -> None:
     assert code == 1, out
     assert len(out) == 1, out                                   # no psycopg.pool WARNING lines, no traceback
     assert out[0].startswith(f"monitor: cannot connect to PostgreSQL at postgresql://monitor@127.0.0.1:{port}/")
     assert "Connection refused" in out[0]                       # libpq's reason, not the pool's timeout
     assert PASSWORD not in out[0]
-    assert elapsed < 8.0, elapsed                               # was 15 s and more
+    # was 15 s and more (the pool's own timeout); 8 s is Python starting and refusing on an idle machine,
+    # scaled by the load measured around the run (an idle machine still catches the 15 s)
+    sw.assert_within(0.0, 8.0, "refusing")
 
 
 @pytest.mark.parametrize("argv", COMMANDS, ids=[" ".join(a) for a in COMMANDS])
 def test_one_shot_commands_against_a_closed_port_say_one_line_fast(tmp_path, argv):
     port = _free_port()                                         # nothing listens there
-    code, out, elapsed = _monitor(tmp_path, _url(port), *argv)
-    _one_line_refused(code, out, elapsed, port)
+    code, out, sw = _monitor(tmp_path, _url(port), *argv)
+    _one_line_refused(code, out, sw, port)
 
 
 def test_the_reason_and_the_server_are_in_the_storage_error_itself():
     port = _free_port()
-    started = time.monotonic()
-    with pytest.raises(StorageUnavailable) as caught:
+    with Stopwatch() as sw, pytest.raises(StorageUnavailable) as caught:
         Store(_url(port), readonly=True, connect_timeout=2.0)
-    assert time.monotonic() - started < 5.0
+    sw.assert_within(0.0, 5.0, "refusing")      # a refused port answers at once; the 2 s timeout is never waited
     message = str(caught.value)
     assert f"127.0.0.1:{port}" in message and "Connection refused" in message and PASSWORD not in message
 
@@ -103,8 +104,8 @@ def test_a_stopped_server_one_line_fast_and_the_daemon_store_recovers_when_it_is
             db.execute("INSERT INTO maintenance (job, last_run) VALUES ('before', 1)")
         own_server.pg_ctl("stop", "-m", "fast")
         try:
-            code, out, elapsed = _monitor(tmp_path, url, "status")
-            _one_line_refused(code, out, elapsed, own_server.port)
+            code, out, sw = _monitor(tmp_path, url, "status")
+            _one_line_refused(code, out, sw, own_server.port)
             with pytest.raises(StorageUnavailable):          # the daemon's step fails; its loop retries it
                 with patient.tx() as db:
                     db.execute("INSERT INTO maintenance (job, last_run) VALUES ('during', 2)")

@@ -25,19 +25,14 @@ from monitor.ops.metrics import StoreCollector
 from monitor.ops.ui import dashboard
 from monitor.store.database import Store
 from tests.conftest import write_config
-from tests.test_health_problems import SOURCES, damage
+from tests.health_fixtures import SOURCES, damage, healthy_store
 
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)     # SQLite's quick_check
     cfg, rules = write_config(tmp_path, sources=SOURCES, slack_mode="bot")
-    store = Store(tmp_path / "monitor.db")
-    now = time.time()
-    with store.tx() as db:
-        for sid, kind in (("news", "rss"), ("reviews-acme", "rss"), ("bsky", "jetstream")):
-            db.execute("INSERT INTO sources (id, kind, last_attempt, last_success) VALUES (?, ?, ?, ?)",
-                       (sid, kind, now - 60, now - 60))
+    store = healthy_store(tmp_path / "monitor.db", time.time())
     yield cfg, rules, store
     store.close()
 

@@ -20,6 +20,7 @@ from tests.conftest import write_config
 from tests.fakes.feeds import Feed
 from tests.fakes.process import MonitorProcess
 from tests.fakes.slack import TOKEN
+from tests.timing import assert_within
 
 
 class NotifySocket:
@@ -128,7 +129,9 @@ def test_daemon_process_ready_watchdog_reload_stopping(tmp_path, feed_server, fa
         assert "1 source(s)" in ready[0][1]["STATUS"]
         pings = notify_socket.wait_for("WATCHDOG", count=4)
         gaps = [b[0] - a[0] for a, b in zip(pings, pings[1:], strict=False)]
-        assert max(gaps) < 0.6, gaps                    # every WatchdogSec/2, comfortably inside the limit
+        # every WatchdogSec/2 (0.3 s, the promise), inside the 0.6 s limit; the other 0.3 s is the machine's,
+        # scaled by load (tests/timing.py): a loaded CI box is slow to run the job, not a daemon that forgot it
+        assert_within(max(gaps), 0.3, 0.3, f"the longest gap between pings ({gaps})")
         daemon.signal(signal.SIGHUP)
         notify_socket.wait_for("RELOADING")
         notify_socket.wait_for("READY", count=2)

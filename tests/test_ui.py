@@ -20,6 +20,7 @@ from tests.conftest import write_config
 from tests.fakes.feeds import Feed, Item
 from tests.fakes.process import MonitorProcess
 from tests.fakes.server import free_port
+from tests.timing import Stopwatch
 
 DAY = 86400.0
 
@@ -163,9 +164,9 @@ def test_regression_ui_on_a_postgresql_url_said_no_database_and_echoed_the_url(t
     cfg, rules = write_config(tmp_path, sources="[]\n")
     port = free_port()
     url = f"postgresql://monitor:s3cretpw@127.0.0.1:{port}/monitor"
-    started = time.monotonic()
-    assert main(["ui", "--config", str(cfg), "--rules", str(rules), "--db", url]) == 1
-    assert time.monotonic() - started < 8
+    with Stopwatch() as sw:
+        assert main(["ui", "--config", str(cfg), "--rules", str(rules), "--db", url]) == 1
+    sw.assert_within(5.0, 3.0, "refusing a closed port")    # storage.connect_timeout, slack scaled by load
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert err.startswith(f"monitor: cannot connect to PostgreSQL at postgresql://monitor@127.0.0.1:{port}/"), err

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.timing import MAX_SLOWNESS, assert_within
+
 
 class MonitorProcess:
     """`with MonitorProcess(["run", "--config", ...]) as p: p.wait_for("daemon started")`.
@@ -112,13 +114,18 @@ class MonitorProcess:
 
 
 def mentions_in(db: Path | str) -> int:
-    """Mentions stored so far, read with plain read-only sqlite3 while a daemon writes: 0 before the file exists
-    or before the daemon's first migration created the table (opening a Store would race that migration)."""
+    """Mentions stored so far (see `count_in`)."""
+    return count_in(db, "SELECT COUNT(*) FROM mentions")
+
+
+def count_in(db: Path | str, sql: str) -> int:
+    """A `SELECT COUNT(*)` read with plain read-only sqlite3 while a daemon writes: 0 before the file exists or
+    before the daemon's first migration created the table (opening a Store would race that migration)."""
     if not Path(db).exists():
         return 0
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
     try:
-        return int(conn.execute("SELECT COUNT(*) FROM mentions").fetchone()[0])
+        return int(conn.execute(sql).fetchone()[0])
     except sqlite3.Error:
         return 0
     finally:
@@ -147,10 +154,17 @@ def kill9_loop(cmd: Sequence[str], env: dict[str, str], *, done: Callable[[], bo
 
 
 def run_until(cmd: Sequence[str], env: dict[str, str], *, done: Callable[[], bool], timeout: float, step: float,
-              stop_timeout: float) -> tuple[int, str]:
+              stop_timeout: float, drain_s: float = 20.0) -> tuple[int, str]:
     """Start the daemon, wait until its signal handlers are in place ("daemon started"), then until `done()` or
-    `timeout`, stop it with SIGTERM; returns (exit code, stderr)."""
-    proc = subprocess.Popen(list(cmd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    `timeout`, stop it with SIGTERM; returns (exit code, stderr).
+
+    The stop must come within `stop_timeout` on an idle machine: the daemon's drain bound (`drain_s`, the
+    default `daemon.drain_timeout`) is the promise, the rest is the machine's and is scaled by load
+    (tests/timing.py). A daemon still running long after that fails the test with every thread's stack
+    (faulthandler, on SIGABRT) and the log's tail: a stop that hangs under CI's load (round 20: the Jira kill -9
+    test, past 30 s) then names the wait that held it instead of only a TimeoutExpired."""
+    proc = subprocess.Popen(list(cmd), env={**env, "PYTHONFAULTHANDLER": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     for line in proc.stderr:
         if "daemon started" in line:
@@ -159,5 +173,17 @@ def run_until(cmd: Sequence[str], env: dict[str, str], *, done: Callable[[], boo
     while not done() and time.monotonic() - t0 < timeout:
         time.sleep(step)
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=stop_timeout)
+    slack = max(stop_timeout - drain_s, 5.0)
+    ceiling = drain_s + slack * MAX_SLOWNESS
+    stopping = time.monotonic()
+    try:
+        _, err = proc.communicate(timeout=ceiling)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)              # faulthandler writes each thread's stack to stderr
+        _, err = proc.communicate(timeout=30)
+        raise AssertionError(f"the daemon did not stop within {ceiling:g}s of SIGTERM (done: {done()});"
+                             f" its threads and log:\n{err[-12000:]}") from None
+    took = time.monotonic() - stopping
+    print(f"stopped {took:.1f}s after SIGTERM", file=sys.stderr)
+    assert_within(took, drain_s, slack, f"the stop (log:\n{err[-3000:]}\n)")
     return proc.returncode, err

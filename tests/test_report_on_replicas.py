@@ -66,7 +66,7 @@ def test_weekly_report_on_postgresql_is_posted_once_by_two_replicas_due_at_once(
             assert len(posted) == 1 and "slack F" in posted[0] and "html" in posted[0], results
             # the next checks, five minutes later on both replicas: nothing twice
             for app in replicas:
-                app.clock.advance(300)           # type: ignore[attr-defined]
+                app.clock.advance(300)
                 assert app.weekly_report() is None
             rows = replicas[0].store.query("SELECT * FROM reports")
         finally:

@@ -78,7 +78,7 @@ def build(store: Store, owner: str, day: str, start: float, end: float) -> Owner
         " (SELECT MIN(mention_id) FROM alert_mentions WHERE alert_id = a.id)"
         " WHERE (a.created_at >= ? AND a.created_at < ?) OR a.state != 'resolved' OR"
         " (a.acked_at >= ? AND a.acked_at < ?) OR (a.first_response_at >= ? AND a.first_response_at < ?)"
-        " ORDER BY a.created_at", (start, end, start, end, start, end))
+        " ORDER BY a.created_at, a.id", (start, end, start, end, start, end))
     for a in rows:
         if owner not in {t.get("owner") for t in loads(a["targets"], [])}:
             continue

@@ -496,6 +496,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     elif args.dry_run:
         print(f"would apply {len(pending)} migration(s) (dry run: nothing was written):")
         for version, statements in pending:
+            if not statements:                 # a step for the other engine only (v16: PostgreSQL's search index)
+                print(f"  v{version}: no statement on {report['dialect']}; only the version number changes")
             for statement in statements:
                 line = " ".join(statement.split())
                 print(f"  v{version}: {line[:117] + '...' if len(line) > 120 else line}")

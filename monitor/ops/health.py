@@ -139,11 +139,18 @@ def quiet_health(rules: Rules | None, store: Store, now: float, brand: str | Non
     return {"window": quiet_banner(rules, now), "until": iso(quiet_until(rules.quiet_hours, now)), "held": held}
 
 
+# The latest week's report: with `report.brands` a week has one row per brand, all with the same `until`, so the
+# tie is broken by what must be seen (a report not posted after an error) and then by name, never by the order
+# the engine happens to read rows in (a posted brand's row hid a failed one's on one engine and not the other).
+LATEST_REPORT_SQL = ("SELECT * FROM reports ORDER BY until DESC,"
+                     " CASE WHEN posted_at IS NULL AND last_error IS NOT NULL THEN 0 ELSE 1 END, period LIMIT 1")
+
+
 def weekly_report(config: Config, store: Store) -> dict[str, Any] | None:
     """The latest weekly report (`report:`): where it went, or why it has not been posted yet."""
     if config.report is None:
         return None
-    r = store.one("SELECT * FROM reports ORDER BY until DESC LIMIT 1")
+    r = store.one(LATEST_REPORT_SQL)
     if r is None:
         return {"period": None, "posted": None, "html": None, "problem": None}
     problem = None
@@ -154,7 +161,7 @@ def weekly_report(config: Config, store: Store) -> dict[str, Any] | None:
 
 # the parts and the store-only report live in `problems`, `checks` and `store_report`; their names stay here too
 __all__ = ["NEEDS_CONFIG", "OVERDUE_GRACE_S", "PROBLEM_KINDS", "RETRY_HINT", "ROUTE_FAILURES_SQL", "SOURCE_KINDS",
-           "STREAM_DOWN_GRACE_S", "config_found", "config_problems", "open_alerts_by_owner", "outbox_health",
+           "LATEST_REPORT_SQL", "STREAM_DOWN_GRACE_S", "config_found", "config_problems", "open_alerts_by_owner", "outbox_health",
            "problem", "quiet_health", "recorded_sources", "render", "replica_health", "report", "response_health",
            "route_failures", "routing_health", "source_health", "store_report", "stream_down", "stream_line",
            "weekly_report", "with_damage"]

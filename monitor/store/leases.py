@@ -258,5 +258,5 @@ class Coordinator:
 
 def live_replicas(store: Store, within: float = REPLICA_LIVE_S) -> list[dict[str, Any]]:
     return store.query("SELECT id, hostname, pid, started_at, seen_at, config_hash FROM replicas"
-                       " WHERE stopped_at IS NULL AND seen_at > db_now() - ? ORDER BY started_at", (within,))
+                       " WHERE stopped_at IS NULL AND seen_at > db_now() - ? ORDER BY started_at, id", (within,))
 

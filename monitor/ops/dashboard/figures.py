@@ -171,7 +171,7 @@ def top_negative(store: Store, w: Window, by: str, limit: int = 8) -> list[dict[
     return store.query(f"SELECT {col} AS name, MIN(m.source_kind) AS kind, COUNT(*) AS negative,"
                        " COALESCE(SUM(m.reach), 0) AS reach, MAX(m.reach) AS max_reach FROM mentions m"
                        f" WHERE {w.mention_where()} AND m.negative = 1 AND {col} IS NOT NULL"
-                       " GROUP BY name ORDER BY negative DESC, reach DESC LIMIT :limit", {**w.params(), "limit": limit})
+                       " GROUP BY name ORDER BY negative DESC, reach DESC, name LIMIT :limit", {**w.params(), "limit": limit})
 
 
 def share_of_voice(store: Store, w: Window) -> list[dict[str, Any]]:
@@ -180,7 +180,7 @@ def share_of_voice(store: Store, w: Window) -> list[dict[str, Any]]:
     where = f"m.collected_at >= :since AND m.collected_at < :until AND {MATCHED}"
     return store.query("SELECT j.value AS brand, COUNT(*) AS mentions, COALESCE(SUM(m.negative = 1), 0) AS negative"
                        f" FROM mentions m, json_each(m.brands) j WHERE {where} GROUP BY j.value"
-                       " ORDER BY mentions DESC", p)
+                       " ORDER BY mentions DESC, brand", p)
 
 
 def top_stories(store: Store, w: Window, limit: int = 5) -> list[dict[str, Any]]:
@@ -211,7 +211,7 @@ def sla_breaches(store: Store, w: Window, default_target: float) -> list[dict[st
     for r in store.query(
             "SELECT a.id, a.brand, a.title, a.state, a.created_at, a.acked_at, a.acked_by, a.level, a.policy,"
             " a.policy_levels FROM alerts a WHERE a.created_at >= :since AND a.created_at < :until"
-            f" AND COALESCE(a.resolution, '') NOT IN ('folded', 'not_negative'){brand} ORDER BY a.created_at",
+            f" AND COALESCE(a.resolution, '') NOT IN ('folded', 'not_negative'){brand} ORDER BY a.created_at, a.id",
             w.params()):
         target = ack_target(r, default_target)
         waited = (r["acked_at"] if r["acked_at"] is not None else w.until) - r["created_at"]

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from monitor.notify.blockkit import escape, trim
 from monitor.ops.dashboard import pages, report
 from monitor.ops.dashboard.figures import Window
+from monitor.ops.health import LATEST_REPORT_SQL
 from monitor.store.database import Store
 
 log = logging.getLogger(__name__)
@@ -167,4 +168,4 @@ def _client(config: Any) -> Any:
 
 def status(store: Store) -> dict[str, Any] | None:
     """The latest report row, for `monitor status`-style reporting and tests."""
-    return store.one("SELECT * FROM reports ORDER BY until DESC LIMIT 1")
+    return store.one(LATEST_REPORT_SQL)

@@ -206,7 +206,7 @@ def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[s
 def unscored_in(store: Store, w: Window) -> dict[str, Any]:
     """Matched mentions of the period left unscored (their language has no sentiment model), and which languages."""
     rows = store.query(f"SELECT COALESCE(m.language, '?') AS language, COUNT(*) AS n FROM mentions m WHERE "
-                       f"{w.mention_where()} AND m.unscored = 1 GROUP BY 1 ORDER BY n DESC", w.params())
+                       f"{w.mention_where()} AND m.unscored = 1 GROUP BY 1 ORDER BY n DESC, language", w.params())
     return {"n": sum(r["n"] for r in rows), "languages": [r["language"] for r in rows]}
 
 

@@ -159,3 +159,23 @@ def test_regression_a_customer_text_of_strong_complaint_words_stays_a_complaint(
     words = "motor voucher firmware kettle checkout toaster blender timer boiler"
     got = s.score(f"Acme story-00051 {words}\nAcme {words} is terrible, awful and broken. story-00051")
     assert got.negative and got.language == "en"
+
+
+def test_regression_a_gate_whose_prior_passes_its_threshold_sends_unknown_text_to_the_cautious_variant() -> None:
+    """Round 19's French gate said P 0.71 for a text of unknown words, its threshold 0.7: every news headline and
+    book review it knew nothing of went to the bold variant, which read complaints into them ("La quatrième main").
+    Customer context is a claim the words must make (Gate.context)."""
+    from dataclasses import replace
+
+    from monitor.analyse.sentiment import learned
+    from monitor.analyse.sentiment.scorer import Scorer
+
+    model = Scorer().model
+    assert model is not None
+    french = model.languages["fr"]
+    gate = learned.Gate(bias=0.9, weights={"w:commande": 1.5}, threshold=0.7, variant="all")
+    lm = replace(french, gate=gate)
+    assert gate.probability(["zzzq", "qqxx"]) > 0.7                 # the prior alone passes the threshold ...
+    assert lm.for_text(["zzzq", "qqxx"]) == (lm, None)               # ... and decides nothing
+    chosen, p = lm.for_text(["ma", "commande"])                       # words that lean customer still do
+    assert chosen.scope == "all" and p is not None and p > 0.9

@@ -23,7 +23,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
@@ -56,7 +57,8 @@ REAL_TRAINING_TEXT = frozenset({"en"})
 WRITERS_ONLY_MARKS = frozenset({"!", "¡", '"', "«", "»", "“", "”", "„", "‘", "’", "'", "‹", "›"})
 
 
-def tokens(text: str, neutral: frozenset[str] = frozenset(), lang: str | None = None) -> list[str]:
+def tokens(text: str, neutral: frozenset[str] = frozenset(), lang: str | None = None,
+           names: frozenset[str] = frozenset()) -> list[str]:
     """Lower-cased words with names replaced by placeholders; punctuation kept as its own token, except the full
     stop, and (``lang`` given and not in REAL_TRAINING_TEXT) the exclamation marks: see WRITERS_ONLY_MARKS.
     Why not the full stop: the training mentions' authors write complaints in full sentences more than praise, so the
@@ -76,11 +78,49 @@ def tokens(text: str, neutral: frozenset[str] = frozenset(), lang: str | None = 
             out.append("<tag>")
         elif t in neutral:
             out.append("<brand>")
+        elif t in names:
+            out.append("<name>")        # a proper name carries no sentiment: see proper_names
         elif t == "." or t in marks:
             continue        # a full stop is no sentiment: see the docstring
         else:
             out.append(t)
     return out
+
+
+#: Languages whose nouns are all capitalised, where case does not tell a name (German): no names are learnt.
+NOUNS_CAPITALISED = frozenset({"de"})
+#: A word is a proper name when written with a capital, not opening a sentence, at least this share of the times
+#: it occurs so (and at least NAME_MIN_COUNT times), and it is no word the rules score and no function word.
+NAME_SHARE = 0.8
+NAME_MIN_COUNT = 2
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_OPENS = re.compile(r"(?:^|[.!?:;…\n]\s*|[@#]\S+\s+)$")
+
+
+def proper_names(texts: Iterable[str], lang: str, ignore: Container[str] = frozenset()) -> frozenset[str]:
+    """The proper names of a training text collection (places, people, brands: "España", "Bilbao", "Carrefour"),
+    lower-cased, read as ``<name>`` by :func:`tokens` in training and scoring alike.
+
+    Why: a name carries no sentiment of its own, but a layer fitted on a few thousand lines gives it one from the
+    few it occurs in: round 18's Spanish layer weighed "españa" 2.1 logits towards praise (four neutral or happy
+    lines), and lifted real complaints about an airline that named the country. Brands the deployment watches are
+    neutral already (``<brand>``); this does the same for every other name the training lines hold. Not for
+    German (:data:`NOUNS_CAPITALISED`): its nouns are all capitalised."""
+    if lang in NOUNS_CAPITALISED:
+        return frozenset()
+    seen: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
+    for text in texts:
+        for m in _WORD.finditer(text):
+            if _OPENS.search(text[max(0, m.start() - 40):m.start()]):
+                continue                        # a sentence's first word is capitalised whatever it is
+            word = m.group(0)
+            low = word.lower()
+            seen[low] += 1
+            if word[0].isupper() and not word.isupper():
+                capital[low] += 1
+    return frozenset(w for w, n in seen.items() if n >= NAME_MIN_COUNT and capital[w] >= NAME_SHARE * n
+                     and w not in ignore)
 
 
 def sparse_features(toks: Sequence[str]) -> list[str]:
@@ -159,6 +199,16 @@ class Gate:
             z += sum(known) / len(known)
         return probability(z)
 
+    def context(self, toks: Sequence[str]) -> float:
+        """P(customer context) where the text's words lean that way, else 0: what the threshold is held against.
+
+        Why: a gate's prior can sit above its threshold (round 19's French gate: P 0.71 for a text of unknown words,
+        threshold 0.7), and then every text it knows nothing of, a news headline, a book review, went to the bold
+        variant, which read complaints into them ("La quatrième main", "Services numériques culturels innovants").
+        Customer context is a claim the words must make."""
+        p = self.probability(toks)
+        return p if p > probability(self.bias) else 0.0
+
     def to_dict(self) -> dict[str, Any]:
         return {"bias": round(self.bias, 5), "threshold": self.threshold, "variant": self.variant,
                 "weights": {f: round(w, 4) for f, w in sorted(self.weights.items())},
@@ -191,6 +241,7 @@ class LangModel:
     embed: tuple[float, ...] = ()     # weights of the mean word vector (empty: the language has no vectors)
     vectors: WordVectors | None = field(default=None, compare=False, repr=False)
     gate: Gate | None = None          # customer context: where it holds, ``bold`` decides instead
+    names: frozenset[str] = frozenset()   # proper names read as "<name>" (:func:`proper_names`)
 
     @cached_property
     def bold(self) -> LangModel:
@@ -203,7 +254,7 @@ class LangModel:
         """(the model to use on this text, the gate's P(customer context) when it sent it to the bold one)."""
         if self.gate is None:
             return self, None
-        p = self.gate.probability(toks)
+        p = self.gate.context(toks)
         return (self.bold, p) if p >= self.gate.threshold else (self, None)
 
     @cached_property
@@ -319,6 +370,7 @@ class Model:
                    "min_p": m.min_p, "reach": m.reach, "veto": m.veto,
                    **({"embed": [round(x, 5) for x in m.embed]} if m.embed else {}),
                    **({"gate": m.gate.to_dict()} if m.gate else {}),
+                   **({"names": sorted(m.names)} if m.names else {}),
                    "weights": {f: round(w, 4) for f, w in sorted(m.weights.items())}}
             for code, m in sorted(self.languages.items())},
             "issues": {code: {"bias": {k: round(b, 5) for k, b in sorted(m.bias.items())},
@@ -349,7 +401,8 @@ def from_json(text: str, origin: str) -> Model:
                                  float(m.get("min_p", MIN_P_CHOICES[0])), float(m.get("reach", 0.0)),
                                  float(m.get("veto", 0.0)), tuple(float(x) for x in m.get("embed", ())),
                                  vectors(code) if m.get("embed") else None,
-                                 Gate.from_dict(code, m["gate"]) if m.get("gate") else None)
+                                 Gate.from_dict(code, m["gate"]) if m.get("gate") else None,
+                                 frozenset(str(n) for n in m.get("names", ())))
                  for code, m in doc["languages"].items()}
         for code, m in langs.items():
             if m.scope not in SCOPES:

@@ -280,7 +280,9 @@ class Scorer:
         lang_model = self.model.languages.get(scoring_lang) if self.model is not None else None
         context: float | None = None
         # the learned layers' tokens for the text's language, made once for the gate, the layer and the issue model
-        toks = learned.tokens(text, self._neutral_words, scoring_lang) if self.model is not None else []
+        toks = learned.tokens(text, self._neutral_words, scoring_lang,
+                              lang_model.names if lang_model is not None else frozenset()) \
+            if self.model is not None else []
         if lang_model is not None and lang_model.gate is not None:
             lang_model, context = lang_model.for_text(toks)
         if lang_model is not None and lang_model.scope == "all":

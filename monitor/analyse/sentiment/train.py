@@ -154,9 +154,11 @@ def fit(examples: Sequence[Example], meta: dict[str, object] | None = None, vect
         if min(pos, len(exs) - pos) < MIN_PER_CLASS:
             continue
         vecs = learned.vectors(lang) if vectors else None
+        proper = learned.proper_names((e.text for e in exs), lang,
+                                      rules._function.get(lang, frozenset()) | rules._packs[lang].lexicon.keys())
         rows, dense, means = [], [], []
         for ex in exs:
-            feats, d, toks = _features(rules, ex.text, lang)
+            feats, d, toks = _features(rules, ex.text, lang, proper)
             rows.append(feats)
             dense.append(d)
             means.append(vecs.mean(toks) if vecs is not None else [])
@@ -177,7 +179,7 @@ def fit(examples: Sequence[Example], meta: dict[str, object] | None = None, vect
         embed = _vector_weights(coef, vec.vocabulary_, vecs)
         gate = _fit_gate(exs, rows, verdict_means, vecs, LogisticRegression, DictVectorizer)
         models[lang] = learned.LangModel(float(clf.intercept_[0]), dense_w, weights, embed=embed,
-                                         vectors=vecs if embed else None, gate=gate)
+                                         vectors=vecs if embed else None, gate=gate, names=proper)
         if (issue_model := _fit_issues(exs, rows, means, vecs, LogisticRegression, DictVectorizer)) is not None:
             issues[lang] = issue_model
     return learned.Model(models, {**(meta or {}), "examples": {k: len(v) for k, v in by_lang.items()}}, issues)
@@ -278,14 +280,15 @@ def _vector_weights(coef: Sequence[float], vocabulary: dict[str, int], vecs: Wor
     return tuple(float(coef[vocabulary[f"e:{d}"]]) if f"e:{d}" in vocabulary else 0.0 for d in range(vecs.dims))
 
 
-def _features(rules: object, text: str, lang: str) -> tuple[list[str], list[float], list[str]]:
+def _features(rules: object, text: str, lang: str,
+              names: frozenset[str] = frozenset()) -> tuple[list[str], list[float], list[str]]:
     from monitor.analyse.sentiment.scorer import Scorer
 
     assert isinstance(rules, Scorer)
     pack = rules._packs[lang]
     text = engine.plain_text(text)
     total, contributions = engine.analyse_raw(pack, text, None, frozenset(), rules.neutral)
-    toks = learned.tokens(text, rules._neutral_words, lang)
+    toks = learned.tokens(text, rules._neutral_words, lang, names)
     dense = learned.dense_features(engine.normalize(total), [(c.valence, c.kind) for c in contributions])
     return learned.sparse_features(toks), dense, toks
 
@@ -345,7 +348,7 @@ def cross_validate(examples: Sequence[Example], folds: int = 2) -> dict[str, Fol
                 results = {scope: sc.score(e.text, lang=lang) for scope, sc in scorers.items()}
                 got |= {scope: r.negative for scope, r in results.items()}
                 domains = (["dev"] + ([f"dev/{e.corpus}"] if e.corpus else [])) if e.general else ["mentions"]
-                p = m.gate.probability(learned.tokens(engine.plain_text(e.text), rules._neutral_words, lang)) \
+                p = m.gate.context(learned.tokens(engine.plain_text(e.text), rules._neutral_words, lang, m.names)) \
                     if m.gate is not None else None
                 for name in domains:
                     if p is not None:

@@ -8,16 +8,28 @@ Which failures count against a mention, and the breaker, are `failures`'; the ou
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from monitor.core.errors import StorageUnavailable
 from monitor.runtime.failures import PassBreaker, counts_against_mention
+from monitor.runtime.pauses import RoutingOutage
+from monitor.store.database import Store
 from monitor.store.leases import LeaseLost
 
-if TYPE_CHECKING:
-    from monitor.runtime.pipeline import Pipeline
-
 log = logging.getLogger("monitor.runtime.pipeline")      # said as the pipeline says it: one logger for routing
+
+
+class Router(Protocol):
+    """What the batch needs of `Pipeline` (named here, so this module does not import the one that calls it)."""
+
+    store: Store
+    outage: RoutingOutage
+
+    def process(self, row: dict[str, Any]) -> None: ...
+
+    def route_failed(self, row: dict[str, Any], exc: Exception) -> None: ...
+
+    def slow_server(self, exc: Exception, waiting: int | None, probe: Exception | None = None) -> None: ...
 
 
 class _ServerSlow(Exception):
@@ -28,7 +40,7 @@ class _ServerSlow(Exception):
         self.failure = failure
 
 
-def process_batch(pipeline: Pipeline, ids: list[int]) -> int:
+def process_batch(pipeline: Router, ids: list[int]) -> int:
     """Route many stored mentions under one commit instead of one per mention (the firehose's rate).
 
     Each mention still goes through `process` (its own savepoint): one that fails is rolled back alone,

@@ -79,6 +79,10 @@ routing_parked:
 routing_paused:
   sql: ["INSERT INTO routing_pauses (replica, since, seen_at, cause, reason, waiting) VALUES ('local', :now - 600, :now, 'outage', 'database is locked', 3)"]
   line: {kind: routing, severity: critical}
+routing_stalled:
+  sql: ["INSERT INTO replicas (id, hostname, pid, started_at, seen_at, config_hash) VALUES ('a:1:x', 'a', 1, :now - 7200, :now, 'aaaa')",
+        "INSERT INTO mentions (source_id, source_kind, external_id, text, collected_at) VALUES ('news', 'rss', 's1', 'acme', :now - 3600)"]
+  line: {kind: routing, severity: critical}
 database_damaged:
   damage: feedback
   line: {kind: database, severity: critical}

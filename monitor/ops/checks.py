@@ -17,6 +17,7 @@ from monitor.core.scrub import shown
 from monitor.notify.outbox import STUCK_AFTER_S
 from monitor.notify.outbox import health as delivery_health
 from monitor.ops.problems import listed, parts_found, problem
+from monitor.ops.stall import routing_stalled
 from monitor.ops.status_text import RETRY_HINT
 from monitor.store.database import Store, loads
 from monitor.store.leases import REPLICA_LIVE_S, live_replicas
@@ -112,22 +113,23 @@ def routing_paused(store: Store) -> list[dict[str, Any]]:
     return out
 
 
-def routing_health(store: Store, max_attempts: int | None) -> dict[str, Any]:
+def routing_health(store: Store, max_attempts: int | None, now: float | None = None) -> dict[str, Any]:
     """Mentions whose analysis or routing raised: those still retried, and those parked after `max_attempts`
-    failures (kept, no longer routed: a problem until `monitor retry-mentions` sends them through again); and
-    routing paused uncounted (`routing_paused`). `max_attempts` None: not known (no monitor.yaml); the parked
-    ones are counted all the same."""
+    failures (kept, no longer routed: a problem until `monitor retry-mentions` sends them through again); routing
+    paused uncounted (`routing_paused`); and routing stalled with nothing recorded (`routing_stalled`, `stall`).
+    `max_attempts` None: not known (no monitor.yaml); the parked ones are counted all the same."""
     retrying, parked = route_failures(store)
     paused = routing_paused(store)
+    stalled = routing_stalled(store, store.now() if now is None else now, bool(paused))
     latest = store.one("SELECT id, source_id, route_attempts, route_error, route_failed_at, route_parked_at FROM"
                        " mentions WHERE route_attempts > 0 AND processed_at IS NULL ORDER BY route_failed_at DESC,"
                        " id DESC LIMIT 1")
-    found = [p.pop("problem") for p in paused]
+    found = [p.pop("problem") for p in paused] + ([stalled.pop("problem")] if stalled else [])
     if parked:
         found.append(problem("routing_parked", f"{parked} mention(s) parked after {max_attempts or 'repeated'} "
                              f"failed routing attempts, not routed (latest: mention {latest['id'] if latest else '?'}: "
                              f"{shown(latest['route_error'] or '') if latest else '?'}); {RETRY_HINT}", "routing: "))
-    return {"parked": parked, "retrying": retrying, "max_attempts": max_attempts, "paused": paused,
+    return {"parked": parked, "retrying": retrying, "max_attempts": max_attempts, "paused": paused, "stalled": stalled,
             "latest": None if latest is None else {
                 "mention_id": latest["id"], "source_id": latest["source_id"], "attempts": latest["route_attempts"],
                 "error": latest["route_error"], "failed_at": iso(latest["route_failed_at"]),

@@ -120,7 +120,7 @@ def report(config: Config, store: Store, now: float, open_alerts: list[dict[str,
         configured.append(problem("report_not_posted", weekly["problem"], f"weekly report {weekly['period']}: "))
     rep = assemble(store, now, source_health(config, store, now),
                     outbox_health(store, now, config.slack.stuck_after),
-                    routing_health(store, config.daemon.max_route_attempts), configured, open_alerts)
+                    routing_health(store, config.daemon.max_route_attempts, now), configured, open_alerts)
     return rep | {"weekly_report": weekly, "complete": True, "skipped": []}
 
 

@@ -16,7 +16,8 @@ from monitor.core.clock import iso
 SOURCE_KINDS = ("source_overdue", "source_disabled", "stream_down", "source_failing")
 PROBLEM_KINDS = SOURCE_KINDS + ("delivery_halted", "delivery_unrecorded", "delivery_stuck", "config",
                                 "slack_terminal", "replicas_differ", "report_not_posted", "actions_stuck",
-                                "actions_failed", "routing_parked", "routing_paused", "database_damaged")
+                                "actions_failed", "routing_parked", "routing_paused", "routing_stalled",
+                                "database_damaged")
 
 
 def problem(kind: str, detail: str, prefix: str = "") -> dict[str, str]:

@@ -46,6 +46,10 @@ def render(rep: dict[str, Any]) -> list[str]:
     for pause in rt.get("paused") or []:        # said in its problem too; here beside the routing figures
         lines.append(f"routing: PAUSED since {pause['since']}" + (f" on {pause['replica']}" if pause["replica"] != "local"
                      else "") + f" ({pause['cause'].replace('_', ' ')}), {pause['waiting']} mention(s) waiting")
+    if rt.get("stalled"):                       # said in its problem too; here beside the routing figures
+        st = rt["stalled"]
+        lines.append(f"routing: STALLED, {st['waiting']} mention(s) due, the oldest since {st['oldest']}; last routed"
+                     f" {st['last_routed'] or 'never'}")
     if rt.get("parked") or rt.get("retrying"):
         last = rt["latest"] or {}
         lines.append(f"routing: {rt['parked']} mention(s) parked, {rt['retrying']} failing and retried (parked after "

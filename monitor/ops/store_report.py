@@ -39,7 +39,7 @@ def store_report(store: Store, now: float, open_alerts: list[dict[str, Any]] | N
     as recorded, Slack delivery halted or stuck (default `stuck_after`), mentions parked, config reloads,
     replicas, actions. `complete` False and `skipped` (NEEDS_CONFIG) say what could not be checked, so a
     reader never takes "no problem found" for "healthy". `open_alerts`: as `open_alerts_by_owner`."""
-    rep = assemble(store, now, recorded_sources(store), outbox_health(store, now), routing_health(store, None), [],
+    rep = assemble(store, now, recorded_sources(store), outbox_health(store, now), routing_health(store, None, now), [],
                     open_alerts)
     return rep | {"healthy": False if rep["issues"] else None, "weekly_report": None, "complete": False,
                   "skipped": list(NEEDS_CONFIG)}

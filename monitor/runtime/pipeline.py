@@ -11,7 +11,8 @@ rule, a database constraint) is rolled back alone and never blocks the others: i
 until `monitor retry-mentions` (`retry_mentions`) sends it through again. Which failures count against a mention
 and which stop the pass uncounted (the store unavailable, a server slow as a whole: `PassBreaker` and its probe)
 is drawn in `monitor.runtime.failures`; a pass stopped uncounted is said once in the log and recorded for
-`monitor status` and the dashboard until a pass routes again (`monitor.runtime.pauses`).
+`monitor status` and the dashboard until a pass routes again (`monitor.runtime.pauses`). How replicas share the
+pending mentions (claims) is `monitor.runtime.claims`; the firehose's batch routing, `monitor.runtime.batch`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from typing import Any
 from monitor.alerting.grouping import assign
 from monitor.analyse.analyzer import Analysis, Analyzer, mention_from_row
 from monitor.config.settings import Config
-from monitor.core.errors import StorageError, StorageUnavailable
+from monitor.core.errors import StorageUnavailable
 from monitor.core.model import Mention
 from monitor.runtime import failures
+from monitor.runtime.batch import process_batch
+from monitor.runtime.claims import CLAIM_TTL_S, claim, release
 from monitor.runtime.failures import (
     ROUTE_BACKOFF_MAX_S,
     ROUTE_BACKOFF_S,
@@ -45,18 +48,9 @@ from monitor.runtime.pauses import RoutingOutage
 from monitor.sources import CollectResult, SourceOptions
 from monitor.sources.health import save_position
 from monitor.store.database import Store, dumps
-from monitor.store.leases import LeaseLost, for_update
+from monitor.store.leases import LeaseLost
 
 log = logging.getLogger(__name__)
-CLAIM_TTL_S = 60.0        # a replica's claim on mentions it is routing; lapses if it dies meanwhile
-
-
-class _ServerSlow(Exception):
-    """`process_batch`'s breaker tripped: its transaction is rolled back (module doc)."""
-
-    def __init__(self, failure: Exception):
-        super().__init__(str(failure))
-        self.failure = failure
 
 
 class Pipeline:
@@ -96,64 +90,8 @@ class Pipeline:
         return self.ingest(source, CollectResult(mentions=mentions, cursor=cursor))
 
     def process_batch(self, ids: list[int]) -> int:
-        """Route many stored mentions under one commit instead of one per mention (the firehose's rate).
-
-        Each mention still goes through `process` (its own savepoint): one that fails is rolled back alone,
-        logged, its failure counted once the batch is committed (a transaction of its own), and left
-        unprocessed for `process_pending` to retry after its backoff; the others commit.
-        """
-        if not ids:
-            return 0
-        done = 0
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            failed: list[tuple[dict[str, Any], Exception]] = []
-            routed = 0
-            breaker = PassBreaker()
-            try:
-                rows = self.store.query(
-                    f"SELECT * FROM mentions WHERE id IN ({','.join('?' * len(chunk))}) AND processed_at IS NULL"
-                    " AND route_parked_at IS NULL ORDER BY id", tuple(chunk))
-                with self.store.tx():
-                    queue = list(rows)
-                    while queue:
-                        row = queue.pop(0)
-                        try:
-                            self.process(row)
-                            routed += 1
-                            queue[:0] = breaker.routed(row)  # those held are tried again, the server works
-                            continue
-                        except StorageUnavailable as exc:
-                            if not counts_against_mention(exc):
-                                raise             # not this mention's fault: the batch is rolled back, uncounted
-                            failure: Exception = exc    # its savepoint was rolled back; the batch goes on
-                        except LeaseLost:
-                            raise
-                        except Exception as exc:  # noqa: BLE001 - one bad mention never blocks its batch
-                            failure = exc
-                        found = breaker.failed(row, failure)
-                        if found is None:         # nothing routed yet: rolled back uncounted; process_pending probes
-                            raise _ServerSlow(failure)
-                        failed += found
-                    failed += breaker.finished()
-            except _ServerSlow as slow:
-                self._slow_server(slow.failure, len(ids) - start)
-                return done
-            except StorageUnavailable as exc:
-                self._unavailable(exc, len(ids) - start)
-                return done
-            done += routed
-            for row, error in failed:
-                try:
-                    self.route_failed(row, error)
-                except StorageUnavailable as exc:
-                    self._unavailable(exc, len(failed))
-                    return done
-                except Exception:  # noqa: BLE001 - the store is failing: the stream goes on, the next pass retries
-                    log.exception("routing failed and could not be counted; left for the next pass",
-                                  extra={"mention_id": row["id"]})
-        self._available()
-        return done
+        """Route many stored mentions under one commit per 500 (the firehose's path: `batch.process_batch`)."""
+        return process_batch(self, ids)
 
     def process_pending(self, limit: int = 500, *, wait: bool = True) -> int:
         """Route every stored-but-unrouted mention (oldest first). Safe to call any time, from any thread.
@@ -189,9 +127,9 @@ class Pipeline:
         try:
             while True:
                 try:
-                    rows = self._claim(limit, after)
+                    rows = claim(self.store, limit, after)
                 except StorageUnavailable as exc:
-                    self._release([r for r, _e in breaker.held])
+                    release(self.store, [r for r, _e in breaker.held])
                     self._unavailable(exc, None)
                     return done
                 if not rows:
@@ -210,12 +148,12 @@ class Pipeline:
                         self.process(row)
                     except StorageUnavailable as exc:
                         if not counts_against_mention(exc):
-                            self._release([r for r, _e in breaker.held] + queue[i:])
+                            release(self.store, [r for r, _e in breaker.held] + queue[i:])
                             self._unavailable(exc, len(queue) - i)
                             return done
                         failure = exc                  # its own statement deadlocked or timed out: counted
                     except LeaseLost:
-                        self._release([r for r, _e in breaker.held] + queue[i:])
+                        release(self.store, [r for r, _e in breaker.held] + queue[i:])
                         raise                          # the caller's fence: not the mention's fault either
                     except Exception as exc:  # noqa: BLE001 - one poison mention never blocks the others
                         failure = exc
@@ -236,17 +174,17 @@ class Pipeline:
                             ids = {int(r["id"]) for r in again}
                             queue[i:] = again + [r for r in queue[i:] if int(r["id"]) not in ids]
                         elif not counts_against_mention(probe):     # not slow: gone (an outage)
-                            self._release([r for r, _e in breaker.held] + queue[i:])
+                            release(self.store, [r for r, _e in breaker.held] + queue[i:])
                             self._unavailable(probe, len(queue) - i)
                             return done
                         else:
                             breaker.trip()
-                            self._release(queue[i:])   # the suspects keep their claims: the next pass goes on
-                            self._slow_server(failure, len(queue) - i, probe)
+                            release(self.store, queue[i:])   # the suspects keep their claims: the next pass goes on
+                            self.slow_server(failure, len(queue) - i, probe)
                             return done
                     down = self._count(found)
                     if down is not None:               # not even counted: those failures' claims are let go too
-                        self._release([r for r, _e in breaker.held + found] + queue[i:])
+                        release(self.store, [r for r, _e in breaker.held + found] + queue[i:])
                         self._unavailable(down, len(queue) - i)
                         return done
         finally:
@@ -261,7 +199,7 @@ class Pipeline:
                 return down
         return None
 
-    def _slow_server(self, exc: Exception, waiting: int | None, probe: Exception | None = None) -> None:
+    def slow_server(self, exc: Exception, waiting: int | None, probe: Exception | None = None) -> None:
         """The breaker tripped and the server was not seen working (failures module doc): said like an outage."""
         self._unavailable(exc, waiting, cause="slow_server", why=(
             f"SQLSTATE class {sqlstate_class(exc)} on the first {SLOW_SERVER_FAILURES} mentions of the pass and none "
@@ -275,34 +213,6 @@ class Pipeline:
 
     def _available(self) -> None:
         self.outage.available()
-
-    def _release(self, rows: list[dict[str, Any]]) -> None:
-        """Let go of the claims on rows this pass will not route (PostgreSQL), so the next pass, this replica's
-        or another's, takes them at once; if the store cannot even do that, the claims lapse after CLAIM_TTL_S."""
-        if not rows or not self.store.shared:
-            return
-        try:
-            with self.store.tx() as db:
-                db.execute(f"UPDATE mentions SET claimed_until = NULL WHERE processed_at IS NULL"
-                           f" AND id IN ({','.join('?' * len(rows))})", tuple(int(r["id"]) for r in rows))
-        except StorageError as exc:
-            log.debug("claims not released (they lapse): %s", exc)
-
-    def _claim(self, limit: int, after: int = 0) -> list[dict[str, Any]]:
-        """Unrouted mentions no other replica is routing: `FOR UPDATE SKIP LOCKED`, then a short claim (so the
-        analysis runs outside any transaction). A claim left by a dead replica lapses after CLAIM_TTL_S; with
-        SQLite (one process) claims are ignored. Routing stays exactly-once either way (`process` re-checks).
-        Parked mentions and failed ones still in their backoff are not claimed; `after`: ids above it only."""
-        with self.store.tx() as db:
-            rows = _rows(db.execute(
-                "SELECT * FROM mentions WHERE processed_at IS NULL AND id > ? AND route_parked_at IS NULL"
-                " AND (route_retry_at IS NULL OR route_retry_at <= db_now()) AND (claimed_until IS NULL"
-                " OR claimed_until < db_now() OR ?) ORDER BY id LIMIT ?" + for_update(db, skip_locked=True),
-                (after, int(not self.store.shared), limit)))
-            if rows and self.store.shared:
-                db.execute(f"UPDATE mentions SET claimed_until = db_now() + ? WHERE id IN ({','.join('?' * len(rows))})",
-                           (CLAIM_TTL_S, *(r["id"] for r in rows)))
-        return rows
 
     def process(self, row: dict[str, Any]) -> None:
         analyzer = self._analyzer()
@@ -344,11 +254,6 @@ class Pipeline:
     def route_failed(self, row: dict[str, Any], exc: Exception) -> None:
         """`failures.route_failed` with this pipeline's store and `daemon.max_route_attempts` (its doc)."""
         failures.route_failed(self.store, row, exc, self._analyzer().config.daemon.max_route_attempts)
-
-
-def _rows(cur: Any) -> list[dict[str, Any]]:
-    cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
 def _source_or_none(config: Config, source_id: str) -> SourceOptions | None:

@@ -10,7 +10,8 @@ on the database clock, fencing, `FOR UPDATE SKIP LOCKED`, advisory locks). A nes
 
 Failover: a connection that breaks (the server restarted, Patroni promoted a standby) is discarded by the
 pool and the operation raises `StorageUnavailable`; the daemon's loops already retry a failed step, and the pool's
-next connection goes to whatever the URL now points at. Reads outside a transaction retry once at once.
+next connection goes to whatever the URL now points at. Reads outside a transaction retry once at once. How the
+pool reconnects (every 2 s at most, the outage said once, a pool that gave up replaced): `monitor.store.reconnect`.
 
 Connecting: the daemon is patient (it waits up to DAEMON_OPEN_WAIT_S for its first connection at start, exits 1
 if none came, and systemd starts it again; once running, a lost server makes each step raise StorageUnavailable
@@ -44,6 +45,8 @@ try:  # the [postgres] extra
     import psycopg
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool, PoolTimeout
+
+    from monitor.store.reconnect import ReconnectingPool
 except ImportError:  # pragma: no cover - reported when a postgresql:// URL is used without the extra
     psycopg = None  # type: ignore[assignment]
 
@@ -149,9 +152,12 @@ class PgPool:
             if idle_in_transaction:          # a paused process's locks are let go (see Store.__init__)
                 conn.execute(f"SET idle_in_transaction_session_timeout = {max(1, int(idle_in_transaction * 1000))}")
 
+        self._new_pool = lambda: ReconnectingPool(url, self._replace, min_size=min_size, max_size=max_size,
+                                                  kwargs=kwargs, open=False, configure=configure,
+                                                  check=ConnectionPool.check_connection)
+        self._swap = threading.Lock()
         try:
-            self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs, open=False,
-                                       configure=configure, check=ConnectionPool.check_connection, name="monitor")
+            self.pool = self._new_pool()
             self.pool.open(wait=True, timeout=quick if quick is not None else DAEMON_OPEN_WAIT_S)
         except Exception as exc:  # noqa: BLE001 - PoolTimeout, OperationalError: one clear message
             try:
@@ -162,6 +168,17 @@ class PgPool:
             raise StorageUnavailable(f"cannot connect to PostgreSQL at {redact(url)}: "
                                      f"{_reason(exc, url)}", driver=type(exc).__name__) from exc
         self.local = threading.local()
+
+    def _replace(self, pool: ReconnectingPool) -> None:
+        """`pool` gave up reconnecting (`monitor.store.reconnect`): a new one, opened without waiting, takes its
+        place, and the old one is closed on a thread of its own (this runs on one of its workers), which fails
+        the callers still waiting on it at once."""
+        with self._swap:
+            if self.pool is not pool:
+                return
+            self.pool = self._new_pool()
+            self.pool.open(wait=False)
+        threading.Thread(target=pool.close, name="pool-close", daemon=True).start()
 
     @property
     def current(self) -> PgConnection | None:

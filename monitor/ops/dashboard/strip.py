@@ -122,6 +122,11 @@ def _routing_lines(rt: dict[str, Any], data: str | None, tz: str) -> list[Line]:
                 + ("the monitor cannot use its database" if p["cause"] == "outage" else "the database server is too "
                    "slow") + f". {p['waiting']} mention(s) are kept and wait; no alert is raised for them until it "
                 f"recovers. {ASK}") for p in rt.get("paused") or []]
+    if rt.get("stalled"):
+        st = rt["stalled"]
+        out.append(Line("critical", "routing", f"New mentions are not being analysed: {st['waiting']} wait, the oldest"
+                        f" since {_at(st['oldest'], tz)}, and the monitor cannot record why (it cannot write to its "
+                        f"database). No alert is raised for them until it recovers. {ASK}"))
     if not rt.get("parked"):
         return out
     return out + [Line("warning", "routing", f"{rt['parked']} mention(s) could not be analysed and are parked: they are "
@@ -153,7 +158,7 @@ def _other_line(p: dict[str, str]) -> Line:
 
 # problems said from their part's record (typed fields), by the line kind that says them
 FROM_RECORDS = {"delivery_halted": "delivery", "delivery_unrecorded": "delivery", "delivery_stuck": "delivery",
-                "routing_parked": "routing", "routing_paused": "routing"} | {k: "source" for k in SOURCE_KINDS}
+                "routing_parked": "routing", "routing_paused": "routing", "routing_stalled": "routing"} | {k: "source" for k in SOURCE_KINDS}
 
 
 def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[str, Any] | None, now: float,

@@ -1,0 +1,126 @@
+"""The daemon's work between start and stop: the scheduler's jobs (alert timers, polls, retention, the systemd
+watchdog), the delivery loop and the reply/action loop, and the status line they report with.
+
+A mixin of `Daemon` (daemon.py keeps start, stop, drain, reload and signals): these run on the scheduler's and
+their own threads for the daemon's whole life, and each one outlives any error of a step (logged, retried), so a
+locked database or a timer bug never stops polling or delivery; the watchdog withholds its ping when the
+delivery loop has been silent DELIVERY_STALL_S, so systemd restarts a daemon that is stuck.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from monitor.ops.systemd import Notifier
+from monitor.runtime.app import App
+from monitor.runtime.poller import PollOutcome
+from monitor.sources import SourceOptions
+from monitor.store import retention
+
+log = logging.getLogger("monitor.runtime.daemon")     # the daemon's log lines keep their logger
+
+
+class DaemonLoops:
+    """The jobs and loops of `Daemon` (module doc); the attributes are `Daemon.__init__`'s."""
+
+    DELIVERY_STALL_S = 600.0     # a delivery loop silent this long is stuck (each Slack call has a timeout)
+    app: App
+    stop: threading.Event
+    notifier: Notifier
+    running: dict[str, float]
+    deliver_heartbeat: float
+
+    def _tick_job(self) -> None:
+        """Rules file changes, then alert timers; an error here is logged and the next tick tries again."""
+        if self.stop.is_set():
+            return
+        try:
+            self.app.watcher.check()
+            self.app.tick()
+        except Exception:  # noqa: BLE001 - a timer bug must not stop the scheduler
+            log.exception("alert timers failed; retrying next tick")
+
+    def _poll_source(self, source: SourceOptions) -> PollOutcome | None:
+        return self._poll_job(source.id)      # the outcome may re-time the source (replicas: shared schedule)
+
+    def _poll_job(self, source_id: str) -> PollOutcome | None:
+        if self.stop.is_set():
+            return None
+        self.running[source_id] = time.monotonic()
+        try:
+            outcome = self.app.poll(source_id)
+        except Exception:
+            if self.stop.is_set():     # a poll abandoned by the drain ends against a closed store: expected
+                log.debug("abandoned poll ended after shutdown", extra={"source_id": source_id})
+                return None
+            raise
+        finally:
+            self.running.pop(source_id, None)
+        row = self.app.store.one("SELECT 1 FROM deliveries WHERE state = 'pending' LIMIT 1")
+        if row:
+            self.app.wake.set()
+        return outcome
+
+    def _overlapped(self, source_id: str) -> None:
+        started = self.running.get(source_id)
+        log.warning("poll skipped: the previous poll of this source is still running",
+                    extra={"source_id": source_id,
+                           "running_s": round(time.monotonic() - started, 1) if started else None})
+        self.app.metrics.polls_overlapped.labels(source_id).inc()
+
+    def _retention_job(self) -> None:
+        if not self.stop.is_set():
+            retention.run_if_due(self.app.store, self.app.config.storage.retention)
+
+    def _watchdog_job(self) -> None:
+        """Runs on the scheduler: no ping if the delivery loop is stuck, and none at all if the scheduler is."""
+        silent = time.monotonic() - self.deliver_heartbeat
+        if silent > self.DELIVERY_STALL_S:
+            log.error("delivery loop silent for %ds: withholding the watchdog ping so systemd restarts the daemon",
+                      int(silent))
+            return
+        self.notifier.watchdog(self.status_line())
+
+    def status_line(self) -> str:
+        """One line for `systemctl status` (STATUS=)."""
+        try:
+            failing = self.app.store.one("SELECT COUNT(*) AS n FROM sources WHERE consecutive_failures > 0"
+                                         " OR disabled_reason IS NOT NULL") or {}
+            pending = self.app.store.one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending'") or {}
+            opened = self.app.store.one("SELECT COUNT(*) AS n FROM alerts WHERE state = 'open'") or {}
+        except Exception:  # noqa: BLE001 - a status line must never break the watchdog
+            return "running"
+        enabled = sum(1 for s in self.app.config.sources if s.enabled)
+        return (f"{enabled} source(s), {failing.get('n', 0)} failing; {pending.get('n', 0)} message(s) pending; "
+                f"{opened.get('n', 0)} open alert(s)" + (f"; DELIVERY HALTED: {self.app.outbox.halted}"
+                                                         if self.app.outbox.halted else "")
+                + (f"; OUTBOX STOPPED: {self.app.outbox.stalled}" if self.app.outbox.stalled else ""))
+
+    def deliver_loop(self) -> None:
+        while not self.stop.is_set():
+            self.deliver_heartbeat = time.monotonic()
+            try:
+                self.app.outbox.run_once()
+                wait = self.app.outbox.next_due_in()
+            except Exception:  # noqa: BLE001 - e.g. a locked database: the loop must outlive it
+                log.exception("delivery loop error; retrying")
+                wait = 5.0
+            timeout = 5.0 if wait is None else min(5.0, max(0.05, wait))
+            self.app.wake.wait(timeout)
+            self.app.wake.clear()
+
+    def respond_loop(self) -> None:
+        """Tickets and replies, on their own thread: a slow platform never holds up Slack delivery."""
+        self.app.replies.release_leases()     # the daemon holds the run lock: leases left by a killed run are stale
+        self.app.actions.release_leases()
+        while not self.stop.is_set():
+            try:
+                self.app.respond_once()
+                wait = self.app.next_respond_in()
+            except Exception:  # noqa: BLE001 - e.g. a locked database: the loop must outlive it
+                log.exception("reply/action loop error; retrying")
+                wait = 5.0
+            self.app.respond_wake.wait(2.0 if wait is None else min(2.0, max(0.05, wait)))
+            self.app.respond_wake.clear()

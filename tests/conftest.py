@@ -6,6 +6,7 @@ import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +14,9 @@ from monitor.core.clock import FakeClock
 from monitor.store.database import Store
 from tests.fakes.feeds import FeedServer
 from tests.fakes.slack import TOKEN, FakeSlack
+
+if TYPE_CHECKING:
+    from monitor.analyse.sentiment import Scorer
 
 RULES = """\
 version: 1
@@ -157,3 +161,18 @@ def cli(*argv: str) -> int:
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+@pytest.fixture(scope="session")
+def rules_scorer() -> Scorer:
+    """The rule engine alone (no learned layer), one for the whole run: the table-driven verdict tests share it."""
+    from monitor.analyse.sentiment import Scorer
+    return Scorer(model=None)
+
+
+@pytest.fixture(scope="session")
+def shipped_scorer() -> Scorer:
+    """The rules with the shipped learned layer, one for the whole run."""
+    from monitor.analyse.sentiment import Scorer
+    return Scorer()
+

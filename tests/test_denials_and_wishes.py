@@ -19,26 +19,18 @@ CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "denial_wish_cases.yaml").read_text("utf-8"))
 
 
-@pytest.fixture(scope="module")
-def rules() -> Scorer:
-    return Scorer(model=None)
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Scorer:
-    return Scorer()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['lang']}:{c['text'][:40]}" for c in CASES])
-def test_denials_and_wishes_by_the_rules(rules: Scorer, case: dict[str, Any]) -> None:
-    result = rules.score(case["text"], lang=case["lang"])
+def test_denials_and_wishes_by_the_rules(rules_scorer: Scorer, case: dict[str, Any]) -> None:
+    result = rules_scorer.score(case["text"], lang=case["lang"])
     assert result.negative is (case["expect"] == "negative"), (result.score, result.drivers)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.get("rules_only")],
                          ids=[f"{c['lang']}:{c['text'][:40]}" for c in CASES if not c.get("rules_only")])
-def test_denials_and_wishes_with_the_shipped_model(shipped: Scorer, case: dict[str, Any]) -> None:
-    result = shipped.score(case["text"], lang=case["lang"])
+def test_denials_and_wishes_with_the_shipped_model(shipped_scorer: Scorer, case: dict[str, Any]) -> None:
+    result = shipped_scorer.score(case["text"], lang=case["lang"])
     assert result.negative is (case["expect"] == "negative"), (result.score, result.drivers)
 
 
@@ -46,8 +38,8 @@ def test_cases_cover_every_scored_language() -> None:
     assert {c["lang"] for c in CASES} == set(frames.LANGUAGES)
 
 
-def test_the_denied_word_shows_as_negated_in_the_drivers(rules: Scorer) -> None:
-    drivers = rules.score("Der Kundenservice war alles andere als hilfreich", lang="de").drivers
+def test_the_denied_word_shows_as_negated_in_the_drivers(rules_scorer: Scorer) -> None:
+    drivers = rules_scorer.score("Der Kundenservice war alles andere als hilfreich", lang="de").drivers
     assert [d.text for d in drivers if d.weight < 0] == ["not hilfreich"], drivers
 
 

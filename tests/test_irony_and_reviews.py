@@ -22,16 +22,16 @@ def rules() -> Scorer:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['lang']}:{c['text'][:40]}" for c in CASES])
-def test_ironic_praise_and_review_wording(rules: Scorer, case: dict[str, Any]) -> None:
-    result = rules.score(case["text"], lang=case["lang"])
+def test_ironic_praise_and_review_wording(rules_scorer: Scorer, case: dict[str, Any]) -> None:
+    result = rules_scorer.score(case["text"], lang=case["lang"])
     assert result.negative is (case["expect"] == "negative"), (case["why"], result.score, result.drivers)
 
 
-def test_ironic_praise_counts_for_nothing_sincere_praise_still_counts(rules: Scorer) -> None:
-    ironic = rules.score("Awesome, my parcel still hasn't arrived", lang="en").drivers
+def test_ironic_praise_counts_for_nothing_sincere_praise_still_counts(rules_scorer: Scorer) -> None:
+    ironic = rules_scorer.score("Awesome, my parcel still hasn't arrived", lang="en").drivers
     assert not any(d.text.lower() == "awesome" and d.weight > 0 for d in ironic), ironic
     assert any(d.kind == "irony" and d.weight == 0 and "Awesome" in d.text for d in ironic), ironic  # explained
-    sincere = rules.score("Awesome, my parcel arrived a day early", lang="en").drivers
+    sincere = rules_scorer.score("Awesome, my parcel arrived a day early", lang="en").drivers
     assert any(d.text.lower() == "awesome" and d.weight > 0 for d in sincere), sincere
 
 

@@ -24,31 +24,23 @@ CASES: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def rules() -> Scorer:
-    return Scorer(model=None)
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Scorer:
-    return Scorer()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["text"][:40] for c in CASES])
-def test_verdicts_by_the_rules(rules: Scorer, case: dict[str, Any]) -> None:
-    result = rules.score(case["text"], lang=case.get("lang", "en"))
+def test_verdicts_by_the_rules(rules_scorer: Scorer, case: dict[str, Any]) -> None:
+    result = rules_scorer.score(case["text"], lang=case.get("lang", "en"))
     assert result.negative is (case["expect"] == "negative"), (case["why"], result.score, result.drivers)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.get("rules_only")],
                          ids=[c["text"][:40] for c in CASES if not c.get("rules_only")])
-def test_verdicts_with_the_shipped_model(shipped: Scorer, case: dict[str, Any]) -> None:
-    result = shipped.score(case["text"], lang=case.get("lang", "en"))
+def test_verdicts_with_the_shipped_model(shipped_scorer: Scorer, case: dict[str, Any]) -> None:
+    result = shipped_scorer.score(case["text"], lang=case.get("lang", "en"))
     assert result.negative is (case["expect"] == "negative"), (case["why"], result.score, result.drivers)
 
 
-def test_verdict_drivers_name_the_rule(rules: Scorer) -> None:
-    result = rules.score("The service here leaves a lot to be desired", lang="en")
+def test_verdict_drivers_name_the_rule(rules_scorer: Scorer) -> None:
+    result = rules_scorer.score("The service here leaves a lot to be desired", lang="en")
     assert [d.text for d in result.drivers][0] == "leaves a lot to be desired", result.drivers
 
 

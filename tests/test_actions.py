@@ -78,6 +78,28 @@ def test_a_ticket_is_opened_once_shown_and_closed_on_resolve(fresh_db: Store, en
             assert made[0]["status"] in ("solved", 5)
 
 
+def test_a_stop_is_not_held_up_by_a_batch_of_due_tickets(fresh_db: Store, env: None) -> None:
+    """Regression (round 20): run_once worked through up to 50 due actions with no stop check, each able to wait
+    for a slow ticket system up to its HTTP timeout, so a daemon told to stop burnt its whole drain bound (and more:
+    a kill test's 30 s stop failed under load). The stop is asked before each action; the rest wait, unclaimed."""
+    with FakeTickets(USER, API_TOKEN) as fake:
+        rules = rules_with(fake.url, "jira", token_env="T_TOKEN", user_env="T_USER", project="SUP")
+        for _ in range(3):
+            make_alert(fresh_db)
+        svc = ActionService(fresh_db, lambda: rules, fresh_db.clock)
+        asked: list[int] = []
+
+        def stopping() -> bool:          # the stop arrives while the first ticket is being made
+            asked.append(len(fake.issues))
+            return len(fake.issues) >= 1
+
+        assert svc.run_once(stopping) == 1 and len(fake.issues) == 1
+        assert asked == [0, 1]
+        left = fresh_db.query("SELECT attempts FROM actions WHERE state = 'pending'")
+        assert len(left) == 2 and all(r["attempts"] == 0 for r in left)     # unclaimed: done after the restart
+        assert svc.run_once() == 2 and len(fake.issues) == 3
+
+
 def test_transient_errors_wait_and_a_4xx_fails_the_action_aloud(fresh_db: Store, env: None) -> None:
     with FakeTickets(USER, API_TOKEN) as fake:
         rules = rules_with(fake.url, "jira", project="SUP", user_env="T_USER", token_env="T_TOKEN")

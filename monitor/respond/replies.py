@@ -205,12 +205,18 @@ class ReplyService:
             return int(db.execute("UPDATE replies SET not_before = NULL WHERE state = 'approved' AND attempts > 0"
                                   " AND not_before > ?", (self.clock.now(),)).rowcount)
 
-    def run_once(self) -> int:
-        """Post every approved reply that is due; returns how many were posted."""
+    def run_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Post every approved reply that is due; returns how many were posted. ``stopping`` is asked before each
+        (as ActionService.run_once: a stop is not held up by a batch of slow posts)."""
         now = self.clock.now()
         due = self.store.query("SELECT id FROM replies WHERE state = 'approved' AND (not_before IS NULL OR"
                                " not_before <= ?) ORDER BY id LIMIT 50", (now,))
-        return sum(self.post(r["id"]) is not None for r in due)
+        posted = 0
+        for r in due:
+            if stopping():
+                break
+            posted += self.post(r["id"]) is not None
+        return posted
 
     def claim(self, reply_id: int) -> bool:
         now = self.clock.now()

@@ -79,12 +79,20 @@ class ActionService:
         return n
 
     # -- doing ------------------------------------------------------------------------------------------
-    def run_once(self) -> int:
+    def run_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Plan, then do the due actions, up to 50; ``stopping`` is asked before each one. Why: each may wait for a
+        slow ticket system up to its HTTP timeout, and a daemon told to stop must not work through the batch past
+        its drain bound (an action not yet claimed is simply done after the restart: nothing is lost)."""
         self.plan()
         now = self.clock.now()
         due = self.store.query("SELECT * FROM actions WHERE (state = 'pending' OR close_state = 'pending') AND"
                                " (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 50", (now,))
-        return sum(self.execute(row) for row in due)
+        done = 0
+        for row in due:
+            if stopping():
+                break
+            done += self.execute(row)
+        return done
 
     def release_leases(self) -> None:
         with self.store.tx() as db:

@@ -96,9 +96,10 @@ class App(LiveReload):
         self.respond_wake.set()
         self.wake.set()                      # thread notes and root updates were queued
 
-    def respond_once(self) -> dict[str, int]:
-        """Tickets for new alerts (and closes for resolved ones), then replies that are due."""
-        return {"actions": self.actions.run_once(), "replies": self.replies.run_once()}
+    def respond_once(self, stopping: Callable[[], bool] = lambda: False) -> dict[str, int]:
+        """Tickets for new alerts (and closes for resolved ones), then replies that are due; ``stopping`` is asked
+        between them (the daemon's stop: a slow ticket system must not hold a stop past the drain bound)."""
+        return {"actions": self.actions.run_once(stopping), "replies": self.replies.run_once(stopping)}
 
     def next_respond_in(self) -> float | None:
         waits = [w for w in (self.actions.next_due_in(), self.replies.next_due_in()) if w is not None]

@@ -117,7 +117,7 @@ class DaemonLoops:
         self.app.actions.release_leases()
         while not self.stop.is_set():
             try:
-                self.app.respond_once()
+                self.app.respond_once(self.stop.is_set)
                 wait = self.app.next_respond_in()
             except Exception:  # noqa: BLE001 - e.g. a locked database: the loop must outlive it
                 log.exception("reply/action loop error; retrying")

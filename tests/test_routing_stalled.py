@@ -25,6 +25,7 @@ from monitor.store import database
 from monitor.store.database import Store
 from tests.conftest import RULES, write_config
 from tests.harness import NEGATIVE, Harness
+from tests.health_fixtures import healthy_store
 
 SOURCES = """\
     - id: news
@@ -74,11 +75,9 @@ def test_regression_sqlite_locked_for_the_whole_pass_was_reported_by_nothing(tmp
 
 def _site(tmp_path, *sql: str) -> tuple[object, Store, float]:
     cfg, _rules = write_config(tmp_path, sources=SOURCES, slack_mode="bot")
-    store = Store(tmp_path / "monitor.db")
     now = time.time()
+    store = healthy_store(tmp_path / "monitor.db", now, {"news": "rss"})
     with store.tx() as db:
-        db.execute("INSERT INTO sources (id, kind, last_attempt, last_success) VALUES ('news', 'rss', ?, ?)",
-                   (now - 60, now - 60))
         for s in sql:
             db.execute(s, {"now": now, "host": socket.gethostname(), "pid": os.getpid()})
     return load_config(cfg), store, now

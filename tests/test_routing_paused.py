@@ -4,7 +4,7 @@ The regressions: (1) when the store was unavailable to the routing pass, or the 
 daemon logged one WARNING and `monitor status`, `--json` and the dashboard's strip said nothing while the pending
 count rose; (2) three poison mentions of one kind with nothing else pending tripped the breaker at every pass and
 were never counted. Now the pause is recorded (`routing_pauses`, runtime.pauses) and reported as kind
-`routing_paused` until a pass routes again, and a tripped breaker probes the server (`failures.probe_server`)
+`routing_paused` until a pass routes again, and a tripped breaker probes the server (`Store.probe`)
 before blaming it. A real PostgreSQL: `statement_timeout` on the replica's sessions and a trigger that sleeps past
 it on every mention being routed while `slow_server` has a row, else only on a STALL one (the technique of
 tests/test_slow_server_breaker.py, whose trigger this is).
@@ -16,7 +16,7 @@ import json
 import logging
 
 from monitor.cli import main
-from monitor.runtime.failures import ROUTE_BACKOFF_MAX_S, SLOW_SERVER_FAILURES, probe_server
+from monitor.runtime.failures import ROUTE_BACKOFF_MAX_S, SLOW_SERVER_FAILURES
 from tests import test_slow_server_breaker as slow_server
 from tests.harness import NEGATIVE, Harness
 
@@ -76,8 +76,15 @@ def test_regression_three_poison_mentions_alone_were_never_counted_now_parked_af
 
 
 def test_the_probe_answers_on_a_working_server_and_times_out_on_a_slow_one(h):
-    assert probe_server(h.app.store) is None
+    assert h.app.store.probe() is None
     _slow(h, True)
-    down = probe_server(h.app.store)
+    down = h.app.store.probe()
     assert down is not None and down.sqlstate == "57014"
     assert h.app.store.one("SELECT COUNT(*) AS n FROM mentions")["n"] == 0      # the stand-in was rolled back
+
+
+def test_the_probe_is_the_stores_and_leaves_no_row_on_either_store(fresh_db):
+    """The probe's rolled-back write into `mentions` is the store's own (one writer per table), on both stores."""
+    assert fresh_db.probe() is None
+    assert fresh_db.probe() is None            # twice: nothing of the first stayed behind to collide with
+    assert fresh_db.one("SELECT COUNT(*) AS n FROM mentions")["n"] == 0

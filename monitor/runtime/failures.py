@@ -8,7 +8,7 @@ Routing a mention can fail in three ways, and only the first counts against it (
     ├── StorageUnavailable raised by its own statement (STATEMENT_FAILURES: 40001, 40P01, 57014)
     │     ├── the pass has routed a mention already (the server works)                          → COUNTED
     │     └── none routed yet: held (PassBreaker); when SLOW_SERVER_FAILURES fail alike
-    │           the server is probed (`probe_server`, a routing-shaped write, rolled back)
+    │           the server is probed (`Store.probe`, a routing-shaped write, rolled back)
     │           ├── the probe answers in time: the failures were the mentions' own              → COUNTED
     │           └── the probe fails too: the server is slow as a whole                           → NOT counted
     │                 (the pass stops, routing is paused: `pauses`)
@@ -20,7 +20,7 @@ Why a probe: before it, three poison mentions of one kind alone in the queue tri
 and were never counted (nothing else routed, so nothing ever settled it), and the mentions it held as suspects
 lived in memory only. The probe asks the server the question directly, in the same session and so under the same
 `statement_timeout`: a stand-in mention is inserted and marked routed (the first write routing makes), then
-rolled back. A slow, overloaded or locked-up server fails it like the mentions; a server that answers it has
+rolled back (`Store.probe`: the store owns the writes to its tables, this rolled-back one too). A slow, overloaded or locked-up server fails it like the mentions; a server that answers it has
 shown the failures were theirs. Nothing about the suspects needs to outlive the process any more: a restart tries
 them again, and a trip probes again. The probe costs one statement timeout per tripped pass.
 """
@@ -28,7 +28,6 @@ them again, and a trip probes again. The probe costs one statement timeout per t
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from monitor.core.errors import StorageError, StorageUnavailable
@@ -46,7 +45,7 @@ STATEMENT_FAILURES = {"40001", "40P01", "57014"}     # serialization failure, de
 
 SLOW_SERVER_FAILURES = 3
 """How many mentions, the first of a pass, must all fail with statement failures of one SQLSTATE class (and none be
-routed) before the pass asks whether the server is at fault (`probe_server`). One is a poison mention; two poison
+routed) before the pass asks whether the server is at fault (`Store.probe`). One is a poison mention; two poison
 mentions side by side happen; three in a row of the same kind, with not one mention routed, may be a server that
 is slow, overloaded or locked up as a whole: worth one probe. Small, so a slow server costs each pass at most
 three statement timeouts and the probe's."""
@@ -122,31 +121,6 @@ class PassBreaker:
             return []
         found, self.held = self.held, []
         return found
-
-
-class _RollBack(Exception):
-    """Leaves the probe's transaction so that it is rolled back: the stand-in mention is never committed."""
-
-
-def probe_server(store: Store) -> StorageUnavailable | None:
-    """Ask the server whether it works (module doc): insert a stand-in mention and mark it routed, as routing
-    does, in one transaction that is rolled back. None: it answered in time (a refusal is an answer too);
-    else the store's error (a statement timeout: the server is slow; a lost connection: an outage)."""
-    key = f"probe-{uuid.uuid4().hex}"
-    try:
-        with store.tx() as db:
-            db.execute("INSERT INTO mentions (source_id, source_kind, external_id, text, collected_at)"
-                       " VALUES ('monitor:probe', 'probe', ?, '', db_now())", (key,))
-            db.execute("UPDATE mentions SET processed_at = db_now() WHERE source_id = 'monitor:probe'"
-                       " AND external_id = ?", (key,))
-            raise _RollBack
-    except _RollBack:
-        return None
-    except StorageUnavailable as exc:
-        return exc
-    except StorageError as exc:
-        log.debug("the server probe was refused (it answered): %s", exc)
-        return None
 
 
 def route_failed(store: Store, row: dict[str, Any], exc: Exception, limit: int) -> None:

@@ -39,7 +39,6 @@ from monitor.runtime.failures import (
     Failure,
     PassBreaker,
     counts_against_mention,
-    probe_server,
     retry_mentions,
     route_error,
     sqlstate_class,
@@ -119,7 +118,7 @@ class Pipeline:
         A mention that raises is rolled back alone (`process` is one transaction), counted by `route_failed`
         and passed over: the claim moves on past the ids already seen, so it blocks nothing behind it.
         The store being unavailable is nobody's fault: the pass stops there, uncounted (`_unavailable`); when its
-        first mentions all fail alike the server is probed (`failures.probe_server`) before anyone is counted.
+        first mentions all fail alike the server is probed (`Store.probe`) before anyone is counted.
         """
         done = 0
         after = 0
@@ -168,7 +167,7 @@ class Pipeline:
                     i += 1
                     found = breaker.failed(row, failure)
                     if found is None:                  # the first mentions all failed alike: is it the server?
-                        probe = probe_server(self.store)
+                        probe = self.store.probe()
                         if probe is None:              # it answers: the failures were the mentions' own
                             found, again = breaker.server_answers()
                             ids = {int(r["id"]) for r in again}

@@ -5,7 +5,8 @@ with fencing tokens, row claims, advisory locks; it owns `leases`, `replicas`, `
 
 It owns the schema, not the rows: each table has one writing package (mentions: the runtime pipeline;
 `alert*`: alerting; `deliveries`: notify; `sources`/`stream_status`: sources; `feedback`: alerting;
-`reports`: ops.dashboard; `mentions_fts` is kept by triggers on mentions).
+`reports`: ops.dashboard; `mentions_fts` is kept by triggers on mentions). The server probe (`probe.py`,
+`Store.probe`) is the store's: it writes a stand-in mention and rolls it back, so it never leaves a row.
 Retention is the one exception by design: it deletes old rows of every table in one place, by age.
 """
 

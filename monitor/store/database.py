@@ -589,6 +589,12 @@ class Store:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
+    def probe(self) -> StorageUnavailable | None:
+        """Does the server answer a routing-shaped write in time? A stand-in mention inserted and marked routed,
+        rolled back (`monitor.store.probe`). None: it answered; else the error (57014: slow; else an outage)."""
+        from monitor.store.probe import probe
+        return probe(self)
+
     def close(self) -> None:
         coord = getattr(self, "_coordinator", None)
         if coord is not None:

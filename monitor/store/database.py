@@ -265,6 +265,9 @@ MIGRATIONS: list[str] = [
     # (1.2 s at 100,000 mentions). Nothing on SQLite, whose FTS5 table (v7) already serves it: the PostgreSQL text
     # is PG_MIGRATIONS[15].
     "",
+    # v17 (dashboard): the PostgreSQL search folds accents as SQLite's FTS5 (unicode61 remove_diacritics) does:
+    # "cafe" finds "café". Nothing on SQLite; PostgreSQL: PG_MIGRATIONS[16].
+    "",
 ]
 
 # PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.
@@ -279,20 +282,35 @@ PG_MIGRATIONS: dict[int, str] = {
         until DOUBLE PRECISION NOT NULL, html_path TEXT, posted_at DOUBLE PRECISION, slack_file_id TEXT,
         last_error TEXT, attempts INTEGER NOT NULL DEFAULT 0);
     """,
-    # v16 on PostgreSQL: a GIN index on the very expression `monitor.ops.dashboard.feed.PG_SEARCH_VECTOR` searches
-    # (the planner uses an expression index only for the same expression). to_tsvector with its configuration
-    # named is immutable, as an index expression must be. Built in the migration's transaction: writes to
-    # mentions wait while it is built (seconds per 100,000 rows).
+    # v16 on PostgreSQL: a GIN index on the expression the feed searched then (the planner uses an expression
+    # index only for the same expression). to_tsvector with its configuration named is immutable, as an index
+    # expression must be. Built CONCURRENTLY, outside a transaction (`monitor.store.pg_online`): writers to mentions
+    # go on meanwhile; an INVALID index left by a build cut short is dropped and built again. v17 replaces it.
     15: """
-    CREATE INDEX mentions_search ON mentions USING GIN
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS mentions_search ON mentions USING GIN
         (to_tsvector('simple', COALESCE(title, '') || ' ' || text || ' ' || COALESCE(author, '')));
+    """,
+    # v17 on PostgreSQL: the searched document with its accents folded (`unaccent` through the IMMUTABLE
+    # `monitor_unaccent`, whose real text `pg_online.fold_function_sql` writes: the extension's schema named, or the
+    # identity when this role may not create the extension), indexed as `monitor.ops.dashboard.feed.PG_SEARCH_VECTOR`
+    # searches it, CONCURRENTLY; then v16's index, which no query of this version reads, is dropped.
+    16: """
+    CREATE EXTENSION IF NOT EXISTS unaccent;
+    CREATE OR REPLACE FUNCTION monitor_unaccent(value text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+        AS $fold$ SELECT unaccent('unaccent'::regdictionary, value) $fold$;
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS mentions_search_folded ON mentions USING GIN
+        (to_tsvector('simple', monitor_unaccent(COALESCE(title, '') || ' ' || text || ' ' || COALESCE(author, ''))));
+    DROP INDEX CONCURRENTLY IF EXISTS mentions_search;
     """,
 }
 
 # Migrations allowed to be destructive (see the module docstring): index in MIGRATIONS -> why it is safe for the
 # replicas of the previous release still running on the new schema. Empty: every migration so far only adds.
 # Example: 20: "drops mentions.legacy_score, which no release since v1.4 reads or writes",
-DESTRUCTIVE_MIGRATIONS: dict[int, str] = {}
+DESTRUCTIVE_MIGRATIONS: dict[int, str] = {
+    16: "drops v16's search index mentions_search (PostgreSQL): a replica of v16 still running searches without it "
+        "(its search reads the period's rows, as before v16: slower, same results); nothing else reads it",
+}
 
 BUSY_TIMEOUT_S = 10.0
 PG_SCHEMA_LOCK = 7_216_001       # advisory lock id: replicas starting together migrate one at a time
@@ -480,27 +498,55 @@ class Store:
         return int(row[0]["version"]) if row else 0
 
     def _migrate_postgres(self) -> tuple[int, int]:
-        """As `_migrate`, for PostgreSQL: one replica at a time (advisory lock), each step in one transaction.
-        Returns (version found under the lock, version now)."""
+        """As `_migrate`, for PostgreSQL: one replica at a time (the schema's advisory lock, held as a session
+        lock for the whole run: `pg_online.lock_schema`), each step in one transaction, but the steps that build
+        an index CONCURRENTLY (`pg_online.NON_TRANSACTIONAL`), run statement by statement, each idempotent, and
+        marked done after their last. Returns (version found under the lock, version now)."""
+        from monitor.store import pg_online
+        try:
+            with self.pg.pool.connection(timeout=self.pg.wait) as conn:   # autocommit: the lock and the builds
+                pg_online.lock_schema(conn, PG_SCHEMA_LOCK)
+                try:
+                    return self._migrate_postgres_locked(conn)
+                finally:
+                    pg_online.unlock_schema(conn, PG_SCHEMA_LOCK)
+        except StorageError:
+            raise
+        except Exception as exc:                  # psycopg's (the lock's connection), the pool's timeout
+            from monitor.store.driver_errors import from_psycopg
+            raise from_psycopg(exc, "cannot migrate the schema") from exc
+
+    def _migrate_postgres_locked(self, conn: Any) -> tuple[int, int]:
+        from monitor.store import pg_online
         with self.tx() as db:
-            db.execute(f"SELECT pg_advisory_xact_lock({PG_SCHEMA_LOCK})")
             db.execute("CREATE TABLE IF NOT EXISTS monitor_schema (version INTEGER NOT NULL)")
             row = db.execute("SELECT version FROM monitor_schema").fetchone()
             if row is None:
                 db.execute("INSERT INTO monitor_schema (version) VALUES (0)")
-            version = int(row[0]) if row else 0
-            if version > len(MIGRATIONS):
-                raise StorageError(f"database {self.display} has schema v{version}, newer than this version "
-                                   f"of mention-monitor understands (v{len(MIGRATIONS)}); upgrade first")
-            for step in range(version, len(MIGRATIONS)):
-                with self.tx():                                 # a savepoint: the step is whole or absent
-                    for statement in postgres_statements(step):
-                        try:
-                            db.conn.execute(statement)
-                        except Exception as exc:
-                            from monitor.store.driver_errors import from_psycopg
-                            raise from_psycopg(exc, f"migration to schema v{step + 1} failed", sql=statement) from exc
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise StorageError(f"database {self.display} has schema v{version}, newer than this version "
+                               f"of mention-monitor understands (v{len(MIGRATIONS)}); upgrade first")
+        for step in range(version, len(MIGRATIONS)):
+            statements = postgres_statements(step)
+            if step in pg_online.NON_TRANSACTIONAL:
+                try:
+                    pg_online.run_step(conn, step, statements)
+                except Exception as exc:
+                    raise pg_online.failed(exc, step, " ".join(statements)[:200]) from exc
+                with self.tx() as db:
+                    db.execute("UPDATE monitor_schema SET version = ?", (step + 1,))
+                continue
+            with self.tx() as db:                                     # the step is whole or absent
+                for statement in statements:
+                    try:
+                        db.conn.execute(statement)
+                    except Exception as exc:
+                        from monitor.store.driver_errors import from_psycopg
+                        raise from_psycopg(exc, f"migration to schema v{step + 1} failed", sql=statement) from exc
                 db.execute("UPDATE monitor_schema SET version = ?", (step + 1,))
+        if version == len(MIGRATIONS):
+            pg_online.refold(conn)                # a degraded v17 whose extension has since become available
         return version, max(version, len(MIGRATIONS))
 
     @property

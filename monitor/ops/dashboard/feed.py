@@ -4,9 +4,11 @@ Search is SQLite FTS5 over title, text and author (`mentions_fts`, kept by trigg
 never FTS syntax: each word becomes a quoted phrase (the last one a prefix), so `"`, `NEAR`, `*` or `-` in a
 search box cannot break the query, and every value reaches SQL as a bound parameter. PostgreSQL has no FTS5
 table: there the same words are a `simple` text-search query (lower-cased words, no stemming, the last one a
-prefix: what FTS5's unicode61 tokenizer matches, but for diacritics, which it folds and `simple` does not),
-read from a GIN index on the same expression (`mentions_search`, schema v16) rather than from every row of the
-period.
+prefix: what FTS5's unicode61 tokenizer matches), with accents folded on both sides by `monitor_unaccent` (the
+`unaccent` extension, as FTS5's `remove_diacritics` folds them; schema v17), read from a GIN index on the same
+expression (`mentions_search_folded`) rather than from every row of the period. A role that may not create the
+extension leaves the function the identity: search is then accent-sensitive, and `search_note` says so above the
+results.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from monitor.ops.dashboard.figures import BRAND_SQL, MATCHED, SENTIMENT_SQL, Win
 from monitor.store.database import Store, loads
 
 PAGE = 50
-# The searched document on PostgreSQL: exactly the expression of the `mentions_search` GIN index (migration v16,
-# PG_MIGRATIONS[15]); the planner uses an expression index only for the same expression, so a change here needs
+# The searched document on PostgreSQL: exactly the expression of the `mentions_search_folded` GIN index (migration
+# v17, PG_MIGRATIONS[16]); the planner uses an expression index only for the same expression, so a change here needs
 # a new index (tests/test_search_postgres.py reads the plan).
-PG_SEARCH_VECTOR = "to_tsvector('simple', COALESCE(m.title, '') || ' ' || m.text || ' ' || COALESCE(m.author, ''))"
+PG_SEARCH_VECTOR = ("to_tsvector('simple', monitor_unaccent(COALESCE(m.title, '') || ' ' || m.text || ' ' ||"
+                    " COALESCE(m.author, '')))")
 ALERT_STATES = ("open", "acknowledged", "resolved", "none")    # the feed's alert filter
 
 
@@ -58,10 +61,24 @@ def search_sql(store: Store, text: str) -> tuple[str, str] | None:
         return None
     if store.dialect == "postgres":      # \w+ words only: nothing in them is tsquery syntax
         query = " & ".join(w.lower() for w in words) + ":*"
-        return f"{PG_SEARCH_VECTOR} @@ to_tsquery('simple', :match)", query
+        return f"{PG_SEARCH_VECTOR} @@ to_tsquery('simple', monitor_unaccent(:match))", query
     match = fts_query(text)
     assert match is not None
     return "m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH :match)", match
+
+
+SEARCH_NOTE = ("search here does not fold accents (\"cafe\" does not find \"café\"): the database role may not "
+               "create PostgreSQL's unaccent extension; a database owner can run CREATE EXTENSION unaccent, and the "
+               "next start or `monitor migrate` folds them")
+
+
+def search_note(store: Store) -> str | None:
+    """What the feed says above its results when search is accent-sensitive (PostgreSQL without `unaccent`,
+    `monitor.store.pg_online`); None when it folds accents as SQLite's FTS5 does."""
+    if store.dialect != "postgres":
+        return None
+    from monitor.store.pg_online import accents_folded
+    return SEARCH_NOTE if accents_folded(store) is False else None
 
 
 @dataclass

@@ -170,11 +170,12 @@ class Dashboard:
         with self.stores.read() as store:
             rows, more = feedmod.feed(store, w, f)
             facets = feedmod.facets(store, w)
+            note = feedmod.search_note(store)
         params = {k: v for k, v in q.items() if k != "page"}
         back = "/feed?" + str(req.url.query)
         return self._page(req, "feed.html", now, w, sel, page="feed", f=f, rows=rows, more=more, facets=facets,
                           sentiments=SENTIMENTS, states=feedmod.ALERT_STATES, params=params,
-                          back=back)
+                          back=back, search_note=note)
 
     async def alerts(self, req: Request) -> Response:
         return await _threaded(self._alerts, req)

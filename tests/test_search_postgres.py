@@ -15,6 +15,7 @@ from monitor.ops.dashboard.feed import Filters
 from monitor.ops.dashboard.figures import Window
 from monitor.store.database import Store
 from tests.pgserver import fresh_schema_url
+from tests.sent_sql import recorded
 
 ROWS = 4000
 NOW = time.time()
@@ -45,15 +46,7 @@ def store() -> Any:
 
 def _plan(store: Store, q: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str, int]:
     """The plan of the query `feed()` sends for search `q` over 30 days, and how many rows the feed showed."""
-    sent: list[tuple[str, Any]] = []
-    query = Store.query
-
-    def recorded(self: Store, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        sent.append((sql, params))
-        return query(self, sql, params)
-
-    with monkeypatch.context() as m:
-        m.setattr(Store, "query", recorded)
+    with recorded(monkeypatch) as sent:
         rows, _ = feedmod.feed(store, Window(NOW - 30 * 86400, NOW, "UTC"), Filters(q=q))
     sql, params = next((s, p) for s, p in sent if "@@" in s)
     plan = "\n".join(str(next(iter(r.values()))) for r in store.query("EXPLAIN " + sql, params))

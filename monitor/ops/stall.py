@@ -66,8 +66,9 @@ def running_daemons(store: Store, now: float) -> list[dict[str, Any]]:
 
 def routing_stalled(store: Store, now: float, paused: bool) -> dict[str, Any] | None:
     """The stall (module doc) as a record with its problem (kind `routing_stalled`), None when there is none.
-    `paused`: a live `routing_paused` row is shown already. Cheap when routing works: one count over the
-    pending mentions (a partial index); the routed mentions are read only when the oldest has waited too long."""
+    `paused`: a live `routing_paused` row is shown already. Reads indexes only, never the whole table: the count
+    over the pending mentions (partial index `mentions_unprocessed`) and, when the oldest has waited too long, the
+    last routing time (`mentions_processed`, schema v18; before it, MAX(processed_at) read every mention)."""
     if paused:
         return None
     row = store.one(f"SELECT COUNT(*) AS n, MIN(CASE WHEN route_retry_at > collected_at THEN route_retry_at ELSE"

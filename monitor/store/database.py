@@ -268,6 +268,11 @@ MIGRATIONS: list[str] = [
     # v17 (dashboard): the PostgreSQL search folds accents as SQLite's FTS5 (unicode61 remove_diacritics) does:
     # "cafe" finds "café". Nothing on SQLite; PostgreSQL: PG_MIGRATIONS[16].
     "",
+    # v18 (ops): when a mention was last routed, read from an index: `monitor status`'s stall check
+    # (monitor.ops.stall) read MAX(processed_at) from every row of mentions. PostgreSQL: PG_MIGRATIONS[17].
+    """
+    CREATE INDEX mentions_processed ON mentions (processed_at);
+    """,
 ]
 
 # PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.
@@ -301,6 +306,10 @@ PG_MIGRATIONS: dict[int, str] = {
     CREATE INDEX CONCURRENTLY IF NOT EXISTS mentions_search_folded ON mentions USING GIN
         (to_tsvector('simple', monitor_unaccent(COALESCE(title, '') || ' ' || text || ' ' || COALESCE(author, ''))));
     DROP INDEX CONCURRENTLY IF EXISTS mentions_search;
+    """,
+    # v18 on PostgreSQL: the same index, CONCURRENTLY (writers go on; `monitor.store.pg_online`)
+    17: """
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS mentions_processed ON mentions (processed_at);
     """,
 }
 

@@ -32,7 +32,7 @@ from monitor.core.errors import StorageError
 
 log = logging.getLogger("monitor.store.migrate")
 
-NON_TRANSACTIONAL = {15, 16}      # migration indexes (to v16, v17) run statement by statement, outside a transaction
+NON_TRANSACTIONAL = {15, 16, 17}  # to v16, v17, v18 (index builds): statement by statement, no transaction
 LOCK_POLL_S = 0.2
 FOLD_FUNCTION = "monitor_unaccent"
 _CIC = re.compile(r"^\s*CREATE\s+INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.I)

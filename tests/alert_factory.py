@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from monitor.alerting.grouping import _flush, open_mention_alert
 from monitor.analyse.routing import RouteHit
@@ -44,3 +45,16 @@ def make_alert(store: Store, *, brand: str = "acme", text: str = "Acme support i
 def _rules() -> Rules:
     from tests.conftest import RULES
     return rules_from(parse_yaml(RULES, "rules.yaml"))
+
+
+class StopAfter:
+    """A `stopping` for the responders' run_once: the stop arrives once `done()` (tickets made, replies posted)
+    reaches `n`, i.e. while the n-th is in progress; `asked` is what `done()` was each time it was asked."""
+
+    def __init__(self, done: Callable[[], int], n: int = 1):
+        self.done, self.n = done, n
+        self.asked: list[int] = []
+
+    def __call__(self) -> bool:
+        self.asked.append(self.done())
+        return self.asked[-1] >= self.n

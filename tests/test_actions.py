@@ -20,7 +20,7 @@ from monitor.config.rules import Rules, rules_from
 from monitor.core.yamlfile import parse_yaml
 from monitor.respond.tickets import ActionService
 from monitor.store.database import Store
-from tests.alert_factory import make_alert
+from tests.alert_factory import StopAfter, make_alert
 from tests.conftest import RULES, write_config
 from tests.fakes.feeds import Feed, FeedServer, Item
 from tests.fakes.process import count_in, kill9_loop, run_until
@@ -87,14 +87,9 @@ def test_a_stop_is_not_held_up_by_a_batch_of_due_tickets(fresh_db: Store, env: N
         for _ in range(3):
             make_alert(fresh_db)
         svc = ActionService(fresh_db, lambda: rules, fresh_db.clock)
-        asked: list[int] = []
-
-        def stopping() -> bool:          # the stop arrives while the first ticket is being made
-            asked.append(len(fake.issues))
-            return len(fake.issues) >= 1
-
+        stopping = StopAfter(lambda: len(fake.issues))      # the stop arrives while the first ticket is made
         assert svc.run_once(stopping) == 1 and len(fake.issues) == 1
-        assert asked == [0, 1]
+        assert stopping.asked == [0, 1]
         left = fresh_db.query("SELECT attempts FROM actions WHERE state = 'pending'")
         assert len(left) == 2 and all(r["attempts"] == 0 for r in left)     # unclaimed: done after the restart
         assert svc.run_once() == 2 and len(fake.issues) == 3

@@ -137,6 +137,19 @@ def test_a_503_then_429_is_retried_and_posted_once(world):
 
 # -- kill -9 between the post and the mark ------------------------------------------------------------------
 
+def _disabled_mastodon(masto: FakeMastodon) -> str:
+    """The mastodon source replies are posted through, not polled (the test makes its alerts itself)."""
+    return f"""\
+        - id: fedi
+          kind: mastodon
+          instances: [{masto.url}]
+          tags: [acme]
+          token_env: TEST_MASTODON_TOKEN
+          enabled: false
+          every: 1m
+    """
+
+
 def _posted(db: Path) -> int:
     import sqlite3
     if not db.exists():
@@ -168,15 +181,7 @@ def test_kill_9_between_post_and_mark_posts_each_reply_at_most_once_more(tmp_pat
     with FakeMastodon(write_token=WRITE) as masto, FakeSlack() as slack:
         masto.honour_idempotency = honour_key
         masto.create_delay = 0.2
-        cfg, rules = write_config(tmp_path, slack_url=slack.api_url, sources=f"""\
-            - id: fedi
-              kind: mastodon
-              instances: [{masto.url}]
-              tags: [acme]
-              token_env: TEST_MASTODON_TOKEN
-              enabled: false
-              every: 1m
-        """)
+        cfg, rules = write_config(tmp_path, slack_url=slack.api_url, sources=_disabled_mastodon(masto))
         cfg.write_text(cfg.read_text().replace("slack:\n", "slack:\n  interactive: off\n"))
         db = tmp_path / "monitor.db"
         store = Store(db, SystemClock())
@@ -248,3 +253,38 @@ def test_reply_to_a_facebook_comment_from_the_terminal_goes_through_the_graph_ap
         assert refused.returncode == 1
         assert refused.stderr.strip().splitlines()[-1].startswith("monitor: ") and "(#200) Permissions error" in refused.stderr
         assert len(fb.comments_made) == 1
+
+
+def test_a_stop_is_not_held_up_by_a_batch_of_due_replies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Regression (round 20), the twin of test_actions' for tickets: ReplyService.run_once worked through up to 50
+    approved replies with no stop check, each able to wait for a slow platform up to its HTTP timeout, so a daemon
+    told to stop burnt its drain bound. The stop is asked before each post; the rest wait, unclaimed."""
+    from monitor.config.rules import rules_from
+    from monitor.config.settings import load_config
+    from monitor.core.clock import SystemClock
+    from monitor.core.yamlfile import parse_yaml
+    from monitor.respond.replies import ReplyService
+    from tests.alert_factory import StopAfter, make_alert
+
+    monkeypatch.setenv("TEST_MASTODON_TOKEN", WRITE)
+    with FakeMastodon(write_token=WRITE) as masto:
+        cfg, _ = write_config(tmp_path, sources=_disabled_mastodon(masto))
+        store = Store(tmp_path / "monitor.db", SystemClock())
+        svc = ReplyService(store, lambda: rules_from(parse_yaml(RULES, "rules.yaml")), load_config(cfg), store.clock)
+        try:
+            for i in range(3):
+                st = masto.post(f"acme is broken #{i}")
+                alert_id = make_alert(store, source=("fedi", "mastodon"), text=f"Acme is broken #{i}, terrible",
+                                      raw={"id": st["id"], "instance_url": masto.url})
+                svc.submit(alert_id, f"Sorry about #{i}, please DM us.", "amy")
+            stopping = StopAfter(lambda: len(masto.replies))    # the stop arrives while the first reply is posted
+            assert svc.run_once(stopping) == 1 and len(masto.replies) == 1
+            assert stopping.asked == [0, 1]
+            left = store.query("SELECT attempts, not_before FROM replies WHERE state = 'approved'")
+            assert len(left) == 2 and all(r["attempts"] == 0 and r["not_before"] is None for r in left)  # unclaimed
+            assert svc.run_once() == 2 and len(masto.replies) == 3
+            assert sorted(r["form"]["status"] for r in masto.replies) == [f"Sorry about #{i}, please DM us."
+                                                                          for i in range(3)]
+        finally:
+            svc.close()
+            store.close()

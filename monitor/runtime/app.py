@@ -208,12 +208,13 @@ class App(LiveReload):
                               limiter=limiter_of(self.client), on_overlap=on_overlap,
                               on_drift=self.metrics.poll_drift.observe)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0) -> None:
+        """Everything this app opened; the store within `timeout` (the daemon: what its stop bound leaves)."""
         self.metrics.close()
         self.client.close()
         self.replies.close()
         self.actions.close()
-        self.store.close()
+        self.store.close(timeout)
 
 
 def runner_for(app: App, source: StreamOptions) -> StreamRunner:

@@ -33,6 +33,8 @@ from monitor.sources import is_stream
 from monitor.store.database import RunLock
 
 log = logging.getLogger(__name__)
+CLOSE_SHARE = 0.1          # of the stop's bound, kept for releasing leases and closing the store...
+CLOSE_RESERVE_S = 1.0      # ...but never more than this: those take milliseconds when the database answers
 
 
 class Daemon(DaemonLoops):
@@ -65,6 +67,7 @@ class Daemon(DaemonLoops):
         self.drain_timeout = app.config.daemon.drain_timeout if drain_timeout is None else drain_timeout
         self.running: dict[str, float] = {}      # source id -> monotonic start, for drain and status
         self.abandoned: list[str] = []           # still running when the drain bound passed
+        self.stop_deadline = 0.0                 # monotonic; set by drain(): the whole stop ends by then
         self.deliver_heartbeat = time.monotonic()
         self._deliverer: threading.Thread | None = None
         self.streams: StreamSupervisor | None = None
@@ -130,41 +133,57 @@ class Daemon(DaemonLoops):
         self.drain()
 
     def drain(self) -> None:
-        """Stop polling, let current polls and sends finish within `drain_timeout`, then return regardless.
+        """Stop polling, let current polls, sends, tickets and streams finish, release the leases: all of it
+        within the one bound `drain_timeout`, then return regardless.
 
-        Every write is a transaction, so work still running at the bound is simply not committed: its
-        mentions are fetched again on the next start (the cursor only moves with them), and an unsent message
-        stays pending in the outbox.
+        One deadline, shared: each phase waits only for what is left of it (before round 21 the streams' join
+        and the store's close came after the drain with bounds of their own, 10 s and 5 s, so a stop could take
+        the bound plus 15 s). The streams are told to stop first, so they flush their batch and cursor while the
+        polls and sends finish. The last CLOSE_SHARE of the bound (at most CLOSE_RESERVE_S) is kept for
+        releasing the leases and closing the store (`close_budget`). Every write is a transaction, so work
+        still running at the bound is simply not committed: its mentions are fetched again on the next start
+        (a cursor only moves with them), and an unsent message stays pending in the outbox. What was still
+        running is named in one WARNING, never silent.
         """
         log.info("stopping: finishing current polls and writes", extra={
             "running": sorted(self.running), "drain_timeout_s": self.drain_timeout})
         self.notifier.stopping("draining: finishing current polls and writes")
-        deadline = time.monotonic() + self.drain_timeout
+        self.stop_deadline = time.monotonic() + self.drain_timeout
+        deadline = self.stop_deadline - min(CLOSE_RESERVE_S, CLOSE_SHARE * self.drain_timeout)
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
+        if self.streams is not None:
+            self.streams.interrupt()         # each stream flushes its batch and saves its cursor, beside the rest
         if self.buttons is not None:
             self.buttons.stop()
         if self.inbound is not None:
             self.inbound.stop()
         self.scheduler.shutdown(wait=False)
         self.polls.stop()
-        self.app.wake.set()
+        self.app.wake.set()                  # the delivery and reply loops see the stop now, not after the polls
+        self.app.respond_wake.set()
         while self.running and time.monotonic() < deadline:
             time.sleep(0.05)
         if self._deliverer is not None:
-            self._deliverer.join(timeout=max(0.0, deadline - time.monotonic()))
-        self.app.respond_wake.set()
+            self._deliverer.join(timeout=left())
         if self._responder is not None:
-            self._responder.join(timeout=max(1.0, deadline - time.monotonic()))   # it wakes at once when idle
-        if self.streams is not None:
-            self.streams.join()              # each stream flushes its batch and saves its cursor
-        self.app.outbox.release_leases()
-        self.app.coord.stop()                # leases let go now: the other replicas take over at once
+            self._responder.join(timeout=left())     # it wakes at once when idle
+        streams = self.streams.join(left()) if self.streams is not None else []
         self.abandoned = sorted(self.running) + (["deliver"] if self._deliverer and self._deliverer.is_alive()
                                                  else []) + (["respond"] if self._responder and
-                                                             self._responder.is_alive() else [])
+                                                             self._responder.is_alive() else []) + streams
+        self.app.outbox.release_leases()
+        self.app.coord.stop()                # leases let go now: the other replicas take over at once
         if self.abandoned:
             log.warning("drain bound reached: abandoning unfinished work, none of it committed; it is redone on the"
                         " next start", extra={"abandoned": self.abandoned, "drain_timeout_s": self.drain_timeout})
         log.info("stopped")
+
+    def close_budget(self) -> float:
+        """What is left of the stop's bound for closing the store (its lease thread, the pool's workers)."""
+        return max(0.0, self.stop_deadline - time.monotonic()) if self.stop_deadline else self.drain_timeout
 
     def reload(self) -> None:
         """SIGHUP: both files, config first (rules may name owners and sources it does not)."""
@@ -221,7 +240,7 @@ def run_daemon(paths: Paths, notifier: Notifier | None = None) -> int:
         try:
             daemon.run()
         finally:
-            app.close()
+            app.close(timeout=daemon.close_budget())
             daemon.notifier.close()
     if daemon.abandoned:
         # Worker threads stuck in a fetch would keep the interpreter alive until their own timeouts; nothing

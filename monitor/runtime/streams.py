@@ -260,12 +260,19 @@ class StreamSupervisor:
                 log.exception("stream thread died; restarting", extra={"source_id": runner.options.id})
                 self.stop.wait(5.0)
 
-    def join(self, timeout: float = 10.0) -> None:
+    def interrupt(self) -> None:
+        """Unblock every stream's socket read (the daemon's stop is already set): each flushes and ends."""
         for r in self.runners:
             r.interrupt()
+
+    def join(self, timeout: float) -> list[str]:
+        """Wait for the stream threads until `timeout` (what the daemon's stop bound leaves); the streams still
+        running then, as `stream:<id>` (one stuck in a handshake no interrupt reaches, or in a slow flush)."""
+        self.interrupt()
         deadline = time.monotonic() + timeout
         for t in self.threads:
-            t.join(max(0.1, deadline - time.monotonic()))
+            t.join(max(0.0, deadline - time.monotonic()))
+        return [f"stream:{r.options.id}" for r, t in zip(self.runners, self.threads, strict=True) if t.is_alive()]
 
 
 def run_streams_once(runners: list[StreamRunner]) -> list[StreamOutcome]:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -49,6 +50,8 @@ from monitor.core.clock import Clock, SystemClock
 from monitor.core.errors import LockHeld, StorageError, StorageUnavailable
 from monitor.store import dialect
 from monitor.store.driver_errors import from_sqlite
+
+log = logging.getLogger(__name__)
 
 # Each entry moves the schema one version up; never edit a released entry, append a new one.
 MIGRATIONS: list[str] = [
@@ -650,12 +653,16 @@ class Store:
         from monitor.store.probe import probe
         return probe(self)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0) -> None:
+        """Close within `timeout` (the daemon passes what its stop bound leaves); what could not end in time
+        is said in one WARNING (its uncommitted work is lost with the connection, never half-written)."""
+        deadline = time.monotonic() + timeout
         coord = getattr(self, "_coordinator", None)
-        if coord is not None:
-            coord.halt()                     # no renewals on a closed store (Daemon.drain released the leases)
+        if coord is not None and not coord.halt(timeout):   # no renewals on a closed store (drain released the leases)
+            log.warning("stop bound reached: the lease renewal thread is still in a database call; closing anyway",
+                        extra={"timeout_s": round(timeout, 2)})
         if self.pg is not None:
-            self.pg.close()
+            self.pg.close(max(0.0, deadline - time.monotonic()))
             return
         with self._lock:
             self.db.conn.close()

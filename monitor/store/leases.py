@@ -235,11 +235,15 @@ class Coordinator:
             except Exception:  # noqa: BLE001 - a database blip: the next beat tries again, fences protect
                 log.warning("replica heartbeat failed", exc_info=True)
 
-    def halt(self) -> None:
+    def halt(self, timeout: float = 5.0) -> bool:
+        """No more renewals; True once the renewal thread has ended (within `timeout`: a beat in progress
+        against a slow database may outlast it, and its transaction then dies with the closed store)."""
         self._stop.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
+            thread.join(timeout=timeout)
+            return not thread.is_alive()
+        return True
 
     def stop(self) -> None:
         """A clean exit: leases released at once (a standby takes over now, not after the TTL)."""

@@ -238,8 +238,9 @@ class PgPool:
         if self.clock_offset is not None:
             conn.execute("SELECT set_config('monitor.clock_offset', %s, false)", (repr(self.clock_offset()),))
 
-    def close(self) -> None:
-        self.pool.close()
+    def close(self, timeout: float = 5.0) -> None:
+        """psycopg_pool waits up to `timeout` for its workers, then says itself which it left behind."""
+        self.pool.close(timeout=timeout)
 
 
 def probe(url: str, timeout: float) -> None:

@@ -18,10 +18,18 @@ before the give-up reach minutes). Each failed attempt was also one WARNING of p
   wait. Whatever psycopg_pool does after a give-up, the daemon is never left with a dead pool: measured, a
   caller waiting on a given-up pool (before this) sat out its 30 s wait, then the next pass connected.
 `RECONNECT_TIMEOUT_S` is psycopg_pool's default, named here so a test can make it short.
+
+The cap cannot be had through psycopg_pool's public API (3.3: `reconnect_timeout`, `reconnect_failed`, `check()`,
+`get_stats()` set no delay; a short `reconnect_timeout` would give up, and fail the waiting callers, every few
+seconds), so it overrides two private methods and subclasses a private class. `private_api_problems()` checks
+each of them against the installed psycopg_pool; `tests/test_reconnect_private_api.py` fails naming what changed,
+and at run time a mismatch is one WARNING and psycopg_pool's own doubling backoff (reconnecting later, never
+not at all) instead of a pool whose reconnection crashes.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
@@ -29,7 +37,11 @@ from collections.abc import Callable
 from typing import Any
 
 from psycopg_pool import ConnectionPool
-from psycopg_pool.base import AttemptWithBackoff
+
+try:
+    from psycopg_pool.base import AttemptWithBackoff
+except ImportError:  # pragma: no cover - a psycopg_pool that moved it: private_api_problems() says so
+    AttemptWithBackoff = object  # type: ignore[assignment,misc]
 
 log = logging.getLogger("monitor.store.postgres")
 POOL_NAME = "monitor"
@@ -44,6 +56,43 @@ class _CappedAttempt(AttemptWithBackoff):
     def update_delay(self, now: float) -> None:
         super().update_delay(now)
         self.delay = min(self.delay, RECONNECT_DELAY_MAX_S)
+
+
+def private_api_problems() -> list[str]:
+    """What of psycopg_pool's private API `ReconnectingPool` relies on is not as it was in 3.2-3.3 (empty: all of
+    it is): AttemptWithBackoff(*, timeout) with update_delay(now) setting .delay; _add_connection(attempt,
+    growing) handing the same attempt to its retry after that delay; _connect(timeout) making one attempt."""
+    import psycopg_pool.base as base
+
+    problems = []
+
+    def params(fn: Any) -> list[str]:
+        return [p.name for p in inspect.signature(fn).parameters.values()]
+
+    attempt = getattr(base, "AttemptWithBackoff", None)
+    if attempt is None:
+        return ["psycopg_pool.base.AttemptWithBackoff is gone"]
+    if params(attempt.__init__) != ["self", "timeout"]:
+        problems.append(f"AttemptWithBackoff.__init__{inspect.signature(attempt.__init__)} is not (self, *, timeout)")
+    if params(getattr(attempt, "update_delay", None) or (lambda: None)) != ["self", "now"]:
+        problems.append("AttemptWithBackoff.update_delay(self, now) is gone or changed")
+    else:
+        probe = attempt(timeout=60.0)
+        probe.update_delay(0.0)
+        probe.update_delay(1.0)
+        if not isinstance(getattr(probe, "delay", None), float):
+            problems.append("AttemptWithBackoff.update_delay no longer sets .delay")
+    if params(ConnectionPool._add_connection) != ["self", "attempt", "growing"]:
+        problems.append(f"ConnectionPool._add_connection{inspect.signature(ConnectionPool._add_connection)}"
+                        " is not (self, attempt, growing=False)")
+    else:
+        src = inspect.getsource(ConnectionPool._add_connection)
+        for needed in ("attempt.update_delay(", "AddConnection(self, attempt", "attempt.delay", "self._connect("):
+            if needed not in src:
+                problems.append(f"ConnectionPool._add_connection no longer does `{needed}`")
+    if params(ConnectionPool._connect) != ["self", "timeout"]:
+        problems.append(f"ConnectionPool._connect{inspect.signature(ConnectionPool._connect)} is not (self, timeout=None)")
+    return problems
 
 
 class _QuietAttempts(logging.Filter):
@@ -69,13 +118,18 @@ class ReconnectingPool(ConnectionPool[Any]):
         self._down_since: float | None = None
         self._state = threading.Lock()
 
-    def _add_connection(self, attempt: AttemptWithBackoff | None, growing: bool = False) -> None:
-        """psycopg_pool's own, with the capped attempt (the same object is handed to every retry)."""
+    def _add_connection(self, *args: Any, **kwargs: Any) -> None:
+        """psycopg_pool's own, with the capped attempt (the same object is handed to every retry); its own as is
+        when its private API is not the one this was written for (`private_api_problems`, said once)."""
+        if not _private_api_ok():
+            return super()._add_connection(*args, **kwargs)
+        attempt = kwargs.pop("attempt", args[0] if args else None)         # (attempt, growing=False): checked
+        growing = kwargs.pop("growing", args[1] if len(args) > 1 else False)
         super()._add_connection(attempt or _CappedAttempt(timeout=self.reconnect_timeout), growing=growing)
 
-    def _connect(self, timeout: float | None = None) -> Any:
+    def _connect(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            conn = super()._connect(timeout)
+            conn = super()._connect(*args, **kwargs)
         except Exception as exc:
             with self._state:
                 first, self._down_since = self._down_since is None, self._down_since or time.monotonic()
@@ -97,3 +151,19 @@ class ReconnectingPool(ConnectionPool[Any]):
             log.warning("the PostgreSQL pool gave up reconnecting after %g s: a new pool takes its place",
                         self.reconnect_timeout)
             self._on_gave_up(self)
+
+
+_checked: list[bool] = []
+
+
+def _private_api_ok() -> bool:
+    """`private_api_problems()` once per process; a mismatch is one WARNING, then psycopg_pool's own backoff."""
+    if not _checked:
+        problems = private_api_problems()
+        if problems:
+            from psycopg_pool import __version__
+            log.warning("psycopg_pool %s changed what the 2 s reconnection cap relies on (%s): reconnecting with "
+                        "psycopg_pool's own backoff (doubling, up to minutes); pin psycopg-pool to a 3.3 release",
+                        __version__, "; ".join(problems))
+        _checked.append(not problems)
+    return _checked[0]

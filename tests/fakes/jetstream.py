@@ -4,7 +4,10 @@
 (time_us >= cursor, as Jetstream does) or from the start without one, as fast as the client reads them,
 then waits for more (`add_post` while connected is the live tail). Scripted faults: `drop_after[i]` closes
 the i-th connection abruptly (no close frame) after that many frames; `add_raw` queues malformed frames;
-`reject_status` answers the handshake with an HTTP error. Every connection's query is recorded.
+`reject_status` answers the handshake with an HTTP error; `stall_from = i` holds the handshake of the i-th
+connection and later ones until `stop` (a server that accepts the TCP connection and never answers the
+upgrade: no interrupt of the client reaches it, only its own connect timeout). Every connection's query is
+recorded; `handshakes` counts the upgrades asked for.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ class FakeJetstream:
         self.connections: list[Connection] = []
         self.drop_after: list[int | None] = []      # per connection, in order; missing or None: never drop
         self.reject_status: int | None = None
+        self.stall_from: int | None = None           # handshakes from this index on are held until stop()
+        self.handshakes = 0
         self.pace = 0.0                              # seconds between frames (0: as fast as they are read)
         self.zstd_dictionary = zstd_dictionary
         self._cond = threading.Condition()
@@ -125,6 +130,11 @@ class FakeJetstream:
         self.stop()
 
     def _check(self, conn: ServerConnection, request: Any) -> Response | None:
+        with self._cond:
+            index, self.handshakes = self.handshakes, self.handshakes + 1
+        if self.stall_from is not None and index >= self.stall_from:
+            self._stopped.wait()
+            return Response(503, "Stalled", Headers({"Content-Length": "0"}), b"")
         if self.reject_status:
             return Response(self.reject_status, "Rejected", Headers({"Content-Length": "0"}), b"")
         return None

@@ -265,6 +265,16 @@ MIGRATIONS: list[str] = [
     # (1.2 s at 100,000 mentions). Nothing on SQLite, whose FTS5 table (v7) already serves it: the PostgreSQL text
     # is PG_MIGRATIONS[15].
     "",
+    # v17 (dashboard; v18 once the search migration lands first): the weekly report's upload in flight, as
+    # deliveries' v9. `in_flight_at` is written before files.getUploadURLExternal, `slack_file_id` as soon as
+    # Slack reserved the file (before files.completeUploadExternal shares it), so a row found in flight is
+    # looked for in the channel's history by that id before anything is uploaded again; `slack_ts` is the
+    # share's message; `blind_posts` counts uploads made without being able to look (at most one).
+    """
+    ALTER TABLE reports ADD COLUMN in_flight_at REAL;
+    ALTER TABLE reports ADD COLUMN slack_ts TEXT;
+    ALTER TABLE reports ADD COLUMN blind_posts INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 # PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.

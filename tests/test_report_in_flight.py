@@ -25,6 +25,7 @@ from tests.dashboard_data import Built, build
 from tests.fakes.slack import TOKEN, FakeSlack, Fault
 
 CHANNEL = "C0123ABCD"
+pytestmark = pytest.mark.slow      # each renders the report PNG (seconds); one waits out a real timeout
 
 
 class Crash(BaseException):

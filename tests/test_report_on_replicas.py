@@ -80,3 +80,39 @@ def test_weekly_report_on_postgresql_is_posted_once_by_two_replicas_due_at_once(
     assert rows[0]["slack_file_id"] == next(iter(slack.uploads)) and rows[0]["last_error"] is None
     files = [p for i in range(2) for p in (tmp_path / f"reports-{i}").glob("*.html")]
     assert len(files) == 1 and str(files[0]) == rows[0]["html_path"] and "Mentions report" in files[0].read_text()
+
+
+class _Crash(BaseException):
+    """Replica A dies (not an Exception: `App.weekly_report` catches those)."""
+
+
+@pytest.mark.slow
+def test_a_replica_killed_after_slack_shared_the_report_leaves_it_found_by_the_other(pg_url, tmp_path, monkeypatch):
+    """Replica A is cut between Slack's answer and its commit; replica B, at its next check, finds the share in the
+    channel's history by the file id A stored, and does not upload the week again."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    (tmp_path / "data").mkdir()
+    b = build(tmp_path / "data", days=2)
+    slot = schedule.last_slot(b.now, "monday", "09:00", "UTC")
+    with FakeSlack() as slack:
+        a, other = (_replica(b, slack, tmp_path / f"reports-{i}", slot + 60) for i in range(2))
+        try:
+            real = schedule._record_posted
+
+            def die(*_a: object) -> None:
+                raise _Crash()
+
+            monkeypatch.setattr(schedule, "_record_posted", die)
+            with pytest.raises(_Crash):
+                a.weekly_report()
+            monkeypatch.setattr(schedule, "_record_posted", real)
+            other.clock.advance(300)
+            assert "found in the channel" in (other.weekly_report() or "")
+            other.clock.advance(300)
+            assert other.weekly_report() is None
+            rows = other.store.query("SELECT * FROM reports")
+        finally:
+            a.close()
+            other.close()
+    assert len(slack.uploads) == 1 and len(slack.shares(CHANNEL)) == 1
+    assert rows[0]["posted_at"] and rows[0]["slack_ts"] == slack.shares(CHANNEL)[0]["ts"] and not rows[0]["in_flight_at"]

@@ -155,7 +155,8 @@ def weekly_report(config: Config, store: Store) -> dict[str, Any] | None:
         return {"period": None, "posted": None, "html": None, "problem": None}
     problem = None
     if config.report.slack_channel and not r["posted_at"] and r["last_error"]:
-        problem = f"not posted to Slack after {r['attempts']} attempt(s): {r['last_error']}"
+        problem = (f"not confirmed in Slack: {r['last_error']}" if r.get("in_flight_at") is not None
+                   else f"not posted to Slack after {r['attempts']} attempt(s): {r['last_error']}")
     return {"period": r["period"], "posted": iso(r["posted_at"]), "html": r["html_path"], "problem": problem}
 
 

@@ -276,6 +276,16 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX mentions_processed ON mentions (processed_at);
     """,
+    # v19 (dashboard): the weekly report's upload in flight, as
+    # deliveries' v9. `in_flight_at` is written before files.getUploadURLExternal, `slack_file_id` as soon as
+    # Slack reserved the file (before files.completeUploadExternal shares it), so a row found in flight is
+    # looked for in the channel's history by that id before anything is uploaded again; `slack_ts` is the
+    # share's message; `blind_posts` counts uploads made without being able to look (at most one).
+    """
+    ALTER TABLE reports ADD COLUMN in_flight_at REAL;
+    ALTER TABLE reports ADD COLUMN slack_ts TEXT;
+    ALTER TABLE reports ADD COLUMN blind_posts INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 # PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.

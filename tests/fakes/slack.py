@@ -4,12 +4,16 @@ POST /api/<method> with a JSON or form body (GET with a query for the read metho
 Bearer xoxb-…`; answers HTTP 200 with `{"ok": true, ...}` or `{"ok": false, "error": "..."}`, 429 with
 `Retry-After`, or 5xx. Every call is recorded with its arrival time so tests can check order, pacing and
 idempotence. Messages keep their `metadata`; `conversations.history`/`conversations.replies` return it with
-`include_all_metadata`, or `missing_scope` (with `needed`) when the scope is withheld. `post_delay` is a slow
-Slack that has posted: the message exists at once, the answer comes `post_delay` seconds later.
+`include_all_metadata`, or `missing_scope` (with `needed`) when the scope is withheld; they page as Slack does
+(`limit`, `has_more`, an opaque `response_metadata.next_cursor`; `invalid_cursor` for one we never gave).
+`post_delay` is a slow Slack that has posted: the message exists at once, the answer comes `post_delay` seconds
+later; `complete_delay` the same for files.completeUploadExternal, whose share of the file in the channel is a
+message (its `files` list the file, `upload: true`) in that channel's history, as on Slack.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -51,12 +55,14 @@ def channel_id(name: str) -> str:
 
 
 class FakeSlack(LocalServer):
-    def __init__(self, token: str = TOKEN, port: int = 0, clock: Any = None, post_delay: float = 0.0):
+    def __init__(self, token: str = TOKEN, port: int = 0, clock: Any = None, post_delay: float = 0.0,
+                 complete_delay: float = 0.0):
         super().__init__(self._serve, port)
         self.token = token
         self.app_token = APP_TOKEN
         self.clock = clock                            # stamps `Call.at` (a FakeClock: simulated time)
         self.post_delay = post_delay                  # seconds each chat.postMessage takes to answer
+        self.complete_delay = complete_delay          # seconds each files.completeUploadExternal takes to answer
         self.calls: list[Call] = []
         self.faults: list[Fault] = []                 # consumed one per call, in order
         self.fault_when: Callable[[Call], Fault | None] | None = None   # e.g. "down until the clock says"
@@ -184,10 +190,7 @@ class FakeSlack(LocalServer):
                     if (cid, ts) not in self.messages:
                         return self._json({"ok": False, "error": "message_not_found"})
                 else:
-                    # a message's ts is its posting time (epoch, microseconds), unique per workspace
-                    wall = self.clock.now() if self.clock is not None else time.time()
-                    self._ts = max(self._ts + 100, int(wall * 1_000_000))
-                    ts = f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+                    ts = self._next_ts()
                 meta = args.get("metadata")
                 if isinstance(meta, str):
                     meta = json.loads(meta)
@@ -216,6 +219,18 @@ class FakeSlack(LocalServer):
             return self._json({"ok": True, "channel": {"id": channel_id(str(args.get("users", "")))}})
         return self._json({"ok": False, "error": "unknown_method"})
 
+    def _next_ts(self) -> str:
+        """A message's ts is its posting time (epoch, microseconds), unique per workspace. Under `_lock`."""
+        wall = self.clock.now() if self.clock is not None else time.time()
+        self._ts = max(self._ts + 100, int(wall * 1_000_000))
+        return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
+
+    def shares(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """The messages that shared an uploaded file (completeUploadExternal with a channel), oldest first."""
+        with self._lock:
+            found = [m for (c, _), m in self.messages.items() if m.get("upload") and channel in (None, c)]
+        return sorted(found, key=lambda m: float(m["ts"]))
+
     def _files(self, method: str, args: dict[str, Any]) -> Reply:
         """files_upload_v2's two Web API steps: get an upload URL (filename, length), then complete the upload
         (files=[{id, title}], channel_id, initial_comment), which shares the file in the channel."""
@@ -239,10 +254,23 @@ class FakeSlack(LocalServer):
                 up = self.uploads.get(f.get("id"))
                 if up is None or up["data"] is None:
                     return self._json({"ok": False, "error": "file_not_found"})
+            for f in files:
+                up = self.uploads[f["id"]]
                 up.update(completed=True, title=f.get("title"), channel=channel,
                           initial_comment=args.get("initial_comment"))
-                out.append({"id": f["id"], "name": up["filename"], "title": f.get("title"), "size": up["length"]})
-            return self._json({"ok": True, "files": out})
+                # `shares` is empty in the answer: Slack shares the file in the channel asynchronously
+                out.append({"id": f["id"], "name": up["filename"], "title": f.get("title"), "size": up["length"],
+                            "mimetype": "image/png", "filetype": "png", "user": "U000BOT", "shares": {}})
+            if channel:
+                cid = channel_id(channel)
+                ts = self._next_ts()
+                self.messages[(cid, ts)] = {"type": "message", "text": args.get("initial_comment") or "",
+                                            "user": "U000BOT", "ts": ts, "upload": True, "thread_ts": None,
+                                            "files": [{k: v for k, v in o.items() if k != "shares"} for o in out],
+                                            "metadata": None}
+        if self.complete_delay:
+            time.sleep(self.complete_delay)          # shared already; the answer is what is slow
+        return self._json({"ok": True, "files": out})
 
     def _upload(self, req: Request) -> Reply:
         """The upload URL: raw bytes POSTed; answers `OK - <length>` as text, like files.slack.com."""
@@ -276,9 +304,17 @@ class FakeSlack(LocalServer):
         for m in found:
             if not with_meta or not m.get("metadata"):
                 m.pop("metadata", None)
-        limit = int(args.get("limit") or 100)
-        return self._json({"ok": True, "messages": found[:limit], "has_more": len(found) > limit,
-                           "response_metadata": {"next_cursor": ""}})
+        limit = max(1, min(int(args.get("limit") or 100), 999))
+        start = 0
+        if args.get("cursor"):                   # opaque to the client: where the next page starts
+            try:
+                start = int(base64.b64decode(str(args["cursor"])).decode().removeprefix("next:"))
+            except ValueError:
+                return self._json({"ok": False, "error": "invalid_cursor"})
+        page, more = found[start:start + limit], len(found) > start + limit
+        cursor = base64.b64encode(f"next:{start + limit}".encode()).decode() if more else ""
+        return self._json({"ok": True, "messages": page, "has_more": more,
+                           "response_metadata": {"next_cursor": cursor}})
 
     def _webhook(self, req: Request) -> Reply:
         """Incoming webhooks answer text, not JSON: `ok`, or `invalid_payload`, `no_service`… with a status."""

@@ -49,7 +49,10 @@ class Frame:
     issue: str | None = None   # the issue type a complaint found only by this frame gets
 
 
+@lru_cache(maxsize=1)
 def _load() -> dict[str, Any]:
+    """The table, parsed once per process and only read (its accessors were parsing it again, ~36 times per
+    start: most of a daemon's start-up, several seconds)."""
     text = resources.files("monitor.analyse.sentiment").joinpath(_FILE).read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     if not isinstance(data, dict) or not isinstance(data.get("frames"), dict) or not isinstance(data.get("languages"), dict):

@@ -17,7 +17,7 @@ from tests.conftest import write_config
 from tests.fakes.jetstream import FakeJetstream
 from tests.fakes.process import mentions_in
 from tests.fakes.slack import TOKEN
-from tests.streams_helpers import make_app, running, stored_ids, wait_for
+from tests.streams_helpers import make_app, running, stop_when, stored_ids, wait_for
 
 
 def _source(js: FakeJetstream, extra: str = "", key: str = "url") -> str:
@@ -68,6 +68,29 @@ def test_disconnect_mid_stream_resumes_from_cursor_nothing_lost_or_duplicated(tm
             assert runner.stats.reconnects == 2
             row = app.store.one("SELECT cursor, consecutive_failures FROM sources WHERE id = 'bsky'")
             assert json.loads(row["cursor"]) == times[-1] and row["consecutive_failures"] == 0
+        finally:
+            app.close()
+
+
+def test_regression_interrupt_reaches_a_reconnect_stalled_in_its_handshake_nothing_lost(tmp_path):
+    """Regression: `interrupt()` closed the live WebSocket only. A reconnect hung in its handshake (the server
+    took the TCP connection and never answered the upgrade) had none yet, so the stream's thread held until
+    `connect_timeout` (30 s here) and the daemon's stop reported it abandoned."""
+    with FakeJetstream() as js:
+        wanted = _load(js, 3, every=1)
+        js.add_post("just a day at the beach", rkey="beach")
+        times = [json.loads(f)["time_us"] for f in js._frames]
+        js.drop_after, js.stall_from = [3], 1        # the three posts, a cut, then a reconnect that hangs
+        app = make_app(tmp_path, _source(js), http="  connect_timeout: 30s\n")
+        try:
+            sw = stop_when(app, lambda: js.handshakes >= 2)
+            sw.assert_within(0.0, 0.5, "stopping a stream stalled in its handshake")
+            # the position is the one saved with the three posts: nothing read was lost, nothing skipped
+            row = app.store.one("SELECT cursor, consecutive_failures, last_error FROM sources WHERE id = 'bsky'")
+            assert json.loads(row["cursor"]) == times[2]
+            assert sorted(stored_ids(app)) == sorted(wanted)
+            # our own stop is not a failure of the source: only the cut counts
+            assert row["consecutive_failures"] == 1 and "interrupted" not in (row["last_error"] or ""), dict(row)
         finally:
             app.close()
 

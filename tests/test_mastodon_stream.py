@@ -17,7 +17,7 @@ from tests.conftest import write_config
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.process import mentions_in
 from tests.fakes.slack import TOKEN
-from tests.streams_helpers import make_app, running, stored_ids, wait_for
+from tests.streams_helpers import make_app, running, stop_when, stored_ids, wait_for
 
 
 def _source(srv: FakeMastodon, extra: str = "", key: str = "instance") -> str:
@@ -64,6 +64,32 @@ def test_disconnect_mid_stream_backfills_the_gap_nothing_lost_or_duplicated(tmp_
             saved = json.loads(app.store.one("SELECT cursor FROM sources")["cursor"])
             assert saved == live2[-1]["id"]
             assert runner.stats.reconnects >= 1
+        finally:
+            app.close()
+
+
+def test_regression_interrupt_reaches_a_stream_request_not_yet_answered_nothing_lost(tmp_path):
+    """Regression: `interrupt()` closed the open response only. A reconnection whose request the instance
+    never answered had none yet, so the stream's thread held until the fetch deadline (30 s here) and the
+    daemon's stop reported it abandoned."""
+    with FakeMastodon() as srv:
+        srv.drop_after, srv.stall_from = [2], 1   # two updates, the stream ends, the next request hangs
+
+        posted: list[dict] = []
+
+        def post_two() -> bool:                   # once the first stream is open (Mastodon does not replay)
+            if srv.streams and not posted:
+                posted.extend(srv.post(f"acme refund denied {i}") for i in range(2))
+            return srv.stream_requests >= 2
+
+        app = make_app(tmp_path, _source(srv), http="  deadline: 30s\n")
+        try:
+            sw = stop_when(app, post_two)
+            sw.assert_within(0.0, 0.5, "stopping a stream whose request is not answered")
+            assert sorted(stored_ids(app)) == sorted(s["uri"] for s in posted)
+            row = app.store.one("SELECT cursor, last_error FROM sources WHERE id = 'masto'")
+            assert json.loads(row["cursor"]) == posted[-1]["id"]
+            assert "interrupted" not in (row["last_error"] or ""), dict(row)
         finally:
             app.close()
 

@@ -65,6 +65,7 @@ class Guard:
 
     def __init__(self, trusted: Iterable[str] = (), allow_private: bool = False) -> None:
         self.fired = False
+        self.cancelled = False                  # `cancel()`ed from another thread (a stop), not timed out
         self.refused: list[str] = []
         self.trusted_urls = [u for u in trusted if u]
         self.allow_private = allow_private
@@ -91,7 +92,7 @@ class Guard:
         if not isinstance(sock, socket.socket):
             return
         with self._lock:
-            if self.fired:
+            if self.fired or self.cancelled:
                 _shutdown(sock)
             else:
                 self._sockets.append(sock)
@@ -106,6 +107,15 @@ class Guard:
     def fire(self) -> None:
         with self._lock:
             self.fired = True
+            for s in self._sockets:
+                _shutdown(s)
+
+    def cancel(self) -> None:
+        """From another thread: what the deadline does, now (a stop that cannot wait for a stalled handshake).
+        Sockets connected later in the block are shut down as they connect; `fired` stays False, so the
+        caller can tell its own stop from a server's silence."""
+        with self._lock:
+            self.cancelled = True
             for s in self._sockets:
                 _shutdown(s)
 
@@ -145,6 +155,8 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     if not isinstance(address, tuple) or not address or getattr(sock, "family", None) not in (
             socket.AF_INET, socket.AF_INET6):
         return
+    if g.cancelled:
+        raise ConnectionAbortedError("connection cancelled: stopping")
     ip = str(address[0])
     if not g.allowed(ip, int(address[1]) if len(address) > 1 else 0):
         g.refused.append(ip)

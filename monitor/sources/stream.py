@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -19,6 +20,7 @@ from pydantic import Field, field_validator, model_validator
 from monitor.core.clock import Clock
 from monitor.core.durations import Duration
 from monitor.core.model import Mention
+from monitor.core.netguard import WATCHDOG, Guard
 from monitor.sources.base import SourceOptions, endpoint_synonym, refuse_both
 from monitor.sources.fetch import HttpConfig
 
@@ -104,6 +106,22 @@ class StreamSource:
         self.options = options
         self.clock = clock
         self.http = http
+        self._opening: Guard | None = None
+
+    @contextmanager
+    def opening(self, seconds: float, stop: threading.Event, trusted: list[str]) -> Iterator[Guard]:
+        """Open a connection inside this block: bounded by `seconds`, under the address policy (core/netguard),
+        and reachable by `interrupt()` before there is any connection object to close: the guard knows the
+        socket from its `connect` on (regression: a reconnect stalled in its WebSocket handshake held its
+        thread until `connect_timeout`, and the daemon's stop reported the stream abandoned)."""
+        with WATCHDOG.guard(seconds, trusted=trusted, allow_private=self.http.allow_private) as guard:
+            self._opening = guard
+            try:
+                if stop.is_set():          # an interrupt that came before this block existed had nothing to reach
+                    guard.cancel()
+                yield guard
+            finally:
+                self._opening = None
 
     def read(self, cursor: Any, want: Want, stop: threading.Event, *, catch_up_to: float | None = None
              ) -> Iterator[Event]:  # pragma: no cover - abstract
@@ -115,7 +133,11 @@ class StreamSource:
         raise NotImplementedError
 
     def interrupt(self) -> None:
-        """Called from another thread on shutdown: unblock a `read` stuck in a socket read."""
+        """Called from another thread on shutdown (or a lost lease): unblock a `read` stuck opening its
+        connection. A kind closes its live connection too, then calls this."""
+        guard = self._opening
+        if guard is not None:
+            guard.cancel()
 
     @classmethod
     def summary(cls) -> str:

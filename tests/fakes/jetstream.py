@@ -6,7 +6,7 @@ then waits for more (`add_post` while connected is the live tail). Scripted faul
 the i-th connection abruptly (no close frame) after that many frames; `add_raw` queues malformed frames;
 `reject_status` answers the handshake with an HTTP error; `stall_from = i` holds the handshake of the i-th
 connection and later ones until `stop` (a server that accepts the TCP connection and never answers the
-upgrade: no interrupt of the client reaches it, only its own connect timeout). Every connection's query is
+upgrade: only the client's connect timeout, or its `interrupt`, ends the wait). Every connection's query is
 recorded; `handshakes` counts the upgrades asked for.
 """
 

@@ -3,7 +3,9 @@
 `GET /api/v1/streaming/hashtag?tag=X` (and `/public`, `/public/local`) streams `event: update` for statuses
 posted *while connected* (Mastodon does not replay), with `:thump` heartbeats. `GET /api/v1/timelines/tag/X`
 pages with `min_id`/`limit`, newest first, as Mastodon does. With `token` set, both need `Bearer <token>`.
-Faults: `drop_after[i]` ends the i-th stream after that many updates; `post_raw` sends a malformed event.
+Faults: `drop_after[i]` ends the i-th stream after that many updates; `post_raw` sends a malformed event;
+`stall_from = i` holds the i-th stream request and later ones, unanswered, until `stop` (a server that accepts
+the connection and never sends the response's headers). `stream_requests` counts the stream requests.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class FakeMastodon(LocalServer):
         self.statuses: list[dict[str, Any]] = []
         self.streams: list[dict[str, Any]] = []           # one record per stream connection
         self.drop_after: list[int | None] = []
+        self.stall_from: int | None = None
+        self.stream_requests = 0
         self.timeline_requests: list[dict[str, str]] = []
         self._cond = threading.Condition()
         self._events: list[tuple[str, str, str | None]] = []   # (event, data, tag) in posting order
@@ -118,6 +122,11 @@ class FakeMastodon(LocalServer):
             return Reply(401, b'{"error":"The access token is invalid"}', {"Content-Type": "application/json"})
         q = {k: v[-1] for k, v in parse_qs(req.query).items()}
         if req.path.startswith("/api/v1/streaming/"):
+            with self._cond:
+                index, self.stream_requests = self.stream_requests, self.stream_requests + 1
+            if self.stall_from is not None and index >= self.stall_from:
+                self._closing.wait()
+                return Reply(503, b"stalled")
             tag = q.get("tag") if req.path.endswith("/hashtag") else None
             return Reply(200, headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"},
                          chunks=self._stream(tag))

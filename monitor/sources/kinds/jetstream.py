@@ -40,7 +40,6 @@ from websockets.sync.client import ClientConnection, connect
 from monitor.core.durations import Duration
 from monitor.core.errors import FetchError, RateLimited, SourceAuthError, SourceError
 from monitor.core.model import Mention
-from monitor.core.netguard import WATCHDOG
 from monitor.core.scrub import safe_netloc
 from monitor.sources.fetch import check_redirect
 from monitor.sources.registry import register
@@ -109,7 +108,7 @@ class JetstreamSource(StreamSource):
             yield Item(int(catch_up_to * 1_000_000))
             return
         until_us = int(catch_up_to * 1_000_000) if catch_up_to is not None else None
-        ws = self._connect(self.url_for(cursor))
+        ws = self._connect(self.url_for(cursor), stop)
         parse, monotonic, idle = self.parse, time.monotonic, opts.idle_timeout
         with ws:                                  # the context closes it (and keeps websockets >= 14 quiet)
             try:
@@ -139,10 +138,10 @@ class JetstreamSource(StreamSource):
                 if stop.is_set():
                     ws.close_socket()
 
-    def _connect(self, url: str) -> ClientConnection:
+    def _connect(self, url: str, stop: threading.Event) -> ClientConnection:
         current = url
         for _hop in range(self.http.max_redirects + 1):
-            location = self._open(current, trusted=url)
+            location = self._open(current, trusted=url, stop=stop)
             if isinstance(location, ClientConnection):
                 self._ws = location
                 return location
@@ -157,14 +156,14 @@ class JetstreamSource(StreamSource):
             current = nxt
         raise SourceError(f"more than {self.http.max_redirects} redirects starting at {safe_netloc(url)}")
 
-    def _open(self, url: str, trusted: str) -> ClientConnection | str:
-        """One handshake: the connection, or the Location a 3xx points to (never followed by websockets)."""
+    def _open(self, url: str, trusted: str, stop: threading.Event) -> ClientConnection | str:
+        """One handshake: the connection, or the Location a 3xx points to (never followed by websockets).
+        `interrupt()` reaches it from the TCP connect on (`opening`)."""
         opts: JetstreamOptions = self.options  # type: ignore[assignment]
         parts = urlsplit(url)
         host = safe_netloc(url)
         port = parts.port or (443 if parts.scheme == "wss" else 80)
-        with WATCHDOG.guard(self.http.connect_timeout * 2, trusted=[trusted],
-                            allow_private=self.http.allow_private) as guard:
+        with self.opening(self.http.connect_timeout * 2, stop, trusted=[trusted]) as guard:
             try:
                 sock = socket.create_connection((parts.hostname or "", port), timeout=self.http.connect_timeout)
                 ws = connect(url, sock=sock, open_timeout=self.http.connect_timeout, close_timeout=2,
@@ -176,7 +175,8 @@ class JetstreamSource(StreamSource):
                 status = next((e for e in (exc, exc.__cause__, exc.__context__) if isinstance(e, InvalidStatus)), None)
                 if status is not None:
                     return self._refused(status, host)
-                why = "no handshake within the deadline" if guard.fired else f"{type(exc).__name__}: {exc}"
+                why = ("interrupted (stopping)" if guard.cancelled else "no handshake within the deadline"
+                       if guard.fired else f"{type(exc).__name__}: {exc}")
                 raise SourceError(f"cannot connect to {host}: {why}"[:300]) from None
         return ws
 
@@ -195,6 +195,7 @@ class JetstreamSource(StreamSource):
         ws = self._ws
         if ws is not None:
             ws.close_socket()
+        super().interrupt()
 
     def parse(self, frame: str | bytes, want: Want) -> Item | Malformed:
         """The hot path: one frame in; a Mention built only for a post some brand wants."""

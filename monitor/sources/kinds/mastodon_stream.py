@@ -29,7 +29,6 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from monitor.core.durations import Duration
 from monitor.core.errors import RateLimited, SourceAuthError, SourceError
 from monitor.core.model import Mention
-from monitor.core.netguard import WATCHDOG
 from monitor.core.scrub import safe_netloc
 from monitor.core.textutil import html_to_text
 from monitor.sources.fetch import HttpConfig, fetch, inflate, make_client
@@ -129,7 +128,7 @@ class MastodonSource(StreamSource):
                 cfg = self.http.model_copy(update={"deadline": min(self.http.deadline, self.opts.once_budget)})
                 yield from self._backfill(client, headers, cursor, want, cfg, stop)
                 return
-            resp = self._open(client, headers)
+            resp = self._open(client, headers, stop)
             inbox: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_LINES)
             done = threading.Event()
             pump = threading.Thread(target=_pump, args=(resp, inbox, done), name=f"sse-{self.opts.id}", daemon=True)
@@ -148,17 +147,19 @@ class MastodonSource(StreamSource):
                 _shutdown(resp)
                 pump.join(timeout=2)
 
-    def _open(self, client: httpx.Client, headers: dict[str, str]) -> httpx.Response:
+    def _open(self, client: httpx.Client, headers: dict[str, str], stop: threading.Event) -> httpx.Response:
         url = self.stream_url()
         host = safe_netloc(url)
-        try:
-            req = client.build_request("GET", url, headers=headers,
-                                       timeout=httpx.Timeout(self.http.connect_timeout, read=None))
-            # the handshake within the fetch deadline, and only to the configured instance (no redirects)
-            with WATCHDOG.guard(self.http.deadline, trusted=[url], allow_private=self.http.allow_private):
+        # the handshake within the fetch deadline, and only to the configured instance (no redirects);
+        # `opening`: an interrupt reaches the request before its answer, as it reaches the live stream after
+        with self.opening(self.http.deadline, stop, trusted=[url]) as guard:
+            try:
+                req = client.build_request("GET", url, headers=headers,
+                                           timeout=httpx.Timeout(self.http.connect_timeout, read=None))
                 resp = client.send(req, stream=True)
-        except httpx.HTTPError as exc:
-            raise SourceError(f"cannot connect to {host}: {type(exc).__name__}: {exc}"[:300]) from None
+            except httpx.HTTPError as exc:
+                why = "interrupted (stopping)" if guard.cancelled else f"{type(exc).__name__}: {exc}"
+                raise SourceError(f"cannot connect to {host}: {why}"[:300]) from None
         if resp.status_code != 200:
             resp.close()
             if resp.status_code in (401, 403):
@@ -270,6 +271,7 @@ class MastodonSource(StreamSource):
         resp = self._resp
         if resp is not None:
             _shutdown(resp)
+        super().interrupt()
 
 
 def _id(value: Any) -> int:

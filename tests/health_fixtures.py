@@ -34,7 +34,7 @@ RSS_KINDS = {"news": "rss", "reviews-acme": "rss"}
 KINDS = {**RSS_KINDS, "bsky": "jetstream"}
 
 
-def healthy_store(path: Path, now: float, kinds: dict[str, str] = KINDS, *, queued: bool = False) -> Store:
+def healthy_store(path: Path | str, now: float, kinds: dict[str, str] = KINDS, *, queued: bool = False) -> Store:
     """A store in which every source in `kinds` was polled fine a minute before `now` (and, if `queued`, one
     message waits to be sent since two minutes): no health check has anything to say until the test breaks
     one thing. The caller closes it."""

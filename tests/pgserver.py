@@ -19,6 +19,8 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -168,6 +170,27 @@ def fresh_schema_url() -> str:
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
 
+
+
+@contextmanager
+def unprivileged_database() -> Iterator[tuple[str, str]]:
+    """A fresh database without `unaccent`, and a role that owns a schema there but may not create extensions
+    (no CREATE on the database): (its URL, the superuser's URL of that database). Both dropped after."""
+    import psycopg
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    base = base_url()
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+        conn.execute(f"CREATE ROLE {name} LOGIN")
+    admin = base.replace("/postgres", f"/{name}", 1)
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA s AUTHORIZATION {name}")
+        yield admin.replace("monitor@", f"{name}@", 1) + "?options=" + quote("-csearch_path=s"), admin
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+            conn.execute(f"DROP ROLE {name}")
 
 
 def statement_timeout_url(ms: int) -> str:

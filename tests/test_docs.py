@@ -20,6 +20,7 @@ from monitor.cli import build_parser
 from monitor.config import load_config, schemas
 from monitor.config.rules import _RulesFile
 from monitor.config.settings import _ConfigFile
+from monitor.ops.problems import PROBLEM_KINDS
 from monitor.sources import SourceOptions, StreamOptions, registered
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,6 +61,12 @@ def _documented(key: str) -> bool:
 @pytest.mark.parametrize("command", _commands())
 def test_every_command_is_in_the_readme(command):
     assert f"monitor {command}" in README, f"README does not document `monitor {command}`"
+
+
+@pytest.mark.parametrize("kind", PROBLEM_KINDS)
+def test_every_status_problem_kind_is_in_the_readme(kind):
+    """`monitor status --json`'s `issues[].kind` is what scripts and the strip dispatch on: each is listed."""
+    assert f"`{kind}`" in README, f"README does not list the `monitor status` problem kind `{kind}`"
 
 
 @pytest.mark.parametrize("kind", sorted(registered()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,11 +25,13 @@ from monitor.ops.ui import dashboard
 from monitor.store.database import Store
 from tests.conftest import write_config
 from tests.health_fixtures import SOURCES, damage, healthy_store
+from tests.pgserver import unprivileged_database
 
 REPORT = "report:\n  slack_channel: C0123ABCD\n"
 
 # kind: {sql: statements run on a healthy store (:now is the time), slack_mode / extra: the config, damage: a table
-# whose page is overwritten with garbage (one `monitor status` does not read), line: the strip's}
+# whose page is overwritten with garbage (one `monitor status` does not read), postgres: unprivileged (the store is
+# PostgreSQL, its role may not create extensions: tests/pgserver), line: the strip's}
 TABLE = yaml.safe_load("""
 source_overdue:
   sql: ["UPDATE sources SET last_attempt = :now - 7200, last_success = :now - 7200 WHERE id = 'news'"]
@@ -86,6 +89,9 @@ routing_stalled:
 database_damaged:
   damage: feedback
   line: {kind: database, severity: critical}
+search_accents:
+  postgres: unprivileged
+  line: {kind: search, severity: warning}
 """)
 
 
@@ -99,11 +105,19 @@ def backend(monkeypatch: pytest.MonkeyPatch) -> str:
     return "sqlite"
 
 
-def _site(tmp_path: Path, row: dict) -> tuple[Path, Path, Store, float]:
+@pytest.fixture
+def unprivileged(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The store on PostgreSQL as a role that may not create extensions, selected as an operator does."""
+    with unprivileged_database() as (url, _admin):
+        monkeypatch.setenv("MONITOR_DATABASE_URL", url)
+        yield url
+
+
+def _site(tmp_path: Path, row: dict, target: str | None = None) -> tuple[Path, Path, Store, float]:
     cfg, rules = write_config(tmp_path, sources=SOURCES, slack_mode=row.get("slack_mode", "bot"),
                               extra=REPORT if row.get("extra") == "report" else "")
     now = time.time()
-    store = healthy_store(tmp_path / "monitor.db", now, queued=True)
+    store = healthy_store(target or tmp_path / "monitor.db", now, queued=True)
     with store.tx() as db:
         for sql in row.get("sql", []):
             db.execute(sql, {"now": now})
@@ -130,9 +144,9 @@ def _reworded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("reword", [False, True], ids=["as-worded", "reworded"])
 @pytest.mark.parametrize("kind", sorted(TABLE))
-def test_every_status_problem_has_a_strip_line(tmp_path, backend, capsys, monkeypatch, kind, reword):
+def test_every_status_problem_has_a_strip_line(tmp_path, backend, capsys, monkeypatch, request, kind, reword):
     row = TABLE[kind]
-    cfg, rules, store, _ = _site(tmp_path, row)
+    cfg, rules, store, _ = _site(tmp_path, row, request.getfixturevalue(row["postgres"]) if "postgres" in row else None)
     try:
         if reword:
             _reworded(monkeypatch)

@@ -12,16 +12,17 @@ import logging
 import threading
 import time
 import uuid
-from urllib.parse import quote
+from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from monitor.ops.dashboard import feed as feedmod
 from monitor.ops.dashboard.figures import Window
+from monitor.ops.store_report import store_report
 from monitor.store.database import MIGRATIONS, Store
 from monitor.store.pg_online import index_valid
-from tests.pgserver import base_url, fresh_schema_url, run_sql
+from tests.pgserver import fresh_schema_url, run_sql, unprivileged_database
 
 ROWS = 60_000
 LATEST = len(MIGRATIONS)
@@ -109,21 +110,10 @@ def test_two_replicas_migrating_at_once_build_the_index_once():
 
 
 @pytest.fixture
-def unprivileged() -> tuple[str, str]:
-    """A fresh database without `unaccent`, and a role that owns a schema there but may not create extensions
-    (no CREATE on the database): (its URL, the superuser's URL of that database)."""
-    name = f"t_{uuid.uuid4().hex[:10]}"
-    base = base_url()
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-        conn.execute(f"CREATE ROLE {name} LOGIN")
-    admin = base.replace("/postgres", f"/{name}", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA s AUTHORIZATION {name}")
-    yield admin.replace("monitor@", f"{name}@", 1) + "?options=" + quote("-csearch_path=s"), admin
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        conn.execute(f"DROP ROLE {name}")
+def unprivileged() -> Iterator[tuple[str, str]]:
+    """A role that may not create extensions, in a database without `unaccent` (tests/pgserver)."""
+    with unprivileged_database() as urls:
+        yield urls
 
 
 def test_without_the_right_to_create_unaccent_search_is_accent_sensitive_and_says_so(unprivileged, caplog):
@@ -142,10 +132,17 @@ def test_without_the_right_to_create_unaccent_search_is_accent_sensitive_and_say
 
     assert found("cafe") == {"cafe ouvert"}                  # degraded: accent-sensitive
     assert feedmod.search_note(store) == feedmod.SEARCH_NOTE
+    assert _problem_kinds(store) == ["search_accents"]       # and `monitor status`, the strip, --json say it
     store.close()
     with psycopg.connect(admin, autocommit=True) as conn:     # a database owner installs it; the next start folds
         conn.execute("CREATE EXTENSION unaccent SCHEMA public")
     store = Store(url)
     assert found("cafe") == {"Le café était froid", "cafe ouvert"}
     assert feedmod.search_note(store) is None
+    assert _problem_kinds(store) == []                      # cleared once the search folds
     store.close()
+
+
+def _problem_kinds(store: Store) -> list[str]:
+    """The kinds of the problems the report finds in this store (`assemble`, which `monitor status` runs too)."""
+    return [p["kind"] for p in store_report(store, time.time())["issues"]]

@@ -69,6 +69,23 @@ def config_found(store: Store) -> list[dict[str, str]]:
     return out
 
 
+def search_found(store: Store) -> list[dict[str, str]]:
+    """The dashboard's search is accent-sensitive: PostgreSQL, and this role could not create the `unaccent`
+    extension (`store.pg_online`). Said until the fold function folds, i.e. until the first start or
+    `monitor migrate` after a database owner ran CREATE EXTENSION: before, the WARNING of a start and the feed's
+    note were the only places, and nobody reading `monitor status` or the strip knew."""
+    if store.dialect != "postgres":
+        return []
+    from monitor.store.pg_online import accents_folded
+
+    if accents_folded(store) is not False:
+        return []
+    return [problem("search_accents", "the dashboard's search does not fold accents (\"cafe\" does not find "
+                    "\"café\"): this database role may not create PostgreSQL's unaccent extension; a database owner "
+                    "can run CREATE EXTENSION unaccent in this database, then the next start or `monitor migrate` "
+                    "folds them", "search: ")]
+
+
 def config_problems(store: Store) -> list[str]:
     return [p["text"] for p in config_found(store)]
 
@@ -187,7 +204,7 @@ def assemble(store: Store, now: float, sources: list[dict[str, Any]], outbox: di
     responses = response_health(store, now)
     issues = [problem(k, d, f"source {s['id']}: ") | {"source": s["id"]}
               for s in sources for k, d in zip(s["problem_kinds"], s["problems"], strict=True)]
-    issues += parts_found("outbox: ", outbox) + config_found(store) + configured
+    issues += parts_found("outbox: ", outbox) + config_found(store) + configured + search_found(store)
     issues += parts_found("replicas: ", replicas) + parts_found("actions: ", responses) + parts_found("routing: ", routing)
     open_row = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alerts WHERE state = 'open'") or {}
     return {"healthy": not issues, "problems": [p["text"] for p in issues], "issues": issues, "sources": sources,
@@ -197,4 +214,4 @@ def assemble(store: Store, now: float, sources: list[dict[str, Any]], outbox: di
 
 
 __all__ = ["ROUTE_FAILURES_SQL", "assemble", "config_found", "config_problems", "open_alerts_by_owner", "outbox_health",
-           "replica_health", "response_health", "route_failures", "routing_health", "routing_paused"]
+           "replica_health", "response_health", "route_failures", "routing_health", "routing_paused", "search_found"]

@@ -4,8 +4,9 @@ Read from the database alone, so it works the same beside the systemd daemon and
 Unhealthy (exit 1) means something a person must look at: a source failing `failure_alert_after` times in
 a row or disabled, a source not polled long after it was due (the daemon or cron is not running), a stream
 not connected for over STREAM_DOWN_GRACE_S (lost, never connected, or its daemon gone: `stream_down`), messages
-stuck in the outbox for more than 15 minutes, Slack refusing the token, or mentions parked because their
-analysis or routing kept raising (`routing_health`; `monitor retry-mentions` sends them through again).
+stuck in the outbox for more than 15 minutes, Slack refusing the token, mentions parked because their
+analysis or routing kept raising (`routing_health`; `monitor retry-mentions` sends them through again), or the
+PostgreSQL search not folding accents (`checks.search_found`).
 
 Here: what needs monitor.yaml (sources against their schedule, streams against their grace period, Slack mode,
 the weekly report) and the report they make. Problems as data are in `problems`, the checks of the store alone in

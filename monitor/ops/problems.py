@@ -17,7 +17,7 @@ SOURCE_KINDS = ("source_overdue", "source_disabled", "stream_down", "source_fail
 PROBLEM_KINDS = SOURCE_KINDS + ("delivery_halted", "delivery_unrecorded", "delivery_stuck", "config",
                                 "slack_terminal", "replicas_differ", "report_not_posted", "actions_stuck",
                                 "actions_failed", "routing_parked", "routing_paused", "routing_stalled",
-                                "database_damaged")
+                                "database_damaged", "search_accents")
 
 
 def problem(kind: str, detail: str, prefix: str = "") -> dict[str, str]:

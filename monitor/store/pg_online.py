@@ -12,7 +12,8 @@ statement, so a step cut short (a kill, a lost connection, a cancelled build) is
 - `DROP INDEX CONCURRENTLY IF EXISTS`, `CREATE OR REPLACE FUNCTION`: idempotent as written.
 - `CREATE EXTENSION IF NOT EXISTS unaccent` and the `monitor_unaccent` function (v17: accent-folding search, see
   `fold_function_sql`): a role that may not create the extension degrades to an identity function, said at
-  WARNING and on the dashboard's feed (`accents_folded`), never a failed migration.
+  WARNING, on the dashboard's feed and by `monitor status` (`accents_folded`; problem `search_accents`), never a
+  failed migration.
 
 Two replicas migrating at once stay serialised: the runner (`Store._migrate_postgres`) holds the schema's advisory
 lock for the whole run as a *session* lock on the connection that builds (`lock_schema`), taken by polling

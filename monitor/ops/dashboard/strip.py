@@ -39,7 +39,7 @@ ASK = "Ask your admin to run `monitor status`."
 @dataclass(frozen=True)
 class Line:
     severity: str               # critical | warning | info (held, not broken: quiet hours, unscored)
-    kind: str                   # source | delivery | routing | config | slack | replicas | report | actions | ...
+    kind: str                   # source | delivery | routing | config | slack | replicas | report | actions | search | ...
     text: str
     link: str | None = None     # a page with the details, when there is one
 
@@ -151,6 +151,10 @@ def _other_line(p: dict[str, str]) -> Line:
         return Line("warning", "replicas", f"The monitor's copies disagree: {clean(detail)}. {ASK}")
     if kind == "report_not_posted":
         return Line("warning", "report", f"The weekly report was not posted: {clean(p['text'].removeprefix('weekly report '))}.", "/report")
+    if kind == "search_accents":
+        return Line("warning", "search", "Search on the feed does not ignore accents here: \"cafe\" does not find "
+                    "\"café\" (the database may not add PostgreSQL's unaccent extension). Search both spellings "
+                    f"meanwhile. {ASK}", "/feed")
     if kind in ("actions_stuck", "actions_failed"):
         return Line("warning", "actions", f"Tickets/webhooks: {clean(detail)}.")
     return Line("warning", "other", f"{clean(p['text'], 300)}. {ASK}")

@@ -36,6 +36,7 @@ def _at_v15_with_rows(rows: int) -> str:
     Store(url).close()
     run_sql(url, "DROP INDEX mentions_search_folded; DROP INDEX mentions_processed;"
                  " ALTER TABLE reports DROP COLUMN in_flight_at, DROP COLUMN slack_ts, DROP COLUMN blind_posts;"
+                 " ALTER TABLE poll_due DROP COLUMN polled_at, DROP COLUMN polled_by, DROP COLUMN taken_at, DROP COLUMN taken_by;"
                  " UPDATE monitor_schema SET version = 15;"
                  f"INSERT INTO mentions (source_id, source_kind, external_id, text, collected_at) SELECT 'rss-a', 'rss',"
                  f" 'e' || g, '{WORDS} ' || g || ' ' || md5(g::text) || ' ' || md5((g * 7)::text), g"

@@ -71,6 +71,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"polled {summary['polled']} source(s) ({summary.get('streams', 0)} stream(s) caught up), "
           f"{summary['failed']} failed, "
           f"{summary['new_mentions']} new mention(s), {summary['sent']} message(s) sent"
+          + (f", {summary['taken']} source(s) taken by another replica (polled there within half their interval)"
+             if summary.get("taken") else "")
           + (f", {summary['held']} alert(s) held by quiet hours ({quiet_banner(app.rules, time.time())})"
              if summary.get("held") else ""), file=sys.stderr)
     for source_id, why in (summary.get("skipped") or {}).items():      # never silently: back-off, disabled

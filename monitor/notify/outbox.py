@@ -160,12 +160,15 @@ class Outbox(InFlight):
         self._leases.clear()
 
     def next_due_in(self) -> float | None:
-        """Seconds until something could be sent (None: nothing pending)."""
-        heads = [r for r in self._heads() if not self._elsewhere(r)]
+        """Seconds until something could be sent (None: nothing pending). A channel another replica held when
+        last asked counts from when it is asked again: a cron pass (`drain`) waits for that box to let it go
+        rather than leaving the message to the next pass (regression: two cron boxes routing together left the
+        second box's alerts pending for a whole cron interval)."""
+        heads = self._heads()
         if not heads:
             return None
         now, mono = self.clock.now(), self._mono()
-        return min(self._wait(r, now, mono) for r in heads)
+        return min(max(self._wait(r, now, mono), self._refused.get(self._lane(r), now) - now) for r in heads)
 
     def run_once(self) -> int:
         """Send what is due now (at most one per channel); return how many went out."""

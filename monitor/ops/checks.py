@@ -21,6 +21,7 @@ from monitor.ops.stall import routing_stalled
 from monitor.ops.status_text import RETRY_HINT
 from monitor.store.database import Store, loads
 from monitor.store.leases import REPLICA_LIVE_S, live_replicas
+from monitor.store.poll_turns import taken_recently
 
 
 def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict[str, Any]:
@@ -178,7 +179,8 @@ def response_health(store: Store, now: float, window: float = 7 * 86400) -> dict
 
 
 def replica_health(store: Store) -> dict[str, Any]:
-    """Live replicas, who holds which lease, and replicas running different config or rules."""
+    """Live replicas, who holds which lease, replicas running different config or rules, and the sources cron
+    passes left alone in the last hour as polled by another replica (`cron_taken`: never silent)."""
     live = live_replicas(store)
     names = {r["id"] for r in live}
     leases = [{"name": r["name"], "holder": r["holder"], "token": r["token"], "live": bool(r["live"]),
@@ -192,7 +194,7 @@ def replica_health(store: Store) -> dict[str, Any]:
         found.append(problem("replicas_differ", "replicas run different config/rules: " + "; ".join(
             f"{h}: {', '.join(ids)}" for h, ids in by.items())))
     return {"live": [{k: r[k] for k in ("id", "hostname", "pid", "config_hash")} | {"seen_at": iso(r["seen_at"])}
-                     for r in live], "leases": leases, **listed(found)}
+                     for r in live], "leases": leases, "cron_taken": taken_recently(store), **listed(found)}
 
 
 def assemble(store: Store, now: float, sources: list[dict[str, Any]], outbox: dict[str, Any],

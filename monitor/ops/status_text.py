@@ -80,6 +80,11 @@ def render(rep: dict[str, Any]) -> list[str]:
             f"\n     {r['id']} (config {r['config_hash']}, seen {r['seen_at']})" for r in rp["live"]))
         for who, names in sorted(held.items()):
             lines.append(f"     leases of {who}: {', '.join(sorted(names))}")
+    taken = rp.get("cron_taken") or {}
+    if taken.get("sources"):
+        lines.append(f"cron: {taken['sources']} source(s) skipped in the last hour by a `run --once` pass as taken by"
+                     f" another replica (polled there within half their interval); last at {taken['last_at']}"
+                     f" by {taken['last_by']}")
     lines.append("healthy" if rep["healthy"] else "UNHEALTHY:\n" + "\n".join(f"  - {p}" for p in rep["problems"]))
     return lines
 

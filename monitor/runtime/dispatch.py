@@ -70,6 +70,7 @@ class _Entry:
     waiting: bool = False
     result: Any = None
     removed: bool = False
+    until: float = 0.0        # cron: asked again (not its turn yet: `retry_in`) until then, then given up
 
 
 class _Workers:
@@ -146,7 +147,7 @@ class PollDispatcher:
     def add(self, source: SourceOptions, first_due: float | None = None, *, once: bool = False) -> None:
         due = self.monotonic() if first_due is None else first_due
         with self._cond:
-            entry = _Entry(source, poll_host(source), due, once=once)
+            entry = _Entry(source, poll_host(source), due, once=once, until=due + float(source.every))
             self._once_left += once
             self._entries[source.id] = entry
             heapq.heappush(self._timeline, (due, next(self._seq), source.id))
@@ -305,7 +306,11 @@ class PollDispatcher:
                 entry.running = False
                 entry.result = result
                 resync = getattr(result, "retry_in", None)   # replicas: the shared schedule says when it is due
-                if resync is not None and not entry.once and self._entries.get(entry.source.id) is entry:
+                # cron on replicas: a host busy on another box is asked again (that box may die mid-poll, or
+                # finish it: then it is taken), for one `every` at most, then the pass says it was not polled
+                current = self._entries.get(entry.source.id) is entry
+                again = current and entry.once and resync is not None and self.monotonic() + resync < entry.until
+                if resync is not None and current and (again or not entry.once):
                     entry.due = self.monotonic() + resync
                     heapq.heappush(self._timeline, (entry.due, next(self._seq), entry.source.id))
                 self._busy -= 1
@@ -316,7 +321,7 @@ class PollDispatcher:
                     self._inflight.pop(entry.host, None)
                 if self._hold.get(entry.host, (0.0, None))[1] is entry:
                     del self._hold[entry.host]                 # the limiter now knows when the host may be asked
-                if entry.once:
+                if entry.once and not again:
                     entry.once = False
                     self._once_left -= 1
                     self._finished[entry.source.id] = entry

@@ -24,12 +24,17 @@ log = logging.getLogger("monitor.runtime.daemon")     # the daemon's log lines k
 def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None = None) -> dict[str, Any]:
     """Cron mode: finish leftovers, poll every source once, route, deliver what is due, exit.
 
+    On PostgreSQL, cron on several boxes shares the work: a source another replica finished polling within half
+    its `every` is left alone and counted in `taken` (each logged), so two boxes firing together, or one a few
+    seconds late, fetch each source once per interval. SQLite (one box): every pass polls every source.
+
     The polls go through the daemon's own bounded, host-aware pool (`daemon.max_concurrent_polls` workers,
     `workers` overrides it), so 5,000 sources finish a round as fast as the per-host limits allow.
     """
     app.mark_loaded()
     app.pipeline.process_pending()
-    app.poller.scheduled = False            # cron's own interval is the schedule: every pass polls every source
+    app.poller.scheduled = False     # cron's own interval is the schedule: every pass polls every source (replicas:
+    #                                  but one another box polled within half its `every`, see PollTurns.begin_once)
     sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
     results = app.dispatcher(app.poll_source, max_concurrent=workers).run_round(sources)
     outcomes = [o if o is not None else PollOutcome(s.id, False, error="poll crashed (see the log)")
@@ -41,10 +46,12 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     app.queue_digests()
     app.weekly_report()
     app.tick(flush_waiting=True)         # the pass was the batch: no group_wait across cron runs
-    app.replies.release_leases()         # we hold the run lock: a lease left by a killed run is stale
-    app.actions.release_leases()
+    if not app.store.shared:             # we hold the run lock: a lease left by a killed run is stale (on
+        app.replies.release_leases()     # PostgreSQL another box may be posting it now: its claim lapses alone)
+        app.actions.release_leases()
     responded = app.respond_once()
     sent = drain(app.outbox, app.clock, delivery_budget_s)
+    app.outbox.release_leases()          # replicas: another box's pass may send there now, not a TTL later
     retention.run_if_due(app.store, app.config.storage.retention)
     app.metrics.write_textfile(app.config.metrics)
     return {"polled": sum(o.ok for o in outcomes) + sum(o.ok for o in streamed),
@@ -52,6 +59,7 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
             "new_mentions": sum(o.new for o in outcomes) + sum(o.new for o in streamed), "sent": sent,
             "streams": len(streamed),
             "skipped": {o.source_id: o.skipped for o in outcomes if o.skipped},
+            "taken": sum(o.taken is not None for o in outcomes),
             "held": count_held(app.rules, list_alerts(app.store, only_open=True, limit=100_000), app.clock.now()),
             **responded}
 

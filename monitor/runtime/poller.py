@@ -28,7 +28,7 @@ from monitor.sources.health import clear_disabled, load_state, poll_gate, record
 from monitor.sources.politeness import on_first_request
 from monitor.store.database import Store
 from monitor.store.leases import LeaseLost
-from monitor.store.poll_turns import PollTurns
+from monitor.store.poll_turns import PollTurns, Taken, Turn
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class PollOutcome:
     error: str | None = None
     partial: bool = False           # polled, but part of the answer could not be read (see warnings)
     retry_in: float | None = None   # replicas: not this replica's turn; the shared schedule says when
+    taken: Taken | None = None      # cron on replicas: another box polled it within half its interval
 
 
 class Poller:
@@ -64,14 +65,28 @@ class Poller:
         return load_state(self.store, source_id)
 
     def poll(self, source: SourceOptions, force: bool = False) -> PollOutcome:
-        """Poll if it is this replica's turn (shared due time, host lease); commits are fenced by the lease."""
+        """Poll if it is this replica's turn (shared due time, host lease); commits are fenced by the lease.
+        Cron mode (`scheduled` False): the host lease, and no other replica's poll within half `every`."""
         turns = PollTurns.of(self.store)
-        turn, wait = turns.begin(source.id, poll_host(source), source.every, scheduled=self.scheduled and not force)
-        if turn is None:
-            return PollOutcome(source.id, False, skipped="not due (the replicas' shared schedule)", retry_in=wait)
+        if self.scheduled or force:
+            turn, wait = turns.begin(source.id, poll_host(source), source.every, scheduled=self.scheduled and not force)
+            if turn is None:
+                return PollOutcome(source.id, False, skipped="not due (the replicas' shared schedule)", retry_in=wait)
+        else:
+            got = turns.begin_once(source.id, poll_host(source), source.every)
+            if isinstance(got, Taken):
+                log.info("not polled: taken by another replica", extra={
+                    "source_id": source.id, "polled_by": got.by, "ago_s": round(got.ago, 1)})
+                return PollOutcome(source.id, False, taken=got)
+            if not isinstance(got, Turn):
+                return PollOutcome(source.id, False, skipped="its host is busy on another replica", retry_in=got)
+            turn = got
         try:
             with self.store.fence(turn.lease), on_first_request(lambda: turns.sent(turn)):
-                return self._poll(source, force)
+                outcome = self._poll(source, force)
+                if outcome.ok or outcome.error:           # a request was made: other boxes' cron passes skip it
+                    turns.done(turn)
+                return outcome
         except LeaseLost as exc:
             log.warning("poll not committed: %s", exc, extra={"source_id": source.id})
             return PollOutcome(source.id, False, error=str(exc))

@@ -286,6 +286,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE reports ADD COLUMN slack_ts TEXT;
     ALTER TABLE reports ADD COLUMN blind_posts INTEGER NOT NULL DEFAULT 0;
     """,
+    # v20 (runtime): cron passes (`run --once`) on several boxes against one PostgreSQL share each source's turn:
+    # `polled_at` is the start (database clock) of the last poll that finished, `polled_by` its replica, written
+    # under its host lease; a pass finding it within half the source's `every` skips the source and says so in
+    # `taken_at`/`taken_by` (`monitor status`). monitor.store.poll_turns owns them, as the rest of poll_due.
+    """
+    ALTER TABLE poll_due ADD COLUMN polled_at REAL;
+    ALTER TABLE poll_due ADD COLUMN polled_by TEXT;
+    ALTER TABLE poll_due ADD COLUMN taken_at REAL;
+    ALTER TABLE poll_due ADD COLUMN taken_by TEXT;
+    """,
 ]
 
 # PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.

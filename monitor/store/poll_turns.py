@@ -5,14 +5,26 @@ Owns the `poll_due` table. See `PollTurns`; the leases themselves are `monitor.s
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
+from monitor.core.clock import iso
 from monitor.store.database import Store
 from monitor.store.leases import Coordinator, Lease, LeaseLost
 
+log = logging.getLogger(__name__)
+
 EARLY_S = 0.1                  # a replica whose timer fires this close to the shared due time may poll
+#: Cron passes (`run --once`) on several boxes: a source whose last finished poll (any replica) started less than
+#: this share of its `every` ago is taken. Not the whole `every`: each box's cron fires `every` after its last
+#: pass, and a source is reached a little earlier or later within each pass, so a plain due time would skip the
+#: next pass's poll about half the time. Half is the midpoint between the two errors it must absorb: two boxes on
+#: one schedule fire seconds apart (skew, start-up, a late cron): up to half an interval late is the same tick;
+#: one box's passes drift by where a source falls in them: up to half an interval early is still the next tick.
+CRON_SHARE = 0.5
 
 
 @dataclass
@@ -23,6 +35,14 @@ class Turn:
     every: float
     started: float
     sent: bool = False        # the source's next due time is `every` after `started` (see `PollTurns.sent`)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """Cron mode: another replica finished a poll of the source `ago` seconds ago (started then), within
+    `CRON_SHARE` of its `every`; this pass leaves it alone."""
+    ago: float
+    by: str
 
 
 class PollTurns:
@@ -50,11 +70,65 @@ class PollTurns:
     def begin(self, source_id: str, host: str, every: float, *,
               scheduled: bool = True) -> tuple[Turn | None, float | None]:
         """(turn, None): poll now. (None, seconds): not this replica's turn; the shared schedule says when.
-        `scheduled=False` (cron passes): only the host lease counts, every pass polls every source."""
-        store = self.coord.store
+        `scheduled=False` (forced polls): only the host lease counts. Cron passes use `begin_once`."""
         wait = self._wait(source_id) if scheduled else None
         if wait is not None:
             return None, wait
+        lease, wait = self._host(host, every)
+        if lease is None:
+            return None, wait
+        wait = self._wait(source_id) if scheduled else None    # another replica may have just polled it
+        if wait is not None:
+            self._let_go(lease, 0.0)
+            return None, wait
+        return self._claim(lease, source_id, every), None
+
+    def begin_once(self, source_id: str, host: str, every: float) -> Turn | Taken | float:
+        """Cron mode (`run --once`): a Turn (poll now), Taken (another replica finished a poll of it within
+        `CRON_SHARE` of `every`: this pass skips it, recorded in `taken_at`/`taken_by` for `monitor status`), or
+        the seconds until the host, busy on another replica, is worth asking again. Decided under the host
+        lease, which that poll held until it recorded `polled_at`, so two boxes never both poll one source in
+        one tick; a poll cut short (killed, or its lease lost) records nothing, so the next pass polls it.
+        One process (SQLite): nothing is shared, every pass polls every source."""
+        lease, wait = self._host(host, every)
+        if lease is None:
+            return wait
+        taken = self._taken(source_id, every) if self.coord.store.shared else None
+        if taken is None:
+            return self._claim(lease, source_id, every)
+        try:
+            with self.coord.store.fence(lease), self.coord.store.tx() as db:
+                db.execute("UPDATE poll_due SET taken_at = db_now(), taken_by = ? WHERE source_id = ?",
+                           (self.coord.holder, source_id))
+        except LeaseLost:
+            pass                      # only the record for `monitor status`; the skip is said by the caller
+        finally:
+            self._let_go(lease, 0.0)
+        return taken
+
+    def _taken(self, source_id: str, every: float) -> Taken | None:
+        row = self.coord.store.one("SELECT db_now() - polled_at AS ago, polled_by FROM poll_due WHERE source_id = ?"
+                                   " AND polled_at > db_now() - ?", (source_id, every * CRON_SHARE))
+        return None if row is None else Taken(max(0.0, float(row["ago"])), str(row["polled_by"]))
+
+    def done(self, turn: Turn) -> None:
+        """The poll finished (its outcome, success or failure, committed): cron passes on other boxes take the
+        source as polled from `turn.started` (`begin_once`). Fenced like everything under the lease; shared
+        stores only (one SQLite process has no one to tell)."""
+        store = self.coord.store
+        if not store.shared:
+            return
+        try:
+            with store.fence(turn.lease), store.tx() as db:
+                db.execute("UPDATE poll_due SET polled_at = ?, polled_by = by_replica WHERE source_id = ?"
+                           " AND by_replica = ?", (turn.started, turn.source_id, self.coord.holder))
+        except LeaseLost:
+            log.warning("poll done but its host lease was lost before it was recorded: another box's cron pass may"
+                        " poll it again", extra={"source_id": turn.source_id})
+
+    def _host(self, host: str, every: float) -> tuple[Lease | None, float]:
+        """This process's lease of `host` (shared by its concurrent polls of it), or None and the seconds until
+        asking again is worth it (soon, or when the other replica's lease lapses)."""
         name = f"host:{host}"
         lease = self._share(name)
         if lease is None:
@@ -68,17 +142,18 @@ class PollTurns:
                         self._users[name] = (got, 1)
                     self.coord.start()
                     lease = got
-        wait = self._wait(source_id) if scheduled else None    # another replica may have just polled it
-        if wait is not None:
-            self._let_go(lease, 0.0)
-            return None, wait
+        return lease, 0.0
+
+    def _claim(self, lease: Lease, source_id: str, every: float) -> Turn:
+        """Claim the source for this poll (one TTL on a shared store, see the class docstring)."""
+        store = self.coord.store
         claim = min(every, self.coord.ttl) if store.shared else every
         with store.fence(lease), store.tx() as db:
             started = db.execute("INSERT INTO poll_due (source_id, due_at, by_replica) VALUES (?, db_now() + ?, ?)"
                                  " ON CONFLICT (source_id) DO UPDATE SET due_at = excluded.due_at,"
                                  " by_replica = excluded.by_replica RETURNING due_at - ?",
                                  (source_id, claim, self.coord.holder, claim)).fetchone()[0]
-        return Turn(lease, source_id, every, float(started), sent=claim == every), None
+        return Turn(lease, source_id, every, float(started), sent=claim == every)
 
     def sent(self, turn: Turn) -> None:
         """The poll's first request is leaving: the source is due again `every` after the poll began (set once;
@@ -160,3 +235,14 @@ class PollTurns:
             turns = cls(Coordinator.of(store))
             store._poll_turns = turns  # type: ignore[attr-defined]
         return turns
+
+
+def taken_recently(store: Store, within: float = 3600.0) -> dict[str, Any]:
+    """For `monitor status`: the sources a cron pass skipped in the last `within` seconds as polled by another
+    replica (`begin_once`), and the latest such skip. Empty figures on SQLite, where nothing is shared."""
+    row = store.one("SELECT COUNT(*) AS n, MAX(taken_at) AS last FROM poll_due WHERE taken_at > db_now() - ?",
+                    (within,))
+    n = int(row["n"]) if row else 0
+    last = store.one("SELECT taken_by FROM poll_due WHERE taken_at = ?", (row["last"],)) if n and row else None
+    return {"sources": n, "within_s": within, "last_at": iso(row["last"]) if n and row else None,
+            "last_by": last["taken_by"] if last else None}

@@ -154,7 +154,7 @@ def test_a_history_that_stays_unreadable_posts_once_more_after_an_hour_never_a_t
         assert len(slack.posts()) == 1 and _row(store)["state"] == "pending"
         assert len(_history(slack)) >= 10                        # looked again and again, backing off
 
-        clock.advance(300)                                       # past the hour: posted once more...
+        clock.advance(400)                       # past the hour and the longest backoff (360 s): posted once more...
         with caplog.at_level(logging.WARNING):
             _post_and_die(store, slack)                          # ...and that answer is lost too
         assert len(slack.posts()) == 2 and "may appear twice" in caplog.text

@@ -2,10 +2,16 @@
 
 Before each post the row is marked in flight (`in_flight_at`, committed) and the post carries the delivery's
 id as Slack message metadata. A row found in flight means the answer never came: a timeout, a `kill -9`, or a
-database that refused to record Slack's ok. Such a row is looked for in the channel's history before
-anything is posted again; without the history scopes it is retried once at most, and the log says so. An
-outcome the database refuses to record (disk full) is kept in memory and written again before anything else
-is sent; meanwhile the outbox is stopped, loudly.
+database that refused to record Slack's ok. Such a row is looked for in the channel's history since it went
+in flight before anything is posted again. The lookup has three answers: found (recorded as sent), not there
+(posted), and "cannot tell" (a Slack error or 429 mid-lookup, more pages than we read): then it is not posted
+blindly but waits and is looked for again, said at WARNING and in `monitor status`; after LOOKUP_WINDOW_S of
+"cannot tell", "nothing lost" wins once: it is posted one more time with a WARNING that it may appear twice,
+and a second unknown outcome that stays uncheckable that long is marked failed rather than risk a third copy
+(the weekly report's rule, `ops/dashboard/schedule.py`). Without the history scopes waiting cannot change the
+answer, so it is retried once at once, and the log says so. An outcome the database refuses to record (disk
+full) is kept in memory and written again before anything else is sent; meanwhile the outbox is stopped,
+loudly.
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ from collections.abc import Callable
 from typing import Any
 
 from monitor.core.clock import Clock
-from monitor.core.errors import SlackTransient, StorageError
-from monitor.notify.senders import HISTORY_SCOPES, HistoryUnavailable, Sender
+from monitor.core.errors import StorageError
+from monitor.notify.senders import HISTORY_SCOPES, CannotTell, HistoryUnavailable, Sender
 from monitor.store.database import Store
 
 log = logging.getLogger("monitor.notify.outbox")
 
 STALL_REMINDER_S = 60.0
+LOOKUP_WINDOW_S = 3600.0       # "cannot tell" this long after it went in flight: posted once more, said
 
 
 def delivery_key(row: dict[str, Any]) -> str:
@@ -61,9 +68,8 @@ class InFlight:
             except HistoryUnavailable as exc:
                 log.warning("cannot look for a message whose outcome is unknown (%s): grant the bot %s for "
                             "at-most-once delivery", exc, HISTORY_SCOPES, extra={"delivery_id": row["id"]})
-            except SlackTransient as exc:
-                self._backoff(row, f"outcome unknown, history not readable yet: {exc}")
-                return None
+            except CannotTell as exc:
+                return self._cannot_tell(row, exc)
             else:
                 if found:
                     return found
@@ -77,6 +83,24 @@ class InFlight:
             db.execute("UPDATE deliveries SET unknown_outcomes=unknown_outcomes+1 WHERE id=?", (row["id"],))
         log.warning("retrying a message whose outcome is unknown, once: it may appear twice in Slack (grant %s "
                     "to make delivery at-most-once)", HISTORY_SCOPES, extra={"delivery_id": row["id"]})
+        return False
+
+    def _cannot_tell(self, row: dict[str, Any], exc: CannotTell) -> bool | None:
+        """The lookup could not finish: wait and look again (None), or, past LOOKUP_WINDOW_S, post once more (False)."""
+        age = self.clock.now() - float(row["in_flight_at"])
+        if age <= LOOKUP_WINDOW_S:
+            self._backoff(row, f"not confirmed in Slack: {exc}; not posted again until the channel's history can be "
+                          f"read (posted once more after {LOOKUP_WINDOW_S / 60:.0f} min if it never can)",
+                          at_least=exc.retry_after)
+            return None
+        if row["unknown_outcomes"] >= 1:
+            self._finish(row, "failed", f"outcome unknown twice and the channel's history could not be read for "
+                         f"{LOOKUP_WINDOW_S / 60:.0f} min ({exc}); not posted a third time", logging.ERROR)
+            return None
+        with self.store.tx() as db:
+            db.execute("UPDATE deliveries SET unknown_outcomes=unknown_outcomes+1 WHERE id=?", (row["id"],))
+        log.warning("message with unknown outcome still not checkable after %.0f min (%s); posting it once more: it "
+                    "may appear twice in Slack", LOOKUP_WINDOW_S / 60, exc, extra={"delivery_id": row["id"]})
         return False
 
     def _channel_id(self, row: dict[str, Any], channel: str) -> str:

@@ -8,7 +8,8 @@ exponentially with jitter (capped at 5 minutes, forever: nothing is dropped), an
 At most once, where the bot may read history: before each post the row is marked in flight (committed), and
 the post carries the delivery's id as Slack message metadata. A row found in flight (the answer timed out,
 the process was killed, or recording the answer failed) is looked for in the channel's history
-(`conversations.history`/`replies` with `include_all_metadata`) before anything is posted again. Without the
+(`conversations.history`/`replies` with `include_all_metadata`, since it went in flight) before anything is
+posted again; a lookup that cannot finish waits and looks again (`inflight.py`). Without the
 `channels:history`/`groups:history` scope (or with a webhook) such a message is retried once at most, and the
 log says it may be a duplicate. When Slack said ok but the database refuses the write (disk full), the
 outcome is kept in memory, the write retried, and nothing else is sent until it succeeds (CRITICAL log,
@@ -394,9 +395,13 @@ def health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict
     # in flight for over a minute: posted (maybe) but not recorded: a timeout being checked, or a full disk
     unrecorded = store.one("SELECT COUNT(*) AS n FROM deliveries WHERE state = 'pending' AND in_flight_at < ?",
                            (now - 60,)) or {}
+    # why the oldest of them is not settled: "not confirmed in Slack: <why the history could not be read>"
+    why = store.one("SELECT last_error FROM deliveries WHERE state = 'pending' AND in_flight_at < ?"
+                    " AND last_error IS NOT NULL ORDER BY in_flight_at LIMIT 1", (now - 60,)) if unrecorded.get("n") else None
     return {"pending": q.get("n") or 0, "oldest": q.get("oldest"), "stuck": int(q.get("stuck") or 0),
             "stuck_example": worst, "halted": halted["last_error"][8:] if halted else None,
-            "failed_24h": failed.get("n") or 0, "unrecorded": unrecorded.get("n") or 0}
+            "failed_24h": failed.get("n") or 0, "unrecorded": unrecorded.get("n") or 0,
+            "unrecorded_error": why["last_error"] if why else None}
 
 
 __all__ = ["ConsoleSender", "Outbox", "Sender", "SlackSender", "classify", "delivery_key", "health", "render_text"]

@@ -82,8 +82,24 @@ class CappedWebClient(WebClient):
             return {"status": resp.code, "headers": resp.headers, "body": body.decode(charset, "replace")}
 
 
-class HistoryUnavailable(Exception):
-    """The bot cannot read the channel's history (no `channels:history`/`groups:history` scope, a DM...)."""
+# A delivery whose outcome is unknown is looked for only among the messages posted since it went in flight:
+# that is what makes the paging finite and "not there" sound. The margin covers our clock against Slack's ts.
+LOOKBACK_MARGIN_S = 300.0
+MAX_LOOKUP_PAGES = 50          # x 200 messages since the delivery went in flight; past that: "cannot tell"
+
+
+class CannotTell(Exception):
+    """The history since the delivery went in flight could not be read to the end (Slack error, 429, page cap):
+    neither "posted" nor "not posted". `retry_after`: what Slack asked us to wait before reading again."""
+
+    def __init__(self, reason: str, retry_after: float = 0.0):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class HistoryUnavailable(CannotTell):
+    """The bot may not read the channel's history at all (no `channels:history`/`groups:history` scope, not in
+    the channel...): waiting does not change the answer, so the outbox does not wait for it."""
 
 
 class SlackSender:
@@ -116,13 +132,24 @@ class SlackSender:
 
     def find_posted(self, channel: str, delivery: str, since: float,
                     thread_ts: str | None = None) -> tuple[str, str] | None:
-        """(channel, ts) of a message of ours carrying `delivery` in its metadata, posted since `since`;
-        None when there is none. HistoryUnavailable when the bot may not read the channel's history."""
-        channel = self.channel_id(channel)
+        """(channel, ts) of a message of ours carrying `delivery` in its metadata, posted since `since` (when it
+        went in flight, our clock); None only when the whole history since then was read and it is not there.
+
+        Three answers, never two: CannotTell when the history could not be read to the end (a 5xx or network
+        error on any page, a 429, more than MAX_LOOKUP_PAGES pages), HistoryUnavailable when the bot may not
+        read it. Regression: after 10 pages this said "not posted", and a busy channel got the alert twice."""
+        try:
+            channel = self.channel_id(channel)
+        except SlackRateLimited as exc:
+            raise CannotTell(f"Slack rate limited the channel lookup (Retry-After {exc.retry_after:g}s)",
+                             exc.retry_after) from None
+        except SlackTransient as exc:
+            raise CannotTell(f"cannot find the channel's id: {exc}") from None
         cursor: str | None = None
-        for _page in range(10):
-            args: dict[str, Any] = {"channel": channel, "oldest": f"{max(0.0, since - 60):.6f}", "limit": 200,
-                                    "include_all_metadata": True, "cursor": cursor}
+        oldest = f"{max(0.0, since - LOOKBACK_MARGIN_S):.6f}"
+        for page in range(1, MAX_LOOKUP_PAGES + 1):
+            args: dict[str, Any] = {"channel": channel, "oldest": oldest, "limit": 200, "include_all_metadata": True,
+                                    "cursor": cursor}
             method: Any = self.client.conversations_history
             if thread_ts:
                 method, args["ts"] = self.client.conversations_replies, thread_ts
@@ -130,6 +157,11 @@ class SlackSender:
                 resp = self._call(method, **args)
             except (SlackFatal, ChannelUnavailable, SlackRejected) as exc:
                 raise HistoryUnavailable(str(exc)) from None
+            except SlackRateLimited as exc:
+                raise CannotTell(f"Slack rate limited the history read at page {page} (Retry-After "
+                                 f"{exc.retry_after:g}s)", exc.retry_after) from None
+            except SlackTransient as exc:
+                raise CannotTell(f"the history read failed at page {page}: {exc}") from None
             for m in resp.get("messages") or []:
                 meta = m.get("metadata") or {}
                 if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("delivery") \
@@ -137,8 +169,11 @@ class SlackSender:
                     return str(resp.get("channel") or channel), str(m["ts"])
             cursor = ((resp.get("response_metadata") or {}).get("next_cursor")) or None
             if not cursor:
+                if resp.get("has_more"):
+                    raise CannotTell(f"Slack said page {page} of the history has more but gave no cursor")
                 return None
-        return None
+        raise CannotTell(f"more than {MAX_LOOKUP_PAGES * 200:,} messages since it went in flight; not searched "
+                         "further")
 
     def channel_id(self, channel: str) -> str:
         """History wants an id: `#name` through conversations.list, a user's DM through conversations.open."""

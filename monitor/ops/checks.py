@@ -32,9 +32,10 @@ def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) 
     if q["halted"]:
         found.append(problem("delivery_halted", f"delivery halted: {q['halted']}"))
     if q.get("unrecorded"):
+        why = f" (last: {shown(q['unrecorded_error'])})" if q.get("unrecorded_error") else ""
         found.append(problem("delivery_unrecorded", f"{q['unrecorded']} message(s) posted or being checked in Slack "
                              "but not recorded for over a minute: the outbox is stopped until it can write (disk "
-                             "full?), or Slack answers too slowly"))
+                             f"full?), or Slack answers too slowly, or its history cannot be read to check{why}"))
     if stuck and oldest:
         example = q["stuck_example"] or {}
         found.append(problem("delivery_stuck", f"oldest message waiting for {format_duration(now - oldest)}"
@@ -42,7 +43,7 @@ def outbox_health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) 
     return {"pending": q["pending"], "oldest_pending": iso(oldest),
             "oldest_pending_age_s": round(now - oldest, 1) if oldest else None, "stuck": stuck,
             "stuck_count": q["stuck"], "halted": q["halted"], "failed_last_24h": q["failed_24h"],
-            "unrecorded": q.get("unrecorded", 0),
+            "unrecorded": q.get("unrecorded", 0), "unrecorded_error": q.get("unrecorded_error"),
             "last_error": (q["stuck_example"] or {}).get("last_error"), "stuck_after_s": stuck_after, **listed(found)}
 
 

@@ -133,23 +133,29 @@ def count_in(db: Path | str, sql: str) -> int:
 
 
 def kill9_loop(cmd: Sequence[str], env: dict[str, str], *, done: Callable[[], bool], activity: Callable[[], int],
-               pause: Callable[[], float], deadline: float, max_kills: int | None = None) -> int:
+               pause: Callable[[], float], deadline: float, max_kills: int | None = None, wait_s: float = 20.0,
+               rounds: list[tuple[float, bool]] | None = None) -> int:
     """Start the daemon and `kill -9` it mid-work, again and again, until `done()`, the monotonic `deadline` or
-    `max_kills`: each round waits (up to 20 s) for `activity()` to move past where it was, sleeps `pause()`
-    (the window the test aims at, e.g. "posted, not yet marked"), then kills. Returns the number of kills."""
+    `max_kills`: each round waits (up to `wait_s`) for `activity()` to move past where it was, sleeps `pause()`
+    (the window the test aims at, e.g. "posted, not yet marked"), then kills. Returns the number of kills;
+    `rounds`, when given, gets (seconds from start to activity, whether activity moved) per kill: a kill whose
+    daemon was still starting (a loaded machine) did not land mid-work and proves nothing."""
     kills = 0
     while not done() and time.monotonic() < deadline and (max_kills is None or kills < max_kills):
         before = activity()
         proc = subprocess.Popen(list(cmd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             t0 = time.monotonic()
-            while activity() == before and time.monotonic() - t0 < 20 and proc.poll() is None:
+            while activity() == before and time.monotonic() - t0 < wait_s and proc.poll() is None:
                 time.sleep(0.005)
+            moved = (time.monotonic() - t0, activity() != before)
             time.sleep(pause())
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
         kills += 1
+        if rounds is not None:
+            rounds.append(moved)
     return kills
 
 

@@ -5,7 +5,10 @@ Bearer xoxb-…`; answers HTTP 200 with `{"ok": true, ...}` or `{"ok": false, "e
 `Retry-After`, or 5xx. Every call is recorded with its arrival time so tests can check order, pacing and
 idempotence. Messages keep their `metadata`; `conversations.history`/`conversations.replies` return it with
 `include_all_metadata`, or `missing_scope` (with `needed`) when the scope is withheld; they page as Slack does
-(`limit`, `has_more`, an opaque `response_metadata.next_cursor`; `invalid_cursor` for one we never gave).
+(`limit` up to 999, `has_more`, an opaque `response_metadata.next_cursor`; `invalid_cursor` for one we never gave)
+and bound it as Slack does: only messages after `oldest` and before `latest` (default: now), both ends included
+with `inclusive`. `chatter(channel, n)` is other people talking in a channel (a busy channel to page through);
+a 429 with `Retry-After` is a `Fault(429, retry_after=...)`.
 `post_delay` is a slow Slack that has posted: the message exists at once, the answer comes `post_delay` seconds
 later; `complete_delay` the same for files.completeUploadExternal, whose share of the file in the channel is a
 message (its `files` list the file, `upload: true`) in that channel's history, as on Slack.
@@ -225,6 +228,19 @@ class FakeSlack(LocalServer):
         self._ts = max(self._ts + 100, int(wall * 1_000_000))
         return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
 
+    def chatter(self, channel: str, n: int) -> list[str]:
+        """`n` messages from someone else in `channel` (a name or an id), stamped now as Slack would: the busy
+        channel a lookup must page through. Returns their ts, oldest first."""
+        cid = channel_id(channel)
+        out = []
+        with self._lock:
+            for i in range(n):
+                ts = self._next_ts()
+                self.messages[(cid, ts)] = {"type": "message", "user": "U0PEOPLE", "text": f"chatter {i}", "ts": ts,
+                                            "thread_ts": None, "metadata": None}
+                out.append(ts)
+        return out
+
     def shares(self, channel: str | None = None) -> list[dict[str, Any]]:
         """The messages that shared an uploaded file (completeUploadExternal with a channel), oldest first."""
         with self._lock:
@@ -291,10 +307,19 @@ class FakeSlack(LocalServer):
                                "provided": ",".join(sorted(self.scopes))})
         if not cid.startswith(("C", "G", "D")) or not cid.isupper():
             return self._json({"ok": False, "error": "channel_not_found"})
-        oldest = float(args.get("oldest") or 0)
+        try:
+            oldest = float(args.get("oldest") or 0)
+            latest = float(args["latest"]) if args.get("latest") else float("inf")
+        except ValueError:
+            return self._json({"ok": False, "error": "invalid_ts_oldest"})
+        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
         with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+
+        def within(ts: float) -> bool:
+            return oldest <= ts <= latest if inclusive else oldest < ts < latest
+
         with self._lock:
-            found = [dict(m) for (c, ts), m in self.messages.items() if c == cid and float(ts) > oldest]
+            found = [dict(m) for (c, ts), m in self.messages.items() if c == cid and within(float(ts))]
         if method == "conversations.history":
             found = [m for m in found if not m.get("thread_ts") or m["thread_ts"] == m["ts"]]
         else:

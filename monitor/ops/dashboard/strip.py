@@ -112,8 +112,10 @@ def _outbox_lines(ob: dict[str, Any], now: float, tz: str, data: str | None) -> 
                         f"{format_duration(ob['stuck_after_s'])} to be sent{waiting}{err}. They are stored and will "
                         f"be sent when Slack accepts them. {ASK}", link))
     if ob.get("unrecorded"):
+        why = f"; last: {clean(ob['unrecorded_error'])}" if ob.get("unrecorded_error") else ""
         out.append(Line("warning", "delivery", f"{ob['unrecorded']} Slack message(s) may have been posted but are "
-                        f"not recorded yet (the monitor cannot write, or Slack answers slowly). {ASK}", link))
+                        f"not recorded yet (the monitor cannot write, Slack answers slowly, or its history cannot be "
+                        f"read to check{why}). {ASK}", link))
     return out
 
 

@@ -10,6 +10,7 @@ the database clock: a live one is left alone; a dead replica's is taken once it 
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 import time
@@ -25,6 +26,7 @@ from monitor.config.settings import load_config
 from monitor.core.clock import SystemClock
 from monitor.respond.replies import LEASE_S, ReplyService
 from monitor.store.database import Store
+from monitor.store.leases import REPLICA_LIVE_S
 from tests.conftest import RULES, write_config
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.process import MonitorProcess
@@ -171,10 +173,17 @@ def test_a_replica_killed_mid_post_leaves_the_reply_to_another_once_its_claim_la
             claim = world.reply(reply_id)
             a.signal(signal.SIGKILL)
             a.wait(timeout=10)
+            killed = time.monotonic()
         world.masto.create_gate.set()                          # type: ignore[union-attr]  # answered to no one
         lapses = float(claim["claimed_until"])
         posts = sum(r.method == "POST" and r.path == "/api/v1/statuses" for r in world.masto.requests)
         with world.replica() as b:
+            time.sleep(max(0.0, killed + REPLICA_LIVE_S + 2 - time.monotonic()))    # A is reported gone by now
+            with MonitorProcess(["status", "--config", str(world.cfg)], env={"MONITOR_DATABASE_URL": pg_url}) as st:
+                st.wait(timeout=60)
+            assert world.reply(reply_id)["state"] == "approved", "posted before A's claim lapsed"
+            said = rf"leases of {re.escape(claim['claimed_by'])} \(gone\): .*\breply:{reply_id} until "  # never silent
+            assert re.search(said, st.stdout), st.stdout + st.log()
             wait_until(lambda: world.reply(reply_id)["state"] == "posted", LEASE_S + 60, "B posting the reply")
         row = world.reply(reply_id)
         assert row["posted_at"] >= lapses, (row, lapses)       # not before A's claim lapsed (one machine's clock)

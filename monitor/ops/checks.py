@@ -195,7 +195,19 @@ def replica_health(store: Store) -> dict[str, Any]:
         found.append(problem("replicas_differ", "replicas run different config/rules: " + "; ".join(
             f"{h}: {', '.join(ids)}" for h, ids in by.items())))
     return {"live": [{k: r[k] for k in ("id", "hostname", "pid", "config_hash")} | {"seen_at": iso(r["seen_at"])}
-                     for r in live], "leases": leases, "cron_taken": taken_recently(store), **listed(found)}
+                     for r in live], "leases": leases, "claims": respond_claims(store, names),
+            "cron_taken": taken_recently(store), **listed(found)}
+
+
+def respond_claims(store: Store, alive: set[str]) -> list[dict[str, Any]]:
+    """Replies and tickets a replica is posting or opening right now (its claim running on the database clock):
+    one claimed by a replica that is gone waits for the claim to lapse, and `monitor status` says so."""
+    return [{"name": f"{r['what']}:{r['id']}", "holder": r["claimed_by"], "holder_alive": r["claimed_by"] in alive,
+             "until": iso(r["claimed_until"])}
+            for r in store.query("SELECT 'reply' AS what, id, claimed_by, claimed_until FROM replies WHERE"
+                                 " state = 'approved' AND claimed_until > db_now() UNION ALL SELECT 'ticket', id,"
+                                 " claimed_by, claimed_until FROM actions WHERE claimed_until > db_now()"
+                                 " AND (state = 'pending' OR close_state = 'pending') ORDER BY 1, 2")]
 
 
 def assemble(store: Store, now: float, sources: list[dict[str, Any]], outbox: dict[str, Any],

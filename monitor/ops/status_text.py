@@ -75,6 +75,8 @@ def render(rep: dict[str, Any]) -> list[str]:
     for le in rp.get("leases", []):
         if le["live"] and not le["holder"].startswith("released:"):      # not a politeness gap
             held.setdefault(le["holder"] + ("" if le["holder_alive"] else " (gone)"), []).append(le["name"])
+    for c in rp.get("claims", []):                                        # replies and tickets being posted
+        held.setdefault(c["holder"] + ("" if c["holder_alive"] else " (gone)"), []).append(f"{c['name']} until {c['until']}")
     if rp.get("live") or held:
         lines.append(f"replicas: {len(rp['live'])} live" + "".join(
             f"\n     {r['id']} (config {r['config_hash']}, seen {r['seen_at']})" for r in rp["live"]))

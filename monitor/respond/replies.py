@@ -1,10 +1,12 @@
 """Replies: drafted, approved when asked, stored, posted once, and counted as the alert's first response.
 
 A reply is a row before it is a post. `submit` stores it (`approved`, or `awaiting_approval` with a message to
-the approver); the worker claims a due row with a lease (so the CLI and the daemon never post the same row
-at once), posts it with an idempotency key made from the row id, and only then, in one transaction, marks it
+the approver); the worker claims a due row (so the CLI, the daemon and the replicas never post the same row at
+once: `claimed_by` this process, `claimed_until` LEASE_S on the database clock, as routing claims mentions), posts it with an idempotency key made from the row id, and only then, in one transaction, marks it
 posted and records the alert's first response. A crash between the post and the mark posts it at most once
-more (and not even that on platforms that honour the key). 429/5xx wait and retry with backoff; any other
+more (and not even that on platforms that honour the key). Who lets go of a claim left by a dead process:
+on SQLite the next daemon at its start (it holds the run lock: nobody else can be posting); on PostgreSQL
+nobody early, since another replica may be posting under it right now: it lapses, and any replica takes it. 429/5xx wait and retry with backoff; any other
 refusal marks the row failed and says why in the alert's thread (and to the terminal, for `monitor reply`).
 """
 
@@ -29,6 +31,7 @@ from monitor.notify.queue import enqueue
 from monitor.respond.drafts import draft_for, fit, limit_for
 from monitor.respond.posters import Posted, ReplyRefused, ReplyTransient, poster_for
 from monitor.store.database import Store
+from monitor.store.leases import Coordinator
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ class Reply:
     external_id: str | None = None
     url: str | None = None
     notify: str | None = None
+    claimed_by: str | None = None
+    claimed_until: float | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Reply:
@@ -200,10 +205,15 @@ class ReplyService:
 
     # -- posting ----------------------------------------------------------------------------------------
     def release_leases(self) -> int:
-        """At daemon start (it holds the run lock): rows claimed by a process that died are due again now."""
+        """At start: on SQLite (this process holds the run lock) rows claimed by a process that died are due again
+        now. On PostgreSQL nothing: a claim may be a live replica's, posting this very moment (releasing it posted
+        the reply twice); a dead one's lapses after LEASE_S and any replica takes it (module doc)."""
+        if self.store.shared:
+            return 0
         with self.store.tx() as db:
-            return int(db.execute("UPDATE replies SET not_before = NULL WHERE state = 'approved' AND attempts > 0"
-                                  " AND not_before > ?", (self.clock.now(),)).rowcount)
+            return int(db.execute("UPDATE replies SET not_before = NULL, claimed_by = NULL, claimed_until = NULL"
+                                  " WHERE state = 'approved' AND attempts > 0 AND not_before > ?",
+                                  (self.clock.now(),)).rowcount)
 
     def run_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
         """Post every approved reply that is due; returns how many were posted. ``stopping`` is asked before each
@@ -219,11 +229,20 @@ class ReplyService:
         return posted
 
     def claim(self, reply_id: int) -> bool:
+        """Take a due row nobody holds (or whose holder's claim lapsed), counting the attempt. `not_before` is put
+        off too, so that every worker's due query and wake-up skip the row meanwhile; the claim itself is decided
+        on the database clock, which replicas share whatever their own clocks say."""
         now = self.clock.now()
         with self.store.tx() as db:
-            return bool(db.execute("UPDATE replies SET not_before = ?, attempts = attempts + 1 WHERE id = ? AND"
-                                   " state = 'approved' AND (not_before IS NULL OR not_before <= ?)",
-                                   (now + LEASE_S, reply_id, now)).rowcount)
+            return bool(db.execute("UPDATE replies SET not_before = ?, claimed_by = ?, claimed_until = db_now() + ?,"
+                                   " attempts = attempts + 1 WHERE id = ? AND state = 'approved' AND (not_before IS"
+                                   " NULL OR not_before <= ?) AND (claimed_until IS NULL OR claimed_until <= db_now())",
+                                   (now + LEASE_S, self.holder, LEASE_S, reply_id, now)).rowcount)
+
+    @property
+    def holder(self) -> str:
+        """This process among the replicas (`monitor status` lists it), written on the rows it claims."""
+        return Coordinator.of(self.store).holder
 
     def post(self, reply_id: int) -> Reply | None:
         """Post one reply if it is due and nobody else holds it: the posted row, or None (not posted now)."""
@@ -260,7 +279,8 @@ class ReplyService:
         now = self.clock.now()
         with self.store.tx() as db:
             if not db.execute("UPDATE replies SET state = 'posted', posted_at = ?, external_id = ?, url = ?,"
-                              " last_error = NULL WHERE id = ? AND state = 'approved'",
+                              " last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = ? AND"
+                              " state = 'approved'",
                               (now, posted.external_id, posted.url, r.id)).rowcount:
                 return                       # another process marked it first: its response is recorded
             link = safe_link(posted.url, "the reply") if posted.url else ""
@@ -278,14 +298,17 @@ class ReplyService:
             return
         wait = exc.retry_after if exc.retry_after is not None else min(MAX_BACKOFF_S, 2.0 ** attempts) * random.uniform(0.8, 1.2)
         with self.store.tx() as db:
-            db.execute("UPDATE replies SET not_before = ?, last_error = ? WHERE id = ?", (now + wait, str(exc)[:500], r.id))
+            db.execute("UPDATE replies SET not_before = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL"
+                       " WHERE id = ? AND (claimed_by IS NULL OR claimed_by = ?)",     # not a claim taken over
+                       (now + wait, str(exc)[:500], r.id, self.holder))
         log.warning("reply not posted yet, will retry", extra={"reply_id": r.id, "error": str(exc),
                                                                "retry_in": round(wait, 1)})
 
     def _refused(self, r: Reply, why: str) -> None:
         now = self.clock.now()
         with self.store.tx() as db:
-            db.execute("UPDATE replies SET state = 'failed', last_error = ? WHERE id = ?", (why[:500], r.id))
+            db.execute("UPDATE replies SET state = 'failed', last_error = ?, claimed_by = NULL, claimed_until = NULL"
+                       " WHERE id = ?", (why[:500], r.id))
             lifecycle.note(db, now, r.alert_id, f"reply:{r.id}:failed",
                            f":warning: The reply by {actor_text(r.author)} was not posted: {escape(why)}")
         log.error("reply refused", extra={"reply_id": r.id, "alert_id": r.alert_id, "error": why})

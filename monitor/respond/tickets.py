@@ -1,8 +1,9 @@
 """Actions a route runs once when an alert opens: a signed webhook, or a Jira, Zendesk or Freshdesk ticket.
 
 Stored before done: `plan` writes one `actions` row per (alert, action) the first time it sees a new alert of
-a route with `actions:` (UNIQUE, so planning twice plans once); the worker claims a due row with a lease,
-and before creating a ticket on a retry it first looks for the one an interrupted attempt may have made
+a route with `actions:` (UNIQUE, so planning twice plans once); the worker claims a due row (`claimed_by`,
+`claimed_until` on the database clock, as replies do: a replica starting leaves another's live claim alone, a
+dead one's lapses; SQLite's next daemon releases them at start), and before creating a ticket on a retry it first looks for the one an interrupted attempt may have made
 (Jira by label, Zendesk by external_id, Freshdesk by tag), so a `kill -9` between "created" and "stored"
 never makes a second ticket. 429/5xx/network wait and retry with backoff like the outbox; other 4xx fail
 the row and say so in the alert's thread. `close_ticket: true` closes the ticket when the alert resolves.
@@ -31,6 +32,7 @@ from monitor.core.clock import Clock
 from monitor.notify.blockkit import escape, safe_link
 from monitor.respond.posters import ReplyRefused, ReplyTransient, check
 from monitor.store.database import Store, dumps
+from monitor.store.leases import Coordinator
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +97,30 @@ class ActionService:
         return done
 
     def release_leases(self) -> None:
+        """At start, SQLite only (the run lock: claims left are a dead process's); on PostgreSQL a claim may be a
+        live replica's, opening the ticket right now (releasing it opened it twice): a dead one's lapses."""
+        if self.store.shared:
+            return
         with self.store.tx() as db:
-            db.execute("UPDATE actions SET not_before = NULL WHERE (state = 'pending' OR close_state = 'pending')"
-                       " AND attempts > 0 AND not_before > ?", (self.clock.now(),))
+            db.execute("UPDATE actions SET not_before = NULL, claimed_by = NULL, claimed_until = NULL WHERE"
+                       " (state = 'pending' OR close_state = 'pending') AND attempts > 0 AND not_before > ?",
+                       (self.clock.now(),))
+
+    @property
+    def holder(self) -> str:
+        return Coordinator.of(self.store).holder
 
     def execute(self, row: dict[str, Any]) -> bool:
         now = self.clock.now()
-        with self.store.tx() as db:      # the lease, and the attempt counted, before anything is sent
-            claimed = db.execute("UPDATE actions SET not_before = ?, attempts = attempts + 1 WHERE id = ? AND"
-                                 " (not_before IS NULL OR not_before <= ?)", (now + LEASE_S, row["id"], now)).rowcount
+        with self.store.tx() as db:      # the claim, and the attempt counted, before anything is sent
+            claimed = db.execute("UPDATE actions SET not_before = ?, claimed_by = ?, claimed_until = db_now() + ?,"
+                                 " attempts = attempts + 1 WHERE id = ? AND (state = 'pending' OR close_state ="
+                                 " 'pending') AND (not_before IS NULL OR not_before <= ?) AND (claimed_until IS NULL"
+                                 " OR claimed_until <= db_now())",
+                                 (now + LEASE_S, self.holder, LEASE_S, row["id"], now)).rowcount
         if not claimed:
             return False
+        row = self.store.one("SELECT * FROM actions WHERE id = ?", (row["id"],)) or row   # as claimed, not as listed
         closing = row["state"] == "done"
         action = (self.rules().actions or {}).get(row["name"])
         try:
@@ -116,7 +131,7 @@ class ActionService:
             if closing:
                 runner.close(row["ticket_key"])
             else:
-                ticket = (runner.find(row) if row["attempts"] > 0 else None) or runner.create(row, alert, self._mention(alert))
+                ticket = (runner.find(row) if row["attempts"] > 1 else None) or runner.create(row, alert, self._mention(alert))
         except ReplyTransient as exc:
             self._retry(row, exc)
             return False
@@ -125,13 +140,14 @@ class ActionService:
             return False
         with self.store.tx() as db:
             if closing:
-                db.execute("UPDATE actions SET close_state = 'closed', closed_at = ?, last_error = NULL WHERE id = ?",
+                db.execute("UPDATE actions SET close_state = 'closed', closed_at = ?, last_error = NULL,"
+                           " claimed_by = NULL, claimed_until = NULL WHERE id = ?",
                            (now, row["id"]))
                 lifecycle.note(db, now, row["alert_id"], f"action:{row['id']}:closed",
                                f":ballot_box_with_check: {escape(row['kind'])} {escape(row['ticket_key'])} closed.")
             else:
                 db.execute("UPDATE actions SET state = 'done', done_at = ?, ticket_key = ?, ticket_url = ?,"
-                           " last_error = NULL WHERE id = ?", (now, ticket.key, ticket.url, row["id"]))
+                           " last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = ?", (now, ticket.key, ticket.url, row["id"]))
                 if ticket.key:
                     link = safe_link(ticket.url, ticket.key) if ticket.url else escape(ticket.key)
                     lifecycle.note(db, now, row["alert_id"], f"action:{row['id']}:done",
@@ -147,18 +163,19 @@ class ActionService:
 
     def _retry(self, row: dict[str, Any], exc: ReplyTransient) -> None:
         wait = exc.retry_after if exc.retry_after is not None else (
-            min(MAX_BACKOFF_S, 2.0 ** row["attempts"]) * random.uniform(0.8, 1.2))
+            min(MAX_BACKOFF_S, 2.0 ** (row["attempts"] - 1)) * random.uniform(0.8, 1.2))
         with self.store.tx() as db:
-            db.execute("UPDATE actions SET not_before = ?, last_error = ? WHERE id = ?",
-                       (self.clock.now() + wait, str(exc)[:500], row["id"]))
+            db.execute("UPDATE actions SET not_before = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL"
+                       " WHERE id = ? AND (claimed_by IS NULL OR claimed_by = ?)",     # not a claim taken over
+                       (self.clock.now() + wait, str(exc)[:500], row["id"], self.holder))
         log.warning("action failed, will retry", extra={"action_id": row["id"], "error": str(exc),
                                                         "retry_in": round(wait, 1)})
 
     def _failed(self, row: dict[str, Any], why: str, closing: bool) -> None:
         now = self.clock.now()
         with self.store.tx() as db:
-            db.execute(f"UPDATE actions SET {'close_state' if closing else 'state'} = 'failed', last_error = ?"
-                       " WHERE id = ?", (why[:500], row["id"]))
+            db.execute(f"UPDATE actions SET {'close_state' if closing else 'state'} = 'failed', last_error = ?,"
+                       " claimed_by = NULL, claimed_until = NULL WHERE id = ?", (why[:500], row["id"]))
             lifecycle.note(db, now, row["alert_id"], f"action:{row['id']}:failed:{int(closing)}",
                            f":warning: Action {escape(row['name'])} failed: {escape(why)}")
         log.error("action failed", extra={"action_id": row["id"], "alert_id": row["alert_id"], "error": why})

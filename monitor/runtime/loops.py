@@ -113,8 +113,8 @@ class DaemonLoops:
 
     def respond_loop(self) -> None:
         """Tickets and replies, on their own thread: a slow platform never holds up Slack delivery."""
-        self.app.replies.release_leases()     # the daemon holds the run lock: leases left by a killed run are stale
-        self.app.actions.release_leases()
+        self.app.replies.release_leases()     # SQLite only (the run lock: claims left are a killed run's); on
+        self.app.actions.release_leases()     # PostgreSQL another replica may be posting: a dead one's claim lapses
         while not self.stop.is_set():
             try:
                 self.app.respond_once(self.stop.is_set)

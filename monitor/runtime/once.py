@@ -46,9 +46,8 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     app.queue_digests()
     app.weekly_report()
     app.tick(flush_waiting=True)         # the pass was the batch: no group_wait across cron runs
-    if not app.store.shared:             # we hold the run lock: a lease left by a killed run is stale (on
-        app.replies.release_leases()     # PostgreSQL another box may be posting it now: its claim lapses alone)
-        app.actions.release_leases()
+    app.replies.release_leases()         # SQLite only (the run lock: a claim left by a killed run is stale); on
+    app.actions.release_leases()         # PostgreSQL another box may be posting it now: its claim lapses alone
     responded = app.respond_once()
     sent = drain(app.outbox, app.clock, delivery_budget_s)
     app.outbox.release_leases()          # replicas: another box's pass may send there now, not a TTL later

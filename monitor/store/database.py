@@ -296,6 +296,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE poll_due ADD COLUMN taken_at REAL;
     ALTER TABLE poll_due ADD COLUMN taken_by TEXT;
     """,
+    # v21 (respond): who claimed a reply or an action (`claimed_by`, the replica's holder) and until when on the
+    # database clock (`claimed_until`), as mentions' routing claims: on PostgreSQL a replica starting no longer
+    # releases a claim another replica is posting under (it posted the reply twice); a dead replica's claim
+    # lapses and any replica takes it. monitor.respond owns them, as the rest of both tables.
+    """
+    ALTER TABLE replies ADD COLUMN claimed_by TEXT;
+    ALTER TABLE replies ADD COLUMN claimed_until REAL;
+    ALTER TABLE actions ADD COLUMN claimed_by TEXT;
+    ALTER TABLE actions ADD COLUMN claimed_until REAL;
+    """,
 ]
 
 # PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.

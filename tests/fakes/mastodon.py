@@ -31,6 +31,7 @@ class FakeMastodon(LocalServer):
         self._idempotent: dict[tuple[str, str], dict[str, Any]] = {}
         self.honour_idempotency = True
         self.create_delay = 0.0                           # posted, not yet answered: where a kill -9 lands
+        self.create_gate: threading.Event | None = None   # set: the answer waits for it (at most create_delay)
         self.heartbeat = heartbeat
         self.statuses: list[dict[str, Any]] = []
         self.streams: list[dict[str, Any]] = []           # one record per stream connection
@@ -111,7 +112,9 @@ class FakeMastodon(LocalServer):
             self.replies.append({"status": status, "form": form, "authorization": auth, "idempotency_key": key})
             if key:
                 self._idempotent[(auth, key)] = status
-        if self.create_delay:
+        if self.create_gate is not None:
+            self.create_gate.wait(self.create_delay)
+        elif self.create_delay:
             time.sleep(self.create_delay)
         return Reply(200, json.dumps(status).encode(), {"Content-Type": "application/json"})
 

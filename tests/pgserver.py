@@ -206,3 +206,23 @@ def run_sql(url: str, sql: str) -> None:
     import psycopg
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql)
+
+
+def schema_at(url: str, version: int) -> None:
+    """The schema a release `version` migrations old left behind, built by the migration runner's own steps (the
+    non-transactional ones as it runs them), with its version recorded: for tests of upgrades that must not break
+    each time a later migration is added."""
+    import psycopg
+
+    from monitor.store import pg_online
+    from monitor.store.database import migration_statements
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for step in range(version):
+            if step in pg_online.NON_TRANSACTIONAL:
+                pg_online.run_step(conn, step, migration_statements(step, postgres=True))
+                continue
+            for statement in migration_statements(step, postgres=True):
+                conn.execute(statement)
+        conn.execute("CREATE TABLE monitor_schema (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO monitor_schema (version) VALUES (%s)", (version,))

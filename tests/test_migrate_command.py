@@ -13,12 +13,11 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from monitor.store import pg_online
 from monitor.store.database import MIGRATIONS, Store, migration_statements
 from tests.conftest import cli, write_config
+from tests.pgserver import schema_at
 
 OLD = len(MIGRATIONS) - 1           # one release behind
 
@@ -33,15 +32,7 @@ def _old_sqlite(path: Path, version: int = OLD) -> None:
 
 
 def _old_postgres(url: str, version: int = OLD) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        for step in range(version):
-            if step in pg_online.NON_TRANSACTIONAL:      # the runner's own way (the unaccent function's text)
-                pg_online.run_step(conn, step, migration_statements(step, postgres=True))
-                continue
-            for statement in migration_statements(step, postgres=True):
-                conn.execute(statement)
-        conn.execute("CREATE TABLE monitor_schema (version INTEGER NOT NULL)")
-        conn.execute("INSERT INTO monitor_schema (version) VALUES (%s)", (version,))
+    schema_at(url, version)
 
 
 @pytest.fixture

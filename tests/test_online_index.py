@@ -22,7 +22,7 @@ from monitor.ops.dashboard.figures import Window
 from monitor.ops.store_report import store_report
 from monitor.store.database import MIGRATIONS, Store
 from monitor.store.pg_online import index_valid
-from tests.pgserver import fresh_schema_url, run_sql, unprivileged_database
+from tests.pgserver import fresh_schema_url, run_sql, schema_at, unprivileged_database
 
 ROWS = 60_000
 LATEST = len(MIGRATIONS)
@@ -30,15 +30,10 @@ WORDS = "parcel arrived late again refund wanted crème brûlée café über sp�
 
 
 def _at_v15_with_rows(rows: int) -> str:
-    """A schema brought up to date, then set back to v15 (neither search index, nor what later steps added),
-    holding `rows` mentions."""
+    """A schema at v15 (before either search index), built by the runner's own steps, holding `rows` mentions."""
     url = fresh_schema_url()
-    Store(url).close()
-    run_sql(url, "DROP INDEX mentions_search_folded; DROP INDEX mentions_processed;"
-                 " ALTER TABLE reports DROP COLUMN in_flight_at, DROP COLUMN slack_ts, DROP COLUMN blind_posts;"
-                 " ALTER TABLE poll_due DROP COLUMN polled_at, DROP COLUMN polled_by, DROP COLUMN taken_at, DROP COLUMN taken_by;"
-                 " UPDATE monitor_schema SET version = 15;"
-                 f"INSERT INTO mentions (source_id, source_kind, external_id, text, collected_at) SELECT 'rss-a', 'rss',"
+    schema_at(url, 15)
+    run_sql(url, "INSERT INTO mentions (source_id, source_kind, external_id, text, collected_at) SELECT 'rss-a', 'rss',"
                  f" 'e' || g, '{WORDS} ' || g || ' ' || md5(g::text) || ' ' || md5((g * 7)::text), g"
                  f" FROM generate_series(1, {rows}) g; ANALYZE mentions")
     return url

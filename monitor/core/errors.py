@@ -21,6 +21,8 @@ strings::
     │   ├── ChannelUnavailable       channel_not_found / not_in_channel: reroute to the default owner
     │   ├── SlackRejected            this one message was refused (invalid_blocks, message_not_found…)
     │   └── SlackFatal               invalid_auth and friends: stop delivering, say so loudly
+    │       └── TokenRefused         the token itself is dead (invalid_auth, token_revoked…): it can neither
+    │                                post nor read history, so a lookup with it is "cannot tell", never "absent"
     ├── StorageError                 the state (SQLite or PostgreSQL) cannot be opened, migrated or used
     │   ├── StorageUnavailable       the database, not the statement: connection lost, server shut down, pool
     │   │                            timeout, SQLite busy/locked, disk I/O, read-only; retry later, blame no row
@@ -152,6 +154,12 @@ class SlackRejected(DeliveryError):
 
 class SlackFatal(DeliveryError):
     """Retrying cannot help (invalid_auth, account_inactive...): stop delivery and say so loudly."""
+
+
+class TokenRefused(SlackFatal):
+    """The token is dead (invalid_auth, not_authed, account_inactive, token_revoked, token_expired), unlike a
+    missing scope: a history lookup refused this way says nothing about the channel, so it must not be read as
+    "the bot may not read history, post once more" (regression: a dead token reposted an alert in flight)."""
 
 
 class StorageError(MonitorError):

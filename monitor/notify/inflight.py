@@ -1,15 +1,18 @@
 """At most once: what the outbox does about a post whose outcome it does not know.
 
 Before each post the row is marked in flight (`in_flight_at`, committed) and the post carries the delivery's
-id as Slack message metadata. A row found in flight means the answer never came: a timeout, a `kill -9`, or a
-database that refused to record Slack's ok. Such a row is looked for in the channel's history since it went
+id as Slack message metadata. A row found in flight means the answer never came (a timeout, a `kill -9`, a
+database that refused to record Slack's ok) or came as an error that may follow the post (a 5xx,
+`internal_error`: `senders.may_have_acted`). Such a row is looked for in the channel's history since it went
 in flight before anything is posted again. The lookup has three answers: found (recorded as sent), not there
 (posted), and "cannot tell" (a Slack error or 429 mid-lookup, more pages than we read): then it is not posted
 blindly but waits and is looked for again, said at WARNING and in `monitor status`; after LOOKUP_WINDOW_S of
 "cannot tell", "nothing lost" wins once: it is posted one more time with a WARNING that it may appear twice,
 and a second unknown outcome that stays uncheckable that long is marked failed rather than risk a third copy
 (the weekly report's rule, `ops/dashboard/schedule.py`). Without the history scopes waiting cannot change the
-answer, so it is retried once at once, and the log says so. An outcome the database refuses to record (disk
+answer, so it is retried once at once, and the log says so (a 5xx: retried with backoff until Slack is back,
+said each time: failing it would lose alerts in every outage). A lookup refused for a dead token halts delivery
+with the row still in flight: that token could neither post nor read, so nothing is posted blind. An outcome the database refuses to record (disk
 full) is kept in memory and written again before anything else is sent; meanwhile the outbox is stopped,
 loudly.
 """
@@ -22,14 +25,15 @@ from collections.abc import Callable
 from typing import Any
 
 from monitor.core.clock import Clock
-from monitor.core.errors import StorageError
-from monitor.notify.senders import HISTORY_SCOPES, CannotTell, HistoryUnavailable, Sender
+from monitor.core.errors import SlackFatal, StorageError
+from monitor.notify.senders import ERRED, HISTORY_SCOPES, CannotTell, HistoryUnavailable, Sender
 from monitor.store.database import Store
 
 log = logging.getLogger("monitor.notify.outbox")
 
 STALL_REMINDER_S = 60.0
 LOOKUP_WINDOW_S = 3600.0       # "cannot tell" this long after it went in flight: posted once more, said
+UNKNOWN = "outcome unknown: "  # how the last error of a post in flight begins (then why: a timeout, a 5xx...)
 
 
 def delivery_key(row: dict[str, Any]) -> str:
@@ -58,6 +62,9 @@ class InFlight:
     def _finish(self, row: dict[str, Any], state: str, error: str, level: int) -> None:
         raise NotImplementedError
 
+    def _halt(self, row: dict[str, Any], exc: SlackFatal, why: str = "") -> None:
+        raise NotImplementedError
+
     def _already_posted(self, row: dict[str, Any], channel: str, thread_ts: str | None) -> tuple[str, str] | bool | None:
         """A post whose outcome is unknown: (channel, ts) if Slack has it, False to post (again), None to wait."""
         find = getattr(self.sender, "find_posted", None)
@@ -65,6 +72,10 @@ class InFlight:
         if find is not None:
             try:
                 found = find(where, delivery_key(row), float(row["in_flight_at"]), thread_ts)
+            except SlackFatal as exc:         # a dead token (TokenRefused): it cannot tell, nor can it post
+                self._halt(row, exc, f"; delivery {row['id']} may be in Slack already: it is looked for there once "
+                           "the token works, not posted again blind")
+                return None
             except HistoryUnavailable as exc:
                 log.warning("cannot look for a message whose outcome is unknown (%s): grant the bot %s for "
                             "at-most-once delivery", exc, HISTORY_SCOPES, extra={"delivery_id": row["id"]})
@@ -75,6 +86,13 @@ class InFlight:
                     return found
                 log.info("message with unknown outcome is not in Slack; posting it", extra={"delivery_id": row["id"]})
                 return False
+        if str(row["last_error"] or "").startswith(UNKNOWN + ERRED):
+            # Slack answered the post with an error (a 5xx): without the history there is no telling, and most such
+            # answers come from an outage that posted nothing; retried with backoff as before, said, never failed
+            log.warning("retrying a message Slack answered with an error: it may appear twice in Slack (grant %s "
+                        "to make delivery at-most-once)", HISTORY_SCOPES, extra={"delivery_id": row["id"],
+                                                                                 "error": row["last_error"]})
+            return False
         if row["unknown_outcomes"] >= 1:
             self._finish(row, "failed", "outcome unknown twice and the channel history cannot be checked; not posted "
                          f"again to avoid duplicates (grant {HISTORY_SCOPES})", logging.ERROR)

@@ -2,14 +2,15 @@
 
 Order is kept per channel (only the oldest pending row of a channel may go), at most one message per
 channel per `per_channel_interval`, a 429 waits out `Retry-After`, 5xx and network errors back off
-exponentially with jitter (capped at 5 minutes, forever: nothing is dropped), and a row pending longer than
+exponentially with jitter (a 5xx to a post may have come after Slack posted: looked up first, below) (capped at 5 minutes, forever: nothing is dropped), and a row pending longer than
 `stuck_after` is logged at ERROR and shown by `monitor status`.
 
 At most once, where the bot may read history: before each post the row is marked in flight (committed), and
 the post carries the delivery's id as Slack message metadata. A row found in flight (the answer timed out,
 the process was killed, or recording the answer failed) is looked for in the channel's history
 (`conversations.history`/`replies` with `include_all_metadata`, since it went in flight) before anything is
-posted again; a lookup that cannot finish waits and looks again (`inflight.py`). Without the
+posted again; a lookup that cannot finish waits and looks again, one refused for a dead token halts delivery
+(`inflight.py`). Without the
 `channels:history`/`groups:history` scope (or with a webhook) such a message is retried once at most, and the
 log says it may be a duplicate. When Slack said ok but the database refuses the write (disk full), the
 outcome is kept in memory, the write retried, and nothing else is sent until it succeeds (CRITICAL log,
@@ -41,7 +42,7 @@ from monitor.core.errors import (
 )
 from monitor.core.model import Target
 from monitor.notify.blockkit import plain_message
-from monitor.notify.inflight import InFlight, delivery_key
+from monitor.notify.inflight import UNKNOWN, InFlight, delivery_key
 from monitor.notify.queue import enqueue
 from monitor.notify.senders import (
     EVENT_TYPE,
@@ -228,10 +229,10 @@ class Outbox(InFlight):
                 payload = {**payload, "metadata": {"event_type": EVENT_TYPE,
                                                    "event_payload": {"delivery": delivery_key(row)}}}
                 channel, ts = self.sender.post(channel, payload, thread_ts)
-        except OutcomeUnknown as exc:
+        except OutcomeUnknown as exc:             # a timeout, a reset, a 5xx: in flight, looked up before any retry
             log.warning("delivery outcome unknown: it is looked for in Slack before any retry",
                         extra={"delivery_id": row["id"], "error": str(exc)})
-            self._backoff(row, f"outcome unknown: {exc}", at_least=float(getattr(self.sender, "timeout", 15.0)))
+            self._backoff(row, f"{UNKNOWN}{exc}", at_least=float(getattr(self.sender, "timeout", 15.0)))
             return False
         except _Wait:
             self._retry(row, now + max(self.interval, 1.0), "waiting for the parent message", bump=False)
@@ -256,12 +257,8 @@ class Outbox(InFlight):
             self._rejected(row, payload, exc)
             return False
         except SlackFatal as exc:
-            self._clear_in_flight(row)
-            self.halted = str(exc)
-            self._halt_logged = now
-            self._retry(row, now, f"halted: {exc}", bump=False)
-            log.critical("DELIVERY HALTED: %s; nothing more is sent until the token is fixed and the daemon "
-                         "restarted", exc, extra={"delivery_id": row["id"], "pending": self.depth()["pending"]})
+            self._clear_in_flight(row)           # refused: this post certainly did not land
+            self._halt(row, exc)
             return False
         self._last_sent[self._lane(row)] = self._mono()
         return self._record_sent(row, channel, ts)
@@ -357,6 +354,16 @@ class Outbox(InFlight):
                 enqueue(db, now, f"{REROUTE_PREFIX}{row['id']}:{t.channel}", "post", t, new, row["alert_id"])
 
     # -- being loud -------------------------------------------------------------------------------------
+    def _halt(self, row: dict[str, Any], exc: SlackFatal, why: str = "") -> None:
+        """Stop all delivery on a refused token: no retry storm; CRITICAL now and every HALT_REMINDER_S, and the
+        row's `halted:` error is what `monitor status` shows (kind `delivery_halted`)."""
+        now = self.clock.now()
+        self.halted = f"{exc}{why}"
+        self._halt_logged = now
+        self._retry(row, now, f"halted: {self.halted}", bump=False)
+        log.critical("DELIVERY HALTED: %s; nothing more is sent until the token is fixed and the daemon "
+                     "restarted", self.halted, extra={"delivery_id": row["id"], "pending": self.depth()["pending"]})
+
     def _remind_halted(self) -> None:
         now = self.clock.now()
         if now - self._halt_logged >= HALT_REMINDER_S:

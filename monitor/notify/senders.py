@@ -1,7 +1,8 @@
 """How the outbox talks to Slack: the bot (Web API), the terminal, or (see webhook.py) an incoming webhook.
 
 A sender does one attempt and turns every answer into the outbox's vocabulary (`monitor/errors.py`): sent,
-rate limited, transient, channel unavailable, this message rejected, or fatal (stop everything). Retrying,
+rate limited, transient, outcome unknown (a post that may have landed: a timeout, a 5xx), channel unavailable,
+this message rejected, or fatal (stop everything). Retrying,
 ordering and pacing belong to the outbox, which keeps its state on disk; so the SDK's own retries are off.
 """
 
@@ -26,6 +27,7 @@ from monitor.core.errors import (
     SlackRateLimited,
     SlackRejected,
     SlackTransient,
+    TokenRefused,
 )
 from monitor.core.netguard import WATCHDOG
 
@@ -38,6 +40,10 @@ HISTORY_SCOPES = ("channels:history + channels:read (public channels), groups:hi
 _FATAL = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission",
           "missing_scope", "team_access_not_granted", "ekm_access_denied", "not_allowed_token_type",
           "org_login_required", "two_factor_setup_required", "access_denied"}
+_TOKEN = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+# Slack documents these as "it's possible some aspect of the operation succeeded before the error was raised"
+_MAYBE_DONE = {"internal_error", "fatal_error"}
+ERRED = "Slack erred after receiving it"     # how an OutcomeUnknown from an error answer begins
 _CHANNEL = {"channel_not_found", "not_in_channel", "is_archived", "user_not_found", "cannot_dm_bot",
             "user_disabled", "channel_is_archived", "restricted_action", "restricted_action_read_only_channel"}
 _TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited",
@@ -155,6 +161,8 @@ class SlackSender:
                 method, args["ts"] = self.client.conversations_replies, thread_ts
             try:
                 resp = self._call(method, **args)
+            except TokenRefused:
+                raise                       # a dead token: "cannot tell", and delivery halts (the outbox)
             except (SlackFatal, ChannelUnavailable, SlackRejected) as exc:
                 raise HistoryUnavailable(str(exc)) from None
             except SlackRateLimited as exc:
@@ -187,6 +195,8 @@ class SlackSender:
                 found = str(self._call(self.client.conversations_open, users=user)["channel"]["id"])
             else:
                 found = self._find_name(channel.lstrip("#"))
+        except TokenRefused:
+            raise
         except (SlackFatal, ChannelUnavailable, SlackRejected) as exc:
             raise HistoryUnavailable(f"cannot find the id of {channel}: {exc}") from None
         self._ids[channel] = found
@@ -214,6 +224,8 @@ class SlackSender:
                     raise TimeoutError("no complete answer within the deadline")
                 return answer
             except SlackApiError as exc:
+                if sends and may_have_acted(exc):
+                    raise OutcomeUnknown(f"{ERRED} ({classify(exc, channel)}); it may have posted it"[:300]) from None
                 raise classify(exc, channel) from None
             except Exception as exc:  # noqa: BLE001 - URLError, timeouts, resets, garbage bodies: all retryable
                 what = "no complete answer within the deadline" if guard.fired else f"{type(exc).__name__}: {exc}"
@@ -227,6 +239,23 @@ def never_sent(exc: BaseException) -> bool:
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     return isinstance(reason, ConnectionRefusedError | socket.gaierror) and not isinstance(
         reason, http.client.RemoteDisconnected)
+
+
+def may_have_acted(exc: SlackApiError) -> bool:
+    """True when Slack (or a proxy before it) answered with an error that may have come after the message was
+    posted: a 5xx (often an HTML page or an empty body), a 2xx that is not Slack's JSON, or `internal_error` /
+    `fatal_error`, which Slack documents as "some aspect of the operation may have succeeded". A 429, a 4xx
+    page from a proxy and Slack's own `ok: false` refusals (channel_not_found, invalid_blocks, msg_too_long…)
+    were not acted on. The weekly report's share follows the same rule (`ops/dashboard/upload.py`).
+    Regression: a 502 after Slack had posted cleared the in-flight mark and the alert was posted twice."""
+    status = int(getattr(exc.response, "status_code", 0) or 0)
+    data = exc.response.data if isinstance(getattr(exc.response, "data", None), dict) else {}
+    error = str(data.get("error") or "")
+    if status == 429 or error == "ratelimited":
+        return False
+    if status >= 500 or error in _MAYBE_DONE:
+        return True
+    return status < 400 and (not data or error.startswith("Received a response in a non-JSON format"))
 
 
 def retry_after_of(headers: dict[str, Any] | None, default: float = 1.0) -> float:
@@ -251,6 +280,8 @@ def classify_error(status: int, error: str, parsed: bool, headers: dict[str, Any
                    channel: str) -> DeliveryError:
     if status == 429 or error == "ratelimited":
         return SlackRateLimited(retry_after_of(headers))
+    if error in _TOKEN:
+        return TokenRefused(f"Slack refused the token: {error}")
     if error in _FATAL:
         return SlackFatal(f"Slack refused the token: {error}")
     if error in _CHANNEL:

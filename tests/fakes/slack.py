@@ -8,7 +8,8 @@ idempotence. Messages keep their `metadata`; `conversations.history`/`conversati
 (`limit` up to 999, `has_more`, an opaque `response_metadata.next_cursor`; `invalid_cursor` for one we never gave)
 and bound it as Slack does: only messages after `oldest` and before `latest` (default: now), both ends included
 with `inclusive`. `chatter(channel, n)` is other people talking in a channel (a busy channel to page through);
-a 429 with `Retry-After` is a `Fault(429, retry_after=...)`.
+a 429 with `Retry-After` is a `Fault(429, retry_after=...)`; `Fault(502, after=True)` carries the call out (the
+message is posted) and then answers 502, as Slack does when its edge fails after the backend acted.
 `post_delay` is a slow Slack that has posted: the message exists at once, the answer comes `post_delay` seconds
 later; `complete_delay` the same for files.completeUploadExternal, whose share of the file in the channel is a
 message (its `files` list the file, `upload: true`) in that channel's history, as on Slack.
@@ -46,7 +47,8 @@ class Fault:
     status: int = 500
     error: str | None = None            # ok:false error code (HTTP 200) when status is 200
     retry_after: float | None = None
-    body: bytes | None = None
+    body: bytes | None = None           # None: Slack's JSON for 429/ok:false, a proxy's HTML page for a 5xx
+    after: bool = False                 # the call is carried out (a message posted), then answered with this
 
 
 def channel_id(name: str) -> str:
@@ -136,16 +138,34 @@ class FakeSlack(LocalServer):
         auth = req.headers.get("authorization", "")
         token = auth[7:] if auth.lower().startswith("bearer ") else None
         fault = self._record(Call(method, args, self._now(), token))
-        if fault:
-            headers = {"Content-Type": "application/json; charset=utf-8"}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = f"{fault.retry_after:g}"
-            if fault.status == 429:
-                return Reply(429, fault.body or b'{"ok":false,"error":"ratelimited"}', headers)
-            if fault.status != 200:
-                return Reply(fault.status, fault.body or b"<html><body>Internal Server Error</body></html>",
-                             {"Content-Type": "text/html"})
-            return self._json({"ok": False, "error": fault.error or "internal_error"})
+        self._exists(method, args)
+        if fault and not fault.after:
+            return self._fault(fault)
+        reply = self._answer(method, args, token)
+        return self._fault(fault) if fault else reply
+
+    def _exists(self, method: str, args: dict[str, Any]) -> None:
+        """A channel named in a chat call exists in the workspace (unless `channel_errors` says otherwise) whether
+        or not that call succeeds: conversations.list shows it, as Slack shows a channel nobody has posted in."""
+        channel = str(args.get("channel", "")) if method.startswith("chat.") else ""
+        if channel and channel not in self.channel_errors and not (channel[:1] in "CDGU" and channel.isupper()):
+            with self._lock:
+                self.channel_names.setdefault(channel_id(channel), channel.lstrip("#"))
+
+    def _fault(self, fault: Fault) -> Reply:
+        """A scripted error answer. A 5xx is what a load balancer or Slack's edge sends: an HTML page by default,
+        or `body` as given (b"" for the empty body a 502/504 often has)."""
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = f"{fault.retry_after:g}"
+        if fault.status == 429:
+            return Reply(429, fault.body or b'{"ok":false,"error":"ratelimited"}', headers)
+        if fault.status != 200:
+            body = fault.body if fault.body is not None else b"<html><body>Internal Server Error</body></html>"
+            return Reply(fault.status, body, {"Content-Type": "text/html"})
+        return self._json({"ok": False, "error": fault.error or "internal_error"})
+
+    def _answer(self, method: str, args: dict[str, Any], token: str | None) -> Reply:
         if method == "apps.connections.open":
             if token != self.app_token:
                 return self._json({"ok": False, "error": "invalid_auth"})

@@ -16,6 +16,9 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "de": ("nicht nie niemals kein keine keinen keinem keiner keines nichts ohne weder", "nicht nie niemals",
            "sehr so total extrem echt wirklich absolut völlig komplett richtig mega voll ganz besonders",
            "etwas ziemlich kaum fast", "aber jedoch sondern", "und weil denn obwohl", (
+        # a problem solved is praise, as in English ("Problem in fünf Minuten gelöst, danke"); a negator inside denies it
+        rule(r"(?:problem|probleme|fehler|störung|anliegen) (?:(?!(?:nicht|nie|noch|kein|keine)\b)\w+ ){0,5}(?:gelöst|behoben"
+             r"|geklärt|erledigt|beseitigt)", 1.8, "problem gelöst", negatable=False),
         rule(r"ehrlich gesagt|um ehrlich zu sein|offen gesagt", 0.0, "ehrlich gesagt", negatable=False),
         rule(r"(?:hängt|hängen|hing|hingen) (?:\w+ ){0,5}(?:ab|zusammen)", 0.0, "hängt von ... ab", negatable=False),
         rule(r"die (?:ich|wir) (?:\w+ )?(?:nicht|nie) (?:\w+ )?(?:gemacht|getätigt|bestellt|autorisiert|veranlasst|erkenne)", -2.4, "die ich nicht gemacht habe", negatable=False),
@@ -80,6 +83,9 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "es": ("no nunca jamás jamas nada nadie ningún ninguna ninguno sin ni tampoco", "", "muy tan super súper"
            " realmente totalmente completamente absolutamente demasiado bastante re", "algo poco casi apenas",
            "pero sino aunque", "y porque pues", (
+        rule(r"(?:problema|problemas|incidencia|avería|averia|fallo) (?:(?!(?:no|nunca|sin|aún|aun|todavía|todavia)\b)\w+ ){0,5}"
+             r"(?:resuelto|resuelta|resueltos|solucionado|solucionada|arreglado|arreglada)", 1.8, "problema resuelto",
+             negatable=False),
         rule(r"la verdad(?: es que)?|sinceramente|para ser (?:sincer|honest)[oa]s?|honestamente|francamente", 0.0, "la verdad", negatable=False),
         # "nobody does it better" is praise: the comparative after "nadie" is no negated "mejor"
         rule(r"nadie (?:\w+ ){0,2}mejor", 2.0, "nadie lo hace mejor", negatable=False),
@@ -156,6 +162,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "it": ("non mai niente nulla nessun nessuno nessuna senza né affatto", "", "molto tanto troppo davvero veramente"
            " proprio assolutamente completamente super", "poco quasi abbastanza", "ma però invece", "e perché",
            (
+        rule(r"(?:problema|problemi|guasto|disservizio) (?:(?!(?:non|mai|ancora)\b)\w+ ){0,5}(?:risolto|risolta|risolti"
+             r"|sistemato|sistemata)", 1.8, "problema risolto", negatable=False),
         rule(r"sinceramente|onestamente|francamente|a dire il vero|(?:ad |a )?essere (?:sincer|onest)[oiae]", 0.0, "sinceramente", negatable=False),
         rule(r"nessuno (?:\w+ ){0,2}meglio", 2.0, "nessuno lo fa meglio", negatable=False),
         rule(r"che (?:io )?non (?:ho )?(?:mai )?(?:fatto|richiesto|ordinato|autorizzato|riconosco|effettuato)", -2.4, "che non ho fatto", negatable=False),
@@ -246,6 +254,9 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "pt": ("não nao nunca jamais nada ninguém ninguem nenhum nenhuma sem nem", "", "muito tão tao super realmente totalmente bem"
            " completamente absolutamente demais bastante", "pouco quase", "mas porém porem contudo", "e porque",
            (
+        rule(r"(?:problema|problemas|defeito|falha|avaria) (?:(?!(?:não|nao|nunca|sem|ainda)\b)\w+ ){0,5}(?:resolvido"
+             r"|resolvida|resolvidos|solucionado|solucionada|corrigido|corrigida)", 1.8, "problema resolvido",
+             negatable=False),
         rule(r"sinceramente|honestamente|francamente|para ser (?:sincer|honest)[oa]s?|na verdade", 0.0, "sinceramente", negatable=False),
         rule(r"ningu[ée]m (?:\w+ ){0,2}melhor", 2.0, "ninguém faz melhor", negatable=False),
         rule(r"que (?:eu )?(?:não|nao|nunca) (?:fiz|pedi|autorizei|reconheço|reconheco|contratei)", -2.4, "que eu não fiz", negatable=False),
@@ -316,6 +327,8 @@ SPECS: dict[str, tuple[str, str, str, str, str, str, tuple[Rule, ...]]] = {
     "nl": ("niet nooit geen niks niets zonder noch", "niet nooit", "heel erg zeer echt zo super totaal"
            " absoluut compleet ontzettend enorm hartstikke", "beetje nogal vrij bijna", "maar echter", "en omdat want",
            (
+        rule(r"(?:probleem|problemen|storing|klacht) (?:(?!(?:niet|nooit|geen|nog)\b)\w+ ){0,5}(?:opgelost|verholpen)", 1.8,
+             "probleem opgelost", negatable=False),
         rule(r"eerlijk gezegd|om eerlijk te zijn|eerlijk is eerlijk", 0.0, "eerlijk gezegd", negatable=False),
         rule(r"(?:lukt|lukte|lukken|lukten) (?:\w+ ){0,4}(?:niet|nooit)", -1.8, "lukt niet", negatable=False),
         rule(r"(?:slaat|sloeg) (?:\w+ ){0,3}nergens op", -2.2, "slaat nergens op", negatable=False),

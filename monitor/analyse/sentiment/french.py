@@ -111,6 +111,10 @@ BOOSTERS: dict[str, float] = {
 } | {w: -B_INCR for w in ("assez", "peu", "plutôt", "presque", "légèrement")}
 
 RULES = (
+    # a problem solved is praise, as in English ("problème résolu en deux minutes, merci"); a negator inside denies it
+    rule(r"(?:problème|probleme|problèmes|souci|soucis|panne|bug|incident) (?:(?!(?:pas|jamais|toujours|rien)\b)\w+ ){0,5}"
+         r"(?:résolu|résolue|résolus|resolu|réglé|réglée|regle|corrigé|corrigée|réparé|réparée)", 1.8, "problème résolu",
+         negatable=False),
     rule(r"que (?:je |j'?)?(?:ne |n'?)?(?:ai |avais )?(?:pas|jamais) (?:\w+ )?(?:fait|faite|commandé|autorisé|demandé)",
          -2.4, "que je n'ai pas fait", negatable=False),
     rule(r"sans (?:mon |ma |aucun |aucune |notre )?(?:accord|autorisation|consentement|explication|prévenir|préavis"

@@ -322,6 +322,13 @@ RULES = (
          -2.2, "never arrived"),
     rule(r"never (?:got|received|heard back|worked|recieved)", -2.0, "never got", negatable=False),
     rule(rf"{_NUM} {_UNIT} (?:now|later|late|and counting)", -1.6, "weeks late"),
+    # how long one has owned or used a thing is no delay ("I've had it for 3 months now"): it claims the duration
+    # before "weeks late" can ("had this problem for 3 weeks now" is no ownership)
+    rule(rf"(?:had|owned|used|using|use|have|has|own|owning) (?!(?:this|the|my|our|these|those) (?:problems?|issues?)\b)"
+         rf"(?:it|this|them|these|those|mine|one|the \w+|this \w+|my \w+|our \w+) (?:(?!problems?\b|issues?\b)\w+ )?for"
+         rf" (?:about |over |almost |nearly"
+         rf" |around |roughly |just over |a little over |well over )?{_NUM} {_UNIT}(?: now)?", 0.0, "had it for months",
+         negatable=False),
     rule(r"(?:arrived|came|delivered|showed up) (?:\w+ )?(?:late|damaged|broken|cracked|dead|defective|used)", -2.0,
          "arrived damaged"),
     # money
@@ -422,8 +429,17 @@ RULES = (
     rule(r"(?:can't|cannot|can not|couldn't|could not|unable to) (?!wait|beat|complain|go wrong|recommend|say enough"
          r"|believe|get enough|stop|live without|praise|imagine|thank|be happier|be better|be more|ask|have asked|fault"
          r"|give|resist|help but|agree"
-         r"|deny|argue|tell|think|miss|remember)\w+", -1.0, "can't …", negatable=False),
+         r"|deny|argue|tell|think|miss|remember|comment|speak (?:to|for) (?:its|how|whether|the long|long))\w+", -1.0,
+         "can't …", negatable=False),
     rule(r"forget (?:it|about it)", -1.6, negatable=False),
+    # others' trouble, offered help or doubted, is no complaint of the author's ("for those of you who have problems
+    # with this player, check the manual", "not sure why people have issues with the menus")
+    rule(r"(?:for )?(?:those|anyone|people|users|owners) (?:of you )?(?:who|that) (?:have|has|had|are having|is having"
+         r"|were having) (?:\w+ )?(?:problems?|issues?|trouble)", 0.0, "those who have problems", negatable=False),
+    rule(r"(?:not sure|don't know|do not know|don't understand|can't understand|never understood|wonder) why"
+         r" (?:people|some people|others|everyone|so many people|some|other reviewers|reviewers) (?:\w+ )?(?:(?:have|had"
+         r"|are having|were having) (?:\w+ )?(?:problems?|issues?|trouble|complaints?)|complain(?:s|ed|ing)?"
+         r"|are complaining|hate|dislike)", 0.0, "not sure why people complain", negatable=False),
     rule(r"prone to", -1.5),
     rule(r"(?:i|we|you|they) (?:had|have|will have|'ll have|'d have) to", -0.8, "had to"),
     rule(r"washed out", -1.4),

@@ -25,9 +25,6 @@ from pathlib import Path
 
 import sqlite_utils
 
-from monitor.analyse.analyzer import scorer_for
-from monitor.analyse.language import detect_language
-from monitor.analyse.sentiment import Scorer
 from monitor.config.settings import Config
 from monitor.core.errors import AlertError, ConfigError
 from monitor.store.database import Store
@@ -148,7 +145,10 @@ class TrainReport:
 
 def train(store: Store, config: Config, force: bool = False) -> TrainReport:
     """Refit on shipped data + the deployment's labels; keep the model only if better on the held-out labels."""
-    from monitor.analyse.sentiment import choice, learned
+    # here, not at the top: every alert transition imports this module, and only training needs the scorer
+    from monitor.analyse.analyzer import scorer_for
+    from monitor.analyse.language import detect_language
+    from monitor.analyse.sentiment import Scorer, choice, learned
     from monitor.analyse.sentiment import train as fitting
 
     labels = current_labels(store)

@@ -22,7 +22,6 @@ from monitor.alerting.grouping import open_alert, schedule_update
 from monitor.alerting.lifecycle import announce, record_event
 from monitor.alerting.view import rows
 from monitor.analyse.routing import RouteHit, Router, Subject
-from monitor.analyse.sentiment import Sentiment
 from monitor.config.rules import Rules, Spike
 from monitor.core.durations import format_duration
 from monitor.store.database import Store, dumps
@@ -98,6 +97,8 @@ def db_counter(store: Store, brand: str) -> CountFn:
 
 
 def spike_subject(brand: str, check: Callable[[Spike], str | None]) -> Subject:
+    from monitor.analyse.sentiment import Sentiment  # here: the lexicons load only where a spike is judged
+
     return Subject(brand, "spike", "spike", Sentiment(None, True, False, None), spike=True, spike_check=check)
 
 

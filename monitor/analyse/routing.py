@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from monitor.analyse.matcher import TermIndex
-from monitor.analyse.sentiment import Sentiment
 from monitor.config.rules import Match, Route, Rules, Spike
 from monitor.core.model import Target
 from monitor.core.query import Term, parse_keyword
+
+if TYPE_CHECKING:      # only read here: importing the scorer's lexicons is ≈0.2 s `monitor status` does not need
+    from monitor.analyse.sentiment import Sentiment
 
 
 @dataclass

@@ -8,16 +8,14 @@ import os
 import sqlite3
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from monitor.alerting.grouping import snapshot
 from monitor.alerting.quiet import exempt, hold_until, quiet_banner
-from monitor.analyse.analyzer import Analyzer
 from monitor.analyse.language import detect_language
 from monitor.analyse.routing import Decision, Router
-from monitor.analyse.sentiment import Scorer
 from monitor.cli.alerts import (  # noqa: F401 - the parser finds every cmd_* here
     _actor,
     _rules_if_any,
@@ -46,18 +44,27 @@ from monitor.core.errors import (
     StorageUnavailable,
 )
 from monitor.core.model import Mention
-from monitor.runtime.daemon import App, Paths, run_daemon, run_once
-from monitor.runtime.pipeline import retry_mentions
 from monitor.sources import REGISTRY, is_polled, is_stream, registered
 from monitor.sources.fetch import make_client
 from monitor.store.database import MIGRATIONS, RunLock, Store, corrupted, is_url, migration_statements
 
+if TYPE_CHECKING:
+    from monitor.analyse.analyzer import Analyzer
+    from monitor.runtime.daemon import Paths
+
+# The scorer (its lexicons and learned model) and the daemon's stack (Slack, streams, responders) are imported by
+# the commands that use them: `monitor status`, `alerts`, `ack`... are new processes too, and paid ≈0.3 s for them.
+
 
 def _paths(args: argparse.Namespace) -> Paths:
+    from monitor.runtime.daemon import Paths
+
     return Paths(args.config, args.rules, args.db)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.runtime.daemon import App, run_daemon, run_once
+
     if not args.once:
         return run_daemon(_paths(args))
     config = load_config(args.config)
@@ -156,6 +163,8 @@ def _check_credentials(s: Any) -> None:
 
 
 def _analyzer(args: argparse.Namespace) -> Analyzer:
+    from monitor.analyse.analyzer import Analyzer
+
     config = load_config(args.config)
     return Analyzer(config, Router(load_rules(args.rules)))
 
@@ -250,6 +259,8 @@ def _plan(rules: Rules, decision: Decision | None) -> dict[str, Any]:
 def cmd_score(args: argparse.Namespace) -> int:
     """One JSON line out per line in (a bad line gets {"error": ...} there and on stderr; the rest go on)."""
     from monitor.analyse.analyzer import scorer_for
+    from monitor.analyse.sentiment import Scorer
+
     scorer = scorer_for(load_config(args.config)) if os.path.exists(args.config) else Scorer()
     status = EXIT_OK
     for lineno, line in enumerate(sys.stdin, 1):
@@ -337,6 +348,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print(f"monitor: unknown source kind {args.kind!r} (known: {', '.join(polled)})", file=sys.stderr)
         return EXIT_CONFIG
     cls = REGISTRY[args.kind]
+    from monitor.analyse.analyzer import Analyzer
     from monitor.sources import SourceState
     from monitor.sources.fetch import HttpConfig
     analyzer: Analyzer | None = None
@@ -443,6 +455,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_retry_mentions(args: argparse.Namespace) -> int:
     """Reset the failure count of parked (or failing) mentions; the next pass (the daemon's, or the next
     `monitor run --once`) routes them again, once. Routed mentions are never touched, so nothing is sent twice."""
+    from monitor.runtime.pipeline import retry_mentions
+
     store = _store(args)
     try:
         ids = sorted(set(args.ids)) if args.ids else None

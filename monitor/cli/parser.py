@@ -231,8 +231,8 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         return _run(args)
     finally:
-        from monitor.store import postgres
-        postgres.fail_fast(None)            # a process running main() more than once (tests) starts afresh
+        from monitor.store import patience
+        patience.fail_fast(None)            # a process running main() more than once (tests) starts afresh
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -267,16 +267,17 @@ def _run(args: argparse.Namespace) -> int:
 
 def _fail_fast(args: argparse.Namespace) -> None:
     """A one-shot command pointed at a PostgreSQL that is down says so in one line within
-    `storage.connect_timeout` (5 s), instead of waiting for the pool (monitor.store.postgres.fail_fast)."""
+    `storage.connect_timeout` (5 s), instead of waiting for the pool (monitor.store.patience.fail_fast; not
+    `postgres`, which would import psycopg into every command on SQLite)."""
     from monitor.config.settings import load_config
-    from monitor.store import postgres
+    from monitor.store import patience
 
-    timeout = postgres.CONNECT_TIMEOUT_S
+    timeout = patience.CONNECT_TIMEOUT_S
     try:                                   # the command loads (and reports on) the config itself
         timeout = load_config(args.config).storage.connect_timeout
     except Exception:  # noqa: BLE001 - no config (`alerts --db X`) or a broken one: the default
         pass
-    postgres.fail_fast(timeout)
+    patience.fail_fast(timeout)
 
 
 MAX_SHOWN_ISSUES = 50

@@ -382,7 +382,7 @@ class Store:
         version; the caller reads `schema_version()` and calls `migrate()` itself.
 
         `connect_timeout` (PostgreSQL): fail within this many seconds, in one line, when the server cannot be
-        reached (a one-shot command); None: the process's default (`monitor.store.postgres.fail_fast`)."""
+        reached (a one-shot command); None: the process's default (`monitor.store.patience.fail_fast`)."""
         self.auto_migrate = migrate
         self.path = str(path)
         self.idle_in_transaction = idle_in_transaction

@@ -38,6 +38,7 @@ from typing import Any
 from monitor.core.errors import StorageError, StorageUnavailable
 from monitor.store import dialect
 from monitor.store.driver_errors import from_psycopg
+from monitor.store.patience import CONNECT_TIMEOUT_S, fail_fast, one_shot_timeout  # noqa: F401 - fail_fast re-exported
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +57,6 @@ except ImportError:  # pragma: no cover - reported when a postgresql:// URL is u
 
 DAEMON_OPEN_WAIT_S = 15.0        # the daemon's wait for its first connection at start
 POOL_WAIT_S = 30.0               # the daemon's wait for a pooled connection
-CONNECT_TIMEOUT_S = 5.0          # storage.connect_timeout's default: a one-shot command's bound
-_fail_fast: float | None = None
-
-
-def fail_fast(timeout: float | None = CONNECT_TIMEOUT_S) -> None:
-    """Every PgPool opened from now on in this process belongs to a one-shot command: one connection is tried
-    first within `timeout` seconds (libpq's connect_timeout), and the pool waits no longer than that either.
-    The CLI calls it for every command but the daemon; None restores the daemon's patience."""
-    global _fail_fast
-    _fail_fast = timeout
 
 
 def _params(params: Sequence[Any] | dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
@@ -139,7 +130,7 @@ class PgPool:
                                "pip install 'mention-monitor[postgres]'")
         self.url = url
         self.clock_offset = clock_offset       # tests on a fake clock: db_now() follows it
-        quick = connect_timeout if connect_timeout is not None else _fail_fast
+        quick = connect_timeout if connect_timeout is not None else one_shot_timeout()
         self.wait = quick if quick is not None else POOL_WAIT_S
         kwargs: dict[str, Any] = {"autocommit": True}
         if quick is not None:

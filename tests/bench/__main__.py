@@ -20,6 +20,8 @@ SCENARIOS = [
      "compressed 10x: CPU per round vs bare HTTP, drift, threads, memory"),
     ("operations", "tests.bench.operations", "retention pruning, metrics scrape and status on 200k mentions"),
     ("dashboard", "tests.bench.dashboard", "dashboard pages rendered on 100k mentions over 30 days"),
+    ("startup", "tests.bench.startup", "new processes: `monitor --help`, `status`, `score`, App() vs "
+     "importing the libraries alone"),
     ("replicas", "tests.bench.replicas", "mentions routed/s by 1, 2 and 3 replicas on one PostgreSQL, beside "
      "one process on SQLite"),
 ]

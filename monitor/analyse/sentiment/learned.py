@@ -429,12 +429,38 @@ def from_json(text: str, origin: str) -> Model:
         raise ValueError(f"{origin}: not a sentiment model file: {exc}") from None
 
 
+#: The models parsed in this process, by file: (identity of the file as parsed, the model). See :func:`load`.
+_LOADED: dict[str, tuple[tuple[int, int, int], Model]] = {}
+
+
 def load(path: str | Path | None = None) -> Model:
-    """The model at ``path``, or the one shipped with the package when ``path`` is None."""
+    """The model at ``path``, or the one shipped with the package when ``path`` is None.
+
+    Parsed once per file and process: the shipped file is 5 MB of JSON (≈0.15–0.3 s), and every Scorer (a config
+    reload, `monitor train`'s comparison, each test) asked for it again. The file's inode, size and mtime are the
+    key, so a model rewritten on disk (`monitor train`, :meth:`Model.save`) is read afresh. A Model is frozen and
+    nothing writes into its weight tables, so one object serves every Scorer."""
     if path is None:
-        text = resources.files("monitor.analyse.sentiment").joinpath(SHIPPED).read_text(encoding="utf-8")
-        return from_json(text, f"(shipped) {SHIPPED}")
-    return from_json(Path(path).read_text(encoding="utf-8"), str(path))
+        shipped = resources.files("monitor.analyse.sentiment").joinpath(SHIPPED)
+        if not isinstance(shipped, Path):       # a zipped install: no file to stat, parse as before
+            return from_json(shipped.read_text(encoding="utf-8"), f"(shipped) {SHIPPED}")
+        return _cached(shipped, f"(shipped) {SHIPPED}")
+    return _cached(Path(path), str(path))
+
+
+def _cached(file: Path, origin: str) -> Model:
+    try:
+        st = file.stat()
+    except OSError:
+        return from_json(file.read_text(encoding="utf-8"), origin)     # the same error the read would give
+    key = (st.st_ino, st.st_size, st.st_mtime_ns)
+    name = str(file.resolve())
+    hit = _LOADED.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    model = from_json(file.read_text(encoding="utf-8"), origin)
+    _LOADED[name] = (key, model)
+    return model
 
 
 def probability(z: float) -> float:

@@ -112,7 +112,8 @@ def first_words(regex: str) -> frozenset[str] | None:
 
 
 class PhraseMatcher:
-    """All of a language's rules, indexed by first word; immutable after construction (thread-safe)."""
+    """All of a language's rules, indexed by first word; its only state after construction is a cache of compiled
+    patterns (thread-safe, see :meth:`_pattern`)."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = tuple(rules)
@@ -126,8 +127,12 @@ class PhraseMatcher:
                 for w in words:
                     by_word.setdefault(w, []).append(i)
         # one anchored alternation per first word; an empty named group at the end of each branch tells
-        # which rule matched without hiding the branch's first literal from the regex engine's fast skip
-        self._by_word = {w: self._compile(ids) for w, ids in by_word.items()}
+        # which rule matched without hiding the branch's first literal from the regex engine's fast skip.
+        # Compiled on the first text that holds the word (:meth:`_pattern`), not here: the seven languages have
+        # ≈2,500 first words and compiling them all was ≈0.5 s of every process that builds a Scorer, while a
+        # short run (`monitor score`, a test, a daemon's first minutes) meets a few dozen of them
+        self._ids = {w: tuple(ids) for w, ids in by_word.items()}
+        self._by_word: dict[str, re.Pattern[str]] = {}
         self._wild = self._compile(wild) if wild else None
 
     def _compile(self, ids: Sequence[int]) -> re.Pattern[str]:
@@ -135,10 +140,18 @@ class PhraseMatcher:
         alts = "|".join(f"(?:{self.rules[i].regex})(?P<r{i}>)" for i in ids)
         return re.compile(f"{_BOUNDARY_BEFORE}(?:{alts}){_BOUNDARY_AFTER}")
 
+    def _pattern(self, word: str) -> re.Pattern[str]:
+        """The alternation of ``word``'s rules, compiled once. Threads racing here compile the same pattern twice
+        at worst and keep either (one dict store each), so the matcher stays safe to share without a lock."""
+        pattern = self._by_word.get(word)
+        if pattern is None:
+            pattern = self._by_word[word] = self._compile(self._ids[word])
+        return pattern
+
     def find(self, lower: Sequence[str]) -> list[tuple[Rule, int, int, str]]:
         """Non-overlapping matches as (rule, first token, last token, matched text), left to right."""
-        by_word = self._by_word
-        hits = [i for i, tok in enumerate(lower) if tok in by_word]
+        ids = self._ids
+        hits = [i for i, tok in enumerate(lower) if tok in ids]
         if not hits and self._wild is None:
             return []
         joined = " ".join(lower)
@@ -148,8 +161,10 @@ class PhraseMatcher:
             starts.append(pos)
             pos += len(tok) + 1
         found: list[tuple[int, int, int, str]] = []  # (start offset, rule id, end offset, text)
+        compiled = self._by_word
         for i in hits:
-            m = by_word[lower[i]].match(joined, starts[i])
+            word = lower[i]
+            m = (compiled.get(word) or self._pattern(word)).match(joined, starts[i])
             if m is not None and m.lastgroup is not None:
                 found.append((m.start(), int(m.lastgroup[1:]), m.end(), m.group(0)))
         if self._wild is not None:

@@ -107,8 +107,10 @@ class PollTurns:
         return taken
 
     def _taken(self, source_id: str, every: float) -> Taken | None:
+        # another replica's poll only: this process's own earlier pass (one App running run_once twice) polls again
         row = self.coord.store.one("SELECT db_now() - polled_at AS ago, polled_by FROM poll_due WHERE source_id = ?"
-                                   " AND polled_at > db_now() - ?", (source_id, every * CRON_SHARE))
+                                   " AND polled_at > db_now() - ? AND polled_by <> ?",
+                                   (source_id, every * CRON_SHARE, self.coord.holder))
         return None if row is None else Taken(max(0.0, float(row["ago"])), str(row["polled_by"]))
 
     def done(self, turn: Turn) -> None:

@@ -115,6 +115,8 @@ class Poller:
             return self._failed(source, exc.reason, retry_at=exc.retry_at)
         except SourceError as exc:
             return self._failed(source, exc.reason)
+        except LeaseLost:
+            raise                      # taken over before the request left (PollTurns.sent): nothing to record
         except Exception as exc:  # noqa: BLE001 - a bug or surprise in one collector never stops the others
             log.debug("collector crashed", exc_info=True, extra={"source_id": source.id})
             return self._failed(source, f"unexpected {type(exc).__name__}: {exc}"[:300])

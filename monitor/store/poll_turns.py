@@ -159,17 +159,20 @@ class PollTurns:
 
     def sent(self, turn: Turn) -> None:
         """The poll's first request is leaving: the source is due again `every` after the poll began (set once;
-        fenced, so a replica that lost its lease never moves the schedule)."""
+        fenced, so a replica that lost its lease never moves the schedule).
+
+        Raises LeaseLost when the host lease is gone or another replica has claimed the source since: the
+        request must not leave. Regression: a replica frozen (SIGSTOP) past its TTL between its claim and its
+        request woke up and asked the feed 3 s after the replica that had taken the round over, one poll
+        answered by two requests; its commits were refused, but the host had seen the request."""
         if turn.sent:
             return
         turn.sent = True
         store = self.coord.store
-        try:
-            with store.fence(turn.lease), store.tx() as db:
-                db.execute("UPDATE poll_due SET due_at = ? + ? WHERE source_id = ? AND by_replica = ?",
-                           (turn.started, turn.every, turn.source_id, self.coord.holder))
-        except LeaseLost:
-            pass                      # another replica has the host now; the poll's own commits are refused too
+        with store.fence(turn.lease), store.tx() as db:
+            if not db.execute("UPDATE poll_due SET due_at = ? + ? WHERE source_id = ? AND by_replica = ?",
+                              (turn.started, turn.every, turn.source_id, self.coord.holder)).rowcount:
+                raise LeaseLost(f"{turn.source_id}: another replica took this poll over before its request left")
 
     def _share(self, name: str) -> Lease | None:
         """This process's live lease of the host, counted as one more user; None if it holds none."""
@@ -217,6 +220,8 @@ class PollTurns:
         through a HostLimiter, or a poll skipped while backing off)."""
         try:
             self.sent(turn)
+        except LeaseLost:
+            pass                      # another replica has the host now; the poll's own commits are refused too
         finally:
             self._let_go(turn.lease, keep_off_for)
 

@@ -169,6 +169,24 @@ def test_a_5xx_to_the_share_is_not_taken_as_a_refusal(built, slack, store):
     assert len(slack.shares(CHANNEL)) == 1 and _calls(slack, "conversations.history") == 1
 
 
+@pytest.mark.parametrize("error", ["internal_error", "fatal_error"])
+def test_an_internal_error_to_the_share_is_looked_up_not_uploaded_again(built, slack, store, error):
+    """Slack documents internal_error and fatal_error as "some aspect of the operation may have succeeded": here
+    the file is shared, then the answer is that error (HTTP 200, ok:false, Slack's JSON). Looked up, found, once.
+    Regression: `upload.refused` took every ok:false JSON answer as a refusal, cleared the in-flight mark and
+    uploaded the report again at the next check: the week was posted twice (the alerts' `may_have_acted` had
+    the rule; the report's share did not follow it)."""
+    cfg, t0 = _cfg(built, slack), _slot(built) + 60
+    slack.fault_when = lambda c: Fault(200, error=error, after=True) if c.method == "files.completeUploadExternal" \
+        and _calls(slack, c.method) == 1 else None
+    out = schedule.run_weekly(store, cfg, t0)
+    assert out is not None and out.startswith("slack unknown"), out
+    assert len(slack.shares(CHANNEL)) == 1 and _row(store)["in_flight_at"] == t0
+    out = schedule.run_weekly(store, cfg, t0 + 300)
+    assert out is not None and "found in the channel" in out, out
+    assert len(slack.shares(CHANNEL)) == 1 and len(slack.uploads) == 1
+
+
 def test_a_lookup_that_fails_is_said_and_retried_never_posted_blindly(built, slack, store, monkeypatch, caplog):
     cfg, t0 = _cfg(built, slack), _slot(built) + 60
     _crash_after_slacks_answer(store, cfg, t0, monkeypatch)

@@ -42,7 +42,7 @@ _FATAL = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "to
           "org_login_required", "two_factor_setup_required", "access_denied"}
 _TOKEN = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 # Slack documents these as "it's possible some aspect of the operation succeeded before the error was raised"
-_MAYBE_DONE = {"internal_error", "fatal_error"}
+MAYBE_DONE = frozenset({"internal_error", "fatal_error"})   # the report's share reads it too (upload.py)
 ERRED = "Slack erred after receiving it"     # how an OutcomeUnknown from an error answer begins
 _CHANNEL = {"channel_not_found", "not_in_channel", "is_archived", "user_not_found", "cannot_dm_bot",
             "user_disabled", "channel_is_archived", "restricted_action", "restricted_action_read_only_channel"}
@@ -253,7 +253,7 @@ def may_have_acted(exc: SlackApiError) -> bool:
     error = str(data.get("error") or "")
     if status == 429 or error == "ratelimited":
         return False
-    if status >= 500 or error in _MAYBE_DONE:
+    if status >= 500 or error in MAYBE_DONE:
         return True
     return status < 400 and (not data or error.startswith("Received a response in a non-JSON format"))
 

@@ -13,6 +13,9 @@ message is posted) and then answers 502, as Slack does when its edge fails after
 `post_delay` is a slow Slack that has posted: the message exists at once, the answer comes `post_delay` seconds
 later; `complete_delay` the same for files.completeUploadExternal, whose share of the file in the channel is a
 message (its `files` list the file, `upload: true`) in that channel's history, as on Slack.
+Answers have the shape of Slack's recorded ones (tests/data/recorded/slack/, held by tests/test_recorded_slack.py):
+a key with no value is left out, never null; chat.update's `message` has no `ts`; completeUploadExternal refuses a
+`channel_id` that is not an ID with the body Slack was recorded answering.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +53,19 @@ class Fault:
     retry_after: float | None = None
     body: bytes | None = None           # None: Slack's JSON for 429/ok:false, a proxy's HTML page for a 5xx
     after: bool = False                 # the call is carried out (a message posted), then answered with this
+
+
+# files.completeUploadExternal takes a channel ID only; anything else is refused with this body, as recorded from
+# Slack in slackapi/python-slack-sdk#1426 (tests/data/recorded/slack/README.md)
+CHANNEL_ID = re.compile(r"[CGDZ][A-Z0-9]{8,}")
+INVALID_CHANNEL_ID = {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [
+    "[ERROR] input must match regex pattern: ^[CGDZ][A-Z0-9]{8,}$ [json-pointer:/channel_id]"]}}
+
+
+def _present(message: dict[str, Any]) -> dict[str, Any]:
+    """A message as Slack sends it: a key it has no value for is absent, never null (the recorded shapes in
+    tests/data/recorded/slack/ have no null; `thread_ts: null` or `metadata: null` would be ours, not Slack's)."""
+    return {k: v for k, v in message.items() if v is not None}
 
 
 def channel_id(name: str) -> str:
@@ -224,7 +241,11 @@ class FakeSlack(LocalServer):
                 self.messages[(cid, ts)] = message
             if method == "chat.postMessage" and self.post_delay:
                 time.sleep(self.post_delay)          # posted already; the answer is what is slow
-            return self._json({"ok": True, "channel": cid, "ts": ts, "message": message})
+            if method == "chat.update":             # as recorded: the text on top, the message without ts
+                edited = {k: v for k, v in message.items() if k not in ("ts", "thread_ts")}
+                return self._json({"ok": True, "channel": cid, "ts": ts, "text": message["text"] or "",
+                                   "message": _present(edited)})
+            return self._json({"ok": True, "channel": cid, "ts": ts, "message": _present(message)})
         if method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
             return self._files(method, args)
         if method in ("conversations.history", "conversations.replies"):
@@ -283,6 +304,8 @@ class FakeSlack(LocalServer):
             except (ValueError, KeyError):
                 return self._json({"ok": False, "error": "invalid_arguments"})
             channel = str(args.get("channel_id") or "")
+            if channel and not CHANNEL_ID.fullmatch(channel):
+                return self._json(INVALID_CHANNEL_ID)
             if channel in self.channel_errors:
                 return self._json({"ok": False, "error": self.channel_errors[channel]})
             out = []
@@ -349,6 +372,7 @@ class FakeSlack(LocalServer):
         for m in found:
             if not with_meta or not m.get("metadata"):
                 m.pop("metadata", None)
+        found = [_present(m) for m in found]
         limit = max(1, min(int(args.get("limit") or 100), 999))
         start = 0
         if args.get("cursor"):                   # opaque to the client: where the next page starts

@@ -19,7 +19,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from monitor.notify.senders import never_sent
+from monitor.notify.senders import MAYBE_DONE, never_sent
 
 HISTORY_SCOPE = "channels:history (groups:history for a private channel)"
 SHARE_SETTLE_S = 60.0          # completeUploadExternal's share shows in the history within this (it is async)
@@ -54,11 +54,14 @@ def _error(exc: BaseException) -> str:
 
 def refused(exc: BaseException) -> bool:
     """True when the request certainly had no effect: Slack answered `ok: false` in JSON (a 429 included), or
-    the connection was refused. A 5xx page, a timeout or a reset may have come after Slack acted on it."""
+    the connection was refused. A 5xx page, a timeout or a reset may have come after Slack acted on it, and so
+    may `internal_error`/`fatal_error` (the alerts' rule, `may_have_acted`): those are looked up, not retried."""
     if isinstance(exc, SlackApiError):
         status = getattr(exc.response, "status_code", 0)
         data = exc.response.data if isinstance(exc.response.data, dict) else {}
-        return data.get("ok") is False and status < 500 and not str(data.get("error", "")).startswith("Received a")
+        error = str(data.get("error", ""))
+        return data.get("ok") is False and status < 500 and not error.startswith("Received a") \
+            and error not in MAYBE_DONE
     return never_sent(exc)
 
 

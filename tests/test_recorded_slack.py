@@ -192,7 +192,7 @@ def test_the_report_upload_runs_on_slacks_recorded_answers(replay):
         ("POST", "/api/conversations.history"): _json(_ok(sample("conversations.history"))),
     })
     up = ReportUploader(WebClient(token=TOKEN, base_url=replay.url + "/api/", retry_handlers=[]))
-    reserved = up.reserve("mentions-report.png", 1139, "charts")
+    reserved = up.reserve("mentions-report.png", 1139)
     assert reserved == Reserved(got["getUploadURLExternal"]["body"]["file_id"], replay.url + "/upload/v1/CwAB")
     up.send(reserved, b"\0" * 1139)
     up.complete(reserved, "Mentions report", CHANNEL, "the week")

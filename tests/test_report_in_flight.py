@@ -240,3 +240,14 @@ def test_the_lookup_pages_through_a_busy_channel(built, slack, store, monkeypatc
     assert len(pages) == 3 and not pages[0].args.get("cursor") and all(p.args.get("cursor") for p in pages[1:])
     with pytest.raises(SlackApiError, match="invalid_cursor"):
         client.conversations_history(channel=CHANNEL, cursor="not-ours")
+
+
+def test_the_report_is_uploaded_without_alt_txt_so_slack_shares_it_in_the_channel(built, slack, store):
+    """Regression (python-slack-sdk #1818, open, server-side): with `alt_txt` given to files.getUploadURLExternal
+    Slack answers ok to every step and never shares the file, so the week was recorded as posted and never seen.
+    The fake behaves so; the report now sends none."""
+    cfg, t0 = _cfg(built, slack), _slot(built) + 60
+    schedule.run_weekly(store, cfg, t0)
+    reserve = [c for c in slack.calls if c.method == "files.getUploadURLExternal"]
+    assert len(reserve) == 1 and "alt_txt" not in reserve[0].args
+    assert len(slack.shares(CHANNEL)) == 1 and _row(store)["posted_at"]

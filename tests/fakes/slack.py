@@ -297,7 +297,7 @@ class FakeSlack(LocalServer):
                     return self._json({"ok": False, "error": "invalid_arguments"})
                 fid = f"F{len(self.uploads) + 1:08d}"
                 self.uploads[fid] = {"filename": args["filename"], "length": int(args["length"]), "data": None,
-                                     "completed": False}
+                                     "completed": False, "alt_txt": args.get("alt_txt")}
                 return self._json({"ok": True, "upload_url": f"{self.url}/upload/v1/{fid}", "file_id": fid})
             try:
                 files = json.loads(args.get("files") or "[]") if isinstance(args.get("files"), str) else args["files"]
@@ -320,7 +320,9 @@ class FakeSlack(LocalServer):
                 # `shares` is empty in the answer: Slack shares the file in the channel asynchronously
                 out.append({"id": f["id"], "name": up["filename"], "title": f.get("title"), "size": up["length"],
                             "mimetype": "image/png", "filetype": "png", "user": "U000BOT", "shares": {}})
-            if channel:
+            # python-slack-sdk #1818 (open, server-side): with `alt_txt` given at getUploadURLExternal, every call
+            # answers ok but the file is never shared in the channel
+            if channel and not any(self.uploads[f["id"]].get("alt_txt") for f in files):
                 cid = channel_id(channel)
                 ts = self._next_ts()
                 self.messages[(cid, ts)] = {"type": "message", "text": args.get("initial_comment") or "",

@@ -201,8 +201,7 @@ def _post(store: Store, config: Any, o: report.Overview, row: ReportRow, client:
     data = report.png(o)
     row = _save(store, replace(row, in_flight_at=now, slack_file_id=None))    # durable before Slack hears of it
     try:
-        reserved = up.reserve(f"mentions-report-{period}.png", len(data),
-                              f"Mentions report {period}: charts of mentions by sentiment, issue types and share of voice")
+        reserved = up.reserve(f"mentions-report-{period}.png", len(data))
     except NotShared as exc:
         return _failed(store, row, str(exc))
     row = _save(store, replace(row, slack_file_id=reserved.file_id))     # before the one step that shares it

@@ -162,9 +162,12 @@ def test_report_command_formats_and_bad_arguments(built, tmp_path, capsys):
     assert nobrand.returncode == 2 and "initech" in nobrand.stderr
 
 
-def test_report_slack_channel_must_be_an_id(tmp_path):
+@pytest.mark.parametrize("channel", ["'#comms'", "C1", "c0123abcd", "X0123ABCD"])
+def test_report_slack_channel_must_be_an_id(tmp_path, channel):
+    """Slack's pattern (^[CGDZ][A-Z0-9]{8,}$, recorded in python-slack-sdk #1426): caught at load, not at Monday's
+    upload (regression: "C1" passed the check and every week's share was refused)."""
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("brands:\n  acme: {query: acme}\nreport:\n  slack_channel: '#comms'\n")
+    cfg.write_text(f"brands:\n  acme: {{query: acme}}\nreport:\n  slack_channel: {channel}\n")
     with pytest.raises(ConfigValidationError, match="channel ID"):
         load_config(cfg)
 

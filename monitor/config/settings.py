@@ -7,6 +7,7 @@ model of its kind, every brand query already parsed (so a bad query is a config 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -238,7 +239,8 @@ class ReportConfig(Strict):
     @field_validator("slack_channel")
     @classmethod
     def _channel(cls, v: str | None) -> str | None:
-        if v is not None and not (v[:1] in "CGD" and v[1:].isalnum() and v.isupper()):
+        # Slack's own pattern, as its refusal states it: ^[CGDZ][A-Z0-9]{8,}$ (python-slack-sdk #1426)
+        if v is not None and not re.fullmatch(r"[CGDZ][A-Z0-9]{8,}", v):
             raise ValueError(f'slack_channel "{v}" must be a channel ID such as C0123ABCD (file uploads do not take '
                              "#names): in Slack, open the channel's details, the ID is at the bottom")
         return v

@@ -24,7 +24,9 @@ import pytest
 from monitor.config.rules import load_rules
 from monitor.config.settings import load_config
 from monitor.core.clock import SystemClock
-from monitor.respond.replies import LEASE_S, ReplyService
+from monitor.respond.attempt import claim_lease
+from monitor.respond.replies import ReplyService
+from monitor.sources.fetch import HttpConfig
 from monitor.store.database import Store
 from monitor.store.leases import REPLICA_LIVE_S
 from tests.conftest import RULES, write_config
@@ -184,7 +186,7 @@ def test_a_replica_killed_mid_post_leaves_the_reply_to_another_once_its_claim_la
             assert world.reply(reply_id)["state"] == "approved", "posted before A's claim lapsed"
             said = rf"leases of {re.escape(claim['claimed_by'])} \(gone\): .*\breply:{reply_id} until "  # never silent
             assert re.search(said, st.stdout), st.stdout + st.log()
-            wait_until(lambda: world.reply(reply_id)["state"] == "posted", LEASE_S + 60, "B posting the reply")
+            wait_until(lambda: world.reply(reply_id)["state"] == "posted", claim_lease(HttpConfig()) + 60, "B posting the reply")
         row = world.reply(reply_id)
         assert row["posted_at"] >= lapses, (row, lapses)       # not before A's claim lapsed (one machine's clock)
         assert sum(r.method == "POST" and r.path == "/api/v1/statuses" for r in world.masto.requests) == posts + 1

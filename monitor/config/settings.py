@@ -106,6 +106,10 @@ class StorageConfig(Strict):
     # PostgreSQL: how long a one-shot command (`monitor status`, `migrate`, `alerts`, `run --once`...) waits for
     # the server before it says, in one line, that it cannot connect (the daemon waits longer and retries).
     connect_timeout: Duration = 5.0
+    # PostgreSQL without the `unaccent` extension (a managed database where it cannot be installed): search
+    # does not fold accents ("cafe" does not find "café"). `required`: that is a `monitor status` problem
+    # (exit 1) until a database owner creates it; `optional`: a choice made here, still said, not a problem.
+    unaccent: Literal["required", "optional"] = "required"
 
     @field_validator("connect_timeout")
     @classmethod

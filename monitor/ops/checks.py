@@ -71,21 +71,29 @@ def config_found(store: Store) -> list[dict[str, str]]:
     return out
 
 
-def search_found(store: Store) -> list[dict[str, str]]:
-    """The dashboard's search is accent-sensitive: PostgreSQL, and this role could not create the `unaccent`
-    extension (`store.pg_online`). Said until the fold function folds, i.e. until the first start or
-    `monitor migrate` after a database owner ran CREATE EXTENSION: before, the WARNING of a start and the feed's
-    note were the only places, and nobody reading `monitor status` or the strip knew."""
+def search_health(store: Store, unaccent: str = "required") -> dict[str, Any] | None:
+    """The dashboard's search on PostgreSQL (None on SQLite, whose FTS5 always folds): `accents_folded` False
+    when this role could not create the `unaccent` extension (`store.pg_online`), until the first start or
+    `monitor migrate` after a database owner ran CREATE EXTENSION. Before, a start's WARNING and the feed's note
+    were the only places, and nobody reading `monitor status` or the strip knew: now it is the problem
+    `search_accents`, unless `storage.unaccent: optional` says the deployment runs without it on purpose (a
+    managed database that cannot have it): then `note` says so, and `monitor status` can still exit 0."""
     if store.dialect != "postgres":
-        return []
+        return None
     from monitor.store.pg_online import accents_folded
 
-    if accents_folded(store) is not False:
-        return []
-    return [problem("search_accents", "the dashboard's search does not fold accents (\"cafe\" does not find "
-                    "\"café\"): this database role may not create PostgreSQL's unaccent extension; a database owner "
-                    "can run CREATE EXTENSION unaccent in this database, then the next start or `monitor migrate` "
-                    "folds them", "search: ")]
+    folded = accents_folded(store)
+    found: list[dict[str, str]] = []
+    note: str | None = None
+    if folded is False and unaccent == "optional":
+        note = ("accent-sensitive (\"cafe\" does not find \"café\"): this database has no unaccent extension, and "
+                "storage.unaccent is optional")
+    elif folded is False:
+        found.append(problem("search_accents", "the dashboard's search does not fold accents (\"cafe\" does not "
+                             "find \"café\"): this database role may not create PostgreSQL's unaccent extension; a "
+                             "database owner can run CREATE EXTENSION unaccent in this database, then the next start "
+                             "or `monitor migrate` folds them (or set storage.unaccent: optional to run without it)"))
+    return {"accents_folded": folded, "unaccent": unaccent, "note": note, **listed(found)}
 
 
 def config_problems(store: Store) -> list[str]:
@@ -212,21 +220,23 @@ def respond_claims(store: Store, alive: set[str]) -> list[dict[str, Any]]:
 
 def assemble(store: Store, now: float, sources: list[dict[str, Any]], outbox: dict[str, Any],
               routing: dict[str, Any], configured: list[dict[str, str]],
-              open_alerts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+              open_alerts: list[dict[str, Any]] | None = None, unaccent: str = "required") -> dict[str, Any]:
     """The report from its parts; `issues` are the problems as data (kind, text, detail, source), `problems`
-    their texts, as `monitor status` prints them."""
+    their texts, as `monitor status` prints them. `unaccent`: `storage.unaccent` (see `search_health`)."""
     replicas = replica_health(store)
+    search = search_health(store, unaccent)
     responses = response_health(store, now)
     issues = [problem(k, d, f"source {s['id']}: ") | {"source": s["id"]}
               for s in sources for k, d in zip(s["problem_kinds"], s["problems"], strict=True)]
-    issues += parts_found("outbox: ", outbox) + config_found(store) + configured + search_found(store)
+    issues += parts_found("outbox: ", outbox) + config_found(store) + configured
+    issues += parts_found("search: ", search) if search else []
     issues += parts_found("replicas: ", replicas) + parts_found("actions: ", responses) + parts_found("routing: ", routing)
     open_row = store.one("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM alerts WHERE state = 'open'") or {}
     return {"healthy": not issues, "problems": [p["text"] for p in issues], "issues": issues, "sources": sources,
-            "outbox": outbox, "routing": routing, "responses": responses, "replicas": replicas,
+            "outbox": outbox, "routing": routing, "responses": responses, "replicas": replicas, "search": search,
             "open_alerts": open_alerts_by_owner(store, open_alerts),
             "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))}}
 
 
 __all__ = ["ROUTE_FAILURES_SQL", "assemble", "config_found", "config_problems", "open_alerts_by_owner", "outbox_health",
-           "replica_health", "response_health", "route_failures", "routing_health", "routing_paused", "search_found"]
+           "replica_health", "response_health", "route_failures", "routing_health", "routing_paused", "search_health"]

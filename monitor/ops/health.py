@@ -6,7 +6,8 @@ a row or disabled, a source not polled long after it was due (the daemon or cron
 not connected for over STREAM_DOWN_GRACE_S (lost, never connected, or its daemon gone: `stream_down`), messages
 stuck in the outbox for more than 15 minutes, Slack refusing the token, mentions parked because their
 analysis or routing kept raising (`routing_health`; `monitor retry-mentions` sends them through again), or the
-PostgreSQL search not folding accents (`checks.search_found`).
+PostgreSQL search not folding accents (`checks.search_health`; unless `storage.unaccent: optional` makes that a
+choice, said but healthy).
 
 Here: what needs monitor.yaml (sources against their schedule, streams against their grace period, Slack mode,
 the weekly report) and the report they make. Problems as data are in `problems`, the checks of the store alone in
@@ -121,7 +122,8 @@ def report(config: Config, store: Store, now: float, open_alerts: list[dict[str,
         configured.append(problem("report_not_posted", weekly["problem"], f"weekly report {weekly['period']}: "))
     rep = assemble(store, now, source_health(config, store, now),
                     outbox_health(store, now, config.slack.stuck_after),
-                    routing_health(store, config.daemon.max_route_attempts, now), configured, open_alerts)
+                    routing_health(store, config.daemon.max_route_attempts, now), configured, open_alerts,
+                    unaccent=config.storage.unaccent)
     return rep | {"weekly_report": weekly, "complete": True, "skipped": []}
 
 

@@ -87,6 +87,9 @@ def render(rep: dict[str, Any]) -> list[str]:
         lines.append(f"cron: {taken['sources']} source(s) skipped in the last hour by a `run --once` pass as taken by"
                      f" another replica (polled there within half their interval); last at {taken['last_at']}"
                      f" by {taken['last_by']}")
+    search = rep.get("search") or {}
+    if search.get("note"):                      # a configured choice, not a problem: said, never silent
+        lines.append(f"search: {search['note']}")
     lines.append("healthy" if rep["healthy"] else "UNHEALTHY:\n" + "\n".join(f"  - {p}" for p in rep["problems"]))
     return lines
 

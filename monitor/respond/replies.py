@@ -2,12 +2,14 @@
 
 A reply is a row before it is a post. `submit` stores it (`approved`, or `awaiting_approval` with a message to
 the approver); the worker claims a due row (so the CLI, the daemon and the replicas never post the same row at
-once: `claimed_by` this process, `claimed_until` LEASE_S on the database clock, as routing claims mentions), posts it with an idempotency key made from the row id, and only then, in one transaction, marks it
-posted and records the alert's first response. A crash between the post and the mark posts it at most once
-more (and not even that on platforms that honour the key). Who lets go of a claim left by a dead process:
-on SQLite the next daemon at its start (it holds the run lock: nobody else can be posting); on PostgreSQL
-nobody early, since another replica may be posting under it right now: it lapses, and any replica takes it. 429/5xx wait and retry with backoff; any other
-refusal marks the row failed and says why in the alert's thread (and to the terminal, for `monitor reply`).
+once: `claimed_by` this process, `claimed_until` its lease on the database clock, as routing claims mentions;
+the lease outlasts one attempt, which `http.deadline` bounds: see `attempt`), posts it with an idempotency key
+made from the row id, and only then, in one transaction, marks it posted and records the alert's first
+response. A crash between the post and the mark posts it at most once more (and not even that on platforms
+that honour the key). Who lets go of a claim left by a dead process: on SQLite the next daemon at its start
+(it holds the run lock: nobody else can be posting); on PostgreSQL nobody early, since another replica may be
+posting under it right now: it lapses, and any replica takes it. 429/5xx wait and retry with backoff; any
+other refusal marks the row failed and says why in the alert's thread (and to the terminal, for `monitor reply`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from monitor.core.errors import AlertError, MonitorError
 from monitor.core.model import Target
 from monitor.notify.blockkit import actor_text, escape, plain_message, safe_link, trim
 from monitor.notify.queue import enqueue
+from monitor.respond.attempt import bounded, claim_lease, cut_short, respond_client
 from monitor.respond.drafts import draft_for, fit, limit_for
 from monitor.respond.posters import Posted, ReplyRefused, ReplyTransient, poster_for
 from monitor.store.database import Store
@@ -35,7 +38,6 @@ from monitor.store.leases import Coordinator
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 90.0            # a claimed row is not claimed again for this long (longer than one post can take)
 MAX_BACKOFF_S = 600.0
 MAX_ATTEMPTS = 12         # transient failures before the row is failed and said so
 
@@ -88,7 +90,8 @@ class ReplyService:
         self.rules = rules
         self.config = config
         self.clock = clock
-        self.client = client or httpx.Client(timeout=httpx.Timeout(20.0), follow_redirects=False)
+        self.client = client or respond_client(config.http)
+        self.lease = claim_lease(config.http)     # a claimed row is not claimed again for this long
         self.wake = wake or (lambda: None)
 
     # -- what to answer ---------------------------------------------------------------------------------
@@ -207,7 +210,7 @@ class ReplyService:
     def release_leases(self) -> int:
         """At start: on SQLite (this process holds the run lock) rows claimed by a process that died are due again
         now. On PostgreSQL nothing: a claim may be a live replica's, posting this very moment (releasing it posted
-        the reply twice); a dead one's lapses after LEASE_S and any replica takes it (module doc)."""
+        the reply twice); a dead one's lapses after `self.lease` and any replica takes it (module doc)."""
         if self.store.shared:
             return 0
         with self.store.tx() as db:
@@ -237,7 +240,7 @@ class ReplyService:
             return bool(db.execute("UPDATE replies SET not_before = ?, claimed_by = ?, claimed_until = db_now() + ?,"
                                    " attempts = attempts + 1 WHERE id = ? AND state = 'approved' AND (not_before IS"
                                    " NULL OR not_before <= ?) AND (claimed_until IS NULL OR claimed_until <= db_now())",
-                                   (now + LEASE_S, self.holder, LEASE_S, reply_id, now)).rowcount)
+                                   (now + self.lease, self.holder, self.lease, reply_id, now)).rowcount)
 
     @property
     def holder(self) -> str:
@@ -252,12 +255,13 @@ class ReplyService:
         mention = self.store.one("SELECT * FROM mentions WHERE id = ?", (r.mention_id,)) or {}
         cls = poster_for(mention.get("source_kind"))
         try:
-            if cls is None:
-                raise ReplyRefused(f"no way to post to {r.platform}")
-            source = self._source(mention.get("source_id"))
-            posted = cls(source, self.client).post(mention, r.text, f"mention-monitor-reply-{r.id}")
+            with bounded(self.config.http) as guard:     # within the claim: see `attempt`
+                if cls is None:
+                    raise ReplyRefused(f"no way to post to {r.platform}")
+                source = self._source(mention.get("source_id"))
+                posted = cls(source, self.client).post(mention, r.text, f"mention-monitor-reply-{r.id}")
         except ReplyTransient as exc:
-            self._retry(r, exc)
+            self._retry(r, ReplyTransient(cut_short(guard, self.config.http, str(exc)), exc.retry_after))
             return None
         except ReplyRefused as exc:
             self._refused(r, str(exc))

@@ -2,7 +2,7 @@
 
 Stored before done: `plan` writes one `actions` row per (alert, action) the first time it sees a new alert of
 a route with `actions:` (UNIQUE, so planning twice plans once); the worker claims a due row (`claimed_by`,
-`claimed_until` on the database clock, as replies do: a replica starting leaves another's live claim alone, a
+`claimed_until` on the database clock, for one `attempt.claim_lease`, as replies do: a replica starting leaves another's live claim alone, a
 dead one's lapses; SQLite's next daemon releases them at start), and before creating a ticket on a retry it first looks for the one an interrupted attempt may have made
 (Jira by label, Zendesk by external_id, Freshdesk by tag), so a `kill -9` between "created" and "stored"
 never makes a second ticket. 429/5xx/network wait and retry with backoff like the outbox; other 4xx fail
@@ -30,13 +30,14 @@ from monitor.config.rules import Action, Rules
 from monitor.core import logs
 from monitor.core.clock import Clock
 from monitor.notify.blockkit import escape, safe_link
+from monitor.respond.attempt import bounded, claim_lease, cut_short, respond_client
 from monitor.respond.posters import ReplyRefused, ReplyTransient, check
+from monitor.sources.fetch import HttpConfig
 from monitor.store.database import Store, dumps
 from monitor.store.leases import Coordinator
 
 log = logging.getLogger(__name__)
 
-LEASE_S = 90.0
 MAX_BACKOFF_S = 600.0
 PLAN_WINDOW_S = 86400.0     # alerts opened before this are not ticketed when actions are first configured
 
@@ -49,11 +50,13 @@ class Ticket:
 
 class ActionService:
     def __init__(self, store: Store, rules: Callable[[], Rules], clock: Clock, client: httpx.Client | None = None,
-                 wake: Callable[[], None] | None = None):
+                 wake: Callable[[], None] | None = None, http: HttpConfig | None = None):
         self.store = store
         self.rules = rules
         self.clock = clock
-        self.client = client or httpx.Client(timeout=httpx.Timeout(20.0), follow_redirects=False)
+        self.http = http or HttpConfig()          # `http.deadline` bounds one attempt; the claim outlasts it
+        self.lease = claim_lease(self.http)
+        self.client = client or respond_client(self.http)
         self.wake = wake or (lambda: None)
 
     # -- planning ---------------------------------------------------------------------------------------
@@ -117,23 +120,25 @@ class ActionService:
                                  " attempts = attempts + 1 WHERE id = ? AND (state = 'pending' OR close_state ="
                                  " 'pending') AND (not_before IS NULL OR not_before <= ?) AND (claimed_until IS NULL"
                                  " OR claimed_until <= db_now())",
-                                 (now + LEASE_S, self.holder, LEASE_S, row["id"], now)).rowcount
+                                 (now + self.lease, self.holder, self.lease, row["id"], now)).rowcount
         if not claimed:
             return False
         row = self.store.one("SELECT * FROM actions WHERE id = ?", (row["id"],)) or row   # as claimed, not as listed
         closing = row["state"] == "done"
         action = (self.rules().actions or {}).get(row["name"])
+        alert = self.store.one("SELECT * FROM alerts WHERE id = ?", (row["alert_id"],)) or {}
+        mention = {} if closing else self._mention(alert)
         try:
-            if action is None:
-                raise ReplyRefused(f'action "{row["name"]}" is no longer in rules.yaml')
-            alert = self.store.one("SELECT * FROM alerts WHERE id = ?", (row["alert_id"],)) or {}
-            runner = RUNNERS[action.kind](action, self.client)
-            if closing:
-                runner.close(row["ticket_key"])
-            else:
-                ticket = (runner.find(row) if row["attempts"] > 1 else None) or runner.create(row, alert, self._mention(alert))
+            with bounded(self.http) as guard:            # the requests, within the claim: see `attempt`
+                if action is None:
+                    raise ReplyRefused(f'action "{row["name"]}" is no longer in rules.yaml')
+                runner = RUNNERS[action.kind](action, self.client)
+                if closing:
+                    runner.close(row["ticket_key"])
+                else:
+                    ticket = (runner.find(row) if row["attempts"] > 1 else None) or runner.create(row, alert, mention)
         except ReplyTransient as exc:
-            self._retry(row, exc)
+            self._retry(row, ReplyTransient(cut_short(guard, self.http, str(exc)), exc.retry_after))
             return False
         except ReplyRefused as exc:
             self._failed(row, str(exc), closing)

@@ -90,7 +90,8 @@ class App(LiveReload):
         self.respond_wake = threading.Event()   # set when a reply or an action may be due
         self.replies = ReplyService(self.store, lambda: self.rules, self.config, self.clock,
                                     wake=self._respond_changed)
-        self.actions = ActionService(self.store, lambda: self.rules, self.clock, wake=self._respond_changed)
+        self.actions = ActionService(self.store, lambda: self.rules, self.clock, wake=self._respond_changed,
+                                     http=self.config.http)
 
     def _respond_changed(self) -> None:
         self.respond_wake.set()

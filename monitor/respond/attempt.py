@@ -1,0 +1,57 @@
+"""One attempt to post a reply or open (or close) a ticket: bounded by `http.deadline`, and the claim covering it.
+
+Why: a claimed row is not claimed again until its claim lapses, so the claim must outlast anything the attempt
+can still send, or a second replica (or the next pass after a crash) posts the reply twice; and it should not
+outlast it by much, or a reply left by a dead process waits for nothing. Through round 21 the claim was a
+constant 90 s, unrelated to anything that bounded an attempt: the respond client's per-operation timeout
+(20 s a read, so a platform trickling its answer never tripped it; an attempt makes up to two requests, Bluesky's
+session and post, Jira's search and create) and tweepy's X client, which has no timeout at all.
+
+Now every socket an attempt opens, from httpx or tweepy, is shut at `http.deadline` after the claim
+(`core.netguard`'s watchdog, as fetches are), and the claim is that deadline plus CLAIM_MARGIN_S for the
+database work around it (reading the row before the first request, marking it posted after the last answer).
+Both follow `http.deadline`: a deployment that gives slow servers longer gets longer claims, one that cuts
+them sooner gets a dead process's rows back sooner. The stop bound (`daemon.drain_timeout`) does not enter: a
+stop that outlasts it ends the process, whose claim lapses like a crash's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from monitor.core.netguard import WATCHDOG, Guard
+from monitor.sources.fetch import HttpConfig
+
+#: Database work of an attempt outside its requests (the row read before, the mark after), on a loaded
+#: PostgreSQL; also the watchdog's and the clocks' slack.
+CLAIM_MARGIN_S = 30.0
+
+
+def claim_lease(http: HttpConfig) -> float:
+    """How long a claimed reply or ticket is not claimed again: longer than one attempt can take."""
+    return http.deadline + CLAIM_MARGIN_S
+
+
+def respond_client(http: HttpConfig) -> httpx.Client:
+    """The responders' client: `http`'s per-operation timeouts, and no kept-alive connection, so that every
+    request connects inside its attempt's guard (a pooled socket from an earlier attempt would not be shut)."""
+    timeout = httpx.Timeout(connect=http.connect_timeout, read=http.read_timeout, write=http.read_timeout,
+                            pool=http.deadline)
+    return httpx.Client(timeout=timeout, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0))
+
+
+@contextmanager
+def bounded(http: HttpConfig) -> Iterator[Guard]:
+    """Everything this thread connects inside is shut down `http.deadline` after entering (the client then
+    fails with its own network error: see `cut_short`). No address policy: replies and tickets go to the hosts
+    the operator configured or the mention came from, as before."""
+    with WATCHDOG.guard(http.deadline, allow_private=True) as guard:
+        yield guard
+
+
+def cut_short(guard: Guard, http: HttpConfig, error: str) -> str:
+    """The error to record: said as the deadline when the watchdog cut the attempt, else as the client said it."""
+    return f"no complete answer within http.deadline ({http.deadline:g}s)" if guard.fired else error

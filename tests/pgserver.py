@@ -215,7 +215,7 @@ def schema_at(url: str, version: int) -> None:
     import psycopg
 
     from monitor.store import pg_online
-    from monitor.store.database import migration_statements
+    from monitor.store.migrations import migration_statements
 
     with psycopg.connect(url, autocommit=True) as conn:
         for step in range(version):

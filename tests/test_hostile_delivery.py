@@ -11,7 +11,8 @@ import pytest
 
 from monitor.core.clock import FakeClock, SystemClock
 from monitor.core.model import Target
-from monitor.notify.outbox import Outbox, SlackSender, health
+from monitor.notify.health import health
+from monitor.notify.outbox import Outbox, SlackSender
 from monitor.notify.queue import enqueue
 from monitor.store.database import Store
 from tests.fakes.slack import TOKEN, FakeSlack

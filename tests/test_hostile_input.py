@@ -19,7 +19,8 @@ from monitor.core.model import Target
 from monitor.core.yamlfile import parse_yaml
 from monitor.notify.blockkit import alert_message, link_host, plain_message, safe_link
 from monitor.sources.fetch import HttpConfig, fetch, make_client
-from monitor.store.database import RunLock, Store
+from monitor.store.database import Store
+from monitor.store.runlock import RunLock
 from tests.conftest import write_config
 from tests.fakes.hostile import Canary
 from tests.fakes.server import LocalServer, Reply
@@ -179,7 +180,7 @@ def test_a_second_run_through_a_symlink_or_hard_link_is_refused(tmp_path):
     with RunLock(str(real)):
         with pytest.raises(LockHeld):
             RunLock(str(tmp_path / "link.db")).acquire()
-        code = ("import sys\nfrom monitor.store.database import RunLock\n"
+        code = ("import sys\nfrom monitor.store.runlock import RunLock\n"
                 "try:\n    RunLock(sys.argv[1]).acquire()\nexcept Exception as e:\n    print(e); sys.exit(3)\n")
         other = subprocess.run([sys.executable, "-c", code, str(tmp_path / "hard.db")], capture_output=True,
                                text=True, timeout=30)

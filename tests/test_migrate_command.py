@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.store.database import MIGRATIONS, Store, migration_statements
+from monitor.store.database import Store
+from monitor.store.migrations import MIGRATIONS, migration_statements
 from tests.conftest import cli, write_config
 from tests.pgserver import schema_at
 

@@ -4,7 +4,7 @@ fails this test unless its migration is in `DESTRUCTIVE_MIGRATIONS`, with the re
 Why: replicas of the previous release keep running on the new schema until they are restarted, and on SQLite
 `monitor migrate` runs beside the running daemon. A DROP, a RENAME, a type change, a NOT NULL column without a
 default (the old code's INSERTs fail), a UNIQUE index on an existing table, or rows deleted wholesale break
-the code still running. (See monitor/store/database.py's docstring and README "Upgrading".)
+the code still running. (See monitor/store/migrations.py's docstring and README "Upgrading".)
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from monitor.store.database import DESTRUCTIVE_MIGRATIONS, MIGRATIONS, PG_MIGRATIONS, _statements
+from monitor.store.migrations import DESTRUCTIVE_MIGRATIONS, MIGRATIONS, PG_MIGRATIONS, _statements
 
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("DROP", re.compile(r"\bDROP\b", re.I)),
@@ -79,7 +79,7 @@ def test_every_migration_is_additive_unless_allow_listed_with_its_reason(table, 
         return
     assert found == [], (f"{table}[{index}] (schema v{index + 1}) is destructive: {found}. Replicas of the previous "
                          "release still run on the new schema: make it additive, or list it in "
-                         "monitor.store.database.DESTRUCTIVE_MIGRATIONS with why it is safe")
+                         "monitor.store.migrations.DESTRUCTIVE_MIGRATIONS with why it is safe")
 
 
 def test_the_allow_list_names_real_migrations():

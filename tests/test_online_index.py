@@ -20,7 +20,8 @@ import pytest
 from monitor.ops.dashboard import feed as feedmod
 from monitor.ops.dashboard.figures import Window
 from monitor.ops.store_report import store_report
-from monitor.store.database import MIGRATIONS, Store
+from monitor.store.database import Store
+from monitor.store.migrations import MIGRATIONS
 from monitor.store.pg_online import index_valid
 from tests.pgserver import fresh_schema_url, run_sql, schema_at, unprivileged_database
 

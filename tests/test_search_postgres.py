@@ -62,7 +62,7 @@ def test_search_on_postgresql_reads_the_gin_index(store, q, monkeypatch):
 
 def test_the_search_vector_is_the_index_expression():
     """The planner uses an expression index only for the same expression: the query's and the migration's agree."""
-    from monitor.store.database import PG_MIGRATIONS
+    from monitor.store.migrations import PG_MIGRATIONS
 
     index = " ".join(PG_MIGRATIONS[16].split())
     assert feedmod.PG_SEARCH_VECTOR.replace("m.", "") in index

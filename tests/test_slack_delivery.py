@@ -6,7 +6,8 @@ import pytest
 
 from monitor.core.clock import FakeClock, SystemClock
 from monitor.core.model import Target
-from monitor.notify.outbox import MAX_BACKOFF_S, Outbox, SlackSender
+from monitor.notify.outbox import Outbox, SlackSender
+from monitor.notify.outcomes import MAX_BACKOFF_S
 from monitor.notify.queue import enqueue
 from monitor.store.database import Store
 from tests.fakes.slack import TOKEN, FakeSlack, Fault
@@ -341,5 +342,5 @@ def test_halt_is_visible_in_status(fresh_db, fake_slack):
     _queue(fresh_db, 2)
     box = _outbox(fresh_db, fake_slack, token="xoxb-revoked")
     box.run_once()
-    from monitor.notify.outbox import health
+    from monitor.notify.health import health
     assert "invalid_auth" in health(fresh_db, fresh_db.now())["halted"]

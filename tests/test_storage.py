@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from monitor.core.errors import LockHeld
-from monitor.store.database import MIGRATIONS, RunLock, Store
+from monitor.store.database import Store
+from monitor.store.migrations import MIGRATIONS
+from monitor.store.runlock import RunLock
 
 
 def test_migrations_apply_once(tmp_path):
@@ -70,7 +72,7 @@ def test_sqlite_sql_is_translated_for_postgresql_by_explicit_hooks():
 
 def test_a_new_sqlite_flavoured_migration_runs_on_postgresql_untouched(monkeypatch):
     """Engineers append SQLite syntax to MIGRATIONS; the translator carries it to PostgreSQL (no second text)."""
-    from monitor.store import database
+    from monitor.store import migrations
     from tests.pgserver import fresh_schema_url
     extra = """
     CREATE TABLE notes (id INTEGER PRIMARY KEY, alert_id INTEGER REFERENCES alerts (id), body TEXT NOT NULL,
@@ -78,8 +80,8 @@ def test_a_new_sqlite_flavoured_migration_runs_on_postgresql_untouched(monkeypat
     CREATE INDEX notes_open ON notes (alert_id) WHERE done = 0;
     ALTER TABLE alerts ADD COLUMN note_count INTEGER NOT NULL DEFAULT 0;
     """
-    monkeypatch.setattr(database, "MIGRATIONS", [*database.MIGRATIONS, extra])
-    database.dialect.register_id_tables(database.MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, extra])
+    migrations.dialect.register_id_tables(migrations.MIGRATIONS)
     store = Store(fresh_schema_url())
     try:
         with store.tx() as db:
@@ -87,6 +89,6 @@ def test_a_new_sqlite_flavoured_migration_runs_on_postgresql_untouched(monkeypat
             second = db.execute("INSERT INTO notes (body) VALUES (?)", ("y",)).lastrowid
         assert (first, second) == (1, 2)
         assert store.one("SELECT COUNT(*) AS n FROM notes WHERE done = 0")["n"] == 2
-        assert store.one("SELECT version FROM monitor_schema")["version"] == len(database.MIGRATIONS)
+        assert store.one("SELECT version FROM monitor_schema")["version"] == len(migrations.MIGRATIONS)
     finally:
         store.close()

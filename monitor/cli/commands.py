@@ -46,7 +46,9 @@ from monitor.core.errors import (
 from monitor.core.model import Mention
 from monitor.sources import REGISTRY, is_polled, is_stream, registered
 from monitor.sources.fetch import make_client
-from monitor.store.database import MIGRATIONS, RunLock, Store, corrupted, is_url, migration_statements
+from monitor.store.database import Store, corrupted, is_url
+from monitor.store.migrations import MIGRATIONS, migration_statements
+from monitor.store.runlock import RunLock
 
 if TYPE_CHECKING:
     from monitor.analyse.analyzer import Analyzer

@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 import yaml
 
 from monitor.runtime.daemon import App, Daemon, Paths
-from monitor.store.database import RunLock
+from monitor.store.runlock import RunLock
 
 POLL_EVERY = "10s"
 

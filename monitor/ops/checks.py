@@ -14,8 +14,8 @@ from monitor.alerting.lifecycle import list_alerts
 from monitor.core.clock import iso
 from monitor.core.durations import format_duration
 from monitor.core.scrub import shown
-from monitor.notify.outbox import STUCK_AFTER_S
-from monitor.notify.outbox import health as delivery_health
+from monitor.notify.health import STUCK_AFTER_S
+from monitor.notify.health import health as delivery_health
 from monitor.ops.problems import listed, parts_found, problem
 from monitor.ops.stall import routing_stalled
 from monitor.ops.status_text import RETRY_HINT

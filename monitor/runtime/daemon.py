@@ -30,7 +30,7 @@ from monitor.runtime.loops import DaemonLoops
 from monitor.runtime.once import drain, run_once
 from monitor.runtime.streams import StreamSupervisor
 from monitor.sources import is_stream
-from monitor.store.database import RunLock
+from monitor.store.runlock import RunLock
 
 log = logging.getLogger(__name__)
 CLOSE_SHARE = 0.1          # of the stop's bound, kept for releasing leases and closing the store...

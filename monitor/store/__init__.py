@@ -12,6 +12,7 @@ Retention is the one exception by design: it deletes old rows of every table in 
 
 from __future__ import annotations
 
-from monitor.store.database import RunLock, Store, dumps, loads
+from monitor.store.database import Store, dumps, loads
+from monitor.store.runlock import RunLock
 
 __all__ = ["RunLock", "Store", "dumps", "loads"]

@@ -18,6 +18,7 @@ from monitor.store.database import Store
 from tests.conftest import write_config
 from tests.fakes.process import kill9_loop, run_until
 from tests.fakes.slack import TOKEN, FakeSlack
+from tests.timing import slowness
 
 CHANNELS = [Target("comms-oncall", "#comms-alerts"), Target("security", "#security-incidents"),
             Target("head-of-comms", "@U0HEAD")]
@@ -54,7 +55,9 @@ def test_kill_9_during_delivery_loses_nothing_and_duplicates_at_most_one_per_kil
 
         kills = kill9_loop(cmd, env, done=all_sent, activity=lambda: len(slack.posts()),
                            pause=lambda: rng.uniform(0.0, 0.15),      # somewhere in the middle of delivering
-                           deadline=time.monotonic() + BUDGET_S)
+                           # the budget is for 8 kills on a core of our own; a loaded box starts each daemon
+                           # slower (round 22: 7 kills in 45 s at load 8 on 2 cores, before and after a refactor)
+                           deadline=time.monotonic() + BUDGET_S * min(slowness(), 4.0))
         # then run to completion, and stop cleanly
         code, err = run_until(cmd, env, done=all_sent, timeout=30, step=0.05, stop_timeout=20)
         assert code == 0, err[-2000:]

@@ -96,3 +96,23 @@ def test_yaml_syntax_error_has_line(tmp_path):
     path.write_text("owners:\n  a: {slack: '#x'\ndefaults: {}\n")
     (issue,) = _issues(load_rules, path)
     assert issue.startswith(f"{path}:") and "YAML syntax error" in issue
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("5s", "daemon.cron_interval: cron_interval 5s must be between 10s and 1d"),
+    ("2d", "daemon.cron_interval: cron_interval 172800s must be between 10s and 1d"),
+    ("5", "daemon.cron_interval: duration 5 has no unit"),
+    ("every five", 'daemon.cron_interval: bad duration "every five"'),
+])
+def test_cron_interval_is_a_duration_checked_at_load_with_its_line(tmp_path, value, expected):
+    cfg, _ = write_config(tmp_path, sources="[]\n", extra=f"daemon:\n  max_route_attempts: 5\n  cron_interval: {value}\n")
+    line = next(i for i, text in enumerate(cfg.read_text().splitlines(), 1) if text.startswith("  cron_interval:"))
+    (issue,) = _issues(load_config, cfg)
+    assert issue.startswith(f"{cfg}:{line} {expected}"), issue
+
+
+def test_cron_interval_is_read_as_seconds(tmp_path):
+    cfg, _ = write_config(tmp_path, sources="[]\n", extra="daemon:\n  cron_interval: 5m\n")
+    assert load_config(cfg).daemon.cron_interval == 300.0
+    cfg, _ = write_config(tmp_path, sources="[]\n")
+    assert load_config(cfg).daemon.cron_interval is None

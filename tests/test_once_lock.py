@@ -81,7 +81,8 @@ def test_one_pass_does_all_due_work(tmp_path, feed_server, fake_slack, slack_env
     try:
         summary = run_once(app, delivery_budget_s=10)
         assert summary == {"polled": 1, "failed": 0, "new_mentions": 2, "sent": 1, "streams": 0, "held": 0,
-                           "skipped": {}, "taken": 0, "actions": 0, "replies": 0}
+                           "skipped": {}, "taken": 0, "actions": 0, "replies": 0, "stopped": False,
+                           "cron_interval": None}
         assert app.store.one("SELECT state FROM deliveries")["state"] == "sent"
         assert app.store.one("SELECT job FROM maintenance WHERE job = 'retention'")
     finally:

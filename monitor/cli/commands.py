@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -66,26 +67,39 @@ def _paths(args: argparse.Namespace) -> Paths:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor.runtime.daemon import App, run_daemon, run_once
+    from monitor.runtime.once import stop_on_signals
 
     if not args.once:
         return run_daemon(_paths(args))
     config = load_config(args.config)
     load_rules(args.rules)
-    with RunLock(config.db_path(args.db)):
-        app = App(_paths(args), config=config)
-        try:
-            summary = run_once(app)
-        finally:
-            app.close()
+    stop = threading.Event()
+    restore = stop_on_signals(stop)           # SIGTERM/SIGINT: the pass stops and lets its leases go (below)
+    try:
+        with RunLock(config.db_path(args.db)):
+            app = App(_paths(args), config=config)
+            try:
+                summary = run_once(app, stop=stop)
+            finally:
+                app.coord.stop()    # every lease still held (a poll cut short, a stream): the next box need not
+                app.close()         # wait out storage.lease_ttl (regression: a SIGTERMed pass left them to lapse)
+    finally:
+        restore()
+    interval = summary.get("cron_interval")
     print(f"polled {summary['polled']} source(s) ({summary.get('streams', 0)} stream(s) caught up), "
           f"{summary['failed']} failed, "
           f"{summary['new_mentions']} new mention(s), {summary['sent']} message(s) sent"
-          + (f", {summary['taken']} source(s) taken by another replica (polled there within half their interval)"
+          + (f", {summary['taken']} source(s) taken by another replica (polled there within "
+             + (f"{format_duration(interval / 2)}, half of daemon.cron_interval)" if interval else
+                "half their `every`, assumed to be the cron interval: daemon.cron_interval is unset)")
              if summary.get("taken") else "")
           + (f", {summary['held']} alert(s) held by quiet hours ({quiet_banner(app.rules, time.time())})"
              if summary.get("held") else ""), file=sys.stderr)
     for source_id, why in (summary.get("skipped") or {}).items():      # never silently: back-off, disabled
         print(f"  not polled: {source_id}: {why}", file=sys.stderr)
+    if summary.get("stopped"):
+        print("stopped by a signal: what this pass had not done (polls, streams, routing, deliveries) is left to the"
+              " next one; every lease was let go", file=sys.stderr)
     return EXIT_FAIL if summary["failed"] and not summary["polled"] else EXIT_OK
 
 

@@ -169,6 +169,18 @@ class DaemonConfig(Strict):
     # A mention whose analysis or routing raises this many times (retried with a growing backoff) is parked: kept,
     # no longer routed, shown by `monitor status` until `monitor retry-mentions` sends it through again.
     max_route_attempts: int = Field(5, ge=1, le=100)
+    # Cron on several boxes (PostgreSQL): how often `monitor run --once` runs. A pass skips a source another box
+    # polled within half of this; unset, each source's `every` is taken for it (and the log and `monitor status`
+    # say so), which holds only when every `every` is the cron interval.
+    cron_interval: Duration | None = None
+
+    @field_validator("cron_interval")
+    @classmethod
+    def _cron_interval(cls, v: float | None) -> float | None:
+        if v is not None and not 10.0 <= v <= 86400.0:
+            raise ValueError(f"cron_interval {v:g}s must be between 10s and 1d: the interval your crontab runs"
+                             " `monitor run --once` at, e.g. 5m")
+        return v
 
 
 class InboundConfig(Strict):

@@ -84,9 +84,12 @@ def render(rep: dict[str, Any]) -> list[str]:
             lines.append(f"     leases of {who}: {', '.join(sorted(names))}")
     taken = rp.get("cron_taken") or {}
     if taken.get("sources"):
+        within = format_duration(taken.get("last_within_s") or 0.0)
+        why = (f"within half the cron interval, assumed to be each source's `every` as daemon.cron_interval is unset:"
+               f" {within} for the last" if taken.get("interval_assumed")
+               else f"within {within}, half of daemon.cron_interval")
         lines.append(f"cron: {taken['sources']} source(s) skipped in the last hour by a `run --once` pass as taken by"
-                     f" another replica (polled there within half their interval); last at {taken['last_at']}"
-                     f" by {taken['last_by']}")
+                     f" another replica (polled there {why}); last at {taken['last_at']} by {taken['last_by']}")
     search = rep.get("search") or {}
     if search.get("note"):                      # a configured choice, not a problem: said, never silent
         lines.append(f"search: {search['note']}")

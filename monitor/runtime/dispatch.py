@@ -187,19 +187,28 @@ class PollDispatcher:
             self._thread.join(timeout=5)
         self._workers.stop()
 
-    def run_round(self, sources: Iterable[SourceOptions]) -> list[Any]:
-        """Cron mode: poll each source once, as fast as the pool and the per-host limits allow; results in order."""
+    def run_round(self, sources: Iterable[SourceOptions], *, stop: threading.Event | None = None,
+                  drain_s: float = 20.0, patience: float | None = None) -> list[Any]:
+        """Cron mode: poll each source once, as fast as the pool and the per-host limits allow; results in order
+        (None: not polled). A host busy elsewhere is asked again for `every` at most (or `patience`, the cron
+        interval, if shorter). `stop` set (SIGTERM): no new poll starts; those in progress get `drain_s`."""
         sources = list(sources)
         now = self.monotonic()
         for s in sources:
             self.add(s, now, once=True)
+            if patience:
+                self._entries[s.id].until = now + min(float(s.every), patience)
         self.start()
         try:
             with self._cond:
-                while self._once_left:
+                while self._once_left and not (stop is not None and stop.is_set()):
                     self._cond.wait(0.5)
         finally:
             self.stop()
+        deadline = self.monotonic() + drain_s
+        with self._cond:
+            while self._busy and self.monotonic() < deadline:       # stopped: the polls in progress end
+                self._cond.wait(0.2)
         done = {s.id: e.result for s in sources if (e := self._finished.get(s.id)) is not None}
         return [done.get(s.id) for s in sources]
 

@@ -6,39 +6,63 @@ Held under the run lock by its caller, like the daemon, so two never share a dat
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from monitor.alerting.lifecycle import list_alerts
 from monitor.alerting.quiet import count_held
 from monitor.core.clock import Clock
+from monitor.core.durations import format_duration
 from monitor.notify.outbox import Outbox
 from monitor.runtime.app import App, inbound_sources, stream_runners
 from monitor.runtime.poller import PollOutcome
 from monitor.runtime.streams import run_streams_once
 from monitor.sources import is_stream
 from monitor.store import retention
+from monitor.store.poll_turns import CRON_SHARE
 
 log = logging.getLogger("monitor.runtime.daemon")     # the daemon's log lines keep their logger
 
 
-def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None = None) -> dict[str, Any]:
+def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None = None,
+             stop: threading.Event | None = None) -> dict[str, Any]:
     """Cron mode: finish leftovers, poll every source once, route, deliver what is due, exit.
 
     On PostgreSQL, cron on several boxes shares the work: a source another replica finished polling within half
-    its `every` is left alone and counted in `taken` (each logged), so two boxes firing together, or one a few
-    seconds late, fetch each source once per interval. SQLite (one box): every pass polls every source.
+    the cron interval (`daemon.cron_interval`, else its `every`, said in the log) is left alone and counted in
+    `taken` (each logged), so two boxes firing together, or one a few seconds late, fetch each source once per
+    interval. SQLite (one box): every pass polls every source.
 
     The polls go through the daemon's own bounded, host-aware pool (`daemon.max_concurrent_polls` workers,
-    `workers` overrides it), so 5,000 sources finish a round as fast as the per-host limits allow.
+    `workers` overrides it), so 5,000 sources finish a round as fast as the per-host limits allow. `stop` set
+    (SIGTERM, see `stop_on_signals`): no new poll starts, those in progress get `daemon.drain_timeout`, and the
+    rest of the pass is left to the next one (`stopped` in the summary); the caller lets every lease go.
     """
+    stop = stop or threading.Event()
     app.mark_loaded()
     app.pipeline.process_pending()
     app.poller.scheduled = False     # cron's own interval is the schedule: every pass polls every source (replicas:
-    #                                  but one another box polled within half its `every`, see PollTurns.begin_once)
+    #                                  but one another box polled within half the interval, see PollTurns.begin_once)
     sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
-    results = app.dispatcher(app.poll_source, max_concurrent=workers).run_round(sources)
-    outcomes = [o if o is not None else PollOutcome(s.id, False, error="poll crashed (see the log)")
+    app.poller.cron_interval = cron_window(app, sources)
+    results = app.dispatcher(app.poll_source, max_concurrent=workers).run_round(
+        sources, stop=stop, drain_s=app.config.daemon.drain_timeout, patience=app.poller.cron_interval)
+    unpolled = "stopped by a signal before its poll ended: the next pass polls it"
+    outcomes = [o if o is not None else PollOutcome(s.id, False, skipped=unpolled) if stop.is_set()
+                else PollOutcome(s.id, False, error="poll crashed (see the log)")
                 for s, o in zip(sources, results, strict=True)]
+    summary = {"polled": sum(o.ok for o in outcomes), "failed": sum(bool(o.error) for o in outcomes),
+               "new_mentions": sum(o.new for o in outcomes), "sent": 0, "streams": 0,
+               "skipped": {o.source_id: o.skipped for o in outcomes if o.skipped},
+               "taken": sum(o.taken is not None for o in outcomes), "held": 0,
+               "cron_interval": app.config.daemon.cron_interval}
+    if stop.is_set():
+        log.warning("stopped by a signal: polls not started are left to the next pass, and so are streams,"
+                    " routing and deliveries (stored, not lost)", extra={"polled": summary["polled"]})
+        return summary | {"stopped": True}
     streamed = run_streams_once(stream_runners(app))        # each stream catches up from its saved cursor, bounded in time
     if inbound_sources(app):
         log.warning("inbound sources only receive while the daemon runs (`monitor run`); --once does not listen")
@@ -49,25 +73,66 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     app.replies.release_leases()         # SQLite only (the run lock: a claim left by a killed run is stale); on
     app.actions.release_leases()         # PostgreSQL another box may be posting it now: its claim lapses alone
     responded = app.respond_once()
-    sent = drain(app.outbox, app.clock, delivery_budget_s)
+    sent = drain(app.outbox, app.clock, delivery_budget_s, stop)
     app.outbox.release_leases()          # replicas: another box's pass may send there now, not a TTL later
     retention.run_if_due(app.store, app.config.storage.retention)
     app.metrics.write_textfile(app.config.metrics)
-    return {"polled": sum(o.ok for o in outcomes) + sum(o.ok for o in streamed),
-            "failed": sum(bool(o.error) for o in outcomes) + sum(bool(o.error) for o in streamed),
-            "new_mentions": sum(o.new for o in outcomes) + sum(o.new for o in streamed), "sent": sent,
-            "streams": len(streamed),
-            "skipped": {o.source_id: o.skipped for o in outcomes if o.skipped},
-            "taken": sum(o.taken is not None for o in outcomes),
-            "held": count_held(app.rules, list_alerts(app.store, only_open=True, limit=100_000), app.clock.now()),
-            **responded}
+    return summary | {
+        "polled": summary["polled"] + sum(o.ok for o in streamed),
+        "failed": summary["failed"] + sum(bool(o.error) for o in streamed),
+        "new_mentions": summary["new_mentions"] + sum(o.new for o in streamed), "sent": sent,
+        "streams": len(streamed), "stopped": stop.is_set(),
+        "held": count_held(app.rules, list_alerts(app.store, only_open=True, limit=100_000), app.clock.now()),
+        **responded}
 
 
-def drain(outbox: Outbox, clock: Clock, budget_s: float) -> int:
-    """Send until nothing is due within the budget (per-channel pacing and Retry-After included)."""
+def cron_window(app: App, sources: list[Any]) -> float | None:
+    """`daemon.cron_interval`, said in the log on a shared store (replicas), where it decides which sources
+    another box has just polled; unset, each source's `every` is assumed to be the cron interval, and said
+    (a warning when they differ: they cannot all be it)."""
+    interval = app.config.daemon.cron_interval
+    if not app.store.shared or not sources:
+        return interval
+    if interval is not None:
+        log.info("cron on replicas: a source another replica polled within %s (half of daemon.cron_interval %s) is"
+                 " left to it", format_duration(interval * CRON_SHARE), format_duration(interval))
+        return interval
+    everys = sorted({float(s.every) for s in sources})
+    said = ", ".join(format_duration(e) for e in everys)
+    if len(everys) == 1:
+        log.info("cron on replicas: daemon.cron_interval is unset, so the cron interval is assumed to be the"
+                 " sources' `every` (%s): a source another replica polled within %s is left to it", said,
+                 format_duration(everys[0] * CRON_SHARE))
+    else:
+        log.warning("cron on replicas: daemon.cron_interval is unset, so each source's `every` is assumed to be the"
+                    " cron interval, but they differ (%s): a source another replica polled within half its `every`"
+                    " is left to it; set daemon.cron_interval to how often cron runs this", said)
+    return None
+
+
+def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGTERM/SIGINT stop a `--once` pass cleanly (see `run_once`); a second one exits at once (its leases then
+    lapse after `storage.lease_ttl`). Returns the function that puts the previous handlers back."""
+    def on_stop(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            log.warning("second %s: exiting now; this pass's leases lapse by themselves", signal.Signals(signum).name)
+            logging.shutdown()
+            os._exit(1)
+        stop.set()                    # said by run_once when it sees it (nothing is logged from a signal handler)
+
+    previous = {sig: signal.signal(sig, on_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return restore
+
+
+def drain(outbox: Outbox, clock: Clock, budget_s: float, stop: threading.Event | None = None) -> int:
+    """Send until nothing is due within the budget (per-channel pacing and Retry-After included), or `stop`."""
     deadline = clock.now() + budget_s
     sent = 0
-    while clock.now() < deadline and not outbox.halted and not outbox.stalled:
+    while clock.now() < deadline and not outbox.halted and not outbox.stalled and not (stop and stop.is_set()):
         sent += outbox.run_once()
         wait = outbox.next_due_in()
         if wait is None or clock.now() + wait > deadline:

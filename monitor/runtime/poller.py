@@ -60,6 +60,7 @@ class Poller:
         self.health_targets = health_targets
         self.rng = rng or random.Random()
         self.scheduled = True      # daemon: follow the replicas' shared next-due times; cron (--once): poll now
+        self.cron_interval: float | None = None    # cron: `daemon.cron_interval` (None: each source's `every`)
 
     def state(self, source_id: str) -> SourceState:
         return load_state(self.store, source_id)
@@ -73,10 +74,11 @@ class Poller:
             if turn is None:
                 return PollOutcome(source.id, False, skipped="not due (the replicas' shared schedule)", retry_in=wait)
         else:
-            got = turns.begin_once(source.id, poll_host(source), source.every)
+            got = turns.begin_once(source.id, poll_host(source), source.every, self.cron_interval)
             if isinstance(got, Taken):
                 log.info("not polled: taken by another replica", extra={
-                    "source_id": source.id, "polled_by": got.by, "ago_s": round(got.ago, 1)})
+                    "source_id": source.id, "polled_by": got.by, "ago_s": round(got.ago, 1),
+                    "within_s": round(got.within, 1), "interval": "every (assumed)" if got.assumed else "cron_interval"})
                 return PollOutcome(source.id, False, taken=got)
             if not isinstance(got, Turn):
                 return PollOutcome(source.id, False, skipped="its host is busy on another replica", retry_in=got)

@@ -277,6 +277,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE actions ADD COLUMN claimed_by TEXT;
     ALTER TABLE actions ADD COLUMN claimed_until REAL;
     """,
+    # v22 (runtime): what a cron pass's skip of a source rested on, for `monitor status`: `taken_within` the window
+    # (half the cron interval), `taken_assumed` 1 when that interval was the source's `every` because
+    # `daemon.cron_interval` is unset. monitor.store.poll_turns owns them, as the rest of poll_due.
+    """
+    ALTER TABLE poll_due ADD COLUMN taken_within REAL;
+    ALTER TABLE poll_due ADD COLUMN taken_assumed INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 # PostgreSQL text for a migration the translator cannot express (index -> script); empty while none needs one.

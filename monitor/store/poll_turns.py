@@ -19,11 +19,12 @@ log = logging.getLogger(__name__)
 
 EARLY_S = 0.1                  # a replica whose timer fires this close to the shared due time may poll
 #: Cron passes (`run --once`) on several boxes: a source whose last finished poll (any replica) started less than
-#: this share of its `every` ago is taken. Not the whole `every`: each box's cron fires `every` after its last
-#: pass, and a source is reached a little earlier or later within each pass, so a plain due time would skip the
-#: next pass's poll about half the time. Half is the midpoint between the two errors it must absorb: two boxes on
-#: one schedule fire seconds apart (skew, start-up, a late cron): up to half an interval late is the same tick;
-#: one box's passes drift by where a source falls in them: up to half an interval early is still the next tick.
+#: this share of the cron interval ago is taken. The interval is `daemon.cron_interval`, or, unset, the source's
+#: `every` (assumed to be it). Not the whole interval: each box's cron fires an interval after its last pass, and
+#: a source is reached a little earlier or later within each pass, so a plain due time would skip the next
+#: pass's poll about half the time. Half is the midpoint between the two errors it must absorb: two boxes on one
+#: schedule fire seconds apart (skew, start-up, a late cron): up to half an interval late is the same tick; one
+#: box's passes drift by where a source falls in them: up to half an interval early is still the next tick.
 CRON_SHARE = 0.5
 
 
@@ -40,9 +41,12 @@ class Turn:
 @dataclass(frozen=True)
 class Taken:
     """Cron mode: another replica finished a poll of the source `ago` seconds ago (started then), within
-    `CRON_SHARE` of its `every`; this pass leaves it alone."""
+    `within` (`CRON_SHARE` of the cron interval; `assumed`: that interval is the source's `every`, as
+    `daemon.cron_interval` is unset); this pass leaves it alone."""
     ago: float
     by: str
+    within: float = 0.0
+    assumed: bool = False
 
 
 class PollTurns:
@@ -83,9 +87,11 @@ class PollTurns:
             return None, wait
         return self._claim(lease, source_id, every), None
 
-    def begin_once(self, source_id: str, host: str, every: float) -> Turn | Taken | float:
+    def begin_once(self, source_id: str, host: str, every: float,
+                   cron_interval: float | None = None) -> Turn | Taken | float:
         """Cron mode (`run --once`): a Turn (poll now), Taken (another replica finished a poll of it within
-        `CRON_SHARE` of `every`: this pass skips it, recorded in `taken_at`/`taken_by` for `monitor status`), or
+        `CRON_SHARE` of `cron_interval`, or of `every` when that is None: this pass skips it, recorded in
+        `taken_at`/`taken_by`/`taken_within`/`taken_assumed` for `monitor status`), or
         the seconds until the host, busy on another replica, is worth asking again. Decided under the host
         lease, which that poll held until it recorded `polled_at`, so two boxes never both poll one source in
         one tick; a poll cut short (killed, or its lease lost) records nothing, so the next pass polls it.
@@ -93,25 +99,28 @@ class PollTurns:
         lease, wait = self._host(host, every)
         if lease is None:
             return wait
-        taken = self._taken(source_id, every) if self.coord.store.shared else None
+        interval = cron_interval or every
+        taken = self._taken(source_id, interval * CRON_SHARE, cron_interval is None) if self.coord.store.shared \
+            else None
         if taken is None:
             return self._claim(lease, source_id, every)
         try:
             with self.coord.store.fence(lease), self.coord.store.tx() as db:
-                db.execute("UPDATE poll_due SET taken_at = db_now(), taken_by = ? WHERE source_id = ?",
-                           (self.coord.holder, source_id))
+                db.execute("UPDATE poll_due SET taken_at = db_now(), taken_by = ?, taken_within = ?,"
+                           " taken_assumed = ? WHERE source_id = ?",
+                           (self.coord.holder, taken.within, int(taken.assumed), source_id))
         except LeaseLost:
             pass                      # only the record for `monitor status`; the skip is said by the caller
         finally:
             self._let_go(lease, 0.0)
         return taken
 
-    def _taken(self, source_id: str, every: float) -> Taken | None:
+    def _taken(self, source_id: str, within: float, assumed: bool) -> Taken | None:
         # another replica's poll only: this process's own earlier pass (one App running run_once twice) polls again
         row = self.coord.store.one("SELECT db_now() - polled_at AS ago, polled_by FROM poll_due WHERE source_id = ?"
                                    " AND polled_at > db_now() - ? AND polled_by <> ?",
-                                   (source_id, every * CRON_SHARE, self.coord.holder))
-        return None if row is None else Taken(max(0.0, float(row["ago"])), str(row["polled_by"]))
+                                   (source_id, within, self.coord.holder))
+        return None if row is None else Taken(max(0.0, float(row["ago"])), str(row["polled_by"]), within, assumed)
 
     def done(self, turn: Turn) -> None:
         """The poll finished (its outcome, success or failure, committed): cron passes on other boxes take the
@@ -246,10 +255,15 @@ class PollTurns:
 
 def taken_recently(store: Store, within: float = 3600.0) -> dict[str, Any]:
     """For `monitor status`: the sources a cron pass skipped in the last `within` seconds as polled by another
-    replica (`begin_once`), and the latest such skip. Empty figures on SQLite, where nothing is shared."""
+    replica (`begin_once`), and the latest such skip: by whom, its window (`last_within_s`, half the cron
+    interval) and whether that interval was assumed from the source's `every` (`daemon.cron_interval` unset).
+    Empty figures on SQLite, where nothing is shared."""
     row = store.one("SELECT COUNT(*) AS n, MAX(taken_at) AS last FROM poll_due WHERE taken_at > db_now() - ?",
                     (within,))
     n = int(row["n"]) if row else 0
-    last = store.one("SELECT taken_by FROM poll_due WHERE taken_at = ?", (row["last"],)) if n and row else None
+    last = store.one("SELECT taken_by, taken_within, taken_assumed FROM poll_due WHERE taken_at = ?",
+                     (row["last"],)) if n and row else None
     return {"sources": n, "within_s": within, "last_at": iso(row["last"]) if n and row else None,
-            "last_by": last["taken_by"] if last else None}
+            "last_by": last["taken_by"] if last else None,
+            "last_within_s": last["taken_within"] if last else None,
+            "interval_assumed": bool(last["taken_assumed"]) if last else None}

@@ -69,6 +69,21 @@ def test_the_guard_refuses_any_library_connecting_to_an_internal_address():
         assert guard.refused == ["127.0.0.2"] and canary.requests == []
 
 
+def test_a_stop_reaches_the_guards_armed_inside_the_block():
+    """A capped `fetch` arms a guard of its own inside a stream's `opening` block: cancelling the block's guard
+    (a stop) must cancel it too, and any guard armed there after the stop (the mastodon back-fill's pages)."""
+    from monitor.core.netguard import WATCHDOG
+
+    with WATCHDOG.guard(5) as outer:
+        with WATCHDOG.guard(5) as inner:
+            outer.cancel()
+            assert inner.cancelled and not inner.fired
+        with WATCHDOG.guard(5) as later:
+            assert later.cancelled
+    with WATCHDOG.guard(5) as alone:
+        assert not alone.cancelled
+
+
 def test_the_configured_host_and_environment_proxies_stay_reachable(monkeypatch):
     """Internal sources keep working: their own address (on its port, or 80/443 for an http->https hop) and a
     proxy from the environment are trusted; another port of the same internal host is not."""

@@ -37,3 +37,65 @@ def test_deterministic() -> None:
     text = "Le colis est arrivé en retard"
     assert {detect_language(text) for _ in range(20)} == {"fr"}
     assert detect_language.__wrapped__(text) == "fr"  # same answer without the cache
+
+
+# -- the decompressed model cache (monitor/analyse/language_model.py; timings: `python -m tests.bench startup`) --
+
+def _texts() -> list[str]:
+    """Every language the tests hold: the verdict cases of six languages, and the English/Spanish dev set."""
+    import csv
+    from pathlib import Path
+
+    import yaml
+
+    data = Path(__file__).parent / "data"
+    texts = [case["text"] for f in sorted(data.glob("verdict_cases*.yaml"))
+             for case in yaml.safe_load(f.read_text(encoding="utf-8")) or []]
+    with (data / "sentiment_dev.tsv").open(encoding="utf-8") as f:
+        texts += [row["text"] for row in csv.DictReader(f, delimiter="\t")]
+    return texts
+
+
+@pytest.mark.slow
+def test_the_cached_model_answers_exactly_what_the_shipped_model_answers(tmp_path, monkeypatch) -> None:
+    """Same label and the same probability, bit for bit, on every test text: the cache saves time, not accuracy."""
+    import py3langid.modelio
+
+    from monitor.analyse import language, language_model
+
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    shipped = language_model.load(language.LANGUAGES)          # decompressed, restricted, written
+    assert [p.name for p in tmp_path.glob("langid-*")]
+    monkeypatch.setattr(py3langid.modelio, "load_model", None)  # the next process never decompresses
+    cached = language_model.load(language.LANGUAGES)
+    assert cached is not shipped and isinstance(cached.tk_nextmove, memoryview)
+    texts = _texts()
+    assert len(texts) > 6000
+    assert [cached.classify(t) for t in texts] == [shipped.classify(t) for t in texts]
+
+
+def test_a_damaged_cache_entry_is_said_and_rebuilt(tmp_path, monkeypatch, caplog) -> None:
+    from monitor.analyse import language, language_model
+
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    good = language_model.load(language.LANGUAGES)
+    (entry,) = tmp_path.glob("langid-*")
+    ptc = entry / "ptc.npy"
+    ptc.write_bytes(ptc.read_bytes()[: ptc.stat().st_size // 2])     # a disk full, a crash mid-copy
+    again = language_model.load(language.LANGUAGES)
+    assert "unreadable" in caplog.text and str(entry) in caplog.text
+    text = "Le colis est arrivé en retard et le service client ne répond pas"
+    assert again.classify(text) == good.classify(text)
+    assert language_model._read(entry).classify(text) == good.classify(text)   # rewritten whole
+
+
+def test_an_unwritable_cache_still_detects_and_says_so(tmp_path, monkeypatch, caplog) -> None:
+    from monitor.analyse import language, language_model
+
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(blocked / "cache"))
+    with caplog.at_level("INFO", logger="monitor.analyse.language_model"):
+        ident = language_model.load(language.LANGUAGES)
+    assert ident.classify("Der Kundenservice war unfreundlich und hat nicht geholfen")[0] == "de"
+    assert "language model cache not written" in caplog.text and "MONITOR_CACHE_DIR" in caplog.text

@@ -94,6 +94,45 @@ def test_regression_interrupt_reaches_a_stream_request_not_yet_answered_nothing_
             app.close()
 
 
+def test_regression_interrupt_reaches_a_slow_backfill_page_cursor_kept_rest_fetched_after_restart(tmp_path, caplog):
+    """Regression: the back-fill after a reconnection fetched its pages outside `opening`, so `interrupt()` did
+    not reach a page the instance was slow to answer: the stream's thread held until the fetch deadline (30 s
+    here) and the daemon's stop reported it abandoned. Now the stop cuts the page, says so, keeps the cursor
+    at the last status stored, and the next start fetches the rest, each status once."""
+    with FakeMastodon() as srv:
+        srv.drop_after = [2]                      # the first stream ends after two updates...
+        srv.slow_timeline_from = 1                # ...the gap's first page answers, its second is slow
+        posted: list[dict] = []
+
+        def burst() -> bool:                      # 2 read live, then 45 missed while reconnecting (> 1 page)
+            if srv.streams and not posted:
+                posted.extend(srv.post_many([f"acme refund denied {i}" for i in range(47)]))
+            return len(srv.timeline_requests) >= 2
+
+        live, gap = posted[:2], posted[2:]
+        app = make_app(tmp_path, _source(srv), http="  deadline: 30s\n")
+        try:
+            with caplog.at_level("WARNING", logger="monitor.sources.kinds.mastodon_stream"):
+                sw = stop_when(app, burst)
+            sw.assert_within(0.0, 0.5, "stopping a stream in a slow back-fill")
+            live, gap = posted[:2], posted[2:]
+            assert sorted(stored_ids(app)) == sorted(s["uri"] for s in live + gap[:40])
+            assert json.loads(app.store.one("SELECT cursor FROM sources WHERE id = 'masto'")["cursor"]) \
+                == gap[39]["id"]
+            assert f"back-fill cut (stopping) after 1 page(s): the statuses after {gap[39]['id']}" in caplog.text
+
+            srv.slow_timeline_from = None         # restarted: the rest of the gap comes, nothing twice
+            asked = len(srv.timeline_requests)
+            with running(app):
+                wait_for(lambda: len(stored_ids(app)) == 47, what="the rest of the gap")
+            assert srv.timeline_requests[asked]["min_id"] == gap[39]["id"]
+            assert sorted(stored_ids(app)) == sorted(s["uri"] for s in posted)
+            per_mention = app.store.query("SELECT mention_id, COUNT(*) AS n FROM alert_mentions GROUP BY mention_id")
+            assert len(per_mention) == 47 and all(r["n"] == 1 for r in per_mention)
+        finally:
+            app.close()
+
+
 def test_malformed_events_are_skipped_and_counted(tmp_path):
     with FakeMastodon() as srv:
         app = make_app(tmp_path, _source(srv))

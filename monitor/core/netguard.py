@@ -71,6 +71,7 @@ class Guard:
         self.allow_private = allow_private
         self._trusted: set[tuple[str, int]] | None = None
         self._sockets: list[socket.socket] = []
+        self._inner: list[Guard] = []           # guards opened inside this one's block: a cancel reaches them
         self._lock = threading.Lock()
 
     def trust(self, url: str) -> None:
@@ -113,11 +114,28 @@ class Guard:
     def cancel(self) -> None:
         """From another thread: what the deadline does, now (a stop that cannot wait for a stalled handshake).
         Sockets connected later in the block are shut down as they connect; `fired` stays False, so the
-        caller can tell its own stop from a server's silence."""
+        caller can tell its own stop from a server's silence. Guards opened inside the block (a capped `fetch`
+        has its own) are cancelled too: a stop reaches the request a block makes, whoever armed its deadline."""
         with self._lock:
             self.cancelled = True
             for s in self._sockets:
                 _shutdown(s)
+            inner = list(self._inner)
+        for g in inner:
+            g.cancel()
+
+    def _enter(self, inner: Guard) -> None:
+        """`inner` is opened inside this block: cancelled now if this one is, else when this one is."""
+        with self._lock:
+            if not self.cancelled:
+                self._inner.append(inner)
+                return
+        inner.cancel()
+
+    def _leave(self, inner: Guard) -> None:
+        with self._lock:
+            if inner in self._inner:
+                self._inner.remove(inner)
 
 
 def _norm(ip: str) -> str:
@@ -202,11 +220,15 @@ class Watchdog:
                 self._thread.start()
             self._cond.notify()
         previous = getattr(_local, "guard", None)
+        if previous is not None:
+            previous._enter(g)
         _local.guard = g
         try:
             yield g
         finally:
             _local.guard = previous
+            if previous is not None:
+                previous._leave(g)
             with self._cond:
                 self._live.discard(key)
 

@@ -6,6 +6,8 @@ pages with `min_id`/`limit`, newest first, as Mastodon does. With `token` set, b
 Faults: `drop_after[i]` ends the i-th stream after that many updates; `post_raw` sends a malformed event;
 `stall_from = i` holds the i-th stream request and later ones, unanswered, until `stop` (a server that accepts
 the connection and never sends the response's headers). `stream_requests` counts the stream requests.
+`slow_timeline_from = i`: the i-th timeline request and later ones answer `timeline_delay` seconds late (or at
+`stop`), with the statuses there were when they were asked for (a slow back-fill).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class FakeMastodon(LocalServer):
         self.stall_from: int | None = None
         self.stream_requests = 0
         self.timeline_requests: list[dict[str, str]] = []
+        self.slow_timeline_from: int | None = None
+        self.timeline_delay = 30.0
         self._cond = threading.Condition()
         self._events: list[tuple[str, str, str | None]] = []   # (event, data, tag) in posting order
         self._seq = 0
@@ -59,6 +63,11 @@ class FakeMastodon(LocalServer):
             self._events.append(("update", json.dumps(status), tag))
             self._cond.notify_all()
         return status
+
+    def post_many(self, texts: list[str]) -> list[dict[str, Any]]:
+        """Post `texts` as one burst: a stream reading them sees all of them pending at once."""
+        with self._cond:                                  # re-entrant: post() takes it again
+            return [self.post(text) for text in texts]
 
     def post_raw(self, event: str, data: str, tag: str = "acme") -> None:
         with self._cond:
@@ -142,6 +151,8 @@ class FakeMastodon(LocalServer):
                 found = [s for s in self.statuses if int(s["id"]) > min_id
                          and (tag is None or any(t["name"] == tag for t in s["tags"]))]
             page = found[:limit] if "min_id" in q else found[-limit:]
+            if self.slow_timeline_from is not None and len(self.timeline_requests) > self.slow_timeline_from:
+                self._closing.wait(self.timeline_delay)
             return Reply(200, json.dumps(page[::-1]).encode(), {"Content-Type": "application/json"})
         return Reply(404, b'{"error":"Record not found"}', {"Content-Type": "application/json"})
 

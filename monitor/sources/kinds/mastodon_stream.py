@@ -13,6 +13,7 @@ lines, events and queue (`sse.py`) inside the core address guard.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import socket
@@ -39,6 +40,8 @@ from monitor.sources.stream import CONNECTED, Event, Item, Malformed, RemoteStre
 PAGE = 40            # the REST timeline's maximum page size
 TICK_S = 0.05
 _END = object()
+
+log = logging.getLogger(__name__)
 
 
 class MastodonOptions(RemoteStreamOptions):
@@ -209,18 +212,35 @@ class MastodonSource(StreamSource):
         """Statuses after `cursor`, oldest first, page by page; with no cursor, just the newest page.
 
         Through the capped `fetch` (regression: `client.get()` read a 1 GB double-gzip page into memory,
-        and a trickling page ignored `once_budget`)."""
+        and a trickling page ignored `once_budget`), each page inside `opening`, so `interrupt()` reaches a
+        page still being answered (regression: a stop during a slow back-fill waited for the page's fetch
+        deadline and the drain abandoned the stream). A page cut is not yielded: every status yielded moved
+        the cursor, and what comes after it is asked for again at the next start."""
         after = _rewound(_id(cursor), self.opts.rewind) if cursor else None
         top = _id(cursor)
         pages = self.opts.backfill_pages if cursor else 1
-        for _ in range(pages):
+        for n in range(pages):
             if stop.is_set():
+                self._cut(n, top)
                 return
             params: dict[str, Any] = {"limit": PAGE}
             if after is not None:
                 params["min_id"] = str(after)
-            resp = fetch(client, self.timeline_url(), cfg, params=params,
-                         headers={**headers, "Accept": "application/json"}, credentials="Authorization" in headers)
+            url = self.timeline_url()
+            # `Connection: close`: each page on a connection of its own, which the guard knows from its connect;
+            # a kept-alive one reused for the next page is invisible to it until the page's headers arrive, so
+            # neither the stop nor the deadline could shut a page stalled before them
+            page_headers = {**headers, "Accept": "application/json", "Connection": "close"}
+            with self.opening(cfg.deadline, stop, trusted=[url]) as guard:
+                try:
+                    resp = fetch(client, url, cfg, params=params, headers=page_headers,
+                                 credentials="Authorization" in headers)
+                except SourceError:
+                    if not guard.cancelled:
+                        raise
+            if guard.cancelled:                # a body read to its end just as the stop came is dropped too
+                self._cut(n, top)
+                return
             try:
                 page = resp.json()
                 page.sort(key=lambda s: _id(s.get("id")))
@@ -235,6 +255,11 @@ class MastodonSource(StreamSource):
             if len(page) < PAGE or not cursor:
                 return
             after = _id(page[-1].get("id"))
+
+    def _cut(self, pages_read: int, top: int) -> None:
+        """Say that the back-fill stopped short, and where the next start resumes it."""
+        log.warning("back-fill cut (stopping) after %d page(s): the statuses after %s are fetched at the next "
+                    "start", pages_read, top or "the newest", extra={"source_id": self.opts.id})
 
     def parse(self, data: str, want: Want, top: int) -> Item | Malformed:
         import json

@@ -69,6 +69,7 @@ class Guard:
         self.refused: list[str] = []
         self.trusted_urls = [u for u in trusted if u]
         self.allow_private = allow_private
+        self.outer: Guard | None = None          # the guard this block is nested in (see `_audit`)
         self._trusted: set[tuple[str, int]] | None = None
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -159,7 +160,10 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         raise ConnectionAbortedError("connection cancelled: stopping")
     ip = str(address[0])
     if not g.allowed(ip, int(address[1]) if len(address) > 1 else 0):
-        g.refused.append(ip)
+        outer: Guard | None = g          # every enclosing block learns it too: a reply attempt wrapping a token
+        while outer is not None:         # grant's own guarded fetch must know its failure was this refusal
+            outer.refused.append(ip)
+            outer = outer.outer
         raise AddressRefused(f"connection to {ip} refused: not a public address and not a configured host "
                              "(a redirect into an internal network?); set http.allow_private: true if intended")
     g.attach(sock)
@@ -193,6 +197,7 @@ class Watchdog:
         """Arm a deadline of `seconds` (and the address policy) for everything this thread connects inside."""
         install()
         g = Guard(trusted, allow_private)
+        g.outer = getattr(_local, "guard", None)
         key = next(self._ids)
         with self._cond:
             heapq.heappush(self._heap, (time.monotonic() + seconds, key, g))

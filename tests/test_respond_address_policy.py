@@ -175,3 +175,15 @@ def test_a_refusal_inside_a_library_s_own_guard_is_the_attempt_s_refusal_too() -
         assert grant.refused == attempt.refused == ["127.0.0.2"] and canary.requests == []
         why = refusal(attempt, "monitor.yaml")
     assert why is not None and why.startswith("refused to connect to 127.0.0.2: not a public address")
+
+
+def test_a_refused_address_the_client_moved_past_is_not_the_attempt_s_failure() -> None:
+    """A host with a refused address and an allowed one (dual-stack `localhost`: ::1 then 127.0.0.1) connects
+    on the second; if the platform then answers 503 the reply is retried, not failed for good as refused."""
+    with LocalServer(lambda req: Reply(200, b"{}")) as canary, \
+            bounded(HttpConfig(), [canary.url]) as attempt:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.2", canary.port), timeout=1)
+        assert refusal(attempt, "monitor.yaml") is not None
+        socket.create_connection(("127.0.0.1", canary.port), timeout=1).close()
+        assert attempt.refused == ["127.0.0.2"] and refusal(attempt, "monitor.yaml") is None

@@ -57,7 +57,7 @@ def bounded(http: HttpConfig, trusted: Iterable[str] = ()) -> Iterator[Guard]:
 def refusal(guard: Guard, where: str) -> str | None:
     """The address policy's refusal as the row's permanent error (an internal address will not become public,
     so it is not retried), or None when nothing was refused. `where`: the file that configures the endpoints."""
-    if not guard.refused:
+    if not guard.last_refused:     # none, or the client went on to an allowed address (a dual-stack host's other)
         return None
     return (f"refused to connect to {guard.refused[-1]}: not a public address and not an endpoint configured in "
             f"{where} (set http.allow_private: true if this is intended)")

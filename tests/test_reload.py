@@ -208,3 +208,24 @@ def test_status_says_the_daemon_runs_an_older_config_than_the_file(h):
     _settle(h, daemon)
     (note,) = health.config_problems(h.app.store)
     assert "monitor.yaml changed: restart required for daemon.max_concurrent_polls" in note
+
+
+def test_storage_unaccent_applies_live_and_needs_no_restart(h):
+    """Regression (round 22): editing `storage.unaccent` said "monitor.yaml changed: restart required" and
+    `monitor status` kept the config problem until a restart, though only reports read it. Now it applies at
+    once; another storage key still waits for the restart, and says so."""
+    daemon = Daemon(h.app)
+    cfg = h.cfg.read_text()
+    assert "\nstorage:\n" in cfg and h.app.config.storage.unaccent == "required"
+    _write(h.cfg, cfg.replace("\nstorage:\n", "\nstorage:\n  unaccent: optional\n", 1))
+    _settle(h, daemon)
+    assert h.app.config.storage.unaccent == "optional"
+    from monitor.ops import health
+    assert health.config_problems(h.app.store) == []
+    h.deliver()
+    assert not [r.text for r in h.sender.roots() if "restart required" in r.text]
+    _write(h.cfg, cfg.replace("\nstorage:\n", "\nstorage:\n  unaccent: optional\n  connect_timeout: 7s\n", 1))
+    _settle(h, daemon)
+    (note,) = health.config_problems(h.app.store)
+    assert "restart required for storage.connect_timeout" in note and "unaccent" not in note
+    assert h.app.config.storage.unaccent == "optional" and h.app.config.storage.connect_timeout != 7.0

@@ -128,7 +128,7 @@ def test_x_replies_through_tweepy_are_cut_at_the_deadline_too(monkeypatch: pytes
                                                             "api_url": x.url})
         poster = poster_for("twitter")(opts, httpx.Client())  # type: ignore[misc]
         http = HttpConfig(deadline=1.5)
-        with Stopwatch() as sw, pytest.raises(ReplyTransient), bounded(http) as guard:
+        with Stopwatch() as sw, pytest.raises(ReplyTransient), bounded(http, poster.endpoints()) as guard:
             poster.post({"external_id": "11", "raw": "{}", "source_kind": "twitter"}, "Sorry!", "k")
         sw.assert_within(1.5, 0.5, "an X reply attempt against a silent API")
         assert guard.fired

@@ -9,6 +9,7 @@ Regression (ops notes, round 21): a deployment on a managed database that cannot
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,3 +82,44 @@ def test_an_unknown_unaccent_value_is_a_config_error_naming_the_line(tmp_path: P
         load_config(cfg)
     text = str(err.value)
     assert text.startswith(f"{cfg}:") and "unaccent" in text and "'required' or 'optional'" in text, text
+
+
+def test_the_dashboard_strip_says_an_accepted_accent_sensitive_search_at_info(without_unaccent: str,
+                                                                             tmp_path: Path) -> None:
+    """Regression (round 22): with `optional` the strip said nothing about search (the problem was gone, and
+    nothing took its place), so a dashboard reader wondering why "cafe" misses "café" had no line to read."""
+    from monitor.ops import health
+    from monitor.ops.dashboard.strip import lines_of
+
+    for value, severity, healthy in (("optional", "info", True), ("required", "warning", False)):
+        cfg, _ = write_config(tmp_path, sources=SOURCES, slack_url="http://127.0.0.1:9/api/", slack_mode="bot")
+        cfg.write_text(cfg.read_text().replace("storage:\n", f"storage:\n  unaccent: {value}\n", 1))
+        store = Store(without_unaccent, readonly=True)
+        try:
+            rep = health.report(load_config(cfg), store, 0.0)
+        finally:
+            store.close()
+        strip = lines_of(rep, None, None, 0.0, "UTC")
+        said = [ln for ln in strip.lines if ln.kind == "search"]
+        assert [(ln.severity, ln.link) for ln in said] == [(severity, "/feed")], said
+        assert '"cafe" does not find "café"' in said[0].text and strip.healthy is healthy, strip
+        assert ("storage.unaccent: optional" in said[0].text) is healthy      # the choice named where accepted
+
+
+def test_a_start_with_optional_says_the_missing_extension_at_info_not_warning(
+        without_unaccent: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Regression (round 22): the daemon logged the WARNING at every start though `optional` accepts it. The
+    daemon's start (`App`) opens the store under its `storage.unaccent`: INFO, still said; `required`: WARNING."""
+    from monitor.runtime.app import App, Paths
+
+    seen: dict[str, list[int]] = {}
+    for value in ("optional", "required"):
+        cfg, rules = write_config(tmp_path, sources=SOURCES)
+        cfg.write_text(cfg.read_text().replace("storage:\n", f"storage:\n  unaccent: {value}\n", 1))
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="monitor.store.migrate"):
+            App(Paths(str(cfg), str(rules))).close()
+        said = [r for r in caplog.records if "unaccent extension cannot be created" in r.getMessage()]
+        seen[value] = [r.levelno for r in said]
+        assert value == "required" or "storage.unaccent: optional accepts that" in said[0].getMessage()
+    assert seen == {"optional": [logging.INFO], "required": [logging.WARNING]}

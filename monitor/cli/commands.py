@@ -49,6 +49,7 @@ from monitor.sources import REGISTRY, is_polled, is_stream, registered
 from monitor.sources.fetch import make_client
 from monitor.store.database import Store, corrupted, is_url
 from monitor.store.migrations import MIGRATIONS, migration_statements
+from monitor.store.pg_online import unaccent_policy
 from monitor.store.runlock import RunLock
 
 if TYPE_CHECKING:
@@ -499,7 +500,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     daemon's next start: the version found, the target, the migrations run. The same steps as a starting daemon
     (`Store._migrate`, `_migrate_postgres` under the advisory lock), so it is safe beside running replicas and
     idempotent. `--dry-run` opens the database read-only and lists what would run."""
-    target = os.path.expanduser(args.db) if args.db else load_config(args.config).db_path(args.db)
+    config = load_config(args.config) if not args.db else None
+    target = os.path.expanduser(args.db) if config is None else config.db_path(args.db)
     report: dict[str, Any] = {"database": target, "dialect": "postgres" if is_url(target) else "sqlite",
                               "target": len(MIGRATIONS), "dry_run": bool(args.dry_run), "applied": []}
     if args.dry_run and not is_url(target) and not os.path.exists(target):
@@ -511,7 +513,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             found = store.schema_version()
             pending = store.pending_migrations()          # a schema newer than this version: StorageError
             if pending and not args.dry_run:
-                found, now = store.migrate()                # the version seen under the lock (a replica may
+                with unaccent_policy(config.storage.unaccent if config else "required"):
+                    found, now = store.migrate()                # the version seen under the lock (a replica may
                 report["applied"] = list(range(found + 1, now + 1))    # have migrated meanwhile)
         finally:
             store.close()

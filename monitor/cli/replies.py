@@ -18,6 +18,7 @@ from monitor.config.rules import load_rules
 from monitor.config.settings import load_config
 from monitor.core.clock import SystemClock
 from monitor.store.database import Store
+from monitor.store.pg_online import unaccent_policy
 
 
 def _replies(args: argparse.Namespace) -> Any:
@@ -25,7 +26,8 @@ def _replies(args: argparse.Namespace) -> Any:
 
     config = load_config(args.config)
     rules = load_rules(args.rules)
-    store = Store(config.db_path(args.db))
+    with unaccent_policy(config.storage.unaccent):
+        store = Store(config.db_path(args.db))
     return ReplyService(store, lambda: rules, config, SystemClock())
 
 

@@ -67,8 +67,10 @@ class Guard:
         self.fired = False
         self.cancelled = False                  # `cancel()`ed from another thread (a stop), not timed out
         self.refused: list[str] = []
+        self.last_refused = False               # the latest connect in this block was refused (see `_audit`)
         self.trusted_urls = [u for u in trusted if u]
         self.allow_private = allow_private
+        self.outer: Guard | None = None          # the guard this block is nested in (see `_audit`)
         self._trusted: set[tuple[str, int]] | None = None
         self._sockets: list[socket.socket] = []
         self._inner: list[Guard] = []           # guards opened inside this one's block: a cancel reaches them
@@ -176,8 +178,14 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     if g.cancelled:
         raise ConnectionAbortedError("connection cancelled: stopping")
     ip = str(address[0])
-    if not g.allowed(ip, int(address[1]) if len(address) > 1 else 0):
-        g.refused.append(ip)
+    allowed = g.allowed(ip, int(address[1]) if len(address) > 1 else 0)
+    outer: Guard | None = g              # every enclosing block learns it too: a reply attempt wrapping a token
+    while outer is not None:             # grant's own guarded fetch must know its failure was this refusal
+        outer.last_refused = not allowed     # and whether the client went on to an allowed address after it
+        if not allowed:
+            outer.refused.append(ip)
+        outer = outer.outer
+    if not allowed:
         raise AddressRefused(f"connection to {ip} refused: not a public address and not a configured host "
                              "(a redirect into an internal network?); set http.allow_private: true if intended")
     g.attach(sock)
@@ -211,6 +219,7 @@ class Watchdog:
         """Arm a deadline of `seconds` (and the address policy) for everything this thread connects inside."""
         install()
         g = Guard(trusted, allow_private)
+        g.outer = getattr(_local, "guard", None)
         key = next(self._ids)
         with self._cond:
             heapq.heappush(self._heap, (time.monotonic() + seconds, key, g))

@@ -17,7 +17,7 @@ stop that outlasts it ends the process, whose claim lapses like a crash's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import httpx
@@ -44,12 +44,23 @@ def respond_client(http: HttpConfig) -> httpx.Client:
 
 
 @contextmanager
-def bounded(http: HttpConfig) -> Iterator[Guard]:
+def bounded(http: HttpConfig, trusted: Iterable[str] = ()) -> Iterator[Guard]:
     """Everything this thread connects inside is shut down `http.deadline` after entering (the client then
-    fails with its own network error: see `cut_short`). No address policy: replies and tickets go to the hosts
-    the operator configured or the mention came from, as before."""
-    with WATCHDOG.guard(http.deadline, allow_private=True) as guard:
+    fails with its own network error: see `cut_short`), under the collectors' address policy: the endpoints
+    ops configured (`trusted`) may be internal; any other host (a Mastodon instance named only by a stored
+    mention, a redirect) must be a public address unless `http.allow_private` is set. Until round 22 this
+    allowed every address: a mention naming an internal host got an authenticated request sent there (SSRF)."""
+    with WATCHDOG.guard(http.deadline, trusted=[u for u in trusted if u], allow_private=http.allow_private) as guard:
         yield guard
+
+
+def refusal(guard: Guard, where: str) -> str | None:
+    """The address policy's refusal as the row's permanent error (an internal address will not become public,
+    so it is not retried), or None when nothing was refused. `where`: the file that configures the endpoints."""
+    if not guard.last_refused:     # none, or the client went on to an allowed address (a dual-stack host's other)
+        return None
+    return (f"refused to connect to {guard.refused[-1]}: not a public address and not an endpoint configured in "
+            f"{where} (set http.allow_private: true if this is intended)")
 
 
 def cut_short(guard: Guard, http: HttpConfig, error: str) -> str:

@@ -20,7 +20,7 @@ import httpx
 
 from monitor.core import logs
 from monitor.core.errors import MonitorError
-from monitor.sources import SourceOptions, api
+from monitor.sources import REGISTRY, SourceOptions, api
 from monitor.sources.fetch import Response
 from monitor.store.database import loads
 
@@ -61,6 +61,8 @@ class Poster:
 
     kinds: ClassVar[tuple[str, ...]]
     platform: ClassVar[str]
+    endpoint_envs: ClassVar[tuple[str, ...]] = ()    # variables that name this platform's API (BLUESKY_PDS_URL)
+    default_endpoints: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, source: SourceOptions | None, client: httpx.Client):
         self.source = source
@@ -68,6 +70,19 @@ class Poster:
 
     def post(self, mention: dict[str, Any], text: str, key: str) -> Posted:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def endpoints(self) -> list[str]:
+        """What ops configured for this platform, which the attempt's address policy trusts even if internal:
+        the source's URL options (its instances, `api_url`, `token_url`; the kind's defaults when the source is
+        gone from monitor.yaml), the poster's variables and defaults. Not a host the stored mention names."""
+        if self.source is not None:
+            values = list(self.source.model_dump().values())
+        else:
+            kind = REGISTRY.get(self.kinds[0])
+            values = [f.default for f in kind.Options.model_fields.values()] if kind is not None else []
+        values += [os.environ.get(e, "") for e in self.endpoint_envs] + list(self.default_endpoints)
+        flat = [u for v in values for u in (v if isinstance(v, list | tuple) else [v])]
+        return [u for u in flat if isinstance(u, str) and u.startswith(("http://", "https://", "ws://", "wss://"))]
 
     def opt(self, name: str, default: Any = None) -> Any:
         return getattr(self.source, name, default) if self.source is not None else default
@@ -164,6 +179,8 @@ class BlueskyPoster(Poster):
     kinds = ("bluesky", "jetstream")
     platform = "bluesky"
     PDS = "https://bsky.social"
+    endpoint_envs = ("BLUESKY_PDS_URL",)
+    default_endpoints = (PDS,)
 
     def post(self, mention: dict[str, Any], text: str, key: str) -> Posted:
         raw = loads(mention.get("raw"), {}) or {}
@@ -192,6 +209,8 @@ class RedditPoster(Poster):
 
     kinds = ("reddit",)
     platform = "reddit"
+    endpoint_envs = ("REDDIT_OAUTH_URL",)
+    default_endpoints = ("https://oauth.reddit.com",)
 
     def post(self, mention: dict[str, Any], text: str, key: str) -> Posted:
         thing = str(mention.get("external_id") or "")

@@ -30,7 +30,7 @@ from monitor.core.errors import AlertError, MonitorError
 from monitor.core.model import Target
 from monitor.notify.blockkit import actor_text, escape, plain_message, safe_link, trim
 from monitor.notify.queue import enqueue
-from monitor.respond.attempt import bounded, claim_lease, cut_short, respond_client
+from monitor.respond.attempt import bounded, claim_lease, cut_short, refusal, respond_client
 from monitor.respond.drafts import draft_for, fit, limit_for
 from monitor.respond.posters import Posted, ReplyRefused, ReplyTransient, poster_for
 from monitor.store.database import Store
@@ -254,21 +254,25 @@ class ReplyService:
         r = self.get(reply_id)
         mention = self.store.one("SELECT * FROM mentions WHERE id = ?", (r.mention_id,)) or {}
         cls = poster_for(mention.get("source_kind"))
-        try:
-            with bounded(self.config.http) as guard:     # within the claim: see `attempt`
-                if cls is None:
+        poster = cls(self._source(mention.get("source_id")), self.client) if cls is not None else None
+        try:     # within the claim, and only the configured endpoints may be internal: see `attempt`
+            with bounded(self.config.http, poster.endpoints() if poster is not None else ()) as guard:
+                if poster is None:
                     raise ReplyRefused(f"no way to post to {r.platform}")
-                source = self._source(mention.get("source_id"))
-                posted = cls(source, self.client).post(mention, r.text, f"mention-monitor-reply-{r.id}")
+                posted = poster.post(mention, r.text, f"mention-monitor-reply-{r.id}")
         except ReplyTransient as exc:
-            self._retry(r, ReplyTransient(cut_short(guard, self.config.http, str(exc)), exc.retry_after))
+            if (why := refusal(guard, "monitor.yaml")) is not None:     # permanent: never becomes public
+                self._refused(r, why)
+            else:
+                self._retry(r, ReplyTransient(cut_short(guard, self.config.http, str(exc)), exc.retry_after))
             return None
         except ReplyRefused as exc:
             self._refused(r, str(exc))
             return None
         except Exception as exc:  # noqa: BLE001 - a poster bug is a refusal said aloud, never a dead worker
-            log.exception("reply poster crashed", extra={"reply_id": r.id})
-            self._refused(r, f"unexpected {type(exc).__name__}: {exc}"[:300])
+            if (why := refusal(guard, "monitor.yaml")) is None:
+                log.exception("reply poster crashed", extra={"reply_id": r.id})
+            self._refused(r, why or f"unexpected {type(exc).__name__}: {exc}"[:300])
             return None
         self._posted(r, posted)
         return self.get(reply_id)

@@ -30,7 +30,7 @@ from monitor.config.rules import Action, Rules
 from monitor.core import logs
 from monitor.core.clock import Clock
 from monitor.notify.blockkit import escape, safe_link
-from monitor.respond.attempt import bounded, claim_lease, cut_short, respond_client
+from monitor.respond.attempt import bounded, claim_lease, cut_short, refusal, respond_client
 from monitor.respond.posters import ReplyRefused, ReplyTransient, check
 from monitor.sources.fetch import HttpConfig
 from monitor.store.database import Store, dumps
@@ -129,7 +129,7 @@ class ActionService:
         alert = self.store.one("SELECT * FROM alerts WHERE id = ?", (row["alert_id"],)) or {}
         mention = {} if closing else self._mention(alert)
         try:
-            with bounded(self.http) as guard:            # the requests, within the claim: see `attempt`
+            with bounded(self.http, [action.url] if action is not None else []) as guard:    # see `attempt`
                 if action is None:
                     raise ReplyRefused(f'action "{row["name"]}" is no longer in rules.yaml')
                 runner = RUNNERS[action.kind](action, self.client)
@@ -138,7 +138,10 @@ class ActionService:
                 else:
                     ticket = (runner.find(row) if row["attempts"] > 1 else None) or runner.create(row, alert, mention)
         except ReplyTransient as exc:
-            self._retry(row, ReplyTransient(cut_short(guard, self.http, str(exc)), exc.retry_after))
+            if (why := refusal(guard, "rules.yaml")) is not None:     # permanent: never becomes public
+                self._failed(row, why, closing)
+            else:
+                self._retry(row, ReplyTransient(cut_short(guard, self.http, str(exc)), exc.retry_after))
             return False
         except ReplyRefused as exc:
             self._failed(row, str(exc), closing)

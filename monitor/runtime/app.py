@@ -39,6 +39,7 @@ from monitor.sources import REGISTRY, CollectResult, SourceOptions, StreamOption
 from monitor.sources.fetch import limiter_of, make_client
 from monitor.store.database import Store
 from monitor.store.leases import Coordinator
+from monitor.store.pg_online import unaccent_policy
 
 log = logging.getLogger("monitor.runtime.daemon")     # the daemon's log lines keep their logger
 
@@ -62,7 +63,8 @@ class App(LiveReload):
         self.config = config or load_config(paths.config)
         self.rules = rules or load_rules(paths.rules)
         self.db_path = self.config.db_path(paths.db)
-        self.store = Store(self.db_path, self.clock, idle_in_transaction=self.config.lease_ttl)
+        with unaccent_policy(self.config.storage.unaccent):     # opening migrates: says a missing extension
+            self.store = Store(self.db_path, self.clock, idle_in_transaction=self.config.lease_ttl)
         self.coord = Coordinator.of(self.store)       # replicas: leases, heartbeat, identity
         self.coord.ttl = self.config.lease_ttl
         self._analyzer = Analyzer(self.config, Router(self.rules))

@@ -1,7 +1,8 @@
 """What a changed config/monitor.yaml means for a running daemon: what applies live, what needs a restart.
 
-Live: brands and their queries, the sentiment threshold, polled sources added, removed or changed, and the
-Slack settings the sender reads per call (token variable, API URL, timeouts, pacing, digest). Everything
+Live: brands and their queries, the sentiment threshold, polled sources added, removed or changed, the
+Slack settings the sender reads per call (token variable, API URL, timeouts, pacing, digest), and
+`storage.unaccent` (only reports read it: `LIVE_IN_SECTIONS`). Everything
 else (the database path, HTTP client limits, metrics listener, daemon pool, Slack mode and the interactive
 endpoint, stream sources) is wired into threads and sockets at start: the running daemon keeps the old
 value, and the change is reported as "monitor.yaml changed: restart required for …" instead of silently
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 SLACK_RESTART = ("mode", "interactive", "http_listen", "http_path", "app_token_env", "signing_secret_env")
 SECTIONS_RESTART = ("storage", "http", "metrics", "daemon")
+#: keys of those sections read afresh by every report (`monitor status`, the weekly report's strip), never wired
+#: into a thread or a socket: applied live (regression: editing storage.unaccent said "restart required")
+LIVE_IN_SECTIONS = {"storage": ("unaccent",)}
 
 
 @dataclass
@@ -68,7 +72,11 @@ def diff(old: Config, new: Config) -> ConfigChange:
     for section in SECTIONS_RESTART:
         a, b = getattr(old, section), getattr(new, section)
         if a != b:
-            restart += [f"{section}.{k}" for k in _keys_changed(a, b, list(type(a).model_fields))] or [section]
+            keys = _keys_changed(a, b, list(type(a).model_fields))
+            live += [f"{section}.{k}" for k in keys if k in LIVE_IN_SECTIONS.get(section, ())]
+            restart += [f"{section}.{k}" for k in keys if k not in LIVE_IN_SECTIONS.get(section, ())]
+            if not keys:
+                restart.append(section)
     slack_restart = _keys_changed(old.slack, new.slack, SLACK_RESTART)
     restart += [f"slack.{k}" for k in slack_restart]
     slack_live = [k for k in _keys_changed(old.slack, new.slack, list(SlackConfig.model_fields))
@@ -95,7 +103,8 @@ def diff(old: Config, new: Config) -> ConfigChange:
     live += [f"source {s.id} added" for s in added] + [f"source {sid} removed" for sid in removed]
     live += [f"source {s.id} changed" for s in changed]
 
-    merged = replace(new, sources=sources, slack=slack, storage=old.storage, http=old.http,
+    storage = old.storage.model_copy(update={k: getattr(new.storage, k) for k in LIVE_IN_SECTIONS["storage"]})
+    merged = replace(new, sources=sources, slack=slack, storage=storage, http=old.http,
                      metrics=old.metrics, daemon=old.daemon)
     return ConfigChange(merged, live, restart, added, removed, changed)
 

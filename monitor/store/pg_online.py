@@ -12,7 +12,7 @@ statement, so a step cut short (a kill, a lost connection, a cancelled build) is
 - `DROP INDEX CONCURRENTLY IF EXISTS`, `CREATE OR REPLACE FUNCTION`: idempotent as written.
 - `CREATE EXTENSION IF NOT EXISTS unaccent` and the `monitor_unaccent` function (v17: accent-folding search, see
   `fold_function_sql`): a role that may not create the extension degrades to an identity function, said at
-  WARNING, on the dashboard's feed and by `monitor status` (`accents_folded`; problem `search_accents`), never a
+  WARNING (INFO under `storage.unaccent: optional`: `unaccent_policy`), on the dashboard's feed and by `monitor status` (`accents_folded`; problem `search_accents`), never a
   failed migration.
 
 Two replicas migrating at once stay serialised: the runner (`Store._migrate_postgres`) holds the schema's advisory
@@ -27,6 +27,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from monitor.core.errors import StorageError
@@ -40,6 +43,19 @@ _CIC = re.compile(r"^\s*CREATE\s+INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+(\w+
 _EXTENSION = re.compile(r"^\s*CREATE\s+EXTENSION\s+IF\s+NOT\s+EXISTS\s+unaccent\b", re.I)
 _FUNCTION = re.compile(rf"^\s*CREATE\s+OR\s+REPLACE\s+FUNCTION\s+{FOLD_FUNCTION}\b", re.I)
 _NOT_ALLOWED = {"42501", "0A000", "58P01", "22023"}   # no privilege, not available/not trusted, not installed
+#: `storage.unaccent` of whoever opens the store (the store itself is not given the config): with `optional`
+#: the missing extension is a configured choice, said at INFO on each start rather than a WARNING every time.
+_UNACCENT: ContextVar[str] = ContextVar("unaccent", default="required")
+
+
+@contextmanager
+def unaccent_policy(value: str) -> Iterator[None]:
+    """Open (and so migrate) a store inside this block to have its missing `unaccent` said per `value`."""
+    token = _UNACCENT.set(value)
+    try:
+        yield
+    finally:
+        _UNACCENT.reset(token)
 
 
 def lock_schema(conn: Any, lock_id: int) -> None:
@@ -84,7 +100,7 @@ def index_valid(conn: Any, name: str) -> bool | None:
 
 def install_unaccent(conn: Any) -> str | None:
     """The schema of the `unaccent` extension, created here if missing; None when this role may not create it
-    (said at WARNING: search stays accent-sensitive)."""
+    (said at WARNING: search stays accent-sensitive; at INFO under `storage.unaccent: optional`)."""
     found = conn.execute("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'unaccent'"
                          ).fetchone()
     if found:
@@ -94,10 +110,12 @@ def install_unaccent(conn: Any) -> str | None:
     except Exception as exc:  # noqa: BLE001 - psycopg's error, classified by SQLSTATE below
         if getattr(exc, "sqlstate", None) not in _NOT_ALLOWED:
             raise
-        log.warning("PostgreSQL's unaccent extension cannot be created by this role (%s): the dashboard's search "
-                    "does not fold accents (\"cafe\" does not find \"café\"). A database owner can run `CREATE "
-                    "EXTENSION unaccent` in this database; the next start or `monitor migrate` then folds them",
-                    " ".join(str(exc).split())[:200])
+        optional = _UNACCENT.get() == "optional"
+        log.log(logging.INFO if optional else logging.WARNING,
+                "PostgreSQL's unaccent extension cannot be created by this role (%s): the dashboard's search "
+                "does not fold accents (\"cafe\" does not find \"café\"). %s", " ".join(str(exc).split())[:200],
+                "storage.unaccent: optional accepts that" if optional else "A database owner can run `CREATE "
+                "EXTENSION unaccent` in this database; the next start or `monitor migrate` then folds them")
         return None
     return install_unaccent(conn)
 

@@ -38,7 +38,7 @@ ASK = "Ask your admin to run `monitor status`."
 
 @dataclass(frozen=True)
 class Line:
-    severity: str               # critical | warning | info (held, not broken: quiet hours, unscored)
+    severity: str               # critical | warning | info (held, not broken: quiet hours, unscored, search)
     kind: str                   # source | delivery | routing | config | slack | replicas | report | actions | search | ...
     text: str
     link: str | None = None     # a page with the details, when there is one
@@ -208,6 +208,10 @@ def lines_of(rep: dict[str, Any], quiet: dict[str, Any] | None, unscored: dict[s
         out.append(Line("info", "unscored", f"{unscored['n']} mention(s) in this period were not scored for "
                         f"sentiment (language not supported: {langs}): they show as unscored and alert only through "
                         "rules that do not need a sentiment.", "/feed?" + _qs(sel, sentiment="unscored")))
+    if (rep.get("search") or {}).get("note"):     # accepted (`storage.unaccent: optional`): no problem, still said
+        out.append(Line("info", "search", "Search on the feed does not ignore accents: \"cafe\" does not find "
+                        "\"café\". This database has no unaccent extension and the monitor is set to run without it "
+                        "(storage.unaccent: optional): search both spellings.", "/feed"))
     order = {s: i for i, s in enumerate(SEVERITIES)}
     out = [Line(ln.severity, ln.kind, ln.text if len(ln.text) <= LINE_CAP else ln.text[: LINE_CAP - 1] + "…",
                 ln.link) for ln in sorted(out, key=lambda ln: order[ln.severity])]

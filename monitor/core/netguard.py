@@ -98,13 +98,6 @@ class Guard:
             else:
                 self._sockets.append(sock)
 
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpcore's `trace` extension: a pooled connection reused by this fetch is attached too."""
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            stream = info.get("return_value")
-            if stream is not None:
-                self.attach(stream.get_extra_info("socket"))
-
     def fire(self) -> None:
         with self._lock:
             self.fired = True

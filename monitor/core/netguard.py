@@ -74,6 +74,7 @@ class Guard:
         self._trusted: set[tuple[str, int]] | None = None
         self._sockets: list[socket.socket] = []
         self._inner: list[Guard] = []           # guards opened inside this one's block: a cancel reaches them
+        self._held: list[socket.socket] = []    # duplicates of the sockets connected in the block (`hold`)
         self._lock = threading.Lock()
 
     def trust(self, url: str) -> None:
@@ -100,12 +101,27 @@ class Guard:
             else:
                 self._sockets.append(sock)
 
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpcore's `trace` extension: a pooled connection reused by this fetch is attached too."""
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            stream = info.get("return_value")
-            if stream is not None:
-                self.attach(stream.get_extra_info("socket"))
+    def hold(self, sock: socket.socket) -> None:
+        """A socket being connected, held by a duplicate descriptor until the block ends: TLS wrapping
+        (`ssl.wrap_socket`, as http.client, urllib3 and httpcore do it) detaches the object the connect hook
+        saw, and a shutdown through that object would reach nothing (regression: a server that finished the
+        TLS handshake, then trickled, was never cut for tweepy, slack_sdk or a webhook over https). The
+        duplicate names the same connection whatever object wraps it later."""
+        try:
+            dup = sock.dup()
+        except OSError:
+            self.attach(sock)
+            return
+        with self._lock:
+            self._held.append(dup)
+        self.attach(dup)
+
+    def release(self) -> None:
+        """The block is over: close the duplicates (the clients' own descriptors stay open, pooled or not)."""
+        with self._lock:                        # not while `fire` shuts them down
+            for dup in self._held:
+                dup.close()
+            self._held = []
 
     def fire(self) -> None:
         with self._lock:
@@ -188,7 +204,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     if not allowed:
         raise AddressRefused(f"connection to {ip} refused: not a public address and not a configured host "
                              "(a redirect into an internal network?); set http.allow_private: true if intended")
-    g.attach(sock)
+    g.hold(sock)
 
 
 _installed = False
@@ -240,6 +256,7 @@ class Watchdog:
                 previous._leave(g)
             with self._cond:
                 self._live.discard(key)
+            g.release()
 
     def _run(self) -> None:
         with self._cond:

@@ -52,10 +52,7 @@ def request(client: httpx.Client, method: str, url: str, http: HttpConfig, *, no
     def once() -> Response:
         with WATCHDOG.guard(http.deadline, trusted=[url], allow_private=http.allow_private) as guard:
             try:
-                with client.stream(method, url, extensions={"trace": guard.trace}, **kwargs) as resp:
-                    stream = resp.extensions.get("network_stream")
-                    if stream is not None:
-                        guard.attach(stream.get_extra_info("socket"))
+                with client.stream(method, url, **kwargs) as resp:
                     body = read_body(resp, http.max_bytes, start + http.deadline)
                     return Response(str(resp.url), resp.status_code,
                                     {k.lower(): v for k, v in resp.headers.items()}, body, time.monotonic() - start)

@@ -26,6 +26,7 @@ from monitor import __version__
 from monitor.core.durations import Duration
 from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited, SourceAuthError
 from monitor.core.netguard import WATCHDOG, addresses_of, is_global_ip, origins_of
+from monitor.core.pooled import guard_pools
 from monitor.core.scrub import safe_netloc, scrub_urls
 from monitor.core.validation import Strict
 from monitor.sources.politeness import HostLimiter
@@ -76,7 +77,8 @@ class PoliteClient(httpx.Client):
 
 def make_client(cfg: HttpConfig, transport: httpx.BaseTransport | None = None,
                 max_connections: int = 50) -> httpx.Client:
-    """One pooled client for all collectors; per-request deadlines are enforced in `fetch`.
+    """One pooled client for all collectors; per-request deadlines are enforced in `fetch`, on a reused
+    kept-alive connection too (core/pooled).
 
     A poll holds at most one connection at a time, so `max_connections` is the poll pool's size: a worker
     never waits for a connection another worker holds."""
@@ -87,7 +89,7 @@ def make_client(cfg: HttpConfig, transport: httpx.BaseTransport | None = None,
                           limits=httpx.Limits(max_connections=max(50, max_connections),
                                               max_keepalive_connections=max(20, max_connections)))
     client.limiter = HostLimiter(cfg.per_host_concurrency, cfg.per_host_interval)
-    return client
+    return guard_pools(client)
 
 
 def limiter_of(client: httpx.Client) -> HostLimiter | None:
@@ -146,11 +148,7 @@ def _one(client: httpx.Client, url: str, cfg: HttpConfig, headers: dict[str, str
     host = _host(url)
     with WATCHDOG.guard(remaining, trusted=[trusted], allow_private=cfg.allow_private) as guard:
         try:
-            with client.stream("GET", url, headers=headers, params=params, timeout=timeout,
-                               extensions={"trace": guard.trace}) as resp:
-                stream = resp.extensions.get("network_stream")
-                if stream is not None:
-                    guard.attach(stream.get_extra_info("socket"))
+            with client.stream("GET", url, headers=headers, params=params, timeout=timeout) as resp:
                 if resp.is_redirect and "location" in resp.headers:
                     return resp.headers["location"]
                 _check_status(resp, now, limiter, credentials)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,7 @@ class Request:
     query: str
     headers: dict[str, str]
     body: bytes
+    peer_port: int = 0              # the client's port: two requests with the same one came on one connection
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Reply:
     delay: float = 0.0              # before the status line: a server that does not answer
     chunks: Iterable[bytes] | None = None   # streamed with `chunk_delay` between chunks (a generator may block: a live stream)
     chunk_delay: float = 0.0
+    head_trickle: float = 0.0       # the status line, then a header byte this often for `delay` s, then hang up
 
 
 Handler = Callable[[Request], Reply]
@@ -87,9 +90,20 @@ class LocalServer:
                     self.close_connection = True
                     return
                 path, _, query = self.path.partition("?")
-                req = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body)
+                req = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body,
+                              self.client_address[1])
                 outer.requests.append(req)
                 reply = outer.handler(req)
+                if reply.head_trickle:          # never done with its headers: each read gets a byte in time
+                    self.close_connection = True
+                    until = time.monotonic() + reply.delay
+                    try:
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Pad: ")
+                        while time.monotonic() < until and not outer._stop.wait(reply.head_trickle):
+                            self.wfile.write(b"x")
+                    except OSError:
+                        pass
+                    return
                 if reply.delay and outer._stop.wait(reply.delay):
                     return
                 self.send_response(reply.status)

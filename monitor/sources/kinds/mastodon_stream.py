@@ -227,10 +227,8 @@ class MastodonSource(StreamSource):
             if after is not None:
                 params["min_id"] = str(after)
             url = self.timeline_url()
-            # `Connection: close`: each page on a connection of its own, which the guard knows from its connect;
-            # a kept-alive one reused for the next page is invisible to it until the page's headers arrive, so
-            # neither the stop nor the deadline could shut a page stalled before them
-            page_headers = {**headers, "Accept": "application/json", "Connection": "close"}
+            # pages reuse a kept-alive connection: the guard knows it from the request's first byte (core/pooled)
+            page_headers = {**headers, "Accept": "application/json"}
             with self.opening(cfg.deadline, stop, trusted=[url]) as guard:
                 try:
                     resp = fetch(client, url, cfg, params=params, headers=page_headers,

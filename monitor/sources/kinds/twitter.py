@@ -161,7 +161,10 @@ def _bounded(send: Any, method: str, url: str, kw: dict[str, Any], http: HttpCon
     with WATCHDOG.guard(http.deadline, trusted=[url],
                         allow_private=http.allow_private) as guard:
         try:
-            return _capped(send(method, url, **kw), http)
+            resp = _capped(send(method, url, **kw), http)
+            if guard.fired:      # http.client takes a shut connection for the end of the headers: not an answer
+                raise OSError("cut at the deadline")
+            return resp
         except (requests.RequestException, OSError) as exc:
             if guard.fired:
                 raise FetchError(f"no complete answer from the X API ({host}) within the fetch deadline "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import subprocess
 import threading
 import time
 import urllib.request
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import trustme
 
 from monitor.core.netguard import WATCHDOG
 from tests.timing import Stopwatch
@@ -29,10 +29,15 @@ DEADLINE_S, TRICKLE_S, STALL_S = 1.0, 0.2, 6.0
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throwaway CA and a server certificate for 127.0.0.1 (trustme: no openssl binary needed on the box)."""
     where = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(where / "key.pem"),
-                    "-out", str(where / "cert.pem")], check=True, capture_output=True)
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(where / "ca.pem"))
+    issued = ca.issue_cert("127.0.0.1")
+    issued.private_key_pem.write_to_path(str(where / "key.pem"))
+    issued.cert_chain_pems[0].write_to_path(str(where / "cert.pem"))
+    for extra in issued.cert_chain_pems[1:]:
+        extra.write_to_path(str(where / "cert.pem"), append=True)
     return where
 
 
@@ -67,7 +72,7 @@ def trickling_tls(cert: Path) -> Iterator[str]:
 
 def test_regression_urllib_over_tls_is_cut_at_the_deadline(trickling_tls, cert):
     """slack_sdk and the webhook sender use urllib (http.client)."""
-    ctx = ssl.create_default_context(cafile=str(cert / "cert.pem"))
+    ctx = ssl.create_default_context(cafile=str(cert / "ca.pem"))
     with Stopwatch() as sw, WATCHDOG.guard(DEADLINE_S, allow_private=True) as guard, suppress(OSError):
         urllib.request.urlopen(trickling_tls, timeout=4, context=ctx).read()
     assert guard.fired
@@ -78,6 +83,6 @@ def test_regression_requests_over_tls_is_cut_at_the_deadline(trickling_tls, cert
     """tweepy (the X collector, X replies) uses requests (urllib3)."""
     with Stopwatch() as sw, WATCHDOG.guard(DEADLINE_S, allow_private=True) as guard, \
             suppress(requests.RequestException):
-        requests.get(trickling_tls, timeout=4, verify=str(cert / "cert.pem"))
+        requests.get(trickling_tls, timeout=4, verify=str(cert / "ca.pem"))
     assert guard.fired
     sw.assert_within(DEADLINE_S, 0.5, "requests over TLS, headers trickled")

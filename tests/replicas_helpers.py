@@ -172,7 +172,7 @@ def delivery_order(store: Store, channel: str) -> dict[int, int]:
 # -- the full acceptance run: several channels, a stream, an escalation policy in seconds ------------------
 
 EVERY, TTL, ESCALATE_AFTER = 10.0, 3.0, (4.0, 8.0)
-JITTER = min(30.0, EVERY * 0.05)                 # the dispatcher's own rule (monitor/runtime/dispatch.py)
+JITTER = min(30.0, EVERY * 0.05)                 # the dispatcher's own rule (monitor/runtime/pool.py)
 #: How late the machine may be in getting a started poll's request onto the wire, and a poll start after its due
 #: time: the scheduling of a loaded 2-core box, not the product's (regression, round 11: a request left its replica
 #: 3.02 s after its poll started, 0.02 s past the TTL, and was called "a request no poll made").

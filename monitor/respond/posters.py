@@ -160,16 +160,49 @@ class MastodonPoster(Poster):
         if not status_id.isdigit():
             raise ReplyRefused("this Mastodon mention has no status id to reply to (collected before replies "
                                "were supported): reply on the platform and use Mark replied")
-        instance = str(raw.get("instance_url") or raw.get("instance") or self.opt("instance") or "")
+        configured = self.instances()
+        instance = str(raw.get("instance_url") or raw.get("instance") or "")
         if instance and "://" not in instance:
             instance = f"https://{instance}"
+        if not instance and len(configured) == 1:
+            instance = configured[0]
         if not instance:
             raise ReplyRefused("this Mastodon mention does not say which instance it came from")
+        if origin(instance) not in {origin(u) for u in configured}:
+            raise ReplyRefused(self.unlisted(mention, instance, configured))
         token = self.secret(self.opt("token_env", "MASTODON_ACCESS_TOKEN"))
         body = self.send("POST", f"{instance.rstrip('/')}/api/v1/statuses",
                          headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
                          data={"status": text, "in_reply_to_id": status_id, "visibility": "public"})
         return Posted(str(body.get("id") or ""), body.get("url") or body.get("uri"))
+
+    def instances(self) -> list[str]:
+        """The instances the source's config lists (`instances`, or a stream's `instance`): the only places
+        its token may go. None when the source is gone from monitor.yaml: whose token it was is unknown."""
+        if self.source is None:
+            return []
+        value = getattr(self.source, "instances", None) or getattr(self.source, "instance", None) or []
+        return [str(u) for u in ([value] if isinstance(value, str) else value)]
+
+    def unlisted(self, mention: dict[str, Any], instance: str, configured: list[str]) -> str:
+        """Why the token is not sent to `instance` (the mention's, named by a stored row: a row collected under
+        an older config, an instance since removed, a crafted row): one line, for the thread and the log."""
+        where = (f"source {self.source.id} lists {', '.join(configured) or 'no instance'}" if self.source is not None
+                 else f"source {mention.get('source_id') or '?'} is no longer in monitor.yaml")
+        return (f"this mention came from {instance}, which is not an instance configured for its source ({where}):"
+                " its access token is not sent there; reply on Mastodon and use Mark replied")
+
+
+def origin(url: str) -> tuple[str, str, int | None, str]:
+    """A URL as the place a credential goes: scheme, host and port (the default port spelled or not), and the
+    path prefix. By name, not by address: two names on one address may be two instances (virtual hosts)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:
+        port = -1
+    return scheme, (parts.hostname or "").rstrip("."), port, parts.path.rstrip("/")
 
 
 @register_poster

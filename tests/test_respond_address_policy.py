@@ -58,6 +58,25 @@ def _mastodon(instances: str) -> str:
     """
 
 
+def _twitter(api_url: str) -> str:
+    return f"""\
+        - id: x
+          kind: twitter
+          query: acme
+          api_url: {api_url}
+          enabled: false
+          every: 1m
+    """
+
+
+def _tweet_reply(store: Store, svc: ReplyService) -> int:
+    """A reply to tweet 11, approved."""
+    _, reply_id = _reply_to(store, svc, {}, ("x", "twitter"))
+    with store.tx() as db:
+        db.execute("UPDATE mentions SET external_id = '11'")
+    return reply_id
+
+
 def _reply_to(store: Store, svc: ReplyService, raw: dict[str, object], source: tuple[str, str]) -> tuple[int, int]:
     alert_id = make_alert(store, source=source, text="Acme is broken, terrible", raw=raw)
     with store.tx() as db:                       # its root message is out: thread notes are queued under it
@@ -161,18 +180,9 @@ def test_a_platform_redirecting_the_post_into_the_internal_network_is_refused(
         def redirect(req: Request) -> Reply:
             return Reply(307, b"", {"Location": f"{internal.url}{req.path}", "Content-Length": "0"})
         with LocalServer(redirect) as front:
-            store, svc = _service(tmp_path, f"""\
-                - id: x
-                  kind: twitter
-                  query: acme
-                  api_url: {front.url}
-                  enabled: false
-                  every: 1m
-            """)
+            store, svc = _service(tmp_path, _twitter(front.url))
             try:
-                alert_id, reply_id = _reply_to(store, svc, {}, ("x", "twitter"))
-                with store.tx() as db:
-                    db.execute("UPDATE mentions SET external_id = '11'")
+                reply_id = _tweet_reply(store, svc)
                 assert svc.post(reply_id) is None
                 row = svc.get(reply_id)
                 assert row.state == "failed" and row.last_error is not None, row

@@ -62,11 +62,7 @@ class OfficialPoster(Poster):
         headers = dict(kwargs.pop("headers", None) or {})
         for attempt in (1, 2):
             value = self.guarded(token)
-            try:
-                resp = self.client.request(method, url, headers={**headers, "Authorization": f"{scheme} {value}"},
-                                           **kwargs)
-            except httpx.HTTPError as exc:
-                raise ReplyTransient(f"{self.platform} unreachable: {type(exc).__name__}") from exc
+            resp = self.request(method, url, headers={**headers, "Authorization": f"{scheme} {value}"}, **kwargs)
             if resp.status_code == 401 and attempt == 1:
                 drop()                      # rotated or expired early: one more try with a fresh token
                 continue
@@ -215,10 +211,7 @@ class GraphPoster(OfficialPoster):
     """Graph API answers: codes 4/17/32/613 are throttling even when the status is 400."""
 
     def graph(self, url: str, token: str, data: dict[str, str]) -> dict[str, Any]:
-        try:
-            resp = self.client.post(url, headers={"Authorization": f"Bearer {token}"}, data=data)
-        except httpx.HTTPError as exc:
-            raise ReplyTransient(f"{self.platform} unreachable: {type(exc).__name__}") from exc
+        resp = self.request("POST", url, headers={"Authorization": f"Bearer {token}"}, data=data)
         err = None
         if resp.status_code >= 400:
             try:

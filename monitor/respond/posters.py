@@ -19,25 +19,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.core import logs
-from monitor.core.errors import MonitorError
+from monitor.respond.attempt import KEEP_METHOD, ReplyRefused, ReplyTransient, send
 from monitor.sources import REGISTRY, SourceOptions, api
-from monitor.sources.fetch import Response
+from monitor.sources.fetch import HttpConfig, Response
 from monitor.store.database import loads
 
 POSTERS: dict[str, type[Poster]] = {}      # source kind -> poster
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "RATE_LIMIT_EXCEEDED"}
-
-
-class ReplyRefused(MonitorError):
-    """The platform said no (4xx other than 429): retrying will not help."""
-
-
-class ReplyTransient(MonitorError):
-    """429, 5xx or the network: try again later (`retry_after` seconds when the platform said)."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -64,9 +52,10 @@ class Poster:
     endpoint_envs: ClassVar[tuple[str, ...]] = ()    # variables that name this platform's API (BLUESKY_PDS_URL)
     default_endpoints: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, source: SourceOptions | None, client: httpx.Client):
+    def __init__(self, source: SourceOptions | None, client: httpx.Client, http: HttpConfig | None = None):
         self.source = source
         self.client = client
+        self.http = http or HttpConfig()        # the deployment's `http:`: redirects, token fetches' bounds
 
     def post(self, mention: dict[str, Any], text: str, key: str) -> Posted:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -94,12 +83,12 @@ class Poster:
         logs.add_secret(value)
         return value
 
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request, redirects judged (`attempt.send`), the network's failures transient."""
+        return send(self.client, self.http, method, url, self.platform, **kwargs)
+
     def send(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            resp = self.client.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
-            raise ReplyTransient(f"{self.platform} unreachable: {type(exc).__name__}") from exc
-        return check(resp, self.platform)
+        return check(self.request(method, url, **kwargs), self.platform)
 
 
 def check(resp: httpx.Response, platform: str) -> dict[str, Any]:
@@ -117,6 +106,10 @@ def check(resp: httpx.Response, platform: str) -> dict[str, Any]:
         raise ReplyTransient(f"{platform} answered HTTP {resp.status_code}: {reason(resp)}")
     if resp.status_code >= 400:
         raise ReplyRefused(f"{platform} refused the reply (HTTP {resp.status_code}): {reason(resp)}")
+    if resp.status_code >= 300:            # one `send` did not follow: not a success (nothing was made)
+        where = resp.headers.get("Location")
+        raise ReplyRefused(f"{platform} answered HTTP {resp.status_code}"
+                           + (f" redirecting to {where[:200]}" if where else "") + ": a redirect is not a success")
     try:
         body = resp.json() if resp.content else {}
     except ValueError:
@@ -222,7 +215,7 @@ class BlueskyPoster(Poster):
             raise ReplyRefused("this Bluesky mention has no uri and cid to reply to: use Mark replied")
         pds = os.environ.get("BLUESKY_PDS_URL") or self.PDS
         handle = self.secret("BLUESKY_HANDLE")
-        session = self.send("POST", f"{pds}/xrpc/com.atproto.server.createSession",
+        session = self.send("POST", f"{pds}/xrpc/com.atproto.server.createSession", secret_body=True,
                             json={"identifier": handle, "password": self.secret("BLUESKY_APP_PASSWORD")})
         parent = {"uri": uri, "cid": cid}
         root = raw.get("reply_root") if isinstance(raw.get("reply_root"), dict) else parent
@@ -278,6 +271,8 @@ class TwitterPoster(Poster):
             raise ReplyRefused("this X mention has no tweet id to reply to")
         token = self.secret("TWITTER_USER_ACCESS_TOKEN")
         client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False)
+        client.session.max_redirects = self.http.max_redirects
+        client.session.hooks["response"].append(_refuse_method_change)   # requests follows 307/308 itself
         api_url = str(self.opt("api_url", "https://api.twitter.com") or "https://api.twitter.com").rstrip("/")
         if api_url != "https://api.twitter.com":
             from monitor.sources.kinds.twitter import TWITTER_HOST
@@ -298,10 +293,22 @@ class TwitterPoster(Poster):
         except tweepy.HTTPException as exc:
             msg = "; ".join(exc.api_messages) or str(exc)
             raise ReplyRefused(f"x refused the reply: {' '.join(msg.split())[:200]}") from exc
+        except requests.TooManyRedirects as exc:
+            raise ReplyRefused(f"x redirected the reply more than http.max_redirects ({self.http.max_redirects})"
+                               " times: not followed") from exc
         except requests.RequestException as exc:
             raise ReplyTransient(f"x unreachable: {type(exc).__name__}") from exc
         new_id = str((resp.data or {}).get("id") or "")
         return Posted(new_id, f"https://x.com/i/web/status/{new_id}" if new_id else None)
+
+
+def _refuse_method_change(resp: Any, *args: Any, **kwargs: Any) -> None:
+    """A `requests` response hook (it runs before requests follows): 301/302/303 to a POST would be followed as a
+    GET, and the tweet never made; refused with the Location named, as `attempt.send` does."""
+    if resp.is_redirect and resp.status_code not in KEEP_METHOD and resp.request.method not in ("GET", "HEAD"):
+        raise ReplyRefused(f"x answered HTTP {resp.status_code} redirecting the {resp.request.method} to "
+                           f"{str(resp.headers.get('Location'))[:200]}: not followed (it would be re-sent as GET"
+                           " and nothing made)")
 
 
 def _as_response(resp: httpx.Response) -> Response:

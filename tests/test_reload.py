@@ -229,3 +229,26 @@ def test_storage_unaccent_applies_live_and_needs_no_restart(h):
     (note,) = health.config_problems(h.app.store)
     assert "restart required for storage.connect_timeout" in note and "unaccent" not in note
     assert h.app.config.storage.unaccent == "optional" and h.app.config.storage.connect_timeout != 7.0
+
+
+def test_storage_retention_applies_on_reload_at_the_next_retention_run(h):
+    """Regression (round 23): editing `storage.retention` said "restart required" and the daemon went on
+    pruning by the old value until it was restarted, though every retention run reads it afresh. Now a reload
+    applies it: no restart note, no config problem, and the next run prunes by the new value."""
+    from monitor.ops import health
+    daemon = Daemon(h.app)
+    h.mention("I love my Acme blender, works great")            # no alert: retention may prune it
+    assert h.app.store.one("SELECT COUNT(*) AS n FROM mentions")["n"] == 1
+    h.clock.advance(10 * 86400)
+    daemon._retention_job()                                       # 90 days by default: kept
+    assert h.app.store.one("SELECT COUNT(*) AS n FROM mentions")["n"] == 1
+    cfg = h.cfg.read_text()
+    _write(h.cfg, cfg.replace("\nstorage:\n", "\nstorage:\n  retention: 7d\n", 1))
+    _settle(h, daemon)
+    assert h.app.config.storage.retention == 7 * 86400
+    assert health.config_problems(h.app.store) == []
+    h.deliver()
+    assert not [r.text for r in h.sender.roots() if "restart required" in r.text]
+    h.clock.advance(86400)                                        # the next daily run
+    daemon._retention_job()
+    assert h.app.store.one("SELECT COUNT(*) AS n FROM mentions")["n"] == 0

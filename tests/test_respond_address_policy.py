@@ -2,7 +2,8 @@
 
 Regression (round 22, SSRF): every reply and ticket attempt ran with `allow_private=True`, so a stored mention
 naming an internal host as its Mastodon instance (a source since re-pointed or removed, a crafted row), or a
-platform redirecting the post, had the daemon send an authenticated request into the internal network. Now
+platform redirecting the post, had the daemon send an authenticated request into the internal network. Since
+round 23 a Mastodon token goes only to an instance its source lists, whatever the address. Now
 the endpoints configured in monitor.yaml (the source's instances and `api_url`, the poster's variables) and
 rules.yaml (an action's `url`) may be internal; any other address must be public unless
 `http.allow_private: true`. A refusal fails the row at once with the reason (a refused address will not
@@ -57,6 +58,25 @@ def _mastodon(instances: str) -> str:
     """
 
 
+def _twitter(api_url: str) -> str:
+    return f"""\
+        - id: x
+          kind: twitter
+          query: acme
+          api_url: {api_url}
+          enabled: false
+          every: 1m
+    """
+
+
+def _tweet_reply(store: Store, svc: ReplyService) -> int:
+    """A reply to tweet 11, approved."""
+    _, reply_id = _reply_to(store, svc, {}, ("x", "twitter"))
+    with store.tx() as db:
+        db.execute("UPDATE mentions SET external_id = '11'")
+    return reply_id
+
+
 def _reply_to(store: Store, svc: ReplyService, raw: dict[str, object], source: tuple[str, str]) -> tuple[int, int]:
     alert_id = make_alert(store, source=source, text="Acme is broken, terrible", raw=raw)
     with store.tx() as db:                       # its root message is out: thread notes are queued under it
@@ -69,44 +89,14 @@ def _thread_notes(store: Store, alert_id: int) -> str:
                                                       " dedupe_key LIKE '%reply:%:failed%'", (alert_id,)))
 
 
-@pytest.mark.parametrize("host", ["localhost", "10.255.255.1"])
-def test_a_mention_naming_an_internal_instance_is_refused_once_and_said(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, host: str) -> None:
-    """`localhost` (resolves to loopback, where the fake listens) and a 10.x literal (nothing listens: without
-    the policy this attempt would hang to the deadline): refused before a byte is sent, the row failed for
-    good with the reason, the thread told, an ERROR logged, and nothing retried."""
-    monkeypatch.setenv("TEST_MASTODON_TOKEN", WRITE)
-    with FakeMastodon(write_token=WRITE) as masto:
-        store, svc = _service(tmp_path, _mastodon(ELSEWHERE))
-        try:
-            st = masto.post("acme is broken")
-            alert_id, reply_id = _reply_to(store, svc, {"id": st["id"], "instance_url": f"http://{host}:{masto.port}"},
-                                           ("fedi", "mastodon"))
-            with caplog.at_level(logging.ERROR, logger="monitor.respond.replies"):
-                assert svc.post(reply_id) is None
-            row = svc.get(reply_id)
-            assert row.state == "failed" and row.attempts == 1 and row.claimed_by is None, row
-            assert row.last_error is not None and row.last_error.startswith("refused to connect to "), row.last_error
-            assert ("not a public address and not an endpoint configured in monitor.yaml (set http.allow_private: "
-                    "true if this is intended)") in row.last_error
-            assert host == "localhost" or "10.255.255.1" in row.last_error
-            assert masto.replies == []
-            assert "was not posted: refused to connect to" in _thread_notes(store, alert_id)
-            assert [r.error for r in caplog.records if r.getMessage() == "reply refused"] == [row.last_error]  # type: ignore[attr-defined]
-            assert svc.run_once() == 0 and svc.get(reply_id).attempts == 1        # not retried
-        finally:
-            svc.close()
-            store.close()
-
-
 @pytest.mark.parametrize("named", ["127.0.0.1", "localhost"])
 def test_the_configured_instance_is_trusted_though_internal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                             named: str) -> None:
-    """The twin: the same mention, its instance configured on the source (by address: `localhost` and
-    127.0.0.1 are one endpoint), posts with `http.allow_private` off."""
+    """The twin: the same mention, its instance configured on the source (by name; `localhost` is trusted by
+    its addresses, ::1 and 127.0.0.1, where the fake listens), posts with `http.allow_private` off."""
     monkeypatch.setenv("TEST_MASTODON_TOKEN", WRITE)
     with FakeMastodon(write_token=WRITE) as masto:
-        store, svc = _service(tmp_path, _mastodon(masto.url))
+        store, svc = _service(tmp_path, _mastodon(f"http://{named}:{masto.port}"))
         try:
             st = masto.post("acme is broken")
             _, reply_id = _reply_to(store, svc, {"id": st["id"], "instance_url": f"http://{named}:{masto.port}"},
@@ -119,16 +109,63 @@ def test_the_configured_instance_is_trusted_though_internal(tmp_path: Path, monk
             store.close()
 
 
-def test_allow_private_lets_an_unconfigured_internal_instance_through(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("configured, named, allow_private", [
+    (ELSEWHERE, "127.0.0.1", True),       # an instance the source does not list (an older config, a crafted row)
+    ("http://127.0.0.1:{port}", "localhost", True),    # the same address under another name: another virtual host
+    ("http://127.0.0.1:{port}", "127.0.0.1:{port}/sub", True),    # another path on the configured host
+    (ELSEWHERE, "localhost", False),      # internal, unlisted: refused before any connection is tried
+    (ELSEWHERE, "10.255.255.1", False),   # nothing listens there: an attempt would hang to the deadline
+])
+def test_the_token_is_never_sent_to_an_instance_the_source_does_not_list(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, configured: str,
+        named: str, allow_private: bool) -> None:
+    """Regression (round 23, token leak): the poster sent the source's access token to whatever instance the
+    stored mention named, unless the address policy happened to refuse the address (an internal one with
+    `http.allow_private` off). With it on, only the instance check stands between the token and the fake,
+    whose request log must stay empty. The row fails for good with the reason, the thread is told, an ERROR is
+    logged, nothing is retried."""
     monkeypatch.setenv("TEST_MASTODON_TOKEN", WRITE)
     with FakeMastodon(write_token=WRITE) as masto:
-        store, svc = _service(tmp_path, _mastodon(ELSEWHERE), allow_private=True)
+        store, svc = _service(tmp_path, _mastodon(configured.format(port=masto.port)), allow_private)
         try:
             st = masto.post("acme is broken")
-            _, reply_id = _reply_to(store, svc, {"id": st["id"], "instance_url": f"http://localhost:{masto.port}"},
-                                    ("fedi", "mastodon"))
-            assert svc.post(reply_id) is not None and len(masto.replies) == 1
+            named = named if ":" in named else f"{named}:{masto.port}"
+            alert_id, reply_id = _reply_to(store, svc, {"id": st["id"], "instance_url": f"http://{named.format(port=masto.port)}"},
+                                           ("fedi", "mastodon"))
+            with caplog.at_level(logging.ERROR, logger="monitor.respond.replies"):
+                assert svc.post(reply_id) is None
+            row = svc.get(reply_id)
+            assert row.state == "failed" and row.attempts == 1 and row.claimed_by is None, row
+            assert row.last_error == (
+                f"this mention came from http://{named.format(port=masto.port)}, which is not an instance configured"
+                f" for its source (source fedi lists {configured.format(port=masto.port)}): its access token is not"
+                " sent there; reply on Mastodon and use Mark replied"), row.last_error
+            assert masto.requests == [] and masto.replies == []
+            assert "was not posted: this mention came from" in _thread_notes(store, alert_id)
+            assert [r.error for r in caplog.records if r.getMessage() == "reply refused"] == [row.last_error]  # type: ignore[attr-defined]
+            assert svc.run_once() == 0 and svc.get(reply_id).attempts == 1 and masto.requests == []
+        finally:
+            svc.close()
+            store.close()
+
+
+def test_a_mention_whose_source_is_gone_sends_no_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The source removed from monitor.yaml: whose token and which instances are unknown, so nothing is sent
+    (before: the default $MASTODON_ACCESS_TOKEN went to the instance the row named)."""
+    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", WRITE)
+    monkeypatch.setenv("TEST_MASTODON_TOKEN", WRITE)
+    with FakeMastodon(write_token=WRITE) as masto:
+        store, svc = _service(tmp_path, _mastodon(masto.url), allow_private=True)
+        try:
+            st = masto.post("acme is broken")
+            _, reply_id = _reply_to(store, svc, {"id": st["id"], "instance_url": masto.url}, ("fedi", "mastodon"))
+            with store.tx() as db:
+                db.execute("UPDATE mentions SET source_id = 'gone'")
+            assert svc.post(reply_id) is None
+            row = svc.get(reply_id)
+            assert row.state == "failed" and row.last_error is not None, row
+            assert "(source gone is no longer in monitor.yaml): its access token is not sent there" in row.last_error
+            assert masto.requests == []
         finally:
             svc.close()
             store.close()
@@ -143,18 +180,9 @@ def test_a_platform_redirecting_the_post_into_the_internal_network_is_refused(
         def redirect(req: Request) -> Reply:
             return Reply(307, b"", {"Location": f"{internal.url}{req.path}", "Content-Length": "0"})
         with LocalServer(redirect) as front:
-            store, svc = _service(tmp_path, f"""\
-                - id: x
-                  kind: twitter
-                  query: acme
-                  api_url: {front.url}
-                  enabled: false
-                  every: 1m
-            """)
+            store, svc = _service(tmp_path, _twitter(front.url))
             try:
-                alert_id, reply_id = _reply_to(store, svc, {}, ("x", "twitter"))
-                with store.tx() as db:
-                    db.execute("UPDATE mentions SET external_id = '11'")
+                reply_id = _tweet_reply(store, svc)
                 assert svc.post(reply_id) is None
                 row = svc.get(reply_id)
                 assert row.state == "failed" and row.last_error is not None, row

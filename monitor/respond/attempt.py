@@ -17,17 +17,38 @@ stop that outlasts it ends the process, whose claim lapses like a crash's.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
+from monitor.core.errors import MonitorError
 from monitor.core.netguard import WATCHDOG, Guard
 from monitor.sources.fetch import HttpConfig
 
 #: Database work of an attempt outside its requests (the row read before, the mark after), on a loaded
 #: PostgreSQL; also the watchdog's and the clocks' slack.
 CLAIM_MARGIN_S = 30.0
+#: The redirects a write follows: they keep the method and the body (RFC 9110 §15.4.8-9). 301, 302 and 303 turn
+#: a POST into a GET in every client (httpx, requests, browsers): the reply or ticket would never be made.
+KEEP_METHOD = (307, 308)
+
+_ends = threading.local()      # when the attempt this thread is in must be over (time.monotonic)
+
+
+class ReplyRefused(MonitorError):
+    """The platform said no (4xx other than 429), or a redirect not followed: retrying will not help."""
+
+
+class ReplyTransient(MonitorError):
+    """429, 5xx or the network: try again later (`retry_after` seconds when the platform said)."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def claim_lease(http: HttpConfig) -> float:
@@ -51,7 +72,22 @@ def bounded(http: HttpConfig, trusted: Iterable[str] = ()) -> Iterator[Guard]:
     mention, a redirect) must be a public address unless `http.allow_private` is set. Until round 22 this
     allowed every address: a mention naming an internal host got an authenticated request sent there (SSRF)."""
     with WATCHDOG.guard(http.deadline, trusted=[u for u in trusted if u], allow_private=http.allow_private) as guard:
-        yield guard
+        outer, _ends.at = getattr(_ends, "at", None), time.monotonic() + http.deadline
+        try:
+            yield guard
+        finally:
+            _ends.at = outer
+
+
+def within(http: HttpConfig) -> HttpConfig:
+    """`http` for a request that opens its own guard inside the attempt (a token grant through `sources.api`):
+    its deadline is what is left of the attempt's. A guard's firing does not reach the sockets of a guard
+    opened inside it, so without this a token endpoint trickling its answer held the attempt past its deadline,
+    and past its claim."""
+    ends = getattr(_ends, "at", None)
+    if ends is None:
+        return http
+    return http.model_copy(update={"deadline": max(0.001, ends - time.monotonic())})
 
 
 def refusal(guard: Guard, where: str) -> str | None:
@@ -66,3 +102,36 @@ def refusal(guard: Guard, where: str) -> str | None:
 def cut_short(guard: Guard, http: HttpConfig, error: str) -> str:
     """The error to record: said as the deadline when the watchdog cut the attempt, else as the client said it."""
     return f"no complete answer within http.deadline ({http.deadline:g}s)" if guard.fired else error
+
+
+def send(client: httpx.Client, http: HttpConfig, method: str, url: str, platform: str, *,
+         secret_body: bool = False, **kwargs: Any) -> httpx.Response:
+    """One request of an attempt, redirects judged as mature clients of write APIs do. 307/308 are followed with
+    the same method and body, up to `http.max_redirects`, under the attempt's address policy (a redirect into
+    the internal network is refused like any unconfigured host); to another origin without `Authorization`
+    (httpx's and requests' rule), and not at all when the body carries a credential (`secret_body`). 301/302/303
+    to anything but a GET, and any redirect past the limit, fail with the Location named: recorded as done, they
+    were a silent loss (round 23: the client does not follow, and a 3xx was taken for success)."""
+    headers = dict(kwargs.pop("headers", None) or {})
+    first = httpx.URL(url)
+    for hop in range(http.max_redirects + 1):
+        try:
+            resp = client.request(method, url, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ReplyTransient(f"{platform} unreachable: {type(exc).__name__}") from exc
+        if not resp.is_redirect:
+            return resp
+        target = resp.url.join(resp.headers["Location"])
+        said = f"{platform} answered HTTP {resp.status_code} redirecting the {method} to {str(target)[:200]}"
+        if method not in ("GET", "HEAD") and resp.status_code not in KEEP_METHOD:
+            raise ReplyRefused(f"{said}: not followed (it would be re-sent as GET and nothing made); "
+                               "configure the final URL")
+        if target.scheme not in ("http", "https") or hop == http.max_redirects:
+            raise ReplyRefused(f"{said}: not followed ({'not http(s)' if target.scheme not in ('http', 'https') else f'more than http.max_redirects ({http.max_redirects})'})")
+        if (target.scheme, target.host, target.port) != (first.scheme, first.host, first.port):
+            if secret_body:
+                raise ReplyRefused(f"{said}: not followed (another origin, and the request carries a credential)")
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        url = str(target)
+        kwargs.pop("params", None)          # the Location carries its own query
+    raise AssertionError("unreachable")  # pragma: no cover

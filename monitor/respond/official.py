@@ -18,12 +18,12 @@ from typing import Any
 import httpx
 
 from monitor.core.errors import FetchError, ParseError, RateLimited, SourceAuthError
+from monitor.respond.attempt import within
 from monitor.respond.posters import Posted, Poster, ReplyRefused, ReplyTransient, check, register_poster
 from monitor.sources import REGISTRY, api, auth
 from monitor.sources.fetch import HttpConfig
 from monitor.store.database import loads
 
-HTTP = HttpConfig()
 PLAY_SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 
 
@@ -45,6 +45,17 @@ class OfficialPoster(Poster):
         raw = loads(mention.get("raw"), {}) or {}
         return raw if isinstance(raw, dict) else {}
 
+    def token_http(self) -> HttpConfig:
+        """The deployment's `http:` for a token grant, bounded by what is left of the attempt (`within`); the
+        grant runs under the attempt's address policy (`token_trust`). Through round 22 a fixed `HttpConfig()`:
+        a slow token endpoint held the attempt 60 s past its deadline, and `http:` settings were ignored."""
+        return within(self.http)
+
+    def token_trust(self) -> list[str]:
+        """What may be internal for a grant: the endpoints monitor.yaml configures, not a key file's `token_uri`
+        (`sources.api.request` would trust the URL it is given)."""
+        return self.endpoints()
+
     def guarded(self, fn: Callable[[], Any]) -> Any:
         """A call into `sources.auth`: its refusals become the reply's, its outages a retry later."""
         try:
@@ -62,11 +73,7 @@ class OfficialPoster(Poster):
         headers = dict(kwargs.pop("headers", None) or {})
         for attempt in (1, 2):
             value = self.guarded(token)
-            try:
-                resp = self.client.request(method, url, headers={**headers, "Authorization": f"{scheme} {value}"},
-                                           **kwargs)
-            except httpx.HTTPError as exc:
-                raise ReplyTransient(f"{self.platform} unreachable: {type(exc).__name__}") from exc
+            resp = self.request(method, url, headers={**headers, "Authorization": f"{scheme} {value}"}, **kwargs)
             if resp.status_code == 401 and attempt == 1:
                 drop()                      # rotated or expired early: one more try with a fresh token
                 continue
@@ -82,9 +89,9 @@ class OfficialPoster(Poster):
         key = auth.cache_key("gbp" if not prefix else f"{self.kinds[0]}-write", token_url, cid, refresh)
 
         def token() -> str:
-            return auth.grant(self.client, HTTP, token_url, {"grant_type": "refresh_token", "refresh_token": refresh,
-                              "client_id": cid, "client_secret": secret}, key=key, now=time.time(),
-                              source_id=self.source_id, api_name="Google OAuth").value
+            form = {"grant_type": "refresh_token", "refresh_token": refresh, "client_id": cid, "client_secret": secret}
+            return auth.grant(self.client, self.token_http(), token_url, form, key=key, now=time.time(),
+                              source_id=self.source_id, api_name="Google OAuth", trusted=self.token_trust()).value
         return token, lambda: auth.CACHE.drop(key)
 
 
@@ -105,9 +112,9 @@ class GooglePlayPoster(OfficialPoster):
         holder: dict[str, auth.Token] = {}
 
         def token() -> str:
-            holder["t"] = auth.google_service_account(self.client, HTTP, sa, PLAY_SCOPE, now=time.time(),
+            holder["t"] = auth.google_service_account(self.client, self.token_http(), sa, PLAY_SCOPE, now=time.time(),
                                                       source_id=self.source_id, env_name=env,
-                                                      token_url=self.o("token_url"))
+                                                      token_url=self.o("token_url"), trusted=self.token_trust())
             return holder["t"].value
         body = self.authed("POST", f"{self.o('api_url')}/androidpublisher/v3/applications/{package}/reviews/"
                            f"{review}:reply", token, lambda: auth.forget(holder.get("t")), json={"replyText": text})
@@ -203,9 +210,10 @@ class TrustpilotPoster(OfficialPoster):
         ckey = auth.cache_key("trustpilot", url, api_key, user)
 
         def token() -> str:
-            return auth.grant(self.client, HTTP, url, {"grant_type": "password", "username": user,
+            return auth.grant(self.client, self.token_http(), url, {"grant_type": "password", "username": user,
                                                        "password": password}, key=ckey, now=time.time(),
-                              source_id=self.source_id, api_name="Trustpilot", basic=(api_key, api_secret)).value
+                              source_id=self.source_id, api_name="Trustpilot", basic=(api_key, api_secret),
+                              trusted=self.token_trust()).value
         self.authed("POST", f"{base}/v1/private/reviews/{review}/reply", token, lambda: auth.CACHE.drop(ckey),
                     json={"authorBusinessUserId": user_id, "message": text})
         return Posted(review, mention.get("url"))
@@ -215,10 +223,7 @@ class GraphPoster(OfficialPoster):
     """Graph API answers: codes 4/17/32/613 are throttling even when the status is 400."""
 
     def graph(self, url: str, token: str, data: dict[str, str]) -> dict[str, Any]:
-        try:
-            resp = self.client.post(url, headers={"Authorization": f"Bearer {token}"}, data=data)
-        except httpx.HTTPError as exc:
-            raise ReplyTransient(f"{self.platform} unreachable: {type(exc).__name__}") from exc
+        resp = self.request("POST", url, headers={"Authorization": f"Bearer {token}"}, data=data)
         err = None
         if resp.status_code >= 400:
             try:

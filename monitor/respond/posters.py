@@ -19,25 +19,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.core import logs
-from monitor.core.errors import MonitorError
+from monitor.respond.attempt import KEEP_METHOD, ReplyRefused, ReplyTransient, send
 from monitor.sources import REGISTRY, SourceOptions, api
-from monitor.sources.fetch import Response
+from monitor.sources.fetch import HttpConfig, Response
 from monitor.store.database import loads
 
 POSTERS: dict[str, type[Poster]] = {}      # source kind -> poster
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "RATE_LIMIT_EXCEEDED"}
-
-
-class ReplyRefused(MonitorError):
-    """The platform said no (4xx other than 429): retrying will not help."""
-
-
-class ReplyTransient(MonitorError):
-    """429, 5xx or the network: try again later (`retry_after` seconds when the platform said)."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -64,9 +52,10 @@ class Poster:
     endpoint_envs: ClassVar[tuple[str, ...]] = ()    # variables that name this platform's API (BLUESKY_PDS_URL)
     default_endpoints: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, source: SourceOptions | None, client: httpx.Client):
+    def __init__(self, source: SourceOptions | None, client: httpx.Client, http: HttpConfig | None = None):
         self.source = source
         self.client = client
+        self.http = http or HttpConfig()        # the deployment's `http:`: redirects, token fetches' bounds
 
     def post(self, mention: dict[str, Any], text: str, key: str) -> Posted:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -94,12 +83,12 @@ class Poster:
         logs.add_secret(value)
         return value
 
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request, redirects judged (`attempt.send`), the network's failures transient."""
+        return send(self.client, self.http, method, url, self.platform, **kwargs)
+
     def send(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            resp = self.client.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
-            raise ReplyTransient(f"{self.platform} unreachable: {type(exc).__name__}") from exc
-        return check(resp, self.platform)
+        return check(self.request(method, url, **kwargs), self.platform)
 
 
 def check(resp: httpx.Response, platform: str) -> dict[str, Any]:
@@ -117,6 +106,10 @@ def check(resp: httpx.Response, platform: str) -> dict[str, Any]:
         raise ReplyTransient(f"{platform} answered HTTP {resp.status_code}: {reason(resp)}")
     if resp.status_code >= 400:
         raise ReplyRefused(f"{platform} refused the reply (HTTP {resp.status_code}): {reason(resp)}")
+    if resp.status_code >= 300:            # one `send` did not follow: not a success (nothing was made)
+        where = resp.headers.get("Location")
+        raise ReplyRefused(f"{platform} answered HTTP {resp.status_code}"
+                           + (f" redirecting to {where[:200]}" if where else "") + ": a redirect is not a success")
     try:
         body = resp.json() if resp.content else {}
     except ValueError:
@@ -160,16 +153,49 @@ class MastodonPoster(Poster):
         if not status_id.isdigit():
             raise ReplyRefused("this Mastodon mention has no status id to reply to (collected before replies "
                                "were supported): reply on the platform and use Mark replied")
-        instance = str(raw.get("instance_url") or raw.get("instance") or self.opt("instance") or "")
+        configured = self.instances()
+        instance = str(raw.get("instance_url") or raw.get("instance") or "")
         if instance and "://" not in instance:
             instance = f"https://{instance}"
+        if not instance and len(configured) == 1:
+            instance = configured[0]
         if not instance:
             raise ReplyRefused("this Mastodon mention does not say which instance it came from")
+        if origin(instance) not in {origin(u) for u in configured}:
+            raise ReplyRefused(self.unlisted(mention, instance, configured))
         token = self.secret(self.opt("token_env", "MASTODON_ACCESS_TOKEN"))
         body = self.send("POST", f"{instance.rstrip('/')}/api/v1/statuses",
                          headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
                          data={"status": text, "in_reply_to_id": status_id, "visibility": "public"})
         return Posted(str(body.get("id") or ""), body.get("url") or body.get("uri"))
+
+    def instances(self) -> list[str]:
+        """The instances the source's config lists (`instances`, or a stream's `instance`): the only places
+        its token may go. None when the source is gone from monitor.yaml: whose token it was is unknown."""
+        if self.source is None:
+            return []
+        value = getattr(self.source, "instances", None) or getattr(self.source, "instance", None) or []
+        return [str(u) for u in ([value] if isinstance(value, str) else value)]
+
+    def unlisted(self, mention: dict[str, Any], instance: str, configured: list[str]) -> str:
+        """Why the token is not sent to `instance` (the mention's, named by a stored row: a row collected under
+        an older config, an instance since removed, a crafted row): one line, for the thread and the log."""
+        where = (f"source {self.source.id} lists {', '.join(configured) or 'no instance'}" if self.source is not None
+                 else f"source {mention.get('source_id') or '?'} is no longer in monitor.yaml")
+        return (f"this mention came from {instance}, which is not an instance configured for its source ({where}):"
+                " its access token is not sent there; reply on Mastodon and use Mark replied")
+
+
+def origin(url: str) -> tuple[str, str, int | None, str]:
+    """A URL as the place a credential goes: scheme, host and port (the default port spelled or not), and the
+    path prefix. By name, not by address: two names on one address may be two instances (virtual hosts)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:
+        port = -1
+    return scheme, (parts.hostname or "").rstrip("."), port, parts.path.rstrip("/")
 
 
 @register_poster
@@ -189,7 +215,7 @@ class BlueskyPoster(Poster):
             raise ReplyRefused("this Bluesky mention has no uri and cid to reply to: use Mark replied")
         pds = os.environ.get("BLUESKY_PDS_URL") or self.PDS
         handle = self.secret("BLUESKY_HANDLE")
-        session = self.send("POST", f"{pds}/xrpc/com.atproto.server.createSession",
+        session = self.send("POST", f"{pds}/xrpc/com.atproto.server.createSession", secret_body=True,
                             json={"identifier": handle, "password": self.secret("BLUESKY_APP_PASSWORD")})
         parent = {"uri": uri, "cid": cid}
         root = raw.get("reply_root") if isinstance(raw.get("reply_root"), dict) else parent
@@ -245,6 +271,8 @@ class TwitterPoster(Poster):
             raise ReplyRefused("this X mention has no tweet id to reply to")
         token = self.secret("TWITTER_USER_ACCESS_TOKEN")
         client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False)
+        client.session.max_redirects = self.http.max_redirects
+        client.session.hooks["response"].append(_refuse_method_change)   # requests follows 307/308 itself
         api_url = str(self.opt("api_url", "https://api.twitter.com") or "https://api.twitter.com").rstrip("/")
         if api_url != "https://api.twitter.com":
             from monitor.sources.kinds.twitter import TWITTER_HOST
@@ -265,10 +293,22 @@ class TwitterPoster(Poster):
         except tweepy.HTTPException as exc:
             msg = "; ".join(exc.api_messages) or str(exc)
             raise ReplyRefused(f"x refused the reply: {' '.join(msg.split())[:200]}") from exc
+        except requests.TooManyRedirects as exc:
+            raise ReplyRefused(f"x redirected the reply more than http.max_redirects ({self.http.max_redirects})"
+                               " times: not followed") from exc
         except requests.RequestException as exc:
             raise ReplyTransient(f"x unreachable: {type(exc).__name__}") from exc
         new_id = str((resp.data or {}).get("id") or "")
         return Posted(new_id, f"https://x.com/i/web/status/{new_id}" if new_id else None)
+
+
+def _refuse_method_change(resp: Any, *args: Any, **kwargs: Any) -> None:
+    """A `requests` response hook (it runs before requests follows): 301/302/303 to a POST would be followed as a
+    GET, and the tweet never made; refused with the Location named, as `attempt.send` does."""
+    if resp.is_redirect and resp.status_code not in KEEP_METHOD and resp.request.method not in ("GET", "HEAD"):
+        raise ReplyRefused(f"x answered HTTP {resp.status_code} redirecting the {resp.request.method} to "
+                           f"{str(resp.headers.get('Location'))[:200]}: not followed (it would be re-sent as GET"
+                           " and nothing made)")
 
 
 def _as_response(resp: httpx.Response) -> Response:

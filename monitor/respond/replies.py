@@ -254,7 +254,7 @@ class ReplyService:
         r = self.get(reply_id)
         mention = self.store.one("SELECT * FROM mentions WHERE id = ?", (r.mention_id,)) or {}
         cls = poster_for(mention.get("source_kind"))
-        poster = cls(self._source(mention.get("source_id")), self.client) if cls is not None else None
+        poster = cls(self._source(mention.get("source_id")), self.client, self.config.http) if cls else None
         try:     # within the claim, and only the configured endpoints may be internal: see `attempt`
             with bounded(self.config.http, poster.endpoints() if poster is not None else ()) as guard:
                 if poster is None:

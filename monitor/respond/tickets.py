@@ -30,7 +30,7 @@ from monitor.config.rules import Action, Rules
 from monitor.core import logs
 from monitor.core.clock import Clock
 from monitor.notify.blockkit import escape, safe_link
-from monitor.respond.attempt import bounded, claim_lease, cut_short, refusal, respond_client
+from monitor.respond.attempt import bounded, claim_lease, cut_short, refusal, respond_client, send
 from monitor.respond.posters import ReplyRefused, ReplyTransient, check
 from monitor.sources.fetch import HttpConfig
 from monitor.store.database import Store, dumps
@@ -132,7 +132,7 @@ class ActionService:
             with bounded(self.http, [action.url] if action is not None else []) as guard:    # see `attempt`
                 if action is None:
                     raise ReplyRefused(f'action "{row["name"]}" is no longer in rules.yaml')
-                runner = RUNNERS[action.kind](action, self.client)
+                runner = RUNNERS[action.kind](action, self.client, self.http)
                 if closing:
                     runner.close(row["ticket_key"])
                 else:
@@ -221,9 +221,10 @@ def body(alert: dict[str, Any], mention: dict[str, Any]) -> str:
 
 
 class Runner:
-    def __init__(self, action: Action, client: httpx.Client):
+    def __init__(self, action: Action, client: httpx.Client, http: HttpConfig | None = None):
         self.action = action
         self.client = client
+        self.http = http or HttpConfig()          # redirects: `attempt.send`
 
     def env(self, name: str | None) -> str:
         value = os.environ.get(name or "")
@@ -236,11 +237,7 @@ class Runner:
         return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
 
     def call(self, method: str, url: str, **kw: Any) -> dict[str, Any]:
-        try:
-            resp = self.client.request(method, url, **kw)
-        except httpx.HTTPError as exc:
-            raise ReplyTransient(f"{self.action.kind} unreachable: {type(exc).__name__}") from exc
-        return check(resp, self.action.kind)
+        return check(send(self.client, self.http, method, url, self.action.kind, **kw), self.action.kind)
 
     def find(self, row: dict[str, Any]) -> Ticket | None:
         return None

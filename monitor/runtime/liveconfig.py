@@ -38,8 +38,10 @@ log = logging.getLogger(__name__)
 SLACK_RESTART = ("mode", "interactive", "http_listen", "http_path", "app_token_env", "signing_secret_env")
 SECTIONS_RESTART = ("storage", "http", "metrics", "daemon")
 #: keys of those sections read afresh by every report (`monitor status`, the weekly report's strip), never wired
-#: into a thread or a socket: applied live (regression: editing storage.unaccent said "restart required")
-LIVE_IN_SECTIONS = {"storage": ("unaccent",)}
+#: into a thread or a socket: applied live (regression: editing storage.unaccent said "restart required");
+#: `retention` is read by every retention run (the hourly job, each `--once` pass), so a reload applies it at the
+#: next run (regression: the daemon kept pruning by the old value until a restart)
+LIVE_IN_SECTIONS = {"storage": ("unaccent", "retention")}
 
 
 @dataclass

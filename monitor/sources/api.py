@@ -33,8 +33,10 @@ GRAPH_AUTH_CODES = {10, 102, 190, 200, 210, 230}
 def request(client: httpx.Client, method: str, url: str, http: HttpConfig, *, now: float,
             params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
             data: dict[str, str] | None = None, json_body: Any = None,
-            auth: tuple[str, str] | None = None) -> Response:
-    """One request, any status, body read within the deadline and the size cap. Redirects are not followed:
+            auth: tuple[str, str] | None = None, trusted: list[str] | None = None) -> Response:
+    """One request, any status, body read within the deadline and the size cap. `trusted`: the endpoints that
+    may be internal (default: `url` itself, which the caller built from its config; a reply's token grant
+    passes what monitor.yaml configures, since a key file's `token_uri` is not). Redirects are not followed:
     an API that redirects a credentialed call is answered as an error (the token must not follow it)."""
     host = urlsplit(url).netloc
     start = time.monotonic()
@@ -50,7 +52,8 @@ def request(client: httpx.Client, method: str, url: str, http: HttpConfig, *, no
         kwargs["auth"] = auth
 
     def once() -> Response:
-        with WATCHDOG.guard(http.deadline, trusted=[url], allow_private=http.allow_private) as guard:
+        with WATCHDOG.guard(http.deadline, trusted=[url] if trusted is None else trusted,
+                            allow_private=http.allow_private) as guard:
             try:
                 with client.stream(method, url, **kwargs) as resp:
                     body = read_body(resp, http.max_bytes, start + http.deadline)

@@ -115,12 +115,14 @@ def file_or_value(value: str, source_id: str, name: str) -> str:
 
 def grant(client: httpx.Client, http: HttpConfig, token_url: str, form: dict[str, str], *, key: str, now: float,
           source_id: str, api_name: str, basic: tuple[str, str] | None = None,
-          headers: dict[str, str] | None = None) -> Token:
-    """An OAuth2 token request (RFC 6749 §4.3/4.4/6, RFC 7523), cached under `key` until it expires."""
+          headers: dict[str, str] | None = None, trusted: list[str] | None = None) -> Token:
+    """An OAuth2 token request (RFC 6749 §4.3/4.4/6, RFC 7523), cached under `key` until it expires; `trusted`
+    as `api.request`'s."""
     cached = CACHE.get(key, now)
     if cached is not None:
         return cached
-    resp = api.request(client, "POST", token_url, http, now=now, data=form, auth=basic, headers=headers)
+    resp = api.request(client, "POST", token_url, http, now=now, data=form, auth=basic, headers=headers,
+                       trusted=trusted)
     # invalid_grant / invalid_client come back as 400 or 401: both mean the credentials, not the request
     body = api.check(resp, source_id=source_id, api=f"{api_name} token endpoint", now=now, client=client,
                      auth_statuses=(400, 401, 403))
@@ -139,7 +141,8 @@ def grant(client: httpx.Client, http: HttpConfig, token_url: str, form: dict[str
 
 
 def google_service_account(client: httpx.Client, http: HttpConfig, raw: str, scope: str, *, now: float,
-                           source_id: str, env_name: str, token_url: str | None = None) -> Token:
+                           source_id: str, env_name: str, token_url: str | None = None,
+                           trusted: list[str] | None = None) -> Token:
     """A service account's access token: an RS256-signed assertion exchanged at its `token_uri` (RFC 7523)."""
     try:
         info = json.loads(file_or_value(raw, source_id, env_name))
@@ -162,7 +165,7 @@ def google_service_account(client: httpx.Client, http: HttpConfig, raw: str, sco
         raise SourceAuthError(f"${env_name}: the private key cannot sign ({type(exc).__name__})",
                               source_id=source_id) from None
     return grant(client, http, url, {"grant_type": JWT_BEARER, "assertion": assertion}, key=key, now=now,
-                 source_id=source_id, api_name="Google OAuth")
+                 source_id=source_id, api_name="Google OAuth", trusted=trusted)
 
 
 def appstore_connect_token(key_id: str, issuer_id: str, raw_key: str, *, now: float, source_id: str,

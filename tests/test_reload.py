@@ -232,7 +232,7 @@ def test_storage_unaccent_applies_live_and_needs_no_restart(h):
 
 
 def test_storage_retention_applies_on_reload_at_the_next_retention_run(h):
-    """Regression (round 23): editing `storage.retention` said "restart required" and the daemon went on
+    """Regression (round 22): editing `storage.retention` said "restart required" and the daemon went on
     pruning by the old value until it was restarted, though every retention run reads it afresh. Now a reload
     applies it: no restart note, no config problem, and the next run prunes by the new value."""
     from monitor.ops import health

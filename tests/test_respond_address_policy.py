@@ -3,7 +3,7 @@
 Regression (round 22, SSRF): every reply and ticket attempt ran with `allow_private=True`, so a stored mention
 naming an internal host as its Mastodon instance (a source since re-pointed or removed, a crafted row), or a
 platform redirecting the post, had the daemon send an authenticated request into the internal network. Since
-round 23 a Mastodon token goes only to an instance its source lists, whatever the address. Now
+round 22 a Mastodon token goes only to an instance its source lists, whatever the address. Now
 the endpoints configured in monitor.yaml (the source's instances and `api_url`, the poster's variables) and
 rules.yaml (an action's `url`) may be internal; any other address must be public unless
 `http.allow_private: true`. A refusal fails the row at once with the reason (a refused address will not
@@ -119,7 +119,7 @@ def test_the_configured_instance_is_trusted_though_internal(tmp_path: Path, monk
 def test_the_token_is_never_sent_to_an_instance_the_source_does_not_list(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, configured: str,
         named: str, allow_private: bool) -> None:
-    """Regression (round 23, token leak): the poster sent the source's access token to whatever instance the
+    """Regression (round 22, token leak): the poster sent the source's access token to whatever instance the
     stored mention named, unless the address policy happened to refuse the address (an internal one with
     `http.allow_private` off). With it on, only the instance check stands between the token and the fake,
     whose request log must stay empty. The row fails for good with the reason, the thread is told, an ERROR is

@@ -1,7 +1,7 @@
 """A reply or ticket answered by a redirect: 307/308 followed with the same method and body, under the address
 policy; 301/302/303 (which would turn the POST into a GET) and endless redirects fail, naming the Location.
 
-Regression (round 23, silent loss): the respond client does not follow redirects and `posters.check` took any
+Regression (round 22, silent loss): the respond client does not follow redirects and `posters.check` took any
 status below 400 for success, so a webhook, a ticket system or a platform answering 307, 308 or 301 had the
 action recorded as done, or the reply as posted, with nothing made.
 """

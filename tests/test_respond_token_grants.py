@@ -1,7 +1,7 @@
 """A reply's token grant runs under the deployment's `http:` and inside its attempt: the attempt's deadline, the
 address policy of the endpoints monitor.yaml configures.
 
-Regression (round 23): `respond/official.py` fetched tokens with a fixed `HttpConfig()`, and `sources.api`
+Regression (round 22): `respond/official.py` fetched tokens with a fixed `HttpConfig()`, and `sources.api`
 trusted whatever URL it was handed. So a service-account key whose `token_uri` named an internal host nobody
 configured got the signed assertion sent there with `http.allow_private` off, and a token endpoint trickling
 its answer held the attempt for its own 60 s deadline (the attempt's watchdog does not reach a socket of a

@@ -111,7 +111,7 @@ def send(client: httpx.Client, http: HttpConfig, method: str, url: str, platform
     the internal network is refused like any unconfigured host); to another origin without `Authorization`
     (httpx's and requests' rule), and not at all when the body carries a credential (`secret_body`). 301/302/303
     to anything but a GET, and any redirect past the limit, fail with the Location named: recorded as done, they
-    were a silent loss (round 23: the client does not follow, and a 3xx was taken for success)."""
+    were a silent loss (round 22: the client does not follow, and a 3xx was taken for success)."""
     headers = dict(kwargs.pop("headers", None) or {})
     first = httpx.URL(url)
     for hop in range(http.max_redirects + 1):

@@ -310,3 +310,15 @@ def test_threads_reply_is_a_container_with_reply_to_id_then_published(monkeypatc
         with pytest.raises(ReplyRefused, match="reply_to_id must be a valid Threads media id"):
             poster.post(gone, "Sorry", "k")
         assert len(th.published) == 1
+
+
+def test_an_option_the_source_leaves_unset_falls_back_to_the_default_variable(monkeypatch: pytest.MonkeyPatch):
+    """Regression (round 22): a mastodon stream source without `token_env` has the attribute set to None, and
+    the poster asked for "$None" instead of $MASTODON_ACCESS_TOKEN."""
+    from types import SimpleNamespace
+
+    from monitor.respond.posters import MastodonPoster
+    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "default-token-0123456789")
+    poster = MastodonPoster(SimpleNamespace(id="fedi", token_env=None), httpx.Client())  # type: ignore[arg-type]
+    assert poster.secret(poster.opt("token_env", "MASTODON_ACCESS_TOKEN")) == "default-token-0123456789"
+    assert poster.opt("token_env", "X") == "X" and MastodonPoster(None, httpx.Client()).opt("token_env", "Y") == "Y"

@@ -252,3 +252,33 @@ def test_storage_retention_applies_on_reload_at_the_next_retention_run(h):
     h.clock.advance(86400)                                        # the next daily run
     daemon._retention_job()
     assert h.app.store.one("SELECT COUNT(*) AS n FROM mentions")["n"] == 0
+
+
+def test_a_reload_that_removes_a_mastodon_instance_stops_its_token_going_there_at_once(h, monkeypatch):
+    """Regression (round 22): replies read the sources from the config the daemon started with, so an instance
+    removed from a source by a reload still got the source's token until a restart. Now the reply to a mention
+    from it fails at once with the reason, and the instance sees no request."""
+    from tests.alert_factory import make_alert
+    from tests.fakes.mastodon import FakeMastodon
+    token = "mastodon-write-token-0123456789"
+    monkeypatch.setenv("TEST_MASTODON_TOKEN", token)
+    daemon = Daemon(h.app)
+    with FakeMastodon(write_token=token) as masto:
+        here = f"http://127.0.0.1:{masto.port}"
+        source = ("sources:\n  - id: fedi\n    kind: mastodon\n    instances: [{}]\n    tags: [acme]\n"
+                  "    token_env: TEST_MASTODON_TOKEN\n    enabled: false\n    every: 1m\n")
+        base = h.cfg.read_text()
+        assert "sources:\n  []\n" in base
+        _write(h.cfg, base.replace("sources:\n  []\n", source.format(here), 1))
+        _settle(h, daemon)
+        assert h.app.replies.config.source("fedi") is not None
+        st = masto.post("acme is broken")
+        alert_id = make_alert(h.app.store, source=("fedi", "mastodon"), text="Acme is broken, terrible",
+                              raw={"id": st["id"], "instance_url": here})
+        _write(h.cfg, base.replace("sources:\n  []\n", source.format("https://mastodon.example"), 1))
+        _settle(h, daemon)
+        reply = h.app.replies.submit(alert_id, "Sorry, please DM us.", "amy")
+        assert h.app.replies.post(reply.id) is None
+        row = h.app.replies.get(reply.id)
+        assert row.state == "failed" and "not an instance configured" in (row.last_error or ""), row
+        assert masto.requests == []

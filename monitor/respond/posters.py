@@ -74,7 +74,10 @@ class Poster:
         return [u for u in flat if isinstance(u, str) and u.startswith(("http://", "https://", "ws://", "wss://"))]
 
     def opt(self, name: str, default: Any = None) -> Any:
-        return getattr(self.source, name, default) if self.source is not None else default
+        """The source's option, or `default` when the source has none or leaves it unset (a mastodon stream
+        source without `token_env` asked for "$None" instead of the default variable)."""
+        value = getattr(self.source, name, None) if self.source is not None else None
+        return default if value is None else value
 
     def secret(self, env: str | None) -> str:
         value = os.environ.get(env or "")

@@ -29,6 +29,7 @@ from monitor.notify.blockkit import escape
 from monitor.notify.outbox import Outbox, Sender
 from monitor.notify.queue import notify_plain
 from monitor.ops.metrics import Metrics
+from monitor.respond.replies import ReplyService
 from monitor.runtime.reload import ReportedOnce, content_hash, record_state
 from monitor.sources import SourceOptions, is_stream
 from monitor.store.database import Store
@@ -123,6 +124,7 @@ class LiveReload:
     metrics: Metrics
     sender: Sender
     outbox: Outbox
+    replies: ReplyService
     wake: threading.Event
     clock: Clock
     _reported: ReportedOnce
@@ -195,6 +197,10 @@ class LiveReload:
         analyzer = Analyzer(config, Router(self.rules))      # built first: config and analyzer swap together
         self.config = config
         self._analyzer = analyzer
+        # replies read the sources (whose token, which instances may have it) from here: a reload that removes
+        # an instance must stop the token going there now, not at the next restart (`http`, which built the
+        # replies' client, is a restart key and stays as it was in `config`)
+        self.replies.config = config
         if sender is not None:
             self.sender = sender
             self.outbox.sender = self.metrics.wrap_sender(sender)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from monitor.alerting.lifecycle import alert_events, get_alert, list_alerts, list_feedback, transition
 from monitor.alerting.quiet import hold_note
@@ -20,7 +20,7 @@ from monitor.config.rules import Rules, load_rules
 from monitor.config.settings import load_config
 from monitor.core.clock import iso
 from monitor.core.durations import format_duration
-from monitor.core.errors import ConfigError
+from monitor.core.errors import ConfigError, StorageError, StorageUnavailable
 from monitor.store.database import Store
 
 
@@ -29,6 +29,15 @@ def _store(args: argparse.Namespace) -> Store:
     if args.db:
         return Store(os.path.expanduser(args.db))
     return Store(load_config(args.config).db_path(args.db))
+
+
+def _damage_or_raise(store: Store, exc: StorageUnavailable) -> NoReturn:
+    """A query that met a malformed page says it is corruption (what `quick_check` found), in one line, as
+    `monitor status` does; any other unavailability goes on as it was raised."""
+    damaged = store.quick_check() if exc.driver == "DatabaseError" else None
+    if damaged:
+        raise StorageError(damaged) from None
+    raise exc
 
 
 def owner_names(targets: list[dict[str, Any]]) -> list[str]:

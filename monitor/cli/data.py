@@ -11,13 +11,13 @@ import argparse
 import sys
 import time
 
-from monitor.cli.alerts import _actor, _store
+from monitor.cli.alerts import _actor, _damage_or_raise, _store
 from monitor.cli.output import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, print_json
 from monitor.cli.scoring import _analyzer
 from monitor.config.rules import Rules, load_rules
 from monitor.config.settings import load_config
 from monitor.core.durations import format_duration
-from monitor.core.errors import ConfigError, StorageError, StorageUnavailable
+from monitor.core.errors import ConfigError, StorageUnavailable
 from monitor.store.database import Store
 
 
@@ -98,11 +98,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         o = report.overview(store, Window(now - args.since, now, config.dashboard.tz, args.brand), now,
                             ack_target=ack_target(config), draw=args.format == "html", config=config)
-    except StorageUnavailable as exc:          # a query met a damaged page: one line saying so, as `monitor status`
-        damaged = store.quick_check() if exc.driver == "DatabaseError" else None
-        if damaged:
-            raise StorageError(damaged) from None
-        raise
+    except StorageUnavailable as exc:          # a query met a damaged page: one line saying so
+        _damage_or_raise(store, exc)
     finally:
         store.close()
     if args.format == "png":

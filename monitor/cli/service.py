@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from monitor.alerting.quiet import quiet_banner
-from monitor.cli.alerts import _rules_if_any, _store
+from monitor.cli.alerts import _damage_or_raise, _rules_if_any, _store
 from monitor.cli.output import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, print_json
 from monitor.config.rules import load_rules
 from monitor.config.settings import load_config
@@ -171,11 +171,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             report["quiet_hours"] = quiet
     except sqlite3.DatabaseError as exc:
         raise StorageError(store.quick_check() or corrupted(store.path, str(exc))) from None
-    except StorageUnavailable as exc:          # a malformed page found by a query: say it is corruption
-        damaged = store.quick_check() if exc.driver == "DatabaseError" else None
-        if damaged:
-            raise StorageError(damaged) from None
-        raise
+    except StorageUnavailable as exc:          # a query met a damaged page: one line saying so
+        _damage_or_raise(store, exc)
     finally:
         store.close()
     health.with_damage(report, damage)           # a problem of its kind, in `issues` as in `problems`

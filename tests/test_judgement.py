@@ -379,6 +379,23 @@ def test_learned_issue_types_a_complaint_no_cue_or_frame_typed(tmp_path) -> None
         learned.load(path)
 
 
+def test_the_model_alone_names_an_urgent_type_only_when_sure() -> None:
+    """Regression (round 22): with no security or safety cue, the learned issue model typed everyday complaints
+    security at P 0.5-0.95 ("refund my ticket and give me email address" on the airline tweets), which the
+    shipped rules page the critical policy for. Below URGENT_MODEL_MIN the next type is taken; a cue still
+    decides, and a model that is sure still names the type (a card-details worry with no security cue)."""
+    from monitor.analyse.sentiment import scorer as scoring
+    scorer = Scorer(brand_terms=["acme"])
+    unsure = "@acme refund my booking and give me an email address to complain to, this is ridiculous"
+    got = scorer.score(unsure, lang="en", addressed=True)
+    assert got.negative and got.issue == "support", got
+    sure = "@acme your site is glitching, I'm reluctant to type my card details into this mess"
+    assert scorer.score(sure, lang="en", addressed=True).issue == "security"
+    cued = "@acme my password was changed and someone booked flights on my account"
+    assert scorer.score(cued, lang="en", addressed=True).issue == "security"
+    assert scoring.URGENT_MODEL_MIN == 0.8
+
+
 def test_regression_german_schon_read_as_schoen() -> None:
     """Stripping accents made "schön" (beautiful) out of "schon" (already): "schon wieder" scored +0.44."""
     s = Scorer(model=None)

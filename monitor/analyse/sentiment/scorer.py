@@ -70,6 +70,14 @@ CLEAR_PRAISE = 0.5
 #: complaints (2-fold), 3 beat 2 on both kinds, typed ones 73.8% vs 73.5% right and untyped ones left untyped
 #: 42.8% vs 40.0% (4: 73.2%, 44.4%); a lone built-in cue now needs the model to give its type P >= 0.12.
 LEARNED_ISSUE_WEIGHT = 3.0
+#: The types the shipped rules page the critical policy for. With no cue of its own, the learned issue model names
+#: one only from this probability: a false critical page costs more than a missed type (the complaint still
+#: reaches its route's owner). Round 22, on the airline tweets' choose half (United, Southwest, Virgin America):
+#: the model alone typed 35 complaints security or safety, nearly all wrong ("refund my ticket and give me an
+#: email address" security at 0.84, "points to post to my account" at 0.95); from 0.8, 10 (measure half: 36 -> 10),
+#: at 0.7, 17; the hand-written sets lose 4 urgent typings of 1,331 (0.9: 12).
+URGENT = ("security", "safety")
+URGENT_MODEL_MIN = 0.8
 _SHIPPED = "shipped"
 MAX_DRIVERS = 5
 #: Tokens that count as content for :meth:`Scorer._bare`, though they hold no letter: a question asks.
@@ -421,6 +429,9 @@ class Scorer:
         for t, p in probs.items():
             score[t] = score.get(t, 0) + LEARNED_ISSUE_WEIGHT * p
         score = {t: v for t, v in score.items() if t in self.issues.types}
+        for urgent in URGENT:             # no cue of its own: the model alone names an urgent type only when sure
+            if urgent in score and urgent not in counts and probs.get(urgent, 0.0) < URGENT_MODEL_MIN:
+                del score[urgent]
         if not score:
             return None
         best = max(score, key=lambda t: (score[t], -self.issues.types.index(t)))

@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -41,10 +41,11 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return where
 
 
-@pytest.fixture
-def trickling_tls(cert: Path) -> Iterator[str]:
-    """An https server on 127.0.0.1 that completes the handshake, reads the request, then sends its headers
-    a byte every TRICKLE_S for STALL_S (no read timeout trips)."""
+@contextmanager
+def trickling_tls_server(cert: Path, answered: int = 0, path: str = "/") -> Iterator[str]:
+    """An https server on 127.0.0.1 that completes the handshake, answers the first `answered` requests on the
+    connection with `{}` (kept alive), then sends the headers of the next a byte every TRICKLE_S for STALL_S
+    (no read timeout trips). Yields the URL of `path` on it."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert / "cert.pem", cert / "key.pem")
     listener = socket.create_server(("127.0.0.1", 0))
@@ -54,6 +55,9 @@ def trickling_tls(cert: Path) -> Iterator[str]:
         try:
             raw, _ = listener.accept()
             with ctx.wrap_socket(raw, server_side=True) as conn:
+                for _ in range(answered):
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
                 conn.recv(65536)
                 conn.sendall(b"HTTP/1.1 200 OK\r\nX-Pad: ")
                 until = time.monotonic() + STALL_S
@@ -64,10 +68,19 @@ def trickling_tls(cert: Path) -> Iterator[str]:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield f"https://127.0.0.1:{listener.getsockname()[1]}/"
-    stop.set()
-    listener.close()
-    thread.join(5)
+    try:
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}{path}"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+
+
+@pytest.fixture
+def trickling_tls(cert: Path) -> Iterator[str]:
+    """Trickles the headers of the first request on a fresh connection."""
+    with trickling_tls_server(cert) as url:
+        yield url
 
 
 def test_regression_urllib_over_tls_is_cut_at_the_deadline(trickling_tls, cert):

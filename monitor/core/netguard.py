@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import ipaddress
 import itertools
+import os
 import socket
 import sys
 import threading
@@ -106,9 +107,11 @@ class Guard:
         (`ssl.wrap_socket`, as http.client, urllib3 and httpcore do it) detaches the object the connect hook
         saw, and a shutdown through that object would reach nothing (regression: a server that finished the
         TLS handshake, then trickled, was never cut for tweepy, slack_sdk or a webhook over https). The
-        duplicate names the same connection whatever object wraps it later."""
+        duplicate names the same connection whatever object wraps it later. It is made from the descriptor,
+        not `sock.dup()`, which an `ssl.SSLSocket` refuses (NotImplementedError): a kept-alive TLS connection
+        reused from urllib3's pool is held the same way (core/pooled, `GuardedHTTPSConnection`)."""
         try:
-            dup = sock.dup()
+            dup = socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
         except OSError:
             self.attach(sock)
             return

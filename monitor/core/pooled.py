@@ -8,6 +8,12 @@ keep-alive would cost every host a TLS handshake per request; instead httpcore's
 extension point, below httpx) wraps each stream so that every read and write first attaches the socket to the
 guard armed on the calling thread. A pooled socket thus belongs to whichever guarded block uses it, from the
 request's first byte, and a block that has fired or been cancelled shuts it down at its next read or write.
+
+tweepy (the X collector) talks through `requests`, whose urllib3 pool keeps connections alive the same way
+(regression: the X collector's second page, sent on the first page's connection, was cut by nothing but the
+read timeout). urllib3's extension point is the connection class of a pool: `guard_session` mounts an adapter
+whose pools open `GuardedHTTPConnection`/`GuardedHTTPSConnection`, which hand their socket to the current
+guard each time a request is sent on them and when its response is awaited.
 """
 
 from __future__ import annotations
@@ -19,6 +25,11 @@ from typing import Any
 
 import httpcore
 import httpx
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from monitor.core import netguard
 
@@ -100,3 +111,78 @@ def is_guarded(client: httpx.Client) -> bool:
     """Whether every pool of `client` reports its streams to the guard (for tests and `monitor check`)."""
     pools = [getattr(t, "_pool", None) for t in [client._transport, *client._mounts.values()]]
     return all(isinstance(p._network_backend, GuardedBackend) for p in pools if p is not None)
+
+
+class _ClaimsSocket:
+    """Mixin for urllib3 connections: before a request is sent and before its response is read, the socket of
+    a kept-alive connection is held by the guard armed on this thread (once per guarded block). A connection
+    not yet open has no socket here: it connects inside the request, where netguard's connect hook holds it."""
+
+    guarded = True                   # what a test checks on the pools a proxy manager opens
+    sock: Any
+    _claimed_by: weakref.ref[netguard.Guard] | None = None
+
+    def _claim(self) -> None:
+        guard = netguard.current()
+        sock = self.sock
+        if guard is None or sock is None or (self._claimed_by is not None and self._claimed_by() is guard):
+            return
+        self._claimed_by = weakref.ref(guard)
+        guard.hold(sock)                 # by descriptor: a TLS socket is shut through its own connection
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        self._claim()
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def getresponse(self) -> Any:
+        self._claim()
+        return super().getresponse()  # type: ignore[misc]
+
+
+class GuardedHTTPConnection(_ClaimsSocket, HTTPConnection):
+    """urllib3's plain connection, claimed by the guard on every request (see `_ClaimsSocket`)."""
+
+
+class GuardedHTTPSConnection(_ClaimsSocket, HTTPSConnection):
+    """urllib3's TLS connection, claimed by the guard on every request (see `_ClaimsSocket`)."""
+
+
+class GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+GUARDED_POOLS: dict[str, type[HTTPConnectionPool]] = {"http": GuardedHTTPConnectionPool,
+                                                      "https": GuardedHTTPSConnectionPool}
+
+
+class GuardedAdapter(HTTPAdapter):
+    """requests' default adapter whose pool managers (direct and through an HTTP(S) proxy) open guarded pools."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = GUARDED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if type(manager) is urllib3.ProxyManager:    # a SOCKS manager keeps its own (SOCKS) connection classes
+            manager.pool_classes_by_scheme = GUARDED_POOLS
+        return manager
+
+
+def guard_session(session: requests.Session) -> requests.Session:
+    """Mount the guarded adapter on `session` for http and https, replacing requests' defaults (same pool
+    sizes, no retries, so keep-alive and behaviour are unchanged; only the deadline now reaches reused
+    connections). Call before the session has sent anything: a pool already opened keeps its connections."""
+    for prefix in ("https://", "http://"):
+        if not isinstance(session.adapters.get(prefix), GuardedAdapter):
+            session.mount(prefix, GuardedAdapter())
+    return session
+
+
+def is_session_guarded(session: requests.Session) -> bool:
+    """Whether every adapter of `session` opens guarded connections (for tests and `monitor check`)."""
+    return all(isinstance(a, GuardedAdapter) for a in session.adapters.values())

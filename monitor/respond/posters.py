@@ -269,11 +269,14 @@ class TwitterPoster(Poster):
         import requests
         import tweepy
 
+        from monitor.core.pooled import guard_session
+
         tweet_id = str(mention.get("external_id") or "")
         if not tweet_id.isdigit():
             raise ReplyRefused("this X mention has no tweet id to reply to")
         token = self.secret("TWITTER_USER_ACCESS_TOKEN")
         client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False)
+        guard_session(client.session)          # a redirect to the same host reuses the connection: still bounded
         client.session.max_redirects = self.http.max_redirects
         client.session.hooks["response"].append(_refuse_method_change)   # requests follows 307/308 itself
         api_url = str(self.opt("api_url", "https://api.twitter.com") or "https://api.twitter.com").rstrip("/")

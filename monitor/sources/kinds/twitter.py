@@ -21,6 +21,7 @@ from monitor.core import logs
 from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited, SourceAuthError
 from monitor.core.model import Mention
 from monitor.core.netguard import WATCHDOG
+from monitor.core.pooled import guard_session
 from monitor.core.scrub import safe_netloc
 from monitor.sources.base import Collector, CollectResult, SourceOptions, SourceState, check_url, register
 from monitor.sources.fetch import HttpConfig, limiter_of, rate_limit_reset
@@ -133,7 +134,9 @@ class TwitterCollector(Collector):
 
 
 def adapt_session(session: requests.Session, api_url: str, http: HttpConfig, limiter: Any, now: float) -> None:
-    """Give tweepy's session what tweepy does not: our host, timeouts, limits, User-Agent and body cap."""
+    """Give tweepy's session what tweepy does not: our host, timeouts, limits, User-Agent and body cap, and
+    connections that report to the deadline guard when reused (core/pooled: pages share one connection)."""
+    guard_session(session)
     original = session.request
     base = api_url.rstrip("/")
     host = safe_netloc(base)

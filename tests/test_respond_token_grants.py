@@ -93,3 +93,22 @@ def test_a_slow_token_endpoint_is_cut_at_the_attempt_s_deadline(monkeypatch: pyt
         assert guard.fired and cut_short(guard, http, str(caught.value)) == (
             "no complete answer within http.deadline (1.5s)")
         assert [r.path for r in slow.requests] == ["/token"] and g.play_replies == []
+
+
+def test_regression_a_token_grant_late_in_the_attempt_ends_at_the_attempt_s_deadline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attempt has spent 1 s of its 1.5 s on an earlier request when the grant starts; the token endpoint
+    then stalls. The attempt still ends at 1.5 s, not at 1 s + the grant's own 1.5 s deadline. Pinned in
+    core/netguard (a nested guard is cut at the enclosing deadline), which made `attempt.within` (passing the
+    attempt's remaining time down as the grant's deadline) redundant: it is gone."""
+    with FakeGoogle() as g, LocalServer(lambda req: Reply(200, GRANTED.body, GRANTED.headers, delay=6.0)) as slow, \
+            LocalServer(lambda req: Reply(200, b"{}", {"Content-Type": "application/json"}, delay=1.0)) as first:
+        monkeypatch.setenv("GOOGLE_PLAY_SERVICE_ACCOUNT", service_account_key(g))
+        http = HttpConfig(deadline=1.5, allow_private=False)
+        poster = _play(g, http, token_url=f"{slow.url}/token")
+        with Stopwatch() as sw, bounded(http, [*poster.endpoints(), first.url]) as guard, httpx.Client() as client:
+            assert client.get(first.url + "/earlier").status_code == 200
+            with pytest.raises(ReplyTransient):
+                poster.post(ROW, "Sorry! 1.2.1 fixes it.", "k")
+        sw.assert_within(1.5, 0.5, "an attempt whose token grant starts late and stalls")
+        assert guard.fired and [r.path for r in slow.requests] == ["/token"] and g.play_replies == []

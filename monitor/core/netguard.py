@@ -8,6 +8,12 @@ deadline on the calling thread; every socket that thread connects inside the blo
 thread shuts those sockets down, which wakes a read blocked in the kernel. The client then fails with its
 own network error, which the caller reports as "no complete answer within the deadline".
 
+Guards nest (a reply attempt's guard around the guard of the token grant it makes), and an outer deadline bounds
+everything inside it: an inner guard is due at the earlier of its own deadline and its enclosing guard's, and an
+outer guard that fires or is cancelled fires or cancels the guards opened inside it. Until round 22 a firing
+reached only the sockets attached to the outer guard itself, so a token endpoint trickling its answer under the
+grant's own, longer deadline held the reply attempt past the attempt's deadline (and towards its claim's end).
+
 The same hook is the address policy. It sees the address a socket actually connects to, after DNS, so the
 check cannot be raced by DNS rebinding (the address checked is the address used; nothing resolves twice).
 Inside a guard, a connection to an address that is not `is_global` (loopback, RFC 1918, link-local, CGNAT
@@ -72,9 +78,10 @@ class Guard:
         self.trusted_urls = [u for u in trusted if u]
         self.allow_private = allow_private
         self.outer: Guard | None = None          # the guard this block is nested in (see `_audit`)
+        self.due = float("inf")                  # time.monotonic() it fires at: never after `outer`'s (`guard`)
         self._trusted: set[tuple[str, int]] | None = None
         self._sockets: list[socket.socket] = []
-        self._inner: list[Guard] = []           # guards opened inside this one's block: a cancel reaches them
+        self._inner: list[Guard] = []           # guards opened inside this one's block: its fire/cancel reach them
         self._held: list[socket.socket] = []    # duplicates of the sockets connected in the block (`hold`)
         self._lock = threading.Lock()
 
@@ -127,10 +134,16 @@ class Guard:
             self._held = []
 
     def fire(self) -> None:
+        """The deadline passed: shut the block's sockets, and those of every guard opened inside it (their own
+        deadlines may be later; this one bounds them). `fired` is set on each, so a request cut under an inner
+        guard reports the deadline; the outer block sees its own `fired` as before."""
         with self._lock:
             self.fired = True
             for s in self._sockets:
                 _shutdown(s)
+            inner = list(self._inner)
+        for g in inner:
+            g.fire()
 
     def cancel(self) -> None:
         """From another thread: what the deadline does, now (a stop that cannot wait for a stalled handshake).
@@ -146,12 +159,16 @@ class Guard:
             g.cancel()
 
     def _enter(self, inner: Guard) -> None:
-        """`inner` is opened inside this block: cancelled now if this one is, else when this one is."""
+        """`inner` is opened inside this block: cancelled (fired) now if this one is, else when this one is."""
         with self._lock:
-            if not self.cancelled:
+            cancelled, fired = self.cancelled, self.fired
+            if not (cancelled or fired):
                 self._inner.append(inner)
                 return
-        inner.cancel()
+        if cancelled:
+            inner.cancel()
+        else:
+            inner.fire()
 
     def _leave(self, inner: Guard) -> None:
         with self._lock:
@@ -235,13 +252,18 @@ class Watchdog:
 
     @contextmanager
     def guard(self, seconds: float, trusted: Iterable[str] = (), allow_private: bool = False) -> Iterator[Guard]:
-        """Arm a deadline of `seconds` (and the address policy) for everything this thread connects inside."""
+        """Arm a deadline of `seconds` (and the address policy) for everything this thread connects inside.
+        Inside another guard the block is due at the earlier of the two deadlines: an enclosing deadline bounds
+        every request made under it, whatever deadline that request's own code arms."""
         install()
         g = Guard(trusted, allow_private)
         g.outer = getattr(_local, "guard", None)
+        g.due = time.monotonic() + seconds
+        if g.outer is not None:
+            g.due = min(g.due, g.outer.due)
         key = next(self._ids)
         with self._cond:
-            heapq.heappush(self._heap, (time.monotonic() + seconds, key, g))
+            heapq.heappush(self._heap, (g.due, key, g))
             self._live.add(key)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="net-watchdog", daemon=True)

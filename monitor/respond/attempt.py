@@ -17,8 +17,6 @@ stop that outlasts it ends the process, whose claim lapses like a crash's.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,8 +33,6 @@ CLAIM_MARGIN_S = 30.0
 #: The redirects a write follows: they keep the method and the body (RFC 9110 §15.4.8-9). 301, 302 and 303 turn
 #: a POST into a GET in every client (httpx, requests, browsers): the reply or ticket would never be made.
 KEEP_METHOD = (307, 308)
-
-_ends = threading.local()      # when the attempt this thread is in must be over (time.monotonic)
 
 
 class ReplyRefused(MonitorError):
@@ -70,24 +66,11 @@ def bounded(http: HttpConfig, trusted: Iterable[str] = ()) -> Iterator[Guard]:
     fails with its own network error: see `cut_short`), under the collectors' address policy: the endpoints
     ops configured (`trusted`) may be internal; any other host (a Mastodon instance named only by a stored
     mention, a redirect) must be a public address unless `http.allow_private` is set. Until round 22 this
-    allowed every address: a mention naming an internal host got an authenticated request sent there (SSRF)."""
+    allowed every address: a mention naming an internal host got an authenticated request sent there (SSRF).
+    A request that arms a guard of its own inside (a token grant through `sources.api`) is bounded by this
+    deadline too: netguard cuts a nested guard at the earlier of the two deadlines."""
     with WATCHDOG.guard(http.deadline, trusted=[u for u in trusted if u], allow_private=http.allow_private) as guard:
-        outer, _ends.at = getattr(_ends, "at", None), time.monotonic() + http.deadline
-        try:
-            yield guard
-        finally:
-            _ends.at = outer
-
-
-def within(http: HttpConfig) -> HttpConfig:
-    """`http` for a request that opens its own guard inside the attempt (a token grant through `sources.api`):
-    its deadline is what is left of the attempt's. A guard's firing does not reach the sockets of a guard
-    opened inside it, so without this a token endpoint trickling its answer held the attempt past its deadline,
-    and past its claim."""
-    ends = getattr(_ends, "at", None)
-    if ends is None:
-        return http
-    return http.model_copy(update={"deadline": max(0.001, ends - time.monotonic())})
+        yield guard
 
 
 def refusal(guard: Guard, where: str) -> str | None:

@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 
 from monitor.core.errors import FetchError, ParseError, RateLimited, SourceAuthError
-from monitor.respond.attempt import within
 from monitor.respond.posters import Posted, Poster, ReplyRefused, ReplyTransient, check, register_poster
 from monitor.sources import REGISTRY, api, auth
 from monitor.sources.fetch import HttpConfig
@@ -46,10 +45,11 @@ class OfficialPoster(Poster):
         return raw if isinstance(raw, dict) else {}
 
     def token_http(self) -> HttpConfig:
-        """The deployment's `http:` for a token grant, bounded by what is left of the attempt (`within`); the
-        grant runs under the attempt's address policy (`token_trust`). Through round 22 a fixed `HttpConfig()`:
-        a slow token endpoint held the attempt 60 s past its deadline, and `http:` settings were ignored."""
-        return within(self.http)
+        """The deployment's `http:` for a token grant; the grant runs inside the attempt's guard, so the attempt's
+        deadline bounds it (core/netguard cuts a nested guard at the enclosing deadline) and its address policy
+        applies (`token_trust`). Through round 22 a fixed `HttpConfig()`: a slow token endpoint held the attempt
+        60 s past its deadline, and `http:` settings were ignored."""
+        return self.http
 
     def token_trust(self) -> list[str]:
         """What may be internal for a grant: the endpoints monitor.yaml configures, not a key file's `token_uri`

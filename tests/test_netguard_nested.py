@@ -105,3 +105,33 @@ def test_an_inner_refusal_is_seen_by_the_outer_block():
         with WATCHDOG.guard(10.0) as inner, pytest.raises(ConnectionRefusedError, match="not a public address"):
             socket.create_connection(("127.0.0.2", 9), timeout=1)
     assert inner.refused == outer.refused == ["127.0.0.2"] and outer.last_refused and not outer.fired
+
+
+@pytest.mark.parametrize("via", ["fetch", "api.request"])
+def test_regression_a_fetch_cut_by_an_enclosing_guard_names_that_deadline(trickling, via):
+    """A fetch with its own 10 s deadline inside an enclosing 1 s guard, cut at 1 s, says 1 s (before: "within
+    the fetch deadline (10s)", its own, in source health and logs, though the cut came at 1 s)."""
+    from monitor.core.errors import FetchError
+    from monitor.sources.api import request
+    from monitor.sources.fetch import HttpConfig, fetch, make_client
+
+    cfg = HttpConfig(allow_private=True, deadline=10.0, read_timeout=4.0, per_host_interval=0)
+    with make_client(cfg) as client, WATCHDOG.guard(1.0, allow_private=True), \
+            pytest.raises(FetchError) as err:
+        if via == "fetch":
+            fetch(client, trickling.url + "/feed", cfg)
+        else:
+            request(client, "GET", trickling.url + "/token", cfg, now=0.0)
+    assert "within an enclosing deadline (1s)" in str(err.value) and "10s" not in str(err.value)
+
+
+def test_a_fetch_cut_by_its_own_deadline_still_names_it(trickling):
+    """The converse: an enclosing 10 s guard, the fetch's own 1 s deadline cuts: "the fetch deadline (1s)",
+    the whole fetch's deadline, not the remainder its hop's guard was armed with."""
+    from monitor.core.errors import FetchError
+    from monitor.sources.fetch import HttpConfig, fetch, make_client
+
+    cfg = HttpConfig(allow_private=True, deadline=1.0, read_timeout=4.0, per_host_interval=0)
+    with make_client(cfg) as client, WATCHDOG.guard(10.0, allow_private=True), \
+            pytest.raises(FetchError, match=r"within the fetch deadline \(1s\)"):
+        fetch(client, trickling.url + "/feed", cfg)

@@ -79,11 +79,31 @@ class Guard:
         self.allow_private = allow_private
         self.outer: Guard | None = None          # the guard this block is nested in (see `_audit`)
         self.due = float("inf")                  # time.monotonic() it fires at: never after `outer`'s (`guard`)
+        self.started = 0.0                       # time.monotonic() it was armed at
+        self.seconds = float("inf")              # the deadline its own code asked for (`guard(seconds)`)
         self._trusted: set[tuple[str, int]] | None = None
         self._sockets: list[socket.socket] = []
         self._inner: list[Guard] = []           # guards opened inside this one's block: its fire/cancel reach them
         self._held: list[socket.socket] = []    # duplicates of the sockets connected in the block (`hold`)
         self._lock = threading.Lock()
+
+    def ruling(self) -> Guard:
+        """The guard whose own deadline this one is due at: itself, or the enclosing guard whose earlier
+        deadline bounds it. A cut is reported with the deadline it came from: a fetch cut by a reply attempt's
+        1 s deadline said "within the fetch deadline (10s)", its own, which the user could not reconcile."""
+        g = self
+        while g.outer is not None and g.due < g.started + g.seconds:
+            g = g.outer
+        return g
+
+    def deadline_said(self, own: float, name: str = "fetch") -> str:
+        """The deadline a cut of this block came from, as a message says it: "the fetch deadline (10s)" with
+        `own` (how the caller states its own deadline: the whole fetch's, not this hop's remainder) when this
+        guard's own deadline ruled, else "an enclosing deadline (1s)" with that guard's own seconds."""
+        ruling = self.ruling()
+        if ruling is self:
+            return f"the {name} deadline ({own:g}s)"
+        return f"an enclosing deadline ({ruling.seconds:g}s)"
 
     def trust(self, url: str) -> None:
         """Trust one more origin inside this block: a URL the configured service itself handed out (Slack's
@@ -258,7 +278,8 @@ class Watchdog:
         install()
         g = Guard(trusted, allow_private)
         g.outer = getattr(_local, "guard", None)
-        g.due = time.monotonic() + seconds
+        g.started, g.seconds = time.monotonic(), seconds
+        g.due = g.started + seconds
         if g.outer is not None:
             g.due = min(g.due, g.outer.due)
         key = next(self._ids)

@@ -61,8 +61,8 @@ def request(client: httpx.Client, method: str, url: str, http: HttpConfig, *, no
                                     {k.lower(): v for k, v in resp.headers.items()}, body, time.monotonic() - start)
             except (httpx.TransportError, httpx.StreamError, OSError) as exc:
                 if guard.fired:
-                    raise FetchError(f"no complete answer from {host} within the fetch deadline "
-                                     f"({http.deadline:g}s)") from None
+                    raise FetchError(f"no complete answer from {host} within "
+                                     f"{guard.deadline_said(http.deadline)}") from None
                 if isinstance(exc, httpx.TimeoutException):
                     raise FetchError(f"timed out ({type(exc).__name__}) talking to {host}") from None
                 raise FetchError(f"network error talking to {host}: {exc or type(exc).__name__}") from None

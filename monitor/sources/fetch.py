@@ -157,8 +157,8 @@ def _one(client: httpx.Client, url: str, cfg: HttpConfig, headers: dict[str, str
                                 body, time.monotonic() - start)
         except (httpx.TransportError, httpx.StreamError, OSError) as exc:
             if guard.fired:
-                raise FetchError(f"no complete answer from {host} within the fetch deadline "
-                                 f"({cfg.deadline:g}s)") from None
+                raise FetchError(f"no complete answer from {host} within "
+                                 f"{guard.deadline_said(cfg.deadline)}") from None
             if guard.refused:
                 raise FetchError(f"refused to connect to {host} ({guard.refused[-1]}): not a public address "
                                  "(set http.allow_private: true if this is intended)") from None

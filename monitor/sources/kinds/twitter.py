@@ -170,8 +170,8 @@ def _bounded(send: Any, method: str, url: str, kw: dict[str, Any], http: HttpCon
             return resp
         except (requests.RequestException, OSError) as exc:
             if guard.fired:
-                raise FetchError(f"no complete answer from the X API ({host}) within the fetch deadline "
-                                 f"({http.deadline:g}s)") from None
+                raise FetchError(f"no complete answer from the X API ({host}) within "
+                                 f"{guard.deadline_said(http.deadline)}") from None
             if guard.refused:
                 raise FetchError(f"refused to connect to {host} ({guard.refused[-1]}): not a public address") from None
             raise exc

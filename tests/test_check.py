@@ -108,3 +108,47 @@ def test_thousands_of_errors_are_summarised_after_50(tmp_path):
     assert proc.returncode == 2
     assert len(lines) == 52, lines[-3:]
     assert lines[50].startswith("... and 450 more error(s) not shown (450 in ") and lines[-1] == "500 error(s); nothing was started"
+
+
+FEEDS = """\
+- {id: a, kind: rss, url: "http://127.0.0.1:9/a.xml", every: 5m}
+- {id: b, kind: rss, url: "http://127.0.0.1:9/b.xml", every: %s}
+"""
+
+
+def _check(tmp_path, monkeypatch, capsys, *, every_b: str = "5m", extra: str = "", url: str | None = None) -> str:
+    from tests.conftest import cli
+
+    cfg, rules = write_config(tmp_path, sources=FEEDS % every_b, extra=extra)
+    if url:
+        monkeypatch.setenv("MONITOR_DATABASE_URL", url)
+    else:
+        monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    assert cli("check", "--config", str(cfg), "--rules", str(rules)) == 0
+    return capsys.readouterr().out
+
+
+PG = "postgresql://monitor@db.example/monitor"
+
+
+def test_regression_check_says_the_cron_interval_replicas_would_use(tmp_path, monkeypatch, capsys):
+    """Regression: `monitor check` did not say the cron interval a `run --once` pass on PostgreSQL would use,
+    so an unset `daemon.cron_interval` with differing `every`s showed only in a cron box's log. Set: said with
+    the window a source is left to another box; unset: each source's `every`, assumed, warned when they differ."""
+    out = _check(tmp_path, monkeypatch, capsys, url=PG, extra="daemon:\n  cron_interval: 5m\n")
+    assert ("cron on replicas (PostgreSQL): interval 5m (daemon.cron_interval): a source another box polled "
+            "within 2m30s is left to it") in out
+    out = _check(tmp_path, monkeypatch, capsys, url=PG)
+    assert "interval assumed: each source's `every` (5m), as daemon.cron_interval is unset" in out
+    assert "warning" not in out
+    out = _check(tmp_path, monkeypatch, capsys, url=PG, every_b="1h")
+    assert "interval assumed: each source's `every` (5m, 1h), as daemon.cron_interval is unset" in out
+    assert "warning: the sources' `every` differ (5m, 1h), so they cannot all be the cron interval" in out
+
+
+def test_check_on_sqlite_says_the_cron_interval_only_when_set(tmp_path, monkeypatch, capsys):
+    """One box: the interval decides nothing, so an unset one is not mentioned and a set one is said to apply
+    only on PostgreSQL."""
+    assert "cron" not in _check(tmp_path, monkeypatch, capsys)
+    out = _check(tmp_path, monkeypatch, capsys, extra="daemon:\n  cron_interval: 5m\n")
+    assert "cron: daemon.cron_interval (5m) applies only to cron on several boxes (PostgreSQL)" in out

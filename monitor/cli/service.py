@@ -133,6 +133,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         _check_credentials(s)
     if rules.quiet_hours:
         print(f"quiet hours: {quiet_banner(rules, time.time())}")
+    _check_cron(config, getattr(args, "db", None))
     if missing:
         # the files are valid (check often runs where the secrets are not: CI, a shell without the credential
         # directory), but say plainly what `run` will do here
@@ -140,6 +141,28 @@ def cmd_check(args: argparse.Namespace) -> int:
               "of that name): `monitor run` in this environment would refuse to start (exit 2); set it, or choose "
               "`slack.mode: terminal` to print alerts to the terminal", file=sys.stderr)
     return EXIT_OK
+
+
+def _check_cron(config: Any, db: str | None) -> None:
+    """The cron interval a `run --once` pass would use on PostgreSQL (replicas), where it decides which sources
+    another box has just polled: said before the first pass, not only in that pass's log (an unset
+    `daemon.cron_interval` with differing `every`s was seen only on a cron box's log). On SQLite (one box) it
+    has no effect: said only when it is set, so nobody expects it to do something there."""
+    from monitor.store.poll_turns import cron_interval_said
+
+    interval = config.daemon.cron_interval
+    if not is_url(config.db_path(db)):
+        if interval is not None:
+            print(f"cron: daemon.cron_interval ({format_duration(interval)}) applies only to cron on several "
+                  "boxes (PostgreSQL); on SQLite every `run --once` pass polls every source")
+        return
+    everys = [float(s.every) for s in config.sources if s.enabled and not is_stream(s)]    # as `run_once` polls
+    if not everys and interval is None:
+        return
+    line, warning = cron_interval_said(interval, everys)
+    print(f"cron on replicas (PostgreSQL): interval {line}")
+    if warning:
+        print(f"    warning: {warning}")
 
 
 def _check_credentials(s: Any) -> None:

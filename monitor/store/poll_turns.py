@@ -28,6 +28,25 @@ EARLY_S = 0.1                  # a replica whose timer fires this close to the s
 CRON_SHARE = 0.5
 
 
+def cron_interval_said(interval: float | None, everys: list[float]) -> tuple[str, str | None]:
+    """(the cron interval a `run --once` pass on replicas would use, a warning or None), as `monitor check`
+    says it before any pass runs: `interval` (`daemon.cron_interval`) when set, else each polled source's
+    `every` (`everys`), assumed to be it, with a warning when they differ (they cannot all be it). The pass
+    logs the same choice (`runtime.once.cron_window`), but only once it runs, on the box that runs it."""
+    from monitor.core.durations import format_duration
+
+    if interval is not None:
+        return (f"{format_duration(interval)} (daemon.cron_interval): a source another box polled within "
+                f"{format_duration(interval * CRON_SHARE)} is left to it"), None
+    distinct = sorted(set(everys))
+    said = ", ".join(format_duration(e) for e in distinct)
+    line = f"assumed: each source's `every` ({said}), as daemon.cron_interval is unset"
+    if len(distinct) > 1:
+        return line, (f"the sources' `every` differ ({said}), so they cannot all be the cron interval: set "
+                      "daemon.cron_interval to how often cron runs `monitor run --once`")
+    return line, None
+
+
 @dataclass
 class Turn:
     """A poll this replica may make now: the host lease (commits fenced by it) and when it started (db clock)."""

@@ -213,6 +213,41 @@ def test_limiter_spaces_requests_without_real_sleep():
     assert slept == [1.0, 2.0]
 
 
+def test_regression_the_host_gap_wait_is_bounded_by_the_enclosing_guard():
+    """Regression: `HostLimiter.slot` slept out a host's gap whatever deadline the request was under, so a
+    request (a reply attempt's token grant, a poll) waited past its deadline before it was even sent. Now a
+    gap that would end after the thread's guard fails at once, said as a cut is, without sleeping or taking the
+    host's next start; a gap within it is waited out as before."""
+    from monitor.core.netguard import WATCHDOG
+
+    slept: list[float] = []
+    clock = [100.0]
+    lim = HostLimiter(1, 5.0, sleep=slept.append, monotonic=lambda: clock[0])
+    with lim.slot("api.example"):
+        pass                                                # the next start is 5 s away
+    with WATCHDOG.guard(1.0), pytest.raises(FetchError, match="host gap would outlast the deadline"):
+        with lim.slot("api.example"):
+            pytest.fail("the request went out past its deadline")
+    assert slept == []
+    assert lim.ready_in("api.example") == 5.0               # the refused request did not take a start
+    with WATCHDOG.guard(10.0), lim.slot("api.example"):
+        pass
+    assert slept == [5.0]
+
+
+def test_the_host_gap_wait_is_bounded_by_the_caller_s_own_deadline():
+    """A fetch's own deadline (passed as `deadline`, no guard armed yet) bounds the wait the same way."""
+    slept: list[float] = []
+    clock = [100.0]
+    lim = HostLimiter(1, 5.0, sleep=slept.append, monotonic=lambda: clock[0])
+    with lim.slot("feeds.example"):
+        pass
+    with pytest.raises(FetchError, match="host gap would outlast the deadline"):
+        with lim.slot("feeds.example", deadline=time.monotonic() + 2.0):
+            pass
+    assert slept == []
+
+
 def test_deflate_raw_and_zlib_and_multi_member_gzip(feed_server):
     body = b"<rss>" + b"a" * 1000 + b"</rss>"
     raw = zlib_raw(body)

@@ -69,7 +69,7 @@ def request(client: httpx.Client, method: str, url: str, http: HttpConfig, *, no
 
     if limiter is None:
         return once()
-    with limiter.slot(host, now):
+    with limiter.slot(host, now, deadline=start + http.deadline):
         return once()
 
 

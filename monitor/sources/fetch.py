@@ -121,7 +121,7 @@ def fetch(client: httpx.Client, url: str, cfg: HttpConfig, *, etag: str | None =
         if remaining <= 0:
             raise FetchError(f"no complete answer from {host} within the fetch deadline")
         if limiter:
-            with limiter.slot(host, now):
+            with limiter.slot(host, now, deadline=start + cfg.deadline):
                 resp = _one(client, current, cfg, req_headers, params, now, start, limiter, credentials, trusted)
         else:
             resp = _one(client, current, cfg, req_headers, params, now, start, limiter, credentials, trusted)

@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from monitor.core.errors import RateLimited
+from monitor.core import netguard
+from monitor.core.errors import FetchError, RateLimited
 from monitor.core.netguard import WATCHDOG, Guard, Watchdog
 
 
@@ -33,8 +34,14 @@ class HostLimiter:
         self._blocked_until: dict[str, float] = {}     # epoch seconds, from Retry-After & co.
 
     @contextmanager
-    def slot(self, host: str, now: float | None = None) -> Iterator[None]:
-        """Hold one of the host's request slots, starting no sooner than `interval` after the previous one."""
+    def slot(self, host: str, now: float | None = None, deadline: float | None = None) -> Iterator[None]:
+        """Hold one of the host's request slots, starting no sooner than `interval` after the previous one.
+
+        The wait for the host's gap is bounded like the request it precedes: by `deadline` (a `time.monotonic()`
+        time, the caller's own, e.g. the whole fetch's) and by the guard this thread is in (`netguard.current`,
+        e.g. a reply attempt's around its token grant). When the gap would end after either, this fails at once,
+        without sleeping or taking the host's next start, with the FetchError a cut gives (regression: the
+        sleep ran to its end, so a request waited past its deadline before it was even sent)."""
         host = host.lower()
         now = time.time() if now is None else now
         with self._lock:
@@ -46,6 +53,7 @@ class HostLimiter:
             with self._lock:
                 mono = self._monotonic()
                 start = max(mono, self._next_start.get(host, 0.0))
+                _within_deadline(host, start - mono, deadline)
                 self._next_start[host] = start + self.interval
             if start > mono:
                 self._sleep(start - mono)
@@ -64,6 +72,21 @@ class HostLimiter:
             with self._lock:
                 host = host.lower()
                 self._blocked_until[host] = max(until, self._blocked_until.get(host, 0.0))
+
+
+def _within_deadline(host: str, wait: float, deadline: float | None) -> None:
+    """Raise when waiting `wait` seconds for `host`'s gap would end after `deadline` or the current guard's.
+
+    `wait` is measured on the limiter's clock (injectable), the time left on `time.monotonic()`, the clock
+    every deadline and guard is on: both are durations from now, so they compare."""
+    if wait <= 0:
+        return
+    guard = netguard.current()
+    ends = min(deadline if deadline is not None else float("inf"), guard.due if guard is not None else float("inf"))
+    left = ends - time.monotonic()
+    if wait > left:
+        raise FetchError(f"not sent to {host}: the host gap would outlast the deadline ({wait:.1f}s to wait, "
+                         f"{max(left, 0.0):.1f}s left)")
 
 
 _hooks = threading.local()

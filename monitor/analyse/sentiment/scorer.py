@@ -381,8 +381,9 @@ class Scorer:
         hand-written cases and yardstick (:data:`LIFT_BARE_MARGIN`): at margin 0 Spanish tweets to airlines F1 0.643
         -> 0.655, Spanish UMSAB 0.602 -> 0.616, French 0.713 -> 0.722, but 2 hand-written lines and Allociné 0.004
         lost; at 0.3, 0.650, 0.612, 0.720, Allociné kept, 1 line lost; at 0.6 the gains were mostly gone. The check
-        sets, which chose nothing, lose 6 lines of 2,470 at 0.3 (README). Applying the same test to the layer's own
-        complaints (where the rules found none) cost 6 lines and the Spanish airline tweets 0.013: not kept."""
+        sets, which chose nothing, lose 6 lines of 2,470 at 0.3 (docs/judgement-history.md). Applying the same
+        test to the layer's own complaints (where the rules found none) cost 6 lines and the Spanish airline
+        tweets 0.013: not kept."""
         function = self._function.get(lang, frozenset())
         dense = learned.dense_features(rule_score, [(c.valence, c.kind) for c in contributions])
         z, hits = model.logit(learned.sparse_features(toks), dense, toks)

@@ -23,9 +23,9 @@ from typing import Any
 
 import httpx
 
+from monitor.core import logs
 from monitor.core.errors import MonitorError
 from monitor.core.netguard import WATCHDOG, Guard
-from monitor.core.scrub import scrub_urls
 from monitor.sources.fetch import HttpConfig
 
 #: Database work of an attempt outside its requests (the row read before, the mark after), on a loaded
@@ -107,7 +107,7 @@ def send(client: httpx.Client, http: HttpConfig, method: str, url: str, platform
         if not resp.is_redirect:
             return resp
         target = resp.url.join(resp.headers["Location"])
-        said = f"{platform} answered HTTP {resp.status_code} redirecting the {method} to {scrub_urls(str(target))[:200]}"
+        said = f"{platform} answered HTTP {resp.status_code} redirecting the {method} to {logs.scrubbed(str(target), 200)}"
         if method not in ("GET", "HEAD") and resp.status_code not in KEEP_METHOD:
             raise ReplyRefused(f"{said}: not followed (it would be re-sent as GET and nothing made); "
                                "configure the final URL")

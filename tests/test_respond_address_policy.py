@@ -46,13 +46,13 @@ def _service(tmp_path: Path, sources: str, allow_private: bool = False) -> tuple
     return store, ReplyService(store, lambda: RULES_OBJ, load_config(cfg), SystemClock())
 
 
-def _mastodon(instances: str) -> str:
+def _mastodon(instances: str, token_env: str = "TEST_MASTODON_TOKEN") -> str:
     return f"""\
         - id: fedi
           kind: mastodon
           instances: [{instances}]
           tags: [acme]
-          token_env: TEST_MASTODON_TOKEN
+          token_env: {token_env}
           enabled: false
           every: 1m
     """

@@ -56,21 +56,59 @@ def _notes(store: Store) -> str:
 
 
 @pytest.mark.parametrize("status", [307, 308])
-def test_a_webhook_moved_with_307_or_308_is_followed_with_its_body_and_signature(
+def test_a_webhook_moved_with_307_or_308_on_its_origin_is_followed_with_its_body_and_signature(
         fresh_db: Store, env: None, status: int) -> None:   # noqa: F811 - the fixture
-    """To another local URL (another port: an internal host nobody configured), with `http.allow_private`
-    on: the same POST, body and signature reach it, and its answer is the ticket."""
-    with LocalServer(lambda req: TICKET) as final, \
-            LocalServer(lambda req: _to(f"{final.url}/moved", status)) as front:
-        rules = rules_with(front.url + "/in", "webhook", secret_env="T_SECRET")
+    """The same POST, body and signature reach the new path, and its answer is the ticket."""
+    def handler(req: Request) -> Reply:
+        return TICKET if req.path == "/moved" else _to(f"{hook.url}/moved", status)
+    with LocalServer(handler) as hook:
+        rules = rules_with(hook.url + "/in", "webhook", secret_env="T_SECRET")
         _alert(fresh_db)
-        svc = ActionService(fresh_db, lambda: rules, fresh_db.clock, http=HttpConfig(allow_private=True))
-        assert svc.run_once() == 1
-    [first], [moved] = front.requests, final.requests
+        assert ActionService(fresh_db, lambda: rules, fresh_db.clock, http=HttpConfig()).run_once() == 1
+    first, moved = hook.requests
     assert (moved.method, moved.path, moved.body) == ("POST", "/moved", first.body)
     assert moved.headers["x-monitor-signature"] == first.headers["x-monitor-signature"]
     row = _action(fresh_db)
     assert row["state"] == "done" and row["ticket_key"] == "OPS-9", row
+
+
+@pytest.mark.parametrize("status", [307, 308])
+@pytest.mark.parametrize(("kind", "extra", "carried"), [
+    ("webhook", {"secret_env": "T_SECRET"}, "X-Monitor-Signature"),
+    ("jira", {"token_env": "T_TOKEN", "user_env": "T_USER", "project": "SUP"}, "Authorization"),
+])
+def test_a_signed_or_authorized_action_moved_to_another_origin_is_not_followed(
+        fresh_db: Store, env: None, caplog: pytest.LogCaptureFixture, status: int,   # noqa: F811 - the fixture
+        kind: str, extra: dict[str, str], carried: str) -> None:
+    """Regression (round 23, a signed request handed to a stranger): a 307/308 to another origin (another port,
+    `http.allow_private` on so the address policy lets it) was followed with the webhook's
+    `X-Monitor-Signature`, a valid signed request the new origin could replay to the configured endpoint.
+    Now nothing reaches it; the action fails for good naming the Location and the header (never its value)."""
+    with LocalServer(lambda req: TICKET) as final, \
+            LocalServer(lambda req: _to(f"{final.url}/moved", status)) as front:
+        rules = rules_with(front.url + "/in", kind, **extra)
+        _alert(fresh_db)
+        with caplog.at_level(logging.ERROR, logger="monitor.respond.tickets"):
+            svc = ActionService(fresh_db, lambda: rules, fresh_db.clock, http=HttpConfig(allow_private=True))
+            assert svc.run_once() == 0
+    assert len(front.requests) == 1 and final.requests == []
+    want = (f"{kind} answered HTTP {status} redirecting the POST to {final.url}/moved: not followed (another"
+            f" origin, and the request carries {carried}); configure the final URL")
+    row = _action(fresh_db)
+    assert row["state"] == "failed" and row["last_error"] == want and row["attempts"] == 1, row
+    assert "configure the final URL" in _notes(fresh_db)
+    assert [r.error for r in caplog.records if r.getMessage() == "action failed"] == [want]  # type: ignore[attr-defined]
+
+
+def test_an_unsigned_webhook_moved_to_another_origin_is_followed(fresh_db: Store, env: None) -> None:  # noqa: F811
+    """Nothing in it is a credential (`attempt.PLAIN_HEADERS`): the refusal above is not a blanket one."""
+    with LocalServer(lambda req: TICKET) as final, LocalServer(lambda req: _to(f"{final.url}/moved")) as front:
+        rules = rules_with(front.url + "/in", "webhook")
+        _alert(fresh_db)
+        assert ActionService(fresh_db, lambda: rules, fresh_db.clock, http=HttpConfig(allow_private=True)).run_once() == 1
+    [first], [moved] = front.requests, final.requests
+    assert moved.body == first.body and moved.headers["x-monitor-delivery"] == first.headers["x-monitor-delivery"]
+    assert _action(fresh_db)["ticket_key"] == "OPS-9"
 
 
 def test_a_307_into_an_unconfigured_internal_host_is_refused_under_the_address_policy(
@@ -133,11 +171,12 @@ def test_a_redirect_loop_fails_after_http_max_redirects(fresh_db: Store, env: No
         "/hop4: not followed (more than http.max_redirects (3))"), row
 
 
-def test_a_reply_redirected_to_another_origin_does_not_carry_the_token_and_is_not_posted(
+def test_a_reply_redirected_to_another_origin_is_not_followed_and_not_posted(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The configured instance answers the status POST with 307 to another origin: followed (allow_private on,
-    so the address policy lets it) without `Authorization`, as httpx and requests do; the other origin says
-    401, and the reply fails with its reason instead of being recorded as posted."""
+    """The configured instance answers the status POST with 307 to another origin (allow_private on, so the
+    address policy lets it): not followed, neither with the token nor without it (until round 23 it went on
+    without `Authorization`, httpx's and requests' rule, carrying the customer's text to a server nobody chose,
+    where it could only fail); the reply fails naming the Location instead of being recorded as posted."""
     monkeypatch.setenv("TEST_MASTODON_TOKEN", WRITE)
     with LocalServer(lambda req: Reply(401, b'{"error": "The access token is invalid"}')) as other, \
             FakeMastodon(write_token=WRITE) as masto:
@@ -150,10 +189,10 @@ def test_a_reply_redirected_to_another_origin_does_not_carry_the_token_and_is_no
             assert svc.post(reply_id) is None
             row = svc.get(reply_id)
             assert row.state == "failed" and row.last_error == (
-                "mastodon refused the reply (HTTP 401): The access token is invalid"), row
-            [moved] = other.requests
-            assert moved.method == "POST" and "authorization" not in moved.headers and b"status=" in moved.body
-            assert "was not posted: mastodon refused the reply (HTTP 401)" in _thread_notes(store, alert_id)
+                f"mastodon answered HTTP 307 redirecting the POST to {other.url}/api/v1/statuses: not followed"
+                " (another origin, and the request carries Authorization); configure the final URL"), row
+            assert other.requests == []
+            assert "was not posted: mastodon answered HTTP 307" in _thread_notes(store, alert_id)
         finally:
             svc.close()
             store.close()

@@ -147,3 +147,35 @@ def test_terminal_mode_is_unhealthy_alerts_reach_nobody(tmp_path, capsys):
     Store(tmp_path / "monitor.db").close()
     assert main(["status", "--config", str(cfg), "--rules", str(rules)]) == 1
     assert "slack.mode is terminal: alerts are printed by the daemon and reach nobody" in capsys.readouterr().out
+
+
+def test_status_says_why_replies_and_tickets_failed_and_which_attempts_were_interrupted(setup, capsys):
+    """Regression (round 23, a respond-side cause seen only as a count): `monitor status` said "1 failed" for
+    replies and tickets, and nothing of an attempt whose process died (its claim lapsed, the row waiting for
+    the next pass, maybe already on the platform). Now the newest failures say why, and those attempts are named."""
+    cfg, _rules, store, now = setup
+    policy = ("refused to connect to 10.0.0.5: not a public address and not an endpoint configured in monitor.yaml"
+              " (set http.allow_private: true if this is intended)")
+    with store.tx() as db:
+        for state, error, created, claim in [
+                ("failed", "old: out of the 7-day window", now - 8 * 86400, None),
+                ("failed", policy, now - 50, None),
+                ("approved", None, now - 40, ("host-a:42", now - 10)),      # its process died: claim lapsed
+                ("approved", None, now - 30, ("host-b:7", now + 60))]:      # being posted right now
+            db.execute("INSERT INTO replies (alert_id, platform, text, author, state, last_error, created_at,"
+                       " claimed_by, claimed_until) VALUES (1, 'mastodon', 'Sorry', 'amy', ?, ?, ?, ?, ?)",
+                       (state, error, created, *(claim or (None, None))))
+        db.execute("INSERT INTO actions (alert_id, name, kind, state, last_error, created_at) VALUES"
+                   " (2, 'jira-security', 'jira', 'failed', '$T_TOKEN is not set', ?)", (now - 20,))
+    rc, rep = _status(cfg, capsys)
+    assert rep["responses"]["latest_failures"] == [
+        {"name": "ticket:1", "what": "jira-security", "error": "$T_TOKEN is not set"},
+        {"name": "reply:2", "what": "mastodon", "error": policy}]
+    assert [(c["name"], c["holder"]) for c in rep["responses"]["interrupted"]] == [("reply:3", "host-a:42")]
+    main(["status", "--config", str(cfg)])
+    out = capsys.readouterr().out
+    assert "     ticket:1 (jira-security) failed: $T_TOKEN is not set\n" in out
+    assert f"     reply:2 (mastodon) failed: {policy}\n" in out
+    assert ("     reply:3: the attempt by host-a:42 ended without an outcome (its claim lapsed at "
+            f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now - 10))}); the next pass tries again\n") in out
+    assert "old: out of" not in out and "host-b:7 ended" not in out

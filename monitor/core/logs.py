@@ -31,6 +31,8 @@ _PATTERNS = [
     re.compile(r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9/_-]+"),
     re.compile(r"(?i)([?&;](?:access_token|token|api_key|apikey|key|secret|client_secret|password|sig)=)[^&\s'\"#]+"),
     re.compile(r"(?i)(oauth_signature=\"?)[^\s\",&]+"),
+    # a signature header said back (`X-Monitor-Signature: sha256=…`): a replayable request's proof
+    re.compile(r"(?i)(signature['\"]?\s*[:=]\s*['\"]?)(sha(?:1|256)=)?[0-9a-z+/=_-]{16,}"),
 ]
 _SECRET_KEY = re.compile(r"(?i)^(proxy-)?authorization$|token|secret|password|passwd|cookie|api[_-]?key|signature")
 _EXTRA_SECRETS: set[str] = set()
@@ -58,6 +60,18 @@ def redact(text: str, secrets: list[str], keep_newlines: bool = False) -> str:
     for pat in _PATTERNS:
         text = pat.sub(lambda m: (m.group(1) or "") + "[REDACTED]", text)
     return inert(scrub_urls(text), keep_newlines)
+
+
+def scrubbed(text: str, limit: int | None = None) -> str:
+    """`text` as a log line would say it, for the places a handler's filter does not reach: a row's
+    `last_error`, an alert's thread, a command's output. Every known secret value (the environment's, and those
+    read through `add_secret`), `Authorization`/bearer values, URL credentials, control characters. `limit`
+    cuts after scrubbing: cut first, a token straddling the cut would show its first half (no longer the value
+    `redact` looks for)."""
+    if limit is not None:
+        text = text[:limit * 20]        # a megabyte of error page is not scrubbed whole to show 200 characters
+    said = redact(text, secret_values())
+    return said if limit is None else said[:limit]
 
 
 def _redact_value(value: Any, secrets: list[str], depth: int = 0) -> Any:

@@ -182,9 +182,35 @@ def response_health(store: Store, now: float, window: float = 7 * 86400) -> dict
                              "ID`)"))
     median = times[len(times) // 2] if times else None
     return {"time_to_first_response_median": median, "responded_alerts": len(times),
+            "latest_failures": latest_failures(store, now - window), "interrupted": interrupted(store),
             "replies": {k: replies.get(k, 0) for k in ("approved", "awaiting_approval", "posted", "marked",
                                                           "failed", "rejected")},
             "actions": {k: actions.get(k, 0) for k in ("pending", "done", "failed")}, **listed(found)}
+
+
+def latest_failures(store: Store, since: float, n: int = 3) -> list[dict[str, Any]]:
+    """The newest replies and tickets failed for good, with why: until round 23 `monitor status` counted them and
+    only the alert's thread said why, so a cause that fails every one (an address policy refusal, a token not
+    set, a redirect to configure) was a number to investigate alert by alert. Scrubbed when they were stored."""
+    return [{"name": f"{r['what']}:{r['id']}", "what": r["name"], "error": r["last_error"]}
+            for r in store.query("SELECT * FROM (SELECT 'reply' AS what, id, platform AS name, last_error, created_at"
+                                 " FROM replies WHERE state = 'failed' AND created_at >= ? UNION ALL SELECT 'ticket',"
+                                 " id, name, last_error, created_at FROM actions WHERE (state = 'failed' OR"
+                                 " close_state = 'failed') AND created_at >= ?) f ORDER BY created_at DESC, id DESC"
+                                 " LIMIT ?", (since, since, n))]
+
+
+def interrupted(store: Store) -> list[dict[str, Any]]:
+    """Replies and tickets whose attempt ended without an outcome (its process died: every outcome clears the
+    claim) and whose claim has lapsed: waiting for the next pass, which is not at once under `run --once`.
+    Said, as the attempt may have reached the platform (a ticket's retry looks for it first; a Mastodon
+    reply's Idempotency-Key holds; other platforms may show the reply twice)."""
+    return [{"name": f"{r['what']}:{r['id']}", "holder": r["claimed_by"], "since": iso(r["claimed_until"])}
+            for r in store.query("SELECT 'reply' AS what, id, claimed_by, claimed_until FROM replies WHERE"
+                                 " state = 'approved' AND claimed_by IS NOT NULL AND claimed_until <= db_now()"
+                                 " UNION ALL SELECT 'ticket', id, claimed_by, claimed_until FROM actions WHERE"
+                                 " (state = 'pending' OR close_state = 'pending') AND claimed_by IS NOT NULL AND"
+                                 " claimed_until <= db_now() ORDER BY 1, 2")]
 
 
 def replica_health(store: Store) -> dict[str, Any]:
@@ -238,5 +264,5 @@ def assemble(store: Store, now: float, sources: list[dict[str, Any]], outbox: di
             "unacknowledged": {"count": open_row.get("n", 0), "oldest": iso(open_row.get("oldest"))}}
 
 
-__all__ = ["ROUTE_FAILURES_SQL", "assemble", "config_found", "config_problems", "open_alerts_by_owner", "outbox_health",
-           "replica_health", "response_health", "route_failures", "routing_health", "routing_paused", "search_health"]
+__all__ = ["ROUTE_FAILURES_SQL", "assemble", "config_found", "config_problems", "interrupted", "latest_failures",
+           "open_alerts_by_owner", "outbox_health", "replica_health", "response_health", "route_failures", "routing_health", "routing_paused", "search_health"]

@@ -70,6 +70,11 @@ def render(rep: dict[str, Any]) -> list[str]:
                  f" {rp['awaiting_approval']} awaiting approval, {rp['failed']} failed"
                  + f"; tickets {rs['actions']['done']} done, {rs['actions']['pending']} pending,"
                  f" {rs['actions']['failed']} failed")
+    for f in rs.get("latest_failures", []):
+        lines.append(f"     {f['name']} ({shown(f['what'])}) failed: {shown(f['error'] or 'no reason recorded')}")
+    for c in rs.get("interrupted", []):
+        lines.append(f"     {c['name']}: the attempt by {c['holder']} ended without an outcome (its claim lapsed at"
+                     f" {c['since']}); the next pass tries again")
     rp = rep.get("replicas") or {}
     held: dict[str, list[str]] = {}
     for le in rp.get("leases", []):

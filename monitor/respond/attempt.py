@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from monitor.core import logs
 from monitor.core.errors import MonitorError
 from monitor.core.netguard import WATCHDOG, Guard
 from monitor.sources.fetch import HttpConfig
@@ -33,6 +34,8 @@ CLAIM_MARGIN_S = 30.0
 #: The redirects a write follows: they keep the method and the body (RFC 9110 §15.4.8-9). 301, 302 and 303 turn
 #: a POST into a GET in every client (httpx, requests, browsers): the reply or ticket would never be made.
 KEEP_METHOD = (307, 308)
+#: The headers a request may take to another origin: none of them is a credential or a signature.
+PLAIN_HEADERS = frozenset({"content-type", "accept", "user-agent", "x-monitor-delivery", "idempotency-key"})
 
 
 class ReplyRefused(MonitorError):
@@ -91,10 +94,9 @@ def send(client: httpx.Client, http: HttpConfig, method: str, url: str, platform
          secret_body: bool = False, **kwargs: Any) -> httpx.Response:
     """One request of an attempt, redirects judged as mature clients of write APIs do. 307/308 are followed with
     the same method and body, up to `http.max_redirects`, under the attempt's address policy (a redirect into
-    the internal network is refused like any unconfigured host); to another origin without `Authorization`
-    (httpx's and requests' rule), and not at all when the body carries a credential (`secret_body`). 301/302/303
-    to anything but a GET, and any redirect past the limit, fail with the Location named: recorded as done, they
-    were a silent loss (round 22: the client does not follow, and a 3xx was taken for success)."""
+    the internal network is refused like any unconfigured host). 301/302/303 to anything but a GET, and any
+    redirect past the limit, fail with the Location named: recorded as done, they were a silent loss (round 22:
+    the client does not follow, and a 3xx was taken for success). See `crossing` for another origin."""
     headers = dict(kwargs.pop("headers", None) or {})
     first = httpx.URL(url)
     for hop in range(http.max_redirects + 1):
@@ -105,16 +107,33 @@ def send(client: httpx.Client, http: HttpConfig, method: str, url: str, platform
         if not resp.is_redirect:
             return resp
         target = resp.url.join(resp.headers["Location"])
-        said = f"{platform} answered HTTP {resp.status_code} redirecting the {method} to {str(target)[:200]}"
+        said = f"{platform} answered HTTP {resp.status_code} redirecting the {method} to {logs.scrubbed(str(target), 200)}"
         if method not in ("GET", "HEAD") and resp.status_code not in KEEP_METHOD:
             raise ReplyRefused(f"{said}: not followed (it would be re-sent as GET and nothing made); "
                                "configure the final URL")
         if target.scheme not in ("http", "https") or hop == http.max_redirects:
             raise ReplyRefused(f"{said}: not followed ({'not http(s)' if target.scheme not in ('http', 'https') else f'more than http.max_redirects ({http.max_redirects})'})")
-        if (target.scheme, target.host, target.port) != (first.scheme, first.host, first.port):
-            if secret_body:
-                raise ReplyRefused(f"{said}: not followed (another origin, and the request carries a credential)")
-            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        if (target.scheme, target.host, target.port) != (first.scheme, first.host, first.port) and (
+                carried := crossing(headers, secret_body)):
+            raise ReplyRefused(f"{said}: not followed (another origin, and the request carries {carried}); "
+                               "configure the final URL")
         url = str(target)
         kwargs.pop("params", None)          # the Location carries its own query
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def crossing(headers: dict[str, str], secret_body: bool) -> str | None:
+    """What the request carries that must not reach an origin nobody configured (said by name, never by value),
+    or None when it may follow a 307/308 there as it is: only `PLAIN_HEADERS` and a body with no credential.
+
+    Why refuse rather than strip, as httpx (`_redirect_headers`) and requests (`rebuild_auth`/
+    `should_strip_auth`) do: they strip the one header they know is a credential, `Authorization`. Ours carry
+    others: a webhook's `X-Monitor-Signature` (no secret, but a valid signed request the new origin can replay
+    to the configured endpoint; through round 22 it went along), and whatever a future header names an API key
+    by (its name does not say so: hence an allow-list, not a deny-list). And stripped, the write can only fail
+    there (401) or be accepted unauthenticated by a service nobody chose, with the customer's text. Failing at
+    the Location, named, tells ops what to configure instead."""
+    carried = [k for k in headers if k.lower() not in PLAIN_HEADERS]
+    if secret_body:
+        carried.append("a credential in its body")
+    return ", ".join(carried) or None

@@ -112,7 +112,8 @@ def check(resp: httpx.Response, platform: str) -> dict[str, Any]:
     if resp.status_code >= 300:            # one `send` did not follow: not a success (nothing was made)
         where = resp.headers.get("Location")
         raise ReplyRefused(f"{platform} answered HTTP {resp.status_code}"
-                           + (f" redirecting to {where[:200]}" if where else "") + ": a redirect is not a success")
+                           + (f" redirecting to {logs.scrubbed(where, 200)}" if where else "")
+                           + ": a redirect is not a success")
     try:
         body = resp.json() if resp.content else {}
     except ValueError:
@@ -121,25 +122,30 @@ def check(resp: httpx.Response, platform: str) -> dict[str, Any]:
 
 
 def reason(resp: httpx.Response) -> str:
-    """The error text platforms put in their bodies (error, message, detail, errors[0]), one line, capped."""
+    """The error text platforms put in their bodies (error, message, detail, errors[0]), one line, capped, and
+    scrubbed before the cap (a platform echoing the token it refused)."""
+    return logs.scrubbed(" ".join(_reason(resp).split()), 200) or resp.reason_phrase
+
+
+def _reason(resp: httpx.Response) -> str:
     try:
         body = resp.json()
     except ValueError:
-        return " ".join(resp.text.split())[:200] or resp.reason_phrase
+        return resp.text[:4000]
     if isinstance(body, dict):
         if isinstance(body.get("error"), dict) or isinstance(body.get("fault"), dict) or (
                 isinstance(body.get("errors"), list) and body["errors"] and isinstance(body["errors"][0], dict)):
             code, message, _ = api.error_of(_as_response(resp))    # Google, Graph, Apigee, Apple JSON:API
             if code or message:
-                return " ".join((f"{code}: {message}" if code and message else code or message).split())[:200]
+                return f"{code}: {message}" if code and message else code or message
         if isinstance(body.get("error"), str) and isinstance(body.get("message"), str):   # AT Protocol: code + text
-            return " ".join(f"{body['error']}: {body['message']}".split())[:200]
+            return f"{body['error']}: {body['message']}"
         for key in ("error_description", "error", "message", "detail", "title"):
             if isinstance(body.get(key), str):
-                return " ".join(body[key].split())[:200]
+                return str(body[key])
         errs = body.get("errors")
         if isinstance(errs, list) and errs:
-            return " ".join(json.dumps(errs[0])[:200].split())
+            return json.dumps(errs[0])
     return resp.reason_phrase
 
 
@@ -298,7 +304,7 @@ class TwitterPoster(Poster):
             raise ReplyTransient(f"x answered HTTP {exc.response.status_code}") from exc
         except tweepy.HTTPException as exc:
             msg = "; ".join(exc.api_messages) or str(exc)
-            raise ReplyRefused(f"x refused the reply: {' '.join(msg.split())[:200]}") from exc
+            raise ReplyRefused(f"x refused the reply: {logs.scrubbed(' '.join(msg.split()), 200)}") from exc
         except requests.TooManyRedirects as exc:
             raise ReplyRefused(f"x redirected the reply more than http.max_redirects ({self.http.max_redirects})"
                                " times: not followed") from exc
@@ -313,7 +319,7 @@ def _refuse_method_change(resp: Any, *args: Any, **kwargs: Any) -> None:
     GET, and the tweet never made; refused with the Location named, as `attempt.send` does."""
     if resp.is_redirect and resp.status_code not in KEEP_METHOD and resp.request.method not in ("GET", "HEAD"):
         raise ReplyRefused(f"x answered HTTP {resp.status_code} redirecting the {resp.request.method} to "
-                           f"{str(resp.headers.get('Location'))[:200]}: not followed (it would be re-sent as GET"
+                           f"{logs.scrubbed(str(resp.headers.get('Location')), 200)}: not followed (it would be re-sent as GET"
                            " and nothing made)")
 
 

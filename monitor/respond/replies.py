@@ -25,6 +25,7 @@ import httpx
 from monitor.alerting import lifecycle
 from monitor.config.rules import Rules
 from monitor.config.settings import Config
+from monitor.core import logs
 from monitor.core.clock import Clock
 from monitor.core.errors import AlertError, MonitorError
 from monitor.core.model import Target
@@ -272,7 +273,7 @@ class ReplyService:
         except Exception as exc:  # noqa: BLE001 - a poster bug is a refusal said aloud, never a dead worker
             if (why := refusal(guard, "monitor.yaml")) is None:
                 log.exception("reply poster crashed", extra={"reply_id": r.id})
-            self._refused(r, why or f"unexpected {type(exc).__name__}: {exc}"[:300])
+            self._refused(r, why or logs.scrubbed(f"unexpected {type(exc).__name__}: {exc}", 300))
             return None
         self._posted(r, posted)
         return self.get(reply_id)
@@ -304,15 +305,20 @@ class ReplyService:
         if attempts >= MAX_ATTEMPTS:
             self._refused(r, f"gave up after {attempts} attempts: {exc}")
             return
+        why = logs.scrubbed(str(exc))      # a platform's text, a Location: no credential in the row or the log
         wait = exc.retry_after if exc.retry_after is not None else min(MAX_BACKOFF_S, 2.0 ** attempts) * random.uniform(0.8, 1.2)
         with self.store.tx() as db:
             db.execute("UPDATE replies SET not_before = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL"
                        " WHERE id = ? AND (claimed_by IS NULL OR claimed_by = ?)",     # not a claim taken over
-                       (now + wait, str(exc)[:500], r.id, self.holder))
-        log.warning("reply not posted yet, will retry", extra={"reply_id": r.id, "error": str(exc),
+                       (now + wait, why[:500], r.id, self.holder))
+        log.warning("reply not posted yet, will retry", extra={"reply_id": r.id, "error": why,
                                                                "retry_in": round(wait, 1)})
 
     def _refused(self, r: Reply, why: str) -> None:
+        """Failed for good, said in the row, the thread and an ERROR. Every refusal comes through here (and every
+        retry through `_retry`): the one place its text loses any credential it carries (a platform echoing the
+        token, a Location with `user:pass@` or `?access_token=`, a poster's crash), before anyone sees it."""
+        why = logs.scrubbed(why)
         now = self.clock.now()
         with self.store.tx() as db:
             db.execute("UPDATE replies SET state = 'failed', last_error = ?, claimed_by = NULL, claimed_until = NULL"

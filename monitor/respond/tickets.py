@@ -29,6 +29,7 @@ from monitor.alerting import lifecycle
 from monitor.config.rules import Action, Rules
 from monitor.core import logs
 from monitor.core.clock import Clock
+from monitor.core.scrub import scrub_urls
 from monitor.notify.blockkit import escape, safe_link
 from monitor.respond.attempt import bounded, claim_lease, cut_short, refusal, respond_client, send
 from monitor.respond.posters import ReplyRefused, ReplyTransient, check
@@ -154,6 +155,7 @@ class ActionService:
                 lifecycle.note(db, now, row["alert_id"], f"action:{row['id']}:closed",
                                f":ballot_box_with_check: {escape(row['kind'])} {escape(row['ticket_key'])} closed.")
             else:
+                ticket = Ticket(ticket.key, scrub_urls(ticket.url) if ticket.url else None)   # a url: with user:pass@
                 db.execute("UPDATE actions SET state = 'done', done_at = ?, ticket_key = ?, ticket_url = ?,"
                            " last_error = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = ?", (now, ticket.key, ticket.url, row["id"]))
                 if ticket.key:
@@ -170,16 +172,21 @@ class ActionService:
                               " WHERE am.alert_id = ? ORDER BY m.id LIMIT 1", (alert.get("id"),)) or {}
 
     def _retry(self, row: dict[str, Any], exc: ReplyTransient) -> None:
+        why = logs.scrubbed(str(exc))       # as `_failed`
         wait = exc.retry_after if exc.retry_after is not None else (
             min(MAX_BACKOFF_S, 2.0 ** (row["attempts"] - 1)) * random.uniform(0.8, 1.2))
         with self.store.tx() as db:
             db.execute("UPDATE actions SET not_before = ?, last_error = ?, claimed_by = NULL, claimed_until = NULL"
                        " WHERE id = ? AND (claimed_by IS NULL OR claimed_by = ?)",     # not a claim taken over
-                       (self.clock.now() + wait, str(exc)[:500], row["id"], self.holder))
-        log.warning("action failed, will retry", extra={"action_id": row["id"], "error": str(exc),
+                       (self.clock.now() + wait, why[:500], row["id"], self.holder))
+        log.warning("action failed, will retry", extra={"action_id": row["id"], "error": why,
                                                         "retry_in": round(wait, 1)})
 
     def _failed(self, row: dict[str, Any], why: str, closing: bool) -> None:
+        """Failed for good: the row, the thread, an ERROR. This and `_retry` are the only ways out of an attempt
+        that failed, and the text loses here any credential it carries (a ticket system echoing the API token,
+        a Location with `user:pass@` or `?token=`) before the row, Slack or a log line gets it."""
+        why = logs.scrubbed(why)
         now = self.clock.now()
         with self.store.tx() as db:
             db.execute(f"UPDATE actions SET {'close_state' if closing else 'state'} = 'failed', last_error = ?,"
@@ -234,7 +241,10 @@ class Runner:
         return value
 
     def basic(self, user: str, secret: str) -> dict[str, str]:
-        return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
+        """The header; its encoded value is a secret too (a service echoing it back is scrubbed, not shown)."""
+        encoded = base64.b64encode(f"{user}:{secret}".encode()).decode()
+        logs.add_secret(encoded)
+        return {"Authorization": "Basic " + encoded}
 
     def call(self, method: str, url: str, **kw: Any) -> dict[str, Any]:
         return check(send(self.client, self.http, method, url, self.action.kind, **kw), self.action.kind)

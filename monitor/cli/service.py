@@ -148,7 +148,7 @@ def _check_cron(config: Any, db: str | None) -> None:
     another box has just polled: said before the first pass, not only in that pass's log (an unset
     `daemon.cron_interval` with differing `every`s was seen only on a cron box's log). On SQLite (one box) it
     has no effect: said only when it is set, so nobody expects it to do something there."""
-    from monitor.store.poll_turns import cron_interval_said
+    from monitor.store.poll_turns import cron_interval
 
     interval = config.daemon.cron_interval
     if not is_url(config.db_path(db)):
@@ -159,10 +159,17 @@ def _check_cron(config: Any, db: str | None) -> None:
     everys = [float(s.every) for s in config.sources if s.enabled and not is_stream(s)]    # as `run_once` polls
     if not everys and interval is None:
         return
-    line, warning = cron_interval_said(interval, everys)
-    print(f"cron on replicas (PostgreSQL): interval {line}")
-    if warning:
-        print(f"    warning: {warning}")
+    decided = cron_interval(interval, everys)
+    if decided.rests_on == "daemon.cron_interval":
+        print(f"cron on replicas (PostgreSQL): interval {format_duration(interval)} (daemon.cron_interval): a "
+              f"source another box polled within {format_duration(decided.window or 0)} is left to it")
+        return
+    said = ", ".join(map(format_duration, decided.everys))
+    print(f"cron on replicas (PostgreSQL): interval assumed: each source's `every` ({said}), as "
+          "daemon.cron_interval is unset")
+    if decided.disagreement:
+        print(f"    warning: the sources' `every` differ ({said}), so they cannot all be the cron interval: set "
+              "daemon.cron_interval to how often cron runs `monitor run --once`")
 
 
 def _check_credentials(s: Any) -> None:

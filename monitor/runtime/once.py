@@ -22,7 +22,7 @@ from monitor.runtime.poller import PollOutcome
 from monitor.runtime.streams import run_streams_once
 from monitor.sources import is_stream
 from monitor.store import retention
-from monitor.store.poll_turns import CRON_SHARE
+from monitor.store.poll_turns import cron_interval
 
 log = logging.getLogger("monitor.runtime.daemon")     # the daemon's log lines keep their logger
 
@@ -87,27 +87,27 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
 
 
 def cron_window(app: App, sources: list[Any]) -> float | None:
-    """`daemon.cron_interval`, said in the log on a shared store (replicas), where it decides which sources
-    another box has just polled; unset, each source's `every` is assumed to be the cron interval, and said
-    (a warning when they differ: they cannot all be it)."""
-    interval = app.config.daemon.cron_interval
+    """The cron interval the poller is given (`poll_turns.cron_interval` decides it), said in the log on a
+    shared store (replicas), where it decides which sources another box has just polled; assumed from the
+    sources' `every`, a warning when they differ (they cannot all be it). `monitor check` says the same."""
+    decided = cron_interval(app.config.daemon.cron_interval, [float(s.every) for s in sources])
     if not app.store.shared or not sources:
-        return interval
-    if interval is not None:
+        return decided.interval
+    if decided.rests_on == "daemon.cron_interval":
+        assert decided.interval is not None and decided.window is not None
         log.info("cron on replicas: a source another replica polled within %s (half of daemon.cron_interval %s) is"
-                 " left to it", format_duration(interval * CRON_SHARE), format_duration(interval))
-        return interval
-    everys = sorted({float(s.every) for s in sources})
-    said = ", ".join(format_duration(e) for e in everys)
-    if len(everys) == 1:
+                 " left to it", format_duration(decided.window), format_duration(decided.interval))
+    elif not decided.disagreement:
+        assert decided.window is not None
         log.info("cron on replicas: daemon.cron_interval is unset, so the cron interval is assumed to be the"
-                 " sources' `every` (%s): a source another replica polled within %s is left to it", said,
-                 format_duration(everys[0] * CRON_SHARE))
+                 " sources' `every` (%s): a source another replica polled within %s is left to it",
+                 ", ".join(map(format_duration, decided.everys)), format_duration(decided.window))
     else:
         log.warning("cron on replicas: daemon.cron_interval is unset, so each source's `every` is assumed to be the"
                     " cron interval, but they differ (%s): a source another replica polled within half its `every`"
-                    " is left to it; set daemon.cron_interval to how often cron runs this", said)
-    return None
+                    " is left to it; set daemon.cron_interval to how often cron runs this",
+                    ", ".join(map(format_duration, decided.disagreement)))
+    return decided.interval
 
 
 def stop_on_signals(stop: threading.Event) -> Callable[[], None]:

@@ -75,9 +75,11 @@ def cmd_run(args: argparse.Namespace) -> int:
              if summary.get("held") else ""), file=sys.stderr)
     for source_id, why in (summary.get("skipped") or {}).items():      # never silently: back-off, disabled
         print(f"  not polled: {source_id}: {why}", file=sys.stderr)
-    if summary.get("stopped"):
-        print("stopped by a signal: what this pass had not done (polls, streams, routing, deliveries) is left to the"
-              " next one; every lease was let go", file=sys.stderr)
+    if summary.get("stopped"):          # exit 0 all the same: a stop asked for is no failure (README "cron")
+        left = (["skipped " + ", ".join(summary["stages_skipped"])] if summary.get("stages_skipped") else []) \
+            + (["cut short " + ", ".join(summary["stages_cut_short"])] if summary.get("stages_cut_short") else [])
+        print(f"stopped by a signal: {'; '.join(left) or 'nothing skipped'}"
+              + (", left to the next pass" if left else "") + "; every lease was let go", file=sys.stderr)
     return EXIT_FAIL if summary["failed"] and not summary["polled"] else EXIT_OK
 
 

@@ -152,3 +152,17 @@ def test_check_on_sqlite_says_the_cron_interval_only_when_set(tmp_path, monkeypa
     assert "cron" not in _check(tmp_path, monkeypatch, capsys)
     out = _check(tmp_path, monkeypatch, capsys, extra="daemon:\n  cron_interval: 5m\n")
     assert "cron: daemon.cron_interval (5m) applies only to cron on several boxes (PostgreSQL)" in out
+
+
+def test_the_cron_interval_is_decided_once_for_check_and_the_pass():
+    """`monitor check` and a `run --once` pass's log render one decision (`poll_turns.cron_interval`): what
+    interval the poller gets, what it rested on, and the `every`s that disagree (regression: each had its own
+    copy of the rule)."""
+    from monitor.store.poll_turns import CronInterval, cron_interval
+
+    assert cron_interval(300.0, [60.0, 3600.0]) == CronInterval(300.0, "daemon.cron_interval")
+    assert cron_interval(300.0, []).window == 150.0
+    one = cron_interval(None, [300.0, 300.0])
+    assert (one.interval, one.rests_on, one.everys, one.window, one.disagreement) == (None, "every", (300.0,), 150.0, ())
+    differ = cron_interval(None, [3600.0, 300.0, 300.0])
+    assert (differ.window, differ.disagreement) == (None, (300.0, 3600.0))

@@ -99,3 +99,78 @@ def test_an_unwritable_cache_still_detects_and_says_so(tmp_path, monkeypatch, ca
         ident = language_model.load(language.LANGUAGES)
     assert ident.classify("Der Kundenservice war unfreundlich und hat nicht geholfen")[0] == "de"
     assert "language model cache not written" in caplog.text and "MONITOR_CACHE_DIR" in caplog.text
+
+
+def _entries(root) -> dict[str, int]:
+    """Each language entry in the cache directory and the inode of its class columns (a rebuild changes it)."""
+    return {p.name: (p / "ptc.npy").stat().st_ino for p in sorted(root.glob("langid-*"))}
+
+
+@pytest.mark.slow
+def test_two_installed_py3langid_versions_sharing_a_cache_keep_their_own_entries(tmp_path) -> None:
+    """Regression: an entry replaced every other one, so two installations sharing $MONITOR_CACHE_DIR (here
+    the real package and a second copy installed as another version) rebuilt each other's on every start."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import py3langid
+
+    other = tmp_path / "other"
+    shutil.copytree(Path(py3langid.__file__).parent, other / "py3langid")
+    (other / "py3langid-0.3.9.dist-info").mkdir()
+    (other / "py3langid-0.3.9.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: py3langid\n"
+                                                                  "Version: 0.3.9\n")
+    repo = str(Path(__file__).parents[1])
+    start = ("import importlib.metadata as md, py3langid; from monitor.analyse import language, language_model;"
+             " language_model.load(language.LANGUAGES); print(md.version('py3langid'), py3langid.__file__)")
+
+    def run(*path: str) -> str:
+        env = {**os.environ, "MONITOR_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": os.pathsep.join(path)}
+        return subprocess.run([sys.executable, "-c", start], env=env, check=True, capture_output=True,
+                              text=True, timeout=120).stdout
+
+    assert run(repo).startswith("0.4")
+    assert run(str(other), repo) == f"0.3.9 {other / 'py3langid' / '__init__.py'}\n"
+    built = _entries(tmp_path / "cache")
+    assert len(built) == 2, built
+    run(repo)
+    run(str(other), repo)
+    assert _entries(tmp_path / "cache") == built, "an installation rebuilt its entry"
+
+
+def test_the_language_cache_keeps_the_entries_used_last_and_forgets_the_rest(tmp_path, monkeypatch) -> None:
+    """Bounded: beside the entry just written, the `KEEP` - 1 used last stay; older ones, and what a killed
+    writer left an hour ago, go; a writer's directory in progress and files of other kinds stay. A process
+    that mapped an entry removed meanwhile goes on reading it (the pages live until it unmaps them)."""
+    import os
+    import time
+
+    from monitor.analyse import language, language_model
+
+    monkeypatch.setenv("MONITOR_CACHE_DIR", str(tmp_path))
+    language_model.load(language.LANGUAGES)                     # built and written
+    mapped = language_model.load(language.LANGUAGES)            # read: its arrays map the entry's files
+    assert isinstance(mapped.tk_nextmove, memoryview)
+    (mine,) = tmp_path.glob("langid-*")
+    mine.rename(tmp_path / "langid-old-mapped")                 # another installation's, used long ago
+    old = [tmp_path / "langid-old-mapped"] + [tmp_path / f"langid-old-{n}" for n in range(5)]
+    now = time.time()
+    for n, path in enumerate(old):
+        path.mkdir(exist_ok=True)
+        os.utime(path, (now - 86400 * (6 - n), now - 86400 * (6 - n)))    # the last of them used a day ago
+    (abandoned := tmp_path / ".langid-killed").mkdir()
+    os.utime(abandoned, (now - 7200, now - 7200))
+    (writing := tmp_path / ".langid-writing").mkdir()
+    (tmp_path / "other-kind.bin").write_bytes(b"x")
+    text = "Le colis est arrivé en retard et le service client ne répond pas"
+    before = mapped.classify(text)
+
+    language_model.load(language.LANGUAGES)                     # writes its entry again, then bounds the directory
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    newest = [p.name for p in old[-(language_model.KEEP - 1):]]
+    assert kept == sorted([mine.name, *newest, ".langid-writing", "other-kind.bin"]), kept
+    assert not (tmp_path / "langid-old-mapped").exists() and not abandoned.exists() and writing.exists()
+    assert mapped.classify(text) == before                      # its files are gone, its mapping is not

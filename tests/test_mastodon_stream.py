@@ -15,7 +15,7 @@ from monitor.runtime.daemon import run_once
 from monitor.store.database import Store
 from tests.conftest import write_config
 from tests.fakes.mastodon import FakeMastodon
-from tests.fakes.process import mentions_in
+from tests.fakes.process import MonitorProcess, mentions_in
 from tests.fakes.slack import TOKEN
 from tests.streams_helpers import make_app, running, stop_when, stored_ids, wait_for
 
@@ -131,6 +131,45 @@ def test_regression_interrupt_reaches_a_slow_backfill_page_cursor_kept_rest_fetc
             assert len(per_mention) == 47 and all(r["n"] == 1 for r in per_mention)
         finally:
             app.close()
+
+
+@pytest.mark.slow
+def test_a_daemon_stopped_in_a_slow_backfill_stops_within_its_drain_bound_and_the_next_start_fetches_the_rest(
+        tmp_path, fake_slack):
+    """The whole daemon, a real process: SIGTERM while the back-fill after a reconnection waits on a page the
+    instance is slow to answer (30 s). It exits 0 within `daemon.drain_timeout` (3 s), the page cut and said,
+    the cursor at the last status stored; the next start fetches the rest from there, each status once."""
+    with FakeMastodon() as srv:
+        srv.drop_after = [2]                      # the first stream ends after two updates...
+        srv.slow_timeline_from = 1                # ...the gap's first page answers, its second is slow
+        cfg, rules = write_config(tmp_path, slack_url=fake_slack.api_url, sources=_source(srv),
+                                  extra="daemon:\n  drain_timeout: 3s\n")
+        cfg.write_text(cfg.read_text().replace("http:\n", "http:\n  deadline: 30s\n"))
+        args = ["run", "--config", str(cfg), "--rules", str(rules)]
+        with MonitorProcess(args, env={"SLACK_BOT_TOKEN": TOKEN}) as daemon:
+            wait_for(lambda: len(srv.streams) == 1, timeout=30, what="daemon connected")
+            posted = srv.post_many([f"acme refund denied {i}" for i in range(47)])   # 2 live, 45 missed
+            wait_for(lambda: len(srv.timeline_requests) >= 2, timeout=30, what="the slow back-fill page")
+            log = daemon.stop_within(3.0, 1.5, "a daemon stopped in a slow back-fill")
+        live, gap = posted[:2], posted[2:]
+        assert "drain bound reached" not in log, log
+        assert f"back-fill cut (stopping) after 1 page(s): the statuses after {gap[39]['id']}" in log, log
+        db = tmp_path / "monitor.db"
+        assert mentions_in(db) == 42
+        srv.slow_timeline_from = None             # restarted: the rest of the gap comes, nothing twice
+        asked = len(srv.timeline_requests)
+        with MonitorProcess(args, env={"SLACK_BOT_TOKEN": TOKEN}) as again:
+            wait_for(lambda: mentions_in(db) == 47, timeout=30, what="the rest of the gap")
+            again.stop_within(3.0, 1.5, "the restarted daemon")
+        assert srv.timeline_requests[asked]["min_id"] == gap[39]["id"]
+    s = Store(db)
+    try:
+        got = sorted(r["external_id"] for r in s.query("SELECT external_id FROM mentions"))
+        assert got == sorted(x["uri"] for x in live + gap)
+        per_mention = s.query("SELECT mention_id, COUNT(*) AS n FROM alert_mentions GROUP BY mention_id")
+        assert len(per_mention) == 47 and all(r["n"] == 1 for r in per_mention)
+    finally:
+        s.close()
 
 
 def test_malformed_events_are_skipped_and_counted(tmp_path):

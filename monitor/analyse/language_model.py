@@ -7,8 +7,11 @@ restricted arrays are written once, uncompressed, and later processes map them r
 pages are shared by every process on the machine, and the full 142-label model is never resident).
 
 Why it cannot change a result: the arrays are the very ones the identifier classifies with (float32 class
-columns of our labels, the byte DFA, the priors), saved and read back bit for bit, and keyed by py3langid's
-version, the model file's size and mtime, and the label list; any other model or list gets its own entry.
+columns of our labels, the byte DFA, the priors), saved and read back bit for bit, and keyed by the model's
+source (py3langid's version and the model file's content hash, `source_identity`) and the label list; any
+other model or list gets its own entry. Two installations sharing the directory (an upgrade beside the old
+virtualenv, two services) each keep theirs: before, an entry replaced every other one, so two versions
+rebuilt each other's on every start. The directory is bounded all the same: the `KEEP` entries used last stay.
 
 Where: ``$MONITOR_CACHE_DIR``, else systemd's ``$CACHE_DIRECTORY`` (the unit's ``CacheDirectory=``), else
 ``$XDG_CACHE_HOME/mention-monitor``, else ``~/.cache/mention-monitor``. If it cannot be written or read, the
@@ -17,11 +20,13 @@ model is decompressed as before, and the log says why once per process (never si
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1                                   # bump when what is written changes
 _MAPPED = ("ptc", "pc", "nextmove", "row", "out")
+KEEP = 4             # entries kept (about 50 MB each): a few installed versions or label lists, each its own
+ABANDONED_S = 3600.0  # a private `.langid-*` directory this old was left by a killed writer (writing takes ~1 s)
 
 
 def cache_root() -> Path:
@@ -41,17 +48,13 @@ def cache_root() -> Path:
 
 def load(languages: tuple[str, ...]) -> Any:
     """A py3langid ``LanguageIdentifier`` (normalised probabilities) that chooses among `languages` only."""
-    from importlib.metadata import version
-
-    from py3langid.langid import MODEL_DIR, MODEL_FILE
-
-    model = MODEL_DIR / MODEL_FILE
-    st = model.stat()
-    key = hashlib.sha256(repr((FORMAT, version("py3langid"), st.st_size, st.st_mtime_ns, languages)).encode())
+    key = hashlib.sha256(repr((FORMAT, source_identity(), languages)).encode())
     entry = cache_root() / f"langid-{key.hexdigest()[:16]}"
     if entry.is_dir():
         try:
-            return _read(entry)
+            ident = _read(entry)
+            _touch(entry)                    # used: among the last `KEEP`, so no other installation removes it
+            return ident
         except (OSError, ValueError, KeyError) as exc:
             log.warning("language model cache %s unreadable (%s): rebuilt from the shipped model", entry, exc)
             shutil.rmtree(entry, ignore_errors=True)
@@ -62,6 +65,29 @@ def load(languages: tuple[str, ...]) -> Any:
         log.info("language model cache not written to %s (%s): each process decompresses the model (~0.5 s); "
                  "set $MONITOR_CACHE_DIR to a writable directory", entry.parent, exc)
     return ident
+
+
+def source_identity() -> tuple[str, int, str]:
+    """py3langid's version, the model file's size and its SHA-256: what the cached arrays are made from.
+
+    The hash is the one the wheel's RECORD holds (free: no 4.5 MB read at each start) when the file still has
+    the recorded size, else the file's own (~15 ms; an unpacked copy, a package without RECORD). Not the
+    mtime: the same bytes installed twice share one entry, and a file changed in place gets another."""
+    from importlib.metadata import PackageNotFoundError, files, version
+
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    model = (MODEL_DIR / MODEL_FILE).resolve()
+    size = model.stat().st_size
+    try:
+        ver, listed = version("py3langid"), files("py3langid") or []
+    except PackageNotFoundError:
+        ver, listed = "unknown", []
+    for f in listed:
+        if f.hash and f.hash.mode == "sha256" and f.size == size and Path(str(f.locate())).resolve() == model:
+            return ver, size, base64.urlsafe_b64decode(f.hash.value + "==").hex()     # RECORD's encoding
+    with model.open("rb") as fh:
+        return ver, size, hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _build(languages: tuple[str, ...]) -> Any:
@@ -79,8 +105,8 @@ def _build(languages: tuple[str, ...]) -> Any:
 
 
 def _write(ident: Any, entry: Path) -> None:
-    """Into a private directory renamed into place: a reader sees a whole entry or none. Other entries (an
-    older py3langid's) are removed; a process still mapping one keeps its pages until it exits."""
+    """Into a private directory renamed into place: a reader sees a whole entry or none. Then the directory
+    is bounded (`_prune`)."""
     import numpy as np
 
     entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -97,9 +123,39 @@ def _write(ident: Any, entry: Path) -> None:
         if entry.is_dir():                   # another process wrote it first: the same bytes
             return
         raise
-    for old in entry.parent.glob("langid-*"):
-        if old != entry:
-            shutil.rmtree(old, ignore_errors=True)
+    _prune(entry.parent, keep=entry)
+
+
+def _touch(entry: Path) -> None:
+    try:
+        os.utime(entry)
+    except OSError:                          # a cache directory this user may read, not write: nothing to bound
+        pass
+
+
+def _prune(root: Path, keep: Path) -> None:
+    """Remove the language entries beyond the `KEEP` used last (never `keep`, just written), and private
+    directories a killed writer left. Each is first renamed out of the way (atomic: no reader finds half an
+    entry under its name; one that already opened some files and not the rest gets an OSError, says so and
+    rebuilds), then deleted. Deleting files another process has mapped is safe on Linux (and any POSIX
+    system): unlinking removes the name, while the inode and its pages live until the last mapping is gone,
+    so that process goes on reading the same bytes and the space is freed when it exits."""
+    entries = sorted((p for p in root.glob("langid-*") if p != keep), key=_mtime, reverse=True)
+    stale = entries[KEEP - 1:] + [p for p in root.glob(".langid-*") if time.time() - _mtime(p) > ABANDONED_S]
+    for old in stale:
+        gone = root / f".langid-gone-{os.getpid()}-{old.name}"
+        try:
+            os.rename(old, gone)             # another process pruning the same one: one rename wins
+        except OSError:
+            continue
+        shutil.rmtree(gone, ignore_errors=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _read(entry: Path) -> Any:

@@ -75,9 +75,11 @@ def cmd_run(args: argparse.Namespace) -> int:
              if summary.get("held") else ""), file=sys.stderr)
     for source_id, why in (summary.get("skipped") or {}).items():      # never silently: back-off, disabled
         print(f"  not polled: {source_id}: {why}", file=sys.stderr)
-    if summary.get("stopped"):
-        print("stopped by a signal: what this pass had not done (polls, streams, routing, deliveries) is left to the"
-              " next one; every lease was let go", file=sys.stderr)
+    if summary.get("stopped"):          # exit 0 all the same: a stop asked for is no failure (README "cron")
+        left = (["skipped " + ", ".join(summary["stages_skipped"])] if summary.get("stages_skipped") else []) \
+            + (["cut short " + ", ".join(summary["stages_cut_short"])] if summary.get("stages_cut_short") else [])
+        print(f"stopped by a signal: {'; '.join(left) or 'nothing skipped'}"
+              + (", left to the next pass" if left else "") + "; every lease was let go", file=sys.stderr)
     return EXIT_FAIL if summary["failed"] and not summary["polled"] else EXIT_OK
 
 
@@ -148,7 +150,7 @@ def _check_cron(config: Any, db: str | None) -> None:
     another box has just polled: said before the first pass, not only in that pass's log (an unset
     `daemon.cron_interval` with differing `every`s was seen only on a cron box's log). On SQLite (one box) it
     has no effect: said only when it is set, so nobody expects it to do something there."""
-    from monitor.store.poll_turns import cron_interval_said
+    from monitor.store.poll_turns import cron_interval
 
     interval = config.daemon.cron_interval
     if not is_url(config.db_path(db)):
@@ -159,10 +161,17 @@ def _check_cron(config: Any, db: str | None) -> None:
     everys = [float(s.every) for s in config.sources if s.enabled and not is_stream(s)]    # as `run_once` polls
     if not everys and interval is None:
         return
-    line, warning = cron_interval_said(interval, everys)
-    print(f"cron on replicas (PostgreSQL): interval {line}")
-    if warning:
-        print(f"    warning: {warning}")
+    decided = cron_interval(interval, everys)
+    if decided.rests_on == "daemon.cron_interval":
+        print(f"cron on replicas (PostgreSQL): interval {format_duration(interval)} (daemon.cron_interval): a "
+              f"source another box polled within {format_duration(decided.window or 0)} is left to it")
+        return
+    said = ", ".join(map(format_duration, decided.everys))
+    print(f"cron on replicas (PostgreSQL): interval assumed: each source's `every` ({said}), as "
+          "daemon.cron_interval is unset")
+    if decided.disagreement:
+        print(f"    warning: the sources' `every` differ ({said}), so they cannot all be the cron interval: set "
+              "daemon.cron_interval to how often cron runs `monitor run --once`")
 
 
 def _check_credentials(s: Any) -> None:

@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,8 @@ class StreamRunner:
         self.stats = load_stats(store, options.id)
         self.failures = 0
         self.new = 0
+        self._once = threading.Event()             # set: the `run_once` in progress ends (budget, or `end_once`)
+        self._ended = False
 
     # -- the loops ---------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -92,8 +94,13 @@ class StreamRunner:
                     break
 
     def run_once(self, budget: float | None = None) -> StreamOutcome:
-        """Cron mode: catch up from the saved cursor to the time this run started, within the budget."""
-        stop = threading.Event()
+        """Cron mode: catch up from the saved cursor to the time this run started, within the budget, or until
+        `end_once` (a signal): what was read is stored with its cursor either way, the next pass goes on."""
+        if self._ended:                            # ended before it began: nothing read, the next pass reads it
+            return StreamOutcome(self.options.id, False)
+        stop = self._once = threading.Event()
+        if self._ended:                            # `end_once` came between the two lines above
+            stop.set()
         timer = threading.Timer(budget if budget is not None else self.options.once_budget, stop.set)
         timer.daemon = True
         timer.start()
@@ -112,6 +119,8 @@ class StreamRunner:
             self._fail(exc.reason, disable=True)
             return StreamOutcome(self.options.id, False, self.new, self.stats.events, exc.reason)
         except SourceError as exc:
+            if self._ended:                        # our own interrupt (a signal), not the source failing
+                return StreamOutcome(self.options.id, True, self.new, self.stats.events)
             self._fail(exc.reason)
             return StreamOutcome(self.options.id, False, self.new, self.stats.events, exc.reason)
         finally:
@@ -119,6 +128,12 @@ class StreamRunner:
             self.interrupt()
             coord.release(lease)
         return StreamOutcome(self.options.id, True, self.new, self.stats.events)
+
+    def end_once(self) -> None:
+        """End a `run_once` early (a `--once` pass stopped by a signal): it flushes what it read and returns."""
+        self._ended = True
+        self._once.set()
+        self.interrupt()
 
     def interrupt(self) -> None:
         self.source.interrupt()
@@ -275,9 +290,16 @@ class StreamSupervisor:
         return [f"stream:{r.options.id}" for r, t in zip(self.runners, self.threads, strict=True) if t.is_alive()]
 
 
-def run_streams_once(runners: list[StreamRunner]) -> list[StreamOutcome]:
-    """`monitor run --once`: every stream catches up from its cursor, in parallel, each within its budget."""
+def run_streams_once(runners: list[StreamRunner], stop: threading.Event | None = None) -> list[StreamOutcome]:
+    """`monitor run --once`: every stream catches up from its cursor, in parallel, each within its budget;
+    `stop` set (a signal) ends them all at once, each storing what it read (the next pass resumes there)."""
     if not runners:
         return []
     with ThreadPoolExecutor(max_workers=min(8, len(runners))) as pool:
-        return list(pool.map(lambda r: r.run_once(), runners))
+        running = [pool.submit(r.run_once) for r in runners]
+        while stop is not None and wait(running, timeout=0.05).not_done:
+            if stop.is_set():
+                for r in runners:
+                    r.end_once()           # one not started yet returns at once
+                break
+        return [f.result() for f in running]

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from monitor.core.clock import iso
 from monitor.store.database import Store
@@ -28,23 +28,33 @@ EARLY_S = 0.1                  # a replica whose timer fires this close to the s
 CRON_SHARE = 0.5
 
 
-def cron_interval_said(interval: float | None, everys: list[float]) -> tuple[str, str | None]:
-    """(the cron interval a `run --once` pass on replicas would use, a warning or None), as `monitor check`
-    says it before any pass runs: `interval` (`daemon.cron_interval`) when set, else each polled source's
-    `every` (`everys`), assumed to be it, with a warning when they differ (they cannot all be it). The pass
-    logs the same choice (`runtime.once.cron_window`), but only once it runs, on the box that runs it."""
-    from monitor.core.durations import format_duration
+@dataclass(frozen=True)
+class CronInterval:
+    """The cron interval a `run --once` pass on replicas uses, decided once (`cron_interval`) and only rendered
+    by its two readers: `monitor check` before any pass runs, the pass's log on the box that runs it
+    (regression: each decided it with its own copy of the rule, free to drift apart)."""
+    interval: float | None          # what the poller is given: `daemon.cron_interval`, or None: each source's `every`
+    rests_on: Literal["daemon.cron_interval", "every"]     # "every": assumed, as daemon.cron_interval is unset
+    everys: tuple[float, ...] = ()  # assumed: the distinct `every`s of the polled sources, ascending
 
-    if interval is not None:
-        return (f"{format_duration(interval)} (daemon.cron_interval): a source another box polled within "
-                f"{format_duration(interval * CRON_SHARE)} is left to it"), None
-    distinct = sorted(set(everys))
-    said = ", ".join(format_duration(e) for e in distinct)
-    line = f"assumed: each source's `every` ({said}), as daemon.cron_interval is unset"
-    if len(distinct) > 1:
-        return line, (f"the sources' `every` differ ({said}), so they cannot all be the cron interval: set "
-                      "daemon.cron_interval to how often cron runs `monitor run --once`")
-    return line, None
+    @property
+    def window(self) -> float | None:
+        """How recent another box's poll must be for this pass to leave the source to it; None: half of each
+        source's own `every` (they differ)."""
+        one = self.interval if self.interval is not None else self.everys[0] if len(self.everys) == 1 else None
+        return None if one is None else one * CRON_SHARE
+
+    @property
+    def disagreement(self) -> tuple[float, ...]:
+        """The `every`s assumed to be the cron interval when they differ (they cannot all be it), else ()."""
+        return self.everys if len(self.everys) > 1 else ()
+
+
+def cron_interval(configured: float | None, everys: list[float]) -> CronInterval:
+    """`daemon.cron_interval` (`configured`) when set, else each polled source's `every`, assumed to be it."""
+    if configured is not None:
+        return CronInterval(configured, "daemon.cron_interval")
+    return CronInterval(None, "every", tuple(sorted(set(everys))))
 
 
 @dataclass

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from signal import SIGTERM
 from typing import Any
 
 from tests.timing import MAX_SLOWNESS, assert_within
@@ -79,6 +80,16 @@ class MonitorProcess:
     def signal(self, sig: signal.Signals) -> None:
         assert self.proc
         self.proc.send_signal(sig)
+
+    def stop_within(self, promise: float, slack: float, what: str, sig: signal.Signals = SIGTERM) -> str:
+        """Send `sig`; the process exits 0 within `promise` + `slack` (the slack, signalling, Python's exit and
+        the OS being ours, scaled by the machine's load); its log."""
+        started = time.monotonic()
+        self.signal(sig)
+        rc = self.wait(timeout=60)
+        assert rc == 0, self.log()
+        assert_within(time.monotonic() - started, promise, slack, what)
+        return self.log()
 
     def wait(self, timeout: float) -> int:
         assert self.proc

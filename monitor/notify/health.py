@@ -2,9 +2,9 @@
 
 Why a module of its own: `health()` is read by another process (`monitor status`, the checks of
 `monitor.ops.checks`) from the `deliveries` table alone, while the daemon runs; it needs no Outbox. A row
-pending longer than `stuck_after` (STUCK_AFTER_S) is logged at ERROR, once per row, and counted as stuck; a
-halt (`outcomes.py`), posts in flight for over a minute (`inflight.py`) and the failures of the last day are
-shown with it, each with the reason stored in its row.
+pending longer than `stuck_after` (STUCK_AFTER_S) is logged at ERROR, once per row (`StuckRows`, a part of the
+Outbox), and counted as stuck; a halt (`outcomes.py`), posts in flight for over a minute (`inflight.py`) and the
+failures of the last day are shown with it, each with the reason stored in its row. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -13,43 +13,36 @@ import logging
 from typing import Any
 
 from monitor.core.clock import Clock
+from monitor.notify.settings import STUCK_AFTER_S, OutboxSettings
 from monitor.store.database import Store
 
 log = logging.getLogger("monitor.notify.outbox")
 
-STUCK_AFTER_S = 15 * 60
 
+class StuckRows:
+    """Says, once per row, that a delivery has waited too long; the rows it has named are all it holds."""
 
-class Health:
-    """Mixed into Outbox: the state below is set up by Outbox.__init__."""
+    def __init__(self, store: Store, clock: Clock, settings: OutboxSettings):
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self._seen: set[int] = set()
+        self._checked = float("-inf")
 
-    store: Store
-    clock: Clock
-    stuck_after: float
-    halted: str | None
-    stalled: str | None
-    _stuck_seen: set[int]
-    _stuck_checked: float
-
-    def _report_stuck(self) -> None:
+    def report(self) -> None:
         """Log each row pending longer than `stuck_after` at ERROR, once (looked at every 30 s at most)."""
-        if self.clock.now() - self._stuck_checked < 30:
+        if self.clock.now() - self._checked < 30:
             return
-        self._stuck_checked = self.clock.now()
-        cutoff = self.clock.now() - self.stuck_after
+        self._checked = self.clock.now()
+        cutoff = self.clock.now() - self.settings.stuck_after
         for r in self.store.query("SELECT id, alert_id, channel, attempts, last_error, created_at FROM deliveries"
                                   " WHERE state = 'pending' AND created_at < ? ORDER BY id LIMIT 20", (cutoff,)):
-            if r["id"] not in self._stuck_seen:
-                self._stuck_seen.add(r["id"])
+            if r["id"] not in self._seen:
+                self._seen.add(r["id"])
                 log.error("delivery stuck", extra={"delivery_id": r["id"], "alert_id": r["alert_id"],
                                                    "channel": r["channel"], "attempts": r["attempts"],
                                                    "pending_for_s": int(self.clock.now() - r["created_at"]),
                                                    "last_error": r["last_error"]})
-
-    def depth(self) -> dict[str, Any]:
-        """`health()` with what only this process knows: a halt, a stall (a sent post the disk cannot record)."""
-        return {**health(self.store, self.clock.now(), self.stuck_after), "halted": self.halted,
-                "stalled": self.stalled}
 
 
 def health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict[str, Any]:
@@ -72,3 +65,6 @@ def health(store: Store, now: float, stuck_after: float = STUCK_AFTER_S) -> dict
             "stuck_example": worst, "halted": halted["last_error"][8:] if halted else None,
             "failed_24h": failed.get("n") or 0, "unrecorded": unrecorded.get("n") or 0,
             "unrecorded_error": why["last_error"] if why else None}
+
+
+__all__ = ["STUCK_AFTER_S", "StuckRows", "health"]

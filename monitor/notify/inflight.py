@@ -13,8 +13,11 @@ and a second unknown outcome that stays uncheckable that long is marked failed r
 answer, so it is retried once at once, and the log says so (a 5xx: retried with backoff until Slack is back,
 said each time: failing it would lose alerts in every outage). A lookup refused for a dead token halts delivery
 with the row still in flight: that token could neither post nor read, so nothing is posted blind. An outcome the database refuses to record (disk
-full) is kept in memory and written again before anything else is sent; meanwhile the outbox is stopped,
-loudly.
+full) is kept in memory (`Stall`) and written again before anything else is sent; meanwhile the outbox is
+stopped, loudly.
+
+Two parts of the Outbox live here: `InFlight` decides what to do with a post of unknown outcome and has
+`Outcomes` write it; `Stall` holds what Slack has and the database could not record yet.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from typing import Any
 
 from monitor.core.clock import Clock
 from monitor.core.errors import SlackFatal, StorageError
+from monitor.notify.lanes import monotonic
+from monitor.notify.outcomes import Outcomes
 from monitor.notify.senders import ERRED, HISTORY_SCOPES, CannotTell, HistoryUnavailable, Sender
 from monitor.store.database import Store
 
@@ -42,38 +47,23 @@ def delivery_key(row: dict[str, Any]) -> str:
 
 
 class InFlight:
-    """Mixed into Outbox: the state below is set up by Outbox.__init__."""
+    """Looks for a post of unknown outcome in the channel before it is posted again; holds no state of its own."""
 
-    store: Store
-    sender: Sender
-    clock: Clock
-    stalled: str | None
-    on_alarm: Callable[[], object] | None
-    _unrecorded: dict[int, tuple[str, str]]
-    _wait_until: dict[int, float]
-    _stall_logged: float
+    def __init__(self, store: Store, clock: Clock, outcomes: Outcomes):
+        self.store = store
+        self.clock = clock
+        self.outcomes = outcomes            # writes what was decided: failed, backed off, halted, counted
 
-    def _mono(self) -> float:
-        raise NotImplementedError
-
-    def _backoff(self, row: dict[str, Any], error: str, at_least: float = 0.0) -> None:
-        raise NotImplementedError
-
-    def _finish(self, row: dict[str, Any], state: str, error: str, level: int) -> None:
-        raise NotImplementedError
-
-    def _halt(self, row: dict[str, Any], exc: SlackFatal, why: str = "") -> None:
-        raise NotImplementedError
-
-    def _already_posted(self, row: dict[str, Any], channel: str, thread_ts: str | None) -> tuple[str, str] | bool | None:
+    def already_posted(self, row: dict[str, Any], channel: str, thread_ts: str | None,
+                       sender: Sender) -> tuple[str, str] | bool | None:
         """A post whose outcome is unknown: (channel, ts) if Slack has it, False to post (again), None to wait."""
-        find = getattr(self.sender, "find_posted", None)
+        find = getattr(sender, "find_posted", None)
         where = self._channel_id(row, channel)
         if find is not None:
             try:
                 found = find(where, delivery_key(row), float(row["in_flight_at"]), thread_ts)
             except SlackFatal as exc:         # a dead token (TokenRefused): it cannot tell, nor can it post
-                self._halt(row, exc, f"; delivery {row['id']} may be in Slack already: it is looked for there once "
+                self.outcomes.halt(row, exc, f"; delivery {row['id']} may be in Slack already: it is looked for there once "
                            "the token works, not posted again blind")
                 return None
             except HistoryUnavailable as exc:
@@ -94,11 +84,10 @@ class InFlight:
                                                                                  "error": row["last_error"]})
             return False
         if row["unknown_outcomes"] >= 1:
-            self._finish(row, "failed", "outcome unknown twice and the channel history cannot be checked; not posted "
+            self.outcomes.finish(row, "failed", "outcome unknown twice and the channel history cannot be checked; not posted "
                          f"again to avoid duplicates (grant {HISTORY_SCOPES})", logging.ERROR)
             return None
-        with self.store.tx() as db:
-            db.execute("UPDATE deliveries SET unknown_outcomes=unknown_outcomes+1 WHERE id=?", (row["id"],))
+        self.outcomes.unknown_again(row)
         log.warning("retrying a message whose outcome is unknown, once: it may appear twice in Slack (grant %s "
                     "to make delivery at-most-once)", HISTORY_SCOPES, extra={"delivery_id": row["id"]})
         return False
@@ -107,16 +96,15 @@ class InFlight:
         """The lookup could not finish: wait and look again (None), or, past LOOKUP_WINDOW_S, post once more (False)."""
         age = self.clock.now() - float(row["in_flight_at"])
         if age <= LOOKUP_WINDOW_S:
-            self._backoff(row, f"not confirmed in Slack: {exc}; not posted again until the channel's history can be "
+            self.outcomes.backoff(row, f"not confirmed in Slack: {exc}; not posted again until the channel's history can be "
                           f"read (posted once more after {LOOKUP_WINDOW_S / 60:.0f} min if it never can)",
                           at_least=exc.retry_after)
             return None
         if row["unknown_outcomes"] >= 1:
-            self._finish(row, "failed", f"outcome unknown twice and the channel's history could not be read for "
+            self.outcomes.finish(row, "failed", f"outcome unknown twice and the channel's history could not be read for "
                          f"{LOOKUP_WINDOW_S / 60:.0f} min ({exc}); not posted a third time", logging.ERROR)
             return None
-        with self.store.tx() as db:
-            db.execute("UPDATE deliveries SET unknown_outcomes=unknown_outcomes+1 WHERE id=?", (row["id"],))
+        self.outcomes.unknown_again(row)
         log.warning("message with unknown outcome still not checkable after %.0f min (%s); posting it once more: it "
                     "may appear twice in Slack", LOOKUP_WINDOW_S / 60, exc, extra={"delivery_id": row["id"]})
         return False
@@ -129,38 +117,32 @@ class InFlight:
                                " ORDER BY id DESC LIMIT 1", (row["channel"],))
         return known["slack_channel"] if known else channel
 
-    def _clear_in_flight(self, row: dict[str, Any]) -> None:
-        if row.get("in_flight_at") is not None or row["kind"] != "update":
-            with self.store.tx() as db:
-                db.execute("UPDATE deliveries SET in_flight_at=NULL WHERE id=?", (row["id"],))
 
-    def _record_sent(self, row: dict[str, Any], channel: str, ts: str, note: str | None = None) -> bool:
-        """Mark sent; if the database refuses (disk full), keep the outcome in memory and stop the outbox."""
-        self._wait_until.pop(row["id"], None)
-        try:
-            self._write_sent(row["id"], channel, ts)
-        except (StorageError, sqlite3.Error) as exc:
-            self._unrecorded[row["id"]] = (channel, ts)
-            self._stall(f"Slack has delivery {row['id']} but the database cannot record it ({exc})")
-            return True
-        log.info("delivered" + (f" ({note})" if note else ""), extra={
-            "delivery_id": row["id"], "alert_id": row["alert_id"], "kind": row["kind"], "channel": row["channel"]})
-        return True
 
-    def _write_sent(self, delivery_id: int, channel: str, ts: str) -> None:
-        with self.store.tx() as db:
-            db.execute("UPDATE deliveries SET state='sent', sent_at=?, slack_channel=?, slack_ts=?, attempts=attempts+1,"
-                       " last_error=NULL, in_flight_at=NULL WHERE id=?", (self.clock.now(), channel, ts, delivery_id))
+class Stall:
+    """Slack said ok, the database refused to record it (disk full): kept here, written again before anything
+    else is sent. `stalled` says why, in logs, `monitor status` and systemd's STATUS (through `on_alarm`)."""
 
-    def _record_unrecorded(self) -> bool:
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.unrecorded: dict[int, tuple[str, str]] = {}    # delivery id -> (channel, ts) Slack gave
+        self.stalled: str | None = None
+        self.on_alarm: Callable[[], object] | None = None    # the daemon refreshes systemd's STATUS line
+        self._logged = float("-inf")
+
+    def keep(self, delivery_id: int, channel: str, ts: str, exc: Exception) -> None:
+        self.unrecorded[delivery_id] = (channel, ts)
+        self.stall(f"Slack has delivery {delivery_id} but the database cannot record it ({exc})")
+
+    def flush(self, write: Callable[[int, str, str], None]) -> bool:
         """Write the outcomes the database refused before; True when none is left (sending may go on)."""
-        for delivery_id, (channel, ts) in list(self._unrecorded.items()):
+        for delivery_id, (channel, ts) in list(self.unrecorded.items()):
             try:
-                self._write_sent(delivery_id, channel, ts)
+                write(delivery_id, channel, ts)
             except (StorageError, sqlite3.Error) as exc:
-                self._stall(f"Slack has delivery {delivery_id} but the database cannot record it ({exc})")
+                self.stall(f"Slack has delivery {delivery_id} but the database cannot record it ({exc})")
                 return False
-            del self._unrecorded[delivery_id]
+            del self.unrecorded[delivery_id]
             log.warning("recorded a delivery the database had refused; the outbox resumes",
                         extra={"delivery_id": delivery_id})
         if self.stalled:
@@ -169,13 +151,13 @@ class InFlight:
                 self.on_alarm()
         return True
 
-    def _stall(self, reason: str) -> None:
+    def stall(self, reason: str) -> None:
         first = self.stalled is None
         self.stalled = reason
-        mono = self._mono()
-        if first or mono - self._stall_logged >= STALL_REMINDER_S:
-            self._stall_logged = mono
+        mono = monotonic(self.clock)
+        if first or mono - self._logged >= STALL_REMINDER_S:
+            self._logged = mono
             log.critical("OUTBOX STOPPED: %s; nothing is sent until the write succeeds (free disk space?)", reason,
-                         extra={"unrecorded": sorted(self._unrecorded)})
+                         extra={"unrecorded": sorted(self.unrecorded)})
         if first and self.on_alarm:
             self.on_alarm()

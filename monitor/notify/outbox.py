@@ -17,11 +17,17 @@ Thread replies (`kind='post'` with `parent_id`) go under the parent's `ts`; root
 edit it. Both wait while the parent is unsent, follow it when it was rerouted, and are never lost silently:
 a reply whose root failed for good is posted on its own; an update with nothing left to edit is recorded as
 failed with the reason. Of several queued updates of one message only the newest is sent.
+
+The Outbox is composed of parts, each holding only its own state and given what it needs at construction:
+`Lanes` (waits, pacing, leases), `Outcomes` (the one writer of the rows' outcomes, and the halt), `StuckRows`
+(the stuck-row log), `InFlight` (the lookup) and `Stall` (outcomes the disk refused). What the operator sets
+(`interval`, `fallback`, `stuck_after`) is one `OutboxSettings` record that the parts share and a reload changes.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -34,10 +40,11 @@ from monitor.core.errors import (
     SlackRateLimited,
     SlackRejected,
     SlackTransient,
+    StorageError,
 )
 from monitor.core.model import Target
-from monitor.notify.health import STUCK_AFTER_S, Health
-from monitor.notify.inflight import UNKNOWN, InFlight, delivery_key
+from monitor.notify.health import STUCK_AFTER_S, StuckRows, health
+from monitor.notify.inflight import UNKNOWN, InFlight, Stall, delivery_key
 from monitor.notify.lanes import Lanes
 from monitor.notify.outcomes import REROUTE_PREFIX, Outcomes
 from monitor.notify.senders import (
@@ -48,8 +55,9 @@ from monitor.notify.senders import (
     classify,
     render_text,
 )
+from monitor.notify.settings import OutboxSettings, Setting
 from monitor.store.database import Store, loads
-from monitor.store.leases import Lease, LeaseLost
+from monitor.store.leases import LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -58,47 +66,78 @@ class _Wait(Exception):
     """The parent message is not sent yet: try this row again shortly, without counting an attempt."""
 
 
-class Outbox(Lanes, Outcomes, Health, InFlight):
-    """Sends what `Lanes` says is due. InFlight comes last: its stubs (`_mono`, `_backoff`, `_finish`, `_halt`)
-    are defined by the mixins before it."""
+class Outbox:
+    """Sends what `Lanes` says is due, one row at a time, and has `Outcomes` write what became of it."""
+
+    interval: Setting[float] = Setting()          # what a reload changes: fields of `settings`, seen by every part
+    fallback: Setting[list[Target]] = Setting()
+    stuck_after: Setting[float] = Setting()
 
     def __init__(self, store: Store, sender: Sender, clock: Clock, per_channel_interval: float = 1.0,
                  fallback: list[Target] | None = None, stuck_after: float = STUCK_AFTER_S):
         self.store = store
-        self.sender = sender
+        self.sender = sender                     # replaced on a reload (`monitor.runtime.liveconfig`)
         self.clock = clock
-        self.interval = per_channel_interval
-        self.fallback = fallback or []
-        self.stuck_after = stuck_after
-        self.halted: str | None = None          # set on invalid_auth: no retry storm, loud in logs and status
-        self._halt_logged = 0.0
-        self._stuck_seen: set[int] = set()
-        self._stuck_checked = float("-inf")
-        self._last_sent: dict[str, float] = {}   # lane -> monotonic time of its last send
-        self._wait_until: dict[int, float] = {}   # delivery id -> monotonic time before which it is not retried
+        self.settings = OutboxSettings(per_channel_interval, fallback or [], stuck_after)
+        self.lanes = Lanes(store, clock, self.settings, bool(getattr(sender, "single_channel", False)))
+        self.outcomes = Outcomes(store, clock, self.settings, self.lanes)
+        self.inflight = InFlight(store, clock, self.outcomes)
+        self.stuck = StuckRows(store, clock, self.settings)
+        self.stall = Stall(clock)
         self._lock = threading.Lock()            # one sender at a time keeps per-channel order trivially true
-        self.single_lane = bool(getattr(sender, "single_channel", False))
-        # Slack said ok, the database refused to record it (disk full): kept here, written again before
-        # anything else is sent. `stalled` says why, in logs, `monitor status` and systemd's STATUS.
-        self._unrecorded: dict[int, tuple[str, str]] = {}
-        self.stalled: str | None = None
-        self._stall_logged = float("-inf")
-        self.on_alarm: Callable[[], object] | None = None    # the daemon refreshes systemd's STATUS line
-        # replicas: one replica sends to a channel at a time (order and pacing hold), fenced by its lease
-        self._leases: dict[str, Lease] = {}
-        self._refused: dict[str, float] = {}
+
+    # -- what other packages read and set -----------------------------------------------------------------
+    @property
+    def halted(self) -> str | None:
+        """Why all delivery stopped (a refused token), or None."""
+        return self.outcomes.halted
+
+    @property
+    def stalled(self) -> str | None:
+        """Why sending stopped until a write succeeds (Slack has a post the disk could not record), or None."""
+        return self.stall.stalled
+
+    @property
+    def on_alarm(self) -> Callable[[], object] | None:
+        return self.stall.on_alarm
+
+    @on_alarm.setter
+    def on_alarm(self, alarm: Callable[[], object] | None) -> None:
+        self.stall.on_alarm = alarm
+
+    # the tests reach the stall through these two names (a full disk is faked in memory there)
+    @property
+    def _unrecorded(self) -> dict[int, tuple[str, str]]:
+        return self.stall.unrecorded
+
+    def _stall(self, reason: str) -> None:
+        self.stall.stall(reason)
+
+    def due(self) -> list[dict[str, Any]]:
+        return self.lanes.due()
+
+    def next_due_in(self) -> float | None:
+        return self.lanes.next_due_in()
+
+    def release_leases(self) -> None:
+        self.lanes.release_leases()
+
+    def depth(self) -> dict[str, Any]:
+        """`health()` with what only this process knows: a halt, a stall (a sent post the disk cannot record)."""
+        return {**health(self.store, self.clock.now(), self.settings.stuck_after), "halted": self.halted,
+                "stalled": self.stalled}
 
     def run_once(self) -> int:
         """Send what is due now (at most one per channel); return how many went out."""
         if self.halted:
-            self._remind_halted()
+            self.outcomes.remind_halted()
             return 0
         sent = 0
         with self._lock:
-            if not self._record_unrecorded():
+            if not self.stall.flush(self._write_sent):
                 return 0
             for row in self.due():
-                lease = self._lane_lease(row)
+                lease = self.lanes.lease(row)
                 if lease is None:
                     continue                         # another replica delivers to this channel
                 try:
@@ -107,16 +146,16 @@ class Outbox(Lanes, Outcomes, Health, InFlight):
                 except LeaseLost as exc:
                     log.warning("channel lease lost: this replica stops sending there; %s", exc,
                                 extra={"delivery_id": row["id"], "channel": row["channel"]})
-                    self._leases.pop(self._lane(row), None)
+                    self.lanes.lost(row)
                     ok = False
                 except Exception as exc:  # noqa: BLE001 - a bug in one row must not stop the others
                     log.exception("delivery crashed; will retry", extra={"delivery_id": row["id"]})
-                    self._backoff(row, f"{type(exc).__name__}: {exc}")
+                    self.outcomes.backoff(row, f"{type(exc).__name__}: {exc}")
                     ok = False
                 sent += ok
                 if self.halted or self.stalled:
                     break
-            self._report_stuck()
+            self.stuck.report()
         return sent
 
     # -- one attempt ------------------------------------------------------------------------------------
@@ -135,49 +174,64 @@ class Outbox(Lanes, Outcomes, Health, InFlight):
                     if anchor is not None:
                         channel, thread_ts, _ = anchor
                 if row["in_flight_at"] is not None:
-                    found = self._already_posted(row, channel, thread_ts)
+                    found = self.inflight.already_posted(row, channel, thread_ts, self.sender)
                     if found is None:
                         return False
                     if isinstance(found, tuple):
                         return self._record_sent(row, found[0], found[1], note="found in the channel's history")
-                with self.store.tx() as db:       # durable before the post: a crash from here on is looked up
-                    db.execute("UPDATE deliveries SET in_flight_at=? WHERE id=?", (now, row["id"]))
+                self.outcomes.in_flight(row, now)   # durable before the post: a crash from here on is looked up
                 payload = {**payload, "metadata": {"event_type": EVENT_TYPE,
                                                    "event_payload": {"delivery": delivery_key(row)}}}
                 channel, ts = self.sender.post(channel, payload, thread_ts)
         except OutcomeUnknown as exc:             # a timeout, a reset, a 5xx: in flight, looked up before any retry
             log.warning("delivery outcome unknown: it is looked for in Slack before any retry",
                         extra={"delivery_id": row["id"], "error": str(exc)})
-            self._backoff(row, f"{UNKNOWN}{exc}", at_least=float(getattr(self.sender, "timeout", 15.0)))
+            self.outcomes.backoff(row, f"{UNKNOWN}{exc}", at_least=float(getattr(self.sender, "timeout", 15.0)))
             return False
         except _Wait:
-            self._retry(row, now + max(self.interval, 1.0), "waiting for the parent message", bump=False)
+            self.outcomes.retry(row, now + max(self.settings.interval, 1.0), "waiting for the parent message", bump=False)
             return False
         except SlackRateLimited as exc:
-            self._clear_in_flight(row)
-            self._retry(row, now + exc.retry_after, str(exc), bump=False)
-            self._last_sent[self._lane(row)] = self._mono() + exc.retry_after - self.interval
+            self.outcomes.not_in_flight(row)
+            self.outcomes.retry(row, now + exc.retry_after, str(exc), bump=False)
+            self.lanes.pause(row, exc.retry_after)
             log.warning("slack rate limited", extra={"delivery_id": row["id"], "retry_after": exc.retry_after})
             return False
         except SlackTransient as exc:
-            self._clear_in_flight(row)
-            self._backoff(row, str(exc))
+            self.outcomes.not_in_flight(row)
+            self.outcomes.backoff(row, str(exc))
             return False
         except ChannelUnavailable as exc:
             if row["kind"] == "update":
-                self._finish(row, "failed", f"cannot edit the message: {exc}", logging.WARNING)
+                self.outcomes.finish(row, "failed", f"cannot edit the message: {exc}", logging.WARNING)
             else:
-                self._reroute(row, exc)
+                self.outcomes.reroute(row, exc)
             return False
         except SlackRejected as exc:
-            self._rejected(row, payload, exc)
+            self.outcomes.rejected(row, payload, exc)
             return False
         except SlackFatal as exc:
-            self._clear_in_flight(row)           # refused: this post certainly did not land
-            self._halt(row, exc)
+            self.outcomes.not_in_flight(row)           # refused: this post certainly did not land
+            self.outcomes.halt(row, exc)
             return False
-        self._last_sent[self._lane(row)] = self._mono()
+        self.lanes.sent(row)
         return self._record_sent(row, channel, ts)
+
+    def _record_sent(self, row: dict[str, Any], channel: str, ts: str, note: str | None = None) -> bool:
+        """Mark sent; if the database refuses (disk full), keep the outcome in memory and stop the outbox."""
+        self.lanes.settled(row)
+        try:
+            self._write_sent(row["id"], channel, ts)
+        except (StorageError, sqlite3.Error) as exc:
+            self.stall.keep(row["id"], channel, ts, exc)
+            return True
+        log.info("delivered" + (f" ({note})" if note else ""), extra={
+            "delivery_id": row["id"], "alert_id": row["alert_id"], "kind": row["kind"], "channel": row["channel"]})
+        return True
+
+    def _write_sent(self, delivery_id: int, channel: str, ts: str) -> None:
+        """The one call that records a post Slack took (tests replace it to die between Slack's ok and the commit)."""
+        self.outcomes.sent(delivery_id, channel, ts)
 
     def _update(self, row: dict[str, Any], payload: dict[str, Any]) -> tuple[str, str]:
         if not getattr(self.sender, "can_update", True):
@@ -211,7 +265,7 @@ class Outbox(Lanes, Outcomes, Health, InFlight):
         newer = self.store.one("SELECT id FROM deliveries WHERE kind = 'update' AND parent_id = ? AND id > ?"
                                " AND state = 'pending' LIMIT 1", (row["parent_id"], row["id"]))
         if newer:
-            self._finish(row, "superseded", f"superseded by delivery {newer['id']}", logging.DEBUG)
+            self.outcomes.finish(row, "superseded", f"superseded by delivery {newer['id']}", logging.DEBUG)
         return bool(newer)
 
 

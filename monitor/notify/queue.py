@@ -1,4 +1,5 @@
-"""Queueing messages into the outbox: the only code besides `Outbox` that writes the `deliveries` table.
+"""Queueing messages into the outbox: inserts into the `deliveries` table; every later change of a row is written
+by the outbox's `Outcomes` (`outcomes.py`); only retention (`monitor.store.retention`) deletes settled ones.
 
 A message is a row before it is a post (store before you act): alerts, their thread replies and root-message
 updates, digests and operational notices are all queued here with a dedupe key, so retrying a whole step

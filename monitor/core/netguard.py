@@ -14,6 +14,9 @@ outer guard that fires or is cancelled fires or cancels the guards opened inside
 reached only the sockets attached to the outer guard itself, so a token endpoint trickling its answer under the
 grant's own, longer deadline held the reply attempt past the attempt's deadline (and towards its claim's end).
 
+A DNS lookup has no socket for the watchdog to shut: core/dnsguard runs a guarded lookup in a worker thread
+that the guard's firing (or cancelling) stops waiting for, and hands the caller that one answer.
+
 The same hook is the address policy. It sees the address a socket actually connects to, after DNS, so the
 check cannot be raced by DNS rebinding (the address checked is the address used; nothing resolves twice).
 Inside a guard, a connection to an address that is not `is_global` (loopback, RFC 1918, link-local, CGNAT
@@ -85,6 +88,7 @@ class Guard:
         self._sockets: list[socket.socket] = []
         self._inner: list[Guard] = []           # guards opened inside this one's block: its fire/cancel reach them
         self._held: list[socket.socket] = []    # duplicates of the sockets connected in the block (`hold`)
+        self._wakers: list[threading.Event] = []   # waits that are not on a socket (a DNS lookup: core/dnsguard)
         self._lock = threading.Lock()
 
     def ruling(self) -> Guard:
@@ -119,6 +123,20 @@ class Guard:
             urls = self.trusted_urls + _proxies()
             self._trusted = set().union(*(origins_of(u) for u in urls)) if urls else set()
         return (_norm(ip), port) in self._trusted
+
+    def wake_on_end(self, event: threading.Event) -> bool:
+        """Set `event` when this block fires or is cancelled (False, and nothing kept, if it already has): a
+        wait that no socket shutdown can reach ends with the block's sockets."""
+        with self._lock:
+            if self.fired or self.cancelled:
+                return False
+            self._wakers.append(event)
+            return True
+
+    def forget_waker(self, event: threading.Event) -> None:
+        with self._lock:
+            if event in self._wakers:
+                self._wakers.remove(event)
 
     def attach(self, sock: Any) -> None:
         if not isinstance(sock, socket.socket):
@@ -161,6 +179,8 @@ class Guard:
             self.fired = True
             for s in self._sockets:
                 _shutdown(s)
+            for e in self._wakers:
+                e.set()
             inner = list(self._inner)
         for g in inner:
             g.fire()
@@ -174,6 +194,8 @@ class Guard:
             self.cancelled = True
             for s in self._sockets:
                 _shutdown(s)
+            for e in self._wakers:
+                e.set()
             inner = list(self._inner)
         for g in inner:
             g.cancel()
@@ -252,9 +274,13 @@ _install_lock = threading.Lock()
 
 
 def install() -> None:
-    """Install the audit hook once per process (hooks cannot be removed; it costs one call per audit event)."""
+    """Install the audit hook once per process (hooks cannot be removed; it costs one call per audit event),
+    and bound DNS lookups by the guard (core/dnsguard; checked at every guard, see `dnsguard.wrap`)."""
     global _installed
+    from monitor.core import dnsguard
+
     with _install_lock:
+        dnsguard.wrap()
         if not _installed:
             sys.addaudithook(_audit)
             _installed = True

@@ -52,7 +52,9 @@ def request(client: httpx.Client, method: str, url: str, http: HttpConfig, *, no
         kwargs["auth"] = auth
 
     def once() -> Response:
-        with WATCHDOG.guard(http.deadline, trusted=[url] if trusted is None else trusted,
+        # what the slot wait left of the deadline (regression: a full `http.deadline` after any wait)
+        left = max(0.1, http.deadline - (time.monotonic() - start))
+        with WATCHDOG.guard(left, trusted=[url] if trusted is None else trusted,
                             allow_private=http.allow_private) as guard:
             try:
                 with client.stream(method, url, **kwargs) as resp:

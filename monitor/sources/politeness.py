@@ -37,11 +37,12 @@ class HostLimiter:
     def slot(self, host: str, now: float | None = None, deadline: float | None = None) -> Iterator[None]:
         """Hold one of the host's request slots, starting no sooner than `interval` after the previous one.
 
-        The wait for the host's gap is bounded like the request it precedes: by `deadline` (a `time.monotonic()`
-        time, the caller's own, e.g. the whole fetch's) and by the guard this thread is in (`netguard.current`,
-        e.g. a reply attempt's around its token grant). When the gap would end after either, this fails at once,
-        without sleeping or taking the host's next start, with the FetchError a cut gives (regression: the
-        sleep ran to its end, so a request waited past its deadline before it was even sent)."""
+        Both waits, for a free slot (`_acquire`) and for the host's gap, are bounded like the request they
+        precede: by `deadline` (a `time.monotonic()` time, the caller's own, e.g. the whole fetch's) and by the
+        guard this thread is in (`netguard.current`, e.g. a reply attempt's around its token grant). A slot not
+        free by then, or a gap that would end after it, fails (the gap at once, without sleeping), without
+        holding a slot or taking the host's next start, with the FetchError a cut gives (regression: the
+        waits ran to their end, so a request waited past its deadline before it was even sent)."""
         host = host.lower()
         now = time.time() if now is None else now
         with self._lock:
@@ -49,7 +50,8 @@ class HostLimiter:
             if until and until > now:
                 raise RateLimited(f"{host} asked us to wait; not asking again before it said", retry_at=until)
             sem = self._slots.setdefault(host, threading.BoundedSemaphore(self.concurrency))
-        with sem:
+        _acquire(sem, host, self.concurrency, deadline)
+        try:
             with self._lock:
                 mono = self._monotonic()
                 start = max(mono, self._next_start.get(host, 0.0))
@@ -59,6 +61,8 @@ class HostLimiter:
                 self._sleep(start - mono)
             _request_going_out()
             yield
+        finally:
+            sem.release()
 
     def ready_in(self, host: str) -> float:
         """Seconds before `host` may be asked again (its minimum gap); 0 when now. Lets a dispatcher send its
@@ -74,6 +78,29 @@ class HostLimiter:
                 self._blocked_until[host] = max(until, self._blocked_until.get(host, 0.0))
 
 
+def _ends(deadline: float | None) -> float:
+    """The earlier of the caller's own `deadline` and the current guard's (`time.monotonic()`; inf: none)."""
+    guard = netguard.current()
+    return min(deadline if deadline is not None else float("inf"), guard.due if guard is not None else float("inf"))
+
+
+def _acquire(sem: threading.BoundedSemaphore, host: str, concurrency: int, deadline: float | None) -> None:
+    """Take one of the host's slots, waiting no later than the deadline `_within_deadline` bounds the gap by.
+
+    Regression: the acquire blocked with no bound, so a poll queued behind the host's busy requests (a third
+    fetch of a trickling host with `per_host_concurrency: 2`) waited for theirs to end before its own deadline
+    even started. A failed acquire holds nothing (nothing to release, no start taken); the FetchError says
+    it as the gap wait does, and the poll reports it like a cut."""
+    left = _ends(deadline) - time.monotonic()
+    if left == float("inf"):
+        got = sem.acquire()
+    else:
+        got = sem.acquire(timeout=left) if left > 0 else sem.acquire(blocking=False)
+    if not got:
+        raise FetchError(f"not sent to {host}: no free request slot within the deadline (all {concurrency} "
+                         f"busy for the {max(left, 0.0):.1f}s left)")
+
+
 def _within_deadline(host: str, wait: float, deadline: float | None) -> None:
     """Raise when waiting `wait` seconds for `host`'s gap would end after `deadline` or the current guard's.
 
@@ -81,9 +108,7 @@ def _within_deadline(host: str, wait: float, deadline: float | None) -> None:
     every deadline and guard is on: both are durations from now, so they compare."""
     if wait <= 0:
         return
-    guard = netguard.current()
-    ends = min(deadline if deadline is not None else float("inf"), guard.due if guard is not None else float("inf"))
-    left = ends - time.monotonic()
+    left = _ends(deadline) - time.monotonic()
     if wait > left:
         raise FetchError(f"not sent to {host}: the host gap would outlast the deadline ({wait:.1f}s to wait, "
                          f"{max(left, 0.0):.1f}s left)")

@@ -1,8 +1,8 @@
 """A local X API v2 (`GET /2/tweets/search/recent`) speaking the real wire format to the real tweepy client.
 
-Bearer-token auth (401 with the v2 problem body), `since_id`/`next_token` paging newest first, `expansions=
-author_id` users in `includes`, `meta.newest_id`, and rate-limit headers on every answer: when the window's
-quota is spent it answers 429 with `x-rate-limit-reset` (or without it, with `send_reset=False`).
+Bearer-token auth (401 with the v2 problem body), `since_id`/`until_id` (both exclusive) and `next_token` paging
+newest first, `expansions=author_id` users in `includes`, `meta.newest_id`/`oldest_id`, and rate-limit headers
+on every answer: when the window's quota is spent it answers 429 with `x-rate-limit-reset` (or without it, with `send_reset=False`).
 """
 
 from __future__ import annotations
@@ -104,8 +104,9 @@ class FakeX(LocalServer):
             return Reply(200, b"{}", rl, delay=3600)
         term = q["query"].split()[0].strip('"').lower()
         since = int(q.get("since_id", "0"))
+        until = int(q.get("until_id", str(1 << 63)))
         size = int(q.get("max_results", "10"))
-        found = sorted((t for t in self.tweets if t.id > since and term in t.text.lower()),
+        found = sorted((t for t in self.tweets if since < t.id < until and term in t.text.lower()),
                        key=lambda t: t.id, reverse=True)
         chunk = found[page * size:(page + 1) * size]
         meta: dict[str, object] = {"result_count": len(chunk)}

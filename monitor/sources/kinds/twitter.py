@@ -10,6 +10,8 @@ the per-host limiter, and a cap on the body. A 429 becomes `RateLimited` at the 
 from __future__ import annotations
 
 import os
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -20,7 +22,7 @@ from pydantic import Field, field_validator
 from monitor.core import logs
 from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited, SourceAuthError
 from monitor.core.model import Mention
-from monitor.core.netguard import WATCHDOG
+from monitor.core.netguard import WATCHDOG, Guard
 from monitor.core.pooled import guard_session
 from monitor.core.scrub import safe_netloc
 from monitor.sources.base import Collector, CollectResult, SourceOptions, SourceState, check_url, register
@@ -71,41 +73,101 @@ class TwitterCollector(Collector):
         logs.add_secret(token)
         client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False, return_type=dict)
         adapt_session(client.session, opts.api_url, self.http_config, limiter_of(self.client), self.clock.now())
-        since_id = (state.cursor or {}).get("since_id")
+        http = self.http_config
+        with WATCHDOG.guard(http.deadline, trusted=[opts.api_url], allow_private=http.allow_private) as poll:
+            return self._poll(client, opts, state.cursor or {}, poll)
+
+    def _poll(self, client: tweepy.Client, opts: TwitterOptions, cursor: dict[str, Any], poll: Guard) -> CollectResult:
+        """The pages of one poll, all within `poll` (`http.deadline` from the poll's start, around each page's
+        own guard: regression, a poll of `max_pages` pages on a slow API took up to max_pages x the deadline).
+
+        Pages come newest first, so a poll cut after some pages has read the newest posts down to `oldest`;
+        the cursor then keeps the range still unread, `since_id` < id < `until_id`, and `head`, the newest id
+        read. The next poll reads that range first (both bounds exclusive: nothing twice), then what is newer
+        than `head`, so nothing a cut poll missed is lost. A cut before any page was read fails the poll."""
+        since_id, gap, head = cursor.get("since_id"), cursor.get("until_id"), cursor.get("head")
+        budget = opts.max_pages if since_id else 1    # first poll: the latest page only (each read is paid for)
         mentions: list[Mention] = []
         warnings: list[str] = []
-        newest: str | None = None
+        read = 0
+        if gap:
+            seg = _Segment(since_id, gap)
+            cut = self._read(client, opts, seg, budget, mentions, warnings, poll)
+            read += seg.pages
+            if cut or not seg.done:
+                if not read:
+                    raise self._cut_error(opts, poll)
+                warnings.append(self._cut_warning(poll, read) if cut else
+                                f"read {read} page(s) of the posts a cut poll left; the rest at the next poll")
+                return CollectResult(mentions, {"since_id": since_id, "until_id": seg.oldest or gap, "head": head},
+                                     warnings=warnings)
+            since_id, budget = head or since_id, budget - seg.pages
+            if budget <= 0:
+                return CollectResult(mentions, {"since_id": since_id}, warnings=warnings)
+        seg = _Segment(since_id, None)
+        cut = self._read(client, opts, seg, budget, mentions, warnings, poll)
+        read += seg.pages
+        if cut:
+            if not read:
+                raise self._cut_error(opts, poll)
+            warnings.append(self._cut_warning(poll, read))
+            if seg.pages and since_id and seg.oldest:
+                return CollectResult(mentions, {"since_id": since_id, "until_id": seg.oldest, "head": seg.newest},
+                                     warnings=warnings)
+        elif not seg.done and since_id:
+            warnings.append(f"more than {seg.pages * opts.page_size} new posts since the last poll; "
+                            "older ones were skipped (raise max_pages or poll more often)")
+        newest = seg.newest or since_id
+        return CollectResult(mentions, {"since_id": newest} if newest else None, warnings=warnings)
+
+    def _read(self, client: tweepy.Client, opts: TwitterOptions, seg: _Segment, budget: int,
+              mentions: list[Mention], warnings: list[str], poll: Guard) -> bool:
+        """Read up to `budget` pages of `seg`, a page wholly or not at all; True when the poll's deadline cut it."""
         next_token: str | None = None
-        pages = opts.max_pages if since_id else 1    # first poll: the latest page only (each read is paid for)
-        for page in range(pages):
-            body = self._page(client, opts, since_id, next_token)
+        for _ in range(budget):
+            if _past(poll):
+                return True
+            try:
+                body = self._page(client, opts, seg.since_id, next_token, seg.until_id)
+            except FetchError:
+                if _past(poll):
+                    return True
+                raise
             meta = body.get("meta") or {}
-            if page == 0:
-                newest = meta.get("newest_id")
             users = {str(u.get("id")): u for u in (body.get("includes") or {}).get("users", []) if isinstance(u, dict)}
             for tweet in body.get("data") or []:
                 try:
                     mentions.append(_mention(tweet, users, opts.id))
                 except (KeyError, TypeError, ValueError) as exc:
                     warnings.append(f"skipped a post: {exc}"[:300])
+            if not seg.pages:
+                seg.newest = meta.get("newest_id")
+            seg.pages += 1
+            seg.oldest = meta.get("oldest_id") or seg.oldest
             next_token = meta.get("next_token")
             if not next_token:
-                break
-        else:
-            if since_id:
-                warnings.append(f"more than {pages * opts.page_size} new posts since the last poll; "
-                                "older ones were skipped (raise max_pages or poll more often)")
-        cursor = {"since_id": newest} if newest else None
-        return CollectResult(mentions=mentions, cursor=cursor, warnings=warnings)
+                seg.done = True
+                return False
+        return False
+
+    def _cut_error(self, opts: TwitterOptions, poll: Guard) -> FetchError:
+        return FetchError(f"no complete answer from the X API ({safe_netloc(opts.api_url)}) within "
+                          f"{poll.deadline_said(self.http_config.deadline, 'poll')}", source_id=opts.id)
+
+    def _cut_warning(self, poll: Guard, pages: int) -> str:
+        return (f"poll cut at {poll.deadline_said(self.http_config.deadline, 'poll')} after {pages} page(s); "
+                "the older posts are read at the next poll")
 
     def _page(self, client: tweepy.Client, opts: TwitterOptions, since_id: str | None,
-              next_token: str | None) -> dict[str, Any]:
+              next_token: str | None, until_id: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {
             "max_results": opts.page_size, "expansions": ["author_id"],
             "user_fields": ["public_metrics", "username", "name"],
             "tweet_fields": ["created_at", "public_metrics", "lang", "author_id", "conversation_id"]}
         if since_id:
             params["since_id"] = since_id
+        if until_id:
+            params["until_id"] = until_id
         if next_token:
             params["next_token"] = next_token
         try:
@@ -131,6 +193,22 @@ class TwitterCollector(Collector):
         if not isinstance(body, dict):
             raise ParseError("X API answered JSON that is not an object", source_id=opts.id)
         return body
+
+
+@dataclass
+class _Segment:
+    """Pages newest first of the posts with `since_id` < id < `until_id` (None: unbounded), as read so far."""
+    since_id: str | None
+    until_id: str | None
+    newest: str | None = None      # the first page's newest_id: where the next poll starts once this is read
+    oldest: str | None = None      # the last page read's oldest_id: a cut poll's range resumes below it
+    pages: int = 0
+    done: bool = False             # no next_token: nothing older is left in the range
+
+
+def _past(poll: Guard) -> bool:
+    """The poll's deadline has come (the watchdog may fire a moment after a slot wait gave up at it)."""
+    return poll.fired or time.monotonic() >= poll.due
 
 
 def adapt_session(session: requests.Session, api_url: str, http: HttpConfig, limiter: Any, now: float) -> None:

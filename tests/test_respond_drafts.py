@@ -4,6 +4,8 @@ view_submission over the signed HTTP endpoint, and time to first response in the
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,10 +15,11 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from monitor.alerting.digest import build, render
-from monitor.alerting.interactive import Actions, HttpEndpoint
+from monitor.alerting.interactive import Actions, Hooks, HttpEndpoint
 from monitor.config.rules import load_rules, rules_from
 from monitor.config.settings import config_from
-from monitor.core.errors import ConfigValidationError
+from monitor.core import logs
+from monitor.core.errors import ConfigValidationError, MonitorError
 from monitor.core.yamlfile import parse_yaml
 from monitor.respond.drafts import Context, TooLong, choose, draft_for, first_name, fit
 from monitor.respond.replies import ReplyService
@@ -150,23 +153,40 @@ def test_the_approver_replying_needs_no_approval_and_others_do(fresh_db: Store):
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
+@contextmanager
+def _modal_endpoint(store: Store, slack: FakeSlack) -> Iterator[HttpEndpoint]:
+    """The signed HTTP endpoint Slack posts view submissions to, with the Reply modal's hooks."""
+    modal = ReplyModal(_service(store), TOKEN, slack.api_url)
+    ep = HttpEndpoint("127.0.0.1:0", "/slack/actions", SECRET,
+                      Actions(store, store.clock, slack.api_url, hooks=modal.hooks()), store.clock).start()
+    try:
+        yield ep
+    finally:
+        ep.stop()
+
+
+def _view(alert_id: int, mode: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "modal", "callback_id": "mention_monitor_reply",
+            "private_metadata": json.dumps({"alert_id": alert_id, "mode": mode}), "state": {"values": values}}
+
+
+def _signed(url: str, payload: dict[str, Any], store: Store) -> httpx.Response:
+    """POST `payload` to the endpoint as Slack does: form-encoded, signed with the signing secret."""
+    body = urlencode({"payload": json.dumps(payload)})
+    ts = str(int(store.clock.now()))
+    sig = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
+    return httpx.post(url, content=body, headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig,
+                                                  "Content-Type": "application/x-www-form-urlencoded"})
+
+
 def test_view_submission_over_http_answers_errors_in_the_response(fresh_db: Store, fake_slack: FakeSlack):
     a = make_alert(fresh_db, source=("fedi", "mastodon"), raw={"id": "1", "instance_url": "http://127.0.0.1:9"})
-    modal = ReplyModal(_service(fresh_db), TOKEN, fake_slack.api_url)
-    ep = HttpEndpoint("127.0.0.1:0", "/slack/actions", SECRET,
-                      Actions(fresh_db, fresh_db.clock, fake_slack.api_url, hooks=modal.hooks()), fresh_db.clock).start()
-    try:
-        view = {"type": "modal", "callback_id": "mention_monitor_reply",
-                "private_metadata": json.dumps({"alert_id": a, "mode": "reply"}),
-                "state": {"values": {"reply_text": {"text": {"type": "plain_text_input", "value": "x" * 600}}}}}
+    with _modal_endpoint(fresh_db, fake_slack) as ep:
+        view = _view(a, "reply", {"reply_text": {"text": {"type": "plain_text_input", "value": "x" * 600}}})
         payload = {"type": "view_submission", "user": {"id": "U0CA5"}, "view": view}
 
         def post() -> httpx.Response:
-            body = urlencode({"payload": json.dumps(payload)})
-            ts = str(int(fresh_db.clock.now()))
-            sig = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
-            return httpx.post(ep.url, content=body, headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig,
-                                                             "Content-Type": "application/x-www-form-urlencoded"})
+            return _signed(ep.url, payload, fresh_db)
         r = post()
         assert r.status_code == 200 and r.json()["response_action"] == "errors"
         assert "600 characters" in r.json()["errors"]["reply_text"]
@@ -175,8 +195,6 @@ def test_view_submission_over_http_answers_errors_in_the_response(fresh_db: Stor
         assert r.status_code == 200 and r.content == b""                   # closes the modal
         assert fresh_db.one("SELECT text, author, state FROM replies") == {"text": "Sorry!", "author": "slack:U0CA5",
                                                                             "state": "approved"}
-    finally:
-        ep.stop()
 
 
 def test_monitor_approve_from_the_terminal(tmp_path: Path):
@@ -214,3 +232,39 @@ def test_monitor_approve_from_the_terminal(tmp_path: Path):
         assert out.stdout.strip() == masto.replies[0]["status"]["url"]
         again = cli("approve", "1")
         assert again.returncode == 1 and "reply #1 is posted, not awaiting approval" in again.stderr
+
+
+LINK_SECRET = "mark-link-s3cret-4f9e2a7c"
+
+
+@pytest.mark.parametrize(("link", "absent", "shown"), [
+    ("ftp://amy:hunter2-pass@files.example/r", "hunter2-pass", '"ftp://[REDACTED]@files.example/r" is not an http(s) link'),
+    (f"javascript:alert('{LINK_SECRET}')", LINK_SECRET, "javascript:alert('[REDACTED]')"),
+    ("<!channel> <https://evil.example|click here>", "<", "&lt;!channel&gt; &lt;https://evil.example|click here&gt;"),
+], ids=["userinfo", "registered-secret", "mrkdwn"])
+def test_the_reply_modal_s_error_is_scrubbed_and_escaped(fresh_db: Store, fake_slack: FakeSlack, link: str,
+                                                         absent: str, shown: str) -> None:
+    """Regression (round 23, the modal's error said raw): a refusal under the modal's field was `str(exc)` as it
+    was, so the link typed into Mark replied came back with its credentials, a value the scrubber knows, or
+    Slack markup. Now it is scrubbed (`logs.scrubbed`) and escaped as the rest of the modal is."""
+    logs.add_secret(LINK_SECRET)
+    a = make_alert(fresh_db)                                            # an rss mention: Mark replied
+    with _modal_endpoint(fresh_db, fake_slack) as ep:
+        view = _view(a, "mark", {"reply_url": {"url": {"type": "url_text_input", "value": link}}})
+        r = _signed(ep.url, {"type": "view_submission", "user": {"id": "U0CA5"}, "view": view}, fresh_db)
+        assert r.status_code == 200 and r.json()["response_action"] == "errors", r.content
+        said = r.json()["errors"]["reply_url"]
+        assert absent not in said and shown in said, said
+        assert fresh_db.one("SELECT COUNT(*) AS n FROM replies") == {"n": 0}
+
+
+def test_a_reply_button_s_refusal_is_scrubbed_and_escaped(fresh_db: Store, fake_slack: FakeSlack) -> None:
+    """The buttons' private answer ("Sorry, that did not work: …") goes the same way as the modal's error."""
+    logs.add_secret(LINK_SECRET)
+
+    def refuse(payload: dict[str, Any], action: dict[str, Any]) -> str | None:
+        raise MonitorError(f"<!here> the platform said: token {LINK_SECRET} refused")
+    actions = Actions(fresh_db, fresh_db.clock, fake_slack.api_url, hooks=Hooks(actions={"reply": refuse}))
+    [answer] = actions.handle_payload({"type": "block_actions", "user": {"id": "U0CA5"},
+                                       "actions": [{"action_id": "reply", "value": "1"}]})
+    assert answer == "Sorry, that did not work: &lt;!here&gt; the platform said: token [REDACTED] refused"

@@ -20,6 +20,7 @@ from monitor.store.database import Store
 from tests.alert_factory import make_alert
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.server import LocalServer, Reply, Request
+from tests.fakes.twitter import FakeX, Tweet
 from tests.test_actions import env, rules_with  # noqa: F401 - the fixture
 from tests.test_respond_address_policy import (
     WRITE,
@@ -229,8 +230,64 @@ def test_x_answering_302_to_the_tweet_fails_instead_of_posting_it_as_a_get(
             row = svc.get(1)
             assert row.state == "failed" and row.last_error == (
                 f"x answered HTTP 302 redirecting the POST to {final.url}/2/tweets: not followed (it would be"
-                " re-sent as GET and nothing made)"), row
+                " re-sent as GET and nothing made); configure the final URL"), row
             assert [r.method for r in front.requests] == ["POST"] and final.requests == []
+        finally:
+            svc.close()
+            store.close()
+
+
+USER_TOKEN = "x-user-context-token-0123456789"
+
+
+def _x() -> FakeX:
+    """A fake X API that takes the user-context token and knows tweet 11 (the mention replied to)."""
+    x = FakeX()
+    x.user_token = USER_TOKEN
+    x.add(Tweet(11, "acme is broken"))
+    return x
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_x_reply_redirected_307_or_308_to_another_origin_is_not_followed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int) -> None:
+    """Regression (round 23, the X poster outside the redirect policy): tweepy's `requests` follows 307/308
+    itself and strips only `Authorization` across origins, so the POST /2/tweets with the customer's text went
+    on to a server nobody configured (another port here, `allow_private` on so the address policy lets it).
+    Now `attempt.judge` refuses it as it does every write carrying a credential: nothing reaches the other
+    origin, and the reply fails naming the Location and the header, never its value."""
+    monkeypatch.setenv("TWITTER_USER_ACCESS_TOKEN", USER_TOKEN)
+    with _x() as other, _x() as front:
+        front.faults = [_to(f"{other.url}/2/tweets", status)]
+        store, svc = _service(tmp_path, _twitter(front.url), allow_private=True)
+        try:
+            assert svc.post(_tweet_reply(store, svc)) is None
+            row = svc.get(1)
+            assert row.state == "failed" and row.posted_at is None and row.last_error == (
+                f"x answered HTTP {status} redirecting the POST to {other.url}/2/tweets: not followed (another"
+                " origin, and the request carries Authorization); configure the final URL"), row
+            assert other.requests == [] and other.created == [] and front.created == []
+            assert USER_TOKEN not in str(row)
+        finally:
+            svc.close()
+            store.close()
+
+
+def test_x_reply_redirected_307_on_its_own_origin_is_followed_with_its_token(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twin: the same origin may move the endpoint; the POST goes on with its body and token, and the reply
+    is posted once."""
+    monkeypatch.setenv("TWITTER_USER_ACCESS_TOKEN", USER_TOKEN)
+    with _x() as x:
+        x.faults = [_to(f"{x.url}/2/tweets")]
+        store, svc = _service(tmp_path, _twitter(x.url), allow_private=True)
+        try:
+            svc.post(_tweet_reply(store, svc))
+            row = svc.get(1)
+            assert row.state == "posted", row
+            assert [c["text"] for c in x.created] == ["Sorry, please DM us."]
+            first, moved = x.requests
+            assert (first.method, moved.method, moved.body) == ("POST", "POST", first.body)
         finally:
             svc.close()
             store.close()

@@ -20,6 +20,7 @@ from slack_sdk.webhook import WebhookClient
 
 from monitor.alerting import lifecycle as alerts
 from monitor.alerting.view import alert_row, payload_for
+from monitor.core import logs
 from monitor.core.clock import Clock
 from monitor.core.errors import AlertError, MonitorError
 from monitor.notify.blockkit import escape
@@ -90,7 +91,7 @@ class Actions:
                 try:
                     answer = hook(payload, action)
                 except MonitorError as exc:
-                    answer = f"Sorry, that did not work: {escape(str(exc))}"
+                    answer = f"Sorry, that did not work: {escape(logs.scrubbed(str(exc), 500))}"   # as the modal's
                 self.on_change()
                 answers.append(answer)
                 if answer:

@@ -17,7 +17,7 @@ stop that outlasts it ends the process, whose claim lapses like a crash's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -35,7 +35,9 @@ CLAIM_MARGIN_S = 30.0
 #: a POST into a GET in every client (httpx, requests, browsers): the reply or ticket would never be made.
 KEEP_METHOD = (307, 308)
 #: The headers a request may take to another origin: none of them is a credential or a signature.
-PLAIN_HEADERS = frozenset({"content-type", "accept", "user-agent", "x-monitor-delivery", "idempotency-key"})
+#: `requests` (tweepy's X poster) adds its transport headers to every request: none of them a credential either.
+PLAIN_HEADERS = frozenset({"content-type", "accept", "user-agent", "x-monitor-delivery", "idempotency-key",
+                           "accept-encoding", "connection", "content-length"})
 
 
 class ReplyRefused(MonitorError):
@@ -107,22 +109,39 @@ def send(client: httpx.Client, http: HttpConfig, method: str, url: str, platform
         if not resp.is_redirect:
             return resp
         target = resp.url.join(resp.headers["Location"])
-        said = f"{platform} answered HTTP {resp.status_code} redirecting the {method} to {logs.scrubbed(str(target), 200)}"
-        if method not in ("GET", "HEAD") and resp.status_code not in KEEP_METHOD:
-            raise ReplyRefused(f"{said}: not followed (it would be re-sent as GET and nothing made); "
-                               "configure the final URL")
-        if target.scheme not in ("http", "https") or hop == http.max_redirects:
-            raise ReplyRefused(f"{said}: not followed ({'not http(s)' if target.scheme not in ('http', 'https') else f'more than http.max_redirects ({http.max_redirects})'})")
-        if (target.scheme, target.host, target.port) != (first.scheme, first.host, first.port) and (
-                carried := crossing(headers, secret_body)):
-            raise ReplyRefused(f"{said}: not followed (another origin, and the request carries {carried}); "
-                               "configure the final URL")
+        judge(platform, method, resp.status_code, first, target, headers, secret_body)
+        if hop == http.max_redirects:
+            raise ReplyRefused(f"{said_redirect(platform, method, resp.status_code, target)}: not followed (more"
+                               f" than http.max_redirects ({http.max_redirects}))")
         url = str(target)
         kwargs.pop("params", None)          # the Location carries its own query
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def crossing(headers: dict[str, str], secret_body: bool) -> str | None:
+def judge(platform: str, method: str, status: int, first: httpx.URL, target: httpx.URL,
+          headers: Mapping[str, str], secret_body: bool = False) -> None:
+    """The one redirect policy of every write, whichever client sends it: `send` for httpx, and a `requests`
+    response hook for tweepy's X poster (`posters.judged_redirect`: requests follows 307/308 itself and
+    strips only `Authorization` across origins, so until round 23 the X reply's POST went on to another
+    origin with the customer's text). Raises ReplyRefused, the Location named (scrubbed), when `status` to
+    `target` must not be followed from `first` (the request's origin) by `method` carrying `headers`."""
+    said = said_redirect(platform, method, status, target)
+    if method not in ("GET", "HEAD") and status not in KEEP_METHOD:
+        raise ReplyRefused(f"{said}: not followed (it would be re-sent as GET and nothing made); "
+                           "configure the final URL")
+    if target.scheme not in ("http", "https"):
+        raise ReplyRefused(f"{said}: not followed (not http(s))")
+    if (target.scheme, target.host, target.port) != (first.scheme, first.host, first.port) and (
+            carried := crossing(headers, secret_body)):
+        raise ReplyRefused(f"{said}: not followed (another origin, and the request carries {carried}); "
+                           "configure the final URL")
+
+
+def said_redirect(platform: str, method: str, status: int, target: httpx.URL) -> str:
+    return f"{platform} answered HTTP {status} redirecting the {method} to {logs.scrubbed(str(target), 200)}"
+
+
+def crossing(headers: Mapping[str, str], secret_body: bool) -> str | None:
     """What the request carries that must not reach an origin nobody configured (said by name, never by value),
     or None when it may follow a 307/308 there as it is: only `PLAIN_HEADERS` and a body with no credential.
 

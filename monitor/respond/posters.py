@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.core import logs
-from monitor.respond.attempt import KEEP_METHOD, ReplyRefused, ReplyTransient, send
+from monitor.respond.attempt import ReplyRefused, ReplyTransient, judge, send
 from monitor.sources import REGISTRY, SourceOptions, api
 from monitor.sources.fetch import HttpConfig, Response
 from monitor.store.database import loads
@@ -284,7 +284,7 @@ class TwitterPoster(Poster):
         client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False)
         guard_session(client.session)          # a redirect to the same host reuses the connection: still bounded
         client.session.max_redirects = self.http.max_redirects
-        client.session.hooks["response"].append(_refuse_method_change)   # requests follows 307/308 itself
+        client.session.hooks["response"].append(judged_redirect)   # requests follows 307/308 itself
         api_url = str(self.opt("api_url", "https://api.twitter.com") or "https://api.twitter.com").rstrip("/")
         if api_url != "https://api.twitter.com":
             from monitor.sources.kinds.twitter import TWITTER_HOST
@@ -314,13 +314,14 @@ class TwitterPoster(Poster):
         return Posted(new_id, f"https://x.com/i/web/status/{new_id}" if new_id else None)
 
 
-def _refuse_method_change(resp: Any, *args: Any, **kwargs: Any) -> None:
-    """A `requests` response hook (it runs before requests follows): 301/302/303 to a POST would be followed as a
-    GET, and the tweet never made; refused with the Location named, as `attempt.send` does."""
-    if resp.is_redirect and resp.status_code not in KEEP_METHOD and resp.request.method not in ("GET", "HEAD"):
-        raise ReplyRefused(f"x answered HTTP {resp.status_code} redirecting the {resp.request.method} to "
-                           f"{logs.scrubbed(str(resp.headers.get('Location')), 200)}: not followed (it would be re-sent as GET"
-                           " and nothing made)")
+def judged_redirect(resp: Any, *args: Any, **kwargs: Any) -> None:
+    """A `requests` response hook (it runs on every answer, before requests follows it): the redirect judged by
+    `attempt.judge`, the policy `attempt.send` applies, so tweepy's own following never goes where `send`
+    would not. Round 23: requests followed a 307/308 to another origin itself, stripping only `Authorization`,
+    and the reply's text went to a server nobody configured; a 301/302/303 was refused here already."""
+    if resp.is_redirect:
+        judge("x", resp.request.method, resp.status_code, httpx.URL(resp.request.url),
+              httpx.URL(resp.request.url).join(resp.headers["Location"]), resp.request.headers)
 
 
 def _as_response(resp: httpx.Response) -> Response:

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from monitor.alerting.interactive import Hooks
+from monitor.core import logs
 from monitor.core.errors import MonitorError
 from monitor.notify.blockkit import escape, trim
 from monitor.respond.drafts import TooLong
@@ -101,8 +102,15 @@ class ReplyModal:
                                                             f"{exc.platform} allows at most {exc.limit}"}}
         except MonitorError as exc:
             block = URL_BLOCK if meta.get("mode") == "mark" else TEXT_BLOCK
-            return {"response_action": "errors", "errors": {block: trim(str(exc), 150)}}
+            return {"response_action": "errors", "errors": {block: said(exc, 150)}}
         return None
+
+
+def said(exc: Exception, limit: int) -> str:
+    """An error as the modal shows it: scrubbed (`logs.scrubbed`: the link typed into Mark replied with its
+    `user:pass@`, a platform's text quoting a token) and escaped for Slack like every other text the modal
+    shows, then cut outside any entity. Round 23: `str(exc)` went to Slack as it was."""
+    return trim(escape(logs.scrubbed(str(exc), limit * 4)), limit)
 
 
 def view(alert_id: int, platform: str, limit: int, draft: str, postable: bool, edit_of: int | None = None

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from monitor.core import logs
 from monitor.core.errors import FetchError, ParseError, RateLimited, SourceAuthError
 from monitor.sources.fetch import HttpConfig, Response, limiter_of, rate_limit_reset, read_body
 from monitor.sources.politeness import WATCHDOG
@@ -43,7 +44,9 @@ def request(client: httpx.Client, method: str, url: str, http: HttpConfig, *, no
     timeout = httpx.Timeout(connect=http.connect_timeout, read=http.read_timeout, write=http.read_timeout,
                             pool=http.deadline)
     limiter = limiter_of(client)
-    kwargs: dict[str, Any] = {"params": params, "headers": headers or {}, "timeout": timeout}
+    # never followed, whatever the client was built with: a grant's body carries client_secret, a call its token
+    kwargs: dict[str, Any] = {"params": params, "headers": headers or {}, "timeout": timeout,
+                              "follow_redirects": False}
     if data is not None:
         kwargs["data"] = data
     if json_body is not None:
@@ -114,7 +117,10 @@ def check(resp: Response, *, source_id: str, api: str, now: float, client: httpx
     """The JSON body of a 2xx answer; otherwise the exception its status and error body call for."""
     code, message, num = error_of(resp)
     detail = f"{code}: {message}" if code and message else code or message
-    detail = detail.replace("\n", " ")[:200]
+    # scrubbed before the cut and before anything keeps it: a token endpoint's error may quote the form it was
+    # sent (client_secret, refresh token, password), and this text becomes the source's `last_error`, its
+    # disabled reason, `monitor status`, the ops notice and a reply's failure (round 23: only URLs were)
+    detail = logs.scrubbed(" ".join(detail.split()), 200)
     status = resp.status
     if 200 <= status < 300:
         try:
@@ -137,7 +143,10 @@ def check(resp: Response, *, source_id: str, api: str, now: float, client: httpx
         raise SourceAuthError(f"{api} refused the credentials: HTTP {status}" + (f" {detail}" if detail else ""),
                               source_id=source_id)
     if 300 <= status < 400:
-        raise FetchError(f"{api} answered a redirect (HTTP {status}) to a credentialed call; not followed",
+        where = resp.headers.get("location")
+        raise FetchError(f"{api} answered a redirect (HTTP {status})"
+                         + (f" to {logs.scrubbed(where, 200)}" if where else "")
+                         + " to a credentialed call; not followed (configure the final URL)",
                          source_id=source_id, status=status)
     raise FetchError(f"{api} HTTP {status}" + (f": {detail}" if detail else f" from {host}"),
                      source_id=source_id, status=status)

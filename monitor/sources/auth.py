@@ -130,7 +130,7 @@ def grant(client: httpx.Client, http: HttpConfig, token_url: str, form: dict[str
     if not isinstance(value, str) or not value:
         # Reddit answers a wrong password with HTTP 200 and {"error": "invalid_grant"}
         err = body.get("error") if isinstance(body, dict) else None
-        raise SourceAuthError(f"{api_name} token endpoint refused the credentials: {str(err)[:100]}" if err else
+        raise SourceAuthError(f"{api_name} token endpoint refused the credentials: {logs.scrubbed(str(err), 100)}" if err else
                               f"{api_name} token endpoint answered without an access_token", source_id=source_id)
     try:
         expires_in = float(body.get("expires_in") or 3600)

@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlite_utils
 
+from monitor.core import logs
 from monitor.core.model import Target
-from monitor.core.scrub import shown
 from monitor.notify.blockkit import escape
 from monitor.notify.queue import notify_plain
 from monitor.sources.base import SourceOptions, SourceState
@@ -113,7 +113,7 @@ def record_success(store: Store, source: SourceOptions, targets: list[Target], *
                          (source.id,)).fetchone()
         db.execute("UPDATE sources SET last_attempt=?, last_success=?, consecutive_failures=0, next_run=NULL,"
                    " health_alerted=0, last_error=?, disabled_reason=NULL, disabled_fingerprint=NULL WHERE id=?",
-                   (now, now, shown(warning or "")[:500] or None, source.id))
+                   (now, now, logs.scrubbed(warning or "", 500) or None, source.id))
     if row and row[1]:
         text = (f":white_check_mark: Stream `{source.id}` ({source.kind}) is connected again after {row[0]} failed "
                 "attempts." if stream else
@@ -131,7 +131,9 @@ def record_failure(store: Store, source: SourceOptions, reason: str, targets: li
     """
     now = store.now() if now is None else now
     stream = is_stream(source)
-    reason = shown(reason)          # no credential from a URL, no control character, in the DB, status or Slack
+    # no credential (a URL's, or a secret's value a server quoted back: round 23), no control character, in the
+    # DB, status or Slack
+    reason = logs.scrubbed(reason)
     with store.tx() as db:
         db.execute("INSERT OR IGNORE INTO sources (id, kind) VALUES (?, ?)", (source.id, source.kind))
         failures = db.execute("UPDATE sources SET consecutive_failures = consecutive_failures + 1 WHERE id = ?"

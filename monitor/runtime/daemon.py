@@ -60,6 +60,7 @@ class Daemon(DaemonLoops):
         self.app = app
         self.tick_s = tick_s
         self.stop = threading.Event()
+        app.pipeline.stop = self.stop            # routing (at start, after each poll) ends between two mentions
         self.stagger_s = stagger_s
         self.notifier = notifier or Notifier({})
         # the outbox stopping (or resuming) on a write it cannot make shows in `systemctl status` at once

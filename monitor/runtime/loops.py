@@ -71,8 +71,10 @@ class DaemonLoops:
         self.app.metrics.polls_overlapped.labels(source_id).inc()
 
     def _retention_job(self) -> None:
+        """Daily retention, checked hourly; the stop ends it between two batches (the drain does not wait for the
+        scheduler's jobs: a long first prune ran on past the store's close), the rest is pruned after the start."""
         if not self.stop.is_set():
-            retention.run_if_due(self.app.store, self.app.config.storage.retention)
+            retention.run_if_due(self.app.store, self.app.config.storage.retention, stop=self.stop)
 
     def _watchdog_job(self) -> None:
         """Runs on the scheduler: no ping if the delivery loop is stuck, and none at all if the scheduler is."""

@@ -40,8 +40,8 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     The polls go through the daemon's own bounded, host-aware pool (`daemon.max_concurrent_polls` workers,
     `workers` overrides it), so 5,000 sources finish a round as fast as the per-host limits allow. `stop` set
     (SIGTERM, see `stop_on_signals`): no new poll starts, those in progress get `daemon.drain_timeout`; the
-    stages after the polls that have not begun are skipped, streams, replies and deliveries in progress end
-    between two items (`Stages`), all of it left to the next pass and said; the metrics textfile is still
+    stages after the polls that have not begun are skipped, routing, streams, replies, deliveries and retention
+    in progress end between two items (`Stages`), all of it left to the next pass and said; the metrics textfile is still
     written and the caller lets every lease go. A cron pass is killed at every deploy: it must go within the
     drain bound and leave nothing half done that the next pass cannot finish exactly once.
     """

@@ -24,6 +24,8 @@ from monitor.sources import is_stream
 from monitor.store import retention
 from monitor.store.poll_turns import cron_interval
 
+ROUTE_SHARE = 0.5       # of the drain bound, routing goes on after a signal (daemon and pass): a poll finishing
+#                         in the drain has its new mentions routed, as before round 23; a backlog of thousands is cut
 log = logging.getLogger("monitor.runtime.daemon")     # the daemon's log lines keep their logger
 UNPOLLED = "stopped by a signal before its poll ended: the next pass polls it"
 
@@ -40,14 +42,15 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     The polls go through the daemon's own bounded, host-aware pool (`daemon.max_concurrent_polls` workers,
     `workers` overrides it), so 5,000 sources finish a round as fast as the per-host limits allow. `stop` set
     (SIGTERM, see `stop_on_signals`): no new poll starts, those in progress get `daemon.drain_timeout`; the
-    stages after the polls that have not begun are skipped, routing, streams, replies, deliveries and retention
-    in progress end between two items (`Stages`), all of it left to the next pass and said; the metrics textfile is still
-    written and the caller lets every lease go. A cron pass is killed at every deploy: it must go within the
+    stages after the polls that have not begun are skipped, routing, streams, replies, deliveries and
+    retention in progress end between two items (`Stages`), all of it left to the next pass and said; the
+    metrics textfile is still written and the caller lets every lease go. A cron pass is killed at every deploy: it must go within the
     drain bound and leave nothing half done that the next pass cannot finish exactly once.
     """
     stop = stop or threading.Event()
     app.mark_loaded()
-    app.pipeline.stop = stop             # routing ends between two mentions at the signal (`Pipeline.route_pending`)
+    app.pipeline.stop = stop             # routing ends between two mentions at the signal (`Pipeline.route_pending`),
+    app.pipeline.stop_grace_s = ROUTE_SHARE * app.config.daemon.drain_timeout    # after the daemon's grace
     later = Stages(stop)
     later.ended("routing", app.pipeline.route_pending().cut)       # the leftovers of an earlier pass
     app.poller.scheduled = False     # cron's own interval is the schedule: every pass polls every source (replicas:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -65,10 +66,13 @@ class Pipeline:
     def __init__(self, store: Store, analyzer_ref: Callable[[], Analyzer],
                  on_alert: Callable[[int], None] | None = None):
         self.store = store
-        # the daemon's or the `--once` pass's stop (they set it): routing ends between two mentions when it is
-        # set, so a backlog of thousands (analyse + route each) never holds a stop past its drain bound
+        # the daemon's or the `--once` pass's stop (they set it, and the grace): routing goes on `stop_grace_s`
+        # after it (a poll finishing in the drain has its few new mentions routed, as before), then ends between
+        # two mentions, so a backlog of thousands (analyse + route each) never holds a stop past its drain bound
         self.stop = threading.Event()
-        self._stop_said = False
+        self.stop_grace_s = 0.0
+        self._stop_noticed: float | None = None
+        self.cut_by_stop = False           # said once (`_stopped`); the daemon's stop names it
         self._analyzer = analyzer_ref        # a callable, so a rules reload swaps the analyzer atomically
         self.on_alert = on_alert or (lambda alert_id: None)
         self._pending_lock = threading.Lock()
@@ -134,12 +138,24 @@ class Pipeline:
                 return Routed(done, cut=True)
         return Routed(done)
 
+    def stopping(self) -> bool:
+        """The stop is set and its grace has passed (counted from `stop_noticed`, or from the first look after it)."""
+        if not self.stop.is_set():
+            return False
+        return time.monotonic() - self.stop_noticed() >= self.stop_grace_s
+
+    def stop_noticed(self) -> float:
+        """When the grace began (monotonic); the daemon's drain calls it as it starts, so the grace is the drain's."""
+        if self._stop_noticed is None:
+            self._stop_noticed = time.monotonic()
+        return self._stop_noticed
+
     def _stopped(self, routed: int) -> None:
         """Routing ended by the stop with mentions pending: said once, with how many wait for the next pass
         (a poll ending after the stop asks to route too: it is cut at once, and not said again)."""
-        if self._stop_said:
+        if self.cut_by_stop:
             return
-        self._stop_said = True
+        self.cut_by_stop = True
         try:
             row = self.store.one("SELECT COUNT(*) AS n FROM mentions WHERE processed_at IS NULL"
                                  " AND route_parked_at IS NULL")
@@ -181,7 +197,7 @@ class Pipeline:
                 after = max(int(r["id"]) for r in rows)
                 queue, i = list(rows), 0
                 while i < len(queue):
-                    if self.stop.is_set():             # between two mentions: the one before is committed whole
+                    if self.stopping():                # between two mentions: the one before is committed whole
                         release(self.store, [r for r, _e in breaker.held] + queue[i:])
                         return done, True
                     row = queue[i]

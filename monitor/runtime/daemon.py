@@ -27,7 +27,7 @@ from monitor.ops.systemd import Notifier
 from monitor.runtime.app import App, Paths, runner_for, start_inbound, stream_runners
 from monitor.runtime.liveconfig import ConfigChange
 from monitor.runtime.loops import DaemonLoops
-from monitor.runtime.once import drain, run_once
+from monitor.runtime.once import ROUTE_SHARE, drain, run_once
 from monitor.runtime.streams import StreamSupervisor
 from monitor.sources import is_stream
 from monitor.store.runlock import RunLock
@@ -65,6 +65,8 @@ class Daemon(DaemonLoops):
         # the outbox stopping (or resuming) on a write it cannot make shows in `systemctl status` at once
         app.outbox.on_alarm = lambda: self.notifier.status(self.status_line())
         self.drain_timeout = app.config.daemon.drain_timeout if drain_timeout is None else drain_timeout
+        app.pipeline.stop = self.stop            # routing (at start, after each poll) ends between two mentions
+        app.pipeline.stop_grace_s = ROUTE_SHARE * self.drain_timeout    # once the drain has used this much of it
         self.running: dict[str, float] = {}      # source id -> monotonic start, for drain and status
         self.abandoned: list[str] = []           # still running when the drain bound passed
         self.stop_deadline = 0.0                 # monotonic; set by drain(): the whole stop ends by then
@@ -149,6 +151,7 @@ class Daemon(DaemonLoops):
             "running": sorted(self.running), "drain_timeout_s": self.drain_timeout})
         self.notifier.stopping("draining: finishing current polls and writes")
         self.stop_deadline = time.monotonic() + self.drain_timeout
+        self.app.pipeline.stop_noticed()     # routing's grace (ROUTE_SHARE) counts from here, if not already
         deadline = self.stop_deadline - min(CLOSE_RESERVE_S, CLOSE_SHARE * self.drain_timeout)
 
         def left() -> float:
@@ -179,7 +182,12 @@ class Daemon(DaemonLoops):
         if self.abandoned:
             log.warning("drain bound reached: abandoning unfinished work, none of it committed; it is redone on the"
                         " next start", extra={"abandoned": self.abandoned, "drain_timeout_s": self.drain_timeout})
-        log.info("stopped")
+        unfinished = self.left_for_next_start()
+        if unfinished:
+            log.warning("stopped; left for the next start: %s (stored: nothing lost, each done once then)",
+                        "; ".join(unfinished))
+        else:
+            log.info("stopped")
 
     def close_budget(self) -> float:
         """What is left of the stop's bound for closing the store (its lease thread, the pool's workers)."""

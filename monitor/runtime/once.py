@@ -10,7 +10,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.alerting.lifecycle import list_alerts
 from monitor.alerting.quiet import count_held
@@ -19,11 +19,13 @@ from monitor.core.durations import format_duration
 from monitor.notify.outbox import Outbox
 from monitor.runtime.app import App, inbound_sources, stream_runners
 from monitor.runtime.poller import PollOutcome
-from monitor.runtime.streams import run_streams_once
+from monitor.runtime.streams import StreamOutcome, run_streams_once
 from monitor.sources import is_stream
 from monitor.store import retention
 from monitor.store.poll_turns import cron_interval
 
+ROUTE_SHARE = 0.5       # of the drain bound, routing goes on after a signal (daemon and pass): a poll finishing
+#                         in the drain has its new mentions routed, as before round 23; a backlog of thousands is cut
 log = logging.getLogger("monitor.runtime.daemon")     # the daemon's log lines keep their logger
 UNPOLLED = "stopped by a signal before its poll ended: the next pass polls it"
 
@@ -40,39 +42,52 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     The polls go through the daemon's own bounded, host-aware pool (`daemon.max_concurrent_polls` workers,
     `workers` overrides it), so 5,000 sources finish a round as fast as the per-host limits allow. `stop` set
     (SIGTERM, see `stop_on_signals`): no new poll starts, those in progress get `daemon.drain_timeout`; the
-    stages after the polls that have not begun are skipped, streams, replies and deliveries in progress end
-    between two items (`Stages`), all of it left to the next pass and said; the metrics textfile is still
-    written and the caller lets every lease go. A cron pass is killed at every deploy: it must go within the
+    stages after the polls that have not begun are skipped, routing, streams, replies, deliveries and
+    retention in progress end between two items (`Stages`), all of it left to the next pass and said; the
+    metrics textfile is still written and the caller lets every lease go. A cron pass is killed at every deploy: it must go within the
     drain bound and leave nothing half done that the next pass cannot finish exactly once.
     """
     stop = stop or threading.Event()
     app.mark_loaded()
-    app.pipeline.process_pending()
+    app.pipeline.stop = stop             # routing ends between two mentions at the signal (`Pipeline.route_pending`),
+    app.pipeline.stop_grace_s = ROUTE_SHARE * app.config.daemon.drain_timeout    # after the daemon's grace
+    later = Stages(stop)
+    later.ended("routing", app.pipeline.route_pending().cut)       # the leftovers of an earlier pass
     app.poller.scheduled = False     # cron's own interval is the schedule: every pass polls every source (replicas:
     #                                  but one another box polled within half the interval, see PollTurns.begin_once)
     sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
     app.poller.cron_interval = cron_window(app, sources)
-    results = app.dispatcher(app.poll_source, max_concurrent=workers).run_round(
+    results = [None] * len(sources) if stop.is_set() else app.dispatcher(  # (the pool starts a round's first
+        app.poll_source, max_concurrent=workers).run_round(                 # polls before it looks at `stop`)
         sources, stop=stop, drain_s=app.config.daemon.drain_timeout, patience=app.poller.cron_interval)
     outcomes = [o if o is not None else PollOutcome(s.id, False, skipped=UNPOLLED) if stop.is_set()
                 else PollOutcome(s.id, False, error="poll crashed (see the log)")
                 for s, o in zip(sources, results, strict=True)]
-    later = Stages(stop)
-    streamed = run_streams_once(stream_runners(app), stop) if later.runs("streams", cut=True) else []
+    streamed: list[StreamOutcome] = []
+    if later.runs("streams"):
+        streamed, cut = run_streams_once(stream_runners(app), stop)
+        later.ended("streams", cut)
     if inbound_sources(app):
         log.warning("inbound sources only receive while the daemon runs (`monitor run`); --once does not listen")
-    if later.runs("routing"):
-        app.pipeline.process_pending()
-        app.queue_digests()
-        app.weekly_report()
+    if later.runs("routing") and not later.ended("routing", app.pipeline.route_pending().cut):
+        app.queue_digests()          # after the whole pass's mentions only: the next pass does them if routing
+        app.weekly_report()          # was cut (a group announced now would miss the mentions not yet routed)
         app.tick(flush_waiting=True)     # the pass was the batch: no group_wait across cron runs
     app.replies.release_leases()         # SQLite only (the run lock: a claim left by a killed run is stale); on
     app.actions.release_leases()         # PostgreSQL another box may be posting it now: its claim lapses alone
-    responded = app.respond_once(stop.is_set) if later.runs("responders", cut=True) else {"actions": 0, "replies": 0}
-    sent = drain(app.outbox, app.clock, delivery_budget_s, stop) if later.runs("deliveries", cut=True) else 0
+    responded = {"actions": 0, "replies": 0}
+    if later.runs("responders"):
+        asked = Asked(stop)
+        responded = app.respond_once(asked)
+        later.ended("responders", asked.stopped)
+    sent = 0
+    if later.runs("deliveries"):
+        sent, cut = deliver(app.outbox, app.clock, delivery_budget_s, stop)
+        later.ended("deliveries", cut)
     app.outbox.release_leases()          # replicas: another box's pass may send there now, not a TTL later
     if later.runs("retention"):
-        retention.run_if_due(app.store, app.config.storage.retention)
+        pruned = retention.run_if_due(app.store, app.config.storage.retention, stop=stop)
+        later.ended("retention", bool(pruned and pruned.cut))
     app.metrics.write_textfile(app.config.metrics)      # what this pass did, stopped or not
     every = [*outcomes, *streamed]
     summary = {
@@ -88,34 +103,35 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
 
 
 class Stages:
-    """The stages of a pass after its polls, in order, and which of them a signal left to the next pass: each
-    can wait, as what it works on is stored (mentions, cursors, alerts, the outbox) and each is idempotent, so
-    the next pass does them once. Skipped: not begun once the signal came; cut short: streams, replies and
-    deliveries stop between two items (a stream's reading is stored up to its cursor, a send in progress ends)."""
+    """The stages of a pass, in order, and which of them a signal left to the next pass: each can wait, as what
+    it works on is stored (mentions, cursors, alerts, the outbox) and each is idempotent, so the next pass does
+    them once. Skipped: not begun once the signal came. Cut short: the stage itself says it stopped with work
+    left (`ended`): routing and retention between two mentions or batches, streams, replies and deliveries
+    between two items. Not the signal's timing: a stage that ran out of work just as the signal came left
+    nothing (round 23: deliveries ended on their own were reported cut short when the signal came after them)."""
 
     def __init__(self, stop: threading.Event) -> None:
         self.stop = stop
         self.skipped: list[str] = []
         self.cut: list[str] = []
-        self._cuttable: str | None = None
 
-    def runs(self, stage: str, *, cut: bool = False) -> bool:
-        """Whether `stage` runs now (no signal yet); called in order, so it also ends the previous one."""
-        self._end()
-        if self.stop.is_set():
+    def runs(self, stage: str) -> bool:
+        """Whether `stage` runs now (no signal yet); if not, it is skipped (unless it was cut short already:
+        routing, whose leftovers come before the polls)."""
+        if not self.stop.is_set():
+            return True
+        if stage not in self.cut and stage not in self.skipped:
             self.skipped.append(stage)
-            return False
-        self._cuttable = stage if cut else None
-        return True
+        return False
 
-    def _end(self) -> None:
-        if self._cuttable and self.stop.is_set():
-            self.cut.append(self._cuttable)
-        self._cuttable = None
+    def ended(self, stage: str, cut: bool) -> bool:
+        """`stage` ended, `cut` if it stopped with work left (its own report); returns `cut`."""
+        if cut and stage not in self.cut:
+            self.cut.append(stage)
+        return cut
 
     def said(self, unpolled: int) -> dict[str, Any]:
         """Log what the signal left to the next pass, in one line; the summary's `stages_skipped`/`_cut_short`."""
-        self._end()
         left = ([f"{unpolled} poll(s) not started"] if unpolled else []) \
             + ([f"skipped {', '.join(self.skipped)}"] if self.skipped else []) \
             + ([f"cut short {', '.join(self.cut)}"] if self.cut else [])
@@ -123,8 +139,21 @@ class Stages:
             log.warning("stopped by a signal: %s; the next pass does them (what they need is stored: nothing lost,"
                         " nothing done twice)", "; ".join(left))
         else:
-            log.warning("stopped by a signal during the pass's last stage: nothing is left to the next pass")
+            log.warning("stopped by a signal after the pass's work was done: nothing is left to the next pass")
         return {"stages_skipped": self.skipped, "stages_cut_short": self.cut}
+
+
+class Asked:
+    """`stopping` for the responders, which ask it before each ticket or reply: remembers whether it answered
+    yes, that is whether a stop left one of them undone (their `run_once` returns only a count)."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.stopped = False
+
+    def __call__(self) -> bool:
+        self.stopped = self.stopped or self.stop.is_set()
+        return self.stopped
 
 
 def cron_window(app: App, sources: list[Any]) -> float | None:
@@ -169,14 +198,30 @@ def stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
+class Delivered(NamedTuple):
+    """What `deliver` did: messages sent, and whether the stop ended it with messages still due in its budget."""
+
+    sent: int
+    cut: bool = False
+
+
 def drain(outbox: Outbox, clock: Clock, budget_s: float, stop: threading.Event | None = None) -> int:
-    """Send until nothing is due within the budget (per-channel pacing and Retry-After included), or `stop`."""
+    """`deliver`, how many were sent (for the callers that need not know whether a stop cut it)."""
+    return deliver(outbox, clock, budget_s, stop).sent
+
+
+def deliver(outbox: Outbox, clock: Clock, budget_s: float, stop: threading.Event | None = None) -> Delivered:
+    """Send until nothing is due within the budget (per-channel pacing and Retry-After included), or `stop`:
+    then `cut` if a message was still due within the budget (one that would have gone in this pass)."""
     deadline = clock.now() + budget_s
     sent = 0
-    while clock.now() < deadline and not outbox.halted and not outbox.stalled and not (stop and stop.is_set()):
+    while clock.now() < deadline and not outbox.halted and not outbox.stalled:
+        if stop is not None and stop.is_set():
+            wait = outbox.next_due_in()
+            return Delivered(sent, cut=wait is not None and clock.now() + wait < deadline)
         sent += outbox.run_once()
         wait = outbox.next_due_in()
         if wait is None or clock.now() + wait > deadline:
             break
         clock.sleep(min(max(wait, 0.05), outbox.interval, max(0.0, deadline - clock.now())))
-    return sent
+    return Delivered(sent)

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.alerting.grouping import assign
 from monitor.analyse.analyzer import Analysis, Analyzer, mention_from_row
@@ -52,10 +53,26 @@ from monitor.store.leases import LeaseLost
 log = logging.getLogger(__name__)
 
 
+class Routed(NamedTuple):
+    """What a routing call did: how many mentions it routed, and whether the stop ended it with mentions still
+    pending (`cut`): those stay unrouted and whole (each mention is its own transaction), and the next pass or
+    start routes them, each once. A pass that ran out of mentions is never `cut`, whenever the signal came."""
+
+    routed: int
+    cut: bool = False
+
+
 class Pipeline:
     def __init__(self, store: Store, analyzer_ref: Callable[[], Analyzer],
                  on_alert: Callable[[int], None] | None = None):
         self.store = store
+        # the daemon's or the `--once` pass's stop (they set it, and the grace): routing goes on `stop_grace_s`
+        # after it (a poll finishing in the drain has its few new mentions routed, as before), then ends between
+        # two mentions, so a backlog of thousands (analyse + route each) never holds a stop past its drain bound
+        self.stop = threading.Event()
+        self.stop_grace_s = 0.0
+        self._stop_noticed: float | None = None
+        self.cut_by_stop = False           # said once (`_stopped`); the daemon's stop names it
         self._analyzer = analyzer_ref        # a callable, so a rules reload swaps the analyzer atomically
         self.on_alert = on_alert or (lambda alert_id: None)
         self._pending_lock = threading.Lock()
@@ -93,32 +110,71 @@ class Pipeline:
         return process_batch(self, ids)
 
     def process_pending(self, limit: int = 500, *, wait: bool = True) -> int:
-        """Route every stored-but-unrouted mention (oldest first). Safe to call any time, from any thread.
+        """`route_pending`, how many it routed (the callers that need not know whether the stop cut it)."""
+        return self.route_pending(limit, wait=wait).routed
+
+    def route_pending(self, limit: int = 500, *, wait: bool = True) -> Routed:
+        """Route every stored-but-unrouted mention (oldest first), until `stop`. Safe any time, from any thread.
 
         One thread routes at a time: with dozens of poll workers each calling this after its poll, every one
         of them used to analyse the same pending rows and all but one threw the work away (the cost of a
         cold round grew with the pool). `wait=False` (the poller) returns at once when another thread is
         routing; that thread looks again after it lets go, so the caller's rows are never left behind.
+        `stop` set: it returns between two mentions, `cut` if any was left (said once, in `_stopped`).
         """
         done = 0
         self._pending_asked.set()
         while self._pending_asked.is_set():
             if not self._pending_lock.acquire(blocking=wait):
-                return done                 # the holder re-checks `_pending_asked` after releasing
+                return Routed(done)         # the holder re-checks `_pending_asked` after releasing
             try:
                 self._pending_asked.clear()
-                done += self._route_pending(limit)
+                routed, cut = self._route_pending(limit)
+                done += routed
             finally:
                 self._pending_lock.release()
-        return done
+            if cut:
+                self._stopped(done)
+                return Routed(done, cut=True)
+        return Routed(done)
 
-    def _route_pending(self, limit: int) -> int:
+    def stopping(self) -> bool:
+        """The stop is set and its grace has passed (counted from `stop_noticed`, or from the first look after it)."""
+        if not self.stop.is_set():
+            return False
+        return time.monotonic() - self.stop_noticed() >= self.stop_grace_s
+
+    def stop_noticed(self) -> float:
+        """When the grace began (monotonic); the daemon's drain calls it as it starts, so the grace is the drain's."""
+        if self._stop_noticed is None:
+            self._stop_noticed = time.monotonic()
+        return self._stop_noticed
+
+    def _stopped(self, routed: int) -> None:
+        """Routing ended by the stop with mentions pending: said once, with how many wait for the next pass
+        (a poll ending after the stop asks to route too: it is cut at once, and not said again)."""
+        if self.cut_by_stop:
+            return
+        self.cut_by_stop = True
+        try:
+            row = self.store.one("SELECT COUNT(*) AS n FROM mentions WHERE processed_at IS NULL"
+                                 " AND route_parked_at IS NULL")
+            left: int | str = int(row["n"]) if row else "some"
+        except Exception:  # noqa: BLE001 - stopping: a count we cannot read must not turn the stop into a crash
+            left = "some"
+        log.warning("routing cut short by the stop after %s mention(s): %s mention(s) left pending, none half"
+                    " routed; the next pass (or start) routes each once", routed, left,
+                    extra={"routed": routed, "pending": left})
+
+    def _route_pending(self, limit: int) -> tuple[int, bool]:
         """One pass over the pending mentions, oldest first; each is routed (or fails) at most once per pass.
 
         A mention that raises is rolled back alone (`process` is one transaction), counted by `route_failed`
         and passed over: the claim moves on past the ids already seen, so it blocks nothing behind it.
         The store being unavailable is nobody's fault: the pass stops there, uncounted (`_unavailable`); when its
         first mentions all fail alike the server is probed (`Store.probe`) before anyone is counted.
+        Returns (routed, cut): `cut` when `stop` ended it before a mention it had claimed (claims let go, those
+        held by the breaker uncounted: none of them is at fault, the next pass tries them again).
         """
         done = 0
         after = 0
@@ -130,17 +186,20 @@ class Pipeline:
                 except StorageUnavailable as exc:
                     release(self.store, [r for r, _e in breaker.held])
                     self._unavailable(exc, None)
-                    return done
+                    return done, False
                 if not rows:
                     down = self._count(breaker.finished())
                     if down is not None:
                         self._unavailable(down, None)
-                        return done
+                        return done, False
                     self._available()
-                    return done
+                    return done, False
                 after = max(int(r["id"]) for r in rows)
                 queue, i = list(rows), 0
                 while i < len(queue):
+                    if self.stopping():                # between two mentions: the one before is committed whole
+                        release(self.store, [r for r, _e in breaker.held] + queue[i:])
+                        return done, True
                     row = queue[i]
                     failure: Exception
                     try:
@@ -149,7 +208,7 @@ class Pipeline:
                         if not counts_against_mention(exc):
                             release(self.store, [r for r, _e in breaker.held] + queue[i:])
                             self._unavailable(exc, len(queue) - i)
-                            return done
+                            return done, False
                         failure = exc                  # its own statement deadlocked or timed out: counted
                     except LeaseLost:
                         release(self.store, [r for r, _e in breaker.held] + queue[i:])
@@ -175,17 +234,17 @@ class Pipeline:
                         elif not counts_against_mention(probe):     # not slow: gone (an outage)
                             release(self.store, [r for r, _e in breaker.held] + queue[i:])
                             self._unavailable(probe, len(queue) - i)
-                            return done
+                            return done, False
                         else:
                             breaker.trip()
                             release(self.store, queue[i:])   # the suspects keep their claims: the next pass goes on
                             self.slow_server(failure, len(queue) - i, probe)
-                            return done
+                            return done, False
                     down = self._count(found)
                     if down is not None:               # not even counted: those failures' claims are let go too
                         release(self.store, [r for r, _e in breaker.held + found] + queue[i:])
                         self._unavailable(down, len(queue) - i)
-                        return done
+                        return done, False
         finally:
             self._suspects = breaker.suspects
 
@@ -264,5 +323,5 @@ def _source_or_none(config: Config, source_id: str) -> SourceOptions | None:
 
 # the failure accounting lives in `failures` (and `pauses`); its public names stay importable from here
 __all__ = ["CLAIM_TTL_S", "ROUTE_BACKOFF_MAX_S", "ROUTE_BACKOFF_S", "ROUTE_ERROR_CHARS", "SLOW_SERVER_FAILURES",
-           "STATEMENT_FAILURES", "Failure", "PassBreaker", "Pipeline", "counts_against_mention", "retry_mentions",
-           "route_error"]
+           "STATEMENT_FAILURES", "Failure", "PassBreaker", "Pipeline", "Routed", "counts_against_mention",
+           "retry_mentions", "route_error"]

@@ -290,16 +290,20 @@ class StreamSupervisor:
         return [f"stream:{r.options.id}" for r, t in zip(self.runners, self.threads, strict=True) if t.is_alive()]
 
 
-def run_streams_once(runners: list[StreamRunner], stop: threading.Event | None = None) -> list[StreamOutcome]:
+def run_streams_once(runners: list[StreamRunner],
+                     stop: threading.Event | None = None) -> tuple[list[StreamOutcome], bool]:
     """`monitor run --once`: every stream catches up from its cursor, in parallel, each within its budget;
-    `stop` set (a signal) ends them all at once, each storing what it read (the next pass resumes there)."""
+    `stop` set (a signal) ends them all at once, each storing what it read (the next pass resumes there).
+    Returns the outcomes and whether the stop ended a catch-up still running (all done before it: not cut)."""
     if not runners:
-        return []
+        return [], False
+    cut = False
     with ThreadPoolExecutor(max_workers=min(8, len(runners))) as pool:
         running = [pool.submit(r.run_once) for r in runners]
         while stop is not None and wait(running, timeout=0.05).not_done:
             if stop.is_set():
+                cut = True
                 for r in runners:
                     r.end_once()           # one not started yet returns at once
                 break
-        return [f.result() for f in running]
+        return [f.result() for f in running], cut

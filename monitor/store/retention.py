@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,10 +78,17 @@ class PruneResult:
     notices: int = 0
     kept_linked: int = 0      # older than the cutoff but kept: linked to an alert or feedback
     cutoff: float = 0.0
+    cut: bool = False         # the stop came between two batches with mentions left: not recorded as run (below)
 
 
-def prune(store: Store, retention_s: float, *, batch: int = BATCH) -> PruneResult:
-    """Delete what is older than `retention_s`; idempotent and safe to interrupt (each batch is atomic)."""
+def prune(store: Store, retention_s: float, *, batch: int = BATCH,
+          stop: threading.Event | None = None) -> PruneResult:
+    """Delete what is older than `retention_s`; idempotent and safe to interrupt (each batch is atomic).
+
+    `stop` set (the daemon's or a `--once` pass's signal) ends it between two batches: what was pruned stays
+    pruned (and counted), the run is not recorded, so the next pass (or the daemon's next hourly check) goes on
+    where this one stopped. Why: a first prune of a large, long-unpruned database is many batches, each holding
+    the write lock, and a stop must not wait for all of them (systemd kills past TimeoutStopSec)."""
     now = store.now()
     cutoff = now - retention_s
     result = PruneResult(cutoff=cutoff)
@@ -89,11 +97,18 @@ def prune(store: Store, retention_s: float, *, batch: int = BATCH) -> PruneResul
             ids = [r[0] for r in db.execute(_CANDIDATES, (cutoff, batch)).fetchall()]
             if not ids:
                 break
+            if stop is not None and stop.is_set():      # between two batches, with mentions left to prune
+                result.cut = True
+                break
             _summarise(db, ids)
             result.mentions += db.execute(f"DELETE FROM mentions WHERE id IN ({','.join('?' * len(ids))})",
                                           tuple(ids)).rowcount
         if len(ids) < batch:
             break
+    if result.cut:
+        log.warning("retention cut short by the stop after %d mention(s) pruned: the next run goes on",
+                    result.mentions, extra={"mentions": result.mentions})
+        return result
     if result.mentions and store.dialect == "sqlite":
         # The search index (mentions_fts, kept by triggers) records deletions as markers merged away only
         # lazily; merging it once after a prune keeps the file flat (SQLite < 3.42 has no secure-delete).
@@ -123,8 +138,10 @@ def last_run(store: Store) -> float | None:
     return float(row["last_run"]) if row else None
 
 
-def run_if_due(store: Store, retention_s: float | None, *, every_s: float = EVERY_S) -> PruneResult | None:
-    """Prune when the last run is at least `every_s` old (or never happened); None when not due or disabled."""
+def run_if_due(store: Store, retention_s: float | None, *, every_s: float = EVERY_S,
+               stop: threading.Event | None = None) -> PruneResult | None:
+    """Prune when the last run is at least `every_s` old (or never happened), until `stop` (`prune`); None when
+    not due or disabled."""
     if retention_s is None:
         return None
     last = last_run(store)
@@ -134,7 +151,7 @@ def run_if_due(store: Store, retention_s: float | None, *, every_s: float = EVER
         with Coordinator.of(store).holding(JOB) as lease:     # one replica prunes; the others skip
             if lease is None or ((last := last_run(store)) is not None and store.now() - last < every_s):
                 return None
-            return prune(store, retention_s)
+            return prune(store, retention_s, stop=stop)
     except Exception:
         log.exception("retention failed; the next run will try again")
         return None

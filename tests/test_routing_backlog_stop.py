@@ -32,7 +32,7 @@ DRAIN_S = 3.0
 BACKLOG = 5000          # ~2 ms each to analyse and route unloaded (REVIEW): ~10 s, well past the 3 s bound
 REVIEW = "I love my acme blender, it works great and the colour is lovely (review ref-{i:05d}) " * 8
 STOP_AFTER = 300        # routed when the signal is sent: well into the backlog, far from its end
-COMPLAINTS = {          # position in the backlog -> text: the first is routed before the stop, the rest after
+COMPLAINTS = {          # position in the backlog -> text: the first is routed before the stop, the others as far as the grace gets
     100: "Acme support is terrible, my refund was denied twice and nobody answers",
     1200: "acme charged my card three times this month, furious, awful company",
     2400: "the acme kettle arrived smashed and the courier was rude, useless service",
@@ -75,7 +75,10 @@ def _stopped_cleanly(tmp_path: Path) -> int:
     assert STOP_AFTER <= routed < BACKLOG - 500, f"routing was not cut short: {routed} of {BACKLOG} routed"
     half = _rows(tmp_path, "SELECT id FROM mentions WHERE (processed_at IS NULL) != (status IS NULL)")
     assert half == [], "a mention half routed"
-    assert len(_rows(tmp_path, "SELECT id FROM alerts")) == 1, "the first complaint's alert, opened whole"
+    # mentions are routed oldest first, so the complaints routed are those placed before `routed`: how many depends
+    # on the machine's speed during the grace (regression, round 23: a fixed 1 failed where routing reached 1,200)
+    opened = sum(1 for at in COMPLAINTS if at < routed)
+    assert len(_rows(tmp_path, "SELECT id FROM alerts")) == opened >= 1, "each complaint routed has its alert, whole"
     return routed
 
 

@@ -13,17 +13,31 @@ OSError: each client reports its usual connection error, and the caller sees `gu
 gets the worker's own answer: the name is resolved once, as before, and the connect hook still checks the
 address actually connected to (no second resolution to race, so no DNS-rebinding hole). A lookup that was
 given up on finishes in its worker thread (a C call cannot be interrupted) and its answer is dropped.
+
+Those abandoned threads are capped (`MAX_ABANDONED` per process): under a dead resolver every poll left one
+more thread stuck in C, without bound. At the cap a guarded lookup fails at once, before starting a thread
+("not started: N earlier lookups ... still wait for the system resolver"), which the request reports as its
+connection error; the log says it once per episode, and again when the resolver answers and lookups resume.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from monitor.core import netguard
+
+log = logging.getLogger(__name__)
+
+#: Lookups given up on whose thread still waits in the resolver; beyond this, guarded lookups fail fast.
+MAX_ABANDONED = 16
+_lock = threading.Lock()
+_abandoned = 0
+_refusing = False            # an episode at the cap is under way (logged once when it starts, once when it ends)
 
 
 def wrap() -> None:
@@ -47,8 +61,10 @@ def lookup(resolve: Callable[..., list[Any]], host: Any, port: Any, family: int 
     guard = netguard.current()
     if guard is None or _literal(host, flags):
         return resolve(host, port, family, type, proto, flags)
+    _refuse_at_cap(host)
     answer: dict[str, Any] = {}
     done = threading.Event()
+    state = {"finished": False, "abandoned": False}
 
     def work() -> None:
         try:
@@ -56,6 +72,10 @@ def lookup(resolve: Callable[..., list[Any]], host: Any, port: Any, family: int 
         except BaseException as exc:  # noqa: BLE001 - handed to the caller as is
             answer["error"] = exc
         finally:
+            with _lock:
+                state["finished"] = True
+                if state["abandoned"]:
+                    _release()
             done.set()
 
     if not guard.wake_on_end(done):
@@ -65,11 +85,50 @@ def lookup(resolve: Callable[..., list[Any]], host: Any, port: Any, family: int 
         done.wait()                    # the answer, or the guard firing / being cancelled (it sets `done`)
     finally:
         guard.forget_waker(done)
+        with _lock:
+            if not state["finished"]:  # given up on: its thread is counted until the resolver returns
+                state["abandoned"] = True
+                _abandon()
     if "addresses" in answer:
         return list(answer["addresses"])
     if "error" in answer:
         raise answer["error"]
     raise _cut(host, guard)
+
+
+def abandoned() -> int:
+    """Lookups given up on whose thread still waits for the resolver (for tests and diagnostics)."""
+    with _lock:
+        return _abandoned
+
+
+def _refuse_at_cap(host: Any) -> None:
+    """Fail fast, starting no thread, while `MAX_ABANDONED` earlier lookups still wait for the resolver."""
+    global _refusing
+    with _lock:
+        if _abandoned < MAX_ABANDONED:
+            return
+        stuck, first = _abandoned, not _refusing
+        _refusing = True
+    if first:
+        log.warning("DNS lookups refused: %d lookups given up on still wait for the system resolver (is it "
+                    "down?); new lookups fail at once until they return", stuck)
+    raise socket.gaierror(socket.EAI_AGAIN, f"DNS lookup of {host!s} not started: {stuck} earlier lookups still "
+                                            "wait for the system resolver (is it down?)")
+
+
+def _abandon() -> None:
+    global _abandoned
+    _abandoned += 1
+
+
+def _release() -> None:
+    """One abandoned lookup returned (called with `_lock` held): below the cap again ends the episode."""
+    global _abandoned, _refusing
+    _abandoned -= 1
+    if _refusing and _abandoned < MAX_ABANDONED:
+        _refusing = False
+        log.warning("DNS lookups resumed: the system resolver returned (%d lookups still waiting)", _abandoned)
 
 
 def _cut(host: Any, guard: netguard.Guard) -> socket.gaierror:

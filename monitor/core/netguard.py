@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 
 class AddressRefused(ConnectionRefusedError):
@@ -70,6 +70,14 @@ def addresses_of(host: str) -> set[str]:
         return set()
 
 
+class Waker(Protocol):
+    """What a wait no socket shutdown reaches gives its guard: a `threading.Event`, or anything whose `set()`
+    ends the wait (core/dnsguard's lookup; a host slot wait in sources/politeness). `set()` is called with the
+    guard's lock held: it must not call back into the guard."""
+
+    def set(self) -> None: ...
+
+
 class Guard:
     """One armed deadline and address policy: knows the sockets of its block, shuts them down if it fires."""
 
@@ -88,7 +96,7 @@ class Guard:
         self._sockets: list[socket.socket] = []
         self._inner: list[Guard] = []           # guards opened inside this one's block: its fire/cancel reach them
         self._held: list[socket.socket] = []    # duplicates of the sockets connected in the block (`hold`)
-        self._wakers: list[threading.Event] = []   # waits that are not on a socket (a DNS lookup: core/dnsguard)
+        self._wakers: list[Waker] = []     # waits that are not on a socket (DNS lookup, host slot: see Waker)
         self._lock = threading.Lock()
 
     def ruling(self) -> Guard:
@@ -124,7 +132,7 @@ class Guard:
             self._trusted = set().union(*(origins_of(u) for u in urls)) if urls else set()
         return (_norm(ip), port) in self._trusted
 
-    def wake_on_end(self, event: threading.Event) -> bool:
+    def wake_on_end(self, event: Waker) -> bool:
         """Set `event` when this block fires or is cancelled (False, and nothing kept, if it already has): a
         wait that no socket shutdown can reach ends with the block's sockets."""
         with self._lock:
@@ -133,7 +141,7 @@ class Guard:
             self._wakers.append(event)
             return True
 
-    def forget_waker(self, event: threading.Event) -> None:
+    def forget_waker(self, event: Waker) -> None:
         with self._lock:
             if event in self._wakers:
                 self._wakers.remove(event)

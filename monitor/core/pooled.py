@@ -13,11 +13,19 @@ tweepy (the X collector) talks through `requests`, whose urllib3 pool keeps conn
 (regression: the X collector's second page, sent on the first page's connection, was cut by nothing but the
 read timeout). urllib3's extension point is the connection class of a pool: `guard_session` mounts an adapter
 whose pools open `GuardedHTTPConnection`/`GuardedHTTPSConnection`, which hand their socket to the current
-guard each time a request is sent on them and when its response is awaited.
+guard each time a request is sent on them and when its response is awaited. Through a SOCKS proxy (`ALL_PROXY=
+socks5://…`, with PySocks installed) requests opens urllib3's SOCKS pools instead: their guarded subclasses
+(`GuardedSOCKSConnection`…) are set on the SOCKS proxy manager the same way (regression: only the first
+connection through SOCKS was bounded, by the connect hook; a reused one was not).
+
+httpx speaks SOCKS only with `socksio` (`pip install 'httpx[socks]'`); without it a SOCKS proxy in the
+environment made httpx raise an ImportError with a traceback at startup. `make_client` says it in one line
+instead, naming the variable (`socks_unsupported`).
 """
 
 from __future__ import annotations
 
+import os
 import ssl
 import weakref
 from collections.abc import Iterable
@@ -157,6 +165,28 @@ class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
 
 GUARDED_POOLS: dict[str, type[HTTPConnectionPool]] = {"http": GuardedHTTPConnectionPool,
                                                       "https": GuardedHTTPSConnectionPool}
+GUARDED_SOCKS_POOLS: dict[str, type[HTTPConnectionPool]] = {}
+SOCKSProxyManager: type[Any] | None = None
+
+try:                                  # PySocks is optional: without it requests refuses a SOCKS proxy itself
+    from urllib3.contrib import socks as _socks
+except ImportError:                   # pragma: no cover - PySocks is installed where the tests run
+    pass
+else:
+    class GuardedSOCKSConnection(_ClaimsSocket, _socks.SOCKSConnection):
+        """urllib3's connection through a SOCKS proxy, claimed by the guard on every request."""
+
+    class GuardedSOCKSHTTPSConnection(_ClaimsSocket, _socks.SOCKSHTTPSConnection):
+        """urllib3's TLS connection through a SOCKS proxy, claimed by the guard on every request."""
+
+    class GuardedSOCKSHTTPConnectionPool(_socks.SOCKSHTTPConnectionPool):
+        ConnectionCls = GuardedSOCKSConnection
+
+    class GuardedSOCKSHTTPSConnectionPool(_socks.SOCKSHTTPSConnectionPool):
+        ConnectionCls = GuardedSOCKSHTTPSConnection
+
+    GUARDED_SOCKS_POOLS.update(http=GuardedSOCKSHTTPConnectionPool, https=GuardedSOCKSHTTPSConnectionPool)
+    SOCKSProxyManager = _socks.SOCKSProxyManager
 
 
 class GuardedAdapter(HTTPAdapter):
@@ -168,8 +198,12 @@ class GuardedAdapter(HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if type(manager) is urllib3.ProxyManager:    # a SOCKS manager keeps its own (SOCKS) connection classes
+        if type(manager) is urllib3.ProxyManager:
             manager.pool_classes_by_scheme = GUARDED_POOLS
+        elif SOCKSProxyManager is not None and type(manager) is SOCKSProxyManager:
+            manager.pool_classes_by_scheme = GUARDED_SOCKS_POOLS
+        else:                 # a manager this code does not know would leave reused connections unbounded
+            raise RuntimeError(f"cannot bound reused connections through {type(manager).__name__} by http.deadline")
         return manager
 
 
@@ -181,6 +215,24 @@ def guard_session(session: requests.Session) -> requests.Session:
         if not isinstance(session.adapters.get(prefix), GuardedAdapter):
             session.mount(prefix, GuardedAdapter())
     return session
+
+
+_PROXY_ENVS = ("ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+
+
+def socks_unsupported() -> str | None:
+    """One line when the environment names a SOCKS proxy that httpx cannot use (no `socksio`), else None."""
+    try:
+        import socksio  # noqa: F401
+        return None
+    except ImportError:
+        pass
+    for name in _PROXY_ENVS:
+        scheme = os.environ.get(name, "").strip().partition("://")[0].lower()
+        if scheme.startswith("socks"):
+            return (f"{name} names a {scheme}:// proxy, which the collectors' HTTP client (httpx) can only use "
+                    "with socksio: pip install 'httpx[socks]' (or unset it)")
+    return None
 
 
 def is_session_guarded(session: requests.Session) -> bool:

@@ -2,7 +2,8 @@
 
 A failing source backs off exponentially (with jitter, so many broken feeds do not retry in lockstep), is
 reported after `failure_alert_after` consecutive failures, and again when it recovers. A 429 reschedules the
-source at the reset time the server gave (backoff when it gave none). 401/403 disable the source until its
+source at the reset time the server gave (backoff when it gave none); so does a 429 that cut a poll after part of
+its answer was read (`CollectResult.rate_limited`), once that part is stored. 401/403 disable the source until its
 credentials or options change (a fingerprint of both is kept): retrying a refused token only burns quota, and
 a cron run every five minutes must not hammer the API with it.
 """
@@ -133,8 +134,17 @@ class Poller:
                            partial=bool(result.warnings))
 
     def _succeeded(self, source: SourceOptions, result: CollectResult) -> None:
-        record_success(self.store, source, self.health_targets(), now=self.clock.now(),
-                       warning="; ".join(result.warnings))
+        """A poll whose result was stored. One cut by a 429 after part of its answer (`result.rate_limited`)
+        is a success (what was read is stored, the cursor keeps the rest; the failure count is reset) that
+        still waits for the server's reset time, as a 429 that read nothing does, before the next poll."""
+        now = self.clock.now()
+        limited = result.rate_limited
+        next_run = self.next_run(source, 1, now, limited.retry_at) if limited is not None else None
+        if next_run is not None:
+            log.warning("rate limited after part of the answer: backing off until %s", iso(next_run),
+                        extra={"source_id": source.id})
+        record_success(self.store, source, self.health_targets(), now=now, warning="; ".join(result.warnings),
+                       next_run=next_run)
 
     def _failed(self, source: SourceOptions, reason: str, *, disable: str | None = None,
                 retry_at: float | None = None) -> PollOutcome:

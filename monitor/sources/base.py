@@ -14,6 +14,7 @@ from pydantic import field_validator
 
 from monitor.core.clock import Clock
 from monitor.core.durations import Duration
+from monitor.core.errors import RateLimited
 from monitor.core.model import Mention
 from monitor.core.validation import Strict
 from monitor.sources.fetch import HttpConfig, Response, fetch
@@ -65,6 +66,10 @@ class CollectResult:
     last_modified: str | None = None
     not_modified: bool = False
     warnings: list[str] = field(default_factory=list)   # partial results: what could not be parsed, and why
+    # A poll cut by a 429 after part of its answer was read (an X poll's page 3): `mentions` and `cursor` are
+    # that part (the cursor keeps the rest for the next poll), stored as any result; the poller then backs the
+    # source off until `rate_limited.retry_at`, as for a 429 that read nothing. None: not rate limited.
+    rate_limited: RateLimited | None = None
 
 
 class Collector:

@@ -24,9 +24,16 @@ from pydantic import Field
 
 from monitor import __version__
 from monitor.core.durations import Duration
-from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited, SourceAuthError
+from monitor.core.errors import (
+    BodyTooLarge,
+    ConfigError,
+    FetchError,
+    ParseError,
+    RateLimited,
+    SourceAuthError,
+)
 from monitor.core.netguard import WATCHDOG, addresses_of, is_global_ip, origins_of
-from monitor.core.pooled import guard_pools
+from monitor.core.pooled import guard_pools, socks_unsupported
 from monitor.core.scrub import safe_netloc, scrub_urls
 from monitor.core.validation import Strict
 from monitor.sources.politeness import HostLimiter
@@ -84,6 +91,8 @@ def make_client(cfg: HttpConfig, transport: httpx.BaseTransport | None = None,
     never waits for a connection another worker holds."""
     timeout = httpx.Timeout(connect=cfg.connect_timeout, read=cfg.read_timeout, write=cfg.read_timeout,
                             pool=cfg.deadline)
+    if (problem := socks_unsupported()) is not None:      # httpx's own ImportError is a startup traceback
+        raise ConfigError(problem)
     client = PoliteClient(timeout=timeout, follow_redirects=False, transport=transport,
                           headers={"User-Agent": cfg.user_agent, "Accept-Encoding": "gzip, deflate"},
                           limits=httpx.Limits(max_connections=max(50, max_connections),

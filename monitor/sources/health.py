@@ -103,17 +103,18 @@ def clear_disabled(store: Store, source_id: str) -> None:
 
 
 def record_success(store: Store, source: SourceOptions, targets: list[Target], *, now: float | None = None,
-                   warning: str | None = None) -> None:
-    """A poll that worked or a stream that connected: reset the failure count; tell ops it recovered."""
+                   warning: str | None = None, next_run: float | None = None) -> None:
+    """A poll that worked or a stream that connected: reset the failure count; tell ops it recovered.
+    `next_run`: not before then (a poll cut by a 429 after part of its answer waits for the reset)."""
     now = store.now() if now is None else now
     stream = is_stream(source)
     with store.tx() as db:
         db.execute("INSERT OR IGNORE INTO sources (id, kind) VALUES (?, ?)", (source.id, source.kind))
         row = db.execute("SELECT consecutive_failures, health_alerted FROM sources WHERE id = ?",
                          (source.id,)).fetchone()
-        db.execute("UPDATE sources SET last_attempt=?, last_success=?, consecutive_failures=0, next_run=NULL,"
+        db.execute("UPDATE sources SET last_attempt=?, last_success=?, consecutive_failures=0, next_run=?,"
                    " health_alerted=0, last_error=?, disabled_reason=NULL, disabled_fingerprint=NULL WHERE id=?",
-                   (now, now, logs.scrubbed(warning or "", 500) or None, source.id))
+                   (now, now, next_run, logs.scrubbed(warning or "", 500) or None, source.id))
     if row and row[1]:
         text = (f":white_check_mark: Stream `{source.id}` ({source.kind}) is connected again after {row[0]} failed "
                 "attempts." if stream else

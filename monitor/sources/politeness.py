@@ -23,13 +23,13 @@ from monitor.core.netguard import WATCHDOG, Guard, Watchdog
 
 class HostLimiter:
     def __init__(self, concurrency: int = 2, interval: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic):
+                 sleep: Callable[[float], None] | None = None, monotonic: Callable[[], float] = time.monotonic):
         self.concurrency = concurrency
         self.interval = interval
-        self._sleep = sleep
+        self._sleep = sleep          # a test's fake clock; None: the gap is waited on the host's slots (`_Slots`)
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._slots: dict[str, _Slots] = {}
         self._next_start: dict[str, float] = {}
         self._blocked_until: dict[str, float] = {}     # epoch seconds, from Retry-After & co.
 
@@ -37,32 +37,41 @@ class HostLimiter:
     def slot(self, host: str, now: float | None = None, deadline: float | None = None) -> Iterator[None]:
         """Hold one of the host's request slots, starting no sooner than `interval` after the previous one.
 
-        Both waits, for a free slot (`_acquire`) and for the host's gap, are bounded like the request they
-        precede: by `deadline` (a `time.monotonic()` time, the caller's own, e.g. the whole fetch's) and by the
-        guard this thread is in (`netguard.current`, e.g. a reply attempt's around its token grant). A slot not
-        free by then, or a gap that would end after it, fails (the gap at once, without sleeping), without
-        holding a slot or taking the host's next start, with the FetchError a cut gives (regression: the
-        waits ran to their end, so a request waited past its deadline before it was even sent)."""
+        Both waits, for a free slot and for the host's gap, are bounded like the request they precede: by
+        `deadline` (a `time.monotonic()` time, the caller's own, e.g. the whole fetch's) and by the guard this
+        thread is in (`netguard.current`, e.g. a reply attempt's around its token grant). A slot not free by
+        then, or a gap that would end after it, fails (the gap at once, without sleeping), without holding a
+        slot or taking the host's next start, with the FetchError a cut gives (regression: the waits ran to
+        their end, so a request waited past its deadline before it was even sent). The guard's cancel (a stop)
+        ends either wait at once, the same way (regression: a stop waited for the slot until the deadline)."""
         host = host.lower()
         now = time.time() if now is None else now
         with self._lock:
             until = self._blocked_until.get(host)
             if until and until > now:
                 raise RateLimited(f"{host} asked us to wait; not asking again before it said", retry_at=until)
-            sem = self._slots.setdefault(host, threading.BoundedSemaphore(self.concurrency))
-        _acquire(sem, host, self.concurrency, deadline)
-        try:
-            with self._lock:
-                mono = self._monotonic()
-                start = max(mono, self._next_start.get(host, 0.0))
-                _within_deadline(host, start - mono, deadline)
-                self._next_start[host] = start + self.interval
-            if start > mono:
-                self._sleep(start - mono)
-            _request_going_out()
-            yield
-        finally:
-            sem.release()
+            slots = self._slots.setdefault(host, _Slots(self.concurrency))
+        with slots.woken_by_guard() as wake:
+            slots.take(host, _ends(deadline), wake)
+            try:
+                with self._lock:
+                    mono = self._monotonic()
+                    before = self._next_start.get(host, 0.0)
+                    start = max(mono, before)
+                    _within_deadline(host, start - mono, deadline)
+                    self._next_start[host] = start + self.interval
+                if start > mono:
+                    if self._sleep is not None:
+                        self._sleep(start - mono)
+                    elif not slots.pause(start - mono, wake):
+                        with self._lock:          # the start not used goes back, unless a later one was taken
+                            if self._next_start.get(host) == start + self.interval:
+                                self._next_start[host] = before
+                        raise FetchError(f"not sent to {host}: {_why(wake)} while waiting for the host gap")
+                _request_going_out()
+                yield
+            finally:
+                slots.give()
 
     def ready_in(self, host: str) -> float:
         """Seconds before `host` may be asked again (its minimum gap); 0 when now. Lets a dispatcher send its
@@ -78,27 +87,89 @@ class HostLimiter:
                 self._blocked_until[host] = max(until, self._blocked_until.get(host, 0.0))
 
 
+class _Wake:
+    """Given to the thread's guard (`Guard.wake_on_end`): set when it fires or is cancelled, which wakes every
+    wait on the host's slots, so the waiter of that guard sees it at once (a semaphore cannot be woken)."""
+
+    def __init__(self, cond: threading.Condition, guard: Guard | None) -> None:
+        self._cond = cond
+        self.guard = guard
+        self.ended = False
+
+    def set(self) -> None:
+        with self._cond:
+            self.ended = True
+            self._cond.notify_all()
+
+
+class _Slots:
+    """A host's `concurrency` request slots: a counting semaphore on a condition, so that a wait for a slot or
+    for the gap ends at the deadline or when the waiter's guard ends, whichever is first."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.concurrency = concurrency
+        self.busy = 0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def woken_by_guard(self) -> Iterator[_Wake]:
+        guard = netguard.current()
+        wake = _Wake(self._cond, guard)
+        if guard is not None and not guard.wake_on_end(wake):
+            wake.ended = True               # already fired or cancelled: no wait at all
+        try:
+            yield wake
+        finally:
+            if guard is not None:
+                guard.forget_waker(wake)
+
+    def take(self, host: str, until: float, wake: _Wake) -> None:
+        """One slot, or FetchError at `until` (`time.monotonic()`) or when `wake` ends, holding nothing.
+
+        Regression: the acquire blocked with no bound, so a poll queued behind the host's busy requests (a third
+        fetch of a trickling host with `per_host_concurrency: 2`) waited for theirs to end before its own
+        deadline even started. A free slot is taken even when the deadline has passed (the request's own guard
+        cuts it); a stop takes none."""
+        left = until - time.monotonic()
+        with self._cond:
+            while self.busy >= self.concurrency and not wake.ended:
+                wait = until - time.monotonic()
+                if wait <= 0:
+                    break
+                self._cond.wait(None if wait == float("inf") else wait)
+            if wake.ended and wake.guard is not None and wake.guard.cancelled:
+                raise FetchError(f"not sent to {host}: stopping while waiting for a request slot")
+            if self.busy < self.concurrency:
+                self.busy += 1
+                return
+        raise FetchError(f"not sent to {host}: no free request slot within the deadline (all {self.concurrency} "
+                         f"busy for the {max(left, 0.0):.1f}s left)")
+
+    def pause(self, seconds: float, wake: _Wake) -> bool:
+        """Wait `seconds` (the host's gap) holding a slot; False if the waiter's guard ended first."""
+        end = time.monotonic() + seconds
+        with self._cond:
+            while not wake.ended:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return True
+                self._cond.wait(left)
+        return False
+
+    def give(self) -> None:
+        with self._cond:
+            self.busy -= 1
+            self._cond.notify_all()
+
+
+def _why(wake: _Wake) -> str:
+    return "stopping" if wake.guard is not None and wake.guard.cancelled else "cut at the deadline"
+
+
 def _ends(deadline: float | None) -> float:
     """The earlier of the caller's own `deadline` and the current guard's (`time.monotonic()`; inf: none)."""
     guard = netguard.current()
     return min(deadline if deadline is not None else float("inf"), guard.due if guard is not None else float("inf"))
-
-
-def _acquire(sem: threading.BoundedSemaphore, host: str, concurrency: int, deadline: float | None) -> None:
-    """Take one of the host's slots, waiting no later than the deadline `_within_deadline` bounds the gap by.
-
-    Regression: the acquire blocked with no bound, so a poll queued behind the host's busy requests (a third
-    fetch of a trickling host with `per_host_concurrency: 2`) waited for theirs to end before its own deadline
-    even started. A failed acquire holds nothing (nothing to release, no start taken); the FetchError says
-    it as the gap wait does, and the poll reports it like a cut."""
-    left = _ends(deadline) - time.monotonic()
-    if left == float("inf"):
-        got = sem.acquire()
-    else:
-        got = sem.acquire(timeout=left) if left > 0 else sem.acquire(blocking=False)
-    if not got:
-        raise FetchError(f"not sent to {host}: no free request slot within the deadline (all {concurrency} "
-                         f"busy for the {max(left, 0.0):.1f}s left)")
 
 
 def _within_deadline(host: str, wait: float, deadline: float | None) -> None:

@@ -3,6 +3,7 @@
 Bearer-token auth (401 with the v2 problem body), `since_id`/`until_id` (both exclusive) and `next_token` paging
 newest first, `expansions=author_id` users in `includes`, `meta.newest_id`/`oldest_id`, and rate-limit headers
 on every answer: when the window's quota is spent it answers 429 with `x-rate-limit-reset` (or without it, with `send_reset=False`).
+`page_faults` answers one page of a search (by its index) with a given reply once, e.g. a 503 on page 2.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class FakeX(LocalServer):
         self.reset_at = int(time.time()) + 900
         self.send_reset = True
         self.stall_page: int | None = None     # page index (0-based) that never answers: kill -9 tests
+        self.page_faults: dict[int, Reply] = {}    # page index (0-based) -> its answer, once (a 503 on page 2)
         self.user_token: str | None = None     # POST /2/tweets needs a user-context token (OAuth 2.0 PKCE)
         self.created: list[dict[str, object]] = []
         self._lock = threading.Lock()
@@ -100,6 +102,11 @@ class FakeX(LocalServer):
             return _json({"errors": [{"message": "query is required"}], "title": "Invalid Request",
                           "detail": "One or more parameters to your request was invalid.", "status": 400}, 400, rl)
         page = int(q.get("next_token", "p0")[1:])
+        with self._lock:
+            fault = self.page_faults.pop(page, None)
+        if fault is not None:
+            fault.headers = {**rl, **fault.headers}
+            return fault
         if self.stall_page is not None and page == self.stall_page:
             return Reply(200, b"{}", rl, delay=3600)
         term = q["query"].split()[0].strip('"').lower()
@@ -122,6 +129,12 @@ class FakeX(LocalServer):
                 for t in chunk]
         users = [self.users[a] for a in sorted({t.author_id for t in chunk}) if a in self.users]
         return _json({"data": data, "includes": {"users": users}, "meta": meta}, 200, rl)
+
+
+def unavailable() -> Reply:
+    """X's 503 when a backend is down: the v2 problem body, as the API sends it."""
+    return _json({"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank",
+                  "status": 503}, 503)
 
 
 def _json(obj: object, status: int, headers: dict[str, str] | None = None) -> Reply:

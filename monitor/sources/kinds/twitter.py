@@ -20,7 +20,15 @@ import tweepy
 from pydantic import Field, field_validator
 
 from monitor.core import logs
-from monitor.core.errors import BodyTooLarge, FetchError, ParseError, RateLimited, SourceAuthError
+from monitor.core.clock import iso
+from monitor.core.errors import (
+    BodyTooLarge,
+    FetchError,
+    ParseError,
+    RateLimited,
+    SourceAuthError,
+    SourceError,
+)
 from monitor.core.model import Mention
 from monitor.core.netguard import WATCHDOG, Guard
 from monitor.core.pooled import guard_session
@@ -84,7 +92,10 @@ class TwitterCollector(Collector):
         Pages come newest first, so a poll cut after some pages has read the newest posts down to `oldest`;
         the cursor then keeps the range still unread, `since_id` < id < `until_id`, and `head`, the newest id
         read. The next poll reads that range first (both bounds exclusive: nothing twice), then what is newer
-        than `head`, so nothing a cut poll missed is lost. A cut before any page was read fails the poll."""
+        than `head`, so nothing a cut poll missed is lost. A cut is the poll's deadline, a 429 or any other
+        failed page (HTTP error, network, not JSON): one rule for all (regression: a 429 or 503 on page 2 or
+        later threw the pages read away). A 429 after some pages also rides on the result (`rate_limited`)
+        for the poller's back-off. A cut before any page was read fails the poll with its error."""
         since_id, gap, head = cursor.get("since_id"), cursor.get("until_id"), cursor.get("head")
         budget = opts.max_pages if since_id else 1    # first poll: the latest page only (each read is paid for)
         mentions: list[Mention] = []
@@ -92,47 +103,51 @@ class TwitterCollector(Collector):
         read = 0
         if gap:
             seg = _Segment(since_id, gap)
-            cut = self._read(client, opts, seg, budget, mentions, warnings, poll)
+            self._read(client, opts, seg, budget, mentions, warnings, poll)
             read += seg.pages
-            if cut or not seg.done:
+            if seg.cut or not seg.done:
                 if not read:
-                    raise self._cut_error(opts, poll)
-                warnings.append(self._cut_warning(poll, read) if cut else
+                    raise seg.cut or self._cut_error(opts, poll)
+                warnings.append(self._cut_warning(seg.cut, read) if seg.cut else
                                 f"read {read} page(s) of the posts a cut poll left; the rest at the next poll")
-                return CollectResult(mentions, {"since_id": since_id, "until_id": seg.oldest or gap, "head": head},
-                                     warnings=warnings)
+                return _result(mentions, {"since_id": since_id, "until_id": seg.oldest or gap, "head": head},
+                               warnings, seg.cut)
             since_id, budget = head or since_id, budget - seg.pages
             if budget <= 0:
                 return CollectResult(mentions, {"since_id": since_id}, warnings=warnings)
         seg = _Segment(since_id, None)
-        cut = self._read(client, opts, seg, budget, mentions, warnings, poll)
+        self._read(client, opts, seg, budget, mentions, warnings, poll)
         read += seg.pages
-        if cut:
+        if seg.cut:
             if not read:
-                raise self._cut_error(opts, poll)
-            warnings.append(self._cut_warning(poll, read))
+                raise seg.cut
+            warnings.append(self._cut_warning(seg.cut, read))
             if seg.pages and since_id and seg.oldest:
-                return CollectResult(mentions, {"since_id": since_id, "until_id": seg.oldest, "head": seg.newest},
-                                     warnings=warnings)
+                return _result(mentions, {"since_id": since_id, "until_id": seg.oldest, "head": seg.newest},
+                               warnings, seg.cut)
         elif not seg.done and since_id:
             warnings.append(f"more than {seg.pages * opts.page_size} new posts since the last poll; "
                             "older ones were skipped (raise max_pages or poll more often)")
         newest = seg.newest or since_id
-        return CollectResult(mentions, {"since_id": newest} if newest else None, warnings=warnings)
+        return _result(mentions, {"since_id": newest} if newest else None, warnings, seg.cut)
 
     def _read(self, client: tweepy.Client, opts: TwitterOptions, seg: _Segment, budget: int,
-              mentions: list[Mention], warnings: list[str], poll: Guard) -> bool:
-        """Read up to `budget` pages of `seg`, a page wholly or not at all; True when the poll's deadline cut it."""
+              mentions: list[Mention], warnings: list[str], poll: Guard) -> None:
+        """Read up to `budget` pages of `seg`, a page wholly or not at all; `seg.cut` says what stopped it early
+        (the poll's deadline, a 429, a failed page). A refused token is no cut: it fails the poll (and disables
+        the source), whatever was read."""
         next_token: str | None = None
         for _ in range(budget):
             if _past(poll):
-                return True
+                seg.cut = self._cut_error(opts, poll)
+                return
             try:
                 body = self._page(client, opts, seg.since_id, next_token, seg.until_id)
-            except FetchError:
-                if _past(poll):
-                    return True
+            except SourceAuthError:
                 raise
+            except (FetchError, ParseError) as exc:
+                seg.cut = self._cut_error(opts, poll) if _past(poll) else exc
+                return
             meta = body.get("meta") or {}
             users = {str(u.get("id")): u for u in (body.get("includes") or {}).get("users", []) if isinstance(u, dict)}
             for tweet in body.get("data") or []:
@@ -147,16 +162,19 @@ class TwitterCollector(Collector):
             next_token = meta.get("next_token")
             if not next_token:
                 seg.done = True
-                return False
-        return False
+                return
 
     def _cut_error(self, opts: TwitterOptions, poll: Guard) -> FetchError:
-        return FetchError(f"no complete answer from the X API ({safe_netloc(opts.api_url)}) within "
-                          f"{poll.deadline_said(self.http_config.deadline, 'poll')}", source_id=opts.id)
+        return _DeadlineCut(opts, poll.deadline_said(self.http_config.deadline, "poll"))
 
-    def _cut_warning(self, poll: Guard, pages: int) -> str:
-        return (f"poll cut at {poll.deadline_said(self.http_config.deadline, 'poll')} after {pages} page(s); "
-                "the older posts are read at the next poll")
+    def _cut_warning(self, cut: SourceError, pages: int) -> str:
+        if isinstance(cut, _DeadlineCut):
+            return f"poll cut at {cut.said} after {pages} page(s); the older posts are read at the next poll"
+        when = ""
+        if isinstance(cut, RateLimited):
+            when = f", after the reset at {iso(cut.retry_at)}" if cut.retry_at else ""
+        return (f"poll cut after {pages} page(s) by: {cut.reason}; the older posts are read at the next poll"
+                f"{when}")[:400]
 
     def _page(self, client: tweepy.Client, opts: TwitterOptions, since_id: str | None,
               next_token: str | None, until_id: str | None = None) -> dict[str, Any]:
@@ -204,6 +222,23 @@ class _Segment:
     oldest: str | None = None      # the last page read's oldest_id: a cut poll's range resumes below it
     pages: int = 0
     done: bool = False             # no next_token: nothing older is left in the range
+    cut: SourceError | None = None     # what ended the reading early: the deadline, a 429, a failed page
+
+
+class _DeadlineCut(FetchError):
+    """The poll's deadline came before its pages were read: the poll's failure, or (pages read) its warning."""
+
+    def __init__(self, opts: TwitterOptions, said: str) -> None:
+        self.said = said                 # "the poll deadline (60s)", or an enclosing one's
+        super().__init__(f"no complete answer from the X API ({safe_netloc(opts.api_url)}) within {said}",
+                         source_id=opts.id)
+
+
+def _result(mentions: list[Mention], cursor: dict[str, Any] | None, warnings: list[str],
+            cut: SourceError | None) -> CollectResult:
+    """The poll's result; a 429 that cut it after some pages rides along for the poller's back-off."""
+    return CollectResult(mentions, cursor, warnings=warnings,
+                         rate_limited=cut if isinstance(cut, RateLimited) else None)
 
 
 def _past(poll: Guard) -> bool:

@@ -3,12 +3,14 @@
 tweepy hard-codes `https://api.twitter.com`, sets no timeout, and its rate-limit wait loop spins when the
 `x-rate-limit-reset` header is missing. So the client is built with `wait_on_rate_limit=False` and its
 `requests` session is adapted (kinds/_xsession: host rewritten to `api_url`, a default timeout, no redirects,
-our User-Agent, the per-host limiter, and a cap on the body). A 429 becomes `RateLimited` at the reset time; 401/403 become
+our User-Agent, the per-host limiter, and a cap on the body). A 429 becomes `RateLimited` at the reset time and
+blocks the host for every X source until then (X's quota is the app's, `_block_host`); 401/403 become
 `SourceAuthError`, which disables the source until the token changes.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -34,6 +36,8 @@ from monitor.core.scrub import safe_netloc
 from monitor.sources.base import Collector, CollectResult, SourceOptions, SourceState, check_url, register
 from monitor.sources.fetch import limiter_of, rate_limit_reset
 from monitor.sources.kinds._xsession import TWITTER_HOST, adapt_session
+
+log = logging.getLogger(__name__)
 
 __all__ = ["TWITTER_HOST", "TwitterCollector", "TwitterOptions", "adapt_session"]
 
@@ -175,6 +179,19 @@ class TwitterCollector(Collector):
         return (f"poll cut after {pages} page(s) by: {cut.reason}; the older posts are read at the next poll"
                 f"{when}")[:400]
 
+    def _block_host(self, opts: TwitterOptions, retry_at: float | None) -> None:
+        """X limits search per app (the bearer token) per 15-minute window, across every request made with it:
+        one source's 429 is every X source's on this host, so the host is blocked in the shared limiter until
+        the reset (regression: each other X source asked again and got its own 429). Sources with another
+        app's token on the same host wait too: rarer than many searches under one app, and only to the reset."""
+        limiter = limiter_of(self.client)
+        if limiter is None or not retry_at:
+            return
+        host = safe_netloc(opts.api_url)
+        limiter.block(host, retry_at)
+        log.warning("X API rate limit (429) on %s: no X source asks it again before %s (the quota is the app's, "
+                    "shared by every source using its token)", host, iso(retry_at), extra={"source_id": opts.id})
+
     def _page(self, client: tweepy.Client, opts: TwitterOptions, since_id: str | None,
               next_token: str | None, until_id: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -191,6 +208,7 @@ class TwitterCollector(Collector):
             body = client.search_recent_tweets(opts.query, **params)
         except tweepy.TooManyRequests as exc:
             retry_at = rate_limit_reset(exc.response.headers, self.clock.now())
+            self._block_host(opts, retry_at)
             raise RateLimited("X API rate limit (429)" + ("" if retry_at else ", no x-rate-limit-reset header"),
                               retry_at=retry_at, source_id=opts.id) from None
         except (tweepy.Unauthorized, tweepy.Forbidden) as exc:

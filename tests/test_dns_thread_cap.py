@@ -87,3 +87,27 @@ def test_a_lookup_answered_in_time_is_not_counted(monkeypatch):
     for i in range(5):
         assert _lookup(f"quick{i}.test", seconds=5.0)
     assert dnsguard.abandoned() == 0
+
+
+def test_regression_a_dead_resolver_shows_in_the_metrics_not_only_as_poll_errors(monkeypatch, tmp_path):
+    """Round 23: abandoned lookups and the cap were in the log only; /metrics now has them as gauges."""
+    from monitor.ops.metrics import Metrics
+
+    resolver = DeadResolver(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    monkeypatch.setattr(dnsguard, "MAX_ABANDONED", 2)
+    metrics = Metrics(str(tmp_path / "monitor.db"))
+    gauge = metrics.registry.get_sample_value
+    try:
+        assert (gauge("monitor_dns_lookups_abandoned"), gauge("monitor_dns_lookups_at_cap")) == (0, 0)
+        with pytest.raises(socket.gaierror):
+            _lookup("one.test")
+        assert (gauge("monitor_dns_lookups_abandoned"), gauge("monitor_dns_lookups_at_cap")) == (1, 0)
+        with pytest.raises(socket.gaierror):
+            _lookup("two.test")
+        assert (gauge("monitor_dns_lookups_abandoned"), gauge("monitor_dns_lookups_at_cap")) == (2, 1)
+    finally:
+        resolver.revive()
+        metrics.close()
+    _wait_for(lambda: gauge("monitor_dns_lookups_abandoned") == 0)
+    assert gauge("monitor_dns_lookups_at_cap") == 0

@@ -30,6 +30,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from monitor.config.settings import MetricsConfig, split_listen
+from monitor.core import dnsguard
 from monitor.core.errors import (
     ChannelUnavailable,
     MonitorError,
@@ -75,6 +76,14 @@ class Metrics:
                                registry=self.registry)
         self.reload_at = Gauge("monitor_config_last_reload_success_timestamp_seconds", "When config was last "
                                "loaded successfully (start or reload)", registry=self.registry)
+        # a dead resolver shows only as poll errors otherwise: lookups cut at their deadline pile up in it
+        self.dns_abandoned = Gauge("monitor_dns_lookups_abandoned", "DNS lookups given up on at their deadline "
+                                   "whose thread still waits for the system resolver", registry=self.registry)
+        self.dns_abandoned.set_function(lambda: float(dnsguard.abandoned()))
+        self.dns_at_cap = Gauge("monitor_dns_lookups_at_cap", "1 while the abandoned DNS lookups are at the "
+                                "process's cap: new lookups fail at once (is the resolver down?)",
+                                registry=self.registry)
+        self.dns_at_cap.set_function(lambda: 1.0 if dnsguard.abandoned() >= dnsguard.MAX_ABANDONED else 0.0)
         self.store_collector = StoreCollector(db_path)
         self.registry.register(self.store_collector)
         self._server: Any = None

@@ -2,13 +2,15 @@
 
 tweepy hard-codes `https://api.twitter.com`, sets no timeout, and its rate-limit wait loop spins when the
 `x-rate-limit-reset` header is missing. So the client is built with `wait_on_rate_limit=False` and its
-`requests` session is adapted: host rewritten to `api_url`, a default timeout, no redirects, our User-Agent,
-the per-host limiter, and a cap on the body. A 429 becomes `RateLimited` at the reset time; 401/403 become
+`requests` session is adapted (kinds/_xsession: host rewritten to `api_url`, a default timeout, no redirects,
+our User-Agent, the per-host limiter, and a cap on the body). A 429 becomes `RateLimited` at the reset time and
+blocks the host for every X source until then (X's quota is the app's, `_block_host`); 401/403 become
 `SourceAuthError`, which disables the source until the token changes.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -22,7 +24,6 @@ from pydantic import Field, field_validator
 from monitor.core import logs
 from monitor.core.clock import iso
 from monitor.core.errors import (
-    BodyTooLarge,
     FetchError,
     ParseError,
     RateLimited,
@@ -31,12 +32,14 @@ from monitor.core.errors import (
 )
 from monitor.core.model import Mention
 from monitor.core.netguard import WATCHDOG, Guard
-from monitor.core.pooled import guard_session
 from monitor.core.scrub import safe_netloc
 from monitor.sources.base import Collector, CollectResult, SourceOptions, SourceState, check_url, register
-from monitor.sources.fetch import HttpConfig, limiter_of, rate_limit_reset
+from monitor.sources.fetch import limiter_of, rate_limit_reset
+from monitor.sources.kinds._xsession import TWITTER_HOST, adapt_session
 
-TWITTER_HOST = "https://api.twitter.com"
+log = logging.getLogger(__name__)
+
+__all__ = ["TWITTER_HOST", "TwitterCollector", "TwitterOptions", "adapt_session"]
 
 
 class TwitterOptions(SourceOptions):
@@ -176,6 +179,19 @@ class TwitterCollector(Collector):
         return (f"poll cut after {pages} page(s) by: {cut.reason}; the older posts are read at the next poll"
                 f"{when}")[:400]
 
+    def _block_host(self, opts: TwitterOptions, retry_at: float | None) -> None:
+        """X limits search per app (the bearer token) per 15-minute window, across every request made with it:
+        one source's 429 is every X source's on this host, so the host is blocked in the shared limiter until
+        the reset (regression: each other X source asked again and got its own 429). Sources with another
+        app's token on the same host wait too: rarer than many searches under one app, and only to the reset."""
+        limiter = limiter_of(self.client)
+        if limiter is None or not retry_at:
+            return
+        host = safe_netloc(opts.api_url)
+        limiter.block(host, retry_at)
+        log.warning("X API rate limit (429) on %s: no X source asks it again before %s (the quota is the app's, "
+                    "shared by every source using its token)", host, iso(retry_at), extra={"source_id": opts.id})
+
     def _page(self, client: tweepy.Client, opts: TwitterOptions, since_id: str | None,
               next_token: str | None, until_id: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -192,6 +208,7 @@ class TwitterCollector(Collector):
             body = client.search_recent_tweets(opts.query, **params)
         except tweepy.TooManyRequests as exc:
             retry_at = rate_limit_reset(exc.response.headers, self.clock.now())
+            self._block_host(opts, retry_at)
             raise RateLimited("X API rate limit (429)" + ("" if retry_at else ", no x-rate-limit-reset header"),
                               retry_at=retry_at, source_id=opts.id) from None
         except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
@@ -244,65 +261,6 @@ def _result(mentions: list[Mention], cursor: dict[str, Any] | None, warnings: li
 def _past(poll: Guard) -> bool:
     """The poll's deadline has come (the watchdog may fire a moment after a slot wait gave up at it)."""
     return poll.fired or time.monotonic() >= poll.due
-
-
-def adapt_session(session: requests.Session, api_url: str, http: HttpConfig, limiter: Any, now: float) -> None:
-    """Give tweepy's session what tweepy does not: our host, timeouts, limits, User-Agent and body cap, and
-    connections that report to the deadline guard when reused (core/pooled: pages share one connection)."""
-    guard_session(session)
-    original = session.request
-    base = api_url.rstrip("/")
-    host = safe_netloc(base)
-    session.max_redirects = 0
-
-    def request(method: str, url: str, **kw: Any) -> requests.Response:
-        if url.startswith(TWITTER_HOST):
-            url = base + url[len(TWITTER_HOST):]
-        kw.setdefault("timeout", (http.connect_timeout, http.read_timeout))
-        kw["allow_redirects"] = False
-        kw["stream"] = True
-        kw["headers"] = {**(kw.get("headers") or {}), "User-Agent": f"{http.user_agent} tweepy/{tweepy.__version__}"}
-        if limiter is None:
-            return _bounded(original, method, url, kw, http, host)
-        with limiter.slot(host, now):
-            return _bounded(original, method, url, kw, http, host)
-
-    session.request = request  # type: ignore[method-assign,assignment]
-
-
-def _bounded(send: Any, method: str, url: str, kw: dict[str, Any], http: HttpConfig, host: str) -> requests.Response:
-    """The whole exchange (connect, headers, body) within `http.deadline`, however the server trickles: the
-    core watchdog shuts the socket down at the deadline (regression: a byte every 0.5 s held `run --once` for
-    hours, because the deadline was only checked between 64 KB reads)."""
-    with WATCHDOG.guard(http.deadline, trusted=[url],
-                        allow_private=http.allow_private) as guard:
-        try:
-            resp = _capped(send(method, url, **kw), http)
-            if guard.fired:      # http.client takes a shut connection for the end of the headers: not an answer
-                raise OSError("cut at the deadline")
-            return resp
-        except (requests.RequestException, OSError) as exc:
-            if guard.fired:
-                raise FetchError(f"no complete answer from the X API ({host}) within "
-                                 f"{guard.deadline_said(http.deadline)}") from None
-            if guard.refused:
-                raise FetchError(f"refused to connect to {host} ({guard.refused[-1]}): not a public address") from None
-            raise exc
-
-
-def _capped(resp: requests.Response, http: HttpConfig) -> requests.Response:
-    """Read the streamed body against the size cap, then hand it to tweepy as usual."""
-    chunks, size = [], 0
-    try:
-        for chunk in resp.iter_content(16 * 1024):
-            size += len(chunk)
-            if size > http.max_bytes:
-                raise BodyTooLarge(f"X API body larger than {http.max_bytes:,} bytes; stopped reading")
-            chunks.append(chunk)
-    finally:
-        resp.close()
-    resp._content = b"".join(chunks)
-    return resp
 
 
 def _api_message(exc: tweepy.HTTPException) -> str:

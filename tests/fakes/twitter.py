@@ -31,9 +31,10 @@ class Tweet:
 
 
 class FakeX(LocalServer):
-    def __init__(self, token: str = BEARER) -> None:
+    def __init__(self, token: str = BEARER, *, also: tuple[str, ...] = ()) -> None:
         super().__init__(self._serve)
         self.token = token
+        self.also = also                        # other apps' tokens also accepted (one quota counter: tests set it)
         self.tweets: list[Tweet] = []
         self.users: dict[str, dict[str, object]] = {
             "100": {"id": "100", "username": "jane", "name": "Jane Doe", "public_metrics": {"followers_count": 1234}}}
@@ -83,7 +84,7 @@ class FakeX(LocalServer):
                 return self.faults.pop(0)
         if req.method == "POST" and req.path == "/2/tweets":
             return self._create(req)
-        if req.headers.get("authorization") != f"Bearer {self.token}":
+        if req.headers.get("authorization") not in {f"Bearer {t}" for t in (self.token, *self.also)}:
             return _json({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"},
                          401)
         if req.path != "/2/tweets/search/recent":

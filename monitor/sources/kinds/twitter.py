@@ -4,14 +4,16 @@ tweepy hard-codes `https://api.twitter.com`, sets no timeout, and its rate-limit
 `x-rate-limit-reset` header is missing. So the client is built with `wait_on_rate_limit=False` and its
 `requests` session is adapted (kinds/_xsession: host rewritten to `api_url`, a default timeout, no redirects,
 our User-Agent, the per-host limiter, and a cap on the body). A 429 becomes `RateLimited` at the reset time and
-blocks the host for every X source until then (X's quota is the app's, `_block_host`); 401/403 become
+holds every X source polling with the same token until then (X's quota is the app's, `_spend`); 401/403 become
 `SourceAuthError`, which disables the source until the token changes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +41,12 @@ from monitor.sources.kinds._xsession import TWITTER_HOST, adapt_session
 
 log = logging.getLogger(__name__)
 
+#: (API host, token fingerprint) -> epoch second until which X said that app's quota is spent (`_spend`)
+#: X's rate-limit windows are 15 minutes: a reset further away than this is no hold a window can explain
+X_WINDOW_S = 16 * 60.0
+_SPENT: dict[tuple[str, str], float] = {}
+_SPENT_LOCK = threading.Lock()
+
 __all__ = ["TWITTER_HOST", "TwitterCollector", "TwitterOptions", "adapt_session"]
 
 
@@ -58,6 +66,8 @@ class TwitterOptions(SourceOptions):
 @register
 class TwitterCollector(Collector):
     """X/Twitter recent search (API v2, bearer token from the environment); follower count as reach."""
+
+    _quota: tuple[str, str] = ("", "")     # (API host, token fingerprint): whose quota a 429 spends (`_spend`)
 
     kind = "twitter"
     example: ClassVar[dict[str, Any]] = {"query": "acme -is:retweet"}
@@ -82,6 +92,16 @@ class TwitterCollector(Collector):
         if not token:
             raise SourceAuthError(f"no bearer token in ${opts.token_env}", source_id=opts.id)
         logs.add_secret(token)
+        self._quota = (safe_netloc(opts.api_url).lower(), hashlib.sha256(token.encode()).hexdigest()[:16])
+        now = self.clock.now()
+        with _SPENT_LOCK:
+            until = _SPENT.get(self._quota, 0.0)
+            if until > now + X_WINDOW_S:         # further than a window away: the clock went back; not a hold
+                del _SPENT[self._quota]
+                until = 0.0
+        if until > now:
+            raise RateLimited(f"the X API quota of the app behind ${opts.token_env} is spent (a 429 to an X source "
+                              f"using it); not asking again before {iso(until)}", retry_at=until, source_id=opts.id)
         client = tweepy.Client(bearer_token=token, wait_on_rate_limit=False, return_type=dict)
         adapt_session(client.session, opts.api_url, self.http_config, limiter_of(self.client), self.clock.now())
         http = self.http_config
@@ -179,18 +199,18 @@ class TwitterCollector(Collector):
         return (f"poll cut after {pages} page(s) by: {cut.reason}; the older posts are read at the next poll"
                 f"{when}")[:400]
 
-    def _block_host(self, opts: TwitterOptions, retry_at: float | None) -> None:
+    def _spend(self, opts: TwitterOptions, retry_at: float | None) -> None:
         """X limits search per app (the bearer token) per 15-minute window, across every request made with it:
-        one source's 429 is every X source's on this host, so the host is blocked in the shared limiter until
-        the reset (regression: each other X source asked again and got its own 429). Sources with another
-        app's token on the same host wait too: rarer than many searches under one app, and only to the reset."""
-        limiter = limiter_of(self.client)
-        if limiter is None or not retry_at:
-            return
-        host = safe_netloc(opts.api_url)
-        limiter.block(host, retry_at)
-        log.warning("X API rate limit (429) on %s: no X source asks it again before %s (the quota is the app's, "
-                    "shared by every source using its token)", host, iso(retry_at), extra={"source_id": opts.id})
+        one source's 429 is that of every X source polling with the same token, so they are all held until the
+        reset, without a request (regression, round 23: each other X source asked again and got its own 429).
+        Keyed by the API host and a fingerprint of the token: sources with another app's token keep polling."""
+        if not retry_at or retry_at > self.clock.now() + X_WINDOW_S:
+            return                               # no reset said, or one no window explains: the source alone waits
+        with _SPENT_LOCK:
+            _SPENT[self._quota] = max(retry_at, _SPENT.get(self._quota, 0.0))
+        log.warning("X API rate limit (429) on %s: no X source using $%s asks it again before %s (the quota is "
+                    "the app's, shared by every source using its token)", self._quota[0], opts.token_env,
+                    iso(retry_at), extra={"source_id": opts.id})
 
     def _page(self, client: tweepy.Client, opts: TwitterOptions, since_id: str | None,
               next_token: str | None, until_id: str | None = None) -> dict[str, Any]:
@@ -208,7 +228,7 @@ class TwitterCollector(Collector):
             body = client.search_recent_tweets(opts.query, **params)
         except tweepy.TooManyRequests as exc:
             retry_at = rate_limit_reset(exc.response.headers, self.clock.now())
-            self._block_host(opts, retry_at)
+            self._spend(opts, retry_at)
             raise RateLimited("X API rate limit (429)" + ("" if retry_at else ", no x-rate-limit-reset header"),
                               retry_at=retry_at, source_id=opts.id) from None
         except (tweepy.Unauthorized, tweepy.Forbidden) as exc:

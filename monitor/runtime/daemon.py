@@ -55,6 +55,8 @@ class Daemon(DaemonLoops):
     delivery loop) stops the pings and systemd restarts the daemon.
     """
 
+    RETENTION_FIRST_S = 60.0     # the first retention check after the start (then hourly); tests shorten it
+
     def __init__(self, app: App, *, stagger_s: float = 5.0, notifier: Notifier | None = None,
                  drain_timeout: float | None = None, tick_s: float = 0.5):
         self.app = app
@@ -68,6 +70,7 @@ class Daemon(DaemonLoops):
         app.pipeline.stop = self.stop            # routing (at start, after each poll) ends between two mentions
         app.pipeline.stop_grace_s = ROUTE_SHARE * self.drain_timeout    # once the drain has used this much of it
         self.running: dict[str, float] = {}      # source id -> monotonic start, for drain and status
+        self.jobs: dict[str, float] = {}         # scheduler job id -> monotonic start: the drain waits for them too
         self.abandoned: list[str] = []           # still running when the drain bound passed
         self.stop_deadline = 0.0                 # monotonic; set by drain(): the whole stop ends by then
         self.deliver_heartbeat = time.monotonic()
@@ -91,14 +94,17 @@ class Daemon(DaemonLoops):
         mono = time.monotonic()
         for i, source in enumerate(s for s in self.app.config.sources if s.enabled and not is_stream(s)):
             self.polls.add(source, mono + min(self.stagger_s, 0.2 * i))
-        self.scheduler.add_job(self._tick_job, "interval", seconds=self.tick_s, id="_alert-timers",
-                               next_run_time=now)
-        self.scheduler.add_job(self._retention_job, "interval", hours=1, id="_retention", executor="housekeeping",
-                               next_run_time=now + timedelta(seconds=60))
+        self._add_job(self._tick_job, "_alert-timers", seconds=self.tick_s, next_run_time=now)
+        self._add_job(self._retention_job, "_retention", seconds=3600, executor="housekeeping",
+                      next_run_time=now + timedelta(seconds=self.RETENTION_FIRST_S))
         interval = self.notifier.watchdog_interval
         if interval:
-            self.scheduler.add_job(self._watchdog_job, "interval", seconds=interval, id="_watchdog",
-                                   executor="housekeeping", next_run_time=now)
+            self._add_job(self._watchdog_job, "_watchdog", seconds=interval, executor="housekeeping",
+                          next_run_time=now)
+
+    def _add_job(self, fn: Callable[[], object], job_id: str, **kw: Any) -> None:
+        """Every scheduler job goes through `job` (loops.py), so the drain knows which are running and waits."""
+        self.scheduler.add_job(self.job(job_id, fn), "interval", id=job_id, **kw)
 
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
         self.app.mark_loaded()
@@ -107,11 +113,10 @@ class Daemon(DaemonLoops):
         self.schedule()
         self.app.metrics.serve(self.app.config.metrics)
         if self.app.config.slack.digest is not None:
-            self.scheduler.add_job(self.app.queue_digests, "interval", seconds=60, id="_digest",
-                                   next_run_time=datetime.now().astimezone())
+            self._add_job(self.app.queue_digests, "_digest", seconds=60, next_run_time=datetime.now().astimezone())
         if self.app.config.report is not None:
-            self.scheduler.add_job(self.app.weekly_report, "interval", seconds=300, id="_report",
-                                   executor="housekeeping", next_run_time=datetime.now().astimezone())
+            self._add_job(self.app.weekly_report, "_report", seconds=300, executor="housekeeping",
+                          next_run_time=datetime.now().astimezone())
         self.scheduler.start()
         self.polls.start()
         self.streams = StreamSupervisor(stream_runners(self.app), self.stop)    # one supervised thread per stream source
@@ -135,8 +140,9 @@ class Daemon(DaemonLoops):
         self.drain()
 
     def drain(self) -> None:
-        """Stop polling, let current polls, sends, tickets and streams finish, release the leases: all of it
-        within the one bound `drain_timeout`, then return regardless.
+        """Stop polling and the scheduler, let current polls, scheduler jobs (alert timers, retention, digests, the
+        weekly report, the watchdog: `jobs`), sends, tickets and streams finish, release the leases: all of it
+        within the one bound `drain_timeout`, then return regardless (the store is closed after, by the caller).
 
         One deadline, shared: each phase waits only for what is left of it (before round 21 the streams' join
         and the store's close came after the drain with bounds of their own, 10 s and 5 s, so a stop could take
@@ -163,18 +169,18 @@ class Daemon(DaemonLoops):
             self.buttons.stop()
         if self.inbound is not None:
             self.inbound.stop()
-        self.scheduler.shutdown(wait=False)
+        self.scheduler.shutdown(wait=False)  # no job starts from now; those running are waited for below (`jobs`)
         self.polls.stop()
         self.app.wake.set()                  # the delivery and reply loops see the stop now, not after the polls
         self.app.respond_wake.set()
-        while self.running and time.monotonic() < deadline:
+        while (self.running or self.jobs) and time.monotonic() < deadline:
             time.sleep(0.05)
         if self._deliverer is not None:
             self._deliverer.join(timeout=left())
         if self._responder is not None:
             self._responder.join(timeout=left())     # it wakes at once when idle
         streams = self.streams.join(left()) if self.streams is not None else []
-        self.abandoned = sorted(self.running) + (["deliver"] if self._deliverer and self._deliverer.is_alive()
+        self.abandoned = sorted(self.running) + [f"job:{j}" for j in sorted(self.jobs)] + (["deliver"] if self._deliverer and self._deliverer.is_alive()
                                                  else []) + (["respond"] if self._responder and
                                                              self._responder.is_alive() else []) + streams
         self.app.outbox.release_leases()

@@ -76,8 +76,13 @@ class PollDispatcher(HostAwarePool):
                   drain_s: float = 20.0, patience: float | None = None) -> list[Any]:
         """Cron mode: poll each source once, as fast as the pool and the per-host limits allow; results in order
         (None: not polled). A host busy elsewhere is asked again for `every` at most (or `patience`, the cron
-        interval, if shorter). `stop` set (SIGTERM): no new poll starts; those in progress get `drain_s`."""
+        interval, if shorter). `stop` set (SIGTERM): no new poll starts, not even the round's first ones (the
+        pool looks at it before each start: before round 23 it did only after it had started the first polls, so
+        `--once` had to check it itself); those in progress get `drain_s`."""
         sources = list(sources)
+        if stop is not None and stop.is_set():
+            return [None] * len(sources)
+        self._halt = stop
         now = self.monotonic()
         for s in sources:
             self.add(s, now, once=True)

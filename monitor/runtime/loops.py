@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from monitor.ops.systemd import Notifier
 from monitor.runtime.app import App
@@ -30,6 +31,7 @@ class DaemonLoops:
     stop: threading.Event
     notifier: Notifier
     running: dict[str, float]
+    jobs: dict[str, float]       # scheduler job id -> monotonic start, while it runs (`job`)
     deliver_heartbeat: float
 
     def _tick_job(self) -> None:
@@ -70,9 +72,30 @@ class DaemonLoops:
                            "running_s": round(time.monotonic() - started, 1) if started else None})
         self.app.metrics.polls_overlapped.labels(source_id).inc()
 
+    def job(self, name: str, fn: Callable[[], object]) -> Callable[[], None]:
+        """`fn` as a scheduler job the drain waits for: named in `jobs` while it runs, and not begun once the stop is
+        set (the scheduler's executor still runs a job it had queued before its shutdown).
+
+        Registered before the stop is looked at, so the drain, which reads `jobs` after setting the stop, either sees
+        the job or the job sees the stop: none slips between. Before round 23 the drain did not wait for these at all
+        (`shutdown(wait=False)`), so a retention batch or a digest still running met the store closed under it."""
+        def run() -> None:
+            self.jobs[name] = time.monotonic()
+            try:
+                if not self.stop.is_set():
+                    fn()
+            except Exception:
+                if self.stop.is_set():     # abandoned by the drain at its bound, ended against a closed store
+                    log.debug("abandoned job ended after shutdown", extra={"job": name})
+                    return
+                raise
+            finally:
+                self.jobs.pop(name, None)
+        return run
+
     def _retention_job(self) -> None:
-        """Daily retention, checked hourly; the stop ends it between two batches (the drain does not wait for the
-        scheduler's jobs: a long first prune ran on past the store's close), the rest is pruned after the start."""
+        """Daily retention, checked hourly; the stop ends it between two batches, the drain waits for that batch
+        (`job`), and the run is recorded only when whole, so the rest is pruned after the next start."""
         if not self.stop.is_set():
             retention.run_if_due(self.app.store, self.app.config.storage.retention, stop=self.stop)
 

@@ -57,8 +57,7 @@ def run_once(app: App, *, delivery_budget_s: float = 120.0, workers: int | None 
     #                                  but one another box polled within half the interval, see PollTurns.begin_once)
     sources = [s for s in app.config.sources if s.enabled and not is_stream(s)]
     app.poller.cron_interval = cron_window(app, sources)
-    results = [None] * len(sources) if stop.is_set() else app.dispatcher(  # (the pool starts a round's first
-        app.poll_source, max_concurrent=workers).run_round(                 # polls before it looks at `stop`)
+    results = app.dispatcher(app.poll_source, max_concurrent=workers).run_round(    # `stop` set: starts none
         sources, stop=stop, drain_s=app.config.daemon.drain_timeout, patience=app.poller.cron_interval)
     outcomes = [o if o is not None else PollOutcome(s.id, False, skipped=UNPOLLED) if stop.is_set()
                 else PollOutcome(s.id, False, error="poll crashed (see the log)")

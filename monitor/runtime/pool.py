@@ -122,6 +122,7 @@ class HostAwarePool:
         self._busy = 0
         self._seq = itertools.count()
         self._stop = threading.Event()
+        self._halt: threading.Event | None = None   # the caller's stop too (`run_round`): looked at before each start
         self._thread: threading.Thread | None = None
         self._saturated = False
         self._finished: dict[str, _Entry] = {}
@@ -144,10 +145,13 @@ class HostAwarePool:
     def in_progress(self) -> int:
         return self._busy
 
+    def _halted(self) -> bool:
+        return self._stop.is_set() or (self._halt is not None and self._halt.is_set())
+
     # -- the dispatcher loop ----------------------------------------------------------------------------------
     def _loop(self) -> None:
         with self._cond:
-            while not self._stop.is_set():
+            while not self._halted():
                 now = self.monotonic()
                 self._collect_due(now)
                 wait = self._dispatch(now)
@@ -192,6 +196,8 @@ class HostAwarePool:
                 if ready_in > 0:
                     wait = min(wait, ready_in)
                     break
+                if self._halted():
+                    return wait                             # a signal's stop: not one more poll starts
                 entry = line.popleft()
                 if entry.removed:
                     entry.waiting = False

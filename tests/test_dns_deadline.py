@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from monitor.core import dnsguard
 from monitor.core.errors import FetchError
 from monitor.core.netguard import WATCHDOG
 from monitor.sources.fetch import HttpConfig, fetch, make_client
@@ -28,15 +29,31 @@ CFG = HttpConfig(allow_private=True, deadline=DEADLINE_S, per_host_interval=0)
 class SlowResolver:
     """`socket.getaddrinfo` for names ending in `.test`: 127.0.0.1 after `delay` seconds; the rest as usual."""
 
+    made: list[SlowResolver] = []
+
     def __init__(self, real, delay: float) -> None:
         self.real, self.delay, self.asked = real, delay, []
+        self.done = threading.Event()       # set at the test's end: its abandoned lookups return then, not later
+        SlowResolver.made.append(self)
 
     def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
         if not str(host).endswith(".test"):
             return self.real(host, port, family, type, proto, flags)
         self.asked.append(host)
-        time.sleep(self.delay)
+        self.done.wait(self.delay)
         return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", port or 0))]
+
+
+@pytest.fixture(autouse=True)
+def _no_lookup_outlives_its_test() -> Iterator[None]:
+    """The lookups a test gave up on end with it: left sleeping in their threads, they counted against
+    `dnsguard.MAX_ABANDONED` in the next file's tests (test_dns_thread_cap failed after this file, round 23)."""
+    yield
+    while SlowResolver.made:
+        SlowResolver.made.pop().done.set()
+    end = time.monotonic() + 10
+    while dnsguard.abandoned() and time.monotonic() < end:
+        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -38,6 +38,15 @@ class DeadResolver:
         self.alive.set()
 
 
+@pytest.fixture(autouse=True)
+def _no_earlier_lookup_is_still_abandoned() -> None:
+    """The counts below start from zero: lookups another test gave up on must have returned first (bounded)."""
+    end = time.monotonic() + 15
+    while dnsguard.abandoned() and time.monotonic() < end:
+        time.sleep(0.05)
+    assert dnsguard.abandoned() == 0, "lookups abandoned by an earlier test are still in the resolver"
+
+
 def _lookup(name: str, seconds: float = GUARD_S) -> list:
     with WATCHDOG.guard(seconds):
         return socket.getaddrinfo(name, 80)

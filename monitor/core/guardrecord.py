@@ -134,14 +134,7 @@ class Guard:
         """The deadline passed: shut the block's sockets, and those of every guard opened inside it (their own
         deadlines may be later; this one bounds them). `fired` is set on each, so a request cut under an inner
         guard reports the deadline; the outer block sees its own `fired` as before."""
-        with self._lock:
-            self.fired = True
-            for s in self._sockets:
-                _shutdown(s)
-            for e in self._wakers:
-                e.set()
-            inner = list(self._inner)
-        for g in inner:
+        for g in self._end("fired"):
             g.fire()
 
     def cancel(self) -> None:
@@ -149,15 +142,18 @@ class Guard:
         Sockets connected later in the block are shut down as they connect; `fired` stays False, so the
         caller can tell its own stop from a server's silence. Guards opened inside the block (a capped `fetch`
         has its own) are cancelled too: a stop reaches the request a block makes, whoever armed its deadline."""
+        for g in self._end("cancelled"):
+            g.cancel()
+
+    def _end(self, flag: str) -> list[Guard]:
+        """Set `flag` (fired or cancelled), shut the sockets, wake the waiters; the guards inside, to end the same way."""
         with self._lock:
-            self.cancelled = True
+            setattr(self, flag, True)
             for s in self._sockets:
                 _shutdown(s)
             for e in self._wakers:
                 e.set()
-            inner = list(self._inner)
-        for g in inner:
-            g.cancel()
+            return list(self._inner)
 
     def _enter(self, inner: Guard) -> None:
         """`inner` is opened inside this block: cancelled (fired) now if this one is, else when this one is."""

@@ -25,13 +25,19 @@ class AddressRefused(ConnectionRefusedError):
 
 def is_global_ip(value: str) -> bool:
     """True for an address on the public internet (not loopback, private, CGNAT, link-local, reserved…)."""
+    ip = _parsed(value)
+    return ip is not None and bool(ip.is_global) and not ip.is_multicast
+
+
+def _parsed(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """`value` as an address (zone and brackets dropped, an IPv4-mapped IPv6 address as its IPv4), or None."""
     try:
         ip = ipaddress.ip_address(value.split("%")[0].strip("[]"))
     except ValueError:
-        return False
+        return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return bool(ip.is_global) and not ip.is_multicast
+        return ip.ipv4_mapped
+    return ip
 
 
 def addresses_of(host: str) -> set[str]:
@@ -49,13 +55,8 @@ def addresses_of(host: str) -> set[str]:
 
 
 def _norm(ip: str) -> str:
-    try:
-        addr = ipaddress.ip_address(ip.split("%")[0].strip("[]"))
-    except ValueError:
-        return ip
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        addr = addr.ipv4_mapped
-    return str(addr)
+    addr = _parsed(ip)
+    return ip if addr is None else str(addr)
 
 
 
